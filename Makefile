@@ -1,0 +1,121 @@
+# cpufleet: `make` builds, `make run` shows the example fleet, `make check`
+# runs every test (plain and ASan/UBSan), `make bench` measures.
+# `make deps` installs missing Debian packages; run and check call it.
+
+BUILD    ?= build
+SAN      ?= 0
+CC       ?= cc
+AWK      ?= awk
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS = -D_GNU_SOURCE -I. -Iinclude -I$(BUILD)/gen
+CFLAGS   = -std=c11 -O2 -g -fPIC $(WARN)
+LDLIBS   = -lcjson
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+DEB_PKGS = gcc make mawk pkg-config libcjson-dev libcunit1-dev
+
+GEN_C    = $(BUILD)/gen/arm64_catalog.c
+LIB_SRC  = util/err.c util/diag.c \
+           engine/catalog.c engine/arch.c engine/config.c engine/report.c \
+           engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
+           engine/explain.c engine/decode.c \
+           arch/arm64/arm64.c \
+           profiles/doc.c profiles/regmap.c profiles/report_doc.c \
+           profiles/profile_doc.c
+CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
+           tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
+           tools/cmd_matrix.c
+TEST_SRC = $(sort $(wildcard tests/unit/*.c))
+BENCH_SRC= tools/bench.c
+
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+.PHONY: all deps run check unit unit-asan gen-test cli-test bench clean
+
+all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	else echo "deps: all present"; fi
+
+$(GEN_C): arch/arm64/idregs.txt arch/arm64/gen_catalog.awk
+	@mkdir -p $(dir $@)
+	$(AWK) -v sym=cf_arm64_catalog -f arch/arm64/gen_catalog.awk \
+	  arch/arm64/idregs.txt > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c | $(GEN_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libcpufleet.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libcpufleet.so: $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/cpufleet: $(CLI_OBJ) $(BUILD)/libcpufleet.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcpufleet.a $(LDLIBS)
+
+$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/libcpufleet.a
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libcpufleet.a $(LDLIBS) -lcunit
+
+$(BUILD)/bench: $(BENCH_SRC) $(BUILD)/libcpufleet.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 -o $@ $< $(BUILD)/libcpufleet.a $(LDLIBS)
+
+# The example fleet: 6 hosts as KVM 6.12 would report them.
+FLEET = $(sort $(wildcard tests/data/fleet/*.json))
+run: deps all
+	@echo "== baseline of the example fleet (tests/data/fleet) =="
+	$(BUILD)/cpufleet baseline -o $(BUILD)/fleet-profile.json $(FLEET); \
+	  echo "exit $$?"
+	@cat $(BUILD)/fleet-profile.json
+	@echo "== the baseline checked on every host =="
+	$(BUILD)/cpufleet check --profile $(BUILD)/fleet-profile.json $(FLEET); \
+	  echo "exit $$?"
+	@echo "== migration matrix (row = source host's own profile) =="
+	$(BUILD)/cpufleet matrix $(FLEET); echo "exit $$?"
+
+unit: $(BUILD)/test_unit
+	$(BUILD)/test_unit
+
+gen-test:
+	sh tests/gen/run.sh
+
+cli-test: $(BUILD)/cpufleet
+	sh tests/cli/run.sh $(BUILD)/cpufleet
+
+check: deps
+	$(MAKE) all unit gen-test cli-test
+	$(MAKE) BUILD=build-asan SAN=1 unit cli-test
+	@echo "check: all suites passed (plain and ASan/UBSan)"
+
+bench: deps $(BUILD)/bench
+	$(BUILD)/bench
+
+clean:
+	rm -rf build build-asan
+
+-include $(DEPS)

@@ -1,0 +1,60 @@
+/* arm64 hooks for the engine: register naming.  The catalogue itself is
+ * generated from idregs.txt. */
+#include <stdio.h>
+#include <string.h>
+#include "engine/arch.h"
+
+#define OP0(k) (((k) >> 14) & 3)
+#define OP1(k) (((k) >> 11) & 7)
+#define CRN(k) (((k) >> 7) & 15)
+#define CRM(k) (((k) >> 3) & 15)
+#define OP2(k) ((k) & 7)
+
+/* Bounded decimal: up to 2 digits, no sign, no leading junk. */
+static const char *num(const char *s, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+	int n = 0;
+
+	while (*s >= '0' && *s <= '9' && n < 2) {
+		v = v * 10 + (unsigned)(*s - '0');
+		s++;
+		n++;
+	}
+	if (n == 0 || v > max)
+		return NULL;
+	*out = v;
+	return s;
+}
+
+/* "S<op0>_<op1>_C<crn>_C<crm>_<op2>", as the kernel and assemblers spell an
+ * unnamed system register. */
+static int arm64_regname_parse(const char *name, uint64_t *key)
+{
+	unsigned op0, op1, crn, crm, op2;
+	const char *s = name;
+
+	if (*s++ != 'S' || !(s = num(s, 3, &op0)) || *s++ != '_' ||
+	    !(s = num(s, 7, &op1)) || *s++ != '_' || *s++ != 'C' ||
+	    !(s = num(s, 15, &crn)) || *s++ != '_' || *s++ != 'C' ||
+	    !(s = num(s, 15, &crm)) || *s++ != '_' || !(s = num(s, 7, &op2)) ||
+	    *s != '\0')
+		return -1;
+	*key = (uint64_t)op0 << 14 | op1 << 11 | crn << 7 | crm << 3 | op2;
+	return 0;
+}
+
+static void arm64_regname_format(uint64_t key, char *buf, size_t len)
+{
+	snprintf(buf, len, "S%u_%u_C%u_C%u_%u", (unsigned)OP0(key),
+		 (unsigned)OP1(key), (unsigned)CRN(key), (unsigned)CRM(key),
+		 (unsigned)OP2(key));
+}
+
+const struct cf_arch_ops cf_arm64_ops = {
+	.name = "arm64",
+	.regs_key = "id_regs",
+	.catalog = &cf_arm64_catalog,
+	.regname_parse = arm64_regname_parse,
+	.regname_format = arm64_regname_format,
+};

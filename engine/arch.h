@@ -1,0 +1,28 @@
+/* Per-architecture operations the arch-neutral engine calls. */
+#ifndef CF_ARCH_H
+#define CF_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "engine/catalog.h"
+
+struct cf_arch_ops {
+	const char *name;      /* "arm64": also the report's section key */
+	const char *regs_key;  /* key of the register map in that section */
+	const struct cf_catalog *catalog;
+	/* Encoding name of a register the catalogue lacks ("S3_0_C0_C4_7"). */
+	int (*regname_parse)(const char *name, uint64_t *key);
+	void (*regname_format)(uint64_t key, char *buf, size_t len);
+};
+
+const struct cf_arch_ops *cf_arch_find(const char *name);
+
+/* Register name for KEY: the catalogue's, else the encoding name. */
+void cf_arch_regname(const struct cf_arch_ops *a, uint64_t key, char *buf,
+		     size_t len);
+/* Register key for NAME (catalogue name or encoding name); 0 on success. */
+int cf_arch_regkey(const struct cf_arch_ops *a, const char *name, uint64_t *key);
+
+extern const struct cf_arch_ops cf_arm64_ops;
+
+#endif

@@ -1,0 +1,332 @@
+/* The richest profile every host of a pool accepts.  One loop over the
+ * catalogue; per field, each distinct configuration either has the field
+ * writable (it accepts what the policy allows) or fixed (it accepts only
+ * its own value).  Fixed values must agree and be acceptable to the
+ * writable hosts; without fixed values the policy combines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine/profile.h"
+#include "util/diag.h"
+
+struct bctx {
+	const struct cf_pool *pool;
+	struct cf_profile *pr;
+	size_t cap;
+};
+
+static enum cf_err add_conflict(struct bctx *b, enum cf_conflict_kind kind,
+				uint64_t key, int field,
+				struct cf_conflict **out)
+{
+	struct cf_profile *pr = b->pr;
+	size_t ng = b->pool->ngroups;
+	struct cf_conflict *c;
+
+	if (pr->nconf == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+		c = realloc(pr->conf, cap * sizeof(*c));
+		if (!c)
+			return CF_ENOMEM;
+		pr->conf = c;
+		b->cap = cap;
+	}
+	c = &pr->conf[pr->nconf];
+	memset(c, 0, sizeof(*c));
+	c->gval = calloc(ng, sizeof(uint64_t));
+	c->gpresent = calloc(ng, 1);
+	if (!c->gval || !c->gpresent) {
+		free(c->gval);
+		free(c->gpresent);
+		return CF_ENOMEM;
+	}
+	c->kind = kind;
+	c->key = key;
+	c->field = field;
+	pr->nconf++;
+	*out = c;
+	return CF_OK;
+}
+
+/* First host of a group, for messages. */
+static const char *ghost(const struct bctx *b, size_t g)
+{
+	return cf_hostset_id(&b->pool->hosts, b->pool->groups[g].first_host);
+}
+
+static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
+{
+	switch (f->policy) {
+	case CF_POL_LOWER:
+		return cf_field_cmp(f, a, b) <= 0 ? a : b;
+	case CF_POL_HIGHER:
+		return cf_field_cmp(f, a, b) >= 0 ? a : b;
+	case CF_POL_HIGHER0:
+		if (a == 0 || b == 0)
+			return 0;
+		return cf_field_cmp(f, a, b) >= 0 ? a : b;
+	case CF_POL_EXACT:
+		return a == b ? a : f->safe;
+	case CF_POL_ANY:
+		return a < b ? a : b;
+	}
+	return a;
+}
+
+static void field_features(const struct cf_field *f, const struct cf_pool *p,
+			   const uint64_t *raws, char *buf, size_t len)
+{
+	uint64_t lo = raws[0], hi = raws[0];
+
+	for (size_t g = 1; g < p->ngroups; g++) {
+		if (cf_field_cmp(f, raws[g], lo) < 0)
+			lo = raws[g];
+		if (cf_field_cmp(f, raws[g], hi) > 0)
+			hi = raws[g];
+	}
+	cf_field_features_between(f, lo, hi, buf, len);
+}
+
+static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
+			    uint64_t *raws)
+{
+	const struct cf_pool *p = b->pool;
+	const struct cf_field *f = &p->arch->catalog->regs[ri].fields[fi];
+	uint64_t m = cf_field_mask(f), cand = 0;
+	size_t fixed_g = SIZE_MAX, bad_g = SIZE_MAX;
+	bool differ = false;
+	struct cf_conflict *c;
+	enum cf_err err;
+
+	for (size_t g = 0; g < p->ngroups; g++) {
+		const struct cf_config *cfg = p->groups[g].cfg;
+		raws[g] = cf_field_raw(f, cfg->val[ri]);
+		if (g && raws[g] != raws[0])
+			differ = true;
+		if ((cfg->wr[ri] & m) != m) {
+			if (fixed_g == SIZE_MAX)
+				fixed_g = g;
+			else if (raws[g] != raws[fixed_g] && bad_g == SIZE_MAX)
+				bad_g = g;
+		}
+	}
+	if (!differ) {
+		*out = raws[0];
+		return CF_OK;
+	}
+	if (bad_g != SIZE_MAX) {
+		err = add_conflict(b, CF_CONFLICT_NOT_WRITABLE,
+				   p->arch->catalog->regs[ri].key, fi, &c);
+		if (err != CF_OK)
+			return err;
+		snprintf(c->reason, sizeof(c->reason),
+			 "differs between hosts and is not writable on %s "
+			 "(0x%llx) nor on %s (0x%llx)", ghost(b, fixed_g),
+			 (unsigned long long)raws[fixed_g], ghost(b, bad_g),
+			 (unsigned long long)raws[bad_g]);
+		goto record;
+	}
+	if (fixed_g != SIZE_MAX) {
+		cand = raws[fixed_g];
+		for (size_t g = 0; g < p->ngroups; g++) {
+			if (cf_field_accepts(f, raws[g], true, cand))
+				continue;
+			err = add_conflict(b, CF_CONFLICT_NO_COMMON,
+					   p->arch->catalog->regs[ri].key, fi, &c);
+			if (err != CF_OK)
+				return err;
+			snprintf(c->reason, sizeof(c->reason),
+				 "not writable on %s, which offers 0x%llx, and %s "
+				 "(offering 0x%llx) cannot be set to that",
+				 ghost(b, fixed_g), (unsigned long long)cand,
+				 ghost(b, g), (unsigned long long)raws[g]);
+			goto record;
+		}
+		*out = cand;
+		return CF_OK;
+	}
+	cand = raws[0];
+	for (size_t g = 1; g < p->ngroups; g++)
+		cand = combine(f, cand, raws[g]);
+	*out = cand;
+	return CF_OK;
+record:
+	for (size_t g = 0; g < p->ngroups; g++) {
+		c->gval[g] = raws[g];
+		c->gpresent[g] = 1;
+	}
+	field_features(f, p, raws, c->feature, sizeof(c->feature));
+	*out = raws[fixed_g];
+	return CF_OK;
+}
+
+static enum cf_err missing(struct bctx *b, uint64_t key, size_t absent_g,
+			   const uint8_t *present, const uint64_t *vals)
+{
+	struct cf_conflict *c;
+	enum cf_err err = add_conflict(b, CF_CONFLICT_MISSING, key,
+				       CF_CONFLICT_PRESENT, &c);
+
+	if (err != CF_OK)
+		return err;
+	for (size_t g = 0; g < b->pool->ngroups; g++) {
+		c->gpresent[g] = present[g];
+		c->gval[g] = vals[g];
+	}
+	snprintf(c->reason, sizeof(c->reason),
+		 "reported by some hosts but not by %s", ghost(b, absent_g));
+	return CF_OK;
+}
+
+static enum cf_err undescribed(struct bctx *b, uint64_t key, uint64_t mask,
+			       const uint64_t *vals, size_t g_diff)
+{
+	struct cf_conflict *c;
+	enum cf_err err = add_conflict(b, CF_CONFLICT_UNDESCRIBED, key,
+				       CF_CONFLICT_REG, &c);
+
+	if (err != CF_OK)
+		return err;
+	for (size_t g = 0; g < b->pool->ngroups; g++) {
+		c->gval[g] = vals[g];
+		c->gpresent[g] = 1;
+	}
+	snprintf(c->reason, sizeof(c->reason),
+		 "bits 0x%llx outside described fields differ between %s and %s",
+		 (unsigned long long)mask, ghost(b, 0), ghost(b, g_diff));
+	return CF_OK;
+}
+
+static enum cf_err do_catalog_reg(struct bctx *b, size_t ri, uint64_t *raws,
+				  uint8_t *present, uint64_t *vals)
+{
+	const struct cf_pool *p = b->pool;
+	const struct cf_reg *reg = &p->arch->catalog->regs[ri];
+	uint64_t und = ~cf_reg_described(reg), v = 0;
+	size_t npresent = 0, absent_g = 0, g_diff = 0;
+	enum cf_err err;
+
+	for (size_t g = 0; g < p->ngroups; g++) {
+		present[g] = p->groups[g].cfg->present[ri];
+		vals[g] = p->groups[g].cfg->val[ri];
+		if (present[g])
+			npresent++;
+		else
+			absent_g = g;
+	}
+	if (npresent == 0)
+		return CF_OK;
+	if (npresent < p->ngroups)
+		return missing(b, reg->key, absent_g, present, vals);
+	for (size_t g = 1; g < p->ngroups; g++)
+		if ((vals[g] ^ vals[0]) & und)
+			g_diff = g;
+	if (g_diff) {
+		err = undescribed(b, reg->key, und, vals, g_diff);
+		if (err != CF_OK)
+			return err;
+	}
+	v = vals[0] & und;
+	for (int fi = 0; fi < reg->nfields; fi++) {
+		const struct cf_field *f = &reg->fields[fi];
+		uint64_t fv;
+		err = do_field(b, ri, fi, &fv, raws);
+		if (err != CF_OK)
+			return err;
+		v |= (fv << f->shift) & cf_field_mask(f);
+	}
+	return cf_config_set(b->pr->cfg, reg->key, v);
+}
+
+/* Registers the catalogue does not know: equal everywhere or a conflict. */
+static enum cf_err do_extras(struct bctx *b, uint8_t *present, uint64_t *vals)
+{
+	const struct cf_pool *p = b->pool;
+	const struct cf_config *c0 = p->groups[0].cfg;
+	enum cf_err err;
+
+	/* Every key that any group has; walk each group's sorted list. */
+	for (size_t g0 = 0; g0 < p->ngroups; g0++) {
+		const struct cf_config *cg = p->groups[g0].cfg;
+		for (size_t x = 0; x < cg->nextra; x++) {
+			uint64_t key = cg->extra[x].key;
+			size_t npresent = 0, absent_g = 0, g_diff = 0;
+			bool seen = false;
+			for (size_t g = 0; g < g0 && !seen; g++)
+				seen = cf_config_get(p->groups[g].cfg, key, NULL,
+						     NULL);
+			if (seen)
+				continue;
+			for (size_t g = 0; g < p->ngroups; g++) {
+				present[g] = cf_config_get(p->groups[g].cfg, key,
+							   &vals[g], NULL);
+				if (present[g])
+					npresent++;
+				else
+					absent_g = g;
+			}
+			if (npresent < p->ngroups) {
+				err = missing(b, key, absent_g, present, vals);
+				if (err != CF_OK)
+					return err;
+				continue;
+			}
+			for (size_t g = 1; g < p->ngroups; g++)
+				if (vals[g] != vals[0])
+					g_diff = g;
+			if (g_diff)
+				err = undescribed(b, key, ~0ULL, vals, g_diff);
+			else
+				err = cf_config_set(b->pr->cfg, key, vals[0]);
+			if (err != CF_OK)
+				return err;
+		}
+	}
+	(void)c0;
+	return CF_OK;
+}
+
+enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
+{
+	struct bctx b = { .pool = p };
+	struct cf_profile *pr = NULL;
+	uint64_t *raws = NULL, *vals = NULL;
+	uint8_t *present = NULL;
+	enum cf_err err;
+
+	*out = NULL;
+	if (p->ngroups == 0)
+		return CF_EEMPTY;
+	err = cf_profile_alloc(p->arch, &pr);
+	if (err != CF_OK)
+		return err;
+	b.pr = pr;
+	raws = malloc(p->ngroups * sizeof(*raws));
+	vals = malloc(p->ngroups * sizeof(*vals));
+	present = malloc(p->ngroups);
+	if (!raws || !vals || !present) {
+		err = CF_ENOMEM;
+		goto cleanup;
+	}
+	err = cf_hostset_copy(&pr->hosts, &p->hosts);
+	if (err != CF_OK)
+		goto cleanup;
+	pr->ngroups = p->ngroups;
+	for (size_t ri = 0; ri < p->arch->catalog->nregs; ri++) {
+		err = do_catalog_reg(&b, ri, raws, present, vals);
+		if (err != CF_OK)
+			goto cleanup;
+	}
+	err = do_extras(&b, present, vals);
+	if (err != CF_OK)
+		goto cleanup;
+	cf_config_seal(pr->cfg);
+	*out = pr;
+	pr = NULL;
+cleanup:
+	cf_profile_destroy(pr);
+	free(raws);
+	free(vals);
+	free(present);
+	return err;
+}

@@ -1,0 +1,120 @@
+#include <string.h>
+#include "engine/catalog.h"
+
+int cf_catalog_find_key(const struct cf_catalog *cat, uint64_t key)
+{
+	size_t lo = 0, hi = cat->nregs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cat->regs[mid].key == key)
+			return (int)mid;
+		if (cat->regs[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+int cf_catalog_find_name(const struct cf_catalog *cat, const char *name)
+{
+	for (size_t i = 0; i < cat->nregs; i++)
+		if (strcmp(cat->regs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int cf_catalog_find_field(const struct cf_reg *reg, const char *name)
+{
+	for (int i = 0; i < reg->nfields; i++)
+		if (strcmp(reg->fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+uint64_t cf_reg_described(const struct cf_reg *reg)
+{
+	uint64_t m = 0;
+
+	for (int i = 0; i < reg->nfields; i++)
+		m |= cf_field_mask(&reg->fields[i]);
+	return m;
+}
+
+/* Mirrors KVM's arm64_check_features(): a value other than the limit is
+ * accepted only if the policy's safe combination of (want, limit) is want. */
+bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
+		      uint64_t want)
+{
+	if (want == limit)
+		return true;
+	if (!writable)
+		return false;
+	switch (f->policy) {
+	case CF_POL_LOWER:
+		return cf_field_cmp(f, want, limit) < 0;
+	case CF_POL_HIGHER:
+		return cf_field_cmp(f, want, limit) > 0;
+	case CF_POL_HIGHER0:
+		return want == 0 || (limit != 0 && cf_field_cmp(f, want, limit) > 0);
+	case CF_POL_EXACT:
+		return want == f->safe;
+	case CF_POL_ANY:
+		return true;
+	}
+	return false;
+}
+
+static size_t append_names(char *buf, size_t len, size_t used, const char *names,
+			   size_t *count)
+{
+	size_t n = strlen(names);
+
+	if (n == 0)
+		return used;
+	if (used + (used ? 1 : 0) + n + 1 > len)
+		return used;
+	if (used)
+		buf[used++] = ',';
+	memcpy(buf + used, names, n);
+	used += n;
+	buf[used] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (names[i] == ',')
+			(*count)++;
+	(*count)++;
+	return used;
+}
+
+size_t cf_field_features_between(const struct cf_field *f, uint64_t from,
+				 uint64_t to, char *buf, size_t len)
+{
+	size_t used = 0, count = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < f->nvalues; i++) {
+		uint64_t v = f->values[i].value;
+		if (cf_field_cmp(f, v, from) > 0 && cf_field_cmp(f, v, to) <= 0)
+			used = append_names(buf, len, used, f->values[i].features,
+					    &count);
+	}
+	return count;
+}
+
+size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
+			    size_t len)
+{
+	size_t used = 0, count = 0;
+	bool ordered = f->policy == CF_POL_LOWER || f->policy == CF_POL_HIGHER;
+
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < f->nvalues; i++) {
+		const struct cf_fvalue *fv = &f->values[i];
+		if (ordered ? cf_field_cmp(f, fv->value, v) <= 0 : fv->value == v)
+			used = append_names(buf, len, used, fv->features, &count);
+	}
+	return count;
+}

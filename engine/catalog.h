@@ -1,0 +1,108 @@
+/* Register catalogues: which registers an architecture has, their fields,
+ * how each field combines across hosts and what its values mean.  The
+ * arm64 table is generated from arch/arm64/idregs.txt. */
+#ifndef CF_CATALOG_H
+#define CF_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+enum cf_policy {
+	CF_POL_LOWER,   /* min; accepts v <= limit */
+	CF_POL_HIGHER,  /* max; accepts v >= limit */
+	CF_POL_HIGHER0, /* 0 if any is 0, else max; accepts 0 or v >= limit */
+	CF_POL_EXACT,   /* equal, else safe; accepts limit or safe */
+	CF_POL_ANY,     /* accepts anything; baseline takes the smallest */
+};
+
+struct cf_fvalue {
+	uint64_t value;
+	const char *features; /* "FEAT_A,FEAT_B"; "" = not implemented */
+};
+
+struct cf_field {
+	const char *name;
+	uint8_t shift;
+	uint8_t width;
+	uint8_t is_signed;
+	uint8_t policy; /* enum cf_policy */
+	uint64_t safe;  /* only for CF_POL_EXACT */
+	const struct cf_fvalue *values;
+	uint16_t nvalues;
+};
+
+struct cf_reg {
+	const char *name;
+	uint64_t key; /* arch encoding; arm64: op0<<14|op1<<11|CRn<<7|CRm<<3|op2 */
+	const struct cf_field *fields;
+	uint16_t nfields;
+};
+
+struct cf_catalog {
+	const char *arch;
+	const struct cf_reg *regs; /* ascending key */
+	size_t nregs;
+};
+
+/* Index of the register with KEY, or -1. */
+int cf_catalog_find_key(const struct cf_catalog *cat, uint64_t key);
+/* Index of the register named NAME, or -1. */
+int cf_catalog_find_name(const struct cf_catalog *cat, const char *name);
+/* Index of field NAME in register REG, or -1. */
+int cf_catalog_find_field(const struct cf_reg *reg, const char *name);
+
+static inline uint64_t cf_field_mask(const struct cf_field *f)
+{
+	uint64_t m = f->width >= 64 ? ~0ULL : ((1ULL << f->width) - 1);
+	return m << f->shift;
+}
+
+/* Union of the register's field masks. */
+uint64_t cf_reg_described(const struct cf_reg *reg);
+
+/* The field's raw (unsigned, unshifted) value in V. */
+static inline uint64_t cf_field_raw(const struct cf_field *f, uint64_t v)
+{
+	return (v & cf_field_mask(f)) >> f->shift;
+}
+
+/* The field's value in V, sign-extended for signed fields. */
+static inline int64_t cf_field_get(const struct cf_field *f, uint64_t v)
+{
+	uint64_t raw = cf_field_raw(f, v);
+	if (f->is_signed && f->width < 64 && (raw >> (f->width - 1)) & 1)
+		return (int64_t)(raw | ~((1ULL << f->width) - 1));
+	return (int64_t)raw;
+}
+
+/* Compare two field values the way the field's signedness says. */
+static inline int cf_field_cmp(const struct cf_field *f, uint64_t a, uint64_t b)
+{
+	if (f->is_signed) {
+		int64_t sa = cf_field_get(f, a << f->shift);
+		int64_t sb = cf_field_get(f, b << f->shift);
+		return sa < sb ? -1 : sa > sb;
+	}
+	return a < b ? -1 : a > b;
+}
+
+/* Would KVM accept WANT for this field on a host whose limit is LIMIT?
+ * (raw field values; WRITABLE = the field lies wholly in the host's mask) */
+bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
+		      uint64_t want);
+
+/* The FEAT_* names a value range brings: features of the field's values v with
+ * from < v <= to (in the field's order), comma-separated into BUF.  Returns
+ * the number of names written. */
+size_t cf_field_features_between(const struct cf_field *f, uint64_t from,
+				 uint64_t to, char *buf, size_t len);
+
+/* The features the field's value V means (all values <= V for lower/higher
+ * fields), into BUF; "" if none. */
+size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
+			    size_t len);
+
+extern const struct cf_catalog cf_arm64_catalog;
+
+#endif

@@ -1,0 +1,232 @@
+/* Would KVM on a host accept a profile?  Per register this is KVM's own
+ * rule (arm64_check_features, research/arm64-kvm.md §2.3): fields wholly
+ * inside the writable mask follow their policy; every other bit must equal
+ * the host's limit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine/profile.h"
+#include "engine/report.h"
+
+struct cf_verdict {
+	char host[CF_HOST_ID_MAX];
+	const struct cf_arch_ops *arch;
+	struct cf_reason *r;
+	size_t n, cap;
+};
+
+struct cf_verdict *cf_verdict_create(void)
+{
+	return calloc(1, sizeof(struct cf_verdict));
+}
+
+void cf_verdict_destroy(struct cf_verdict *v)
+{
+	if (!v)
+		return;
+	free(v->r);
+	free(v);
+}
+
+bool cf_verdict_compatible(const struct cf_verdict *v)
+{
+	return v->n == 0;
+}
+
+size_t cf_verdict_reason_count(const struct cf_verdict *v)
+{
+	return v->n;
+}
+
+const struct cf_reason *cf_verdict_reason(const struct cf_verdict *v, size_t i)
+{
+	return i < v->n ? &v->r[i] : NULL;
+}
+
+static enum cf_err add(struct cf_verdict *v, enum cf_reason_kind kind,
+		       const struct cf_arch_ops *a, uint64_t key,
+		       const struct cf_field *f, uint64_t want, uint64_t offer)
+{
+	struct cf_reason *r;
+
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 8;
+		r = realloc(v->r, cap * sizeof(*r));
+		if (!r)
+			return CF_ENOMEM;
+		v->r = r;
+		v->cap = cap;
+	}
+	r = &v->r[v->n++];
+	r->kind = kind;
+	cf_arch_regname(a, key, r->reg, sizeof(r->reg));
+	r->field = f ? f->name : NULL;
+	r->want = want;
+	r->offer = offer;
+	r->features[0] = '\0';
+	if (f && cf_field_cmp(f, want, offer) > 0)
+		cf_field_features_between(f, offer, want, r->features,
+					  sizeof(r->features));
+	return CF_OK;
+}
+
+static enum cf_err check_reg(struct cf_verdict *v, const struct cf_arch_ops *a,
+			     const struct cf_reg *reg, uint64_t key,
+			     uint64_t want, uint64_t lim, uint64_t wr)
+{
+	uint64_t mask = 0, diff, rest;
+	enum cf_err err;
+
+	for (int i = 0; reg && i < reg->nfields; i++) {
+		const struct cf_field *f = &reg->fields[i];
+		uint64_t m = cf_field_mask(f), w, l;
+		if ((wr & m) != m)
+			continue;
+		mask |= m;
+		w = cf_field_raw(f, want);
+		l = cf_field_raw(f, lim);
+		if (w == l || cf_field_accepts(f, l, true, w))
+			continue;
+		err = add(v, f->policy == CF_POL_LOWER || f->policy == CF_POL_HIGHER0
+			  ? CF_REASON_LACKS : CF_REASON_NOT_ACCEPTED,
+			  a, key, f, w, l);
+		if (err != CF_OK)
+			return err;
+	}
+	diff = (want ^ lim) & ~mask;
+	if (!diff)
+		return CF_OK;
+	rest = diff;
+	for (int i = 0; reg && i < reg->nfields; i++) {
+		const struct cf_field *f = &reg->fields[i];
+		uint64_t m = cf_field_mask(f);
+		if (!(diff & m))
+			continue;
+		rest &= ~m;
+		err = add(v, CF_REASON_NOT_WRITABLE, a, key, f,
+			  cf_field_raw(f, want), cf_field_raw(f, lim));
+		if (err != CF_OK)
+			return err;
+	}
+	if (rest)
+		return add(v, CF_REASON_UNDESCRIBED, a, key, NULL, want & rest,
+			   lim & rest);
+	return CF_OK;
+}
+
+static enum cf_err check_config(const struct cf_config *pc,
+				const struct cf_config *hc,
+				struct cf_verdict *v)
+{
+	const struct cf_arch_ops *a = pc->arch;
+	const struct cf_catalog *cat = a->catalog;
+	enum cf_err err;
+
+	if (hc->arch != a)
+		return add(v, CF_REASON_ARCH, a, 0, NULL, 0, 0);
+	for (size_t i = 0; i < pc->ncat; i++) {
+		if (!pc->present[i])
+			continue;
+		if (!hc->present[i]) {
+			err = add(v, CF_REASON_MISSING_REG, a, cat->regs[i].key,
+				  NULL, pc->val[i], 0);
+		} else if (pc->val[i] == hc->val[i]) {
+			continue;
+		} else {
+			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
+					pc->val[i], hc->val[i], hc->wr[i]);
+		}
+		if (err != CF_OK)
+			return err;
+	}
+	for (size_t x = 0; x < pc->nextra; x++) {
+		const struct cf_extra *e = &pc->extra[x];
+		uint64_t hv;
+		if (!cf_config_get(hc, e->key, &hv, NULL))
+			err = add(v, CF_REASON_MISSING_REG, a, e->key, NULL,
+				  e->value, 0);
+		else if (hv != e->value)
+			err = check_reg(v, a, NULL, e->key, e->value, hv, 0);
+		else
+			continue;
+		if (err != CF_OK)
+			return err;
+	}
+	return CF_OK;
+}
+
+enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
+		     struct cf_verdict *v)
+{
+	v->n = 0;
+	memcpy(v->host, r->host_id, sizeof(v->host));
+	v->arch = pr->arch;
+	return check_config(pr->cfg, r->cfg, v);
+}
+
+static const char *policy_name(const struct cf_arch_ops *a, const char *reg,
+			       const char *field)
+{
+	int ri = cf_catalog_find_name(a->catalog, reg), fi;
+
+	if (ri < 0 || !field)
+		return "";
+	fi = cf_catalog_find_field(&a->catalog->regs[ri], field);
+	if (fi < 0)
+		return "";
+	switch (a->catalog->regs[ri].fields[fi].policy) {
+	case CF_POL_LOWER: return "lower-safe";
+	case CF_POL_HIGHER: return "higher-safe";
+	case CF_POL_HIGHER0: return "higher-or-zero-safe";
+	case CF_POL_EXACT: return "exact";
+	case CF_POL_ANY: return "any";
+	}
+	return "";
+}
+
+enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
+				   char *buf, size_t len)
+{
+	const struct cf_reason *r = cf_verdict_reason(v, i);
+	unsigned long long w, o;
+
+	if (!r)
+		return CF_EINVAL;
+	w = r->want;
+	o = r->offer;
+	switch (r->kind) {
+	case CF_REASON_LACKS:
+		if (r->features[0])
+			snprintf(buf, len, "host %s lacks %s: %s.%s wants %llu, "
+				 "host offers %llu", v->host, r->features, r->reg,
+				 r->field, w, o);
+		else
+			snprintf(buf, len, "host %s offers less: %s.%s wants %llu, "
+				 "host offers %llu", v->host, r->reg, r->field, w,
+				 o);
+		break;
+	case CF_REASON_NOT_ACCEPTED:
+		snprintf(buf, len, "%s.%s: host %s does not accept %llu (offers "
+			 "%llu, %s)", r->reg, r->field, v->host, w, o,
+			 policy_name(v->arch, r->reg, r->field));
+		break;
+	case CF_REASON_NOT_WRITABLE:
+		snprintf(buf, len, "%s.%s is not writable on %s and differs: "
+			 "wants %llu, host offers %llu%s%s", r->reg, r->field,
+			 v->host, w, o, r->features[0] ? "; host lacks " : "",
+			 r->features);
+		break;
+	case CF_REASON_UNDESCRIBED:
+		snprintf(buf, len, "%s: bits outside described fields differ on "
+			 "%s: wants 0x%llx, host offers 0x%llx", r->reg, v->host,
+			 w, o);
+		break;
+	case CF_REASON_MISSING_REG:
+		snprintf(buf, len, "host %s does not report %s", v->host, r->reg);
+		break;
+	case CF_REASON_ARCH:
+		snprintf(buf, len, "host %s has another architecture", v->host);
+		break;
+	}
+	return CF_OK;
+}

@@ -1,0 +1,179 @@
+#include <stdlib.h>
+#include <string.h>
+#include "engine/config.h"
+
+enum cf_err cf_config_create(const struct cf_arch_ops *arch,
+			     struct cf_config **out)
+{
+	struct cf_config *c = calloc(1, sizeof(*c));
+	size_t n = arch->catalog->nregs;
+
+	*out = NULL;
+	if (!c)
+		return CF_ENOMEM;
+	c->refs = 1;
+	c->arch = arch;
+	c->ncat = n;
+	/* One block for the three per-register arrays. */
+	c->val = calloc(n ? n : 1, 2 * sizeof(uint64_t) + 1);
+	if (!c->val) {
+		free(c);
+		return CF_ENOMEM;
+	}
+	c->wr = c->val + n;
+	c->present = (uint8_t *)(c->wr + n);
+	*out = c;
+	return CF_OK;
+}
+
+struct cf_config *cf_config_ref(struct cf_config *c)
+{
+	if (c)
+		c->refs++;
+	return c;
+}
+
+void cf_config_unref(struct cf_config *c)
+{
+	if (!c || --c->refs > 0)
+		return;
+	free(c->val);
+	free(c->extra);
+	free(c);
+}
+
+/* Slot of KEY among the extras, inserting a zeroed one if asked. */
+static struct cf_extra *extra_slot(struct cf_config *c, uint64_t key, bool add)
+{
+	size_t lo = 0, hi = c->nextra;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->extra[mid].key == key)
+			return &c->extra[mid];
+		if (c->extra[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!add || c->nextra >= CF_EXTRA_REGS_MAX)
+		return NULL;
+	if (c->nextra == c->extra_cap) {
+		size_t cap = c->extra_cap ? c->extra_cap * 2 : 8;
+		struct cf_extra *e = realloc(c->extra, cap * sizeof(*e));
+		if (!e)
+			return NULL;
+		c->extra = e;
+		c->extra_cap = cap;
+	}
+	memmove(&c->extra[lo + 1], &c->extra[lo],
+		(c->nextra - lo) * sizeof(*c->extra));
+	c->nextra++;
+	memset(&c->extra[lo], 0, sizeof(*c->extra));
+	c->extra[lo].key = key;
+	return &c->extra[lo];
+}
+
+enum cf_err cf_config_set(struct cf_config *c, uint64_t key, uint64_t value)
+{
+	int i = cf_catalog_find_key(c->arch->catalog, key);
+	struct cf_extra *e;
+
+	if (i >= 0) {
+		c->val[i] = value;
+		c->present[i] = 1;
+		return CF_OK;
+	}
+	e = extra_slot(c, key, true);
+	if (!e)
+		return c->nextra >= CF_EXTRA_REGS_MAX ? CF_ETOOBIG : CF_ENOMEM;
+	e->value = value;
+	return CF_OK;
+}
+
+/* A mask for a register the report does not list is kept only for catalogue
+ * registers; for unknown ones the value must come first. */
+enum cf_err cf_config_set_writable(struct cf_config *c, uint64_t key,
+				   uint64_t mask)
+{
+	int i = cf_catalog_find_key(c->arch->catalog, key);
+	struct cf_extra *e;
+
+	c->has_writable = true;
+	if (i >= 0) {
+		c->wr[i] = mask;
+		return CF_OK;
+	}
+	e = extra_slot(c, key, false);
+	if (e)
+		e->writable = mask;
+	return CF_OK;
+}
+
+bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
+		   uint64_t *writable)
+{
+	int i = cf_catalog_find_key(c->arch->catalog, key);
+	const struct cf_extra *e;
+
+	if (i >= 0) {
+		if (!c->present[i])
+			return false;
+		if (value)
+			*value = c->val[i];
+		if (writable)
+			*writable = c->wr[i];
+		return true;
+	}
+	e = extra_slot((struct cf_config *)c, key, false);
+	if (!e)
+		return false;
+	if (value)
+		*value = e->value;
+	if (writable)
+		*writable = e->writable;
+	return true;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 31);
+}
+
+void cf_config_seal(struct cf_config *c)
+{
+	uint64_t h = mix(0x637075666c74ULL, c->has_writable);
+
+	for (size_t i = 0; i < c->ncat; i++) {
+		if (!c->present[i] && !c->wr[i])
+			continue;
+		h = mix(h, i);
+		h = mix(h, c->present[i] ? c->val[i] : ~0ULL);
+		h = mix(h, c->wr[i]);
+	}
+	for (size_t i = 0; i < c->nextra; i++) {
+		h = mix(h, c->extra[i].key | 1ULL << 63);
+		h = mix(h, c->extra[i].value);
+		h = mix(h, c->extra[i].writable);
+	}
+	c->fp = h;
+}
+
+bool cf_config_equal(const struct cf_config *a, const struct cf_config *b)
+{
+	if (a == b)
+		return true;
+	if (a->arch != b->arch || a->has_writable != b->has_writable ||
+	    a->nextra != b->nextra || a->fp != b->fp)
+		return false;
+	if (memcmp(a->val, b->val, a->ncat * (2 * sizeof(uint64_t) + 1)) != 0)
+		return false;
+	for (size_t i = 0; i < a->nextra; i++)
+		if (a->extra[i].key != b->extra[i].key ||
+		    a->extra[i].value != b->extra[i].value ||
+		    a->extra[i].writable != b->extra[i].writable)
+			return false;
+	return true;
+}

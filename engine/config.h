@@ -1,0 +1,45 @@
+/* A host's CPU configuration: register values (KVM's limits), writable
+ * masks and which registers are present.  Immutable once sealed and shared
+ * by reference between reports, pools and profiles. */
+#ifndef CF_CONFIG_H
+#define CF_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <cpufleet.h>
+#include "engine/arch.h"
+
+struct cf_extra {
+	uint64_t key;
+	uint64_t value;
+	uint64_t writable;
+};
+
+struct cf_config {
+	unsigned refs;
+	const struct cf_arch_ops *arch;
+	size_t ncat;          /* = arch->catalog->nregs */
+	uint64_t *val;        /* [ncat] */
+	uint64_t *wr;         /* [ncat] writable masks */
+	uint8_t *present;     /* [ncat] */
+	struct cf_extra *extra; /* registers unknown to the catalogue, by key */
+	size_t nextra;
+	size_t extra_cap;
+	bool has_writable;    /* the report had a writable section */
+	uint64_t fp;          /* fingerprint, valid once sealed */
+};
+
+enum cf_err cf_config_create(const struct cf_arch_ops *arch,
+			     struct cf_config **out);
+struct cf_config *cf_config_ref(struct cf_config *c);
+void cf_config_unref(struct cf_config *c);
+enum cf_err cf_config_set(struct cf_config *c, uint64_t key, uint64_t value);
+enum cf_err cf_config_set_writable(struct cf_config *c, uint64_t key,
+				   uint64_t mask);
+/* True if KEY is present; fills VALUE and WRITABLE (either may be NULL). */
+bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
+		   uint64_t *writable);
+void cf_config_seal(struct cf_config *c);
+bool cf_config_equal(const struct cf_config *a, const struct cf_config *b);
+
+#endif

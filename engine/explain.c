@@ -1,0 +1,142 @@
+/* Migration both ways between two hosts: a guest started with host A's own
+ * profile moving to B, and the reverse, plus the feature-level difference. */
+#include <stdlib.h>
+#include <string.h>
+#include "engine/profile.h"
+#include "engine/report.h"
+
+#define NAMES_MAX 256
+
+struct cf_explain {
+	struct cf_verdict *ab, *ba;
+	char *only_a[NAMES_MAX], *only_b[NAMES_MAX];
+	size_t na, nb;
+};
+
+void cf_explain_destroy(struct cf_explain *e)
+{
+	if (!e)
+		return;
+	cf_verdict_destroy(e->ab);
+	cf_verdict_destroy(e->ba);
+	for (size_t i = 0; i < e->na; i++)
+		free(e->only_a[i]);
+	for (size_t i = 0; i < e->nb; i++)
+		free(e->only_b[i]);
+	free(e);
+}
+
+/* Splits the comma-separated NAMES into LIST, skipping duplicates. */
+static enum cf_err push_names(char **list, size_t *n, const char *names)
+{
+	const char *s = names;
+
+	while (*s) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		bool dup = false;
+		for (size_t i = 0; i < *n && !dup; i++)
+			dup = strlen(list[i]) == len && !strncmp(list[i], s, len);
+		if (!dup && len && *n < NAMES_MAX) {
+			char *c = strndup(s, len);
+			if (!c)
+				return CF_ENOMEM;
+			list[(*n)++] = c;
+		}
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return CF_OK;
+}
+
+static enum cf_err diff_features(struct cf_explain *e, const struct cf_config *a,
+				 const struct cf_config *b)
+{
+	const struct cf_catalog *cat = a->arch->catalog;
+	char buf[CF_TEXT_MAX];
+	enum cf_err err;
+
+	for (size_t ri = 0; ri < cat->nregs; ri++) {
+		const struct cf_reg *reg = &cat->regs[ri];
+		if (!a->present[ri] || !b->present[ri] || a->val[ri] == b->val[ri])
+			continue;
+		for (int fi = 0; fi < reg->nfields; fi++) {
+			const struct cf_field *f = &reg->fields[fi];
+			uint64_t va = cf_field_raw(f, a->val[ri]);
+			uint64_t vb = cf_field_raw(f, b->val[ri]);
+			int c = cf_field_cmp(f, va, vb);
+			if (c == 0 || f->policy != CF_POL_LOWER)
+				continue;
+			if (c > 0) {
+				cf_field_features_between(f, vb, va, buf, sizeof(buf));
+				err = push_names(e->only_a, &e->na, buf);
+			} else {
+				cf_field_features_between(f, va, vb, buf, sizeof(buf));
+				err = push_names(e->only_b, &e->nb, buf);
+			}
+			if (err != CF_OK)
+				return err;
+		}
+	}
+	return CF_OK;
+}
+
+enum cf_err cf_explain_create(const struct cf_report *a,
+			      const struct cf_report *b, struct cf_explain **out)
+{
+	struct cf_explain *e = NULL;
+	struct cf_profile *pa = NULL, *pb = NULL;
+	enum cf_err err;
+
+	*out = NULL;
+	if (a->cfg->arch != b->cfg->arch)
+		return CF_EARCH;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return CF_ENOMEM;
+	e->ab = cf_verdict_create();
+	e->ba = cf_verdict_create();
+	if (!e->ab || !e->ba) {
+		err = CF_ENOMEM;
+		goto cleanup;
+	}
+	err = cf_profile_from_report(a, &pa);
+	if (err == CF_OK)
+		err = cf_profile_from_report(b, &pb);
+	if (err == CF_OK)
+		err = cf_check(pa, b, e->ab);
+	if (err == CF_OK)
+		err = cf_check(pb, a, e->ba);
+	if (err == CF_OK)
+		err = diff_features(e, a->cfg, b->cfg);
+	if (err == CF_OK) {
+		*out = e;
+		e = NULL;
+	}
+cleanup:
+	cf_profile_destroy(pa);
+	cf_profile_destroy(pb);
+	cf_explain_destroy(e);
+	return err;
+}
+
+const struct cf_verdict *cf_explain_a_to_b(const struct cf_explain *e)
+{
+	return e->ab;
+}
+
+const struct cf_verdict *cf_explain_b_to_a(const struct cf_explain *e)
+{
+	return e->ba;
+}
+
+const char *cf_explain_only_in_a(const struct cf_explain *e, size_t i)
+{
+	return i < e->na ? e->only_a[i] : NULL;
+}
+
+const char *cf_explain_only_in_b(const struct cf_explain *e, size_t i)
+{
+	return i < e->nb ? e->only_b[i] : NULL;
+}

@@ -1,0 +1,120 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine/profile.h"
+#include "engine/report.h"
+
+enum cf_err cf_profile_alloc(const struct cf_arch_ops *arch,
+			     struct cf_profile **out)
+{
+	struct cf_profile *pr = calloc(1, sizeof(*pr));
+	enum cf_err err;
+
+	*out = NULL;
+	if (!pr)
+		return CF_ENOMEM;
+	pr->arch = arch;
+	err = cf_config_create(arch, &pr->cfg);
+	if (err != CF_OK) {
+		free(pr);
+		return err;
+	}
+	*out = pr;
+	return CF_OK;
+}
+
+void cf_profile_destroy(struct cf_profile *pr)
+{
+	if (!pr)
+		return;
+	for (size_t i = 0; i < pr->nconf; i++) {
+		free(pr->conf[i].gval);
+		free(pr->conf[i].gpresent);
+	}
+	free(pr->conf);
+	cf_hostset_free(&pr->hosts);
+	cf_config_unref(pr->cfg);
+	free(pr);
+}
+
+bool cf_profile_feasible(const struct cf_profile *pr)
+{
+	return pr->nconf == 0 && pr->doc_conflicts == 0;
+}
+
+size_t cf_profile_conflict_count(const struct cf_profile *pr)
+{
+	return pr->nconf ? pr->nconf : pr->doc_conflicts;
+}
+
+const char *cf_profile_arch(const struct cf_profile *pr)
+{
+	return pr->arch->name;
+}
+
+void cf_conflict_name(const struct cf_profile *pr, const struct cf_conflict *c,
+		      char *buf, size_t len)
+{
+	char reg[40];
+	int i = cf_catalog_find_key(pr->arch->catalog, c->key);
+
+	cf_arch_regname(pr->arch, c->key, reg, sizeof(reg));
+	if (c->field >= 0 && i >= 0)
+		snprintf(buf, len, "%s.%s", reg,
+			 pr->arch->catalog->regs[i].fields[c->field].name);
+	else
+		snprintf(buf, len, "%s", reg);
+}
+
+enum cf_err cf_profile_conflict_text(const struct cf_profile *pr, size_t i,
+				     char *buf, size_t len)
+{
+	const struct cf_conflict *c;
+	char name[96];
+
+	if (i >= pr->nconf)
+		return CF_EINVAL;
+	c = &pr->conf[i];
+	cf_conflict_name(pr, c, name, sizeof(name));
+	if (c->feature[0])
+		snprintf(buf, len, "%s (%s): %s", name, c->feature, c->reason);
+	else
+		snprintf(buf, len, "%s: %s", name, c->reason);
+	return CF_OK;
+}
+
+enum cf_err cf_profile_from_report(const struct cf_report *r,
+				   struct cf_profile **out)
+{
+	struct cf_profile *pr = NULL;
+	enum cf_err err;
+	size_t idx;
+
+	*out = NULL;
+	pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return CF_ENOMEM;
+	pr->arch = r->cfg->arch;
+	pr->cfg = cf_config_ref(r->cfg);
+	pr->ngroups = 1;
+	/* One host: reuse the pool's host-set layout. */
+	struct cf_hostset *h = &pr->hosts;
+	size_t len = strlen(r->host_id) + 1;
+	h->arena = malloc(len);
+	h->off = malloc(sizeof(size_t));
+	h->group = calloc(1, sizeof(uint32_t));
+	if (!h->arena || !h->off || !h->group) {
+		err = CF_ENOMEM;
+		goto fail;
+	}
+	memcpy(h->arena, r->host_id, len);
+	h->used = h->cap = len;
+	idx = 0;
+	h->off[idx] = 0;
+	h->n = h->ncap = 1;
+	*out = pr;
+	return CF_OK;
+fail:
+	cf_profile_destroy(pr);
+	return err;
+}

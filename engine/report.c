@@ -1,0 +1,64 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine/report.h"
+
+enum cf_err cf_report_create(const char *host_id, struct cf_config *cfg,
+			     struct cf_report **out)
+{
+	struct cf_report *r;
+
+	*out = NULL;
+	if (!host_id || !cfg || strlen(host_id) >= CF_HOST_ID_MAX ||
+	    host_id[0] == '\0') {
+		cf_config_unref(cfg);
+		return CF_EINVAL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		cf_config_unref(cfg);
+		return CF_ENOMEM;
+	}
+	snprintf(r->host_id, sizeof(r->host_id), "%s", host_id);
+	cf_config_seal(cfg);
+	r->cfg = cfg;
+	*out = r;
+	return CF_OK;
+}
+
+void cf_report_destroy(struct cf_report *r)
+{
+	if (!r)
+		return;
+	cf_config_unref(r->cfg);
+	free(r);
+}
+
+const char *cf_report_host_id(const struct cf_report *r)
+{
+	return r->host_id;
+}
+
+const char *cf_report_arch(const struct cf_report *r)
+{
+	return r->cfg->arch->name;
+}
+
+uint64_t cf_report_fingerprint(const struct cf_report *r)
+{
+	return r->cfg->fp;
+}
+
+enum cf_err cf_report_clone_as(const struct cf_report *r, const char *host_id,
+			       struct cf_report **out)
+{
+	enum cf_err err = cf_report_create(host_id, cf_config_ref(r->cfg), out);
+
+	if (err == CF_OK) {
+		memcpy((*out)->hostname, r->hostname, sizeof(r->hostname));
+		memcpy((*out)->kernel, r->kernel, sizeof(r->kernel));
+		memcpy((*out)->collected_at, r->collected_at,
+		       sizeof(r->collected_at));
+	}
+	return err;
+}

@@ -1,0 +1,21 @@
+/* A host's report as the engine sees it: who the host is and its CPU
+ * configuration (shared, immutable). */
+#ifndef CF_REPORT_H
+#define CF_REPORT_H
+
+#include <cpufleet.h>
+#include "engine/config.h"
+
+struct cf_report {
+	char host_id[CF_HOST_ID_MAX];
+	char hostname[CF_TEXT_MAX];
+	char kernel[CF_TEXT_MAX];
+	char collected_at[CF_TEXT_MAX];
+	struct cf_config *cfg;
+};
+
+/* Takes over the caller's reference to CFG (sealed by this call). */
+enum cf_err cf_report_create(const char *host_id, struct cf_config *cfg,
+			     struct cf_report **out);
+
+#endif

@@ -1,0 +1,165 @@
+/* cpufleet: CPU-feature baselines for KVM fleets.  The one public header.
+ *
+ * Reports say what KVM on one host can offer a guest; a pool of reports has a
+ * baseline profile that every host can present; a check says whether a
+ * profile runs on a host and, if not, every reason why.  Functions return an
+ * enum cf_err; on failure a struct cf_diag, when given, holds a message that
+ * names the file, the JSON path and the reason.  Nothing here prints or
+ * exits. */
+#ifndef CPUFLEET_H
+#define CPUFLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Values are never reused; new codes go before CF_ERR_LAST. */
+enum cf_err {
+	CF_OK = 0,
+	CF_ENOMEM = 1,      /* out of memory */
+	CF_EIO = 2,         /* a file could not be read or written */
+	CF_ESYNTAX = 3,     /* not well-formed JSON */
+	CF_ESCHEMA = 4,     /* JSON that breaks the v1 contract */
+	CF_EARCH = 5,       /* unknown architecture, or mixed in one pool */
+	CF_ETOOBIG = 6,     /* input over a documented limit */
+	CF_EINVAL = 7,      /* bad argument from the caller */
+	CF_EDUPLICATE = 8,  /* a host id seen twice in one pool */
+	CF_EEMPTY = 9,      /* an empty pool */
+	CF_ERR_LAST
+};
+
+const char *cf_strerror(enum cf_err err);
+
+#define CF_DIAG_MAX 512
+struct cf_diag {
+	char msg[CF_DIAG_MAX];
+};
+
+/* Limits on untrusted input. */
+#define CF_DOC_MAX_BYTES (8u << 20)  /* one report or profile document */
+#define CF_HOST_ID_MAX 128           /* host.id, bytes incl. NUL */
+#define CF_TEXT_MAX 256              /* other strings, bytes incl. NUL */
+#define CF_EXTRA_REGS_MAX 512        /* registers unknown to the catalogue */
+
+struct cf_report;
+struct cf_pool;
+struct cf_profile;
+struct cf_verdict;
+struct cf_explain;
+
+/* ---- reports (cpufleet.report/v1) ---- */
+enum cf_err cf_report_parse(const char *text, size_t len, const char *origin,
+			    struct cf_report **out, struct cf_diag *diag);
+enum cf_err cf_report_load(const char *path, struct cf_report **out,
+			   struct cf_diag *diag);
+void cf_report_destroy(struct cf_report *r);
+const char *cf_report_host_id(const struct cf_report *r);
+const char *cf_report_arch(const struct cf_report *r);
+/* 64-bit fingerprint of the CPU configuration (values, writable masks). */
+uint64_t cf_report_fingerprint(const struct cf_report *r);
+/* A copy of R with another host id, sharing R's configuration. */
+enum cf_err cf_report_clone_as(const struct cf_report *r, const char *host_id,
+			       struct cf_report **out);
+
+/* ---- pools ---- */
+enum cf_err cf_pool_create(const char *arch, struct cf_pool **out);
+void cf_pool_destroy(struct cf_pool *p);
+/* Adds R's host; R may be destroyed afterwards.  Host ids must be unique. */
+enum cf_err cf_pool_add(struct cf_pool *p, const struct cf_report *r,
+			struct cf_diag *diag);
+size_t cf_pool_host_count(const struct cf_pool *p);
+/* Distinct CPU configurations among the hosts. */
+size_t cf_pool_config_count(const struct cf_pool *p);
+
+/* ---- baseline and profiles (cpufleet.profile/v1) ---- */
+enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out);
+bool cf_profile_feasible(const struct cf_profile *pr);
+size_t cf_profile_conflict_count(const struct cf_profile *pr);
+/* Human text of conflict I ("ID_AA64PFR0_EL1.SVE (FEAT_SVE): ..."). */
+enum cf_err cf_profile_conflict_text(const struct cf_profile *pr, size_t i,
+				     char *buf, size_t len);
+const char *cf_profile_arch(const struct cf_profile *pr);
+/* The profile as JSON text (malloc'd, NUL-terminated). */
+enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out);
+/* Writes durably: temporary file, fsync, rename. */
+enum cf_err cf_profile_save(const struct cf_profile *pr, const char *path,
+			    struct cf_diag *diag);
+enum cf_err cf_profile_parse(const char *text, size_t len, const char *origin,
+			     struct cf_profile **out, struct cf_diag *diag);
+enum cf_err cf_profile_load(const char *path, struct cf_profile **out,
+			    struct cf_diag *diag);
+/* A host's own profile: exactly what KVM offers there. */
+enum cf_err cf_profile_from_report(const struct cf_report *r,
+				   struct cf_profile **out);
+void cf_profile_destroy(struct cf_profile *pr);
+
+/* ---- checks ---- */
+enum cf_reason_kind {
+	CF_REASON_LACKS = 1,        /* host's limit is below what is wanted */
+	CF_REASON_NOT_WRITABLE = 2, /* field differs and the host cannot change it */
+	CF_REASON_NOT_ACCEPTED = 3, /* writable, but the policy refuses the value */
+	CF_REASON_UNDESCRIBED = 4,  /* bits outside described fields differ */
+	CF_REASON_MISSING_REG = 5,  /* host does not report the register */
+	CF_REASON_ARCH = 6,         /* different architecture */
+};
+
+struct cf_reason {
+	enum cf_reason_kind kind;
+	char reg[40];         /* register name (catalogue or encoding name) */
+	const char *field;    /* field name, or NULL */
+	uint64_t want;        /* field value (or register bits) wanted */
+	uint64_t offer;       /* host's value */
+	char features[CF_TEXT_MAX]; /* FEAT_* the host lacks, or "" */
+};
+
+struct cf_verdict *cf_verdict_create(void);
+void cf_verdict_destroy(struct cf_verdict *v);
+/* Would KVM on R's host accept every register of the profile?  Fills V. */
+enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
+		     struct cf_verdict *v);
+bool cf_verdict_compatible(const struct cf_verdict *v);
+size_t cf_verdict_reason_count(const struct cf_verdict *v);
+const struct cf_reason *cf_verdict_reason(const struct cf_verdict *v, size_t i);
+/* "host n2-17 lacks FEAT_SVE2: ID_AA64ZFR0_EL1.SVEver wants 1, host offers 0" */
+enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
+				   char *buf, size_t len);
+
+/* ---- decoding into feature names ---- */
+struct cf_decoded {
+	const char *reg;        /* register name */
+	uint64_t reg_value;
+	uint64_t reg_writable;  /* 0 for profiles */
+	const char *field;      /* NULL: the whole-register entry */
+	uint64_t value;         /* field value (raw) */
+	bool writable;          /* field wholly inside the writable mask */
+	const char *features;   /* FEAT_* names this value means, or "" */
+};
+/* Calls FN for each register (field NULL) then each of its fields; a
+ * non-zero return from FN stops the walk and is returned as CF_EINVAL. */
+typedef int (*cf_decode_fn)(void *ctx, const struct cf_decoded *d);
+enum cf_err cf_report_decode(const struct cf_report *r, cf_decode_fn fn,
+			     void *ctx);
+enum cf_err cf_profile_decode(const struct cf_profile *pr, cf_decode_fn fn,
+			      void *ctx);
+const char *cf_profile_host(const struct cf_profile *pr, size_t i);
+
+/* ---- explain: migration both ways between two hosts ---- */
+enum cf_err cf_explain_create(const struct cf_report *a,
+			      const struct cf_report *b,
+			      struct cf_explain **out);
+void cf_explain_destroy(struct cf_explain *e);
+/* Verdict for a guest started on FROM's own profile moving to the other. */
+const struct cf_verdict *cf_explain_a_to_b(const struct cf_explain *e);
+const struct cf_verdict *cf_explain_b_to_a(const struct cf_explain *e);
+/* Features one host offers and the other does not (NULL past the end). */
+const char *cf_explain_only_in_a(const struct cf_explain *e, size_t i);
+const char *cf_explain_only_in_b(const struct cf_explain *e, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

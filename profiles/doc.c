@@ -1,0 +1,224 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "profiles/doc.h"
+#include "util/diag.h"
+
+enum cf_err cf_doc_read_file(const char *path, char **buf, size_t *len,
+			     struct cf_diag *d)
+{
+	enum cf_err err = CF_OK;
+	FILE *f = NULL;
+	char *b = NULL;
+	size_t n;
+
+	*buf = NULL;
+	f = fopen(path, "rb");
+	if (!f) {
+		err = cf_diag_set(d, CF_EIO, "%s: cannot open: %s", path,
+				  strerror(errno));
+		goto cleanup;
+	}
+	b = malloc(CF_DOC_MAX_BYTES + 1);
+	if (!b) {
+		err = CF_ENOMEM;
+		goto cleanup;
+	}
+	n = fread(b, 1, CF_DOC_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		err = cf_diag_set(d, CF_EIO, "%s: read error: %s", path,
+				  strerror(errno));
+		goto cleanup;
+	}
+	if (n > CF_DOC_MAX_BYTES) {
+		err = cf_diag_set(d, CF_ETOOBIG, "%s: larger than %u bytes", path,
+				  CF_DOC_MAX_BYTES);
+		goto cleanup;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+cleanup:
+	free(b);
+	if (f)
+		fclose(f);
+	return err;
+}
+
+enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
+			 cJSON **out, struct cf_diag *d)
+{
+	const char *end = NULL;
+	cJSON *j;
+
+	*out = NULL;
+	if (len > CF_DOC_MAX_BYTES)
+		return cf_diag_set(d, CF_ETOOBIG, "%s: larger than %u bytes",
+				   origin, CF_DOC_MAX_BYTES);
+	j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!j) {
+		size_t line = 1, col = 1;
+		const char *p;
+		const char *stop = end ? end : text + len;
+		if (stop < text || stop > text + len)
+			stop = text + len;
+		for (p = text; p < stop; p++) {
+			if (*p == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		return cf_diag_set(d, CF_ESYNTAX,
+				   "%s:%zu:%zu: malformed JSON", origin, line, col);
+	}
+	*out = j;
+	return CF_OK;
+}
+
+static int hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum cf_err cf_doc_hex(const cJSON *item, const char *origin, const char *path,
+		       uint64_t *out, struct cf_diag *d)
+{
+	const char *s;
+	uint64_t v = 0;
+	size_t n = 0;
+
+	if (!cJSON_IsString(item))
+		goto bad;
+	s = item->valuestring;
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		goto bad;
+	for (s += 2; *s; s++, n++) {
+		int h = hexdigit(*s);
+		if (h < 0 || n >= 16)
+			goto bad;
+		v = v << 4 | (uint64_t)h;
+	}
+	if (n == 0)
+		goto bad;
+	*out = v;
+	return CF_OK;
+bad:
+	return cf_diag_set(d, CF_ESCHEMA,
+			   "%s: %s: expected a string \"0x\" followed by 1 to 16 "
+			   "hex digits", origin, path);
+}
+
+enum cf_err cf_doc_string(const cJSON *item, const char *origin,
+			  const char *path, char *out, size_t max,
+			  struct cf_diag *d)
+{
+	size_t n;
+
+	if (!cJSON_IsString(item))
+		return cf_diag_set(d, CF_ESCHEMA, "%s: %s: expected a string",
+				   origin, path);
+	n = strlen(item->valuestring);
+	if (n == 0 || n >= max)
+		return cf_diag_set(d, CF_ESCHEMA,
+				   "%s: %s: expected 1 to %zu bytes, got %zu",
+				   origin, path, max - 1, n);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)item->valuestring[i] < 0x20)
+			return cf_diag_set(d, CF_ESCHEMA,
+					   "%s: %s: control character in string",
+					   origin, path);
+	memcpy(out, item->valuestring, n + 1);
+	return CF_OK;
+}
+
+enum cf_err cf_doc_object(const cJSON *obj, const char *key, bool required,
+			  const char *origin, const char *path,
+			  const cJSON **out, struct cf_diag *d)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (!it) {
+		if (required)
+			return cf_diag_set(d, CF_ESCHEMA,
+					   "%s: %s.%s: required object missing",
+					   origin, path, key);
+		return CF_OK;
+	}
+	if (!cJSON_IsObject(it))
+		return cf_diag_set(d, CF_ESCHEMA, "%s: %s.%s: expected an object",
+				   origin, path, key);
+	*out = it;
+	return CF_OK;
+}
+
+void cf_doc_hexstr(uint64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%016" PRIx64, v);
+}
+
+enum cf_err cf_doc_write_file(const char *path, const char *data, size_t len,
+			      struct cf_diag *d)
+{
+	enum cf_err err = CF_OK;
+	char tmp[4096];
+	int fd = -1;
+	size_t off = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
+			     (long)getpid()) >= sizeof(tmp))
+		return cf_diag_set(d, CF_EINVAL, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = cf_diag_set(d, CF_EIO, "%s: cannot create: %s", tmp,
+				  strerror(errno));
+		goto cleanup;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = cf_diag_set(d, CF_EIO, "%s: write failed: %s", tmp,
+					  strerror(errno));
+			goto cleanup;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		err = cf_diag_set(d, CF_EIO, "%s: fsync failed: %s", tmp,
+				  strerror(errno));
+		goto cleanup;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		err = cf_diag_set(d, CF_EIO, "%s: close failed: %s", tmp,
+				  strerror(errno));
+		goto cleanup;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		err = cf_diag_set(d, CF_EIO, "%s: rename failed: %s", path,
+				  strerror(errno));
+		goto cleanup;
+	}
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (err != CF_OK)
+		unlink(tmp);
+	return err;
+}

@@ -1,0 +1,243 @@
+/* cpufleet.profile/v1 documents <-> struct cf_profile. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine/profile.h"
+#include "profiles/doc.h"
+#include "profiles/regmap.h"
+#include "util/diag.h"
+
+#define PROFILE_SCHEMA "cpufleet.profile/v1"
+
+static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "conflicts");
+	char name[96], hex[24];
+
+	if (!arr)
+		return CF_ENOMEM;
+	for (size_t i = 0; i < pr->nconf; i++) {
+		const struct cf_conflict *c = &pr->conf[i];
+		cJSON *o = cJSON_CreateObject(), *vals;
+		int ri = cf_catalog_find_key(pr->arch->catalog, c->key);
+		if (!o || !cJSON_AddItemToArray(arr, o))
+			return CF_ENOMEM;
+		cf_arch_regname(pr->arch, c->key, name, sizeof(name));
+		if (!cJSON_AddStringToObject(o, "register", name))
+			return CF_ENOMEM;
+		if (c->field >= 0 && ri >= 0) {
+			if (!cJSON_AddStringToObject(o, "field",
+				pr->arch->catalog->regs[ri].fields[c->field].name))
+				return CF_ENOMEM;
+		} else if (!cJSON_AddNullToObject(o, "field")) {
+			return CF_ENOMEM;
+		}
+		if (!cJSON_AddStringToObject(o, "feature", c->feature))
+			return CF_ENOMEM;
+		vals = cJSON_AddObjectToObject(o, "values");
+		if (!vals)
+			return CF_ENOMEM;
+		for (size_t h = 0; h < pr->hosts.n; h++) {
+			uint32_t g = pr->hosts.group[h];
+			const char *id = cf_hostset_id(&pr->hosts, h);
+			cJSON *it;
+			if (c->gpresent[g]) {
+				cf_doc_hexstr(c->gval[g], hex, sizeof(hex));
+				it = cJSON_AddStringToObject(vals, id, hex);
+			} else {
+				it = cJSON_AddNullToObject(vals, id);
+			}
+			if (!it)
+				return CF_ENOMEM;
+		}
+		if (!cJSON_AddStringToObject(o, "reason", c->reason))
+			return CF_ENOMEM;
+	}
+	return CF_OK;
+}
+
+enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
+{
+	cJSON *root = cJSON_CreateObject(), *hosts, *sec;
+	enum cf_err err = CF_ENOMEM;
+
+	*out = NULL;
+	if (!root)
+		return CF_ENOMEM;
+	if (!cJSON_AddStringToObject(root, "schema", PROFILE_SCHEMA) ||
+	    !cJSON_AddStringToObject(root, "arch", pr->arch->name) ||
+	    !cJSON_AddBoolToObject(root, "feasible", cf_profile_feasible(pr)))
+		goto cleanup;
+	hosts = cJSON_AddArrayToObject(root, "hosts");
+	if (!hosts)
+		goto cleanup;
+	for (size_t i = 0; i < pr->hosts.n; i++) {
+		cJSON *s = cJSON_CreateString(cf_hostset_id(&pr->hosts, i));
+		if (!s || !cJSON_AddItemToArray(hosts, s))
+			goto cleanup;
+	}
+	if (!cJSON_AddNumberToObject(root, "configurations", (double)pr->ngroups))
+		goto cleanup;
+	sec = cJSON_AddObjectToObject(root, pr->arch->name);
+	if (!sec)
+		goto cleanup;
+	err = cf_regmap_write(sec, pr->arch->regs_key, CF_REGMAP_VALUES, pr->cfg);
+	if (err != CF_OK)
+		goto cleanup;
+	err = add_conflicts(root, pr);
+	if (err != CF_OK)
+		goto cleanup;
+	*out = cJSON_Print(root);
+	err = *out ? CF_OK : CF_ENOMEM;
+cleanup:
+	cJSON_Delete(root);
+	return err;
+}
+
+enum cf_err cf_profile_save(const struct cf_profile *pr, const char *path,
+			    struct cf_diag *d)
+{
+	char *json = NULL;
+	enum cf_err err = cf_profile_to_json(pr, &json);
+	size_t len;
+
+	if (err != CF_OK)
+		return err;
+	len = strlen(json);
+	json[len] = '\n'; /* replaces the NUL; length passed explicitly */
+	err = cf_doc_write_file(path, json, len + 1, d);
+	free(json);
+	return err;
+}
+
+static enum cf_err add_host(struct cf_hostset *h, const char *id)
+{
+	size_t len = strlen(id) + 1;
+
+	if (h->used + len > h->cap) {
+		size_t cap = (h->cap + len) * 2;
+		char *a = realloc(h->arena, cap);
+		if (!a)
+			return CF_ENOMEM;
+		h->arena = a;
+		h->cap = cap;
+	}
+	if (h->n == h->ncap) {
+		size_t cap = h->ncap ? h->ncap * 2 : 16;
+		size_t *o = realloc(h->off, cap * sizeof(*o));
+		if (!o)
+			return CF_ENOMEM;
+		h->off = o;
+		uint32_t *g = realloc(h->group, cap * sizeof(*g));
+		if (!g)
+			return CF_ENOMEM;
+		h->group = g;
+		h->ncap = cap;
+	}
+	memcpy(h->arena + h->used, id, len);
+	h->off[h->n] = h->used;
+	h->group[h->n] = 0;
+	h->used += len;
+	h->n++;
+	return CF_OK;
+}
+
+static enum cf_err parse_json(const cJSON *root, const char *origin,
+			      struct cf_profile **out, struct cf_diag *d)
+{
+	const struct cf_arch_ops *arch;
+	const cJSON *it, *sec, *regs;
+	struct cf_profile *pr = NULL;
+	char archname[32], p[CF_DOC_PATH_MAX], id[CF_HOST_ID_MAX];
+	enum cf_err err;
+
+	if (!cJSON_IsObject(root))
+		return cf_diag_set(d, CF_ESCHEMA, "%s: $: expected an object",
+				   origin);
+	it = cJSON_GetObjectItemCaseSensitive(root, "schema");
+	if (!cJSON_IsString(it) || strcmp(it->valuestring, PROFILE_SCHEMA) != 0)
+		return cf_diag_set(d, CF_ESCHEMA, "%s: $.schema: expected \"%s\"",
+				   origin, PROFILE_SCHEMA);
+	err = cf_doc_string(cJSON_GetObjectItemCaseSensitive(root, "arch"), origin,
+			    "$.arch", archname, sizeof(archname), d);
+	if (err != CF_OK)
+		return err;
+	arch = cf_arch_find(archname);
+	if (!arch)
+		return cf_diag_set(d, CF_EARCH,
+				   "%s: $.arch: unknown architecture \"%s\"",
+				   origin, archname);
+	err = cf_doc_object(root, arch->name, true, origin, "$", &sec, d);
+	if (err != CF_OK)
+		return err;
+	snprintf(p, sizeof(p), "$.%s", arch->name);
+	err = cf_doc_object(sec, arch->regs_key, true, origin, p, &regs, d);
+	if (err != CF_OK)
+		return err;
+	err = cf_profile_alloc(arch, &pr);
+	if (err != CF_OK)
+		return err;
+	snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->regs_key);
+	err = cf_regmap_read(regs, CF_REGMAP_VALUES, pr->cfg, origin, p, d);
+	if (err != CF_OK)
+		goto fail;
+	cf_config_seal(pr->cfg);
+	it = cJSON_GetObjectItemCaseSensitive(root, "hosts");
+	if (it && !cJSON_IsArray(it)) {
+		err = cf_diag_set(d, CF_ESCHEMA, "%s: $.hosts: expected an array",
+				  origin);
+		goto fail;
+	}
+	size_t i = 0;
+	const cJSON *h;
+	cJSON_ArrayForEach(h, it) {
+		snprintf(p, sizeof(p), "$.hosts[%zu]", i++);
+		err = cf_doc_string(h, origin, p, id, sizeof(id), d);
+		if (err == CF_OK)
+			err = add_host(&pr->hosts, id);
+		if (err != CF_OK)
+			goto fail;
+	}
+	pr->ngroups = 1;
+	it = cJSON_GetObjectItemCaseSensitive(root, "conflicts");
+	if (it && !cJSON_IsArray(it)) {
+		err = cf_diag_set(d, CF_ESCHEMA,
+				  "%s: $.conflicts: expected an array", origin);
+		goto fail;
+	}
+	pr->doc_conflicts = it ? (size_t)cJSON_GetArraySize(it) : 0;
+	*out = pr;
+	return CF_OK;
+fail:
+	cf_profile_destroy(pr);
+	return err;
+}
+
+enum cf_err cf_profile_parse(const char *text, size_t len, const char *origin,
+			     struct cf_profile **out, struct cf_diag *d)
+{
+	cJSON *root = NULL;
+	enum cf_err err;
+
+	*out = NULL;
+	err = cf_doc_parse(text, len, origin, &root, d);
+	if (err == CF_OK)
+		err = parse_json(root, origin, out, d);
+	cJSON_Delete(root);
+	return err;
+}
+
+enum cf_err cf_profile_load(const char *path, struct cf_profile **out,
+			    struct cf_diag *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	enum cf_err err;
+
+	*out = NULL;
+	err = cf_doc_read_file(path, &buf, &len, d);
+	if (err == CF_OK)
+		err = cf_profile_parse(buf, len, path, out, d);
+	free(buf);
+	return err;
+}

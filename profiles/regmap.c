@@ -1,0 +1,95 @@
+#include <stdio.h>
+#include <string.h>
+#include "profiles/doc.h"
+#include "profiles/regmap.h"
+#include "util/diag.h"
+
+enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
+			   struct cf_config *cfg, const char *origin,
+			   const char *path, struct cf_diag *d)
+{
+	const cJSON *it;
+	char p[CF_DOC_PATH_MAX];
+	enum cf_err err;
+	uint64_t key, v;
+
+	cJSON_ArrayForEach(it, obj) {
+		snprintf(p, sizeof(p), "%s.%s", path, it->string);
+		if (cf_arch_regkey(cfg->arch, it->string, &key) != 0)
+			return cf_diag_set(d, CF_ESCHEMA,
+					   "%s: %s: not a known %s register nor "
+					   "an encoding name like S3_0_C0_C4_7",
+					   origin, p, cfg->arch->name);
+		if (cf_config_get(cfg, key, NULL, NULL) && kind == CF_REGMAP_VALUES)
+			return cf_diag_set(d, CF_ESCHEMA,
+					   "%s: %s: register given twice", origin,
+					   p);
+		err = cf_doc_hex(it, origin, p, &v, d);
+		if (err != CF_OK)
+			return err;
+		if (kind == CF_REGMAP_VALUES)
+			err = cf_config_set(cfg, key, v);
+		else if (!cf_config_get(cfg, key, NULL, NULL))
+			err = cf_diag_set(d, CF_ESCHEMA,
+					  "%s: %s: writable mask for a register "
+					  "the report does not list", origin, p);
+		else
+			err = cf_config_set_writable(cfg, key, v);
+		if (err == CF_ETOOBIG)
+			return cf_diag_set(d, err, "%s: %s: more than %d registers "
+					   "unknown to the catalogue", origin, p,
+					   CF_EXTRA_REGS_MAX);
+		if (err != CF_OK)
+			return err;
+	}
+	return CF_OK;
+}
+
+static enum cf_err put(cJSON *o, const struct cf_config *cfg, uint64_t key,
+		       uint64_t v)
+{
+	char name[64], hex[24];
+
+	cf_arch_regname(cfg->arch, key, name, sizeof(name));
+	cf_doc_hexstr(v, hex, sizeof(hex));
+	return cJSON_AddStringToObject(o, name, hex) ? CF_OK : CF_ENOMEM;
+}
+
+enum cf_err cf_regmap_write(cJSON *parent, const char *key,
+			    enum cf_regmap_kind kind,
+			    const struct cf_config *cfg)
+{
+	const struct cf_catalog *cat = cfg->arch->catalog;
+	cJSON *o = cJSON_AddObjectToObject(parent, key);
+	size_t i = 0, x = 0;
+
+	if (!o)
+		return CF_ENOMEM;
+	/* Merge catalogue and extras in key order. */
+	while (i < cfg->ncat || x < cfg->nextra) {
+		bool take_cat = x >= cfg->nextra ||
+			(i < cfg->ncat && cat->regs[i].key < cfg->extra[x].key);
+		uint64_t k, v, w;
+		bool present;
+		if (take_cat) {
+			k = cat->regs[i].key;
+			present = cfg->present[i];
+			v = cfg->val[i];
+			w = cfg->wr[i];
+			i++;
+		} else {
+			k = cfg->extra[x].key;
+			present = true;
+			v = cfg->extra[x].value;
+			w = cfg->extra[x].writable;
+			x++;
+		}
+		if (!present)
+			continue;
+		if (kind == CF_REGMAP_WRITABLE && w == 0)
+			continue;
+		if (put(o, cfg, k, kind == CF_REGMAP_VALUES ? v : w) != CF_OK)
+			return CF_ENOMEM;
+	}
+	return CF_OK;
+}

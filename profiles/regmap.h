@@ -1,0 +1,20 @@
+/* Register maps in documents: {"ID_AA64PFR0_EL1": "0x...", "S3_0_C0_C4_7": ...}. */
+#ifndef CF_REGMAP_H
+#define CF_REGMAP_H
+
+#include <cjson/cJSON.h>
+#include "engine/config.h"
+
+enum cf_regmap_kind { CF_REGMAP_VALUES, CF_REGMAP_WRITABLE };
+
+/* Reads OBJ (at JSON path PATH) into CFG. */
+enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
+			   struct cf_config *cfg, const char *origin,
+			   const char *path, struct cf_diag *d);
+/* Adds an object KEY under PARENT with CFG's present registers in
+ * encoding order (writable masks when KIND says so, zero masks omitted). */
+enum cf_err cf_regmap_write(cJSON *parent, const char *key,
+			    enum cf_regmap_kind kind,
+			    const struct cf_config *cfg);
+
+#endif

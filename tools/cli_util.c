@@ -1,0 +1,73 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tools/cli_util.h"
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "cpufleet %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_free_reports(struct cli_reports *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		cf_report_destroy(rs->r[i]);
+	free(rs->r);
+	rs->r = NULL;
+	rs->n = 0;
+}
+
+int cli_load_reports(char **paths, int n, struct cli_reports *out)
+{
+	struct cf_diag d;
+
+	out->n = 0;
+	out->r = calloc(n > 0 ? (size_t)n : 1, sizeof(*out->r));
+	if (!out->r)
+		return CLI_INTERNAL;
+	for (int i = 0; i < n; i++) {
+		enum cf_err err = cf_report_load(paths[i], &out->r[i], &d);
+		if (err != CF_OK) {
+			fprintf(stderr, "cpufleet: %s\n",
+				err == CF_ENOMEM ? cf_strerror(err) : d.msg);
+			cli_free_reports(out);
+			return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
+		}
+		out->n++;
+	}
+	return CLI_OK;
+}
+
+int cli_load_any(const char *path, struct cf_report **report,
+		 struct cf_profile **profile)
+{
+	struct cf_diag dr, dp;
+	enum cf_err er, ep;
+
+	*report = NULL;
+	*profile = NULL;
+	er = cf_report_load(path, report, &dr);
+	if (er == CF_OK)
+		return CLI_OK;
+	if (er != CF_ESCHEMA || !strstr(dr.msg, "$.schema")) {
+		fprintf(stderr, "cpufleet: %s\n", dr.msg);
+		return CLI_USAGE;
+	}
+	ep = cf_profile_load(path, profile, &dp);
+	if (ep == CF_OK)
+		return CLI_OK;
+	if (strstr(dp.msg, "$.schema"))
+		fprintf(stderr, "cpufleet: %s: $.schema: expected "
+			"\"cpufleet.report/v1\" or \"cpufleet.profile/v1\"\n",
+			path);
+	else
+		fprintf(stderr, "cpufleet: %s\n", dp.msg);
+	return CLI_USAGE;
+}

@@ -1,0 +1,40 @@
+/* Shared pieces of the cpufleet subcommands. */
+#ifndef CF_CLI_UTIL_H
+#define CF_CLI_UTIL_H
+
+#include <cpufleet.h>
+
+/* Exit codes: stable, documented in README. */
+enum {
+	CLI_OK = 0,         /* compatible / feasible / done */
+	CLI_NO = 1,         /* incompatible / infeasible */
+	CLI_USAGE = 2,      /* usage or input error */
+	CLI_INTERNAL = 3,   /* out of memory, cannot write output */
+};
+
+struct cli_reports {
+	struct cf_report **r;
+	size_t n;
+};
+
+/* Loads every path; on the first bad one prints its error and returns
+ * CLI_USAGE (nothing is kept). */
+int cli_load_reports(char **paths, int n, struct cli_reports *out);
+void cli_free_reports(struct cli_reports *rs);
+void cli_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Reads a report or a profile: exactly one of *report / *profile is set. */
+int cli_load_any(const char *path, struct cf_report **report,
+		 struct cf_profile **profile);
+
+/* Adds a host's verdict to ARR (a cJSON array) or, if ARR is NULL, prints
+ * it as text. */
+int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v);
+
+int cmd_baseline(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
+
+#endif

@@ -1,0 +1,145 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cjson/cJSON.h>
+#include "tools/cli_util.h"
+
+static const char help[] =
+"usage: cpufleet check --profile PROFILE [--json] REPORT...\n"
+"\n"
+"Says, for each host, whether KVM there would accept every register of the\n"
+"profile (KVM_SET_ONE_REG under the host's limits and writable masks) and,\n"
+"when not, every reason, in feature names.\n"
+"\n"
+"  -p, --profile FILE  the profile (cpufleet.profile/v1), required\n"
+"  -j, --json          one JSON document on stdout instead of text\n"
+"  -h, --help          this text\n"
+"\n"
+"exit: 0 every host compatible, 1 some host incompatible, 2 usage or input\n"
+"error, 3 internal error\n";
+
+int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v)
+{
+	size_t n = cf_verdict_reason_count(v);
+	char text[512];
+
+	if (!arr) {
+		printf("%s: %s\n", host,
+		       cf_verdict_compatible(v) ? "compatible" : "INCOMPATIBLE");
+		for (size_t i = 0; i < n; i++) {
+			cf_verdict_reason_text(v, i, text, sizeof(text));
+			printf("  - %s\n", text);
+		}
+		return CLI_OK;
+	}
+	cJSON *o = cJSON_CreateObject(), *rs;
+	if (!o || !cJSON_AddItemToArray(arr, o) ||
+	    !cJSON_AddStringToObject(o, "host", host) ||
+	    !cJSON_AddBoolToObject(o, "compatible", cf_verdict_compatible(v)))
+		return CLI_INTERNAL;
+	rs = cJSON_AddArrayToObject(o, "reasons");
+	if (!rs)
+		return CLI_INTERNAL;
+	for (size_t i = 0; i < n; i++) {
+		const struct cf_reason *r = cf_verdict_reason(v, i);
+		cJSON *ro = cJSON_CreateObject();
+		cf_verdict_reason_text(v, i, text, sizeof(text));
+		if (!ro || !cJSON_AddItemToArray(rs, ro) ||
+		    !cJSON_AddStringToObject(ro, "register", r->reg) ||
+		    !(r->field ? cJSON_AddStringToObject(ro, "field", r->field)
+			       : cJSON_AddNullToObject(ro, "field")) ||
+		    !cJSON_AddStringToObject(ro, "features", r->features) ||
+		    !cJSON_AddNumberToObject(ro, "wants", (double)r->want) ||
+		    !cJSON_AddNumberToObject(ro, "offers", (double)r->offer) ||
+		    !cJSON_AddStringToObject(ro, "text", text))
+			return CLI_INTERNAL;
+	}
+	return CLI_OK;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_reports rs = { 0 };
+	struct cf_profile *pr = NULL;
+	struct cf_verdict *v = NULL;
+	const char *ppath = NULL;
+	cJSON *root = NULL, *arr = NULL;
+	bool json = false, all_ok = true;
+	struct cf_diag d;
+	enum cf_err err;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': ppath = optarg; break;
+		case 'j': json = true; break;
+		case 'h': fputs(help, stdout); return CLI_OK;
+		default: fputs(help, stderr); return CLI_USAGE;
+		}
+	}
+	if (!ppath || optind >= argc) {
+		cli_error("check", "%s", !ppath ? "--profile is required"
+					       : "no reports given");
+		fputs(help, stderr);
+		return CLI_USAGE;
+	}
+	err = cf_profile_load(ppath, &pr, &d);
+	if (err != CF_OK) {
+		fprintf(stderr, "cpufleet: %s\n", d.msg);
+		return CLI_USAGE;
+	}
+	rc = cli_load_reports(argv + optind, argc - optind, &rs);
+	if (rc != CLI_OK)
+		goto cleanup;
+	rc = CLI_INTERNAL;
+	v = cf_verdict_create();
+	if (!v)
+		goto cleanup;
+	if (json) {
+		root = cJSON_CreateObject();
+		if (!root || !cJSON_AddStringToObject(root, "profile", ppath))
+			goto cleanup;
+		arr = cJSON_AddArrayToObject(root, "verdicts");
+		if (!arr)
+			goto cleanup;
+	}
+	if (!cf_profile_feasible(pr))
+		fprintf(stderr, "cpufleet check: warning: %s is an infeasible "
+			"profile (%zu conflicts)\n", ppath,
+			cf_profile_conflict_count(pr));
+	for (size_t i = 0; i < rs.n; i++) {
+		err = cf_check(pr, rs.r[i], v);
+		if (err != CF_OK) {
+			cli_error("check", "%s", cf_strerror(err));
+			goto cleanup;
+		}
+		if (!cf_verdict_compatible(v))
+			all_ok = false;
+		if (cli_emit_verdict(arr, cf_report_host_id(rs.r[i]), v) != CLI_OK)
+			goto cleanup;
+	}
+	if (json) {
+		char *s;
+		if (!cJSON_AddBoolToObject(root, "compatible", all_ok))
+			goto cleanup;
+		s = cJSON_Print(root);
+		if (!s)
+			goto cleanup;
+		printf("%s\n", s);
+		free(s);
+	}
+	rc = all_ok ? CLI_OK : CLI_NO;
+cleanup:
+	cJSON_Delete(root);
+	cf_verdict_destroy(v);
+	cf_profile_destroy(pr);
+	cli_free_reports(&rs);
+	return rc;
+}

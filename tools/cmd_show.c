@@ -1,0 +1,167 @@
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "tools/cli_util.h"
+
+static const char help[] =
+"usage: cpufleet show [--json] [--all] FILE\n"
+"\n"
+"Decodes a report or a profile: each register, its fields and the features\n"
+"(FEAT_*) their values mean; [w] marks a field KVM lets userspace change.\n"
+"\n"
+"  -a, --all    also list fields whose value is zero\n"
+"  -j, --json   one JSON document on stdout instead of text\n"
+"  -h, --help   this text\n"
+"\n"
+"exit: 0 shown, 2 usage or input error, 3 internal error\n";
+
+struct show_ctx {
+	bool all;
+	cJSON *regs;   /* JSON mode */
+	cJSON *cur;    /* fields array of the current register */
+	cJSON *feats;  /* every feature named, once */
+};
+
+static void add_features(cJSON *set, const char *list)
+{
+	char buf[CF_TEXT_MAX];
+	char *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		bool dup = false;
+		cJSON *it;
+		cJSON_ArrayForEach(it, set)
+			dup = dup || !strcmp(it->valuestring, tok);
+		if (!dup)
+			cJSON_AddItemToArray(set, cJSON_CreateString(tok));
+	}
+}
+
+static int show_one(void *p, const struct cf_decoded *d)
+{
+	struct show_ctx *c = p;
+	char hex[24];
+
+	if (d->features[0])
+		add_features(c->feats, d->features);
+	if (c->regs) {
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			return 1;
+		if (!d->field) {
+			snprintf(hex, sizeof(hex), "0x%016" PRIx64, d->reg_value);
+			cJSON_AddStringToObject(o, "register", d->reg);
+			cJSON_AddStringToObject(o, "value", hex);
+			snprintf(hex, sizeof(hex), "0x%016" PRIx64, d->reg_writable);
+			cJSON_AddStringToObject(o, "writable", hex);
+			c->cur = cJSON_AddArrayToObject(o, "fields");
+			cJSON_AddItemToArray(c->regs, o);
+			return c->cur ? 0 : 1;
+		}
+		cJSON_AddStringToObject(o, "field", d->field);
+		cJSON_AddNumberToObject(o, "value", (double)d->value);
+		cJSON_AddBoolToObject(o, "writable", d->writable);
+		cJSON_AddStringToObject(o, "features", d->features);
+		cJSON_AddItemToArray(c->cur, o);
+		return 0;
+	}
+	if (!d->field) {
+		printf("%s = 0x%016" PRIx64 "\n", d->reg, d->reg_value);
+		return 0;
+	}
+	if (d->value == 0 && !c->all && !d->features[0])
+		return 0;
+	printf("  %-14s %-6" PRIu64 "%s %s\n", d->field, d->value,
+	       d->writable ? " [w]" : "    ", d->features);
+	return 0;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct show_ctx ctx = { 0 };
+	struct cf_report *r = NULL;
+	struct cf_profile *pr = NULL;
+	cJSON *root = NULL;
+	bool json = false;
+	enum cf_err err;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ajh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': ctx.all = true; break;
+		case 'j': json = true; break;
+		case 'h': fputs(help, stdout); return CLI_OK;
+		default: fputs(help, stderr); return CLI_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		cli_error("show", "wants exactly one file");
+		fputs(help, stderr);
+		return CLI_USAGE;
+	}
+	rc = cli_load_any(argv[optind], &r, &pr);
+	if (rc != CLI_OK)
+		return rc;
+	rc = CLI_INTERNAL;
+	ctx.feats = cJSON_CreateArray();
+	if (!ctx.feats)
+		goto cleanup;
+	if (json) {
+		root = cJSON_CreateObject();
+		if (!root)
+			goto cleanup;
+		cJSON_AddStringToObject(root, "kind", r ? "report" : "profile");
+		if (r)
+			cJSON_AddStringToObject(root, "host", cf_report_host_id(r));
+		ctx.regs = cJSON_AddArrayToObject(root, "registers");
+		if (!ctx.regs)
+			goto cleanup;
+	} else if (r) {
+		printf("report of host %s (%s)\n", cf_report_host_id(r),
+		       cf_report_arch(r));
+	} else {
+		printf("profile (%s) for", cf_profile_arch(pr));
+		for (size_t i = 0; cf_profile_host(pr, i); i++)
+			printf(" %s", cf_profile_host(pr, i));
+		printf("%s\n", cf_profile_feasible(pr) ? "" : " -- INFEASIBLE");
+	}
+	err = r ? cf_report_decode(r, show_one, &ctx)
+		: cf_profile_decode(pr, show_one, &ctx);
+	if (err != CF_OK)
+		goto cleanup;
+	if (json) {
+		char *s;
+		cJSON_AddItemToObject(root, "features", ctx.feats);
+		ctx.feats = NULL;
+		s = cJSON_Print(root);
+		if (!s)
+			goto cleanup;
+		printf("%s\n", s);
+		free(s);
+	} else {
+		cJSON *it;
+		printf("features:");
+		cJSON_ArrayForEach(it, ctx.feats)
+			printf(" %s", it->valuestring);
+		printf("\n");
+	}
+	rc = CLI_OK;
+cleanup:
+	cJSON_Delete(ctx.feats);
+	cJSON_Delete(root);
+	cf_report_destroy(r);
+	cf_profile_destroy(pr);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/* cpufleet: git-style front end; each subcommand lives in tools/cmd_*.c. */
+#include <stdio.h>
+#include <string.h>
+#include "tools/cli_util.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "baseline", cmd_baseline, "richest profile every host of a pool accepts" },
+	{ "check", cmd_check, "can a profile run on these hosts, and if not why" },
+	{ "explain", cmd_explain, "migration verdict both ways between two hosts" },
+	{ "matrix", cmd_matrix, "migration verdicts for every pair of hosts" },
+	{ "show", cmd_show, "decode a report or profile into feature names" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cpufleet COMMAND [OPTIONS] ARGS...\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'cpufleet COMMAND --help' describes one command.\n"
+		"exit: 0 compatible/feasible, 1 incompatible/infeasible, "
+		"2 usage or input error, 3 internal error\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "cpufleet: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return CLI_USAGE;
+}
