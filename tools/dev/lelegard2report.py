@@ -214,6 +214,12 @@ def build_report(regs, args):
     ids = {k: v for k, v in regs.items() if is_id_reg(k)}
     if "MIDR_EL1" not in ids:
         raise ValueError("dump has no MIDR_EL1")
+    # The dumping tool skips ID_AA64ZFR0_EL1 on CPUs without SVE; the
+    # architecture makes it RAZ there and KVM always reports it, so a host
+    # without SVE gets an explicit zero rather than a missing register.
+    pfr0 = ids.get("ID_AA64PFR0_EL1", 0)
+    if "ID_AA64ZFR0_EL1" not in ids and (pfr0 >> 32) & 0xf == 0:
+        ids["ID_AA64ZFR0_EL1"] = 0
     if args.kvm_limit:
         ids = apply_kvm_limit(ids)
     names = sorted(ids)
