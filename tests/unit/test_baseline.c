@@ -1,0 +1,237 @@
+/* Baselines over the real dumps (tests/data/arm64, see its README). */
+#include <stdlib.h>
+#include <string.h>
+#include "engine/profile.h"
+#include "engine/report.h"
+#include "tests/unit/suites.h"
+
+static const char *const hosts[] = { "altra", "cortex-a72", "graviton3" };
+
+static struct cf_profile *baseline_of(const char *dir, struct cf_report **rs)
+{
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_diag d;
+	char rel[128];
+
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+	for (int i = 0; i < 3; i++) {
+		snprintf(rel, sizeof(rel), "arm64/%s/%s.json", dir, hosts[i]);
+		rs[i] = test_load_report(rel);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rs[i]);
+		CU_ASSERT_EQUAL(cf_pool_add(p, rs[i], &d), CF_OK);
+	}
+	CU_ASSERT_EQUAL(cf_baseline(p, &pr), CF_OK);
+	cf_pool_destroy(p);
+	return pr;
+}
+
+static uint64_t field_of(const struct cf_profile *pr, const char *reg,
+			 const char *name)
+{
+	const struct cf_catalog *cat = pr->arch->catalog;
+	int r = cf_catalog_find_name(cat, reg), f;
+	uint64_t v = 0;
+
+	CU_ASSERT_FATAL(r >= 0);
+	f = cf_catalog_find_field(&cat->regs[r], name);
+	CU_ASSERT_FATAL(f >= 0);
+	CU_ASSERT_FATAL(cf_config_get(pr->cfg, cat->regs[r].key, &v, NULL));
+	return cf_field_raw(&cat->regs[r].fields[f], v);
+}
+
+static void test_baseline_real_all_writable(void)
+{
+	struct cf_report *rs[3];
+	struct cf_profile *pr = baseline_of("real-writable", rs);
+	struct cf_verdict *v = cf_verdict_create();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(cf_check(pr, rs[i], v), CF_OK);
+		CU_ASSERT_TRUE(cf_verdict_compatible(v));
+	}
+	/* Cortex-A72 (a Raspberry Pi) lacks the crypto extension, FP16 and
+	 * LSE; only Graviton3 has SVE; all have CRC32. */
+	CU_ASSERT_EQUAL(field_of(pr, "ID_AA64ISAR0_EL1", "AES"), 0);
+	CU_ASSERT_EQUAL(field_of(pr, "ID_AA64ISAR0_EL1", "CRC32"), 1);
+	CU_ASSERT_EQUAL(field_of(pr, "ID_AA64ISAR0_EL1", "Atomic"), 0);
+	CU_ASSERT_EQUAL(field_of(pr, "ID_AA64PFR0_EL1", "SVE"), 0);
+	CU_ASSERT_EQUAL(field_of(pr, "ID_AA64PFR0_EL1", "FP"), 0);
+	CU_ASSERT_EQUAL(field_of(pr, "ID_AA64PFR0_EL1", "AdvSIMD"), 0);
+	/* Graviton3's DoubleLock is 0xf (not implemented): signed minimum. */
+	CU_ASSERT_EQUAL(field_of(pr, "ID_AA64DFR0_EL1", "DoubleLock"), 0xf);
+	/* DebugVer: min(8, 8, 6) */
+	CU_ASSERT_EQUAL(field_of(pr, "ID_AA64DFR0_EL1", "DebugVer"), 6);
+	/* CTR_EL0.L1Ip is exact: all PIPT (3) stays PIPT. */
+	CU_ASSERT_EQUAL(field_of(pr, "CTR_EL0", "L1Ip"), 3);
+	cf_verdict_destroy(v);
+	cf_profile_destroy(pr);
+	for (int i = 0; i < 3; i++)
+		cf_report_destroy(rs[i]);
+}
+
+/* The whole profile document, compared with the reviewed golden file. */
+static void test_baseline_real_golden(void)
+{
+	struct cf_report *rs[3];
+	struct cf_profile *pr = baseline_of("real-writable", rs);
+	char *json = NULL, *want = NULL;
+	size_t len;
+	FILE *f = fopen("tests/data/golden/real-writable.profile.json", "rb");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	want = calloc(1, 1 << 20);
+	len = fread(want, 1, (1 << 20) - 1, f);
+	fclose(f);
+	while (len && want[len - 1] == '\n')
+		want[--len] = '\0';
+	CU_ASSERT_EQUAL(cf_profile_to_json(pr, &json), CF_OK);
+	CU_ASSERT_STRING_EQUAL(json, want);
+	free(json);
+	free(want);
+	cf_profile_destroy(pr);
+	for (int i = 0; i < 3; i++)
+		cf_report_destroy(rs[i]);
+}
+
+static bool has_conflict(const struct cf_profile *pr, const char *name,
+			 const char *feature)
+{
+	char buf[128];
+
+	for (size_t i = 0; i < pr->nconf; i++) {
+		cf_conflict_name(pr, &pr->conf[i], buf, sizeof(buf));
+		if (!strcmp(buf, name) &&
+		    (!feature || strstr(pr->conf[i].feature, feature)))
+			return true;
+	}
+	return false;
+}
+
+static void test_baseline_real_no_writable_masks(void)
+{
+	struct cf_report *rs[3];
+	struct cf_profile *pr = baseline_of("real", rs);
+	char text[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_FALSE(cf_profile_feasible(pr));
+	CU_ASSERT_TRUE(has_conflict(pr, "ID_AA64PFR0_EL1.SVE", "FEAT_SVE"));
+	CU_ASSERT_TRUE(has_conflict(pr, "ID_AA64ISAR0_EL1.AES", "FEAT_PMULL"));
+	CU_ASSERT_TRUE(has_conflict(pr, "ID_AA64ISAR0_EL1.Atomic", "FEAT_LSE"));
+	CU_ASSERT_TRUE(has_conflict(pr, "MIDR_EL1.PartNum", NULL));
+	/* Equal fields are not conflicts. */
+	CU_ASSERT_FALSE(has_conflict(pr, "ID_AA64ISAR0_EL1.CRC32", NULL));
+	CU_ASSERT_EQUAL(cf_profile_conflict_text(pr, 0, text, sizeof(text)),
+			CF_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "not writable"));
+	CU_ASSERT_EQUAL(cf_profile_conflict_text(pr, pr->nconf, text,
+						 sizeof(text)), CF_EINVAL);
+	cf_profile_destroy(pr);
+	for (int i = 0; i < 3; i++)
+		cf_report_destroy(rs[i]);
+}
+
+/* One host writable, one not: the fixed value wins if the other can take
+ * it, else no common value. */
+static void test_baseline_fixed_value(void)
+{
+	static const char *const fmt =
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
+		"\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{"
+		"\"ID_AA64ISAR0_EL1\":\"%s\"}%s}}";
+	char doc[512];
+	struct cf_report *a = NULL, *b = NULL;
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_diag d;
+	uint64_t v;
+
+	/* a: AES=2, writable; b: AES=1, nothing writable -> 1. */
+	snprintf(doc, sizeof(doc), fmt, "a", "0x20",
+		 ",\"writable\":{\"ID_AA64ISAR0_EL1\":\"0xf0\"}");
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
+	snprintf(doc, sizeof(doc), fmt, "b", "0x10", "");
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+	cf_pool_add(p, a, &d);
+	cf_pool_add(p, b, &d);
+	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	CU_ASSERT_TRUE(cf_config_get(pr->cfg, 3 << 14 | 6 << 3, &v, NULL));
+	CU_ASSERT_EQUAL(v, 0x10);
+	cf_profile_destroy(pr);
+	cf_pool_destroy(p);
+	cf_report_destroy(a);
+	cf_report_destroy(b);
+
+	/* a: AES=1 writable; b: AES=2 fixed -> a cannot be raised. */
+	snprintf(doc, sizeof(doc), fmt, "a", "0x10",
+		 ",\"writable\":{\"ID_AA64ISAR0_EL1\":\"0xf0\"}");
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
+	snprintf(doc, sizeof(doc), fmt, "b", "0x20", "");
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+	cf_pool_add(p, a, &d);
+	cf_pool_add(p, b, &d);
+	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	CU_ASSERT_FALSE(cf_profile_feasible(pr));
+	CU_ASSERT_EQUAL(pr->nconf, 1);
+	CU_ASSERT_EQUAL(pr->conf[0].kind, CF_CONFLICT_NO_COMMON);
+	CU_ASSERT_STRING_EQUAL(pr->conf[0].feature, "FEAT_PMULL");
+	cf_profile_destroy(pr);
+	cf_pool_destroy(p);
+	cf_report_destroy(a);
+	cf_report_destroy(b);
+}
+
+static void test_baseline_unknown_and_missing_registers(void)
+{
+	static const char *const fmt =
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
+		"\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{%s}}}";
+	char doc[512];
+	struct cf_report *a = NULL, *b = NULL;
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_diag d;
+	char name[64];
+
+	snprintf(doc, sizeof(doc), fmt, "a",
+		 "\"S3_0_C0_C6_7\":\"0x5\",\"S3_0_C0_C7_7\":\"0x1\","
+		 "\"ID_AA64AFR0_EL1\":\"0x1\"");
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
+	snprintf(doc, sizeof(doc), fmt, "b",
+		 "\"S3_0_C0_C6_7\":\"0x5\",\"ID_AA64AFR0_EL1\":\"0x2\"");
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+	cf_pool_add(p, a, &d);
+	cf_pool_add(p, b, &d);
+	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	/* Equal unknown register kept; missing one and differing
+	 * undescribed register are conflicts. */
+	CU_ASSERT_TRUE(cf_config_get(pr->cfg, 3 << 14 | 6 << 3 | 7, NULL, NULL));
+	CU_ASSERT_EQUAL_FATAL(pr->nconf, 2);
+	cf_conflict_name(pr, &pr->conf[0], name, sizeof(name));
+	CU_ASSERT_STRING_EQUAL(name, "ID_AA64AFR0_EL1");
+	CU_ASSERT_EQUAL(pr->conf[0].kind, CF_CONFLICT_UNDESCRIBED);
+	cf_conflict_name(pr, &pr->conf[1], name, sizeof(name));
+	CU_ASSERT_STRING_EQUAL(name, "S3_0_C0_C7_7");
+	CU_ASSERT_EQUAL(pr->conf[1].kind, CF_CONFLICT_MISSING);
+	cf_profile_destroy(pr);
+	cf_pool_destroy(p);
+	cf_report_destroy(a);
+	cf_report_destroy(b);
+}
+
+static CU_TestInfo tests[] = {
+	TEST(test_baseline_real_all_writable),
+	TEST(test_baseline_real_golden),
+	TEST(test_baseline_real_no_writable_masks),
+	TEST(test_baseline_fixed_value),
+	TEST(test_baseline_unknown_and_missing_registers),
+	CU_TEST_INFO_NULL,
+};
+CU_SuiteInfo suite_baseline = { "baseline", NULL, NULL, NULL, NULL, tests };

@@ -1,0 +1,162 @@
+/* check(profile, host): the answer KVM_SET_ONE_REG would give, with every
+ * reason in feature words. */
+#include <stdlib.h>
+#include <string.h>
+#include "engine/profile.h"
+#include "engine/report.h"
+#include "tests/unit/suites.h"
+
+static struct cf_report *mk(const char *id, const char *regs, const char *wr)
+{
+	char doc[1024];
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+
+	snprintf(doc, sizeof(doc),
+		 "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
+		 "\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{%s}%s%s%s}}", id,
+		 regs, wr ? ",\"writable\":{" : "", wr ? wr : "", wr ? "}" : "");
+	if (cf_report_parse(doc, strlen(doc), id, &r, &d) != CF_OK)
+		fprintf(stderr, "%s\n", d.msg);
+	return r;
+}
+
+static struct cf_profile *own(const struct cf_report *r)
+{
+	struct cf_profile *pr = NULL;
+
+	CU_ASSERT_EQUAL(cf_profile_from_report(r, &pr), CF_OK);
+	return pr;
+}
+
+static void text(const struct cf_verdict *v, size_t i, char *buf, size_t len)
+{
+	CU_ASSERT_EQUAL(cf_verdict_reason_text(v, i, buf, len), CF_OK);
+}
+
+static void test_check_issue_examples(void)
+{
+	/* The profile wants SVE2 and ASIDBits=2; n2-17 offers SVEver 0
+	 * (writable) and ASIDBits 0 (not writable, as KVM reports it). */
+	struct cf_report *src = mk("src", "\"ID_AA64ZFR0_EL1\":\"0x1\","
+				   "\"ID_AA64MMFR0_EL1\":\"0x20\"", NULL);
+	struct cf_report *dst = mk("n2-17", "\"ID_AA64ZFR0_EL1\":\"0x0\","
+				   "\"ID_AA64MMFR0_EL1\":\"0x0\"",
+				   "\"ID_AA64ZFR0_EL1\":\"0xffffffffffffffff\","
+				   "\"ID_AA64MMFR0_EL1\":\"0xffffffffffffff0f\"");
+	struct cf_profile *pr = own(src);
+	struct cf_verdict *v = cf_verdict_create();
+	char buf[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dst);
+	CU_ASSERT_EQUAL(cf_check(pr, dst, v), CF_OK);
+	CU_ASSERT_FALSE(cf_verdict_compatible(v));
+	CU_ASSERT_EQUAL_FATAL(cf_verdict_reason_count(v), 2);
+	/* Catalogue order: ZFR0 (CRm 4) before MMFR0 (CRm 7). */
+	text(v, 0, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "host n2-17 lacks FEAT_SVE2: "
+			       "ID_AA64ZFR0_EL1.SVEver wants 1, host offers 0");
+	CU_ASSERT_EQUAL(cf_verdict_reason(v, 0)->kind, CF_REASON_LACKS);
+	text(v, 1, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "ID_AA64MMFR0_EL1.ASIDBits is not "
+				      "writable on n2-17 and differs"));
+	CU_ASSERT_EQUAL(cf_verdict_reason(v, 1)->kind, CF_REASON_NOT_WRITABLE);
+	CU_ASSERT_PTR_NULL(cf_verdict_reason(v, 2));
+	/* The reverse: lowering is fine where writable, ASIDBits is not. */
+	cf_profile_destroy(pr);
+	pr = own(dst);
+	CU_ASSERT_EQUAL(cf_check(pr, src, v), CF_OK);
+	CU_ASSERT_FALSE(cf_verdict_compatible(v));
+	cf_verdict_destroy(v);
+	cf_profile_destroy(pr);
+	cf_report_destroy(src);
+	cf_report_destroy(dst);
+}
+
+/* KVM's rule per register: a field counts as writable only if wholly in
+ * the mask; other bits must equal. */
+static void test_check_partial_mask_and_undescribed(void)
+{
+	struct cf_report *host = mk("h", "\"ID_AA64ISAR0_EL1\":\"0x20\","
+				    "\"ID_AA64AFR0_EL1\":\"0x0\"",
+				    "\"ID_AA64ISAR0_EL1\":\"0x70\","
+				    "\"ID_AA64AFR0_EL1\":\"0xff\"");
+	struct cf_report *want = mk("w", "\"ID_AA64ISAR0_EL1\":\"0x10\","
+				    "\"ID_AA64AFR0_EL1\":\"0x1\"", NULL);
+	struct cf_profile *pr = own(want);
+	struct cf_verdict *v = cf_verdict_create();
+	char buf[512];
+
+	CU_ASSERT_EQUAL(cf_check(pr, host, v), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_verdict_reason_count(v), 2);
+	CU_ASSERT_EQUAL(cf_verdict_reason(v, 0)->kind, CF_REASON_UNDESCRIBED);
+	CU_ASSERT_EQUAL(cf_verdict_reason(v, 1)->kind, CF_REASON_NOT_WRITABLE);
+	CU_ASSERT_STRING_EQUAL(cf_verdict_reason(v, 1)->field, "AES");
+	text(v, 0, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "ID_AA64AFR0_EL1: bits outside"));
+	cf_verdict_destroy(v);
+	cf_profile_destroy(pr);
+	cf_report_destroy(host);
+	cf_report_destroy(want);
+}
+
+static void test_check_policies(void)
+{
+	/* CTR_EL0: CWG=4 (27:24) higher-or-zero, L1Ip=3 (15:14) exact safe 2. */
+	struct cf_report *host = mk("h", "\"CTR_EL0\":\"0x0400c000\"",
+				    "\"CTR_EL0\":\"0xffffffff\"");
+	struct cf_verdict *v = cf_verdict_create();
+	static const struct { const char *val; bool ok; } cases[] = {
+		{ "\"CTR_EL0\":\"0x0400c000\"", true },  /* equal */
+		{ "\"CTR_EL0\":\"0x0000c000\"", true },  /* CWG 0 */
+		{ "\"CTR_EL0\":\"0x0500c000\"", true },  /* CWG above */
+		{ "\"CTR_EL0\":\"0x0300c000\"", false }, /* CWG below */
+		{ "\"CTR_EL0\":\"0x04008000\"", true },  /* L1Ip PIPT->VIPT */
+		{ "\"CTR_EL0\":\"0x04004000\"", false }, /* L1Ip AIVIVT */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cf_report *w = mk("w", cases[i].val, NULL);
+		struct cf_profile *pr = own(w);
+		CU_ASSERT_EQUAL(cf_check(pr, host, v), CF_OK);
+		if (cf_verdict_compatible(v) != cases[i].ok)
+			CU_FAIL(cases[i].val);
+		cf_profile_destroy(pr);
+		cf_report_destroy(w);
+	}
+	cf_verdict_destroy(v);
+	cf_report_destroy(host);
+}
+
+static void test_check_missing_register(void)
+{
+	struct cf_report *host = mk("h", "\"ID_AA64ISAR0_EL1\":\"0x0\"", NULL);
+	struct cf_report *w = mk("w", "\"ID_AA64ISAR0_EL1\":\"0x0\","
+				 "\"S3_0_C0_C6_7\":\"0x0\"", NULL);
+	struct cf_profile *pr = own(w);
+	struct cf_verdict *v = cf_verdict_create();
+	char buf[256];
+
+	CU_ASSERT_EQUAL(cf_check(pr, host, v), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_verdict_reason_count(v), 1);
+	text(v, 0, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "host h does not report S3_0_C0_C6_7");
+	/* A host reporting more than the profile lists is fine. */
+	cf_profile_destroy(pr);
+	pr = own(host);
+	CU_ASSERT_EQUAL(cf_check(pr, w, v), CF_OK);
+	CU_ASSERT_TRUE(cf_verdict_compatible(v));
+	cf_verdict_destroy(v);
+	cf_profile_destroy(pr);
+	cf_report_destroy(host);
+	cf_report_destroy(w);
+}
+
+static CU_TestInfo tests[] = {
+	TEST(test_check_issue_examples),
+	TEST(test_check_partial_mask_and_undescribed),
+	TEST(test_check_policies),
+	TEST(test_check_missing_register),
+	CU_TEST_INFO_NULL,
+};
+CU_SuiteInfo suite_check = { "check", NULL, NULL, NULL, NULL, tests };

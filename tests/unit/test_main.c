@@ -1,0 +1,44 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <CUnit/Basic.h>
+#include "tests/unit/suites.h"
+
+struct cf_report *test_load_report(const char *rel)
+{
+	char path[512];
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+
+	snprintf(path, sizeof(path), "tests/data/%s", rel);
+	if (cf_report_load(path, &r, &d) != CF_OK) {
+		fprintf(stderr, "test data: %s\n", d.msg);
+		return NULL;
+	}
+	return r;
+}
+
+int main(void)
+{
+	CU_SuiteInfo *all[] = {
+		&suite_err, &suite_catalog, &suite_config, &suite_report_doc,
+		&suite_pool, &suite_baseline, &suite_check, &suite_explain,
+		&suite_profile_doc, &suite_property,
+	};
+	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
+	unsigned failed;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		suites[i] = *all[i];
+	suites[sizeof(all) / sizeof(all[0])] = (CU_SuiteInfo)CU_SUITE_INFO_NULL;
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	if (CU_register_suites(suites) != CUE_SUCCESS) {
+		fprintf(stderr, "register: %s\n", CU_get_error_msg());
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

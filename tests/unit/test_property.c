@@ -1,0 +1,347 @@
+/* Property tests over random pools (fixed seeds, so failures reproduce):
+ *  - every host accepts a feasible baseline;
+ *  - per field, the baseline conflicts exactly when no value is accepted by
+ *    every host, and otherwise picks the richest accepted value (so raising
+ *    a lower-safe field one step makes some host reject it);
+ *  - check() gives the answer of a transcription of KVM's
+ *    arm64_check_features() (research/arm64-kvm.md §2.3). */
+#include <stdlib.h>
+#include <string.h>
+#include "engine/profile.h"
+#include "engine/report.h"
+#include "tests/unit/suites.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint64_t below(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static const struct cf_catalog *cat = &cf_arm64_catalog;
+
+/* A random host: small field values so that hosts often agree. */
+static struct cf_report *random_host(int id, const uint64_t *base,
+				     unsigned wr_pct, bool undescribed)
+{
+	struct cf_config *c = NULL;
+	struct cf_report *r = NULL;
+	char name[32];
+
+	CU_ASSERT_EQUAL_FATAL(cf_config_create(&cf_arm64_ops, &c), CF_OK);
+	for (size_t i = 0; i < cat->nregs; i++) {
+		const struct cf_reg *reg = &cat->regs[i];
+		uint64_t v = base[i], w = 0;
+		for (int f = 0; f < reg->nfields; f++) {
+			const struct cf_field *fd = &reg->fields[f];
+			uint64_t m = cf_field_mask(fd);
+			if (below(100) < 40) {
+				uint64_t lim = fd->width >= 3 ? 4 : 1ULL << fd->width;
+				uint64_t fv = below(lim);
+				if (fd->is_signed && below(4) == 0)
+					fv = (1ULL << fd->width) - 1; /* -1 */
+				v = (v & ~m) | ((fv << fd->shift) & m);
+			}
+			if (below(100) < wr_pct)
+				w |= m;
+			else if (below(100) < 10)
+				w |= m & (m - 1) & ~(m >> 1); /* partial */
+		}
+		if (undescribed && below(100) < 3)
+			v ^= ~cf_reg_described(reg) & (1ULL << below(64));
+		cf_config_set(c, reg->key, v);
+		cf_config_set_writable(c, reg->key, w);
+	}
+	snprintf(name, sizeof(name), "h%d", id);
+	CU_ASSERT_EQUAL_FATAL(cf_report_create(name, c, &r), CF_OK);
+	return r;
+}
+
+/* arm64_check_features(), transcribed: per field in the writable mask,
+ * the safe value of (requested, limit) must be the requested value; every
+ * other bit must equal the limit. */
+static int64_t ftr_safe(const struct cf_field *f, int64_t nv, int64_t cur)
+{
+	switch (f->policy) {
+	case CF_POL_EXACT: return (int64_t)f->safe;
+	case CF_POL_LOWER: return nv < cur ? nv : cur;
+	case CF_POL_HIGHER: return nv > cur ? nv : cur;
+	case CF_POL_HIGHER0:
+		if (nv == 0 || cur == 0)
+			return 0;
+		return nv > cur ? nv : cur;
+	case CF_POL_ANY: return nv;
+	}
+	return cur;
+}
+
+static bool kvm_accepts(const struct cf_reg *reg, uint64_t val, uint64_t limit,
+			uint64_t writable)
+{
+	uint64_t mask = 0;
+
+	for (int i = 0; i < reg->nfields; i++) {
+		const struct cf_field *f = &reg->fields[i];
+		uint64_t fm = cf_field_mask(f);
+		int64_t fv, fl, safe;
+		if ((fm & writable) != fm)
+			continue;
+		fv = cf_field_get(f, val);
+		fl = cf_field_get(f, limit);
+		mask |= fm;
+		safe = fv == fl ? fv : ftr_safe(f, fv, fl);
+		if (f->policy == CF_POL_EXACT && fv != fl)
+			safe = cf_field_get(f, f->safe << f->shift);
+		if (safe != fv)
+			return false;
+	}
+	return (val & ~mask) == (limit & ~mask);
+}
+
+static bool kvm_accepts_all(const struct cf_config *prof,
+			    const struct cf_config *host)
+{
+	for (size_t i = 0; i < cat->nregs; i++) {
+		if (!prof->present[i])
+			continue;
+		if (!host->present[i] ||
+		    !kvm_accepts(&cat->regs[i], prof->val[i], host->val[i],
+				 host->wr[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool conflict_on(const struct cf_profile *pr, size_t ri, int fi)
+{
+	for (size_t i = 0; i < pr->nconf; i++)
+		if (pr->conf[i].key == cat->regs[ri].key && pr->conf[i].field == fi)
+			return true;
+	return false;
+}
+
+static bool reg_conflict(const struct cf_profile *pr, size_t ri)
+{
+	for (size_t i = 0; i < pr->nconf; i++)
+		if (pr->conf[i].key == cat->regs[ri].key && pr->conf[i].field < 0)
+			return true;
+	return false;
+}
+
+/* Is field FI of register RI at value FV accepted by every host, the other
+ * bits being the profile's?  Judged field by field as KVM does. */
+static bool all_accept_field(struct cf_report **hs, int n, size_t ri, int fi,
+			     uint64_t base, uint64_t fv)
+{
+	const struct cf_field *f = &cat->regs[ri].fields[fi];
+	uint64_t m = cf_field_mask(f);
+	uint64_t want = (base & ~m) | ((fv << f->shift) & m);
+
+	for (int h = 0; h < n; h++) {
+		const struct cf_config *c = hs[h]->cfg;
+		bool wr = (c->wr[ri] & m) == m;
+		if (!cf_field_accepts(f, cf_field_raw(f, c->val[ri]), wr,
+				      cf_field_raw(f, want)))
+			return false;
+	}
+	return true;
+}
+
+/* The richest of the accepted values, by the field's policy. */
+static bool better(const struct cf_field *f, uint64_t a, uint64_t b,
+		   struct cf_report **hs, int n, size_t ri)
+{
+	switch (f->policy) {
+	case CF_POL_LOWER:
+		return cf_field_cmp(f, a, b) > 0;
+	case CF_POL_HIGHER:
+		return cf_field_cmp(f, a, b) < 0;
+	case CF_POL_HIGHER0:
+		if (b == 0)
+			return a != 0;
+		return a != 0 && a < b;
+	case CF_POL_EXACT: {
+		/* the common limit beats the safe value */
+		uint64_t l0 = cf_field_raw(f, hs[0]->cfg->val[ri]);
+		(void)n;
+		return a == l0 && b != l0;
+	}
+	case CF_POL_ANY:
+		return a < b;
+	}
+	return false;
+}
+
+static bool offered(struct cf_report **hs, int n, size_t ri,
+		    const struct cf_field *f, uint64_t fv)
+{
+	for (int h = 0; h < n; h++)
+		if (cf_field_raw(f, hs[h]->cfg->val[ri]) == fv)
+			return true;
+	return false;
+}
+
+static void check_pool(struct cf_report **hs, int n)
+{
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_diag d;
+
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+	for (int i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(cf_pool_add(p, hs[i], &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	for (int h = 0; h < n; h++) {
+		CU_ASSERT_EQUAL(cf_check(pr, hs[h], v), CF_OK);
+		if (cf_profile_feasible(pr))
+			CU_ASSERT_TRUE(cf_verdict_compatible(v));
+		/* check() and the KVM transcription agree. */
+		CU_ASSERT_EQUAL(cf_verdict_compatible(v),
+				kvm_accepts_all(pr->cfg, hs[h]->cfg));
+	}
+	for (size_t ri = 0; ri < cat->nregs; ri++) {
+		const struct cf_reg *reg = &cat->regs[ri];
+		uint64_t base = 0;
+		if (reg_conflict(pr, ri))
+			continue;
+		CU_ASSERT_FATAL(cf_config_get(pr->cfg, reg->key, &base, NULL));
+		for (int fi = 0; fi < reg->nfields; fi++) {
+			const struct cf_field *f = &reg->fields[fi];
+			uint64_t got = cf_field_raw(f, base), best = 0;
+			bool any = false;
+			if (f->width > 6)
+				continue;
+			for (uint64_t fv = 0; fv < (1ULL << f->width); fv++) {
+				if (!all_accept_field(hs, n, ri, fi, base, fv))
+					continue;
+				/* `any` fields take the smallest value a host
+				 * offers, not an invented one. */
+				if (f->policy == CF_POL_ANY && !offered(hs, n, ri, f, fv))
+					continue;
+				if (!any || better(f, fv, best, hs, n, ri))
+					best = fv;
+				any = true;
+			}
+			if (conflict_on(pr, ri, fi) == any) {
+				fprintf(stderr, "\n  %s.%s: conflict=%d but "
+					"accepted-by-all=%d\n", reg->name,
+					f->name, conflict_on(pr, ri, fi), any);
+				CU_FAIL("conflict iff no common value");
+			}
+			if (any && got != best) {
+				fprintf(stderr, "\n  %s.%s: baseline %llu, richest "
+					"common %llu\n", reg->name, f->name,
+					(unsigned long long)got,
+					(unsigned long long)best);
+				CU_FAIL("baseline is the richest common value");
+			}
+		}
+	}
+	cf_verdict_destroy(v);
+	cf_profile_destroy(pr);
+	cf_pool_destroy(p);
+}
+
+static void run_pools(unsigned wr_pct, bool undescribed, int iters)
+{
+	uint64_t *base = calloc(cat->nregs, sizeof(*base));
+
+	for (int it = 0; it < iters; it++) {
+		struct cf_report *hs[6];
+		int n = 2 + (int)below(5);
+		for (size_t i = 0; i < cat->nregs; i++)
+			base[i] = rnd() & ~cf_reg_described(&cat->regs[i]) &
+				  (below(2) ? 0 : ~0ULL);
+		for (int h = 0; h < n; h++)
+			hs[h] = random_host(h, base, wr_pct, undescribed);
+		check_pool(hs, n);
+		for (int h = 0; h < n; h++)
+			cf_report_destroy(hs[h]);
+	}
+	free(base);
+}
+
+static void test_property_all_writable(void)
+{
+	rng = 1;
+	run_pools(100, false, 150);
+}
+
+static void test_property_mostly_writable(void)
+{
+	rng = 2;
+	run_pools(90, false, 150);
+}
+
+static void test_property_half_writable_with_undescribed(void)
+{
+	rng = 3;
+	run_pools(50, true, 150);
+}
+
+/* Profiles near a host's own values: check() equals the KVM rule. */
+static void test_property_check_matches_kvm_rule(void)
+{
+	uint64_t *base = calloc(cat->nregs, sizeof(*base));
+	struct cf_verdict *v = cf_verdict_create();
+	int agree = 0, rejected = 0;
+
+	rng = 4;
+	for (int it = 0; it < 2000; it++) {
+		struct cf_report *h = random_host(0, base, 70, true);
+		struct cf_profile *pr = NULL;
+		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(h, &pr), CF_OK);
+		/* The host's own values with a few fields or bits changed. */
+		struct cf_config *c = NULL;
+		CU_ASSERT_EQUAL_FATAL(cf_config_create(&cf_arm64_ops, &c), CF_OK);
+		memcpy(c->val, h->cfg->val, cat->nregs * (2 * sizeof(uint64_t) + 1));
+		for (int k = 1 + (int)below(3); k > 0; k--) {
+			size_t ri = below(cat->nregs);
+			const struct cf_reg *reg = &cat->regs[ri];
+			if (reg->nfields && below(8)) {
+				const struct cf_field *f =
+					&reg->fields[below(reg->nfields)];
+				uint64_t m = cf_field_mask(f);
+				c->val[ri] = (c->val[ri] & ~m) |
+					     ((below(4) << f->shift) & m);
+			} else {
+				c->val[ri] ^= 1ULL << below(64);
+			}
+		}
+		cf_config_seal(c);
+		struct cf_report *w = NULL;
+		CU_ASSERT_EQUAL_FATAL(cf_report_create("w", c, &w), CF_OK);
+		cf_profile_destroy(pr);
+		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(w, &pr), CF_OK);
+		CU_ASSERT_EQUAL(cf_check(pr, h, v), CF_OK);
+		if (cf_verdict_compatible(v) == kvm_accepts_all(pr->cfg, h->cfg))
+			agree++;
+		if (!cf_verdict_compatible(v))
+			rejected++;
+		cf_profile_destroy(pr);
+		cf_report_destroy(h);
+		cf_report_destroy(w);
+	}
+	CU_ASSERT_EQUAL(agree, 2000);
+	CU_ASSERT_TRUE(rejected > 0 && rejected < 2000);
+	cf_verdict_destroy(v);
+	free(base);
+}
+
+static CU_TestInfo tests[] = {
+	TEST(test_property_all_writable),
+	TEST(test_property_mostly_writable),
+	TEST(test_property_half_writable_with_undescribed),
+	TEST(test_property_check_matches_kvm_rule),
+	CU_TEST_INFO_NULL,
+};
+CU_SuiteInfo suite_property = { "property", NULL, NULL, NULL, NULL, tests };

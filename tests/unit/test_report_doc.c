@@ -1,0 +1,159 @@
+/* Report documents: the v1 contract, and errors that name file, JSON path
+ * and reason. */
+#include <string.h>
+#include "engine/report.h"
+#include "tests/unit/suites.h"
+
+#define HDR "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\",\"arch\":\"arm64\"},"
+
+static enum cf_err parse(const char *text, struct cf_report **r,
+			 struct cf_diag *d)
+{
+	return cf_report_parse(text, strlen(text), "in.json", r, d);
+}
+
+static void expect_error(const char *text, enum cf_err want, const char *part)
+{
+	struct cf_report *r = NULL;
+	struct cf_diag d = { "" };
+	enum cf_err err = parse(text, &r, &d);
+
+	CU_ASSERT_EQUAL(err, want);
+	CU_ASSERT_PTR_NULL(r);
+	if (!strstr(d.msg, part) || strncmp(d.msg, "in.json", 7) != 0) {
+		fprintf(stderr, "\n  message '%s' lacks '%s'\n", d.msg, part);
+		CU_FAIL("message");
+	}
+	cf_report_destroy(r);
+}
+
+static void test_report_doc_minimal(void)
+{
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+	uint64_t v;
+
+	CU_ASSERT_EQUAL_FATAL(parse(HDR "\"arm64\":{\"id_regs\":{"
+				    "\"ID_AA64ISAR0_EL1\":\"0x10\"}}}", &r, &d),
+			      CF_OK);
+	CU_ASSERT_STRING_EQUAL(cf_report_host_id(r), "h1");
+	CU_ASSERT_STRING_EQUAL(cf_report_arch(r), "arm64");
+	CU_ASSERT_TRUE(cf_config_get(r->cfg, 3 << 14 | 6 << 3, &v, NULL));
+	CU_ASSERT_EQUAL(v, 0x10);
+	CU_ASSERT_FALSE(r->cfg->has_writable);
+	cf_report_destroy(r);
+}
+
+static void test_report_doc_unknown_register_kept(void)
+{
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+	uint64_t v, w;
+
+	CU_ASSERT_EQUAL_FATAL(parse(HDR "\"arm64\":{\"id_regs\":{"
+				    "\"S3_0_C0_C6_7\":\"0xabc\"},\"writable\":{"
+				    "\"S3_0_C0_C6_7\":\"0xf\"}}}", &r, &d), CF_OK);
+	CU_ASSERT_EQUAL(r->cfg->nextra, 1);
+	CU_ASSERT_TRUE(cf_config_get(r->cfg, 3 << 14 | 6 << 3 | 7, &v, &w));
+	CU_ASSERT_EQUAL(v, 0xabc);
+	CU_ASSERT_EQUAL(w, 0xf);
+	cf_report_destroy(r);
+}
+
+static void test_report_doc_midr_folded(void)
+{
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+	uint64_t v;
+
+	CU_ASSERT_EQUAL_FATAL(parse(HDR "\"arm64\":{\"id_regs\":{},"
+				    "\"midr_el1\":\"0x414fd0c1\"}}", &r, &d),
+			      CF_OK);
+	CU_ASSERT_TRUE(cf_config_get(r->cfg, 3 << 14, &v, NULL));
+	CU_ASSERT_EQUAL(v, 0x414fd0c1);
+	cf_report_destroy(r);
+	expect_error(HDR "\"arm64\":{\"id_regs\":{\"MIDR_EL1\":\"0x1\"},"
+		     "\"midr_el1\":\"0x2\"}}", CF_ESCHEMA, "$.arm64.midr_el1");
+}
+
+static void test_report_doc_errors_name_path(void)
+{
+	expect_error("{\"schema\":", CF_ESYNTAX, "in.json:1:");
+	expect_error("{\n\"a\": [1,\n}", CF_ESYNTAX, "in.json:3:");
+	expect_error("[]", CF_ESCHEMA, "$: expected an object");
+	expect_error("{\"schema\":\"x\"}", CF_ESCHEMA, "$.schema");
+	expect_error("{\"schema\":\"cpufleet.report/v1\"}", CF_ESCHEMA,
+		     "$.host");
+	expect_error("{\"schema\":\"cpufleet.report/v1\",\"host\":{"
+		     "\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{}}}",
+		     CF_ESCHEMA, "$.host.id");
+	expect_error("{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"\","
+		     "\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{}}}",
+		     CF_ESCHEMA, "$.host.id");
+	expect_error("{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"a\","
+		     "\"arch\":\"sparc\"}}", CF_EARCH, "$.host.arch");
+	expect_error(HDR "\"x86\":{}}", CF_ESCHEMA, "$.arm64");
+	expect_error(HDR "\"arm64\":{}}", CF_ESCHEMA, "$.arm64.id_regs");
+	expect_error(HDR "\"arm64\":{\"id_regs\":[]}}", CF_ESCHEMA,
+		     "$.arm64.id_regs: expected an object");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{\"ID_AA64PFR0_EL1\":17}}}",
+		     CF_ESCHEMA, "$.arm64.id_regs.ID_AA64PFR0_EL1: expected");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{\"ID_AA64PFR0_EL1\":"
+		     "\"0x12345678901234567\"}}}", CF_ESCHEMA,
+		     "$.arm64.id_regs.ID_AA64PFR0_EL1");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{\"ID_AA64PFR0_EL1\":"
+		     "\"12\"}}}", CF_ESCHEMA, "$.arm64.id_regs.ID_AA64PFR0_EL1");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{\"ID_AA64PFR0_EL1\":"
+		     "\"0xg\"}}}", CF_ESCHEMA, "$.arm64.id_regs.ID_AA64PFR0_EL1");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{\"ID_AA64PFR9_EL1\":"
+		     "\"0x0\"}}}", CF_ESCHEMA,
+		     "$.arm64.id_regs.ID_AA64PFR9_EL1: not a known arm64 register");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{\"ID_AA64PFR0_EL1\":\"0x0\","
+		     "\"ID_AA64PFR0_EL1\":\"0x1\"}}}", CF_ESCHEMA, "twice");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{\"ID_AA64PFR0_EL1\":\"0x0\"},"
+		     "\"writable\":{\"ID_AA64PFR1_EL1\":\"0xf\"}}}", CF_ESCHEMA,
+		     "$.arm64.writable.ID_AA64PFR1_EL1");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{},\"writable\":7}}",
+		     CF_ESCHEMA, "$.arm64.writable");
+}
+
+static void test_report_doc_too_big(void)
+{
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+
+	CU_ASSERT_EQUAL(cf_report_parse("{}", CF_DOC_MAX_BYTES + 1, "big.json",
+					&r, &d), CF_ETOOBIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "big.json"));
+	CU_ASSERT_EQUAL(cf_report_load("tests/data/no-such-file.json", &r, &d),
+			CF_EIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "no-such-file.json"));
+}
+
+static void test_report_doc_golden(void)
+{
+	struct cf_report *r = test_load_report("arm64/real/graviton3.json");
+	uint64_t v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(cf_report_host_id(r), "graviton3");
+	/* Graviton3 (Neoverse V1) has SVE: ID_AA64PFR0_EL1.SVE = 1. */
+	CU_ASSERT_TRUE(cf_config_get(r->cfg, 3 << 14 | 4 << 3, &v, NULL));
+	CU_ASSERT_EQUAL((v >> 32) & 0xf, 1);
+	/* MIDR: Arm (0x41), part 0xd40 (Neoverse V1). */
+	CU_ASSERT_TRUE(cf_config_get(r->cfg, 3 << 14, &v, NULL));
+	CU_ASSERT_EQUAL((v >> 24) & 0xff, 0x41);
+	CU_ASSERT_EQUAL((v >> 4) & 0xfff, 0xd40);
+	cf_report_destroy(r);
+}
+
+static CU_TestInfo tests[] = {
+	TEST(test_report_doc_minimal),
+	TEST(test_report_doc_unknown_register_kept),
+	TEST(test_report_doc_midr_folded),
+	TEST(test_report_doc_errors_name_path),
+	TEST(test_report_doc_too_big),
+	TEST(test_report_doc_golden),
+	CU_TEST_INFO_NULL,
+};
+CU_SuiteInfo suite_report_doc = { "report_doc", NULL, NULL, NULL, NULL, tests };
