@@ -26,6 +26,29 @@ enum cf_err cf_config_create(const struct cf_arch_ops *arch,
 	return CF_OK;
 }
 
+enum cf_err cf_config_clone(const struct cf_config *c, struct cf_config **out)
+{
+	struct cf_config *n = NULL;
+	enum cf_err err = cf_config_create(c->arch, &n);
+
+	*out = NULL;
+	if (err != CF_OK)
+		return err;
+	memcpy(n->val, c->val, c->ncat * (2 * sizeof(uint64_t) + 1));
+	if (c->nextra) {
+		n->extra = malloc(c->nextra * sizeof(*n->extra));
+		if (!n->extra) {
+			cf_config_unref(n);
+			return CF_ENOMEM;
+		}
+		memcpy(n->extra, c->extra, c->nextra * sizeof(*n->extra));
+		n->nextra = n->extra_cap = c->nextra;
+	}
+	n->has_writable = c->has_writable;
+	*out = n;
+	return CF_OK;
+}
+
 struct cf_config *cf_config_ref(struct cf_config *c)
 {
 	if (c)

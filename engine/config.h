@@ -32,6 +32,8 @@ struct cf_config {
 enum cf_err cf_config_create(const struct cf_arch_ops *arch,
 			     struct cf_config **out);
 struct cf_config *cf_config_ref(struct cf_config *c);
+/* A private, unsealed copy of C. */
+enum cf_err cf_config_clone(const struct cf_config *c, struct cf_config **out);
 void cf_config_unref(struct cf_config *c);
 enum cf_err cf_config_set(struct cf_config *c, uint64_t key, uint64_t value);
 enum cf_err cf_config_set_writable(struct cf_config *c, uint64_t key,

@@ -1,0 +1,181 @@
+/* make bench: the engine's speed on a large fleet.  Not a test: it prints
+ * figures for the README and exits 0 unless something fails outright.
+ *
+ *  1. baseline over 1,000,000 already-parsed reports (each with its own
+ *     copy of its configuration, as parsing gives) drawn from 50 distinct
+ *     configurations: pool add (dedup by fingerprint) + baseline;
+ *  2. 1,000,000 checks of the baseline against those hosts (compatible),
+ *     and 1,000,000 checks of a rich host's own profile against a poorer
+ *     host (incompatible, reasons built). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+#include "engine/profile.h"
+#include "engine/report.h"
+
+#define NREPORTS 1000000
+#define NCONFIGS 50
+#define NCHECKS 1000000
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void die(const char *what, enum cf_err err)
+{
+	fprintf(stderr, "bench: %s: %s\n", what, cf_strerror(err));
+	exit(1);
+}
+
+/* Variant I of a seed: a few lower-safe fields stepped down, so the 50
+ * configurations are distinct and the pool stays feasible. */
+static struct cf_config *variant(const struct cf_config *seed, int i)
+{
+	const struct cf_catalog *cat = seed->arch->catalog;
+	struct cf_config *c = NULL;
+	enum cf_err err = cf_config_clone(seed, &c);
+	int changed = 0;
+
+	if (err != CF_OK)
+		die("clone", err);
+	while (changed < 1 + i % 4) {
+		size_t ri = rnd() % cat->nregs;
+		const struct cf_reg *reg = &cat->regs[ri];
+		if (!c->present[ri] || reg->nfields == 0)
+			continue;
+		const struct cf_field *f = &reg->fields[rnd() % reg->nfields];
+		uint64_t m = cf_field_mask(f), v = cf_field_raw(f, c->val[ri]);
+		if (f->policy != CF_POL_LOWER || f->is_signed || v == 0 ||
+		    (c->wr[ri] & m) != m)
+			continue;
+		c->val[ri] = (c->val[ri] & ~m) | ((v - 1) << f->shift);
+		changed++;
+	}
+	return c;
+}
+
+int main(void)
+{
+	static const char *const seeds_path[] = {
+		"tests/data/arm64/real-writable/altra.json",
+		"tests/data/arm64/real-writable/graviton3.json",
+		"tests/data/arm64/real-writable/cortex-a72.json",
+	};
+	struct cf_report *seeds[3], **reps;
+	struct cf_config *cfgs[NCONFIGS];
+	struct cf_pool *pool = NULL;
+	struct cf_profile *base = NULL, *rich = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_diag d;
+	struct rusage ru;
+	enum cf_err err;
+	char id[32];
+	double t0, t1, t2, t3;
+	size_t incompatible = 0;
+
+	for (int i = 0; i < 3; i++) {
+		err = cf_report_load(seeds_path[i], &seeds[i], &d);
+		if (err != CF_OK) {
+			fprintf(stderr, "bench: %s\n", d.msg);
+			return 1;
+		}
+	}
+	for (int i = 0; i < NCONFIGS; i++) {
+		bool dup;
+		do {
+			cfgs[i] = variant(seeds[i % 3]->cfg, i);
+			cf_config_seal(cfgs[i]);
+			dup = false;
+			for (int j = 0; j < i && !dup; j++)
+				dup = cf_config_equal(cfgs[i], cfgs[j]);
+			if (dup)
+				cf_config_unref(cfgs[i]);
+		} while (dup);
+	}
+	reps = malloc(NREPORTS * sizeof(*reps));
+	if (!reps || !v)
+		die("setup", CF_ENOMEM);
+	fprintf(stderr, "bench: building %d reports...\n", NREPORTS);
+	for (int i = 0; i < NREPORTS; i++) {
+		struct cf_config *c = NULL;
+		snprintf(id, sizeof(id), "host-%07d", i);
+		err = cf_config_clone(cfgs[i % NCONFIGS], &c);
+		if (err == CF_OK)
+			err = cf_report_create(id, c, &reps[i]);
+		if (err != CF_OK)
+			die("report", err);
+	}
+
+	t0 = now();
+	err = cf_pool_create("arm64", &pool);
+	for (int i = 0; err == CF_OK && i < NREPORTS; i++)
+		err = cf_pool_add(pool, reps[i], &d);
+	if (err != CF_OK)
+		die("pool", err);
+	t1 = now();
+	err = cf_baseline(pool, &base);
+	if (err != CF_OK)
+		die("baseline", err);
+	t2 = now();
+	printf("baseline: %d reports, %zu distinct configurations, %s\n",
+	       NREPORTS, cf_pool_config_count(pool),
+	       cf_profile_feasible(base) ? "feasible" : "INFEASIBLE");
+	printf("baseline: pool add %.3f s + baseline %.6f s = %.3f s "
+	       "(target < 1 s)\n", t1 - t0, t2 - t1, t2 - t0);
+
+	t0 = now();
+	for (int i = 0; i < NCHECKS; i++) {
+		cf_check(base, reps[i % NREPORTS], v);
+		incompatible += !cf_verdict_compatible(v);
+	}
+	t1 = now();
+	printf("check (baseline vs host, compatible): %d checks in %.3f s = "
+	       "%.3f us/check (target < 2 us); incompatible: %zu\n", NCHECKS,
+	       t1 - t0, (t1 - t0) * 1e6 / NCHECKS, incompatible);
+
+	incompatible = 0;
+	err = cf_profile_from_report(seeds[1], &rich); /* graviton3 */
+	if (err != CF_OK)
+		die("profile", err);
+	t2 = now();
+	for (int i = 0; i < NCHECKS; i++) {
+		cf_check(rich, seeds[2], v); /* onto cortex-a72 */
+		incompatible += !cf_verdict_compatible(v);
+	}
+	t3 = now();
+	printf("check (graviton3 profile vs cortex-a72, %zu reasons each): "
+	       "%d checks in %.3f s = %.3f us/check; incompatible: %zu\n",
+	       cf_verdict_reason_count(v), NCHECKS, t3 - t2,
+	       (t3 - t2) * 1e6 / NCHECKS, incompatible);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("peak RSS: %ld MiB\n", ru.ru_maxrss / 1024);
+
+	cf_profile_destroy(rich);
+	cf_profile_destroy(base);
+	cf_pool_destroy(pool);
+	for (int i = 0; i < NREPORTS; i++)
+		cf_report_destroy(reps[i]);
+	free(reps);
+	for (int i = 0; i < NCONFIGS; i++)
+		cf_config_unref(cfgs[i]);
+	for (int i = 0; i < 3; i++)
+		cf_report_destroy(seeds[i]);
+	cf_verdict_destroy(v);
+	return 0;
+}
