@@ -18,6 +18,13 @@ CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# V=1 shows full compiler command lines.
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
 DEB_PKGS = gcc make mawk pkg-config libcjson-dev libcunit1-dev
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
@@ -63,11 +70,13 @@ $(GEN_C): arch/arm64/idregs.txt arch/arm64/gen_catalog.awk
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c | $(GEN_C)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libcpufleet.a: $(LIB_OBJ)
 	rm -f $@

@@ -61,6 +61,7 @@ static enum cf_err add(struct cf_verdict *v, enum cf_reason_kind kind,
 	r->kind = kind;
 	cf_arch_regname(a, key, r->reg, sizeof(r->reg));
 	r->field = f ? f->name : NULL;
+	r->is_signed = f && f->is_signed;
 	r->want = want;
 	r->offer = offer;
 	r->features[0] = '\0';
@@ -184,42 +185,54 @@ static const char *policy_name(const struct cf_arch_ops *a, const char *reg,
 	return "";
 }
 
+/* Small values in decimal, large in hex, signed fields sign-extended
+ * ("offers -1" for a 0xf "not implemented"). */
+static void fmt_val(const struct cf_reason *r, uint64_t v, char *buf, size_t len)
+{
+	if (r->is_signed && r->field && (v & 0x8))
+		snprintf(buf, len, "%lld", (long long)(v | ~0xfULL));
+	else if (v < 10)
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)v);
+}
+
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len)
 {
 	const struct cf_reason *r = cf_verdict_reason(v, i);
-	unsigned long long w, o;
+	char w[24], o[24];
 
 	if (!r)
 		return CF_EINVAL;
-	w = r->want;
-	o = r->offer;
+	fmt_val(r, r->want, w, sizeof(w));
+	fmt_val(r, r->offer, o, sizeof(o));
 	switch (r->kind) {
 	case CF_REASON_LACKS:
 		if (r->features[0])
-			snprintf(buf, len, "host %s lacks %s: %s.%s wants %llu, "
-				 "host offers %llu", v->host, r->features, r->reg,
+			snprintf(buf, len, "host %s lacks %s: %s.%s wants %s, "
+				 "host offers %s", v->host, r->features, r->reg,
 				 r->field, w, o);
 		else
-			snprintf(buf, len, "host %s offers less: %s.%s wants %llu, "
-				 "host offers %llu", v->host, r->reg, r->field, w,
+			snprintf(buf, len, "host %s offers less: %s.%s wants %s, "
+				 "host offers %s", v->host, r->reg, r->field, w,
 				 o);
 		break;
 	case CF_REASON_NOT_ACCEPTED:
-		snprintf(buf, len, "%s.%s: host %s does not accept %llu (offers "
-			 "%llu, %s)", r->reg, r->field, v->host, w, o,
+		snprintf(buf, len, "%s.%s: host %s does not accept %s (offers "
+			 "%s, %s)", r->reg, r->field, v->host, w, o,
 			 policy_name(v->arch, r->reg, r->field));
 		break;
 	case CF_REASON_NOT_WRITABLE:
 		snprintf(buf, len, "%s.%s is not writable on %s and differs: "
-			 "wants %llu, host offers %llu%s%s", r->reg, r->field,
+			 "wants %s, host offers %s%s%s", r->reg, r->field,
 			 v->host, w, o, r->features[0] ? "; host lacks " : "",
 			 r->features);
 		break;
 	case CF_REASON_UNDESCRIBED:
 		snprintf(buf, len, "%s: bits outside described fields differ on "
 			 "%s: wants 0x%llx, host offers 0x%llx", r->reg, v->host,
-			 w, o);
+			 (unsigned long long)r->want, (unsigned long long)r->offer);
 		break;
 	case CF_REASON_MISSING_REG:
 		snprintf(buf, len, "host %s does not report %s", v->host, r->reg);

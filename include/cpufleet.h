@@ -111,6 +111,7 @@ struct cf_reason {
 	enum cf_reason_kind kind;
 	char reg[40];         /* register name (catalogue or encoding name) */
 	const char *field;    /* field name, or NULL */
+	bool is_signed;       /* the field compares as two's complement */
 	uint64_t want;        /* field value (or register bits) wanted */
 	uint64_t offer;       /* host's value */
 	char features[CF_TEXT_MAX]; /* FEAT_* the host lacks, or "" */
