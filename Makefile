@@ -25,7 +25,7 @@ else
 Q = @
 endif
 
-DEB_PKGS = gcc make mawk pkg-config libcjson-dev libcunit1-dev
+DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 LIB_SRC  = util/err.c util/diag.c \

@@ -87,6 +87,16 @@ static size_t append_names(char *buf, size_t len, size_t used, const char *names
 	return used;
 }
 
+/* A value listed with no feature (`= 0xf -`) means "not implemented",
+ * whatever its place in the order. */
+static bool marked_ni(const struct cf_field *f, uint64_t v)
+{
+	for (int i = 0; i < f->nvalues; i++)
+		if (f->values[i].value == v && f->values[i].features[0] == '\0')
+			return true;
+	return false;
+}
+
 size_t cf_field_features_between(const struct cf_field *f, uint64_t from,
 				 uint64_t to, char *buf, size_t len)
 {
@@ -94,6 +104,8 @@ size_t cf_field_features_between(const struct cf_field *f, uint64_t from,
 
 	if (len)
 		buf[0] = '\0';
+	if (marked_ni(f, to))
+		return 0;
 	for (int i = 0; i < f->nvalues; i++) {
 		uint64_t v = f->values[i].value;
 		if (cf_field_cmp(f, v, from) > 0 && cf_field_cmp(f, v, to) <= 0)
@@ -107,10 +119,14 @@ size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
 			    size_t len)
 {
 	size_t used = 0, count = 0;
-	bool ordered = f->policy == CF_POL_LOWER || f->policy == CF_POL_HIGHER;
+	/* Values build on each other (FEAT_PAuth2 implies FEAT_PAuth) except
+	 * where any value goes. */
+	bool ordered = f->policy != CF_POL_ANY;
 
 	if (len)
 		buf[0] = '\0';
+	if (marked_ni(f, v))
+		return 0;
 	for (int i = 0; i < f->nvalues; i++) {
 		const struct cf_fvalue *fv = &f->values[i];
 		if (ordered ? cf_field_cmp(f, fv->value, v) <= 0 : fv->value == v)

@@ -50,11 +50,45 @@ static enum cf_err push_names(char **list, size_t *n, const char *names)
 	return CF_OK;
 }
 
+/* Adds to LIST the names in HAVE that are not in OTHER. */
+static enum cf_err push_missing(char **list, size_t *n, const char *have,
+				const char *other)
+{
+	char one[CF_TEXT_MAX];
+	const char *s = have;
+
+	while (*s) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		const char *o = other;
+		bool found = false;
+		while (*o && !found) {
+			const char *oe = strchr(o, ',');
+			size_t ol = oe ? (size_t)(oe - o) : strlen(o);
+			found = ol == len && !strncmp(o, s, len);
+			o += ol;
+			if (*o == ',')
+				o++;
+		}
+		if (!found && len < sizeof(one)) {
+			memcpy(one, s, len);
+			one[len] = '\0';
+			enum cf_err err = push_names(list, n, one);
+			if (err != CF_OK)
+				return err;
+		}
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return CF_OK;
+}
+
 static enum cf_err diff_features(struct cf_explain *e, const struct cf_config *a,
 				 const struct cf_config *b)
 {
 	const struct cf_catalog *cat = a->arch->catalog;
-	char buf[CF_TEXT_MAX];
+	char fa[CF_TEXT_MAX], fb[CF_TEXT_MAX];
 	enum cf_err err;
 
 	for (size_t ri = 0; ri < cat->nregs; ri++) {
@@ -65,16 +99,13 @@ static enum cf_err diff_features(struct cf_explain *e, const struct cf_config *a
 			const struct cf_field *f = &reg->fields[fi];
 			uint64_t va = cf_field_raw(f, a->val[ri]);
 			uint64_t vb = cf_field_raw(f, b->val[ri]);
-			int c = cf_field_cmp(f, va, vb);
-			if (c == 0 || f->policy != CF_POL_LOWER)
+			if (va == vb)
 				continue;
-			if (c > 0) {
-				cf_field_features_between(f, vb, va, buf, sizeof(buf));
-				err = push_names(e->only_a, &e->na, buf);
-			} else {
-				cf_field_features_between(f, va, vb, buf, sizeof(buf));
-				err = push_names(e->only_b, &e->nb, buf);
-			}
+			cf_field_features_at(f, va, fa, sizeof(fa));
+			cf_field_features_at(f, vb, fb, sizeof(fb));
+			err = push_missing(e->only_a, &e->na, fa, fb);
+			if (err == CF_OK)
+				err = push_missing(e->only_b, &e->nb, fb, fa);
 			if (err != CF_OK)
 				return err;
 		}

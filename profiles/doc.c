@@ -61,6 +61,16 @@ enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 		return cf_diag_set(d, CF_ETOOBIG, "%s: larger than %u bytes",
 				   origin, CF_DOC_MAX_BYTES);
 	j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (j && end) {
+		/* One document per file: only white space may follow. */
+		while (end < text + len &&
+		       (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+			end++;
+		if (end < text + len) {
+			cJSON_Delete(j);
+			j = NULL;
+		}
+	}
 	if (!j) {
 		size_t line = 1, col = 1;
 		const char *p;

@@ -206,6 +206,15 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		goto fail;
 	}
 	pr->doc_conflicts = it ? (size_t)cJSON_GetArraySize(it) : 0;
+	it = cJSON_GetObjectItemCaseSensitive(root, "feasible");
+	if (it && (!cJSON_IsBool(it) ||
+		   cJSON_IsTrue(it) != (pr->doc_conflicts == 0))) {
+		err = cf_diag_set(d, CF_ESCHEMA, "%s: $.feasible: expected %s "
+				  "(the profile lists %zu conflicts)", origin,
+				  pr->doc_conflicts ? "false" : "true",
+				  pr->doc_conflicts);
+		goto fail;
+	}
 	*out = pr;
 	return CF_OK;
 fail:

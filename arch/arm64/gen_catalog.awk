@@ -13,6 +13,36 @@ function isnum(s) {
 	return s ~ /^(0[xX][0-9a-fA-F]+|[0-9]+)$/
 }
 
+# Bits needed by the numeral S, computed on its digits: awk's numbers are
+# doubles and cannot hold every 64-bit value exactly.  Returns 999 for
+# numerals past 64 bits; decimals past 15 digits count as 64 bits.
+function bits_needed(s,   d, n, first, fb) {
+	if (s ~ /^0[xX]/) {
+		d = tolower(substr(s, 3))
+		sub(/^0+/, "", d)
+		n = length(d)
+		if (n == 0)
+			return 0
+		first = index("123456789abcdef", substr(d, 1, 1))
+		fb = first >= 8 ? 4 : first >= 4 ? 3 : first >= 2 ? 2 : 1
+		return (n - 1) * 4 + fb
+	}
+	sub(/^0+/, "", s)
+	if (length(s) > 15) {
+		# Past double precision: only "fits 64 bits or not" is exact.
+		if (length(s) < 20 || (length(s) == 20 && s <= "18446744073709551615"))
+			return 64
+		return 999
+	}
+	n = s + 0
+	fb = 0
+	while (n >= 1) {
+		n = int(n / 2)
+		fb++
+	}
+	return fb
+}
+
 function dec(s,   n) {
 	if (s !~ /^[0-9]+$/)
 		fatal("expected a decimal number, got '" s "'")
@@ -144,6 +174,9 @@ $1 == "field" {
 		safe = substr($5, 7)
 		if (!isnum(safe))
 			fatal("bad safe value in '" $5 "'")
+		if (bits_needed(safe) > msb - lsb + 1)
+			fatal("exact=" safe ": safe value does not fit field " $3 \
+			    " (" msb - lsb + 1 " bits)")
 	} else
 		fatal("unknown policy '" $5 "'")
 	nf++
@@ -166,6 +199,9 @@ $1 == "=" {
 		fatal("'=' wants VALUE FEATURE[,FEATURE...]")
 	if (!isnum($2))
 		fatal("bad value '" $2 "'")
+	if (bits_needed($2) > fwidth[nf])
+		fatal("value " $2 " does not fit field " fname[nf] " (" \
+		    fwidth[nf] " bits)")
 	if ($3 != "-" && $3 !~ /^[A-Za-z][A-Za-z0-9_]*(,[A-Za-z][A-Za-z0-9_]*)*$/)
 		fatal("bad feature list '" $3 "'")
 	nval++

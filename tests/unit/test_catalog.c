@@ -70,7 +70,7 @@ static void test_catalog_policies_follow_kvm(void)
 	static const char *const sg[][2] = {
 		{ "ID_AA64PFR0_EL1", "FP" }, { "ID_AA64PFR0_EL1", "AdvSIMD" },
 		{ "ID_AA64MMFR0_EL1", "TGran4" }, { "ID_AA64MMFR0_EL1", "TGran64" },
-		{ "ID_AA64DFR0_EL1", "DoubleLock" }, { "ID_AA64DFR0_EL1", "PMUVer" },
+		{ "ID_AA64DFR0_EL1", "DoubleLock" },
 	};
 	static const struct { const char *r, *f; uint64_t safe; } ex[] = {
 		{ "ID_AA64ISAR1_EL1", "API", 0 }, { "ID_AA64ISAR1_EL1", "APA", 0 },
@@ -103,6 +103,14 @@ static void test_catalog_policies_follow_kvm(void)
 	f = field("CTR_EL0", "ERG");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(f->policy, CF_POL_HIGHER0);
+	/* PMUVer was signed until upstream d1dcc20bcc40 made it unsigned, so
+	 * that PMUv3p8 (8) ranks above PMUv3 (1); 0xf is "no PMUv3". */
+	f = field("ID_AA64DFR0_EL1", "PMUVer");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(f->policy, CF_POL_LOWER);
+	CU_ASSERT_FALSE(f->is_signed);
+	CU_ASSERT_TRUE(cf_field_accepts(f, 8, true, 1));
+	CU_ASSERT_FALSE(cf_field_accepts(f, 1, true, 8));
 	f = field("ID_AA64DFR0_EL1", "DebugVer");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(f->policy, CF_POL_LOWER);
@@ -143,6 +151,13 @@ static void test_catalog_feature_names(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "FEAT_FP16"));
 	cf_field_features_at(fp, 0xf, buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(buf, "");
+	/* An IMPLEMENTATION DEFINED PMU (0xf) has none of the PMUv3 features. */
+	cf_field_features_at(field("ID_AA64DFR0_EL1", "PMUVer"), 0xf, buf,
+			     sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "");
+	cf_field_features_at(field("ID_AA64DFR0_EL1", "PMUVer"), 4, buf,
+			     sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "FEAT_PMUv3,FEAT_PMUv3p1");
 }
 
 /* The generator refuses these; the generated table must agree. */

@@ -97,6 +97,12 @@ static void test_profile_doc_errors(void)
 	expect_error("{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
 		     "\"arm64\":{\"id_regs\":{}},\"conflicts\":{}}",
 		     "$.conflicts");
+	expect_error("{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
+		     "\"arm64\":{\"id_regs\":{}},\"feasible\":\"yes\"}",
+		     "$.feasible");
+	expect_error("{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
+		     "\"arm64\":{\"id_regs\":{}},\"feasible\":true,"
+		     "\"conflicts\":[{}]}", "$.feasible: expected false");
 }
 
 static CU_TestInfo tests[] = {

@@ -1,0 +1,611 @@
+#!/bin/sh
+# End-to-end tests of the cpufleet command on tests/data (see its README.md).
+#
+#   sh tests/cli/run.sh BINARY          (make cli-test)
+#
+# Prints "ok - NAME" or "FAIL - NAME: why" per case, then "N passed, N failed";
+# exits 1 if anything failed, 2 if it cannot run.  POSIX sh; needs python3
+# (json.tool) to check the JSON outputs.
+
+if [ $# -ne 1 ]; then
+	echo "usage: sh tests/cli/run.sh BINARY" >&2
+	exit 2
+fi
+BIN=$1
+case $BIN in
+/*) ;;
+*) BIN=$(pwd)/$BIN ;;
+esac
+if [ ! -x "$BIN" ]; then
+	echo "tests/cli/run.sh: $BIN: not an executable" >&2
+	exit 2
+fi
+here=$(dirname "$0")
+cd "$here/../.." || { echo "cannot cd to the repository root" >&2; exit 2; }
+
+T=$(mktemp -d) || exit 2
+trap 'rm -rf "$T"' EXIT
+trap 'exit 2' HUP INT TERM
+
+RW=tests/data/arm64/real-writable
+RAW=tests/data/arm64/real
+FLEET=tests/data/fleet
+
+pass=0
+fail=0
+name=""
+why=""
+
+# ---- helpers ---------------------------------------------------------------
+
+# case_ NAME: starts a test case; end_ reports it.
+case_() {
+	name=$1
+	why=""
+}
+
+end_() {
+	if [ -z "$why" ]; then
+		pass=$((pass + 1))
+		echo "ok - $name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL - $name: ${why%; }"
+	fi
+}
+
+bad() {
+	why="$why$1; "
+}
+
+# First line of a file, cut short, for messages.
+first() {
+	if [ -s "$1" ]; then
+		head -n 1 "$1" | cut -c 1-160
+	else
+		echo "(empty)"
+	fi
+}
+
+# run ARGS...: runs the binary; stdout in $T/out, stderr in $T/err, exit in $rc.
+run() {
+	"$BIN" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+want_rc() {
+	[ "$rc" -eq "$1" ] || bad "exit $rc, want $1 (stderr: $(first "$T/err"))"
+}
+
+# out_has / err_has STRING: fixed-string search.
+out_has() {
+	grep -qF -- "$1" "$T/out" || bad "stdout lacks '$1'"
+}
+
+err_has() {
+	grep -qF -- "$1" "$T/err" || bad "stderr lacks '$1' (got: $(first "$T/err"))"
+}
+
+out_lacks() {
+	! grep -qF -- "$1" "$T/out" || bad "stdout has '$1'"
+}
+
+err_empty() {
+	[ ! -s "$T/err" ] || bad "stderr not empty: $(first "$T/err")"
+}
+
+# has_word PATTERN WORD: a stdout line matching PATTERN (a BRE) has WORD as
+# one of its space-separated words.
+has_word() {
+	grep -- "$1" "$T/out" | tr ' ' '\n' | grep -qxF -- "$2"
+}
+
+# json_ok FILE: FILE parses as JSON.
+json_ok() {
+	python3 -m json.tool "$1" >/dev/null 2>"$T/jerr" ||
+		bad "not JSON: $(first "$T/jerr")"
+}
+
+# py FILE EXPR: prints EXPR evaluated with d = the JSON document in FILE.
+py() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
+}
+
+# json_is FILE EXPR WANT: EXPR (a Python expression over d) prints WANT.
+json_is() {
+	got=$(py "$1" "$2")
+	[ "$got" = "$3" ] || bad "$2 is '$got', want '$3'"
+}
+
+# ---- help and usage --------------------------------------------------------
+
+case_ "--help exits 0 and prints usage"
+run --help
+want_rc 0
+out_has "usage:"
+for c in baseline check explain matrix show; do
+	out_has "$c"
+done
+end_
+
+for c in baseline check explain matrix show; do
+	case_ "$c --help exits 0 and prints usage"
+	run "$c" --help
+	want_rc 0
+	out_has "usage: cpufleet $c"
+	out_has "exit: 0"
+	end_
+
+	case_ "$c with no arguments exits 2 with usage on stderr"
+	run "$c"
+	want_rc 2
+	err_has "usage: cpufleet $c"
+	end_
+done
+
+case_ "no command exits 2"
+run
+want_rc 2
+err_has "usage:"
+end_
+
+case_ "unknown command exits 2 and names it"
+run frobnicate
+want_rc 2
+err_has "unknown command 'frobnicate'"
+end_
+
+case_ "unknown option exits 2"
+run baseline --frobnicate "$RW/altra.json"
+want_rc 2
+err_has "usage: cpufleet baseline"
+end_
+
+case_ "check without --profile exits 2"
+run check "$RW/altra.json"
+want_rc 2
+err_has "--profile is required"
+end_
+
+case_ "explain with one report exits 2"
+run explain "$RW/altra.json"
+want_rc 2
+err_has "wants exactly two reports"
+end_
+
+# ---- baseline --------------------------------------------------------------
+
+case_ "baseline real-writable: feasible profile on stdout"
+run baseline "$RW"/*.json
+want_rc 0
+cp "$T/out" "$T/rw-stdout.json"
+json_ok "$T/out"
+json_is "$T/out" "d['schema']" "cpufleet.profile/v1"
+json_is "$T/out" "d['feasible']" "True"
+json_is "$T/out" "d['arch']" "arm64"
+json_is "$T/out" "sorted(d['hosts'])" "['altra', 'cortex-a72', 'graviton3']"
+json_is "$T/out" "d.get('conflicts', [])" "[]"
+err_empty
+end_
+
+case_ "baseline -o FILE writes the same JSON as stdout"
+run baseline -o "$T/rw.json" "$RW"/*.json
+want_rc 0
+[ -f "$T/rw.json" ] || bad "$T/rw.json not created"
+[ -f "$T/rw.json" ] && { cmp -s "$T/rw.json" "$T/rw-stdout.json" ||
+	bad "file differs from the stdout form"; }
+[ -s "$T/out" ] && bad "stdout not empty with -o: $(first "$T/out")"
+err_has "3 hosts"
+err_has "feasible"
+end_
+
+case_ "check --profile (real-writable baseline) on its three hosts"
+run check --profile "$T/rw.json" "$RW"/*.json
+want_rc 0
+n=$(grep -c ': compatible$' "$T/out")
+[ "$n" -eq 3 ] || bad "'compatible' $n times, want 3"
+out_has "altra: compatible"
+out_has "cortex-a72: compatible"
+out_has "graviton3: compatible"
+out_lacks "INCOMPATIBLE"
+end_
+
+case_ "check --json parses and says compatible"
+run check --json --profile "$T/rw.json" "$RW"/*.json
+want_rc 0
+json_ok "$T/out"
+json_is "$T/out" "d['compatible']" "True"
+json_is "$T/out" "[v['compatible'] for v in d['verdicts']]" "[True, True, True]"
+json_is "$T/out" "sorted(v['host'] for v in d['verdicts'])" \
+	"['altra', 'cortex-a72', 'graviton3']"
+end_
+
+case_ "baseline real (no writable masks): infeasible, exit 1, conflicts"
+run baseline "$RAW"/*.json
+want_rc 1
+cp "$T/out" "$T/raw-stdout.json"
+json_ok "$T/out"
+json_is "$T/out" "d['schema']" "cpufleet.profile/v1"
+json_is "$T/out" "d['feasible']" "False"
+json_is "$T/out" "type(d['conflicts']).__name__" "list"
+json_is "$T/out" "len(d['conflicts']) > 0" "True"
+json_is "$T/out" \
+	"any(c['register'] == 'ID_AA64PFR0_EL1' and c['field'] == 'SVE' for c in d['conflicts'])" \
+	"True"
+err_has "ID_AA64PFR0_EL1.SVE"
+err_has "ID_AA64ISAR0_EL1.AES"
+err_has "FEAT_SVE"
+end_
+
+case_ "baseline -q real: conflicts not listed on stderr"
+run baseline -q "$RAW"/*.json
+want_rc 1
+err_empty
+end_
+
+case_ "baseline -o real: infeasible profile still written, exit 1"
+run baseline -o "$T/raw.json" "$RAW"/*.json
+want_rc 1
+[ -f "$T/raw.json" ] || bad "$T/raw.json not created"
+[ -f "$T/raw.json" ] && { cmp -s "$T/raw.json" "$T/raw-stdout.json" ||
+	bad "file differs from the stdout form"; }
+err_has "INFEASIBLE"
+end_
+
+case_ "check warns about an infeasible profile"
+run check --profile "$T/raw.json" "$RAW/altra.json"
+err_has "infeasible profile"
+[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || bad "exit $rc, want 0 or 1"
+end_
+
+case_ "baseline -o into a missing directory: exit 3, nothing written"
+run baseline -o "$T/no/such/dir/p.json" "$RW"/*.json
+want_rc 3
+err_has "$T/no/such/dir/p.json"
+[ -e "$T/no" ] && bad "$T/no created"
+end_
+
+# ---- check: graviton3-only baseline ----------------------------------------
+
+run baseline -o "$T/g3.json" "$RW/graviton3.json"
+g3rc=$rc
+
+case_ "check graviton3 baseline on cortex-a72: exit 1, lacks FEAT_"
+[ "$g3rc" -eq 0 ] || bad "baseline of graviton3 alone exit $g3rc"
+run check --profile "$T/g3.json" "$RW/cortex-a72.json"
+want_rc 1
+out_has "cortex-a72: INCOMPATIBLE"
+out_has "lacks FEAT_"
+out_has "host cortex-a72 lacks FEAT_SVE: ID_AA64PFR0_EL1.SVE wants 1, host offers 0"
+out_has "host cortex-a72 lacks FEAT_AES,FEAT_PMULL: ID_AA64ISAR0_EL1.AES wants 2, host offers 0"
+end_
+
+case_ "check graviton3 baseline on graviton3: exit 0"
+run check --profile "$T/g3.json" "$RW/graviton3.json"
+want_rc 0
+out_has "graviton3: compatible"
+out_lacks "lacks"
+end_
+
+case_ "check --json graviton3 baseline on cortex-a72: reasons"
+run check --json --profile "$T/g3.json" "$RW/cortex-a72.json"
+want_rc 1
+json_ok "$T/out"
+json_is "$T/out" "d['compatible']" "False"
+json_is "$T/out" \
+	"any(r['register'] == 'ID_AA64PFR0_EL1' and r['field'] == 'SVE' and r['features'] == 'FEAT_SVE' and r['wants'] == 1 and r['offers'] == 0 for r in d['verdicts'][0]['reasons'])" \
+	"True"
+end_
+
+case_ "check --profile given a report: exit 2, \$.schema"
+run check --profile "$RW/altra.json" "$RW/altra.json"
+want_rc 2
+err_has "$RW/altra.json: \$.schema"
+end_
+
+# ---- explain ---------------------------------------------------------------
+
+case_ "explain altra graviton3: exit 1, features both ways"
+run explain "$RW/altra.json" "$RW/graviton3.json"
+want_rc 1
+out_has "altra -> graviton3: graviton3: INCOMPATIBLE"
+out_has "graviton3 -> altra: altra: INCOMPATIBLE"
+out_has "host altra lacks FEAT_SVE: ID_AA64PFR0_EL1.SVE wants 1, host offers 0"
+out_has "host graviton3 lacks FEAT_DoubleLock"
+has_word "^only graviton3 offers:" FEAT_SVE ||
+	bad "'only graviton3 offers:' line lacks FEAT_SVE"
+has_word "^only graviton3 offers:" FEAT_SHA3 ||
+	bad "'only graviton3 offers:' line lacks FEAT_SHA3"
+has_word "^only altra offers:" FEAT_DoubleLock ||
+	bad "'only altra offers:' line lacks FEAT_DoubleLock"
+grep '^only altra offers:' "$T/out" | grep -q 'FEAT_SVE' &&
+	bad "'only altra offers:' names FEAT_SVE"
+end_
+
+case_ "explain --json altra graviton3"
+run explain --json "$RW/altra.json" "$RW/graviton3.json"
+want_rc 1
+json_ok "$T/out"
+json_is "$T/out" "(d['a'], d['b'])" "('altra', 'graviton3')"
+json_is "$T/out" "d['compatible_both_ways']" "False"
+json_is "$T/out" "'FEAT_SVE' in d['only_in_b']" "True"
+json_is "$T/out" "'FEAT_SVE' in d['only_in_a']" "False"
+json_is "$T/out" "'FEAT_DoubleLock' in d['only_in_a']" "True"
+json_is "$T/out" "[(v['from'], v['host'], v['compatible']) for v in d['verdicts']]" \
+	"[('altra', 'graviton3', False), ('graviton3', 'altra', False)]"
+end_
+
+case_ "explain a host with itself: exit 0"
+run explain "$RW/altra.json" "$RW/altra.json"
+want_rc 0
+out_has "altra -> altra: altra: compatible"
+out_lacks "INCOMPATIBLE"
+end_
+
+# ---- matrix ----------------------------------------------------------------
+
+case_ "matrix fleet: exit 1, header row, diagonal ok"
+run matrix "$FLEET"/*.json
+want_rc 1
+head -n 1 "$T/out" | grep -q '^from\\to ' || bad "no 'from\\to' header row"
+hosts=""
+for f in "$FLEET"/*.json; do
+	hosts="$hosts${hosts:+ }$(basename "$f" .json)"
+done
+hdr=$(head -n 1 "$T/out" | awk '{ $1 = ""; sub(/^ +/, ""); sub(/ +$/, ""); print }')
+[ "$hdr" = "$hosts" ] || bad "header '$hdr', want '$hosts'"
+n=$(awk 'NR > 1' "$T/out" | wc -l)
+[ "$n" -eq 6 ] || bad "$n rows, want 6"
+diag=$(awk 'NR > 1 { print $1, $(NR) }' "$T/out")
+echo "$diag" | awk '$2 != "ok" { exit 1 }' ||
+	bad "diagonal not all ok: $(echo "$diag" | tr '\n' ',')"
+awk 'NR > 1 && $1 == "n1-01" && $4 == "ok" && $5 == "ok" { f = 1 } END { exit !f }' \
+	"$T/out" || bad "n1-01 -> n1-01/n1-02 not ok"
+grep -q 'NO([0-9][0-9]*)' "$T/out" || bad "no 'NO(n)' cell"
+end_
+
+case_ "matrix --json fleet"
+run matrix --json "$FLEET"/*.json
+want_rc 1
+json_ok "$T/out"
+json_is "$T/out" "d['compatible']" "False"
+json_is "$T/out" "len(d['pairs'])" "36"
+json_is "$T/out" "all(p['compatible'] for p in d['pairs'] if p['from'] == p['host'])" "True"
+json_is "$T/out" "any(not p['compatible'] for p in d['pairs'])" "True"
+end_
+
+case_ "matrix of two identical hosts: exit 0"
+run matrix "$FLEET/n1-01.json" "$FLEET/n1-02.json"
+want_rc 0
+out_lacks "NO("
+n=$(awk 'NR > 1 { for (i = 2; i <= NF; i++) if ($i == "ok") n++ } END { print n + 0 }' "$T/out")
+[ "$n" -eq 4 ] || bad "$n 'ok' cells, want 4"
+end_
+
+# ---- show ------------------------------------------------------------------
+
+case_ "show report altra: FEAT_ names"
+run show "$RW/altra.json"
+want_rc 0
+out_has "report of host altra (arm64)"
+out_has "ID_AA64ISAR0_EL1 = 0x0000100010211120"
+has_word "^features:" FEAT_AES ||
+	bad "'features:' line lacks FEAT_AES"
+has_word "^features:" FEAT_SVE &&
+	bad "'features:' line names FEAT_SVE (altra has none)"
+grep -q '^  AES .*\[w\] FEAT_AES,FEAT_PMULL$' "$T/out" ||
+	bad "no writable AES field line with FEAT_AES,FEAT_PMULL"
+end_
+
+case_ "show --all lists more fields than show"
+run show "$RW/altra.json"
+n1=$(wc -l <"$T/out")
+run show --all "$RW/altra.json"
+want_rc 0
+n2=$(wc -l <"$T/out")
+[ "$n2" -gt "$n1" ] || bad "--all gives $n2 lines, default $n1"
+end_
+
+case_ "show --json report"
+run show --json "$RW/altra.json"
+want_rc 0
+json_ok "$T/out"
+json_is "$T/out" "(d['kind'], d['host'])" "('report', 'altra')"
+json_is "$T/out" "'FEAT_AES' in d['features']" "True"
+json_is "$T/out" "[r['value'] for r in d['registers'] if r['register'] == 'ID_AA64ISAR0_EL1']" \
+	"['0x0000100010211120']"
+end_
+
+case_ "show report: ID_AA64DFR0_EL1.PMUVer 4 does not mean FEAT_PMUv3p8/p9"
+# altra: PMUVer = 4 (FEAT_PMUv3p1); 8 and 9 are later versions, not smaller.
+run show "$RW/altra.json"
+want_rc 0
+grep -q '^  PMUVer .*FEAT_PMUv3p1' "$T/out" || bad "PMUVer line lacks FEAT_PMUv3p1"
+grep '^  PMUVer ' "$T/out" | grep -q 'FEAT_PMUv3p[89]' &&
+	bad "$(grep '^  PMUVer ' "$T/out" | tr -s ' ')"
+end_
+
+case_ "show profile"
+run show "$T/rw.json"
+want_rc 0
+out_has "profile (arm64) for altra cortex-a72 graviton3"
+out_lacks "INFEASIBLE"
+grep -q '^features:.* FEAT_CRC32' "$T/out" || bad "'features:' line lacks FEAT_CRC32"
+end_
+
+case_ "show --json profile"
+run show --json "$T/rw.json"
+want_rc 0
+json_ok "$T/out"
+json_is "$T/out" "d['kind']" "profile"
+json_is "$T/out" "'FEAT_CRC32' in d['features']" "True"
+end_
+
+case_ "show infeasible profile says INFEASIBLE"
+run show "$T/raw.json"
+want_rc 0
+out_has "INFEASIBLE"
+end_
+
+# ---- bad input: exit 2, message names the file and the JSON path ----------
+
+# mk NAME: derives $T/NAME.json from altra.json with the filter on stdin
+# (an awk program), and checks it really changed.
+mk() {
+	awk "$(cat)" "$RW/altra.json" >"$T/$1.json"
+	cmp -s "$RW/altra.json" "$T/$1.json" &&
+		echo "tests/cli/run.sh: mk $1 changed nothing" >&2
+}
+
+printf '{\n  "schema": "cpufleet.report/v1",\n  oops\n}\n' >"$T/notjson.json"
+: >"$T/empty.json"
+{ cat "$RW/altra.json"; echo '"trailing"'; } >"$T/trailing.json"
+mk schema <<'EOF'
+{ sub(/"cpufleet\.report\/v1"/, "\"cpufleet.report/v2\""); print }
+EOF
+mk noid <<'EOF'
+!/^    "id": "altra",$/
+EOF
+mk nothex <<'EOF'
+{ sub(/"ID_AA64PFR0_EL1": "0x1100000011111112"/, "\"ID_AA64PFR0_EL1\": \"0x11zz\""); print }
+EOF
+mk unkreg <<'EOF'
+{ print } /"id_regs": \{/ { print "      \"ID_BOGUS_EL1\": \"0x0000000000000000\"," }
+EOF
+mk dupkey <<'EOF'
+{ print } /"id_regs": \{/ { print "      \"ID_AA64PFR0_EL1\": \"0x0\"," }
+EOF
+
+case_ "not JSON: exit 2, FILE:LINE:COL"
+run baseline "$T/notjson.json"
+want_rc 2
+err_has "$T/notjson.json:3:"
+grep -qF "$T/notjson.json:3:" "$T/err" &&
+	{ grep -q ":3:[0-9][0-9]*: " "$T/err" || bad "no column after the line"; }
+[ -s "$T/out" ] && bad "stdout not empty"
+end_
+
+case_ "empty file: exit 2, FILE:1:1"
+run show "$T/empty.json"
+want_rc 2
+err_has "$T/empty.json:1:1:"
+end_
+
+case_ "valid report followed by more text is not JSON: exit 2, FILE:LINE:COL"
+n=$(wc -l <"$T/trailing.json")
+run show "$T/trailing.json"
+want_rc 2
+err_has "$T/trailing.json:$n:"
+end_
+
+case_ "wrong schema: exit 2, \$.schema"
+run baseline "$T/schema.json"
+want_rc 2
+err_has "$T/schema.json: \$.schema"
+end_
+
+case_ "show wrong schema: exit 2, \$.schema"
+run show "$T/schema.json"
+want_rc 2
+err_has "$T/schema.json: \$.schema"
+end_
+
+case_ "missing host.id: exit 2, \$.host.id"
+run baseline "$T/noid.json"
+want_rc 2
+err_has "$T/noid.json: \$.host.id"
+end_
+
+case_ "register value not hex: exit 2, \$.arm64.id_regs.ID_AA64PFR0_EL1"
+run baseline "$T/nothex.json"
+want_rc 2
+err_has "$T/nothex.json: \$.arm64.id_regs.ID_AA64PFR0_EL1"
+end_
+
+case_ "unknown register name: exit 2, \$.arm64.id_regs.ID_BOGUS_EL1"
+run baseline "$T/unkreg.json"
+want_rc 2
+err_has "$T/unkreg.json: \$.arm64.id_regs.ID_BOGUS_EL1"
+end_
+
+case_ "register given twice in one report: exit 2"
+run show "$T/dupkey.json"
+want_rc 2
+err_has "$T/dupkey.json: \$.arm64.id_regs.ID_AA64PFR0_EL1"
+end_
+
+case_ "nonexistent file: exit 2, names it"
+run baseline "$RW/altra.json" "$T/nonexistent.json"
+want_rc 2
+err_has "$T/nonexistent.json"
+end_
+
+case_ "check --profile with a bad profile: exit 2, names it"
+run check --profile "$T/notjson.json" "$RW/altra.json"
+want_rc 2
+err_has "$T/notjson.json:3:"
+end_
+
+case_ "check with a bad report: exit 2, names it"
+run check --profile "$T/rw.json" "$RW/altra.json" "$T/nothex.json"
+want_rc 2
+err_has "$T/nothex.json: \$.arm64.id_regs.ID_AA64PFR0_EL1"
+end_
+
+case_ "explain with a bad report: exit 2, names it"
+run explain "$RW/altra.json" "$T/noid.json"
+want_rc 2
+err_has "$T/noid.json: \$.host.id"
+end_
+
+case_ "matrix with a bad report: exit 2, names it"
+run matrix "$RW/altra.json" "$T/schema.json"
+want_rc 2
+err_has "$T/schema.json: \$.schema"
+end_
+
+# ---- a failed baseline changes nothing -------------------------------------
+
+mkdir "$T/o"
+
+case_ "baseline -o OUT with one bad report: exit 2, OUT not created"
+run baseline -o "$T/o/out.json" "$RW/altra.json" "$T/nothex.json" "$RW/graviton3.json"
+want_rc 2
+err_has "$T/nothex.json"
+[ -e "$T/o/out.json" ] && bad "OUT created"
+left=$(ls -A "$T/o")
+[ -z "$left" ] || bad "files left in OUT's directory: $left"
+end_
+
+case_ "baseline -o OUT with one bad report: existing OUT unchanged"
+printf '{"keep": "me"}\n' >"$T/o/out.json"
+cp "$T/o/out.json" "$T/keep.json"
+run baseline -o "$T/o/out.json" "$RAW/altra.json" "$T/notjson.json"
+want_rc 2
+cmp -s "$T/o/out.json" "$T/keep.json" || bad "OUT changed"
+left=$(ls -A "$T/o")
+[ "$left" = "out.json" ] || bad "files in OUT's directory: $(echo "$left" | tr '\n' ' ')"
+end_
+
+# ---- duplicate host ids ----------------------------------------------------
+
+case_ "same report twice: exit 2, appears twice"
+run baseline "$RW/altra.json" "$RW/altra.json"
+want_rc 2
+err_has "appears twice"
+err_has "altra"
+[ -s "$T/out" ] && bad "stdout not empty: $(first "$T/out")"
+end_
+
+case_ "two files with one host id: exit 2, appears twice, OUT unchanged"
+run baseline -o "$T/o/out.json" "$RW/graviton3.json" "$RAW/graviton3.json"
+want_rc 2
+err_has "appears twice"
+err_has "$RAW/graviton3.json"
+cmp -s "$T/o/out.json" "$T/keep.json" || bad "OUT changed"
+end_
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,257 @@
+#!/bin/sh
+# Tests of arch/arm64/gen_catalog.awk, the catalogue generator.
+#
+#   sh tests/gen/run.sh        (make gen-test)
+#
+# bad/*.txt  each must make the generator exit non-zero and print on stderr
+#            "FILE:LINE: reason".  The file's first line says what the reason
+#            must contain: "# expect: SUBSTRING".  The offending line carries
+#            the comment "# <- error"; its number is the LINE expected (a file
+#            without the marker only needs some FILE:NUMBER:).
+# good/*.txt each must generate, silently, C that compiles with
+#            cc -std=c11 -Wall -Wextra -Werror -I. -c   (from the repo root);
+#            good/every-form.txt is also linked into a program that checks
+#            the tables hold what the file says.
+# The real arch/arm64/idregs.txt must generate and compile too.
+#
+# Prints "ok - NAME" or "FAIL - NAME: why" per case, then "N passed, N failed";
+# exits 1 if anything failed.  POSIX sh.
+
+here=$(dirname "$0")
+cd "$here/../.." || { echo "cannot cd to the repository root" >&2; exit 2; }
+
+AWK=${AWK:-awk}
+CC=${CC:-cc}
+GEN=arch/arm64/gen_catalog.awk
+CFLAGS_T="-std=c11 -Wall -Wextra -Werror -I."
+
+T=$(mktemp -d) || exit 2
+trap 'rm -rf "$T"' EXIT
+trap 'exit 2' HUP INT TERM
+
+pass=0
+fail=0
+
+ok() {
+	pass=$((pass + 1))
+	echo "ok - $1"
+}
+
+notok() {
+	fail=$((fail + 1))
+	echo "FAIL - $1: $2"
+}
+
+# The first line of a file, newlines folded, cut short: for messages.
+firstline() {
+	if [ -s "$1" ]; then
+		head -n 1 "$1" | cut -c 1-200
+	else
+		echo "(nothing)"
+	fi
+}
+
+# ---- bad catalogues --------------------------------------------------------
+
+nbad=0
+for f in tests/gen/bad/*.txt; do
+	[ -e "$f" ] || continue
+	nbad=$((nbad + 1))
+	name="bad/$(basename "$f" .txt)"
+	expect=$(sed -n '1s/^# expect: //p' "$f")
+	if [ -z "$expect" ]; then
+		notok "$name" "first line is not '# expect: SUBSTRING'"
+		continue
+	fi
+	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
+	"$AWK" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
+	rc=$?
+	why=""
+	if [ "$rc" -eq 0 ]; then
+		why="exit 0, want non-zero"
+	elif [ -n "$line" ] && ! grep -qF "$f:$line: " "$T/err"; then
+		why="stderr lacks '$f:$line: ' (got: $(firstline "$T/err"))"
+	elif [ -z "$line" ] && ! grep -q "^$f:[0-9][0-9]*: " "$T/err"; then
+		why="stderr lacks '$f:LINE: ' (got: $(firstline "$T/err"))"
+	elif ! grep -qF -- "$expect" "$T/err"; then
+		why="stderr lacks '$expect' (got: $(firstline "$T/err"))"
+	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
+		why="want exactly one line on stderr, got $(wc -l <"$T/err")"
+	fi
+	if [ -z "$why" ]; then ok "$name"; else notok "$name" "$why"; fi
+done
+if [ "$nbad" -lt 16 ]; then
+	notok "bad/ holds the cases" "only $nbad files in tests/gen/bad"
+fi
+
+# ---- good catalogues -------------------------------------------------------
+
+# gen_ok NAME INPUT OUT.c [awk args...]: generate, expect exit 0 and no stderr.
+gen_ok() {
+	name=$1 input=$2 out=$3
+	shift 3
+	"$AWK" "$@" -f "$GEN" "$input" >"$out" 2>"$T/err"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		notok "$name" "generator exit $rc: $(firstline "$T/err")"
+		return 1
+	fi
+	if [ -s "$T/err" ]; then
+		notok "$name" "generator wrote on stderr: $(firstline "$T/err")"
+		return 1
+	fi
+	return 0
+}
+
+# The first error line of the compiler's output.
+ccerr() {
+	e=$(grep 'error' "$T/cc" | head -n 1)
+	[ -n "$e" ] || e=$(firstline "$T/cc")
+	echo "$e"
+}
+
+# cc_ok NAME FILE.c: compile with the strict flags.
+cc_ok() {
+	# shellcheck disable=SC2086
+	if $CC $CFLAGS_T -c "$2" -o "$T/obj.o" 2>"$T/cc"; then
+		return 0
+	fi
+	notok "$1" "does not compile: $(ccerr)"
+	return 1
+}
+
+for f in tests/gen/good/*.txt; do
+	[ -e "$f" ] || continue
+	name="good/$(basename "$f" .txt)"
+	gen_ok "$name" "$f" "$T/gen.c" && cc_ok "$name" "$T/gen.c" && ok "$name"
+done
+
+# -v sym=NAME names the table.
+name="good/minimal with -v sym=test_catalog"
+if gen_ok "$name" tests/gen/good/minimal.txt "$T/sym.c" -v sym=test_catalog; then
+	if ! grep -q '^const struct cf_catalog test_catalog = {' "$T/sym.c"; then
+		notok "$name" "no 'const struct cf_catalog test_catalog' in the output"
+	elif cc_ok "$name" "$T/sym.c"; then
+		ok "$name"
+	fi
+fi
+
+# every-form.txt: link the tables into a checker and run it.
+cat >"$T/check.c" <<'EOF'
+#include <stdio.h>
+#include <string.h>
+#include "engine/catalog.h"
+
+static int bad;
+
+#define WANT(cond) do { if (!(cond)) { \
+	printf("line %d: %s\n", __LINE__, #cond); bad = 1; } } while (0)
+
+static const struct cf_field *fld(const struct cf_reg *r, int i,
+				  const char *name, unsigned shift,
+				  unsigned width, unsigned sg, unsigned pol)
+{
+	const struct cf_field *f = &r->fields[i];
+	WANT(i < r->nfields);
+	WANT(f->name && strcmp(f->name, name) == 0);
+	WANT(f->shift == shift);
+	WANT(f->width == width);
+	WANT(f->is_signed == sg);
+	WANT(f->policy == pol);
+	return f;
+}
+
+static void val(const struct cf_field *f, int i, unsigned long long v,
+		const char *feats)
+{
+	WANT(i < f->nvalues && f->values);
+	if (i < f->nvalues && f->values) {
+		WANT(f->values[i].value == v);
+		WANT(strcmp(f->values[i].features, feats) == 0);
+	}
+}
+
+int main(void)
+{
+	const struct cf_catalog *c = &cf_arm64_catalog;
+	const struct cf_reg *r;
+	const struct cf_field *f;
+
+	WANT(strcmp(c->arch, "arm64") == 0);
+	WANT(c->nregs == 3);
+	if (c->nregs != 3)
+		return 1;
+
+	r = &c->regs[0];
+	WANT(strcmp(r->name, "FIRST_EL1") == 0);
+	WANT(r->key == 0);
+	WANT(r->nfields == 7);
+	if (r->nfields != 7)
+		return 1;
+	f = fld(r, 0, "Top", 63, 1, 0, CF_POL_ANY);
+	WANT(f->nvalues == 0 && f->values == NULL);
+	f = fld(r, 1, "Exact", 60, 3, 0, CF_POL_EXACT);
+	WANT(f->safe == 5);
+	WANT(f->nvalues == 2);
+	val(f, 0, 0, "");
+	val(f, 1, 5, "FEAT_FIVE");
+	f = fld(r, 2, "ExactDec", 56, 4, 0, CF_POL_EXACT);
+	WANT(f->safe == 3);
+	WANT(f->nvalues == 0);
+	f = fld(r, 3, "Signed", 32, 4, 1, CF_POL_LOWER);
+	WANT(f->nvalues == 3);
+	val(f, 0, 0xf, "");
+	val(f, 1, 0, "FEAT_S0");
+	val(f, 2, 1, "FEAT_S1,FEAT_S1b");
+	fld(r, 4, "Higher", 28, 4, 0, CF_POL_HIGHER);
+	f = fld(r, 5, "Higher0", 24, 4, 0, CF_POL_HIGHER0);
+	WANT(f->nvalues == 1);
+	val(f, 0, 10, "FEAT_TEN");
+	fld(r, 6, "Bit0", 0, 1, 0, CF_POL_LOWER);
+
+	r = &c->regs[1];
+	WANT(strcmp(r->name, "EMPTY_EL1") == 0);
+	WANT(r->key == (3u << 14 | 1u << 3));
+	WANT(r->nfields == 0);
+
+	r = &c->regs[2];
+	WANT(strcmp(r->name, "WIDE_EL1") == 0);
+	WANT(r->key == 0xffff);
+	WANT(r->nfields == 1);
+	if (r->nfields != 1)
+		return 1;
+	f = fld(r, 0, "All", 0, 64, 0, CF_POL_LOWER);
+	WANT(f->nvalues == 2);
+	val(f, 0, ~0ULL, "FEAT_ALL");
+	val(f, 1, ~0ULL - 1, "FEAT_ALMOST");
+	return bad;
+}
+EOF
+name="good/every-form: generated tables hold what the file says"
+if gen_ok "$name" tests/gen/good/every-form.txt "$T/every.c"; then
+	# shellcheck disable=SC2086
+	if ! $CC $CFLAGS_T -o "$T/check" "$T/every.c" "$T/check.c" 2>"$T/cc"; then
+		notok "$name" "does not build: $(ccerr)"
+	elif ! "$T/check" >"$T/out" 2>&1; then
+		notok "$name" "$(firstline "$T/out")"
+	else
+		ok "$name"
+	fi
+fi
+
+# The real catalogue.
+name="arch/arm64/idregs.txt generates and compiles"
+if gen_ok "$name" arch/arm64/idregs.txt "$T/real.c" -v sym=cf_arm64_catalog &&
+   cc_ok "$name" "$T/real.c"; then
+	want=$(grep -c '^reg ' arch/arm64/idregs.txt)
+	got=$(sed -n '/^static const struct cf_reg regs\[\] = {$/,/^};$/p' "$T/real.c" |
+		grep -c '^	{ "')
+	if [ "$want" -ne "$got" ]; then
+		notok "$name" "regs[] has $got entries, idregs.txt $want 'reg' lines"
+	else
+		ok "$name"
+	fi
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
