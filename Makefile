@@ -25,7 +25,8 @@ else
 Q = @
 endif
 
-DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev
+DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
+           clang libclang-rt-14-dev
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 LIB_SRC  = util/err.c util/diag.c \
@@ -46,7 +47,7 @@ CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
-.PHONY: all deps run check unit unit-asan gen-test cli-test bench clean
+.PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -116,15 +117,45 @@ gen-test:
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
 
+# libFuzzer targets, built with clang over the library sources.
+FUZZ_TARGETS = fuzz_report fuzz_profile
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) arch/arm64/idregs.txt
+	@mkdir -p build-fuzz/gen
+	$(AWK) -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
+	  > build-fuzz/gen/arm64_catalog.c
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) build-fuzz/gen/arm64_catalog.c \
+	  $(LDLIBS)
+
+# `make fuzz` explores for FUZZ_SECONDS per target, growing the corpus in
+# build-fuzz/corpus; `fuzz-smoke` (part of check) replays the committed
+# corpus and runs 20000 new inputs per target.
+fuzz: $(FUZZ_TARGETS:%=build-fuzz/%)
+	@for t in $(FUZZ_TARGETS); do c=$${t#fuzz_}; \
+	  mkdir -p build-fuzz/corpus/$$c; \
+	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$c \
+	    tests/fuzz/corpus/$$c || exit 1; done
+
+fuzz-smoke: $(FUZZ_TARGETS:%=build-fuzz/%)
+	@for t in $(FUZZ_TARGETS); do c=$${t#fuzz_}; \
+	  build-fuzz/$$t -runs=20000 -seed=1 -max_len=65536 \
+	    -artifact_prefix=build-fuzz/ tests/fuzz/corpus/$$c \
+	    > build-fuzz/$$t.log 2>&1 || { tail -30 build-fuzz/$$t.log; exit 1; }; \
+	  echo "fuzz-smoke: $$t: $$(tail -1 build-fuzz/$$t.log)"; done
+
 check: deps
 	$(MAKE) all unit gen-test cli-test
 	$(MAKE) BUILD=build-asan SAN=1 unit cli-test
+	$(MAKE) fuzz-smoke
 	@echo "check: all suites passed (plain and ASan/UBSan)"
 
 bench: deps $(BUILD)/bench
 	$(BUILD)/bench
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(DEPS)

@@ -32,6 +32,7 @@ void cf_profile_destroy(struct cf_profile *pr)
 		free(pr->conf[i].gpresent);
 	}
 	free(pr->conf);
+	free(pr->doc_conflicts_json);
 	cf_hostset_free(&pr->hosts);
 	cf_config_unref(pr->cfg);
 	free(pr);

@@ -35,6 +35,7 @@ struct cf_profile {
 	struct cf_conflict *conf;
 	size_t nconf;
 	size_t doc_conflicts;      /* conflicts listed in a parsed document */
+	char *doc_conflicts_json;  /* and their JSON text, written back as is */
 };
 
 enum cf_err cf_profile_alloc(const struct cf_arch_ops *arch,

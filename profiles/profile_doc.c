@@ -11,9 +11,18 @@
 
 static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
 {
-	cJSON *arr = cJSON_AddArrayToObject(root, "conflicts");
+	cJSON *arr;
 	char name[96], hex[24];
 
+	if (pr->nconf == 0 && pr->doc_conflicts_json) {
+		/* A loaded profile keeps the conflicts it came with. */
+		arr = cJSON_Parse(pr->doc_conflicts_json);
+		if (!arr)
+			return CF_ENOMEM;
+		cJSON_AddItemToObject(root, "conflicts", arr);
+		return CF_OK;
+	}
+	arr = cJSON_AddArrayToObject(root, "conflicts");
 	if (!arr)
 		return CF_ENOMEM;
 	for (size_t i = 0; i < pr->nconf; i++) {
@@ -206,6 +215,13 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		goto fail;
 	}
 	pr->doc_conflicts = it ? (size_t)cJSON_GetArraySize(it) : 0;
+	if (pr->doc_conflicts) {
+		pr->doc_conflicts_json = cJSON_PrintUnformatted(it);
+		if (!pr->doc_conflicts_json) {
+			err = CF_ENOMEM;
+			goto fail;
+		}
+	}
 	it = cJSON_GetObjectItemCaseSensitive(root, "feasible");
 	if (it && (!cJSON_IsBool(it) ||
 		   cJSON_IsTrue(it) != (pr->doc_conflicts == 0))) {

@@ -58,6 +58,32 @@ static void test_profile_doc_roundtrip(void)
 	cf_profile_destroy(pr);
 }
 
+/* An infeasible profile loaded and written again keeps its conflicts. */
+static void test_profile_doc_infeasible_roundtrip(void)
+{
+	struct cf_profile *pr = fleet_profile(), *back = NULL, *again = NULL;
+	char *a = NULL, *b = NULL;
+	struct cf_diag d;
+
+	CU_ASSERT_FALSE_FATAL(cf_profile_feasible(pr));
+	CU_ASSERT_EQUAL_FATAL(cf_profile_to_json(pr, &a), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_profile_parse(a, strlen(a), "a", &back, &d),
+			      CF_OK);
+	CU_ASSERT_FALSE(cf_profile_feasible(back));
+	CU_ASSERT_EQUAL(cf_profile_conflict_count(back),
+			cf_profile_conflict_count(pr));
+	CU_ASSERT_EQUAL_FATAL(cf_profile_to_json(back, &b), CF_OK);
+	CU_ASSERT_EQUAL(cf_profile_parse(b, strlen(b), "b", &again, &d), CF_OK);
+	CU_ASSERT_EQUAL(cf_profile_conflict_count(again),
+			cf_profile_conflict_count(pr));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"reason\""));
+	free(a);
+	free(b);
+	cf_profile_destroy(again);
+	cf_profile_destroy(back);
+	cf_profile_destroy(pr);
+}
+
 static void test_profile_doc_save_failure_leaves_nothing(void)
 {
 	struct cf_profile *pr = fleet_profile();
@@ -107,6 +133,7 @@ static void test_profile_doc_errors(void)
 
 static CU_TestInfo tests[] = {
 	TEST(test_profile_doc_roundtrip),
+	TEST(test_profile_doc_infeasible_roundtrip),
 	TEST(test_profile_doc_save_failure_leaves_nothing),
 	TEST(test_profile_doc_errors),
 	CU_TEST_INFO_NULL,
