@@ -95,18 +95,26 @@ $(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/libcpufleet.a
 $(BUILD)/bench: $(BENCH_SRC) $(BUILD)/libcpufleet.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 -o $@ $< $(BUILD)/libcpufleet.a $(LDLIBS)
 
-# The example fleet: 6 hosts as KVM 6.12 would report them.
+# The example fleet: 6 hosts (N1, V1, A72) as KVM 6.12 reports them, and the
+# three real dumps with every field assumed writable (tests/data/README.md).
 FLEET = $(sort $(wildcard tests/data/fleet/*.json))
+REAL  = $(sort $(wildcard tests/data/arm64/real-writable/*.json))
 run: deps all
-	@echo "== baseline of the example fleet (tests/data/fleet) =="
-	$(BUILD)/cpufleet baseline -o $(BUILD)/fleet-profile.json $(FLEET); \
-	  echo "exit $$?"
-	@cat $(BUILD)/fleet-profile.json
-	@echo "== the baseline checked on every host =="
-	$(BUILD)/cpufleet check --profile $(BUILD)/fleet-profile.json $(FLEET); \
-	  echo "exit $$?"
-	@echo "== migration matrix (row = source host's own profile) =="
-	$(BUILD)/cpufleet matrix $(FLEET); echo "exit $$?"
+	@echo "== 1. baseline of the example fleet (KVM 6.12 writable masks) =="
+	@$(BUILD)/cpufleet baseline -o $(BUILD)/fleet-profile.json $(FLEET); \
+	  echo "(exit $$?)"
+	@echo
+	@echo "== 2. baseline of the three real hosts, every field writable =="
+	@$(BUILD)/cpufleet baseline -o $(BUILD)/real-profile.json $(REAL); \
+	  echo "(exit $$?)"
+	@cat $(BUILD)/real-profile.json
+	@echo
+	@echo "== 3. that baseline checked on each host =="
+	@$(BUILD)/cpufleet check --profile $(BUILD)/real-profile.json $(REAL); \
+	  echo "(exit $$?)"
+	@echo
+	@echo "== 4. verdict matrix of the fleet (row: source host's own profile) =="
+	@$(BUILD)/cpufleet matrix $(FLEET); echo "(exit $$?)"
 
 unit: $(BUILD)/test_unit
 	$(BUILD)/test_unit

@@ -33,6 +33,9 @@ void cf_profile_destroy(struct cf_profile *pr)
 	}
 	free(pr->conf);
 	free(pr->doc_conflicts_json);
+	for (size_t i = 0; pr->doc_conflict_text && i < pr->doc_conflicts; i++)
+		free(pr->doc_conflict_text[i]);
+	free(pr->doc_conflict_text);
 	cf_hostset_free(&pr->hosts);
 	cf_config_unref(pr->cfg);
 	free(pr);
@@ -73,6 +76,10 @@ enum cf_err cf_profile_conflict_text(const struct cf_profile *pr, size_t i,
 	const struct cf_conflict *c;
 	char name[96];
 
+	if (pr->nconf == 0 && i < pr->doc_conflicts && pr->doc_conflict_text) {
+		snprintf(buf, len, "%s", pr->doc_conflict_text[i]);
+		return CF_OK;
+	}
 	if (i >= pr->nconf)
 		return CF_EINVAL;
 	c = &pr->conf[i];

@@ -36,6 +36,7 @@ struct cf_profile {
 	size_t nconf;
 	size_t doc_conflicts;      /* conflicts listed in a parsed document */
 	char *doc_conflicts_json;  /* and their JSON text, written back as is */
+	char **doc_conflict_text;  /* [doc_conflicts] "REG.FIELD (FEAT): reason" */
 };
 
 enum cf_err cf_profile_alloc(const struct cf_arch_ops *arch,

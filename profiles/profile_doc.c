@@ -151,6 +151,37 @@ static enum cf_err add_host(struct cf_hostset *h, const char *id)
 	return CF_OK;
 }
 
+static const char *str_or(const cJSON *o, const char *key, const char *dflt)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(it) ? it->valuestring : dflt;
+}
+
+/* The human text of each listed conflict, as cf_profile_conflict_text()
+ * gives it for a computed profile. */
+static enum cf_err conflict_texts(const cJSON *arr, struct cf_profile *pr)
+{
+	const cJSON *c;
+	size_t i = 0;
+	char buf[512];
+
+	cJSON_ArrayForEach(c, arr) {
+		const char *reg = str_or(c, "register", "?");
+		const char *field = str_or(c, "field", NULL);
+		const char *feat = str_or(c, "feature", "");
+		const char *why = str_or(c, "reason", "");
+		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s: %s", reg,
+			 field ? "." : "", field ? field : "", feat[0] ? " (" : "",
+			 feat, feat[0] ? ")" : "", why);
+		pr->doc_conflict_text[i] = strdup(buf);
+		if (!pr->doc_conflict_text[i])
+			return CF_ENOMEM;
+		i++;
+	}
+	return CF_OK;
+}
+
 static enum cf_err parse_json(const cJSON *root, const char *origin,
 			      struct cf_profile **out, struct cf_diag *d)
 {
@@ -217,10 +248,14 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	pr->doc_conflicts = it ? (size_t)cJSON_GetArraySize(it) : 0;
 	if (pr->doc_conflicts) {
 		pr->doc_conflicts_json = cJSON_PrintUnformatted(it);
-		if (!pr->doc_conflicts_json) {
+		pr->doc_conflict_text = calloc(pr->doc_conflicts, sizeof(char *));
+		if (!pr->doc_conflicts_json || !pr->doc_conflict_text) {
 			err = CF_ENOMEM;
 			goto fail;
 		}
+		err = conflict_texts(it, pr);
+		if (err != CF_OK)
+			goto fail;
 	}
 	it = cJSON_GetObjectItemCaseSensitive(root, "feasible");
 	if (it && (!cJSON_IsBool(it) ||

@@ -156,6 +156,11 @@ int cmd_show(int argc, char **argv)
 		cJSON_ArrayForEach(it, ctx.feats)
 			printf(" %s", it->valuestring);
 		printf("\n");
+		for (size_t i = 0; pr && i < cf_profile_conflict_count(pr); i++) {
+			char text[512];
+			cf_profile_conflict_text(pr, i, text, sizeof(text));
+			printf("conflict: %s\n", text);
+		}
 	}
 	rc = CLI_OK;
 cleanup:

@@ -77,6 +77,14 @@ static void test_profile_doc_infeasible_roundtrip(void)
 	CU_ASSERT_EQUAL(cf_profile_conflict_count(again),
 			cf_profile_conflict_count(pr));
 	CU_ASSERT_PTR_NOT_NULL(strstr(b, "\"reason\""));
+	{
+		char t1[512], t2[512];
+		CU_ASSERT_EQUAL(cf_profile_conflict_text(pr, 0, t1, sizeof(t1)),
+				CF_OK);
+		CU_ASSERT_EQUAL(cf_profile_conflict_text(back, 0, t2, sizeof(t2)),
+				CF_OK);
+		CU_ASSERT_STRING_EQUAL(t1, t2);
+	}
 	free(a);
 	free(b);
 	cf_profile_destroy(again);
