@@ -116,9 +116,9 @@ static uint64_t fp_hash(const struct cf_pool *p, uint32_t g)
 	return p->groups[g].cfg->fp;
 }
 
-static enum cf_err add_host(struct cf_pool *p, const char *id, size_t *index)
+enum cf_err cf_hostset_add(struct cf_hostset *h, const char *id, uint32_t group,
+			   size_t *index)
 {
-	struct cf_hostset *h = &p->hosts;
 	size_t len = strlen(id) + 1;
 
 	if (h->n >= UINT32_MAX - 1)
@@ -147,8 +147,11 @@ static enum cf_err add_host(struct cf_pool *p, const char *id, size_t *index)
 	}
 	memcpy(h->arena + h->used, id, len);
 	h->off[h->n] = h->used;
+	h->group[h->n] = group;
 	h->used += len;
-	*index = h->n++;
+	if (index)
+		*index = h->n;
+	h->n++;
 	return CF_OK;
 }
 
@@ -215,7 +218,7 @@ enum cf_err cf_pool_add(struct cf_pool *p, const struct cf_report *r,
 			return cf_diag_set(d, CF_EDUPLICATE,
 					   "host id %s appears twice in the pool",
 					   r->host_id);
-	err = add_host(p, r->host_id, &idx);
+	err = cf_hostset_add(&p->hosts, r->host_id, 0, &idx);
 	if (err != CF_OK)
 		return err;
 	err = find_group(p, r->cfg, (uint32_t)idx, &g);

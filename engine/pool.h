@@ -37,6 +37,9 @@ static inline const char *cf_hostset_id(const struct cf_hostset *h, size_t i)
 	return h->arena + h->off[i];
 }
 
+/* Appends host ID in group GROUP; *INDEX (if not NULL) gets its index. */
+enum cf_err cf_hostset_add(struct cf_hostset *h, const char *id, uint32_t group,
+			   size_t *index);
 /* Copies SRC into DST (DST zeroed first). */
 enum cf_err cf_hostset_copy(struct cf_hostset *dst, const struct cf_hostset *src);
 void cf_hostset_free(struct cf_hostset *h);

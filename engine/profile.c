@@ -96,7 +96,6 @@ enum cf_err cf_profile_from_report(const struct cf_report *r,
 {
 	struct cf_profile *pr = NULL;
 	enum cf_err err;
-	size_t idx;
 
 	*out = NULL;
 	pr = calloc(1, sizeof(*pr));
@@ -105,24 +104,11 @@ enum cf_err cf_profile_from_report(const struct cf_report *r,
 	pr->arch = r->cfg->arch;
 	pr->cfg = cf_config_ref(r->cfg);
 	pr->ngroups = 1;
-	/* One host: reuse the pool's host-set layout. */
-	struct cf_hostset *h = &pr->hosts;
-	size_t len = strlen(r->host_id) + 1;
-	h->arena = malloc(len);
-	h->off = malloc(sizeof(size_t));
-	h->group = calloc(1, sizeof(uint32_t));
-	if (!h->arena || !h->off || !h->group) {
-		err = CF_ENOMEM;
-		goto fail;
+	err = cf_hostset_add(&pr->hosts, r->host_id, 0, NULL);
+	if (err != CF_OK) {
+		cf_profile_destroy(pr);
+		return err;
 	}
-	memcpy(h->arena, r->host_id, len);
-	h->used = h->cap = len;
-	idx = 0;
-	h->off[idx] = 0;
-	h->n = h->ncap = 1;
 	*out = pr;
 	return CF_OK;
-fail:
-	cf_profile_destroy(pr);
-	return err;
 }

@@ -92,6 +92,36 @@ enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 	return CF_OK;
 }
 
+enum cf_err cf_doc_parse_with(const char *text, size_t len, const char *origin,
+			      cf_doc_build_fn build, void **out,
+			      struct cf_diag *d)
+{
+	cJSON *root = NULL;
+	enum cf_err err;
+
+	*out = NULL;
+	err = cf_doc_parse(text, len, origin, &root, d);
+	if (err == CF_OK)
+		err = build(root, origin, out, d);
+	cJSON_Delete(root);
+	return err;
+}
+
+enum cf_err cf_doc_load_with(const char *path, cf_doc_build_fn build,
+			     void **out, struct cf_diag *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	enum cf_err err;
+
+	*out = NULL;
+	err = cf_doc_read_file(path, &buf, &len, d);
+	if (err == CF_OK)
+		err = cf_doc_parse_with(buf, len, path, build, out, d);
+	free(buf);
+	return err;
+}
+
 static int hexdigit(char c)
 {
 	if (c >= '0' && c <= '9')

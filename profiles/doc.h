@@ -18,6 +18,16 @@ enum cf_err cf_doc_read_file(const char *path, char **buf, size_t *len,
 /* Parses TEXT; on error the message gives ORIGIN:line:column. */
 enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 			 cJSON **out, struct cf_diag *d);
+/* Builds a document's object from its parsed JSON. */
+typedef enum cf_err (*cf_doc_build_fn)(const cJSON *root, const char *origin,
+				       void **out, struct cf_diag *d);
+/* Parses TEXT and hands the tree to BUILD. */
+enum cf_err cf_doc_parse_with(const char *text, size_t len, const char *origin,
+			      cf_doc_build_fn build, void **out,
+			      struct cf_diag *d);
+/* Reads PATH and parses it with BUILD; errors name PATH. */
+enum cf_err cf_doc_load_with(const char *path, cf_doc_build_fn build,
+			     void **out, struct cf_diag *d);
 /* "0x" + 1..16 hex digits. */
 enum cf_err cf_doc_hex(const cJSON *item, const char *origin, const char *path,
 		       uint64_t *out, struct cf_diag *d);

@@ -119,38 +119,6 @@ enum cf_err cf_profile_save(const struct cf_profile *pr, const char *path,
 	return err;
 }
 
-static enum cf_err add_host(struct cf_hostset *h, const char *id)
-{
-	size_t len = strlen(id) + 1;
-
-	if (h->used + len > h->cap) {
-		size_t cap = (h->cap + len) * 2;
-		char *a = realloc(h->arena, cap);
-		if (!a)
-			return CF_ENOMEM;
-		h->arena = a;
-		h->cap = cap;
-	}
-	if (h->n == h->ncap) {
-		size_t cap = h->ncap ? h->ncap * 2 : 16;
-		size_t *o = realloc(h->off, cap * sizeof(*o));
-		if (!o)
-			return CF_ENOMEM;
-		h->off = o;
-		uint32_t *g = realloc(h->group, cap * sizeof(*g));
-		if (!g)
-			return CF_ENOMEM;
-		h->group = g;
-		h->ncap = cap;
-	}
-	memcpy(h->arena + h->used, id, len);
-	h->off[h->n] = h->used;
-	h->group[h->n] = 0;
-	h->used += len;
-	h->n++;
-	return CF_OK;
-}
-
 static const char *str_or(const cJSON *o, const char *key, const char *dflt)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -234,7 +202,7 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		snprintf(p, sizeof(p), "$.hosts[%zu]", i++);
 		err = cf_doc_string(h, origin, p, id, sizeof(id), d);
 		if (err == CF_OK)
-			err = add_host(&pr->hosts, id);
+			err = cf_hostset_add(&pr->hosts, id, 0, NULL);
 		if (err != CF_OK)
 			goto fail;
 	}
@@ -273,31 +241,20 @@ fail:
 	return err;
 }
 
-enum cf_err cf_profile_parse(const char *text, size_t len, const char *origin,
-			     struct cf_profile **out, struct cf_diag *d)
+static enum cf_err build(const cJSON *root, const char *origin, void **out,
+			 struct cf_diag *d)
 {
-	cJSON *root = NULL;
-	enum cf_err err;
+	return parse_json(root, origin, (struct cf_profile **)out, d);
+}
 
-	*out = NULL;
-	err = cf_doc_parse(text, len, origin, &root, d);
-	if (err == CF_OK)
-		err = parse_json(root, origin, out, d);
-	cJSON_Delete(root);
-	return err;
+enum cf_err cf_profile_parse(const char *text, size_t len, const char *origin,
+			    struct cf_profile **out, struct cf_diag *d)
+{
+	return cf_doc_parse_with(text, len, origin, build, (void **)out, d);
 }
 
 enum cf_err cf_profile_load(const char *path, struct cf_profile **out,
-			    struct cf_diag *d)
+			   struct cf_diag *d)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	enum cf_err err;
-
-	*out = NULL;
-	err = cf_doc_read_file(path, &buf, &len, d);
-	if (err == CF_OK)
-		err = cf_profile_parse(buf, len, path, out, d);
-	free(buf);
-	return err;
+	return cf_doc_load_with(path, build, (void **)out, d);
 }

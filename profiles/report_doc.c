@@ -122,31 +122,20 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	return CF_OK;
 }
 
+static enum cf_err build(const cJSON *root, const char *origin, void **out,
+			 struct cf_diag *d)
+{
+	return parse_json(root, origin, (struct cf_report **)out, d);
+}
+
 enum cf_err cf_report_parse(const char *text, size_t len, const char *origin,
 			    struct cf_report **out, struct cf_diag *d)
 {
-	cJSON *root = NULL;
-	enum cf_err err;
-
-	*out = NULL;
-	err = cf_doc_parse(text, len, origin, &root, d);
-	if (err == CF_OK)
-		err = parse_json(root, origin, out, d);
-	cJSON_Delete(root);
-	return err;
+	return cf_doc_parse_with(text, len, origin, build, (void **)out, d);
 }
 
 enum cf_err cf_report_load(const char *path, struct cf_report **out,
 			   struct cf_diag *d)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	enum cf_err err;
-
-	*out = NULL;
-	err = cf_doc_read_file(path, &buf, &len, d);
-	if (err == CF_OK)
-		err = cf_report_parse(buf, len, path, out, d);
-	free(buf);
-	return err;
+	return cf_doc_load_with(path, build, (void **)out, d);
 }
