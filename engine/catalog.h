@@ -34,9 +34,12 @@ struct cf_field {
 
 struct cf_reg {
 	const char *name;
-	uint64_t key; /* arch encoding; arm64: op0<<14|op1<<11|CRn<<7|CRm<<3|op2 */
+	uint64_t key; /* arch encoding; arm64: op0<<14|op1<<11|CRn<<7|CRm<<3|op2,
+			 pseudo-registers above 0xffff */
 	const struct cf_field *fields;
 	uint16_t nfields;
+	uint8_t pseudo;          /* not a system register */
+	uint64_t fixed_writable; /* pseudo: what KVM lets userspace change */
 };
 
 struct cf_catalog {

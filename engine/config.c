@@ -122,7 +122,6 @@ enum cf_err cf_config_set_writable(struct cf_config *c, uint64_t key,
 	int i = cf_catalog_find_key(c->arch->catalog, key);
 	struct cf_extra *e;
 
-	c->has_writable = true;
 	if (i >= 0) {
 		c->wr[i] = mask;
 		return CF_OK;

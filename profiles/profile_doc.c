@@ -91,6 +91,9 @@ enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
 	if (!sec)
 		goto cleanup;
 	err = cf_regmap_write(sec, pr->arch->regs_key, CF_REGMAP_VALUES, pr->cfg);
+	if (err == CF_OK && pr->arch->pseudo_key)
+		err = cf_regmap_write(sec, pr->arch->pseudo_key, CF_REGMAP_PSEUDO,
+				      pr->cfg);
 	if (err != CF_OK)
 		goto cleanup;
 	err = add_conflicts(root, pr);
@@ -189,6 +192,17 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	err = cf_regmap_read(regs, CF_REGMAP_VALUES, pr->cfg, origin, p, d);
 	if (err != CF_OK)
 		goto fail;
+	if (pr->arch->pseudo_key) {
+		const cJSON *fw;
+		snprintf(p, sizeof(p), "$.%s", arch->name);
+		err = cf_doc_object(sec, arch->pseudo_key, false, origin, p, &fw, d);
+		if (err == CF_OK && fw) {
+			snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->pseudo_key);
+			err = cf_regmap_read(fw, CF_REGMAP_PSEUDO, pr->cfg, origin, p, d);
+		}
+		if (err != CF_OK)
+			goto fail;
+	}
 	cf_config_seal(pr->cfg);
 	it = cJSON_GetObjectItemCaseSensitive(root, "hosts");
 	if (it && !cJSON_IsArray(it)) {

@@ -4,6 +4,13 @@
 #include "profiles/regmap.h"
 #include "util/diag.h"
 
+static const struct cf_reg *find(const struct cf_config *cfg, uint64_t key)
+{
+	int i = cf_catalog_find_key(cfg->arch->catalog, key);
+
+	return i < 0 ? NULL : &cfg->arch->catalog->regs[i];
+}
+
 enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 			   struct cf_config *cfg, const char *origin,
 			   const char *path, struct cf_diag *d)
@@ -20,14 +27,26 @@ enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 					   "%s: %s: not a known %s register nor "
 					   "an encoding name like S3_0_C0_C4_7",
 					   origin, p, cfg->arch->name);
-		if (cf_config_get(cfg, key, NULL, NULL) && kind == CF_REGMAP_VALUES)
+		const struct cf_reg *reg = find(cfg, key);
+		if ((kind == CF_REGMAP_PSEUDO) != (reg && reg->pseudo))
+			return cf_diag_set(d, CF_ESCHEMA, "%s: %s: %s", origin, p,
+					   kind == CF_REGMAP_PSEUDO
+					   ? "not a pseudo-register of the catalogue"
+					   : "a pseudo-register belongs in the "
+					     "pseudo-register map");
+		if (cf_config_get(cfg, key, NULL, NULL) && kind != CF_REGMAP_WRITABLE)
 			return cf_diag_set(d, CF_ESCHEMA,
 					   "%s: %s: register given twice", origin,
 					   p);
 		err = cf_doc_hex(it, origin, p, &v, d);
 		if (err != CF_OK)
 			return err;
-		if (kind == CF_REGMAP_VALUES)
+		if (kind == CF_REGMAP_PSEUDO) {
+			err = cf_config_set(cfg, key, v);
+			if (err == CF_OK)
+				err = cf_config_set_writable(cfg, key,
+							     reg->fixed_writable);
+		} else if (kind == CF_REGMAP_VALUES)
 			err = cf_config_set(cfg, key, v);
 		else if (!cf_config_get(cfg, key, NULL, NULL))
 			err = cf_diag_set(d, CF_ESCHEMA,
@@ -60,9 +79,16 @@ enum cf_err cf_regmap_write(cJSON *parent, const char *key,
 			    const struct cf_config *cfg)
 {
 	const struct cf_catalog *cat = cfg->arch->catalog;
-	cJSON *o = cJSON_AddObjectToObject(parent, key);
+	cJSON *o;
 	size_t i = 0, x = 0;
+	bool any = false;
 
+	/* An empty pseudo-register map is left out. */
+	for (size_t j = 0; kind == CF_REGMAP_PSEUDO && j < cfg->ncat; j++)
+		any = any || (cfg->present[j] && cat->regs[j].pseudo);
+	if (kind == CF_REGMAP_PSEUDO && !any)
+		return CF_OK;
+	o = cJSON_AddObjectToObject(parent, key);
 	if (!o)
 		return CF_ENOMEM;
 	/* Merge catalogue and extras in key order. */
@@ -88,7 +114,10 @@ enum cf_err cf_regmap_write(cJSON *parent, const char *key,
 			continue;
 		if (kind == CF_REGMAP_WRITABLE && w == 0)
 			continue;
-		if (put(o, cfg, k, kind == CF_REGMAP_VALUES ? v : w) != CF_OK)
+		const struct cf_reg *reg = find(cfg, k);
+		if ((kind == CF_REGMAP_PSEUDO) != (reg && reg->pseudo))
+			continue;
+		if (put(o, cfg, k, kind == CF_REGMAP_WRITABLE ? w : v) != CF_OK)
 			return CF_ENOMEM;
 	}
 	return CF_OK;

@@ -5,7 +5,11 @@
 #include <cjson/cJSON.h>
 #include "engine/config.h"
 
-enum cf_regmap_kind { CF_REGMAP_VALUES, CF_REGMAP_WRITABLE };
+enum cf_regmap_kind {
+	CF_REGMAP_VALUES,   /* system registers */
+	CF_REGMAP_WRITABLE, /* their writable masks */
+	CF_REGMAP_PSEUDO,   /* pseudo-registers, writable as the catalogue says */
+};
 
 /* Reads OBJ (at JSON path PATH) into CFG. */
 enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,

@@ -48,7 +48,7 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 			      struct cf_report **out, struct cf_diag *d)
 {
 	enum cf_err err;
-	const cJSON *host, *sec, *regs, *wr, *it;
+	const cJSON *host, *sec, *regs, *wr, *it, *fw = NULL;
 	const struct cf_arch_ops *arch;
 	struct cf_config *cfg = NULL;
 	struct cf_report *r = NULL;
@@ -87,6 +87,11 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	err = cf_doc_object(sec, "writable", false, origin, p, &wr, d);
 	if (err != CF_OK)
 		return err;
+	if (arch->pseudo_key) {
+		err = cf_doc_object(sec, arch->pseudo_key, false, origin, p, &fw, d);
+		if (err != CF_OK)
+			return err;
+	}
 	err = cf_config_create(arch, &cfg);
 	if (err != CF_OK)
 		return err;
@@ -94,6 +99,10 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	err = cf_regmap_read(regs, CF_REGMAP_VALUES, cfg, origin, p, d);
 	if (err == CF_OK)
 		err = fold_midr(sec, cfg, origin, d);
+	if (err == CF_OK && fw) {
+		snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->pseudo_key);
+		err = cf_regmap_read(fw, CF_REGMAP_PSEUDO, cfg, origin, p, d);
+	}
 	if (err == CF_OK && wr) {
 		snprintf(p, sizeof(p), "$.%s.writable", arch->name);
 		cfg->has_writable = true;

@@ -54,6 +54,7 @@ static void arm64_regname_format(uint64_t key, char *buf, size_t len)
 const struct cf_arch_ops cf_arm64_ops = {
 	.name = "arm64",
 	.regs_key = "id_regs",
+	.pseudo_key = "fw_regs",
 	.catalog = &cf_arm64_catalog,
 	.regname_parse = arm64_regname_parse,
 	.regname_format = arm64_regname_format,

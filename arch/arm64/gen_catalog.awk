@@ -77,8 +77,8 @@ function close_reg(   i) {
 	if (nf == 0)
 		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0 },\n"
 	printf "};\n\n"
-	regtab = regtab sprintf("\t{ %s, 0x%xULL, r%d_f, %d },\n", \
-	    cstr(rname), rkey, nreg, nf)
+	regtab = regtab sprintf("\t{ %s, %s, r%d_f, %d, %s },\n", \
+	    cstr(rname), rkeystr, nreg, nf, rwr)
 	inreg = 0
 }
 
@@ -92,6 +92,7 @@ BEGIN {
 	nreg = 0
 	inreg = 0
 	lastkey = -1
+	lastpkey = ""
 }
 
 {
@@ -106,6 +107,8 @@ $1 == "reg" {
 		fatal("'reg' inside register " rname " (missing 'end')")
 	if (NF != 7)
 		fatal("'reg' wants NAME OP0 OP1 CRN CRM OP2")
+	if (lastpkey != "")
+		fatal("system register " $2 " after a pseudo register")
 	if ($2 !~ /^[A-Z][A-Z0-9_]*$/)
 		fatal("bad register name '" $2 "'")
 	if (seen[$2])
@@ -118,6 +121,40 @@ $1 == "reg" {
 	if (rkey <= lastkey)
 		fatal("register " $2 " is not in ascending encoding order")
 	lastkey = rkey
+	rkeystr = sprintf("0x%xULL", rkey)
+	rwr = "0, 0"
+	rname = $2
+	nreg++
+	inreg = 1
+	nf = 0
+	fld = ""
+	split("", used)
+	split("", fnames)
+	next
+}
+
+$1 == "pseudo" {
+	if (inreg)
+		fatal("'pseudo' inside register " rname " (missing 'end')")
+	if (NF != 4)
+		fatal("'pseudo' wants NAME KEY WRITABLE")
+	if ($2 !~ /^[A-Z][A-Z0-9_]*$/)
+		fatal("bad register name '" $2 "'")
+	if (seen[$2])
+		fatal("register " $2 " listed twice")
+	seen[$2] = 1
+	if ($3 !~ /^0x[0-9a-f]+$/ || bits_needed($3) > 32 || bits_needed($3) < 17)
+		fatal("pseudo key must be hex in 0x10000..0xffffffff, got '" $3 "'")
+	if ($4 !~ /^0x[0-9a-f]+$/ || bits_needed($4) > 64)
+		fatal("bad writable mask '" $4 "'")
+	# Keys compare as fixed-width lowercase hex strings.
+	k = sprintf("%8s", substr($3, 3))
+	gsub(/ /, "0", k)
+	if (lastpkey != "" && k <= lastpkey)
+		fatal("register " $2 " is not in ascending key order")
+	lastpkey = k
+	rkeystr = $3 "ULL"
+	rwr = "1, " $4 "ULL"
 	rname = $2
 	nreg++
 	inreg = 1

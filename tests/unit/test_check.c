@@ -152,7 +152,56 @@ static void test_check_missing_register(void)
 	cf_report_destroy(w);
 }
 
+/* Firmware pseudo-registers: a level above the host's is refused. */
+static void test_check_firmware_registers(void)
+{
+	char doc[512];
+	static const char *const fmt =
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
+		"\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{},\"fw_regs\":{"
+		"\"KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1\":\"%s\"}}}";
+	struct cf_report *lo = NULL, *hi = NULL, *bad = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_diag d;
+	char buf[256];
+
+	snprintf(doc, sizeof(doc), fmt, "lo", "0x0");
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "lo", &lo, &d), CF_OK);
+	snprintf(doc, sizeof(doc), fmt, "hi", "0x2");
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "hi", &hi, &d), CF_OK);
+	pr = own(hi);
+	CU_ASSERT_EQUAL(cf_check(pr, lo, v), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_verdict_reason_count(v), 1);
+	text(v, 0, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "host lo offers less: "
+			       "KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1.Level wants 2, "
+			       "host offers 0");
+	cf_profile_destroy(pr);
+	pr = own(lo);
+	CU_ASSERT_EQUAL(cf_check(pr, hi, v), CF_OK);
+	CU_ASSERT_TRUE(cf_verdict_compatible(v));
+	/* A pseudo-register is refused in id_regs and vice versa. */
+	snprintf(doc, sizeof(doc), "{\"schema\":\"cpufleet.report/v1\",\"host\":"
+		 "{\"id\":\"x\",\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{"
+		 "\"KVM_REG_ARM_PSCI_VERSION\":\"0x10001\"}}}");
+	CU_ASSERT_EQUAL(cf_report_parse(doc, strlen(doc), "x", &bad, &d),
+			CF_ESCHEMA);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "$.arm64.id_regs.KVM_REG_ARM_PSCI_VERSION"));
+	snprintf(doc, sizeof(doc), "{\"schema\":\"cpufleet.report/v1\",\"host\":"
+		 "{\"id\":\"x\",\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{},"
+		 "\"fw_regs\":{\"CTR_EL0\":\"0x1\"}}}");
+	CU_ASSERT_EQUAL(cf_report_parse(doc, strlen(doc), "x", &bad, &d),
+			CF_ESCHEMA);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "$.arm64.fw_regs.CTR_EL0"));
+	cf_profile_destroy(pr);
+	cf_verdict_destroy(v);
+	cf_report_destroy(lo);
+	cf_report_destroy(hi);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_check_firmware_registers),
 	TEST(test_check_issue_examples),
 	TEST(test_check_partial_mask_and_undescribed),
 	TEST(test_check_policies),
