@@ -31,6 +31,8 @@ void cf_report_destroy(struct cf_report *r)
 	if (!r)
 		return;
 	cf_config_unref(r->cfg);
+	free(r->kvm_json);
+	free(r->arch_json);
 	free(r);
 }
 

@@ -12,6 +12,11 @@ struct cf_report {
 	char kernel[CF_TEXT_MAX];
 	char collected_at[CF_TEXT_MAX];
 	struct cf_config *cfg;
+	/* JSON text of what the engine does not model yet but a report carries
+	 * (KVM capabilities, counter frequency, SVE lengths...): objects merged
+	 * into "kvm" and into the architecture's section when written. */
+	char *kvm_json;
+	char *arch_json;
 };
 
 /* Takes over the caller's reference to CFG (sealed by this call). */

@@ -61,6 +61,8 @@ const char *cf_report_host_id(const struct cf_report *r);
 const char *cf_report_arch(const struct cf_report *r);
 /* 64-bit fingerprint of the CPU configuration (values, writable masks). */
 uint64_t cf_report_fingerprint(const struct cf_report *r);
+/* The report as JSON text (malloc'd); keys it does not model are kept. */
+enum cf_err cf_report_to_json(const struct cf_report *r, char **out);
 /* A copy of R with another host id, sharing R's configuration. */
 enum cf_err cf_report_clone_as(const struct cf_report *r, const char *host_id,
 			       struct cf_report **out);

@@ -115,6 +115,29 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	err = cf_report_create(id, cfg, &r);
 	if (err != CF_OK)
 		return err;
+	/* Keep what the engine does not model, to write it back. */
+	it = cJSON_GetObjectItemCaseSensitive(root, "kvm");
+	if (cJSON_IsObject(it)) {
+		r->kvm_json = cJSON_PrintUnformatted(it);
+		if (!r->kvm_json) {
+			cf_report_destroy(r);
+			return CF_ENOMEM;
+		}
+	}
+	{
+		cJSON *rest = cJSON_Duplicate(sec, 1);
+		if (!rest) {
+			cf_report_destroy(r);
+			return CF_ENOMEM;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(rest, arch->regs_key);
+		cJSON_DeleteItemFromObjectCaseSensitive(rest, "writable");
+		if (arch->pseudo_key)
+			cJSON_DeleteItemFromObjectCaseSensitive(rest, arch->pseudo_key);
+		if (rest->child)
+			r->arch_json = cJSON_PrintUnformatted(rest);
+		cJSON_Delete(rest);
+	}
 	err = opt_string(host, "hostname", origin, "$.host", r->hostname,
 			 sizeof(r->hostname), d);
 	if (err == CF_OK)
@@ -129,6 +152,72 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	}
 	*out = r;
 	return CF_OK;
+}
+
+/* Adds the members of the JSON object TEXT to OBJ, skipping keys OBJ has. */
+static enum cf_err merge(cJSON *obj, const char *text)
+{
+	cJSON *extra, *it, *next;
+
+	if (!text)
+		return CF_OK;
+	extra = cJSON_Parse(text);
+	if (!cJSON_IsObject(extra)) {
+		cJSON_Delete(extra);
+		return CF_EINVAL;
+	}
+	for (it = extra->child; it; it = next) {
+		next = it->next;
+		if (cJSON_GetObjectItemCaseSensitive(obj, it->string))
+			continue;
+		cJSON_DetachItemViaPointer(extra, it);
+		cJSON_AddItemToObject(obj, it->string, it);
+	}
+	cJSON_Delete(extra);
+	return CF_OK;
+}
+
+enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
+{
+	const struct cf_arch_ops *a = r->cfg->arch;
+	cJSON *root = cJSON_CreateObject(), *host, *sec, *kvm;
+	enum cf_err err = CF_ENOMEM;
+
+	*out = NULL;
+	if (!root || !cJSON_AddStringToObject(root, "schema", REPORT_SCHEMA))
+		goto cleanup;
+	host = cJSON_AddObjectToObject(root, "host");
+	if (!host || !cJSON_AddStringToObject(host, "id", r->host_id) ||
+	    (r->hostname[0] &&
+	     !cJSON_AddStringToObject(host, "hostname", r->hostname)) ||
+	    !cJSON_AddStringToObject(host, "arch", a->name) ||
+	    (r->kernel[0] && !cJSON_AddStringToObject(host, "kernel", r->kernel)))
+		goto cleanup;
+	if (r->collected_at[0] &&
+	    !cJSON_AddStringToObject(root, "collected_at", r->collected_at))
+		goto cleanup;
+	if (r->kvm_json) {
+		kvm = cJSON_AddObjectToObject(root, "kvm");
+		if (!kvm || merge(kvm, r->kvm_json) != CF_OK)
+			goto cleanup;
+	}
+	sec = cJSON_AddObjectToObject(root, a->name);
+	if (!sec)
+		goto cleanup;
+	err = cf_regmap_write(sec, a->regs_key, CF_REGMAP_VALUES, r->cfg);
+	if (err == CF_OK && r->cfg->has_writable)
+		err = cf_regmap_write(sec, "writable", CF_REGMAP_WRITABLE, r->cfg);
+	if (err == CF_OK && a->pseudo_key)
+		err = cf_regmap_write(sec, a->pseudo_key, CF_REGMAP_PSEUDO, r->cfg);
+	if (err == CF_OK)
+		err = merge(sec, r->arch_json);
+	if (err != CF_OK)
+		goto cleanup;
+	*out = cJSON_Print(root);
+	err = *out ? CF_OK : CF_ENOMEM;
+cleanup:
+	cJSON_Delete(root);
+	return err;
 }
 
 static enum cf_err build(const cJSON *root, const char *origin, void **out,

@@ -1,5 +1,6 @@
 /* Report documents: the v1 contract, and errors that name file, JSON path
  * and reason. */
+#include <stdlib.h>
 #include <string.h>
 #include "engine/report.h"
 #include "tests/unit/suites.h"
@@ -147,7 +148,38 @@ static void test_report_doc_golden(void)
 	cf_report_destroy(r);
 }
 
+static void test_report_doc_roundtrip(void)
+{
+	static const char *const doc =
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h\","
+		"\"arch\":\"arm64\",\"kernel\":\"6.12.95\"},"
+		"\"kvm\":{\"caps\":{\"KVM_CAP_ARM_VM_IPA_SIZE\":40}},"
+		"\"arm64\":{\"id_regs\":{\"CTR_EL0\":\"0x84448004\","
+		"\"S3_0_C0_C6_7\":\"0x5\"},\"writable\":{\"CTR_EL0\":\"0xff\"},"
+		"\"fw_regs\":{\"KVM_REG_ARM_PSCI_VERSION\":\"0x10001\"},"
+		"\"cntfrq\":62500000}}";
+	struct cf_report *a = NULL, *b = NULL;
+	struct cf_diag d;
+	char *j1 = NULL, *j2 = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(parse(doc, &a, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_report_to_json(a, &j1), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(j1, strlen(j1), "j1", &b, &d), CF_OK);
+	CU_ASSERT_TRUE(cf_config_equal(a->cfg, b->cfg));
+	CU_ASSERT_EQUAL_FATAL(cf_report_to_json(b, &j2), CF_OK);
+	CU_ASSERT_STRING_EQUAL(j1, j2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(j1, "\"KVM_CAP_ARM_VM_IPA_SIZE\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(j1, "\"cntfrq\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(j1, "\"S3_0_C0_C6_7\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(j1, "\"fw_regs\""));
+	free(j1);
+	free(j2);
+	cf_report_destroy(a);
+	cf_report_destroy(b);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_report_doc_roundtrip),
 	TEST(test_report_doc_minimal),
 	TEST(test_report_doc_unknown_register_kept),
 	TEST(test_report_doc_midr_folded),
