@@ -33,7 +33,7 @@ LIB_SRC  = util/err.c util/diag.c \
            engine/catalog.c engine/arch.c engine/config.c engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
            engine/explain.c engine/decode.c \
-           arch/arm64/arm64.c \
+           arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
@@ -42,12 +42,17 @@ CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
 TEST_SRC = $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC= tools/bench.c
 
+# KVM access for arm64 exists only in aarch64 builds.
+ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
+LIB_SRC += arch/arm64/a64vm.c
+endif
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
-.PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean
+.PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
+        lab lab-setup lab-agent
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -154,10 +159,39 @@ fuzz-smoke: $(FUZZ_TARGETS:%=build-fuzz/%)
 	    > build-fuzz/$$t.log 2>&1 || { tail -30 build-fuzz/$$t.log; exit 1; }; \
 	  echo "fuzz-smoke: $$t: $$(tail -1 build-fuzz/$$t.log)"; done
 
+# The arm64 lab (tools/lab/PROTOCOL.md): emulated arm64 hosts under QEMU
+# TCG booting Debian's arm64 6.12 kernel, whose KVM is the ground truth.
+LAB_OUT  ?= build-lab
+LAB_CC   ?= aarch64-linux-gnu-gcc
+LAB_ARGS ?=
+lab-setup:
+	sh tools/lab/setup.sh
+
+$(LAB_OUT)/labagent: tools/lab/labagent.c $(LIB_SRC) arch/arm64/a64vm.c \
+                     arch/arm64/a64vm.h arch/arm64/idregs.txt include/cpufleet.h
+	$(MAKE) BUILD=$(LAB_OUT)/aarch64 CC=$(LAB_CC) SAN=0 \
+	  $(LAB_OUT)/aarch64/libcpufleet.a
+	$(LAB_CC) $(CPPFLAGS) -I$(LAB_OUT)/aarch64/gen -std=c11 -O2 -g $(WARN) \
+	  -o $@ tools/lab/labagent.c $(LAB_OUT)/aarch64/libcpufleet.a -lcjson
+
+lab-agent: $(LAB_OUT)/labagent
+
+lab: deps all lab-setup
+	$(MAKE) lab-agent
+	sh tools/lab/mkinitrd.sh $(LAB_OUT)/labagent $(LAB_OUT)/initrd-base.cpio.gz
+	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
+	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
+	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT) $(LAB_ARGS)
+
+# LAB=0 skips the arm64 lab for quick iterations; CI runs it.
+LAB ?= 0
 check: deps
 	$(MAKE) all unit gen-test cli-test
 	$(MAKE) BUILD=build-asan SAN=1 unit cli-test
 	$(MAKE) fuzz-smoke
+ifeq ($(LAB),1)
+	$(MAKE) lab
+endif
 	@echo "check: all suites passed (plain and ASan/UBSan)"
 
 bench: deps $(BUILD)/bench

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "engine/check.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 
@@ -163,6 +164,21 @@ enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
 	memcpy(v->host, r->host_id, sizeof(v->host));
 	v->arch = pr->arch;
 	return check_config(pr->cfg, r->cfg, v);
+}
+
+enum cf_err cf_check_register(struct cf_verdict *v, const struct cf_arch_ops *a,
+			      const char *host, uint64_t key, uint64_t want,
+			      uint64_t lim, uint64_t wr)
+{
+	int i = cf_catalog_find_key(a->catalog, key);
+
+	v->n = 0;
+	v->arch = a;
+	snprintf(v->host, sizeof(v->host), "%s", host);
+	if (want == lim)
+		return CF_OK;
+	return check_reg(v, a, i >= 0 ? &a->catalog->regs[i] : NULL, key, want,
+			 lim, wr);
 }
 
 static const char *policy_name(const struct cf_arch_ops *a, const char *reg,

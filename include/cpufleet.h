@@ -150,6 +150,39 @@ enum cf_err cf_profile_decode(const struct cf_profile *pr, cf_decode_fn fn,
 			      void *ctx);
 const char *cf_profile_host(const struct cf_profile *pr, size_t i);
 
+/* ---- arm64 KVM: collection and apply (need an arm64 host with /dev/kvm;
+ * elsewhere they return CF_EARCH) ---- */
+#define CF_ARM64_FEAT_PSCI   (1u << 2)  /* KVM_ARM_VCPU_PSCI_0_2 */
+#define CF_ARM64_FEAT_PMU    (1u << 3)  /* KVM_ARM_VCPU_PMU_V3 */
+#define CF_ARM64_FEAT_SVE    (1u << 4)  /* KVM_ARM_VCPU_SVE */
+#define CF_ARM64_FEAT_PAUTH  (3u << 5)  /* PTRAUTH_ADDRESS | PTRAUTH_GENERIC */
+#define CF_ARM64_FEAT_DEFAULT (CF_ARM64_FEAT_PSCI | CF_ARM64_FEAT_PMU)
+
+/* What KVM on this host offers a guest whose vCPUs use FEATURES: a scratch
+ * VM (with an in-kernel vGICv3) and vCPU, every feature ID register, the
+ * writable masks, firmware registers and KVM facts. */
+enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
+			     struct cf_report **out, struct cf_diag *diag);
+
+struct cf_apply_refusal {
+	bool refused;
+	char reg[40];
+	char field[48];       /* "" if KVM's refusal is not tied to one field */
+	int err;              /* errno of KVM_SET_ONE_REG; 0: read back differs */
+	uint64_t want;
+	uint64_t got;         /* the host's value before, or what it read back */
+	char text[CF_TEXT_MAX];
+};
+
+/* Programs PR into a VM whose vCPUs are created and initialised but have
+ * not run: ID registers first (VM-scoped ones once, vCPU-scoped ones on
+ * every vCPU), then firmware registers, reading each write back.  A
+ * refusal is not an error: CF_OK with REF->refused set, naming the register
+ * and field KVM refused. */
+enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
+			   const struct cf_profile *pr,
+			   struct cf_apply_refusal *ref, struct cf_diag *diag);
+
 /* ---- explain: migration both ways between two hosts ---- */
 enum cf_err cf_explain_create(const struct cf_report *a,
 			      const struct cf_report *b,

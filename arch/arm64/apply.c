@@ -1,0 +1,161 @@
+/* Programming a profile into KVM in the order KVM requires: feature ID
+ * registers before any other vCPU register (KVM derives traps from them),
+ * then firmware registers, all before the first KVM_RUN. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "engine/check.h"
+#include "engine/profile.h"
+#include "util/diag.h"
+
+#if defined(__aarch64__)
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+#include "arch/arm64/a64vm.h"
+
+#define CLIDR_KEY 0xc801u  /* the one vCPU-scoped register of a profile */
+
+#ifndef KVM_ARM_GET_REG_WRITABLE_MASKS
+struct reg_mask_range {
+	__u64 addr;
+	__u32 range;
+	__u32 reserved[13];
+};
+#define KVM_ARM_GET_REG_WRITABLE_MASKS _IOR(KVMIO, 0xb6, struct reg_mask_range)
+#endif
+
+static uint64_t one_reg_id(const struct cf_reg *reg, uint64_t key)
+{
+	if (reg && reg->pseudo)
+		return 0x6030000000000000ULL | key;
+	return cf_a64_sysreg_id(key);
+}
+
+static int get(int fd, uint64_t id, uint64_t *v)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)v };
+	return ioctl(fd, KVM_GET_ONE_REG, &r) == 0 ? 0 : errno;
+}
+
+static int set(int fd, uint64_t id, uint64_t v)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)&v };
+	return ioctl(fd, KVM_SET_ONE_REG, &r) == 0 ? 0 : errno;
+}
+
+static void refuse(struct cf_apply_refusal *ref, const struct cf_arch_ops *a,
+		   uint64_t key, uint64_t want, uint64_t lim, uint64_t wr,
+		   int err, uint64_t got)
+{
+	struct cf_verdict *v = cf_verdict_create();
+
+	memset(ref, 0, sizeof(*ref));
+	ref->refused = true;
+	ref->err = err;
+	ref->want = want;
+	ref->got = got;
+	cf_arch_regname(a, key, ref->reg, sizeof(ref->reg));
+	/* Name the field the way check() would on this host. */
+	if (v && cf_check_register(v, a, "this host", key, want, lim, wr) ==
+		 CF_OK && cf_verdict_reason_count(v) > 0) {
+		const struct cf_reason *r = cf_verdict_reason(v, 0);
+		if (r->field)
+			snprintf(ref->field, sizeof(ref->field), "%s", r->field);
+		cf_verdict_reason_text(v, 0, ref->text, sizeof(ref->text));
+	} else {
+		snprintf(ref->text, sizeof(ref->text), "%s: KVM %s 0x%llx "
+			 "(host value 0x%llx)", ref->reg,
+			 err ? "refused" : "did not keep",
+			 (unsigned long long)want, (unsigned long long)lim);
+	}
+	cf_verdict_destroy(v);
+}
+
+enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
+			   const struct cf_profile *pr,
+			   struct cf_apply_refusal *ref, struct cf_diag *d)
+{
+	const struct cf_arch_ops *a = pr->arch;
+	const struct cf_catalog *cat = a->catalog;
+	const struct cf_config *c = pr->cfg;
+	uint64_t masks[192];
+	struct reg_mask_range range;
+	bool have_masks;
+
+	memset(ref, 0, sizeof(*ref));
+	if (strcmp(a->name, "arm64") != 0)
+		return cf_diag_set(d, CF_EARCH, "profile is for %s", a->name);
+	if (nvcpus == 0)
+		return cf_diag_set(d, CF_EINVAL, "no vCPU");
+	memset(&range, 0, sizeof(range));
+	memset(masks, 0, sizeof(masks));
+	range.addr = (uint64_t)(uintptr_t)masks;
+	have_masks = ioctl(vm_fd, KVM_ARM_GET_REG_WRITABLE_MASKS, &range) == 0;
+
+	/* Two passes: system registers (the catalogue and unknown ones, in key
+	 * order), then pseudo-registers. */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t i = 0, x = 0;
+		while (i < c->ncat || (pass == 0 && x < c->nextra)) {
+			const struct cf_reg *reg = NULL;
+			uint64_t key, want;
+			bool take_cat = pass == 1 || x >= c->nextra ||
+				(i < c->ncat && cat->regs[i].key < c->extra[x].key);
+			if (take_cat) {
+				if (!c->present[i] || cat->regs[i].pseudo != pass) {
+					i++;
+					continue;
+				}
+				reg = &cat->regs[i];
+				key = reg->key;
+				want = c->val[i];
+				i++;
+			} else {
+				key = c->extra[x].key;
+				want = c->extra[x].value;
+				x++;
+			}
+			uint64_t id = one_reg_id(reg, key), lim = 0, back = 0;
+			int mi = reg && reg->pseudo ? -1 : cf_a64_mask_index(key);
+			uint64_t wr = reg && reg->pseudo ? reg->fixed_writable
+				    : (have_masks && mi >= 0 ? masks[mi] : 0);
+			bool per_vcpu = key == CLIDR_KEY || (reg && reg->pseudo);
+			size_t n = per_vcpu ? nvcpus : 1;
+			for (size_t v = 0; v < n; v++) {
+				int fd = vcpu_fds[v], e = get(fd, id, &lim);
+				if (e)
+					return cf_diag_set(d, CF_EIO, "KVM_GET_ONE_REG "
+							   "0x%llx: %s",
+							   (unsigned long long)id,
+							   strerror(e));
+				e = set(fd, id, want);
+				if (e) {
+					refuse(ref, a, key, want, lim, wr, e, lim);
+					return CF_OK;
+				}
+				if (get(fd, id, &back) != 0 || back != want) {
+					refuse(ref, a, key, want, lim, wr, 0, back);
+					return CF_OK;
+				}
+			}
+		}
+	}
+	return CF_OK;
+}
+
+#else
+
+enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
+			   const struct cf_profile *pr,
+			   struct cf_apply_refusal *ref, struct cf_diag *d)
+{
+	(void)vm_fd;
+	(void)vcpu_fds;
+	(void)nvcpus;
+	(void)pr;
+	memset(ref, 0, sizeof(*ref));
+	return cf_diag_set(d, CF_EARCH, "applying an arm64 profile needs an "
+			   "arm64 host with KVM");
+}
+
+#endif

@@ -1,0 +1,188 @@
+/* What KVM on this host offers a guest: a scratch VM and vCPU initialised
+ * with the report's vCPU features, read through KVM's own interfaces. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine/report.h"
+#include "util/diag.h"
+
+#if defined(__aarch64__)
+#include <time.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include "arch/arm64/a64vm.h"
+
+#define MPIDR_KEY 0xc005u     /* per-vCPU identity, not a feature */
+#define PMCR_EL0_ID 0x603000000013dce0ULL
+#define SVE_VLS_ID 0x606000000015ffffULL
+#define KVM_CAP_ARM_VM_IPA_SIZE_NR 165
+
+/* Capabilities a report carries; the full catalogue is future work. */
+static const struct { const char *name; long nr; } caps[] = {
+	{ "KVM_CAP_ARM_VM_IPA_SIZE", 165 },
+	{ "KVM_CAP_ARM_PMU_V3", 126 },
+	{ "KVM_CAP_ARM_SVE", 170 },
+	{ "KVM_CAP_ARM_PTRAUTH_ADDRESS", 171 },
+	{ "KVM_CAP_ARM_PTRAUTH_GENERIC", 172 },
+	{ "KVM_CAP_ARM_EL1_32BIT", 93 },
+	{ "KVM_CAP_ARM_MTE", 205 },
+	{ "KVM_CAP_COUNTER_OFFSET", 227 },
+	{ "KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES", 230 },
+	{ "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS", 239 },
+	{ "KVM_CAP_NR_VCPUS", 9 },
+	{ "KVM_CAP_MAX_VCPUS", 66 },
+};
+
+static void iso_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static uint64_t cntfrq(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+	return v;
+}
+
+/* KVM facts the engine does not model yet, kept in the report. */
+static enum cf_err extras(struct cf_a64vm *vm, struct cf_report *r)
+{
+	char kvm[1024], arch[512];
+	size_t used = 0;
+	uint64_t pmcr = 0, vls[8];
+	int n;
+
+	used = (size_t)snprintf(kvm, sizeof(kvm), "{\"caps\":{");
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		int v = cf_a64vm_cap(vm, caps[i].nr);
+		n = snprintf(kvm + used, sizeof(kvm) - used, "%s\"%s\":%d",
+			     i ? "," : "", caps[i].name, v < 0 ? 0 : v);
+		if (n < 0 || (size_t)n >= sizeof(kvm) - used)
+			return CF_ETOOBIG;
+		used += (size_t)n;
+	}
+	if (used + 3 > sizeof(kvm))
+		return CF_ETOOBIG;
+	memcpy(kvm + used, "}}", 3);
+	used = (size_t)snprintf(arch, sizeof(arch),
+				"{\"cntfrq\":%llu,\"vgic\":\"v3\"",
+				(unsigned long long)cntfrq());
+	if ((cf_a64vm_features(vm) & CF_A64_FEAT_PMU) &&
+	    cf_a64vm_get(vm, PMCR_EL0_ID, &pmcr) == 0)
+		used += (size_t)snprintf(arch + used, sizeof(arch) - used,
+					 ",\"pmu_counters\":%u",
+					 (unsigned)((pmcr >> 11) & 0x1f));
+	if ((cf_a64vm_features(vm) & CF_A64_FEAT_SVE) &&
+	    cf_a64vm_get_raw(vm, SVE_VLS_ID, vls) == 0)
+		used += (size_t)snprintf(arch + used, sizeof(arch) - used,
+					 ",\"sve_vls\":\"0x%016llx\"",
+					 (unsigned long long)vls[0]);
+	if (used + 2 > sizeof(arch))
+		return CF_ETOOBIG;
+	memcpy(arch + used, "}", 2);
+	r->kvm_json = strdup(kvm);
+	r->arch_json = strdup(arch);
+	return r->kvm_json && r->arch_json ? CF_OK : CF_ENOMEM;
+}
+
+enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
+			     struct cf_report **out, struct cf_diag *d)
+{
+	const struct cf_arch_ops *a = cf_arch_find("arm64");
+	struct cf_a64vm *vm = NULL;
+	struct cf_config *cfg = NULL;
+	struct cf_report *r = NULL;
+	uint64_t *ids = NULL, masks[192];
+	size_t n = 0;
+	bool have_masks;
+	struct utsname u;
+	enum cf_err err;
+
+	*out = NULL;
+	err = cf_a64vm_create(features, &vm, d);
+	if (err != CF_OK)
+		return err;
+	err = cf_config_create(a, &cfg);
+	if (err == CF_OK)
+		err = cf_a64vm_reg_list(vm, &ids, &n);
+	if (err != CF_OK) {
+		cf_diag_set(d, err, "KVM_GET_REG_LIST failed");
+		goto cleanup;
+	}
+	have_masks = cf_a64vm_writable_masks(vm, masks);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id = ids[i], v, key;
+		int ci;
+		if ((id & ~0xffffULL) == 0x6030000000130000ULL) {
+			key = id & 0xffff;
+			if (cf_a64_mask_index(key) < 0 || key == MPIDR_KEY)
+				continue;
+		} else if ((id & ~0xffffffffULL) == 0x6030000000000000ULL) {
+			/* Firmware registers the catalogue describes. */
+			key = id & 0xffffffff;
+			ci = cf_catalog_find_key(a->catalog, key);
+			if (ci < 0 || !a->catalog->regs[ci].pseudo)
+				continue;
+		} else {
+			continue;
+		}
+		if (cf_a64vm_get(vm, id, &v) != 0) {
+			err = cf_diag_set(d, CF_EIO, "KVM_GET_ONE_REG 0x%llx failed",
+					  (unsigned long long)id);
+			goto cleanup;
+		}
+		err = cf_config_set(cfg, key, v);
+		if (err != CF_OK)
+			goto cleanup;
+		ci = cf_catalog_find_key(a->catalog, key);
+		if (ci >= 0 && a->catalog->regs[ci].pseudo)
+			err = cf_config_set_writable(cfg, key,
+					a->catalog->regs[ci].fixed_writable);
+		else if (have_masks)
+			err = cf_config_set_writable(cfg, key,
+					masks[cf_a64_mask_index(key)]);
+		if (err != CF_OK)
+			goto cleanup;
+	}
+	cfg->has_writable = have_masks;
+	err = cf_report_create(host_id, cfg, &r);
+	cfg = NULL;
+	if (err != CF_OK)
+		goto cleanup;
+	if (uname(&u) == 0)
+		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
+	if (gethostname(r->hostname, sizeof(r->hostname) - 1) != 0)
+		r->hostname[0] = '\0';
+	iso_now(r->collected_at, sizeof(r->collected_at));
+	err = extras(vm, r);
+	if (err != CF_OK)
+		goto cleanup;
+	*out = r;
+	r = NULL;
+cleanup:
+	cf_report_destroy(r);
+	cf_config_unref(cfg);
+	free(ids);
+	cf_a64vm_destroy(vm);
+	return err;
+}
+
+#else
+
+enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
+			     struct cf_report **out, struct cf_diag *d)
+{
+	(void)features;
+	(void)host_id;
+	*out = NULL;
+	return cf_diag_set(d, CF_EARCH, "collecting an arm64 report needs an "
+			   "arm64 host with KVM (this is not one)");
+}
+
+#endif

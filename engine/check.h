@@ -1,0 +1,14 @@
+/* Internal check entry points, for the apply path. */
+#ifndef CF_CHECK_H
+#define CF_CHECK_H
+
+#include <cpufleet.h>
+#include "engine/arch.h"
+
+/* Resets V to host HOST and adds the reasons KVM would refuse WANT for
+ * register KEY on a host with limit LIM and writable mask WR. */
+enum cf_err cf_check_register(struct cf_verdict *v, const struct cf_arch_ops *a,
+			      const char *host, uint64_t key, uint64_t want,
+			      uint64_t lim, uint64_t wr);
+
+#endif

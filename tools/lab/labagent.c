@@ -1,0 +1,703 @@
+/* The lab agent: /init of each emulated arm64 host (tools/lab/PROTOCOL.md).
+ * It reads its job from /lab/in, drives KVM through the library
+ * (cf_arm64_collect, cf_arm64_apply) and small generated guests, and sends
+ * files back over the console.  aarch64 only. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <cpufleet.h>
+#include "arch/arm64/a64vm.h"
+#include "engine/check.h"
+#include "engine/profile.h"
+
+#define IN "/lab/in/"
+#define MAX_REGS 1024
+#define CODE_MAX 8192            /* words */
+#define AREA_A 0x4000u           /* ID registers read before saving */
+#define AREA_B 0x6000u           /* the same, read at every exit */
+#define COUNTER 0x8000u
+#define ITERS 0xffffu            /* loop iterations between exits */
+#define SAVE_EXITS 3
+#define STATE_MAGIC "CFSTATE1"
+
+static void step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void step(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("@@CF STEP ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void emit(const char *name, const void *data, size_t len)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	char line[80];
+	size_t col = 0;
+
+	printf("@@CF FILE %s %zu\n", name, len);
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		size_t n = len - i < 3 ? len - i : 3;
+		if (n > 1)
+			v |= (unsigned)p[i + 1] << 8;
+		if (n > 2)
+			v |= p[i + 2];
+		line[col++] = b64[(v >> 18) & 63];
+		line[col++] = b64[(v >> 12) & 63];
+		line[col++] = n > 1 ? b64[(v >> 6) & 63] : '=';
+		line[col++] = n > 2 ? b64[v & 63] : '=';
+		if (col >= 76) {
+			fwrite(line, 1, col, stdout);
+			putchar('\n');
+			col = 0;
+		}
+	}
+	if (col) {
+		fwrite(line, 1, col, stdout);
+		putchar('\n');
+	}
+	printf("@@CF END %s\n", name);
+	fflush(stdout);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    n < (64L << 20) && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+			buf[n] = '\0';
+			*len = (size_t)n;
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static void read_word(const char *path, char *out, size_t len, const char *dflt)
+{
+	size_t n = 0;
+	char *s = slurp(path, &n);
+
+	snprintf(out, len, "%s", s ? s : dflt);
+	free(s);
+	out[strcspn(out, " \r\n")] = '\0';
+}
+
+static uint32_t parse_features(const char *s)
+{
+	uint32_t f = 0;
+
+	if (strstr(s, "psci"))
+		f |= CF_ARM64_FEAT_PSCI;
+	if (strstr(s, "pmu"))
+		f |= CF_ARM64_FEAT_PMU;
+	if (strstr(s, "sve"))
+		f |= CF_ARM64_FEAT_SVE;
+	if (strstr(s, "pauth"))
+		f |= CF_ARM64_FEAT_PAUTH;
+	return f;
+}
+
+/* ---- guest code, generated: MRS of every register of a list ---- */
+
+struct gen {
+	uint32_t w[CODE_MAX];
+	size_t n;
+};
+
+static void put(struct gen *g, uint32_t insn)
+{
+	if (g->n < CODE_MAX)
+		g->w[g->n++] = insn;
+}
+
+/* mrs x0, <key>; str x0, [xBASE, #8*i] for each register. */
+static void idread(struct gen *g, const uint64_t *keys, size_t n, unsigned base)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = keys[i];
+		unsigned op0 = (k >> 14) & 3, op1 = (k >> 11) & 7;
+		unsigned crn = (k >> 7) & 15, crm = (k >> 3) & 15, op2 = k & 7;
+		put(g, 0xd5300000u | (op0 - 2) << 19 | op1 << 16 | crn << 12 |
+		       crm << 8 | op2 << 5);
+		put(g, 0xf9000000u | (uint32_t)i << 10 | base << 5);
+	}
+}
+
+static uint32_t branch(size_t from, size_t to)
+{
+	return 0x14000000u | ((uint32_t)((int32_t)(to - from)) & 0x3ffffff);
+}
+
+/* x2 = exit address, x3 = counter value, x4 = &counter, x5 = area A,
+ * x6 = area B, x7 = iterations left. */
+static void counter_guest(struct gen *g, const uint64_t *keys, size_t n)
+{
+	size_t loop, cbnz;
+
+	g->n = 0;
+	idread(g, keys, n, 5);
+	put(g, 0xd2800000u | ITERS << 5 | 7);         /* movz x7, #ITERS */
+	loop = g->n;
+	put(g, 0x91000463u);                          /* add x3, x3, #1 */
+	put(g, 0xf9000083u);                          /* str x3, [x4] */
+	put(g, 0xd10004e7u);                          /* sub x7, x7, #1 */
+	cbnz = g->n;
+	put(g, 0xb5000000u | (((uint32_t)(int32_t)(loop - cbnz)) & 0x7ffff) << 5 | 7);
+	put(g, 0xd2800000u | ITERS << 5 | 7);         /* movz x7, #ITERS */
+	idread(g, keys, n, 6);
+	put(g, 0xf9000043u);                          /* str x3, [x2]: exit */
+	put(g, branch(g->n, loop));                   /* b loop */
+}
+
+static void read_guest(struct gen *g, const uint64_t *keys, size_t n)
+{
+	g->n = 0;
+	idread(g, keys, n, 5);
+	put(g, 0xf9000043u);                          /* str x3, [x2]: exit */
+	put(g, branch(g->n, g->n));                   /* b . */
+}
+
+static const uint64_t guest_x[8] = {
+	0, 0, CF_A64_MMIO_EXIT, 0, CF_A64_RAM_BASE + COUNTER,
+	CF_A64_RAM_BASE + AREA_A, CF_A64_RAM_BASE + AREA_B, 0,
+};
+
+/* The system registers of a profile, in key order. */
+static size_t profile_keys(const struct cf_profile *pr, uint64_t *keys)
+{
+	const struct cf_config *c = pr->cfg;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->ncat && n < MAX_REGS; i++)
+		if (c->present[i] && !c->arch->catalog->regs[i].pseudo)
+			keys[n++] = c->arch->catalog->regs[i].key;
+	for (size_t x = 0; x < c->nextra && n < MAX_REGS; x++)
+		keys[n++] = c->extra[x].key;
+	return n;
+}
+
+static void refusal_json(char *buf, size_t len, const struct cf_apply_refusal *r)
+{
+	if (!r->refused) {
+		snprintf(buf, len, "null");
+		return;
+	}
+	snprintf(buf, len, "{\"register\": \"%s\", \"field\": %s%s%s, "
+		 "\"errno\": \"%s\", \"text\": \"%s\"}", r->reg,
+		 r->field[0] ? "\"" : "", r->field[0] ? r->field : "null",
+		 r->field[0] ? "\"" : "",
+		 r->err == 0 ? "readback" : r->err == EINVAL ? "EINVAL" :
+		 r->err == EBUSY ? "EBUSY" : r->err == EPERM ? "EPERM" :
+		 r->err == ENOENT ? "ENOENT" : "other", r->text);
+}
+
+static struct cf_profile *load_profile(const char *path)
+{
+	struct cf_profile *pr = NULL;
+	struct cf_diag d;
+
+	if (cf_profile_load(path, &pr, &d) != CF_OK) {
+		step("cannot load %s: %s", path, d.msg);
+		return NULL;
+	}
+	return pr;
+}
+
+/* A VM with PR applied; *ref says whether KVM refused it. */
+static struct cf_a64vm *vm_with(uint32_t features, const struct cf_profile *pr,
+				struct cf_apply_refusal *ref)
+{
+	struct cf_a64vm *vm = NULL;
+	struct cf_diag d;
+	int vcpu;
+
+	if (cf_a64vm_create(features, &vm, &d) != CF_OK) {
+		step("VM creation failed: %s", d.msg);
+		return NULL;
+	}
+	vcpu = cf_a64vm_vcpu_fd(vm);
+	if (cf_arm64_apply(cf_a64vm_vm_fd(vm), &vcpu, 1, pr, ref, &d) != CF_OK) {
+		step("apply failed: %s", d.msg);
+		cf_a64vm_destroy(vm);
+		return NULL;
+	}
+	if (!ref->refused && cf_a64vm_finish(vm, &d) != CF_OK) {
+		step("vGIC/PMU init failed: %s", d.msg);
+		cf_a64vm_destroy(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+/* ---- saved guests ---- */
+
+struct state_writer {
+	unsigned char *buf;
+	size_t len, cap;
+};
+
+static int sw_put(struct state_writer *w, const void *p, size_t n)
+{
+	if (w->len + n > w->cap) {
+		size_t cap = (w->cap + n) * 2;
+		unsigned char *b = realloc(w->buf, cap);
+		if (!b)
+			return -1;
+		w->buf = b;
+		w->cap = cap;
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+	return 0;
+}
+
+static size_t reg_size(uint64_t id)
+{
+	return (size_t)1 << ((id >> 52) & 0xf); /* KVM_REG_SIZE_SHIFT */
+}
+
+/* Every register KVM_GET_REG_LIST names, and the guest's memory. */
+static int save_state(struct cf_a64vm *vm, uint32_t features, uint64_t counter,
+		      struct state_writer *w)
+{
+	uint64_t *ids = NULL;
+	size_t n = 0;
+	unsigned char val[256];
+	uint32_t nregs, ram = CF_A64_RAM_SIZE;
+	int rc = -1;
+
+	if (cf_a64vm_reg_list(vm, &ids, &n) != CF_OK)
+		return -1;
+	nregs = (uint32_t)n;
+	if (sw_put(w, STATE_MAGIC, 8) || sw_put(w, &features, 4) ||
+	    sw_put(w, &nregs, 4) || sw_put(w, &counter, 8))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		size_t sz = reg_size(ids[i]);
+		if (sz > sizeof(val) || cf_a64vm_get_raw(vm, ids[i], val) != 0) {
+			step("cannot save register 0x%llx", (unsigned long long)ids[i]);
+			goto out;
+		}
+		if (sw_put(w, &ids[i], 8) || sw_put(w, val, sz))
+			goto out;
+	}
+	if (sw_put(w, &ram, 4) || sw_put(w, cf_a64vm_ram(vm), ram))
+		goto out;
+	rc = 0;
+out:
+	free(ids);
+	return rc;
+}
+
+static const char *job_collect(const char *host, uint32_t features)
+{
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+	char *json = NULL;
+
+	step("collecting with vCPU features 0x%x", features);
+	if (cf_arm64_collect(features, host, &r, &d) != CF_OK) {
+		step("collect failed: %s", d.msg);
+		return "collect";
+	}
+	if (cf_report_to_json(r, &json) != CF_OK) {
+		cf_report_destroy(r);
+		return "report";
+	}
+	emit("report.json", json, strlen(json));
+	free(json);
+	cf_report_destroy(r);
+	return NULL;
+}
+
+static const char *job_verify(const char *host, uint32_t features)
+{
+	static const char *const names[2] = { "own", "baseline" };
+	struct cf_profile *prof[2] = {
+		load_profile(IN "own.json"), load_profile(IN "baseline.json"),
+	};
+	static uint64_t keys[MAX_REGS];
+	static struct gen g;
+	char out[65536], ref_json[512], save_json[2][768];
+	struct cf_apply_refusal ref;
+	struct cf_diag d;
+	size_t nkeys, used = 0, nmis = 0;
+	const char *fail = NULL;
+	uint64_t data;
+	bool match = true;
+
+	if (!prof[0] || !prof[1])
+		return "profiles";
+	/* (c) the baseline, read back by a guest with MRS. */
+	step("applying the pool baseline and reading it back in a guest");
+	struct cf_a64vm *vm = vm_with(features, prof[1], &ref);
+	if (!vm)
+		return "vm";
+	refusal_json(ref_json, sizeof(ref_json), &ref);
+	used += (size_t)snprintf(out + used, sizeof(out) - used,
+		"{\"host\": \"%s\",\n \"apply\": {\"profile\": \"baseline\", "
+		"\"accepted\": %s, \"refused\": %s, \"guest_regs\": {",
+		host, ref.refused ? "false" : "true", ref_json);
+	nkeys = profile_keys(prof[1], keys);
+	if (!ref.refused) {
+		read_guest(&g, keys, nkeys);
+		if (cf_a64vm_load(vm, g.w, g.n, guest_x, &d) != CF_OK ||
+		    cf_a64vm_run_to_mmio(vm, &data, &d) != CF_OK) {
+			step("guest failed: %s", d.msg);
+			cf_a64vm_destroy(vm);
+			return "guest";
+		}
+		const uint64_t *area = (const uint64_t *)(cf_a64vm_ram(vm) + AREA_A);
+		for (size_t i = 0; i < nkeys; i++) {
+			char name[40];
+			uint64_t want = 0;
+			cf_arch_regname(prof[1]->arch, keys[i], name, sizeof(name));
+			cf_config_get(prof[1]->cfg, keys[i], &want, NULL);
+			used += (size_t)snprintf(out + used, sizeof(out) - used,
+				"%s\"%s\": \"0x%016llx\"", i ? ", " : "", name,
+				(unsigned long long)area[i]);
+			if (area[i] != want) {
+				match = false;
+				nmis++;
+				step("MISMATCH %s: profile 0x%016llx guest 0x%016llx",
+				     name, (unsigned long long)want,
+				     (unsigned long long)area[i]);
+			}
+		}
+	} else {
+		match = false;
+		step("baseline REFUSED: %s", ref.text);
+	}
+	cf_a64vm_destroy(vm);
+	used += (size_t)snprintf(out + used, sizeof(out) - used,
+		"}, \"mismatches\": %zu, \"match\": %s},\n \"save\": {",
+		nmis, match ? "true" : "false");
+	/* (d) a counting guest under each profile, saved. */
+	for (int p = 0; p < 2; p++) {
+		struct state_writer w = { 0 };
+		uint64_t counter = 0;
+		char fname[64];
+		step("running a counting guest under the %s profile", names[p]);
+		vm = vm_with(features, prof[p], &ref);
+		if (!vm)
+			return "vm";
+		refusal_json(ref_json, sizeof(ref_json), &ref);
+		if (!ref.refused) {
+			nkeys = profile_keys(prof[p], keys);
+			counter_guest(&g, keys, nkeys);
+			if (cf_a64vm_load(vm, g.w, g.n, guest_x, &d) != CF_OK)
+				fail = "load";
+			for (int e = 0; !fail && e < SAVE_EXITS; e++)
+				if (cf_a64vm_run_to_mmio(vm, &counter, &d) != CF_OK)
+					fail = "run";
+			if (!fail && cf_a64vm_settle(vm, &d) != CF_OK)
+				fail = "settle";
+			if (!fail && save_state(vm, features, counter, &w) != 0)
+				fail = "save";
+			if (fail) {
+				step("%s failed: %s", fail, d.msg);
+				free(w.buf);
+				cf_a64vm_destroy(vm);
+				return fail;
+			}
+			snprintf(fname, sizeof(fname), "state__%s.bin", names[p]);
+			emit(fname, w.buf, w.len);
+			free(w.buf);
+		} else {
+			step("%s profile REFUSED on its own host: %s", names[p],
+			     ref.text);
+		}
+		snprintf(save_json[p], sizeof(save_json[p]),
+			 "\"%s\": {\"accepted\": %s, \"refused\": %s, "
+			 "\"counter\": %llu}", names[p],
+			 ref.refused ? "false" : "true", ref_json,
+			 (unsigned long long)counter);
+		cf_a64vm_destroy(vm);
+	}
+	used += (size_t)snprintf(out + used, sizeof(out) - used, "%s, %s}}\n",
+				 save_json[0], save_json[1]);
+	emit("verify.json", out, strlen(out));
+	cf_profile_destroy(prof[0]);
+	cf_profile_destroy(prof[1]);
+	return NULL;
+}
+
+/* Names the register KVM refused and, for an ID register, the field the
+ * engine's rule blames, given this host's limit and mask. */
+static void name_refusal(const char *host, uint64_t id, uint64_t want,
+			 uint64_t lim, const uint64_t *masks, char *reg,
+			 size_t reglen, char *field, size_t fieldlen, char *text,
+			 size_t textlen)
+{
+	const struct cf_arch_ops *a = cf_arch_find("arm64");
+	bool sysreg = (id & ~0xffffULL) == 0x6030000000130000ULL;
+	uint64_t key = sysreg ? id & 0xffff : id & 0xffffffff;
+	int mi = sysreg ? cf_a64_mask_index(key) : -1;
+	int ci = cf_catalog_find_key(a->catalog, key);
+	struct cf_verdict *v;
+
+	field[0] = '\0';
+	text[0] = '\0';
+	if (sysreg || (ci >= 0 && (id >> 32) == 0x60300000))
+		cf_arch_regname(a, key, reg, reglen);
+	else
+		snprintf(reg, reglen, "0x%016llx", (unsigned long long)id);
+	if (!sysreg && ci < 0)
+		return;
+	v = cf_verdict_create();
+	if (v && cf_check_register(v, a, host, key, want, lim,
+				   mi >= 0 ? masks[mi] :
+				   ci >= 0 ? a->catalog->regs[ci].fixed_writable : 0)
+		 == CF_OK && cf_verdict_reason_count(v)) {
+		const struct cf_reason *r = cf_verdict_reason(v, 0);
+		snprintf(field, fieldlen, "%s", r->field ? r->field : "");
+		cf_verdict_reason_text(v, 0, text, textlen);
+	}
+	cf_verdict_destroy(v);
+}
+
+struct saved {
+	unsigned char *buf;
+	uint32_t features, nregs;
+	uint64_t counter;
+	uint64_t *ids;
+	const unsigned char **vals;
+	const unsigned char *ram;
+};
+
+static int parse_state(unsigned char *s, size_t n, struct saved *st)
+{
+	size_t o = 24;
+
+	if (n < 24 || memcmp(s, STATE_MAGIC, 8) != 0)
+		return -1;
+	memcpy(&st->features, s + 8, 4);
+	memcpy(&st->nregs, s + 12, 4);
+	memcpy(&st->counter, s + 16, 8);
+	if (st->nregs > 65536)
+		return -1;
+	st->ids = calloc(st->nregs ? st->nregs : 1, sizeof(uint64_t));
+	st->vals = calloc(st->nregs ? st->nregs : 1, sizeof(*st->vals));
+	if (!st->ids || !st->vals)
+		return -1;
+	for (uint32_t i = 0; i < st->nregs; i++) {
+		if (o + 8 > n)
+			return -1;
+		memcpy(&st->ids[i], s + o, 8);
+		o += 8;
+		st->vals[i] = s + o;
+		o += reg_size(st->ids[i]);
+		if (o > n)
+			return -1;
+	}
+	uint32_t ram;
+	if (o + 4 > n)
+		return -1;
+	memcpy(&ram, s + o, 4);
+	if (ram != CF_A64_RAM_SIZE || o + 4 + ram > n)
+		return -1;
+	st->ram = s + o + 4;
+	return 0;
+}
+
+/* Restores one saved guest: feature ID registers first, then the vGIC and
+ * PMU, then every other register and the memory; resumes it and checks it
+ * goes on where it stopped with the same ID registers. */
+static void restore_one(const char *host, const char *file, char *out,
+			size_t len)
+{
+	char from[64], prof[32], path[512], reg[40] = "", field[48] = "";
+	char text[256] = "", refused_json[400] = "null";
+	struct saved st = { 0 };
+	struct cf_a64vm *vm = NULL;
+	struct cf_diag d;
+	uint64_t c1 = 0, c2 = 0, masks[192];
+	size_t n = 0;
+	bool refused = false, resumed = false, same = false;
+	int err = 0;
+
+	if (strlen(file) >= sizeof(from))
+		return;
+	memcpy(from, file, strlen(file) + 1);
+	char *sep = strstr(from, "__");
+	if (!sep)
+		return;
+	*sep = '\0';
+	snprintf(prof, sizeof(prof), "%s", sep + 2);
+	prof[strcspn(prof, ".")] = '\0';
+	snprintf(path, sizeof(path), IN "states/%s", file);
+	st.buf = (unsigned char *)slurp(path, &n);
+	if (!st.buf || parse_state(st.buf, n, &st) != 0) {
+		snprintf(out, len, "{\"from\": \"%s\", \"profile\": \"%s\", "
+			 "\"error\": \"bad state file\", \"kvm_ok\": false}",
+			 from, prof);
+		goto cleanup;
+	}
+	step("restoring %s's guest (%s profile)", from, prof);
+	if (cf_a64vm_create(st.features, &vm, &d) != CF_OK) {
+		snprintf(out, len, "{\"from\": \"%s\", \"profile\": \"%s\", "
+			 "\"error\": \"VM creation failed\", \"kvm_ok\": false}",
+			 from, prof);
+		goto cleanup;
+	}
+	if (!cf_a64vm_writable_masks(vm, masks))
+		memset(masks, 0, sizeof(masks));
+	for (int pass = 0; pass < 2 && !refused; pass++) {
+		if (pass == 1 && cf_a64vm_finish(vm, &d) != CF_OK) {
+			refused = true;
+			snprintf(reg, sizeof(reg), "vGIC/PMU init");
+			break;
+		}
+		for (uint32_t i = 0; i < st.nregs && !refused; i++) {
+			uint64_t id = st.ids[i], lim = 0, want = 0;
+			bool is_id = (id & ~0xffffULL) == 0x6030000000130000ULL &&
+				     cf_a64_mask_index(id & 0xffff) >= 0;
+			if (is_id != (pass == 0))
+				continue;
+			if (reg_size(id) == 8) {
+				cf_a64vm_get(vm, id, &lim);
+				memcpy(&want, st.vals[i], 8);
+			}
+			err = cf_a64vm_set_raw(vm, id, st.vals[i]);
+			if (!err)
+				continue;
+			refused = true;
+			name_refusal(host, id, want, lim, masks, reg, sizeof(reg),
+				     field, sizeof(field), text, sizeof(text));
+			step("KVM refused %s (%s) %s", reg, strerror(err), text);
+		}
+	}
+	if (refused) {
+		snprintf(refused_json, sizeof(refused_json),
+			 "{\"register\": \"%s\", \"field\": %s%s%s, \"errno\": "
+			 "\"%s\"}", reg, field[0] ? "\"" : "",
+			 field[0] ? field : "null", field[0] ? "\"" : "",
+			 err == EINVAL ? "EINVAL" : err == EPERM ? "EPERM" :
+			 err == ENOENT ? "ENOENT" : err ? "other" : "init");
+	} else {
+		memcpy(cf_a64vm_ram(vm), st.ram, CF_A64_RAM_SIZE);
+		if (cf_a64vm_run_to_mmio(vm, &c1, &d) == CF_OK &&
+		    cf_a64vm_run_to_mmio(vm, &c2, &d) == CF_OK) {
+			const unsigned char *ram = cf_a64vm_ram(vm);
+			resumed = c1 == st.counter + ITERS && c2 == c1 + ITERS;
+			same = memcmp(ram + AREA_A, ram + AREA_B,
+				      AREA_B - AREA_A) == 0;
+			if (!resumed)
+				step("counter did not go on: saved %llu, then %llu, %llu",
+				     (unsigned long long)st.counter,
+				     (unsigned long long)c1,
+				     (unsigned long long)c2);
+			if (!same)
+				step("ID registers changed after the move");
+		} else {
+			step("resume failed: %s", d.msg);
+		}
+	}
+	snprintf(out, len, "{\"from\": \"%s\", \"profile\": \"%s\", "
+		 "\"accepted\": %s, \"refused\": %s, \"resumed\": %s, "
+		 "\"counter_saved\": %llu, \"counter_after\": %llu, "
+		 "\"idregs_unchanged\": %s, \"kvm_ok\": %s}",
+		 from, prof, refused ? "false" : "true", refused_json,
+		 resumed ? "true" : "false", (unsigned long long)st.counter,
+		 (unsigned long long)c2, same ? "true" : "false",
+		 !refused && resumed && same ? "true" : "false");
+cleanup:
+	cf_a64vm_destroy(vm);
+	free(st.ids);
+	free(st.vals);
+	free(st.buf);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static const char *job_restore(const char *host)
+{
+	struct dirent **ents = NULL;
+	static char out[131072];
+	char one[1024];
+	size_t used;
+	int n = scandir(IN "states", &ents, NULL, by_name), first = 1;
+
+	if (n < 0)
+		return "states";
+	used = (size_t)snprintf(out, sizeof(out), "{\"host\": \"%s\",\n "
+				"\"results\": [", host);
+	for (int i = 0; i < n; i++) {
+		if (ents[i]->d_name[0] != '.') {
+			one[0] = '\0';
+			restore_one(host, ents[i]->d_name, one, sizeof(one));
+			if (one[0] && used < sizeof(out))
+				used += (size_t)snprintf(out + used, sizeof(out) - used,
+							 "%s\n  %s", first ? "" : ",",
+							 one);
+			first = 0;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	if (used < sizeof(out))
+		used += (size_t)snprintf(out + used, sizeof(out) - used, "]}\n");
+	if (used >= sizeof(out))
+		return "restore.json too large";
+	emit("restore.json", out, strlen(out));
+	return NULL;
+}
+
+int main(void)
+{
+	char job[32], host[64], feats[128];
+	const char *fail = "unknown job";
+	uint32_t features;
+
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	read_word(IN "job", job, sizeof(job), "");
+	read_word(IN "host-id", host, sizeof(host), "host");
+	read_word(IN "features", feats, sizeof(feats), "psci,pmu");
+	features = parse_features(feats);
+	step("host %s: job %s", host, job);
+	if (!strcmp(job, "collect"))
+		fail = job_collect(host, features);
+	else if (!strcmp(job, "verify"))
+		fail = job_verify(host, features);
+	else if (!strcmp(job, "restore"))
+		fail = job_restore(host);
+	if (fail)
+		step("job failed: %s", fail);
+	printf("@@CF DONE %d\n", fail ? 1 : 0);
+	fflush(stdout);
+	sync();
+	reboot(RB_POWER_OFF);
+	return 0;
+}
