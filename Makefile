@@ -32,13 +32,13 @@ GEN_C    = $(BUILD)/gen/arm64_catalog.c
 LIB_SRC  = util/err.c util/diag.c \
            engine/catalog.c engine/arch.c engine/config.c engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
-           engine/explain.c engine/decode.c \
+           engine/explain.c engine/decode.c engine/pools.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
-           tools/cmd_matrix.c
+           tools/cmd_matrix.c tools/cmd_pools.c
 TEST_SRC = $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC= tools/bench.c
 

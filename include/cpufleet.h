@@ -99,6 +99,14 @@ enum cf_err cf_profile_from_report(const struct cf_report *r,
 				   struct cf_profile **out);
 void cf_profile_destroy(struct cf_profile *pr);
 
+/* ---- pools: splitting a fleet into pools that each have a baseline ---- */
+/* Greedy, in report order: each host joins the first pool whose baseline
+ * stays feasible with it, else starts a new pool.  POOL_OF[i] gets the
+ * pool of REPORTS[i] (0-based); *NPOOLS the number of pools.  Hosts with
+ * the same configuration always share a pool. */
+enum cf_err cf_pools_partition(const struct cf_report *const *reports, size_t n,
+			       size_t *pool_of, size_t *npools);
+
 /* ---- checks ---- */
 enum cf_reason_kind {
 	CF_REASON_LACKS = 1,        /* host's limit is below what is wanted */

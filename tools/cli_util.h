@@ -36,5 +36,6 @@ int cmd_check(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
+int cmd_pools(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "can a profile run on these hosts, and if not why" },
 	{ "explain", cmd_explain, "migration verdict both ways between two hosts" },
 	{ "matrix", cmd_matrix, "migration verdicts for every pair of hosts" },
+	{ "pools", cmd_pools, "split hosts into pools that each have a baseline" },
 	{ "show", cmd_show, "decode a report or profile into feature names" },
 };
 

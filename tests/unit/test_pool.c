@@ -66,7 +66,48 @@ static void test_pool_empty_baseline(void)
 	cf_pool_destroy(p);
 }
 
+static void test_pool_partition(void)
+{
+	static const char *const fleet[] = {
+		"fleet/a72-01.json", "fleet/n1-01.json", "fleet/a72-02.json",
+		"fleet/v1-01.json", "fleet/n1-02.json",
+	};
+	static const char *const real[] = {
+		"arm64/real-writable/altra.json", "arm64/real-writable/graviton3.json",
+		"arm64/real-writable/cortex-a72.json",
+	};
+	struct cf_report *r[5];
+	size_t pool_of[5], n = 0;
+
+	for (int i = 0; i < 5; i++) {
+		r[i] = test_load_report(fleet[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
+	}
+	/* KVM 6.12 cannot hide FP16, RAS or VHE: one pool per core. */
+	CU_ASSERT_EQUAL(cf_pools_partition((const struct cf_report *const *)r,
+					   5, pool_of, &n), CF_OK);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_EQUAL(pool_of[0], 0);
+	CU_ASSERT_EQUAL(pool_of[1], 1);
+	CU_ASSERT_EQUAL(pool_of[2], 0);
+	CU_ASSERT_EQUAL(pool_of[3], 2);
+	CU_ASSERT_EQUAL(pool_of[4], 1);
+	for (int i = 0; i < 5; i++)
+		cf_report_destroy(r[i]);
+	/* Everything writable: one pool. */
+	for (int i = 0; i < 3; i++) {
+		r[i] = test_load_report(real[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
+	}
+	CU_ASSERT_EQUAL(cf_pools_partition((const struct cf_report *const *)r,
+					   3, pool_of, &n), CF_OK);
+	CU_ASSERT_EQUAL(n, 1);
+	for (int i = 0; i < 3; i++)
+		cf_report_destroy(r[i]);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_pool_partition),
 	TEST(test_pool_dedups_by_configuration),
 	TEST(test_pool_rejects_unknown_arch),
 	TEST(test_pool_empty_baseline),

@@ -1,0 +1,154 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "tools/cli_util.h"
+
+static const char help[] =
+"usage: cpufleet pools [-d DIR] REPORT...\n"
+"\n"
+"Splits the hosts into pools that each have a feasible baseline: each host,\n"
+"in the order given, joins the first pool that stays feasible with it, else\n"
+"starts a new one.  Prints one line per pool (its hosts); with -d, writes\n"
+"each pool's baseline to DIR/pool-N.json and a DIR/pools.json index\n"
+"{\"pools\": [{\"profile\": \"pool-1.json\", \"hosts\": [...]}, ...]}.\n"
+"\n"
+"  -d, --dir DIR  write the pools' baselines into DIR (created if missing)\n"
+"  -h, --help     this text\n"
+"\n"
+"exit: 0 one pool holds every host, 1 more than one pool, 2 usage or input\n"
+"error, 3 internal error\n";
+
+static int write_pool(const char *dir, size_t p, const struct cli_reports *rs,
+		      const size_t *pool_of, FILE *index, bool first)
+{
+	struct cf_pool *pool = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_diag d;
+	char path[4096];
+	enum cf_err err = cf_pool_create(cf_report_arch(rs->r[0]), &pool);
+	int rc = CLI_INTERNAL;
+
+	for (size_t i = 0; err == CF_OK && i < rs->n; i++)
+		if (pool_of[i] == p)
+			err = cf_pool_add(pool, rs->r[i], &d);
+	if (err == CF_OK)
+		err = cf_baseline(pool, &pr);
+	if (err != CF_OK)
+		goto out;
+	if ((size_t)snprintf(path, sizeof(path), "%s/pool-%zu.json", dir, p + 1) >=
+	    sizeof(path))
+		goto out;
+	if (cf_profile_save(pr, path, &d) != CF_OK) {
+		cli_error("pools", "%s", d.msg);
+		goto out;
+	}
+	fprintf(index, "%s\n  {\"profile\": \"pool-%zu.json\", \"hosts\": [",
+		first ? "" : ",", p + 1);
+	bool f = true;
+	for (size_t i = 0; i < rs->n; i++) {
+		if (pool_of[i] != p)
+			continue;
+		fprintf(index, "%s\"%s\"", f ? "" : ", ", cf_report_host_id(rs->r[i]));
+		f = false;
+	}
+	fprintf(index, "]}");
+	rc = CLI_OK;
+out:
+	cf_profile_destroy(pr);
+	cf_pool_destroy(pool);
+	return rc;
+}
+
+int cmd_pools(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_reports rs = { 0 };
+	const char *dir = NULL;
+	size_t *pool_of = NULL, npools = 0;
+	char path[4096];
+	FILE *index = NULL;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'h': fputs(help, stdout); return CLI_OK;
+		default: fputs(help, stderr); return CLI_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cli_error("pools", "no reports given");
+		fputs(help, stderr);
+		return CLI_USAGE;
+	}
+	rc = cli_load_reports(argv + optind, argc - optind, &rs);
+	if (rc != CLI_OK)
+		return rc;
+	rc = CLI_INTERNAL;
+	for (size_t i = 1; i < rs.n; i++) {
+		if (strcmp(cf_report_arch(rs.r[i]), cf_report_arch(rs.r[0]))) {
+			cli_error("pools", "%s: another architecture", argv[optind + i]);
+			rc = CLI_USAGE;
+			goto cleanup;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cf_report_host_id(rs.r[i]),
+				    cf_report_host_id(rs.r[j]))) {
+				cli_error("pools", "host id %s appears twice",
+					  cf_report_host_id(rs.r[i]));
+				rc = CLI_USAGE;
+				goto cleanup;
+			}
+	}
+	pool_of = calloc(rs.n, sizeof(*pool_of));
+	if (!pool_of ||
+	    cf_pools_partition((const struct cf_report *const *)rs.r, rs.n,
+			       pool_of, &npools) != CF_OK)
+		goto cleanup;
+	for (size_t p = 0; p < npools; p++) {
+		printf("pool %zu:", p + 1);
+		for (size_t i = 0; i < rs.n; i++)
+			if (pool_of[i] == p)
+				printf(" %s", cf_report_host_id(rs.r[i]));
+		printf("\n");
+	}
+	if (dir) {
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			cli_error("pools", "cannot create %s", dir);
+			goto cleanup;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s/pools.json", dir) >=
+		    sizeof(path))
+			goto cleanup;
+		index = fopen(path, "w");
+		if (!index) {
+			cli_error("pools", "cannot write %s", path);
+			goto cleanup;
+		}
+		fprintf(index, "{\"pools\": [");
+		for (size_t p = 0; p < npools; p++)
+			if (write_pool(dir, p, &rs, pool_of, index, p == 0) != CLI_OK)
+				goto cleanup;
+		fprintf(index, "\n]}\n");
+		if (fclose(index) != 0) {
+			index = NULL;
+			goto cleanup;
+		}
+		index = NULL;
+	}
+	rc = npools == 1 ? CLI_OK : CLI_NO;
+cleanup:
+	if (index)
+		fclose(index);
+	free(pool_of);
+	cli_free_reports(&rs);
+	return rc;
+}
