@@ -184,7 +184,7 @@ lab: deps all lab-setup
 	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT) $(LAB_ARGS)
 
 # LAB=0 skips the arm64 lab for quick iterations; CI runs it.
-LAB ?= 0
+LAB ?= 1
 check: deps
 	$(MAKE) all unit gen-test cli-test
 	$(MAKE) BUILD=build-asan SAN=1 unit cli-test

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -585,6 +586,25 @@ static void restore_one(const char *host, const char *file, char *out,
 				memcpy(&want, st.vals[i], 8);
 			}
 			err = cf_a64vm_set_raw(vm, id, st.vals[i]);
+			/* ID and firmware registers must read back as written: a
+			 * value KVM silently adjusted is a refusal too. */
+			bool fw = (id & ~0xffffffffULL) == 0x6030000000000000ULL &&
+				  ((id >> 16) & 0xffff) != 0x0013 &&
+				  ((id >> 16) & 0xffff) != 0x0010;
+			if (!err && (is_id || fw) && reg_size(id) == 8) {
+				uint64_t back = 0;
+				if (cf_a64vm_get(vm, id, &back) != 0 || back != want) {
+					err = 0;
+					refused = true;
+					name_refusal(host, id, want, lim, masks, reg,
+						     sizeof(reg), field, sizeof(field),
+						     text, sizeof(text));
+					step("KVM kept 0x%llx for %s (wanted 0x%llx)",
+					     (unsigned long long)back, reg,
+					     (unsigned long long)want);
+					continue;
+				}
+			}
 			if (!err)
 				continue;
 			refused = true;
@@ -599,7 +619,8 @@ static void restore_one(const char *host, const char *file, char *out,
 			 "\"%s\"}", reg, field[0] ? "\"" : "",
 			 field[0] ? field : "null", field[0] ? "\"" : "",
 			 err == EINVAL ? "EINVAL" : err == EPERM ? "EPERM" :
-			 err == ENOENT ? "ENOENT" : err ? "other" : "init");
+			 err == ENOENT ? "ENOENT" : err ? "other" :
+			 strcmp(reg, "vGIC/PMU init") ? "readback" : "init");
 	} else {
 		memcpy(cf_a64vm_ram(vm), st.ram, CF_A64_RAM_SIZE);
 		if (cf_a64vm_run_to_mmio(vm, &c1, &d) == CF_OK &&
@@ -681,6 +702,8 @@ int main(void)
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	/* Kernel messages must not land inside the base64 on the console. */
+	klogctl(8, NULL, 1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	read_word(IN "job", job, sizeof(job), "");
 	read_word(IN "host-id", host, sizeof(host), "host");
