@@ -87,6 +87,15 @@ static void field_features(const struct cf_field *f, const struct cf_pool *p,
 	cf_field_features_between(f, lo, hi, buf, len);
 }
 
+static bool all_accept(const struct cf_field *f, const struct cf_pool *p,
+		       const uint64_t *raws, uint64_t v)
+{
+	for (size_t g = 0; g < p->ngroups; g++)
+		if (!cf_field_accepts(f, raws[g], true, v))
+			return false;
+	return true;
+}
+
 static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 			    uint64_t *raws)
 {
@@ -148,6 +157,32 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 	cand = raws[0];
 	for (size_t g = 1; g < p->ngroups; g++)
 		cand = combine(f, cand, raws[g]);
+	/* A floor can leave the combined value unacceptable to some host;
+	 * then the richest lower value all accept, if any (0 passes a
+	 * "non-zero" floor). */
+	if (!all_accept(f, p, raws, cand) && f->policy == CF_POL_LOWER &&
+	    !f->is_signed && f->width <= 8) {
+		for (uint64_t v = cand; v-- > 0;) {
+			if (all_accept(f, p, raws, v)) {
+				*out = v;
+				return CF_OK;
+			}
+		}
+	}
+	for (size_t g = 0; g < p->ngroups; g++) {
+		if (cf_field_accepts(f, raws[g], true, cand))
+			continue;
+		err = add_conflict(b, CF_CONFLICT_NO_COMMON,
+				   p->arch->catalog->regs[ri].key, fi, &c);
+		if (err != CF_OK)
+			return err;
+		snprintf(c->reason, sizeof(c->reason),
+			 "no value every host accepts: %s cannot be set to 0x%llx "
+			 "(offers 0x%llx)", ghost(b, g), (unsigned long long)cand,
+			 (unsigned long long)raws[g]);
+		fixed_g = 0;
+		goto record;
+	}
 	*out = cand;
 	return CF_OK;
 record:

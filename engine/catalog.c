@@ -51,6 +51,11 @@ bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
 		return true;
 	if (!writable)
 		return false;
+	/* KVM's setters refuse some values outright (DebugVer and CopDbg
+	 * below Armv8, a PMU below PMUv3). */
+	if (f->floor_kind && cf_field_cmp(f, want, f->floor) < 0 &&
+	    (f->floor_kind == 1 || want != 0))
+		return false;
 	switch (f->policy) {
 	case CF_POL_LOWER:
 		return cf_field_cmp(f, want, limit) < 0;

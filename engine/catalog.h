@@ -30,6 +30,10 @@ struct cf_field {
 	uint64_t safe;  /* only for CF_POL_EXACT */
 	const struct cf_fvalue *values;
 	uint16_t nvalues;
+	uint8_t floor_kind; /* 0 none, 1 nothing below floor, 2 nothing
+			       non-zero below floor (the host's own value
+			       always goes) */
+	uint64_t floor;
 };
 
 struct cf_reg {

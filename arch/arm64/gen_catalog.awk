@@ -71,11 +71,11 @@ function close_reg(   i) {
 	close_field()
 	printf "static const struct cf_field r%d_f[] = {\n", nreg
 	for (i = 1; i <= nf; i++)
-		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d },\n", \
+		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL },\n", \
 		    cstr(fname[i]), flsb[i], fwidth[i], fsigned[i], fpol[i], \
-		    fsafe[i], fvals[i], fnvals[i]
+		    fsafe[i], fvals[i], fnvals[i], ffloork[i], ffloor[i]
 	if (nf == 0)
-		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0 },\n"
+		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL },\n"
 	printf "};\n\n"
 	regtab = regtab sprintf("\t{ %s, %s, r%d_f, %d, %s },\n", \
 	    cstr(rname), rkeystr, nreg, nf, rwr)
@@ -168,8 +168,8 @@ $1 == "pseudo" {
 $1 == "field" {
 	if (!inreg)
 		fatal("'field' outside a register")
-	if (NF != 5)
-		fatal("'field' wants MSB:LSB NAME SIGN POLICY")
+	if (NF != 5 && NF != 6)
+		fatal("'field' wants MSB:LSB NAME SIGN POLICY [min=N|minnz=N]")
 	close_field()
 	if ($2 ~ /^[0-9]+:[0-9]+$/) {
 		split($2, b, ":")
@@ -216,7 +216,27 @@ $1 == "field" {
 			    " (" msb - lsb + 1 " bits)")
 	} else
 		fatal("unknown policy '" $5 "'")
+	floor = "0"
+	floorkind = 0
+	if (NF == 6) {
+		if ($6 ~ /^min=/) {
+			floorkind = 1
+			floor = substr($6, 5)
+		} else if ($6 ~ /^minnz=/) {
+			floorkind = 2
+			floor = substr($6, 7)
+		} else
+			fatal("unknown floor '" $6 "' (want min=N or minnz=N)")
+		if (!isnum(floor))
+			fatal("bad floor value in '" $6 "'")
+		if (bits_needed(floor) > msb - lsb + 1)
+			fatal($6 ": floor does not fit field " $3)
+		if (pol != "CF_POL_LOWER")
+			fatal("a floor needs the lower policy")
+	}
 	nf++
+	ffloor[nf] = floor
+	ffloork[nf] = floorkind
 	fname[nf] = $3
 	flsb[nf] = lsb
 	fwidth[nf] = msb - lsb + 1

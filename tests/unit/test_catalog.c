@@ -244,7 +244,27 @@ static void test_catalog_field_accepts(void)
 	CU_ASSERT_FALSE(cf_field_accepts(tg, 2, true, 3));
 }
 
+/* Values KVM's setters refuse outright, whatever the policy says. */
+static void test_catalog_floors(void)
+{
+	const struct cf_field *dv = field("ID_AA64DFR0_EL1", "DebugVer");
+	const struct cf_field *cd = field("ID_DFR0_EL1", "CopDbg");
+	const struct cf_field *pm = field("ID_DFR0_EL1", "PerfMon");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dv);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cd);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pm);
+	CU_ASSERT_TRUE(cf_field_accepts(dv, 8, true, 6));
+	CU_ASSERT_FALSE(cf_field_accepts(dv, 8, true, 5));
+	CU_ASSERT_TRUE(cf_field_accepts(dv, 5, true, 5)); /* the host's own */
+	CU_ASSERT_FALSE(cf_field_accepts(cd, 8, true, 0));
+	CU_ASSERT_TRUE(cf_field_accepts(pm, 4, true, 0));
+	CU_ASSERT_TRUE(cf_field_accepts(pm, 4, true, 3));
+	CU_ASSERT_FALSE(cf_field_accepts(pm, 4, true, 2));
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_catalog_floors),
 	TEST(test_catalog_known_encodings),
 	TEST(test_catalog_required_registers),
 	TEST(test_catalog_policies_follow_kvm),

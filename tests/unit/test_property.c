@@ -102,6 +102,11 @@ static bool kvm_accepts(const struct cf_reg *reg, uint64_t val, uint64_t limit,
 			safe = cf_field_get(f, f->safe << f->shift);
 		if (safe != fv)
 			return false;
+		/* set_id_dfr0_el1()/set_id_aa64dfr0_el1(): DebugVer and CopDbg
+		 * below Armv8, PerfMon non-zero below PMUv3. */
+		if (f->floor_kind && fv != fl && fv < (int64_t)f->floor &&
+		    (f->floor_kind == 1 || fv != 0))
+			return false;
 	}
 	return (val & ~mask) == (limit & ~mask);
 }
