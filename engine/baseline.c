@@ -69,6 +69,8 @@ static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
 		return a == b ? a : f->safe;
 	case CF_POL_ANY:
 		return a < b ? a : b;
+	case CF_POL_AND:
+		return a & b;
 	}
 	return a;
 }

@@ -67,6 +67,8 @@ bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
 		return want == f->safe;
 	case CF_POL_ANY:
 		return true;
+	case CF_POL_AND:
+		return (want & ~limit) == 0;
 	}
 	return false;
 }
@@ -126,7 +128,7 @@ size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
 	size_t used = 0, count = 0;
 	/* Values build on each other (FEAT_PAuth2 implies FEAT_PAuth) except
 	 * where any value goes. */
-	bool ordered = f->policy != CF_POL_ANY;
+	bool ordered = f->policy != CF_POL_ANY && f->policy != CF_POL_AND;
 
 	if (len)
 		buf[0] = '\0';

@@ -14,6 +14,7 @@ enum cf_policy {
 	CF_POL_HIGHER0, /* 0 if any is 0, else max; accepts 0 or v >= limit */
 	CF_POL_EXACT,   /* equal, else safe; accepts limit or safe */
 	CF_POL_ANY,     /* accepts anything; baseline takes the smallest */
+	CF_POL_AND,     /* bit sets: AND; accepts a subset of the limit */
 };
 
 struct cf_fvalue {
@@ -42,7 +43,8 @@ struct cf_reg {
 			 pseudo-registers above 0xffff */
 	const struct cf_field *fields;
 	uint16_t nfields;
-	uint8_t pseudo;          /* not a system register */
+	uint8_t pseudo;          /* 0 system register, 1 other ONE_REG
+				    register, 2 KVM capability */
 	uint64_t fixed_writable; /* pseudo: what KVM lets userspace change */
 };
 

@@ -87,6 +87,14 @@ enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
 	}
 	if (!cJSON_AddNumberToObject(root, "configurations", (double)pr->ngroups))
 		goto cleanup;
+	{
+		cJSON *kvm = cJSON_AddObjectToObject(root, "kvm");
+		if (!kvm || cf_regmap_write(kvm, "caps", CF_REGMAP_CAPS, pr->cfg)
+			    != CF_OK)
+			goto cleanup;
+		if (!kvm->child)
+			cJSON_DeleteItemFromObjectCaseSensitive(root, "kvm");
+	}
 	sec = cJSON_AddObjectToObject(root, pr->arch->name);
 	if (!sec)
 		goto cleanup;
@@ -200,6 +208,18 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 			snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->pseudo_key);
 			err = cf_regmap_read(fw, CF_REGMAP_PSEUDO, pr->cfg, origin, p, d);
 		}
+		if (err != CF_OK)
+			goto fail;
+	}
+	{
+		const cJSON *kvm = NULL, *caps = NULL;
+		err = cf_doc_object(root, "kvm", false, origin, "$", &kvm, d);
+		if (err == CF_OK && kvm)
+			err = cf_doc_object(kvm, "caps", false, origin, "$.kvm",
+					    &caps, d);
+		if (err == CF_OK && caps)
+			err = cf_regmap_read(caps, CF_REGMAP_CAPS, pr->cfg, origin,
+					     "$.kvm.caps", d);
 		if (err != CF_OK)
 			goto fail;
 	}

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include "profiles/doc.h"
 #include "profiles/regmap.h"
@@ -11,6 +12,52 @@ static const struct cf_reg *find(const struct cf_config *cfg, uint64_t key)
 	return i < 0 ? NULL : &cfg->arch->catalog->regs[i];
 }
 
+static int kind_class(enum cf_regmap_kind kind)
+{
+	return kind == CF_REGMAP_PSEUDO ? 1 : kind == CF_REGMAP_CAPS ? 2 : 0;
+}
+
+static int reg_class(const struct cf_reg *reg)
+{
+	return reg ? reg->pseudo : 0;
+}
+
+/* Capabilities: numbers; a bool capability counts as 0 or 1.  Names the
+ * catalogue lacks are skipped (the report keeps them as written). */
+static enum cf_err read_caps(const cJSON *obj, struct cf_config *cfg,
+			     const char *origin, const char *path,
+			     struct cf_diag *d)
+{
+	const cJSON *it;
+	char p[CF_DOC_PATH_MAX];
+
+	cJSON_ArrayForEach(it, obj) {
+		int i = cf_catalog_find_name(cfg->arch->catalog, it->string);
+		const struct cf_reg *reg;
+		uint64_t v;
+		enum cf_err err;
+		snprintf(p, sizeof(p), "%s.%s", path, it->string);
+		if (!cJSON_IsNumber(it) || it->valuedouble < 0 ||
+		    it->valuedouble > 9007199254740992.0 ||
+		    it->valuedouble != (double)(uint64_t)it->valuedouble)
+			return cf_diag_set(d, CF_ESCHEMA, "%s: %s: expected a "
+					   "non-negative integer", origin, p);
+		if (i < 0 || cfg->arch->catalog->regs[i].pseudo != 2)
+			continue;
+		reg = &cfg->arch->catalog->regs[i];
+		v = (uint64_t)it->valuedouble;
+		if (reg->nfields && !strcmp(reg->fields[0].name, "bool"))
+			v = v != 0;
+		err = cf_config_set(cfg, reg->key, v);
+		if (err == CF_OK)
+			err = cf_config_set_writable(cfg, reg->key,
+						     reg->fixed_writable);
+		if (err != CF_OK)
+			return err;
+	}
+	return CF_OK;
+}
+
 enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 			   struct cf_config *cfg, const char *origin,
 			   const char *path, struct cf_diag *d)
@@ -20,6 +67,8 @@ enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 	enum cf_err err;
 	uint64_t key, v;
 
+	if (kind == CF_REGMAP_CAPS)
+		return read_caps(obj, cfg, origin, path, d);
 	cJSON_ArrayForEach(it, obj) {
 		snprintf(p, sizeof(p), "%s.%s", path, it->string);
 		if (cf_arch_regkey(cfg->arch, it->string, &key) != 0)
@@ -28,10 +77,13 @@ enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 					   "an encoding name like S3_0_C0_C4_7",
 					   origin, p, cfg->arch->name);
 		const struct cf_reg *reg = find(cfg, key);
-		if ((kind == CF_REGMAP_PSEUDO) != (reg && reg->pseudo))
+		if (reg_class(reg) != kind_class(kind) &&
+		    !(kind == CF_REGMAP_WRITABLE && reg_class(reg) == 0))
 			return cf_diag_set(d, CF_ESCHEMA, "%s: %s: %s", origin, p,
 					   kind == CF_REGMAP_PSEUDO
 					   ? "not a pseudo-register of the catalogue"
+					   : reg_class(reg) == 2
+					   ? "a capability belongs in kvm.caps"
 					   : "a pseudo-register belongs in the "
 					     "pseudo-register map");
 		if (cf_config_get(cfg, key, NULL, NULL) && kind != CF_REGMAP_WRITABLE)
@@ -65,11 +117,14 @@ enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 }
 
 static enum cf_err put(cJSON *o, const struct cf_config *cfg, uint64_t key,
-		       uint64_t v)
+		       uint64_t v, bool number)
 {
 	char name[64], hex[24];
 
 	cf_arch_regname(cfg->arch, key, name, sizeof(name));
+	if (number)
+		return cJSON_AddNumberToObject(o, name, (double)v) ? CF_OK
+								   : CF_ENOMEM;
 	cf_doc_hexstr(v, hex, sizeof(hex));
 	return cJSON_AddStringToObject(o, name, hex) ? CF_OK : CF_ENOMEM;
 }
@@ -83,10 +138,11 @@ enum cf_err cf_regmap_write(cJSON *parent, const char *key,
 	size_t i = 0, x = 0;
 	bool any = false;
 
-	/* An empty pseudo-register map is left out. */
-	for (size_t j = 0; kind == CF_REGMAP_PSEUDO && j < cfg->ncat; j++)
-		any = any || (cfg->present[j] && cat->regs[j].pseudo);
-	if (kind == CF_REGMAP_PSEUDO && !any)
+	/* An empty pseudo-register or capability map is left out. */
+	for (size_t j = 0; kind_class(kind) && j < cfg->ncat; j++)
+		any = any || (cfg->present[j] &&
+			      cat->regs[j].pseudo == kind_class(kind));
+	if (kind_class(kind) && !any)
 		return CF_OK;
 	o = cJSON_AddObjectToObject(parent, key);
 	if (!o)
@@ -115,9 +171,10 @@ enum cf_err cf_regmap_write(cJSON *parent, const char *key,
 		if (kind == CF_REGMAP_WRITABLE && w == 0)
 			continue;
 		const struct cf_reg *reg = find(cfg, k);
-		if ((kind == CF_REGMAP_PSEUDO) != (reg && reg->pseudo))
+		if (reg_class(reg) != kind_class(kind))
 			continue;
-		if (put(o, cfg, k, kind == CF_REGMAP_WRITABLE ? w : v) != CF_OK)
+		if (put(o, cfg, k, kind == CF_REGMAP_WRITABLE ? w : v,
+			kind == CF_REGMAP_CAPS) != CF_OK)
 			return CF_ENOMEM;
 	}
 	return CF_OK;

@@ -9,7 +9,10 @@ enum cf_regmap_kind {
 	CF_REGMAP_VALUES,   /* system registers */
 	CF_REGMAP_WRITABLE, /* their writable masks */
 	CF_REGMAP_PSEUDO,   /* pseudo-registers, writable as the catalogue says */
+	CF_REGMAP_CAPS,     /* KVM capabilities: {"KVM_CAP_...": number} */
 };
+
+/* Each kind's registers: 0 system, 1 ONE_REG pseudo, 2 capability. */
 
 /* Reads OBJ (at JSON path PATH) into CFG. */
 enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,

@@ -99,6 +99,15 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	err = cf_regmap_read(regs, CF_REGMAP_VALUES, cfg, origin, p, d);
 	if (err == CF_OK)
 		err = fold_midr(sec, cfg, origin, d);
+	if (err == CF_OK) {
+		const cJSON *kvm = NULL, *caps = NULL;
+		err = cf_doc_object(root, "kvm", false, origin, "$", &kvm, d);
+		if (err == CF_OK && kvm)
+			err = cf_doc_object(kvm, "caps", false, origin, "$.kvm", &caps, d);
+		if (err == CF_OK && caps)
+			err = cf_regmap_read(caps, CF_REGMAP_CAPS, cfg, origin,
+					     "$.kvm.caps", d);
+	}
 	if (err == CF_OK && fw) {
 		snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->pseudo_key);
 		err = cf_regmap_read(fw, CF_REGMAP_PSEUDO, cfg, origin, p, d);
@@ -196,11 +205,29 @@ enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 	if (r->collected_at[0] &&
 	    !cJSON_AddStringToObject(root, "collected_at", r->collected_at))
 		goto cleanup;
+	kvm = cJSON_AddObjectToObject(root, "kvm");
+	if (!kvm || cf_regmap_write(kvm, "caps", CF_REGMAP_CAPS, r->cfg) != CF_OK)
+		goto cleanup;
 	if (r->kvm_json) {
-		kvm = cJSON_AddObjectToObject(root, "kvm");
-		if (!kvm || merge(kvm, r->kvm_json) != CF_OK)
+		cJSON *caps = cJSON_GetObjectItemCaseSensitive(kvm, "caps");
+		cJSON *old = cJSON_Parse(r->kvm_json);
+		cJSON *oc = cJSON_GetObjectItemCaseSensitive(old, "caps");
+		/* Capabilities the catalogue does not know, kept as written. */
+		if (caps && cJSON_IsObject(oc)) {
+			char *t = cJSON_PrintUnformatted(oc);
+			enum cf_err me = t ? merge(caps, t) : CF_ENOMEM;
+			free(t);
+			if (me != CF_OK) {
+				cJSON_Delete(old);
+				goto cleanup;
+			}
+		}
+		cJSON_Delete(old);
+		if (merge(kvm, r->kvm_json) != CF_OK)
 			goto cleanup;
 	}
+	if (!kvm->child)
+		cJSON_DeleteItemFromObjectCaseSensitive(root, "kvm");
 	sec = cJSON_AddObjectToObject(root, a->name);
 	if (!sec)
 		goto cleanup;

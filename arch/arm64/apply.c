@@ -102,6 +102,7 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 			bool take_cat = pass == 1 || x >= c->nextra ||
 				(i < c->ncat && cat->regs[i].key < c->extra[x].key);
 			if (take_cat) {
+				/* Capabilities are not registers: nothing to set. */
 				if (!c->present[i] || cat->regs[i].pseudo != pass) {
 					i++;
 					continue;

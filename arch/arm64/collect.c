@@ -15,23 +15,6 @@
 #define MPIDR_KEY 0xc005u     /* per-vCPU identity, not a feature */
 #define PMCR_EL0_ID 0x603000000013dce0ULL
 #define SVE_VLS_ID 0x606000000015ffffULL
-#define KVM_CAP_ARM_VM_IPA_SIZE_NR 165
-
-/* Capabilities a report carries; the full catalogue is future work. */
-static const struct { const char *name; long nr; } caps[] = {
-	{ "KVM_CAP_ARM_VM_IPA_SIZE", 165 },
-	{ "KVM_CAP_ARM_PMU_V3", 126 },
-	{ "KVM_CAP_ARM_SVE", 170 },
-	{ "KVM_CAP_ARM_PTRAUTH_ADDRESS", 171 },
-	{ "KVM_CAP_ARM_PTRAUTH_GENERIC", 172 },
-	{ "KVM_CAP_ARM_EL1_32BIT", 93 },
-	{ "KVM_CAP_ARM_MTE", 205 },
-	{ "KVM_CAP_COUNTER_OFFSET", 227 },
-	{ "KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES", 230 },
-	{ "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS", 239 },
-	{ "KVM_CAP_NR_VCPUS", 9 },
-	{ "KVM_CAP_MAX_VCPUS", 66 },
-};
 
 static void iso_now(char *buf, size_t len)
 {
@@ -50,26 +33,40 @@ static uint64_t cntfrq(void)
 	return v;
 }
 
+/* Every capability of the catalogue, through KVM_CHECK_EXTENSION on the
+ * VM (as a VMM would ask it); bool ones count as 0 or 1. */
+static enum cf_err capabilities(struct cf_a64vm *vm, struct cf_config *cfg)
+{
+	const struct cf_catalog *cat = cfg->arch->catalog;
+	enum cf_err err;
+
+	for (size_t i = 0; i < cat->nregs; i++) {
+		const struct cf_reg *reg = &cat->regs[i];
+		int v;
+		if (reg->pseudo != 2)
+			continue;
+		v = cf_a64vm_cap(vm, (long)(reg->key & 0xffffff));
+		if (v < 0)
+			v = 0;
+		if (!strcmp(reg->fields[0].name, "bool"))
+			v = v != 0;
+		err = cf_config_set(cfg, reg->key, (uint64_t)v);
+		if (err == CF_OK)
+			err = cf_config_set_writable(cfg, reg->key,
+						     reg->fixed_writable);
+		if (err != CF_OK)
+			return err;
+	}
+	return CF_OK;
+}
+
 /* KVM facts the engine does not model yet, kept in the report. */
 static enum cf_err extras(struct cf_a64vm *vm, struct cf_report *r)
 {
-	char kvm[1024], arch[512];
-	size_t used = 0;
+	char arch[512];
+	size_t used;
 	uint64_t pmcr = 0, vls[8];
-	int n;
 
-	used = (size_t)snprintf(kvm, sizeof(kvm), "{\"caps\":{");
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
-		int v = cf_a64vm_cap(vm, caps[i].nr);
-		n = snprintf(kvm + used, sizeof(kvm) - used, "%s\"%s\":%d",
-			     i ? "," : "", caps[i].name, v < 0 ? 0 : v);
-		if (n < 0 || (size_t)n >= sizeof(kvm) - used)
-			return CF_ETOOBIG;
-		used += (size_t)n;
-	}
-	if (used + 3 > sizeof(kvm))
-		return CF_ETOOBIG;
-	memcpy(kvm + used, "}}", 3);
 	used = (size_t)snprintf(arch, sizeof(arch),
 				"{\"cntfrq\":%llu,\"vgic\":\"v3\"",
 				(unsigned long long)cntfrq());
@@ -86,9 +83,8 @@ static enum cf_err extras(struct cf_a64vm *vm, struct cf_report *r)
 	if (used + 2 > sizeof(arch))
 		return CF_ETOOBIG;
 	memcpy(arch + used, "}", 2);
-	r->kvm_json = strdup(kvm);
 	r->arch_json = strdup(arch);
-	return r->kvm_json && r->arch_json ? CF_OK : CF_ENOMEM;
+	return r->arch_json ? CF_OK : CF_ENOMEM;
 }
 
 enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
@@ -151,6 +147,9 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 			goto cleanup;
 	}
 	cfg->has_writable = have_masks;
+	err = capabilities(vm, cfg);
+	if (err != CF_OK)
+		goto cleanup;
 	err = cf_report_create(host_id, cfg, &r);
 	cfg = NULL;
 	if (err != CF_OK)

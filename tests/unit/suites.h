@@ -17,6 +17,7 @@ extern CU_SuiteInfo suite_check;
 extern CU_SuiteInfo suite_explain;
 extern CU_SuiteInfo suite_profile_doc;
 extern CU_SuiteInfo suite_property;
+extern CU_SuiteInfo suite_labdata;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);

@@ -1,6 +1,7 @@
 /* check(profile, host): the answer KVM_SET_ONE_REG would give, with every
  * reason in feature words. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include "engine/profile.h"
 #include "engine/report.h"
@@ -200,7 +201,68 @@ static void test_check_firmware_registers(void)
 	cf_report_destroy(hi);
 }
 
+/* Capabilities: bool on every host, count the minimum, bitmask the AND. */
+static void test_check_capabilities(void)
+{
+	static const char *const fmt =
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
+		"\"arch\":\"arm64\"},\"kvm\":{\"caps\":{\"KVM_CAP_ARM_SVE\":%d,"
+		"\"KVM_CAP_ARM_VM_IPA_SIZE\":%d,"
+		"\"KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES\":%d,"
+		"\"KVM_CAP_NOT_IN_CATALOGUE\":7}},\"arm64\":{\"id_regs\":{}}}";
+	char doc[512], buf[256];
+	struct cf_report *a = NULL, *b = NULL;
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_diag d;
+	uint64_t val;
+	char *json = NULL;
+
+	snprintf(doc, sizeof(doc), fmt, "a", 5, 48, 3);
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
+	snprintf(doc, sizeof(doc), fmt, "b", 0, 40, 5);
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+	cf_pool_add(p, a, &d);
+	cf_pool_add(p, b, &d);
+	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	CU_ASSERT_TRUE(cf_config_get(pr->cfg, 0x1000000 + 170, &val, NULL));
+	CU_ASSERT_EQUAL(val, 0);      /* SVE: not on every host */
+	CU_ASSERT_TRUE(cf_config_get(pr->cfg, 0x1000000 + 165, &val, NULL));
+	CU_ASSERT_EQUAL(val, 40);     /* IPA: the minimum */
+	CU_ASSERT_TRUE(cf_config_get(pr->cfg, 0x1000000 + 230, &val, NULL));
+	CU_ASSERT_EQUAL(val, 1);      /* ranges: 3 & 5 */
+	CU_ASSERT_EQUAL(cf_profile_to_json(pr, &json), CF_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"KVM_CAP_ARM_VM_IPA_SIZE\":\t40"));
+	free(json);
+	cf_profile_destroy(pr);
+	pr = own(a);
+	CU_ASSERT_EQUAL(cf_check(pr, b, v), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_verdict_reason_count(v), 3);
+	text(v, 0, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "host b offers less: KVM_CAP_ARM_VM_IPA_SIZE.count "
+			       "wants 0x30, host offers 0x28");
+	text(v, 1, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "host b lacks KVM_CAP_ARM_SVE: KVM_CAP_ARM_SVE.bool "
+			       "wants 1, host offers 0");
+	text(v, 2, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES.bitmask"));
+	/* A report written back keeps the capability the catalogue lacks. */
+	CU_ASSERT_EQUAL(cf_report_to_json(a, &json), CF_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "KVM_CAP_NOT_IN_CATALOGUE"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"KVM_CAP_ARM_SVE\":\t1"));
+	free(json);
+	cf_profile_destroy(pr);
+	cf_pool_destroy(p);
+	cf_verdict_destroy(v);
+	cf_report_destroy(a);
+	cf_report_destroy(b);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_check_capabilities),
 	TEST(test_check_firmware_registers),
 	TEST(test_check_issue_examples),
 	TEST(test_check_partial_mask_and_undescribed),

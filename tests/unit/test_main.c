@@ -22,7 +22,7 @@ int main(void)
 	CU_SuiteInfo *all[] = {
 		&suite_err, &suite_catalog, &suite_config, &suite_report_doc,
 		&suite_pool, &suite_baseline, &suite_check, &suite_explain,
-		&suite_profile_doc, &suite_property,
+		&suite_profile_doc, &suite_property, &suite_labdata,
 	};
 	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
 	unsigned failed;

@@ -79,6 +79,7 @@ static int64_t ftr_safe(const struct cf_field *f, int64_t nv, int64_t cur)
 			return 0;
 		return nv > cur ? nv : cur;
 	case CF_POL_ANY: return nv;
+	case CF_POL_AND: return nv & cur;
 	}
 	return cur;
 }
@@ -96,6 +97,12 @@ static bool kvm_accepts(const struct cf_reg *reg, uint64_t val, uint64_t limit,
 			continue;
 		fv = cf_field_get(f, val);
 		fl = cf_field_get(f, limit);
+		/* The kernel has no 64-bit fields; ours (MIDR's neighbours,
+		 * capabilities) compare unsigned, so bias them into order. */
+		if (!f->is_signed && f->width == 64 && f->policy != CF_POL_AND) {
+			fv = (int64_t)((uint64_t)fv ^ (1ULL << 63));
+			fl = (int64_t)((uint64_t)fl ^ (1ULL << 63));
+		}
 		mask |= fm;
 		safe = fv == fl ? fv : ftr_safe(f, fv, fl);
 		if (f->policy == CF_POL_EXACT && fv != fl)
@@ -181,6 +188,8 @@ static bool better(const struct cf_field *f, uint64_t a, uint64_t b,
 	}
 	case CF_POL_ANY:
 		return a < b;
+	case CF_POL_AND:
+		return (a & b) == b && a != b;
 	}
 	return false;
 }

@@ -1,0 +1,129 @@
+/* The engine against real KVM: the reports the arm64 lab collected and the
+ * verdicts KVM gave when guests moved between those hosts
+ * (tests/data/lab, made by `make lab`). */
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "engine/report.h"
+#include "tests/unit/suites.h"
+
+static const char *const hosts[] = {
+	"a53", "a57", "a72", "a76", "n1", "a64fx", "max",
+};
+#define NHOSTS (sizeof(hosts) / sizeof(hosts[0]))
+
+static struct cf_report *lab[NHOSTS];
+
+static int lab_init(void)
+{
+	char rel[64];
+
+	for (size_t i = 0; i < NHOSTS; i++) {
+		snprintf(rel, sizeof(rel), "lab/reports/%s.json", hosts[i]);
+		lab[i] = test_load_report(rel);
+		if (!lab[i])
+			return 1;
+	}
+	return 0;
+}
+
+static int lab_clean(void)
+{
+	for (size_t i = 0; i < NHOSTS; i++)
+		cf_report_destroy(lab[i]);
+	return 0;
+}
+
+static int index_of(const char *h)
+{
+	for (size_t i = 0; i < NHOSTS; i++)
+		if (!strcmp(hosts[i], h))
+			return (int)i;
+	return -1;
+}
+
+static cJSON *verdicts(void)
+{
+	FILE *f = fopen("tests/data/lab/kvm-verdicts.json", "rb");
+	char *buf = calloc(1, 1 << 20);
+	cJSON *j = NULL;
+	size_t n;
+
+	if (f && buf) {
+		n = fread(buf, 1, (1 << 20) - 1, f);
+		j = cJSON_ParseWithLength(buf, n);
+	}
+	if (f)
+		fclose(f);
+	free(buf);
+	return j;
+}
+
+/* The pools the engine makes of the lab's hosts. */
+static void test_labdata_pools(void)
+{
+	size_t pool_of[NHOSTS], n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(cf_pools_partition((const struct cf_report *const *)lab,
+						 NHOSTS, pool_of, &n), CF_OK);
+	/* a53 | a57 a72 | a76 n1 | a64fx | max */
+	CU_ASSERT_EQUAL(n, 5);
+	CU_ASSERT_EQUAL(pool_of[1], pool_of[2]);
+	CU_ASSERT_EQUAL(pool_of[3], pool_of[4]);
+	CU_ASSERT_NOT_EQUAL(pool_of[0], pool_of[1]);
+	CU_ASSERT_NOT_EQUAL(pool_of[5], pool_of[3]);
+	CU_ASSERT_NOT_EQUAL(pool_of[6], pool_of[3]);
+}
+
+/* check(A's own profile, B) gives KVM's verdict for every ordered pair,
+ * and names the register KVM refused. */
+static void test_labdata_check_agrees_with_kvm(void)
+{
+	cJSON *j = verdicts(), *it;
+	struct cf_verdict *v = cf_verdict_create();
+	int pairs = 0, agree = 0, named = 0, refused = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "verdicts")) {
+		const char *from = cJSON_GetObjectItem(it, "from")->valuestring;
+		const char *to = cJSON_GetObjectItem(it, "to")->valuestring;
+		const char *prof = cJSON_GetObjectItem(it, "profile")->valuestring;
+		const cJSON *reg = cJSON_GetObjectItem(it, "kvm_refused_register");
+		bool kvm_ok = cJSON_IsTrue(cJSON_GetObjectItem(it, "kvm_ok"));
+		int a = index_of(from), b = index_of(to);
+		struct cf_profile *pr = NULL;
+		if (strcmp(prof, "own") != 0)
+			continue;
+		CU_ASSERT_FATAL(a >= 0 && b >= 0);
+		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(lab[a], &pr), CF_OK);
+		CU_ASSERT_EQUAL(cf_check(pr, lab[b], v), CF_OK);
+		pairs++;
+		if (cf_verdict_compatible(v) == kvm_ok)
+			agree++;
+		else
+			fprintf(stderr, "\n  %s -> %s: kvm %d engine %d", from, to,
+				kvm_ok, cf_verdict_compatible(v));
+		if (!kvm_ok && cJSON_IsString(reg)) {
+			refused++;
+			for (size_t i = 0; i < cf_verdict_reason_count(v); i++)
+				if (!strcmp(cf_verdict_reason(v, i)->reg, reg->valuestring)) {
+					named++;
+					break;
+				}
+		}
+		cf_profile_destroy(pr);
+	}
+	CU_ASSERT_EQUAL(pairs, (int)(NHOSTS * NHOSTS));
+	CU_ASSERT_EQUAL(agree, pairs);
+	CU_ASSERT_TRUE(refused > 0);
+	CU_ASSERT_EQUAL(named, refused);
+	cf_verdict_destroy(v);
+	cJSON_Delete(j);
+}
+
+static CU_TestInfo tests[] = {
+	TEST(test_labdata_pools),
+	TEST(test_labdata_check_agrees_with_kvm),
+	CU_TEST_INFO_NULL,
+};
+CU_SuiteInfo suite_labdata = { "labdata", lab_init, lab_clean, NULL, NULL, tests };
