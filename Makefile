@@ -69,10 +69,11 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	else echo "deps: all present"; fi
 
-$(GEN_C): arch/arm64/idregs.txt arch/arm64/gen_catalog.awk
+$(GEN_C): arch/arm64/idregs.txt arch/caps/caps.txt arch/arm64/gen_catalog.awk
 	@mkdir -p $(dir $@)
-	$(AWK) -v sym=cf_arm64_catalog -f arch/arm64/gen_catalog.awk \
-	  arch/arm64/idregs.txt > $@.tmp && mv $@.tmp $@
+	$(AWK) -v sym=cf_arm64_catalog -v arch=arm64 \
+	  -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
+	  arch/caps/caps.txt > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
@@ -135,10 +136,10 @@ FUZZ_TARGETS = fuzz_report fuzz_profile
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) arch/arm64/idregs.txt
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) arch/arm64/idregs.txt arch/caps/caps.txt
 	@mkdir -p build-fuzz/gen
-	$(AWK) -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
-	  > build-fuzz/gen/arm64_catalog.c
+	$(AWK) -v arch=arm64 -f arch/arm64/gen_catalog.awk \
+	  arch/arm64/idregs.txt arch/caps/caps.txt > build-fuzz/gen/arm64_catalog.c
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) build-fuzz/gen/arm64_catalog.c \
 	  $(LDLIBS)
 
