@@ -10,6 +10,7 @@ struct cf_arch_ops {
 	const char *name;      /* "arm64": also the report's section key */
 	const char *regs_key;  /* key of the register map in that section */
 	const char *pseudo_key; /* key of the pseudo-register map, or NULL */
+	const char *facts_key;  /* key of the KVM facts map, or NULL */
 	const struct cf_catalog *catalog;
 	/* Encoding name of a register the catalogue lacks ("S3_0_C0_C4_7"). */
 	int (*regname_parse)(const char *name, uint64_t *key);

@@ -71,6 +71,14 @@ static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
 		return a < b ? a : b;
 	case CF_POL_AND:
 		return a & b;
+	case CF_POL_PREFIX: {
+		/* The lengths both have, up to the first they disagree on. */
+		uint64_t diff = a ^ b, keep;
+		if (!diff)
+			return a;
+		keep = (1ULL << __builtin_ctzll(diff)) - 1;
+		return a & keep;
+	}
 	}
 	return a;
 }

@@ -69,6 +69,16 @@ bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
 		return true;
 	case CF_POL_AND:
 		return (want & ~limit) == 0;
+	case CF_POL_PREFIX: {
+		/* KVM's set_sve_vls(): nothing above the host's largest, and
+		 * every length up to the largest wanted as the host has it. */
+		uint64_t upto;
+		if (want == 0)
+			return false;
+		upto = (63 - __builtin_clzll(want)) >= 63 ? ~0ULL :
+		       (2ULL << (63 - __builtin_clzll(want))) - 1;
+		return (limit & upto) == want;
+	}
 	}
 	return false;
 }
@@ -128,7 +138,8 @@ size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
 	size_t used = 0, count = 0;
 	/* Values build on each other (FEAT_PAuth2 implies FEAT_PAuth) except
 	 * where any value goes. */
-	bool ordered = f->policy != CF_POL_ANY && f->policy != CF_POL_AND;
+	bool ordered = f->policy != CF_POL_ANY && f->policy != CF_POL_AND &&
+		       f->policy != CF_POL_PREFIX;
 
 	if (len)
 		buf[0] = '\0';

@@ -15,6 +15,9 @@ enum cf_policy {
 	CF_POL_EXACT,   /* equal, else safe; accepts limit or safe */
 	CF_POL_ANY,     /* accepts anything; baseline takes the smallest */
 	CF_POL_AND,     /* bit sets: AND; accepts a subset of the limit */
+	CF_POL_PREFIX,  /* bit sets where only a prefix can be chosen (SVE
+			   lengths): accepts a non-empty set equal to the
+			   limit up to its highest bit */
 };
 
 struct cf_fvalue {
@@ -44,7 +47,7 @@ struct cf_reg {
 	const struct cf_field *fields;
 	uint16_t nfields;
 	uint8_t pseudo;          /* 0 system register, 1 other ONE_REG
-				    register, 2 KVM capability */
+				    register, 2 KVM capability, 3 KVM fact */
 	uint64_t fixed_writable; /* pseudo: what KVM lets userspace change */
 };
 

@@ -198,6 +198,7 @@ static const char *policy_name(const struct cf_arch_ops *a, const char *reg,
 	case CF_POL_EXACT: return "exact";
 	case CF_POL_ANY: return "any";
 	case CF_POL_AND: return "subset";
+	case CF_POL_PREFIX: return "prefix";
 	}
 	return "";
 }

@@ -102,6 +102,9 @@ enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
 	if (err == CF_OK && pr->arch->pseudo_key)
 		err = cf_regmap_write(sec, pr->arch->pseudo_key, CF_REGMAP_PSEUDO,
 				      pr->cfg);
+	if (err == CF_OK && pr->arch->facts_key)
+		err = cf_regmap_write(sec, pr->arch->facts_key, CF_REGMAP_FACTS,
+				      pr->cfg);
 	if (err != CF_OK)
 		goto cleanup;
 	err = add_conflicts(root, pr);
@@ -207,6 +210,17 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		if (err == CF_OK && fw) {
 			snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->pseudo_key);
 			err = cf_regmap_read(fw, CF_REGMAP_PSEUDO, pr->cfg, origin, p, d);
+		}
+		if (err == CF_OK && arch->facts_key) {
+			snprintf(p, sizeof(p), "$.%s", arch->name);
+			err = cf_doc_object(sec, arch->facts_key, false, origin, p,
+					    &fw, d);
+			if (err == CF_OK && fw) {
+				snprintf(p, sizeof(p), "$.%s.%s", arch->name,
+					 arch->facts_key);
+				err = cf_regmap_read(fw, CF_REGMAP_FACTS, pr->cfg,
+						     origin, p, d);
+			}
 		}
 		if (err != CF_OK)
 			goto fail;

@@ -14,7 +14,8 @@ static const struct cf_reg *find(const struct cf_config *cfg, uint64_t key)
 
 static int kind_class(enum cf_regmap_kind kind)
 {
-	return kind == CF_REGMAP_PSEUDO ? 1 : kind == CF_REGMAP_CAPS ? 2 : 0;
+	return kind == CF_REGMAP_PSEUDO ? 1 : kind == CF_REGMAP_CAPS ? 2 :
+	       kind == CF_REGMAP_FACTS ? 3 : 0;
 }
 
 static int reg_class(const struct cf_reg *reg)
@@ -82,6 +83,8 @@ enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 			return cf_diag_set(d, CF_ESCHEMA, "%s: %s: %s", origin, p,
 					   kind == CF_REGMAP_PSEUDO
 					   ? "not a pseudo-register of the catalogue"
+					   : kind == CF_REGMAP_FACTS
+					   ? "not a KVM fact of the catalogue"
 					   : reg_class(reg) == 2
 					   ? "a capability belongs in kvm.caps"
 					   : "a pseudo-register belongs in the "
@@ -93,7 +96,7 @@ enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 		err = cf_doc_hex(it, origin, p, &v, d);
 		if (err != CF_OK)
 			return err;
-		if (kind == CF_REGMAP_PSEUDO) {
+		if (kind == CF_REGMAP_PSEUDO || kind == CF_REGMAP_FACTS) {
 			err = cf_config_set(cfg, key, v);
 			if (err == CF_OK)
 				err = cf_config_set_writable(cfg, key,

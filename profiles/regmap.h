@@ -10,6 +10,7 @@ enum cf_regmap_kind {
 	CF_REGMAP_WRITABLE, /* their writable masks */
 	CF_REGMAP_PSEUDO,   /* pseudo-registers, writable as the catalogue says */
 	CF_REGMAP_CAPS,     /* KVM capabilities: {"KVM_CAP_...": number} */
+	CF_REGMAP_FACTS,    /* KVM facts, writable as the catalogue says */
 };
 
 /* Each kind's registers: 0 system, 1 ONE_REG pseudo, 2 capability. */

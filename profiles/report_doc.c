@@ -108,6 +108,15 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 			err = cf_regmap_read(caps, CF_REGMAP_CAPS, cfg, origin,
 					     "$.kvm.caps", d);
 	}
+	if (err == CF_OK && arch->facts_key) {
+		const cJSON *facts = NULL;
+		err = cf_doc_object(sec, arch->facts_key, false, origin, p, &facts, d);
+		if (err == CF_OK && facts) {
+			char fp[CF_DOC_PATH_MAX];
+			snprintf(fp, sizeof(fp), "$.%s.%s", arch->name, arch->facts_key);
+			err = cf_regmap_read(facts, CF_REGMAP_FACTS, cfg, origin, fp, d);
+		}
+	}
 	if (err == CF_OK && fw) {
 		snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->pseudo_key);
 		err = cf_regmap_read(fw, CF_REGMAP_PSEUDO, cfg, origin, p, d);
@@ -143,6 +152,8 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		cJSON_DeleteItemFromObjectCaseSensitive(rest, "writable");
 		if (arch->pseudo_key)
 			cJSON_DeleteItemFromObjectCaseSensitive(rest, arch->pseudo_key);
+		if (arch->facts_key)
+			cJSON_DeleteItemFromObjectCaseSensitive(rest, arch->facts_key);
 		if (rest->child)
 			r->arch_json = cJSON_PrintUnformatted(rest);
 		cJSON_Delete(rest);
@@ -236,6 +247,8 @@ enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 		err = cf_regmap_write(sec, "writable", CF_REGMAP_WRITABLE, r->cfg);
 	if (err == CF_OK && a->pseudo_key)
 		err = cf_regmap_write(sec, a->pseudo_key, CF_REGMAP_PSEUDO, r->cfg);
+	if (err == CF_OK && a->facts_key)
+		err = cf_regmap_write(sec, a->facts_key, CF_REGMAP_FACTS, r->cfg);
 	if (err == CF_OK)
 		err = merge(sec, r->arch_json);
 	if (err != CF_OK)

@@ -55,6 +55,7 @@ const struct cf_arch_ops cf_arm64_ops = {
 	.name = "arm64",
 	.regs_key = "id_regs",
 	.pseudo_key = "fw_regs",
+	.facts_key = "kvm_facts",
 	.catalog = &cf_arm64_catalog,
 	.regname_parse = arm64_regname_parse,
 	.regname_format = arm64_regname_format,

@@ -60,31 +60,37 @@ static enum cf_err capabilities(struct cf_a64vm *vm, struct cf_config *cfg)
 	return CF_OK;
 }
 
-/* KVM facts the engine does not model yet, kept in the report. */
-static enum cf_err extras(struct cf_a64vm *vm, struct cf_report *r)
+static enum cf_err fact(struct cf_config *cfg, const char *name, uint64_t v)
 {
-	char arch[512];
-	size_t used;
-	uint64_t pmcr = 0, vls[8];
+	const struct cf_catalog *cat = cfg->arch->catalog;
+	int i = cf_catalog_find_name(cat, name);
+	enum cf_err err;
 
-	used = (size_t)snprintf(arch, sizeof(arch),
-				"{\"cntfrq\":%llu,\"vgic\":\"v3\"",
-				(unsigned long long)cntfrq());
-	if ((cf_a64vm_features(vm) & CF_A64_FEAT_PMU) &&
+	if (i < 0)
+		return CF_EINVAL;
+	err = cf_config_set(cfg, cat->regs[i].key, v);
+	if (err == CF_OK)
+		err = cf_config_set_writable(cfg, cat->regs[i].key,
+					     cat->regs[i].fixed_writable);
+	return err;
+}
+
+/* KVM facts (catalogue `fact` entries): counter frequency, PMU counters,
+ * SVE vector lengths, vGIC model. */
+static enum cf_err facts(struct cf_a64vm *vm, struct cf_config *cfg)
+{
+	uint64_t pmcr = 0, vls[8];
+	enum cf_err err = fact(cfg, "CNTFRQ", cntfrq());
+
+	if (err == CF_OK)
+		err = fact(cfg, "VGIC", 3); /* the VM was made with a vGICv3 */
+	if (err == CF_OK && (cf_a64vm_features(vm) & CF_A64_FEAT_PMU) &&
 	    cf_a64vm_get(vm, PMCR_EL0_ID, &pmcr) == 0)
-		used += (size_t)snprintf(arch + used, sizeof(arch) - used,
-					 ",\"pmu_counters\":%u",
-					 (unsigned)((pmcr >> 11) & 0x1f));
-	if ((cf_a64vm_features(vm) & CF_A64_FEAT_SVE) &&
+		err = fact(cfg, "PMU_COUNTERS", (pmcr >> 11) & 0x1f);
+	if (err == CF_OK && (cf_a64vm_features(vm) & CF_A64_FEAT_SVE) &&
 	    cf_a64vm_get_raw(vm, SVE_VLS_ID, vls) == 0)
-		used += (size_t)snprintf(arch + used, sizeof(arch) - used,
-					 ",\"sve_vls\":\"0x%016llx\"",
-					 (unsigned long long)vls[0]);
-	if (used + 2 > sizeof(arch))
-		return CF_ETOOBIG;
-	memcpy(arch + used, "}", 2);
-	r->arch_json = strdup(arch);
-	return r->arch_json ? CF_OK : CF_ENOMEM;
+		err = fact(cfg, "SVE_VLS", vls[0]);
+	return err;
 }
 
 enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
@@ -148,6 +154,8 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 	}
 	cfg->has_writable = have_masks;
 	err = capabilities(vm, cfg);
+	if (err == CF_OK)
+		err = facts(vm, cfg);
 	if (err != CF_OK)
 		goto cleanup;
 	err = cf_report_create(host_id, cfg, &r);
@@ -159,9 +167,6 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1) != 0)
 		r->hostname[0] = '\0';
 	iso_now(r->collected_at, sizeof(r->collected_at));
-	err = extras(vm, r);
-	if (err != CF_OK)
-		goto cleanup;
 	*out = r;
 	r = NULL;
 cleanup:

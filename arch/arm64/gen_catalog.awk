@@ -80,8 +80,13 @@ function close_reg(   i) {
 	if (nf == 0)
 		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL },\n"
 	printf "};\n\n"
-	regtab = regtab sprintf("\t{ %s, %s, r%d_f, %d, %s },\n", \
-	    cstr(rname), rkeystr, nreg, nf, rwr)
+	# Facts (keys 0x2000000 up) go after the capabilities.
+	if (rwr ~ /^3,/)
+		facttab = facttab sprintf("\t{ %s, %s, r%d_f, %d, %s },\n", \
+		    cstr(rname), rkeystr, nreg, nf, rwr)
+	else
+		regtab = regtab sprintf("\t{ %s, %s, r%d_f, %d, %s },\n", \
+		    cstr(rname), rkeystr, nreg, nf, rwr)
 	inreg = 0
 }
 
@@ -191,11 +196,11 @@ $1 == "reg" {
 	next
 }
 
-$1 == "pseudo" {
+$1 == "pseudo" || $1 == "fact" {
 	if (inreg)
-		fatal("'pseudo' inside register " rname " (missing 'end')")
+		fatal("'" $1 "' inside register " rname " (missing 'end')")
 	if (NF != 4)
-		fatal("'pseudo' wants NAME KEY WRITABLE")
+		fatal("'" $1 "' wants NAME KEY WRITABLE")
 	if ($2 !~ /^[A-Z][A-Z0-9_]*$/)
 		fatal("bad register name '" $2 "'")
 	if (seen[$2])
@@ -203,6 +208,10 @@ $1 == "pseudo" {
 	seen[$2] = 1
 	if ($3 !~ /^0x[0-9a-f]+$/ || bits_needed($3) > 32 || bits_needed($3) < 17)
 		fatal("pseudo key must be hex in 0x10000..0xffffffff, got '" $3 "'")
+	if ($1 == "fact" && bits_needed($3) < 26)
+		fatal("fact key must be 0x2000000 or above, got '" $3 "'")
+	if ($1 == "pseudo" && bits_needed($3) > 24)
+		fatal("pseudo key must be below 0x1000000, got '" $3 "'")
 	if ($4 !~ /^0x[0-9a-f]+$/ || bits_needed($4) > 64)
 		fatal("bad writable mask '" $4 "'")
 	# Keys compare as fixed-width lowercase hex strings.
@@ -212,7 +221,7 @@ $1 == "pseudo" {
 		fatal("register " $2 " is not in ascending key order")
 	lastpkey = k
 	rkeystr = $3 "ULL"
-	rwr = "1, " $4 "ULL"
+	rwr = ($1 == "fact" ? "3, " : "1, ") $4 "ULL"
 	rname = $2
 	nreg++
 	inreg = 1
@@ -264,6 +273,8 @@ $1 == "field" {
 		pol = "CF_POL_HIGHER0"
 	else if ($5 == "any")
 		pol = "CF_POL_ANY"
+	else if ($5 == "prefix")
+		pol = "CF_POL_PREFIX"
 	else if ($5 ~ /^exact=/) {
 		pol = "CF_POL_EXACT"
 		safe = substr($5, 7)
@@ -344,7 +355,7 @@ END {
 		fatal("register " rname " has no 'end'")
 	if (nreg == 0)
 		fatal("no registers")
-	printf "static const struct cf_reg regs[] = {\n%s};\n\n", regtab
+	printf "static const struct cf_reg regs[] = {\n%s%s};\n\n", regtab, facttab
 	printf "const struct cf_catalog %s = {\n", sym
 	printf "\t\"arm64\", regs, %d\n};\n", nreg
 }

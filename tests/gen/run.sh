@@ -243,11 +243,11 @@ fi
 name="arch/arm64/idregs.txt generates and compiles"
 if gen_ok "$name" arch/arm64/idregs.txt "$T/real.c" -v sym=cf_arm64_catalog &&
    cc_ok "$name" "$T/real.c"; then
-	want=$(grep -cE '^(reg|pseudo) ' arch/arm64/idregs.txt)
+	want=$(grep -cE '^(reg|pseudo|fact) ' arch/arm64/idregs.txt)
 	got=$(sed -n '/^static const struct cf_reg regs\[\] = {$/,/^};$/p' "$T/real.c" |
 		grep -c '^	{ "')
 	if [ "$want" -ne "$got" ]; then
-		notok "$name" "regs[] has $got entries, idregs.txt $want 'reg' and 'pseudo' lines"
+		notok "$name" "regs[] has $got entries, idregs.txt $want 'reg', 'pseudo' and 'fact' lines"
 	else
 		ok "$name"
 	fi

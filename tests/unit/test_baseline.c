@@ -226,7 +226,57 @@ static void test_baseline_unknown_and_missing_registers(void)
 	cf_report_destroy(b);
 }
 
+/* KVM facts: SVE lengths keep a common prefix, the counter frequency must
+ * be equal. */
+static void test_baseline_kvm_facts(void)
+{
+	static const char *const fmt =
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
+		"\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{},\"kvm_facts\":{"
+		"\"SVE_VLS\":\"%s\",\"CNTFRQ\":\"%s\"}}}";
+	static const struct { const char *a, *b, *fa, *fb; bool ok;
+			      uint64_t vls; } cases[] = {
+		{ "0xf", "0xb", "0x3b9aca00", "0x3b9aca00", true, 0x3 },
+		{ "0xf", "0xf", "0x3b9aca00", "0x3b9aca00", true, 0xf },
+		{ "0x1", "0x2", "0x3b9aca00", "0x3b9aca00", false, 0 },
+		{ "0xf", "0xf", "0x3b9aca00", "0x2faf080", false, 0 },
+	};
+	char doc[512];
+	struct cf_diag d;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cf_report *a = NULL, *b = NULL;
+		struct cf_pool *p = NULL;
+		struct cf_profile *pr = NULL;
+		struct cf_verdict *v = cf_verdict_create();
+		uint64_t vls = 0;
+		snprintf(doc, sizeof(doc), fmt, "a", cases[i].a, cases[i].fa);
+		CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
+		snprintf(doc, sizeof(doc), fmt, "b", cases[i].b, cases[i].fb);
+		CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
+		CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+		cf_pool_add(p, a, &d);
+		cf_pool_add(p, b, &d);
+		CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+		CU_ASSERT_EQUAL(cf_profile_feasible(pr), cases[i].ok);
+		if (cases[i].ok) {
+			CU_ASSERT_TRUE(cf_config_get(pr->cfg, 0x2000003, &vls, NULL));
+			CU_ASSERT_EQUAL(vls, cases[i].vls);
+			CU_ASSERT_EQUAL(cf_check(pr, a, v), CF_OK);
+			CU_ASSERT_TRUE(cf_verdict_compatible(v));
+			CU_ASSERT_EQUAL(cf_check(pr, b, v), CF_OK);
+			CU_ASSERT_TRUE(cf_verdict_compatible(v));
+		}
+		cf_verdict_destroy(v);
+		cf_profile_destroy(pr);
+		cf_pool_destroy(p);
+		cf_report_destroy(a);
+		cf_report_destroy(b);
+	}
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_baseline_kvm_facts),
 	TEST(test_baseline_real_all_writable),
 	TEST(test_baseline_real_golden),
 	TEST(test_baseline_real_no_writable_masks),

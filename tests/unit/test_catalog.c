@@ -263,7 +263,23 @@ static void test_catalog_floors(void)
 	CU_ASSERT_FALSE(cf_field_accepts(pm, 4, true, 2));
 }
 
+/* KVM's SVE rule: no length above the host's largest, and up to the
+ * largest wanted exactly the host's lengths. */
+static void test_catalog_sve_prefix(void)
+{
+	const struct cf_field *f = field("SVE_VLS", "VQs");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_TRUE(cf_field_accepts(f, 0xb, true, 0x3));   /* 128, 256 */
+	CU_ASSERT_TRUE(cf_field_accepts(f, 0xb, true, 0xb));
+	CU_ASSERT_FALSE(cf_field_accepts(f, 0xb, true, 0x2));  /* a hole */
+	CU_ASSERT_FALSE(cf_field_accepts(f, 0xb, true, 0xf));  /* 384 absent */
+	CU_ASSERT_FALSE(cf_field_accepts(f, 0xb, true, 0x1b)); /* above max */
+	CU_ASSERT_FALSE(cf_field_accepts(f, 0xb, true, 0x0));  /* empty */
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_catalog_sve_prefix),
 	TEST(test_catalog_floors),
 	TEST(test_catalog_known_encodings),
 	TEST(test_catalog_required_registers),

@@ -80,6 +80,14 @@ static int64_t ftr_safe(const struct cf_field *f, int64_t nv, int64_t cur)
 		return nv > cur ? nv : cur;
 	case CF_POL_ANY: return nv;
 	case CF_POL_AND: return nv & cur;
+	case CF_POL_PREFIX: {
+		uint64_t w = (uint64_t)nv, l = (uint64_t)cur, upto;
+		if (w == 0)
+			return cur;
+		upto = __builtin_clzll(w) == 0 ? ~0ULL :
+		       (2ULL << (63 - __builtin_clzll(w))) - 1;
+		return (l & upto) == w ? nv : cur;
+	}
 	}
 	return cur;
 }
@@ -99,7 +107,8 @@ static bool kvm_accepts(const struct cf_reg *reg, uint64_t val, uint64_t limit,
 		fl = cf_field_get(f, limit);
 		/* The kernel has no 64-bit fields; ours (MIDR's neighbours,
 		 * capabilities) compare unsigned, so bias them into order. */
-		if (!f->is_signed && f->width == 64 && f->policy != CF_POL_AND) {
+		if (!f->is_signed && f->width == 64 && f->policy != CF_POL_AND &&
+		    f->policy != CF_POL_PREFIX) {
 			fv = (int64_t)((uint64_t)fv ^ (1ULL << 63));
 			fl = (int64_t)((uint64_t)fl ^ (1ULL << 63));
 		}
@@ -190,6 +199,8 @@ static bool better(const struct cf_field *f, uint64_t a, uint64_t b,
 		return a < b;
 	case CF_POL_AND:
 		return (a & b) == b && a != b;
+	case CF_POL_PREFIX:
+		return a > b;
 	}
 	return false;
 }
