@@ -38,7 +38,8 @@ LIB_SRC  = util/err.c util/diag.c \
            profiles/profile_doc.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
-           tools/cmd_matrix.c tools/cmd_pools.c
+           tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
+           tools/cmd_apply.c
 TEST_SRC = $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC= tools/bench.c
 
@@ -177,9 +178,17 @@ $(LAB_OUT)/labagent: tools/lab/labagent.c $(LIB_SRC) arch/arm64/a64vm.c \
 
 lab-agent: $(LAB_OUT)/labagent
 
+# The aarch64 cpufleet goes in too, at /bin/cpufleet (same libraries as the
+# agent), so the lab runs `cpufleet apply --check-only` on real KVM.
 lab: deps all lab-setup
 	$(MAKE) lab-agent
+	$(MAKE) BUILD=$(LAB_OUT)/aarch64 CC=$(LAB_CC) SAN=0 \
+	  $(LAB_OUT)/aarch64/cpufleet
 	sh tools/lab/mkinitrd.sh $(LAB_OUT)/labagent $(LAB_OUT)/initrd-base.cpio.gz
+	rm -rf $(LAB_OUT)/bin-stage && mkdir -p $(LAB_OUT)/bin-stage/bin
+	cp $(LAB_OUT)/aarch64/cpufleet $(LAB_OUT)/bin-stage/bin/cpufleet
+	cd $(LAB_OUT)/bin-stage && find bin | cpio -o -H newc --quiet | gzip -n \
+	  >> ../initrd-base.cpio.gz
 	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
 	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
 	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT) $(LAB_ARGS)

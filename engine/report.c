@@ -59,6 +59,7 @@ enum cf_err cf_report_clone_as(const struct cf_report *r, const char *host_id,
 	if (err == CF_OK) {
 		memcpy((*out)->hostname, r->hostname, sizeof(r->hostname));
 		memcpy((*out)->kernel, r->kernel, sizeof(r->kernel));
+		memcpy((*out)->machine_id, r->machine_id, sizeof(r->machine_id));
 		memcpy((*out)->collected_at, r->collected_at,
 		       sizeof(r->collected_at));
 	}

@@ -10,6 +10,7 @@ struct cf_report {
 	char host_id[CF_HOST_ID_MAX];
 	char hostname[CF_TEXT_MAX];
 	char kernel[CF_TEXT_MAX];
+	char machine_id[CF_TEXT_MAX];
 	char collected_at[CF_TEXT_MAX];
 	struct cf_config *cfg;
 	/* JSON text of what the engine does not model yet but a report carries

@@ -164,6 +164,9 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		err = opt_string(host, "kernel", origin, "$.host", r->kernel,
 				 sizeof(r->kernel), d);
 	if (err == CF_OK)
+		err = opt_string(host, "machine_id", origin, "$.host",
+				 r->machine_id, sizeof(r->machine_id), d);
+	if (err == CF_OK)
 		err = opt_string(root, "collected_at", origin, "$",
 				 r->collected_at, sizeof(r->collected_at), d);
 	if (err != CF_OK) {
@@ -211,7 +214,9 @@ enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 	    (r->hostname[0] &&
 	     !cJSON_AddStringToObject(host, "hostname", r->hostname)) ||
 	    !cJSON_AddStringToObject(host, "arch", a->name) ||
-	    (r->kernel[0] && !cJSON_AddStringToObject(host, "kernel", r->kernel)))
+	    (r->kernel[0] && !cJSON_AddStringToObject(host, "kernel", r->kernel)) ||
+	    (r->machine_id[0] &&
+	     !cJSON_AddStringToObject(host, "machine_id", r->machine_id)))
 		goto cleanup;
 	if (r->collected_at[0] &&
 	    !cJSON_AddStringToObject(root, "collected_at", r->collected_at))

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "profiles/doc.h"
 #include "tools/cli_util.h"
 
 void cli_error(const char *cmd, const char *fmt, ...)
@@ -13,6 +14,26 @@ void cli_error(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int cli_write_file(const char *cmd, const char *path, const char *text)
+{
+	size_t n = strlen(text);
+	char *buf = malloc(n + 2);
+	struct cf_diag d;
+	enum cf_err err;
+
+	if (!buf)
+		return -1;
+	memcpy(buf, text, n);
+	buf[n] = '\n';
+	err = cf_doc_write_file(path, buf, n + 1, &d);
+	free(buf);
+	if (err != CF_OK) {
+		cli_error(cmd, "%s", d.msg);
+		return -1;
+	}
+	return 0;
 }
 
 void cli_free_reports(struct cli_reports *rs)

@@ -31,7 +31,14 @@ int cli_load_any(const char *path, struct cf_report **report,
  * it as text. */
 int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v);
 
+/* Writes TEXT and a newline to PATH durably; prints the error. */
+int cli_write_file(const char *cmd, const char *path, const char *text);
+/* "psci,pmu,sve,pauth" -> vCPU feature bits; -1 on an unknown word. */
+int cli_parse_features(const char *s, uint32_t *out);
+
 int cmd_baseline(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_show(int argc, char **argv);

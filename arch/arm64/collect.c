@@ -16,6 +16,20 @@
 #define PMCR_EL0_ID 0x603000000013dce0ULL
 #define SVE_VLS_ID 0x606000000015ffffULL
 
+/* systemd's machine id, the host's stable identity, if it has one. */
+static void machine_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/etc/machine-id", "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	fclose(f);
+}
+
 static void iso_now(char *buf, size_t len)
 {
 	time_t t = time(NULL);
@@ -166,6 +180,7 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1) != 0)
 		r->hostname[0] = '\0';
+	machine_id(r->machine_id, sizeof(r->machine_id));
 	iso_now(r->collected_at, sizeof(r->collected_at));
 	*out = r;
 	r = NULL;

@@ -701,6 +701,16 @@ class Lab:
             bl_path = self.bl_of.get(h, os.path.join(self.out, "baseline.json"))
             bl_regs = regs_of(bl_path)
             parts = []
+            # `cpufleet apply --check-only` on the host must say what the
+            # library's apply found: exit 0 when accepted, 1 when refused.
+            cli = d.get("cli_apply") or {}
+            want_rc = 0 if ap.get("accepted") else 1
+            if cli.get("exit") != want_rc:
+                failed = True
+                parts.append("cpufleet apply --check-only exit %r (want %d): %s"
+                             % (cli.get("exit"), want_rc, cli.get("output")))
+            else:
+                parts.append("cpufleet apply --check-only: %s" % cli.get("output"))
             if ap.get("accepted"):
                 gregs = ap.get("guest_regs") or {}
                 diff = []

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cpufleet.h>
 #include "arch/arm64/a64vm.h"
 #include "engine/check.h"
@@ -337,6 +338,36 @@ static const char *job_collect(const char *host, uint32_t features)
 	return NULL;
 }
 
+/* Runs `cpufleet apply --check-only PROFILE` (the command-line path VMM
+ * operators use) and returns its exit status, its first line in LINE. */
+static int cli_apply(const char *profile, char *line, size_t len)
+{
+	int fds[2], status = 0;
+	pid_t pid;
+	ssize_t n;
+
+	line[0] = '\0';
+	if (access("/bin/cpufleet", X_OK) != 0 || pipe(fds) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execl("/bin/cpufleet", "cpufleet", "apply", "--check-only", profile,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	n = pid > 0 ? read(fds[0], line, len - 1) : -1;
+	line[n > 0 ? n : 0] = '\0';
+	line[strcspn(line, "\n\"\\")] = '\0';
+	close(fds[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
 static const char *job_verify(const char *host, uint32_t features)
 {
 	static const char *const names[2] = { "own", "baseline" };
@@ -355,6 +386,10 @@ static const char *job_verify(const char *host, uint32_t features)
 
 	if (!prof[0] || !prof[1])
 		return "profiles";
+	char cli_line[200];
+	int cli_rc = cli_apply(IN "baseline.json", cli_line, sizeof(cli_line));
+	step("cpufleet apply --check-only baseline.json: exit %d: %s", cli_rc,
+	     cli_line);
 	/* (c) the baseline, read back by a guest with MRS. */
 	step("applying the pool baseline and reading it back in a guest");
 	struct cf_a64vm *vm = vm_with(features, prof[1], &ref);
@@ -362,9 +397,10 @@ static const char *job_verify(const char *host, uint32_t features)
 		return "vm";
 	refusal_json(ref_json, sizeof(ref_json), &ref);
 	used += (size_t)snprintf(out + used, sizeof(out) - used,
-		"{\"host\": \"%s\",\n \"apply\": {\"profile\": \"baseline\", "
+		"{\"host\": \"%s\",\n \"cli_apply\": {\"exit\": %d, \"output\": \"%s\"},"
+		"\n \"apply\": {\"profile\": \"baseline\", "
 		"\"accepted\": %s, \"refused\": %s, \"guest_regs\": {",
-		host, ref.refused ? "false" : "true", ref_json);
+		host, cli_rc, cli_line, ref.refused ? "false" : "true", ref_json);
 	nkeys = profile_keys(prof[1], keys);
 	if (!ref.refused) {
 		read_guest(&g, keys, nkeys);
