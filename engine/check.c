@@ -89,7 +89,10 @@ static enum cf_err check_reg(struct cf_verdict *v, const struct cf_arch_ops *a,
 		l = cf_field_raw(f, lim);
 		if (w == l || cf_field_accepts(f, l, true, w))
 			continue;
-		err = add(v, f->policy == CF_POL_LOWER || f->policy == CF_POL_HIGHER0
+		/* Wanting more than the host has is "lacks"; anything else
+		 * (a floor, an exact value, a prefix) KVM just does not take. */
+		err = add(v, (f->policy == CF_POL_LOWER || f->policy == CF_POL_HIGHER0) &&
+			  cf_field_cmp(f, w, l) > 0
 			  ? CF_REASON_LACKS : CF_REASON_NOT_ACCEPTED,
 			  a, key, f, w, l);
 		if (err != CF_OK)
@@ -219,44 +222,49 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len)
 {
 	const struct cf_reason *r = cf_verdict_reason(v, i);
-	char w[24], o[24];
+	char w[24], o[24], who[CF_HOST_ID_MAX + 8];
 
 	if (!r)
 		return CF_EINVAL;
 	fmt_val(r, r->want, w, sizeof(w));
 	fmt_val(r, r->offer, o, sizeof(o));
+	/* An unnamed host is the one the caller runs on (apply). */
+	if (v->host[0])
+		snprintf(who, sizeof(who), "host %s", v->host);
+	else
+		snprintf(who, sizeof(who), "this host");
 	switch (r->kind) {
 	case CF_REASON_LACKS:
 		if (r->features[0])
-			snprintf(buf, len, "host %s lacks %s: %s.%s wants %s, "
-				 "host offers %s", v->host, r->features, r->reg,
+			snprintf(buf, len, "%s lacks %s: %s.%s wants %s, "
+				 "host offers %s", who, r->features, r->reg,
 				 r->field, w, o);
 		else
-			snprintf(buf, len, "host %s offers less: %s.%s wants %s, "
-				 "host offers %s", v->host, r->reg, r->field, w,
-				 o);
+			snprintf(buf, len, "%s offers less: %s.%s wants %s, "
+				 "host offers %s", who, r->reg, r->field, w, o);
 		break;
 	case CF_REASON_NOT_ACCEPTED:
-		snprintf(buf, len, "%s.%s: host %s does not accept %s (offers "
-			 "%s, %s)", r->reg, r->field, v->host, w, o,
+		snprintf(buf, len, "%s.%s: %s does not accept %s (offers "
+			 "%s, %s)", r->reg, r->field, who, w, o,
 			 policy_name(v->arch, r->reg, r->field));
 		break;
 	case CF_REASON_NOT_WRITABLE:
 		snprintf(buf, len, "%s.%s is not writable on %s and differs: "
 			 "wants %s, host offers %s%s%s", r->reg, r->field,
-			 v->host, w, o, r->features[0] ? "; host lacks " : "",
-			 r->features);
+			 v->host[0] ? v->host : "this host", w, o,
+			 r->features[0] ? "; host lacks " : "", r->features);
 		break;
 	case CF_REASON_UNDESCRIBED:
 		snprintf(buf, len, "%s: bits outside described fields differ on "
-			 "%s: wants 0x%llx, host offers 0x%llx", r->reg, v->host,
+			 "%s: wants 0x%llx, host offers 0x%llx", r->reg,
+			 v->host[0] ? v->host : "this host",
 			 (unsigned long long)r->want, (unsigned long long)r->offer);
 		break;
 	case CF_REASON_MISSING_REG:
-		snprintf(buf, len, "host %s does not report %s", v->host, r->reg);
+		snprintf(buf, len, "%s does not report %s", who, r->reg);
 		break;
 	case CF_REASON_ARCH:
-		snprintf(buf, len, "host %s has another architecture", v->host);
+		snprintf(buf, len, "%s has another architecture", who);
 		break;
 	}
 	return CF_OK;

@@ -56,7 +56,7 @@ static void refuse(struct cf_apply_refusal *ref, const struct cf_arch_ops *a,
 	ref->got = got;
 	cf_arch_regname(a, key, ref->reg, sizeof(ref->reg));
 	/* Name the field the way check() would on this host. */
-	if (v && cf_check_register(v, a, "this host", key, want, lim, wr) ==
+	if (v && cf_check_register(v, a, "", key, want, lim, wr) ==
 		 CF_OK && cf_verdict_reason_count(v) > 0) {
 		const struct cf_reason *r = cf_verdict_reason(v, 0);
 		if (r->field)

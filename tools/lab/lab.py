@@ -127,6 +127,8 @@ class Lab:
         # profile is its pool's.
         self.use_pools = not args.pool
         self.bl_of = {}
+        self.probe_of = {}
+        self.probe_results = []
         self.allow_infeasible = args.allow_infeasible or args.midr == "real"
         self.tmp = None
         self.base_initrd = None
@@ -488,6 +490,10 @@ class Lab:
                 inp = self._common_inputs("verify", h)
                 inp["baseline.json"] = ("path", self.bl_of[h])
                 inp["own.json"] = ("path", os.path.join(out, "own", h + ".json"))
+                # The next host's own profile, to see apply refuse on KVM.
+                nxt = collected[(collected.index(h) + 1) % len(collected)]
+                inp["probe.json"] = ("path", os.path.join(out, "own", nxt + ".json"))
+                self.probe_of[h] = nxt
                 jobs.append((h, inp))
             res = self.run_phase("verify", jobs)
             docs = {}
@@ -711,6 +717,26 @@ class Lab:
                              % (cli.get("exit"), want_rc, cli.get("output")))
             else:
                 parts.append("cpufleet apply --check-only: %s" % cli.get("output"))
+            # The probe (the next host's own profile): the command's verdict
+            # must be the engine's, and a refused register one it names.
+            pb = d.get("cli_probe") or {}
+            nxt = self.probe_of.get(h)
+            if nxt and pb.get("exit") is not None:
+                ok, regs, _ = self.check(os.path.join(self.out, "own", nxt + ".json"),
+                                         os.path.join(self.out, "reports", h + ".json"), cache)
+                out_line = pb.get("output") or ""
+                # "REFUSED: REG.FIELD: reason"
+                refreg = out_line[len("REFUSED:"):].strip().split(":")[0].split(".")[0] \
+                    if out_line.startswith("REFUSED:") else None
+                good = (pb["exit"] == 0) == bool(ok) and pb["exit"] in (0, 1) and \
+                    (refreg is None or refreg in regs)
+                self.probe_results.append(good)
+                if not good:
+                    failed = True
+                parts.append("probe %s's own profile: cpufleet %s, engine %s%s" % (
+                    nxt, "accepted" if pb["exit"] == 0 else out_line,
+                    "compatible" if ok else "incompatible",
+                    "" if good else " -- DISAGREE"))
             if ap.get("accepted"):
                 gregs = ap.get("guest_regs") or {}
                 diff = []

@@ -390,6 +390,14 @@ static const char *job_verify(const char *host, uint32_t features)
 	int cli_rc = cli_apply(IN "baseline.json", cli_line, sizeof(cli_line));
 	step("cpufleet apply --check-only baseline.json: exit %d: %s", cli_rc,
 	     cli_line);
+	/* Another host's own profile: exercises the refusal path. */
+	char probe_line[200] = "";
+	int probe_rc = -2;
+	if (access(IN "probe.json", R_OK) == 0) {
+		probe_rc = cli_apply(IN "probe.json", probe_line, sizeof(probe_line));
+		step("cpufleet apply --check-only probe.json: exit %d: %s", probe_rc,
+		     probe_line);
+	}
 	/* (c) the baseline, read back by a guest with MRS. */
 	step("applying the pool baseline and reading it back in a guest");
 	struct cf_a64vm *vm = vm_with(features, prof[1], &ref);
@@ -398,9 +406,11 @@ static const char *job_verify(const char *host, uint32_t features)
 	refusal_json(ref_json, sizeof(ref_json), &ref);
 	used += (size_t)snprintf(out + used, sizeof(out) - used,
 		"{\"host\": \"%s\",\n \"cli_apply\": {\"exit\": %d, \"output\": \"%s\"},"
+		"\n \"cli_probe\": {\"exit\": %d, \"output\": \"%s\"},"
 		"\n \"apply\": {\"profile\": \"baseline\", "
 		"\"accepted\": %s, \"refused\": %s, \"guest_regs\": {",
-		host, cli_rc, cli_line, ref.refused ? "false" : "true", ref_json);
+		host, cli_rc, cli_line, probe_rc, probe_line,
+		ref.refused ? "false" : "true", ref_json);
 	nkeys = profile_keys(prof[1], keys);
 	if (!ref.refused) {
 		read_guest(&g, keys, nkeys);
