@@ -189,6 +189,12 @@ lab: deps all lab-setup
 	cp $(LAB_OUT)/aarch64/cpufleet $(LAB_OUT)/bin-stage/bin/cpufleet
 	cd $(LAB_OUT)/bin-stage && find bin | cpio -o -H newc --quiet | gzip -n \
 	  >> ../initrd-base.cpio.gz
+	@echo "== lab, SVE vCPUs on the models that have SVE =="
+	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
+	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
+	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT)/sve \
+	  --models a64fx,max --features psci,pmu,sve
+	@echo "== lab, every model =="
 	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
 	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
 	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT) $(LAB_ARGS)

@@ -182,7 +182,21 @@ struct cf_apply_refusal {
 	char text[CF_TEXT_MAX];
 };
 
-/* Programs PR into a VM whose vCPUs are created and initialised but have
+/* Step 1, before any vCPU exists: the VM capabilities PR needs.  Enables
+ * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS when the host has it (6.15+), so that
+ * MIDR/REVIDR/AIDR can be programmed; *ENABLED (if not NULL) says whether
+ * it was.  Without it KVM refuses any implementation ID but the host's. */
+enum cf_err cf_arm64_apply_vm(int vm_fd, const struct cf_profile *pr,
+			      bool *enabled, struct cf_diag *diag);
+
+/* Step 2, on each vCPU after KVM_ARM_VCPU_INIT (with KVM_ARM_VCPU_SVE) and
+ * before KVM_ARM_VCPU_FINALIZE: the SVE vector lengths of PR's SVE_VLS.
+ * Does nothing when PR has none.  A refusal fills REF as below. */
+enum cf_err cf_arm64_apply_vcpu(int vcpu_fd, const struct cf_profile *pr,
+				struct cf_apply_refusal *ref,
+				struct cf_diag *diag);
+
+/* Step 3: programs PR into a VM whose vCPUs are created and initialised but have
  * not run: ID registers first (VM-scoped ones once, vCPU-scoped ones on
  * every vCPU), then firmware registers, reading each write back.  A
  * refusal is not an error: CF_OK with REF->refused set, naming the register

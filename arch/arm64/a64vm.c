@@ -83,6 +83,13 @@ static enum cf_err set_attr(int fd, uint32_t group, uint64_t attr,
 enum cf_err cf_a64vm_create(uint32_t features, struct cf_a64vm **out,
 			    struct cf_diag *d)
 {
+	return cf_a64vm_create_for(features, NULL, NULL, NULL, out, d);
+}
+
+enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
+				const uint64_t *vls, struct cf_apply_refusal *ref,
+				struct cf_a64vm **out, struct cf_diag *d)
+{
 	struct cf_a64vm *vm = calloc(1, sizeof(*vm));
 	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
 	struct kvm_userspace_memory_region mr;
@@ -134,6 +141,9 @@ enum cf_err cf_a64vm_create(uint32_t features, struct cf_a64vm **out,
 		err = fail(d, "KVM_SET_USER_MEMORY_REGION");
 		goto fail;
 	}
+	/* VM capabilities before any vCPU exists. */
+	if (pr && cf_arm64_apply_vm(vm->vm, pr, NULL, d) != CF_OK)
+		goto fail;
 	vm->vcpu = ioctl(vm->vm, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu < 0) {
 		err = fail(d, "KVM_CREATE_VCPU");
@@ -165,6 +175,22 @@ enum cf_err cf_a64vm_create(uint32_t features, struct cf_a64vm **out,
 	}
 	if (features & CF_A64_FEAT_SVE) {
 		int what = KVM_ARM_VCPU_SVE;
+		/* Vector lengths: only before finalize. */
+		if (vls) {
+			struct kvm_one_reg r = { .id = 0x606000000015ffffULL,
+						 .addr = (uint64_t)(uintptr_t)vls };
+			if (ioctl(vm->vcpu, KVM_SET_ONE_REG, &r) != 0 && ref) {
+				memset(ref, 0, sizeof(*ref));
+				ref->refused = true;
+				ref->err = errno;
+				snprintf(ref->reg, sizeof(ref->reg), "SVE_VLS");
+				snprintf(ref->text, sizeof(ref->text),
+					 "KVM_REG_ARM64_SVE_VLS: %s", strerror(errno));
+			}
+		} else if (pr && ref &&
+			   cf_arm64_apply_vcpu(vm->vcpu, pr, ref, d) != CF_OK) {
+			goto fail;
+		}
 		if (ioctl(vm->vcpu, KVM_ARM_VCPU_FINALIZE, &what) != 0) {
 			err = fail(d, "KVM_ARM_VCPU_FINALIZE(SVE)");
 			goto fail;

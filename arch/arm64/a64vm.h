@@ -27,6 +27,12 @@ struct cf_a64vm;
  * (cf_a64vm_finish does that) so ID registers can still be written. */
 enum cf_err cf_a64vm_create(uint32_t features, struct cf_a64vm **out,
 			    struct cf_diag *d);
+/* The same, programming PR's VM capabilities before the vCPU exists and its
+ * SVE lengths before finalize (or VLS, 8 words, when not NULL); a refusal
+ * of those fills REF and still returns the VM. */
+enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
+				const uint64_t *vls, struct cf_apply_refusal *ref,
+				struct cf_a64vm **out, struct cf_diag *d);
 void cf_a64vm_destroy(struct cf_a64vm *vm);
 int cf_a64vm_vm_fd(const struct cf_a64vm *vm);
 int cf_a64vm_vcpu_fd(const struct cf_a64vm *vm);

@@ -144,7 +144,85 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 	return CF_OK;
 }
 
+#define CAP_WRITABLE_IMP_ID_REGS 239
+#define SVE_VLS_ID 0x606000000015ffffULL
+
+enum cf_err cf_arm64_apply_vm(int vm_fd, const struct cf_profile *pr,
+			      bool *enabled, struct cf_diag *d)
+{
+	struct kvm_enable_cap cap;
+
+	if (enabled)
+		*enabled = false;
+	if (strcmp(pr->arch->name, "arm64") != 0)
+		return cf_diag_set(d, CF_EARCH, "profile is for %s", pr->arch->name);
+	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, CAP_WRITABLE_IMP_ID_REGS) <= 0)
+		return CF_OK;
+	memset(&cap, 0, sizeof(cap));
+	cap.cap = CAP_WRITABLE_IMP_ID_REGS;
+	if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap) != 0)
+		return cf_diag_set(d, CF_EIO, "KVM_ENABLE_CAP(WRITABLE_IMP_ID_REGS): "
+				   "%s (vCPUs must not exist yet)", strerror(errno));
+	if (enabled)
+		*enabled = true;
+	return CF_OK;
+}
+
+enum cf_err cf_arm64_apply_vcpu(int vcpu_fd, const struct cf_profile *pr,
+				struct cf_apply_refusal *ref, struct cf_diag *d)
+{
+	const struct cf_catalog *cat = pr->arch->catalog;
+	int i = cf_catalog_find_name(cat, "SVE_VLS");
+	uint64_t want, vls[8], back[8];
+	struct kvm_one_reg r;
+
+	memset(ref, 0, sizeof(*ref));
+	if (i < 0 || !cf_config_get(pr->cfg, cat->regs[i].key, &want, NULL))
+		return CF_OK;
+	memset(vls, 0, sizeof(vls));
+	r.id = SVE_VLS_ID;
+	r.addr = (uint64_t)(uintptr_t)vls;
+	if (ioctl(vcpu_fd, KVM_GET_ONE_REG, &r) != 0)
+		return cf_diag_set(d, CF_EIO, "KVM_REG_ARM64_SVE_VLS: %s (is SVE "
+				   "on for this vCPU?)", strerror(errno));
+	uint64_t lim = vls[0];
+	memset(vls, 0, sizeof(vls));
+	vls[0] = want;
+	if (ioctl(vcpu_fd, KVM_SET_ONE_REG, &r) != 0) {
+		int e = errno;
+		refuse(ref, pr->arch, cat->regs[i].key, want, lim,
+		       cat->regs[i].fixed_writable, e, lim);
+		return CF_OK;
+	}
+	r.addr = (uint64_t)(uintptr_t)back;
+	if (ioctl(vcpu_fd, KVM_GET_ONE_REG, &r) != 0 || back[0] != want)
+		refuse(ref, pr->arch, cat->regs[i].key, want, lim,
+		       cat->regs[i].fixed_writable, 0, back[0]);
+	return CF_OK;
+}
+
 #else
+
+enum cf_err cf_arm64_apply_vm(int vm_fd, const struct cf_profile *pr,
+			      bool *enabled, struct cf_diag *d)
+{
+	(void)vm_fd;
+	(void)pr;
+	if (enabled)
+		*enabled = false;
+	return cf_diag_set(d, CF_EARCH, "applying an arm64 profile needs an "
+			   "arm64 host with KVM");
+}
+
+enum cf_err cf_arm64_apply_vcpu(int vcpu_fd, const struct cf_profile *pr,
+				struct cf_apply_refusal *ref, struct cf_diag *d)
+{
+	(void)vcpu_fd;
+	(void)pr;
+	memset(ref, 0, sizeof(*ref));
+	return cf_diag_set(d, CF_EARCH, "applying an arm64 profile needs an "
+			   "arm64 host with KVM");
+}
 
 enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 			   const struct cf_profile *pr,

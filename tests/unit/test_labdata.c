@@ -121,7 +121,32 @@ static void test_labdata_check_agrees_with_kvm(void)
 	cJSON_Delete(j);
 }
 
+/* With SVE vCPUs: a64fx offers 128, 256 and 512-bit vectors, max every
+ * length to 2048; KVM refused each other's lengths, and so does check. */
+static void test_labdata_sve_lengths(void)
+{
+	struct cf_report *a = test_load_report("lab/sve/a64fx.json");
+	struct cf_report *m = test_load_report("lab/sve/max.json");
+	struct cf_profile *pr = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	bool named = false;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(m, &pr), CF_OK);
+	CU_ASSERT_EQUAL(cf_check(pr, a, v), CF_OK);
+	CU_ASSERT_FALSE(cf_verdict_compatible(v));
+	for (size_t i = 0; i < cf_verdict_reason_count(v); i++)
+		named = named || !strcmp(cf_verdict_reason(v, i)->reg, "SVE_VLS");
+	CU_ASSERT_TRUE(named);
+	cf_profile_destroy(pr);
+	cf_verdict_destroy(v);
+	cf_report_destroy(a);
+	cf_report_destroy(m);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_labdata_sve_lengths),
 	TEST(test_labdata_pools),
 	TEST(test_labdata_check_agrees_with_kvm),
 	CU_TEST_INFO_NULL,

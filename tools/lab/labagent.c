@@ -29,6 +29,7 @@
 #define ITERS 0xffffu            /* loop iterations between exits */
 #define SAVE_EXITS 3
 #define STATE_MAGIC "CFSTATE1"
+#define SVE_VLS_ID 0x606000000015ffffULL
 
 static void step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void step(const char *fmt, ...)
@@ -239,10 +240,14 @@ static struct cf_a64vm *vm_with(uint32_t features, const struct cf_profile *pr,
 	struct cf_diag d;
 	int vcpu;
 
-	if (cf_a64vm_create(features, &vm, &d) != CF_OK) {
+	/* VM capabilities before the vCPU, SVE lengths before finalize, then
+	 * the registers: the order the library documents. */
+	if (cf_a64vm_create_for(features, pr, NULL, ref, &vm, &d) != CF_OK) {
 		step("VM creation failed: %s", d.msg);
 		return NULL;
 	}
+	if (ref->refused)
+		return vm;
 	vcpu = cf_a64vm_vcpu_fd(vm);
 	if (cf_arm64_apply(cf_a64vm_vm_fd(vm), &vcpu, 1, pr, ref, &d) != CF_OK) {
 		step("apply failed: %s", d.msg);
@@ -340,6 +345,8 @@ static const char *job_collect(const char *host, uint32_t features)
 
 /* Runs `cpufleet apply --check-only PROFILE` (the command-line path VMM
  * operators use) and returns its exit status, its first line in LINE. */
+static const char *g_features = "psci,pmu";
+
 static int cli_apply(const char *profile, char *line, size_t len)
 {
 	int fds[2], status = 0;
@@ -354,8 +361,8 @@ static int cli_apply(const char *profile, char *line, size_t len)
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
 		close(fds[0]);
-		execl("/bin/cpufleet", "cpufleet", "apply", "--check-only", profile,
-		      (char *)NULL);
+		execl("/bin/cpufleet", "cpufleet", "apply", "--check-only",
+		      "--features", g_features, profile, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -607,7 +614,17 @@ static void restore_one(const char *host, const char *file, char *out,
 		goto cleanup;
 	}
 	step("restoring %s's guest (%s profile)", from, prof);
-	if (cf_a64vm_create(st.features, &vm, &d) != CF_OK) {
+	/* SVE lengths go in before finalize, so before anything else. */
+	const uint64_t *vls = NULL;
+	uint64_t vls_buf[8];
+	for (uint32_t i = 0; i < st.nregs; i++)
+		if (st.ids[i] == SVE_VLS_ID) {
+			memcpy(vls_buf, st.vals[i], sizeof(vls_buf));
+			vls = vls_buf;
+		}
+	struct cf_apply_refusal pre;
+	memset(&pre, 0, sizeof(pre));
+	if (cf_a64vm_create_for(st.features, NULL, vls, &pre, &vm, &d) != CF_OK) {
 		snprintf(out, len, "{\"from\": \"%s\", \"profile\": \"%s\", "
 			 "\"error\": \"VM creation failed\", \"kvm_ok\": false}",
 			 from, prof);
@@ -615,6 +632,12 @@ static void restore_one(const char *host, const char *file, char *out,
 	}
 	if (!cf_a64vm_writable_masks(vm, masks))
 		memset(masks, 0, sizeof(masks));
+	if (pre.refused) {
+		refused = true;
+		err = pre.err;
+		snprintf(reg, sizeof(reg), "%s", pre.reg);
+		step("KVM refused %s", pre.text);
+	}
 	for (int pass = 0; pass < 2 && !refused; pass++) {
 		if (pass == 1 && cf_a64vm_finish(vm, &d) != CF_OK) {
 			refused = true;
@@ -625,7 +648,7 @@ static void restore_one(const char *host, const char *file, char *out,
 			uint64_t id = st.ids[i], lim = 0, want = 0;
 			bool is_id = (id & ~0xffffULL) == 0x6030000000130000ULL &&
 				     cf_a64_mask_index(id & 0xffff) >= 0;
-			if (is_id != (pass == 0))
+			if (is_id != (pass == 0) || id == SVE_VLS_ID)
 				continue;
 			if (reg_size(id) == 8) {
 				cf_a64vm_get(vm, id, &lim);
@@ -755,6 +778,7 @@ int main(void)
 	read_word(IN "host-id", host, sizeof(host), "host");
 	read_word(IN "features", feats, sizeof(feats), "psci,pmu");
 	features = parse_features(feats);
+	g_features = feats;
 	step("host %s: job %s", host, job);
 	if (!strcmp(job, "collect"))
 		fail = job_collect(host, features);
