@@ -53,7 +53,7 @@ TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
-        lab lab-setup lab-agent
+        lab lab-setup lab-agent kvm-test
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -132,6 +132,9 @@ gen-test:
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
 
+kvm-test: $(BUILD)/cpufleet
+	sh tests/kvm/run.sh $(BUILD)/cpufleet
+
 # libFuzzer targets, built with clang over the library sources.
 FUZZ_TARGETS = fuzz_report fuzz_profile
 FUZZ_SECONDS ?= 60
@@ -202,7 +205,7 @@ lab: deps all lab-setup
 # LAB=0 skips the arm64 lab for quick iterations; CI runs it.
 LAB ?= 1
 check: deps
-	$(MAKE) all unit gen-test cli-test
+	$(MAKE) all unit gen-test cli-test kvm-test
 	$(MAKE) BUILD=build-asan SAN=1 unit cli-test
 	$(MAKE) fuzz-smoke
 ifeq ($(LAB),1)
