@@ -97,13 +97,15 @@ static void field_features(const struct cf_field *f, const struct cf_pool *p,
 	cf_field_features_between(f, lo, hi, buf, len);
 }
 
-static bool all_accept(const struct cf_field *f, const struct cf_pool *p,
-		       const uint64_t *raws, uint64_t v)
+/* The first configuration that would refuse V, or SIZE_MAX.  Fixed
+ * configurations hold V already (V is theirs), so "writable" is right. */
+static size_t refuser(const struct cf_field *f, const struct cf_pool *p,
+		      const uint64_t *raws, uint64_t v)
 {
 	for (size_t g = 0; g < p->ngroups; g++)
 		if (!cf_field_accepts(f, raws[g], true, v))
-			return false;
-	return true;
+			return g;
+	return SIZE_MAX;
 }
 
 static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
@@ -147,50 +149,43 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 	}
 	if (fixed_g != SIZE_MAX) {
 		cand = raws[fixed_g];
-		for (size_t g = 0; g < p->ngroups; g++) {
-			if (cf_field_accepts(f, raws[g], true, cand))
-				continue;
-			err = add_conflict(b, CF_CONFLICT_NO_COMMON,
-					   p->arch->catalog->regs[ri].key, fi, &c);
-			if (err != CF_OK)
-				return err;
-			snprintf(c->reason, sizeof(c->reason),
-				 "not writable on %s, which offers 0x%llx, and %s "
-				 "(offering 0x%llx) cannot be set to that",
-				 ghost(b, fixed_g), (unsigned long long)cand,
-				 ghost(b, g), (unsigned long long)raws[g]);
-			goto record;
-		}
-		*out = cand;
-		return CF_OK;
-	}
-	cand = raws[0];
-	for (size_t g = 1; g < p->ngroups; g++)
-		cand = combine(f, cand, raws[g]);
-	/* A floor can leave the combined value unacceptable to some host;
-	 * then the richest lower value all accept, if any (0 passes a
-	 * "non-zero" floor). */
-	if (!all_accept(f, p, raws, cand) && f->policy == CF_POL_LOWER &&
-	    !f->is_signed && f->width <= 8) {
-		for (uint64_t v = cand; v-- > 0;) {
-			if (all_accept(f, p, raws, v)) {
-				*out = v;
-				return CF_OK;
+	} else {
+		cand = raws[0];
+		for (size_t g = 1; g < p->ngroups; g++)
+			cand = combine(f, cand, raws[g]);
+		/* A floor can leave the combined value unacceptable to some
+		 * host; then the richest lower value all accept, if any (0
+		 * passes a "non-zero" floor). */
+		if (refuser(f, p, raws, cand) != SIZE_MAX &&
+		    f->policy == CF_POL_LOWER && !f->is_signed && f->width <= 8) {
+			for (uint64_t v = cand; v-- > 0;) {
+				if (refuser(f, p, raws, v) == SIZE_MAX) {
+					*out = v;
+					return CF_OK;
+				}
 			}
 		}
 	}
-	for (size_t g = 0; g < p->ngroups; g++) {
-		if (cf_field_accepts(f, raws[g], true, cand))
-			continue;
+	size_t no = refuser(f, p, raws, cand);
+	if (no != SIZE_MAX) {
 		err = add_conflict(b, CF_CONFLICT_NO_COMMON,
 				   p->arch->catalog->regs[ri].key, fi, &c);
 		if (err != CF_OK)
 			return err;
-		snprintf(c->reason, sizeof(c->reason),
-			 "no value every host accepts: %s cannot be set to 0x%llx "
-			 "(offers 0x%llx)", ghost(b, g), (unsigned long long)cand,
-			 (unsigned long long)raws[g]);
-		fixed_g = 0;
+		if (fixed_g != SIZE_MAX)
+			snprintf(c->reason, sizeof(c->reason),
+				 "not writable on %s, which offers 0x%llx, and %s "
+				 "(offering 0x%llx) cannot be set to that",
+				 ghost(b, fixed_g), (unsigned long long)cand,
+				 ghost(b, no), (unsigned long long)raws[no]);
+		else
+			snprintf(c->reason, sizeof(c->reason),
+				 "no value every host accepts: %s cannot be set "
+				 "to 0x%llx (offers 0x%llx)", ghost(b, no),
+				 (unsigned long long)cand,
+				 (unsigned long long)raws[no]);
+		if (fixed_g == SIZE_MAX)
+			fixed_g = 0;
 		goto record;
 	}
 	*out = cand;
@@ -287,7 +282,6 @@ static enum cf_err do_catalog_reg(struct bctx *b, size_t ri, uint64_t *raws,
 static enum cf_err do_extras(struct bctx *b, uint8_t *present, uint64_t *vals)
 {
 	const struct cf_pool *p = b->pool;
-	const struct cf_config *c0 = p->groups[0].cfg;
 	enum cf_err err;
 
 	/* Every key that any group has; walk each group's sorted list. */
@@ -327,7 +321,6 @@ static enum cf_err do_extras(struct bctx *b, uint8_t *present, uint64_t *vals)
 				return err;
 		}
 	}
-	(void)c0;
 	return CF_OK;
 }
 
