@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "profiles/doc.h"
 #include "util/diag.h"
 
@@ -214,17 +215,24 @@ enum cf_err cf_doc_write_file(const char *path, const char *data, size_t len,
 			      struct cf_diag *d)
 {
 	enum cf_err err = CF_OK;
-	char tmp[4096];
-	int fd = -1;
+	char tmp[4096], dir[4096];
+	int fd = -1, dfd;
+	bool created = false;
 	size_t off = 0;
+	const char *slash;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
-			     (long)getpid()) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
 		return cf_diag_set(d, CF_EINVAL, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* mkstemp: a fresh name, O_EXCL, so nothing planted there is followed. */
+	fd = mkstemp(tmp);
 	if (fd < 0) {
-		err = cf_diag_set(d, CF_EIO, "%s: cannot create: %s", tmp,
-				  strerror(errno));
+		err = cf_diag_set(d, CF_EIO, "%s: cannot create a temporary file "
+				  "beside it: %s", path, strerror(errno));
+		goto cleanup;
+	}
+	created = true;
+	if (fchmod(fd, 0644) != 0) {
+		err = cf_diag_set(d, CF_EIO, "%s: chmod: %s", tmp, strerror(errno));
 		goto cleanup;
 	}
 	while (off < len) {
@@ -255,10 +263,23 @@ enum cf_err cf_doc_write_file(const char *path, const char *data, size_t len,
 				  strerror(errno));
 		goto cleanup;
 	}
+	/* The rename itself must reach the disk: fsync the directory. */
+	slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
 cleanup:
 	if (fd >= 0)
 		close(fd);
-	if (err != CF_OK)
+	if (err != CF_OK && created)
 		unlink(tmp);
 	return err;
 }

@@ -75,7 +75,8 @@ enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 		if (cf_arch_regkey(cfg->arch, it->string, &key) != 0)
 			return cf_diag_set(d, CF_ESCHEMA,
 					   "%s: %s: not a known %s register nor "
-					   "an encoding name like S3_0_C0_C4_7",
+					   "an ID-space encoding name like "
+					   "S3_0_C0_C4_7 (op0 3, CRn 0)",
 					   origin, p, cfg->arch->name);
 		const struct cf_reg *reg = find(cfg, key);
 		if (reg_class(reg) != kind_class(kind) &&

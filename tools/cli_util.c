@@ -47,7 +47,7 @@ void cli_free_reports(struct cli_reports *rs)
 
 int cli_load_reports(char **paths, int n, struct cli_reports *out)
 {
-	struct cf_diag d;
+	struct cf_diag d = { "" };
 
 	out->n = 0;
 	out->r = calloc(n > 0 ? (size_t)n : 1, sizeof(*out->r));
@@ -57,7 +57,7 @@ int cli_load_reports(char **paths, int n, struct cli_reports *out)
 		enum cf_err err = cf_report_load(paths[i], &out->r[i], &d);
 		if (err != CF_OK) {
 			fprintf(stderr, "cpufleet: %s\n",
-				err == CF_ENOMEM ? cf_strerror(err) : d.msg);
+				d.msg[0] ? d.msg : cf_strerror(err));
 			cli_free_reports(out);
 			return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
 		}
@@ -69,7 +69,7 @@ int cli_load_reports(char **paths, int n, struct cli_reports *out)
 int cli_load_any(const char *path, struct cf_report **report,
 		 struct cf_profile **profile)
 {
-	struct cf_diag dr, dp;
+	struct cf_diag dr = { "" }, dp = { "" };
 	enum cf_err er, ep;
 
 	*report = NULL;
@@ -78,7 +78,7 @@ int cli_load_any(const char *path, struct cf_report **report,
 	if (er == CF_OK)
 		return CLI_OK;
 	if (er != CF_ESCHEMA || !strstr(dr.msg, "$.schema")) {
-		fprintf(stderr, "cpufleet: %s\n", dr.msg);
+		fprintf(stderr, "cpufleet: %s\n", dr.msg[0] ? dr.msg : cf_strerror(er));
 		return CLI_USAGE;
 	}
 	ep = cf_profile_load(path, profile, &dp);
@@ -89,6 +89,6 @@ int cli_load_any(const char *path, struct cf_report **report,
 			"\"cpufleet.report/v1\" or \"cpufleet.profile/v1\"\n",
 			path);
 	else
-		fprintf(stderr, "cpufleet: %s\n", dp.msg);
+		fprintf(stderr, "cpufleet: %s\n", dp.msg[0] ? dp.msg : cf_strerror(ep));
 	return CLI_USAGE;
 }

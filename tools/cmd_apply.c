@@ -34,7 +34,7 @@ int cmd_apply(int argc, char **argv)
 	};
 	uint32_t features = CF_ARM64_FEAT_DEFAULT;
 	struct cf_profile *pr = NULL;
-	struct cf_diag d;
+	struct cf_diag d = { "" };
 	bool check_only = false;
 	int c, rc = CLI_USAGE;
 
@@ -68,12 +68,14 @@ int cmd_apply(int argc, char **argv)
 		struct cf_a64vm *vm = NULL;
 		struct cf_apply_refusal ref;
 		int vcpu;
-		if (cf_a64vm_create(features, &vm, &d) != CF_OK) {
+		/* VM capabilities, SVE lengths, then registers: KVM's order. */
+		if (cf_a64vm_create_for(features, pr, NULL, &ref, &vm, &d) != CF_OK) {
 			cli_error("apply", "%s", d.msg);
 			goto out;
 		}
 		vcpu = cf_a64vm_vcpu_fd(vm);
-		if (cf_arm64_apply(cf_a64vm_vm_fd(vm), &vcpu, 1, pr, &ref, &d) != CF_OK) {
+		if (!ref.refused &&
+		    cf_arm64_apply(cf_a64vm_vm_fd(vm), &vcpu, 1, pr, &ref, &d) != CF_OK) {
 			cli_error("apply", "%s", d.msg);
 			rc = CLI_INTERNAL;
 		} else if (ref.refused) {

@@ -31,7 +31,7 @@ int cmd_baseline(int argc, char **argv)
 	struct cf_profile *pr = NULL;
 	const char *out = NULL;
 	bool quiet = false;
-	struct cf_diag d;
+	struct cf_diag d = { "" };
 	enum cf_err err;
 	char *json = NULL;
 	int c, rc;

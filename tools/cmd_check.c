@@ -18,10 +18,18 @@ static const char help[] =
 "exit: 0 every host compatible, 1 some host incompatible, 2 usage or input\n"
 "error, 3 internal error\n";
 
+/* 64-bit values as hex strings, as the documents write them: a JSON number
+ * (a double) would lose the low bits. */
+static const char *hexs(uint64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%llx", (unsigned long long)v);
+	return buf;
+}
+
 int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v)
 {
 	size_t n = cf_verdict_reason_count(v);
-	char text[512];
+	char text[512], wb[24], ob[24];
 
 	if (!arr) {
 		printf("%s: %s\n", host,
@@ -49,8 +57,8 @@ int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v)
 		    !(r->field ? cJSON_AddStringToObject(ro, "field", r->field)
 			       : cJSON_AddNullToObject(ro, "field")) ||
 		    !cJSON_AddStringToObject(ro, "features", r->features) ||
-		    !cJSON_AddNumberToObject(ro, "wants", (double)r->want) ||
-		    !cJSON_AddNumberToObject(ro, "offers", (double)r->offer) ||
+		    !cJSON_AddStringToObject(ro, "wants", hexs(r->want, wb, sizeof(wb))) ||
+		    !cJSON_AddStringToObject(ro, "offers", hexs(r->offer, ob, sizeof(ob))) ||
 		    !cJSON_AddStringToObject(ro, "text", text))
 			return CLI_INTERNAL;
 	}
@@ -71,7 +79,7 @@ int cmd_check(int argc, char **argv)
 	const char *ppath = NULL;
 	cJSON *root = NULL, *arr = NULL;
 	bool json = false, all_ok = true;
-	struct cf_diag d;
+	struct cf_diag d = { "" };
 	enum cf_err err;
 	int c, rc;
 

@@ -58,7 +58,7 @@ int cmd_collect(int argc, char **argv)
 	const char *out = NULL;
 	char id[CF_HOST_ID_MAX] = "";
 	struct cf_report *r = NULL;
-	struct cf_diag d;
+	struct cf_diag d = { "" };
 	char *json = NULL;
 	enum cf_err err;
 	int c, rc = CLI_INTERNAL;

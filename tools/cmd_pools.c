@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <cjson/cJSON.h>
 #include "tools/cli_util.h"
 
 static const char help[] =
@@ -21,13 +22,15 @@ static const char help[] =
 "exit: 0 one pool holds every host, 1 more than one pool, 2 usage or input\n"
 "error, 3 internal error\n";
 
+/* Writes pool P's baseline to DIR/pool-N.json and adds it to INDEX. */
 static int write_pool(const char *dir, size_t p, const struct cli_reports *rs,
-		      const size_t *pool_of, FILE *index, bool first)
+		      const size_t *pool_of, cJSON *index)
 {
 	struct cf_pool *pool = NULL;
 	struct cf_profile *pr = NULL;
-	struct cf_diag d;
-	char path[4096];
+	struct cf_diag d = { "" };
+	char path[4096], name[64];
+	cJSON *entry, *hosts;
 	enum cf_err err = cf_pool_create(cf_report_arch(rs->r[0]), &pool);
 	int rc = CLI_INTERNAL;
 
@@ -36,25 +39,33 @@ static int write_pool(const char *dir, size_t p, const struct cli_reports *rs,
 			err = cf_pool_add(pool, rs->r[i], &d);
 	if (err == CF_OK)
 		err = cf_baseline(pool, &pr);
-	if (err != CF_OK)
+	if (err != CF_OK) {
+		cli_error("pools", "pool %zu: %s", p + 1,
+			  d.msg[0] ? d.msg : cf_strerror(err));
 		goto out;
-	if ((size_t)snprintf(path, sizeof(path), "%s/pool-%zu.json", dir, p + 1) >=
-	    sizeof(path))
+	}
+	snprintf(name, sizeof(name), "pool-%zu.json", p + 1);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path)) {
+		cli_error("pools", "%s: path too long", dir);
 		goto out;
+	}
 	if (cf_profile_save(pr, path, &d) != CF_OK) {
 		cli_error("pools", "%s", d.msg);
 		goto out;
 	}
-	fprintf(index, "%s\n  {\"profile\": \"pool-%zu.json\", \"hosts\": [",
-		first ? "" : ",", p + 1);
-	bool f = true;
-	for (size_t i = 0; i < rs->n; i++) {
-		if (pool_of[i] != p)
-			continue;
-		fprintf(index, "%s\"%s\"", f ? "" : ", ", cf_report_host_id(rs->r[i]));
-		f = false;
-	}
-	fprintf(index, "]}");
+	entry = cJSON_CreateObject();
+	if (!entry || !cJSON_AddItemToArray(index, entry) ||
+	    !cJSON_AddStringToObject(entry, "profile", name))
+		goto out;
+	hosts = cJSON_AddArrayToObject(entry, "hosts");
+	if (!hosts)
+		goto out;
+	for (size_t i = 0; i < rs->n; i++)
+		if (pool_of[i] == p &&
+		    !cJSON_AddItemToArray(hosts,
+				cJSON_CreateString(cf_report_host_id(rs->r[i]))))
+			goto out;
 	rc = CLI_OK;
 out:
 	cf_profile_destroy(pr);
@@ -73,7 +84,6 @@ int cmd_pools(int argc, char **argv)
 	const char *dir = NULL;
 	size_t *pool_of = NULL, npools = 0;
 	char path[4096];
-	FILE *index = NULL;
 	int c, rc;
 
 	optind = 1;
@@ -121,33 +131,33 @@ int cmd_pools(int argc, char **argv)
 		printf("\n");
 	}
 	if (dir) {
+		cJSON *root = cJSON_CreateObject(), *arr;
+		char *text = NULL;
 		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-			cli_error("pools", "cannot create %s", dir);
+			cli_error("pools", "cannot create %s: %s", dir,
+				  strerror(errno));
+			cJSON_Delete(root);
 			goto cleanup;
 		}
-		if ((size_t)snprintf(path, sizeof(path), "%s/pools.json", dir) >=
-		    sizeof(path))
-			goto cleanup;
-		index = fopen(path, "w");
-		if (!index) {
-			cli_error("pools", "cannot write %s", path);
-			goto cleanup;
-		}
-		fprintf(index, "{\"pools\": [");
-		for (size_t p = 0; p < npools; p++)
-			if (write_pool(dir, p, &rs, pool_of, index, p == 0) != CLI_OK)
+		arr = root ? cJSON_AddArrayToObject(root, "pools") : NULL;
+		for (size_t p = 0; arr && p < npools; p++)
+			if (write_pool(dir, p, &rs, pool_of, arr) != CLI_OK) {
+				cJSON_Delete(root);
 				goto cleanup;
-		fprintf(index, "\n]}\n");
-		if (fclose(index) != 0) {
-			index = NULL;
+			}
+		/* The index last, durably: it names only pools written. */
+		text = arr ? cJSON_Print(root) : NULL;
+		cJSON_Delete(root);
+		if (!text || (size_t)snprintf(path, sizeof(path), "%s/pools.json",
+					      dir) >= sizeof(path) ||
+		    cli_write_file("pools", path, text) != 0) {
+			free(text);
 			goto cleanup;
 		}
-		index = NULL;
+		free(text);
 	}
 	rc = npools == 1 ? CLI_OK : CLI_NO;
 cleanup:
-	if (index)
-		fclose(index);
 	free(pool_of);
 	cli_free_reports(&rs);
 	return rc;

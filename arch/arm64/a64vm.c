@@ -99,6 +99,8 @@ enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
 	int sz;
 
 	*out = NULL;
+	if (ref)
+		memset(ref, 0, sizeof(*ref));
 	if (!vm)
 		return CF_ENOMEM;
 	vm->kvm = vm->vm = vm->vcpu = vm->gic = -1;
@@ -108,7 +110,11 @@ enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
 		err = fail(d, "/dev/kvm");
 		goto fail;
 	}
-	vm->vm = ioctl(vm->kvm, KVM_CREATE_VM, 0);
+	/* Type 0 asks for a 40-bit IPA, which hosts with a smaller limit
+	 * refuse; our RAM sits at 1 GiB, so 32 bits would do. */
+	int ipa = ioctl(vm->kvm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_VM_IPA_SIZE);
+	vm->vm = ioctl(vm->kvm, KVM_CREATE_VM,
+		       ipa > 0 && ipa < 40 ? (unsigned long)(ipa & 0xff) : 0UL);
 	if (vm->vm < 0) {
 		err = fail(d, "KVM_CREATE_VM");
 		goto fail;
@@ -142,8 +148,11 @@ enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
 		goto fail;
 	}
 	/* VM capabilities before any vCPU exists. */
-	if (pr && cf_arm64_apply_vm(vm->vm, pr, NULL, d) != CF_OK)
-		goto fail;
+	if (pr) {
+		err = cf_arm64_apply_vm(vm->vm, pr, NULL, d);
+		if (err != CF_OK)
+			goto fail;
+	}
 	vm->vcpu = ioctl(vm->vm, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu < 0) {
 		err = fail(d, "KVM_CREATE_VCPU");
@@ -179,17 +188,21 @@ enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
 		if (vls) {
 			struct kvm_one_reg r = { .id = 0x606000000015ffffULL,
 						 .addr = (uint64_t)(uintptr_t)vls };
-			if (ioctl(vm->vcpu, KVM_SET_ONE_REG, &r) != 0 && ref) {
-				memset(ref, 0, sizeof(*ref));
+			if (ioctl(vm->vcpu, KVM_SET_ONE_REG, &r) != 0) {
+				if (!ref) {
+					err = fail(d, "KVM_REG_ARM64_SVE_VLS");
+					goto fail;
+				}
 				ref->refused = true;
 				ref->err = errno;
 				snprintf(ref->reg, sizeof(ref->reg), "SVE_VLS");
 				snprintf(ref->text, sizeof(ref->text),
 					 "KVM_REG_ARM64_SVE_VLS: %s", strerror(errno));
 			}
-		} else if (pr && ref &&
-			   cf_arm64_apply_vcpu(vm->vcpu, pr, ref, d) != CF_OK) {
-			goto fail;
+		} else if (pr && ref) {
+			err = cf_arm64_apply_vcpu(vm->vcpu, pr, ref, d);
+			if (err != CF_OK)
+				goto fail;
 		}
 		if (ioctl(vm->vcpu, KVM_ARM_VCPU_FINALIZE, &what) != 0) {
 			err = fail(d, "KVM_ARM_VCPU_FINALIZE(SVE)");

@@ -40,6 +40,9 @@ static int arm64_regname_parse(const char *name, uint64_t *key)
 	    !(s = num(s, 15, &crm)) || *s++ != '_' || !(s = num(s, 7, &op2)) ||
 	    *s != '\0')
 		return -1;
+	/* Reports and profiles hold ID registers: op0 3, CRn 0. */
+	if (op0 != 3 || crn != 0)
+		return -1;
 	*key = (uint64_t)op0 << 14 | op1 << 11 | crn << 7 | crm << 3 | op2;
 	return 0;
 }

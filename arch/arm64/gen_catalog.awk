@@ -206,7 +206,7 @@ $1 == "pseudo" || $1 == "fact" {
 	if (seen[$2])
 		fatal("register " $2 " listed twice")
 	seen[$2] = 1
-	if ($3 !~ /^0x[0-9a-f]+$/ || bits_needed($3) > 32 || bits_needed($3) < 17)
+	if ($3 !~ /^0x[1-9a-f][0-9a-f]*$/ || bits_needed($3) > 32 || bits_needed($3) < 17)
 		fatal("pseudo key must be hex in 0x10000..0xffffffff, got '" $3 "'")
 	if ($1 == "fact" && bits_needed($3) < 26)
 		fatal("fact key must be 0x2000000 or above, got '" $3 "'")

@@ -295,7 +295,7 @@ want_rc 1
 json_ok "$T/out"
 json_is "$T/out" "d['compatible']" "False"
 json_is "$T/out" \
-	"any(r['register'] == 'ID_AA64PFR0_EL1' and r['field'] == 'SVE' and r['features'] == 'FEAT_SVE' and r['wants'] == 1 and r['offers'] == 0 for r in d['verdicts'][0]['reasons'])" \
+	"any(r['register'] == 'ID_AA64PFR0_EL1' and r['field'] == 'SVE' and r['features'] == 'FEAT_SVE' and r['wants'] == '0x1' and r['offers'] == '0x0' for r in d['verdicts'][0]['reasons'])" \
 	"True"
 end_
 
@@ -605,6 +605,28 @@ want_rc 2
 err_has "appears twice"
 err_has "$RAW/graviton3.json"
 cmp -s "$T/o/out.json" "$T/keep.json" || bad "OUT changed"
+end_
+
+# ---- pools --------------------------------------------------------------------
+
+case_ "pools fleet: three pools, exit 1, index and baselines written"
+run pools -d "$T/pools" "$FLEET"/*.json
+want_rc 1
+out_has "pool 3: v1-01 v1-02"
+[ -s "$T/pools/pool-3.json" ] || bad "no pool-3.json"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert [p['hosts'] for p in d['pools']] == [['a72-01','a72-02'],['n1-01','n1-02'],['v1-01','v1-02']]" "$T/pools/pools.json" || bad "pools.json wrong"
+end_
+
+case_ "pools real-writable: one pool, exit 0"
+run pools "$RW"/*.json
+want_rc 0
+out_has "pool 1: altra cortex-a72 graviton3"
+end_
+
+case_ "collect and apply off arm64: exit 2, say why"
+run collect
+want_rc 2
+err_has "arm64 host"
 end_
 
 echo "$pass passed, $fail failed"
