@@ -122,6 +122,10 @@ run: deps all
 	@echo
 	@echo "== 4. verdict matrix of the fleet (row: source host's own profile) =="
 	@$(BUILD)/cpufleet matrix $(FLEET); echo "(exit $$?)"
+	@echo
+	@echo "== 5. the arm64 lab's seven hosts, as KVM 6.12 reported them: pools =="
+	@$(BUILD)/cpufleet pools $(sort $(wildcard tests/data/lab/reports/*.json)); \
+	  echo "(exit $$?)"
 
 unit: $(BUILD)/test_unit
 	$(BUILD)/test_unit
