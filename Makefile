@@ -153,7 +153,8 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) arch/arm64/idregs.txt arch/caps/caps.txt
 
 # `make fuzz` explores for FUZZ_SECONDS per target, growing the corpus in
 # build-fuzz/corpus; `fuzz-smoke` (part of check) replays the committed
-# corpus and runs 20000 new inputs per target.
+# corpus and runs 20000 new inputs per target (new finds go to
+# build-fuzz/, never into the committed corpus).
 fuzz: $(FUZZ_TARGETS:%=build-fuzz/%)
 	@for t in $(FUZZ_TARGETS); do c=$${t#fuzz_}; \
 	  mkdir -p build-fuzz/corpus/$$c; \
@@ -163,8 +164,9 @@ fuzz: $(FUZZ_TARGETS:%=build-fuzz/%)
 
 fuzz-smoke: $(FUZZ_TARGETS:%=build-fuzz/%)
 	@for t in $(FUZZ_TARGETS); do c=$${t#fuzz_}; \
+	  mkdir -p build-fuzz/smoke/$$c; \
 	  build-fuzz/$$t -runs=20000 -seed=1 -max_len=65536 \
-	    -artifact_prefix=build-fuzz/ tests/fuzz/corpus/$$c \
+	    -artifact_prefix=build-fuzz/ build-fuzz/smoke/$$c tests/fuzz/corpus/$$c \
 	    > build-fuzz/$$t.log 2>&1 || { tail -30 build-fuzz/$$t.log; exit 1; }; \
 	  echo "fuzz-smoke: $$t: $$(tail -1 build-fuzz/$$t.log)"; done
 
