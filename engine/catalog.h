@@ -49,6 +49,8 @@ struct cf_reg {
 	uint8_t pseudo;          /* 0 system register, 1 other ONE_REG
 				    register, 2 KVM capability, 3 KVM fact */
 	uint64_t fixed_writable; /* pseudo: what KVM lets userspace change */
+	uint8_t checkonly;       /* KVM checks a write but keeps nothing:
+				    reads give the host's value */
 };
 
 struct cf_catalog {

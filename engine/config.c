@@ -132,6 +132,24 @@ enum cf_err cf_config_set_writable(struct cf_config *c, uint64_t key,
 	return CF_OK;
 }
 
+enum cf_err cf_config_set_fixed(struct cf_config *c, uint64_t key,
+				uint64_t value)
+{
+	int i = cf_catalog_find_key(c->arch->catalog, key);
+	const struct cf_reg *reg;
+	enum cf_err err;
+
+	if (i < 0 || !c->arch->catalog->regs[i].pseudo)
+		return CF_EINVAL;
+	reg = &c->arch->catalog->regs[i];
+	if (reg->pseudo == 2 && reg->nfields && !strcmp(reg->fields[0].name, "bool"))
+		value = value != 0;
+	err = cf_config_set(c, key, value);
+	if (err == CF_OK)
+		err = cf_config_set_writable(c, key, reg->fixed_writable);
+	return err;
+}
+
 bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
 		   uint64_t *writable)
 {

@@ -38,6 +38,11 @@ void cf_config_unref(struct cf_config *c);
 enum cf_err cf_config_set(struct cf_config *c, uint64_t key, uint64_t value);
 enum cf_err cf_config_set_writable(struct cf_config *c, uint64_t key,
 				   uint64_t mask);
+/* A catalogue register that is not a system register (pseudo-register,
+ * capability, fact): VALUE with the writable mask the catalogue gives it; a
+ * bool capability counts as 0 or 1.  CF_EINVAL for other keys. */
+enum cf_err cf_config_set_fixed(struct cf_config *c, uint64_t key,
+				uint64_t value);
 /* True if KEY is present; fills VALUE and WRITABLE (either may be NULL). */
 bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
 		   uint64_t *writable);

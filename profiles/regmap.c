@@ -47,12 +47,7 @@ static enum cf_err read_caps(const cJSON *obj, struct cf_config *cfg,
 			continue;
 		reg = &cfg->arch->catalog->regs[i];
 		v = (uint64_t)it->valuedouble;
-		if (reg->nfields && !strcmp(reg->fields[0].name, "bool"))
-			v = v != 0;
-		err = cf_config_set(cfg, reg->key, v);
-		if (err == CF_OK)
-			err = cf_config_set_writable(cfg, reg->key,
-						     reg->fixed_writable);
+		err = cf_config_set_fixed(cfg, reg->key, v);
 		if (err != CF_OK)
 			return err;
 	}
@@ -97,12 +92,9 @@ enum cf_err cf_regmap_read(const cJSON *obj, enum cf_regmap_kind kind,
 		err = cf_doc_hex(it, origin, p, &v, d);
 		if (err != CF_OK)
 			return err;
-		if (kind == CF_REGMAP_PSEUDO || kind == CF_REGMAP_FACTS) {
-			err = cf_config_set(cfg, key, v);
-			if (err == CF_OK)
-				err = cf_config_set_writable(cfg, key,
-							     reg->fixed_writable);
-		} else if (kind == CF_REGMAP_VALUES)
+		if (kind == CF_REGMAP_PSEUDO || kind == CF_REGMAP_FACTS)
+			err = cf_config_set_fixed(cfg, key, v);
+		else if (kind == CF_REGMAP_VALUES)
 			err = cf_config_set(cfg, key, v);
 		else if (!cf_config_get(cfg, key, NULL, NULL))
 			err = cf_diag_set(d, CF_ESCHEMA,

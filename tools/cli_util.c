@@ -16,6 +16,32 @@ void cli_error(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int cli_make_pool(const char *cmd, char **paths, const struct cli_reports *rs,
+		  const size_t *pool_of, size_t p, struct cf_pool **out)
+{
+	struct cf_diag d = { "" };
+	enum cf_err err = cf_pool_create(cf_report_arch(rs->r[0]), out);
+
+	for (size_t i = 0; err == CF_OK && i < rs->n; i++) {
+		if (pool_of && pool_of[i] != p)
+			continue;
+		err = cf_pool_add(*out, rs->r[i], &d);
+		if (err == CF_EARCH || err == CF_EDUPLICATE) {
+			cli_error(cmd, "%s: %s", paths[i], d.msg);
+			cf_pool_destroy(*out);
+			*out = NULL;
+			return CLI_USAGE;
+		}
+	}
+	if (err != CF_OK) {
+		cli_error(cmd, "%s", cf_strerror(err));
+		cf_pool_destroy(*out);
+		*out = NULL;
+		return CLI_INTERNAL;
+	}
+	return CLI_OK;
+}
+
 int cli_write_file(const char *cmd, const char *path, const char *text)
 {
 	size_t n = strlen(text);

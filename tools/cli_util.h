@@ -31,10 +31,13 @@ int cli_load_any(const char *path, struct cf_report **report,
  * it as text. */
 int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v);
 
+/* A pool of the reports RS (loaded from PATHS), all of them when POOL_OF is
+ * NULL, else those with POOL_OF[i] == P.  A mixed architecture or a host id
+ * seen twice is a usage error naming the file; returns a CLI exit code. */
+int cli_make_pool(const char *cmd, char **paths, const struct cli_reports *rs,
+		  const size_t *pool_of, size_t p, struct cf_pool **out);
 /* Writes TEXT and a newline to PATH durably; prints the error. */
 int cli_write_file(const char *cmd, const char *path, const char *text);
-/* "psci,pmu,sve,pauth" -> vCPU feature bits; -1 on an unknown word. */
-int cli_parse_features(const char *s, uint32_t *out);
 
 int cmd_baseline(int argc, char **argv);
 int cmd_collect(int argc, char **argv);

@@ -43,7 +43,7 @@ int cmd_apply(int argc, char **argv)
 		switch (c) {
 		case 'n': check_only = true; break;
 		case 'f':
-			if (cli_parse_features(optarg, &features) != 0) {
+			if (cf_arm64_parse_features(optarg, &features) != CF_OK) {
 				cli_error("apply", "unknown feature in '%s'", optarg);
 				return CLI_USAGE;
 			}
@@ -67,17 +67,9 @@ int cmd_apply(int argc, char **argv)
 	{
 		struct cf_a64vm *vm = NULL;
 		struct cf_apply_refusal ref;
-		int vcpu;
-		/* VM capabilities, SVE lengths, then registers: KVM's order. */
-		if (cf_a64vm_create_for(features, pr, NULL, &ref, &vm, &d) != CF_OK) {
+		/* No usable scratch VM (no /dev/kvm...): exit 2, as --help says. */
+		if (cf_a64vm_create_applied(features, pr, &ref, &vm, &d) != CF_OK) {
 			cli_error("apply", "%s", d.msg);
-			goto out;
-		}
-		vcpu = cf_a64vm_vcpu_fd(vm);
-		if (!ref.refused &&
-		    cf_arm64_apply(cf_a64vm_vm_fd(vm), &vcpu, 1, pr, &ref, &d) != CF_OK) {
-			cli_error("apply", "%s", d.msg);
-			rc = CLI_INTERNAL;
 		} else if (ref.refused) {
 			printf("REFUSED: %s%s%s: %s\n", ref.reg, ref.field[0] ? "." : "",
 			       ref.field, ref.text);
@@ -93,9 +85,7 @@ int cmd_apply(int argc, char **argv)
 	(void)features;
 	cli_error("apply", "applying an arm64 profile needs an arm64 host with "
 		  "KVM (this is not one)");
-	goto out;
 #endif
-out:
 	cf_profile_destroy(pr);
 	return rc;
 }

@@ -53,18 +53,11 @@ int cmd_baseline(int argc, char **argv)
 	rc = cli_load_reports(argv + optind, argc - optind, &rs);
 	if (rc != CLI_OK)
 		return rc;
+	rc = cli_make_pool("baseline", argv + optind, &rs, NULL, 0, &pool);
+	if (rc != CLI_OK)
+		goto cleanup;
 	rc = CLI_INTERNAL;
-	err = cf_pool_create(cf_report_arch(rs.r[0]), &pool);
-	for (size_t i = 0; err == CF_OK && i < rs.n; i++) {
-		err = cf_pool_add(pool, rs.r[i], &d);
-		if (err == CF_EARCH || err == CF_EDUPLICATE) {
-			cli_error("baseline", "%s: %s", argv[optind + i], d.msg);
-			rc = CLI_USAGE;
-			goto cleanup;
-		}
-	}
-	if (err == CF_OK)
-		err = cf_baseline(pool, &pr);
+	err = cf_baseline(pool, &pr);
 	if (err != CF_OK) {
 		cli_error("baseline", "%s", cf_strerror(err));
 		goto cleanup;

@@ -21,30 +21,6 @@ static const char help[] =
 "\n"
 "exit: 0 collected, 2 usage error or not an arm64 KVM host, 3 internal error\n";
 
-int cli_parse_features(const char *s, uint32_t *out)
-{
-	char buf[128], *save = NULL, *tok;
-	uint32_t f = 0;
-
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, strlen(s) + 1);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "psci"))
-			f |= CF_ARM64_FEAT_PSCI;
-		else if (!strcmp(tok, "pmu"))
-			f |= CF_ARM64_FEAT_PMU;
-		else if (!strcmp(tok, "sve"))
-			f |= CF_ARM64_FEAT_SVE;
-		else if (!strcmp(tok, "pauth"))
-			f |= CF_ARM64_FEAT_PAUTH;
-		else
-			return -1;
-	}
-	*out = f;
-	return 0;
-}
-
 int cmd_collect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -67,7 +43,7 @@ int cmd_collect(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f:i:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (cli_parse_features(optarg, &features) != 0) {
+			if (cf_arm64_parse_features(optarg, &features) != CF_OK) {
 				cli_error("collect", "unknown feature in '%s'", optarg);
 				return CLI_USAGE;
 			}

@@ -23,25 +23,24 @@ static const char help[] =
 "error, 3 internal error\n";
 
 /* Writes pool P's baseline to DIR/pool-N.json and adds it to INDEX. */
-static int write_pool(const char *dir, size_t p, const struct cli_reports *rs,
-		      const size_t *pool_of, cJSON *index)
+static int write_pool(const char *dir, size_t p, char **paths,
+		      const struct cli_reports *rs, const size_t *pool_of,
+		      cJSON *index)
 {
 	struct cf_pool *pool = NULL;
 	struct cf_profile *pr = NULL;
 	struct cf_diag d = { "" };
 	char path[4096], name[64];
 	cJSON *entry, *hosts;
-	enum cf_err err = cf_pool_create(cf_report_arch(rs->r[0]), &pool);
-	int rc = CLI_INTERNAL;
+	enum cf_err err;
+	int rc = cli_make_pool("pools", paths, rs, pool_of, p, &pool);
 
-	for (size_t i = 0; err == CF_OK && i < rs->n; i++)
-		if (pool_of[i] == p)
-			err = cf_pool_add(pool, rs->r[i], &d);
-	if (err == CF_OK)
-		err = cf_baseline(pool, &pr);
+	if (rc != CLI_OK)
+		goto out;
+	rc = CLI_INTERNAL;
+	err = cf_baseline(pool, &pr);
 	if (err != CF_OK) {
-		cli_error("pools", "pool %zu: %s", p + 1,
-			  d.msg[0] ? d.msg : cf_strerror(err));
+		cli_error("pools", "pool %zu: %s", p + 1, cf_strerror(err));
 		goto out;
 	}
 	snprintf(name, sizeof(name), "pool-%zu.json", p + 1);
@@ -102,22 +101,15 @@ int cmd_pools(int argc, char **argv)
 	rc = cli_load_reports(argv + optind, argc - optind, &rs);
 	if (rc != CLI_OK)
 		return rc;
-	rc = CLI_INTERNAL;
-	for (size_t i = 1; i < rs.n; i++) {
-		if (strcmp(cf_report_arch(rs.r[i]), cf_report_arch(rs.r[0]))) {
-			cli_error("pools", "%s: another architecture", argv[optind + i]);
-			rc = CLI_USAGE;
+	/* One pool of everything first: the same checks as baseline's. */
+	{
+		struct cf_pool *all = NULL;
+		rc = cli_make_pool("pools", argv + optind, &rs, NULL, 0, &all);
+		cf_pool_destroy(all);
+		if (rc != CLI_OK)
 			goto cleanup;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(cf_report_host_id(rs.r[i]),
-				    cf_report_host_id(rs.r[j]))) {
-				cli_error("pools", "host id %s appears twice",
-					  cf_report_host_id(rs.r[i]));
-				rc = CLI_USAGE;
-				goto cleanup;
-			}
 	}
+	rc = CLI_INTERNAL;
 	pool_of = calloc(rs.n, sizeof(*pool_of));
 	if (!pool_of ||
 	    cf_pools_partition((const struct cf_report *const *)rs.r, rs.n,
@@ -141,7 +133,8 @@ int cmd_pools(int argc, char **argv)
 		}
 		arr = root ? cJSON_AddArrayToObject(root, "pools") : NULL;
 		for (size_t p = 0; arr && p < npools; p++)
-			if (write_pool(dir, p, &rs, pool_of, arr) != CLI_OK) {
+			if (write_pool(dir, p, argv + optind, &rs, pool_of, arr)
+			    != CLI_OK) {
 				cJSON_Delete(root);
 				goto cleanup;
 			}

@@ -6,24 +6,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <linux/kvm.h>
 #include "arch/arm64/a64vm.h"
+#include "arch/arm64/kvm_uapi.h"
+#include "engine/catalog.h"
 #include "util/diag.h"
-
-/* UAPI newer than the 6.1 headers Debian's cross toolchain carries. */
-#ifndef KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES
-#define KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES 230
-#endif
-#ifndef KVM_ARM_GET_REG_WRITABLE_MASKS
-struct reg_mask_range {
-	__u64 addr;
-	__u32 range;
-	__u32 reserved[13];
-};
-#define KVM_ARM_GET_REG_WRITABLE_MASKS _IOR(KVMIO, 0xb6, struct reg_mask_range)
-#endif
-#define CF_FEATURE_ID_RANGE 0
-#define CF_FEATURE_ID_RANGE_SIZE 192
 
 #define GIC_DIST_BASE 0x08000000ULL
 #define GIC_REDIST_BASE 0x080a0000ULL
@@ -45,6 +31,42 @@ int cf_a64_mask_index(uint64_t key)
 	if (op0 != 3 || crn != 0 || crm > 7 || (op1 != 0 && op1 != 1 && op1 != 3))
 		return -1;
 	return (int)((op1 == 3 ? 2 : op1) << 6 | crm << 3 | op2);
+}
+
+enum cf_a64_regclass cf_a64_classify(uint64_t id, uint64_t *key)
+{
+	int i;
+
+	if ((id & ~0xffffULL) == 0x6030000000130000ULL &&
+	    cf_a64_mask_index(id & 0xffff) >= 0) {
+		*key = id & 0xffff;
+		return CF_A64_ID;
+	}
+	if ((id >> 32) == 0x60300000) {
+		i = cf_catalog_find_key(&cf_arm64_catalog, id & 0xffffffff);
+		if (i >= 0 && cf_arm64_catalog.regs[i].pseudo == 1) {
+			*key = id & 0xffffffff;
+			return CF_A64_PSEUDO;
+		}
+	}
+	*key = 0;
+	return CF_A64_OTHER;
+}
+
+uint64_t cf_a64_one_reg_id(uint64_t key)
+{
+	/* Pseudo-registers' keys are the low half of their id, 64-bit. */
+	return key > 0xffff ? 0x6030000000000000ULL | key : cf_a64_sysreg_id(key);
+}
+
+uint64_t cf_a64_writable_of(uint64_t key, const uint64_t masks[192])
+{
+	int i = cf_catalog_find_key(&cf_arm64_catalog, key);
+	int mi = cf_a64_mask_index(key);
+
+	if (i >= 0 && cf_arm64_catalog.regs[i].pseudo)
+		return cf_arm64_catalog.regs[i].fixed_writable;
+	return masks && key <= 0xffff && mi >= 0 ? masks[mi] : 0;
 }
 
 void cf_a64vm_destroy(struct cf_a64vm *vm)
@@ -216,6 +238,25 @@ fail:
 	return err;
 }
 
+enum cf_err cf_a64vm_create_applied(uint32_t features,
+				    const struct cf_profile *pr,
+				    struct cf_apply_refusal *ref,
+				    struct cf_a64vm **out, struct cf_diag *d)
+{
+	enum cf_err err = cf_a64vm_create_for(features, pr, NULL, ref, out, d);
+
+	if (err != CF_OK || ref->refused)
+		return err;
+	err = cf_arm64_apply((*out)->vm, &(*out)->vcpu, 1, pr, ref, d);
+	if (err == CF_OK && !ref->refused)
+		err = cf_a64vm_finish(*out, d);
+	if (err != CF_OK) {
+		cf_a64vm_destroy(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 int cf_a64vm_vm_fd(const struct cf_a64vm *vm) { return vm->vm; }
 int cf_a64vm_vcpu_fd(const struct cf_a64vm *vm) { return vm->vcpu; }
 int cf_a64vm_kvm_fd(const struct cf_a64vm *vm) { return vm->kvm; }
@@ -286,12 +327,12 @@ bool cf_a64vm_writable_masks(struct cf_a64vm *vm, uint64_t masks[192])
 	struct reg_mask_range r;
 	int ranges = cf_a64vm_cap(vm, KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES);
 
-	if (ranges <= 0 || !(ranges & (1 << CF_FEATURE_ID_RANGE)))
+	if (ranges <= 0 || !(ranges & (1 << KVM_ARM_FEATURE_ID_RANGE)))
 		return false;
 	memset(&r, 0, sizeof(r));
-	memset(masks, 0, CF_FEATURE_ID_RANGE_SIZE * sizeof(uint64_t));
+	memset(masks, 0, KVM_ARM_FEATURE_ID_RANGE_SIZE * sizeof(uint64_t));
 	r.addr = (uint64_t)(uintptr_t)masks;
-	r.range = CF_FEATURE_ID_RANGE;
+	r.range = KVM_ARM_FEATURE_ID_RANGE;
 	return ioctl(vm->vm, KVM_ARM_GET_REG_WRITABLE_MASKS, &r) == 0;
 }
 

@@ -52,6 +52,14 @@ bool cf_a64vm_writable_masks(struct cf_a64vm *vm, uint64_t masks[192]);
 /* KVM_CHECK_EXTENSION on the VM (falls back to /dev/kvm). */
 int cf_a64vm_cap(struct cf_a64vm *vm, long cap);
 
+/* A VM with PR programmed in KVM's order (capabilities, SVE lengths, ID
+ * and firmware registers) and, unless KVM refused (REF), the vGIC and PMU
+ * initialised, ready to run. */
+enum cf_err cf_a64vm_create_applied(uint32_t features,
+				    const struct cf_profile *pr,
+				    struct cf_apply_refusal *ref,
+				    struct cf_a64vm **out, struct cf_diag *d);
+
 /* vGIC CTRL_INIT and PMU IRQ/INIT: after ID registers, before running. */
 enum cf_err cf_a64vm_finish(struct cf_a64vm *vm, struct cf_diag *d);
 /* Copies CODE to guest RAM and points the vCPU at it, x-registers X[0..7]. */
@@ -75,5 +83,17 @@ static inline uint64_t cf_a64_sysreg_id(uint64_t key)
 /* Index in KVM_ARM_GET_REG_WRITABLE_MASKS of a sysreg key, or -1 outside
  * the feature-ID range (op0 3, op1 0/1/3, CRn 0, CRm 0-7). */
 int cf_a64_mask_index(uint64_t key);
+
+/* What a KVM_GET_REG_LIST id is to the catalogue: a feature ID register,
+ * a catalogue pseudo-register (firmware), or anything else; *KEY gets the
+ * catalogue key of the first two. */
+enum cf_a64_regclass { CF_A64_OTHER, CF_A64_ID, CF_A64_PSEUDO };
+enum cf_a64_regclass cf_a64_classify(uint64_t id, uint64_t *key);
+/* The ONE_REG id of a catalogue key (system or pseudo-register). */
+uint64_t cf_a64_one_reg_id(uint64_t key);
+/* What KVM lets userspace change in KEY: the reported mask (MASKS, from
+ * cf_a64vm_writable_masks, may be NULL) or the catalogue's for pseudo-
+ * registers. */
+uint64_t cf_a64_writable_of(uint64_t key, const uint64_t masks[192]);
 
 #endif

@@ -4,32 +4,17 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "arch/arm64/apply.h"
 #include "engine/check.h"
 #include "engine/profile.h"
 #include "util/diag.h"
 
 #if defined(__aarch64__)
 #include <sys/ioctl.h>
-#include <linux/kvm.h>
 #include "arch/arm64/a64vm.h"
+#include "arch/arm64/kvm_uapi.h"
 
 #define CLIDR_KEY 0xc801u  /* the one vCPU-scoped register of a profile */
-
-#ifndef KVM_ARM_GET_REG_WRITABLE_MASKS
-struct reg_mask_range {
-	__u64 addr;
-	__u32 range;
-	__u32 reserved[13];
-};
-#define KVM_ARM_GET_REG_WRITABLE_MASKS _IOR(KVMIO, 0xb6, struct reg_mask_range)
-#endif
-
-static uint64_t one_reg_id(const struct cf_reg *reg, uint64_t key)
-{
-	if (reg && reg->pseudo)
-		return 0x6030000000000000ULL | key;
-	return cf_a64_sysreg_id(key);
-}
 
 static int get(int fd, uint64_t id, uint64_t *v)
 {
@@ -43,9 +28,9 @@ static int set(int fd, uint64_t id, uint64_t v)
 	return ioctl(fd, KVM_SET_ONE_REG, &r) == 0 ? 0 : errno;
 }
 
-static void refuse(struct cf_apply_refusal *ref, const struct cf_arch_ops *a,
-		   uint64_t key, uint64_t want, uint64_t lim, uint64_t wr,
-		   int err, uint64_t got)
+void cf_arm64_refusal(struct cf_apply_refusal *ref, const struct cf_arch_ops *a,
+		      const char *host, uint64_t key, uint64_t want, uint64_t lim,
+		      uint64_t wr, int err, uint64_t got)
 {
 	struct cf_verdict *v = cf_verdict_create();
 
@@ -56,7 +41,7 @@ static void refuse(struct cf_apply_refusal *ref, const struct cf_arch_ops *a,
 	ref->got = got;
 	cf_arch_regname(a, key, ref->reg, sizeof(ref->reg));
 	/* Name the field the way check() would on this host. */
-	if (v && cf_check_register(v, a, "", key, want, lim, wr) ==
+	if (v && cf_check_register(v, a, host, key, want, lim, wr) ==
 		 CF_OK && cf_verdict_reason_count(v) > 0) {
 		const struct cf_reason *r = cf_verdict_reason(v, 0);
 		if (r->field)
@@ -78,7 +63,7 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 	const struct cf_arch_ops *a = pr->arch;
 	const struct cf_catalog *cat = a->catalog;
 	const struct cf_config *c = pr->cfg;
-	uint64_t masks[192];
+	uint64_t masks[KVM_ARM_FEATURE_ID_RANGE_SIZE];
 	struct reg_mask_range range;
 	bool have_masks;
 
@@ -121,10 +106,9 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 						   "is outside the feature ID range; "
 						   "apply programs only ID and firmware "
 						   "registers", (unsigned long long)key);
-			uint64_t id = one_reg_id(reg, key), lim = 0, back = 0;
-			int mi = reg && reg->pseudo ? -1 : cf_a64_mask_index(key);
-			uint64_t wr = reg && reg->pseudo ? reg->fixed_writable
-				    : (have_masks && mi >= 0 ? masks[mi] : 0);
+			uint64_t id = cf_a64_one_reg_id(key), lim = 0, back = 0;
+			uint64_t wr = cf_a64_writable_of(key,
+							 have_masks ? masks : NULL);
 			bool per_vcpu = key == CLIDR_KEY || (reg && reg->pseudo);
 			size_t n = per_vcpu ? nvcpus : 1;
 			for (size_t v = 0; v < n; v++) {
@@ -136,16 +120,15 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 							   strerror(e));
 				e = set(fd, id, want);
 				if (e) {
-					refuse(ref, a, key, want, lim, wr, e, lim);
+					cf_arm64_refusal(ref, a, "", key, want, lim, wr, e, lim);
 					return CF_OK;
 				}
-				/* KVM keeps no SMCCC workaround level: it only
-				 * checks it and reads back the host's. */
-				if (reg && reg->pseudo == 1 &&
-				    (key & ~3ULL) == 0x140000 && key != 0x140000)
+				/* Registers KVM only checks (the SMCCC
+				 * workaround levels) read back the host's. */
+				if (reg && reg->checkonly)
 					continue;
 				if (get(fd, id, &back) != 0 || back != want) {
-					refuse(ref, a, key, want, lim, wr, 0, back);
+					cf_arm64_refusal(ref, a, "", key, want, lim, wr, 0, back);
 					return CF_OK;
 				}
 			}
@@ -154,7 +137,6 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 	return CF_OK;
 }
 
-#define CAP_WRITABLE_IMP_ID_REGS 239
 #define SVE_VLS_ID 0x606000000015ffffULL
 
 enum cf_err cf_arm64_apply_vm(int vm_fd, const struct cf_profile *pr,
@@ -166,10 +148,10 @@ enum cf_err cf_arm64_apply_vm(int vm_fd, const struct cf_profile *pr,
 		*enabled = false;
 	if (strcmp(pr->arch->name, "arm64") != 0)
 		return cf_diag_set(d, CF_EARCH, "profile is for %s", pr->arch->name);
-	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, CAP_WRITABLE_IMP_ID_REGS) <= 0)
+	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_WRITABLE_IMP_ID_REGS) <= 0)
 		return CF_OK;
 	memset(&cap, 0, sizeof(cap));
-	cap.cap = CAP_WRITABLE_IMP_ID_REGS;
+	cap.cap = KVM_CAP_ARM_WRITABLE_IMP_ID_REGS;
 	if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap) != 0)
 		return cf_diag_set(d, CF_EIO, "KVM_ENABLE_CAP(WRITABLE_IMP_ID_REGS): "
 				   "%s (vCPUs must not exist yet)", strerror(errno));
@@ -200,14 +182,14 @@ enum cf_err cf_arm64_apply_vcpu(int vcpu_fd, const struct cf_profile *pr,
 	vls[0] = want;
 	if (ioctl(vcpu_fd, KVM_SET_ONE_REG, &r) != 0) {
 		int e = errno;
-		refuse(ref, pr->arch, cat->regs[i].key, want, lim,
-		       cat->regs[i].fixed_writable, e, lim);
+		cf_arm64_refusal(ref, pr->arch, "", cat->regs[i].key, want, lim,
+				 cat->regs[i].fixed_writable, e, lim);
 		return CF_OK;
 	}
 	r.addr = (uint64_t)(uintptr_t)back;
 	if (ioctl(vcpu_fd, KVM_GET_ONE_REG, &r) != 0 || back[0] != want)
-		refuse(ref, pr->arch, cat->regs[i].key, want, lim,
-		       cat->regs[i].fixed_writable, 0, back[0]);
+		cf_arm64_refusal(ref, pr->arch, "", cat->regs[i].key, want, lim,
+				 cat->regs[i].fixed_writable, 0, back[0]);
 	return CF_OK;
 }
 

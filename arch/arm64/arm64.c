@@ -2,6 +2,7 @@
  * generated from idregs.txt. */
 #include <stdio.h>
 #include <string.h>
+#include <cpufleet.h>
 #include "engine/arch.h"
 
 #define OP0(k) (((k) >> 14) & 3)
@@ -52,6 +53,35 @@ static void arm64_regname_format(uint64_t key, char *buf, size_t len)
 	snprintf(buf, len, "S%u_%u_C%u_C%u_%u", (unsigned)OP0(key),
 		 (unsigned)OP1(key), (unsigned)CRN(key), (unsigned)CRM(key),
 		 (unsigned)OP2(key));
+}
+
+enum cf_err cf_arm64_parse_features(const char *list, uint32_t *out)
+{
+	static const struct { const char *name; uint32_t bits; } words[] = {
+		{ "psci", CF_ARM64_FEAT_PSCI }, { "pmu", CF_ARM64_FEAT_PMU },
+		{ "sve", CF_ARM64_FEAT_SVE }, { "pauth", CF_ARM64_FEAT_PAUTH },
+	};
+	const char *s = list;
+	uint32_t f = 0;
+
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		bool known = false;
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			if (strlen(words[i].name) == len &&
+			    !strncmp(words[i].name, s, len)) {
+				f |= words[i].bits;
+				known = true;
+			}
+		}
+		if (!known)
+			return CF_EINVAL;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	*out = f;
+	return CF_OK;
 }
 
 const struct cf_arch_ops cf_arm64_ops = {

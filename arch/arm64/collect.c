@@ -60,14 +60,7 @@ static enum cf_err capabilities(struct cf_a64vm *vm, struct cf_config *cfg)
 		if (reg->pseudo != 2)
 			continue;
 		v = cf_a64vm_cap(vm, (long)(reg->key & 0xffffff));
-		if (v < 0)
-			v = 0;
-		if (!strcmp(reg->fields[0].name, "bool"))
-			v = v != 0;
-		err = cf_config_set(cfg, reg->key, (uint64_t)v);
-		if (err == CF_OK)
-			err = cf_config_set_writable(cfg, reg->key,
-						     reg->fixed_writable);
+		err = cf_config_set_fixed(cfg, reg->key, v < 0 ? 0 : (uint64_t)v);
 		if (err != CF_OK)
 			return err;
 	}
@@ -76,17 +69,10 @@ static enum cf_err capabilities(struct cf_a64vm *vm, struct cf_config *cfg)
 
 static enum cf_err fact(struct cf_config *cfg, const char *name, uint64_t v)
 {
-	const struct cf_catalog *cat = cfg->arch->catalog;
-	int i = cf_catalog_find_name(cat, name);
-	enum cf_err err;
+	int i = cf_catalog_find_name(cfg->arch->catalog, name);
 
-	if (i < 0)
-		return CF_EINVAL;
-	err = cf_config_set(cfg, cat->regs[i].key, v);
-	if (err == CF_OK)
-		err = cf_config_set_writable(cfg, cat->regs[i].key,
-					     cat->regs[i].fixed_writable);
-	return err;
+	return i < 0 ? CF_EINVAL
+		     : cf_config_set_fixed(cfg, cfg->arch->catalog->regs[i].key, v);
 }
 
 /* KVM facts (catalogue `fact` entries): counter frequency, PMU counters,
@@ -134,33 +120,21 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 	have_masks = cf_a64vm_writable_masks(vm, masks);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t id = ids[i], v, key;
-		int ci;
-		if ((id & ~0xffffULL) == 0x6030000000130000ULL) {
-			key = id & 0xffff;
-			if (cf_a64_mask_index(key) < 0 || key == MPIDR_KEY)
-				continue;
-		} else if ((id & ~0xffffffffULL) == 0x6030000000000000ULL) {
-			/* Firmware registers the catalogue describes. */
-			key = id & 0xffffffff;
-			ci = cf_catalog_find_key(a->catalog, key);
-			if (ci < 0 || !a->catalog->regs[ci].pseudo)
-				continue;
-		} else {
+		enum cf_a64_regclass cls = cf_a64_classify(id, &key);
+		/* Feature ID registers (not MPIDR, a vCPU's identity) and the
+		 * firmware registers the catalogue describes. */
+		if (cls == CF_A64_OTHER || key == MPIDR_KEY)
 			continue;
-		}
 		if (cf_a64vm_get(vm, id, &v) != 0) {
 			err = cf_diag_set(d, CF_EIO, "KVM_GET_ONE_REG 0x%llx failed",
 					  (unsigned long long)id);
 			goto cleanup;
 		}
-		err = cf_config_set(cfg, key, v);
-		if (err != CF_OK)
-			goto cleanup;
-		ci = cf_catalog_find_key(a->catalog, key);
-		if (ci >= 0 && a->catalog->regs[ci].pseudo)
-			err = cf_config_set_writable(cfg, key,
-					a->catalog->regs[ci].fixed_writable);
-		else if (have_masks)
+		if (cls == CF_A64_PSEUDO)
+			err = cf_config_set_fixed(cfg, key, v);
+		else
+			err = cf_config_set(cfg, key, v);
+		if (err == CF_OK && cls == CF_A64_ID && have_masks)
 			err = cf_config_set_writable(cfg, key,
 					masks[cf_a64_mask_index(key)]);
 		if (err != CF_OK)

@@ -131,8 +131,30 @@ function cap_line(   n, arches, i, a, pol, key) {
 		printf "static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, NULL, 0, 0, 0ULL },\n};\n\n", \
 		    nreg, $4, pol
 	}
-	regtab = regtab sprintf("\t{ %s, %s, r%d_f, 1, 2, ~0ULL },\n", \
+	regtab = regtab sprintf("\t{ %s, %s, r%d_f, 1, 2, ~0ULL, 0 },\n", \
 	    cstr($1), key, nreg)
+}
+
+# A register's name: well-formed and new.
+function check_name(name) {
+	if (name !~ /^[A-Z][A-Z0-9_]*$/)
+		fatal("bad register name '" name "'")
+	if (seen[name])
+		fatal("register " name " listed twice")
+	seen[name] = 1
+}
+
+# Opens a register block (reg, pseudo or fact).
+function begin_block(name, keystr, wr) {
+	rname = name
+	rkeystr = keystr
+	rwr = wr
+	nreg++
+	inreg = 1
+	nf = 0
+	fld = ""
+	split("", used)
+	split("", fnames)
 }
 
 BEGIN {
@@ -172,11 +194,7 @@ $1 == "reg" {
 		fatal("'reg' wants NAME OP0 OP1 CRN CRM OP2")
 	if (lastpkey != "")
 		fatal("system register " $2 " after a pseudo register")
-	if ($2 !~ /^[A-Z][A-Z0-9_]*$/)
-		fatal("bad register name '" $2 "'")
-	if (seen[$2])
-		fatal("register " $2 " listed twice")
-	seen[$2] = 1
+	check_name($2)
 	op0 = dec($3); op1 = dec($4); crn = dec($5); crm = dec($6); op2 = dec($7)
 	if (op0 > 3 || op1 > 7 || crn > 15 || crm > 15 || op2 > 7)
 		fatal("encoding out of range for " $2)
@@ -184,28 +202,17 @@ $1 == "reg" {
 	if (rkey <= lastkey)
 		fatal("register " $2 " is not in ascending encoding order")
 	lastkey = rkey
-	rkeystr = sprintf("0x%xULL", rkey)
-	rwr = "0, 0"
-	rname = $2
-	nreg++
-	inreg = 1
-	nf = 0
-	fld = ""
-	split("", used)
-	split("", fnames)
+	begin_block($2, sprintf("0x%xULL", rkey), "0, 0ULL, 0")
 	next
 }
 
 $1 == "pseudo" || $1 == "fact" {
 	if (inreg)
 		fatal("'" $1 "' inside register " rname " (missing 'end')")
-	if (NF != 4)
-		fatal("'" $1 "' wants NAME KEY WRITABLE")
-	if ($2 !~ /^[A-Z][A-Z0-9_]*$/)
-		fatal("bad register name '" $2 "'")
-	if (seen[$2])
-		fatal("register " $2 " listed twice")
-	seen[$2] = 1
+	if (NF != 4 && !(NF == 5 && $1 == "pseudo" && $5 == "checkonly"))
+		fatal("'" $1 "' wants NAME KEY WRITABLE" \
+		    ($1 == "pseudo" ? " [checkonly]" : ""))
+	check_name($2)
 	if ($3 !~ /^0x[1-9a-f][0-9a-f]*$/ || bits_needed($3) > 32 || bits_needed($3) < 17)
 		fatal("pseudo key must be hex in 0x10000..0xffffffff, got '" $3 "'")
 	if ($1 == "fact" && bits_needed($3) < 26)
@@ -220,15 +227,8 @@ $1 == "pseudo" || $1 == "fact" {
 	if (lastpkey != "" && k <= lastpkey)
 		fatal("register " $2 " is not in ascending key order")
 	lastpkey = k
-	rkeystr = $3 "ULL"
-	rwr = ($1 == "fact" ? "3, " : "1, ") $4 "ULL"
-	rname = $2
-	nreg++
-	inreg = 1
-	nf = 0
-	fld = ""
-	split("", used)
-	split("", fnames)
+	begin_block($2, $3 "ULL", \
+	    ($1 == "fact" ? "3, " : "1, ") $4 "ULL" (NF == 5 ? ", 1" : ", 0"))
 	next
 }
 

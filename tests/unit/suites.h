@@ -21,5 +21,13 @@ extern CU_SuiteInfo suite_labdata;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);
+/* A report of arm64 host ID whose remaining top-level members are given by
+ * FMT (e.g. "\"arm64\":{\"id_regs\":{...}}"); NULL (and a message) if it
+ * does not parse. */
+struct cf_report *test_reportf(const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The baseline of the pool {A, B}. */
+struct cf_profile *test_baseline_of2(const struct cf_report *a,
+				     const struct cf_report *b);
 
 #endif

@@ -139,77 +139,57 @@ static void test_baseline_real_no_writable_masks(void)
 static void test_baseline_fixed_value(void)
 {
 	static const char *const fmt =
-		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
-		"\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{"
-		"\"ID_AA64ISAR0_EL1\":\"%s\"}%s}}";
-	char doc[512];
-	struct cf_report *a = NULL, *b = NULL;
-	struct cf_pool *p = NULL;
-	struct cf_profile *pr = NULL;
-	struct cf_diag d;
+		"\"arm64\":{\"id_regs\":{\"ID_AA64ISAR0_EL1\":\"%s\"}%s}";
+	static const char *const wr =
+		",\"writable\":{\"ID_AA64ISAR0_EL1\":\"0xf0\"}";
+	struct cf_report *a, *b;
+	struct cf_profile *pr;
 	uint64_t v;
 
 	/* a: AES=2, writable; b: AES=1, nothing writable -> 1. */
-	snprintf(doc, sizeof(doc), fmt, "a", "0x20",
-		 ",\"writable\":{\"ID_AA64ISAR0_EL1\":\"0xf0\"}");
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
-	snprintf(doc, sizeof(doc), fmt, "b", "0x10", "");
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
-	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
-	cf_pool_add(p, a, &d);
-	cf_pool_add(p, b, &d);
-	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	a = test_reportf("a", fmt, "0x20", wr);
+	b = test_reportf("b", fmt, "0x10", "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	pr = test_baseline_of2(a, b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
 	CU_ASSERT_TRUE(cf_profile_feasible(pr));
 	CU_ASSERT_TRUE(cf_config_get(pr->cfg, 3 << 14 | 6 << 3, &v, NULL));
 	CU_ASSERT_EQUAL(v, 0x10);
 	cf_profile_destroy(pr);
-	cf_pool_destroy(p);
 	cf_report_destroy(a);
 	cf_report_destroy(b);
 
 	/* a: AES=1 writable; b: AES=2 fixed -> a cannot be raised. */
-	snprintf(doc, sizeof(doc), fmt, "a", "0x10",
-		 ",\"writable\":{\"ID_AA64ISAR0_EL1\":\"0xf0\"}");
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
-	snprintf(doc, sizeof(doc), fmt, "b", "0x20", "");
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
-	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
-	cf_pool_add(p, a, &d);
-	cf_pool_add(p, b, &d);
-	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	a = test_reportf("a", fmt, "0x10", wr);
+	b = test_reportf("b", fmt, "0x20", "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	pr = test_baseline_of2(a, b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
 	CU_ASSERT_FALSE(cf_profile_feasible(pr));
 	CU_ASSERT_EQUAL(pr->nconf, 1);
 	CU_ASSERT_EQUAL(pr->conf[0].kind, CF_CONFLICT_NO_COMMON);
 	CU_ASSERT_STRING_EQUAL(pr->conf[0].feature, "FEAT_PMULL");
 	cf_profile_destroy(pr);
-	cf_pool_destroy(p);
 	cf_report_destroy(a);
 	cf_report_destroy(b);
 }
 
 static void test_baseline_unknown_and_missing_registers(void)
 {
-	static const char *const fmt =
-		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
-		"\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{%s}}}";
-	char doc[512];
-	struct cf_report *a = NULL, *b = NULL;
-	struct cf_pool *p = NULL;
-	struct cf_profile *pr = NULL;
-	struct cf_diag d;
+	struct cf_report *a = test_reportf("a", "\"arm64\":{\"id_regs\":{"
+		"\"S3_0_C0_C6_7\":\"0x5\",\"S3_0_C0_C7_7\":\"0x1\","
+		"\"ID_AA64AFR0_EL1\":\"0x1\"}}");
+	struct cf_report *b = test_reportf("b", "\"arm64\":{\"id_regs\":{"
+		"\"S3_0_C0_C6_7\":\"0x5\",\"ID_AA64AFR0_EL1\":\"0x2\"}}");
+	struct cf_profile *pr;
 	char name[64];
 
-	snprintf(doc, sizeof(doc), fmt, "a",
-		 "\"S3_0_C0_C6_7\":\"0x5\",\"S3_0_C0_C7_7\":\"0x1\","
-		 "\"ID_AA64AFR0_EL1\":\"0x1\"");
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
-	snprintf(doc, sizeof(doc), fmt, "b",
-		 "\"S3_0_C0_C6_7\":\"0x5\",\"ID_AA64AFR0_EL1\":\"0x2\"");
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
-	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
-	cf_pool_add(p, a, &d);
-	cf_pool_add(p, b, &d);
-	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	pr = test_baseline_of2(a, b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
 	/* Equal unknown register kept; missing one and differing
 	 * undescribed register are conflicts. */
 	CU_ASSERT_TRUE(cf_config_get(pr->cfg, 3 << 14 | 6 << 3 | 7, NULL, NULL));
@@ -221,7 +201,6 @@ static void test_baseline_unknown_and_missing_registers(void)
 	CU_ASSERT_STRING_EQUAL(name, "S3_0_C0_C7_7");
 	CU_ASSERT_EQUAL(pr->conf[1].kind, CF_CONFLICT_MISSING);
 	cf_profile_destroy(pr);
-	cf_pool_destroy(p);
 	cf_report_destroy(a);
 	cf_report_destroy(b);
 }
@@ -231,9 +210,8 @@ static void test_baseline_unknown_and_missing_registers(void)
 static void test_baseline_kvm_facts(void)
 {
 	static const char *const fmt =
-		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
-		"\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{},\"kvm_facts\":{"
-		"\"SVE_VLS\":\"%s\",\"CNTFRQ\":\"%s\"}}}";
+		"\"arm64\":{\"id_regs\":{},\"kvm_facts\":{"
+		"\"SVE_VLS\":\"%s\",\"CNTFRQ\":\"%s\"}}";
 	static const struct { const char *a, *b, *fa, *fb; bool ok;
 			      uint64_t vls; } cases[] = {
 		{ "0xf", "0xb", "0x3b9aca00", "0x3b9aca00", true, 0x3 },
@@ -241,23 +219,17 @@ static void test_baseline_kvm_facts(void)
 		{ "0x1", "0x2", "0x3b9aca00", "0x3b9aca00", false, 0 },
 		{ "0xf", "0xf", "0x3b9aca00", "0x2faf080", false, 0 },
 	};
-	char doc[512];
-	struct cf_diag d;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cf_report *a = NULL, *b = NULL;
-		struct cf_pool *p = NULL;
-		struct cf_profile *pr = NULL;
+		struct cf_report *a = test_reportf("a", fmt, cases[i].a, cases[i].fa);
+		struct cf_report *b = test_reportf("b", fmt, cases[i].b, cases[i].fb);
+		struct cf_profile *pr;
 		struct cf_verdict *v = cf_verdict_create();
 		uint64_t vls = 0;
-		snprintf(doc, sizeof(doc), fmt, "a", cases[i].a, cases[i].fa);
-		CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
-		snprintf(doc, sizeof(doc), fmt, "b", cases[i].b, cases[i].fb);
-		CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
-		CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
-		cf_pool_add(p, a, &d);
-		cf_pool_add(p, b, &d);
-		CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+		pr = test_baseline_of2(a, b);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
 		CU_ASSERT_EQUAL(cf_profile_feasible(pr), cases[i].ok);
 		if (cases[i].ok) {
 			CU_ASSERT_TRUE(cf_config_get(pr->cfg, 0x2000003, &vls, NULL));
@@ -269,7 +241,6 @@ static void test_baseline_kvm_facts(void)
 		}
 		cf_verdict_destroy(v);
 		cf_profile_destroy(pr);
-		cf_pool_destroy(p);
 		cf_report_destroy(a);
 		cf_report_destroy(b);
 	}

@@ -7,19 +7,12 @@
 #include "engine/report.h"
 #include "tests/unit/suites.h"
 
+/* A report with the id_regs REGS and, if not NULL, the writable masks WR. */
 static struct cf_report *mk(const char *id, const char *regs, const char *wr)
 {
-	char doc[1024];
-	struct cf_report *r = NULL;
-	struct cf_diag d;
-
-	snprintf(doc, sizeof(doc),
-		 "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
-		 "\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{%s}%s%s%s}}", id,
-		 regs, wr ? ",\"writable\":{" : "", wr ? wr : "", wr ? "}" : "");
-	if (cf_report_parse(doc, strlen(doc), id, &r, &d) != CF_OK)
-		fprintf(stderr, "%s\n", d.msg);
-	return r;
+	return test_reportf(id, "\"arm64\":{\"id_regs\":{%s}%s%s%s}", regs,
+			    wr ? ",\"writable\":{" : "", wr ? wr : "",
+			    wr ? "}" : "");
 }
 
 static struct cf_profile *own(const struct cf_report *r)
@@ -158,19 +151,17 @@ static void test_check_firmware_registers(void)
 {
 	char doc[512];
 	static const char *const fmt =
-		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
-		"\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{},\"fw_regs\":{"
-		"\"KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1\":\"%s\"}}}";
-	struct cf_report *lo = NULL, *hi = NULL, *bad = NULL;
+		"\"arm64\":{\"id_regs\":{},\"fw_regs\":{"
+		"\"KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1\":\"%s\"}}";
+	struct cf_report *lo = test_reportf("lo", fmt, "0x0");
+	struct cf_report *hi = test_reportf("hi", fmt, "0x2"), *bad = NULL;
 	struct cf_profile *pr = NULL;
 	struct cf_verdict *v = cf_verdict_create();
 	struct cf_diag d;
 	char buf[256];
 
-	snprintf(doc, sizeof(doc), fmt, "lo", "0x0");
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "lo", &lo, &d), CF_OK);
-	snprintf(doc, sizeof(doc), fmt, "hi", "0x2");
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "hi", &hi, &d), CF_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lo);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hi);
 	pr = own(hi);
 	CU_ASSERT_EQUAL(cf_check(pr, lo, v), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(cf_verdict_reason_count(v), 1);
@@ -205,28 +196,22 @@ static void test_check_firmware_registers(void)
 static void test_check_capabilities(void)
 {
 	static const char *const fmt =
-		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
-		"\"arch\":\"arm64\"},\"kvm\":{\"caps\":{\"KVM_CAP_ARM_SVE\":%d,"
+		"\"kvm\":{\"caps\":{\"KVM_CAP_ARM_SVE\":%d,"
 		"\"KVM_CAP_ARM_VM_IPA_SIZE\":%d,"
 		"\"KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES\":%d,"
-		"\"KVM_CAP_NOT_IN_CATALOGUE\":7}},\"arm64\":{\"id_regs\":{}}}";
-	char doc[512], buf[256];
-	struct cf_report *a = NULL, *b = NULL;
-	struct cf_pool *p = NULL;
+		"\"KVM_CAP_NOT_IN_CATALOGUE\":7}},\"arm64\":{\"id_regs\":{}}";
+	char buf[256];
+	struct cf_report *a = test_reportf("a", fmt, 5, 48, 3);
+	struct cf_report *b = test_reportf("b", fmt, 0, 40, 5);
 	struct cf_profile *pr = NULL;
 	struct cf_verdict *v = cf_verdict_create();
-	struct cf_diag d;
 	uint64_t val;
 	char *json = NULL;
 
-	snprintf(doc, sizeof(doc), fmt, "a", 5, 48, 3);
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "a", &a, &d), CF_OK);
-	snprintf(doc, sizeof(doc), fmt, "b", 0, 40, 5);
-	CU_ASSERT_EQUAL_FATAL(cf_report_parse(doc, strlen(doc), "b", &b, &d), CF_OK);
-	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
-	cf_pool_add(p, a, &d);
-	cf_pool_add(p, b, &d);
-	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	pr = test_baseline_of2(a, b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
 	CU_ASSERT_TRUE(cf_profile_feasible(pr));
 	CU_ASSERT_TRUE(cf_config_get(pr->cfg, 0x1000000 + 170, &val, NULL));
 	CU_ASSERT_EQUAL(val, 0);      /* SVE: not on every host */
@@ -255,7 +240,6 @@ static void test_check_capabilities(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"KVM_CAP_ARM_SVE\":\t1"));
 	free(json);
 	cf_profile_destroy(pr);
-	cf_pool_destroy(p);
 	cf_verdict_destroy(v);
 	cf_report_destroy(a);
 	cf_report_destroy(b);

@@ -1,4 +1,6 @@
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <CUnit/Basic.h>
 #include "tests/unit/suites.h"
@@ -15,6 +17,37 @@ struct cf_report *test_load_report(const char *rel)
 		return NULL;
 	}
 	return r;
+}
+
+struct cf_report *test_reportf(const char *id, const char *fmt, ...)
+{
+	char body[2048], doc[2304];
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	snprintf(doc, sizeof(doc), "{\"schema\":\"cpufleet.report/v1\",\"host\":"
+		 "{\"id\":\"%s\",\"arch\":\"arm64\"},%s}", id, body);
+	if (cf_report_parse(doc, strlen(doc), id, &r, &d) != CF_OK)
+		fprintf(stderr, "\n  test report %s: %s\n", id, d.msg);
+	return r;
+}
+
+struct cf_profile *test_baseline_of2(const struct cf_report *a,
+				     const struct cf_report *b)
+{
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_diag d;
+
+	if (cf_pool_create("arm64", &p) == CF_OK && cf_pool_add(p, a, &d) == CF_OK &&
+	    cf_pool_add(p, b, &d) == CF_OK)
+		cf_baseline(p, &pr);
+	cf_pool_destroy(p);
+	return pr;
 }
 
 int main(void)

@@ -495,15 +495,7 @@ class Lab:
                 inp["probe.json"] = ("path", os.path.join(out, "own", nxt + ".json"))
                 self.probe_of[h] = nxt
                 jobs.append((h, inp))
-            res = self.run_phase("verify", jobs)
-            docs = {}
-            for h, b in res.items():
-                if b.ok:
-                    try:
-                        docs[h] = read_json(b.files["verify.json"])
-                    except ValueError as e:
-                        say("verify: %s: verify.json is not JSON: %s" % (h, e))
-            return docs
+            return self._docs("verify", self.run_phase("verify", jobs))
         verify_docs = self._phase("verify", verify)
 
         # states/<A>__<P>.bin for every saved guest
@@ -522,15 +514,7 @@ class Lab:
                 inp.update(states)
                 jobs.append((h, inp))
             say("restore: %d saved guests to every host" % len(states))
-            res = self.run_phase("restore", jobs)
-            docs = {}
-            for h, b in res.items():
-                if b.ok:
-                    try:
-                        docs[h] = read_json(b.files["restore.json"])
-                    except ValueError as e:
-                        say("restore: %s: restore.json is not JSON: %s" % (h, e))
-            return docs
+            return self._docs("restore", self.run_phase("restore", jobs))
         restore_docs = self._phase("restore", restore) if states else {}
 
         # 5. engine verdicts and the matrix
@@ -546,6 +530,18 @@ class Lab:
         self._finish_timing(t_start)
         say("lab: %d/%d verdicts agree" % (agree, total))
         return 0 if (agree == total and not failed) else 1
+
+    @staticmethod
+    def _docs(phase, res):
+        """The <phase>.json each successful boot of a phase sent back."""
+        docs = {}
+        for h, b in res.items():
+            if b.ok:
+                try:
+                    docs[h] = read_json(b.files[phase + ".json"])
+                except ValueError as e:
+                    say("%s: %s: %s.json is not JSON: %s" % (phase, h, phase, e))
+        return docs
 
     def _own_profiles(self, collected):
         out = self.out

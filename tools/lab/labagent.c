@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <cpufleet.h>
 #include "arch/arm64/a64vm.h"
+#include "arch/arm64/apply.h"
 #include "engine/check.h"
 #include "engine/profile.h"
 
@@ -109,21 +110,6 @@ static void read_word(const char *path, char *out, size_t len, const char *dflt)
 	snprintf(out, len, "%s", s ? s : dflt);
 	free(s);
 	out[strcspn(out, " \r\n")] = '\0';
-}
-
-static uint32_t parse_features(const char *s)
-{
-	uint32_t f = 0;
-
-	if (strstr(s, "psci"))
-		f |= CF_ARM64_FEAT_PSCI;
-	if (strstr(s, "pmu"))
-		f |= CF_ARM64_FEAT_PMU;
-	if (strstr(s, "sve"))
-		f |= CF_ARM64_FEAT_SVE;
-	if (strstr(s, "pauth"))
-		f |= CF_ARM64_FEAT_PAUTH;
-	return f;
 }
 
 /* ---- guest code, generated: MRS of every register of a list ---- */
@@ -238,27 +224,9 @@ static struct cf_a64vm *vm_with(uint32_t features, const struct cf_profile *pr,
 {
 	struct cf_a64vm *vm = NULL;
 	struct cf_diag d;
-	int vcpu;
 
-	/* VM capabilities before the vCPU, SVE lengths before finalize, then
-	 * the registers: the order the library documents. */
-	if (cf_a64vm_create_for(features, pr, NULL, ref, &vm, &d) != CF_OK) {
-		step("VM creation failed: %s", d.msg);
-		return NULL;
-	}
-	if (ref->refused)
-		return vm;
-	vcpu = cf_a64vm_vcpu_fd(vm);
-	if (cf_arm64_apply(cf_a64vm_vm_fd(vm), &vcpu, 1, pr, ref, &d) != CF_OK) {
-		step("apply failed: %s", d.msg);
-		cf_a64vm_destroy(vm);
-		return NULL;
-	}
-	if (!ref->refused && cf_a64vm_finish(vm, &d) != CF_OK) {
-		step("vGIC/PMU init failed: %s", d.msg);
-		cf_a64vm_destroy(vm);
-		return NULL;
-	}
+	if (cf_a64vm_create_applied(features, pr, ref, &vm, &d) != CF_OK)
+		step("VM with the profile failed: %s", d.msg);
 	return vm;
 }
 
@@ -502,38 +470,24 @@ static const char *job_verify(const char *host, uint32_t features)
 	return NULL;
 }
 
-/* Names the register KVM refused and, for an ID register, the field the
- * engine's rule blames, given this host's limit and mask. */
+/* Names the register KVM refused and, for a catalogue register, the field
+ * the engine's rule blames with this host's limit and mask. */
 static void name_refusal(const char *host, uint64_t id, uint64_t want,
-			 uint64_t lim, const uint64_t *masks, char *reg,
-			 size_t reglen, char *field, size_t fieldlen, char *text,
-			 size_t textlen)
+			 uint64_t lim, const uint64_t *masks, int err,
+			 uint64_t got, struct cf_apply_refusal *ref)
 {
-	const struct cf_arch_ops *a = cf_arch_find("arm64");
-	bool sysreg = (id & ~0xffffULL) == 0x6030000000130000ULL;
-	uint64_t key = sysreg ? id & 0xffff : id & 0xffffffff;
-	int mi = sysreg ? cf_a64_mask_index(key) : -1;
-	int ci = cf_catalog_find_key(a->catalog, key);
-	struct cf_verdict *v;
+	uint64_t key;
 
-	field[0] = '\0';
-	text[0] = '\0';
-	if (sysreg || (ci >= 0 && (id >> 32) == 0x60300000))
-		cf_arch_regname(a, key, reg, reglen);
-	else
-		snprintf(reg, reglen, "0x%016llx", (unsigned long long)id);
-	if (!sysreg && ci < 0)
+	if (cf_a64_classify(id, &key) == CF_A64_OTHER) {
+		memset(ref, 0, sizeof(*ref));
+		ref->refused = true;
+		ref->err = err;
+		snprintf(ref->reg, sizeof(ref->reg), "0x%016llx",
+			 (unsigned long long)id);
 		return;
-	v = cf_verdict_create();
-	if (v && cf_check_register(v, a, host, key, want, lim,
-				   mi >= 0 ? masks[mi] :
-				   ci >= 0 ? a->catalog->regs[ci].fixed_writable : 0)
-		 == CF_OK && cf_verdict_reason_count(v)) {
-		const struct cf_reason *r = cf_verdict_reason(v, 0);
-		snprintf(field, fieldlen, "%s", r->field ? r->field : "");
-		cf_verdict_reason_text(v, 0, text, textlen);
 	}
-	cf_verdict_destroy(v);
+	cf_arm64_refusal(ref, cf_arch_find("arm64"), host, key, want, lim,
+			 cf_a64_writable_of(key, masks), err, got);
 }
 
 struct saved {
@@ -586,8 +540,8 @@ static int parse_state(unsigned char *s, size_t n, struct saved *st)
 static void restore_one(const char *host, const char *file, char *out,
 			size_t len)
 {
-	char from[64], prof[32], path[512], reg[40] = "", field[48] = "";
-	char text[256] = "", refused_json[400] = "null";
+	char from[64], prof[32], path[512], refused_json[400] = "null";
+	struct cf_apply_refusal rf = { 0 };
 	struct saved st = { 0 };
 	struct cf_a64vm *vm = NULL;
 	struct cf_diag d;
@@ -622,9 +576,7 @@ static void restore_one(const char *host, const char *file, char *out,
 			memcpy(vls_buf, st.vals[i], sizeof(vls_buf));
 			vls = vls_buf;
 		}
-	struct cf_apply_refusal pre;
-	memset(&pre, 0, sizeof(pre));
-	if (cf_a64vm_create_for(st.features, NULL, vls, &pre, &vm, &d) != CF_OK) {
+	if (cf_a64vm_create_for(st.features, NULL, vls, &rf, &vm, &d) != CF_OK) {
 		snprintf(out, len, "{\"from\": \"%s\", \"profile\": \"%s\", "
 			 "\"error\": \"VM creation failed\", \"kvm_ok\": false}",
 			 from, prof);
@@ -632,68 +584,56 @@ static void restore_one(const char *host, const char *file, char *out,
 	}
 	if (!cf_a64vm_writable_masks(vm, masks))
 		memset(masks, 0, sizeof(masks));
-	if (pre.refused) {
+	if (rf.refused) {
 		refused = true;
-		err = pre.err;
-		snprintf(reg, sizeof(reg), "%s", pre.reg);
-		step("KVM refused %s", pre.text);
+		err = rf.err;
+		step("KVM refused %s", rf.text);
 	}
 	for (int pass = 0; pass < 2 && !refused; pass++) {
 		if (pass == 1 && cf_a64vm_finish(vm, &d) != CF_OK) {
-			refused = true;
-			snprintf(reg, sizeof(reg), "vGIC/PMU init");
+			refused = rf.refused = true;
+			snprintf(rf.reg, sizeof(rf.reg), "vGIC/PMU init");
 			break;
 		}
 		for (uint32_t i = 0; i < st.nregs && !refused; i++) {
-			uint64_t id = st.ids[i], lim = 0, want = 0;
-			bool is_id = (id & ~0xffffULL) == 0x6030000000130000ULL &&
-				     cf_a64_mask_index(id & 0xffff) >= 0;
-			if (is_id != (pass == 0) || id == SVE_VLS_ID)
+			uint64_t id = st.ids[i], lim = 0, want = 0, back = 0, key;
+			enum cf_a64_regclass cls = cf_a64_classify(id, &key);
+			if ((cls == CF_A64_ID) != (pass == 0) || id == SVE_VLS_ID)
 				continue;
 			if (reg_size(id) == 8) {
 				cf_a64vm_get(vm, id, &lim);
 				memcpy(&want, st.vals[i], 8);
 			}
 			err = cf_a64vm_set_raw(vm, id, st.vals[i]);
-			/* ID and firmware registers must read back as written: a
-			 * value KVM silently adjusted is a refusal too. */
-			/* (not the SMCCC workaround levels: KVM keeps none and
-			 * reads back the host's) */
-			bool fw = (id & ~0xffffffffULL) == 0x6030000000000000ULL &&
-				  ((id >> 16) & 0xffff) != 0x0013 &&
-				  ((id >> 16) & 0xffff) != 0x0010 &&
-				  !(id >= 0x6030000000140001ULL &&
-				    id <= 0x6030000000140003ULL);
-			if (!err && (is_id || fw) && reg_size(id) == 8) {
-				uint64_t back = 0;
-				if (cf_a64vm_get(vm, id, &back) != 0 || back != want) {
-					err = 0;
-					refused = true;
-					name_refusal(host, id, want, lim, masks, reg,
-						     sizeof(reg), field, sizeof(field),
-						     text, sizeof(text));
-					step("KVM kept 0x%llx for %s (wanted 0x%llx)",
-					     (unsigned long long)back, reg,
-					     (unsigned long long)want);
-					continue;
-				}
+			/* ID and firmware registers must read back as written (a
+			 * value KVM silently adjusted is a refusal too), except
+			 * those KVM only checks. */
+			if (!err && cls != CF_A64_OTHER && reg_size(id) == 8 &&
+			    !cf_arm64_catalog.regs[cf_catalog_find_key(
+				    &cf_arm64_catalog, key)].checkonly &&
+			    (cf_a64vm_get(vm, id, &back) != 0 || back != want)) {
+				refused = true;
+				name_refusal(host, id, want, lim, masks, 0, back, &rf);
+				step("KVM kept 0x%llx for %s (wanted 0x%llx)",
+				     (unsigned long long)back, rf.reg,
+				     (unsigned long long)want);
+				continue;
 			}
 			if (!err)
 				continue;
 			refused = true;
-			name_refusal(host, id, want, lim, masks, reg, sizeof(reg),
-				     field, sizeof(field), text, sizeof(text));
-			step("KVM refused %s (%s) %s", reg, strerror(err), text);
+			name_refusal(host, id, want, lim, masks, err, lim, &rf);
+			step("KVM refused %s (%s) %s", rf.reg, strerror(err), rf.text);
 		}
 	}
 	if (refused) {
 		snprintf(refused_json, sizeof(refused_json),
 			 "{\"register\": \"%s\", \"field\": %s%s%s, \"errno\": "
-			 "\"%s\"}", reg, field[0] ? "\"" : "",
-			 field[0] ? field : "null", field[0] ? "\"" : "",
+			 "\"%s\"}", rf.reg, rf.field[0] ? "\"" : "",
+			 rf.field[0] ? rf.field : "null", rf.field[0] ? "\"" : "",
 			 err == EINVAL ? "EINVAL" : err == EPERM ? "EPERM" :
 			 err == ENOENT ? "ENOENT" : err ? "other" :
-			 strcmp(reg, "vGIC/PMU init") ? "readback" : "init");
+			 strcmp(rf.reg, "vGIC/PMU init") ? "readback" : "init");
 	} else {
 		memcpy(cf_a64vm_ram(vm), st.ram, CF_A64_RAM_SIZE);
 		if (cf_a64vm_run_to_mmio(vm, &c1, &d) == CF_OK &&
@@ -781,7 +721,10 @@ int main(void)
 	read_word(IN "job", job, sizeof(job), "");
 	read_word(IN "host-id", host, sizeof(host), "host");
 	read_word(IN "features", feats, sizeof(feats), "psci,pmu");
-	features = parse_features(feats);
+	if (cf_arm64_parse_features(feats, &features) != CF_OK) {
+		step("unknown vCPU feature in '%s'", feats);
+		features = CF_ARM64_FEAT_DEFAULT;
+	}
 	g_features = feats;
 	step("host %s: job %s", host, job);
 	if (!strcmp(job, "collect"))
