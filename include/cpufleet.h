@@ -166,6 +166,9 @@ const char *cf_profile_host(const struct cf_profile *pr, size_t i);
 #define CF_ARM64_FEAT_PAUTH  (3u << 5)  /* PTRAUTH_ADDRESS | PTRAUTH_GENERIC */
 #define CF_ARM64_FEAT_DEFAULT (CF_ARM64_FEAT_PSCI | CF_ARM64_FEAT_PMU)
 
+/* "psci,pmu,sve,pauth" -> vCPU feature bits; CF_EINVAL on an unknown word. */
+enum cf_err cf_arm64_parse_features(const char *list, uint32_t *out);
+
 /* What KVM on this host offers a guest whose vCPUs use FEATURES: a scratch
  * VM (with an in-kernel vGICv3) and vCPU, every feature ID register, the
  * writable masks, firmware registers and KVM facts. */
