@@ -108,8 +108,9 @@ FLEET = $(sort $(wildcard tests/data/fleet/*.json))
 REAL  = $(sort $(wildcard tests/data/arm64/real-writable/*.json))
 run: deps all
 	@echo "== 1. baseline of the example fleet (KVM 6.12 writable masks) =="
-	@$(BUILD)/cpufleet baseline -o $(BUILD)/fleet-profile.json $(FLEET); \
+	@$(BUILD)/cpufleet baseline -q -o $(BUILD)/fleet-profile.json $(FLEET); \
 	  echo "(exit $$?)"
+	@cat $(BUILD)/fleet-profile.json
 	@echo
 	@echo "== 2. baseline of the three real hosts, every field writable =="
 	@$(BUILD)/cpufleet baseline -o $(BUILD)/real-profile.json $(REAL); \
