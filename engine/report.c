@@ -46,6 +46,23 @@ const char *cf_report_arch(const struct cf_report *r)
 	return r->cfg->arch->name;
 }
 
+const char *cf_report_id(const struct cf_report *r)
+{
+	return r->report_id;
+}
+
+enum cf_err cf_report_set_id(struct cf_report *r, const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	if (n == 0 || n >= CF_REPORT_ID_MAX ||
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		       "0123456789._:-") != n)
+		return CF_EINVAL;
+	memcpy(r->report_id, id, n + 1);
+	return CF_OK;
+}
+
 uint64_t cf_report_fingerprint(const struct cf_report *r)
 {
 	return r->cfg->fp;

@@ -8,6 +8,7 @@
 
 struct cf_report {
 	char host_id[CF_HOST_ID_MAX];
+	char report_id[CF_REPORT_ID_MAX];  /* "" when the document has none */
 	char hostname[CF_TEXT_MAX];
 	char kernel[CF_TEXT_MAX];
 	char machine_id[CF_TEXT_MAX];

@@ -29,6 +29,11 @@ enum cf_err {
 	CF_EINVAL = 7,      /* bad argument from the caller */
 	CF_EDUPLICATE = 8,  /* a host id seen twice in one pool */
 	CF_EEMPTY = 9,      /* an empty pool */
+	CF_ENOTFOUND = 10,  /* no such host, pool, profile, version or token */
+	CF_ECONFLICT = 11,  /* clashes with what is stored (same id, other body) */
+	CF_EDB = 12,        /* the database failed or is corrupt */
+	CF_ENET = 13,       /* the server could not be reached */
+	CF_EDENIED = 14,    /* the server refused the credentials */
 	CF_ERR_LAST
 };
 
@@ -43,6 +48,7 @@ struct cf_diag {
 #define CF_DOC_MAX_BYTES (8u << 20)  /* one report or profile document */
 #define CF_HOST_ID_MAX 128           /* host.id, bytes incl. NUL */
 #define CF_TEXT_MAX 256              /* other strings, bytes incl. NUL */
+#define CF_REPORT_ID_MAX 65          /* report_id: [A-Za-z0-9._:-]{1,64} */
 #define CF_EXTRA_REGS_MAX 512        /* registers unknown to the catalogue */
 
 struct cf_report;
@@ -59,6 +65,10 @@ enum cf_err cf_report_load(const char *path, struct cf_report **out,
 void cf_report_destroy(struct cf_report *r);
 const char *cf_report_host_id(const struct cf_report *r);
 const char *cf_report_arch(const struct cf_report *r);
+/* The report's "report_id", the server's idempotency key ("" if none). */
+const char *cf_report_id(const struct cf_report *r);
+/* Sets it: 1 to 64 of [A-Za-z0-9._:-], else CF_EINVAL. */
+enum cf_err cf_report_set_id(struct cf_report *r, const char *id);
 /* 64-bit fingerprint of the CPU configuration (values, writable masks). */
 uint64_t cf_report_fingerprint(const struct cf_report *r);
 /* The report as JSON text (malloc'd); keys it does not model are kept. */
@@ -136,6 +146,9 @@ bool cf_verdict_compatible(const struct cf_verdict *v);
 size_t cf_verdict_reason_count(const struct cf_verdict *v);
 const struct cf_reason *cf_verdict_reason(const struct cf_verdict *v, size_t i);
 /* "host n2-17 lacks FEAT_SVE2: ID_AA64ZFR0_EL1.SVEver wants 1, host offers 0" */
+/* The reasons as a JSON array of {"register", "field", "features", "wants",
+ * "offers", "text"} (malloc'd text). */
+enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out);
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len);
 

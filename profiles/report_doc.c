@@ -169,6 +169,13 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	if (err == CF_OK)
 		err = opt_string(root, "collected_at", origin, "$",
 				 r->collected_at, sizeof(r->collected_at), d);
+	if (err == CF_OK)
+		err = opt_string(root, "report_id", origin, "$", r->report_id,
+				 sizeof(r->report_id), d);
+	if (err == CF_OK && r->report_id[0] &&
+	    cf_report_set_id(r, r->report_id) != CF_OK)
+		err = cf_diag_set(d, CF_ESCHEMA, "%s: $.report_id: expected 1 to "
+				  "64 of A-Z a-z 0-9 . _ : -", origin);
 	if (err != CF_OK) {
 		cf_report_destroy(r);
 		return err;
@@ -207,7 +214,9 @@ enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 	enum cf_err err = CF_ENOMEM;
 
 	*out = NULL;
-	if (!root || !cJSON_AddStringToObject(root, "schema", REPORT_SCHEMA))
+	if (!root || !cJSON_AddStringToObject(root, "schema", REPORT_SCHEMA) ||
+	    (r->report_id[0] &&
+	     !cJSON_AddStringToObject(root, "report_id", r->report_id)))
 		goto cleanup;
 	host = cJSON_AddObjectToObject(root, "host");
 	if (!host || !cJSON_AddStringToObject(host, "id", r->host_id) ||

@@ -1,6 +1,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cjson/cJSON.h>
 #include "tools/cli_util.h"
 
@@ -18,18 +19,11 @@ static const char help[] =
 "exit: 0 every host compatible, 1 some host incompatible, 2 usage or input\n"
 "error, 3 internal error\n";
 
-/* 64-bit values as hex strings, as the documents write them: a JSON number
- * (a double) would lose the low bits. */
-static const char *hexs(uint64_t v, char *buf, size_t len)
-{
-	snprintf(buf, len, "0x%llx", (unsigned long long)v);
-	return buf;
-}
-
 int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v)
 {
 	size_t n = cf_verdict_reason_count(v);
-	char text[512], wb[24], ob[24];
+	char text[512], *rj = NULL;
+	cJSON *o, *rs;
 
 	if (!arr) {
 		printf("%s: %s\n", host,
@@ -40,27 +34,17 @@ int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v)
 		}
 		return CLI_OK;
 	}
-	cJSON *o = cJSON_CreateObject(), *rs;
-	if (!o || !cJSON_AddItemToArray(arr, o) ||
+	if (cf_verdict_to_json(v, &rj) != CF_OK)
+		return CLI_INTERNAL;
+	rs = cJSON_Parse(rj);
+	free(rj);
+	o = cJSON_CreateObject();
+	if (!o || !rs || !cJSON_AddItemToArray(arr, o) ||
 	    !cJSON_AddStringToObject(o, "host", host) ||
-	    !cJSON_AddBoolToObject(o, "compatible", cf_verdict_compatible(v)))
+	    !cJSON_AddBoolToObject(o, "compatible", cf_verdict_compatible(v)) ||
+	    !cJSON_AddItemToObject(o, "reasons", rs)) {
+		cJSON_Delete(rs);
 		return CLI_INTERNAL;
-	rs = cJSON_AddArrayToObject(o, "reasons");
-	if (!rs)
-		return CLI_INTERNAL;
-	for (size_t i = 0; i < n; i++) {
-		const struct cf_reason *r = cf_verdict_reason(v, i);
-		cJSON *ro = cJSON_CreateObject();
-		cf_verdict_reason_text(v, i, text, sizeof(text));
-		if (!ro || !cJSON_AddItemToArray(rs, ro) ||
-		    !cJSON_AddStringToObject(ro, "register", r->reg) ||
-		    !(r->field ? cJSON_AddStringToObject(ro, "field", r->field)
-			       : cJSON_AddNullToObject(ro, "field")) ||
-		    !cJSON_AddStringToObject(ro, "features", r->features) ||
-		    !cJSON_AddStringToObject(ro, "wants", hexs(r->want, wb, sizeof(wb))) ||
-		    !cJSON_AddStringToObject(ro, "offers", hexs(r->offer, ob, sizeof(ob))) ||
-		    !cJSON_AddStringToObject(ro, "text", text))
-			return CLI_INTERNAL;
 	}
 	return CLI_OK;
 }
@@ -83,6 +67,12 @@ int cmd_check(int argc, char **argv)
 	enum cf_err err;
 	int c, rc;
 
+#ifdef CF_NET
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--server", 8) ||
+		    (!strcmp(argv[i], "-s")))
+			return cli_remote_check(argc, argv);
+#endif
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
 		switch (c) {

@@ -13,6 +13,11 @@ const char *cf_strerror(enum cf_err err)
 	case CF_EINVAL: return "invalid argument";
 	case CF_EDUPLICATE: return "host id seen twice";
 	case CF_EEMPTY: return "empty pool";
+	case CF_ENOTFOUND: return "not found";
+	case CF_ECONFLICT: return "conflicts with stored data";
+	case CF_EDB: return "database error";
+	case CF_ENET: return "server unreachable";
+	case CF_EDENIED: return "permission denied";
 	case CF_ERR_LAST: break;
 	}
 	return "unknown error";
