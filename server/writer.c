@@ -1,0 +1,172 @@
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "server/writer.h"
+#include "util/diag.h"
+
+struct job {
+	cf_writer_fn fn;
+	void *arg;
+	enum cf_err result;
+	struct cf_diag diag;
+	bool done;
+	struct job *next;
+};
+
+struct cf_writer {
+	struct cf_db *db;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;   /* jobs queued, or stopping */
+	pthread_cond_t done;   /* a batch finished */
+	struct job *head, **tail;
+	bool stopping;
+	struct cf_writer_stats st;
+};
+
+/* Runs one batch; returns with every job's result set. */
+static void run_batch(struct cf_writer *w, struct job *batch)
+{
+	struct cf_diag d = { "" };
+	enum cf_err err = cf_db_begin(w->db, &d);
+	size_t n = 0, failed = 0;
+
+	for (struct job *j = batch; j; j = j->next) {
+		n++;
+		if (err != CF_OK) {
+			j->result = err;
+			j->diag = d;
+			continue;
+		}
+		j->result = cf_db_savepoint(w->db, &j->diag);
+		if (j->result == CF_OK)
+			j->result = j->fn(w->db, j->arg, &j->diag);
+		if (j->result != CF_OK) {
+			cf_db_rollback_to(w->db);
+			failed++;
+		}
+		if (cf_db_release(w->db, &d) != CF_OK && j->result == CF_OK) {
+			j->result = CF_EDB;
+			j->diag = d;
+		}
+	}
+	if (err == CF_OK && cf_db_commit(w->db, &d) != CF_OK) {
+		cf_db_rollback(w->db);
+		w->st.commits_failed++;
+		for (struct job *j = batch; j; j = j->next) {
+			if (j->result == CF_OK) {
+				j->result = CF_EDB;
+				j->diag = d;
+			}
+		}
+	}
+	pthread_mutex_lock(&w->lock);
+	w->st.batches++;
+	w->st.jobs += n;
+	w->st.failed += failed;
+	for (struct job *j = batch; j; j = j->next)
+		j->done = true;
+	pthread_cond_broadcast(&w->done);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *writer_main(void *arg)
+{
+	struct cf_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (!w->head && w->stopping)
+			break;
+		/* Take up to BATCH_MAX jobs; later ones wait for the next. */
+		struct job *batch = w->head, *last = batch;
+		size_t n = 1;
+		while (last->next && n < CF_WRITER_BATCH_MAX) {
+			last = last->next;
+			n++;
+		}
+		w->head = last->next;
+		if (!w->head)
+			w->tail = &w->head;
+		last->next = NULL;
+		pthread_mutex_unlock(&w->lock);
+		run_batch(w, batch);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+enum cf_err cf_writer_start(struct cf_db *db, struct cf_writer **out,
+			    struct cf_diag *d)
+{
+	struct cf_writer *w = calloc(1, sizeof(*w));
+
+	*out = NULL;
+	if (!w) {
+		cf_db_close(db);
+		return cf_diag_set(d, CF_ENOMEM, "writer: out of memory");
+	}
+	w->db = db;
+	w->tail = &w->head;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->done, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->wake);
+		pthread_cond_destroy(&w->done);
+		cf_db_close(db);
+		free(w);
+		return cf_diag_set(d, CF_ENOMEM, "writer: cannot start a thread");
+	}
+	*out = w;
+	return CF_OK;
+}
+
+void cf_writer_stop(struct cf_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	cf_db_close(w->db);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->done);
+	free(w);
+}
+
+enum cf_err cf_writer_run(struct cf_writer *w, cf_writer_fn fn, void *arg,
+			  struct cf_diag *d)
+{
+	struct job j = { .fn = fn, .arg = arg };
+
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		return cf_diag_set(d, CF_EDB, "the server is stopping");
+	}
+	*w->tail = &j;
+	w->tail = &j.next;
+	pthread_cond_signal(&w->wake);
+	while (!j.done)
+		pthread_cond_wait(&w->done, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	if (j.result != CF_OK && d)
+		*d = j.diag;
+	return j.result;
+}
+
+void cf_writer_stats(struct cf_writer *w, struct cf_writer_stats *out)
+{
+	pthread_mutex_lock(&w->lock);
+	*out = w->st;
+	pthread_mutex_unlock(&w->lock);
+}

@@ -1,0 +1,37 @@
+/* The server's single database writer, with group commit: request threads
+ * queue jobs and wait; the writer runs every queued job in one transaction,
+ * each inside its own savepoint, and commits once (synchronous=FULL), so
+ * many concurrent uploads share one fsync and none is acknowledged before
+ * it is durable. */
+#ifndef CF_WRITER_H
+#define CF_WRITER_H
+
+#include <cpufleet.h>
+#include "db/db.h"
+
+#define CF_WRITER_BATCH_MAX 512
+
+/* One write; runs on the writer thread inside a savepoint.  A non-CF_OK
+ * result undoes that job's changes only. */
+typedef enum cf_err (*cf_writer_fn)(struct cf_db *db, void *arg,
+				    struct cf_diag *d);
+
+struct cf_writer;
+
+/* Takes over DB (a read-write connection) and starts the thread. */
+enum cf_err cf_writer_start(struct cf_db *db, struct cf_writer **out,
+			    struct cf_diag *d);
+/* Runs every queued job, stops the thread, closes the database. */
+void cf_writer_stop(struct cf_writer *w);
+/* Queues FN(ARG) and waits until its transaction committed (CF_OK), its job
+ * failed (its error) or the commit failed (CF_EDB, every job of the batch
+ * undone). */
+enum cf_err cf_writer_run(struct cf_writer *w, cf_writer_fn fn, void *arg,
+			  struct cf_diag *d);
+
+struct cf_writer_stats {
+	unsigned long long jobs, failed, batches, commits_failed;
+};
+void cf_writer_stats(struct cf_writer *w, struct cf_writer_stats *out);
+
+#endif
