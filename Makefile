@@ -26,7 +26,8 @@ Q = @
 endif
 
 DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
-           clang libclang-rt-14-dev
+           clang libclang-rt-14-dev libsqlite3-dev libmicrohttpd-dev \
+           libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 LIB_SRC  = util/err.c util/diag.c \
@@ -35,7 +36,7 @@ LIB_SRC  = util/err.c util/diag.c \
            engine/explain.c engine/decode.c engine/pools.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
-           profiles/profile_doc.c
+           profiles/profile_doc.c profiles/verdict_doc.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
@@ -47,12 +48,25 @@ BENCH_SRC= tools/bench.c
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
 LIB_SRC += arch/arm64/a64vm.c
 endif
+# The service side (database, server, agent) needs SQLite, libmicrohttpd,
+# libcurl and nettle; NET=0 leaves it out (the lab's aarch64 cross build).
+NET ?= 1
+NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
+           server/server.c server/writer.c server/api.c tools/cmd_server.c tools/cmd_token.c \
+           tools/cmd_agent.c tools/cmd_remote.c tools/remote.c
+ifeq ($(NET),1)
+CLI_SRC += $(NET_SRC)
+CPPFLAGS += -DCF_NET=1
+NET_LIBS = -lsqlite3 -lmicrohttpd -lcurl -lnettle -lpthread
+endif
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
+        integration-test \
         lab lab-setup lab-agent kvm-test
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
@@ -94,39 +108,25 @@ $(BUILD)/libcpufleet.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/cpufleet: $(CLI_OBJ) $(BUILD)/libcpufleet.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcpufleet.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcpufleet.a $(LDLIBS) \
+	  $(NET_LIBS)
 
-$(BUILD)/test_unit: $(TEST_OBJ) $(BUILD)/libcpufleet.a
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libcpufleet.a $(LDLIBS) -lcunit
+$(BUILD)/test_unit: $(TEST_OBJ) $(NET_OBJ) $(BUILD)/libcpufleet.a
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(NET_OBJ) $(BUILD)/libcpufleet.a \
+	  $(LDLIBS) $(NET_LIBS) -lcunit
 
 $(BUILD)/bench: $(BENCH_SRC) $(BUILD)/libcpufleet.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 -o $@ $< $(BUILD)/libcpufleet.a $(LDLIBS)
 
+$(BUILD)/bench_server: tools/bench_server.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lcjson -lpthread
+
 # The example fleet: 6 hosts (N1, V1, A72) as KVM 6.12 reports them, and the
 # three real dumps with every field assumed writable (tests/data/README.md).
-FLEET = $(sort $(wildcard tests/data/fleet/*.json))
-REAL  = $(sort $(wildcard tests/data/arm64/real-writable/*.json))
+# The main job on the embedded default: server, agent, the example fleet,
+# pools, a published baseline and its verdict matrix (tools/run.sh).
 run: deps all
-	@echo "== 1. baseline of the example fleet (KVM 6.12 writable masks) =="
-	@$(BUILD)/cpufleet baseline -q -o $(BUILD)/fleet-profile.json $(FLEET); \
-	  echo "(exit $$?)"
-	@cat $(BUILD)/fleet-profile.json
-	@echo
-	@echo "== 2. baseline of the three real hosts, every field writable =="
-	@$(BUILD)/cpufleet baseline -o $(BUILD)/real-profile.json $(REAL); \
-	  echo "(exit $$?)"
-	@cat $(BUILD)/real-profile.json
-	@echo
-	@echo "== 3. that baseline checked on each host =="
-	@$(BUILD)/cpufleet check --profile $(BUILD)/real-profile.json $(REAL); \
-	  echo "(exit $$?)"
-	@echo
-	@echo "== 4. verdict matrix of the fleet (row: source host's own profile) =="
-	@$(BUILD)/cpufleet matrix $(FLEET); echo "(exit $$?)"
-	@echo
-	@echo "== 5. the arm64 lab's seven hosts, as KVM 6.12 reported them: pools =="
-	@$(BUILD)/cpufleet pools $(sort $(wildcard tests/data/lab/reports/*.json)); \
-	  echo "(exit $$?)"
+	sh tools/run.sh $(BUILD)/cpufleet $(BUILD)/run
 
 unit: $(BUILD)/test_unit
 	$(BUILD)/test_unit
@@ -139,6 +139,11 @@ cli-test: $(BUILD)/cpufleet
 
 kvm-test: $(BUILD)/cpufleet
 	sh tests/kvm/run.sh $(BUILD)/cpufleet
+
+# The real server on loopback with temporary databases, driven by real
+# agents and HTTP requests: crash, outage, auth matrix, bad input, TLS.
+integration-test: $(BUILD)/cpufleet
+	python3 tests/integration/run.py $(BUILD)/cpufleet
 
 # libFuzzer targets, built with clang over the library sources.
 FUZZ_TARGETS = fuzz_report fuzz_profile
@@ -181,7 +186,7 @@ lab-setup:
 
 $(LAB_OUT)/labagent: tools/lab/labagent.c $(LIB_SRC) arch/arm64/a64vm.c \
                      arch/arm64/a64vm.h arch/arm64/idregs.txt include/cpufleet.h
-	$(MAKE) BUILD=$(LAB_OUT)/aarch64 CC=$(LAB_CC) SAN=0 \
+	$(MAKE) BUILD=$(LAB_OUT)/aarch64 CC=$(LAB_CC) SAN=0 NET=0 \
 	  $(LAB_OUT)/aarch64/libcpufleet.a
 	$(LAB_CC) $(CPPFLAGS) -I$(LAB_OUT)/aarch64/gen -std=c11 -O2 -g $(WARN) \
 	  -o $@ tools/lab/labagent.c $(LAB_OUT)/aarch64/libcpufleet.a -lcjson
@@ -192,7 +197,7 @@ lab-agent: $(LAB_OUT)/labagent
 # agent), so the lab runs `cpufleet apply --check-only` on real KVM.
 lab: deps all lab-setup
 	$(MAKE) lab-agent
-	$(MAKE) BUILD=$(LAB_OUT)/aarch64 CC=$(LAB_CC) SAN=0 \
+	$(MAKE) BUILD=$(LAB_OUT)/aarch64 CC=$(LAB_CC) SAN=0 NET=0 \
 	  $(LAB_OUT)/aarch64/cpufleet
 	sh tools/lab/mkinitrd.sh $(LAB_OUT)/labagent $(LAB_OUT)/initrd-base.cpio.gz
 	rm -rf $(LAB_OUT)/bin-stage && mkdir -p $(LAB_OUT)/bin-stage/bin
@@ -212,16 +217,17 @@ lab: deps all lab-setup
 # LAB=0 skips the arm64 lab for quick iterations; CI runs it.
 LAB ?= 1
 check: deps
-	$(MAKE) all unit gen-test cli-test kvm-test
-	$(MAKE) BUILD=build-asan SAN=1 unit cli-test
+	$(MAKE) all unit gen-test cli-test kvm-test integration-test
+	$(MAKE) BUILD=build-asan SAN=1 unit cli-test integration-test
 	$(MAKE) fuzz-smoke
 ifeq ($(LAB),1)
 	$(MAKE) lab
 endif
 	@echo "check: all suites passed (plain and ASan/UBSan)"
 
-bench: deps $(BUILD)/bench
+bench: deps all $(BUILD)/bench $(BUILD)/bench_server
 	$(BUILD)/bench
+	$(BUILD)/bench_server $(BUILD)/cpufleet
 
 clean:
 	rm -rf build build-asan build-fuzz

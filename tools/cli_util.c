@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,4 +118,19 @@ int cli_load_any(const char *path, struct cf_report **report,
 	else
 		fprintf(stderr, "cpufleet: %s\n", dp.msg[0] ? dp.msg : cf_strerror(ep));
 	return CLI_USAGE;
+}
+
+bool cli_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
 }

@@ -39,7 +39,17 @@ int cli_make_pool(const char *cmd, char **paths, const struct cli_reports *rs,
 /* Writes TEXT and a newline to PATH durably; prints the error. */
 int cli_write_file(const char *cmd, const char *path, const char *text);
 
+/* A decimal in [MIN, MAX] (the whole string); false otherwise. */
+bool cli_parse_long(const char *s, long min, long max, long *out);
+
 int cmd_baseline(int argc, char **argv);
+int cmd_server(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_hosts(int argc, char **argv);
+int cmd_pool(int argc, char **argv);
+/* check --server: the same verdicts, from the server's reports. */
+int cli_remote_check(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -18,6 +18,13 @@ static const struct command commands[] = {
 	{ "matrix", cmd_matrix, "migration verdicts for every pair of hosts" },
 	{ "pools", cmd_pools, "split hosts into pools that each have a baseline" },
 	{ "show", cmd_show, "decode a report or profile into feature names" },
+#ifdef CF_NET
+	{ "server", cmd_server, "run the central service (HTTP API, database)" },
+	{ "token", cmd_token, "create, list and revoke the server's tokens" },
+	{ "agent", cmd_agent, "collect this host's report and upload it" },
+	{ "hosts", cmd_hosts, "the hosts a server knows, a host's history" },
+	{ "pool", cmd_pool, "pools on a server: define, baseline, matrix" },
+#endif
 };
 
 static void usage(FILE *f)

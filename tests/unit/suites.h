@@ -18,6 +18,9 @@ extern CU_SuiteInfo suite_explain;
 extern CU_SuiteInfo suite_profile_doc;
 extern CU_SuiteInfo suite_property;
 extern CU_SuiteInfo suite_labdata;
+extern CU_SuiteInfo suite_spool;
+extern CU_SuiteInfo suite_agent;
+extern CU_SuiteInfo suite_db;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);

@@ -1,0 +1,130 @@
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "tools/cli_util.h"
+#include "server/server.h"
+
+static const char help[] =
+"usage: cpufleet server --listen HOST:PORT --db PATH [--cert PEM --key PEM]\n"
+"                       [--max-body BYTES] [--readers N]\n"
+"\n"
+"Runs the central service in the foreground until SIGTERM or SIGINT: the\n"
+"/v1 JSON API (reports, hosts, pools, baselines, profiles, check), /v1/health\n"
+"and /metrics.  The SQLite database at PATH is created or migrated at start.\n"
+"Port 0 picks a free port; the first line on stdout says which.\n"
+"\n"
+"  -l, --listen HOST:PORT  address to listen on ([::1]:PORT for IPv6)\n"
+"  -d, --db PATH           the database file\n"
+"  -c, --cert PEM          certificate for HTTPS (with --key)\n"
+"  -k, --key PEM           its private key\n"
+"  -b, --max-body BYTES    largest request body (default 1048576)\n"
+"  -r, --readers N         read connections to the database (default 8)\n"
+"  -h, --help              this text\n"
+"\n"
+"exit: 0 stopped by a signal, 2 usage error or cannot start, 3 internal error\n";
+
+static void log_line(void *ctx, const char *msg)
+{
+	char ts[40];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	(void)ctx;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s cpufleet server: %s\n", ts, msg);
+}
+
+static bool parse_size(const char *s, unsigned long long max,
+		       unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	v = strtoull(s, &end, 10);
+	if (*end || v == 0 || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int cmd_server(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "max-body", required_argument, NULL, 'b' },
+		{ "readers", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cf_server_opts o = { .log = log_line };
+	struct cf_server *s = NULL;
+	struct cf_diag d = { "" };
+	unsigned long long v;
+	sigset_t set;
+	int c, sig;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:d:c:k:b:r:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o.listen = optarg; break;
+		case 'd': o.db_path = optarg; break;
+		case 'c': o.cert_path = optarg; break;
+		case 'k': o.key_path = optarg; break;
+		case 'b':
+			if (!parse_size(optarg, CF_DOC_MAX_BYTES, &v)) {
+				cli_error("server", "--max-body %s: expected 1 to "
+					  "%u bytes", optarg, CF_DOC_MAX_BYTES);
+				return CLI_USAGE;
+			}
+			o.max_body = (size_t)v;
+			break;
+		case 'r':
+			if (!parse_size(optarg, 64, &v)) {
+				cli_error("server", "--readers %s: expected 1 to 64",
+					  optarg);
+				return CLI_USAGE;
+			}
+			o.readers = (unsigned)v;
+			break;
+		case 'h': fputs(help, stdout); return CLI_OK;
+		default: fputs(help, stderr); return CLI_USAGE;
+		}
+	}
+	if (!o.listen || !o.db_path || optind != argc) {
+		cli_error("server", "%s", !o.listen ? "--listen is required" :
+			  !o.db_path ? "--db is required" : "unexpected argument");
+		fputs(help, stderr);
+		return CLI_USAGE;
+	}
+	/* Every thread the server starts inherits this mask, so the signals
+	 * reach sigwait below and nowhere else. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (cf_server_start(&o, &s, &d) != CF_OK) {
+		cli_error("server", "%s", d.msg);
+		return CLI_USAGE;
+	}
+	printf("cpufleet server: listening on %s://%.*s:%u (database %s)\n",
+	       o.cert_path ? "https" : "http",
+	       (int)(strrchr(o.listen, ':') - o.listen), o.listen,
+	       cf_server_port(s), o.db_path);
+	fflush(stdout);
+	sigwait(&set, &sig);
+	log_line(NULL, sig == SIGTERM ? "SIGTERM: stopping" : "SIGINT: stopping");
+	cf_server_stop(s);
+	log_line(NULL, "stopped");
+	return CLI_OK;
+}

@@ -1,0 +1,112 @@
+#!/bin/sh
+# `make run`: the main job on the embedded default.  Starts the central
+# service on a loopback port with a fresh SQLite file, runs the agent once
+# for this machine (its real KVM), loads the example fleet's reports, labels
+# them, defines pools, publishes a pool's baseline and prints the verdict
+# matrix, then says where to look next.
+#
+#   sh tools/run.sh BINARY [OUTDIR]
+set -u
+BIN=$1
+OUT=${2:-build/run}
+case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+rm -rf "$OUT" && mkdir -p "$OUT" || exit 2
+DB=$OUT/cpufleet.db
+LOG=$OUT/server.log
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "1. start the server (fresh database $DB)"
+"$BIN" server --listen 127.0.0.1:0 --db "$DB" >"$OUT/server.out" 2>"$LOG" &
+SPID=$!
+trap 'kill -TERM $SPID 2>/dev/null; wait $SPID 2>/dev/null' EXIT INT TERM
+for _ in $(seq 1 100); do
+	grep -q listening "$OUT/server.out" 2>/dev/null && break
+	kill -0 $SPID 2>/dev/null || { cat "$LOG"; exit 3; }
+	sleep 0.05
+done
+cat "$OUT/server.out"
+URL=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$OUT/server.out")
+[ -n "$URL" ] || { echo "run: the server did not start" >&2; cat "$LOG"; exit 3; }
+curl -fsS "$URL/v1/health"
+
+ADMIN=$("$BIN" token create --db "$DB" --role admin) || exit 3
+ME=$(hostname)
+AGENT=$("$BIN" token create --db "$DB" --role agent --host "$ME") || exit 3
+"$BIN" token list --db "$DB"
+
+step "2. the agent, once, for this machine ($ME, $(uname -m))"
+"$BIN" agent --server "$URL" --token "$AGENT" --once --spool "$OUT/spool" \
+	--host-id "$ME"
+echo "(exit $?)"
+
+step "3. load the example fleet's reports (imports with the admin token)"
+n=0
+for f in tests/data/fleet/*.json tests/data/arm64/real-writable/*.json \
+	 tests/data/lab/reports/*.json; do
+	"$BIN" agent --server "$URL" --token "$ADMIN" --once --quiet \
+		--spool "$OUT/import-spool" --from "$f" || exit 3
+	n=$((n + 1))
+done
+echo "uploaded $n reports"
+for h in a72-01 a72-02 n1-01 n1-02 v1-01 v1-02; do
+	"$BIN" hosts --server "$URL" --token "$ADMIN" label "$h" \
+		cluster=example rack="r${h#*-}" >/dev/null || exit 3
+done
+for h in altra cortex-a72 graviton3; do
+	"$BIN" hosts --server "$URL" --token "$ADMIN" label "$h" \
+		cluster=real >/dev/null || exit 3
+done
+for h in a53 a57 a72 a76 n1 a64fx max; do
+	"$BIN" hosts --server "$URL" --token "$ADMIN" label "$h" \
+		cluster=lab >/dev/null || exit 3
+done
+"$BIN" hosts --server "$URL" --token "$ADMIN"
+
+step "4. define pools: by label (cluster=real, cluster=example), by members (lab a76 + n1)"
+"$BIN" pool --server "$URL" --token "$ADMIN" set real --label cluster=real \
+	>/dev/null || exit 3
+"$BIN" pool --server "$URL" --token "$ADMIN" set example \
+	--label cluster=example >/dev/null || exit 3
+"$BIN" pool --server "$URL" --token "$ADMIN" set lab-v82 --host a76 \
+	--host n1 >/dev/null || exit 3
+"$BIN" pool --server "$URL" --token "$ADMIN" list
+
+step "5. publish the pools' baselines"
+"$BIN" pool --server "$URL" --token "$ADMIN" baseline real --publish \
+	-o "$OUT/real-profile.json"
+echo "(exit $?)"
+"$BIN" pool --server "$URL" --token "$ADMIN" baseline lab-v82 --publish \
+	-o "$OUT/lab-v82-profile.json"
+echo "(exit $?)"
+echo "-- the example pool has no common baseline under KVM 6.12's writable"
+echo "-- masks, so publishing is refused and nothing is stored:"
+"$BIN" pool --server "$URL" --token "$ADMIN" baseline example --publish \
+	-o "$OUT/example-profile.json"
+echo "(exit $?)"
+
+step "6. verdict matrix of pool 'real' (row: a VM started on that host; last row: the published baseline)"
+"$BIN" pool --server "$URL" --token "$ADMIN" matrix real
+echo "(exit $?)"
+step "   and of pool 'lab-v82'"
+"$BIN" pool --server "$URL" --token "$ADMIN" matrix lab-v82
+echo "(exit $?)"
+
+step "7. pre-migration checks against the server"
+echo "-- can a VM started with profile lab-v82 (version 1) run on a76, n1, a57?"
+"$BIN" check --server "$URL" --token "$ADMIN" --profile lab-v82@1 a76 n1 a57
+echo "(exit $?: 0 = every host can run it, 1 = some cannot)"
+
+step "where to look next"
+cat <<MSG
+The server ran at $URL on database $DB; it stops now.  Start it again with
+  $BIN server --listen 127.0.0.1:8080 --db $DB
+and look at:
+  curl $URL/v1/health            curl $URL/metrics
+  curl -H "Authorization: Bearer \$TOKEN" $URL/v1/hosts
+  curl -H "Authorization: Bearer \$TOKEN" $URL/v1/profiles/real/versions/1
+  $BIN hosts --server URL --token \$TOKEN [HOST [--at TIME]]
+  $BIN pool --server URL --token \$TOKEN list|show|matrix|baseline NAME
+  $BIN check --server URL --token \$TOKEN --profile real HOST...
+An admin token for this database: $ADMIN
+MSG
