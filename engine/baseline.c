@@ -71,6 +71,13 @@ static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
 		return a < b ? a : b;
 	case CF_POL_AND:
 		return a & b;
+	case CF_POL_OR:
+		return a | b;
+	case CF_POL_EQUAL:
+		return a;  /* a host that differs refuses it: a conflict */
+	case CF_POL_IGNORE:
+	case CF_POL_ZERO:
+		return 0;
 	case CF_POL_PREFIX: {
 		/* The lengths both have, up to the first they disagree on. */
 		uint64_t diff = a ^ b, keep;

@@ -66,9 +66,16 @@ bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
 	case CF_POL_EXACT:
 		return want == f->safe;
 	case CF_POL_ANY:
+	case CF_POL_IGNORE:
 		return true;
 	case CF_POL_AND:
 		return (want & ~limit) == 0;
+	case CF_POL_OR:
+		return (want & limit) == limit;
+	case CF_POL_EQUAL:
+		return false;
+	case CF_POL_ZERO:
+		return want == 0;
 	case CF_POL_PREFIX: {
 		/* KVM's set_sve_vls(): nothing above the host's largest, and
 		 * every length up to the largest wanted as the host has it. */
@@ -139,7 +146,9 @@ size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
 	/* Values build on each other (FEAT_PAuth2 implies FEAT_PAuth) except
 	 * where any value goes. */
 	bool ordered = f->policy != CF_POL_ANY && f->policy != CF_POL_AND &&
-		       f->policy != CF_POL_PREFIX;
+		       f->policy != CF_POL_PREFIX && f->policy != CF_POL_OR &&
+		       f->policy != CF_POL_EQUAL && f->policy != CF_POL_IGNORE &&
+		       f->policy != CF_POL_ZERO;
 
 	if (len)
 		buf[0] = '\0';

@@ -18,6 +18,14 @@ enum cf_policy {
 	CF_POL_PREFIX,  /* bit sets where only a prefix can be chosen (SVE
 			   lengths): accepts a non-empty set equal to the
 			   limit up to its highest bit */
+	CF_POL_EQUAL,   /* identical on every host, else no baseline; accepts
+			   the limit only (x86 vendor, XSAVE layout) */
+	CF_POL_OR,      /* bit sets: OR; accepts a superset of the limit (VMX
+			   allowed-0 halves: a 1 is a control that must be 1) */
+	CF_POL_IGNORE,  /* never intersected: the VMM or KVM fills it per vCPU
+			   (x86 topology, APIC ids, OSXSAVE); accepts
+			   anything, baseline 0 */
+	CF_POL_ZERO,    /* reserved as 0 for guests: baseline 0, accepts 0 */
 };
 
 struct cf_fvalue {

@@ -202,6 +202,10 @@ static const char *policy_name(const struct cf_arch_ops *a, const char *reg,
 	case CF_POL_ANY: return "any";
 	case CF_POL_AND: return "subset";
 	case CF_POL_PREFIX: return "prefix";
+	case CF_POL_EQUAL: return "equal";
+	case CF_POL_OR: return "superset";
+	case CF_POL_IGNORE: return "per-vCPU";
+	case CF_POL_ZERO: return "zero";
 	}
 	return "";
 }
