@@ -30,13 +30,15 @@ DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
            libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
+GEN_X86  = $(BUILD)/gen/x86_catalog.c
 LIB_SRC  = util/err.c util/diag.c \
            engine/catalog.c engine/arch.c engine/config.c engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
            engine/explain.c engine/decode.c engine/pools.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
-           profiles/profile_doc.c profiles/verdict_doc.c
+           profiles/profile_doc.c profiles/verdict_doc.c profiles/section.c \
+           profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
@@ -59,7 +61,8 @@ CLI_SRC += $(NET_SRC)
 CPPFLAGS += -DCF_NET=1
 NET_LIBS = -lsqlite3 -lmicrohttpd -lcurl -lnettle -lpthread
 endif
-LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o \
+           $(BUILD)/obj/gen/x86_catalog.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
@@ -90,12 +93,17 @@ $(GEN_C): arch/arm64/idregs.txt arch/caps/caps.txt arch/arm64/gen_catalog.awk
 	  -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
 	  arch/caps/caps.txt > $@.tmp && mv $@.tmp $@
 
+$(GEN_X86): arch/x86/cpuid.txt arch/caps/caps.txt arch/x86/gen_cpuid.awk
+	@mkdir -p $(dir $@)
+	$(AWK) -v sym=cf_x86_catalog -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	  arch/caps/caps.txt > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c | $(GEN_C)
+$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -133,6 +141,7 @@ unit: $(BUILD)/test_unit
 
 gen-test:
 	sh tests/gen/run.sh
+	sh tests/gen/x86.sh
 
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
@@ -150,12 +159,15 @@ FUZZ_TARGETS = fuzz_report fuzz_profile
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) arch/arm64/idregs.txt arch/caps/caps.txt
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) arch/arm64/idregs.txt arch/caps/caps.txt \
+              arch/x86/cpuid.txt
 	@mkdir -p build-fuzz/gen
 	$(AWK) -v arch=arm64 -f arch/arm64/gen_catalog.awk \
 	  arch/arm64/idregs.txt arch/caps/caps.txt > build-fuzz/gen/arm64_catalog.c
+	$(AWK) -v sym=cf_x86_catalog -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	  arch/caps/caps.txt > build-fuzz/gen/x86_catalog.c
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) build-fuzz/gen/arm64_catalog.c \
-	  $(LDLIBS)
+	  build-fuzz/gen/x86_catalog.c $(LDLIBS)
 
 # `make fuzz` explores for FUZZ_SECONDS per target, growing the corpus in
 # build-fuzz/corpus; `fuzz-smoke` (part of check) replays the committed

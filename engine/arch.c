@@ -4,6 +4,7 @@
 
 static const struct cf_arch_ops *const arches[] = {
 	&cf_arm64_ops,
+	&cf_x86_ops,
 };
 
 const struct cf_arch_ops *cf_arch_find(const char *name)

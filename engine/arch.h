@@ -26,5 +26,6 @@ void cf_arch_regname(const struct cf_arch_ops *a, uint64_t key, char *buf,
 int cf_arch_regkey(const struct cf_arch_ops *a, const char *name, uint64_t *key);
 
 extern const struct cf_arch_ops cf_arm64_ops;
+extern const struct cf_arch_ops cf_x86_ops;
 
 #endif

@@ -217,3 +217,69 @@ bool cf_config_equal(const struct cf_config *a, const struct cf_config *b)
 			return false;
 	return true;
 }
+
+enum cf_err cf_config_set_caps(struct cf_config *c,
+			       int (*check)(void *ctx, long nr), void *ctx)
+{
+	const struct cf_catalog *cat = c->arch->catalog;
+	enum cf_err err;
+
+	for (size_t i = 0; i < cat->nregs; i++) {
+		const struct cf_reg *reg = &cat->regs[i];
+		int v;
+		if (reg->pseudo != 2)
+			continue;
+		v = check(ctx, (long)(reg->key & 0xffffff));
+		err = cf_config_set_fixed(c, reg->key, v < 0 ? 0 : (uint64_t)v);
+		if (err != CF_OK)
+			return err;
+	}
+	return CF_OK;
+}
+
+enum cf_err cf_config_set_fact(struct cf_config *c, const char *name,
+			       uint64_t value)
+{
+	int i = cf_catalog_find_name(c->arch->catalog, name);
+
+	if (i < 0 || c->arch->catalog->regs[i].pseudo != 3)
+		return CF_EINVAL;
+	return cf_config_set_fixed(c, c->arch->catalog->regs[i].key, value);
+}
+
+bool cf_config_get_fact(const struct cf_config *c, const char *name,
+			uint64_t *value)
+{
+	int i = cf_catalog_find_name(c->arch->catalog, name);
+
+	if (i < 0 || c->arch->catalog->regs[i].pseudo != 3 || !c->present[i])
+		return false;
+	*value = c->val[i];
+	return true;
+}
+
+int cf_config_walk(const struct cf_config *c,
+		   int (*fn)(void *ctx, uint64_t key, uint64_t value,
+			     uint64_t writable),
+		   void *ctx)
+{
+	const struct cf_catalog *cat = c->arch->catalog;
+	size_t i = 0, x = 0;
+	int rc;
+
+	while (i < c->ncat || x < c->nextra) {
+		if (x >= c->nextra ||
+		    (i < c->ncat && cat->regs[i].key < c->extra[x].key)) {
+			rc = c->present[i] ? fn(ctx, cat->regs[i].key, c->val[i],
+						c->wr[i]) : 0;
+			i++;
+		} else {
+			rc = fn(ctx, c->extra[x].key, c->extra[x].value,
+				c->extra[x].writable);
+			x++;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

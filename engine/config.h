@@ -43,6 +43,22 @@ enum cf_err cf_config_set_writable(struct cf_config *c, uint64_t key,
  * bool capability counts as 0 or 1.  CF_EINVAL for other keys. */
 enum cf_err cf_config_set_fixed(struct cf_config *c, uint64_t key,
 				uint64_t value);
+/* Every capability pseudo-register of the catalogue, from CHECK (KVM_CHECK_
+ * EXTENSION as a VMM would ask it; a negative answer counts as 0). */
+enum cf_err cf_config_set_caps(struct cf_config *c,
+			       int (*check)(void *ctx, long nr), void *ctx);
+/* The catalogue fact NAME (a `fact` entry); CF_EINVAL if it has none. */
+enum cf_err cf_config_set_fact(struct cf_config *c, const char *name,
+			       uint64_t value);
+/* The value of catalogue fact NAME, if present. */
+bool cf_config_get_fact(const struct cf_config *c, const char *name,
+			uint64_t *value);
+/* Calls FN for every present register in key order (catalogue and extras
+ * merged); a non-zero return stops the walk and is returned. */
+int cf_config_walk(const struct cf_config *c,
+		   int (*fn)(void *ctx, uint64_t key, uint64_t value,
+			     uint64_t writable),
+		   void *ctx);
 /* True if KEY is present; fills VALUE and WRITABLE (either may be NULL). */
 bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
 		   uint64_t *writable);

@@ -1,6 +1,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/utsname.h>
 #include "engine/report.h"
 
 enum cf_err cf_report_create(const char *host_id, struct cf_config *cfg,
@@ -81,4 +84,29 @@ enum cf_err cf_report_clone_as(const struct cf_report *r, const char *host_id,
 		       sizeof(r->collected_at));
 	}
 	return err;
+}
+
+void cf_report_fill_local(struct cf_report *r)
+{
+	struct utsname u;
+	struct tm tm;
+	time_t t = time(NULL);
+	FILE *f;
+
+	if (uname(&u) == 0)
+		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
+	if (gethostname(r->hostname, sizeof(r->hostname) - 1) != 0)
+		r->hostname[0] = '\0';
+	/* systemd's machine id: the host's stable identity, if it has one. */
+	r->machine_id[0] = '\0';
+	f = fopen("/etc/machine-id", "r");
+	if (f) {
+		if (!fgets(r->machine_id, (int)sizeof(r->machine_id), f))
+			r->machine_id[0] = '\0';
+		r->machine_id[strcspn(r->machine_id, "\r\n")] = '\0';
+		fclose(f);
+	}
+	gmtime_r(&t, &tm);
+	strftime(r->collected_at, sizeof(r->collected_at), "%Y-%m-%dT%H:%M:%SZ",
+		 &tm);
 }

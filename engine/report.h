@@ -25,4 +25,8 @@ struct cf_report {
 enum cf_err cf_report_create(const char *host_id, struct cf_config *cfg,
 			     struct cf_report **out);
 
+/* This machine's identity for a report collected here: hostname, kernel
+ * release, /etc/machine-id and the time now. */
+void cf_report_fill_local(struct cf_report *r);
+
 #endif

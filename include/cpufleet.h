@@ -188,6 +188,14 @@ enum cf_err cf_arm64_parse_features(const char *list, uint32_t *out);
 enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 			     struct cf_report **out, struct cf_diag *diag);
 
+/* ---- x86 (on other hosts collection returns CF_EARCH) ---- */
+
+/* What KVM on this x86 host offers a guest: KVM_GET_SUPPORTED_CPUID (not
+ * the emulated-only bits), the feature MSRs, the TSC rate and whether KVM
+ * can scale it, and the KVM capabilities. */
+enum cf_err cf_x86_collect(const char *host_id, struct cf_report **out,
+			   struct cf_diag *diag);
+
 struct cf_apply_refusal {
 	bool refused;
 	char reg[40];

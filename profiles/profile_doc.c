@@ -5,6 +5,7 @@
 #include "engine/profile.h"
 #include "profiles/doc.h"
 #include "profiles/regmap.h"
+#include "profiles/section.h"
 #include "util/diag.h"
 
 #define PROFILE_SCHEMA "cpufleet.profile/v1"
@@ -98,13 +99,7 @@ enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
 	sec = cJSON_AddObjectToObject(root, pr->arch->name);
 	if (!sec)
 		goto cleanup;
-	err = cf_regmap_write(sec, pr->arch->regs_key, CF_REGMAP_VALUES, pr->cfg);
-	if (err == CF_OK && pr->arch->pseudo_key)
-		err = cf_regmap_write(sec, pr->arch->pseudo_key, CF_REGMAP_PSEUDO,
-				      pr->cfg);
-	if (err == CF_OK && pr->arch->facts_key)
-		err = cf_regmap_write(sec, pr->arch->facts_key, CF_REGMAP_FACTS,
-				      pr->cfg);
+	err = cf_section_codec(pr->arch)->write(sec, pr->cfg, false);
 	if (err != CF_OK)
 		goto cleanup;
 	err = add_conflicts(root, pr);
@@ -168,7 +163,7 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 			      struct cf_profile **out, struct cf_diag *d)
 {
 	const struct cf_arch_ops *arch;
-	const cJSON *it, *sec, *regs;
+	const cJSON *it, *sec;
 	struct cf_profile *pr = NULL;
 	char archname[32], p[CF_DOC_PATH_MAX], id[CF_HOST_ID_MAX];
 	enum cf_err err;
@@ -192,39 +187,12 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	err = cf_doc_object(root, arch->name, true, origin, "$", &sec, d);
 	if (err != CF_OK)
 		return err;
-	snprintf(p, sizeof(p), "$.%s", arch->name);
-	err = cf_doc_object(sec, arch->regs_key, true, origin, p, &regs, d);
-	if (err != CF_OK)
-		return err;
 	err = cf_profile_alloc(arch, &pr);
 	if (err != CF_OK)
 		return err;
-	snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->regs_key);
-	err = cf_regmap_read(regs, CF_REGMAP_VALUES, pr->cfg, origin, p, d);
+	err = cf_section_codec(arch)->read(sec, pr->cfg, false, origin, d);
 	if (err != CF_OK)
 		goto fail;
-	if (pr->arch->pseudo_key) {
-		const cJSON *fw;
-		snprintf(p, sizeof(p), "$.%s", arch->name);
-		err = cf_doc_object(sec, arch->pseudo_key, false, origin, p, &fw, d);
-		if (err == CF_OK && fw) {
-			snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->pseudo_key);
-			err = cf_regmap_read(fw, CF_REGMAP_PSEUDO, pr->cfg, origin, p, d);
-		}
-		if (err == CF_OK && arch->facts_key) {
-			snprintf(p, sizeof(p), "$.%s", arch->name);
-			err = cf_doc_object(sec, arch->facts_key, false, origin, p,
-					    &fw, d);
-			if (err == CF_OK && fw) {
-				snprintf(p, sizeof(p), "$.%s.%s", arch->name,
-					 arch->facts_key);
-				err = cf_regmap_read(fw, CF_REGMAP_FACTS, pr->cfg,
-						     origin, p, d);
-			}
-		}
-		if (err != CF_OK)
-			goto fail;
-	}
 	{
 		const cJSON *kvm = NULL, *caps = NULL;
 		err = cf_doc_object(root, "kvm", false, origin, "$", &kvm, d);

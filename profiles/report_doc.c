@@ -5,6 +5,7 @@
 #include "engine/report.h"
 #include "profiles/doc.h"
 #include "profiles/regmap.h"
+#include "profiles/section.h"
 #include "util/diag.h"
 
 #define REPORT_SCHEMA "cpufleet.report/v1"
@@ -22,37 +23,16 @@ static enum cf_err opt_string(const cJSON *obj, const char *key,
 	return cf_doc_string(it, origin, p, out, max, d);
 }
 
-/* The optional top-level midr_el1 must agree with id_regs.MIDR_EL1. */
-static enum cf_err fold_midr(const cJSON *sec, struct cf_config *cfg,
-			     const char *origin, struct cf_diag *d)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(sec, "midr_el1");
-	enum cf_err err;
-	uint64_t key, v, have;
-
-	if (!it || cf_arch_regkey(cfg->arch, "MIDR_EL1", &key) != 0)
-		return CF_OK;
-	err = cf_doc_hex(it, origin, "$.arm64.midr_el1", &v, d);
-	if (err != CF_OK)
-		return err;
-	if (!cf_config_get(cfg, key, &have, NULL))
-		return cf_config_set(cfg, key, v);
-	if (have != v)
-		return cf_diag_set(d, CF_ESCHEMA,
-				   "%s: $.arm64.midr_el1: differs from "
-				   "$.arm64.id_regs.MIDR_EL1", origin);
-	return CF_OK;
-}
-
 static enum cf_err parse_json(const cJSON *root, const char *origin,
 			      struct cf_report **out, struct cf_diag *d)
 {
 	enum cf_err err;
-	const cJSON *host, *sec, *regs, *wr, *it, *fw = NULL;
+	const cJSON *host, *sec, *it;
+	const struct cf_section_codec *codec;
 	const struct cf_arch_ops *arch;
 	struct cf_config *cfg = NULL;
 	struct cf_report *r = NULL;
-	char id[CF_HOST_ID_MAX], archname[32], p[CF_DOC_PATH_MAX];
+	char id[CF_HOST_ID_MAX], archname[32];
 
 	if (!cJSON_IsObject(root))
 		return cf_diag_set(d, CF_ESCHEMA, "%s: $: expected an object",
@@ -77,28 +57,14 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		return cf_diag_set(d, CF_EARCH,
 				   "%s: $.host.arch: unknown architecture \"%s\"",
 				   origin, archname);
-	snprintf(p, sizeof(p), "$.%s", arch->name);
 	err = cf_doc_object(root, arch->name, true, origin, "$", &sec, d);
 	if (err != CF_OK)
 		return err;
-	err = cf_doc_object(sec, arch->regs_key, true, origin, p, &regs, d);
-	if (err != CF_OK)
-		return err;
-	err = cf_doc_object(sec, "writable", false, origin, p, &wr, d);
-	if (err != CF_OK)
-		return err;
-	if (arch->pseudo_key) {
-		err = cf_doc_object(sec, arch->pseudo_key, false, origin, p, &fw, d);
-		if (err != CF_OK)
-			return err;
-	}
+	codec = cf_section_codec(arch);
 	err = cf_config_create(arch, &cfg);
 	if (err != CF_OK)
 		return err;
-	snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->regs_key);
-	err = cf_regmap_read(regs, CF_REGMAP_VALUES, cfg, origin, p, d);
-	if (err == CF_OK)
-		err = fold_midr(sec, cfg, origin, d);
+	err = codec->read(sec, cfg, true, origin, d);
 	if (err == CF_OK) {
 		const cJSON *kvm = NULL, *caps = NULL;
 		err = cf_doc_object(root, "kvm", false, origin, "$", &kvm, d);
@@ -107,24 +73,6 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		if (err == CF_OK && caps)
 			err = cf_regmap_read(caps, CF_REGMAP_CAPS, cfg, origin,
 					     "$.kvm.caps", d);
-	}
-	if (err == CF_OK && arch->facts_key) {
-		const cJSON *facts = NULL;
-		err = cf_doc_object(sec, arch->facts_key, false, origin, p, &facts, d);
-		if (err == CF_OK && facts) {
-			char fp[CF_DOC_PATH_MAX];
-			snprintf(fp, sizeof(fp), "$.%s.%s", arch->name, arch->facts_key);
-			err = cf_regmap_read(facts, CF_REGMAP_FACTS, cfg, origin, fp, d);
-		}
-	}
-	if (err == CF_OK && fw) {
-		snprintf(p, sizeof(p), "$.%s.%s", arch->name, arch->pseudo_key);
-		err = cf_regmap_read(fw, CF_REGMAP_PSEUDO, cfg, origin, p, d);
-	}
-	if (err == CF_OK && wr) {
-		snprintf(p, sizeof(p), "$.%s.writable", arch->name);
-		cfg->has_writable = true;
-		err = cf_regmap_read(wr, CF_REGMAP_WRITABLE, cfg, origin, p, d);
 	}
 	if (err != CF_OK) {
 		cf_config_unref(cfg);
@@ -148,12 +96,8 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 			cf_report_destroy(r);
 			return CF_ENOMEM;
 		}
-		cJSON_DeleteItemFromObjectCaseSensitive(rest, arch->regs_key);
-		cJSON_DeleteItemFromObjectCaseSensitive(rest, "writable");
-		if (arch->pseudo_key)
-			cJSON_DeleteItemFromObjectCaseSensitive(rest, arch->pseudo_key);
-		if (arch->facts_key)
-			cJSON_DeleteItemFromObjectCaseSensitive(rest, arch->facts_key);
+		for (const char *const *k = codec->keys; *k; k++)
+			cJSON_DeleteItemFromObjectCaseSensitive(rest, *k);
 		if (rest->child)
 			r->arch_json = cJSON_PrintUnformatted(rest);
 		cJSON_Delete(rest);
@@ -256,13 +200,7 @@ enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 	sec = cJSON_AddObjectToObject(root, a->name);
 	if (!sec)
 		goto cleanup;
-	err = cf_regmap_write(sec, a->regs_key, CF_REGMAP_VALUES, r->cfg);
-	if (err == CF_OK && r->cfg->has_writable)
-		err = cf_regmap_write(sec, "writable", CF_REGMAP_WRITABLE, r->cfg);
-	if (err == CF_OK && a->pseudo_key)
-		err = cf_regmap_write(sec, a->pseudo_key, CF_REGMAP_PSEUDO, r->cfg);
-	if (err == CF_OK && a->facts_key)
-		err = cf_regmap_write(sec, a->facts_key, CF_REGMAP_FACTS, r->cfg);
+	err = cf_section_codec(a)->write(sec, r->cfg, true);
 	if (err == CF_OK)
 		err = merge(sec, r->arch_json);
 	if (err != CF_OK)

@@ -134,3 +134,14 @@ bool cli_parse_long(const char *s, long min, long max, long *out)
 	*out = v;
 	return true;
 }
+
+enum cf_err cli_collect_here(uint32_t features, const char *host_id,
+			     struct cf_report **out, struct cf_diag *d)
+{
+#if defined(__x86_64__)
+	(void)features;
+	return cf_x86_collect(host_id, out, d);
+#else
+	return cf_arm64_collect(features, host_id, out, d);
+#endif
+}

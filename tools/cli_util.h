@@ -39,6 +39,10 @@ int cli_make_pool(const char *cmd, char **paths, const struct cli_reports *rs,
 /* Writes TEXT and a newline to PATH durably; prints the error. */
 int cli_write_file(const char *cmd, const char *path, const char *text);
 
+/* This host's report, by the probe of the architecture this build runs on
+ * (FEATURES: arm64 vCPU features; x86 has none). */
+enum cf_err cli_collect_here(uint32_t features, const char *host_id,
+			     struct cf_report **out, struct cf_diag *d);
 /* A decimal in [MIN, MAX] (the whole string); false otherwise. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 

@@ -76,11 +76,7 @@ static enum cf_err collect(void *vctx, char **json, struct cf_diag *d)
 	if (c->from)
 		err = cf_report_load(c->from, &r, d);
 	else
-		err = cf_arm64_collect(c->features, c->host, &r, d);
-	if (err == CF_EARCH && !c->from)
-		err = cf_diag_set(d, CF_EARCH, "no KVM probe for this host's "
-				  "architecture in this build (arm64 only); "
-				  "use --from REPORT");
+		err = cli_collect_here(c->features, c->host, &r, d);
 	if (err != CF_OK)
 		return err;
 	if (c->from) {

@@ -8,18 +8,19 @@
 static const char help[] =
 "usage: cpufleet collect [--features LIST] [--host-id ID] [-o FILE]\n"
 "\n"
-"Asks KVM on this host what it offers a guest whose vCPUs use the given\n"
-"features: a scratch VM and vCPU, every feature ID register, the writable\n"
-"masks, firmware registers, KVM capabilities and facts.  Prints the report\n"
-"(cpufleet.report/v1), or writes it durably to FILE.  Needs /dev/kvm on an\n"
-"arm64 host.\n"
+"Asks KVM on this host what it offers a guest.  arm64: a scratch VM and\n"
+"vCPU with the given features, every feature ID register, the writable\n"
+"masks, firmware registers, KVM capabilities and facts.  x86-64:\n"
+"KVM_GET_SUPPORTED_CPUID, the feature MSRs, the TSC rate and scaling, the\n"
+"capabilities.  Prints the report (cpufleet.report/v1), or writes it\n"
+"durably to FILE.  Needs /dev/kvm.\n"
 "\n"
-"  -f, --features LIST  vCPU features: psci,pmu (default), sve, pauth\n"
+"  -f, --features LIST  arm64 vCPU features: psci,pmu (default), sve, pauth\n"
 "  -i, --host-id ID     the report's host id (default: the hostname)\n"
 "  -o, --output FILE    write the report to FILE\n"
 "  -h, --help           this text\n"
 "\n"
-"exit: 0 collected, 2 usage error or not an arm64 KVM host, 3 internal error\n";
+"exit: 0 collected, 2 usage error or no KVM here, 3 internal error\n";
 
 int cmd_collect(int argc, char **argv)
 {
@@ -62,7 +63,7 @@ int cmd_collect(int argc, char **argv)
 	}
 	if (!id[0] && gethostname(id, sizeof(id) - 1) != 0)
 		snprintf(id, sizeof(id), "localhost");
-	err = cf_arm64_collect(features, id, &r, &d);
+	err = cli_collect_here(features, id, &r, &d);
 	if (err != CF_OK) {
 		cli_error("collect", "%s", d.msg);
 		return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;

@@ -7,37 +7,11 @@
 #include "util/diag.h"
 
 #if defined(__aarch64__)
-#include <time.h>
-#include <unistd.h>
-#include <sys/utsname.h>
 #include "arch/arm64/a64vm.h"
 
 #define MPIDR_KEY 0xc005u     /* per-vCPU identity, not a feature */
 #define PMCR_EL0_ID 0x603000000013dce0ULL
 #define SVE_VLS_ID 0x606000000015ffffULL
-
-/* systemd's machine id, the host's stable identity, if it has one. */
-static void machine_id(char *buf, size_t len)
-{
-	FILE *f = fopen("/etc/machine-id", "r");
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	fclose(f);
-}
-
-static void iso_now(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static uint64_t cntfrq(void)
 {
@@ -47,32 +21,9 @@ static uint64_t cntfrq(void)
 	return v;
 }
 
-/* Every capability of the catalogue, through KVM_CHECK_EXTENSION on the
- * VM (as a VMM would ask it); bool ones count as 0 or 1. */
-static enum cf_err capabilities(struct cf_a64vm *vm, struct cf_config *cfg)
+static int vm_cap(void *vm, long nr)
 {
-	const struct cf_catalog *cat = cfg->arch->catalog;
-	enum cf_err err;
-
-	for (size_t i = 0; i < cat->nregs; i++) {
-		const struct cf_reg *reg = &cat->regs[i];
-		int v;
-		if (reg->pseudo != 2)
-			continue;
-		v = cf_a64vm_cap(vm, (long)(reg->key & 0xffffff));
-		err = cf_config_set_fixed(cfg, reg->key, v < 0 ? 0 : (uint64_t)v);
-		if (err != CF_OK)
-			return err;
-	}
-	return CF_OK;
-}
-
-static enum cf_err fact(struct cf_config *cfg, const char *name, uint64_t v)
-{
-	int i = cf_catalog_find_name(cfg->arch->catalog, name);
-
-	return i < 0 ? CF_EINVAL
-		     : cf_config_set_fixed(cfg, cfg->arch->catalog->regs[i].key, v);
+	return cf_a64vm_cap(vm, nr);
 }
 
 /* KVM facts (catalogue `fact` entries): counter frequency, PMU counters,
@@ -80,16 +31,16 @@ static enum cf_err fact(struct cf_config *cfg, const char *name, uint64_t v)
 static enum cf_err facts(struct cf_a64vm *vm, struct cf_config *cfg)
 {
 	uint64_t pmcr = 0, vls[8];
-	enum cf_err err = fact(cfg, "CNTFRQ", cntfrq());
+	enum cf_err err = cf_config_set_fact(cfg, "CNTFRQ", cntfrq());
 
 	if (err == CF_OK)
-		err = fact(cfg, "VGIC", 3); /* the VM was made with a vGICv3 */
+		err = cf_config_set_fact(cfg, "VGIC", 3); /* the VM was made with a vGICv3 */
 	if (err == CF_OK && (cf_a64vm_features(vm) & CF_A64_FEAT_PMU) &&
 	    cf_a64vm_get(vm, PMCR_EL0_ID, &pmcr) == 0)
-		err = fact(cfg, "PMU_COUNTERS", (pmcr >> 11) & 0x1f);
+		err = cf_config_set_fact(cfg, "PMU_COUNTERS", (pmcr >> 11) & 0x1f);
 	if (err == CF_OK && (cf_a64vm_features(vm) & CF_A64_FEAT_SVE) &&
 	    cf_a64vm_get_raw(vm, SVE_VLS_ID, vls) == 0)
-		err = fact(cfg, "SVE_VLS", vls[0]);
+		err = cf_config_set_fact(cfg, "SVE_VLS", vls[0]);
 	return err;
 }
 
@@ -103,7 +54,6 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 	uint64_t *ids = NULL, masks[192];
 	size_t n = 0;
 	bool have_masks;
-	struct utsname u;
 	enum cf_err err;
 
 	*out = NULL;
@@ -141,7 +91,7 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 			goto cleanup;
 	}
 	cfg->has_writable = have_masks;
-	err = capabilities(vm, cfg);
+	err = cf_config_set_caps(cfg, vm_cap, vm);
 	if (err == CF_OK)
 		err = facts(vm, cfg);
 	if (err != CF_OK)
@@ -150,12 +100,7 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 	cfg = NULL;
 	if (err != CF_OK)
 		goto cleanup;
-	if (uname(&u) == 0)
-		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
-	if (gethostname(r->hostname, sizeof(r->hostname) - 1) != 0)
-		r->hostname[0] = '\0';
-	machine_id(r->machine_id, sizeof(r->machine_id));
-	iso_now(r->collected_at, sizeof(r->collected_at));
+	cf_report_fill_local(r);
 	*out = r;
 	r = NULL;
 cleanup:
