@@ -74,6 +74,33 @@ static void sha256_hex(const char *data, size_t len, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", dg[i]);
 }
 
+/* SHA-256 over what a report says about its host, without its id and
+ * collection time: the identity fields, the configuration's arrays (values,
+ * writable masks, presence, extras) and the members kept as written.
+ * Hashing the structures directly costs far less than printing JSON. */
+static void content_hash(const struct cf_report *r, char out[65])
+{
+	const struct cf_config *c = r->cfg;
+	const char *text[] = { c->arch->name, r->host_id, r->hostname, r->kernel,
+			       r->machine_id, r->kvm_json ? r->kvm_json : "",
+			       r->arch_json ? r->arch_json : "" };
+	struct sha256_ctx h;
+	uint8_t dg[SHA256_DIGEST_SIZE], wr = c->has_writable;
+
+	sha256_init(&h);
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		sha256_update(&h, strlen(text[i]) + 1, (const uint8_t *)text[i]);
+	sha256_update(&h, c->ncat * sizeof(*c->val), (const uint8_t *)c->val);
+	sha256_update(&h, c->ncat * sizeof(*c->wr), (const uint8_t *)c->wr);
+	sha256_update(&h, c->ncat, c->present);
+	sha256_update(&h, c->nextra * sizeof(*c->extra),
+		      (const uint8_t *)c->extra);
+	sha256_update(&h, 1, &wr);
+	sha256_digest(&h, sizeof(dg), dg);
+	for (size_t i = 0; i < sizeof(dg); i++)
+		snprintf(out + 2 * i, 3, "%02x", dg[i]);
+}
+
 /* A time argument as stored (milliseconds always present), or false. */
 static bool norm_time(const char *in, char *out, size_t len)
 {
@@ -202,13 +229,23 @@ static void h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	struct cf_diag d = { "" };
 	struct upload_job j = { 0 };
 	char content[65], fp[24], rid[CF_REPORT_ID_MAX], col[CF_TEXT_MAX];
-	char now[CF_DB_TIME_MAX], *canon = NULL, *body = NULL;
+	char now[CF_DB_TIME_MAX], *body = NULL;
 	enum cf_err err;
 	cJSON *o;
 
 	err = cf_report_parse(rq->body, rq->len, "request body", &r, &d);
 	if (err != CF_OK) {
 		cf_api_error(rp, err == CF_ETOOBIG ? 413 : 400, "%s", d.msg);
+		cf_server_count_upload(rq->srv, "rejected");
+		goto cleanup;
+	}
+	/* Hosts are named as one path segment, /v1/hosts/{id}, and the
+	 * server decodes %2F before routing: an id with a '/' could be stored
+	 * but never be read, labelled or checked. */
+	if (strchr(r->host_id, '/')) {
+		cf_api_error(rp, 400, "request body: $.host.id: \"%s\" contains "
+			     "'/', which no /v1/hosts/{id} path can name",
+			     r->host_id);
 		cf_server_count_upload(rq->srv, "rejected");
 		goto cleanup;
 	}
@@ -223,29 +260,12 @@ static void h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	 * reports with equal content mean the host did not change. */
 	memcpy(rid, r->report_id, sizeof(rid));
 	memcpy(col, r->collected_at, sizeof(col));
-	r->report_id[0] = '\0';
-	r->collected_at[0] = '\0';
-	err = cf_report_to_json(r, &canon);
-	memcpy(r->report_id, rid, sizeof(rid));
-	memcpy(r->collected_at, col, sizeof(col));
-	if (err != CF_OK) {
-		cf_api_error(rp, 500, "out of memory");
-		goto cleanup;
-	}
-	sha256_hex(canon, strlen(canon), content);
+	content_hash(r, content);
 	if (!rid[0]) {
 		/* No id from the sender: the same document is the same upload. */
-		char h[65];
-		size_t n = strlen(canon);
-		char *both = malloc(n + sizeof(col));
-		if (!both) {
-			cf_api_error(rp, 500, "out of memory");
-			goto cleanup;
-		}
-		memcpy(both, canon, n);
-		memcpy(both + n, col, strlen(col) + 1);
+		char h[65], both[65 + CF_TEXT_MAX];
+		snprintf(both, sizeof(both), "%s%s", content, col);
 		sha256_hex(both, strlen(both), h);
-		free(both);
 		snprintf(rid, sizeof(rid), "sha256-%.40s", h);
 		cf_report_set_id(r, rid);
 	}
@@ -280,7 +300,6 @@ static void h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	cJSON_AddStringToObject(o, "received_at", now);
 	reply_json(rp, j.res == CF_DB_PUT_KNOWN ? 200 : 201, o);
 cleanup:
-	free(canon);
 	free(body);
 	cf_report_destroy(r);
 }

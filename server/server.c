@@ -729,8 +729,11 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 	}
 	s->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s,
+		/* No MHD_OPTION_LISTENING_ADDRESS_REUSE: 1 would set
+		 * SO_REUSEPORT, letting a second server bind the same port and
+		 * take half the clients.  The default (SO_REUSEADDR) still
+		 * allows a restart while old connections are in TIME_WAIT. */
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)(o->max_conns ? o->max_conns : 1024),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,

@@ -11,6 +11,7 @@ struct job {
 	enum cf_err result;
 	struct cf_diag diag;
 	bool done;
+	pthread_cond_t cond;  /* its own, so a batch wakes only its jobs */
 	struct job *next;
 };
 
@@ -19,7 +20,6 @@ struct cf_writer {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;   /* jobs queued, or stopping */
-	pthread_cond_t done;   /* a batch finished */
 	struct job *head, **tail;
 	bool stopping;
 	struct cf_writer_stats st;
@@ -65,9 +65,11 @@ static void run_batch(struct cf_writer *w, struct job *batch)
 	w->st.batches++;
 	w->st.jobs += n;
 	w->st.failed += failed;
-	for (struct job *j = batch; j; j = j->next)
+	for (struct job *j = batch, *next; j; j = next) {
+		next = j->next;  /* J may be gone once signalled */
 		j->done = true;
-	pthread_cond_broadcast(&w->done);
+		pthread_cond_signal(&j->cond);
+	}
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -114,11 +116,9 @@ enum cf_err cf_writer_start(struct cf_db *db, struct cf_writer **out,
 	w->tail = &w->head;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
-	pthread_cond_init(&w->done, NULL);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		pthread_mutex_destroy(&w->lock);
 		pthread_cond_destroy(&w->wake);
-		pthread_cond_destroy(&w->done);
 		cf_db_close(db);
 		free(w);
 		return cf_diag_set(d, CF_ENOMEM, "writer: cannot start a thread");
@@ -139,7 +139,6 @@ void cf_writer_stop(struct cf_writer *w)
 	cf_db_close(w->db);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
-	pthread_cond_destroy(&w->done);
 	free(w);
 }
 
@@ -148,17 +147,20 @@ enum cf_err cf_writer_run(struct cf_writer *w, cf_writer_fn fn, void *arg,
 {
 	struct job j = { .fn = fn, .arg = arg };
 
+	pthread_cond_init(&j.cond, NULL);
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->lock);
+		pthread_cond_destroy(&j.cond);
 		return cf_diag_set(d, CF_EDB, "the server is stopping");
 	}
 	*w->tail = &j;
 	w->tail = &j.next;
 	pthread_cond_signal(&w->wake);
 	while (!j.done)
-		pthread_cond_wait(&w->done, &w->lock);
+		pthread_cond_wait(&j.cond, &w->lock);
 	pthread_mutex_unlock(&w->lock);
+	pthread_cond_destroy(&j.cond);
 	if (j.result != CF_OK && d)
 		*d = j.diag;
 	return j.result;

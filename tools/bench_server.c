@@ -262,6 +262,36 @@ static double self_cpu_s(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* The machine's CPU time so far, from /proc/stat's first line, in ticks:
+ * busy (user, nice, system), irq (irq, softirq: mostly the loopback TCP
+ * traffic, charged to no process), idle, iowait, steal. */
+struct cpu_ticks {
+	unsigned long long busy, irq, idle, iowait, steal;
+};
+
+static void machine_ticks(struct cpu_ticks *t)
+{
+	unsigned long long v[8] = { 0 };
+	char line[512], *p, *end;
+	FILE *f = fopen("/proc/stat", "r");
+
+	memset(t, 0, sizeof(*t));
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && !strncmp(line, "cpu ", 4)) {
+		p = line + 4;
+		for (int i = 0; i < 8; i++, p = end)
+			v[i] = strtoull(p, &end, 10);
+	}
+	fclose(f);
+	/* user nice system idle iowait irq softirq steal */
+	t->busy = v[0] + v[1] + v[2];
+	t->irq = v[5] + v[6];
+	t->idle = v[3];
+	t->iowait = v[4];
+	t->steal = v[7];
+}
+
 static void print_machine(void)
 {
 	char line[512], model[256] = "";
@@ -540,8 +570,8 @@ static bool http_do(struct conn *c, const char *method, const char *path,
 	while (c->len < hend + clen)
 		if (!recv_more(c, err, errlen))
 			return false;
-	/* NUL-terminate the body in place, saving the byte it covers (the
-	 * start of a next response, never expected here). */
+	/* One request in flight, so nothing may follow the response; the
+	 * buffer has room for a NUL after RESP_MAX bytes. */
 	if (c->len > hend + clen) {
 		snprintf(err, errlen, "%zu unexpected bytes after the response",
 			 c->len - hend - clen);
@@ -888,6 +918,7 @@ static bool bench_uploads(unsigned port, const char *token, pid_t server)
 	static struct upload_state u;
 	pthread_t th[NCLIENTS];
 	double t0, t1, c0, c1, s0, s1, rate;
+	struct cpu_ticks m0, m1;
 	size_t nlat = 0;
 
 	u.port = port;
@@ -908,12 +939,18 @@ static bool bench_uploads(unsigned port, const char *token, pid_t server)
 	t0 = now_s();
 	c0 = self_cpu_s();
 	s0 = proc_cpu_s(server);
+	machine_ticks(&m0);
 	pthread_barrier_wait(&u.done);
 	t1 = now_s();
 	c1 = self_cpu_s();
 	s1 = proc_cpu_s(server);
+	machine_ticks(&m1);
 	for (int i = 0; i < NCLIENTS; i++)
 		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&u.ready);
+	pthread_barrier_destroy(&u.go);
+	pthread_barrier_destroy(&u.done);
+	pthread_mutex_destroy(&u.lock);
 
 	unsigned long long timed_ok = u.ok;      /* warm-up included */
 	rate = (double)UPLOAD_COUNT / (t1 - t0);
@@ -932,8 +969,23 @@ static bool bench_uploads(unsigned port, const char *token, pid_t server)
 	printf("  CPU during the timed part: server %.2f s, this client "
 	       "%.2f s (of %.2f s x %ld CPUs)\n", s1 - s0, c1 - c0, t1 - t0,
 	       sysconf(_SC_NPROCESSORS_ONLN));
-	free(u.lat);
-
+	{
+		double tck = (double)sysconf(_SC_CLK_TCK);
+		double busy = (double)(m1.busy - m0.busy) / tck;
+		double irq = (double)(m1.irq - m0.irq) / tck;
+		double idle = (double)(m1.idle - m0.idle) / tck;
+		double iow = (double)(m1.iowait - m0.iowait) / tck;
+		double steal = (double)(m1.steal - m0.steal) / tck;
+		double all = busy + irq + idle + iow + steal;
+		/* What neither side used: other processes on the machine. */
+		double others = busy - (s1 - s0) - (c1 - c0);
+		if (all > 0)
+			printf("  machine: other processes %.2f s, irq+softirq "
+			       "%.0f%%, idle %.0f%%, iowait %.0f%%, steal %.0f%%\n",
+			       others > 0 ? others : 0.0, 100 * irq / all,
+			       100 * idle / all, 100 * iow / all,
+			       100 * steal / all);
+	}
 	/* What the server made of them. */
 	{
 		struct conn c;

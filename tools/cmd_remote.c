@@ -416,9 +416,10 @@ int cmd_pool(int argc, char **argv)
 			print_json(out);
 		} else {
 			const cJSON *it;
-			printf("pool %s: %d hosts, baseline %s\n", argv[optind + 1],
-			       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-				       out, "hosts")),
+			int nh = cJSON_GetArraySize(
+				cJSON_GetObjectItemCaseSensitive(out, "hosts"));
+			printf("pool %s: %d host%s, baseline %s\n",
+			       argv[optind + 1], nh, nh == 1 ? "" : "s",
 			       feas ? "feasible" : "INFEASIBLE");
 			cJSON_ArrayForEach(it, conf)
 				printf("  conflict: %s\n", it->valuestring);

@@ -83,11 +83,17 @@ int remote_call(const char *cmd, struct cf_client *c, const char *method,
 bool remote_path_add(char *buf, size_t len, const char *seg)
 {
 	size_t n = strlen(buf);
+	/* A "." or ".." segment would be removed from the path as a dot
+	 * segment (RFC 3986; curl does): percent-encoded, it reaches the
+	 * server, which decodes it. */
+	bool dots = !strcmp(seg, ".") || !strcmp(seg, "..");
 
 	for (; *seg; seg++) {
 		unsigned char ch = (unsigned char)*seg;
-		bool plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-			     (ch >= '0' && ch <= '9') || strchr("._~-", ch);
+		bool plain = !dots && ((ch >= 'A' && ch <= 'Z') ||
+				       (ch >= 'a' && ch <= 'z') ||
+				       (ch >= '0' && ch <= '9') ||
+				       strchr("._~-", ch));
 		int w = plain ? snprintf(buf + n, len - n, "%c", ch)
 			      : snprintf(buf + n, len - n, "%%%02X", ch);
 		if (w < 0 || (size_t)w >= len - n)

@@ -63,13 +63,15 @@ for h in a53 a57 a72 a76 n1 a64fx max; do
 done
 "$BIN" hosts --server "$URL" --token "$ADMIN"
 
-step "4. define pools: by label (cluster=real, cluster=example), by members (lab a76 + n1)"
+step "4. define pools: by label (cluster=real, cluster=example), by members (lab a76 + n1; this machine)"
 "$BIN" pool --server "$URL" --token "$ADMIN" set real --label cluster=real \
 	>/dev/null || exit 3
 "$BIN" pool --server "$URL" --token "$ADMIN" set example \
 	--label cluster=example >/dev/null || exit 3
 "$BIN" pool --server "$URL" --token "$ADMIN" set lab-v82 --host a76 \
 	--host n1 >/dev/null || exit 3
+"$BIN" pool --server "$URL" --token "$ADMIN" set here --host "$ME" \
+	>/dev/null || exit 3
 "$BIN" pool --server "$URL" --token "$ADMIN" list
 
 step "5. publish the pools' baselines"
@@ -78,6 +80,9 @@ step "5. publish the pools' baselines"
 echo "(exit $?)"
 "$BIN" pool --server "$URL" --token "$ADMIN" baseline lab-v82 --publish \
 	-o "$OUT/lab-v82-profile.json"
+echo "(exit $?)"
+"$BIN" pool --server "$URL" --token "$ADMIN" baseline here --publish \
+	-o "$OUT/here-profile.json"
 echo "(exit $?)"
 echo "-- the example pool has no common baseline under KVM 6.12's writable"
 echo "-- masks, so publishing is refused and nothing is stored:"
@@ -96,6 +101,9 @@ step "7. pre-migration checks against the server"
 echo "-- can a VM started with profile lab-v82 (version 1) run on a76, n1, a57?"
 "$BIN" check --server "$URL" --token "$ADMIN" --profile lab-v82@1 a76 n1 a57
 echo "(exit $?: 0 = every host can run it, 1 = some cannot)"
+echo "-- and this machine's own published profile on this machine:"
+"$BIN" check --server "$URL" --token "$ADMIN" --profile here "$ME"
+echo "(exit $?)"
 
 step "where to look next"
 cat <<MSG

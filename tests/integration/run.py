@@ -1,0 +1,1972 @@
+#!/usr/bin/env python3
+"""Integration tests of cpufleet's central service: real servers on
+temporary databases, driven over HTTP(S), by the agent and by the CLI.
+
+    python3 tests/integration/run.py build/cpufleet [CASE...]
+
+Run from anywhere (it changes to the repository root).  Prints "ok - NAME"
+or "FAIL - NAME: why" per case, then "N passed, N failed"; exits 1 if any
+case failed, 2 if the suite cannot run.  CASE arguments run only the cases
+whose name contains one of them.  CPUFLEET_IT_KEEP=1 keeps the temporary
+directories (databases, server logs) for a look afterwards.
+
+Python 3 standard library only.  Every case starts its own server
+(`cpufleet server --listen 127.0.0.1:0 --db TMP/db.sqlite`) and stops it
+with SIGTERM, checking that it exits 0, unless the case kills it.
+"""
+
+import copy
+import datetime
+import hashlib
+import http.client
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BIN = None
+FLEET = ["a72-01", "a72-02", "n1-01", "n1-02", "v1-01", "v1-02"]
+FLEET_DIR = "tests/data/fleet"
+RW_DIR = "tests/data/arm64/real-writable"
+LAB_DIR = "tests/data/lab/reports"
+SPOOL_RE = re.compile(r"^[0-9]{12}\.json$")
+TOKEN_RE = re.compile(r"^cft_([0-9a-f]+)_[0-9a-f]+$")
+# Requests answered within this; a hung server fails the case, not the run.
+HTTP_TIMEOUT = 15
+
+
+class Fail(Exception):
+    """A case's expectation that did not hold."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def eq(got, want, what):
+    if got != want:
+        raise Fail("%s: got %s, want %s" % (what, short(got), short(want)))
+
+
+def short(v, n=200):
+    s = v if isinstance(v, str) else repr(v)
+    return s if len(s) <= n else s[:n] + "..."
+
+
+# ---- processes -------------------------------------------------------------
+
+_live = []          # servers and agents still running, killed at exit
+
+
+def cli(*args, timeout=60, env=None, check_rc=None):
+    """Runs the binary; returns (rc, stdout, stderr) as text."""
+    e = dict(os.environ)
+    e.pop("CPUFLEET_TOKEN", None)
+    if env:
+        e.update(env)
+    p = subprocess.run([BIN] + [str(a) for a in args], capture_output=True,
+                       timeout=timeout, env=e, cwd=ROOT)
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    if check_rc is not None and p.returncode != check_rc:
+        raise Fail("cpufleet %s: exit %d, want %d (stderr: %s)" % (
+            " ".join(str(a) for a in args[:3]), p.returncode, check_rc,
+            short(err.strip())))
+    return p.returncode, out, err
+
+
+def token(db, role, host=None):
+    """A new token of ROLE in database DB: (token, token id)."""
+    args = ["token", "create", "--db", db, "--role", role]
+    if host:
+        args += ["--host", host]
+    _, out, _ = cli(*args, check_rc=0)
+    t = out.strip()
+    m = TOKEN_RE.match(t)
+    check(m, "token create printed %r, not a cft_ID_SECRET token" % short(t))
+    return t, m.group(1)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """`cpufleet server` on DB; url is where it listens."""
+
+    def __init__(self, db, extra=(), listen="127.0.0.1:0"):
+        self.db = db
+        self.log = db + ".server.log"
+        args = [BIN, "server", "--listen", listen, "--db", db] + list(extra)
+        with open(self.log, "ab") as logf:
+            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                         stderr=logf, cwd=ROOT)
+        _live.append(self.proc)
+        line = b""
+        deadline = time.monotonic() + 15
+        fd = self.proc.stdout.fileno()
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None and not line:
+                break
+            r, _, _ = select.select([fd], [], [], min(left, 0.2))
+            if r:
+                b = os.read(fd, 1)
+                if not b:
+                    break
+                line += b
+        text = line.decode("utf-8", "replace")
+        m = re.search(r"listening on (https?)://(\S+):(\d+)", text)
+        if not m:
+            self.proc.kill()
+            self.proc.wait()
+            raise Fail("server did not start: stdout %r, log: %s" % (
+                text, self.log_tail()))
+        self.scheme = m.group(1)
+        self.port = int(m.group(3))
+        self.url = "%s://127.0.0.1:%d" % (self.scheme, self.port)
+
+    def log_tail(self, n=400):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read().decode("utf-8", "replace")[-n:].strip()
+        except OSError:
+            return "(no log)"
+
+    def stop(self, sig=signal.SIGTERM):
+        """SIG; the server must exit 0 within 15 s."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Fail("server did not stop within 15 s of signal %d" % sig)
+        finally:
+            self.proc.stdout.close()
+        if self.proc in _live:
+            _live.remove(self.proc)
+        eq(rc, 0, "server exit status after signal %d (log: %s)" % (
+            sig, self.log_tail()))
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc.stdout.close()
+        if self.proc in _live:
+            _live.remove(self.proc)
+
+
+# ---- HTTP ------------------------------------------------------------------
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise Fail("HTTP %d answer is not JSON: %r" % (
+                self.status, short(self.body)))
+
+    def error(self):
+        """The "error" text of a JSON error answer."""
+        d = self.json()
+        check(isinstance(d, dict) and isinstance(d.get("error"), str) and
+              d["error"], "HTTP %d answer has no \"error\" text: %s" % (
+                  self.status, short(self.body)))
+        return d["error"]
+
+    def __repr__(self):
+        return "HTTP %d %s" % (self.status, short(self.body, 160))
+
+
+def request(url, method, path, body=None, tok=None, headers=None, ctx=None,
+            timeout=HTTP_TIMEOUT, raw_auth=None):
+    """One request on a new connection.  BODY: bytes, str, a JSON-able
+    object, or an iterator of bytes (sent chunked)."""
+    u = urllib.parse.urlsplit(url)
+    if u.scheme == "https":
+        conn = http.client.HTTPSConnection(u.hostname, u.port,
+                                           timeout=timeout, context=ctx)
+    else:
+        conn = http.client.HTTPConnection(u.hostname, u.port,
+                                          timeout=timeout)
+    h = dict(headers or {})
+    if tok:
+        h["Authorization"] = "Bearer " + tok
+    if raw_auth is not None:
+        h["Authorization"] = raw_auth
+    if body is not None and not isinstance(body, (bytes, str)) and \
+            not hasattr(body, "__next__"):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if body is not None:
+        h.setdefault("Content-Type", "application/json")
+    try:
+        try:
+            conn.request(method, path, body=body, headers=h)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server may answer (413) before reading a whole body and
+            # close: its answer can still be there to read.
+            if conn.sock is None:
+                raise
+            try:
+                r = conn.getresponse()
+            except (OSError, http.client.HTTPException, AttributeError):
+                r = None
+            if r is None:
+                raise
+        else:
+            r = conn.getresponse()
+        data = r.read()
+        return Resp(r.status, {k.lower(): v for k, v in r.getheaders()},
+                    data)
+    finally:
+        conn.close()
+
+
+def post_headers_only(url, path, tok, length, timeout=5):
+    """POST announcing a LENGTH-byte body but sending none of it: a server
+    that checks Content-Length answers without waiting for the body."""
+    u = urllib.parse.urlsplit(url)
+    head = ("POST %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (
+                path, u.hostname, u.port, tok, length))
+    with socket.create_connection((u.hostname, u.port), timeout) as sk:
+        sk.sendall(head.encode())
+        r = http.client.HTTPResponse(sk)
+        r.begin()
+        return Resp(r.status, {k.lower(): v for k, v in r.getheaders()},
+                    r.read())
+
+
+def want(r, status, what, substr=None):
+    """R has STATUS (an int, or a class like "2xx"), and with SUBSTR an
+    error text containing it (or one of them, for a tuple)."""
+    ok = (r.status // 100 == int(status[0])) if isinstance(status, str) \
+        else r.status == status
+    check(ok, "%s: %r, want %s" % (what, r, status))
+    if substr is not None:
+        text = r.error()
+        subs = substr if isinstance(substr, tuple) else (substr,)
+        check(any(s in text for s in subs),
+              "%s: error %r does not name %s" % (what, text,
+                                                 " or ".join(subs)))
+    return r
+
+
+# ---- documents and the database --------------------------------------------
+
+_docs = {}
+
+
+def doc(path):
+    if path not in _docs:
+        with open(os.path.join(ROOT, path), "rb") as f:
+            _docs[path] = json.loads(f.read())
+    return copy.deepcopy(_docs[path])
+
+
+def fleet(host):
+    return doc("%s/%s.json" % (FLEET_DIR, host))
+
+
+def report(host="n1-01", report_id=None, new_id=None, kernel=None,
+           src=None):
+    """A fleet report (or SRC), with REPORT_ID, host.id NEW_ID and
+    host.kernel KERNEL (a different kernel is a different content)."""
+    d = doc(src) if src else fleet(host)
+    if report_id is not None:
+        d["report_id"] = report_id
+    if new_id is not None:
+        d["host"]["id"] = new_id
+    if kernel is not None:
+        d["host"]["kernel"] = kernel
+    return d
+
+
+def ms_after(t, ms):
+    """RFC 3339 UTC time T (with milliseconds) plus MS milliseconds."""
+    dt = datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")
+    dt += datetime.timedelta(milliseconds=ms)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (
+        dt.microsecond // 1000)
+
+
+def upload(url, tok, d):
+    return request(url, "POST", "/v1/reports", d, tok)
+
+
+def db_connect(path):
+    c = sqlite3.connect(path, timeout=30)
+    c.execute("PRAGMA busy_timeout = 30000")
+    return c
+
+
+def db_tables(c):
+    return [r[0] for r in c.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+
+
+def db_snapshot(path):
+    """Every table: its row count and a hash of every row, in rowid order."""
+    c = db_connect(path)
+    try:
+        snap = {}
+        for t in db_tables(c):
+            h = hashlib.sha256()
+            n = 0
+            for row in c.execute('SELECT * FROM "%s" ORDER BY rowid' % t):
+                h.update(repr(row).encode())
+                n += 1
+            snap[t] = (n, h.hexdigest()[:16])
+        return snap
+    finally:
+        c.close()
+
+
+def snap_diff(a, b):
+    return ", ".join("%s %s -> %s rows%s" % (
+        t, a.get(t, (0,))[0], b.get(t, (0,))[0],
+        "" if a.get(t, (0,))[0] != b.get(t, (0,))[0] else " (changed)")
+        for t in sorted(set(a) | set(b)) if a.get(t) != b.get(t))
+
+
+def db_query(path, sql, args=()):
+    c = db_connect(path)
+    try:
+        return c.execute(sql, args).fetchall()
+    finally:
+        c.close()
+
+
+def sightings_by_uid(path):
+    """report_uid -> number of sightings rows (schema of db/db.c)."""
+    return dict(db_query(path, "SELECT report_uid, count(*) FROM sightings "
+                         "GROUP BY report_uid"))
+
+
+def integrity(path):
+    c = db_connect(path)
+    try:
+        ic = [r[0] for r in c.execute("PRAGMA integrity_check")]
+        fk = c.execute("PRAGMA foreign_key_check").fetchall()
+    finally:
+        c.close()
+    eq(ic, ["ok"], "PRAGMA integrity_check")
+    eq(fk, [], "PRAGMA foreign_key_check")
+
+
+SAMPLE_RE = re.compile(
+    r'^([a-zA-Z_:][a-zA-Z0-9_:]*)'
+    r'(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+    r'(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*)?,?)\})?'
+    r' (\S+)(?: (-?[0-9]+))?$')
+LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"')
+
+
+def parse_metrics(text):
+    """Validates Prometheus text format 0.0.4; returns {(name, labels): v}
+    with labels a sorted tuple of (key, value)."""
+    check(text.endswith("\n"), "/metrics does not end with a newline")
+    types, helps, samples = {}, set(), {}
+    seen_families, current = set(), None
+    for i, line in enumerate(text.split("\n")[:-1], 1):
+        where = "/metrics line %d %r" % (i, short(line, 100))
+        if line.startswith("#"):
+            parts = line.split(" ", 3)
+            if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
+                name = parts[2]
+                check(re.match(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", name),
+                      where + ": bad metric name")
+                if parts[1] == "HELP":
+                    check(name not in helps, where + ": second HELP")
+                    check(len(parts) == 4 and parts[3], where + ": no text")
+                    helps.add(name)
+                else:
+                    check(name not in types, where + ": second TYPE")
+                    check(name not in seen_families,
+                          where + ": TYPE after the family's samples")
+                    check(len(parts) == 4 and parts[3] in (
+                        "counter", "gauge", "histogram", "summary",
+                        "untyped"), where + ": bad type")
+                    types[name] = parts[3]
+            continue
+        check(line.strip(), where + ": empty line")
+        m = SAMPLE_RE.match(line)
+        check(m, where + ": not `name{labels} value`")
+        name, labels, value = m.group(1), m.group(2), m.group(3)
+        try:
+            v = float(value)
+        except ValueError:
+            raise Fail(where + ": value is not a number")
+        fam = name
+        for suf in ("_bucket", "_sum", "_count"):
+            if name.endswith(suf) and name[:-len(suf)] in types and \
+                    types[name[:-len(suf)]] in ("histogram", "summary"):
+                fam = name[:-len(suf)]
+        check(fam in types, where + ": no TYPE line before it")
+        if fam != current:
+            check(fam not in seen_families,
+                  where + ": samples of %s not grouped together" % fam)
+            seen_families.add(fam)
+            current = fam
+        if types[fam] == "counter":
+            check(v >= 0, where + ": negative counter")
+        key = (name, tuple(sorted(LABEL_RE.findall(labels or ""))))
+        check(key not in samples, where + ": duplicate sample")
+        samples[key] = v
+    for name in types:
+        check(name in helps, "/metrics: %s has TYPE but no HELP" % name)
+    return samples
+
+
+def metric(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def metrics(url):
+    r = want(request(url, "GET", "/metrics"), 200, "GET /metrics")
+    ctype = r.headers.get("content-type", "")
+    check(ctype.startswith("text/plain") and "version=0.0.4" in ctype,
+          "/metrics Content-Type %r, want text/plain; version=0.0.4" % ctype)
+    return parse_metrics(r.body.decode("utf-8"))
+
+
+GAUGES = ("cpufleet_hosts", "cpufleet_reports", "cpufleet_report_sightings",
+          "cpufleet_configs", "cpufleet_pools", "cpufleet_profile_versions")
+
+
+def gauges(url):
+    s = metrics(url)
+    return {g: metric(s, g) for g in GAUGES}
+
+
+def spool_entries(d):
+    try:
+        return sorted(n for n in os.listdir(d) if SPOOL_RE.match(n))
+    except FileNotFoundError:
+        return []
+
+
+def rejected_entries(d):
+    try:
+        return sorted(os.listdir(os.path.join(d, "rejected")))
+    except FileNotFoundError:
+        return []
+
+
+def spool_ids(d):
+    ids = []
+    for n in spool_entries(d):
+        with open(os.path.join(d, n), "rb") as f:
+            ids.append(json.loads(f.read())["report_id"])
+    return ids
+
+
+def api_routes():
+    """(method, pattern) of every route in server/api.c's table."""
+    with open(os.path.join(ROOT, "server/api.c")) as f:
+        src = f.read()
+    table = src[src.index("cf_api_routes[] = {"):]
+    table = table[:table.index("};")]
+    routes = re.findall(r'\{\s*"([A-Z]+)",\s*"([^"]+)",\s*(CF_API_[A-Z]+)',
+                        table)
+    check(routes, "no routes found in server/api.c")
+    return routes
+
+
+# ---- the cases -------------------------------------------------------------
+
+CASES = []
+
+
+def case(name):
+    def reg(fn):
+        CASES.append((name, fn))
+        return fn
+    return reg
+
+
+@case("upload contract: 201 new, 200 known, seen_again, 409 conflict, "
+      "host history and ?at=")
+def t_upload(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    s = Server(db)
+    u = s.url
+    r = want(upload(u, adm, report("n1-01", "up-a")), 201, "first upload")
+    d = r.json()
+    eq((d.get("report_id"), d.get("host"), d.get("status")),
+       ("up-a", "n1-01", "new"), "first upload answer")
+    check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$",
+                   d.get("received_at", "")), "received_at %r" % d)
+    r = want(upload(u, adm, report("n1-01", "up-a")), 200, "same report_id")
+    eq(r.json().get("status"), "known", "same report_id again: status")
+    # Same content under a new id: a sighting, not a new report.
+    again = report("n1-01", "up-b")
+    again["collected_at"] = "2026-11-23T00:00:00Z"
+    r = want(upload(u, adm, again), 201, "new report_id, same content")
+    eq(r.json().get("status"), "seen_again", "new id, same content: status")
+    h = want(request(u, "GET", "/v1/hosts/n1-01", tok=adm), 200,
+             "GET /v1/hosts/n1-01").json()
+    eq(h.get("id"), "n1-01", "host id")
+    eq(h.get("reports"), 1, "host's distinct reports after a seen_again")
+    eq(h.get("uploads"), 2, "host's uploads (sightings)")
+    hist = [x.get("report_id") for x in h.get("history", [])]
+    eq(sorted(hist), ["up-a", "up-b"], "history report ids")
+    eq(hist[0], "up-b", "history is newest first")
+    eq([x.get("changed") for x in h["history"]], [False, True],
+       "history 'changed' flags (newest first)")
+    rep = h.get("report")
+    check(isinstance(rep, dict), "GET host has no \"report\" object")
+    eq(rep.get("schema"), "cpufleet.report/v1", "stored report schema")
+    eq(rep.get("host", {}).get("id"), "n1-01", "stored report host.id")
+    eq(rep.get("arm64", {}).get("id_regs"),
+       fleet("n1-01")["arm64"]["id_regs"], "stored report id_regs")
+    # The same id with other content is a conflict and changes nothing.
+    before = db_snapshot(db)
+    want(upload(u, adm, report("n1-01", "up-a", kernel="9.9.9")), 409,
+         "same report_id, other content")
+    want(upload(u, adm, report("v1-01", "up-a")), 409,
+         "same report_id, other host")
+    after = db_snapshot(db)
+    check(before == after, "a 409 changed the database: " +
+          snap_diff(before, after))
+    first_at = h["history"][0]["received_at"]
+    time.sleep(0.02)
+    r = want(upload(u, adm, report("n1-01", "up-c", kernel="6.12.99")), 201,
+             "changed content")
+    eq(r.json().get("status"), "new", "changed content: status")
+    second_at = r.json()["received_at"]
+    check(second_at > first_at, "received_at did not advance: %s, %s" % (
+        first_at, second_at))
+    h = want(request(u, "GET", "/v1/hosts/n1-01", tok=adm), 200,
+             "GET host").json()
+    eq((h.get("reports"), h.get("uploads")), (2, 3), "reports, uploads")
+    eq(h["report"]["host"].get("kernel"), "6.12.99", "latest report kernel")
+    eq(h["history"][0].get("changed"), True, "newest sighting changed")
+    # What did n1-01 offer then?
+    for at, kernel, what in ((first_at, "6.12.57", "at the seen_again"),
+                             (second_at, "6.12.99", "at the new report"),
+                             ("2099-01-01T00:00:00Z", "6.12.99", "in 2099")):
+        q = "/v1/hosts/n1-01?at=" + urllib.parse.quote(at)
+        hh = want(request(u, "GET", q, tok=adm), 200, "GET " + q).json()
+        eq(hh["report"]["host"].get("kernel"), kernel, "report " + what)
+    # Between the two (1 ms after the seen_again): the first content.
+    t = ms_after(first_at, 1)
+    check(t < second_at, "no millisecond between %s and %s" % (
+        first_at, second_at))
+    hh = want(request(u, "GET", "/v1/hosts/n1-01?at=" + t, tok=adm), 200,
+              "GET ?at= between").json()
+    eq(hh["report"]["host"].get("kernel"), "6.12.57", "report between")
+    eq(hh.get("sighting", {}).get("report_id"), "up-b", "sighting between")
+    eq(hh.get("at"), t, "the answer's at")
+    # Whole seconds are accepted too (the second after the new report).
+    t = ms_after(second_at, 1000)[:19] + "Z"
+    hh = want(request(u, "GET", "/v1/hosts/n1-01?at=" + t, tok=adm), 200,
+              "GET ?at= in whole seconds").json()
+    eq((hh.get("at"), hh["sighting"].get("report_id")),
+       (t[:19] + ".000Z", "up-c"), "?at= in whole seconds")
+    want(request(u, "GET", "/v1/hosts/n1-01?at=2000-01-01T00:00:00Z",
+                 tok=adm), 404, "?at= before the first report", "n1-01")
+    want(request(u, "GET", "/v1/hosts/n1-01?history=1", tok=adm), 200,
+         "?history=1")
+    hh = request(u, "GET", "/v1/hosts/n1-01?history=1", tok=adm).json()
+    eq(len(hh.get("history", [])), 1, "?history=1 length")
+    # No report_id: the document itself is the key.
+    plain = fleet("v1-01")
+    r1 = want(upload(u, adm, plain), 201, "upload without report_id")
+    r2 = want(upload(u, adm, plain), 200, "same upload without report_id")
+    eq(r1.json()["report_id"], r2.json()["report_id"],
+       "derived report_id is stable")
+    eq(r2.json()["status"], "known", "repeated id-less upload")
+    hosts = want(request(u, "GET", "/v1/hosts", tok=adm), 200,
+                 "GET /v1/hosts").json().get("hosts", [])
+    eq([x.get("id") for x in hosts], ["n1-01", "v1-01"], "hosts listed")
+    eq([(x.get("arch"), x.get("reports"), x.get("uploads")) for x in hosts],
+       [("arm64", 2, 3), ("arm64", 1, 1)], "hosts' arch, reports, uploads")
+    eq(hosts[0].get("hostname"), "n1-01.dc1", "hostname")
+    want(request(u, "GET", "/v1/hosts/nosuch", tok=adm), 404,
+         "unknown host", "nosuch")
+    uids = sightings_by_uid(db)
+    eq(sorted(uids), sorted(["up-a", "up-b", "up-c", r1.json()["report_id"]]),
+       "sightings.report_uid in the file")
+    eq(db_query(db, "SELECT count(*) FROM reports")[0][0], 3,
+       "reports rows in the file")
+    s.stop()
+    integrity(db)
+
+
+@case("crash: kill -9 under 16 concurrent uploaders, three times, then "
+      "SIGTERM under load; every acknowledged report survives")
+def t_crash(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    nthreads = 16
+    acked = {}          # report_id -> host
+    lock = threading.Lock()
+    # Three crashes, then a clean stop under the same load (exit 0).
+    for rnd, how in enumerate(("kill -9", "kill -9", "kill -9", "SIGTERM")):
+        s = Server(db)
+        stop = threading.Event()
+        errors_before_kill = []
+
+        def worker(t, url=s.url, rnd=rnd, stop=stop,
+                   errs=errors_before_kill):
+            host = "crash-%02d" % t
+            i = 0
+            while not stop.is_set():
+                # Every other upload repeats the content: seen_again.
+                rid = "k%d-%02d-%05d" % (rnd, t, i)
+                d = report("n1-01", rid, new_id=host,
+                           kernel="6.12.%d-%d" % (rnd, i // 2))
+                try:
+                    r = upload(url, adm, d)
+                except Exception as e:  # noqa: BLE001 (recorded, not lost)
+                    if not stop.is_set():
+                        errs.append("%s: %s: %s" % (rid, type(e).__name__,
+                                                    e))
+                    return
+                if r.status in (200, 201):
+                    with lock:
+                        acked[rid] = host
+                elif not stop.is_set():
+                    errs.append("%s: %r" % (rid, r))
+                    return
+                i += 1
+
+        before = len(acked)
+        threads = [threading.Thread(target=worker, args=(t,), daemon=True)
+                   for t in range(nthreads)]
+        for th in threads:
+            th.start()
+        time.sleep(1.0)
+        stop.set()
+        if how == "SIGTERM":
+            s.stop()
+        else:
+            s.kill9()
+        for th in threads:
+            th.join(20)
+            check(not th.is_alive(), "an uploader hung after the " + how)
+        # Errors the instant before the kill are the kill's; later ones
+        # are not counted (stop is set first).
+        check(not errors_before_kill, "round %d: uploads failed before the "
+              "%s: %s" % (rnd, how, "; ".join(errors_before_kill[:3])))
+        check(len(acked) - before >= nthreads,
+              "round %d: only %d uploads acknowledged in 1 s" % (
+                  rnd, len(acked) - before))
+        # Restart on the crashed file: everything acknowledged is there.
+        s = Server(db)
+        uids = sightings_by_uid(db)
+        lost = sorted(set(acked) - set(uids))
+        check(not lost, "round %d (%s): %d acknowledged uploads lost from "
+              "sightings, e.g. %s" % (rnd, how, len(lost), lost[:5]))
+        dup = [k for k, n in uids.items() if n != 1]
+        check(not dup, "report_uid seen %s times" % dup[:3])
+        integrity(db)
+        by_host = {}
+        for rid, host in acked.items():
+            by_host.setdefault(host, set()).add(rid)
+        for host, rids in sorted(by_host.items()):
+            r = want(request(s.url, "GET", "/v1/hosts/%s?history=0" % host,
+                             tok=adm), 200, "GET host " + host)
+            hist = {x["report_id"] for x in r.json().get("history", [])}
+            missing = sorted(rids - hist)
+            check(not missing, "round %d: %s history lacks %s" % (
+                rnd, host, missing[:5]))
+        s.stop()
+    integrity(db)
+    s = Server(db)
+    h = want(request(s.url, "GET", "/v1/health"), 200,
+             "health after the crashes").json()
+    eq(h.get("status"), "ok", "health status")
+    g = gauges(s.url)
+    eq(g["cpufleet_report_sightings"], len(sightings_by_uid(db)),
+       "sightings gauge vs the file")
+    eq(g["cpufleet_hosts"], nthreads, "hosts gauge")
+    s.stop()
+
+
+def agent_args(url, tok, spool, src, *extra):
+    return ["agent", "--server", url, "--token", tok, "--spool", spool,
+            "--from", src] + list(extra)
+
+
+@case("outage: the agent spools while the server is down and delivers "
+      "every report exactly once")
+def t_outage(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    spool = os.path.join(tmp, "spool")
+    src = FLEET_DIR + "/n1-01.json"
+    agent_tok, _ = token(db, "agent", "n1-01")
+    rdr, _ = token(db, "reader")
+    port = free_port()
+    url = "http://127.0.0.1:%d" % port
+    runs = 3
+    for i in range(1, runs + 1):
+        rc, out, err = cli(*agent_args(url, agent_tok, spool, src, "--once",
+                                       "--tries", "2", "--quiet"))
+        eq(rc, 3, "agent run %d with the server down: exit (stderr %s)" % (
+            i, short(err.strip())))
+        eq(len(spool_entries(spool)), i, "spooled reports after run %d" % i)
+    ids = spool_ids(spool)
+    eq(len(set(ids)), runs, "distinct report ids in the spool")
+    s = Server(db, listen="127.0.0.1:%d" % port)
+    rc, out, err = cli(*agent_args(url, agent_tok, spool, src, "--once",
+                                   "--tries", "2", "--quiet"))
+    eq(rc, 0, "agent run with the server up: exit (stderr %s)" %
+       short(err.strip()))
+    eq(spool_entries(spool), [], "spool after delivery")
+    eq(rejected_entries(spool), [], "rejected entries")
+    uids = sightings_by_uid(db)
+    eq(len(uids), runs + 1, "sightings on the server (one per agent run)")
+    for rid in ids:
+        eq(uids.get(rid), 1, "sightings of spooled report %s" % rid)
+    h = want(request(url, "GET", "/v1/hosts/n1-01?history=0", tok=rdr), 200,
+             "GET host").json()
+    eq(h.get("uploads"), runs + 1, "host uploads")
+    eq(h.get("reports"), 1, "host reports (same content each time)")
+    eq(len(h.get("history", [])), runs + 1, "history length")
+    # Delivered in the order collected: oldest first.
+    hist = [x["report_id"] for x in reversed(h["history"])]
+    eq(hist[:runs], ids, "delivery order")
+    # A refused token keeps the report; the right token delivers it.
+    spool3 = os.path.join(tmp, "spool3")
+    rc, _, err = cli(*agent_args(url, "cft_0000000000_" + "0" * 64, spool3,
+                                 src, "--once", "--tries", "2"))
+    eq(rc, 2, "agent with a refused token: exit")
+    check("refused the token" in err, "agent with a refused token: " +
+          short(err.strip()[-200:]))
+    eq(len(spool_entries(spool3)), 1, "report kept after a refused token")
+    kept = spool_ids(spool3)[0]
+    other = os.path.join(tmp, "n1-02.json")
+    with open(other, "w") as f:
+        json.dump(report("n1-02"), f)
+    rc, _, err = cli(*agent_args(url, agent_tok, spool3, other, "--once",
+                                 "--tries", "2"))
+    eq(rc, 2, "agent token of n1-01 sending a report of n1-02: exit")
+    eq(sightings_by_uid(db).get(kept), 1, "the earlier report, delivered")
+    left = spool_entries(spool3)
+    eq(len(left), 1, "reports left after a 403")
+    with open(os.path.join(spool3, left[0])) as f:
+        eq(json.load(f)["host"]["id"], "n1-02", "the report kept after 403")
+    # A report the server refuses for good is set aside with the reason.
+    adm, _ = token(db, "admin")
+    spool4 = os.path.join(tmp, "spool4")
+    cli(*agent_args(url, adm, spool4, src, "--once"), check_rc=0)
+    bad = os.path.join(tmp, "bad.json")
+    with open(bad, "wb") as f:
+        f.write(json.dumps(report("n1-01", kernel="k-KERN")).encode()
+                .replace(b"k-KERN", b"k-\xff"))
+    rc, _, err = cli(*agent_args(url, adm, spool4, bad, "--once", "--quiet"))
+    eq(rc, 2, "agent whose report the server refuses: exit (%s)" %
+       short(err.strip()))
+    eq(spool_entries(spool4), [], "refused report left the queue")
+    rj = rejected_entries(spool4)
+    eq(len(rj), 2, "rejected/ holds the report and its reason")
+    with open(os.path.join(spool4, "rejected", rj[-1])) as f:
+        why = f.read()
+    check("400" in why and "UTF-8" in why, "rejection reason: " + short(why))
+    # An agent in loop mode across a server restart.
+    spool2 = os.path.join(tmp, "spool2")
+    tok2, _ = token(db, "agent", "v1-01")
+    alog = open(os.path.join(tmp, "agent2.log"), "wb")
+    ag = subprocess.Popen([BIN] + agent_args(
+        url, tok2, spool2, FLEET_DIR + "/v1-01.json", "--interval", "1"),
+        stdout=alog, stderr=alog, cwd=ROOT)
+    _live.append(ag)
+
+    def v1_uploads():
+        return db_query(db, "SELECT count(*) FROM sightings WHERE host_id = "
+                        "'v1-01'")[0][0]
+
+    def wait_for(cond, secs, what):
+        end = time.monotonic() + secs
+        while time.monotonic() < end:
+            if cond():
+                return
+            check(ag.poll() is None, "loop agent exited early (%s)" %
+                  ag.returncode)
+            time.sleep(0.1)
+        raise Fail("timed out after %d s waiting for %s" % (secs, what))
+
+    try:
+        wait_for(lambda: v1_uploads() >= 1, 10, "the loop agent's upload")
+        s.stop()
+        time.sleep(2.5)
+        down = len(spool_entries(spool2))
+        check(down >= 1, "nothing spooled by the loop agent while the "
+              "server was down")
+        n_before = v1_uploads()
+        s = Server(db, listen="127.0.0.1:%d" % port)
+        wait_for(lambda: v1_uploads() >= n_before + down, 15,
+                 "the %d spooled reports after the restart" % down)
+    finally:
+        if ag.poll() is None:
+            ag.send_signal(signal.SIGTERM)
+        try:
+            arc = ag.wait(15)
+        except subprocess.TimeoutExpired:
+            ag.kill()
+            arc = ag.wait()
+        _live.remove(ag)
+        alog.close()
+    with open(os.path.join(tmp, "agent2.log"), "rb") as f:
+        alog_text = f.read().decode("utf-8", "replace")
+    eq(arc, 0, "loop agent exit after SIGTERM (log: %s)" %
+       short(alog_text[-300:]))
+    m = re.search(r"collected (\d+), delivered (\d+) \((\d+) already known\)"
+                  r", rejected (\d+), (\d+) waiting", alog_text)
+    check(m, "loop agent printed no summary: %s" % short(alog_text[-300:]))
+    collected, delivered, known, rejected, waiting = map(int, m.groups())
+    eq(rejected, 0, "loop agent rejected reports")
+    eq(len(spool_entries(spool2)), waiting, "loop agent's spool vs summary")
+    on_server = db_query(db, "SELECT report_uid FROM sightings WHERE host_id "
+                         "= 'v1-01'")
+    eq(len(on_server), collected - waiting,
+       "v1-01 sightings (collected %d, %d waiting)" % (collected, waiting))
+    check(not set(r[0] for r in on_server) & set(spool_ids(spool2)),
+          "a report both on the server and still spooled")
+    check(delivered >= collected - waiting, "delivered %d < %d" % (
+        delivered, collected - waiting))
+    s.stop()
+    integrity(db)
+
+
+@case("auth matrix: none, bad, revoked, agent, reader, admin on every route")
+def t_auth(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, adm_id = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    agt, _ = token(db, "agent", "n1-01")
+    rev, rev_id = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    # Setup as admin.
+    for h in ("n1-01", "v1-01"):
+        want(upload(u, adm, report(h, "setup-" + h)), 201, "setup upload")
+    want(request(u, "PUT", "/v1/pools/p1", {"hosts": ["n1-01"]}, adm), 201,
+         "setup pool")
+    want(request(u, "PUT", "/v1/pools/gone", {"hosts": ["v1-01"]}, adm), 201,
+         "setup pool")
+    want(request(u, "POST", "/v1/pools/p1/baseline", {"publish": True}, adm),
+         201, "setup publish")
+    prof = request(u, "GET", "/v1/profiles/p1", tok=adm).json()["profile"]
+    # Revocation takes effect at once, with the server running.
+    want(request(u, "GET", "/v1/hosts", tok=rev), 200, "token before revoke")
+    cli("token", "revoke", "--db", db, rev_id, check_rc=0)
+    want(request(u, "GET", "/v1/hosts", tok=rev), 401,
+         "token right after revoke", "revoked")
+    _, out, _ = cli("token", "list", "--db", db, "--json", check_rc=0)
+    listed = {t["id"]: t for t in json.loads(out)}
+    check(listed.get(rev_id, {}).get("revoked_at"),
+          "token list does not show the revocation")
+    eq(listed.get(adm_id, {}).get("role"), "admin", "listed admin role")
+    check(not any(adm in json.dumps(t) for t in listed.values()),
+          "token list shows a token's secret")
+
+    seq = [0]
+
+    def rep_n1():
+        seq[0] += 1
+        return report("n1-01", "auth-%d" % seq[0])
+
+    # (method, pattern, path, body, access) for every route; body may be
+    # a function (a fresh upload each time).
+    R, A, U, P = "READ", "ADMIN", "UPLOAD", "PUBLIC"
+    table = [
+        ("GET", "/v1/health", "/v1/health", None, P),
+        ("GET", "/metrics", "/metrics", None, P),
+        ("POST", "/v1/reports", "/v1/reports", rep_n1, U),
+        ("GET", "/v1/hosts", "/v1/hosts", None, R),
+        ("GET", "/v1/hosts/{}", "/v1/hosts/n1-01", None, R),
+        ("PUT", "/v1/hosts/{}/labels", "/v1/hosts/n1-01/labels",
+         {"labels": {"rack": "r1"}}, A),
+        ("GET", "/v1/pools", "/v1/pools", None, R),
+        ("GET", "/v1/pools/{}", "/v1/pools/p1", None, R),
+        ("PUT", "/v1/pools/{}", "/v1/pools/p2", {"hosts": ["n1-01"]}, A),
+        ("DELETE", "/v1/pools/{}", "/v1/pools/gone", None, A),
+        ("POST", "/v1/pools/{}/baseline", "/v1/pools/p1/baseline", {}, R),
+        ("GET", "/v1/pools/{}/matrix", "/v1/pools/p1/matrix", None, R),
+        ("GET", "/v1/profiles", "/v1/profiles", None, R),
+        ("GET", "/v1/profiles/{}", "/v1/profiles/p1", None, R),
+        ("PUT", "/v1/profiles/{}", "/v1/profiles/custom", prof, A),
+        ("GET", "/v1/profiles/{}/versions", "/v1/profiles/p1/versions",
+         None, R),
+        ("GET", "/v1/profiles/{}/versions/{}", "/v1/profiles/p1/versions/1",
+         None, R),
+        ("POST", "/v1/check", "/v1/check",
+         {"profile": "p1", "hosts": ["n1-01"]}, R),
+        ("GET", "/v1/audit", "/v1/audit", None, A),
+    ]
+    access_of = {"CF_API_PUBLIC": P, "CF_API_READ": R, "CF_API_ADMIN": A,
+                 "CF_API_UPLOAD": U}
+    routes = {(m, p): access_of.get(a, a) for m, p, a in api_routes()}
+    covered = {(m, p): acc for m, p, _, _, acc in table}
+    eq(sorted(set(routes) - set(covered)), [],
+       "routes of server/api.c without a row in the auth matrix")
+    for k, acc in covered.items():
+        eq(routes.get(k), acc, "access of %s %s in server/api.c" % k)
+    bad = "cft_0000000000_" + "0" * 64
+    anon = [("no token", {}), ("bad token", {"tok": bad}),
+            ("tampered token", {"tok": adm[:-1] + ("0" if adm[-1] != "0"
+                                                   else "1")}),
+            ("Basic auth", {"raw_auth": "Basic YWRtaW46YWRtaW4="}),
+            ("empty bearer", {"raw_auth": "Bearer "}),
+            ("revoked token", {"tok": rev})]
+
+    def call(m, path, body, **kw):
+        b = body() if callable(body) else body
+        return request(u, m, path, b, **kw)
+
+    # Everything refused first: the database must not change.
+    before = db_snapshot(db)
+    for m, pat, path, body, acc in table:
+        for who, kw in anon:
+            r = call(m, path, body, **kw)
+            if acc == P:
+                want(r, 200, "%s %s with %s" % (m, path, who))
+            else:
+                want(r, 401, "%s %s with %s" % (m, path, who), "token")
+        if acc != U and acc != P:
+            want(call(m, path, body, tok=agt), 403,
+                 "%s %s with an agent token" % (m, path), "agent")
+        if acc in (A, U):
+            want(call(m, path, body, tok=rdr), 403,
+                 "%s %s with a reader token" % (m, path), "reader")
+    want(upload(u, agt, report("v1-01", "auth-other")), 403,
+         "agent uploading another host's report", "v1-01")
+    want(upload(u, agt, report("n1-01", "auth-x", new_id="n1-02")), 403,
+         "agent uploading a report of a new host", "n1-02")
+    want(request(u, "POST", "/v1/pools/p1/baseline", {"publish": True}, rdr),
+         403, "reader publishing a baseline", "publish")
+    # Reads (and a baseline without publish) by a reader change nothing.
+    for m, pat, path, body, acc in table:
+        if acc in (R, P):
+            want(call(m, path, body, tok=rdr), "2xx",
+                 "%s %s with a reader token" % (m, path))
+    for m, pat, path, body, acc in table:
+        if acc == P:
+            want(call(m, path, body, tok=agt), 200,
+                 "%s %s with an agent token" % (m, path))
+    after = db_snapshot(db)
+    check(before == after, "refused requests or reads changed the "
+          "database: " + snap_diff(before, after))
+    # Allowed writes.
+    r = want(upload(u, agt, rep_n1()), 201, "agent uploading its own report")
+    eq(r.json().get("host"), "n1-01", "agent upload host")
+    for m, pat, path, body, acc in table:
+        want(call(m, path, body, tok=adm), "2xx",
+             "%s %s with an admin token" % (m, path))
+    want(request(u, "POST", "/v1/pools/p1/baseline", {"publish": True}, adm),
+         201, "admin publishing")
+    want(upload(u, adm, report("a72-01", "auth-adm")), 201,
+         "admin uploading any host's report")
+    # Routing: unknown paths and methods, with or without a token.
+    want(request(u, "GET", "/v1/nosuch", tok=adm), 404, "unknown endpoint",
+         "no such endpoint")
+    want(request(u, "DELETE", "/v1/hosts", tok=adm), 405,
+         "DELETE /v1/hosts", "not allowed")
+    want(request(u, "POST", "/v1/health"), 405, "POST /v1/health")
+    s.stop()
+
+
+@case("bad input: each refused with a 4xx naming the problem, database "
+      "unchanged")
+def t_bad_input(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    s = Server(db, ["--max-body", "65536"])
+    u = s.url
+    want(upload(u, adm, report("n1-01", "good-1")), 201, "setup upload")
+    want(request(u, "PUT", "/v1/pools/p", {"hosts": ["n1-01"]}, adm), 201,
+         "setup pool")
+    good = json.dumps(report("n1-01", "bad-x", kernel="5.0")).encode()
+
+    def mutate(fn):
+        d = report("n1-01", "bad-x", kernel="5.0")
+        fn(d)
+        return json.dumps(d).encode()
+
+    def setp(path, value):
+        def fn(d):
+            o = d
+            for k in path[:-1]:
+                o = o[k]
+            o[path[-1]] = value
+        return fn
+
+    def delp(path):
+        def fn(d):
+            o = d
+            for k in path[:-1]:
+                o = o[k]
+            del o[path[-1]]
+        return fn
+
+    def raw_host_field(value_bytes):
+        # hostname with raw bytes the json module would escape.
+        return good.replace(b'"n1-01.dc1"', b'"' + value_bytes + b'"', 1)
+
+    nested = b'{"schema": "cpufleet.report/v1", "kvm": ' + b"[" * 5000 + \
+        b"]" * 5000 + b"}"
+    big = good[:-1] + b" " * (100 * 1024) + b"}"
+    bad_uploads = [
+        ("malformed JSON", b'{"schema": "cpufleet.report/v1", "host": ',
+         400, "malformed JSON"),
+        ("truncated body", good[:len(good) // 2], 400, "malformed JSON"),
+        ("empty body", b"", 400, "malformed JSON"),
+        ("trailing garbage", good + b"}", 400, "malformed JSON"),
+        ("NUL byte in the body", good[:40] + b"\x00" + good[40:], 400,
+         ("control character", "malformed JSON")),
+        ("not an object", b"[1, 2, 3]", 400, "expected an object"),
+        ("schema v2", mutate(setp(["schema"], "cpufleet.report/v2")), 400,
+         "$.schema"),
+        ("no schema", mutate(delp(["schema"])), 400, "$.schema"),
+        ("no host", mutate(delp(["host"])), 400, "$.host"),
+        ("host.id a number", mutate(setp(["host", "id"], 42)), 400,
+         "$.host.id"),
+        ("host.id empty", mutate(setp(["host", "id"], "")), 400,
+         "$.host.id"),
+        ("register a number",
+         mutate(setp(["arm64", "id_regs", "MIDR_EL1"], 1234)), 400,
+         "MIDR_EL1"),
+        ("register not hex",
+         mutate(setp(["arm64", "id_regs", "MIDR_EL1"], "0xZZ")), 400,
+         "MIDR_EL1"),
+        ("register over 64 bits",
+         mutate(setp(["arm64", "id_regs", "MIDR_EL1"], "0x1" + "0" * 16)),
+         400, "MIDR_EL1"),
+        ("arm64 an array", mutate(setp(["arm64"], [])), 400, "$.arm64"),
+        ("unknown arch", mutate(setp(["host", "arch"], "sparc64")), 400,
+         ("unknown architecture", "sparc64")),
+        ("report_id with a space", mutate(setp(["report_id"], "a b")), 400,
+         "$.report_id"),
+        ("report_id of 65 characters", mutate(setp(["report_id"], "r" * 65)),
+         400, "$.report_id"),
+        ("report_id empty", mutate(setp(["report_id"], "")), 400,
+         "$.report_id"),
+        ("report_id a number", mutate(setp(["report_id"], 7)), 400,
+         "$.report_id"),
+        ("report_id with a slash", mutate(setp(["report_id"], "../etc")),
+         400, "$.report_id"),
+        ("escaped control character in hostname",
+         mutate(setp(["host", "hostname"], "a\u0001b")), 400,
+         "control character"),
+        ("raw control character in hostname", raw_host_field(b"a\x01b"),
+         400, ("control character", "malformed JSON")),
+        ("raw newline in host.id",
+         good.replace(b'"id": "n1-01"', b'"id": "n1\n01"', 1), 400,
+         ("control character", "malformed JSON")),
+        ("invalid UTF-8 in hostname", raw_host_field(b"a\xff\xfeb"), 400,
+         "UTF-8"),
+        ("overlong UTF-8 in hostname", raw_host_field(b"a\xc0\xafb"), 400,
+         "UTF-8"),
+        ("UTF-8 encoded surrogate in hostname",
+         raw_host_field(b"a\xed\xa0\x80b"), 400, "UTF-8"),
+        ("truncated UTF-8 sequence in host.kernel",
+         good.replace(b'"5.0"', b'"5.0\xe2\x82"', 1), 400, "UTF-8"),
+        ("invalid UTF-8 in a member kept verbatim",
+         good[:-1] + b', "kvm": {"note": "\xff"}}', 400, "UTF-8"),
+        ("UTF-16 surrogate in hostname (escaped)",
+         raw_host_field(b"a\\udc00b"), 400,
+         ("malformed JSON", "UTF-8", "surrogate")),
+        ("huge hostname", mutate(setp(["host", "hostname"], "h" * 20000)),
+         400, "$.host.hostname"),
+        ("huge host.id", mutate(setp(["host", "id"], "h" * 300)), 400,
+         "$.host.id"),
+        ("huge kernel string", mutate(setp(["host", "kernel"], "k" * 5000)),
+         400, "$.host.kernel"),
+        ("deeply nested array", b"[" * 60000, 400, "malformed JSON"),
+        ("deeply nested member", nested, 400, "malformed JSON"),
+        ("body over --max-body", big, 413, "limit"),
+    ]
+    other = [
+        ("PUT", "/v1/pools/p", b'{"labels": ', 400, "malformed JSON"),
+        ("PUT", "/v1/pools/p", {"labels": "cpu=n1"}, 400, "$.labels"),
+        ("PUT", "/v1/pools/p", {"hosts": "n1-01"}, 400, "hosts"),
+        ("PUT", "/v1/pools/p", {"hosts": [1, 2]}, 400, "hosts"),
+        ("PUT", "/v1/pools/p", {"hosts": ["n1-01", "n1-01"]}, 400, "n1-01"),
+        ("PUT", "/v1/pools/p", {"labels": {"cpu": 1}}, 400, "cpu"),
+        ("PUT", "/v1/pools/p", {"members": []}, 400, "members"),
+        ("PUT", "/v1/pools/p", [], 400, "expected an object"),
+        ("PUT", "/v1/pools/bad%20name", {"hosts": []}, 400, "name"),
+        ("PUT", "/v1/pools/" + "x" * 127 + "y", {"hosts": []}, 400, "name"),
+        ("PUT", "/v1/hosts/n1-01/labels", {"labels": ["a"]}, 400,
+         "$.labels"),
+        ("PUT", "/v1/hosts/n1-01/labels", {"labels": {"k": 5}}, 400, "k"),
+        ("PUT", "/v1/hosts/n1-01/labels",
+         {"labels": {"k%d" % i: "v" for i in range(65)}}, 400, "labels"),
+        ("PUT", "/v1/hosts/n1-01/labels", {"labels": {"k": "v" * 200}}, 400,
+         "k"),
+        ("PUT", "/v1/hosts/n1-01/labels", b"", 400, "malformed JSON"),
+        ("POST", "/v1/check", {"profile": "p", "hosts": "n1-01"}, 400,
+         "$.hosts"),
+        ("POST", "/v1/check", {"profile": "p", "hosts": []}, 400, "$.hosts"),
+        ("POST", "/v1/check", {"profile": 5, "hosts": ["n1-01"]}, 400,
+         "$.profile"),
+        ("POST", "/v1/check", {"profile": {"schema": "x"},
+                               "hosts": ["n1-01"]}, 400, "schema"),
+        ("POST", "/v1/check", {"profile": "p", "version": 0,
+                               "hosts": ["n1-01"]}, 400, "$.version"),
+        ("POST", "/v1/check", {"profile": "p", "version": "1",
+                               "hosts": ["n1-01"]}, 400, "$.version"),
+        ("POST", "/v1/check", {"profile": "p", "hosts": [5]}, 400, "hosts"),
+        ("POST", "/v1/pools/p/baseline", {"publish": "yes"}, 400,
+         "publish"),
+        ("POST", "/v1/pools/p/baseline", {"name": "bad name"}, 400, "name"),
+        ("POST", "/v1/pools/p/baseline", b"[", 400, "malformed JSON"),
+        ("PUT", "/v1/profiles/x", b'{"schema": "cpufleet.profile/v1"', 400,
+         "malformed JSON"),
+        ("PUT", "/v1/profiles/x", {"schema": "cpufleet.profile/v9"}, 400,
+         "schema"),
+        ("PUT", "/v1/profiles/bad%20name", {}, 400, "name"),
+        ("GET", "/v1/hosts/n1-01?at=yesterday", None, 400, "at="),
+        ("GET", "/v1/hosts/n1-01?at=2026-11-22T00:00:00", None, 400, "at="),
+        ("GET", "/v1/hosts/n1-01?history=-1", None, 400, "history="),
+        ("GET", "/v1/hosts/n1-01?history=x", None, 400, "history="),
+        ("GET", "/v1/profiles/p/versions/abc", None, 400, "version"),
+        ("GET", "/v1/profiles/p/versions/0", None, 400, "version"),
+        ("GET", "/v1/audit?limit=many", None, 400, "limit="),
+    ]
+    before = db_snapshot(db)
+    g0 = gauges(u)
+    fails = []
+    for name, body, status, sub in bad_uploads:
+        try:
+            want(upload(u, adm, body), status, "upload: " + name, sub)
+        except Fail as e:
+            fails.append(str(e))
+        except (OSError, http.client.HTTPException) as e:
+            fails.append("upload: %s: no answer (%s)" % (name, e))
+    # Refused from the headers alone, before any of the body is read.
+    try:
+        want(post_headers_only(u, "/v1/reports", adm, 100 * 1024), 413,
+             "upload: Content-Length over --max-body, no body sent", "limit")
+    except Fail as e:
+        fails.append(str(e))
+    except (OSError, http.client.HTTPException) as e:
+        fails.append("Content-Length over the limit: no answer from the "
+                     "headers alone (%s)" % e)
+    # Over the limit without a Content-Length: chunked.
+    try:
+        chunks = iter([big[i:i + 8192] for i in range(0, len(big), 8192)])
+        want(request(u, "POST", "/v1/reports", chunks, adm), 413,
+             "upload: chunked body over --max-body", "limit")
+    except Fail as e:
+        fails.append(str(e))
+    except (OSError, http.client.HTTPException) as e:
+        fails.append("chunked upload over the limit: no answer (%s)" % e)
+    for m, path, body, status, sub in other:
+        try:
+            want(request(u, m, path, body, adm), status,
+                 "%s %s %s" % (m, path[:40], short(body, 40)), sub)
+        except Fail as e:
+            fails.append(str(e))
+    check(not fails, "%d of %d refused wrongly: %s" % (
+        len(fails), len(bad_uploads) + len(other) + 2, " | ".join(fails)))
+    after = db_snapshot(db)
+    check(before == after, "bad input changed the database: " +
+          snap_diff(before, after))
+    eq(gauges(u), g0, "/metrics gauges after bad input")
+    m = metrics(u)
+    check(metric(m, "cpufleet_reports_uploaded_total", result="rejected") >=
+          len(bad_uploads) - 2, "uploads counted as rejected: %s" %
+          metric(m, "cpufleet_reports_uploaded_total", result="rejected"))
+    # Still serving, and a body just under the limit is accepted.
+    want(request(u, "GET", "/v1/health"), 200, "health after bad input")
+    ok = json.dumps(report("n1-01", "good-2", kernel="5.1")).encode()
+    ok = ok[:-1] + b" " * (65536 - len(ok)) + b"}"
+    eq(len(ok), 65536, "test body size")
+    want(upload(u, adm, ok), 201, "upload of exactly --max-body bytes")
+    # Text that is valid UTF-8 beyond ASCII is fine, and served back as is.
+    d = report("n1-02", "good-3")
+    d["host"]["hostname"] = "h\u00f6st-\u65e5\u672c-\U0001f600"
+    want(upload(u, adm, json.dumps(d, ensure_ascii=False)), 201,
+         "upload with a UTF-8 hostname")
+    h = want(request(u, "GET", "/v1/hosts/n1-02", tok=adm), 200,
+             "GET n1-02").json()
+    eq(h.get("hostname"), d["host"]["hostname"], "UTF-8 hostname")
+    s.stop()
+    integrity(db)
+    # Under the default 1 MiB limit: deep nesting is refused by the
+    # parser, not by the size check (and must not crash the server).
+    db2 = os.path.join(tmp, "db2.sqlite")
+    adm2, _ = token(db2, "admin")
+    s = Server(db2)
+    before = db_snapshot(db2)
+    for name, body in (("100000 [", b"[" * 100000),
+                       ("100000 nested objects", b'{"a":' * 100000),
+                       ("report with 100000 [ in a member",
+                        good[:-1] + b', "kvm": ' + b"[" * 100000 + b"}")):
+        want(upload(s.url, adm2, body), 400, "upload: " + name,
+             "malformed JSON")
+    want(post_headers_only(s.url, "/v1/reports", adm2, 2 << 20), 413,
+         "upload announcing 2 MiB under the default limit", "limit")
+    want(request(s.url, "GET", "/v1/health"), 200, "health after nesting")
+    after = db_snapshot(db2)
+    check(before == after, "deep nesting changed the database: " +
+          snap_diff(before, after))
+    s.stop()
+
+
+def local_baseline(tmp, name, files):
+    out = os.path.join(tmp, name + ".json")
+    rc, _, err = cli("baseline", "-q", "-o", out, *files)
+    check(rc in (0, 1), "local baseline %s: exit %d: %s" % (name, rc, err))
+    with open(out) as f:
+        return out, json.load(f)
+
+
+@case("pools, baselines, published profiles (immutable) and the audit log")
+def t_pools(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, adm_id = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    for h in FLEET:
+        want(upload(u, adm, report(h, "p-" + h)), 201, "upload " + h)
+    for h in FLEET:
+        r = want(request(u, "PUT", "/v1/hosts/%s/labels" % h,
+                         {"labels": {"cpu": h[:-3], "dc": "dc1"}}, adm), 200,
+                 "labels of " + h)
+        eq(r.json().get("labels"), {"cpu": h[:-3], "dc": "dc1"},
+           "labels answer")
+    want(request(u, "PUT", "/v1/hosts/nosuch/labels", {"labels": {}}, adm),
+         404, "labels of an unknown host", "nosuch")
+    h = request(u, "GET", "/v1/hosts/v1-02", tok=rdr).json()
+    eq(h.get("labels"), {"cpu": "v1", "dc": "dc1"}, "labels on GET host")
+    # By labels.
+    r = want(request(u, "PUT", "/v1/pools/n1", {"labels": {"cpu": "n1"}},
+                     adm), 201, "PUT pool n1 (new)")
+    eq(r.json().get("members"), ["n1-01", "n1-02"], "members of n1")
+    r = want(request(u, "PUT", "/v1/pools/n1", {"labels": {"cpu": "n1",
+                                                          "dc": "dc1"}},
+                     adm), 200, "PUT pool n1 (replace)")
+    eq(r.json().get("members"), ["n1-01", "n1-02"], "members of n1")
+    # By hosts, with one not yet known.
+    r = want(request(u, "PUT", "/v1/pools/mixed",
+                     {"hosts": ["v1-01", "n1-01", "a72-01", "later-01"]},
+                     adm), 201, "PUT pool mixed")
+    eq(r.json().get("members"), ["a72-01", "n1-01", "v1-01"],
+       "members of mixed (known hosts only)")
+    r = want(request(u, "PUT", "/v1/pools/v1",
+                     {"labels": {"cpu": "v1"}, "hosts": ["a72-01"]}, adm),
+             201, "PUT pool v1")
+    eq(r.json().get("members"), ["a72-01", "v1-01", "v1-02"],
+       "members of labels + hosts")
+    r = want(request(u, "PUT", "/v1/pools/v1", {"labels": {"cpu": "v1"}},
+                     adm), 200, "PUT pool v1 again")
+    pools = want(request(u, "GET", "/v1/pools", tok=rdr), 200,
+                 "GET pools").json().get("pools", [])
+    eq([p.get("name") for p in pools], ["mixed", "n1", "v1"], "pools listed")
+    r = want(request(u, "GET", "/v1/pools/v1", tok=rdr), 200, "GET pool v1")
+    eq((r.json().get("labels"), r.json().get("hosts"),
+        r.json().get("members")), ({"cpu": "v1"}, [], ["v1-01", "v1-02"]),
+       "pool v1")
+    # Compute: the same profile as the local command.
+    r = want(request(u, "POST", "/v1/pools/n1/baseline", {}, rdr), 200,
+             "baseline of n1 (reader)").json()
+    eq((r.get("feasible"), r.get("published"), r.get("conflicts")),
+       (True, None, []), "baseline n1: feasible, published, conflicts")
+    eq(r.get("hosts"), [{"id": "n1-01", "report_id": "p-n1-01"},
+                        {"id": "n1-02", "report_id": "p-n1-02"}],
+       "baseline n1 sources")
+    _, local = local_baseline(tmp, "n1", [FLEET_DIR + "/n1-01.json",
+                                          FLEET_DIR + "/n1-02.json"])
+    eq(r.get("profile"), local, "server baseline vs `cpufleet baseline`")
+    # Publish 1, 2.
+    pv0 = db_query(db, "SELECT count(*) FROM profile_versions")[0][0]
+    for v in (1, 2):
+        r = want(request(u, "POST", "/v1/pools/n1/baseline",
+                         {"publish": True}, adm), 201, "publish %d" % v)
+        eq(r.json().get("published"), {"name": "n1", "version": v},
+           "published")
+    r = want(request(u, "POST", "/v1/pools/n1/baseline",
+                     {"publish": True, "name": "n1-prod"}, adm), 201,
+             "publish under another name")
+    eq(r.json().get("published"), {"name": "n1-prod", "version": 1},
+       "published as")
+    p = want(request(u, "GET", "/v1/profiles/n1", tok=rdr), 200,
+             "GET profile n1").json()
+    eq((p.get("name"), p.get("version"), p.get("pool"), p.get("created_by")),
+       ("n1", 2, "n1", adm_id), "latest profile n1")
+    eq(p.get("profile"), local, "published profile body")
+    eq(p.get("sources"), [{"host": "n1-01", "report_id": "p-n1-01"},
+                          {"host": "n1-02", "report_id": "p-n1-02"}],
+       "published sources")
+    vs = want(request(u, "GET", "/v1/profiles/n1/versions", tok=rdr), 200,
+              "versions").json().get("versions", [])
+    eq([x.get("version") for x in vs], [2, 1], "versions, newest first")
+    p1 = want(request(u, "GET", "/v1/profiles/n1/versions/1", tok=rdr), 200,
+              "version 1").json()
+    eq((p1.get("version"), p1.get("profile")), (1, local), "version 1")
+    want(request(u, "GET", "/v1/profiles/n1/versions/3", tok=rdr), 404,
+         "version 3", "3")
+    want(request(u, "GET", "/v1/profiles/nosuch", tok=rdr), 404,
+         "unknown profile", "nosuch")
+    want(request(u, "GET", "/v1/profiles/nosuch/versions", tok=rdr), 404,
+         "versions of an unknown profile", "nosuch")
+    names = [x.get("name") for x in request(
+        u, "GET", "/v1/profiles", tok=rdr).json().get("profiles", [])]
+    eq(sorted(names), ["n1", "n1-prod"], "profiles listed")
+    # Immutable, even to someone holding the file.
+    c = db_connect(db)
+    try:
+        for sql in ("UPDATE profile_versions SET body = '{}' "
+                    "WHERE name = 'n1' AND version = 1",
+                    "DELETE FROM profile_versions WHERE name = 'n1'",
+                    "UPDATE profile_sources SET report_id = 'x'",
+                    "DELETE FROM profile_sources",
+                    "INSERT INTO profile_sources (name, version, seq, host, "
+                    "report_id) VALUES ('n1', 1, 2, 'v1-01', 'x')"):
+            try:
+                c.execute(sql)
+                c.commit()
+            except sqlite3.DatabaseError as e:
+                c.rollback()
+                check("immutable" in str(e), "%s failed, but not for "
+                      "immutability: %s" % (sql, e))
+            else:
+                raise Fail("the file allowed: " + sql)
+    finally:
+        c.close()
+    p1b = request(u, "GET", "/v1/profiles/n1/versions/1", tok=rdr).json()
+    eq(p1b, p1, "version 1 after the attempts")
+    # Infeasible: 409 and nothing published.
+    r = want(request(u, "POST", "/v1/pools/mixed/baseline", {}, rdr), 200,
+             "baseline of mixed").json()
+    eq(r.get("feasible"), False, "mixed feasible")
+    check(r.get("conflicts"), "mixed: no conflicts listed")
+    pv = db_query(db, "SELECT count(*) FROM profile_versions")[0][0]
+    want(request(u, "POST", "/v1/pools/mixed/baseline", {"publish": True},
+                 adm), 409, "publishing an infeasible baseline", "feasible")
+    eq(db_query(db, "SELECT count(*) FROM profile_versions")[0][0], pv,
+       "profile versions after the 409")
+    eq(pv - pv0, 3, "profile versions published")
+    want(request(u, "GET", "/v1/profiles/mixed", tok=rdr), 404,
+         "profile of the infeasible pool")
+    # Empty pool, unknown pool.
+    want(request(u, "PUT", "/v1/pools/empty", {"hosts": ["nobody"]}, adm),
+         201, "PUT pool of unknown hosts")
+    want(request(u, "POST", "/v1/pools/empty/baseline", {}, rdr), 409,
+         "baseline of an empty pool", "no member")
+    want(request(u, "POST", "/v1/pools/nosuch/baseline", {}, rdr), 404,
+         "baseline of an unknown pool", "nosuch")
+    # The matrix.
+    mx = want(request(u, "GET", "/v1/pools/n1/matrix", tok=rdr), 200,
+              "matrix n1").json()
+    eq(mx.get("hosts"), ["n1-01", "n1-02"], "matrix hosts")
+    eq([[c.get("compatible") for c in row.get("cells", [])]
+        for row in mx.get("rows", [])], [[True, True], [True, True]],
+       "matrix cells")
+    eq([c.get("compatible") for c in (mx.get("baseline") or {}).get(
+        "cells", [])], [True, True], "matrix baseline row")
+    mx = want(request(u, "GET", "/v1/pools/mixed/matrix", tok=rdr), 200,
+              "matrix mixed").json()
+    eq(mx.get("baseline"), None, "matrix without a published profile")
+    cells = [[c.get("compatible") for c in row["cells"]] for row in
+             mx["rows"]]
+    eq([cells[i][i] for i in range(3)], [True] * 3, "matrix diagonal")
+    check(not all(all(r) for r in cells), "mixed matrix all compatible")
+    # Delete.
+    want(request(u, "DELETE", "/v1/pools/mixed", tok=adm), 200,
+         "DELETE pool")
+    want(request(u, "GET", "/v1/pools/mixed", tok=rdr), 404,
+         "deleted pool", "mixed")
+    want(request(u, "DELETE", "/v1/pools/mixed", tok=adm), 404,
+         "DELETE again")
+    # Membership by labels follows the hosts' labels.
+    want(request(u, "PUT", "/v1/hosts/n1-02/labels",
+                 {"labels": {"cpu": "retired", "dc": "dc1"}}, adm), 200,
+         "relabel n1-02")
+    eq(request(u, "GET", "/v1/pools/n1", tok=rdr).json().get("members"),
+       ["n1-01"], "n1 members after relabelling n1-02")
+    # Concurrent publications get distinct, dense versions.
+    results = []
+
+    def pub():
+        try:
+            results.append(request(u, "POST", "/v1/pools/v1/baseline",
+                                   {"publish": True}, adm))
+        except (OSError, http.client.HTTPException) as e:
+            results.append(e)
+    ths = [threading.Thread(target=pub) for _ in range(8)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(30)
+    got = sorted(r.json()["published"]["version"] for r in results
+                 if isinstance(r, Resp) and r.status == 201)
+    eq(got, list(range(1, 9)), "versions of 8 concurrent publications "
+       "(answers: %s)" % short(results))
+    # A profile document put by hand.
+    r = want(request(u, "PUT", "/v1/profiles/hand", local, adm), 201,
+             "PUT profile")
+    eq(r.json(), {"name": "hand", "version": 1}, "PUT profile answer")
+    r = want(request(u, "PUT", "/v1/profiles/hand", local, adm), 201,
+             "PUT profile again")
+    eq(r.json().get("version"), 2, "PUT profile again: version")
+    # The audit log: who did what.
+    au = want(request(u, "GET", "/v1/audit?limit=0", tok=adm), 200,
+              "GET audit").json().get("audit", [])
+    seqs = [a.get("seq") for a in au]
+    eq(seqs, sorted(seqs, reverse=True), "audit newest first")
+
+    def rows(action, obj):
+        return [a for a in au if a.get("action") == action and
+                a.get("object") == obj]
+    eq([a.get("actor") for a in rows("pool.put", "n1")], [adm_id] * 2,
+       "pool.put n1 audit actors")
+    eq([a.get("actor") for a in rows("profile.publish", "n1")], [adm_id] * 2,
+       "profile.publish n1 audit actors")
+    eq(len(rows("pool.delete", "mixed")), 1, "pool.delete audit rows")
+    eq(len(rows("host.labels", "v1-02")), 1, "host.labels audit rows")
+    eq(len(rows("profile.publish", "mixed")), 0, "audit of the refused "
+       "publication")
+    eq(len(rows("profile.publish", "hand")), 2, "profile.publish hand")
+    check(rows("token.create", adm_id), "no token.create audit row")
+    au2 = request(u, "GET", "/v1/audit?limit=2", tok=adm).json()["audit"]
+    eq(au2, au[:2], "audit ?limit=2")
+    s.stop()
+    integrity(db)
+
+
+def local_check(profile, files):
+    rc, out, err = cli("check", "--json", "--profile", profile, *files)
+    check(rc in (0, 1), "local check: exit %d: %s" % (rc, err))
+    d = json.loads(out)
+    return rc, {v["host"]: (v["compatible"], [x["text"] for x in v["reasons"]])
+                for v in d["verdicts"]}
+
+
+@case("check: POST /v1/check agrees with `cpufleet check`, by document, "
+      "name and version; check --server")
+def t_check(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    files = {}
+    for h in FLEET:
+        files[h] = "%s/%s.json" % (FLEET_DIR, h)
+    for n in ("altra", "graviton3", "cortex-a72"):
+        files[n] = "%s/%s.json" % (RW_DIR, n)
+    for n in ("a53", "a64fx", "max"):
+        files[n] = "%s/%s.json" % (LAB_DIR, n)
+    for h, f in files.items():
+        want(upload(u, adm, report(src=f, report_id="c-" + h)), 201,
+             "upload " + h)
+    hosts = sorted(files)
+    profiles = {
+        "v1": [files["v1-01"], files["v1-02"]],
+        "a72": [files["a72-01"], files["a72-02"]],
+        "fleet": [files[h] for h in FLEET],
+        "rw": [files[h] for h in ("altra", "graviton3", "cortex-a72")],
+        "lab": [files[h] for h in ("a53", "a64fx", "max")],
+    }
+    paths = {}
+    n_incompat = 0
+    for name, srcs in profiles.items():
+        path, pdoc = local_baseline(tmp, name, srcs)
+        paths[name] = path
+        rc, local = local_check(path, [files[h] for h in hosts])
+        r = want(request(u, "POST", "/v1/check",
+                         {"profile": pdoc, "hosts": hosts}, rdr), 200,
+                 "check with profile %s" % name).json()
+        res = r.get("results", [])
+        eq([x.get("host") for x in res], hosts, "result hosts (%s)" % name)
+        for x in res:
+            h = x["host"]
+            eq((x.get("compatible"), x.get("reasons")), local[h],
+               "profile %s on %s: server vs local" % (name, h))
+            n_incompat += not x.get("compatible")
+        eq(r.get("compatible"), rc == 0, "overall compatible (%s)" % name)
+    check(n_incompat > 5, "too few incompatible verdicts to mean much")
+    # By name and version.
+    want(request(u, "PUT", "/v1/profiles/prod", json.load(open(paths["v1"])),
+                 adm), 201, "PUT profile prod v1")
+    want(request(u, "PUT", "/v1/profiles/prod", json.load(open(paths["a72"])),
+                 adm), 201, "PUT profile prod v2")
+    sel = ["a72-01", "n1-01", "v1-01"]
+    for body, pname in (({"profile": "prod"}, "a72"),
+                        ({"profile": "prod", "version": 2}, "a72"),
+                        ({"profile": "prod", "version": 1}, "v1")):
+        _, local = local_check(paths[pname], [files[h] for h in sel])
+        b = dict(body, hosts=sel)
+        r = want(request(u, "POST", "/v1/check", b, rdr), 200,
+                 "check %s" % body).json()
+        eq({x["host"]: (x["compatible"], x["reasons"])
+            for x in r["results"]}, local, "check %s vs local" % body)
+    want(request(u, "POST", "/v1/check", {"profile": "prod", "version": 3,
+                                          "hosts": sel}, rdr), 404,
+         "check version 3", "prod")
+    want(request(u, "POST", "/v1/check", {"profile": "nosuch",
+                                          "hosts": sel}, rdr), 404,
+         "check with an unknown profile", "nosuch")
+    want(request(u, "POST", "/v1/check", {"profile": "prod",
+                                          "hosts": ["v1-01", "ghost"]},
+                 rdr), 404, "check on an unknown host", "ghost")
+    # check --server: same output and exit as the local command.
+    base = ["check", "--server", u, "--token", rdr]
+    for prof, sel, rc_want in (("prod@1", ["v1-01", "v1-02"], 0),
+                               ("prod@1", ["v1-01", "n1-01", "a72-02"], 1),
+                               ("prod", ["a72-01", "a72-02"], 0),
+                               (paths["v1"], ["v1-02", "altra"], 1)):
+        rc, out, err = cli(*base, "--profile", prof, *sel)
+        lp = paths["v1"] if prof in ("prod@1",) or prof == paths["v1"] \
+            else paths["a72"]
+        lrc, lout, _ = cli("check", "--profile", lp,
+                           *[files[h] for h in sel])
+        eq(rc, rc_want, "check --server --profile %s %s: exit (stderr %s)"
+           % (os.path.basename(prof), sel, short(err.strip())))
+        eq(rc, lrc, "remote vs local exit")
+        eq(out, lout, "check --server output vs local")
+    rc, out, err = cli(*base, "--profile", "prod", "--json", "v1-01")
+    eq(rc, 1, "check --server --json exit")
+    eq(json.loads(out).get("results", [{}])[0].get("host"), "v1-01",
+       "check --server --json")
+    rc, _, err = cli(*base, "--profile", "prod", "ghost")
+    eq(rc, 2, "check --server on an unknown host: exit")
+    check("ghost" in err, "check --server does not name the unknown host: "
+          + short(err))
+    rc, _, err = cli(*base, "--profile", "nosuch@1", "v1-01")
+    eq(rc, 2, "check --server with an unknown profile: exit")
+    rc, _, err = cli("check", "--server", "http://127.0.0.1:%d" % free_port(),
+                     "--token", rdr, "--profile", "prod", "v1-01")
+    eq(rc, 3, "check --server, server unreachable: exit")
+    s.stop()
+
+
+def openssl_cert(tmp):
+    cert = os.path.join(tmp, "cert.pem")
+    key = os.path.join(tmp, "key.pem")
+    p = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-subj", "/CN=localhost", "-addext",
+         "subjectAltName=IP:127.0.0.1,DNS:localhost", "-days", "2",
+         "-keyout", key, "-out", cert], capture_output=True, timeout=60)
+    check(p.returncode == 0, "openssl req failed: %s" % short(
+        p.stderr.decode("utf-8", "replace")))
+    return cert, key
+
+
+@case("TLS: agent with --cacert and Python ssl upload over HTTPS; plain "
+      "HTTP and untrusted clients refused")
+def t_tls(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    agt, _ = token(db, "agent", "v1-01")
+    cert, key = openssl_cert(tmp)
+    s = Server(db, ["--cert", cert, "--key", key])
+    eq(s.scheme, "https", "scheme the server announces")
+    u = s.url
+    ctx = ssl.create_default_context(cafile=cert)
+    r = want(request(u, "GET", "/v1/health", ctx=ctx), 200, "HTTPS health")
+    eq(r.json().get("status"), "ok", "health")
+    want(request(u, "POST", "/v1/reports", report("n1-01", "tls-1"), adm,
+                 ctx=ctx), 201, "HTTPS upload")
+    spool = os.path.join(tmp, "spool")
+    rc, _, err = cli(*agent_args(u, agt, spool, FLEET_DIR + "/v1-01.json",
+                                 "--cacert", cert, "--once", "--tries", "2",
+                                 "--quiet"))
+    eq(rc, 0, "agent over HTTPS with --cacert: exit (stderr %s)" %
+       short(err.strip()))
+    eq(spool_entries(spool), [], "agent spool")
+    h = want(request(u, "GET", "/v1/hosts", tok=adm, ctx=ctx), 200,
+             "hosts").json()
+    eq([x["id"] for x in h["hosts"]], ["n1-01", "v1-01"], "hosts over HTTPS")
+    # Clients that do not trust the certificate.
+    try:
+        r = request(u, "GET", "/v1/health", ctx=ssl.create_default_context())
+        raise Fail("a client without the CA got %r" % r)
+    except ssl.SSLError:
+        pass
+    rc, _, err = cli(*agent_args(u, agt, os.path.join(tmp, "spool2"),
+                                 FLEET_DIR + "/v1-01.json", "--once",
+                                 "--tries", "1", "--quiet"))
+    eq(rc, 3, "agent without --cacert: exit")
+    eq(len(spool_entries(os.path.join(tmp, "spool2"))), 1,
+       "the untrusted agent's report kept in the spool")
+    rc, _, err = cli("hosts", "--server", u, "--token", adm, "--cacert",
+                     cert)
+    eq(rc, 0, "hosts --cacert over HTTPS: exit (stderr %s)" % short(err))
+    # Plain HTTP to the TLS port.
+    try:
+        r = request("http://127.0.0.1:%d" % s.port, "GET", "/v1/health",
+                    timeout=5)
+        check(r.status // 100 != 2, "plain HTTP to the HTTPS port got %r" % r)
+    except (OSError, http.client.HTTPException):
+        pass
+    rc, _, _ = cli("hosts", "--server", "http://127.0.0.1:%d" % s.port,
+                   "--token", adm)
+    eq(rc, 3, "hosts over plain HTTP to the HTTPS port: exit")
+    # Still serving after those.
+    want(request(u, "GET", "/v1/health", ctx=ctx), 200, "HTTPS health again")
+    s.stop()
+
+
+@case("CLI: hosts, pool set/show/list/baseline/matrix/delete, exit codes, "
+      "--help")
+def t_cli(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    for sub in (["hosts"], ["pool"], ["agent"], ["token"], ["server"],
+                ["check", "--server", "http://x", "--help"]):
+        args = sub if len(sub) > 1 else sub + ["--help"]
+        rc, out, _ = cli(*args)
+        eq(rc, 0, "cpufleet %s: exit" % " ".join(args))
+        check("usage: cpufleet %s" % sub[0] in out,
+              "cpufleet %s: no usage text" % " ".join(args))
+        check("exit:" in out, "%s --help does not document the exit codes"
+              % sub[0])
+    rc, out, _ = cli("check", "--server", "http://x", "--help")
+    check("--server URL" in out, "check --server --help is not the remote "
+          "command's help")
+    s = Server(db)
+    u = s.url
+    for h in FLEET:
+        want(upload(u, adm, report(h, "cli-" + h)), 201, "upload")
+    A = ["--server", u, "--token", adm]
+    Rd = ["--server", u, "--token", rdr]
+    rc, out, err = cli("hosts", *Rd)
+    eq(rc, 0, "hosts: exit (%s)" % short(err))
+    lines = out.strip().split("\n")
+    check(lines[0].split()[:2] == ["HOST", "ARCH"], "hosts header: " +
+          short(lines[0]))
+    eq([ln.split()[0] for ln in lines[1:]], FLEET, "hosts listed")
+    rc, out, _ = cli("hosts", *Rd, "--json")
+    eq([x["id"] for x in json.loads(out)["hosts"]], FLEET, "hosts --json")
+    rc, out, _ = cli("hosts", *Rd, "n1-02")
+    eq(rc, 0, "hosts n1-02: exit")
+    eq(json.loads(out)["report"]["host"]["id"], "n1-02", "hosts HOST report")
+    rc, out, _ = cli("hosts", *Rd, "n1-02", "--at", "2099-01-01T00:00:00Z")
+    eq((rc, json.loads(out).get("at")), (0, "2099-01-01T00:00:00.000Z"),
+       "hosts HOST --at")
+    rc, _, err = cli("hosts", *Rd, "ghost")
+    eq(rc, 2, "hosts of an unknown host (404): exit")
+    check("ghost" in err, "hosts ghost: error does not name it: " +
+          short(err))
+    rc, _, _ = cli("hosts", *Rd, "label", "n1-01", "cpu=n1")
+    eq(rc, 2, "hosts label with a reader token (403): exit")
+    rc, out, err = cli("hosts", *A, "label", "n1-01", "cpu=n1", "dc=dc1")
+    eq(rc, 0, "hosts label: exit (%s)" % short(err))
+    cli("hosts", *A, "label", "n1-02", "cpu=n1", check_rc=0)
+    rc, out, _ = cli("hosts", *Rd, "--json")
+    eq(json.loads(out)["hosts"][2]["labels"], {"cpu": "n1", "dc": "dc1"},
+       "labels after hosts label")
+    rc, _, _ = cli("hosts", "--server", u, "--token", "cft_00_00")
+    eq(rc, 2, "hosts with a bad token (401): exit")
+    rc, _, _ = cli("hosts", "--server", u)
+    eq(rc, 2, "hosts with no token (401): exit")
+    rc, _, _ = cli("hosts", "--server", u, env={"CPUFLEET_TOKEN": rdr})
+    eq(rc, 0, "hosts with CPUFLEET_TOKEN: exit")
+    tf = os.path.join(tmp, "token")
+    with open(tf, "w") as f:
+        f.write(rdr + "\n")
+    rc, _, _ = cli("hosts", "--server", u, "--token-file", tf)
+    eq(rc, 0, "hosts --token-file: exit")
+    rc, _, _ = cli("hosts", "--server",
+                   "http://127.0.0.1:%d" % free_port(), "--token", rdr)
+    eq(rc, 3, "hosts, server unreachable: exit")
+    rc, _, _ = cli("hosts")
+    eq(rc, 2, "hosts without --server: exit")
+    # pool
+    rc, out, err = cli("pool", *A, "set", "n1", "--label", "cpu=n1")
+    eq(rc, 0, "pool set by label: exit (%s)" % short(err))
+    eq(json.loads(out).get("members"), ["n1-01", "n1-02"],
+       "pool set answer's members")
+    rc, out, err = cli("pool", *A, "set", "mixed", "--host", "n1-01",
+                       "--host", "v1-01", "--host", "a72-01")
+    eq(rc, 0, "pool set by hosts: exit (%s)" % short(err))
+    rc, _, _ = cli("pool", *Rd, "set", "x", "--host", "n1-01")
+    eq(rc, 2, "pool set with a reader token: exit")
+    rc, out, _ = cli("pool", *Rd, "show", "mixed")
+    eq(rc, 0, "pool show: exit")
+    eq(json.loads(out).get("members"), ["a72-01", "n1-01", "v1-01"],
+       "pool show members")
+    rc, out, _ = cli("pool", *Rd, "list")
+    eq((rc, [ln.split()[0] for ln in out.strip().split("\n")]),
+       (0, ["mixed", "n1"]), "pool list")
+    rc, out, err = cli("pool", *Rd, "baseline", "n1")
+    eq(rc, 0, "pool baseline (feasible): exit (%s)" % short(err))
+    check("baseline feasible" in out, "pool baseline output: " + short(out))
+    pf = os.path.join(tmp, "n1-profile.json")
+    rc, out, err = cli("pool", *A, "baseline", "n1", "--publish", "-o", pf)
+    eq(rc, 0, "pool baseline --publish: exit (%s)" % short(err))
+    check("published n1 version 1" in out, "publish output: " + short(out))
+    with open(pf) as f:
+        eq(json.load(f).get("schema"), "cpufleet.profile/v1", "-o FILE")
+    rc, _, _ = cli("pool", *Rd, "baseline", "n1", "--publish")
+    eq(rc, 2, "pool baseline --publish with a reader token: exit")
+    rc, out, _ = cli("pool", *Rd, "baseline", "mixed")
+    eq(rc, 1, "pool baseline of an infeasible pool: exit")
+    check("INFEASIBLE" in out and "conflict:" in out,
+          "infeasible baseline output: " + short(out))
+    rc, _, err = cli("pool", *A, "baseline", "mixed", "--publish")
+    eq(rc, 2, "publishing an infeasible baseline (409): exit")
+    rc, out, _ = cli("pool", *Rd, "matrix", "n1")
+    eq(rc, 0, "pool matrix n1: exit")
+    check("from\\to" in out and "[n1]" in out, "matrix output: " +
+          short(out))
+    eq(out.count("ok"), 6, "matrix n1 cells: 4 pairs + 2 baseline")
+    rc, out, _ = cli("pool", *Rd, "matrix", "mixed")
+    eq(rc, 0, "pool matrix mixed (nothing published): exit")
+    check("NO(" in out and "no published profile" in out,
+          "matrix mixed output: " + short(out))
+    rc, out, _ = cli("pool", *Rd, "matrix", "mixed", "--profile", "n1")
+    eq(rc, 1, "pool matrix mixed --profile n1 (some incompatible): exit")
+    rc, _, _ = cli("pool", *Rd, "show", "nosuch")
+    eq(rc, 2, "pool show of an unknown pool: exit")
+    rc, _, _ = cli("pool", *A, "delete", "mixed")
+    eq(rc, 0, "pool delete: exit")
+    rc, _, _ = cli("pool", *A, "delete", "mixed")
+    eq(rc, 2, "pool delete again: exit")
+    rc, _, _ = cli("pool", *A, "frobnicate", "x")
+    eq(rc, 2, "pool with an unknown action: exit")
+    rc, _, _ = cli("pool", "--server", "http://127.0.0.1:%d" % free_port(),
+                   "--token", rdr, "list")
+    eq(rc, 3, "pool list, server unreachable: exit")
+    rc, _, _ = cli("token", "create", "--db", db, "--role", "agent")
+    eq(rc, 2, "token create of an agent without --host: exit")
+    rc, _, _ = cli("token", "create", "--db", db, "--role", "root")
+    eq(rc, 2, "token create with an unknown role: exit")
+    rc, _, _ = cli("token", "revoke", "--db", db, "ffffffffff")
+    eq(rc, 2, "token revoke of an unknown id: exit")
+    rc, _, _ = cli("server", "--db", db)
+    eq(rc, 2, "server without --listen: exit")
+    # A second server cannot take the port of a running one.
+    try:
+        rc, _, err = cli("server", "--listen", "127.0.0.1:%d" % s.port,
+                         "--db", os.path.join(tmp, "other.sqlite"),
+                         timeout=5)
+    except subprocess.TimeoutExpired:
+        raise Fail("a second server started on the port of a running one")
+    eq(rc, 2, "second server on a port in use: exit")
+    check("cannot listen" in err, "port in use: " + short(err))
+    garbage = os.path.join(tmp, "garbage.sqlite")
+    with open(garbage, "w") as f:
+        f.write("not a database\n" * 300)
+    for args, what in (
+            (["--db", garbage], "a file that is not a database"),
+            (["--db", os.path.join(tmp, "nodir", "db.sqlite")],
+             "a database in a missing directory"),
+            (["--db", db, "--cert", garbage, "--key", garbage],
+             "a bad certificate"),
+            (["--db", db, "--cert", garbage], "--cert without --key"),
+            (["--db", db, "--max-body", "0"], "--max-body 0")):
+        try:
+            rc, _, err = cli("server", "--listen", "127.0.0.1:0", *args,
+                             timeout=5)
+        except subprocess.TimeoutExpired:
+            raise Fail("server started with " + what)
+        eq(rc, 2, "server with %s: exit (%s)" % (what, short(err.strip())))
+    # Ids with characters that mean something in a URL round-trip.
+    odd = ["a b", "q?x=1", "h#1", "h\u00e9", "100%", ".", "..", "x%2Fy"]
+    for hid in odd:
+        want(upload(u, adm, report("n1-01", None, new_id=hid)), 201,
+             "upload of host %r" % hid)
+        rc, out, err = cli("hosts", *Rd, hid)
+        eq(rc, 0, "hosts %r: exit (%s)" % (hid, short(err.strip())))
+        eq(json.loads(out).get("id"), hid, "hosts %r: id" % hid)
+        r = want(request(u, "GET", "/v1/hosts/" + urllib.parse.quote(
+            hid, safe=""), tok=rdr), 200, "GET host %r" % hid)
+        eq(r.json().get("id"), hid, "GET host %r: id" % hid)
+        rc, _, err = cli("hosts", *A, "label", hid, "odd=yes")
+        eq(rc, 0, "hosts label %r: exit (%s)" % (hid, short(err.strip())))
+    rc, out, err = cli("pool", *A, "set", "..", "--host", ".", "--label",
+                       "odd=yes")
+    eq(rc, 0, "pool set ..: exit (%s)" % short(err.strip()))
+    rc, out, err = cli("pool", *Rd, "show", "..")
+    eq((rc, json.loads(out).get("members") if rc == 0 else err),
+       (0, sorted(odd)), "pool show .. members")
+    rc, out, err = cli("check", "--server", u, "--token", rdr, "--profile",
+                       "n1@1", *odd)
+    eq(rc, 0, "check --server on the odd hosts: exit (%s)" % short(err))
+    want(upload(u, adm, report("n1-01", None, new_id="rack1/node7")), 400,
+         "upload of a host id with a '/'", "'/'")
+    s.stop()
+
+
+@case("/metrics: valid Prometheus text that counts uploads")
+def t_metrics(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    m0 = metrics(u)
+    for g in GAUGES:
+        eq(metric(m0, g), 0.0, "%s on an empty database" % g)
+    want(upload(u, adm, report("n1-01", "m-1")), 201, "upload 1")
+    want(upload(u, adm, report("n1-02", "m-2")), 201, "upload 2")
+    want(upload(u, adm, report("n1-01", "m-1")), 200, "upload known")
+    want(upload(u, adm, report("n1-01", "m-3")), 201, "upload seen again")
+    want(upload(u, adm, b"{"), 400, "upload malformed")
+    want(upload(u, adm, report("n1-01", "m-1", kernel="x")), 409,
+         "upload conflict")
+    want(request(u, "GET", "/v1/hosts", tok=rdr), 200, "GET hosts")
+    want(request(u, "GET", "/v1/hosts"), 401, "GET hosts without a token")
+    want(request(u, "GET", "/nope"), 404, "unknown path")
+    m = metrics(u)
+    up = "cpufleet_reports_uploaded_total"
+    eq({k: metric(m, up, result=k) for k in
+        ("new", "seen_again", "known", "rejected", "failed")},
+       {"new": 2, "seen_again": 1, "known": 1, "rejected": 2, "failed": 0},
+       "uploads by outcome")
+    eq({g: metric(m, g) for g in GAUGES},
+       {"cpufleet_hosts": 2, "cpufleet_reports": 2,
+        "cpufleet_report_sightings": 3, "cpufleet_configs": 1,
+        "cpufleet_pools": 0, "cpufleet_profile_versions": 0}, "gauges")
+    rq = "cpufleet_http_requests_total"
+    eq((metric(m, rq, route="reports", code="2xx"),
+        metric(m, rq, route="reports", code="4xx"),
+        metric(m, rq, route="hosts", code="2xx"),
+        metric(m, rq, route="hosts", code="4xx"),
+        metric(m, rq, route="unmatched", code="4xx")),
+       (4, 2, 1, 1, 1), "requests by route and class")
+    eq(metric(m, rq, route="metrics", code="2xx"), 1,
+       "earlier /metrics requests counted")
+    check(metric(m, "cpufleet_db_write_jobs_total") >= 5,
+          "writer jobs: %s" % metric(m, "cpufleet_db_write_jobs_total"))
+    check(1 <= metric(m, "cpufleet_db_write_batches_total") <=
+          metric(m, "cpufleet_db_write_jobs_total"), "writer batches")
+    eq(metric(m, "cpufleet_db_write_failures_total"), 1,
+       "writer failures (the 409)")
+    check(metric(m, "cpufleet_http_request_seconds_total",
+                 route="reports") > 0, "request seconds of reports")
+    # Public, also with a bad token.
+    want(request(u, "GET", "/metrics", tok="nonsense"), 200,
+         "/metrics with a bad token")
+    s.stop()
+    # SIGINT stops it as cleanly as SIGTERM, and the counters start over.
+    s = Server(db)
+    m = metrics(s.url)
+    eq(metric(m, up, result="new"), 0, "upload counter after a restart")
+    eq(metric(m, "cpufleet_reports"), 2, "reports gauge after a restart")
+    s.stop(signal.SIGINT)
+
+
+# ---- the runner ------------------------------------------------------------
+
+def one_line(s):
+    return s.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def preflight():
+    """Reasons the suite cannot run, or None."""
+    if not os.access(BIN, os.X_OK):
+        return "%s: not an executable" % BIN
+    try:
+        rc, out, _ = cli("server", "--help", timeout=20)
+    except (OSError, subprocess.SubprocessError) as e:
+        return "%s: %s" % (BIN, e)
+    if rc != 0 or "usage: cpufleet server" not in out:
+        return "%s has no server command (built with NET=0?)" % BIN
+    if shutil.which("openssl") is None:
+        return "openssl is not installed (make deps)"
+    for d in (FLEET_DIR, RW_DIR, LAB_DIR):
+        if not os.path.isdir(os.path.join(ROOT, d)):
+            return "%s missing" % d
+    for f in ("server/api.c",):
+        if not os.path.isfile(os.path.join(ROOT, f)):
+            return "%s missing" % f
+    return None
+
+
+def main(argv):
+    global BIN
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print("usage: python3 tests/integration/run.py BINARY [CASE...]",
+              file=sys.stderr)
+        return 2
+    BIN = os.path.abspath(argv[1])
+    os.chdir(ROOT)
+    why = preflight()
+    if why:
+        print("tests/integration/run.py: cannot run: " + why,
+              file=sys.stderr)
+        return 2
+    only = argv[2:]
+    keep = os.environ.get("CPUFLEET_IT_KEEP") == "1"
+    top = tempfile.mkdtemp(prefix="cpufleet-it-")
+    passed = failed = 0
+    t0 = time.monotonic()
+    try:
+        for i, (name, fn) in enumerate(CASES, 1):
+            if only and not any(o in name for o in only):
+                continue
+            tmp = os.path.join(top, "case%02d" % i)
+            os.mkdir(tmp)
+            try:
+                fn(tmp)
+            except Fail as e:
+                failed += 1
+                print("FAIL - %s: %s" % (name, one_line(str(e))),
+                      flush=True)
+            except Exception as e:
+                failed += 1
+                tb = traceback.extract_tb(e.__traceback__)
+                where = "%s:%d" % (os.path.basename(tb[-1].filename),
+                                   tb[-1].lineno) if tb else "?"
+                print("FAIL - %s: %s: %s (at %s)" % (
+                    name, type(e).__name__, one_line(short(str(e), 300)),
+                    where), flush=True)
+            else:
+                passed += 1
+                print("ok - %s" % name, flush=True)
+            finally:
+                for p in list(_live):
+                    if p.poll() is None:
+                        p.kill()
+                    p.wait()
+                    _live.remove(p)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 2
+    finally:
+        for p in _live:
+            if p.poll() is None:
+                p.kill()
+        if keep:
+            print("kept %s" % top, file=sys.stderr)
+        else:
+            shutil.rmtree(top, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    print("tests/integration/run.py: %.1f s" % (time.monotonic() - t0),
+          file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
