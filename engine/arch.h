@@ -2,9 +2,12 @@
 #ifndef CF_ARCH_H
 #define CF_ARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "engine/catalog.h"
+
+struct cf_config;
 
 struct cf_arch_ops {
 	const char *name;      /* "arm64": also the report's section key */
@@ -12,6 +15,13 @@ struct cf_arch_ops {
 	const char *pseudo_key; /* key of the pseudo-register map, or NULL */
 	const char *facts_key;  /* key of the KVM facts map, or NULL */
 	const struct cf_catalog *catalog;
+	/* A register a host does not report reads as zero and may be set to
+	 * anything (x86: a CPUID leaf KVM does not list); else it is missing,
+	 * and a pool where only some hosts have it has no baseline. */
+	bool absent_is_zero;
+	/* The CPU vendor a configuration names, or NULL: hosts of different
+	 * vendors never share a pool (x86). */
+	bool (*vendor)(const struct cf_config *c, char *buf, size_t len);
 	/* Encoding name of a register the catalogue lacks ("S3_0_C0_C4_7"). */
 	int (*regname_parse)(const char *name, uint64_t *key);
 	void (*regname_format)(uint64_t key, char *buf, size_t len);

@@ -78,6 +78,8 @@ static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
 	case CF_POL_IGNORE:
 	case CF_POL_ZERO:
 		return 0;
+	case CF_POL_RATE:
+		return a < b ? a : b;
 	case CF_POL_PREFIX: {
 		/* The lengths both have, up to the first they disagree on. */
 		uint64_t diff = a ^ b, keep;
@@ -107,11 +109,19 @@ static void field_features(const struct cf_field *f, const struct cf_pool *p,
 /* The first configuration that would refuse V, or SIZE_MAX.  Fixed
  * configurations hold V already (V is theirs), so "writable" is right. */
 static size_t refuser(const struct cf_field *f, const struct cf_pool *p,
-		      const uint64_t *raws, uint64_t v)
+		      size_t ri, const uint64_t *raws, uint64_t v)
 {
-	for (size_t g = 0; g < p->ngroups; g++)
-		if (!cf_field_accepts(f, raws[g], true, v))
+	uint64_t m = cf_field_mask(f);
+
+	for (size_t g = 0; g < p->ngroups; g++) {
+		const struct cf_config *cfg = p->groups[g].cfg;
+		/* A TSC rate is the one policy where a fixed value still
+		 * accepts others (within tolerance). */
+		bool wr = f->policy != CF_POL_RATE || !cfg->present[ri] ||
+			  (cfg->wr[ri] & m) == m;
+		if (!cf_field_accepts(f, raws[g], wr, v))
 			return g;
+	}
 	return SIZE_MAX;
 }
 
@@ -128,18 +138,23 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 
 	for (size_t g = 0; g < p->ngroups; g++) {
 		const struct cf_config *cfg = p->groups[g].cfg;
-		raws[g] = cf_field_raw(f, cfg->val[ri]);
+		/* An absent register of an absent-is-zero arch: 0, writable. */
+		bool zero = !cfg->present[ri];
+		raws[g] = zero ? 0 : cf_field_raw(f, cfg->val[ri]);
 		if (g && raws[g] != raws[0])
 			differ = true;
-		if ((cfg->wr[ri] & m) != m) {
+		if (!zero && (cfg->wr[ri] & m) != m) {
 			if (fixed_g == SIZE_MAX)
 				fixed_g = g;
-			else if (raws[g] != raws[fixed_g] && bad_g == SIZE_MAX)
+			else if (raws[g] != raws[fixed_g] && bad_g == SIZE_MAX &&
+				 !(f->policy == CF_POL_RATE &&
+				   cf_field_accepts(f, raws[g], false,
+						    raws[fixed_g])))
 				bad_g = g;
 		}
 	}
 	if (!differ) {
-		*out = raws[0];
+		*out = f->policy == CF_POL_ZERO ? 0 : raws[0];
 		return CF_OK;
 	}
 	if (bad_g != SIZE_MAX) {
@@ -163,17 +178,17 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		/* A floor can leave the combined value unacceptable to some
 		 * host; then the richest lower value all accept, if any (0
 		 * passes a "non-zero" floor). */
-		if (refuser(f, p, raws, cand) != SIZE_MAX &&
+		if (refuser(f, p, ri, raws, cand) != SIZE_MAX &&
 		    f->policy == CF_POL_LOWER && !f->is_signed && f->width <= 8) {
 			for (uint64_t v = cand; v-- > 0;) {
-				if (refuser(f, p, raws, v) == SIZE_MAX) {
+				if (refuser(f, p, ri, raws, v) == SIZE_MAX) {
 					*out = v;
 					return CF_OK;
 				}
 			}
 		}
 	}
-	size_t no = refuser(f, p, raws, cand);
+	size_t no = refuser(f, p, ri, raws, cand);
 	if (no != SIZE_MAX) {
 		err = add_conflict(b, CF_CONFLICT_NO_COMMON,
 				   p->arch->catalog->regs[ri].key, fi, &c);
@@ -255,7 +270,7 @@ static enum cf_err do_catalog_reg(struct bctx *b, size_t ri, uint64_t *raws,
 
 	for (size_t g = 0; g < p->ngroups; g++) {
 		present[g] = p->groups[g].cfg->present[ri];
-		vals[g] = p->groups[g].cfg->val[ri];
+		vals[g] = present[g] ? p->groups[g].cfg->val[ri] : 0;
 		if (present[g])
 			npresent++;
 		else
@@ -263,7 +278,7 @@ static enum cf_err do_catalog_reg(struct bctx *b, size_t ri, uint64_t *raws,
 	}
 	if (npresent == 0)
 		return CF_OK;
-	if (npresent < p->ngroups)
+	if (npresent < p->ngroups && !p->arch->absent_is_zero)
 		return missing(b, reg->key, absent_g, present, vals);
 	for (size_t g = 1; g < p->ngroups; g++)
 		if ((vals[g] ^ vals[0]) & und)
@@ -311,22 +326,54 @@ static enum cf_err do_extras(struct bctx *b, uint8_t *present, uint64_t *vals)
 				else
 					absent_g = g;
 			}
-			if (npresent < p->ngroups) {
+			if (npresent < p->ngroups && !p->arch->absent_is_zero) {
 				err = missing(b, key, absent_g, present, vals);
 				if (err != CF_OK)
 					return err;
 				continue;
 			}
-			for (size_t g = 1; g < p->ngroups; g++)
+			for (size_t g = 0; g < p->ngroups; g++) {
+				if (!present[g])
+					vals[g] = 0;
 				if (vals[g] != vals[0])
 					g_diff = g;
-			if (g_diff)
+			}
+			/* Registers no catalogue describes: equal everywhere,
+			 * or, where absent means zero, left out (0). */
+			if (g_diff && p->arch->absent_is_zero)
+				err = cf_config_set(b->pr->cfg, key, 0);
+			else if (g_diff)
 				err = undescribed(b, key, ~0ULL, vals, g_diff);
 			else
 				err = cf_config_set(b->pr->cfg, key, vals[0]);
 			if (err != CF_OK)
 				return err;
 		}
+	}
+	return CF_OK;
+}
+
+/* One conflict, up front, when the hosts' CPU vendors differ. */
+static enum cf_err vendors(struct bctx *b)
+{
+	const struct cf_pool *p = b->pool;
+	char v0[32], vg[32];
+	struct cf_conflict *c;
+	enum cf_err err;
+
+	if (!p->arch->vendor || !p->arch->vendor(p->groups[0].cfg, v0, sizeof(v0)))
+		return CF_OK;
+	for (size_t g = 1; g < p->ngroups; g++) {
+		if (!p->arch->vendor(p->groups[g].cfg, vg, sizeof(vg)) ||
+		    !strcmp(v0, vg))
+			continue;
+		err = add_conflict(b, CF_CONFLICT_VENDOR, 0, CF_CONFLICT_REG, &c);
+		if (err != CF_OK)
+			return err;
+		snprintf(c->reason, sizeof(c->reason), "hosts of different "
+			 "vendors never share a pool: %s is %s, %s is %s",
+			 ghost(b, 0), v0, ghost(b, g), vg);
+		return CF_OK;
 	}
 	return CF_OK;
 }
@@ -357,6 +404,9 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 	if (err != CF_OK)
 		goto cleanup;
 	pr->ngroups = p->ngroups;
+	err = vendors(&b);
+	if (err != CF_OK)
+		goto cleanup;
 	for (size_t ri = 0; ri < p->arch->catalog->nregs; ri++) {
 		err = do_catalog_reg(&b, ri, raws, present, vals);
 		if (err != CF_OK)

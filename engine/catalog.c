@@ -49,6 +49,10 @@ bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
 {
 	if (want == limit)
 		return true;
+	/* KVM_SET_TSC_KHZ without scaling: within tsc_tolerance_ppm. */
+	if (f->policy == CF_POL_RATE && !writable)
+		return (want > limit ? want - limit : limit - want) * 1000000 <=
+		       250 * limit;
 	if (!writable)
 		return false;
 	/* KVM's setters refuse some values outright (DebugVer and CopDbg
@@ -67,6 +71,7 @@ bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
 		return want == f->safe;
 	case CF_POL_ANY:
 	case CF_POL_IGNORE:
+	case CF_POL_RATE:
 		return true;
 	case CF_POL_AND:
 		return (want & ~limit) == 0;
@@ -148,7 +153,7 @@ size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
 	bool ordered = f->policy != CF_POL_ANY && f->policy != CF_POL_AND &&
 		       f->policy != CF_POL_PREFIX && f->policy != CF_POL_OR &&
 		       f->policy != CF_POL_EQUAL && f->policy != CF_POL_IGNORE &&
-		       f->policy != CF_POL_ZERO;
+		       f->policy != CF_POL_ZERO && f->policy != CF_POL_RATE;
 
 	if (len)
 		buf[0] = '\0';

@@ -26,6 +26,8 @@ enum cf_policy {
 			   (x86 topology, APIC ids, OSXSAVE); accepts
 			   anything, baseline 0 */
 	CF_POL_ZERO,    /* reserved as 0 for guests: baseline 0, accepts 0 */
+	CF_POL_RATE,    /* a TSC rate (kHz): writable (the host scales) takes
+			   any; fixed takes its own within 250 ppm */
 };
 
 struct cf_fvalue {

@@ -82,12 +82,15 @@ static enum cf_err check_reg(struct cf_verdict *v, const struct cf_arch_ops *a,
 	for (int i = 0; reg && i < reg->nfields; i++) {
 		const struct cf_field *f = &reg->fields[i];
 		uint64_t m = cf_field_mask(f), w, l;
-		if ((wr & m) != m)
+		bool writable = (wr & m) == m;
+		/* A TSC rate is the one field a host that cannot change it
+		 * still accepts others of (within KVM's tolerance). */
+		if (!writable && f->policy != CF_POL_RATE)
 			continue;
 		mask |= m;
 		w = cf_field_raw(f, want);
 		l = cf_field_raw(f, lim);
-		if (w == l || cf_field_accepts(f, l, true, w))
+		if (w == l || cf_field_accepts(f, l, writable, w))
 			continue;
 		/* Wanting more than the host has is "lacks"; anything else
 		 * (a floor, an exact value, a prefix) KVM just does not take. */
@@ -132,7 +135,12 @@ static enum cf_err check_config(const struct cf_config *pc,
 	for (size_t i = 0; i < pc->ncat; i++) {
 		if (!pc->present[i])
 			continue;
-		if (!hc->present[i]) {
+		if (!hc->present[i] && a->absent_is_zero) {
+			if (pc->val[i] == 0)
+				continue;
+			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
+					pc->val[i], 0, ~0ULL);
+		} else if (!hc->present[i]) {
 			err = add(v, CF_REASON_MISSING_REG, a, cat->regs[i].key,
 				  NULL, pc->val[i], 0);
 		} else if (pc->val[i] == hc->val[i]) {
@@ -147,7 +155,12 @@ static enum cf_err check_config(const struct cf_config *pc,
 	for (size_t x = 0; x < pc->nextra; x++) {
 		const struct cf_extra *e = &pc->extra[x];
 		uint64_t hv;
-		if (!cf_config_get(hc, e->key, &hv, NULL))
+		bool have = cf_config_get(hc, e->key, &hv, NULL);
+		if (!have && a->absent_is_zero)
+			hv = 0, have = true;
+		if (e->value == 0 && a->absent_is_zero)
+			continue;
+		if (!have)
 			err = add(v, CF_REASON_MISSING_REG, a, e->key, NULL,
 				  e->value, 0);
 		else if (hv != e->value)
@@ -206,6 +219,7 @@ static const char *policy_name(const struct cf_arch_ops *a, const char *reg,
 	case CF_POL_OR: return "superset";
 	case CF_POL_IGNORE: return "per-vCPU";
 	case CF_POL_ZERO: return "zero";
+	case CF_POL_RATE: return "TSC rate";
 	}
 	return "";
 }

@@ -62,6 +62,10 @@ void cf_conflict_name(const struct cf_profile *pr, const struct cf_conflict *c,
 	char reg[40];
 	int i = cf_catalog_find_key(pr->arch->catalog, c->key);
 
+	if (c->kind == CF_CONFLICT_VENDOR) {
+		snprintf(buf, len, "vendor");
+		return;
+	}
 	cf_arch_regname(pr->arch, c->key, reg, sizeof(reg));
 	if (c->field >= 0 && i >= 0)
 		snprintf(buf, len, "%s.%s", reg,
@@ -91,6 +95,46 @@ enum cf_err cf_profile_conflict_text(const struct cf_profile *pr, size_t i,
 	return CF_OK;
 }
 
+/* Bits of fields reserved as zero for guests (x86: leaves KVM zeroes, which
+ * raw CPUID dumps still carry), per catalogue register. */
+static uint64_t zero_bits(const struct cf_reg *reg)
+{
+	uint64_t m = 0;
+
+	for (int f = 0; f < reg->nfields; f++)
+		if (reg->fields[f].policy == CF_POL_ZERO)
+			m |= cf_field_mask(&reg->fields[f]);
+	return m;
+}
+
+/* R's configuration as a profile wants it: shared if nothing changes, else
+ * a copy with the zero-reserved fields cleared. */
+static enum cf_err own_config(const struct cf_config *c, struct cf_config **out)
+{
+	const struct cf_catalog *cat = c->arch->catalog;
+	struct cf_config *n = NULL;
+	enum cf_err err;
+
+	for (size_t i = 0; i < c->ncat; i++) {
+		uint64_t z = c->present[i] ? zero_bits(&cat->regs[i]) & c->val[i] : 0;
+		if (!z)
+			continue;
+		if (!n) {
+			err = cf_config_clone(c, &n);
+			if (err != CF_OK)
+				return err;
+		}
+		n->val[i] &= ~zero_bits(&cat->regs[i]);
+	}
+	if (!n) {
+		*out = cf_config_ref((struct cf_config *)c);
+		return CF_OK;
+	}
+	cf_config_seal(n);
+	*out = n;
+	return CF_OK;
+}
+
 enum cf_err cf_profile_from_report(const struct cf_report *r,
 				   struct cf_profile **out)
 {
@@ -102,7 +146,11 @@ enum cf_err cf_profile_from_report(const struct cf_report *r,
 	if (!pr)
 		return CF_ENOMEM;
 	pr->arch = r->cfg->arch;
-	pr->cfg = cf_config_ref(r->cfg);
+	err = own_config(r->cfg, &pr->cfg);
+	if (err != CF_OK) {
+		free(pr);
+		return err;
+	}
 	pr->ngroups = 1;
 	err = cf_hostset_add(&pr->hosts, r->host_id, 0, NULL);
 	if (err != CF_OK) {

@@ -15,6 +15,7 @@ enum cf_conflict_kind {
 	CF_CONFLICT_NO_COMMON = 2,    /* no value every host accepts */
 	CF_CONFLICT_UNDESCRIBED = 3,
 	CF_CONFLICT_MISSING = 4,
+	CF_CONFLICT_VENDOR = 5,       /* hosts of different CPU vendors */
 };
 
 struct cf_conflict {

@@ -196,6 +196,12 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 enum cf_err cf_x86_collect(const char *host_id, struct cf_report **out,
 			   struct cf_diag *diag);
 
+/* The highest x86-64 psABI level (x86-64-v1 .. v4) whose flags the
+ * profile all offers, into LEVEL ("" if not even v1), and into MISSING the
+ * flags of the next level it lacks ("" at v4).  CF_EARCH if not x86. */
+enum cf_err cf_x86_profile_level(const struct cf_profile *pr, char *level,
+				 size_t llen, char *missing, size_t mlen);
+
 struct cf_apply_refusal {
 	bool refused;
 	char reg[40];

@@ -32,7 +32,10 @@ static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
 		int ri = cf_catalog_find_key(pr->arch->catalog, c->key);
 		if (!o || !cJSON_AddItemToArray(arr, o))
 			return CF_ENOMEM;
-		cf_arch_regname(pr->arch, c->key, name, sizeof(name));
+		if (c->kind == CF_CONFLICT_VENDOR)
+			snprintf(name, sizeof(name), "vendor");
+		else
+			cf_arch_regname(pr->arch, c->key, name, sizeof(name));
 		if (!cJSON_AddStringToObject(o, "register", name))
 			return CF_ENOMEM;
 		if (c->field >= 0 && ri >= 0) {

@@ -34,22 +34,6 @@ static enum cf_err hex_max(const cJSON *it, const char *origin,
 	return err;
 }
 
-/* The vendor string of leaf 0 (EBX, EDX, ECX), if the leaf is there. */
-static bool vendor_of(const struct cf_config *cfg, char out[13])
-{
-	static const unsigned order[3] = { 1, 3, 2 };
-	uint64_t v;
-
-	for (int i = 0; i < 3; i++) {
-		if (!cf_config_get(cfg, CF_X86_CPUID_KEY(0, 0, order[i]), &v, NULL))
-			return false;
-		for (int b = 0; b < 4; b++)
-			out[4 * i + b] = (char)((v >> (8 * b)) & 0xff);
-	}
-	out[12] = '\0';
-	return true;
-}
-
 static enum cf_err read_cpuid(const cJSON *arr, struct cf_config *cfg,
 			      bool report, const char *origin, struct cf_diag *d)
 {
@@ -165,7 +149,7 @@ static enum cf_err x86_read(const cJSON *sec, struct cf_config *cfg,
 		if (!cJSON_IsString(it))
 			return cf_diag_set(d, CF_ESCHEMA, "%s: $.x86.vendor: "
 					   "expected a string", origin);
-		if (vendor_of(cfg, have) && strcmp(have, it->valuestring) != 0)
+		if (cf_x86_vendor(cfg, have, sizeof(have)) && strcmp(have, it->valuestring) != 0)
 			return cf_diag_set(d, CF_ESCHEMA, "%s: $.x86.vendor: \"%s\" "
 					   "but CPUID leaf 0 says \"%s\"", origin,
 					   it->valuestring, have);
@@ -197,9 +181,11 @@ static enum cf_err x86_read(const cJSON *sec, struct cf_config *cfg,
 		if (err != CF_OK)
 			return err;
 	}
-	if (report)
+	if (report) {
 		cfg->has_writable = true;
-	return CF_OK;
+		err = cf_x86_tsc_writable(cfg);
+	}
+	return err;
 }
 
 struct wctx {
@@ -254,7 +240,7 @@ static enum cf_err x86_write(cJSON *sec, const struct cf_config *cfg,
 	uint64_t v;
 
 	(void)report;
-	if (vendor_of(cfg, vendor) &&
+	if (cf_x86_vendor(cfg, vendor, sizeof(vendor)) &&
 	    !cJSON_AddStringToObject(sec, "vendor", vendor))
 		return CF_ENOMEM;
 	w.cpuid = cJSON_AddArrayToObject(sec, "cpuid");

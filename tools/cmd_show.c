@@ -10,7 +10,9 @@ static const char help[] =
 "usage: cpufleet show [--json] [--all] FILE\n"
 "\n"
 "Decodes a report or a profile: each register, its fields and the features\n"
-"(FEAT_*) their values mean; [w] marks a field KVM lets userspace change.\n"
+"their values mean (arm64 FEAT_* names, x86 /proc/cpuinfo flag names); [w]\n"
+"marks a field KVM lets userspace change.  For x86, also the x86-64 psABI\n"
+"level (v1 to v4) the flags reach, and what the next level lacks.\n"
 "\n"
 "  -a, --all    also list fields whose value is zero\n"
 "  -j, --json   one JSON document on stdout instead of text\n"
@@ -93,7 +95,8 @@ int cmd_show(int argc, char **argv)
 	struct cf_report *r = NULL;
 	struct cf_profile *pr = NULL;
 	cJSON *root = NULL;
-	bool json = false;
+	bool json = false, have_level = false;
+	char level[32] = "", missing[512] = "";
 	enum cf_err err;
 	int c, rc;
 
@@ -141,10 +144,27 @@ int cmd_show(int argc, char **argv)
 		: cf_profile_decode(pr, show_one, &ctx);
 	if (err != CF_OK)
 		goto cleanup;
+	if (!strcmp(r ? cf_report_arch(r) : cf_profile_arch(pr), "x86")) {
+		struct cf_profile *own = NULL;
+		if (r && cf_profile_from_report(r, &own) != CF_OK)
+			goto cleanup;
+		cf_x86_profile_level(own ? own : pr, level, sizeof(level),
+				     missing, sizeof(missing));
+		cf_profile_destroy(own);
+		have_level = true;
+	}
 	if (json) {
 		char *s;
 		cJSON_AddItemToObject(root, "features", ctx.feats);
 		ctx.feats = NULL;
+		if (have_level) {
+			cJSON *m = cJSON_AddArrayToObject(root, "psabi_next_missing");
+			char *save = NULL;
+			cJSON_AddStringToObject(root, "psabi_level", level);
+			for (char *t = strtok_r(missing, " ", &save); t && m;
+			     t = strtok_r(NULL, " ", &save))
+				cJSON_AddItemToArray(m, cJSON_CreateString(t));
+		}
 		s = cJSON_Print(root);
 		if (!s)
 			goto cleanup;
@@ -156,6 +176,11 @@ int cmd_show(int argc, char **argv)
 		cJSON_ArrayForEach(it, ctx.feats)
 			printf(" %s", it->valuestring);
 		printf("\n");
+		if (have_level)
+			printf("psABI level: %s%s%s%s\n",
+			       level[0] ? level : "below x86-64-v1",
+			       missing[0] ? " (next level lacks: " : "", missing,
+			       missing[0] ? ")" : "");
 		for (size_t i = 0; pr && i < cf_profile_conflict_count(pr); i++) {
 			char text[512];
 			cf_profile_conflict_text(pr, i, text, sizeof(text));

@@ -153,7 +153,7 @@ static enum cf_err tsc(struct kvm *k, struct cf_config *cfg, struct cf_diag *d)
 	err = cf_config_set_fact(cfg, "TSC_KHZ", (uint64_t)khz);
 	if (err != CF_OK)
 		return cf_diag_set(d, err, "catalogue lacks fact TSC_KHZ");
-	return CF_OK;
+	return cf_x86_tsc_writable(cfg);
 }
 
 enum cf_err cf_x86_collect(const char *host_id, struct cf_report **out,

@@ -6,8 +6,8 @@
 #include <cpufleet.h>
 #include "engine/arch.h"
 #include "arch/x86/x86.h"
-
-extern const struct cf_catalog cf_x86_catalog;
+#include "arch/x86/x86_catalog.h"
+#include "engine/profile.h"
 
 bool cf_x86_leaf_indexed(uint32_t leaf)
 {
@@ -81,12 +81,104 @@ static void x86_regname_format(uint64_t key, char *buf, size_t len)
 		snprintf(buf, len, "KEY_%llx", (unsigned long long)key);
 }
 
+
+enum cf_err cf_x86_tsc_writable(struct cf_config *cfg)
+{
+	int i = cf_catalog_find_name(cfg->arch->catalog, "TSC_KHZ");
+	uint64_t scaling;
+
+	if (i < 0 || !cfg->present[i] ||
+	    !cf_config_get_fact(cfg, "TSC_SCALING", &scaling) || !scaling)
+		return CF_OK;
+	return cf_config_set_writable(cfg, cfg->arch->catalog->regs[i].key,
+				      ~0ULL);
+}
+
+bool cf_x86_vendor(const struct cf_config *cfg, char *buf, size_t len)
+{
+	static const unsigned order[3] = { 1, 3, 2 };
+	char v[13];
+	uint64_t r;
+
+	for (int i = 0; i < 3; i++) {
+		if (!cf_config_get(cfg, CF_X86_CPUID_KEY(0, 0, order[i]), &r, NULL))
+			return false;
+		for (int b = 0; b < 4; b++) {
+			char ch = (char)((r >> (8 * b)) & 0xff);
+			v[4 * i + b] = ch >= 0x20 && ch < 0x7f ? ch : '?';
+		}
+	}
+	v[12] = '\0';
+	snprintf(buf, len, "%s", v);
+	return true;
+}
+
+static bool x86_vendor_hook(const struct cf_config *cfg, char *buf, size_t len)
+{
+	return cf_x86_vendor(cfg, buf, len);
+}
+
+/* The value of the flag field NAME in CFG: 1 set, 0 clear or absent. */
+static int flag_of(const struct cf_config *cfg, const char *name)
+{
+	const struct cf_catalog *cat = &cf_x86_catalog;
+	uint64_t v;
+
+	for (size_t i = 0; i < cat->nregs; i++) {
+		for (int f = 0; f < cat->regs[i].nfields; f++) {
+			const struct cf_field *fd = &cat->regs[i].fields[f];
+			if (strcmp(fd->name, name) != 0)
+				continue;
+			if (!cf_config_get(cfg, cat->regs[i].key, &v, NULL))
+				return 0;
+			return (int)((v >> fd->shift) & 1);
+		}
+	}
+	return 0;
+}
+
+enum cf_err cf_x86_profile_level(const struct cf_profile *pr, char *level,
+				 size_t llen, char *missing, size_t mlen)
+{
+	size_t used = 0;
+
+	if (strcmp(pr->arch->name, "x86") != 0)
+		return CF_EARCH;
+	if (llen)
+		level[0] = '\0';
+	if (mlen)
+		missing[0] = '\0';
+	for (size_t l = 0; l < cf_x86_nlevels; l++) {
+		const struct cf_x86_level *lv = &cf_x86_levels[l];
+		for (size_t i = 0; i < lv->nflags; i++) {
+			int n;
+			/* As glibc does: SYSCALL is implied by long mode (Intel
+			 * reports it only to 64-bit code, so dumps taken by
+			 * 32-bit tools read 0). */
+			if (flag_of(pr->cfg, lv->flags[i]) ||
+			    (!strcmp(lv->flags[i], "syscall") &&
+			     flag_of(pr->cfg, "lm")))
+				continue;
+			n = snprintf(missing + used, mlen - used, "%s%s",
+				     used ? " " : "", lv->flags[i]);
+			if (n > 0 && (size_t)n < mlen - used)
+				used += (size_t)n;
+		}
+		if (used)
+			return CF_OK;
+		snprintf(level, llen, "%s", lv->name);
+	}
+	return CF_OK;
+}
+
 const struct cf_arch_ops cf_x86_ops = {
 	.name = "x86",
 	.regs_key = "cpuid",
 	.pseudo_key = NULL,
 	.facts_key = NULL,
 	.catalog = &cf_x86_catalog,
+	.absent_is_zero = true,
+	.vendor = x86_vendor_hook,
 	.regname_parse = x86_regname_parse,
 	.regname_format = x86_regname_format,
 };

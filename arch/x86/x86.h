@@ -4,7 +4,9 @@
 #define CF_X86_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <cpufleet.h>
 
 /* Capabilities (0x1000000+) and facts (0x2000000+) sort first, then CPUID
  * output registers, then feature MSRs. */
@@ -24,5 +26,12 @@
 /* Leaves whose ECX input (subleaf) selects the output: KVM marks their
  * entries KVM_CPUID_FLAG_SIGNIFCANT_INDEX. */
 bool cf_x86_leaf_indexed(uint32_t leaf);
+
+struct cf_config;
+/* With TSC scaling a host runs a guest at any rate: TSC_KHZ becomes
+ * writable (policy `rate`); without, only its own within 250 ppm. */
+enum cf_err cf_x86_tsc_writable(struct cf_config *cfg);
+/* The vendor string of CPUID leaf 0 (EBX, EDX, ECX), if CFG has it. */
+bool cf_x86_vendor(const struct cf_config *cfg, char *buf, size_t len);
 
 #endif

@@ -1193,7 +1193,8 @@ int main(void)
 			WANT(f->policy == CF_POL_LOWER || f->policy == CF_POL_HIGHER ||
 			     f->policy == CF_POL_EQUAL || f->policy == CF_POL_IGNORE ||
 			     f->policy == CF_POL_OR || f->policy == CF_POL_AND ||
-			     f->policy == CF_POL_ZERO,
+			     f->policy == CF_POL_ZERO || f->policy == CF_POL_EXACT ||
+			     f->policy == CF_POL_RATE,
 			     "%s.%s: policy %u", r->name, f->name, f->policy);
 			if (f->nvalues == 2)
 				WANT(f->width == 1 && f->policy == CF_POL_LOWER &&
