@@ -256,7 +256,7 @@ BEGIN {
 	cpuid_base += 0
 	msr_base += 0
 	regidx["eax"] = 0; regidx["ebx"] = 1; regidx["ecx"] = 2; regidx["edx"] = 3
-	kinds = " flag inverted number equal exact0 rate vcpu runtime orset andset "
+	kinds = " flag inverted number equal exact0 rate pick vcpu runtime orset andset "
 	nreg = 0
 	nfields = 0
 	nflags = 0
@@ -380,6 +380,8 @@ index(kinds, " " $1 " ") > 0 {
 		add_field($3, lo, w, "CF_POL_EXACT", "", 0)
 	} else if ($1 == "rate") {
 		add_field($3, lo, w, "CF_POL_RATE", "", 0)
+	} else if ($1 == "pick") {
+		add_field($3, lo, w, "CF_POL_ANY", "", 0)
 	} else if ($1 == "vcpu" || $1 == "runtime") {
 		add_field($3, lo, w, "CF_POL_IGNORE", "", 0)
 	} else if ($1 == "orset") {

@@ -623,6 +623,40 @@ want_rc 0
 out_has "pool 1: altra cortex-a72 graviton3"
 end_
 
+X86=tests/data/x86
+
+case_ "show x86 report: flags and psABI level"
+run show "$X86/spr-05.json"
+want_rc 0
+out_has "report of host spr-05 (x86)"
+out_has "avx512f"
+out_has "psABI level: x86-64-v4"
+end_
+
+case_ "show x86 profile: psABI level and what the next level lacks"
+run show "$X86/golden/intel.json"
+want_rc 0
+out_has "psABI level: x86-64-v2 (next level lacks: avx2"
+end_
+
+case_ "show --json x86: psabi_level"
+run show --json "$X86/snb-ep.json"
+want_rc 0
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['psabi_level']=='x86-64-v2' and 'avx2' in d['psabi_next_missing']" "$T/out" || bad "psabi_level wrong"
+end_
+
+case_ "baseline x86 Intel and AMD: infeasible, the vendor conflict says so"
+run baseline -o "$T/mixed.json" "$X86/spr-05.json" "$X86/bergamo-04.json"
+want_rc 1
+err_has "hosts of different vendors never share a pool: spr-05 is GenuineIntel, bergamo-04 is AuthenticAMD"
+end_
+
+case_ "check x86: Sapphire Rapids' own profile on Sandy Bridge names flags"
+run explain "$X86/spr-05.json" "$X86/snb-ep.json"
+want_rc 1
+out_has "host snb-ep lacks avx512f"
+end_
+
 case_ "apply off arm64: exit 2, say why"
 run apply --check-only "$RW/altra.json"
 want_rc 2

@@ -1194,7 +1194,7 @@ int main(void)
 			     f->policy == CF_POL_EQUAL || f->policy == CF_POL_IGNORE ||
 			     f->policy == CF_POL_OR || f->policy == CF_POL_AND ||
 			     f->policy == CF_POL_ZERO || f->policy == CF_POL_EXACT ||
-			     f->policy == CF_POL_RATE,
+			     f->policy == CF_POL_RATE || f->policy == CF_POL_ANY,
 			     "%s.%s: policy %u", r->name, f->name, f->policy);
 			if (f->nvalues == 2)
 				WANT(f->width == 1 && f->policy == CF_POL_LOWER &&
