@@ -27,7 +27,7 @@ endif
 
 DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
            clang libclang-rt-14-dev libsqlite3-dev libmicrohttpd-dev \
-           libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl
+           libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl libvirt-clients
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
@@ -38,7 +38,8 @@ LIB_SRC  = util/err.c util/diag.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c profiles/section.c \
-           profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c
+           profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c \
+           arch/x86/x86vm.c arch/x86/apply.c arch/x86/guest.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
@@ -69,7 +70,7 @@ TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
-        integration-test \
+        integration-test x86-test \
         lab lab-setup lab-agent kvm-test
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
@@ -143,11 +144,16 @@ gen-test:
 	sh tests/gen/run.sh
 	sh tests/gen/x86.sh
 
+# x86 against a peer: libvirt's offline cpu-baseline on the same CPUs.
+x86-test: $(BUILD)/cpufleet
+	python3 tests/x86/libvirt.py
+
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
 
 kvm-test: $(BUILD)/cpufleet
 	sh tests/kvm/run.sh $(BUILD)/cpufleet
+	sh tests/kvm/x86.sh $(BUILD)/cpufleet
 
 # The real server on loopback with temporary databases, driven by real
 # agents and HTTP requests: crash, outage, auth matrix, bad input, TLS.
@@ -229,7 +235,7 @@ lab: deps all lab-setup
 # LAB=0 skips the arm64 lab for quick iterations; CI runs it.
 LAB ?= 1
 check: deps
-	$(MAKE) all unit gen-test cli-test kvm-test integration-test
+	$(MAKE) all unit gen-test cli-test kvm-test integration-test x86-test
 	$(MAKE) BUILD=build-asan SAN=1 unit cli-test integration-test
 	$(MAKE) fuzz-smoke
 ifeq ($(LAB),1)

@@ -212,6 +212,178 @@ struct cf_apply_refusal {
 	char text[CF_TEXT_MAX];
 };
 
+/* ---- x86: apply and guest verification ---- */
+
+/* What the VMM wants of the VM beyond what the profile says.  A zeroed
+ * struct (or NULL) asks for nothing optional. */
+struct cf_x86_vm_opts {
+	/* In-kernel LAPIC with a userspace IOAPIC: KVM_CAP_SPLIT_IRQCHIP with
+	 * CF_X86_SPLIT_IRQCHIP_ROUTES routes.  Needs the profile's
+	 * KVM_CAP_SPLIT_IRQCHIP (every host of the pool has it). */
+	bool split_irqchip;
+	/* KVM_X86_DISABLE_EXITS_* (MWAIT 1, HLT 2, PAUSE 4, CSTATE 8) the VMM
+	 * wants, for dedicated pCPUs; KVM gets this & the profile's value. */
+	uint32_t disable_exits;
+};
+
+#define CF_X86_SPLIT_IRQCHIP_ROUTES 24  /* IOAPIC pins, as QEMU reserves */
+#define CF_X86_CAPS_MAX 8
+#define CF_X86_DIFFS_MAX 16
+
+/* One capability step 1 enabled: KVM_ENABLE_CAP(name) with args[0] = arg;
+ * want is the profile's value (for bitmasks: what the pool shares). */
+struct cf_x86_cap_enabled {
+	char name[40];
+	uint64_t want;
+	uint64_t arg;
+};
+
+/* A register whose read-back differs from what was written, in the bits
+ * compared (not the ones KVM recomputes itself). */
+struct cf_x86_readback_diff {
+	char reg[40];
+	uint64_t want;   /* what was written */
+	uint64_t got;    /* what KVM reads back */
+	uint64_t mask;   /* bits compared */
+};
+
+struct cf_x86_apply_result {
+	/* The first refusal: KVM refused a capability, KVM_SET_CPUID2, an
+	 * MSR or the TSC rate, or an MSR or the rate read back differently.
+	 * reg names the register (CPUID_00000007_0_EBX, IA32_ARCH_
+	 * CAPABILITIES, TSC_KHZ, a capability, or CPUID for the whole
+	 * table), field the catalogue field of its lowest differing bit ("" if
+	 * none), err KVM's errno (0: taken but read back differently),
+	 * want/got, text a sentence. */
+	struct cf_apply_refusal refusal;
+	/* Step 1 (cf_x86_apply_vm). */
+	size_t ncaps;
+	struct cf_x86_cap_enabled caps[CF_X86_CAPS_MAX];
+	/* Step 2 (cf_x86_apply_vcpu). */
+	size_t cpuid_entries;  /* entries given to KVM_SET_CPUID2 */
+	size_t cpuid_regs;     /* CPUID registers read back and compared */
+	size_t msrs;           /* feature MSRs set and read back */
+	uint64_t tsc_khz;      /* KVM_GET_TSC_KHZ afterwards (0: no rate) */
+	bool read_back;        /* every write was taken and read back */
+	/* MSR and TSC read-back differences (each also a refusal). */
+	size_t ndiffs;
+	struct cf_x86_readback_diff diffs[CF_X86_DIFFS_MAX];
+	/* CPUID registers KVM_SET_CPUID2 took but KVM_GET_CPUID2 reads
+	 * differently: KVM on this host replaced what the VMM gave (upstream
+	 * KVM keeps the table as given but for the bits it recomputes).  Not
+	 * a refusal (KVM said yes); the VMM decides: a guest here does not
+	 * see the profile in these registers.  The first CF_X86_DIFFS_MAX are
+	 * listed. */
+	size_t nrewritten;
+	struct cf_x86_readback_diff rewritten[CF_X86_DIFFS_MAX];
+	/* Entries KVM_GET_CPUID2 has that KVM_SET_CPUID2 was not given. */
+	size_t cpuid_added;
+};
+
+/* Step 1, on a new VM before any vCPU exists: the VM capabilities the
+ * profile enables, each with KVM_ENABLE_CAP and the argument KVM_CAP_
+ * SPLIT_IRQCHIP (OPTS->split_irqchip: 24 routes), KVM_CAP_X2APIC_API (the
+ * profile's bitmask & what this host supports), KVM_CAP_X86_DISABLE_EXITS
+ * (OPTS->disable_exits & the profile's), KVM_CAP_MSR_PLATFORM_INFO and
+ * KVM_CAP_EXCEPTION_PAYLOAD (1, when the profile has them).  Resets RES;
+ * a refusal (KVM refused the cap, this host lacks bits the profile
+ * enables, or OPTS asks for what the profile lacks) is not an error: CF_OK
+ * with RES->refusal.refused.  OPTS may be NULL. */
+enum cf_err cf_x86_apply_vm(int vm_fd, const struct cf_profile *pr,
+			    const struct cf_x86_vm_opts *opts,
+			    struct cf_x86_apply_result *res,
+			    struct cf_diag *diag);
+
+/* Step 2, on each vCPU before its first KVM_RUN (and before KVM_SET_SREGS):
+ * KVM_SET_CPUID2 with the profile's CPUID table and the per-vCPU parts for
+ * APIC_ID (leaf 1 EBX[31:24] APIC id and EBX[23:16] = 1 logical processor;
+ * leaves 0xB/0x1F EDX = APIC id and ECX[7:0] = the subleaf; 0x8000001E EAX
+ * = APIC id; a VMM with another topology fills those leaves itself), then
+ * each feature MSR with its own KVM_SET_MSRS, then KVM_SET_TSC_KHZ with
+ * the profile's TSC_KHZ (KVM takes a rate within 250 ppm of the host's as
+ * is; without TSC scaling a lower rate fails and a higher one only
+ * catches up).  Reads everything back (KVM_GET_CPUID2, KVM_GET_MSRS,
+ * KVM_GET_TSC_KHZ), comparing all bits but the ones KVM recomputes
+ * (1.ECX OSXSAVE, 1.EDX APIC, 7.0.ECX OSPKE, 0xD.0/0xD.1 EBX XSAVE sizes,
+ * 0x40000001.EAX PV_UNHALT).  Resets RES's step-2 part and refusal; a
+ * refusal is CF_OK with RES->refusal.refused, CPUID registers KVM
+ * rewrote are in RES->rewritten. */
+enum cf_err cf_x86_apply_vcpu(int vcpu_fd, const struct cf_profile *pr,
+			      uint32_t apic_id,
+			      struct cf_x86_apply_result *res,
+			      struct cf_diag *diag);
+
+/* The guest check: what a guest's CPUID instruction returns under the
+ * profile. */
+enum cf_x86_guest_status {
+	CF_X86_GUEST_OK = 0,
+	/* This host did not give the guest what KVM_SET_CPUID2 was given
+	 * (see enum cf_x86_guest_why): a property of this host, not of the
+	 * profile or of cpufleet; listed, never passed silently. */
+	CF_X86_GUEST_NOT_HONOURED = 1,
+	CF_X86_GUEST_MISMATCH = 2,
+	/* The leaf lies beyond the profile's own maximum for its range
+	 * (0x0, 0x40000000, 0x80000000 or 0xC0000000 EAX): the entry is
+	 * unreachable, a guest asking gets the out-of-range answer (Intel:
+	 * the highest basic leaf's values; AMD: zeros).  Listed, not
+	 * compared. */
+	CF_X86_GUEST_OUT_OF_RANGE = 3,
+};
+
+#define CF_X86_GUEST_LEAVES_MAX 256  /* = KVM_MAX_CPUID_ENTRIES */
+
+/* Why a register is NOT_HONOURED. */
+enum cf_x86_guest_why {
+	CF_X86_WHY_NONE = 0,
+	/* KVM here replaced it: KVM_GET_CPUID2 reads what the guest saw, not
+	 * what KVM_SET_CPUID2 was given. */
+	CF_X86_WHY_KVM_REWROTE = 1,
+	/* KVM here kept it, but the guest saw this host's own CPUID value:
+	 * the hypervisor below answered for the nested guest. */
+	CF_X86_WHY_OUTER = 2,
+};
+
+struct cf_x86_guest_leaf {
+	uint32_t leaf, subleaf;
+	uint8_t status;        /* the worst of reg_status */
+	uint8_t reg_status[4]; /* EAX, EBX, ECX, EDX */
+	uint8_t why[4];        /* enum cf_x86_guest_why, for NOT_HONOURED */
+	uint32_t want[4];      /* the profile's value */
+	uint32_t set[4];       /* what KVM_SET_CPUID2 was given */
+	uint32_t kept[4];      /* what KVM_GET_CPUID2 read back */
+	uint32_t seen[4];      /* what the guest's CPUID returned */
+	uint32_t compared[4];  /* bits compared: not per-vCPU, not runtime */
+	uint32_t host[4];      /* this host's own CPUID */
+};
+
+struct cf_x86_guest_result {
+	struct cf_x86_apply_result apply;  /* steps 1 and 2 on the scratch VM */
+	bool ran;              /* false: apply refused, no guest ran */
+	bool nested;           /* this host runs under a hypervisor */
+	size_t nleaves;
+	size_t nmatch, nnot_honoured, nmismatch, nout_of_range;
+	struct cf_x86_guest_leaf leaves[CF_X86_GUEST_LEAVES_MAX];
+};
+
+/* Creates a scratch VM (one vCPU, APIC id 0; a split irqchip when the
+ * profile has KVM_CAP_SPLIT_IRQCHIP), applies PR (cf_x86_apply_vm and
+ * cf_x86_apply_vcpu), then runs a real-mode guest that executes CPUID for
+ * every (leaf, subleaf) of the profile's table and compares each register
+ * with the profile, except the bits the catalogue says KVM or the VMM fill
+ * per vCPU or at run time (policy CF_POL_IGNORE).  A register that differs
+ * (in those bits) is NOT_HONOURED when what KVM_SET_CPUID2 was given equals
+ * the profile and either KVM_GET_CPUID2 reads something else and the
+ * guest saw exactly that (KVM here rewrote it), or this host runs under a
+ * hypervisor and the guest saw exactly this host's own CPUID value (the
+ * outer hypervisor answered); else MISMATCH.  Leaves beyond the profile's
+ * maximum leaf of their range are OUT_OF_RANGE.  An apply refusal is CF_OK
+ * with RES->apply.refusal.refused and RES->ran false.  RES is large
+ * (about 32 KiB): allocate it. */
+enum cf_err cf_x86_guest_check(const struct cf_profile *pr,
+			       struct cf_x86_guest_result *res,
+			       struct cf_diag *diag);
+
+
 /* Step 1, before any vCPU exists: the VM capabilities PR needs.  Enables
  * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS when the host has it (6.15+), so that
  * MIDR/REVIDR/AIDR can be programmed; *ENABLED (if not NULL) says whether

@@ -10,10 +10,10 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "apply", cmd_apply, "dry-run a profile on this host's KVM (arm64)" },
+	{ "apply", cmd_apply, "dry-run a profile on this host's KVM, read it back" },
 	{ "baseline", cmd_baseline, "richest profile every host of a pool accepts" },
 	{ "check", cmd_check, "can a profile run on these hosts, and if not why" },
-	{ "collect", cmd_collect, "ask KVM on this host what it offers (arm64)" },
+	{ "collect", cmd_collect, "ask KVM on this host what it offers a guest" },
 	{ "explain", cmd_explain, "migration verdict both ways between two hosts" },
 	{ "matrix", cmd_matrix, "migration verdicts for every pair of hosts" },
 	{ "pools", cmd_pools, "split hosts into pools that each have a baseline" },

@@ -1,0 +1,230 @@
+#!/bin/sh
+# Tests against this machine's own KVM on x86-64: `cpufleet collect`, the
+# report's CPUID against KVM_GET_SUPPORTED_CPUID read independently
+# (x86_cpuid.py, no cpufleet code), a baseline (with the fixtures of
+# tests/data/x86 that pool with this host), `cpufleet apply --check-only`
+# and the guest check `--guest`, and refusals KVM must name.  Skips (exit
+# 0) off x86-64 or without /dev/kvm.
+# usage: sh tests/kvm/x86.sh CPUFLEET
+set -u
+BIN=${1:?usage: $0 CPUFLEET}
+HERE=$(dirname "$0")
+DATA=$HERE/../data/x86
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+notok() { fail=$((fail + 1)); echo "FAIL - $1: $2"; }
+# Indented copy of a command's lines, for the log.
+show() { sed 's/^/    /' "$1"; }
+
+arch=$(uname -m)
+if [ "$arch" != x86_64 ]; then
+	echo "skip - tests/kvm/x86.sh: this host is $arch; collect, apply and the guest check need an x86-64 host with KVM"
+	exit 0
+fi
+if [ ! -e /dev/kvm ]; then
+	echo "skip - tests/kvm/x86.sh: /dev/kvm is absent (no KVM on this x86-64 host)"
+	exit 0
+fi
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	echo "skip - tests/kvm/x86.sh: /dev/kvm is not readable and writable by $(id -un)"
+	exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# ---- collect, and the report against KVM read independently ----
+if "$BIN" collect --host-id self -o "$tmp/self.json" 2>"$tmp/err"; then
+	ok "collect writes this host's report"
+else
+	notok "collect" "exit $?: $(head -1 "$tmp/err")"
+	echo "$pass passed, $fail failed"
+	exit 1
+fi
+if python3 "$HERE/x86_cpuid.py" "$tmp/self.json" >"$tmp/out" 2>&1; then
+	ok "collect: the report's CPUID equals KVM_GET_SUPPORTED_CPUID read by fcntl.ioctl ($(tail -1 "$tmp/out"))"
+else
+	notok "collect: the report's CPUID against KVM_GET_SUPPORTED_CPUID" "$(head -5 "$tmp/out" | tr '\n' ';')"
+fi
+
+# ---- the profile: this host, with the fixtures that pool with it ----
+"$BIN" baseline -q -o "$tmp/own.json" "$tmp/self.json" 2>"$tmp/err" ||
+	notok "baseline of this host" "exit $?: $(head -1 "$tmp/err")"
+profile=$tmp/own.json
+set -- "$DATA"/*.json
+if [ -e "$1" ]; then
+	# Each host joins the first pool that stays feasible with it: this
+	# host comes first, so pool 1 is its pool.
+	"$BIN" pools -d "$tmp/pools" "$tmp/self.json" "$@" >"$tmp/pools.txt" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -gt 1 ] || [ ! -f "$tmp/pools/pool-1.json" ]; then
+		notok "pools of this host and $# fixtures" "exit $rc: $(head -1 "$tmp/err")"
+	else
+		profile=$tmp/pools/pool-1.json
+		mates=$(sed -n 's/^pool 1: //p' "$tmp/pools.txt")
+		ok "baseline: this host with the fixtures of $DATA that pool with it (pool 1: $mates)"
+		if [ "$mates" = self ]; then
+			# Say why no fixture joins: the conflicts with the
+			# fixtures of this host's vendor.
+			vendor=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["x86"]["vendor"])' "$tmp/self.json")
+			same=""
+			for f in "$@"; do
+				grep -q "\"$vendor\"" "$f" && same="$same $f"
+			done
+			if [ -n "$same" ]; then
+				# shellcheck disable=SC2086
+				"$BIN" baseline -o "$tmp/mixed.json" "$tmp/self.json" $same 2>"$tmp/err" >/dev/null
+				echo "    no fixture pools with this host; with the $vendor fixtures the baseline says:"
+				head -3 "$tmp/err" | sed 's/^/    /'
+			fi
+		fi
+	fi
+else
+	ok "baseline: this host alone (no fixtures in $DATA)"
+fi
+
+# ---- apply --check-only ----
+"$BIN" apply --check-only "$profile" >"$tmp/apply.txt" 2>"$tmp/err"
+rc=$?
+"$BIN" apply --check-only --json "$profile" >"$tmp/apply.json" 2>>"$tmp/err"
+if [ "$rc" -ne 0 ]; then
+	notok "apply --check-only of the baseline" "exit $rc: $(head -1 "$tmp/apply.txt") $(head -1 "$tmp/err")"
+	show "$tmp/apply.txt"
+elif why=$(python3 - "$tmp/apply.json" <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1]))["apply"]
+rb = a["readback"]
+problems = []
+if not a["accepted"]:
+    problems.append("not accepted")
+if rb["differences"]:
+    problems.append("MSR or TSC read back differently: %s" % rb["differences"])
+if rb["cpuid_entries"] == 0 or rb["cpuid_registers"] != 4 * rb["cpuid_entries"]:
+    problems.append("CPUID not read back")
+listed = len(rb["not_honoured"])
+if listed != min(rb["not_honoured_count"], 16):
+    problems.append("%d rewritten registers, %d listed" % (rb["not_honoured_count"], listed))
+print("; ".join(problems))
+sys.exit(1 if problems else 0)
+EOF
+); then
+	n=$(grep -c '^NOT HONOURED by this host: CPUID_' "$tmp/apply.txt")
+	if [ "$n" -eq 0 ]; then
+		ok "apply --check-only: accepted, read back equal ($(sed -n 's/^  read back: //p' "$tmp/apply.txt"))"
+	else
+		ok "apply --check-only: accepted, read back equal except $n CPUID registers KVM on this host rewrote (listed):"
+		grep '^NOT HONOURED by this host: CPUID_' "$tmp/apply.txt" | sed 's/^/    /'
+	fi
+else
+	notok "apply --check-only of the baseline" "$why"
+	show "$tmp/apply.txt"
+fi
+
+# ---- the guest check ----
+"$BIN" apply --check-only --guest "$profile" >"$tmp/guest.txt" 2>"$tmp/err"
+rc=$?
+"$BIN" apply --check-only --guest --json "$profile" >"$tmp/guest.json" 2>>"$tmp/err"
+summary=$(sed -n 's/^guest: //p' "$tmp/guest.txt")
+if [ "$rc" -ne 0 ]; then
+	notok "apply --guest" "exit $rc: ${summary:-$(head -1 "$tmp/err")}"
+	grep -E '^(MISMATCH|REFUSED)' "$tmp/guest.txt" | sed 's/^/    /'
+elif why=$(python3 - "$tmp/guest.json" <<'EOF'
+import json, sys
+g = json.load(open(sys.argv[1]))["guest"]
+problems = []
+if g is None:
+    problems.append("no guest ran")
+else:
+    n = len(g["leaves"])
+    if g["mismatched"]:
+        problems.append("%d leaves mismatched" % g["mismatched"])
+    if g["match"] + g["not_honoured"] + g["out_of_range"] != n or n == 0:
+        problems.append("counts do not add up to %d leaves" % n)
+    for l in g["leaves"]:
+        for r in l["registers"]:
+            if r["status"] == "not_honoured" and r["why"] not in ("kvm_rewrote", "outer_hypervisor"):
+                problems.append("%s.%s %s not honoured without a reason" % (l["leaf"], l["subleaf"], r["register"]))
+print("; ".join(problems))
+sys.exit(1 if problems else 0)
+EOF
+); then
+	ok "apply --guest: $summary"
+	grep '^NOT HONOURED by this host: CPUID 0x' "$tmp/guest.txt" | sed 's/^/    /'
+else
+	notok "apply --guest" "$why"
+	show "$tmp/guest.txt"
+fi
+
+# ---- the guest reads KVM's table, not the host's CPUID ----
+# The baseline without LAHF/SAHF (0x80000001 ECX bit 0): the guest must see
+# the bit clear (a leaf this host's KVM does not rewrite, else it says so).
+python3 - "$tmp/own.json" "$tmp/nolahf.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+for e in p["x86"]["cpuid"]:
+    if e["leaf"] == "0x80000001":
+        e["ecx"] = "0x%08x" % (int(e["ecx"], 16) & ~1)
+json.dump(p, open(sys.argv[2], "w"))
+EOF
+"$BIN" apply --check-only --guest --json "$tmp/nolahf.json" >"$tmp/nolahf.out" 2>"$tmp/err"
+rc=$?
+why=$(python3 - "$tmp/nolahf.out" <<'EOF'
+import json, sys
+g = json.load(open(sys.argv[1]))["guest"]
+for l in g["leaves"]:
+    if l["leaf"] == "0x80000001":
+        ecx = l["registers"][2]
+        if ecx["status"] == "not_honoured":
+            print("this host's KVM does not honour 0x80000001 ECX (%s)" % ecx["why"])
+            sys.exit(2)
+        if int(ecx["seen"], 16) & 1 or ecx["status"] != "ok":
+            print("guest saw 0x80000001 ECX %s, wants %s" % (ecx["seen"], ecx["wants"]))
+            sys.exit(1)
+        sys.exit(0)
+print("no leaf 0x80000001 in the guest's results")
+sys.exit(1)
+EOF
+)
+st=$?
+if [ "$st" -eq 0 ] && [ "$rc" -eq 0 ]; then
+	ok "apply --guest: the guest sees the profile's 0x80000001 ECX without lahf_lm"
+elif [ "$st" -eq 2 ] && [ "$rc" -eq 0 ]; then
+	ok "apply --guest: 0x80000001 ECX listed as not honoured by this host ($why)"
+else
+	notok "apply --guest of the baseline without lahf_lm" "exit $rc: $why"
+fi
+
+# ---- refusals KVM must name ----
+# Each: a change to the baseline, and the start of the REFUSED line.
+refusal() { # NAME PYTHON-EDIT EXPECT
+	python3 - "$tmp/own.json" "$tmp/bad.json" "$2" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+x = p["x86"]
+exec(sys.argv[3])
+json.dump(p, open(sys.argv[2], "w"))
+EOF
+	"$BIN" apply --check-only "$tmp/bad.json" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep -q "^REFUSED: $3" "$tmp/out"; then
+		ok "apply --check-only refuses $1: $(head -1 "$tmp/out")"
+	else
+		notok "apply --check-only of $1" "exit $rc (want 1): $(head -1 "$tmp/out") $(head -1 "$tmp/err")"
+	fi
+}
+refusal "48 -> 40 linear-address bits" \
+	'[e.__setitem__("eax", "0x%08x" % (int(e["eax"], 16) & ~0xff00 | 0x2800)) for e in x["cpuid"] if e["leaf"] == "0x80000008"]' \
+	'CPUID_80000008_0_EAX.virt_bits: KVM_SET_CPUID2'
+if grep -q '"0x00000345"' "$tmp/own.json"; then
+	refusal "a reserved IA32_PERF_CAPABILITIES bit" \
+		'x["msrs"]["0x00000345"] = "0x%016x" % (int(x["msrs"]["0x00000345"], 16) | 1 << 62)' \
+		'IA32_PERF_CAPABILITIES'
+fi
+if grep -q '"tsc_scaling":[[:space:]]*false' "$tmp/own.json" && grep -q '"tsc_khz"' "$tmp/own.json"; then
+	refusal "a TSC rate half the host's, without TSC scaling" \
+		'x["tsc_khz"] = x["tsc_khz"] // 2' 'TSC_KHZ: KVM_SET_TSC_KHZ'
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
