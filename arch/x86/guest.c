@@ -233,19 +233,6 @@ cleanup:
 
 #else
 
-/* Whether a guest of TAB reaches LEAF: each range (0, 0x40000000,
- * 0x80000000, 0xc0000000) ends at the EAX of its first leaf. */
-static bool in_range(const struct cf_x86_cpuid_entry *tab, size_t n,
-		     uint32_t leaf)
-{
-	uint32_t base = leaf >= 0xc0000000u ? 0xc0000000u :
-			leaf >= 0x80000000u ? 0x80000000u :
-			leaf >= 0x40000000u ? 0x40000000u : 0;
-	const struct cf_x86_cpuid_entry *b = cf_x86_cpuid_find(tab, n, base, 0);
-
-	return leaf == base || (b && leaf <= b->r[0]);
-}
-
 enum cf_err cf_x86_guest_check(const struct cf_profile *pr,
 			       struct cf_x86_guest_result *res,
 			       struct cf_diag *d)
