@@ -196,6 +196,11 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 enum cf_err cf_x86_collect(const char *host_id, struct cf_report **out,
 			   struct cf_diag *diag);
 
+/* The named profile of psABI level NAME ("x86-64-v1" .. "x86-64-v4"): the
+ * flags of that level and those below it, nothing else; CF_ENOTFOUND for
+ * another name. */
+enum cf_err cf_x86_level_profile(const char *name, struct cf_profile **out);
+
 /* The highest x86-64 psABI level (x86-64-v1 .. v4) whose flags the
  * profile all offers, into LEVEL ("" if not even v1), and into MISSING the
  * flags of the next level it lacks ("" at v4).  CF_EARCH if not x86. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "profiles/doc.h"
 #include "tools/cli_util.h"
 
@@ -93,6 +94,23 @@ int cli_load_reports(char **paths, int n, struct cli_reports *out)
 	return CLI_OK;
 }
 
+int cli_load_profile(const char *cmd, const char *path, struct cf_profile **out)
+{
+	struct cf_diag d = { "" };
+	enum cf_err err;
+
+	*out = NULL;
+	if (!strchr(path, '/') && access(path, F_OK) != 0 &&
+	    cf_x86_level_profile(path, out) == CF_OK)
+		return CLI_OK;
+	err = cf_profile_load(path, out, &d);
+	if (err != CF_OK) {
+		cli_error(cmd, "%s", d.msg[0] ? d.msg : cf_strerror(err));
+		return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
 int cli_load_any(const char *path, struct cf_report **report,
 		 struct cf_profile **profile)
 {
@@ -101,6 +119,9 @@ int cli_load_any(const char *path, struct cf_report **report,
 
 	*report = NULL;
 	*profile = NULL;
+	if (!strchr(path, '/') && access(path, F_OK) != 0 &&
+	    cf_x86_level_profile(path, profile) == CF_OK)
+		return CLI_OK;
 	er = cf_report_load(path, report, &dr);
 	if (er == CF_OK)
 		return CLI_OK;

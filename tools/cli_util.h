@@ -23,6 +23,9 @@ int cli_load_reports(char **paths, int n, struct cli_reports *out);
 void cli_free_reports(struct cli_reports *rs);
 void cli_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A profile from PATH, or the named profile PATH is (x86-64-v1..v4) when
+ * no such file exists.  Prints the error; returns a CLI exit code. */
+int cli_load_profile(const char *cmd, const char *path, struct cf_profile **out);
 /* Reads a report or a profile: exactly one of *report / *profile is set. */
 int cli_load_any(const char *path, struct cf_report **report,
 		 struct cf_profile **profile);

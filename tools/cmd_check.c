@@ -12,7 +12,8 @@ static const char help[] =
 "profile (KVM_SET_ONE_REG under the host's limits and writable masks) and,\n"
 "when not, every reason, in feature names.\n"
 "\n"
-"  -p, --profile FILE  the profile (cpufleet.profile/v1), required\n"
+"  -p, --profile FILE  the profile (cpufleet.profile/v1), or a named one:\n"
+"                      x86-64-v1 .. x86-64-v4 (the psABI levels), required\n"
 "  -j, --json          one JSON document on stdout instead of text\n"
 "  -h, --help          this text\n"
 "\n"
@@ -63,7 +64,6 @@ int cmd_check(int argc, char **argv)
 	const char *ppath = NULL;
 	cJSON *root = NULL, *arr = NULL;
 	bool json = false, all_ok = true;
-	struct cf_diag d = { "" };
 	enum cf_err err;
 	int c, rc;
 
@@ -88,11 +88,9 @@ int cmd_check(int argc, char **argv)
 		fputs(help, stderr);
 		return CLI_USAGE;
 	}
-	err = cf_profile_load(ppath, &pr, &d);
-	if (err != CF_OK) {
-		fprintf(stderr, "cpufleet: %s\n", d.msg);
-		return CLI_USAGE;
-	}
+	rc = cli_load_profile("check", ppath, &pr);
+	if (rc != CLI_OK)
+		return rc;
 	rc = cli_load_reports(argv + optind, argc - optind, &rs);
 	if (rc != CLI_OK)
 		goto cleanup;

@@ -137,6 +137,64 @@ static int flag_of(const struct cf_config *cfg, const char *name)
 	return 0;
 }
 
+enum cf_err cf_x86_level_profile(const char *name, struct cf_profile **out)
+{
+	const struct cf_catalog *cat = &cf_x86_catalog;
+	struct cf_profile *pr = NULL;
+	enum cf_err err;
+	size_t upto = cf_x86_nlevels;
+
+	*out = NULL;
+	for (size_t l = 0; l < cf_x86_nlevels; l++)
+		if (!strcmp(cf_x86_levels[l].name, name))
+			upto = l;
+	if (upto == cf_x86_nlevels)
+		return CF_ENOTFOUND;
+	err = cf_profile_alloc(&cf_x86_ops, &pr);
+	if (err != CF_OK)
+		return err;
+	/* Levels are cumulative: every flag up to and including NAME's.  Only
+	 * the registers holding them are in the profile, so a host of any
+	 * vendor can be checked against it. */
+	for (size_t l = 0; l <= upto && err == CF_OK; l++) {
+		const struct cf_x86_level *lv = &cf_x86_levels[l];
+		for (size_t i = 0; i < lv->nflags && err == CF_OK; i++) {
+			for (size_t r = 0; r < cat->nregs; r++) {
+				for (int f = 0; f < cat->regs[r].nfields; f++) {
+					const struct cf_field *fd = &cat->regs[r].fields[f];
+					uint64_t v = 0;
+					if (strcmp(fd->name, lv->flags[i]) != 0)
+						continue;
+					cf_config_get(pr->cfg, cat->regs[r].key, &v, NULL);
+					err = cf_config_set(pr->cfg, cat->regs[r].key,
+							    v | 1ULL << fd->shift);
+				}
+			}
+		}
+	}
+	/* Inverted flags sharing those registers are set: a weakness the
+	 * level does not care about must not make a host refuse it. */
+	for (size_t r = 0; r < cat->nregs && err == CF_OK; r++) {
+		uint64_t v;
+		if (!cf_config_get(pr->cfg, cat->regs[r].key, &v, NULL))
+			continue;
+		for (int f = 0; f < cat->regs[r].nfields; f++)
+			if (cat->regs[r].fields[f].policy == CF_POL_HIGHER)
+				v |= cf_field_mask(&cat->regs[r].fields[f]);
+		err = cf_config_set(pr->cfg, cat->regs[r].key, v);
+	}
+	if (err == CF_OK)
+		err = cf_hostset_add(&pr->hosts, name, 0, NULL);
+	if (err != CF_OK) {
+		cf_profile_destroy(pr);
+		return err;
+	}
+	pr->ngroups = 1;
+	cf_config_seal(pr->cfg);
+	*out = pr;
+	return CF_OK;
+}
+
 enum cf_err cf_x86_profile_level(const struct cf_profile *pr, char *level,
 				 size_t llen, char *missing, size_t mlen)
 {

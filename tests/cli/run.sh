@@ -657,6 +657,13 @@ want_rc 1
 out_has "host snb-ep lacks avx512f"
 end_
 
+case_ "check against a named psABI level: x86-64-v3"
+run check --profile x86-64-v3 "$X86/hygon-01.json" "$X86/snb-ep.json"
+want_rc 1
+out_has "hygon-01: compatible"
+out_has "host snb-ep lacks avx2"
+end_
+
 case_ "apply off arm64: exit 2, say why"
 run apply --check-only "$RW/altra.json"
 want_rc 2

@@ -244,6 +244,40 @@ static void test_x86_tsc_rate(void)
 	cf_report_destroy(sc);
 }
 
+/* The named level profiles agree with the level show computes: a host runs
+ * x86-64-vN exactly when its own level is vN or above. */
+static void test_x86_level_profiles(void)
+{
+	static const char *const files[] = {
+		"x86/snb-ep.json", "x86/spr-05.json", "x86/gnr-03.json",
+		"x86/bergamo-04.json", "x86/hygon-01.json",
+	};
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_profile *lp = NULL;
+
+	CU_ASSERT_EQUAL(cf_x86_level_profile("x86-64-v5", &lp), CF_ENOTFOUND);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct cf_report *r = test_load_report(files[i]);
+		struct cf_profile *own = NULL;
+		char level[32], missing[256];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(r, &own), CF_OK);
+		cf_x86_profile_level(own, level, sizeof(level), missing,
+				     sizeof(missing));
+		for (size_t l = 0; l < cf_x86_nlevels; l++) {
+			bool reaches = strcmp(level, cf_x86_levels[l].name) >= 0;
+			CU_ASSERT_EQUAL_FATAL(cf_x86_level_profile(
+				cf_x86_levels[l].name, &lp), CF_OK);
+			CU_ASSERT_EQUAL(cf_check(lp, r, v), CF_OK);
+			CU_ASSERT_EQUAL(cf_verdict_compatible(v), reaches);
+			cf_profile_destroy(lp);
+		}
+		cf_profile_destroy(own);
+		cf_report_destroy(r);
+	}
+	cf_verdict_destroy(v);
+}
+
 /* ---- properties over random pools of mutated real hosts ---- */
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
@@ -355,6 +389,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_x86_vendors_never_share_a_pool),
 	TEST(test_x86_absent_leaf_is_zero),
 	TEST(test_x86_tsc_rate),
+	TEST(test_x86_level_profiles),
 	TEST(test_x86_property_random_pools),
 	CU_TEST_INFO_NULL,
 };
