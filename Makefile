@@ -88,15 +88,17 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	else echo "deps: all present"; fi
 
-$(GEN_C): arch/arm64/idregs.txt arch/caps/caps.txt arch/arm64/gen_catalog.awk
+$(GEN_C): arch/arm64/idregs.txt arch/caps/caps.txt arch/caps/caps.awk \
+          arch/arm64/gen_catalog.awk
 	@mkdir -p $(dir $@)
 	$(AWK) -v sym=cf_arm64_catalog -v arch=arm64 \
-	  -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
+	  -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
 	  arch/caps/caps.txt > $@.tmp && mv $@.tmp $@
 
-$(GEN_X86): arch/x86/cpuid.txt arch/caps/caps.txt arch/x86/gen_cpuid.awk
+$(GEN_X86): arch/x86/cpuid.txt arch/caps/caps.txt arch/caps/caps.awk \
+            arch/x86/gen_cpuid.awk
 	@mkdir -p $(dir $@)
-	$(AWK) -v sym=cf_x86_catalog -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  arch/caps/caps.txt > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
@@ -168,9 +170,9 @@ FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) arch/arm64/idregs.txt arch/caps/caps.txt \
               arch/x86/cpuid.txt
 	@mkdir -p build-fuzz/gen
-	$(AWK) -v arch=arm64 -f arch/arm64/gen_catalog.awk \
+	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk \
 	  arch/arm64/idregs.txt arch/caps/caps.txt > build-fuzz/gen/arm64_catalog.c
-	$(AWK) -v sym=cf_x86_catalog -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  arch/caps/caps.txt > build-fuzz/gen/x86_catalog.c
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) build-fuzz/gen/arm64_catalog.c \
 	  build-fuzz/gen/x86_catalog.c $(LDLIBS)

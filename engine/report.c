@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 #include "engine/report.h"
+#include "util/diag.h"
 
 enum cf_err cf_report_create(const char *host_id, struct cf_config *cfg,
 			     struct cf_report **out)
@@ -86,13 +87,20 @@ enum cf_err cf_report_clone_as(const struct cf_report *r, const char *host_id,
 	return err;
 }
 
-void cf_report_fill_local(struct cf_report *r)
+enum cf_err cf_report_create_local(const char *host_id, struct cf_config *cfg,
+				   struct cf_report **out, struct cf_diag *d)
 {
 	struct utsname u;
 	struct tm tm;
 	time_t t = time(NULL);
+	struct cf_report *r;
+	enum cf_err err = cf_report_create(host_id, cfg, out);
 	FILE *f;
 
+	if (err != CF_OK)
+		return cf_diag_set(d, err, "host id '%s': %s", host_id,
+				   cf_strerror(err));
+	r = *out;
 	if (uname(&u) == 0)
 		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1) != 0)
@@ -109,4 +117,5 @@ void cf_report_fill_local(struct cf_report *r)
 	gmtime_r(&t, &tm);
 	strftime(r->collected_at, sizeof(r->collected_at), "%Y-%m-%dT%H:%M:%SZ",
 		 &tm);
+	return CF_OK;
 }

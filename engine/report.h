@@ -25,8 +25,10 @@ struct cf_report {
 enum cf_err cf_report_create(const char *host_id, struct cf_config *cfg,
 			     struct cf_report **out);
 
-/* This machine's identity for a report collected here: hostname, kernel
- * release, /etc/machine-id and the time now. */
-void cf_report_fill_local(struct cf_report *r);
+/* A report collected here: cf_report_create (taking CFG) plus this
+ * machine's identity: hostname, kernel release, /etc/machine-id and the
+ * time now. */
+enum cf_err cf_report_create_local(const char *host_id, struct cf_config *cfg,
+				   struct cf_report **out, struct cf_diag *d);
 
 #endif

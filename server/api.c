@@ -147,6 +147,25 @@ static struct cf_report *load_latest(struct cf_db *db, const char *host,
 	return r;
 }
 
+/* A list endpoint: {"KEY": [...]} filled by LIST from a reader. */
+typedef enum cf_err (*list_fn)(struct cf_db *db, cJSON *arr, size_t limit);
+
+static void list_reply(const struct cf_api_req *rq, struct cf_api_reply *rp,
+		       const char *key, list_fn list, size_t limit)
+{
+	struct cf_db *db = cf_server_reader_get(rq->srv);
+	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, key);
+	enum cf_err err = arr ? list(db, arr, limit) : CF_ENOMEM;
+
+	cf_server_reader_put(rq->srv, db);
+	if (err != CF_OK) {
+		cJSON_Delete(o);
+		cf_api_error(rp, 500, "%s: %s", key, cf_strerror(err));
+		return;
+	}
+	reply_json(rp, 200, o);
+}
+
 /* ---- health and metrics ---- */
 
 static void h_health(const struct cf_api_req *rq, struct cf_api_reply *rp)
@@ -328,19 +347,15 @@ static int add_host(void *ctx, const struct cf_db_host *h)
 	return 0;
 }
 
+static enum cf_err list_hosts(struct cf_db *db, cJSON *arr, size_t limit)
+{
+	(void)limit;
+	return cf_db_host_list(db, add_host, arr);
+}
+
 static void h_hosts(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
-	struct cf_db *db = cf_server_reader_get(rq->srv);
-	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "hosts");
-	enum cf_err err = cf_db_host_list(db, add_host, arr);
-
-	cf_server_reader_put(rq->srv, db);
-	if (err != CF_OK) {
-		cJSON_Delete(o);
-		cf_api_error(rp, 500, "hosts: %s", cf_strerror(err));
-		return;
-	}
-	reply_json(rp, 200, o);
+	list_reply(rq, rp, "hosts", list_hosts, 0);
 }
 
 static int set_host(void *ctx, const struct cf_db_host *h)
@@ -516,19 +531,15 @@ static int set_pool(void *ctx, const struct cf_db_pool *p)
 	return 0;
 }
 
+static enum cf_err list_pools(struct cf_db *db, cJSON *arr, size_t limit)
+{
+	(void)limit;
+	return cf_db_pool_list(db, add_pool, arr);
+}
+
 static void h_pools(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
-	struct cf_db *db = cf_server_reader_get(rq->srv);
-	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "pools");
-	enum cf_err err = cf_db_pool_list(db, add_pool, arr);
-
-	cf_server_reader_put(rq->srv, db);
-	if (err != CF_OK) {
-		cJSON_Delete(o);
-		cf_api_error(rp, 500, "pools: %s", cf_strerror(err));
-		return;
-	}
-	reply_json(rp, 200, o);
+	list_reply(rq, rp, "pools", list_pools, 0);
 }
 
 /* The pool's definition and resolved members; NULL with a reply set. */
@@ -1237,6 +1248,11 @@ static int add_audit(void *ctx, const struct cf_db_audit *a)
 	return 0;
 }
 
+static enum cf_err list_audit(struct cf_db *db, cJSON *arr, size_t limit)
+{
+	return cf_db_audit_list(db, limit, add_audit, arr);
+}
+
 static void h_audit(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
 	const char *lim = rq->query(rq->conn, "limit");
@@ -1250,16 +1266,7 @@ static void h_audit(const struct cf_api_req *rq, struct cf_api_reply *rp)
 			return;
 		}
 	}
-	struct cf_db *db = cf_server_reader_get(rq->srv);
-	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "audit");
-	enum cf_err err = cf_db_audit_list(db, (size_t)limit, add_audit, arr);
-	cf_server_reader_put(rq->srv, db);
-	if (err != CF_OK) {
-		cJSON_Delete(o);
-		cf_api_error(rp, 500, "audit: %s", cf_strerror(err));
-		return;
-	}
-	reply_json(rp, 200, o);
+	list_reply(rq, rp, "audit", list_audit, (size_t)limit);
 }
 
 const struct cf_api_route cf_api_routes[] = {

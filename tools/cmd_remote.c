@@ -93,10 +93,10 @@ REMOTE_HELP
 "\n"
 "exit: 0 done, 2 usage error or refused (4xx), 3 server error or unreachable\n";
 
-static int hosts_opt(void *ctx, int c, const char *arg)
+/* The one extra option of a command that has one: a string. */
+static int string_opt(void *ctx, int c, const char *arg)
 {
-	if (c != 'a')
-		return CLI_USAGE;
+	(void)c;
 	*(const char **)ctx = arg;
 	return CLI_OK;
 }
@@ -147,7 +147,7 @@ int cmd_hosts(int argc, char **argv)
 	char path[PATH_MAX_] = "/v1/hosts";
 	cJSON *out = NULL, *it;
 	bool json = false;
-	int rc = parse_opts("hosts", hosts_help, argc, argv, extra, "", hosts_opt,
+	int rc = parse_opts("hosts", hosts_help, argc, argv, extra, "", string_opt,
 			    &at, &ro, &json);
 
 	if (rc >= 0)
@@ -474,14 +474,6 @@ REMOTE_HELP
 "exit: 0 every host compatible, 1 some host incompatible, 2 usage error or\n"
 "refused (4xx, e.g. an unknown host), 3 server error or unreachable\n";
 
-static int check_opt(void *ctx, int c, const char *arg)
-{
-	if (c != 'p')
-		return CLI_USAGE;
-	*(const char **)ctx = arg;
-	return CLI_OK;
-}
-
 int cli_remote_check(int argc, char **argv)
 {
 	static const struct option extra[] = {
@@ -497,7 +489,7 @@ int cli_remote_check(int argc, char **argv)
 	bool json = false, all = true;
 	size_t len;
 	int rc = parse_opts("check", check_help, argc, argv, extra, "p:",
-			    check_opt, &prof, &ro, &json);
+			    string_opt, &prof, &ro, &json);
 
 	if (rc >= 0)
 		return rc;

@@ -50,7 +50,6 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 	const struct cf_arch_ops *a = cf_arch_find("arm64");
 	struct cf_a64vm *vm = NULL;
 	struct cf_config *cfg = NULL;
-	struct cf_report *r = NULL;
 	uint64_t *ids = NULL, masks[192];
 	size_t n = 0;
 	bool have_masks;
@@ -96,15 +95,9 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 		err = facts(vm, cfg);
 	if (err != CF_OK)
 		goto cleanup;
-	err = cf_report_create(host_id, cfg, &r);
+	err = cf_report_create_local(host_id, cfg, out, d);
 	cfg = NULL;
-	if (err != CF_OK)
-		goto cleanup;
-	cf_report_fill_local(r);
-	*out = r;
-	r = NULL;
 cleanup:
-	cf_report_destroy(r);
 	cf_config_unref(cfg);
 	free(ids);
 	cf_a64vm_destroy(vm);

@@ -90,49 +90,16 @@ function close_reg(   i) {
 	inreg = 0
 }
 
-# NAME NUMBER ARCHES KIND, for the architecture being generated.
-function cap_line(   n, arches, i, a, pol, key) {
+# NAME NUMBER ARCHES KIND, for the architecture being generated
+# (arch/caps/caps.awk).
+function cap_line() {
 	if (inreg)
 		fatal("register " rname " has no 'end'")
-	if (NF != 4)
-		fatal("capability line wants NAME NUMBER ARCHES KIND")
-	if ($1 !~ /^KVM_CAP_[A-Z0-9_]+$/)
-		fatal("bad capability name '" $1 "'")
-	if ($2 !~ /^[0-9]+$/ || length($2) > 6)
-		fatal("bad capability number '" $2 "'")
-	n = $2 + 0
-	if (n <= lastcap)
-		fatal("capability " $1 " is not in ascending number order")
-	lastcap = n
-	if ($4 == "bool" || $4 == "count")
-		pol = "CF_POL_LOWER"
-	else if ($4 == "bitmask")
-		pol = "CF_POL_AND"
-	else
-		fatal("capability kind must be bool, count or bitmask")
-	split($3, arches, ",")
-	a = 0
-	for (i in arches) {
-		if (arches[i] !~ /^(all|x86|arm64|s390|ppc|riscv|loongarch|mips)$/)
-			fatal("unknown architecture '" arches[i] "'")
-		if (arches[i] == "all" || arches[i] == arch)
-			a = 1
-	}
-	if (!a)
+	if (!cap_parse(arch))
 		return
 	nreg++
-	key = sprintf("0x%xULL", 16777216 + n)
-	if ($4 == "bool") {
-		printf "static const struct cf_fvalue r%d_v[] = {\n\t{ 1ULL, %s },\n};\n", \
-		    nreg, cstr($1)
-		printf "static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, r%d_v, 1, 0, 0ULL },\n};\n\n", \
-		    nreg, $4, pol, nreg
-	} else {
-		printf "static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, NULL, 0, 0, 0ULL },\n};\n\n", \
-		    nreg, $4, pol
-	}
-	regtab = regtab sprintf("\t{ %s, %s, r%d_f, 1, 2, ~0ULL, 0 },\n", \
-	    cstr($1), key, nreg)
+	printf "%s", cap_c(nreg)
+	regtab = regtab cap_entry(nreg)
 }
 
 # A register's name: well-formed and new.
@@ -158,7 +125,7 @@ function begin_block(name, keystr, wr) {
 }
 
 BEGIN {
-	lastcap = -1
+	cap_last = -1
 	if (arch == "")
 		arch = "arm64"
 	if (sym == "")

@@ -162,7 +162,6 @@ enum cf_err cf_x86_collect(const char *host_id, struct cf_report **out,
 	const struct cf_arch_ops *a = cf_arch_find("x86");
 	struct kvm k = { -1, -1, -1 };
 	struct cf_config *cfg = NULL;
-	struct cf_report *r = NULL;
 	enum cf_err err;
 
 	*out = NULL;
@@ -195,17 +194,9 @@ enum cf_err cf_x86_collect(const char *host_id, struct cf_report **out,
 	if (err != CF_OK)
 		goto cleanup;
 	cfg->has_writable = true;
-	err = cf_report_create(host_id, cfg, &r);
+	err = cf_report_create_local(host_id, cfg, out, d);
 	cfg = NULL;
-	if (err != CF_OK) {
-		cf_diag_set(d, err, "host id '%s': %s", host_id, cf_strerror(err));
-		goto cleanup;
-	}
-	cf_report_fill_local(r);
-	*out = r;
-	r = NULL;
 cleanup:
-	cf_report_destroy(r);
 	cf_config_unref(cfg);
 	if (k.vcpu >= 0)
 		close(k.vcpu);

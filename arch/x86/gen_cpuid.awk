@@ -189,51 +189,17 @@ function close_reg(   b, start, i, j, t, order, k) {
 }
 
 # NAME NUMBER ARCHES KIND from the capability file, for the architecture
-# being generated (the same checks and shapes as arch/arm64/gen_catalog.awk).
-function cap_line(   n, arches, i, a, pol, key) {
+# being generated (arch/caps/caps.awk, shared with arch/arm64).
+function cap_line() {
 	if (inreg)
 		fatal_at(firstfile, firstlines, "register " rname " has no 'end'")
-	if (NF != 4)
-		fatal("capability line wants NAME NUMBER ARCHES KIND")
-	if ($1 !~ /^KVM_CAP_[A-Z0-9_]+$/)
-		fatal("bad capability name '" $1 "'")
-	if ($2 !~ /^[0-9]+$/ || length($2) > 6)
-		fatal("bad capability number '" $2 "'")
-	n = $2 + 0
-	if (n <= lastcap)
-		fatal("capability " $1 " is not in ascending number order")
-	lastcap = n
-	if ($4 == "bool" || $4 == "count")
-		pol = "CF_POL_LOWER"
-	else if ($4 == "bitmask")
-		pol = "CF_POL_AND"
-	else
-		fatal("capability kind must be bool, count or bitmask")
-	split($3, arches, ",")
-	a = 0
-	for (i in arches) {
-		if (arches[i] !~ /^(all|x86|arm64|s390|ppc|riscv|loongarch|mips)$/)
-			fatal("unknown architecture '" arches[i] "'")
-		if (arches[i] == "all" || arches[i] == arch)
-			a = 1
-	}
-	if (!a)
+	if (!cap_parse(arch))
 		return
 	nreg++
 	ncaps++
-	key = sprintf("0x%xULL", 16777216 + n)
-	if ($4 == "bool") {
-		out = out sprintf("static const struct cf_fvalue r%d_v[] = {\n\t{ 1ULL, %s },\n};\n", \
-		    nreg, cstr($1))
-		out = out sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, r%d_v, 1, 0, 0ULL },\n};\n\n", \
-		    nreg, $4, pol, nreg)
-	} else {
-		out = out sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, NULL, 0, 0, 0ULL },\n};\n\n", \
-		    nreg, $4, pol)
-	}
+	out = out cap_c(nreg)
 	nfields++
-	captab = captab sprintf("\t{ %s, %s, r%d_f, 1, 2, ~0ULL, 0 },\n", \
-	    cstr($1), key, nreg)
+	captab = captab cap_entry(nreg)
 }
 
 BEGIN {
@@ -263,7 +229,7 @@ BEGIN {
 	nlevels = 0
 	inreg = 0
 	lastord = -1
-	lastcap = -1
+	cap_last = -1
 	ncaps = 0
 	nfacts = 0
 	lastname = "the start"

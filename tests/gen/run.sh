@@ -23,6 +23,7 @@ cd "$here/../.." || { echo "cannot cd to the repository root" >&2; exit 2; }
 AWK=${AWK:-awk}
 CC=${CC:-cc}
 GEN=arch/arm64/gen_catalog.awk
+CAPSLIB=arch/caps/caps.awk
 CFLAGS_T="-std=c11 -Wall -Wextra -Werror -I."
 
 T=$(mktemp -d) || exit 2
@@ -64,7 +65,7 @@ for f in tests/gen/bad/*.txt; do
 		continue
 	fi
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
 	why=""
 	if [ "$rc" -eq 0 ]; then
@@ -90,7 +91,7 @@ fi
 gen_ok() {
 	name=$1 input=$2 out=$3
 	shift 3
-	"$AWK" "$@" -f "$GEN" "$input" >"$out" 2>"$T/err"
+	"$AWK" "$@" -f "$CAPSLIB" -f "$GEN" "$input" >"$out" 2>"$T/err"
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		notok "$name" "generator exit $rc: $(firstline "$T/err")"

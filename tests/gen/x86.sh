@@ -29,6 +29,7 @@ cd "$here/../.." || { echo "cannot cd to the repository root" >&2; exit 2; }
 AWK=${AWK:-awk}
 CC=${CC:-cc}
 GEN=arch/x86/gen_cpuid.awk
+CAPSLIB=arch/caps/caps.awk
 REAL=arch/x86/cpuid.txt
 CFLAGS_T="-std=c11 -Wall -Wextra -Werror -I. -Iinclude"
 
@@ -66,7 +67,7 @@ bad() {
 	f="$T/$1.txt"
 	cat >"$f"
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
 	why=""
 	if [ "$rc" -eq 0 ]; then
@@ -575,7 +576,7 @@ bad_caps() {
 	f="$T/caps-$1.txt"
 	cat >"$f"
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$GEN" "$T/caps-first.txt" "$f" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$GEN" "$T/caps-first.txt" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
 	why=""
 	if [ "$rc" -eq 0 ]; then
@@ -625,7 +626,7 @@ bad_first() {
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
 	[ -n "$line" ] || line=$(wc -l <"$f" | tr -d ' ')
 	printf 'KVM_CAP_IRQCHIP 0 x86 bool\n' >"$T/caps-one.txt"
-	"$AWK" -f "$GEN" "$f" "$T/caps-one.txt" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" "$T/caps-one.txt" >"$T/out" 2>"$T/err"
 	rc=$?
 	why=""
 	if [ "$rc" -eq 0 ]; then
@@ -662,7 +663,7 @@ EOF
 gen_ok() {
 	name=$1 input=$2 out=$3
 	shift 3
-	"$AWK" "$@" -f "$GEN" "$input" >"$out" 2>"$T/err"
+	"$AWK" "$@" -f "$CAPSLIB" -f "$GEN" "$input" >"$out" 2>"$T/err"
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		notok "$name" "generator exit $rc: $(firstline "$T/err")"
@@ -680,7 +681,7 @@ gen_ok() {
 gen2_ok() {
 	name=$1 input=$2 caps=$3 out=$4
 	shift 4
-	"$AWK" "$@" -f "$GEN" "$input" "$caps" >"$out" 2>"$T/err"
+	"$AWK" "$@" -f "$CAPSLIB" -f "$GEN" "$input" "$caps" >"$out" 2>"$T/err"
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		notok "$name" "generator exit $rc: $(firstline "$T/err")"
@@ -964,7 +965,7 @@ fi
 for bases in "2:1" "0:1" "1:32" "x:2"; do
 	cb=${bases%:*} mb=${bases#*:}
 	name="bad/key bases -v cpuid_base=$cb -v msr_base=$mb"
-	if "$AWK" -v cpuid_base="$cb" -v msr_base="$mb" -f "$GEN" "$T/minimal.txt" \
+	if "$AWK" -v cpuid_base="$cb" -v msr_base="$mb" -f "$CAPSLIB" -f "$GEN" "$T/minimal.txt" \
 		>"$T/out" 2>"$T/err"; then
 		notok "$name" "exit 0, want non-zero"
 	elif [ -s "$T/out" ]; then
@@ -1317,7 +1318,7 @@ if gen_ok "$name" "$REAL" "$T/real.c" -v sym=cf_x86_catalog &&
 		[ "$other" = busybox ] && a="busybox awk"
 		name="$REAL: $a gives the same C as $AWK"
 		# shellcheck disable=SC2086
-		if ! $a -v sym=cf_x86_catalog -f "$GEN" "$REAL" >"$T/other.c" 2>"$T/err"; then
+		if ! $a -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$GEN" "$REAL" >"$T/other.c" 2>"$T/err"; then
 			notok "$name" "exit non-zero: $(firstline "$T/err")"
 		elif ! cmp -s "$T/real.c" "$T/other.c"; then
 			notok "$name" "outputs differ"

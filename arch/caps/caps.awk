@@ -1,0 +1,53 @@
+# The capability half of the catalogue generators: reads one line of
+# arch/caps/caps.txt (NAME NUMBER ARCHES KIND; grammar in its header) for
+# the architecture being generated.  Loaded before the generator
+# (awk -f arch/caps/caps.awk -f arch/<arch>/gen_*.awk ...), which provides
+# fatal(msg) and cstr(s).
+
+# Checks the current line; 0 if the capability is not for ARCH, else 1 with
+# cap_n (its number) and cap_kind set.  Numbers must ascend (cap_last).
+function cap_parse(arch,   arches, i, a) {
+	if (NF != 4)
+		fatal("capability line wants NAME NUMBER ARCHES KIND")
+	if ($1 !~ /^KVM_CAP_[A-Z0-9_]+$/)
+		fatal("bad capability name '" $1 "'")
+	if ($2 !~ /^[0-9]+$/ || length($2) > 6)
+		fatal("bad capability number '" $2 "'")
+	cap_n = $2 + 0
+	if (cap_n <= cap_last)
+		fatal("capability " $1 " is not in ascending number order")
+	cap_last = cap_n
+	if ($4 != "bool" && $4 != "count" && $4 != "bitmask")
+		fatal("capability kind must be bool, count or bitmask")
+	cap_kind = $4
+	split($3, arches, ",")
+	a = 0
+	for (i in arches) {
+		if (arches[i] !~ /^(all|x86|arm64|s390|ppc|riscv|loongarch|mips)$/)
+			fatal("unknown architecture '" arches[i] "'")
+		if (arches[i] == "all" || arches[i] == arch)
+			a = 1
+	}
+	return a
+}
+
+# The C arrays of the parsed capability as register number NREG: bool ones
+# name the capability when 1; counts compare as numbers (min), bitmasks AND.
+function cap_c(nreg,   pol, s) {
+	pol = cap_kind == "bitmask" ? "CF_POL_AND" : "CF_POL_LOWER"
+	if (cap_kind == "bool") {
+		s = sprintf("static const struct cf_fvalue r%d_v[] = {\n\t{ 1ULL, %s },\n};\n", \
+		    nreg, cstr($1))
+		return s sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, r%d_v, 1, 0, 0ULL },\n};\n\n", \
+		    nreg, cap_kind, pol, nreg)
+	}
+	return sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, NULL, 0, 0, 0ULL },\n};\n\n", \
+	    nreg, cap_kind, pol)
+}
+
+# Its entry in the register table: pseudo-register class 2, key
+# 0x1000000 + number, every bit a VMM may choose.
+function cap_entry(nreg) {
+	return sprintf("\t{ %s, 0x%xULL, r%d_f, 1, 2, ~0ULL, 0 },\n", \
+	    cstr($1), 16777216 + cap_n, nreg)
+}
