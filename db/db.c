@@ -480,6 +480,64 @@ static enum cf_err step_once(struct cf_db *db, sqlite3_stmt *s, int rc,
 	return CF_OK;
 }
 
+/* Hands a walk's row to ROW; a non-zero return stops the walk. */
+typedef int (*row_fn)(void *ctx, sqlite3_stmt *s);
+
+/* The caller's callback and its context, for a row converter. */
+struct visit {
+	union {
+		cf_db_audit_fn audit;
+		cf_db_token_fn token;
+		cf_db_host_fn host;
+		cf_db_sighting_fn sighting;
+		cf_db_pool_fn pool;
+		cf_db_name_fn name;
+		cf_db_profile_fn profile;
+	} fn;
+	void *ctx;
+};
+
+/* Runs statement ID with the arguments FMT describes and hands each row to
+ * ROW until it returns non-zero.  With MUST_FIND, no row is CF_ENOTFOUND.
+ * The statement stays in use during ROW, so callbacks may call back in. */
+static enum cf_err walk(struct cf_db *db, enum st_id id, bool must_find,
+			row_fn row, void *ctx, const char *fmt, ...)
+{
+	sqlite3_stmt *s = NULL;
+	enum cf_err err;
+	bool any = false;
+	va_list ap;
+	int rc;
+
+	err = st_get(db, id, &s, NULL);
+	if (err != CF_OK)
+		goto out;
+	va_start(ap, fmt);
+	rc = vbind(s, fmt, ap);
+	va_end(ap);
+	for (; rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW;
+	     rc = SQLITE_OK) {
+		any = true;
+		if (row(ctx, s) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = rc_err(rc);
+	else if (must_find && !any)
+		err = CF_ENOTFOUND;
+out:
+	st_put(db, id, s);
+	return err;
+}
+
+/* A LIMIT argument: 0 (all) and what does not fit are -1, no limit. */
+static long long limit_arg(size_t limit)
+{
+	return limit == 0 || limit > INT64_MAX ? -1LL : (long long)limit;
+}
+
 static void col_copy(char *dst, size_t cap, sqlite3_stmt *s, int col)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
@@ -1119,37 +1177,27 @@ static enum cf_err audit_add(struct cf_db *db, const char *at,
 	return err;
 }
 
+static int audit_row(void *ctx, sqlite3_stmt *s)
+{
+	const struct visit *v = ctx;
+	struct cf_db_audit a;
+
+	a.seq = sqlite3_column_int64(s, 0);
+	col_copy(a.at, sizeof(a.at), s, 1);
+	col_copy(a.actor, sizeof(a.actor), s, 2);
+	col_copy(a.action, sizeof(a.action), s, 3);
+	col_copy(a.object, sizeof(a.object), s, 4);
+	a.detail_json = col_text(s, 5);
+	return v->fn.audit(v->ctx, &a);
+}
+
 enum cf_err cf_db_audit_list(struct cf_db *db, size_t limit, cf_db_audit_fn fn,
 			     void *ctx)
 {
-	sqlite3_stmt *s = NULL;
-	enum cf_err err;
-	int rc;
+	struct visit v = { .fn.audit = fn, .ctx = ctx };
 
-	err = st_get(db, ST_AUDIT_LIST, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	rc = bind(s, "l", limit == 0 || limit > INT64_MAX ? -1LL
-							   : (long long)limit);
-	for (; rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW;
-	     rc = SQLITE_OK) {
-		struct cf_db_audit a;
-		a.seq = sqlite3_column_int64(s, 0);
-		col_copy(a.at, sizeof(a.at), s, 1);
-		col_copy(a.actor, sizeof(a.actor), s, 2);
-		col_copy(a.action, sizeof(a.action), s, 3);
-		col_copy(a.object, sizeof(a.object), s, 4);
-		a.detail_json = col_text(s, 5);
-		if (fn(ctx, &a) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		err = rc_err(rc);
-out:
-	st_put(db, ST_AUDIT_LIST, s);
-	return err;
+	return walk(db, ST_AUDIT_LIST, false, audit_row, &v, "l",
+		    limit_arg(limit));
 }
 
 /* ---- tokens ---- */
@@ -1379,28 +1427,20 @@ out:
 	return err;
 }
 
+static int token_row(void *ctx, sqlite3_stmt *s)
+{
+	const struct visit *v = ctx;
+	struct cf_db_token t;
+
+	token_fill(&t, s, true);
+	return v->fn.token(v->ctx, &t);
+}
+
 enum cf_err cf_db_token_list(struct cf_db *db, cf_db_token_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = NULL;
-	enum cf_err err;
-	int rc;
+	struct visit v = { .fn.token = fn, .ctx = ctx };
 
-	err = st_get(db, ST_TOKEN_LIST, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct cf_db_token t;
-		token_fill(&t, s, true);
-		if (fn(ctx, &t) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		err = rc_err(rc);
-out:
-	st_put(db, ST_TOKEN_LIST, s);
-	return err;
+	return walk(db, ST_TOKEN_LIST, false, token_row, &v, "");
 }
 
 enum cf_err cf_db_token_revoke(struct cf_db *db, const char *id,
@@ -1592,56 +1632,37 @@ enum cf_err cf_db_report_put(struct cf_db *db, const struct cf_db_upload *u,
 
 /* ---- hosts ---- */
 
-static enum cf_err host_walk(struct cf_db *db, enum st_id id, const char *host,
-			     cf_db_host_fn fn, void *ctx)
+static int host_row(void *ctx, sqlite3_stmt *s)
 {
-	sqlite3_stmt *s = NULL;
-	enum cf_err err;
-	int rc = SQLITE_OK;
-	bool any = false;
+	const struct visit *v = ctx;
+	struct cf_db_host h;
 
-	err = st_get(db, id, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	if (host)
-		rc = bind(s, "t", host);
-	for (; rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW;
-	     rc = SQLITE_OK) {
-		struct cf_db_host h;
-		any = true;
-		col_copy(h.id, sizeof(h.id), s, 0);
-		col_copy(h.arch, sizeof(h.arch), s, 1);
-		col_copy(h.hostname, sizeof(h.hostname), s, 2);
-		col_copy(h.first_seen, sizeof(h.first_seen), s, 3);
-		col_copy(h.last_seen, sizeof(h.last_seen), s, 4);
-		h.labels_json = col_text(s, 5);
-		h.reports = (unsigned long long)sqlite3_column_int64(s, 6);
-		h.uploads = (unsigned long long)sqlite3_column_int64(s, 7);
-		if (fn(ctx, &h) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		err = rc_err(rc);
-	else if (host && !any)
-		err = CF_ENOTFOUND;
-out:
-	st_put(db, id, s);
-	return err;
+	col_copy(h.id, sizeof(h.id), s, 0);
+	col_copy(h.arch, sizeof(h.arch), s, 1);
+	col_copy(h.hostname, sizeof(h.hostname), s, 2);
+	col_copy(h.first_seen, sizeof(h.first_seen), s, 3);
+	col_copy(h.last_seen, sizeof(h.last_seen), s, 4);
+	h.labels_json = col_text(s, 5);
+	h.reports = (unsigned long long)sqlite3_column_int64(s, 6);
+	h.uploads = (unsigned long long)sqlite3_column_int64(s, 7);
+	return v->fn.host(v->ctx, &h);
 }
 
 enum cf_err cf_db_host_list(struct cf_db *db, cf_db_host_fn fn, void *ctx)
 {
-	return host_walk(db, ST_HOST_LIST, NULL, fn, ctx);
+	struct visit v = { .fn.host = fn, .ctx = ctx };
+
+	return walk(db, ST_HOST_LIST, false, host_row, &v, "");
 }
 
 enum cf_err cf_db_host_get(struct cf_db *db, const char *id, cf_db_host_fn fn,
 			   void *ctx)
 {
+	struct visit v = { .fn.host = fn, .ctx = ctx };
+
 	if (!id)
 		return CF_EINVAL;
-	return host_walk(db, ST_HOST_GET, id, fn, ctx);
+	return walk(db, ST_HOST_GET, true, host_row, &v, "t", id);
 }
 
 static enum cf_err host_exists(struct cf_db *db, const char *id, bool *found,
@@ -1764,13 +1785,21 @@ out:
 	return err;
 }
 
+static int sighting_row(void *ctx, sqlite3_stmt *s)
+{
+	const struct visit *v = ctx;
+	struct cf_db_sighting si;
+
+	sighting_fill(&si, s, 5);
+	return v->fn.sighting(v->ctx, &si);
+}
+
 enum cf_err cf_db_host_history(struct cf_db *db, const char *id, size_t limit,
 			       cf_db_sighting_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = NULL;
+	struct visit v = { .fn.sighting = fn, .ctx = ctx };
 	enum cf_err err;
 	bool found;
-	int rc;
 
 	if (!id)
 		return CF_EINVAL;
@@ -1779,25 +1808,8 @@ enum cf_err cf_db_host_history(struct cf_db *db, const char *id, size_t limit,
 		return err;
 	if (!found)
 		return CF_ENOTFOUND;
-	err = st_get(db, ST_HOST_HISTORY, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	rc = bind(s, "tl", id, limit == 0 || limit > INT64_MAX
-			       ? -1LL : (long long)limit);
-	for (; rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW;
-	     rc = SQLITE_OK) {
-		struct cf_db_sighting si;
-		sighting_fill(&si, s, 5);
-		if (fn(ctx, &si) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		err = rc_err(rc);
-out:
-	st_put(db, ST_HOST_HISTORY, s);
-	return err;
+	return walk(db, ST_HOST_HISTORY, false, sighting_row, &v, "tl", id,
+		    limit_arg(limit));
 }
 
 /* ---- pools ---- */
@@ -1857,52 +1869,33 @@ out:
 	return err;
 }
 
-static enum cf_err pool_walk(struct cf_db *db, enum st_id id, const char *name,
-			     cf_db_pool_fn fn, void *ctx)
+static int pool_row(void *ctx, sqlite3_stmt *s)
 {
-	sqlite3_stmt *s = NULL;
-	enum cf_err err;
-	int rc = SQLITE_OK;
-	bool any = false;
+	const struct visit *v = ctx;
+	struct cf_db_pool p;
 
-	err = st_get(db, id, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	if (name)
-		rc = bind(s, "t", name);
-	for (; rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW;
-	     rc = SQLITE_OK) {
-		struct cf_db_pool p;
-		any = true;
-		col_copy(p.name, sizeof(p.name), s, 0);
-		p.labels_json = col_text(s, 1);
-		p.hosts_json = col_text(s, 2);
-		col_copy(p.updated_at, sizeof(p.updated_at), s, 3);
-		if (fn(ctx, &p) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		err = rc_err(rc);
-	else if (name && !any)
-		err = CF_ENOTFOUND;
-out:
-	st_put(db, id, s);
-	return err;
+	col_copy(p.name, sizeof(p.name), s, 0);
+	p.labels_json = col_text(s, 1);
+	p.hosts_json = col_text(s, 2);
+	col_copy(p.updated_at, sizeof(p.updated_at), s, 3);
+	return v->fn.pool(v->ctx, &p);
 }
 
 enum cf_err cf_db_pool_get(struct cf_db *db, const char *name,
 			   cf_db_pool_fn fn, void *ctx)
 {
+	struct visit v = { .fn.pool = fn, .ctx = ctx };
+
 	if (!name_ok(name))
 		return CF_EINVAL;
-	return pool_walk(db, ST_POOL_GET, name, fn, ctx);
+	return walk(db, ST_POOL_GET, true, pool_row, &v, "t", name);
 }
 
 enum cf_err cf_db_pool_list(struct cf_db *db, cf_db_pool_fn fn, void *ctx)
 {
-	return pool_walk(db, ST_POOL_LIST, NULL, fn, ctx);
+	struct visit v = { .fn.pool = fn, .ctx = ctx };
+
+	return walk(db, ST_POOL_LIST, false, pool_row, &v, "");
 }
 
 enum cf_err cf_db_pool_delete(struct cf_db *db, const char *name,
@@ -1942,33 +1935,24 @@ static int count_one(void *ctx, const struct cf_db_pool *p)
 	return 0;
 }
 
+static int name_row(void *ctx, sqlite3_stmt *s)
+{
+	const struct visit *v = ctx;
+
+	return v->fn.name(v->ctx, col_text(s, 0));
+}
+
 enum cf_err cf_db_pool_members(struct cf_db *db, const char *name,
 			       cf_db_name_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = NULL;
+	struct visit v = { .fn.name = fn, .ctx = ctx };
 	enum cf_err err;
 	bool found = false;
-	int rc;
 
 	err = cf_db_pool_get(db, name, count_one, &found);
 	if (err != CF_OK)
 		return err;
-	err = st_get(db, ST_POOL_MEMBERS, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	rc = bind(s, "t", name);
-	for (; rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW;
-	     rc = SQLITE_OK) {
-		if (fn(ctx, col_text(s, 0)) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		err = rc_err(rc);
-out:
-	st_put(db, ST_POOL_MEMBERS, s);
-	return err;
+	return walk(db, ST_POOL_MEMBERS, false, name_row, &v, "t", name);
 }
 
 /* ---- profiles ---- */
@@ -2068,14 +2052,41 @@ struct source_copy {
 	char report_id[CF_DB_ID_MAX];
 };
 
+/* A profile's sources, copied out of their statement. */
+struct source_list {
+	struct source_copy *copy;
+	size_t n, cap;
+	bool nomem;
+};
+
+static int source_row(void *ctx, sqlite3_stmt *s)
+{
+	struct source_list *l = ctx;
+	struct source_copy *c;
+
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 16;
+		void *q = realloc(l->copy, ncap * sizeof(*l->copy));
+		if (!q) {
+			l->nomem = true;
+			return 1;
+		}
+		l->copy = q;
+		l->cap = ncap;
+	}
+	c = &l->copy[l->n++];
+	col_copy(c->host, sizeof(c->host), s, 0);
+	col_copy(c->report_id, sizeof(c->report_id), s, 1);
+	return 0;
+}
+
 enum cf_err cf_db_profile_get(struct cf_db *db, const char *name, int version,
 			      cf_db_profile_fn fn, void *ctx)
 {
-	sqlite3_stmt *s = NULL, *src = NULL;
-	struct source_copy *copy = NULL;
+	struct source_list l = { NULL, 0, 0, false };
 	struct cf_db_source *pub = NULL;
 	struct cf_db_profile p;
-	size_t n = 0, cap = 0;
+	sqlite3_stmt *s = NULL;
 	enum cf_err err;
 	int rc;
 
@@ -2096,85 +2107,53 @@ enum cf_err cf_db_profile_get(struct cf_db *db, const char *name, int version,
 	profile_fill(&p, s);
 	p.body = col_text(s, 5);
 
-	err = st_get(db, ST_PROFILE_SOURCES, &src, NULL);
+	err = walk(db, ST_PROFILE_SOURCES, false, source_row, &l, "ti", name,
+		   p.version);
+	if (err == CF_OK && l.nomem)
+		err = CF_ENOMEM;
 	if (err != CF_OK)
 		goto out;
-	rc = bind(src, "ti", name, p.version);
-	for (; rc == SQLITE_OK && (rc = sqlite3_step(src)) == SQLITE_ROW;
-	     rc = SQLITE_OK) {
-		if (n == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			void *q = realloc(copy, ncap * sizeof(*copy));
-			if (!q) {
-				err = CF_ENOMEM;
-				goto out;
-			}
-			copy = q;
-			cap = ncap;
-		}
-		col_copy(copy[n].host, sizeof(copy[n].host), src, 0);
-		col_copy(copy[n].report_id, sizeof(copy[n].report_id), src, 1);
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		err = rc_err(rc);
-		goto out;
-	}
-	if (n) {
-		pub = calloc(n, sizeof(*pub));
+	if (l.n) {
+		pub = calloc(l.n, sizeof(*pub));
 		if (!pub) {
 			err = CF_ENOMEM;
 			goto out;
 		}
-		for (size_t i = 0; i < n; i++) {
-			pub[i].host = copy[i].host;
-			pub[i].report_id = copy[i].report_id;
+		for (size_t i = 0; i < l.n; i++) {
+			pub[i].host = l.copy[i].host;
+			pub[i].report_id = l.copy[i].report_id;
 		}
 	}
-	p.nsources = n;
+	p.nsources = l.n;
 	p.sources = pub;
 	fn(ctx, &p);
 out:
-	st_put(db, ST_PROFILE_SOURCES, src);
 	st_put(db, ST_PROFILE_GET, s);
 	free(pub);
-	free(copy);
+	free(l.copy);
 	return err;
+}
+
+static int profile_row(void *ctx, sqlite3_stmt *s)
+{
+	const struct visit *v = ctx;
+	struct cf_db_profile p;
+
+	profile_fill(&p, s);
+	return v->fn.profile(v->ctx, &p);
 }
 
 enum cf_err cf_db_profile_list(struct cf_db *db, const char *name,
 			       cf_db_profile_fn fn, void *ctx)
 {
-	enum st_id id = name ? ST_PROFILE_VERSIONS : ST_PROFILE_LATEST;
-	sqlite3_stmt *s = NULL;
-	enum cf_err err;
-	bool any = false;
-	int rc = SQLITE_OK;
+	struct visit v = { .fn.profile = fn, .ctx = ctx };
 
-	if (name && !name_ok(name))
+	if (!name)
+		return walk(db, ST_PROFILE_LATEST, false, profile_row, &v, "");
+	if (!name_ok(name))
 		return CF_EINVAL;
-	err = st_get(db, id, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	if (name)
-		rc = bind(s, "t", name);
-	for (; rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW;
-	     rc = SQLITE_OK) {
-		struct cf_db_profile p;
-		any = true;
-		profile_fill(&p, s);
-		if (fn(ctx, &p) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		err = rc_err(rc);
-	else if (name && !any)
-		err = CF_ENOTFOUND;
-out:
-	st_put(db, id, s);
-	return err;
+	return walk(db, ST_PROFILE_VERSIONS, true, profile_row, &v, "t",
+		    name);
 }
 
 /* ---- figures ---- */
