@@ -26,38 +26,10 @@
 here=$(dirname "$0")
 cd "$here/../.." || { echo "cannot cd to the repository root" >&2; exit 2; }
 
-AWK=${AWK:-awk}
-CC=${CC:-cc}
+. tests/gen/lib.sh
 GEN=arch/x86/gen_cpuid.awk
-CAPSLIB=arch/caps/caps.awk
 REAL=arch/x86/cpuid.txt
 CFLAGS_T="-std=c11 -Wall -Wextra -Werror -I. -Iinclude"
-
-T=$(mktemp -d) || exit 2
-trap 'rm -rf "$T"' EXIT
-trap 'exit 2' HUP INT TERM
-
-pass=0
-fail=0
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $1"
-}
-
-notok() {
-	fail=$((fail + 1))
-	echo "FAIL - $1: $2"
-}
-
-# The first line of a file, cut short: for messages.
-firstline() {
-	if [ -s "$1" ]; then
-		head -n 1 "$1" | cut -c 1-200
-	else
-		echo "(nothing)"
-	fi
-}
 
 # ---- bad catalogues --------------------------------------------------------
 
