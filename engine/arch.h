@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cpufleet.h>
 #include "engine/catalog.h"
 
 struct cf_config;
@@ -22,6 +23,9 @@ struct cf_arch_ops {
 	/* The CPU vendor a configuration names, or NULL: hosts of different
 	 * vendors never share a pool (x86). */
 	bool (*vendor)(const struct cf_config *c, char *buf, size_t len);
+	/* Rules across registers applied to a baseline after the per-field
+	 * combine (x86: features whose describing leaf is gone), or NULL. */
+	enum cf_err (*finish)(struct cf_config *c);
 	/* Encoding name of a register the catalogue lacks ("S3_0_C0_C4_7"). */
 	int (*regname_parse)(const char *name, uint64_t *key);
 	void (*regname_format)(uint64_t key, char *buf, size_t len);

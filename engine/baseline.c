@@ -413,6 +413,8 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 			goto cleanup;
 	}
 	err = do_extras(&b, present, vals);
+	if (err == CF_OK && p->arch->finish)
+		err = p->arch->finish(pr->cfg);
 	if (err != CF_OK)
 		goto cleanup;
 	cf_config_seal(pr->cfg);

@@ -283,3 +283,23 @@ int cf_config_walk(const struct cf_config *c,
 	}
 	return 0;
 }
+
+void cf_config_unset(struct cf_config *c, uint64_t key)
+{
+	int i = cf_catalog_find_key(c->arch->catalog, key);
+
+	if (i >= 0) {
+		c->present[i] = 0;
+		c->val[i] = 0;
+		c->wr[i] = 0;
+		return;
+	}
+	for (size_t x = 0; x < c->nextra; x++) {
+		if (c->extra[x].key != key)
+			continue;
+		memmove(&c->extra[x], &c->extra[x + 1],
+			(c->nextra - x - 1) * sizeof(c->extra[0]));
+		c->nextra--;
+		return;
+	}
+}

@@ -50,6 +50,8 @@ enum cf_err cf_config_set_caps(struct cf_config *c,
 /* The catalogue fact NAME (a `fact` entry); CF_EINVAL if it has none. */
 enum cf_err cf_config_set_fact(struct cf_config *c, const char *name,
 			       uint64_t value);
+/* Removes KEY from an unsealed configuration (no-op if absent). */
+void cf_config_unset(struct cf_config *c, uint64_t key);
 /* The value of catalogue fact NAME, if present. */
 bool cf_config_get_fact(const struct cf_config *c, const char *name,
 			uint64_t *value);

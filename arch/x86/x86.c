@@ -113,6 +113,84 @@ bool cf_x86_vendor(const struct cf_config *cfg, char *buf, size_t len)
 	return true;
 }
 
+/* Clears flag NAME in C (a catalogue flag field). */
+static void clear_flag(struct cf_config *c, const char *name)
+{
+	const struct cf_catalog *cat = &cf_x86_catalog;
+	uint64_t v;
+
+	for (size_t i = 0; i < cat->nregs; i++)
+		for (int f = 0; f < cat->regs[i].nfields; f++)
+			if (!strcmp(cat->regs[i].fields[f].name, name) &&
+			    cf_config_get(c, cat->regs[i].key, &v, NULL))
+				cf_config_set(c, cat->regs[i].key,
+					      v & ~(1ULL << cat->regs[i].fields[f].shift));
+}
+
+/* True if leaf LEAF subleaf 0 has any non-zero register in C. */
+static bool leaf_present(const struct cf_config *c, uint32_t leaf)
+{
+	uint64_t v;
+
+	for (unsigned r = 0; r < 4; r++)
+		if (cf_config_get(c, CF_X86_CPUID_KEY(leaf, 0, r), &v, NULL) && v)
+			return true;
+	return false;
+}
+
+struct beyond {
+	uint32_t max[3];         /* basic, hypervisor, extended range */
+	uint64_t keys[1024];
+	size_t n;
+};
+
+static int collect_beyond(void *ctx, uint64_t key, uint64_t v, uint64_t w)
+{
+	struct beyond *b = ctx;
+	uint32_t leaf = CF_X86_LEAF(key);
+	size_t r = leaf >= 0x80000000u ? 2 : leaf >= 0x40000000u ? 1 : 0;
+	static const uint32_t base[3] = { 0, 0x40000000u, 0x80000000u };
+
+	(void)v;
+	(void)w;
+	if (CF_X86_IS_CPUID(key) && leaf != base[r] && leaf > b->max[r] &&
+	    b->n < sizeof(b->keys) / sizeof(b->keys[0]))
+		b->keys[b->n++] = key;
+	return 0;
+}
+
+/* A baseline's cross-register rules: a feature whose describing leaf the
+ * intersection zeroed goes too (a guest would see the feature with no
+ * parameters), invariant TSC only with a TSC rate the profile pins
+ * (research/x86-kvm.md §4.1), and no leaf beyond its range's maximum (a
+ * guest never reads it). */
+static enum cf_err x86_finish(struct cf_config *c)
+{
+	static const struct { const char *flag; uint32_t leaf; } needs[] = {
+		{ "intel_pt", 0x14 }, { "sgx", 0x12 }, { "sgx_lc", 0x12 },
+		{ "cqm", 0xf },
+	};
+	static const uint32_t base[3] = { 0, 0x40000000u, 0x80000000u };
+	struct beyond *b = calloc(1, sizeof(*b));
+	uint64_t v;
+
+	if (!b)
+		return CF_ENOMEM;
+	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
+		if (!leaf_present(c, needs[i].leaf))
+			clear_flag(c, needs[i].flag);
+	if (!cf_config_get_fact(c, "TSC_KHZ", &v))
+		clear_flag(c, "invtsc");
+	for (size_t r = 0; r < 3; r++)
+		b->max[r] = cf_config_get(c, CF_X86_CPUID_KEY(base[r], 0, 0), &v,
+					  NULL) ? (uint32_t)v : base[r];
+	cf_config_walk(c, collect_beyond, b);
+	for (size_t i = 0; i < b->n; i++)
+		cf_config_unset(c, b->keys[i]);
+	free(b);
+	return CF_OK;
+}
+
 static bool x86_vendor_hook(const struct cf_config *cfg, char *buf, size_t len)
 {
 	return cf_x86_vendor(cfg, buf, len);
@@ -237,6 +315,7 @@ const struct cf_arch_ops cf_x86_ops = {
 	.catalog = &cf_x86_catalog,
 	.absent_is_zero = true,
 	.vendor = x86_vendor_hook,
+	.finish = x86_finish,
 	.regname_parse = x86_regname_parse,
 	.regname_format = x86_regname_format,
 };

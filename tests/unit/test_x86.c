@@ -278,6 +278,41 @@ static void test_x86_level_profiles(void)
 	cf_verdict_destroy(v);
 }
 
+/* Cross-register rules after intersection: invariant TSC only with a TSC
+ * rate, Processor Trace only with its leaf, and no leaf beyond its range's
+ * maximum. */
+static void test_x86_finish_rules(void)
+{
+	struct cf_report *rs[2] = { test_load_report("x86/spr-05.json"),
+				    test_load_report("x86/gnr-03.json") };
+	struct cf_profile *pr;
+	uint64_t max = 0;
+	bool beyond = false;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[1]);
+	CU_ASSERT_EQUAL(flag(rs[0]->cfg, "invtsc"), 1);
+	CU_ASSERT_EQUAL(flag(rs[0]->cfg, "intel_pt"), 1);
+	pr = baseline_of(rs, 2);
+	CU_ASSERT_TRUE_FATAL(cf_profile_feasible(pr));
+	CU_ASSERT_EQUAL(flag(pr->cfg, "invtsc"), 0);   /* no tsc_khz */
+	CU_ASSERT_EQUAL(flag(pr->cfg, "intel_pt"), 0); /* leaf 0x14 zeroed */
+	CU_ASSERT_EQUAL(flag(pr->cfg, "avx512f"), 1);
+	CU_ASSERT_TRUE(cf_config_get(pr->cfg, CF_X86_CPUID_KEY(0, 0, 0), &max,
+				     NULL));
+	for (size_t i = 0; i < pr->cfg->ncat; i++) {
+		uint64_t k = pr->arch->catalog->regs[i].key;
+		if (pr->cfg->present[i] && CF_X86_IS_CPUID(k) &&
+		    CF_X86_LEAF(k) < 0x40000000u && CF_X86_LEAF(k) > max)
+			beyond = true;
+	}
+	CU_ASSERT_FALSE(beyond);
+	CU_ASSERT_TRUE(all_compatible(pr, rs, 2));
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
 /* ---- properties over random pools of mutated real hosts ---- */
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
@@ -360,6 +395,14 @@ static void test_x86_property_random_pools(void)
 						want_min = hv;
 				}
 				uint64_t got = cf_field_raw(fd, pv);
+				/* x86_finish's cross-register rules: these go
+				 * when their leaf or a TSC rate is missing. */
+				if (!strcmp(fd->name, "invtsc") ||
+				    !strcmp(fd->name, "intel_pt") ||
+				    !strcmp(fd->name, "sgx") ||
+				    !strcmp(fd->name, "sgx_lc") ||
+				    !strcmp(fd->name, "cqm"))
+					continue;
 				if (fd->policy == CF_POL_LOWER && fd->width == 1) {
 					CU_ASSERT_EQUAL(got, want_and);
 					checked_flags++;
@@ -390,6 +433,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_x86_absent_leaf_is_zero),
 	TEST(test_x86_tsc_rate),
 	TEST(test_x86_level_profiles),
+	TEST(test_x86_finish_rules),
 	TEST(test_x86_property_random_pools),
 	CU_TEST_INFO_NULL,
 };

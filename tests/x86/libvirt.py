@@ -114,6 +114,13 @@ LIBVIRT_ONLY = {
     "apic": _RUNTIME + " (it follows the guest's APIC_BASE enable bit)",
     "hypervisor": "KVM's userspace sets it for every guest; a bare-metal "
                   "dump has it clear",
+    "intel-pt": "the baseline drops a feature whose describing leaf the "
+                "intersection zeroed (x86_finish in arch/x86/x86.c): leaf "
+                "0x14 is 'default zero', host-mode PT is not migratable",
+    "invtsc": "the baseline keeps invariant TSC only with a TSC rate the "
+              "profile pins (x86_finish; research x86-kvm.md 4.1); these "
+              "converted reports carry none, and libvirt's map marks it "
+              "migratable='no'",
     "ht": _VCPU + " (HTT: more than one logical id per package)",
     "cmp_legacy": _VCPU + " (AMD CmpLegacy: core count in 1.EBX)",
 }
@@ -125,10 +132,9 @@ LIBVIRT_ONLY = {
 OURS_ONLY = {
 }
 OURS_ONLY_MIGRATABLE = {
-    "invtsc": "cpufleet keeps invariant TSC as a flag every host has; QEMU "
-              "blocks migration with it unless the TSC frequency is pinned "
-              "(research x86-kvm.md 4.1), and these converted reports carry "
-              "no TSC facts (tsc_khz, tsc_scaling) to pin one",
+    "invtsc": "cpufleet keeps invariant TSC only when the profile pins a "
+              "TSC rate every host can run (research x86-kvm.md 4.1), as "
+              "QEMU requires for migrating with it",
     "xsaves": "libvirt 9.0's map marks xsaves migratable='no'; KVM saves "
               "and restores the XSS-managed state, and cpufleet treats "
               "xsaves as a plain flag every host must have",
