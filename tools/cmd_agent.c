@@ -37,6 +37,8 @@ static const char help[] =
 "  -F, --from REPORT      upload this report file instead of collecting\n"
 "                         (imports, tests); it gets a fresh report id\n"
 "      --tries N          --once: delivery attempts (default 5)\n"
+"      --timeout S        give up on one request after S seconds (default\n"
+"                         30; connecting: 5); the report stays spooled\n"
 "  -q, --quiet            print errors only\n"
 "  -h, --help             this text\n"
 "\n"
@@ -128,6 +130,7 @@ int cmd_agent(int argc, char **argv)
 		{ "features", required_argument, NULL, 'f' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "tries", required_argument, NULL, 'R' },
+		{ "timeout", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -156,6 +159,14 @@ int cmd_agent(int argc, char **argv)
 				return CLI_USAGE;
 			break;
 		case '1': ao.once = true; break;
+		case 'W':
+			if (!cli_parse_long(optarg, 1, 3600, &v)) {
+				cli_error("agent", "--timeout %s: expected 1 to "
+					  "3600 seconds", optarg);
+				return CLI_USAGE;
+			}
+			ro.timeout_ms = v * 1000;
+			break;
 		case 'n': case 'R':
 			if (!cli_parse_long(optarg, 1, c == 'n' ? 604800 : 1000, &v)) {
 				cli_error("agent", "--%s %s: expected 1 to %d",

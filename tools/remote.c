@@ -19,7 +19,8 @@ int remote_opt(struct remote_opts *ro, int c, const char *arg)
 int remote_connect(const char *cmd, const struct remote_opts *ro,
 		   struct cf_client **out)
 {
-	struct cf_client_opts o = { .server = ro->server, .cacert = ro->cacert };
+	struct cf_client_opts o = { .server = ro->server, .cacert = ro->cacert,
+				    .timeout_ms = ro->timeout_ms };
 	struct cf_diag d = { "" };
 	char *buf = NULL;
 	size_t len;

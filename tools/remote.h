@@ -11,6 +11,7 @@ struct remote_opts {
 	const char *token;
 	const char *token_file;
 	const char *cacert;
+	long timeout_ms;     /* a whole request; 0: the client's default */
 };
 
 /* Takes one of the options 's' (--server), 't' (--token), 'T'

@@ -738,6 +738,25 @@ def t_outage(tmp):
         eq(len(spool_entries(spool)), i, "spooled reports after run %d" % i)
     ids = spool_ids(spool)
     eq(len(set(ids)), runs, "distinct report ids in the spool")
+    # A server that accepts connections but never answers: --timeout ends
+    # each request, the agent exits 3 and keeps the report.
+    with socket.socket() as stall:
+        stall.bind(("127.0.0.1", port))
+        stall.listen(16)
+        t0 = time.monotonic()
+        rc, out, err = cli(*agent_args(url, agent_tok, spool, src, "--once",
+                                       "--tries", "2", "--timeout", "1",
+                                       "--quiet"))
+        took = time.monotonic() - t0
+    eq(rc, 3, "agent against a stalled server: exit (stderr %s)" %
+       short(err.strip()))
+    check(took < 10, "agent against a stalled server took %.1f s" % took)
+    check("imeout" in err or "timed out" in err,
+          "agent against a stalled server says it timed out: " +
+          short(err.strip()[-200:]))
+    runs += 1
+    eq(len(spool_entries(spool)), runs, "spooled reports after the stall")
+    ids = spool_ids(spool)
     s = Server(db, listen="127.0.0.1:%d" % port)
     rc, out, err = cli(*agent_args(url, agent_tok, spool, src, "--once",
                                    "--tries", "2", "--quiet"))

@@ -31,6 +31,7 @@ struct srv {
 	size_t nscript;
 	const char *resp;          /* body of non-2xx answers, or NULL */
 	const char *big;           /* if set, every answer is BIG_LEN bytes */
+	unsigned delay_ms;         /* stall this long before answering */
 	size_t big_len;
 	size_t nreq;
 	char *body[SRV_REQ_MAX];
@@ -109,6 +110,8 @@ static enum MHD_Result srv_handler(void *cls, struct MHD_Connection *c,
 				sizeof(s->ctype[i]));
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (s->delay_ms)
+		usleep(s->delay_ms * 1000u);
 	if (s->big) {
 		r = MHD_create_response_from_buffer(s->big_len, (void *)s->big,
 						    MHD_RESPMEM_PERSISTENT);
@@ -519,6 +522,39 @@ static void test_agent_enet_closed_port(void)
 	fx_done(&f);
 }
 
+/* A server that accepts but does not answer: the request gives up after
+ * the client's timeout and the report stays in the spool. */
+static void test_agent_timeout(void)
+{
+	static const unsigned script[] = { 201 };
+	struct cf_client_opts co = { .connect_timeout_ms = 500,
+				     .timeout_ms = 300 };
+	struct timespec t0, t1;
+	struct srv s;
+	struct fixture f;
+	double secs;
+
+	srv_start(&s, script, 1, NULL);
+	s.delay_ms = 1500;
+	fx_init(&f, s.url);
+	cf_client_destroy(f.client);
+	co.server = s.url;
+	CU_ASSERT_EQUAL_FATAL(cf_client_create(&co, &f.client, &f.d), CF_OK);
+	f.o.client = f.client;
+	fx_put(&f, "{\"n\":1}");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CU_ASSERT_EQUAL(cf_agent_drain(&f.o, &f.st, &f.d), CF_ENET);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CU_ASSERT_TRUE(secs < 1.2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.d.msg, "imeout") ? f.d.msg
+			       : strstr(f.d.msg, "timed out"));
+	CU_ASSERT_EQUAL(cf_spool_count(f.spool), 1);
+	CU_ASSERT_TRUE(fx_exists(&f, "000000000001.json"));
+	fx_done(&f);
+	srv_stop(&s);
+}
+
 static void test_agent_once_end_to_end(void)
 {
 	static const unsigned script[] = { 201 };
@@ -736,6 +772,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_agent_reject_on_409),
 	TEST(test_agent_denied_on_401),
 	TEST(test_agent_enet_closed_port),
+	TEST(test_agent_timeout),
 	TEST(test_agent_once_end_to_end),
 	TEST(test_agent_loop_until_stop),
 	TEST(test_agent_loop_denied),
