@@ -30,3 +30,52 @@ firstline() {
 		echo "(nothing)"
 	fi
 }
+
+# gen_files NAME OUT INPUT... [-- awk args...]: runs the generator ($GEN,
+# after $CAPSLIB) on the INPUTs into OUT; expects exit 0 and no stderr.
+gen_files() {
+	name=$1 out=$2
+	shift 2
+	inputs=""
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		inputs="$inputs $1"
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	# shellcheck disable=SC2086
+	"$AWK" "$@" -f "$CAPSLIB" -f "$GEN" $inputs >"$out" 2>"$T/err"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		notok "$name" "generator exit $rc: $(firstline "$T/err")"
+		return 1
+	fi
+	if [ -s "$T/err" ]; then
+		notok "$name" "generator wrote on stderr: $(firstline "$T/err")"
+		return 1
+	fi
+	return 0
+}
+
+# gen_ok NAME INPUT OUT.c [awk args...]: one input.
+gen_ok() {
+	name=$1 input=$2 out=$3
+	shift 3
+	gen_files "$name" "$out" "$input" -- "$@"
+}
+
+# The first error line of the compiler's output.
+ccerr() {
+	e=$(grep 'error' "$T/cc" | head -n 1)
+	[ -n "$e" ] || e=$(firstline "$T/cc")
+	echo "$e"
+}
+
+# cc_ok NAME FILE.c: compile with the strict flags ($CFLAGS_T).
+cc_ok() {
+	# shellcheck disable=SC2086
+	if $CC $CFLAGS_T -c "$2" -o "$T/obj.o" 2>"$T/cc"; then
+		return 0
+	fi
+	notok "$1" "does not compile: $(ccerr)"
+	return 1
+}

@@ -59,39 +59,8 @@ fi
 
 # ---- good catalogues -------------------------------------------------------
 
-# gen_ok NAME INPUT OUT.c [awk args...]: generate, expect exit 0 and no stderr.
-gen_ok() {
-	name=$1 input=$2 out=$3
-	shift 3
-	"$AWK" "$@" -f "$CAPSLIB" -f "$GEN" "$input" >"$out" 2>"$T/err"
-	rc=$?
-	if [ "$rc" -ne 0 ]; then
-		notok "$name" "generator exit $rc: $(firstline "$T/err")"
-		return 1
-	fi
-	if [ -s "$T/err" ]; then
-		notok "$name" "generator wrote on stderr: $(firstline "$T/err")"
-		return 1
-	fi
-	return 0
-}
 
-# The first error line of the compiler's output.
-ccerr() {
-	e=$(grep 'error' "$T/cc" | head -n 1)
-	[ -n "$e" ] || e=$(firstline "$T/cc")
-	echo "$e"
-}
 
-# cc_ok NAME FILE.c: compile with the strict flags.
-cc_ok() {
-	# shellcheck disable=SC2086
-	if $CC $CFLAGS_T -c "$2" -o "$T/obj.o" 2>"$T/cc"; then
-		return 0
-	fi
-	notok "$1" "does not compile: $(ccerr)"
-	return 1
-}
 
 for f in tests/gen/good/*.txt; do
 	[ -e "$f" ] || continue
