@@ -106,8 +106,9 @@ static void field_features(const struct cf_field *f, const struct cf_pool *p,
 	cf_field_features_between(f, lo, hi, buf, len);
 }
 
-/* The first configuration that would refuse V, or SIZE_MAX.  Fixed
- * configurations hold V already (V is theirs), so "writable" is right. */
+/* The first configuration that would refuse V, or SIZE_MAX; each as KVM
+ * would judge it, with the field writable there or not (an absent register
+ * of an absent-is-zero arch is writable). */
 static size_t refuser(const struct cf_field *f, const struct cf_pool *p,
 		      size_t ri, const uint64_t *raws, uint64_t v)
 {
@@ -115,10 +116,7 @@ static size_t refuser(const struct cf_field *f, const struct cf_pool *p,
 
 	for (size_t g = 0; g < p->ngroups; g++) {
 		const struct cf_config *cfg = p->groups[g].cfg;
-		/* A TSC rate is the one policy where a fixed value still
-		 * accepts others (within tolerance). */
-		bool wr = f->policy != CF_POL_RATE || !cfg->present[ri] ||
-			  (cfg->wr[ri] & m) == m;
+		bool wr = !cfg->present[ri] || (cfg->wr[ri] & m) == m;
 		if (!cf_field_accepts(f, raws[g], wr, v))
 			return g;
 	}
@@ -146,11 +144,10 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		if (!zero && (cfg->wr[ri] & m) != m) {
 			if (fixed_g == SIZE_MAX)
 				fixed_g = g;
-			else if (raws[g] != raws[fixed_g] && bad_g == SIZE_MAX &&
-				 !(f->policy == CF_POL_RATE &&
-				   cf_field_accepts(f, raws[g], false,
-						    raws[fixed_g])))
-				bad_g = g;
+			else if (bad_g == SIZE_MAX &&
+				 !cf_field_accepts(f, raws[g], false,
+						   raws[fixed_g]))
+				bad_g = g;  /* fixed too, and cannot take it */
 		}
 	}
 	if (!differ) {

@@ -81,16 +81,16 @@ static enum cf_err check_reg(struct cf_verdict *v, const struct cf_arch_ops *a,
 
 	for (int i = 0; reg && i < reg->nfields; i++) {
 		const struct cf_field *f = &reg->fields[i];
-		uint64_t m = cf_field_mask(f), w, l;
-		bool writable = (wr & m) == m;
-		/* A TSC rate is the one field a host that cannot change it
-		 * still accepts others of (within KVM's tolerance). */
-		if (!writable && f->policy != CF_POL_RATE)
+		uint64_t m = cf_field_mask(f);
+		uint64_t w = cf_field_raw(f, want), l = cf_field_raw(f, lim);
+		bool accepted = w == l || cf_field_accepts(f, l, (wr & m) == m, w);
+		/* A field the host cannot change is reported below as not
+		 * writable, unless KVM takes the value anyway (a TSC rate
+		 * within tolerance). */
+		if ((wr & m) != m && !accepted)
 			continue;
 		mask |= m;
-		w = cf_field_raw(f, want);
-		l = cf_field_raw(f, lim);
-		if (w == l || cf_field_accepts(f, l, writable, w))
+		if (accepted)
 			continue;
 		/* Wanting more than the host has is "lacks"; anything else
 		 * (a floor, an exact value, a prefix) KVM just does not take. */
