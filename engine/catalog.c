@@ -17,6 +17,18 @@ int cf_catalog_find_key(const struct cf_catalog *cat, uint64_t key)
 	return -1;
 }
 
+const struct cf_field *cf_catalog_field_named(const struct cf_catalog *cat,
+					      const char *name, uint64_t *key)
+{
+	for (size_t i = 0; i < cat->nregs; i++)
+		for (int f = 0; f < cat->regs[i].nfields; f++)
+			if (!strcmp(cat->regs[i].fields[f].name, name)) {
+				*key = cat->regs[i].key;
+				return &cat->regs[i].fields[f];
+			}
+	return NULL;
+}
+
 int cf_catalog_find_name(const struct cf_catalog *cat, const char *name)
 {
 	for (size_t i = 0; i < cat->nregs; i++)

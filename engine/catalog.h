@@ -73,6 +73,10 @@ struct cf_catalog {
 int cf_catalog_find_key(const struct cf_catalog *cat, uint64_t key);
 /* Index of the register named NAME, or -1. */
 int cf_catalog_find_name(const struct cf_catalog *cat, const char *name);
+/* The first field named NAME (x86 flag names are unique) and its register's
+ * key, or NULL. */
+const struct cf_field *cf_catalog_field_named(const struct cf_catalog *cat,
+					      const char *name, uint64_t *key);
 /* Index of field NAME in register REG, or -1. */
 int cf_catalog_find_field(const struct cf_reg *reg, const char *name);
 

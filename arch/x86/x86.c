@@ -113,18 +113,31 @@ bool cf_x86_vendor(const struct cf_config *cfg, char *buf, size_t len)
 	return true;
 }
 
-/* Clears flag NAME in C (a catalogue flag field). */
-static void clear_flag(struct cf_config *c, const char *name)
+/* The value of flag NAME in CFG: 1 set, 0 clear or absent. */
+static int flag_of(const struct cf_config *cfg, const char *name)
 {
-	const struct cf_catalog *cat = &cf_x86_catalog;
-	uint64_t v;
+	uint64_t key, v;
+	const struct cf_field *f = cf_catalog_field_named(&cf_x86_catalog, name,
+							   &key);
 
-	for (size_t i = 0; i < cat->nregs; i++)
-		for (int f = 0; f < cat->regs[i].nfields; f++)
-			if (!strcmp(cat->regs[i].fields[f].name, name) &&
-			    cf_config_get(c, cat->regs[i].key, &v, NULL))
-				cf_config_set(c, cat->regs[i].key,
-					      v & ~(1ULL << cat->regs[i].fields[f].shift));
+	if (!f || !cf_config_get(cfg, key, &v, NULL))
+		return 0;
+	return (int)((v >> f->shift) & 1);
+}
+
+/* Sets flag NAME in CFG to BIT (its register created as 0 if absent). */
+static enum cf_err flag_put(struct cf_config *cfg, const char *name, int bit)
+{
+	uint64_t key, v = 0;
+	const struct cf_field *f = cf_catalog_field_named(&cf_x86_catalog, name,
+							   &key);
+
+	if (!f)
+		return CF_EINVAL;
+	if (!cf_config_get(cfg, key, &v, NULL) && !bit)
+		return CF_OK;
+	v = bit ? v | 1ULL << f->shift : v & ~(1ULL << f->shift);
+	return cf_config_set(cfg, key, v);
 }
 
 /* True if leaf LEAF subleaf 0 has any non-zero register in C. */
@@ -178,9 +191,9 @@ static enum cf_err x86_finish(struct cf_config *c)
 		return CF_ENOMEM;
 	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
 		if (!leaf_present(c, needs[i].leaf))
-			clear_flag(c, needs[i].flag);
+			flag_put(c, needs[i].flag, 0);
 	if (!cf_config_get_fact(c, "TSC_KHZ", &v))
-		clear_flag(c, "invtsc");
+		flag_put(c, "invtsc", 0);
 	for (size_t r = 0; r < 3; r++)
 		b->max[r] = cf_config_get(c, CF_X86_CPUID_KEY(base[r], 0, 0), &v,
 					  NULL) ? (uint32_t)v : base[r];
@@ -194,25 +207,6 @@ static enum cf_err x86_finish(struct cf_config *c)
 static bool x86_vendor_hook(const struct cf_config *cfg, char *buf, size_t len)
 {
 	return cf_x86_vendor(cfg, buf, len);
-}
-
-/* The value of the flag field NAME in CFG: 1 set, 0 clear or absent. */
-static int flag_of(const struct cf_config *cfg, const char *name)
-{
-	const struct cf_catalog *cat = &cf_x86_catalog;
-	uint64_t v;
-
-	for (size_t i = 0; i < cat->nregs; i++) {
-		for (int f = 0; f < cat->regs[i].nfields; f++) {
-			const struct cf_field *fd = &cat->regs[i].fields[f];
-			if (strcmp(fd->name, name) != 0)
-				continue;
-			if (!cf_config_get(cfg, cat->regs[i].key, &v, NULL))
-				return 0;
-			return (int)((v >> fd->shift) & 1);
-		}
-	}
-	return 0;
 }
 
 enum cf_err cf_x86_level_profile(const char *name, struct cf_profile **out)
@@ -236,19 +230,8 @@ enum cf_err cf_x86_level_profile(const char *name, struct cf_profile **out)
 	 * vendor can be checked against it. */
 	for (size_t l = 0; l <= upto && err == CF_OK; l++) {
 		const struct cf_x86_level *lv = &cf_x86_levels[l];
-		for (size_t i = 0; i < lv->nflags && err == CF_OK; i++) {
-			for (size_t r = 0; r < cat->nregs; r++) {
-				for (int f = 0; f < cat->regs[r].nfields; f++) {
-					const struct cf_field *fd = &cat->regs[r].fields[f];
-					uint64_t v = 0;
-					if (strcmp(fd->name, lv->flags[i]) != 0)
-						continue;
-					cf_config_get(pr->cfg, cat->regs[r].key, &v, NULL);
-					err = cf_config_set(pr->cfg, cat->regs[r].key,
-							    v | 1ULL << fd->shift);
-				}
-			}
-		}
+		for (size_t i = 0; i < lv->nflags && err == CF_OK; i++)
+			err = flag_put(pr->cfg, lv->flags[i], 1);
 	}
 	/* Inverted flags sharing those registers are set: a weakness the
 	 * level does not care about must not make a host refuse it. */

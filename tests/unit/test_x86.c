@@ -35,16 +35,14 @@ static struct cf_profile *baseline_of(struct cf_report **rs, size_t n)
  * such flag. */
 static int flag(const struct cf_config *cfg, const char *name)
 {
-	const struct cf_catalog *cat = &cf_x86_catalog;
-	uint64_t v = 0;
+	uint64_t key, v = 0;
+	const struct cf_field *f = cf_catalog_field_named(&cf_x86_catalog, name,
+							   &key);
 
-	for (size_t i = 0; i < cat->nregs; i++)
-		for (int f = 0; f < cat->regs[i].nfields; f++)
-			if (!strcmp(cat->regs[i].fields[f].name, name)) {
-				cf_config_get(cfg, cat->regs[i].key, &v, NULL);
-				return (int)((v >> cat->regs[i].fields[f].shift) & 1);
-			}
-	return -1;
+	if (!f)
+		return -1;
+	cf_config_get(cfg, key, &v, NULL);
+	return (int)((v >> f->shift) & 1);
 }
 
 static bool all_compatible(const struct cf_profile *pr, struct cf_report **rs,
