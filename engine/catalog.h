@@ -50,6 +50,12 @@ struct cf_field {
 	uint64_t floor;
 };
 
+/* A KVM capability's key in every catalogue (arch/caps/caps.awk makes
+ * them): its KVM_CAP_* number above this base. */
+#define CF_CAP_KEY_BASE 0x1000000ULL
+#define CF_CAP_KEY(nr) (CF_CAP_KEY_BASE + (uint64_t)(nr))
+#define CF_CAP_NR(key) ((long)((key) - CF_CAP_KEY_BASE))
+
 struct cf_reg {
 	const char *name;
 	uint64_t key; /* arch encoding; arm64: op0<<14|op1<<11|CRn<<7|CRm<<3|op2,

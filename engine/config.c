@@ -229,7 +229,7 @@ enum cf_err cf_config_set_caps(struct cf_config *c,
 		int v;
 		if (reg->pseudo != 2)
 			continue;
-		v = check(ctx, (long)(reg->key & 0xffffff));
+		v = check(ctx, CF_CAP_NR(reg->key));
 		err = cf_config_set_fixed(c, reg->key, v < 0 ? 0 : (uint64_t)v);
 		if (err != CF_OK)
 			return err;

@@ -266,7 +266,7 @@ enum cf_err cf_x86_apply_vm(int vm_fd, const struct cf_profile *pr,
 		return err;
 	for (size_t i = 0; i < sizeof(vm_caps) / sizeof(vm_caps[0]); i++) {
 		const struct vm_cap *c = &vm_caps[i];
-		uint64_t key = CF_X86_CAP_KEY(c->nr), want = 0, arg;
+		uint64_t key = CF_CAP_KEY(c->nr), want = 0, arg;
 		struct kvm_enable_cap ec;
 		char name[40];
 		int sup;

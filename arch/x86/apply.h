@@ -11,8 +11,6 @@
 
 #include "engine/arch.h"
 
-/* The catalogue key of KVM capability NR (arch/caps/caps.txt). */
-#define CF_X86_CAP_KEY(nr) (0x1000000ULL + (uint64_t)(nr))
 
 /* The options a scratch VM (apply --check-only, the guest check) runs a
  * profile with, as a VMM would: a split irqchip when the profile has
