@@ -79,3 +79,25 @@ cc_ok() {
 	notok "$1" "does not compile: $(ccerr)"
 	return 1
 }
+
+# refused NAME FILE LINE EXPECT [quiet]: judges the generator run just made
+# ($rc, $T/out, $T/err) on FILE, which it had to refuse: a non-zero exit and
+# exactly one line on stderr, "FILE:LINE: ..." (any LINE when LINE is
+# empty) containing EXPECT; with "quiet", nothing on stdout either.
+refused() {
+	why=""
+	if [ "$rc" -eq 0 ]; then
+		why="exit 0, want non-zero"
+	elif [ "${5:-}" = quiet ] && [ -s "$T/out" ]; then
+		why="wrote on stdout: $(firstline "$T/out")"
+	elif [ -n "$3" ] && ! grep -qF "$2:$3: " "$T/err"; then
+		why="stderr lacks '$2:$3: ' (got: $(firstline "$T/err"))"
+	elif [ -z "$3" ] && ! grep -q "^$2:[0-9][0-9]*: " "$T/err"; then
+		why="stderr lacks '$2:LINE: ' (got: $(firstline "$T/err"))"
+	elif ! grep -qF -- "$4" "$T/err"; then
+		why="stderr lacks '$4' (got: $(firstline "$T/err"))"
+	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
+		why="want exactly one line on stderr, got $(wc -l <"$T/err")"
+	fi
+	if [ -z "$why" ]; then ok "$1"; else notok "$1" "$why"; fi
+}

@@ -39,19 +39,7 @@ for f in tests/gen/bad/*.txt; do
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
 	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
-	why=""
-	if [ "$rc" -eq 0 ]; then
-		why="exit 0, want non-zero"
-	elif [ -n "$line" ] && ! grep -qF "$f:$line: " "$T/err"; then
-		why="stderr lacks '$f:$line: ' (got: $(firstline "$T/err"))"
-	elif [ -z "$line" ] && ! grep -q "^$f:[0-9][0-9]*: " "$T/err"; then
-		why="stderr lacks '$f:LINE: ' (got: $(firstline "$T/err"))"
-	elif ! grep -qF -- "$expect" "$T/err"; then
-		why="stderr lacks '$expect' (got: $(firstline "$T/err"))"
-	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
-		why="want exactly one line on stderr, got $(wc -l <"$T/err")"
-	fi
-	if [ -z "$why" ]; then ok "$name"; else notok "$name" "$why"; fi
+	refused "$name" "$f" "$line" "$expect"
 done
 if [ "$nbad" -lt 16 ]; then
 	notok "bad/ holds the cases" "only $nbad files in tests/gen/bad"

@@ -41,21 +41,7 @@ bad() {
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
 	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
-	why=""
-	if [ "$rc" -eq 0 ]; then
-		why="exit 0, want non-zero"
-	elif [ -s "$T/out" ]; then
-		why="wrote on stdout: $(firstline "$T/out")"
-	elif [ -n "$line" ] && ! grep -qF "$f:$line: " "$T/err"; then
-		why="stderr lacks '$f:$line: ' (got: $(firstline "$T/err"))"
-	elif [ -z "$line" ] && ! grep -q "^$f:[0-9][0-9]*: " "$T/err"; then
-		why="stderr lacks '$f:LINE: ' (got: $(firstline "$T/err"))"
-	elif ! grep -qF -- "$expect" "$T/err"; then
-		why="stderr lacks '$expect' (got: $(firstline "$T/err"))"
-	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
-		why="want exactly one line on stderr, got $(wc -l <"$T/err")"
-	fi
-	if [ -z "$why" ]; then ok "$name"; else notok "$name" "$why"; fi
+	refused "$name" "$f" "$line" "$expect" quiet
 }
 
 # -- overlapping fields and fields outside the register
@@ -550,19 +536,7 @@ bad_caps() {
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
 	"$AWK" -f "$CAPSLIB" -f "$GEN" "$T/caps-first.txt" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
-	why=""
-	if [ "$rc" -eq 0 ]; then
-		why="exit 0, want non-zero"
-	elif [ -s "$T/out" ]; then
-		why="wrote on stdout: $(firstline "$T/out")"
-	elif ! grep -qF "$f:$line: " "$T/err"; then
-		why="stderr lacks '$f:$line: ' (got: $(firstline "$T/err"))"
-	elif ! grep -qF -- "$expect" "$T/err"; then
-		why="stderr lacks '$expect' (got: $(firstline "$T/err"))"
-	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
-		why="want exactly one line on stderr, got $(wc -l <"$T/err")"
-	fi
-	if [ -z "$why" ]; then ok "$name"; else notok "$name" "$why"; fi
+	refused "$name" "$f" "$line" "$expect" quiet
 }
 
 cat >"$T/caps-first.txt" <<'EOF'
@@ -600,19 +574,7 @@ bad_first() {
 	printf 'KVM_CAP_IRQCHIP 0 x86 bool\n' >"$T/caps-one.txt"
 	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" "$T/caps-one.txt" >"$T/out" 2>"$T/err"
 	rc=$?
-	why=""
-	if [ "$rc" -eq 0 ]; then
-		why="exit 0, want non-zero"
-	elif [ -s "$T/out" ]; then
-		why="wrote on stdout: $(firstline "$T/out")"
-	elif ! grep -qF "$f:$line: " "$T/err"; then
-		why="stderr lacks '$f:$line: ' (got: $(firstline "$T/err"))"
-	elif ! grep -qF -- "$expect" "$T/err"; then
-		why="stderr lacks '$expect' (got: $(firstline "$T/err"))"
-	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
-		why="want exactly one line on stderr, got $(wc -l <"$T/err")"
-	fi
-	if [ -z "$why" ]; then ok "$name"; else notok "$name" "$why"; fi
+	refused "$name" "$f" "$line" "$expect" quiet
 }
 
 bad_first level-unknown-flag "unknown flag sse5" <<'EOF'
