@@ -146,6 +146,9 @@ class Lab:
             cpu += ",pauth-impdef=on"
         return ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3",
                 "-cpu", cpu, "-smp", "1", "-m", "512", "-nographic",
+                # no NIC: the virt machine's default virtio NIC wants efi-virtio.rom
+                # (package ipxe-qemu), which the lab neither needs nor installs
+                "-nic", "none",
                 "-kernel", self.args.kernel, "-initrd", initrd,
                 "-append", "console=ttyAMA0 quiet", "-no-reboot"]
 
