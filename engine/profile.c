@@ -56,6 +56,11 @@ const char *cf_profile_arch(const struct cf_profile *pr)
 	return pr->arch->name;
 }
 
+bool cf_profile_vendor(const struct cf_profile *pr, char *buf, size_t len)
+{
+	return pr->arch->vendor && pr->arch->vendor(pr->cfg, buf, len);
+}
+
 void cf_conflict_name(const struct cf_profile *pr, const struct cf_conflict *c,
 		      char *buf, size_t len)
 {
