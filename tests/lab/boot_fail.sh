@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 start=$(date +%s)
 python3 tools/lab/lab.py --cpufleet "$BIN" --agent-initrd "$LAB_OUT/initrd-base.cpio.gz" \
 	--kernel "$LAB_OUT/kernel/vmlinuz" --out "$tmp/out" --models cortex-a72,neoverse-n1 \
-	--qemu-arg -device --qemu-arg cpufleet-no-such-device >"$tmp/stdout" 2>"$tmp/stderr"
+	--qemu-arg=-device --qemu-arg=cpufleet-no-such-device >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
 secs=$(($(date +%s) - start))
 sed 's/^/    /' "$tmp/stderr"
