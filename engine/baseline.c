@@ -59,6 +59,10 @@ static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
 	switch (f->policy) {
 	case CF_POL_LOWER:
 		return cf_field_cmp(f, a, b) <= 0 ? a : b;
+	case CF_POL_LOWER_IMPDEF:
+		/* What the smaller stands for: an IMPLEMENTATION DEFINED PMU
+		 * counts as none. */
+		return cf_field_canon(f, cf_field_cmp(f, a, b) <= 0 ? a : b);
 	case CF_POL_HIGHER:
 		return cf_field_cmp(f, a, b) >= 0 ? a : b;
 	case CF_POL_HIGHER0:
@@ -154,6 +158,16 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		*out = f->policy == CF_POL_ZERO ? 0 : raws[0];
 		return CF_OK;
 	}
+	/* Fixed values that differ may still name the same thing (a PMU
+	 * version of 0xf is written as 0): one every host takes goes. */
+	for (size_t g = 0; bad_g != SIZE_MAX && g < p->ngroups; g++) {
+		const struct cf_config *cfg = p->groups[g].cfg;
+		if (cfg->present[ri] && (cfg->wr[ri] & m) != m &&
+		    refuser(f, p, ri, raws, raws[g]) == SIZE_MAX) {
+			*out = raws[g];
+			return CF_OK;
+		}
+	}
 	if (bad_g != SIZE_MAX) {
 		err = add_conflict(b, CF_CONFLICT_NOT_WRITABLE,
 				   p->arch->catalog->regs[ri].key, fi, &c);
@@ -176,7 +190,9 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		 * host; then the richest lower value all accept, if any (0
 		 * passes a "non-zero" floor). */
 		if (refuser(f, p, ri, raws, cand) != SIZE_MAX &&
-		    f->policy == CF_POL_LOWER && !f->is_signed && f->width <= 8) {
+		    (f->policy == CF_POL_LOWER ||
+		     f->policy == CF_POL_LOWER_IMPDEF) &&
+		    !f->is_signed && f->width <= 8) {
 			for (uint64_t v = cand; v-- > 0;) {
 				if (refuser(f, p, ri, raws, v) == SIZE_MAX) {
 					*out = v;

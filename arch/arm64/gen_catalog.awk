@@ -234,6 +234,11 @@ $1 == "field" {
 	safe = "0"
 	if ($5 == "lower")
 		pol = "CF_POL_LOWER"
+	else if ($5 == "lower-impdef") {
+		pol = "CF_POL_LOWER_IMPDEF"
+		if (sg)
+			fatal("lower-impdef: field " $3 " must be unsigned")
+	}
 	else if ($5 == "higher")
 		pol = "CF_POL_HIGHER"
 	else if ($5 == "higher0")
@@ -267,7 +272,7 @@ $1 == "field" {
 			fatal("bad floor value in '" $6 "'")
 		if (bits_needed(floor) > msb - lsb + 1)
 			fatal($6 ": floor does not fit field " $3)
-		if (pol != "CF_POL_LOWER")
+		if (pol != "CF_POL_LOWER" && pol != "CF_POL_LOWER_IMPDEF")
 			fatal("a floor needs the lower policy")
 	}
 	nf++
