@@ -68,9 +68,17 @@ struct cf_reg {
 	uint8_t pseudo;          /* 0 system register, 1 other ONE_REG
 				    register, 2 KVM capability, 3 KVM fact */
 	uint64_t fixed_writable; /* pseudo: what KVM lets userspace change */
-	uint8_t checkonly;       /* KVM checks a write but keeps nothing:
-				    reads give the host's value */
+	uint8_t flags;           /* CF_REG_* */
 };
+
+/* cf_reg.flags */
+#define CF_REG_CHECKONLY 1u /* KVM checks a write but keeps nothing: reads
+			       give the host's value */
+#define CF_REG_REQUIRED 2u  /* every KVM reports it: a report lacking it is
+			       malformed */
+#define CF_REG_IDENTITY 4u  /* implementation identity (MIDR, REVIDR, AIDR):
+			       a baseline takes all such registers whole
+			       from one member */
 
 struct cf_catalog {
 	const char *arch;

@@ -125,7 +125,7 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 				}
 				/* Registers KVM only checks (the SMCCC
 				 * workaround levels) read back the host's. */
-				if (reg && reg->checkonly)
+				if (reg && (reg->flags & CF_REG_CHECKONLY))
 					continue;
 				/* A PMU version of 0xf is kept as 0. */
 				if (get(fd, id, &back) != 0 ||

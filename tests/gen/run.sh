@@ -147,6 +147,8 @@ int main(void)
 	WANT(strcmp(r->name, "EMPTY_EL1") == 0);
 	WANT(r->key == (3u << 14 | 1u << 3));
 	WANT(r->nfields == 0);
+	WANT(r->flags == (CF_REG_REQUIRED | CF_REG_IDENTITY));
+	WANT(c->regs[0].flags == 0 && c->regs[2].flags == 0);
 
 	r = &c->regs[2];
 	WANT(strcmp(r->name, "WIDE_EL1") == 0);

@@ -714,7 +714,7 @@ static const struct cf_reg *reg(int i, const char *name,
 	WANT(strcmp(r->name, name) == 0);
 	WANT(r->key == key);
 	WANT(r->nfields == nfields);
-	WANT(r->pseudo == 0 && r->fixed_writable == 0 && r->checkonly == 0);
+	WANT(r->pseudo == 0 && r->fixed_writable == 0 && r->flags == 0);
 	return r;
 }
 
@@ -764,7 +764,7 @@ int main(void)
 	WANT(strcmp(r->name, "TSC_KHZ") == 0);
 	WANT(r->key == 0x2000002);
 	WANT(r->pseudo == 3 && r->fixed_writable == 0xffffffffULL &&
-	     r->checkonly == 0);
+	     r->flags == 0);
 	WANT(r->nfields == 2);
 	fld(r, 0, "bits63_32", 32, 32, CF_POL_ZERO, 0);
 	fld(r, 1, "khz", 0, 32, CF_POL_LOWER, 0);
@@ -895,7 +895,7 @@ static void cap(int i, const char *name, unsigned long long key,
 	const struct cf_reg *r = &cf_x86_catalog.regs[i];
 	WANT(strcmp(r->name, name) == 0);
 	WANT(r->key == key);
-	WANT(r->pseudo == 2 && r->fixed_writable == ~0ULL && r->checkonly == 0);
+	WANT(r->pseudo == 2 && r->fixed_writable == ~0ULL && r->flags == 0);
 	WANT(r->nfields == 1);
 	if (r->nfields != 1)
 		return;

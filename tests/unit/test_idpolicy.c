@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include "engine/profile.h"
 #include "engine/report.h"
 #include "tests/unit/suites.h"
@@ -154,7 +155,180 @@ static void test_idpolicy_pmu_impdef_kept_as_0(void)
 	CU_ASSERT_EQUAL(cf_reg_canon(&cat->regs[ri], 0x406), 0x406);
 }
 
+#define MIDR_KEY (3u << 14)                   /* MIDR_EL1 */
+#define REVIDR_KEY (3u << 14 | 6)              /* REVIDR_EL1 */
+
+/* A host with MIDR_EL1 MIDR and REVIDR_EL1 REVIDR, both writable (KVM
+ * 6.15+ with KVM_CAP_ARM_WRITABLE_IMP_ID_REGS: MIDR bits 31:0, REVIDR all,
+ * research arm64-kvm.md §2.3) or not (6.12: only the host's own). */
+static struct cf_report *impl_host(const char *id, uint32_t midr,
+				   uint64_t revidr, bool writable)
+{
+	return test_reportf(id, "\"arm64\":{\"id_regs\":{\"MIDR_EL1\":\"0x%x\","
+			    "\"REVIDR_EL1\":\"0x%llx\"}%s}", (unsigned)midr,
+			    (unsigned long long)revidr, writable ?
+			    ",\"writable\":{\"MIDR_EL1\":\"0xffffffff\","
+			    "\"REVIDR_EL1\":\"0xffffffffffffffff\"}" : "");
+}
+
+/* The profile's "implementations" member, printed compactly ("" if none). */
+static void impl_json(const struct cf_profile *pr, char *buf, size_t len)
+{
+	char *text = NULL, *flat;
+	cJSON *root, *it;
+
+	buf[0] = '\0';
+	CU_ASSERT_EQUAL_FATAL(cf_profile_to_json(pr, &text), CF_OK);
+	root = cJSON_Parse(text);
+	it = cJSON_GetObjectItemCaseSensitive(root, "implementations");
+	flat = it ? cJSON_PrintUnformatted(it) : NULL;
+	if (flat)
+		snprintf(buf, len, "%s", flat);
+	free(flat);
+	cJSON_Delete(root);
+	free(text);
+}
+
+/* Case 6.  A guest's MIDR_EL1 names a part and revision whose errata it
+ * works around, and REVIDR_EL1 the fixes of that implementation (Arm ARM
+ * D23.2 MIDR_EL1, REVIDR_EL1): a field-by-field minimum of 0x413fd0c1
+ * (Neoverse N1 r3p1) and 0x611f0231 (Apple) is 0x411f0231, no CPU.  The
+ * profile takes one member's MIDR_EL1 and REVIDR_EL1 whole: the member
+ * with the lowest (MIDR, REVIDR) pair (README, "The implementation
+ * identity"), and lists every member's pair, lowest first, whatever the
+ * order the reports come in. */
+static void test_idpolicy_identity_one_member(void)
+{
+	static const char *const want_impl =
+		"[{\"MIDR_EL1\":\"0x00000000413fd0c1\","
+		"\"REVIDR_EL1\":\"0x00000000000001c7\"},"
+		"{\"MIDR_EL1\":\"0x00000000611f0231\","
+		"\"REVIDR_EL1\":\"0x0000000000000000\"}]";
+
+	for (int order = 0; order < 2; order++) {
+		struct cf_report *n1 = impl_host("n1", 0x413fd0c1, 0x1c7, true);
+		struct cf_report *apple = impl_host("apple", 0x611f0231, 0, true);
+		struct cf_profile *pr;
+		char buf[1024];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(n1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(apple);
+		pr = order ? test_baseline_of2(apple, n1) : test_baseline_of2(n1, apple);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+		CU_ASSERT_TRUE(cf_profile_feasible(pr));
+		CU_ASSERT_EQUAL(reg_of(pr, MIDR_KEY), 0x413fd0c1);
+		CU_ASSERT_EQUAL(reg_of(pr, REVIDR_KEY), 0x1c7);
+		impl_json(pr, buf, sizeof(buf));
+		CU_ASSERT_STRING_EQUAL(buf, want_impl);
+		cf_profile_destroy(pr);
+		cf_report_destroy(n1);
+		cf_report_destroy(apple);
+	}
+}
+
+/* Equal MIDRs: the lower REVIDR's member.  A host that cannot change its
+ * implementation ID registers (6.12) accepts only its own, so its pair
+ * is the profile's even when a writable member's is lower. */
+static void test_idpolicy_identity_fixed_member(void)
+{
+	struct cf_report *a = impl_host("a", 0x413fd0c1, 0x1c7, true);
+	struct cf_report *b = impl_host("b", 0x413fd0c1, 0x3, true);
+	struct cf_report *old = impl_host("old", 0x611f0231, 0x5, false);
+	struct cf_profile *pr;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(old);
+	pr = test_baseline_of2(a, b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_EQUAL(reg_of(pr, MIDR_KEY), 0x413fd0c1);
+	CU_ASSERT_EQUAL(reg_of(pr, REVIDR_KEY), 0x3);
+	cf_profile_destroy(pr);
+	pr = test_baseline_of2(a, old);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	CU_ASSERT_EQUAL(reg_of(pr, MIDR_KEY), 0x611f0231);
+	CU_ASSERT_EQUAL(reg_of(pr, REVIDR_KEY), 0x5);
+	cf_profile_destroy(pr);
+	cf_report_destroy(a);
+	cf_report_destroy(b);
+	cf_report_destroy(old);
+}
+
+/* `check` judges MIDR by writability, as KVM does: any value where the
+ * implementation ID registers are writable (6.15+ with the capability),
+ * only the host's own where not (6.12: set_invariant_sys_reg()/"-EINVAL
+ * unless it is the current value"). */
+static void test_idpolicy_identity_check(void)
+{
+	struct cf_report *n1 = impl_host("n1", 0x413fd0c1, 0x1c7, false);
+	struct cf_report *apple_wr = impl_host("apple-wr", 0x611f0231, 0, true);
+	struct cf_report *apple = impl_host("apple", 0x611f0231, 0, false);
+	char buf[1024];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(apple_wr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(apple);
+	CU_ASSERT_TRUE(verdict(n1, apple_wr, buf, sizeof(buf)));
+	CU_ASSERT_FALSE(verdict(n1, apple, buf, sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "MIDR_EL1.Implementer is not writable"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "REVIDR_EL1.REVIDR is not writable"));
+	cf_report_destroy(n1);
+	cf_report_destroy(apple_wr);
+	cf_report_destroy(apple);
+}
+
+#define PROFILE_HEAD "{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\"," \
+	"\"arm64\":{\"id_regs\":{\"MIDR_EL1\":\"0x410fd083\"}}"
+
+/* The implementations list is read back as written (kept ascending, each
+ * listed once, absent registers left out), and a malformed one is refused
+ * naming file and JSON path. */
+static void test_idpolicy_identity_document(void)
+{
+	static const char *const doc = PROFILE_HEAD ",\"implementations\":["
+		"{\"MIDR_EL1\":\"0x611f0231\",\"REVIDR_EL1\":\"0x0\",\"AIDR_EL1\":\"0x2\"},"
+		"{\"MIDR_EL1\":\"0x410fd083\"},"
+		"{\"MIDR_EL1\":\"0x611f0231\",\"REVIDR_EL1\":\"0x0\",\"AIDR_EL1\":\"0x2\"}]}";
+	static const char *const want =
+		"[{\"MIDR_EL1\":\"0x00000000410fd083\"},"
+		"{\"MIDR_EL1\":\"0x00000000611f0231\","
+		"\"REVIDR_EL1\":\"0x0000000000000000\","
+		"\"AIDR_EL1\":\"0x0000000000000002\"}]";
+	static const struct { const char *tail, *msg; } bad[] = {
+		{ ",\"implementations\":{}}", "p.json: $.implementations: expected an array" },
+		{ ",\"implementations\":[{}]}", "p.json: $.implementations[0]: expected" },
+		{ ",\"implementations\":[{\"MIDR_EL1\":\"0x1\"},{\"CTR_EL0\":\"0x1\"}]}",
+		  "p.json: $.implementations[1].CTR_EL0: not an implementation identity register" },
+		{ ",\"implementations\":[{\"MIDR_EL1\":7}]}",
+		  "p.json: $.implementations[0].MIDR_EL1: expected" },
+	};
+	struct cf_profile *pr = NULL;
+	struct cf_diag d = { "" };
+	char buf[1024], text[512];
+
+	CU_ASSERT_EQUAL_FATAL(cf_profile_parse(doc, strlen(doc), "p.json", &pr, &d),
+			      CF_OK);
+	impl_json(pr, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, want);
+	cf_profile_destroy(pr);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pr = NULL;
+		snprintf(text, sizeof(text), "%s%s", PROFILE_HEAD, bad[i].tail);
+		CU_ASSERT_EQUAL(cf_profile_parse(text, strlen(text), "p.json", &pr,
+						 &d), CF_ESCHEMA);
+		CU_ASSERT_PTR_NULL(pr);
+		if (!strstr(d.msg, bad[i].msg)) {
+			fprintf(stderr, "\n  '%s' lacks '%s'\n", d.msg, bad[i].msg);
+			CU_FAIL("error message");
+		}
+	}
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_idpolicy_identity_document),
+	TEST(test_idpolicy_identity_one_member),
+	TEST(test_idpolicy_identity_fixed_member),
+	TEST(test_idpolicy_identity_check),
 	TEST(test_idpolicy_pmu_impdef_kept_as_0),
 	TEST(test_idpolicy_pmu_impdef_baseline),
 	TEST(test_idpolicy_pmu_impdef_check),

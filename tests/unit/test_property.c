@@ -241,6 +241,64 @@ static bool offered(struct cf_report **hs, int n, size_t ri,
 	return false;
 }
 
+/* Does every host accept host C's identity registers (MIDR, REVIDR,
+ * AIDR: catalogue flag `identity`), field by field? */
+static bool identity_ok(struct cf_report **hs, int n, int c)
+{
+	for (size_t ri = 0; ri < cat->nregs; ri++) {
+		const struct cf_reg *reg = &cat->regs[ri];
+		if (!(reg->flags & CF_REG_IDENTITY))
+			continue;
+		for (int fi = 0; fi < reg->nfields; fi++)
+			if (!all_accept_field(hs, n, ri, fi, hs[c]->cfg->val[ri],
+					      cf_field_raw(&reg->fields[fi],
+							   hs[c]->cfg->val[ri])))
+				return false;
+	}
+	return true;
+}
+
+/* Host A's identity registers, in catalogue order, below host B's? */
+static bool identity_below(struct cf_report **hs, int a, int b)
+{
+	for (size_t ri = 0; ri < cat->nregs; ri++) {
+		uint64_t x = hs[a]->cfg->val[ri], y = hs[b]->cfg->val[ri];
+		if ((cat->regs[ri].flags & CF_REG_IDENTITY) && x != y)
+			return x < y;
+	}
+	return false;
+}
+
+/* The identity registers come whole from one host: the lowest identity
+ * every host accepts; if none is, some identity field conflicts. */
+static void check_identity(struct cf_report **hs, int n,
+			   const struct cf_profile *pr)
+{
+	int best = -1;
+	bool conflict = false;
+
+	/* Bits outside the fields that differ are a conflict of their own. */
+	for (size_t ri = 0; ri < cat->nregs; ri++)
+		if ((cat->regs[ri].flags & CF_REG_IDENTITY) && reg_conflict(pr, ri))
+			return;
+	for (int h = 0; h < n; h++)
+		if (identity_ok(hs, n, h) && (best < 0 || identity_below(hs, h, best)))
+			best = h;
+	for (size_t ri = 0; ri < cat->nregs; ri++) {
+		uint64_t v = 0;
+		if (!(cat->regs[ri].flags & CF_REG_IDENTITY))
+			continue;
+		for (int fi = 0; fi < cat->regs[ri].nfields; fi++)
+			conflict |= conflict_on(pr, ri, fi);
+		if (best >= 0) {
+			CU_ASSERT_TRUE(cf_config_get(pr->cfg, cat->regs[ri].key, &v,
+						     NULL));
+			CU_ASSERT_EQUAL(v, hs[best]->cfg->val[ri]);
+		}
+	}
+	CU_ASSERT_EQUAL(conflict, best < 0);
+}
+
 static void check_pool(struct cf_report **hs, int n)
 {
 	struct cf_pool *p = NULL;
@@ -260,10 +318,11 @@ static void check_pool(struct cf_report **hs, int n)
 		CU_ASSERT_EQUAL(cf_verdict_compatible(v),
 				kvm_accepts_all(pr->cfg, hs[h]->cfg));
 	}
+	check_identity(hs, n, pr);
 	for (size_t ri = 0; ri < cat->nregs; ri++) {
 		const struct cf_reg *reg = &cat->regs[ri];
 		uint64_t base = 0;
-		if (reg_conflict(pr, ri))
+		if (reg_conflict(pr, ri) || (reg->flags & CF_REG_IDENTITY))
 			continue;
 		CU_ASSERT_FATAL(cf_config_get(pr->cfg, reg->key, &base, NULL));
 		for (int fi = 0; fi < reg->nfields; fi++) {
