@@ -324,7 +324,119 @@ static void test_idpolicy_identity_document(void)
 	}
 }
 
+/* Case 9.  The registers KVM lists in KVM_GET_REG_LIST for every vCPU,
+ * whatever the CPU: MIDR_EL1, REVIDR_EL1 and CTR_EL0 (invariant_sys_regs
+ * since arm64 KVM began, 3.11) and the Armv8.0 AArch64 feature ID
+ * registers, listed since 4.15 (commit 93390c0a1b20 "arm64: KVM: Hide
+ * unsupported AArch64 CPU features from guests" put every ID register of
+ * op0 3, op1 0, CRn 0, CRm 1..7 in sys_reg_descs). */
+static const char *const every_kvm[] = {
+	"MIDR_EL1", "REVIDR_EL1", "ID_AA64PFR0_EL1", "ID_AA64PFR1_EL1",
+	"ID_AA64DFR0_EL1", "ID_AA64DFR1_EL1", "ID_AA64AFR0_EL1",
+	"ID_AA64AFR1_EL1", "ID_AA64ISAR0_EL1", "ID_AA64ISAR1_EL1",
+	"ID_AA64MMFR0_EL1", "ID_AA64MMFR1_EL1", "CTR_EL0",
+};
+#define NEVERY (sizeof(every_kvm) / sizeof(every_kvm[0]))
+
+/* Parses a report whose id_regs are every_kvm[] but SKIP (-1: none). */
+static enum cf_err parse_without(int skip, struct cf_diag *d)
+{
+	char doc[2048];
+	size_t used;
+	struct cf_report *r = NULL;
+	enum cf_err err;
+
+	used = (size_t)snprintf(doc, sizeof(doc), "{\"schema\":\"cpufleet.report/v1\","
+				"\"host\":{\"id\":\"h\",\"arch\":\"arm64\"},"
+				"\"arm64\":{\"id_regs\":{");
+	for (size_t i = 0; i < NEVERY; i++)
+		if ((int)i != skip)
+			used += (size_t)snprintf(doc + used, sizeof(doc) - used,
+						 "%s\"%s\":\"0x0\"",
+						 doc[used - 1] == '{' ? "" : ",",
+						 every_kvm[i]);
+	snprintf(doc + used, sizeof(doc) - used, "}}}");
+	err = cf_report_parse(doc, strlen(doc), "r.json", &r, d);
+	cf_report_destroy(r);
+	return err;
+}
+
+static void test_idpolicy_required_registers(void)
+{
+	static const char *const empty = "{\"schema\":\"cpufleet.report/v1\","
+		"\"host\":{\"id\":\"h\",\"arch\":\"arm64\"},\"arm64\":{\"id_regs\":{}}}";
+	struct cf_report *r = NULL;
+	struct cf_diag d = { "" };
+	char want[128];
+
+	/* An empty report is refused, naming file, path and a register. */
+	CU_ASSERT_EQUAL(cf_report_parse(empty, strlen(empty), "r.json", &r, &d),
+			CF_ESCHEMA);
+	CU_ASSERT_PTR_NULL(r);
+	cf_report_destroy(r);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "r.json: $.arm64.id_regs"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "MIDR_EL1"));
+	CU_ASSERT_EQUAL(parse_without(-1, &d), CF_OK);
+	for (size_t i = 0; i < NEVERY; i++) {
+		CU_ASSERT_EQUAL(parse_without((int)i, &d), CF_ESCHEMA);
+		snprintf(want, sizeof(want), "r.json: $.arm64.id_regs: lacks %s",
+			 every_kvm[i]);
+		if (!strstr(d.msg, want)) {
+			fprintf(stderr, "\n  '%s' lacks '%s'\n", d.msg, want);
+			CU_FAIL("names the missing register");
+		}
+	}
+}
+
+/* x86: KVM_GET_SUPPORTED_CPUID always returns leaf 0 (vendor, maximum
+ * basic leaf) and leaf 1 (signature, basic features):
+ * kvm_dev_ioctl_get_cpuid() (arch/x86/kvm/cpuid.c) starts from leaf 0
+ * (funcs[] = { 0, 0x80000000, ... }) and goes on through every basic leaf
+ * up to leaf 0's EAX, which is at least 1 on any x86-64 CPU. */
+static void test_idpolicy_required_x86_leaves(void)
+{
+	static const char *const leaf0 =
+		"{\"leaf\":\"0x0\",\"subleaf\":\"0x0\",\"eax\":\"0x1\","
+		"\"ebx\":\"0x756e6547\",\"ecx\":\"0x6c65746e\",\"edx\":\"0x49656e69\"}";
+	static const char *const leaf1 =
+		"{\"leaf\":\"0x1\",\"subleaf\":\"0x0\",\"eax\":\"0x806f8\","
+		"\"ebx\":\"0x0\",\"ecx\":\"0x1\",\"edx\":\"0x0\"}";
+	static const struct { const char *a, *b, *msg; } cases[] = {
+		{ "", "", "x.json: $.x86.cpuid: lacks CPUID_00000000_0_EAX" },
+		{ "L0", "", "x.json: $.x86.cpuid: lacks CPUID_00000001_0_EAX" },
+		{ "L1", "", "x.json: $.x86.cpuid: lacks CPUID_00000000_0_EAX" },
+		{ "L0", "L1", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char doc[1024];
+		const char *e1 = !strcmp(cases[i].a, "L0") ? leaf0 :
+				 !strcmp(cases[i].a, "L1") ? leaf1 : "";
+		const char *e2 = !strcmp(cases[i].b, "L1") ? leaf1 : "";
+		struct cf_report *r = NULL;
+		struct cf_diag d = { "" };
+		enum cf_err err;
+		snprintf(doc, sizeof(doc), "{\"schema\":\"cpufleet.report/v1\","
+			 "\"host\":{\"id\":\"x\",\"arch\":\"x86\"},\"x86\":{\"cpuid\":"
+			 "[%s%s%s]}}", e1, e2[0] ? "," : "", e2);
+		err = cf_report_parse(doc, strlen(doc), "x.json", &r, &d);
+		if (!cases[i].msg) {
+			CU_ASSERT_EQUAL(err, CF_OK);
+		} else {
+			CU_ASSERT_EQUAL(err, CF_ESCHEMA);
+			if (!strstr(d.msg, cases[i].msg)) {
+				fprintf(stderr, "\n  '%s' lacks '%s'\n", d.msg,
+					cases[i].msg);
+				CU_FAIL("names the missing register");
+			}
+		}
+		cf_report_destroy(r);
+	}
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_idpolicy_required_x86_leaves),
+	TEST(test_idpolicy_required_registers),
 	TEST(test_idpolicy_identity_document),
 	TEST(test_idpolicy_identity_one_member),
 	TEST(test_idpolicy_identity_fixed_member),
