@@ -189,6 +189,19 @@ static void impl_json(const struct cf_profile *pr, char *buf, size_t len)
 	free(text);
 }
 
+/* The baseline of {A, B} is feasible with MIDR and REVIDR. */
+static void identity_is(const struct cf_report *a, const struct cf_report *b,
+			uint64_t midr, uint64_t revidr)
+{
+	struct cf_profile *pr = test_baseline_of2(a, b);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	CU_ASSERT_EQUAL(reg_of(pr, MIDR_KEY), midr);
+	CU_ASSERT_EQUAL(reg_of(pr, REVIDR_KEY), revidr);
+	cf_profile_destroy(pr);
+}
+
 /* Case 6.  A guest's MIDR_EL1 names a part and revision whose errata it
  * works around, and REVIDR_EL1 the fixes of that implementation (Arm ARM
  * D23.2 MIDR_EL1, REVIDR_EL1): a field-by-field minimum of 0x413fd0c1
@@ -212,11 +225,10 @@ static void test_idpolicy_identity_one_member(void)
 		char buf[1024];
 		CU_ASSERT_PTR_NOT_NULL_FATAL(n1);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(apple);
+		identity_is(order ? apple : n1, order ? n1 : apple, 0x413fd0c1,
+			    0x1c7);
 		pr = order ? test_baseline_of2(apple, n1) : test_baseline_of2(n1, apple);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
-		CU_ASSERT_TRUE(cf_profile_feasible(pr));
-		CU_ASSERT_EQUAL(reg_of(pr, MIDR_KEY), 0x413fd0c1);
-		CU_ASSERT_EQUAL(reg_of(pr, REVIDR_KEY), 0x1c7);
 		impl_json(pr, buf, sizeof(buf));
 		CU_ASSERT_STRING_EQUAL(buf, want_impl);
 		cf_profile_destroy(pr);
@@ -230,28 +242,20 @@ static void test_idpolicy_identity_one_member(void)
  * is the profile's even when a writable member's is lower. */
 static void test_idpolicy_identity_fixed_member(void)
 {
-	struct cf_report *a = impl_host("a", 0x413fd0c1, 0x1c7, true);
-	struct cf_report *b = impl_host("b", 0x413fd0c1, 0x3, true);
-	struct cf_report *old = impl_host("old", 0x611f0231, 0x5, false);
-	struct cf_profile *pr;
+	struct cf_report *h[3] = {
+		impl_host("a", 0x413fd0c1, 0x1c7, true),
+		impl_host("b", 0x413fd0c1, 0x3, true),
+		impl_host("old", 0x611f0231, 0x5, false),
+	};
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(old);
-	pr = test_baseline_of2(a, b);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
-	CU_ASSERT_EQUAL(reg_of(pr, MIDR_KEY), 0x413fd0c1);
-	CU_ASSERT_EQUAL(reg_of(pr, REVIDR_KEY), 0x3);
-	cf_profile_destroy(pr);
-	pr = test_baseline_of2(a, old);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
-	CU_ASSERT_TRUE(cf_profile_feasible(pr));
-	CU_ASSERT_EQUAL(reg_of(pr, MIDR_KEY), 0x611f0231);
-	CU_ASSERT_EQUAL(reg_of(pr, REVIDR_KEY), 0x5);
-	cf_profile_destroy(pr);
-	cf_report_destroy(a);
-	cf_report_destroy(b);
-	cf_report_destroy(old);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_PTR_NOT_NULL_FATAL(h[i]);
+	identity_is(h[0], h[1], 0x413fd0c1, 0x3);
+	identity_is(h[1], h[0], 0x413fd0c1, 0x3);
+	identity_is(h[0], h[2], 0x611f0231, 0x5);
+	identity_is(h[2], h[0], 0x611f0231, 0x5);
+	for (int i = 0; i < 3; i++)
+		cf_report_destroy(h[i]);
 }
 
 /* `check` judges MIDR by writability, as KVM does: any value where the
