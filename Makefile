@@ -167,15 +167,21 @@ FUZZ_TARGETS = fuzz_report fuzz_profile
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) arch/arm64/idregs.txt arch/caps/caps.txt \
-              arch/x86/cpuid.txt
+FUZZ_UTIL    = tests/fuzz/fuzz_util.c
+FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c
+build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt arch/caps/caps.txt \
+                                arch/caps/caps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen
 	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk \
-	  arch/arm64/idregs.txt arch/caps/caps.txt > build-fuzz/gen/arm64_catalog.c
+	  arch/arm64/idregs.txt arch/caps/caps.txt > $@
+build-fuzz/gen/x86_catalog.c: arch/x86/cpuid.txt arch/caps/caps.txt \
+                              arch/caps/caps.awk arch/x86/gen_cpuid.awk
+	@mkdir -p build-fuzz/gen
 	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
-	  arch/caps/caps.txt > build-fuzz/gen/x86_catalog.c
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) build-fuzz/gen/arm64_catalog.c \
-	  build-fuzz/gen/x86_catalog.c $(LDLIBS)
+	  arch/caps/caps.txt > $@
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_UTIL) tests/fuzz/fuzz_util.h $(LIB_SRC) \
+              $(FUZZ_GEN)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_UTIL) $(LIB_SRC) $(FUZZ_GEN) $(LDLIBS)
 
 # `make fuzz` explores for FUZZ_SECONDS per target, growing the corpus in
 # build-fuzz/corpus; `fuzz-smoke` (part of check) replays the committed
