@@ -22,6 +22,7 @@ extern CU_SuiteInfo suite_spool;
 extern CU_SuiteInfo suite_agent;
 extern CU_SuiteInfo suite_db;
 extern CU_SuiteInfo suite_x86;
+extern CU_SuiteInfo suite_x86_safety;
 extern CU_SuiteInfo suite_idpolicy;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
