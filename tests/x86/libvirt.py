@@ -24,7 +24,13 @@ every case below this test
      not fail the case.  So are the features ours keeps that libvirt's map
      marks migratable='no' (`cpu-baseline --migratable` would drop them; the
      test driver refuses that flag), with the reason from
-     OURS_ONLY_MIGRATABLE.
+     OURS_ONLY_MIGRATABLE;
+  4. checks, without libvirt's baseline, that every libvirt feature our
+     profile keeps is set in every input report (its CPUID or MSR bit, read
+     by the script from the input documents; a leaf or MSR a host lacks
+     reads as clear): a feature ours keeps that some host lacks fails the
+     case unless INVERTED explains it (a bit that announces a weakness,
+     which the guest must see if any host has it).
 
 Both baselines start from the same raw bare-metal CPUID dumps (not what KVM
 offers), so runtime bits such as osxsave appear on both sides.
@@ -85,9 +91,23 @@ CASES = [
     ("snb-ep", ["snb-ep"], "feasible"),
     ("bergamo-04", ["bergamo-04"], "feasible"),
     ("hygon-01", ["hygon-01"], "feasible"),
+    # Hosts that lack a CPUID subleaf or a feature MSR (DERIVED): what
+    # they lack must not be in the baseline.
+    ("gnr-03-lacking", ["gnr-03", "gnr-03-no7.1", "gnr-03-no0xd.1"],
+     "feasible"),
+    ("spr-gnr-lacking-msr", ["spr-05", "gnr-03-noarchcap"], "feasible"),
     # AMD and Hygon are different vendors: both tools refuse the pool.
     ("amd-hygon", ["bergamo-04", "hygon-01"], "refused"),
 ]
+
+# Derived hosts: NAME -> (report, what it lacks): ("cpuid", leaf, subleaf)
+# removes that CPUID entry, ("msr", index) that MSR.  The report gets NAME as
+# its host id (ids are unique in a pool).
+DERIVED = {
+    "gnr-03-no7.1": ("gnr-03", [("cpuid", 0x7, 1)]),
+    "gnr-03-no0xd.1": ("gnr-03", [("cpuid", 0xd, 1)]),
+    "gnr-03-noarchcap": ("gnr-03", [("msr", 0x10a)]),
+}
 
 # Features libvirt's baseline enables that our baseline may lack, and why.
 # Keyed by libvirt feature name; a case fails on any other such feature.
@@ -138,6 +158,16 @@ OURS_ONLY_MIGRATABLE = {
     "xsaves": "libvirt 9.0's map marks xsaves migratable='no'; KVM saves "
               "and restores the XSS-managed state, and cpufleet treats "
               "xsaves as a plain flag every host must have",
+}
+
+# Features our baseline may keep although some input host lacks them, and
+# why: arch/x86/cpuid.txt marks them `inverted` (1 = a weakness, combined by
+# OR), so a guest must be told if any host has it.  Any other such feature
+# fails the case.
+INVERTED = {
+    "rsba": "IA32_ARCH_CAPABILITIES[2] RSBA: RET may use alternate "
+            "predictors on some host (msr-index.h ARCH_CAP_RSBA); `inverted` "
+            "in arch/x86/cpuid.txt",
 }
 
 REGS = ("eax", "ebx", "ecx", "edx")
@@ -404,22 +434,65 @@ def compare(name, mode, lv, prof, feats, vendors, input_all, tally):
                                  len(ours_only)))
 
 
+def check_every_input(name, prof, feats, per_host, tally):
+    """Every libvirt feature our profile PROF keeps is set in every input
+    report (PER_HOST: host -> features set in its own CPUID/MSR bits)."""
+    x86 = prof["x86"]
+    t, msrs = cpuid_table(x86), msr_table(x86)
+    unsafe = []
+    for n in sorted(feats):
+        if not bit_state(feats[n], t, msrs)[0]:
+            continue
+        lack = sorted(h for h, have in per_host.items() if n not in have)
+        if not lack:
+            continue
+        why = INVERTED.get(n)
+        note("%s: ours keeps %s (%s), which %s lack%s: %s"
+             % (name, n, describe(feats[n]), " ".join(lack),
+                "s" if len(lack) == 1 else "", why or "NOT EXPLAINED"))
+        if why is None:
+            unsafe.append("%s (not on %s)" % (n, " ".join(lack)))
+    check = "%s: every feature ours keeps is on every input host" % name
+    if unsafe:
+        tally.fail(check, ", ".join(unsafe))
+    else:
+        tally.ok(check)
+
+
+def load_host(spec, tmp):
+    """(report, path) for a host of CASES: a report of DATA, +syscall,
+    or a DERIVED one (written to TMP)."""
+    fix = spec.endswith("+syscall")
+    h = spec[:-len("+syscall")] if fix else spec
+    base, lacks = DERIVED.get(h, (h, []))
+    p = os.path.join(DATA, base + ".json")
+    with open(p, encoding="utf-8") as f:
+        rep = json.load(f)
+    if fix:
+        for e in rep["x86"]["cpuid"]:
+            if int(e["leaf"], 16) == 0x80000001 and \
+                    int(e["edx"], 16) >> 29 & 1:
+                e["edx"] = "0x%08x" % (int(e["edx"], 16) | 1 << 11)
+    for what in lacks:
+        x86 = rep["x86"]
+        if what[0] == "cpuid":
+            x86["cpuid"] = [e for e in x86["cpuid"]
+                            if (int(e["leaf"], 16), int(e["subleaf"], 16))
+                            != what[1:]]
+        else:
+            x86.get("msrs", {}).pop("0x%08x" % what[1], None)
+    if fix or lacks:
+        rep["host"]["id"] = rep["host"]["hostname"] = h
+        p = os.path.join(tmp, spec + ".json")
+        with open(p, "w", encoding="utf-8") as f:
+            json.dump(rep, f)
+    return rep, p
+
+
 def run_case(name, hosts, expect, feats, vendors, tmp, tally, verbose):
     reports, paths, per_host = [], [], {}
     for h in hosts:
-        fix = h.endswith("+syscall")
-        h = h[:-len("+syscall")] if fix else h
-        p = os.path.join(DATA, h + ".json")
-        with open(p, encoding="utf-8") as f:
-            rep = json.load(f)
-        if fix:
-            for e in rep["x86"]["cpuid"]:
-                if int(e["leaf"], 16) == 0x80000001 and \
-                        int(e["edx"], 16) >> 29 & 1:
-                    e["edx"] = "0x%08x" % (int(e["edx"], 16) | 1 << 11)
-            p = os.path.join(tmp, h + "+syscall.json")
-            with open(p, "w", encoding="utf-8") as f:
-                json.dump(rep, f)
+        rep, p = load_host(h, tmp)
         reports.append(rep)
         paths.append(p)
     xml_path = os.path.join(tmp, name + ".xml")
@@ -471,6 +544,7 @@ def run_case(name, hosts, expect, feats, vendors, tmp, tally, verbose):
                 "%s%s" % ("-" if p == "disable" else "+", n)
                 for n, p in sorted(short["policy"].items()))))
     compare(name, "", lv, prof, feats, vendors, input_all, tally)
+    check_every_input(name, prof, feats, per_host, tally)
 
     # The test driver refuses `cpu-baseline --migratable`; what it would
     # drop is what the map marks migratable='no'.
