@@ -79,106 +79,78 @@ static struct cf_report *host_with(const struct cf_profile *pr,
 	return fz_host_with("fuzz-host", c);
 }
 
-/* A `lower` field of register I that P wants above its bottom, or NULL. */
-static const struct cf_field *wanted_lower(const struct cf_profile *pr,
-					   size_t i, struct fz_rng *g)
-{
-	const struct cf_reg *reg = &pr->arch->catalog->regs[i];
-	uint64_t down;
+struct ctx {
+	const struct cf_profile *pr;
+	const struct cf_report *h;    /* offers exactly P */
+};
 
-	if (!pr->cfg->present[i] || reg->pseudo != 0 || !reg->nfields)
-		return NULL;
-	for (int t = 0; t < 8; t++) {
-		const struct cf_field *f = &reg->fields[fz_rng_next(g) %
-							reg->nfields];
-		if (fz_field_is_lower(f) &&
-		    fz_field_down(f, cf_field_raw(f, pr->cfg->val[i]), &down))
-			return f;
-	}
-	return NULL;
+/* P wants field P->f above its bottom: *DOWN is the step below. */
+static bool wanted(const struct ctx *c, const struct fz_pick *p,
+		   uint64_t *down)
+{
+	return c->pr->cfg->present[p->ri] && fz_field_is_lower(p->f) &&
+	       fz_field_down(p->f, cf_field_raw(p->f, c->pr->cfg->val[p->ri]),
+			     down);
+}
+
+/* P on H with register P->ri set to V (PRESENT) or removed: refused,
+ * naming the field. */
+static void refused_on(const struct ctx *c, const struct fz_pick *p,
+		       bool present, uint64_t v, const char *why)
+{
+	struct cf_report *h2 = host_with(c->pr, c->h, p->ri, present, v);
+
+	if (h2)
+		fz_require_refuses(c->pr, h2, p->reg->name, p->f->name, why);
+	cf_report_destroy(h2);
 }
 
 /* One step less in a wanted `lower` field is refused. */
-static void offers_less(const struct cf_profile *pr, const struct cf_report *h,
-			struct fz_rng *g)
+static bool offers_less(void *vctx, const struct fz_pick *p)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct ctx *c = vctx;
+	uint64_t down;
 
-	for (int t = 0, done = 0; t < 64 && done < TRIES; t++) {
-		size_t i = fz_rng_next(g) % cat->nregs;
-		const struct cf_field *f = wanted_lower(pr, i, g);
-		struct cf_report *h2;
-		uint64_t v = pr->cfg->val[i], down;
-
-		if (!f)
-			continue;
-		fz_field_down(f, cf_field_raw(f, v), &down);
-		h2 = host_with(pr, h, i, true, fz_field_put(f, v, down));
-		if (!h2)
-			return;
-		fz_require_refuses(pr, h2, cat->regs[i].name, f->name,
-				   "a host offering less than the profile "
-				   "wants in a lower field refuses it");
-		cf_report_destroy(h2);
-		done++;
-	}
+	if (!wanted(c, p, &down))
+		return false;
+	refused_on(c, p, true, fz_field_put(p->f, c->pr->cfg->val[p->ri], down),
+		   "a host offering less than the profile wants in a lower "
+		   "field refuses it");
+	return true;
 }
 
 /* A host without a register in which P wants a `lower` field above its
- * bottom refuses P. */
-static void lacks_register(const struct cf_profile *pr,
-			   const struct cf_report *h, struct fz_rng *g)
+ * bottom refuses P (x86 reads an absent register as 0: the bottom of an
+ * unsigned field only). */
+static bool lacks_register(void *vctx, const struct fz_pick *p)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct ctx *c = vctx;
+	uint64_t down;
 
-	for (int t = 0, done = 0; t < 64 && done < TRIES; t++) {
-		size_t i = fz_rng_next(g) % cat->nregs;
-		const struct cf_field *f = wanted_lower(pr, i, g);
-		struct cf_report *h2;
-
-		/* x86 reads an absent register as 0: the bottom of an
-		 * unsigned field only. */
-		if (!f || (is_x86(pr) && f->is_signed))
-			continue;
-		h2 = host_with(pr, h, i, false, 0);
-		if (!h2)
-			return;
-		fz_require_refuses(pr, h2, cat->regs[i].name, f->name,
-				   "a host lacking a register the profile "
-				   "needs refuses it");
-		cf_report_destroy(h2);
-		done++;
-	}
+	if (!wanted(c, p, &down) || (is_x86(c->pr) && p->f->is_signed))
+		return false;
+	refused_on(c, p, false, 0, "a host lacking a register the profile "
+		   "needs refuses it");
+	return true;
 }
 
 /* x86: a flag P lacks, added to H, keeps P running there. */
-static void richer_runs(const struct cf_profile *pr, const struct cf_report *h,
-			struct fz_rng *g)
+static bool richer_runs(void *vctx, const struct fz_pick *p)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct ctx *c = vctx;
+	struct cf_report *h2;
+	uint64_t v = 0;
 
-	for (int t = 0, done = 0; t < 64 && done < TRIES; t++) {
-		size_t i = fz_rng_next(g) % cat->nregs;
-		const struct cf_reg *reg = &cat->regs[i];
-		const struct cf_field *f;
-		struct cf_report *h2;
-		uint64_t v = 0;
-
-		if (reg->pseudo != 0 || !reg->nfields)
-			continue;
-		f = &reg->fields[fz_rng_next(g) % reg->nfields];
-		cf_config_get(h->cfg, reg->key, &v, NULL);
-		if (!fz_field_is_lower(f) || f->width != 1 ||
-		    cf_field_raw(f, v) != 0)
-			continue;
-		h2 = host_with(pr, h, i, true, fz_field_put(f, v, 1));
-		if (!h2)
-			return;
-		fz_require_accepts(pr, h2, "a host with one more feature "
+	cf_config_get(c->h->cfg, p->reg->key, &v, NULL);
+	if (!fz_field_is_lower(p->f) || p->f->width != 1 ||
+	    cf_field_raw(p->f, v) != 0)
+		return false;
+	h2 = host_with(c->pr, c->h, p->ri, true, fz_field_put(p->f, v, 1));
+	if (h2)
+		fz_require_accepts(c->pr, h2, "a host with one more feature "
 				   "flag runs the profile");
-		cf_report_destroy(h2);
-		done++;
-	}
+	cf_report_destroy(h2);
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -196,10 +168,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (h) {
 		fz_require_accepts(pr, h, "a host offering exactly the "
 				   "profile's values runs it");
-		offers_less(pr, h, &g);
-		lacks_register(pr, h, &g);
+		const struct cf_catalog *cat = pr->arch->catalog;
+		struct ctx c = { pr, h };
+		fz_each_field(cat, &g, TRIES, offers_less, &c);
+		fz_each_field(cat, &g, TRIES, lacks_register, &c);
 		if (is_x86(pr))
-			richer_runs(pr, h, &g);
+			fz_each_field(cat, &g, TRIES, richer_runs, &c);
 	}
 	cf_report_destroy(h);
 	cf_profile_destroy(pr);

@@ -33,12 +33,11 @@ static int count(void *ctx, const struct cf_decoded *d)
 	return 0;
 }
 
-/* Registers a VMM programs with the CPU's own accessors (arm64 system
- * registers, x86 CPUID and MSRs), not KVM capabilities or facts. */
-static bool is_plain(const struct cf_reg *reg)
-{
-	return reg->pseudo == 0;
-}
+struct ctx {
+	const struct cf_report *r;
+	const struct cf_profile *own;  /* R's own profile */
+	struct fz_rng *g;
+};
 
 /* A profile like OWN with register I's field F set to RAW (the register
  * created with only that field when OWN lacks it). */
@@ -58,72 +57,49 @@ static struct cf_profile *with_field(const struct cf_profile *own, size_t i,
 	return fz_profile_with(own, c);
 }
 
-/* Wanting one step more than R has in a `lower` field is refused. */
-static void wants_more(const struct cf_report *r, const struct cf_profile *own,
-		       struct fz_rng *g)
+/* R refuses its own profile with P's field at RAW, naming the field. */
+static void refuses_with(const struct ctx *c, const struct fz_pick *p,
+			 uint64_t raw, const char *why)
 {
-	const struct cf_catalog *cat = own->arch->catalog;
+	struct cf_profile *p2 = with_field(c->own, p->ri, p->f, raw);
 
-	for (int t = 0, done = 0; t < 64 && done < TRIES; t++) {
-		size_t i = fz_rng_next(g) % cat->nregs;
-		const struct cf_reg *reg = &cat->regs[i];
-		const struct cf_field *f;
-		struct cf_profile *p2;
-		uint64_t hv = 0, up;
+	if (p2)
+		fz_require_refuses(p2, c->r, p->reg->name, p->f->name, why);
+	cf_profile_destroy(p2);
+}
 
-		if (!is_plain(reg) || !reg->nfields)
-			continue;
-		f = &reg->fields[fz_rng_next(g) % reg->nfields];
-		cf_config_get(r->cfg, reg->key, &hv, NULL);
-		if (!fz_field_is_lower(f) || !fz_field_up(f, cf_field_raw(f, hv),
-							  &up))
-			continue;
-		p2 = with_field(own, i, f, up);
-		if (!p2)
-			return;
-		fz_require_refuses(p2, r, reg->name, f->name,
-				   "a profile wanting more than the host has "
-				   "in a lower field is refused");
-		cf_profile_destroy(p2);
-		done++;
-	}
+/* Wanting one step more than R has in a `lower` field is refused. */
+static bool wants_more(void *vctx, const struct fz_pick *p)
+{
+	const struct ctx *c = vctx;
+	uint64_t hv = 0, up;
+
+	cf_config_get(c->r->cfg, p->reg->key, &hv, NULL);
+	if (!fz_field_is_lower(p->f) ||
+	    !fz_field_up(p->f, cf_field_raw(p->f, hv), &up))
+		return false;
+	refuses_with(c, p, up, "a profile wanting more than the host has in "
+		     "a lower field is refused");
+	return true;
 }
 
 /* Any other value in a field R cannot write is refused (not TSC rates,
  * which KVM takes within 250 ppm, nor lower-impdef, whose all-ones value
  * KVM rewrites to 0). */
-static void changes_fixed(const struct cf_report *r,
-			  const struct cf_profile *own, struct fz_rng *g)
+static bool changes_fixed(void *vctx, const struct fz_pick *p)
 {
-	const struct cf_catalog *cat = own->arch->catalog;
+	const struct ctx *c = vctx;
+	uint64_t hv, wr, m = cf_field_mask(p->f), top = m >> p->f->shift;
 
-	for (int t = 0, done = 0; t < 64 && done < TRIES; t++) {
-		size_t i = fz_rng_next(g) % cat->nregs;
-		const struct cf_reg *reg = &cat->regs[i];
-		const struct cf_field *f;
-		struct cf_profile *p2;
-		uint64_t hv, wr, m, raw, other;
-
-		if (!is_plain(reg) || !reg->nfields ||
-		    !cf_config_get(r->cfg, reg->key, &hv, &wr))
-			continue;
-		f = &reg->fields[fz_rng_next(g) % reg->nfields];
-		m = cf_field_mask(f);
-		if ((wr & m) == m || f->policy == CF_POL_RATE ||
-		    f->policy == CF_POL_LOWER_IMPDEF)
-			continue;
-		raw = cf_field_raw(f, hv);
-		other = (raw ^ (1 + fz_rng_next(g) % (m >> f->shift))) &
-			(m >> f->shift);
-		p2 = with_field(own, i, f, other);
-		if (!p2)
-			return;
-		fz_require_refuses(p2, r, reg->name, f->name,
-				   "a profile changing a field the host cannot "
-				   "write is refused");
-		cf_profile_destroy(p2);
-		done++;
-	}
+	if (!cf_config_get(c->r->cfg, p->reg->key, &hv, &wr) ||
+	    (wr & m) == m || p->f->policy == CF_POL_RATE ||
+	    p->f->policy == CF_POL_LOWER_IMPDEF)
+		return false;
+	refuses_with(c, p, (cf_field_raw(p->f, hv) ^
+			    (1 + fz_rng_next(c->g) % top)) & top,
+		     "a profile changing a field the host cannot write is "
+		     "refused");
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -142,9 +118,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cf_report_decode(r, count, &n);
 	if (cf_profile_from_report(r, &own) == CF_OK) {
 		fz_profile_round_trip(own);
+		struct ctx c = { r, own, &g };
 		fz_require_accepts(own, r, "a host runs its own profile");
-		wants_more(r, own, &g);
-		changes_fixed(r, own, &g);
+		fz_each_field(own->arch->catalog, &g, TRIES, wants_more, &c);
+		fz_each_field(own->arch->catalog, &g, TRIES, changes_fixed, &c);
 	}
 	if (cf_pool_create(cf_report_arch(r), &p) == CF_OK &&
 	    cf_pool_add(p, r, &d) == CF_OK && cf_baseline(p, &pr) == CF_OK) {

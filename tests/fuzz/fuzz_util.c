@@ -33,6 +33,21 @@ uint64_t fz_rng_next(struct fz_rng *g)
 	return z ^ (z >> 31);
 }
 
+void fz_each_field(const struct cf_catalog *cat, struct fz_rng *g, int tries,
+		   bool (*fn)(void *ctx, const struct fz_pick *p), void *ctx)
+{
+	for (int draw = 0, taken = 0; draw < 64 && taken < tries; draw++) {
+		struct fz_pick p;
+		p.ri = fz_rng_next(g) % cat->nregs;
+		p.reg = &cat->regs[p.ri];
+		if (p.reg->pseudo != 0 || !p.reg->nfields)
+			continue;
+		p.f = &p.reg->fields[fz_rng_next(g) % p.reg->nfields];
+		if (fn(ctx, &p))
+			taken++;
+	}
+}
+
 /* Two configurations hold the same registers: presence, values, and (for
  * reports, WITH_WR) the writable masks, catalogue and unknown registers. */
 static void same_config(const struct cf_config *a, const struct cf_config *b,

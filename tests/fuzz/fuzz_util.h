@@ -24,6 +24,19 @@ struct fz_rng {
 void fz_rng_seed(struct fz_rng *g, const uint8_t *data, size_t size);
 uint64_t fz_rng_next(struct fz_rng *g);
 
+/* A field of a register a VMM programs with the CPU's own accessors (an
+ * arm64 system register, an x86 CPUID register or MSR; not a KVM
+ * capability or fact), drawn at random. */
+struct fz_pick {
+	size_t ri;                 /* catalogue index */
+	const struct cf_reg *reg;
+	const struct cf_field *f;
+};
+/* Draws fields of CAT at random and calls FN with each until FN has taken
+ * TRIES of them (returned true) or 64 draws were made. */
+void fz_each_field(const struct cf_catalog *cat, struct fz_rng *g, int tries,
+		   bool (*fn)(void *ctx, const struct fz_pick *p), void *ctx);
+
 /* Print R, parse the text, print again: both texts are the same bytes,
  * and the two reports the same (identity, registers, writable masks). */
 void fz_report_round_trip(const struct cf_report *r);

@@ -37,6 +37,9 @@ char *test_with_required(const char *doc);
  * NULL (and a message) if it does not parse. */
 struct cf_report *test_reportf(const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The next number of the xorshift64 generator at *STATE (not 0):
+ * reproducible random tests. */
+uint64_t test_rnd(uint64_t *state);
 /* The baseline of the pool {A, B}. */
 struct cf_profile *test_baseline_of2(const struct cf_report *a,
 				     const struct cf_report *b);

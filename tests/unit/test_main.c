@@ -66,6 +66,14 @@ struct cf_report *test_reportf(const char *id, const char *fmt, ...)
 	return r;
 }
 
+uint64_t test_rnd(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 struct cf_profile *test_baseline_of2(const struct cf_report *a,
 				     const struct cf_report *b)
 {
