@@ -456,6 +456,78 @@ static struct cf_report *mutate(const struct cf_report *base, int id)
 	return r;
 }
 
+/* An Intel host ID with maximum basic leaf MAXLEAF, leaf 7.0 EAX (highest
+ * subleaf) MAX7 and the further CPUID entries MORE (JSON, each starting
+ * with a comma). */
+static struct cf_report *leaves_host(const char *id, unsigned maxleaf,
+				     unsigned max7, const char *more)
+{
+	char body[2048];
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+
+	snprintf(body, sizeof(body),
+		 "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"%s\","
+		 "\"arch\":\"x86\"},\"x86\":{\"cpuid\":["
+		 "{\"leaf\":\"0x0\",\"subleaf\":\"0x0\",\"eax\":\"0x%x\","
+		 "\"ebx\":\"0x756e6547\",\"ecx\":\"0x6c65746e\",\"edx\":\"0x49656e69\"},"
+		 "{\"leaf\":\"0x7\",\"subleaf\":\"0x0\",\"eax\":\"0x%x\","
+		 "\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}%s]}}",
+		 id, maxleaf, max7, more);
+	if (cf_report_parse(body, strlen(body), id, &r, &d) != CF_OK)
+		fprintf(stderr, "\n  %s: %s\n", id, d.msg);
+	return r;
+}
+
+/* The highest leaf and subleaf numbers are the guest's own: KVM answers
+ * CPUID from the table the VMM gives it, a leaf above the maximum from
+ * that table too (arch/x86/kvm/cpuid.c, kvm_cpuid and
+ * get_out_of_range_cpuid_entry), whatever the host's KVM reports.  What
+ * a host must offer is the content of each leaf: a guest listing leaves up
+ * to 0x1B and 7.2 runs on a host whose KVM stops at 0x16 and 7.0 (Ice Lake
+ * and Cascade Lake in Firecracker's fingerprints) when those leaves are
+ * zero, and is refused at a leaf that holds something. */
+static void test_x86_leaf_maxima_are_the_guests(void)
+{
+	static const char zeros[] =
+		",{\"leaf\":\"0x7\",\"subleaf\":\"0x1\",\"eax\":\"0x0\","
+		"\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}"
+		",{\"leaf\":\"0x1b\",\"subleaf\":\"0x0\",\"eax\":\"0x0\","
+		"\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}";
+	/* 7.1 EAX[4] AVX-VNNI (SDM Vol. 2A leaf 07H); leaf 0x19 EBX[0]
+	 * AESKLE (Key Locker, leaf 19H). */
+	static const char vnni[] =
+		",{\"leaf\":\"0x7\",\"subleaf\":\"0x1\",\"eax\":\"0x10\","
+		"\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}";
+	static const char kl[] =
+		",{\"leaf\":\"0x19\",\"subleaf\":\"0x0\",\"eax\":\"0x0\","
+		"\"ebx\":\"0x1\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}";
+	struct cf_report *il = leaves_host("il", 0x1b, 2, zeros);
+	struct cf_report *il_vnni = leaves_host("il-vnni", 0x1b, 2, vnni);
+	struct cf_report *il_kl = leaves_host("il-kl", 0x1b, 2, kl);
+	struct cf_report *cl = leaves_host("cl", 0x16, 0, "");
+	struct cf_profile *pr = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(il);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(il_vnni);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(il_kl);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cl);
+	CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(il, &pr), CF_OK);
+	CU_ASSERT_TRUE(all_compatible(pr, &cl, 1));
+	cf_profile_destroy(pr);
+	CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(il_vnni, &pr), CF_OK);
+	CU_ASSERT_TRUE(names_reg(pr, cl, "CPUID_00000007_1_EAX"));
+	CU_ASSERT_FALSE(names_reg(pr, cl, "CPUID_00000000_0_EAX"));
+	cf_profile_destroy(pr);
+	CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(il_kl, &pr), CF_OK);
+	CU_ASSERT_TRUE(names_reg(pr, cl, "CPUID_00000019_0_EBX"));
+	cf_profile_destroy(pr);
+	cf_report_destroy(il);
+	cf_report_destroy(il_vnni);
+	cf_report_destroy(il_kl);
+	cf_report_destroy(cl);
+}
+
 /* False if CPUID register KEY describes a feature the configuration C
  * lacks, so that the register is invalid (all zero) for it: an XSAVE
  * component sub-leaf n >= 2 without bit n in XCR0 (0xD.0 EDX:EAX) or
@@ -644,6 +716,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_x86_level_profiles),
 	TEST(test_x86_finish_rules),
 	TEST(test_x86_gated_xsave_subleaf),
+	TEST(test_x86_leaf_maxima_are_the_guests),
 	TEST(test_x86_property_random_pools),
 	TEST(test_x86_kvm_lacks_what_cpuinfo_has),
 	TEST(test_x86_vendor_of_report_and_profile),
