@@ -146,9 +146,11 @@ gen-test:
 	sh tests/gen/run.sh
 	sh tests/gen/x86.sh
 
-# x86 against a peer: libvirt's offline cpu-baseline on the same CPUs.
+# x86 against peers: libvirt's offline cpu-baseline on the same CPUs, and
+# Firecracker's T2CL template on its Cascade Lake and Ice Lake fingerprints.
 x86-test: $(BUILD)/cpufleet
 	python3 tests/x86/libvirt.py
+	CPUFLEET=$(BUILD)/cpufleet python3 tests/x86/firecracker.py
 
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
