@@ -40,9 +40,11 @@ Standard library only.
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -173,6 +175,25 @@ def spot_checks(fx, tmp, reports):
         ok(name)
     else:
         fail(name, "msrs %r, want %r" % (cl["x86"].get("msrs"), want))
+    name = "convert: -o onto a FIFO writes through it, the FIFO stays"
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()),
+                              daemon=True)
+    reader.start()
+    r = subprocess.run([sys.executable, CONVERT, "-o", fifo,
+                        fingerprint(fx, "ICELAKE", "6.1")],
+                       capture_output=True, text=True, timeout=60)
+    reader.join(10)
+    if r.returncode != 0 or not stat.S_ISFIFO(os.lstat(fifo).st_mode):
+        fail(name, "exit %d (%s); a FIFO still: %s" % (
+            r.returncode, r.stderr.strip(),
+            stat.S_ISFIFO(os.lstat(fifo).st_mode)))
+    elif not got or json.loads(got[0]).get("schema") != "cpufleet.report/v1":
+        fail(name, "the reader got %r" % (got[0][:80] if got else None))
+    else:
+        ok(name)
     name = "convert: a template changing a leaf the input lacks is refused"
     bad = os.path.join(tmp, "bad-template.json")
     with open(bad, "w") as f:

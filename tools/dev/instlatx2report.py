@@ -62,7 +62,9 @@ other code names are lower-cased with '-' between words.
 
 Standard library only.  Exit status: 0 done, 2 an error: usage, an input
 (the message names file:line when a line is at fault) or an output that could
-not be written (then no output is left half-written).  Outputs are written durably (temporary file, fsync, rename).
+not be written (then no output is left half-written).  Outputs are
+written durably (temporary file, fsync, rename); an output that is a
+character device or FIFO is written in place, a symbolic link followed.
 
 Examples:
     tools/dev/instlatx2report.py -d tests/data/x86 DUMP.txt...
@@ -71,9 +73,11 @@ Examples:
 """
 
 import argparse
+import errno
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 
@@ -374,6 +378,25 @@ def build_report(path, text, host_id, hostname=None, collected_at=None,
 
 
 def write_durably(path, text):
+    """TEXT to PATH: a temporary file beside it, fsync, rename.  What PATH
+    already is stays so (as cpufleet's -o): a symbolic link is kept and its
+    target, a regular file, replaced; a character device or FIFO is written
+    in place, never renamed over; anything else is refused (OSError)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise OSError(errno.ENOENT, "a symbolic link to nothing", path)
+        st = None
+    if st is not None:
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            return
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        path = os.path.realpath(path)
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp", dir=d)
