@@ -282,17 +282,17 @@ cpuid 0x0000000d 0x0 eax
   default flag
 end
 cpuid 0x0000000d 0x3 eax gate=xcr0_mpx   # <- error
-  equal 31:0 size
+  exact0 31:0 size
 end
 EOF
 
 bad gate-names-runtime "gated by runtime field osxsave, not a flag" <<'EOF'
 cpuid 0x00000001 0x0 ecx
-  runtime 27 osxsave
   default flag
+  runtime 27 osxsave
 end
 cpuid 0x0000000d 0x2 eax gate=osxsave   # <- error
-  equal 31:0 size
+  default equal
 end
 EOF
 

@@ -61,14 +61,16 @@ Examples:
     tools/dev/firecracker2report.py --template T2S.json REPORT.json
 """
 
-import argparse
 import json
 import os
 import re
 import sys
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from instlatx2report import write_durably, vendor_of, InputError  # noqa: E402
+from instlatx2report import (  # noqa: E402
+    InputError, check_output_args, convert_all, converter_parser,
+    vendor_of)
 
 SCHEMA = "cpufleet.report/v1"
 PROG = "firecracker2report"
@@ -290,60 +292,20 @@ def build_report(path, template_path=None, host_id=None):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(
-        prog="firecracker2report.py",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Convert Firecracker guest CPU fingerprints (or cpufleet "
-                    "x86 reports) into cpufleet.report/v1 documents, "
-                    "optionally as the guest sees them under a Firecracker "
-                    "CPU template.",
-        epilog="With -d DIR each input becomes DIR/<host id>.json; with -o "
-               "FILE (one input) that file, '-' standard output; otherwise "
-               "standard output (one input).  Exit status: 0 done, 2 an "
-               "error.")
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="fingerprint_*.json or a cpufleet x86 report")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("-d", "--out-dir", metavar="DIR")
-    out.add_argument("-o", "--output", metavar="FILE")
+    p = converter_parser(
+        "firecracker2report.py",
+        "Convert Firecracker guest CPU fingerprints (or cpufleet x86 "
+        "reports) into cpufleet.report/v1 documents, optionally as the "
+        "guest sees them under a Firecracker CPU template.", "input",
+        "fingerprint_*.json or a cpufleet x86 report")
     p.add_argument("-t", "--template", metavar="TEMPLATE",
                    help="a Firecracker custom CPU template (JSON) to apply")
-    p.add_argument("--host-id", help="host id (one input only)")
     args = p.parse_args(argv)
-
-    if len(args.inputs) > 1 and not args.out_dir:
-        p.error("several inputs need -d DIR")
-    if len(args.inputs) > 1 and args.host_id:
-        p.error("--host-id takes one input")
-    if args.host_id and not _HOST_ID.match(args.host_id):
-        p.error("--host-id: 1 to 127 of A-Z a-z 0-9 . _ : - "
-                "(starting with a letter or digit)")
-    if args.out_dir and not os.path.isdir(args.out_dir):
-        p.error("-d %s: not a directory" % args.out_dir)
-
-    results = []
-    try:
-        for path in args.inputs:
-            hid, doc = build_report(path, args.template, args.host_id)
-            if any(h == hid for h, _ in results):
-                raise InputError("%s: host id %r given twice" % (path, hid))
-            results.append((hid, json.dumps(doc, indent=2) + "\n"))
-    except InputError as e:
-        print("%s: %s" % (PROG, e), file=sys.stderr)
-        return 2
-    for hid, text in results:
-        dest = os.path.join(args.out_dir, hid + ".json") if args.out_dir \
-            else args.output
-        if dest in (None, "-"):
-            sys.stdout.write(text)
-            continue
-        try:
-            write_durably(dest, text)
-        except OSError as e:
-            print("%s: %s: cannot write: %s" % (PROG, dest, e.strerror or e),
-                  file=sys.stderr)
-            return 2
-    return 0
+    check_output_args(p, args, len(args.inputs), "input")
+    return convert_all(
+        PROG, args.inputs,
+        lambda path: build_report(path, args.template, args.host_id),
+        args.out_dir, args.output)
 
 
 if __name__ == "__main__":
