@@ -311,6 +311,11 @@ static void test_x86_finish_rules(void)
 	cf_report_destroy(rs[1]);
 }
 
+/* Leaf 1, which every report carries (KVM reports it on every host): a
+ * Cascade Lake signature (Firecracker's fingerprint), no features. */
+#define LEAF1 "{\"leaf\":\"0x1\",\"subleaf\":\"0x0\",\"eax\":\"0x50657\"," \
+	      "\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"},"
+
 /* An Intel host ID whose XCR0 support (CPUID 0xD.0 EAX) is XCR0 and, when
  * BNDREGS_OFF is non-zero, which lists XSAVE sub-leaves 3 and 4 (MPX's
  * BNDREGS and BNDCSR: 64 bytes each, BNDCSR at 0x400, BNDREGS at
@@ -335,6 +340,7 @@ static struct cf_report *xsave_host(const char *id, unsigned xcr0,
 		 "\"arch\":\"x86\"},\"x86\":{\"cpuid\":["
 		 "{\"leaf\":\"0x0\",\"subleaf\":\"0x0\",\"eax\":\"0xd\","
 		 "\"ebx\":\"0x756e6547\",\"ecx\":\"0x6c65746e\",\"edx\":\"0x49656e69\"},"
+		 LEAF1
 		 "{\"leaf\":\"0xd\",\"subleaf\":\"0x0\",\"eax\":\"0x%x\","
 		 "\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}%s]}}",
 		 id, xcr0, mpx);
@@ -471,6 +477,7 @@ static struct cf_report *leaves_host(const char *id, unsigned maxleaf,
 		 "\"arch\":\"x86\"},\"x86\":{\"cpuid\":["
 		 "{\"leaf\":\"0x0\",\"subleaf\":\"0x0\",\"eax\":\"0x%x\","
 		 "\"ebx\":\"0x756e6547\",\"ecx\":\"0x6c65746e\",\"edx\":\"0x49656e69\"},"
+		 LEAF1
 		 "{\"leaf\":\"0x7\",\"subleaf\":\"0x0\",\"eax\":\"0x%x\","
 		 "\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}%s]}}",
 		 id, maxleaf, max7, more);
