@@ -328,12 +328,6 @@ cpuid 0x00000012 0x0 eax gate=   # <- error
 end
 EOF
 
-bad gate-not-gate "'cpuid' wants LEAF SUBLEAF REG [required] [gate=FLAG,...]" <<'EOF'
-cpuid 0x00000012 0x0 eax sgx   # <- error
-  default zero
-end
-EOF
-
 bad gate-on-msr "'msr' wants INDEX NAME" <<'EOF'
 msr 0x10a IA32_ARCH_CAPABILITIES gate=sgx   # <- error
   default flag
@@ -427,7 +421,7 @@ cpuid 0x00000001 ecx   # <- error
 end
 EOF
 
-bad cpuid-flag-unknown "'cpuid' wants LEAF SUBLEAF REG [required]" <<'EOF'
+bad cpuid-flag-unknown "'cpuid' wants LEAF SUBLEAF REG [required] [gate=FLAG,...]" <<'EOF'
 cpuid 0x00000001 0x0 ecx needed   # <- error
   default flag
 end
