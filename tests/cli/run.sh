@@ -665,6 +665,33 @@ want_rc 2
 err_has "$T/schema.json: \$.schema"
 end_
 
+# ---- the agent's token from a file (systemd's LoadCredential=) -------------
+# Nothing listens on port 1 of loopback: a token that passes gets as far as
+# connecting (exit 3, report spooled); one that does not is a usage error.
+
+case_ "agent --token-file missing: exit 2, names the file"
+run agent --server http://127.0.0.1:1 --token-file "$T/no-token" --once \
+	--spool "$T/spool-a"
+want_rc 2
+err_has "$T/no-token"
+end_
+
+case_ "agent --token-file empty: exit 2, names the file"
+: >"$T/empty-token"
+run agent --server http://127.0.0.1:1 --token-file "$T/empty-token" --once \
+	--spool "$T/spool-a"
+want_rc 2
+err_has "$T/empty-token"
+end_
+
+case_ "agent --token-file: the first line is the token, the rest ignored"
+printf 'cft_0123_abcdef\nnot a token: spaces\n' >"$T/token"
+run agent --server http://127.0.0.1:1 --token-file "$T/token" --once \
+	--spool "$T/spool-b" --from "$RW/altra.json" --tries 1 --timeout 1 -q
+want_rc 3
+[ "$(ls "$T/spool-b" | grep -c .)" -ge 1 ] || bad "no report spooled"
+end_
+
 # ---- a failed baseline changes nothing -------------------------------------
 
 mkdir "$T/o"
