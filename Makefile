@@ -115,8 +115,9 @@ $(BUILD)/libcpufleet.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libcpufleet.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The soname (libcpufleet.so.MAJOR) and VERSION are in mk/install.mk.
+$(BUILD)/libcpufleet.so: $(LIB_OBJ) mk/install.mk
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/cpufleet: $(CLI_OBJ) $(BUILD)/libcpufleet.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcpufleet.a $(LDLIBS) \
@@ -263,6 +264,7 @@ CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
   integration="$(MAKE) --no-print-directory integration-test" \
   x86-libvirt="python3 tests/x86/libvirt.py" \
   x86-firecracker="CPUFLEET=$(BUILD)/cpufleet python3 tests/x86/firecracker.py" \
+  install="$(MAKE) --no-print-directory install-test" \
   unit-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit" \
   cli-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 cli-test" \
   integration-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 integration-test" \
@@ -285,4 +287,5 @@ bench: deps all $(BUILD)/bench $(BUILD)/bench_server
 clean:
 	rm -rf build build-asan build-fuzz
 
+include mk/install.mk
 -include $(DEPS)
