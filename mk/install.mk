@@ -23,51 +23,49 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR     ?= /etc
 INSTALL        ?= install
 
-# Files made from templates with the directories above: remade at every
-# install, since PREFIX and the rest may differ from the last one.
+# Templates (*.in) get the directories above as they install: @PREFIX@,
+# @EXEC_PREFIX@, @LIBDIR@, @INCLUDEDIR@ (relative to the prefix when under
+# it, as pkg-config files have them), @BINDIR@, @SYSCONFDIR@, @VERSION@.
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' \
 	-e 's|@EXEC_PREFIX@|$(patsubst $(PREFIX)%,$${prefix}%,$(EXEC_PREFIX))|g' \
 	-e 's|@LIBDIR@|$(patsubst $(EXEC_PREFIX)%,$${exec_prefix}%,$(LIBDIR))|g' \
 	-e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)%,$${prefix}%,$(INCLUDEDIR))|g' \
 	-e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	-e 's|@VERSION@|$(VERSION)|g'
-$(BUILD)/dist/%: dist/%.in FORCE
-	@mkdir -p $(dir $@)
-	$(SUBST) $< > $@.tmp && mv $@.tmp $@
-$(BUILD)/dist/%: dist/systemd/%.in FORCE
-	@mkdir -p $(dir $@)
-	$(SUBST) $< > $@.tmp && mv $@.tmp $@
-FORCE:
 
-# What install puts where, as SOURCE:DIRECTORY:MODE:NAME; install and
-# uninstall both walk this one table (plus the library's two links).
+# What install puts where, as SOURCE:DIRECTORY:MODE:NAME (a SOURCE *.in
+# through SUBST); install and uninstall both walk this one table, plus the
+# library's two links.
 INSTALL_TABLE = \
 	$(BUILD)/cpufleet:$(BINDIR):755:cpufleet \
 	$(BUILD)/libcpufleet.so:$(LIBDIR):644:libcpufleet.so.$(VERSION) \
 	$(BUILD)/libcpufleet.a:$(LIBDIR):644:libcpufleet.a \
 	include/cpufleet.h:$(INCLUDEDIR):644:cpufleet.h \
-	$(BUILD)/dist/cpufleet.pc:$(PKGCONFIGDIR):644:cpufleet.pc \
+	dist/cpufleet.pc.in:$(PKGCONFIGDIR):644:cpufleet.pc \
 	man/cpufleet.1:$(MANDIR)/man1:644:cpufleet.1 \
 	dist/bash-completion/cpufleet:$(BASHCOMPDIR):644:cpufleet \
-	$(BUILD)/dist/cpufleet-server.service:$(SYSTEMDUNITDIR):644:cpufleet-server.service \
-	$(BUILD)/dist/cpufleet-agent.service:$(SYSTEMDUNITDIR):644:cpufleet-agent.service \
+	dist/systemd/cpufleet-server.service.in:$(SYSTEMDUNITDIR):644:cpufleet-server.service \
+	dist/systemd/cpufleet-agent.service.in:$(SYSTEMDUNITDIR):644:cpufleet-agent.service \
 	dist/systemd/cpufleet-agent.timer:$(SYSTEMDUNITDIR):644:cpufleet-agent.timer \
 	dist/systemd/server.env:$(DOCDIR)/examples:644:server.env \
 	dist/systemd/agent.env:$(DOCDIR)/examples:644:agent.env \
-	$(BUILD)/dist/cpufleet-server-tls.conf:$(DOCDIR)/examples:644:cpufleet-server-tls.conf
+	dist/systemd/cpufleet-server-tls.conf.in:$(DOCDIR)/examples:644:cpufleet-server-tls.conf
 # LINK:TARGET, in LIBDIR.
 INSTALL_LINKS = $(SONAME):libcpufleet.so.$(VERSION) libcpufleet.so:$(SONAME)
-INSTALL_GEN = $(filter $(BUILD)/dist/%,$(foreach e,$(INSTALL_TABLE),$(firstword $(subst :, ,$(e)))))
 
-.PHONY: install uninstall install-test FORCE
+.PHONY: install uninstall install-test
 
-install: all $(INSTALL_GEN)
+install: all
 	@set -e; for e in $(INSTALL_TABLE); do \
 	  src=$${e%%:*}; r=$${e#*:}; dir=$${r%%:*}; r=$${r#*:}; \
 	  mode=$${r%%:*}; name=$${r#*:}; \
 	  echo "  INSTALL $(DESTDIR)$$dir/$$name"; \
 	  $(INSTALL) -d "$(DESTDIR)$$dir"; \
-	  $(INSTALL) -m "$$mode" "$$src" "$(DESTDIR)$$dir/$$name"; \
+	  case $$src in \
+	  *.in) $(SUBST) "$$src" > "$(DESTDIR)$$dir/$$name"; \
+	        chmod "$$mode" "$(DESTDIR)$$dir/$$name" ;; \
+	  *) $(INSTALL) -m "$$mode" "$$src" "$(DESTDIR)$$dir/$$name" ;; \
+	  esac; \
 	done; \
 	for l in $(INSTALL_LINKS); do \
 	  echo "  LN      $(DESTDIR)$(LIBDIR)/$${l%%:*} -> $${l#*:}"; \
