@@ -23,6 +23,11 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR     ?= /etc
 INSTALL        ?= install
 
+# The install test renders the man page with man(1) and reads the units with
+# systemd-analyze: `make deps` installs man-db and systemd (the package, not
+# as init) when they are missing.
+DEB_PKGS += man-db systemd
+
 # Templates (*.in) get the directories above as they install: @PREFIX@,
 # @EXEC_PREFIX@, @LIBDIR@, @INCLUDEDIR@ (relative to the prefix when under
 # it, as pkg-config files have them), @BINDIR@, @SYSCONFDIR@, @VERSION@.

@@ -23,49 +23,13 @@ fi
 here=$(dirname "$0")
 cd "$here/../.." || { echo "cannot cd to the repository root" >&2; exit 2; }
 
-T=$(mktemp -d) || exit 2
-trap 'rm -rf "$T"' EXIT
-trap 'exit 2' HUP INT TERM
+. tests/lib/cases.sh
 
 RW=tests/data/arm64/real-writable
 RAW=tests/data/arm64/real
 FLEET=tests/data/fleet
 
-pass=0
-fail=0
-name=""
-why=""
-
 # ---- helpers ---------------------------------------------------------------
-
-# case_ NAME: starts a test case; end_ reports it.
-case_() {
-	name=$1
-	why=""
-}
-
-end_() {
-	if [ -z "$why" ]; then
-		pass=$((pass + 1))
-		echo "ok - $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL - $name: ${why%; }"
-	fi
-}
-
-bad() {
-	why="$why$1; "
-}
-
-# First line of a file, cut short, for messages.
-first() {
-	if [ -s "$1" ]; then
-		head -n 1 "$1" | cut -c 1-160
-	else
-		echo "(empty)"
-	fi
-}
 
 # run ARGS...: runs the binary; stdout in $T/out, stderr in $T/err, exit in $rc.
 run() {

@@ -16,47 +16,12 @@
 BUILD=${1:-build}
 MAKE=${MAKE:-make}
 cd "$(dirname "$0")/../.." || { echo "cannot cd to the repository root" >&2; exit 2; }
-TOP=$(pwd)
 
-T=$(mktemp -d) || exit 2
-trap 'rm -rf "$T"' EXIT
-trap 'exit 2' HUP INT TERM
+. tests/lib/cases.sh
 D=$T/dest                       # DESTDIR
 P=/usr/local                    # PREFIX
 LAB=tests/data/lab
 unset CPATH C_INCLUDE_PATH LIBRARY_PATH LD_LIBRARY_PATH PKG_CONFIG_LIBDIR
-
-pass=0
-fail=0
-name=""
-why=""
-
-case_() {
-	name=$1
-	why=""
-}
-
-end_() {
-	if [ -z "$why" ]; then
-		pass=$((pass + 1))
-		echo "ok - $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL - $name: ${why%; }"
-	fi
-}
-
-bad() {
-	why="$why$1; "
-}
-
-first() {
-	if [ -s "$1" ]; then
-		head -n 1 "$1" | cut -c 1-200
-	else
-		echo "(empty)"
-	fi
-}
 
 # pc ARGS...: pkg-config on the DESTDIR (its .pc; paths under DESTDIR).
 pc() {
