@@ -3,8 +3,9 @@
 #
 #   case_ "NAME"; ...checks, each calling bad "why" when it fails...; end_
 #
-# prints "ok - NAME" or "FAIL - NAME: why; why"; the script ends with
-# echo "$pass passed, $fail failed".
+# prints "ok - NAME" or "FAIL - NAME: why; why"; skip_ "NAME" "why" one
+# that cannot run here.  The script ends with
+# echo "$pass passed, $fail failed" (", $skipped skipped" if it skips).
 
 T=$(mktemp -d) || exit 2
 trap 'rm -rf "$T"' EXIT
@@ -12,6 +13,7 @@ trap 'exit 2' HUP INT TERM
 
 pass=0
 fail=0
+skipped=0
 name=""
 why=""
 
@@ -33,6 +35,12 @@ end_() {
 
 bad() {
 	why="$why$1; "
+}
+
+# skip_ NAME WHY: a case that cannot run here, and why.
+skip_() {
+	skipped=$((skipped + 1))
+	echo "skip - $1: $2"
 }
 
 # First line of a file, cut short, for messages.
