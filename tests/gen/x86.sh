@@ -677,7 +677,7 @@ run_check() {
 	if ! $CC $CFLAGS_T -o "$T/check" "$2" "$3" 2>"$T/cc"; then
 		notok "$1" "does not build: $(ccerr)"
 	elif ! "$T/check" >"$T/out" 2>&1; then
-		notok "$1" "$(firstline "$T/out")"
+		notok "$1" "$(first "$T/out")"
 	else
 		ok "$1"
 	fi
@@ -945,7 +945,7 @@ for bases in "2:1" "0:1" "1:32" "x:2"; do
 	elif [ -s "$T/out" ]; then
 		notok "$name" "wrote on stdout"
 	elif ! grep -q 'cpuid_base' "$T/err"; then
-		notok "$name" "stderr lacks 'cpuid_base' (got: $(firstline "$T/err"))"
+		notok "$name" "stderr lacks 'cpuid_base' (got: $(first "$T/err"))"
 	else
 		ok "$name"
 	fi
@@ -1337,7 +1337,7 @@ if gen_ok "$name" "$REAL" "$T/real.c" -v sym=cf_x86_catalog &&
 		name="$REAL: $a gives the same C as $AWK"
 		# shellcheck disable=SC2086
 		if ! $a -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$GEN" "$REAL" >"$T/other.c" 2>"$T/err"; then
-			notok "$name" "exit non-zero: $(firstline "$T/err")"
+			notok "$name" "exit non-zero: $(first "$T/err")"
 		elif ! cmp -s "$T/real.c" "$T/other.c"; then
 			notok "$name" "outputs differ"
 		else
