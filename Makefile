@@ -31,8 +31,9 @@ DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
-LIB_SRC  = util/err.c util/diag.c \
-           engine/catalog.c engine/arch.c engine/config.c engine/report.c \
+LIB_SRC  = util/err.c util/diag.c util/sha256.c \
+           engine/catalog.c engine/arch.c engine/config.c engine/identity.c \
+           engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
            engine/explain.c engine/decode.c engine/pools.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
