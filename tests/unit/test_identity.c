@@ -154,6 +154,56 @@ static void test_identity_per_vcpu_bits_do_not_count(void)
 	cJSON_Delete(c);
 }
 
+/* Adds CPUID entry (LEAF, SUB) with EDX = X2APIC to the x86 report DOC. */
+static void add_entry(cJSON *doc, uint32_t leaf, uint32_t sub, uint32_t ecx,
+		      uint32_t x2apic)
+{
+	cJSON *list = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(doc, "x86"), "cpuid");
+	cJSON *e = cJSON_CreateObject();
+	char hex[16];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	snprintf(hex, sizeof(hex), "0x%08x", leaf);
+	cJSON_AddStringToObject(e, "leaf", hex);
+	snprintf(hex, sizeof(hex), "0x%08x", sub);
+	cJSON_AddStringToObject(e, "subleaf", hex);
+	cJSON_AddStringToObject(e, "eax", "0x00000000");
+	cJSON_AddStringToObject(e, "ebx", "0x00000000");
+	snprintf(hex, sizeof(hex), "0x%08x", ecx);
+	cJSON_AddStringToObject(e, "ecx", hex);
+	snprintf(hex, sizeof(hex), "0x%08x", x2apic);
+	cJSON_AddStringToObject(e, "edx", hex);
+	cJSON_AddItemToArray(list, e);
+}
+
+/* Kernels before commit 45e966fcca03 (2022) list every topology subleaf
+ * of 0xB and 0x1F up to the first invalid one; SDM Vol. 2A CPUID.0BH: an
+ * invalid subleaf has EAX = EBX = 0, ECX[7:0] = the subleaf, ECX[15:8] =
+ * 0 and still the x2APIC id in EDX.  Two CPUs, one identity. */
+static void test_identity_old_kernel_topology_subleaves(void)
+{
+	cJSON *a = load_doc(SPR), *b = load_doc(SPR);
+	struct cf_report *ra, *rb;
+	char ia[CF_CONTENT_ID_MAX], ib[CF_CONTENT_ID_MAX];
+
+	add_entry(a, 0xb, 2, 2, 0);
+	add_entry(b, 0xb, 2, 2, 9);
+	/* 0x1F on a CPU with SMT, core, module, tile, die, die group. */
+	add_entry(a, 0x1f, 6, 6, 0);
+	add_entry(b, 0x1f, 6, 6, 9);
+	ra = parse_doc(a);
+	rb = parse_doc(b);
+	CU_ASSERT_EQUAL(cf_report_fingerprint(ra), cf_report_fingerprint(rb));
+	content_id(ra, ia);
+	content_id(rb, ib);
+	CU_ASSERT_STRING_EQUAL(ia, ib);
+	cf_report_destroy(ra);
+	cf_report_destroy(rb);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
 /* The normaliser `collect` applies: one host reads the same on every CPU,
  * in the values themselves. */
 static void test_identity_collect_normaliser(void)
@@ -434,6 +484,7 @@ static void test_identity_round_trip_and_form(void)
 
 static CU_TestInfo tests[] = {
 	TEST(test_identity_per_vcpu_bits_do_not_count),
+	TEST(test_identity_old_kernel_topology_subleaves),
 	TEST(test_identity_collect_normaliser),
 	TEST(test_identity_catalogue_edit),
 	TEST(test_identity_catalogue_edit_arm64),
