@@ -183,7 +183,19 @@ void cf_config_seal(struct cf_config *c)
 
 bool cf_config_equal(const struct cf_config *a, const struct cf_config *b)
 {
-	return a == b || (a->fp == b->fp && cf_identity_same(a, b));
+	if (a == b)
+		return true;
+	if (a->arch != b->arch || a->has_writable != b->has_writable ||
+	    a->nextra != b->nextra || a->fp != b->fp)
+		return false;
+	if (memcmp(a->val, b->val, a->ncat * (2 * sizeof(uint64_t) + 1)) != 0)
+		return false;
+	for (size_t i = 0; i < a->nextra; i++)
+		if (a->extra[i].key != b->extra[i].key ||
+		    a->extra[i].value != b->extra[i].value ||
+		    a->extra[i].writable != b->extra[i].writable)
+			return false;
+	return true;
 }
 
 void cf_config_clear_per_vcpu(struct cf_config *c)

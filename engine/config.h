@@ -67,8 +67,9 @@ bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
 /* Sets the fingerprint: the canonical identity of engine/identity.h, which
  * neither the catalogue's layout nor per-vCPU bits change. */
 void cf_config_seal(struct cf_config *c);
-/* Same canonical identity (engine/identity.h), both sealed: what the
- * fingerprint says, checked entry by entry. */
+/* The same values, masks and registers, both sealed.  Stricter than equal
+ * fingerprints (per-vCPU bits, a register at 0 or absent): a pool groups by
+ * it, so its baseline does not depend on which host came first. */
 bool cf_config_equal(const struct cf_config *a, const struct cf_config *b);
 /* Sets to 0, in every register C has, the bits of the catalogue's fields
  * that KVM or the VMM fill per vCPU or at run time (policy CF_POL_IGNORE:

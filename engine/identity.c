@@ -81,25 +81,6 @@ uint64_t cf_identity_fingerprint(const struct cf_config *c)
 	return h;
 }
 
-bool cf_identity_same(const struct cf_config *a, const struct cf_config *b)
-{
-	struct canon ia = { a, 0, 0 }, ib = { b, 0, 0 };
-	struct entry ea, eb;
-	bool more;
-
-	if (a->arch != b->arch || a->has_writable != b->has_writable)
-		return false;
-	do {
-		more = canon_next(&ia, &ea);
-		if (more != canon_next(&ib, &eb))
-			return false;
-		if (more && (ea.key != eb.key || ea.value != eb.value ||
-			     ea.writable != eb.writable))
-			return false;
-	} while (more);
-	return true;
-}
-
 /* ---- the report's content identity ---- */
 
 static void put_u64(struct cf_sha256 *h, uint64_t v)

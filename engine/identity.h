@@ -35,7 +35,5 @@
 
 /* 64-bit fingerprint of C's canonical entries (cf_config_seal keeps it). */
 uint64_t cf_identity_fingerprint(const struct cf_config *c);
-/* A and B have the same canonical entries (same architecture too). */
-bool cf_identity_same(const struct cf_config *a, const struct cf_config *b);
 
 #endif
