@@ -44,6 +44,7 @@
 		   2 * TOKEN_SECRET_BYTES)
 _Static_assert(TOKEN_LEN < CF_DB_TOKEN_MAX, "token text must fit");
 _Static_assert(2 * TOKEN_ID_BYTES < CF_DB_ID_MAX, "token id must fit");
+_Static_assert(CF_CONTENT_ID_MAX <= CF_DB_ID_MAX, "a content identity must fit");
 
 /* ---- schema ---- */
 
