@@ -110,33 +110,43 @@ static void content_id(const struct cf_report *r, char id[CF_CONTENT_ID_MAX])
 	CU_ASSERT_EQUAL(cf_report_content_id(r, id, CF_CONTENT_ID_MAX), CF_OK);
 }
 
+/* A and B have one fingerprint and one content identity (SAME), or other
+ * ones (!SAME). */
+static void expect_same_reports(const struct cf_report *a,
+				const struct cf_report *b, bool same)
+{
+	char ia[CF_CONTENT_ID_MAX], ib[CF_CONTENT_ID_MAX];
+
+	content_id(a, ia);
+	content_id(b, ib);
+	CU_ASSERT_EQUAL(cf_report_fingerprint(a) == cf_report_fingerprint(b),
+			same);
+	CU_ASSERT_EQUAL(strcmp(ia, ib) == 0, same);
+}
+
+/* The same for the reports of documents A and B (deleted here). */
+static void expect_same(cJSON *a, cJSON *b, bool same)
+{
+	struct cf_report *ra = parse_doc(a), *rb = parse_doc(b);
+
+	expect_same_reports(ra, rb, same);
+	cf_report_destroy(ra);
+	cf_report_destroy(rb);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
 /* ---- case 3: the CPU a report was collected on ---- */
 
 static void test_identity_per_vcpu_bits_do_not_count(void)
 {
-	cJSON *a = load_doc(SPR), *b = load_doc(SPR), *c = load_doc(SPR);
-	struct cf_report *ra, *rb, *rc;
-	char ia[CF_CONTENT_ID_MAX], ib[CF_CONTENT_ID_MAX], ic[CF_CONTENT_ID_MAX];
+	cJSON *b = load_doc(SPR), *c = load_doc(SPR);
 
 	other_cpu(b, 5);
+	expect_same(load_doc(SPR), b, true);
 	/* Control: 07H.0:EBX[16] AVX512F, a feature flag (SDM). */
 	set_reg(c, 7, 0, "ebx", get_reg(c, 7, 0, "ebx") ^ 1u << 16);
-	ra = parse_doc(a);
-	rb = parse_doc(b);
-	rc = parse_doc(c);
-	CU_ASSERT_EQUAL(cf_report_fingerprint(ra), cf_report_fingerprint(rb));
-	CU_ASSERT_NOT_EQUAL(cf_report_fingerprint(ra), cf_report_fingerprint(rc));
-	content_id(ra, ia);
-	content_id(rb, ib);
-	content_id(rc, ic);
-	CU_ASSERT_STRING_EQUAL(ia, ib);
-	CU_ASSERT_STRING_NOT_EQUAL(ia, ic);
-	cf_report_destroy(ra);
-	cf_report_destroy(rb);
-	cf_report_destroy(rc);
-	cJSON_Delete(a);
-	cJSON_Delete(b);
-	cJSON_Delete(c);
+	expect_same(load_doc(SPR), c, false);
 }
 
 /* Adds CPUID entry (LEAF, SUB) with EDX = X2APIC to the x86 report DOC. */
@@ -169,24 +179,13 @@ static void add_entry(cJSON *doc, uint32_t leaf, uint32_t sub, uint32_t ecx,
 static void test_identity_old_kernel_topology_subleaves(void)
 {
 	cJSON *a = load_doc(SPR), *b = load_doc(SPR);
-	struct cf_report *ra, *rb;
-	char ia[CF_CONTENT_ID_MAX], ib[CF_CONTENT_ID_MAX];
 
 	add_entry(a, 0xb, 2, 2, 0);
 	add_entry(b, 0xb, 2, 2, 9);
 	/* 0x1F on a CPU with SMT, core, module, tile, die, die group. */
 	add_entry(a, 0x1f, 6, 6, 0);
 	add_entry(b, 0x1f, 6, 6, 9);
-	ra = parse_doc(a);
-	rb = parse_doc(b);
-	CU_ASSERT_EQUAL(cf_report_fingerprint(ra), cf_report_fingerprint(rb));
-	content_id(ra, ia);
-	content_id(rb, ib);
-	CU_ASSERT_STRING_EQUAL(ia, ib);
-	cf_report_destroy(ra);
-	cf_report_destroy(rb);
-	cJSON_Delete(a);
-	cJSON_Delete(b);
+	expect_same(a, b, true);
 }
 
 /* The normaliser `collect` applies: one host reads the same on every CPU,
@@ -297,6 +296,20 @@ static const struct cf_field bool_cap[] = {
 	{ "bool", 0, 64, 0, CF_POL_LOWER, 0, NULL, 0, 0, 0 },
 };
 
+/* R with capability KEY at VALUE, as an agent of that build lists it. */
+static struct cf_report *with_cap(const struct cf_report *r, uint64_t key,
+				  uint64_t value)
+{
+	struct cf_config *c = NULL;
+	struct cf_report *out = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(cf_config_clone(r->cfg, &c), CF_OK);
+	CU_ASSERT_EQUAL(cf_config_set_fixed(c, key, value), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_report_create(r->host_id, c, &out), CF_OK);
+	memcpy(out->hostname, r->hostname, sizeof(r->hostname));
+	return out;
+}
+
 static void test_identity_catalogue_edit(void)
 {
 	/* One capability more (a number no KVM has) and one CPUID register
@@ -310,35 +323,18 @@ static void test_identity_catalogue_edit(void)
 	struct edited e;
 	struct cf_report *old = test_load_report("x86/spr-05.json");
 	struct cf_report *now, *lists;
-	struct cf_config *c = NULL;
-	char iold[CF_CONTENT_ID_MAX], inow[CF_CONTENT_ID_MAX];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(old);
 	edit_catalogue(&e, old->cfg->arch, extra, 2);
 	now = reread(old, &e.ops);
-	CU_ASSERT_EQUAL(cf_report_fingerprint(old), cf_report_fingerprint(now));
-	content_id(old, iold);
-	content_id(now, inow);
-	CU_ASSERT_STRING_EQUAL(iold, inow);
+	expect_same_reports(old, now, true);
 	/* An agent of the new build lists the new capability, 0 here. */
-	CU_ASSERT_EQUAL_FATAL(cf_config_clone(now->cfg, &c), CF_OK);
-	CU_ASSERT_EQUAL(cf_config_set_fixed(c, CF_CAP_KEY(999), 0), CF_OK);
-	CU_ASSERT_EQUAL_FATAL(cf_report_create("spr-05", c, &lists), CF_OK);
-	memcpy(lists->hostname, old->hostname, sizeof(old->hostname));
-	CU_ASSERT_EQUAL(cf_report_fingerprint(old), cf_report_fingerprint(lists));
-	content_id(lists, inow);
-	CU_ASSERT_STRING_EQUAL(iold, inow);
+	lists = with_cap(now, CF_CAP_KEY(999), 0);
+	expect_same_reports(old, lists, true);
 	cf_report_destroy(lists);
 	/* Control: a host that has it. */
-	c = NULL;
-	CU_ASSERT_EQUAL_FATAL(cf_config_clone(now->cfg, &c), CF_OK);
-	CU_ASSERT_EQUAL(cf_config_set_fixed(c, CF_CAP_KEY(999), 1), CF_OK);
-	CU_ASSERT_EQUAL_FATAL(cf_report_create("spr-05", c, &lists), CF_OK);
-	memcpy(lists->hostname, old->hostname, sizeof(old->hostname));
-	CU_ASSERT_NOT_EQUAL(cf_report_fingerprint(old),
-			    cf_report_fingerprint(lists));
-	content_id(lists, inow);
-	CU_ASSERT_STRING_NOT_EQUAL(iold, inow);
+	lists = with_cap(now, CF_CAP_KEY(999), 1);
+	expect_same_reports(old, lists, false);
 	cf_report_destroy(lists);
 	cf_report_destroy(now);
 	cf_report_destroy(old);
@@ -356,17 +352,13 @@ static void test_identity_catalogue_edit_arm64(void)
 	struct cf_report *old = test_load_report("fleet/n1-01.json");
 	struct cf_report *now;
 	struct cf_config *c = NULL;
-	char iold[CF_CONTENT_ID_MAX], inow[CF_CONTENT_ID_MAX];
 	/* S3_0_C0_C7_7: an ID-space encoding no catalogue names. */
 	const uint64_t unnamed = 3 << 14 | 7 << 3 | 7;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(old);
 	edit_catalogue(&e, old->cfg->arch, extra, 1);
 	now = reread(old, &e.ops);
-	CU_ASSERT_EQUAL(cf_report_fingerprint(old), cf_report_fingerprint(now));
-	content_id(old, iold);
-	content_id(now, inow);
-	CU_ASSERT_STRING_EQUAL(iold, inow);
+	expect_same_reports(old, now, true);
 	CU_ASSERT_EQUAL_FATAL(cf_config_clone(old->cfg, &c), CF_OK);
 	CU_ASSERT_EQUAL(cf_config_set(c, unnamed, 0), CF_OK);
 	cf_config_seal(c);
@@ -382,24 +374,13 @@ static void test_identity_catalogue_edit_arm64(void)
  * spr-05's dump lists leaf 3 with zeros. */
 static void test_identity_x86_zero_leaf_is_absent(void)
 {
-	cJSON *a = load_doc(SPR), *b = load_doc(SPR);
+	cJSON *b = load_doc(SPR);
 	cJSON *list = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(b, "x86"), "cpuid");
-	struct cf_report *ra, *rb;
-	char ia[CF_CONTENT_ID_MAX], ib[CF_CONTENT_ID_MAX];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cpuid_entry(b, 3, 0));
 	cJSON_Delete(cJSON_DetachItemViaPointer(list, cpuid_entry(b, 3, 0)));
-	ra = parse_doc(a);
-	rb = parse_doc(b);
-	CU_ASSERT_EQUAL(cf_report_fingerprint(ra), cf_report_fingerprint(rb));
-	content_id(ra, ia);
-	content_id(rb, ib);
-	CU_ASSERT_STRING_EQUAL(ia, ib);
-	cf_report_destroy(ra);
-	cf_report_destroy(rb);
-	cJSON_Delete(a);
-	cJSON_Delete(b);
+	expect_same(load_doc(SPR), b, true);
 }
 
 /* Capabilities count by name, known to the catalogue or not, 0 as absent;
