@@ -28,6 +28,9 @@ enum cf_policy {
 	CF_POL_ZERO,    /* reserved as 0 for guests: baseline 0, accepts 0 */
 	CF_POL_RATE,    /* a TSC rate (kHz): writable (the host scales) takes
 			   any; fixed takes its own within 250 ppm */
+	CF_POL_LOWER_IMPDEF, /* lower, but all ones is an IMPLEMENTATION
+			   DEFINED unit that counts as 0 (the Arm ARM's
+			   alternative ID scheme of the PMU version fields) */
 };
 
 struct cf_fvalue {
@@ -65,9 +68,17 @@ struct cf_reg {
 	uint8_t pseudo;          /* 0 system register, 1 other ONE_REG
 				    register, 2 KVM capability, 3 KVM fact */
 	uint64_t fixed_writable; /* pseudo: what KVM lets userspace change */
-	uint8_t checkonly;       /* KVM checks a write but keeps nothing:
-				    reads give the host's value */
+	uint8_t flags;           /* CF_REG_* */
 };
+
+/* cf_reg.flags */
+#define CF_REG_CHECKONLY 1u /* KVM checks a write but keeps nothing: reads
+			       give the host's value */
+#define CF_REG_REQUIRED 2u  /* every KVM reports it: a report lacking it is
+			       malformed */
+#define CF_REG_IDENTITY 4u  /* implementation identity (MIDR, REVIDR, AIDR):
+			       a baseline takes all such registers whole
+			       from one member */
 
 struct cf_catalog {
 	const char *arch;
@@ -112,9 +123,23 @@ static inline int64_t cf_field_get(const struct cf_field *f, uint64_t v)
 	return (int64_t)raw;
 }
 
-/* Compare two field values the way the field's signedness says. */
+/* The value a raw field value stands for in comparisons: for the
+ * alternative ID scheme, all ones (IMPLEMENTATION DEFINED) is 0; KVM reads
+ * a host's so and rewrites a written one so. */
+static inline uint64_t cf_field_canon(const struct cf_field *f, uint64_t raw)
+{
+	if (f->policy == CF_POL_LOWER_IMPDEF && f->width < 64 &&
+	    raw == (1ULL << f->width) - 1)
+		return 0;
+	return raw;
+}
+
+/* Compare two field values the way the field's signedness (and scheme)
+ * says. */
 static inline int cf_field_cmp(const struct cf_field *f, uint64_t a, uint64_t b)
 {
+	a = cf_field_canon(f, a);
+	b = cf_field_canon(f, b);
 	if (f->is_signed) {
 		int64_t sa = cf_field_get(f, a << f->shift);
 		int64_t sb = cf_field_get(f, b << f->shift);
@@ -122,6 +147,10 @@ static inline int cf_field_cmp(const struct cf_field *f, uint64_t a, uint64_t b)
 	}
 	return a < b ? -1 : a > b;
 }
+
+/* V with every field at the value it stands for (cf_field_canon): what
+ * KVM keeps of a written V. */
+uint64_t cf_reg_canon(const struct cf_reg *reg, uint64_t v);
 
 /* Would KVM accept WANT for this field on a host whose limit is LIMIT?
  * (raw field values; WRITABLE = the field lies wholly in the host's mask) */

@@ -94,7 +94,9 @@ static enum cf_err check_reg(struct cf_verdict *v, const struct cf_arch_ops *a,
 			continue;
 		/* Wanting more than the host has is "lacks"; anything else
 		 * (a floor, an exact value, a prefix) KVM just does not take. */
-		err = add(v, (f->policy == CF_POL_LOWER || f->policy == CF_POL_HIGHER0) &&
+		err = add(v, (f->policy == CF_POL_LOWER ||
+			      f->policy == CF_POL_LOWER_IMPDEF ||
+			      f->policy == CF_POL_HIGHER0) &&
 			  cf_field_cmp(f, w, l) > 0
 			  ? CF_REASON_LACKS : CF_REASON_NOT_ACCEPTED,
 			  a, key, f, w, l);
@@ -220,6 +222,7 @@ static const char *policy_name(const struct cf_arch_ops *a, const char *reg,
 	case CF_POL_IGNORE: return "per-vCPU";
 	case CF_POL_ZERO: return "zero";
 	case CF_POL_RATE: return "TSC rate";
+	case CF_POL_LOWER_IMPDEF: return "lower-safe, 0xf as 0";
 	}
 	return "";
 }

@@ -116,6 +116,7 @@ function begin_reg(name, ord, keystr, width, pseudo, writable) {
 	rwidth = width
 	rpseudo = pseudo
 	rwritable = writable
+	rflags = "0"
 	inreg = 1
 	nf = 0
 	rdefault = ""
@@ -178,8 +179,8 @@ function close_reg(   b, start, i, j, t, order, k) {
 	}
 	out = out sprintf("static const struct cf_field r%d_f[] = {\n%s};\n\n", \
 	    nreg, body)
-	line = sprintf("\t{ %s, %s, r%d_f, %d, %d, %sULL, 0 },\n", \
-	    cstr(rname), rkey, nreg, nf, rpseudo, rwritable)
+	line = sprintf("\t{ %s, %s, r%d_f, %d, %d, %sULL, %s },\n", \
+	    cstr(rname), rkey, nreg, nf, rpseudo, rwritable, rflags)
 	if (rpseudo == 3) {
 		facttab = facttab line
 		nfacts++
@@ -273,8 +274,8 @@ $1 == "fact" {
 }
 
 $1 == "cpuid" {
-	if (NF != 4)
-		fatal("'cpuid' wants LEAF SUBLEAF REG")
+	if (NF != 4 && !(NF == 5 && $5 == "required"))
+		fatal("'cpuid' wants LEAF SUBLEAF REG [required]")
 	if ($2 !~ /^0[xX][0-9a-fA-F]+$/ || (leaf = hexval($2, 8)) < 0)
 		fatal("bad leaf '" $2 "' (want hex, 0x0 .. 0xffffffff)")
 	if ($3 !~ /^0[xX][0-9a-fA-F]+$/ || (sl = hexval($3, 4)) < 0 || sl > 16383)
@@ -288,6 +289,8 @@ $1 == "cpuid" {
 	begin_reg(name, cpuid_base * 281474976710656 + leaf * 65536 + low, \
 	    sprintf("0x%x%s%04xULL", cpuid_base, hexdigits($2, 8), low), 32, \
 	    0, "0")
+	if (NF == 5)
+		rflags = "CF_REG_REQUIRED"
 	next
 }
 

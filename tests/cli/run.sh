@@ -478,6 +478,9 @@ mk dupkey <<'EOF'
 { print } /"id_regs": \{/ { print "      \"ID_AA64PFR0_EL1\": \"0x0\"," }
 EOF
 
+printf '{"schema": "cpufleet.report/v1", "host": {"id": "e", "arch": "arm64"},\n "arm64": {"id_regs": {}}}\n' >"$T/noregs.json"
+grep -v '"ID_AA64DFR0_EL1"' "$RAW/altra.json" >"$T/nodfr0.json"
+
 case_ "not JSON: exit 2, FILE:LINE:COL"
 run baseline "$T/notjson.json"
 want_rc 2
@@ -534,6 +537,19 @@ case_ "register given twice in one report: exit 2"
 run show "$T/dupkey.json"
 want_rc 2
 err_has "$T/dupkey.json: \$.arm64.id_regs.ID_AA64PFR0_EL1"
+end_
+
+case_ "report without the registers every KVM reports: exit 2, names the first"
+run baseline "$RW/altra.json" "$T/noregs.json"
+want_rc 2
+err_has "$T/noregs.json: \$.arm64.id_regs: lacks MIDR_EL1"
+[ -s "$T/out" ] && bad "stdout not empty"
+end_
+
+case_ "report without ID_AA64DFR0_EL1: exit 2, names it"
+run check --profile "$T/rw.json" "$T/nodfr0.json"
+want_rc 2
+err_has "$T/nodfr0.json: \$.arm64.id_regs: lacks ID_AA64DFR0_EL1"
 end_
 
 case_ "nonexistent file: exit 2, names it"

@@ -360,6 +360,12 @@ cpuid 0x00000001 ecx   # <- error
 end
 EOF
 
+bad cpuid-flag-unknown "'cpuid' wants LEAF SUBLEAF REG [required]" <<'EOF'
+cpuid 0x00000001 0x0 ecx needed   # <- error
+  default flag
+end
+EOF
+
 bad cpuid-leaf-decimal "bad leaf" <<'EOF'
 cpuid 7 0x0 ebx   # <- error
   default flag
@@ -641,7 +647,7 @@ fact TSC_KHZ 0x2000002 0xffffffff
   number 31:0 khz
   default zero
 end
-cpuid 0x00000001 0x0 ecx
+cpuid 0x00000001 0x0 ecx required
   flag 0 pni          # a flag
 	runtime 27 osxsave
   default zero
@@ -714,7 +720,8 @@ static const struct cf_reg *reg(int i, const char *name,
 	WANT(strcmp(r->name, name) == 0);
 	WANT(r->key == key);
 	WANT(r->nfields == nfields);
-	WANT(r->pseudo == 0 && r->fixed_writable == 0 && r->checkonly == 0);
+	WANT(r->pseudo == 0 && r->fixed_writable == 0);
+	WANT((r->flags & ~CF_REG_REQUIRED) == 0);
 	return r;
 }
 
@@ -764,13 +771,14 @@ int main(void)
 	WANT(strcmp(r->name, "TSC_KHZ") == 0);
 	WANT(r->key == 0x2000002);
 	WANT(r->pseudo == 3 && r->fixed_writable == 0xffffffffULL &&
-	     r->checkonly == 0);
+	     r->flags == 0);
 	WANT(r->nfields == 2);
 	fld(r, 0, "bits63_32", 32, 32, CF_POL_ZERO, 0);
 	fld(r, 1, "khz", 0, 32, CF_POL_LOWER, 0);
 
 	/* flag + runtime + default zero: gaps 26:1 and 31:28. */
 	r = reg(0, "CPUID_00000001_0_ECX", CKEY(1, 0, 2), 4);
+	WANT(r->flags == CF_REG_REQUIRED);
 	fld(r, 0, "bits31_28", 28, 4, CF_POL_ZERO, 0);
 	fld(r, 1, "osxsave", 27, 1, CF_POL_IGNORE, 0);
 	fld(r, 2, "bits26_1", 1, 26, CF_POL_ZERO, 0);
@@ -778,6 +786,7 @@ int main(void)
 
 	/* default flag: one bitN field per free bit, no feature name. */
 	r = reg(1, "CPUID_00000001_0_EDX", CKEY(1, 0, 3), 32);
+	WANT(r->flags == 0);
 	fld(r, 0, "bit31", 31, 1, CF_POL_LOWER, 0);
 	fld(r, 3, "ht", 28, 1, CF_POL_IGNORE, 0);
 	fld(r, 5, "sse2", 26, 1, CF_POL_LOWER, 2);
@@ -895,7 +904,7 @@ static void cap(int i, const char *name, unsigned long long key,
 	const struct cf_reg *r = &cf_x86_catalog.regs[i];
 	WANT(strcmp(r->name, name) == 0);
 	WANT(r->key == key);
-	WANT(r->pseudo == 2 && r->fixed_writable == ~0ULL && r->checkonly == 0);
+	WANT(r->pseudo == 2 && r->fixed_writable == ~0ULL && r->flags == 0);
 	WANT(r->nfields == 1);
 	if (r->nfields != 1)
 		return;

@@ -424,6 +424,71 @@ static void test_x86_property_random_pools(void)
 		cf_report_destroy(base[i]);
 }
 
+/* Clears flag NAME in report R's configuration. */
+static void clear_flag(struct cf_report *r, const char *name)
+{
+	uint64_t key, v = 0;
+	const struct cf_field *f = cf_catalog_field_named(&cf_x86_catalog, name,
+							   &key);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	cf_config_get(r->cfg, key, &v, NULL);
+	CU_ASSERT_EQUAL(cf_config_set(r->cfg, key, v & ~(1ULL << f->shift)),
+			CF_OK);
+}
+
+/* A thin KVM (nested here: SUPPORTED_CPUID without SSE4.2 on an AVX-512
+ * CPU): collect names the ISA flags /proc/cpuinfo has and KVM lacks.  The
+ * cpuinfo text is of the /proc/cpuinfo layout (Documentation/filesystems/
+ * proc.rst: "flags" line of each processor). */
+static void test_x86_kvm_lacks_what_cpuinfo_has(void)
+{
+	static const char cpuinfo[] =
+		"processor\t: 0\nvendor_id\t: GenuineIntel\n"
+		"model name\t: Intel(R) Xeon(R) Platinum 8480+\n"
+		"flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr "
+		"pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ss ht syscall "
+		"nx pdpe1gb rdtscp lm constant_tsc rep_good nopl xtopology "
+		"cpuid pni pclmulqdq ssse3 fma cx16 pcid sse4_1 sse4_2 x2apic "
+		"movbe popcnt aes xsave avx f16c rdrand hypervisor lahf_lm abm "
+		"avx2 bmi1 bmi2 avx512f avx512dq avx512cd avx512bw avx512vl\n"
+		"bugs\t\t: spectre_v1\n\nprocessor\t: 1\n";
+	struct cf_report *r = test_load_report("x86/spr-05.json");
+	char buf[256];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	/* Sapphire Rapids' own KVM report offers every one of them. */
+	CU_ASSERT_EQUAL(cf_x86_kvm_lacks(r, cpuinfo, buf, sizeof(buf)), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "");
+	clear_flag(r, "sse4_2");
+	clear_flag(r, "avx512f");
+	/* Not in the cpuinfo line: the CPU lacks it too, nothing to say. */
+	clear_flag(r, "fsrm");
+	CU_ASSERT_EQUAL(cf_x86_kvm_lacks(r, cpuinfo, buf, sizeof(buf)), 2);
+	CU_ASSERT_STRING_EQUAL(buf, "sse4_2 avx512f");
+	/* No flags line (not /proc/cpuinfo): nothing claimed. */
+	CU_ASSERT_EQUAL(cf_x86_kvm_lacks(r, "processor\t: 0\n", buf,
+					 sizeof(buf)), 0);
+	cf_report_destroy(r);
+}
+
+/* The vendor of a report and of the profile made from it (leaf 0). */
+static void test_x86_vendor_of_report_and_profile(void)
+{
+	struct cf_report *r = test_load_report("x86/bergamo-04.json");
+	struct cf_profile *pr = NULL;
+	char v[16];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_TRUE(cf_report_vendor(r, v, sizeof(v)));
+	CU_ASSERT_STRING_EQUAL(v, "AuthenticAMD");
+	CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(r, &pr), CF_OK);
+	CU_ASSERT_TRUE(cf_profile_vendor(pr, v, sizeof(v)));
+	CU_ASSERT_STRING_EQUAL(v, "AuthenticAMD");
+	cf_profile_destroy(pr);
+	cf_report_destroy(r);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_x86_dumps_load_with_their_levels),
 	TEST(test_x86_baseline_intel_golden),
@@ -433,6 +498,8 @@ static CU_TestInfo tests[] = {
 	TEST(test_x86_level_profiles),
 	TEST(test_x86_finish_rules),
 	TEST(test_x86_property_random_pools),
+	TEST(test_x86_kvm_lacks_what_cpuinfo_has),
+	TEST(test_x86_vendor_of_report_and_profile),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_x86 = { "x86", NULL, NULL, NULL, NULL, tests };
