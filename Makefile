@@ -150,9 +150,11 @@ gen-test:
 	sh tests/gen/run.sh
 	sh tests/gen/x86.sh
 
-# x86 against a peer: libvirt's offline cpu-baseline on the same CPUs.
+# x86 against peers: libvirt's offline cpu-baseline on the same CPUs, and
+# Firecracker's T2CL template on its Cascade Lake and Ice Lake fingerprints.
 x86-test: $(BUILD)/cpufleet
 	python3 tests/x86/libvirt.py
+	CPUFLEET=$(BUILD)/cpufleet python3 tests/x86/firecracker.py
 
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
@@ -263,7 +265,8 @@ CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
   kvm-arm64="sh tests/kvm/run.sh $(BUILD)/cpufleet" \
   kvm-x86="sh tests/kvm/x86.sh $(BUILD)/cpufleet" \
   integration="$(MAKE) --no-print-directory integration-test" \
-  x86-libvirt="$(MAKE) --no-print-directory x86-test" \
+  x86-libvirt="python3 tests/x86/libvirt.py" \
+  x86-firecracker="CPUFLEET=$(BUILD)/cpufleet python3 tests/x86/firecracker.py" \
   unit-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit" \
   cli-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 cli-test" \
   integration-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 integration-test" \
