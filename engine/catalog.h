@@ -122,6 +122,8 @@ static inline uint64_t cf_field_mask(const struct cf_field *f)
 
 /* Union of the register's field masks. */
 uint64_t cf_reg_described(const struct cf_reg *reg);
+/* Union of the masks of its fields whose policy is POL. */
+uint64_t cf_reg_policy_bits(const struct cf_reg *reg, enum cf_policy pol);
 
 /* The field's raw (unsigned, unshifted) value in V. */
 static inline uint64_t cf_field_raw(const struct cf_field *f, uint64_t v)

@@ -51,9 +51,56 @@ cleanup:
 	return err;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const cJSON *const *)a)->string,
+		      (*(const cJSON *const *)b)->string);
+}
+
+/* CF_ESCHEMA naming the first member found given twice in one object of
+ * O (at PATH), at any depth: such a document says two things, and what it
+ * means would depend on which one a reader takes. */
+static enum cf_err unique_members(const cJSON *o, const char *origin,
+				  const char *path, struct cf_diag *d)
+{
+	const cJSON *it;
+	char p[CF_DOC_PATH_MAX];
+	enum cf_err err = CF_OK;
+	size_t n = 0, i = 0;
+
+	cJSON_ArrayForEach(it, o)
+		n++;
+	if (cJSON_IsObject(o) && n > 1) {
+		const cJSON **names = malloc(n * sizeof(*names));
+		if (!names)
+			return CF_ENOMEM;
+		cJSON_ArrayForEach(it, o)
+			names[i++] = it;
+		qsort(names, n, sizeof(*names), name_cmp);
+		for (i = 1; i < n && err == CF_OK; i++)
+			if (!strcmp(names[i - 1]->string, names[i]->string))
+				err = cf_diag_set(d, CF_ESCHEMA, "%s: %s.%s: given "
+						  "twice", origin, path,
+						  names[i]->string);
+		free(names);
+	}
+	i = 0;
+	cJSON_ArrayForEach(it, o) {
+		if (err != CF_OK)
+			break;
+		if (cJSON_IsObject(o))
+			snprintf(p, sizeof(p), "%s.%s", path, it->string);
+		else
+			snprintf(p, sizeof(p), "%s[%zu]", path, i++);
+		err = unique_members(it, origin, p, d);
+	}
+	return err;
+}
+
 enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 			 cJSON **out, struct cf_diag *d)
 {
+	enum cf_err err;
 	const char *end = NULL;
 	cJSON *j;
 
@@ -88,6 +135,11 @@ enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 		}
 		return cf_diag_set(d, CF_ESYNTAX,
 				   "%s:%zu:%zu: malformed JSON", origin, line, col);
+	}
+	err = unique_members(j, origin, "$", d);
+	if (err != CF_OK) {
+		cJSON_Delete(j);
+		return err;
 	}
 	*out = j;
 	return CF_OK;

@@ -735,6 +735,36 @@ want_rc 0
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['psabi_level']=='x86-64-v2' and 'avx2' in d['psabi_next_missing']" "$T/out" || bad "psabi_level wrong"
 end_
 
+case_ "show --json identity: the same host read on another CPU is the same content"
+# SDM Vol. 2A CPUID: leaf 1 EBX[31:24] is the initial APIC id and leaf 0xB
+# EDX the x2APIC id of the CPU that ran CPUID; AVX512F is leaf 7 EBX[16].
+python3 - "$X86/spr-05.json" "$T" <<'PYEOF'
+import json, sys
+src, out = sys.argv[1], sys.argv[2]
+def reg(d, leaf, sub):
+    return next(e for e in d["x86"]["cpuid"]
+                if int(e["leaf"], 16) == leaf and int(e["subleaf"], 16) == sub)
+d = json.load(open(src))
+r1, rb = reg(d, 1, 0), reg(d, 0xb, 0)
+r1["ebx"] = "0x%08x" % (int(r1["ebx"], 16) & 0x00ffffff | 7 << 24)
+rb["edx"] = "0x00000007"
+json.dump(d, open(out + "/cpu7.json", "w"))
+r7 = reg(d, 7, 0)
+r7["ebx"] = "0x%08x" % (int(r7["ebx"], 16) ^ 1 << 16)
+json.dump(d, open(out + "/noavx512f.json", "w"))
+PYEOF
+ids=""
+for f in "$X86/spr-05.json" "$T/cpu7.json" "$T/noavx512f.json"; do
+	run show --json "$f"
+	want_rc 0
+	ids="$ids $(py "$T/out" "d.get('identity')")"
+done
+set -- $ids
+echo "$1" | grep -qE '^cfid1:[0-9a-f]{64}$' || bad "identity '$1' is not cfid1: and 64 hex digits"
+[ "$1" = "$2" ] || bad "APIC ids changed the identity: $1, $2"
+[ "$1" != "$3" ] || bad "avx512f did not change the identity"
+end_
+
 case_ "baseline x86 Intel and AMD: infeasible, the vendor conflict says so"
 run baseline -o "$T/mixed.json" "$X86/spr-05.json" "$X86/bergamo-04.json"
 want_rc 1
