@@ -169,7 +169,7 @@ $1 == "reg" {
 	if (rkey <= lastkey)
 		fatal("register " $2 " is not in ascending encoding order")
 	lastkey = rkey
-	begin_block($2, sprintf("0x%xULL", rkey), "0, 0ULL, 0")
+	begin_block($2, sprintf("0x%xULL", rkey), "0, 0ULL, 0, CF_ROLE_NONE")
 	next
 }
 
@@ -195,7 +195,8 @@ $1 == "pseudo" || $1 == "fact" {
 		fatal("register " $2 " is not in ascending key order")
 	lastpkey = k
 	begin_block($2, $3 "ULL", \
-	    ($1 == "fact" ? "3, " : "1, ") $4 "ULL" (NF == 5 ? ", 1" : ", 0"))
+	    ($1 == "fact" ? "3, " : "1, ") $4 "ULL" (NF == 5 ? ", 1" : ", 0") \
+	    ", CF_ROLE_NONE")
 	next
 }
 
