@@ -97,6 +97,8 @@ int cf_catalog_find_name(const struct cf_catalog *cat, const char *name);
  * key, or NULL. */
 const struct cf_field *cf_catalog_field_named(const struct cf_catalog *cat,
 					      const char *name, uint64_t *key);
+/* "capacity", "setting", "mechanism", "guest" ("" for CF_ROLE_NONE). */
+const char *cf_role_name(unsigned role);
 /* Index of field NAME in register REG, or -1. */
 int cf_catalog_find_field(const struct cf_reg *reg, const char *name);
 

@@ -104,6 +104,19 @@ enum cf_err cf_profile_parse(const char *text, size_t len, const char *origin,
 			     struct cf_profile **out, struct cf_diag *diag);
 enum cf_err cf_profile_load(const char *path, struct cf_profile **out,
 			    struct cf_diag *diag);
+/* KVM capabilities (arch/caps/caps.txt) are no CPU features.  A profile's
+ * "kvm.caps" is the pool's common set (bool: on every host, count: the
+ * minimum, bitmask: the AND): advice for the VMM, never a refusal.  What
+ * the profile's VMs enable ("kvm.enabled") is judged: every host must
+ * offer it.  This marks capability NAME, one a VM enables (role "guest"),
+ * as enabled with VALUE (bool: any non-zero; bitmask: the bits the VMs
+ * enable; count: the least they need).  With P, the pool PR is the
+ * baseline of, each host of P that lacks it is a conflict of PR.
+ * CF_EINVAL (DIAG says why, without the name) for a name that is no
+ * capability of PR's architecture or not one a VM enables, or VALUE 0. */
+enum cf_err cf_profile_enable_cap(struct cf_profile *pr, const struct cf_pool *p,
+				  const char *name, uint64_t value,
+				  struct cf_diag *diag);
 /* A host's own profile: exactly what KVM offers there. */
 enum cf_err cf_profile_from_report(const struct cf_report *r,
 				   struct cf_profile **out);
@@ -142,6 +155,14 @@ void cf_verdict_destroy(struct cf_verdict *v);
 /* Would KVM on R's host accept every register of the profile?  Fills V. */
 enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
 		     struct cf_verdict *v);
+/* cf_check (PR NULL: nothing of it), and whether a VM of NVCPUS vCPUs can
+ * be created on R's host: KVM_CREATE_VCPU takes no more than max_vcpus,
+ * which KVM_CAP_MAX_VCPUS gives, or KVM_CAP_NR_VCPUS on a KVM without it
+ * (api.rst 4.7; KVM_CAP_NR_VCPUS is otherwise only the recommended count,
+ * never a refusal).  A host that reports neither is refused: nothing says
+ * it can.  CF_EINVAL for NVCPUS 0. */
+enum cf_err cf_check_vcpus(const struct cf_profile *pr, const struct cf_report *r,
+			   uint64_t nvcpus, struct cf_verdict *v);
 bool cf_verdict_compatible(const struct cf_verdict *v);
 size_t cf_verdict_reason_count(const struct cf_verdict *v);
 const struct cf_reason *cf_verdict_reason(const struct cf_verdict *v, size_t i);
