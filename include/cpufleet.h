@@ -182,9 +182,16 @@ struct cf_decoded {
 	uint64_t value;         /* field value (raw) */
 	bool writable;          /* field wholly inside the writable mask */
 	const char *features;   /* FEAT_* names this value means, or "" */
+	const char *role;       /* a KVM capability's role (arch/caps/caps.txt:
+				   "capacity", "setting", "mechanism",
+				   "guest"), else "" */
+	bool enabled;           /* a capability the profile's VMs enable
+				   (kvm.enabled: judged), not the pool's
+				   common value (kvm.caps: advice) */
 };
 /* Calls FN for each register (field NULL) then each of its fields; a
- * non-zero return from FN stops the walk and is returned as CF_EINVAL. */
+ * non-zero return from FN stops the walk and is returned as CF_EINVAL.  A
+ * profile's enabled capabilities come last. */
 typedef int (*cf_decode_fn)(void *ctx, const struct cf_decoded *d);
 enum cf_err cf_report_decode(const struct cf_report *r, cf_decode_fn fn,
 			     void *ctx);

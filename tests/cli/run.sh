@@ -744,6 +744,16 @@ out_has "n1-mte: compatible"
 out_has "host n1 lacks KVM_CAP_ARM_MTE, which the profile's VMs enable"
 end_
 
+case_ "show: each capability's role, and the one the VMs enable as required"
+run show "$T/mte.json"
+want_rc 0
+out_has "KVM_CAP_MAX_VCPUS = 0x0000000000000200  (capacity)"
+out_has "KVM_CAP_ARM_MTE = 0x0000000000000001  (guest)"
+out_has "KVM_CAP_ARM_MTE = 0x0000000000000001  (enabled by the VMs: required)"
+run show --json "$T/mte.json"
+json_is "$T/out" '[(r["register"], r.get("role"), r.get("enabled", False)) for r in d["registers"] if r["register"] == "KVM_CAP_ARM_MTE"]' "[('KVM_CAP_ARM_MTE', 'guest', False), ('KVM_CAP_ARM_MTE', 'guest', True)]"
+end_
+
 case_ "baseline --enable over a pool where a host lacks it: infeasible, the host named"
 run baseline --enable KVM_CAP_ARM_MTE -o "$T/mte2.json" "$T/n1-mte.json" "$LAB/n1.json"
 want_rc 1
