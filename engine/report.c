@@ -50,6 +50,13 @@ const char *cf_report_arch(const struct cf_report *r)
 	return r->cfg->arch->name;
 }
 
+bool cf_report_vendor(const struct cf_report *r, char *buf, size_t len)
+{
+	const struct cf_arch_ops *a = r->cfg->arch;
+
+	return a->vendor && a->vendor(r->cfg, buf, len);
+}
+
 const char *cf_report_id(const struct cf_report *r)
 {
 	return r->report_id;

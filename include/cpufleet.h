@@ -65,6 +65,10 @@ enum cf_err cf_report_load(const char *path, struct cf_report **out,
 void cf_report_destroy(struct cf_report *r);
 const char *cf_report_host_id(const struct cf_report *r);
 const char *cf_report_arch(const struct cf_report *r);
+/* The CPU vendor the report names into BUF (x86: "GenuineIntel",
+ * "AuthenticAMD", "HygonGenuine"...); false if its architecture names
+ * none (arm64) or the report lacks it. */
+bool cf_report_vendor(const struct cf_report *r, char *buf, size_t len);
 /* The report's "report_id", the server's idempotency key ("" if none). */
 const char *cf_report_id(const struct cf_report *r);
 /* Sets it: 1 to 64 of [A-Za-z0-9._:-], else CF_EINVAL. */
@@ -123,10 +127,16 @@ enum cf_err cf_profile_from_report(const struct cf_report *r,
 void cf_profile_destroy(struct cf_profile *pr);
 
 /* ---- pools: splitting a fleet into pools that each have a baseline ---- */
-/* Greedy, in report order: each host joins the first pool whose baseline
- * stays feasible with it, else starts a new pool.  POOL_OF[i] gets the
- * pool of REPORTS[i] (0-based); *NPOOLS the number of pools.  Hosts with
- * the same configuration always share a pool. */
+/* Hosts of different architectures, and x86 hosts of different CPU
+ * vendors, never share a pool: the reports are split into such parts
+ * first (in architecture, then vendor order).  Within a part the hosts
+ * are taken in host-id order (bytes): each joins the first pool of its
+ * part whose baseline stays feasible with it, else starts a new pool.  So
+ * the result depends on the set of reports only, never on their order,
+ * and pools are numbered by (architecture, vendor, first host id).
+ * POOL_OF[i] gets the pool of REPORTS[i] (0-based); *NPOOLS the number of
+ * pools.  Hosts with the same configuration always share a pool.
+ * CF_EDUPLICATE if a host id appears twice. */
 enum cf_err cf_pools_partition(const struct cf_report *const *reports, size_t n,
 			       size_t *pool_of, size_t *npools);
 

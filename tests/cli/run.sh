@@ -612,7 +612,7 @@ end_
 case_ "pools fleet: three pools, exit 1, index and baselines written"
 run pools -d "$T/pools" "$FLEET"/*.json
 want_rc 1
-out_has "pool 3: v1-01 v1-02"
+out_has "pool 3 (arm64): v1-01 v1-02"
 [ -s "$T/pools/pool-3.json" ] || bad "no pool-3.json"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert [p['hosts'] for p in d['pools']] == [['a72-01','a72-02'],['n1-01','n1-02'],['v1-01','v1-02']]" "$T/pools/pools.json" || bad "pools.json wrong"
 end_
@@ -620,7 +620,54 @@ end_
 case_ "pools real-writable: one pool, exit 0"
 run pools "$RW"/*.json
 want_rc 0
-out_has "pool 1: altra cortex-a72 graviton3"
+out_has "pool 1 (arm64): altra cortex-a72 graviton3"
+end_
+
+# Issue 17 case 7: a real fleet of x86 and arm64 hosts.  Architectures
+# never share a pool, nor do x86 vendors (CPUID leaf 0: bergamo-04 is
+# AuthenticAMD, hygon-01 HygonGenuine, the others GenuineIntel).
+case_ "pools x86 + arm64: split by architecture and vendor, exit 1"
+run pools tests/data/x86/*.json "$RW"/*.json
+want_rc 1
+out_has "(arm64): altra cortex-a72 graviton3"
+out_has "(x86 AuthenticAMD): bergamo-04"
+out_has "(x86 HygonGenuine): hygon-01"
+grep -q "(x86 GenuineIntel):.*spr-05" "$T/out" || bad "no Intel pool with spr-05"
+run pools --json tests/data/x86/*.json "$RW"/*.json
+want_rc 1
+json_ok "$T/out"
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+vendor = {"bergamo-04": "AuthenticAMD", "hygon-01": "HygonGenuine", "gnr-03": "GenuineIntel",
+          "snb-ep": "GenuineIntel", "spr-05": "GenuineIntel", "altra": None, "cortex-a72": None,
+          "graviton3": None}
+seen = [h for p in d["pools"] for h in p["hosts"]]
+assert sorted(seen) == sorted(vendor), seen
+for p in d["pools"]:
+    assert {vendor[h] for h in p["hosts"]} == {p.get("vendor")}, p
+    assert p["arch"] == ("arm64" if p.get("vendor") is None else "x86"), p' "$T/out" || bad "a pool mixes architectures or vendors"
+end_
+
+case_ "pools: the same reports in reverse order give byte-identical output"
+ls tests/data/x86/*.json "$RW"/*.json "$FLEET"/*.json tests/data/lab/reports/*.json >"$T/list"
+run pools -d "$T/fwd" $(cat "$T/list")
+cp "$T/out" "$T/fwd.txt"
+run pools -d "$T/rev" $(tac "$T/list")
+cmp -s "$T/out" "$T/fwd.txt" || bad "text differs: $(diff "$T/fwd.txt" "$T/out" | head -n 3 | tr '\n' ' ')"
+cmp -s "$T/fwd/pools.json" "$T/rev/pools.json" || bad "pools.json differs"
+for f in "$T"/fwd/pool-*.json; do
+	cmp -s "$f" "$T/rev/${f##*/}" || bad "${f##*/} differs"
+done
+run pools --json $(tac "$T/list")
+cp "$T/out" "$T/rev.json"
+run pools --json $(cat "$T/list")
+cmp -s "$T/out" "$T/rev.json" || bad "--json differs"
+end_
+
+case_ "pools: one host id in two files: exit 2, both named"
+run pools "$RW/altra.json" "$RAW/altra.json"
+want_rc 2
+err_has "$RAW/altra.json: host id altra appears twice (also in $RW/altra.json)"
 end_
 
 X86=tests/data/x86
