@@ -1043,10 +1043,20 @@ static void h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	char *ptext = NULL;
 	enum cf_err err;
 	int version = 0, n;
+	uint64_t vcpus = 0;
 	bool all = true;
 
 	if (!in)
 		return;
+	it = cJSON_GetObjectItemCaseSensitive(in, "vcpus");
+	if (it && (!cJSON_IsNumber(it) || it->valuedouble < 1 ||
+		   it->valuedouble > 4294967295.0 ||
+		   it->valuedouble != (double)(uint64_t)it->valuedouble)) {
+		cf_api_error(rp, 400, "request body: $.vcpus: expected a number "
+			     "of vCPUs from 1");
+		goto cleanup;
+	}
+	vcpus = it ? (uint64_t)it->valuedouble : 0;
 	pj = cJSON_GetObjectItemCaseSensitive(in, "profile");
 	hosts = cJSON_GetObjectItemCaseSensitive(in, "hosts");
 	it = cJSON_GetObjectItemCaseSensitive(in, "version");
@@ -1121,7 +1131,7 @@ static void h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		r = load_latest(db, it->valuestring, NULL, rp);
 		if (!r)
 			goto cleanup;
-		err = cf_check(pr, r, v);
+		err = vcpus ? cf_check_vcpus(pr, r, vcpus, v) : cf_check(pr, r, v);
 		cf_report_destroy(r);
 		if (err == CF_OK)
 			err = cf_verdict_to_json(v, &rj);

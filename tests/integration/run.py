@@ -1635,6 +1635,21 @@ def t_check(tmp):
           + short(err))
     rc, _, err = cli(*base, "--profile", "nosuch@1", "v1-01")
     eq(rc, 2, "check --server with an unknown profile: exit")
+    # --vcpus: the lab's hosts reported KVM_CAP_MAX_VCPUS 512 (KVM 6.12).
+    pmax, _ = local_baseline(tmp, "max", [files["max"]])
+    for n, rc_want in ((512, 0), (513, 1)):
+        rc, out, err = cli(*base, "--profile", pmax, "--vcpus", str(n),
+                           "max")
+        lrc, lout, _ = cli("check", "--profile", pmax, "--vcpus", str(n),
+                           files["max"])
+        eq((rc, out), (lrc, lout), "check --server --vcpus %d vs local" % n)
+        eq(rc, rc_want, "check --server --vcpus %d: exit (stderr %s)"
+           % (n, short(err.strip())))
+    check("takes at most 512 vCPUs per VM" in out, "--vcpus 513: " +
+          short(out))
+    want(request(u, "POST", "/v1/check", {"profile": "prod", "vcpus": 0,
+                                          "hosts": sel}, rdr), 400,
+         "check with vcpus 0", "$.vcpus")
     rc, _, err = cli("check", "--server", "http://127.0.0.1:%d" % free_port(),
                      "--token", rdr, "--profile", "prod", "v1-01")
     eq(rc, 3, "check --server, server unreachable: exit")
