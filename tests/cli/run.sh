@@ -716,13 +716,18 @@ end_
 # capabilities set here; tests/data is left alone.
 LAB=tests/data/lab/reports
 
-# with_caps SRC DST ID JSON: SRC as host ID with "kvm": {"caps": JSON}.
-with_caps() {
+# json_edit SRC DST CODE: DST is the JSON document SRC after the Python
+# statements CODE have changed it (as d).
+json_edit() {
 	python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-d["host"]["id"] = sys.argv[3]
-d["kvm"] = {"caps": json.loads(sys.argv[4])}
-json.dump(d, open(sys.argv[2], "w"), indent=1)' "$1" "$2" "$3" "$4"
+exec(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"), indent=1)' "$1" "$2" "$3"
+}
+
+# with_caps SRC DST ID JSON: SRC as host ID with "kvm": {"caps": JSON}.
+with_caps() {
+	json_edit "$1" "$2" "d['host']['id'] = '$3'; d['kvm'] = {'caps': json.loads('$4')}"
 }
 
 # KVM_CAP_NR_VCPUS is only KVM's recommended vCPU count (api.rst 4.7): the
@@ -819,20 +824,14 @@ end_
 # The pool's common set is advice: a profile written before kvm.enabled
 # existed lists its capabilities in kvm.caps and still loads; none refuses.
 case_ "the common set (kvm.caps) never refuses, an old profile's included"
-python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-d["kvm"]["caps"].update({"KVM_CAP_ARM_MTE": 1, "KVM_CAP_ARM_SVE": 1, "KVM_CAP_MAX_VCPUS": 99999, "KVM_CAP_ARM_VM_IPA_SIZE": 52})
-json.dump(d, open(sys.argv[2], "w"))' "$T/a72.json" "$T/old.json"
+json_edit "$T/a72.json" "$T/old.json" 'd["kvm"]["caps"].update({"KVM_CAP_ARM_MTE": 1, "KVM_CAP_ARM_SVE": 1, "KVM_CAP_MAX_VCPUS": 99999, "KVM_CAP_ARM_VM_IPA_SIZE": 52})'
 run check --profile "$T/old.json" "$LAB/a72.json"
 want_rc 0
 out_has "a72: compatible"
 end_
 
 case_ "a profile enabling a capacity is refused at load, with its path"
-python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-d["kvm"]["enabled"] = {"KVM_CAP_NR_VCPUS": 4}
-json.dump(d, open(sys.argv[2], "w"))' "$T/a72.json" "$T/badcap.json"
+json_edit "$T/a72.json" "$T/badcap.json" 'd["kvm"]["enabled"] = {"KVM_CAP_NR_VCPUS": 4}'
 run check --profile "$T/badcap.json" "$LAB/a72.json"
 want_rc 2
 err_has "$.kvm.enabled.KVM_CAP_NR_VCPUS: a capacity"
