@@ -71,7 +71,7 @@ DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
         integration-test x86-test \
-        lab lab-setup lab-agent kvm-test
+        lab lab-setup lab-agent kvm-test lab-build lab-boot-test lab-sve lab-all
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -146,9 +146,11 @@ gen-test:
 	sh tests/gen/run.sh
 	sh tests/gen/x86.sh
 
-# x86 against a peer: libvirt's offline cpu-baseline on the same CPUs.
+# x86 against peers: libvirt's offline cpu-baseline on the same CPUs, and
+# Firecracker's T2CL template on its Cascade Lake and Ice Lake fingerprints.
 x86-test: $(BUILD)/cpufleet
 	python3 tests/x86/libvirt.py
+	CPUFLEET=$(BUILD)/cpufleet python3 tests/x86/firecracker.py
 
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
@@ -194,7 +196,8 @@ fuzz-smoke: $(FUZZ_TARGETS:%=build-fuzz/%)
 	  build-fuzz/$$t -runs=20000 -seed=1 -max_len=65536 \
 	    -artifact_prefix=build-fuzz/ build-fuzz/smoke/$$c tests/fuzz/corpus/$$c \
 	    > build-fuzz/$$t.log 2>&1 || { tail -30 build-fuzz/$$t.log; exit 1; }; \
-	  echo "fuzz-smoke: $$t: $$(tail -1 build-fuzz/$$t.log)"; done
+	  echo "fuzz-smoke: $$t: $$(tail -1 build-fuzz/$$t.log)"; done; \
+	  echo "fuzz-smoke: $(words $(FUZZ_TARGETS)) passed, 0 failed"
 
 # The arm64 lab (tools/lab/PROTOCOL.md): emulated arm64 hosts under QEMU
 # TCG booting Debian's arm64 6.12 kernel, whose KVM is the ground truth.
@@ -215,7 +218,7 @@ lab-agent: $(LAB_OUT)/labagent
 
 # The aarch64 cpufleet goes in too, at /bin/cpufleet (same libraries as the
 # agent), so the lab runs `cpufleet apply --check-only` on real KVM.
-lab: deps all lab-setup
+lab-build: deps all lab-setup
 	$(MAKE) lab-agent
 	$(MAKE) BUILD=$(LAB_OUT)/aarch64 CC=$(LAB_CC) SAN=0 NET=0 \
 	  $(LAB_OUT)/aarch64/cpufleet
@@ -224,26 +227,55 @@ lab: deps all lab-setup
 	cp $(LAB_OUT)/aarch64/cpufleet $(LAB_OUT)/bin-stage/bin/cpufleet
 	cd $(LAB_OUT)/bin-stage && find bin | cpio -o -H newc --quiet | gzip -n \
 	  >> ../initrd-base.cpio.gz
-	@echo "== lab, SVE vCPUs on the models that have SVE =="
+
+# A boot that dies before the kernel runs stops the lab with QEMU's message.
+lab-boot-test: lab-build
+	sh tests/lab/boot_fail.sh $(BUILD)/cpufleet $(LAB_OUT)
+
+# SVE vCPUs on the models that have SVE.
+lab-sve: lab-build
 	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
 	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
 	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT)/sve \
 	  --models a64fx,max --features psci,pmu,sve
-	@echo "== lab, every model =="
+
+# Every model.
+lab-all: lab-build
 	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
 	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
 	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT) $(LAB_ARGS)
 
-# LAB=0 skips the arm64 lab for quick iterations; CI runs it.
+lab: lab-boot-test
+	@echo "== lab, SVE vCPUs on the models that have SVE =="
+	$(MAKE) lab-sve
+	@echo "== lab, every model =="
+	$(MAKE) lab-all
+
+# LAB=0 skips the arm64 lab for quick iterations; CI runs it. Every suite
+# runs even when one before it failed; tools/check.sh prints a line per
+# suite and the closing `check: N passed, N failed, N skipped`.
 LAB ?= 1
-check: deps
-	$(MAKE) all unit gen-test cli-test kvm-test integration-test x86-test
-	$(MAKE) BUILD=build-asan SAN=1 unit cli-test integration-test
-	$(MAKE) fuzz-smoke
+CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
+  gen-arm64="sh tests/gen/run.sh" gen-x86="sh tests/gen/x86.sh" \
+  cli="$(MAKE) --no-print-directory cli-test" \
+  kvm-arm64="sh tests/kvm/run.sh $(BUILD)/cpufleet" \
+  kvm-x86="sh tests/kvm/x86.sh $(BUILD)/cpufleet" \
+  integration="$(MAKE) --no-print-directory integration-test" \
+  x86-libvirt="$(MAKE) --no-print-directory x86-test" \
+  unit-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit" \
+  cli-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 cli-test" \
+  integration-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 integration-test" \
+  fuzz-smoke="$(MAKE) --no-print-directory fuzz-smoke"
 ifeq ($(LAB),1)
-	$(MAKE) lab
+CHECK_SUITES += lab-build="$(MAKE) --no-print-directory lab-build && echo 'lab-build: 1 passed, 0 failed'" \
+  lab-boot="$(MAKE) --no-print-directory lab-boot-test" \
+  lab-sve="$(MAKE) --no-print-directory lab-sve" \
+  lab="$(MAKE) --no-print-directory lab-all"
 endif
-	@echo "check: all suites passed (plain and ASan/UBSan)"
+check: deps
+	$(MAKE) all $(BUILD)/test_unit
+	$(MAKE) BUILD=build-asan SAN=1 all build-asan/test_unit
+	sh tools/check.sh $(CHECK_SUITES)
 
 bench: deps all $(BUILD)/bench $(BUILD)/bench_server
 	$(BUILD)/bench

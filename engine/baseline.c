@@ -13,6 +13,7 @@ struct bctx {
 	const struct cf_pool *pool;
 	struct cf_profile *pr;
 	size_t cap;
+	size_t donor; /* the group whose identity registers the profile takes */
 };
 
 static enum cf_err add_conflict(struct bctx *b, enum cf_conflict_kind kind,
@@ -59,6 +60,10 @@ static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
 	switch (f->policy) {
 	case CF_POL_LOWER:
 		return cf_field_cmp(f, a, b) <= 0 ? a : b;
+	case CF_POL_LOWER_IMPDEF:
+		/* What the smaller stands for: an IMPLEMENTATION DEFINED PMU
+		 * counts as none. */
+		return cf_field_canon(f, cf_field_cmp(f, a, b) <= 0 ? a : b);
 	case CF_POL_HIGHER:
 		return cf_field_cmp(f, a, b) >= 0 ? a : b;
 	case CF_POL_HIGHER0:
@@ -123,6 +128,118 @@ static size_t refuser(const struct cf_field *f, const struct cf_pool *p,
 	return SIZE_MAX;
 }
 
+/* ---- implementation identity (catalogue flag `identity`) ---- */
+
+struct cand {
+	struct cf_impl t;
+	size_t g, n;
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	int c = cf_impl_cmp(&x->t, &y->t, x->n);
+
+	/* Equal identities are equal values: any of them will do, but
+	 * qsort wants a total order. */
+	return c ? c : (x->g > y->g) - (x->g < y->g);
+}
+
+/* Would every group take group C's identity registers, field by field as
+ * KVM judges them? */
+static bool identity_accepted(const struct cf_pool *p, const size_t *ri,
+			      size_t n, size_t c)
+{
+	const struct cf_catalog *cat = p->arch->catalog;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct cf_reg *reg = &cat->regs[ri[k]];
+		const struct cf_config *cc = p->groups[c].cfg;
+		if (!cc->present[ri[k]])
+			continue;
+		for (int fi = 0; fi < reg->nfields; fi++) {
+			const struct cf_field *f = &reg->fields[fi];
+			uint64_t m = cf_field_mask(f);
+			uint64_t want = cf_field_raw(f, cc->val[ri[k]]);
+			for (size_t g = 0; g < p->ngroups; g++) {
+				const struct cf_config *cfg = p->groups[g].cfg;
+				if (cfg->present[ri[k]] &&
+				    !cf_field_accepts(f, cf_field_raw(f, cfg->val[ri[k]]),
+						      (cfg->wr[ri[k]] & m) == m, want))
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+/* Can group G not change some field of its identity registers? */
+static bool identity_fixed(const struct cf_pool *p, const size_t *ri, size_t n,
+			   size_t g)
+{
+	const struct cf_config *cfg = p->groups[g].cfg;
+
+	for (size_t k = 0; k < n; k++) {
+		uint64_t d = cf_reg_described(&p->arch->catalog->regs[ri[k]]);
+		if (cfg->present[ri[k]] && (cfg->wr[ri[k]] & d) != d)
+			return true;
+	}
+	return false;
+}
+
+/* The member whose identity the profile takes: of the groups in ascending
+ * order of identity, the first every group accepts; failing that the
+ * first that cannot change its own (the conflicts then name the fields),
+ * else the first.  Independent of the order the hosts came in. */
+static enum cf_err choose_donor(struct bctx *b)
+{
+	const struct cf_pool *p = b->pool;
+	size_t ri[CF_IMPL_REGS], n = cf_impl_regs(p->arch->catalog, ri);
+	struct cand *c;
+	size_t pick = SIZE_MAX;
+
+	b->donor = 0;
+	if (n == 0)
+		return CF_OK;
+	c = malloc(p->ngroups * sizeof(*c));
+	if (!c)
+		return CF_ENOMEM;
+	for (size_t g = 0; g < p->ngroups; g++) {
+		cf_impl_of(p->groups[g].cfg, ri, n, &c[g].t);
+		c[g].g = g;
+		c[g].n = n;
+	}
+	qsort(c, p->ngroups, sizeof(*c), cand_cmp);
+	for (size_t i = 0; i < p->ngroups && pick == SIZE_MAX; i++)
+		if (identity_accepted(p, ri, n, c[i].g))
+			pick = c[i].g;
+	for (size_t i = 0; i < p->ngroups && pick == SIZE_MAX; i++)
+		if (identity_fixed(p, ri, n, c[i].g))
+			pick = c[i].g;
+	b->donor = pick == SIZE_MAX ? c[0].g : pick;
+	free(c);
+	return CF_OK;
+}
+
+/* Every member's identity, as the pool's implementations. */
+static enum cf_err implementations(struct bctx *b)
+{
+	const struct cf_pool *p = b->pool;
+	size_t ri[CF_IMPL_REGS], n = cf_impl_regs(p->arch->catalog, ri);
+	enum cf_err err = CF_OK;
+
+	for (size_t g = 0; g < p->ngroups && err == CF_OK; g++) {
+		struct cf_impl im;
+		cf_impl_of(p->groups[g].cfg, ri, n, &im);
+		for (size_t k = 0; k < n; k++)
+			if (im.present[k]) {
+				err = cf_profile_add_impl(b->pr, &im);
+				break;
+			}
+	}
+	return err;
+}
+
 static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 			    uint64_t *raws)
 {
@@ -154,6 +271,16 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		*out = f->policy == CF_POL_ZERO ? 0 : raws[0];
 		return CF_OK;
 	}
+	/* Fixed values that differ may still name the same thing (a PMU
+	 * version of 0xf is written as 0): one every host takes goes. */
+	for (size_t g = 0; bad_g != SIZE_MAX && g < p->ngroups; g++) {
+		const struct cf_config *cfg = p->groups[g].cfg;
+		if (cfg->present[ri] && (cfg->wr[ri] & m) != m &&
+		    refuser(f, p, ri, raws, raws[g]) == SIZE_MAX) {
+			*out = raws[g];
+			return CF_OK;
+		}
+	}
 	if (bad_g != SIZE_MAX) {
 		err = add_conflict(b, CF_CONFLICT_NOT_WRITABLE,
 				   p->arch->catalog->regs[ri].key, fi, &c);
@@ -166,7 +293,13 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 			 (unsigned long long)raws[bad_g]);
 		goto record;
 	}
-	if (fixed_g != SIZE_MAX) {
+	if (p->arch->catalog->regs[ri].flags & CF_REG_IDENTITY) {
+		/* The whole identity of one member, never a mix. */
+		const struct cf_config *dc = p->groups[b->donor].cfg;
+		cand = raws[b->donor];
+		fixed_g = dc->present[ri] && (dc->wr[ri] & m) != m ? b->donor :
+			  SIZE_MAX;
+	} else if (fixed_g != SIZE_MAX) {
 		cand = raws[fixed_g];
 	} else {
 		cand = raws[0];
@@ -176,7 +309,9 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		 * host; then the richest lower value all accept, if any (0
 		 * passes a "non-zero" floor). */
 		if (refuser(f, p, ri, raws, cand) != SIZE_MAX &&
-		    f->policy == CF_POL_LOWER && !f->is_signed && f->width <= 8) {
+		    (f->policy == CF_POL_LOWER ||
+		     f->policy == CF_POL_LOWER_IMPDEF) &&
+		    !f->is_signed && f->width <= 8) {
 			for (uint64_t v = cand; v-- > 0;) {
 				if (refuser(f, p, ri, raws, v) == SIZE_MAX) {
 					*out = v;
@@ -350,6 +485,24 @@ static enum cf_err do_extras(struct bctx *b, uint8_t *present, uint64_t *vals)
 	return CF_OK;
 }
 
+/* A register describing a feature the baseline leaves out is cleared: the
+ * guest reads 0 there, as from a CPU without the feature. */
+static enum cf_err clear_gated(struct cf_config *c)
+{
+	const struct cf_gates *gs = c->arch->gates;
+	enum cf_err err = CF_OK;
+
+	for (size_t i = 0; gs && i < gs->n && err == CF_OK; i++) {
+		uint64_t key = gs->g[i].key, v;
+		if ((i > 0 && gs->g[i - 1].key == key) ||
+		    !cf_config_get(c, key, &v, NULL) || v == 0 ||
+		    !cf_arch_gate_closed(c->arch, c, key))
+			continue;
+		err = cf_config_set(c, key, 0);
+	}
+	return err;
+}
+
 /* One conflict, up front, when the hosts' CPU vendors differ. */
 static enum cf_err vendors(struct bctx *b)
 {
@@ -402,6 +555,10 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 		goto cleanup;
 	pr->ngroups = p->ngroups;
 	err = vendors(&b);
+	if (err == CF_OK)
+		err = choose_donor(&b);
+	if (err == CF_OK)
+		err = implementations(&b);
 	if (err != CF_OK)
 		goto cleanup;
 	for (size_t ri = 0; ri < p->arch->catalog->nregs; ri++) {
@@ -412,6 +569,8 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 	err = do_extras(&b, present, vals);
 	if (err == CF_OK && p->arch->finish)
 		err = p->arch->finish(pr->cfg);
+	if (err == CF_OK)
+		err = clear_gated(pr->cfg);
 	if (err != CF_OK)
 		goto cleanup;
 	cf_config_seal(pr->cfg);

@@ -64,11 +64,26 @@ uint64_t cf_reg_described(const struct cf_reg *reg)
 	return m;
 }
 
+uint64_t cf_reg_canon(const struct cf_reg *reg, uint64_t v)
+{
+	for (int i = 0; i < reg->nfields; i++) {
+		const struct cf_field *f = &reg->fields[i];
+		uint64_t m = cf_field_mask(f);
+		v = (v & ~m) | (cf_field_canon(f, cf_field_raw(f, v)) << f->shift);
+	}
+	return v;
+}
+
 /* Mirrors KVM's arm64_check_features(): a value other than the limit is
  * accepted only if the policy's safe combination of (want, limit) is want. */
 bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
 		      uint64_t want)
 {
+	if (want == limit)
+		return true;
+	/* set_id_aa64dfr0_el1()/set_id_dfr0_el1() rewrite a written
+	 * IMPLEMENTATION DEFINED PMU version to 0 before any check. */
+	want = cf_field_canon(f, want);
 	if (want == limit)
 		return true;
 	/* KVM_SET_TSC_KHZ without scaling: within tsc_tolerance_ppm. */
@@ -85,6 +100,10 @@ bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
 	switch (f->policy) {
 	case CF_POL_LOWER:
 		return cf_field_cmp(f, want, limit) < 0;
+	case CF_POL_LOWER_IMPDEF:
+		/* A host's IMPLEMENTATION DEFINED PMU is no PMUv3: only 0
+		 * goes there. */
+		return cf_field_cmp(f, want, limit) <= 0;
 	case CF_POL_HIGHER:
 		return cf_field_cmp(f, want, limit) > 0;
 	case CF_POL_HIGHER0:

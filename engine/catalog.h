@@ -28,6 +28,9 @@ enum cf_policy {
 	CF_POL_ZERO,    /* reserved as 0 for guests: baseline 0, accepts 0 */
 	CF_POL_RATE,    /* a TSC rate (kHz): writable (the host scales) takes
 			   any; fixed takes its own within 250 ppm */
+	CF_POL_LOWER_IMPDEF, /* lower, but all ones is an IMPLEMENTATION
+			   DEFINED unit that counts as 0 (the Arm ARM's
+			   alternative ID scheme of the PMU version fields) */
 };
 
 struct cf_fvalue {
@@ -78,9 +81,34 @@ struct cf_reg {
 	uint8_t pseudo;          /* 0 system register, 1 other ONE_REG
 				    register, 2 KVM capability, 3 KVM fact */
 	uint64_t fixed_writable; /* pseudo: what KVM lets userspace change */
-	uint8_t checkonly;       /* KVM checks a write but keeps nothing:
-				    reads give the host's value */
+	uint8_t flags;           /* CF_REG_* */
 	uint8_t role;            /* enum cf_cap_role (capabilities only) */
+};
+
+/* cf_reg.flags */
+#define CF_REG_CHECKONLY 1u /* KVM checks a write but keeps nothing: reads
+			       give the host's value */
+#define CF_REG_REQUIRED 2u  /* every KVM reports it: a report lacking it is
+			       malformed */
+#define CF_REG_IDENTITY 4u  /* implementation identity (MIDR, REVIDR, AIDR):
+			       a baseline takes all such registers whole
+			       from one member */
+
+/* A register that describes something only a feature enables (an XSAVE
+ * component's sub-leaf, the leaf of SGX or Processor Trace): the gate is a
+ * one-bit flag field elsewhere in the catalogue.  A register may have
+ * several gates; it matters when the wanted side has any of them. */
+struct cf_gate {
+	uint64_t key;      /* the gated register */
+	uint64_t gate_key; /* the register holding the gate flag */
+	uint8_t gate_bit;
+	const char *gate;  /* the flag's name */
+};
+
+/* A catalogue's gates, ascending by key (a key repeats for each gate). */
+struct cf_gates {
+	const struct cf_gate *g;
+	size_t n;
 };
 
 struct cf_catalog {
@@ -126,9 +154,23 @@ static inline int64_t cf_field_get(const struct cf_field *f, uint64_t v)
 	return (int64_t)raw;
 }
 
-/* Compare two field values the way the field's signedness says. */
+/* The value a raw field value stands for in comparisons: for the
+ * alternative ID scheme, all ones (IMPLEMENTATION DEFINED) is 0; KVM reads
+ * a host's so and rewrites a written one so. */
+static inline uint64_t cf_field_canon(const struct cf_field *f, uint64_t raw)
+{
+	if (f->policy == CF_POL_LOWER_IMPDEF && f->width < 64 &&
+	    raw == (1ULL << f->width) - 1)
+		return 0;
+	return raw;
+}
+
+/* Compare two field values the way the field's signedness (and scheme)
+ * says. */
 static inline int cf_field_cmp(const struct cf_field *f, uint64_t a, uint64_t b)
 {
+	a = cf_field_canon(f, a);
+	b = cf_field_canon(f, b);
 	if (f->is_signed) {
 		int64_t sa = cf_field_get(f, a << f->shift);
 		int64_t sb = cf_field_get(f, b << f->shift);
@@ -136,6 +178,10 @@ static inline int cf_field_cmp(const struct cf_field *f, uint64_t a, uint64_t b)
 	}
 	return a < b ? -1 : a > b;
 }
+
+/* V with every field at the value it stands for (cf_field_canon): what
+ * KVM keeps of a written V. */
+uint64_t cf_reg_canon(const struct cf_reg *reg, uint64_t v);
 
 /* Would KVM accept WANT for this field on a host whose limit is LIMIT?
  * (raw field values; WRITABLE = the field lies wholly in the host's mask) */

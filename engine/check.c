@@ -94,7 +94,9 @@ static enum cf_err check_reg(struct cf_verdict *v, const struct cf_arch_ops *a,
 			continue;
 		/* Wanting more than the host has is "lacks"; anything else
 		 * (a floor, an exact value, a prefix) KVM just does not take. */
-		err = add(v, (f->policy == CF_POL_LOWER || f->policy == CF_POL_HIGHER0) &&
+		err = add(v, (f->policy == CF_POL_LOWER ||
+			      f->policy == CF_POL_LOWER_IMPDEF ||
+			      f->policy == CF_POL_HIGHER0) &&
 			  cf_field_cmp(f, w, l) > 0
 			  ? CF_REASON_LACKS : CF_REASON_NOT_ACCEPTED,
 			  a, key, f, w, l);
@@ -137,20 +139,21 @@ static enum cf_err check_config(const struct cf_config *pc,
 		 * advice (check_enabled judges what the VMs enable). */
 		if (!pc->present[i] || cat->regs[i].pseudo == 2)
 			continue;
-		if (!hc->present[i] && a->absent_is_zero) {
-			if (pc->val[i] == 0)
-				continue;
+		if (hc->present[i] ? pc->val[i] == hc->val[i] :
+		    a->absent_is_zero && pc->val[i] == 0)
+			continue;
+		/* It describes a feature the profile leaves out. */
+		if (cf_arch_gate_closed(a, pc, cat->regs[i].key))
+			continue;
+		if (!hc->present[i] && a->absent_is_zero)
 			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
 					pc->val[i], 0, ~0ULL);
-		} else if (!hc->present[i]) {
+		else if (!hc->present[i])
 			err = add(v, CF_REASON_MISSING_REG, a, cat->regs[i].key,
 				  NULL, pc->val[i], 0);
-		} else if (pc->val[i] == hc->val[i]) {
-			continue;
-		} else {
+		else
 			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
 					pc->val[i], hc->val[i], hc->wr[i]);
-		}
 		if (err != CF_OK)
 			return err;
 	}
@@ -300,6 +303,7 @@ static const char *policy_name(const struct cf_arch_ops *a, const char *reg,
 	case CF_POL_IGNORE: return "per-vCPU";
 	case CF_POL_ZERO: return "zero";
 	case CF_POL_RATE: return "TSC rate";
+	case CF_POL_LOWER_IMPDEF: return "lower-safe, 0xf as 0";
 	}
 	return "";
 }

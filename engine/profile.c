@@ -36,6 +36,7 @@ void cf_profile_destroy(struct cf_profile *pr)
 	for (size_t i = 0; pr->doc_conflict_text && i < pr->doc_conflicts; i++)
 		free(pr->doc_conflict_text[i]);
 	free(pr->doc_conflict_text);
+	free(pr->impl);
 	cf_hostset_free(&pr->hosts);
 	cf_config_unref(pr->cfg);
 	cf_config_unref(pr->enabled);
@@ -55,6 +56,61 @@ size_t cf_profile_conflict_count(const struct cf_profile *pr)
 const char *cf_profile_arch(const struct cf_profile *pr)
 {
 	return pr->arch->name;
+}
+
+bool cf_profile_vendor(const struct cf_profile *pr, char *buf, size_t len)
+{
+	return pr->arch->vendor && pr->arch->vendor(pr->cfg, buf, len);
+}
+
+size_t cf_impl_regs(const struct cf_catalog *cat, size_t ri[CF_IMPL_REGS])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cat->nregs && n < CF_IMPL_REGS; i++)
+		if (cat->regs[i].flags & CF_REG_IDENTITY)
+			ri[n++] = i;
+	return n;
+}
+
+void cf_impl_of(const struct cf_config *c, const size_t *ri, size_t n,
+		struct cf_impl *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t k = 0; k < n; k++) {
+		out->present[k] = c->present[ri[k]];
+		out->val[k] = c->present[ri[k]] ? c->val[ri[k]] : 0;
+	}
+}
+
+int cf_impl_cmp(const struct cf_impl *a, const struct cf_impl *b, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (a->present[k] != b->present[k])
+			return a->present[k] < b->present[k] ? -1 : 1;
+		if (a->val[k] != b->val[k])
+			return a->val[k] < b->val[k] ? -1 : 1;
+	}
+	return 0;
+}
+
+enum cf_err cf_profile_add_impl(struct cf_profile *pr, const struct cf_impl *im)
+{
+	size_t ri[CF_IMPL_REGS], n = cf_impl_regs(pr->arch->catalog, ri), at = 0;
+	struct cf_impl *t;
+
+	while (at < pr->nimpl && cf_impl_cmp(&pr->impl[at], im, n) < 0)
+		at++;
+	if (at < pr->nimpl && cf_impl_cmp(&pr->impl[at], im, n) == 0)
+		return CF_OK;
+	t = realloc(pr->impl, (pr->nimpl + 1) * sizeof(*t));
+	if (!t)
+		return CF_ENOMEM;
+	pr->impl = t;
+	memmove(&t[at + 1], &t[at], (pr->nimpl - at) * sizeof(*t));
+	t[at] = *im;
+	pr->nimpl++;
+	return CF_OK;
 }
 
 void cf_conflict_name(const struct cf_profile *pr, const struct cf_conflict *c,
@@ -154,6 +210,16 @@ enum cf_err cf_profile_from_report(const struct cf_report *r,
 	}
 	pr->ngroups = 1;
 	err = cf_hostset_add(&pr->hosts, r->host_id, 0, NULL);
+	if (err == CF_OK) {
+		size_t ri[CF_IMPL_REGS], n = cf_impl_regs(pr->arch->catalog, ri);
+		struct cf_impl im;
+		cf_impl_of(r->cfg, ri, n, &im);
+		for (size_t k = 0; k < n && err == CF_OK; k++)
+			if (im.present[k]) {
+				err = cf_profile_add_impl(pr, &im);
+				break;
+			}
+	}
 	if (err != CF_OK) {
 		cf_profile_destroy(pr);
 		return err;

@@ -28,6 +28,14 @@ struct cf_conflict {
 	char reason[CF_TEXT_MAX];
 };
 
+/* One implementation: the values of the catalogue's identity registers
+ * (CF_REG_IDENTITY: MIDR_EL1, REVIDR_EL1, AIDR_EL1), in catalogue order. */
+#define CF_IMPL_REGS 4
+struct cf_impl {
+	uint64_t val[CF_IMPL_REGS];
+	uint8_t present[CF_IMPL_REGS];
+};
+
 struct cf_profile {
 	const struct cf_arch_ops *arch;
 	struct cf_config *cfg;     /* values; writable masks unused.  Its
@@ -42,10 +50,25 @@ struct cf_profile {
 	size_t doc_conflicts;      /* conflicts listed in a parsed document */
 	char *doc_conflicts_json;  /* and their JSON text, written back as is */
 	char **doc_conflict_text;  /* [doc_conflicts] "REG.FIELD (FEAT): reason" */
+	struct cf_impl *impl;      /* the pool's implementations: every member's
+				      identity, distinct, ascending */
+	size_t nimpl;
 };
 
 enum cf_err cf_profile_alloc(const struct cf_arch_ops *arch,
 			     struct cf_profile **out);
+/* Catalogue indexes of the identity registers, in catalogue order, into
+ * RI; returns how many (at most CF_IMPL_REGS, gen_catalog.awk checks). */
+size_t cf_impl_regs(const struct cf_catalog *cat, size_t ri[CF_IMPL_REGS]);
+/* C's identity (registers RI[0..N-1]) into OUT. */
+void cf_impl_of(const struct cf_config *c, const size_t *ri, size_t n,
+		struct cf_impl *out);
+/* Orders identities: register by register, absent before present, then
+ * by value. */
+int cf_impl_cmp(const struct cf_impl *a, const struct cf_impl *b, size_t n);
+/* Adds IM to PR's implementations unless listed (kept ascending). */
+enum cf_err cf_profile_add_impl(struct cf_profile *pr, const struct cf_impl *im);
+
 /* "REG" or "REG.FIELD" for a conflict. */
 void cf_conflict_name(const struct cf_profile *pr, const struct cf_conflict *c,
 		      char *buf, size_t len);

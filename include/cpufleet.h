@@ -245,6 +245,19 @@ enum cf_err cf_x86_level_profile(const char *name, struct cf_profile **out);
 enum cf_err cf_x86_profile_level(const struct cf_profile *pr, char *level,
 				 size_t llen, char *missing, size_t mlen);
 
+/* The CPU vendor ("GenuineIntel") a report or profile names, into BUF;
+ * false when its architecture has no vendor or it lacks the register. */
+bool cf_report_vendor(const struct cf_report *r, char *buf, size_t len);
+bool cf_profile_vendor(const struct cf_profile *pr, char *buf, size_t len);
+
+/* A KVM that offers less than its CPU (nested, restricted): the psABI
+ * level flags (cpuid.txt `level` lines) that the "flags" line of
+ * /proc/cpuinfo text CPUINFO names and report R (an x86 report, as this
+ * host's KVM offers it) lacks, space-separated into BUF; returns how
+ * many (0 for a report of another architecture or no flags line). */
+size_t cf_x86_kvm_lacks(const struct cf_report *r, const char *cpuinfo,
+			char *buf, size_t len);
+
 struct cf_apply_refusal {
 	bool refused;
 	char reg[40];
@@ -271,7 +284,9 @@ struct cf_x86_vm_opts {
 
 #define CF_X86_SPLIT_IRQCHIP_ROUTES 24  /* IOAPIC pins, as QEMU reserves */
 #define CF_X86_CAPS_MAX 8
-#define CF_X86_DIFFS_MAX 16
+#define CF_X86_GUEST_LEAVES_MAX 256  /* = KVM_MAX_CPUID_ENTRIES */
+/* Room for every register of a full table: nothing read back goes unlisted. */
+#define CF_X86_DIFFS_MAX (4 * CF_X86_GUEST_LEAVES_MAX)
 
 /* One capability step 1 enabled: KVM_ENABLE_CAP(name) with args[0] = arg;
  * want is the profile's value (for bitmasks: what the pool shares). */
@@ -373,9 +388,7 @@ enum cf_x86_guest_status {
 	CF_X86_GUEST_OUT_OF_RANGE = 3,
 };
 
-#define CF_X86_GUEST_LEAVES_MAX 256  /* = KVM_MAX_CPUID_ENTRIES */
-
-/* Why a register is NOT_HONOURED. */
+/* Why a register is NOT_HONOURED (or, for VENDOR, a MISMATCH). */
 enum cf_x86_guest_why {
 	CF_X86_WHY_NONE = 0,
 	/* KVM here replaced it: KVM_GET_CPUID2 reads what the guest saw, not
@@ -384,6 +397,9 @@ enum cf_x86_guest_why {
 	/* KVM here kept it, but the guest saw this host's own CPUID value:
 	 * the hypervisor below answered for the nested guest. */
 	CF_X86_WHY_OUTER = 2,
+	/* MISMATCH: the guest sees another CPU vendor (leaf 0) than this
+	 * host's CPU: a guest that picks code paths by vendor would break. */
+	CF_X86_WHY_VENDOR = 3,
 };
 
 struct cf_x86_guest_leaf {

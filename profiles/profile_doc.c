@@ -69,6 +69,81 @@ static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
 	return CF_OK;
 }
 
+/* "implementations": [{"MIDR_EL1": "0x...", "REVIDR_EL1": "0x..."}, ...]:
+ * every member's identity registers (what a VMM lists to the guest through
+ * KVM's target-implementation hypercalls). */
+static enum cf_err add_impls(cJSON *root, const struct cf_profile *pr)
+{
+	const struct cf_catalog *cat = pr->arch->catalog;
+	size_t ri[CF_IMPL_REGS], n = cf_impl_regs(cat, ri);
+	cJSON *arr;
+	char hex[24];
+
+	if (pr->nimpl == 0)
+		return CF_OK;
+	arr = cJSON_AddArrayToObject(root, "implementations");
+	if (!arr)
+		return CF_ENOMEM;
+	for (size_t i = 0; i < pr->nimpl; i++) {
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o))
+			return CF_ENOMEM;
+		for (size_t k = 0; k < n; k++) {
+			if (!pr->impl[i].present[k])
+				continue;
+			cf_doc_hexstr(pr->impl[i].val[k], hex, sizeof(hex));
+			if (!cJSON_AddStringToObject(o, cat->regs[ri[k]].name, hex))
+				return CF_ENOMEM;
+		}
+	}
+	return CF_OK;
+}
+
+static enum cf_err read_impls(const cJSON *root, struct cf_profile *pr,
+			      const char *origin, struct cf_diag *d)
+{
+	const struct cf_catalog *cat = pr->arch->catalog;
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "implementations");
+	const cJSON *e, *it;
+	size_t ri[CF_IMPL_REGS], n = cf_impl_regs(cat, ri), i = 0;
+	char p[CF_DOC_PATH_MAX];
+	enum cf_err err;
+
+	if (!arr)
+		return CF_OK;
+	if (!cJSON_IsArray(arr))
+		return cf_diag_set(d, CF_ESCHEMA, "%s: $.implementations: expected "
+				   "an array", origin);
+	cJSON_ArrayForEach(e, arr) {
+		struct cf_impl im;
+		memset(&im, 0, sizeof(im));
+		snprintf(p, sizeof(p), "$.implementations[%zu]", i);
+		if (!cJSON_IsObject(e) || !e->child)
+			return cf_diag_set(d, CF_ESCHEMA, "%s: %s: expected an "
+					   "object of identity registers", origin, p);
+		cJSON_ArrayForEach(it, e) {
+			size_t k = 0;
+			while (k < n && strcmp(cat->regs[ri[k]].name, it->string))
+				k++;
+			snprintf(p, sizeof(p), "$.implementations[%zu].%s", i,
+				 it->string);
+			if (k == n)
+				return cf_diag_set(d, CF_ESCHEMA, "%s: %s: not an "
+						   "implementation identity register",
+						   origin, p);
+			err = cf_doc_hex(it, origin, p, &im.val[k], d);
+			if (err != CF_OK)
+				return err;
+			im.present[k] = 1;
+		}
+		err = cf_profile_add_impl(pr, &im);
+		if (err != CF_OK)
+			return err;
+		i++;
+	}
+	return CF_OK;
+}
+
 enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
 {
 	cJSON *root = cJSON_CreateObject(), *hosts, *sec;
@@ -106,6 +181,8 @@ enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
 	if (!sec)
 		goto cleanup;
 	err = cf_section_codec(pr->arch)->write(sec, pr->cfg, false);
+	if (err == CF_OK)
+		err = add_impls(root, pr);
 	if (err != CF_OK)
 		goto cleanup;
 	err = add_conflicts(root, pr);
@@ -264,6 +341,9 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 			goto fail;
 	}
 	pr->ngroups = 1;
+	err = read_impls(root, pr, origin, d);
+	if (err != CF_OK)
+		goto fail;
 	it = cJSON_GetObjectItemCaseSensitive(root, "conflicts");
 	if (it && !cJSON_IsArray(it)) {
 		err = cf_diag_set(d, CF_ESCHEMA,

@@ -13,6 +13,19 @@ const struct cf_section_codec *cf_section_codec(const struct cf_arch_ops *arch)
 	return &cf_section_regmap;
 }
 
+enum cf_err cf_section_require(const struct cf_config *cfg, const char *origin,
+			       const char *path, struct cf_diag *d)
+{
+	const struct cf_catalog *cat = cfg->arch->catalog;
+
+	for (size_t i = 0; i < cat->nregs; i++)
+		if ((cat->regs[i].flags & CF_REG_REQUIRED) && !cfg->present[i])
+			return cf_diag_set(d, CF_ESCHEMA, "%s: %s: lacks %s, which "
+					   "KVM reports on every host", origin,
+					   path, cat->regs[i].name);
+	return CF_OK;
+}
+
 /* arm64's optional top-level midr_el1 must agree with the register map. */
 static enum cf_err fold_midr(const cJSON *sec, struct cf_config *cfg,
 			     const char *origin, struct cf_diag *d)
@@ -78,6 +91,10 @@ static enum cf_err regmap_read(const cJSON *sec, struct cf_config *cfg,
 	/* Writable masks come after the values they belong to. */
 	if (err == CF_OK && report)
 		err = opt_map(sec, "writable", CF_REGMAP_WRITABLE, cfg, origin, d);
+	if (err == CF_OK && report) {
+		snprintf(p, sizeof(p), "$.%s.%s", a->name, a->regs_key);
+		err = cf_section_require(cfg, origin, p, d);
+	}
 	return err;
 }
 

@@ -23,6 +23,12 @@ struct cf_section_codec {
 	const char *const *keys;
 };
 
+/* A report must carry every catalogue register flagged CF_REG_REQUIRED
+ * (what every KVM reports): else CF_ESCHEMA naming ORIGIN, PATH (where the
+ * registers are) and the first one missing. */
+enum cf_err cf_section_require(const struct cf_config *cfg, const char *origin,
+			       const char *path, struct cf_diag *d);
+
 /* The codec of architecture ARCH (never NULL for a known one). */
 const struct cf_section_codec *cf_section_codec(const struct cf_arch_ops *arch);
 

@@ -185,6 +185,8 @@ static enum cf_err x86_read(const cJSON *sec, struct cf_config *cfg,
 		cfg->has_writable = true;
 		err = cf_x86_tsc_writable(cfg);
 	}
+	if (err == CF_OK && report)
+		err = cf_section_require(cfg, origin, "$.x86.cpuid", d);
 	return err;
 }
 

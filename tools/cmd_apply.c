@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "tools/cli_util.h"
 #include "arch/x86/apply.h"
@@ -12,8 +13,8 @@
 #endif
 
 static const char help[] =
-"usage: cpufleet apply --check-only [--features LIST] [--guest] [--json]\n"
-"                      PROFILE\n"
+"usage: cpufleet apply --check-only [--features LIST] [--guest] [--kvm-only]\n"
+"                      [--json] PROFILE\n"
 "\n"
 "Dry-runs a profile on this host: a scratch VM, the profile programmed in\n"
 "the order KVM requires and every write read back.  Says whether KVM\n"
@@ -30,12 +31,22 @@ static const char help[] =
 "\n"
 "  -n, --check-only     required: only a scratch VM is touched\n"
 "  -f, --features LIST  arm64 vCPU features: psci,pmu (default), sve, pauth\n"
+"  -k, --kvm-only       x86: do not judge the profile against this host's\n"
+"                       report first; only KVM's answer\n"
 "  -g, --guest          x86: then run a guest that executes CPUID for every\n"
 "                       (leaf, subleaf) of the profile and compare what it\n"
 "                       sees with the profile, except the fields the VMM\n"
 "                       or KVM fill per vCPU or at run time\n"
 "  -j, --json           one JSON document on stdout instead of text\n"
 "  -h, --help           this text\n"
+"\n"
+"x86: KVM_SET_CPUID2 takes any table, so a dry run alone cannot tell\n"
+"whether this host can run the profile.  First this host's report is\n"
+"collected and the profile judged against it as `cpufleet check` does;\n"
+"when the engine refuses (another CPU vendor, a feature this host lacks)\n"
+"apply says REFUSED with every reason and KVM is not asked.  --kvm-only\n"
+"skips that judgement and asks KVM alone (what KVM refuses, for VMM\n"
+"developers; an x86 \"accepted\" then says nothing about this host).\n"
 "\n"
 "Hosts that do not honour a profile (x86).  Some hosts give a guest other\n"
 "CPUID values than KVM_SET_CPUID2 was given: KVM on this host may rewrite\n"
@@ -67,13 +78,16 @@ static const char *why_text(uint8_t why)
 	return why == CF_X86_WHY_KVM_REWROTE ? "KVM here rewrote it, "
 	       "KVM_GET_CPUID2 reads what the guest saw; " :
 	       why == CF_X86_WHY_OUTER ? "= this host's own CPUID: the "
-	       "hypervisor below answered; " : "";
+	       "hypervisor below answered; " :
+	       why == CF_X86_WHY_VENDOR ? "another vendor than this host's "
+	       "CPU; " : "";
 }
 
 static const char *why_word(uint8_t why)
 {
 	return why == CF_X86_WHY_KVM_REWROTE ? "kvm_rewrote" :
-	       why == CF_X86_WHY_OUTER ? "outer_hypervisor" : "";
+	       why == CF_X86_WHY_OUTER ? "outer_hypervisor" :
+	       why == CF_X86_WHY_VENDOR ? "vendor" : "";
 }
 
 static void hex(char *buf, size_t len, uint64_t v, int digits)
@@ -331,8 +345,78 @@ static int emit_json(cJSON *root)
 	return 0;
 }
 
+/* The engine's verdict on PR for this host, from a report collected now:
+ * CLI_OK when compatible, CLI_NO after printing the refusal. */
+static int x86_judge_here(const char *path, const struct cf_profile *pr,
+			  bool json)
+{
+	struct cf_report *r = NULL;
+	struct cf_verdict *v = NULL;
+	struct cf_diag d = { "" };
+	char host[CF_HOST_ID_MAX] = "", pv[16] = "", hv[16] = "";
+	cJSON *root = NULL, *arr;
+	enum cf_err err;
+	bool vendors;
+	int rc = CLI_INTERNAL;
+
+	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+		snprintf(host, sizeof(host), "localhost");
+	err = cli_collect_here(0, host, &r, &d);
+	if (err != CF_OK) {
+		cli_error("apply", "%s", d.msg);
+		return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
+	}
+	v = cf_verdict_create();
+	if (!v || cf_check(pr, r, v) != CF_OK)
+		goto cleanup;
+	if (cf_verdict_compatible(v)) {
+		rc = CLI_OK;
+		goto cleanup;
+	}
+	rc = CLI_NO;
+	vendors = cf_profile_vendor(pr, pv, sizeof(pv)) &&
+		  cf_report_vendor(r, hv, sizeof(hv)) && strcmp(pv, hv) != 0;
+	if (json) {
+		root = cJSON_CreateObject();
+		if (!root || !cJSON_AddStringToObject(root, "profile", path) ||
+		    !cJSON_AddStringToObject(root, "arch", "x86") ||
+		    !cJSON_AddBoolToObject(root, "accepted", false) ||
+		    !cJSON_AddStringToObject(root, "refused_by", "engine") ||
+		    !cJSON_AddStringToObject(root, "profile_vendor", pv) ||
+		    !cJSON_AddStringToObject(root, "host_vendor", hv) ||
+		    !(arr = cJSON_AddArrayToObject(root, "verdicts")) ||
+		    cli_emit_verdict(arr, host, v) != CLI_OK ||
+		    !cJSON_AddNullToObject(root, "apply"))
+			rc = CLI_INTERNAL;
+		else {
+			if (emit_json(root) != 0)   /* frees ROOT */
+				rc = CLI_INTERNAL;
+			root = NULL;
+		}
+		goto cleanup;
+	}
+	if (vendors)
+		printf("REFUSED: %s is a profile for %s CPUs and this host's CPU "
+		       "is %s: a guest would see another vendor's CPU\n", path,
+		       pv, hv);
+	else
+		printf("REFUSED: this host cannot run %s\n", path);
+	printf("  %zu reasons, as `cpufleet check` finds them against this "
+	       "host's report collected now (KVM was not asked: "
+	       "KVM_SET_CPUID2 takes any table):\n",
+	       cf_verdict_reason_count(v));
+	cli_emit_verdict(NULL, host, v);
+cleanup:
+	cJSON_Delete(root);
+	cf_verdict_destroy(v);
+	cf_report_destroy(r);
+	if (rc == CLI_INTERNAL)
+		cli_error("apply", "out of memory");
+	return rc;
+}
+
 static int x86_apply(const char *path, const struct cf_profile *pr,
-		     bool guest, bool json)
+		     bool guest, bool kvm_only, bool json)
 {
 	struct cf_x86_guest_result *g = NULL;
 	struct cf_x86_apply_result res, *r = &res;
@@ -340,8 +424,11 @@ static int x86_apply(const char *path, const struct cf_profile *pr,
 	struct cf_diag d = { "" };
 	cJSON *root = NULL;
 	enum cf_err err;
-	int rc = CLI_INTERNAL;
+	int rc = kvm_only ? CLI_OK : x86_judge_here(path, pr, json);
 
+	if (rc != CLI_OK)
+		return rc;
+	rc = CLI_INTERNAL;
 	if (guest) {
 		g = malloc(sizeof(*g));
 		if (!g) {
@@ -448,6 +535,7 @@ int cmd_apply(int argc, char **argv)
 		{ "features", required_argument, NULL, 'f' },
 		{ "guest", no_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "kvm-only", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -455,12 +543,12 @@ int cmd_apply(int argc, char **argv)
 	struct cf_profile *pr = NULL;
 	struct cf_diag d = { "" };
 	bool check_only = false, have_features = false, guest = false;
-	bool json = false;
+	bool json = false, kvm_only = false;
 	const char *arch;
 	int c, rc = CLI_USAGE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "nf:gjh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "nf:gjkh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': check_only = true; break;
 		case 'f':
@@ -472,6 +560,7 @@ int cmd_apply(int argc, char **argv)
 			break;
 		case 'g': guest = true; break;
 		case 'j': json = true; break;
+		case 'k': kvm_only = true; break;
 		case 'h': fputs(help, stdout); return CLI_OK;
 		default: fputs(help, stderr); return CLI_USAGE;
 		}
@@ -493,7 +582,7 @@ int cmd_apply(int argc, char **argv)
 			cli_error("apply", "--features is for arm64 profiles; %s "
 				  "is an x86 profile", argv[optind]);
 		else
-			rc = x86_apply(argv[optind], pr, guest, json);
+			rc = x86_apply(argv[optind], pr, guest, kvm_only, json);
 	} else if (strcmp(arch, "arm64") == 0) {
 		if (guest)
 			cli_error("apply", "--guest is for x86 profiles (on arm64 "

@@ -19,7 +19,8 @@ static const char help[] =
 "enable (kvm.enabled), which check then requires on every host; a host of\n"
 "the pool that lacks it makes the pool infeasible.\n"
 "\n"
-"  -o, --output FILE  write the profile to FILE instead of stdout\n"
+"  -o, --output FILE  write the profile to FILE instead of stdout ('-':\n"
+"                     stdout; a device or FIFO is written in place)\n"
 "  -q, --quiet        do not list conflicts on stderr\n"
 "  -e, --enable CAP[=VALUE]\n"
 "                     the VMs enable capability CAP, one of role guest in\n"
@@ -103,6 +104,8 @@ int cmd_baseline(int argc, char **argv)
 		default: fputs(help, stderr); goto cleanup;
 		}
 	}
+	if (out && !strcmp(out, "-"))
+		out = NULL;
 	if (optind >= argc) {
 		cli_error("baseline", "no reports given");
 		fputs(help, stderr);

@@ -17,10 +17,41 @@ static const char help[] =
 "\n"
 "  -f, --features LIST  arm64 vCPU features: psci,pmu (default), sve, pauth\n"
 "  -i, --host-id ID     the report's host id (default: the hostname)\n"
-"  -o, --output FILE    write the report to FILE\n"
+"  -o, --output FILE    write the report to FILE ('-': stdout; a device or\n"
+"                       FIFO is written in place)\n"
 "  -h, --help           this text\n"
 "\n"
+"x86-64: when KVM here offers fewer ISA features than /proc/cpuinfo shows\n"
+"(a nested or restricted KVM), a warning on stderr names them: every\n"
+"baseline with this host loses them.\n"
+"\n"
 "exit: 0 collected, 2 usage error or no KVM here, 3 internal error\n";
+
+/* Warns when KVM offers fewer of the CPU's ISA flags than the CPU has. */
+static void warn_thin(const struct cf_report *r)
+{
+	static char cpuinfo[65536];
+	char lacks[512];
+	size_t n, got;
+	FILE *f;
+
+	if (strcmp(cf_report_arch(r), "x86") != 0)
+		return;
+	f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	/* The first processor's block holds the flags line. */
+	got = fread(cpuinfo, 1, sizeof(cpuinfo) - 1, f);
+	fclose(f);
+	cpuinfo[got] = '\0';
+	n = cf_x86_kvm_lacks(r, cpuinfo, lacks, sizeof(lacks));
+	if (n)
+		fprintf(stderr, "cpufleet collect: warning: KVM here offers less "
+			"than this CPU: %zu ISA feature%s in /proc/cpuinfo but not "
+			"in KVM_GET_SUPPORTED_CPUID (a nested or restricted KVM?): "
+			"%s; every baseline with this host lacks %s\n", n,
+			n == 1 ? "" : "s", lacks, n == 1 ? "it" : "them");
+}
 
 int cmd_collect(int argc, char **argv)
 {
@@ -68,6 +99,7 @@ int cmd_collect(int argc, char **argv)
 		cli_error("collect", "%s", d.msg);
 		return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
 	}
+	warn_thin(r);
 	if (cf_report_to_json(r, &json) != CF_OK)
 		goto cleanup;
 	if (out) {

@@ -35,10 +35,28 @@ ME=$(hostname)
 AGENT=$("$BIN" token create --db "$DB" --role agent --host "$ME") || exit 3
 "$BIN" token list --db "$DB"
 
+# This machine reports only where KVM is there to ask; elsewhere the run
+# says so once and goes on with the example fleet.
+HERE=1
+if [ ! -e /dev/kvm ]; then
+	HERE=0 WHY="this machine has no /dev/kvm"
+elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	HERE=0 WHY="/dev/kvm is not readable and writable by $(id -un)"
+fi
 step "2. the agent, once, for this machine ($ME, $(uname -m))"
-"$BIN" agent --server "$URL" --token "$AGENT" --once --spool "$OUT/spool" \
-	--host-id "$ME"
-echo "(exit $?)"
+if [ "$HERE" = 1 ]; then
+	"$BIN" agent --server "$URL" --token "$AGENT" --once --spool "$OUT/spool" \
+		--host-id "$ME"
+	rc=$?
+	echo "(exit $rc)"
+	if [ "$rc" != 0 ]; then
+		HERE=0 WHY="the agent could not report this machine (exit $rc)"
+	fi
+fi
+if [ "$HERE" = 0 ]; then
+	echo "skipped: $WHY, so there is no report of this machine and no"
+	echo "pool 'here'; everything below uses the example fleet's reports."
+fi
 
 step "3. load the example fleet's reports (imports with the admin token)"
 n=0
@@ -70,8 +88,10 @@ step "4. define pools: by label (cluster=real, cluster=example), by members (lab
 	--label cluster=example >/dev/null || exit 3
 "$BIN" pool --server "$URL" --token "$ADMIN" set lab-v82 --host a76 \
 	--host n1 >/dev/null || exit 3
-"$BIN" pool --server "$URL" --token "$ADMIN" set here --host "$ME" \
-	>/dev/null || exit 3
+if [ "$HERE" = 1 ]; then
+	"$BIN" pool --server "$URL" --token "$ADMIN" set here --host "$ME" \
+		>/dev/null || exit 3
+fi
 "$BIN" pool --server "$URL" --token "$ADMIN" list
 
 step "5. publish the pools' baselines"
@@ -81,9 +101,11 @@ echo "(exit $?)"
 "$BIN" pool --server "$URL" --token "$ADMIN" baseline lab-v82 --publish \
 	-o "$OUT/lab-v82-profile.json"
 echo "(exit $?)"
-"$BIN" pool --server "$URL" --token "$ADMIN" baseline here --publish \
-	-o "$OUT/here-profile.json"
-echo "(exit $?)"
+if [ "$HERE" = 1 ]; then
+	"$BIN" pool --server "$URL" --token "$ADMIN" baseline here --publish \
+		-o "$OUT/here-profile.json"
+	echo "(exit $?)"
+fi
 echo "-- the example pool has no common baseline under KVM 6.12's writable"
 echo "-- masks, so publishing is refused and nothing is stored:"
 "$BIN" pool --server "$URL" --token "$ADMIN" baseline example --publish \
@@ -101,20 +123,23 @@ step "7. pre-migration checks against the server"
 echo "-- can a VM started with profile lab-v82 (version 1) run on a76, n1, a57?"
 "$BIN" check --server "$URL" --token "$ADMIN" --profile lab-v82@1 a76 n1 a57
 echo "(exit $?: 0 = every host can run it, 1 = some cannot)"
-echo "-- and this machine's own published profile on this machine:"
-"$BIN" check --server "$URL" --token "$ADMIN" --profile here "$ME"
-echo "(exit $?)"
+if [ "$HERE" = 1 ]; then
+	echo "-- and this machine's own published profile on this machine:"
+	"$BIN" check --server "$URL" --token "$ADMIN" --profile here "$ME"
+	echo "(exit $?)"
+fi
 
 step "where to look next"
 cat <<MSG
 The server ran at $URL on database $DB; it stops now.  Start it again with
-  $BIN server --listen 127.0.0.1:8080 --db $DB
-and look at:
-  curl $URL/v1/health            curl $URL/metrics
-  curl -H "Authorization: Bearer \$TOKEN" $URL/v1/hosts
-  curl -H "Authorization: Bearer \$TOKEN" $URL/v1/profiles/real/versions/1
-  $BIN hosts --server URL --token \$TOKEN [HOST [--at TIME]]
-  $BIN pool --server URL --token \$TOKEN list|show|matrix|baseline NAME
-  $BIN check --server URL --token \$TOKEN --profile real HOST...
-An admin token for this database: $ADMIN
+  $BIN server --listen 127.0.0.1:8080 --db $DB &
+and look at (an admin token of this database):
+  TOKEN=$ADMIN
+  U=http://127.0.0.1:8080
+  curl \$U/v1/health            curl \$U/metrics
+  curl -H "Authorization: Bearer \$TOKEN" \$U/v1/hosts
+  curl -H "Authorization: Bearer \$TOKEN" \$U/v1/profiles/real/versions/1
+  $BIN hosts --server \$U --token \$TOKEN [HOST [--at TIME]]
+  $BIN pool --server \$U --token \$TOKEN list|show|matrix|baseline NAME
+  $BIN check --server \$U --token \$TOKEN --profile real HOST...
 MSG

@@ -125,9 +125,12 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 				}
 				/* Registers KVM only checks (the SMCCC
 				 * workaround levels) read back the host's. */
-				if (reg && reg->checkonly)
+				if (reg && (reg->flags & CF_REG_CHECKONLY))
 					continue;
-				if (get(fd, id, &back) != 0 || back != want) {
+				/* A PMU version of 0xf is kept as 0. */
+				if (get(fd, id, &back) != 0 ||
+				    (reg ? cf_reg_canon(reg, back) !=
+					   cf_reg_canon(reg, want) : back != want)) {
 					cf_arm64_refusal(ref, a, "", key, want, lim, wr, 0, back);
 					return CF_OK;
 				}

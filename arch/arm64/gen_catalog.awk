@@ -157,8 +157,23 @@ FILENAME != firstfile {
 $1 == "reg" {
 	if (inreg)
 		fatal("'reg' inside register " rname " (missing 'end')")
-	if (NF != 7)
-		fatal("'reg' wants NAME OP0 OP1 CRN CRM OP2")
+	if (NF < 7)
+		fatal("'reg' wants NAME OP0 OP1 CRN CRM OP2 [identity] [required]")
+	rflags = ""
+	for (i = 8; i <= NF; i++) {
+		if ($i == "identity")
+			fl = "CF_REG_IDENTITY"
+		else if ($i == "required")
+			fl = "CF_REG_REQUIRED"
+		else
+			fatal("unknown register flag '" $i "' (want identity or required)")
+		if (index(rflags, fl))
+			fatal("register flag '" $i "' given twice")
+		# engine/profile.h CF_IMPL_REGS
+		if (fl == "CF_REG_IDENTITY" && ++nidentity > 4)
+			fatal("more than 4 identity registers")
+		rflags = rflags (rflags == "" ? "" : " | ") fl
+	}
 	if (lastpkey != "")
 		fatal("system register " $2 " after a pseudo register")
 	check_name($2)
@@ -169,7 +184,8 @@ $1 == "reg" {
 	if (rkey <= lastkey)
 		fatal("register " $2 " is not in ascending encoding order")
 	lastkey = rkey
-	begin_block($2, sprintf("0x%xULL", rkey), "0, 0ULL, 0, CF_ROLE_NONE")
+	begin_block($2, sprintf("0x%xULL", rkey), \
+	    "0, 0ULL, " (rflags == "" ? "0" : rflags) ", CF_ROLE_NONE")
 	next
 }
 
@@ -195,8 +211,8 @@ $1 == "pseudo" || $1 == "fact" {
 		fatal("register " $2 " is not in ascending key order")
 	lastpkey = k
 	begin_block($2, $3 "ULL", \
-	    ($1 == "fact" ? "3, " : "1, ") $4 "ULL" (NF == 5 ? ", 1" : ", 0") \
-	    ", CF_ROLE_NONE")
+	    ($1 == "fact" ? "3, " : "1, ") $4 "ULL" \
+	    (NF == 5 ? ", CF_REG_CHECKONLY" : ", 0") ", CF_ROLE_NONE")
 	next
 }
 
@@ -235,6 +251,11 @@ $1 == "field" {
 	safe = "0"
 	if ($5 == "lower")
 		pol = "CF_POL_LOWER"
+	else if ($5 == "lower-impdef") {
+		pol = "CF_POL_LOWER_IMPDEF"
+		if (sg)
+			fatal("lower-impdef: field " $3 " must be unsigned")
+	}
 	else if ($5 == "higher")
 		pol = "CF_POL_HIGHER"
 	else if ($5 == "higher0")
@@ -268,7 +289,7 @@ $1 == "field" {
 			fatal("bad floor value in '" $6 "'")
 		if (bits_needed(floor) > msb - lsb + 1)
 			fatal($6 ": floor does not fit field " $3)
-		if (pol != "CF_POL_LOWER")
+		if (pol != "CF_POL_LOWER" && pol != "CF_POL_LOWER_IMPDEF")
 			fatal("a floor needs the lower policy")
 	}
 	nf++

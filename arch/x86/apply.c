@@ -181,6 +181,8 @@ size_t cf_x86_fields_in(const struct cf_arch_ops *a, uint64_t key,
 #if defined(__x86_64__)
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <linux/kvm.h>
 
 #define CPUID_NENT_MAX 4096
@@ -251,6 +253,38 @@ static bool is_x86(const struct cf_profile *pr, struct cf_diag *d,
 	return false;
 }
 
+/* The AMX tile data state (XSAVE component 18) is a dynamic feature: the
+ * kernel lets a guest have it only after the VMM asked for it with
+ * arch_prctl(ARCH_REQ_XCOMP_GUEST_PERM, 18), before the process's first
+ * vCPU exists (Linux 980fe2fddcff, "x86/fpu: Extend fpu_xstate_prctl()
+ * with guest permissions"; Documentation/arch/x86/xstate.rst), and
+ * KVM_SET_CPUID2 refuses a table with it otherwise.  Asked here, as QEMU
+ * does; a kernel that refuses means this host lacks AMX for guests.
+ * False (after a refusal in RES) when the profile needs it and the
+ * kernel said no. */
+#define ARCH_REQ_XCOMP_GUEST_PERM_NR 0x1025   /* uapi asm/prctl.h */
+#define XFEATURE_XTILEDATA 18
+static bool amx_permitted(const struct cf_profile *pr,
+			  struct cf_x86_apply_result *res)
+{
+	uint64_t xcr0 = 0;
+	long rc;
+
+	cf_config_get(pr->cfg, CF_X86_CPUID_KEY(0xd, 0, 0), &xcr0, NULL);
+	if (!(xcr0 & (1ULL << XFEATURE_XTILEDATA)))
+		return true;
+	rc = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_GUEST_PERM_NR,
+		     (unsigned long)XFEATURE_XTILEDATA);
+	if (rc == 0)
+		return true;
+	refuse(res, pr->arch, CF_X86_CPUID_KEY(0xd, 0, 0), NULL, errno, xcr0,
+	       0, 1ULL << XFEATURE_XTILEDATA, "this host lacks AMX for guests: "
+	       "the profile has the AMX tile state (XCR0 bit 18) and "
+	       "arch_prctl(ARCH_REQ_XCOMP_GUEST_PERM, 18) failed: %s",
+	       strerror(errno));
+	return false;
+}
+
 enum cf_err cf_x86_apply_vm(int vm_fd, const struct cf_profile *pr,
 			    const struct cf_x86_vm_opts *opts,
 			    struct cf_x86_apply_result *res, struct cf_diag *d)
@@ -264,6 +298,8 @@ enum cf_err cf_x86_apply_vm(int vm_fd, const struct cf_profile *pr,
 		opts = &none;
 	if (!is_x86(pr, d, &err))
 		return err;
+	if (!amx_permitted(pr, res))
+		return CF_OK;
 	for (size_t i = 0; i < sizeof(vm_caps) / sizeof(vm_caps[0]); i++) {
 		const struct vm_cap *c = &vm_caps[i];
 		uint64_t key = CF_CAP_KEY(c->nr), want = 0, arg;
@@ -338,7 +374,12 @@ enum cf_err cf_x86_apply_vm(int vm_fd, const struct cf_profile *pr,
 	return CF_OK;
 }
 
-/* ---- step 2: CPUID, feature MSRs, TSC rate ---- */
+/* ---- step 2: CPUID, feature MSRs, TSC rate ----
+ * CPUID first, always: since Linux 6.13 (commit a5d563890b8f) userspace
+ * access to an MSR that CPUID enumerates is subject to the vCPU's CPUID:
+ * before KVM_SET_CPUID2 advertises it, KVM_GET_MSRS of IA32_ARCH_
+ * CAPABILITIES reads 0 (Firecracker PR 6120 hit this).  No feature MSR of
+ * a vCPU is read or written before its KVM_SET_CPUID2. */
 
 /* Why KVM_SET_CPUID2 refused TAB, from KVM's own checks (research §1.3). */
 static void cpuid_refused(struct cf_x86_apply_result *res,
@@ -356,10 +397,13 @@ static void cpuid_refused(struct cf_x86_apply_result *res,
 			return;
 		}
 		if (t->leaf == 0xd && t->subleaf == 0 && (t->r[0] & 0x60000)) {
+			/* cf_x86_apply_vm asked for the permission: KVM still
+			 * refuses the tile state this host cannot give. */
 			refuse(res, a, CF_X86_CPUID_KEY(0xd, 0, 0), NULL, e,
 			       t->r[0], 0, t->r[0] & 0x60000, "KVM_SET_CPUID2: "
-			       "%s: the AMX tile state needs arch_prctl("
-			       "ARCH_REQ_XCOMP_GUEST_PERM) first", strerror(e));
+			       "%s: this host's KVM does not offer the AMX tile "
+			       "state (XCR0 bits 17-18) the profile has",
+			       strerror(e));
 			return;
 		}
 	}
@@ -486,7 +530,9 @@ static enum cf_err readback_cpuid(int fd, const struct cf_profile *pr,
 							     tab[i].subleaf, r);
 			uint32_t got = e ? e->r[r] : 0;
 			res->cpuid_regs++;
-			if (!e || ((got ^ tab[i].r[r]) & mask))
+			/* Only real differences: an entry KVM dropped reads as
+			 * zero, which is no difference where 0 was given. */
+			if ((got ^ tab[i].r[r]) & mask)
 				add_diff(res->rewritten, &res->nrewritten, a, key,
 					 tab[i].r[r], got, mask);
 		}

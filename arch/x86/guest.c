@@ -93,8 +93,9 @@ static void host_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	r[3] = dx;
 }
 
-/* Per register: ok when the guest saw the profile's value in the compared
- * bits.  Otherwise NOT_HONOURED only if what this process gave KVM was the
+/* Per register: a vendor string (leaf 0 EBX, ECX, EDX) other than this
+ * host's CPU's is a MISMATCH.  Otherwise ok when the guest saw the
+ * profile's value in the compared bits.  Otherwise NOT_HONOURED only if what this process gave KVM was the
  * profile's value (so the difference is not ours) and the guest saw a
  * value this host chose: what KVM here read back after rewriting it, or
  * (nested) this host's own CPUID; anything else is a MISMATCH. */
@@ -108,7 +109,11 @@ static void classify(const struct cf_arch_ops *a, bool nested,
 		uint8_t st = CF_X86_GUEST_OK, why = CF_X86_WHY_NONE;
 
 		l->compared[r] = m;
-		if (!((l->seen[r] ^ l->want[r]) & m)) {
+		if (l->leaf == 0 && r > 0 && l->seen[r] != l->host[r]) {
+			/* The vendor string: a guest must see this host's. */
+			st = CF_X86_GUEST_MISMATCH;
+			why = CF_X86_WHY_VENDOR;
+		} else if (!((l->seen[r] ^ l->want[r]) & m)) {
 			/* as wanted */
 		} else if ((l->set[r] ^ l->want[r]) & m) {
 			st = CF_X86_GUEST_MISMATCH;

@@ -8,6 +8,7 @@
 #include "arch/x86/x86.h"
 #include "arch/x86/x86_catalog.h"
 #include "engine/profile.h"
+#include "engine/report.h"
 
 bool cf_x86_leaf_indexed(uint32_t leaf)
 {
@@ -204,6 +205,56 @@ static enum cf_err x86_finish(struct cf_config *c)
 	return CF_OK;
 }
 
+/* Whether WORD stands as a whole word in the space-separated LIST. */
+static bool has_word(const char *list, size_t n, const char *word)
+{
+	size_t w = strlen(word);
+
+	for (size_t i = 0; i + w <= n; i++)
+		if ((i == 0 || list[i - 1] == ' ' || list[i - 1] == '\t') &&
+		    !strncmp(list + i, word, w) &&
+		    (i + w == n || list[i + w] == ' ' || list[i + w] == '\t'))
+			return true;
+	return false;
+}
+
+size_t cf_x86_kvm_lacks(const struct cf_report *r, const char *cpuinfo,
+			char *buf, size_t len)
+{
+	const char *line = cpuinfo, *colon;
+	size_t n = 0, used = 0, llen;
+
+	if (len)
+		buf[0] = '\0';
+	if (strcmp(r->cfg->arch->name, "x86") != 0)
+		return 0;
+	/* The first processor's "flags\t\t: fpu vme ..." line. */
+	while (line && strncmp(line, "flags", 5) != 0) {
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	if (!line || !(colon = strchr(line, ':')))
+		return 0;
+	llen = strcspn(colon + 1, "\n");
+	/* ISA features KVM passes through whenever the CPU has them: one
+	 * missing means this KVM offers less than its CPU. */
+	for (size_t l = 0; l < cf_x86_nlevels; l++) {
+		for (size_t f = 0; f < cf_x86_levels[l].nflags; f++) {
+			const char *name = cf_x86_levels[l].flags[f];
+			if (!has_word(colon + 1, llen, name) ||
+			    flag_of(r->cfg, name))
+				continue;
+			n++;
+			if (used < len)
+				used += (size_t)snprintf(buf + used, len - used,
+							 "%s%s", used ? " " : "",
+							 name);
+		}
+	}
+	return n;
+}
+
 static bool x86_vendor_hook(const struct cf_config *cfg, char *buf, size_t len)
 {
 	return cf_x86_vendor(cfg, buf, len);
@@ -299,6 +350,7 @@ const struct cf_arch_ops cf_x86_ops = {
 	.absent_is_zero = true,
 	.vendor = x86_vendor_hook,
 	.finish = x86_finish,
+	.gates = &cf_x86_gates,
 	.regname_parse = x86_regname_parse,
 	.regname_format = x86_regname_format,
 };

@@ -267,6 +267,89 @@ err_has "$T/no/such/dir/p.json"
 [ -e "$T/no" ] && bad "$T/no created"
 end_
 
+# ---- -o onto what is not a regular file ------------------------------------
+# A FIFO, a character device (a scratch copy of the null device, made with
+# mknod in $T: never the real /dev/null) and a symbolic link stay what they
+# were: written in place or through, never renamed over.
+
+# skip_ NAME WHY: a case that cannot run here, by name.
+skip_() {
+	echo "skip - $1: $2"
+}
+
+case_ "baseline -o FIFO: the reader gets the JSON, the FIFO stays a FIFO"
+if mkfifo "$T/fifo"; then
+	cat "$T/fifo" >"$T/fifo-read" &
+	reader=$!
+	timeout 60 "$BIN" baseline -o "$T/fifo" "$RW"/*.json >"$T/out" 2>"$T/err"
+	rc=$?
+	want_rc 0
+	if [ -p "$T/fifo" ]; then
+		wait "$reader"
+		cmp -s "$T/fifo-read" "$T/rw-stdout.json" ||
+			bad "the reader got other bytes: $(first "$T/fifo-read")"
+	else
+		bad "$T/fifo is no longer a FIFO"
+		kill "$reader" 2>/dev/null   # blocked on the replaced FIFO
+		wait "$reader" 2>/dev/null
+	fi
+	ls "$T"/fifo.tmp.* >/dev/null 2>&1 && bad "a temporary file is left"
+else
+	bad "mkfifo failed"
+fi
+end_
+
+name="baseline -o a character device (mknod c 1 3): stays that device"
+if [ "$(id -u)" -ne 0 ]; then
+	skip_ "$name" "not root (mknod needs CAP_MKNOD)"
+elif ! mknod "$T/null" c 1 3 2>"$T/err" || ! : >"$T/null" 2>>"$T/err"; then
+	skip_ "$name" "no device node here: $(first "$T/err")"
+else
+	case_ "$name"
+	timeout 60 "$BIN" baseline -o "$T/null" "$RW"/*.json >"$T/out" 2>"$T/err"
+	rc=$?
+	want_rc 0
+	[ -c "$T/null" ] || bad "$T/null is no longer a character device"
+	[ "$(stat -c %t:%T "$T/null" 2>/dev/null)" = "1:3" ] ||
+		bad "$T/null is not device 1:3 any more"
+	ls "$T"/null.tmp.* >/dev/null 2>&1 && bad "a temporary file is left"
+	end_
+fi
+
+case_ "baseline -o -: the profile on standard output, no file named -"
+mkdir "$T/dash" && root=$(pwd) &&
+	(cd "$T/dash" && "$BIN" baseline -o - "$root/$RW"/*.json) \
+	>"$T/out" 2>"$T/err"
+rc=$?
+want_rc 0
+cmp -s "$T/out" "$T/rw-stdout.json" || bad "stdout is not the profile"
+[ -e "$T/dash/-" ] && bad "a file named - was written"
+end_
+
+case_ "baseline -o a symlink to a file: the link stays, its target is written"
+echo old >"$T/target.json"
+ln -s target.json "$T/link.json"
+run baseline -o "$T/link.json" "$RW"/*.json
+want_rc 0
+[ -L "$T/link.json" ] || bad "$T/link.json is no longer a symbolic link"
+cmp -s "$T/target.json" "$T/rw-stdout.json" || bad "the target does not hold the profile"
+end_
+
+case_ "baseline -o a dangling symlink or a directory: exit 3, nothing written"
+ln -s nowhere.json "$T/dangling.json"
+mkdir "$T/adir"
+run baseline -o "$T/dangling.json" "$RW"/*.json
+want_rc 3
+err_has "$T/dangling.json"
+[ -L "$T/dangling.json" ] || bad "the dangling link was replaced"
+[ -e "$T/nowhere.json" ] && bad "the link's target was created"
+run baseline -o "$T/adir" "$RW"/*.json
+want_rc 3
+err_has "$T/adir"
+[ -d "$T/adir" ] || bad "$T/adir is no longer a directory"
+ls "$T"/*.tmp.* >/dev/null 2>&1 && bad "a temporary file is left"
+end_
+
 # ---- check: graviton3-only baseline ----------------------------------------
 
 run baseline -o "$T/g3.json" "$RW/graviton3.json"
@@ -478,6 +561,9 @@ mk dupkey <<'EOF'
 { print } /"id_regs": \{/ { print "      \"ID_AA64PFR0_EL1\": \"0x0\"," }
 EOF
 
+printf '{"schema": "cpufleet.report/v1", "host": {"id": "e", "arch": "arm64"},\n "arm64": {"id_regs": {}}}\n' >"$T/noregs.json"
+grep -v '"ID_AA64DFR0_EL1"' "$RAW/altra.json" >"$T/nodfr0.json"
+
 case_ "not JSON: exit 2, FILE:LINE:COL"
 run baseline "$T/notjson.json"
 want_rc 2
@@ -534,6 +620,19 @@ case_ "register given twice in one report: exit 2"
 run show "$T/dupkey.json"
 want_rc 2
 err_has "$T/dupkey.json: \$.arm64.id_regs.ID_AA64PFR0_EL1"
+end_
+
+case_ "report without the registers every KVM reports: exit 2, names the first"
+run baseline "$RW/altra.json" "$T/noregs.json"
+want_rc 2
+err_has "$T/noregs.json: \$.arm64.id_regs: lacks MIDR_EL1"
+[ -s "$T/out" ] && bad "stdout not empty"
+end_
+
+case_ "report without ID_AA64DFR0_EL1: exit 2, names it"
+run check --profile "$T/rw.json" "$T/nodfr0.json"
+want_rc 2
+err_has "$T/nodfr0.json: \$.arm64.id_regs: lacks ID_AA64DFR0_EL1"
 end_
 
 case_ "nonexistent file: exit 2, names it"

@@ -115,8 +115,8 @@ int main(void)
 	r = &c->regs[0];
 	WANT(strcmp(r->name, "FIRST_EL1") == 0);
 	WANT(r->key == 0);
-	WANT(r->nfields == 7);
-	if (r->nfields != 7)
+	WANT(r->nfields == 8);
+	if (r->nfields != 8)
 		return 1;
 	f = fld(r, 0, "Top", 63, 1, 0, CF_POL_ANY);
 	WANT(f->nvalues == 0 && f->values == NULL);
@@ -137,12 +137,18 @@ int main(void)
 	f = fld(r, 5, "Higher0", 24, 4, 0, CF_POL_HIGHER0);
 	WANT(f->nvalues == 1);
 	val(f, 0, 10, "FEAT_TEN");
-	fld(r, 6, "Bit0", 0, 1, 0, CF_POL_LOWER);
+	f = fld(r, 6, "ImpDef", 20, 4, 0, CF_POL_LOWER_IMPDEF);
+	WANT(f->floor_kind == 2 && f->floor == 3);
+	WANT(f->nvalues == 1);
+	val(f, 0, 0xf, "");
+	fld(r, 7, "Bit0", 0, 1, 0, CF_POL_LOWER);
 
 	r = &c->regs[1];
 	WANT(strcmp(r->name, "EMPTY_EL1") == 0);
 	WANT(r->key == (3u << 14 | 1u << 3));
 	WANT(r->nfields == 0);
+	WANT(r->flags == (CF_REG_REQUIRED | CF_REG_IDENTITY));
+	WANT(c->regs[0].flags == 0 && c->regs[2].flags == 0);
 
 	r = &c->regs[2];
 	WANT(strcmp(r->name, "WIDE_EL1") == 0);

@@ -18,7 +18,8 @@
 # arch/caps/caps.txt as the Makefile runs it) into one that checks its
 # invariants: every bit of every register described exactly once, keys
 # ascending and as arch/x86/x86.h computes them, flag values, the facts the
-# x86 code sets, levels naming flags, spot checks of bit positions.
+# x86 code sets, levels naming flags, gates naming flags (each XSAVE
+# sub-leaf gated by its own XCR0/XSS bit), spot checks of bit positions.
 #
 # Prints "ok - NAME" or "FAIL - NAME: why" per case, then "N passed,
 # N failed"; exits 1 if anything failed.  POSIX sh.
@@ -273,6 +274,66 @@ cpuid 0x00000001 0x0 ecx
 end
 EOF
 
+# -- gates (cpuid ... gate=FLAG,...): each names a flag of another register
+
+bad gate-unknown-flag "CPUID_0000000D_3_EAX is gated by unknown flag xcr0_mpx" <<'EOF'
+cpuid 0x0000000d 0x0 eax
+  flag 3 xcr0_bndregs
+  default flag
+end
+cpuid 0x0000000d 0x3 eax gate=xcr0_mpx   # <- error
+  exact0 31:0 size
+end
+EOF
+
+bad gate-names-runtime "gated by runtime field osxsave, not a flag" <<'EOF'
+cpuid 0x00000001 0x0 ecx
+  default flag
+  runtime 27 osxsave
+end
+cpuid 0x0000000d 0x2 eax gate=osxsave   # <- error
+  default equal
+end
+EOF
+
+bad gate-names-number "gated by unknown flag max_basic_leaf" <<'EOF'
+cpuid 0x00000000 0x0 eax
+  number 31:0 max_basic_leaf
+end
+cpuid 0x00000014 0x0 eax gate=max_basic_leaf   # <- error
+  default zero
+end
+EOF
+
+bad gate-self "gate sgx is a field of CPUID_00000007_0_EBX itself" <<'EOF'
+cpuid 0x00000007 0x0 ebx gate=sgx   # <- error
+  flag 2 sgx
+  default flag
+end
+EOF
+
+bad gate-twice "gate sgx listed twice" <<'EOF'
+cpuid 0x00000007 0x0 ebx
+  flag 2 sgx
+  default flag
+end
+cpuid 0x00000012 0x0 eax gate=sgx,sgx   # <- error
+  default zero
+end
+EOF
+
+bad gate-malformed "bad gate 'gate='" <<'EOF'
+cpuid 0x00000012 0x0 eax gate=   # <- error
+  default zero
+end
+EOF
+
+bad gate-on-msr "'msr' wants INDEX NAME" <<'EOF'
+msr 0x10a IA32_ARCH_CAPABILITIES gate=sgx   # <- error
+  default flag
+end
+EOF
+
 # -- levels
 
 bad level-unknown-flag "unknown flag sse5" <<'EOF'
@@ -356,6 +417,12 @@ EOF
 
 bad cpuid-args "'cpuid' wants LEAF SUBLEAF REG" <<'EOF'
 cpuid 0x00000001 ecx   # <- error
+  default flag
+end
+EOF
+
+bad cpuid-flag-unknown "'cpuid' wants LEAF SUBLEAF REG [required] [gate=FLAG,...]" <<'EOF'
+cpuid 0x00000001 0x0 ecx needed   # <- error
   default flag
 end
 EOF
@@ -655,7 +722,7 @@ fact TSC_KHZ 0x2000002 0xffffffff
   number 31:0 khz
   default zero
 end
-cpuid 0x00000001 0x0 ecx
+cpuid 0x00000001 0x0 ecx required
   flag 0 pni          # a flag
 	runtime 27 osxsave
   default zero
@@ -673,7 +740,7 @@ cpuid 0x0000000A 0x0 ebx
   equal 11:8 same
   default vcpu
 end
-cpuid 0x0000000d 0x11 eax
+cpuid 0x0000000d 0x11 eax gate=sse,pni
   equal 31:0 size
 end
 cpuid 0x0000000d 0x3FFF edx
@@ -728,7 +795,8 @@ static const struct cf_reg *reg(int i, const char *name,
 	WANT(strcmp(r->name, name) == 0);
 	WANT(r->key == key);
 	WANT(r->nfields == nfields);
-	WANT(r->pseudo == 0 && r->fixed_writable == 0 && r->checkonly == 0);
+	WANT(r->pseudo == 0 && r->fixed_writable == 0);
+	WANT((r->flags & ~CF_REG_REQUIRED) == 0);
 	return r;
 }
 
@@ -778,13 +846,14 @@ int main(void)
 	WANT(strcmp(r->name, "TSC_KHZ") == 0);
 	WANT(r->key == 0x2000002);
 	WANT(r->pseudo == 3 && r->fixed_writable == 0xffffffffULL &&
-	     r->checkonly == 0);
+	     r->flags == 0);
 	WANT(r->nfields == 2);
 	fld(r, 0, "bits63_32", 32, 32, CF_POL_ZERO, 0);
 	fld(r, 1, "khz", 0, 32, CF_POL_LOWER, 0);
 
 	/* flag + runtime + default zero: gaps 26:1 and 31:28. */
 	r = reg(0, "CPUID_00000001_0_ECX", CKEY(1, 0, 2), 4);
+	WANT(r->flags == CF_REG_REQUIRED);
 	fld(r, 0, "bits31_28", 28, 4, CF_POL_ZERO, 0);
 	fld(r, 1, "osxsave", 27, 1, CF_POL_IGNORE, 0);
 	fld(r, 2, "bits26_1", 1, 26, CF_POL_ZERO, 0);
@@ -792,6 +861,7 @@ int main(void)
 
 	/* default flag: one bitN field per free bit, no feature name. */
 	r = reg(1, "CPUID_00000001_0_EDX", CKEY(1, 0, 3), 32);
+	WANT(r->flags == 0);
 	fld(r, 0, "bit31", 31, 1, CF_POL_LOWER, 0);
 	fld(r, 3, "ht", 28, 1, CF_POL_IGNORE, 0);
 	fld(r, 5, "sse2", 26, 1, CF_POL_LOWER, 2);
@@ -843,6 +913,17 @@ int main(void)
 
 	for (i = 1; i < (int)c->nregs; i++)
 		WANT(c->regs[i - 1].key < c->regs[i].key);
+
+	/* gate=sse,pni: one row per flag, in the order written. */
+	WANT(cf_x86_gates.n == 2);
+	if (cf_x86_gates.n == 2) {
+		const struct cf_gate *g = cf_x86_gates.g;
+		WANT(g[0].key == CKEY(0xd, 0x11, 0) && g[1].key == g[0].key);
+		WANT(g[0].gate_key == CKEY(1, 0, 3) && g[0].gate_bit == 25 &&
+		     strcmp(g[0].gate, "sse") == 0);
+		WANT(g[1].gate_key == CKEY(1, 0, 2) && g[1].gate_bit == 0 &&
+		     strcmp(g[1].gate, "pni") == 0);
+	}
 
 	WANT(cf_x86_nlevels == 2);
 	if (cf_x86_nlevels == 2) {
@@ -909,7 +990,7 @@ static void cap(int i, const char *name, unsigned long long key,
 	const struct cf_reg *r = &cf_x86_catalog.regs[i];
 	WANT(strcmp(r->name, name) == 0);
 	WANT(r->key == key);
-	WANT(r->pseudo == 2 && r->fixed_writable == ~0ULL && r->checkonly == 0);
+	WANT(r->pseudo == 2 && r->fixed_writable == ~0ULL && r->flags == 0);
 	WANT(r->role == role);
 	WANT(r->nfields == 1);
 	if (r->nfields != 1)
@@ -969,7 +1050,8 @@ cat >"$T/check_nolevels.c" <<'EOF'
 #include "arch/x86/x86_catalog.h"
 int main(void)
 {
-	return !(cf_x86_nlevels == 0 && cf_x86_catalog.nregs == 1);
+	return !(cf_x86_nlevels == 0 && cf_x86_catalog.nregs == 1 &&
+		 cf_x86_gates.n == 0 && cf_x86_gates.g == NULL);
 }
 EOF
 name="good/no levels"
@@ -1191,6 +1273,49 @@ int main(void)
 		     "VMX allowed1");
 		f = field("CPUID_00000000_0_EBX", "vendor");
 		WANT(f && f->width == 32 && f->policy == CF_POL_EQUAL, "vendor");
+	}
+
+	/* Gates: ascending, each naming one flag field of another register;
+	 * every XSAVE component sub-leaf n >= 2 is gated by bit n of XCR0
+	 * (0xD.0 EAX) or of IA32_XSS (0xD.1 ECX), and only by it (SDM Vol. 2A
+	 * CPUID leaf 0DH: sub-leaf n is invalid without either bit). */
+	for (size_t i = 0; i < cf_x86_gates.n; i++) {
+		const struct cf_gate *g = &cf_x86_gates.g[i];
+		const char *gr = NULL, *rn = NULL;
+		unsigned leaf, sub;
+		char rr[4];
+		if (i > 0)
+			WANT(cf_x86_gates.g[i - 1].key <= g->key, "gates not ascending");
+		WANT(g->gate_key != g->key, "%s gates its own register", g->gate);
+		WANT(flag_count(g->gate) == 1, "gate %s is not one flag field",
+		     g->gate);
+		for (size_t r = 0; r < c->nregs; r++) {
+			if (c->regs[r].key == g->gate_key)
+				gr = c->regs[r].name;
+			if (c->regs[r].key == g->key)
+				rn = c->regs[r].name;
+		}
+		WANT(gr && rn, "gate %s: register missing", g->gate);
+		if (!gr || !rn)
+			continue;
+		at(gr, g->gate, g->gate_bit, CF_POL_LOWER);
+		if (sscanf(rn, "CPUID_%8x_%x_%3s", &leaf, &sub, rr) == 3 &&
+		    leaf == 0xd) {
+			WANT(sub >= 2 && sub < 32 && g->gate_bit == sub &&
+			     (strcmp(gr, "CPUID_0000000D_0_EAX") == 0 ||
+			      strcmp(gr, "CPUID_0000000D_1_ECX") == 0),
+			     "%s gated by %s bit %u", rn, gr, g->gate_bit);
+		}
+	}
+	for (size_t r = 0; r < c->nregs; r++) {
+		unsigned leaf, sub, n = 0;
+		char rr[4];
+		if (sscanf(c->regs[r].name, "CPUID_%8x_%x_%3s", &leaf, &sub, rr) != 3 ||
+		    leaf != 0xd || sub < 2)
+			continue;
+		for (size_t i = 0; i < cf_x86_gates.n; i++)
+			n += cf_x86_gates.g[i].key == c->regs[r].key;
+		WANT(n == 1, "%s has %u gates", c->regs[r].name, n);
 	}
 
 	/* The levels: x86-64-v1 .. v4, each flag a flag field exactly once. */

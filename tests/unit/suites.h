@@ -22,12 +22,18 @@ extern CU_SuiteInfo suite_spool;
 extern CU_SuiteInfo suite_agent;
 extern CU_SuiteInfo suite_db;
 extern CU_SuiteInfo suite_x86;
+extern CU_SuiteInfo suite_idpolicy;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);
+/* DOC (an arm64 report's JSON) with the registers every KVM reports
+ * (catalogue flag `required`) that its id_regs lack added as 0: tests of
+ * other rules name only the registers they are about.  DOC unchanged if it
+ * has no $.arm64.id_regs object.  Free the result. */
+char *test_with_required(const char *doc);
 /* A report of arm64 host ID whose remaining top-level members are given by
- * FMT (e.g. "\"arm64\":{\"id_regs\":{...}}"); NULL (and a message) if it
- * does not parse. */
+ * FMT (e.g. "\"arm64\":{\"id_regs\":{...}}"), with test_with_required();
+ * NULL (and a message) if it does not parse. */
 struct cf_report *test_reportf(const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* tests/data/<rel> as host ID with "kvm": {"caps": CAPS} (a JSON object)

@@ -104,13 +104,19 @@ static void test_catalog_policies_follow_kvm(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(f->policy, CF_POL_HIGHER0);
 	/* PMUVer was signed until upstream d1dcc20bcc40 made it unsigned, so
-	 * that PMUv3p8 (8) ranks above PMUv3 (1); 0xf is "no PMUv3". */
+	 * that PMUv3p8 (8) ranks above PMUv3 (1); 0xf is "no PMUv3" (the
+	 * alternative ID scheme), below PMUv3 both ways. */
 	f = field("ID_AA64DFR0_EL1", "PMUVer");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(f->policy, CF_POL_LOWER);
+	CU_ASSERT_EQUAL(f->policy, CF_POL_LOWER_IMPDEF);
 	CU_ASSERT_FALSE(f->is_signed);
 	CU_ASSERT_TRUE(cf_field_accepts(f, 8, true, 1));
 	CU_ASSERT_FALSE(cf_field_accepts(f, 1, true, 8));
+	CU_ASSERT_FALSE(cf_field_accepts(f, 0xf, true, 1));
+	CU_ASSERT_TRUE(cf_field_accepts(f, 1, true, 0xf));
+	f = field("ID_DFR0_EL1", "PerfMon");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(f->policy, CF_POL_LOWER_IMPDEF);
 	f = field("ID_AA64DFR0_EL1", "DebugVer");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(f->policy, CF_POL_LOWER);

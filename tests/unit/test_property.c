@@ -46,8 +46,10 @@ static struct cf_report *random_host(int id, const uint64_t *base,
 			if (below(100) < 40) {
 				uint64_t lim = fd->width >= 3 ? 4 : 1ULL << fd->width;
 				uint64_t fv = below(lim);
-				if (fd->is_signed && below(4) == 0)
-					fv = (1ULL << fd->width) - 1; /* -1 */
+				if ((fd->is_signed ||
+				     fd->policy == CF_POL_LOWER_IMPDEF) &&
+				    below(4) == 0)
+					fv = (1ULL << fd->width) - 1; /* -1, IMP DEF */
 				v = (v & ~m) | ((fv << fd->shift) & m);
 			}
 			if (below(100) < wr_pct)
@@ -72,7 +74,8 @@ static int64_t ftr_safe(const struct cf_field *f, int64_t nv, int64_t cur)
 {
 	switch (f->policy) {
 	case CF_POL_EXACT: return (int64_t)f->safe;
-	case CF_POL_LOWER: return nv < cur ? nv : cur;
+	case CF_POL_LOWER:
+	case CF_POL_LOWER_IMPDEF: return nv < cur ? nv : cur;
 	case CF_POL_HIGHER: return nv > cur ? nv : cur;
 	case CF_POL_HIGHER0:
 		if (nv == 0 || cur == 0)
@@ -92,11 +95,29 @@ static int64_t ftr_safe(const struct cf_field *f, int64_t nv, int64_t cur)
 	return cur;
 }
 
+/* The PMU version fields (alternative ID scheme, 4 bits): 0xf is an
+ * IMPLEMENTATION DEFINED PMU. */
+static bool impdef(const struct cf_field *f, uint64_t raw)
+{
+	return f->policy == CF_POL_LOWER_IMPDEF && raw == 0xf;
+}
+
 static bool kvm_accepts(const struct cf_reg *reg, uint64_t val, uint64_t limit,
 			uint64_t writable)
 {
 	uint64_t mask = 0;
 
+	/* set_id_aa64dfr0_el1()/set_id_dfr0_el1(): a written IMP DEF PMU
+	 * version is rewritten to 0 before set_id_reg() checks anything
+	 * (unless it is the host's own value: KVM's limit never holds IMP
+	 * DEF since it reads it as none, so a report showing it shows a
+	 * kernel that takes its own value back). */
+	for (int i = 0; i < reg->nfields; i++) {
+		const struct cf_field *f = &reg->fields[i];
+		if (impdef(f, cf_field_raw(f, val)) &&
+		    cf_field_raw(f, val) != cf_field_raw(f, limit))
+			val &= ~cf_field_mask(f);
+	}
 	for (int i = 0; i < reg->nfields; i++) {
 		const struct cf_field *f = &reg->fields[i];
 		uint64_t fm = cf_field_mask(f);
@@ -113,6 +134,10 @@ static bool kvm_accepts(const struct cf_reg *reg, uint64_t val, uint64_t limit,
 			fl = (int64_t)((uint64_t)fl ^ (1ULL << 63));
 		}
 		mask |= fm;
+		/* KVM's PMU limit reads an IMP DEF PMU as none
+		 * (kvm_arm_pmu_get_pmuver_limit()). */
+		if (fv != fl && impdef(f, (uint64_t)fl))
+			fl = 0;
 		safe = fv == fl ? fv : ftr_safe(f, fv, fl);
 		if (f->policy == CF_POL_EXACT && fv != fl)
 			safe = cf_field_get(f, f->safe << f->shift);
@@ -187,6 +212,8 @@ static bool better(const struct cf_field *f, uint64_t a, uint64_t b,
 	switch (f->policy) {
 	case CF_POL_LOWER:
 		return cf_field_cmp(f, a, b) > 0;
+	case CF_POL_LOWER_IMPDEF:
+		return (impdef(f, a) ? 0 : a) > (impdef(f, b) ? 0 : b);
 	case CF_POL_HIGHER:
 		return cf_field_cmp(f, a, b) < 0;
 	case CF_POL_HIGHER0:
@@ -218,6 +245,64 @@ static bool offered(struct cf_report **hs, int n, size_t ri,
 	return false;
 }
 
+/* Does every host accept host C's identity registers (MIDR, REVIDR,
+ * AIDR: catalogue flag `identity`), field by field? */
+static bool identity_ok(struct cf_report **hs, int n, int c)
+{
+	for (size_t ri = 0; ri < cat->nregs; ri++) {
+		const struct cf_reg *reg = &cat->regs[ri];
+		if (!(reg->flags & CF_REG_IDENTITY))
+			continue;
+		for (int fi = 0; fi < reg->nfields; fi++)
+			if (!all_accept_field(hs, n, ri, fi, hs[c]->cfg->val[ri],
+					      cf_field_raw(&reg->fields[fi],
+							   hs[c]->cfg->val[ri])))
+				return false;
+	}
+	return true;
+}
+
+/* Host A's identity registers, in catalogue order, below host B's? */
+static bool identity_below(struct cf_report **hs, int a, int b)
+{
+	for (size_t ri = 0; ri < cat->nregs; ri++) {
+		uint64_t x = hs[a]->cfg->val[ri], y = hs[b]->cfg->val[ri];
+		if ((cat->regs[ri].flags & CF_REG_IDENTITY) && x != y)
+			return x < y;
+	}
+	return false;
+}
+
+/* The identity registers come whole from one host: the lowest identity
+ * every host accepts; if none is, some identity field conflicts. */
+static void check_identity(struct cf_report **hs, int n,
+			   const struct cf_profile *pr)
+{
+	int best = -1;
+	bool conflict = false;
+
+	/* Bits outside the fields that differ are a conflict of their own. */
+	for (size_t ri = 0; ri < cat->nregs; ri++)
+		if ((cat->regs[ri].flags & CF_REG_IDENTITY) && reg_conflict(pr, ri))
+			return;
+	for (int h = 0; h < n; h++)
+		if (identity_ok(hs, n, h) && (best < 0 || identity_below(hs, h, best)))
+			best = h;
+	for (size_t ri = 0; ri < cat->nregs; ri++) {
+		uint64_t v = 0;
+		if (!(cat->regs[ri].flags & CF_REG_IDENTITY))
+			continue;
+		for (int fi = 0; fi < cat->regs[ri].nfields; fi++)
+			conflict |= conflict_on(pr, ri, fi);
+		if (best >= 0) {
+			CU_ASSERT_TRUE(cf_config_get(pr->cfg, cat->regs[ri].key, &v,
+						     NULL));
+			CU_ASSERT_EQUAL(v, hs[best]->cfg->val[ri]);
+		}
+	}
+	CU_ASSERT_EQUAL(conflict, best < 0);
+}
+
 static void check_pool(struct cf_report **hs, int n)
 {
 	struct cf_pool *p = NULL;
@@ -237,10 +322,11 @@ static void check_pool(struct cf_report **hs, int n)
 		CU_ASSERT_EQUAL(cf_verdict_compatible(v),
 				kvm_accepts_all(pr->cfg, hs[h]->cfg));
 	}
+	check_identity(hs, n, pr);
 	for (size_t ri = 0; ri < cat->nregs; ri++) {
 		const struct cf_reg *reg = &cat->regs[ri];
 		uint64_t base = 0;
-		if (reg_conflict(pr, ri))
+		if (reg_conflict(pr, ri) || (reg->flags & CF_REG_IDENTITY))
 			continue;
 		CU_ASSERT_FATAL(cf_config_get(pr->cfg, reg->key, &base, NULL));
 		for (int fi = 0; fi < reg->nfields; fi++) {
@@ -266,7 +352,10 @@ static void check_pool(struct cf_report **hs, int n)
 					f->name, conflict_on(pr, ri, fi), any);
 				CU_FAIL("conflict iff no common value");
 			}
-			if (any && got != best) {
+			/* IMP DEF (0xf) and 0 are the same offer. */
+			if (any && got != best &&
+			    !(impdef(f, got) && best == 0) &&
+			    !(impdef(f, best) && got == 0)) {
 				fprintf(stderr, "\n  %s.%s: baseline %llu, richest "
 					"common %llu\n", reg->name, f->name,
 					(unsigned long long)got,
@@ -354,6 +443,8 @@ static void test_property_check_matches_kvm_rule(void)
 		CU_ASSERT_EQUAL(cf_check(pr, h, v), CF_OK);
 		if (cf_verdict_compatible(v) == kvm_accepts_all(pr->cfg, h->cfg))
 			agree++;
+
+
 		if (!cf_verdict_compatible(v))
 			rejected++;
 		cf_profile_destroy(pr);

@@ -112,6 +112,7 @@ class Boot:
         self.seconds = 0.0
         self.log = None
         self.done_rc = None
+        self.early_death = None   # QEMU's own words when it died before the kernel ran
 
 
 class Lab:
@@ -150,7 +151,7 @@ class Lab:
                 # (package ipxe-qemu), which the lab neither needs nor installs
                 "-nic", "none",
                 "-kernel", self.args.kernel, "-initrd", initrd,
-                "-append", "console=ttyAMA0 quiet", "-no-reboot"]
+                "-append", "console=ttyAMA0 quiet", "-no-reboot"] + self.args.qemu_arg
 
     def make_initrd(self, workdir, inputs):
         """Base initrd + a second gzip'd newc archive holding lab/in/<name> for each input
@@ -232,11 +233,17 @@ class Lab:
         watchdog.start()
         grace = None
         cur = None          # [name, nbytes, [lines]] while inside a FILE block
+        qemu_said = []      # QEMU's own messages ("qemu-system-aarch64: ...")
+        guest_spoke = False # any console line that is not QEMU's: the kernel ran
         errors = []
         try:
             for raw in proc.stdout:
                 log.write(raw)
                 line = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
+                if line.startswith("qemu-system-"):
+                    qemu_said.append(line.strip())
+                elif line.strip():
+                    guest_spoke = True
                 i = line.find("@@CF ")
                 if cur is not None:
                     if i < 0:
@@ -288,7 +295,10 @@ class Lab:
             log.close()
         if cur is not None:
             errors.append("FILE %s: console ended inside the block" % cur[0])
-        if b.done_rc is None:
+        if b.done_rc is None and not guest_spoke and killed["why"] is None:
+            b.early_death = "; ".join(qemu_said) or "QEMU exited with %s and printed nothing" % proc.returncode
+            b.error = "QEMU died before the kernel started: " + b.early_death
+        elif b.done_rc is None:
             if killed["why"] == "timeout":
                 b.error = "no @@CF DONE within %d s (timeout)" % self.args.timeout
             else:
@@ -327,6 +337,12 @@ class Lab:
                 results[b.host] = b
                 if not b.ok:
                     self.boot_failures.append(b)
+        dead = [b for b in results.values() if b.early_death]
+        if dead:
+            # Every later boot would die the same way: stop now, loudly.
+            b = dead[0]
+            raise LabError("%s: QEMU died before the kernel started (%d of %d boots): %s (log: %s)"
+                           % (b.host, len(dead), len(results), b.early_death, rel(b.log)))
         return results
 
     # ---- cpufleet
@@ -435,6 +451,7 @@ class Lab:
             say("lab: no host reported; stopping")
             self._finish_timing(t_start)
             say("lab: 0/%d verdicts agree" % (len(hosts) ** 2 * 2))
+            say("lab: 0 passed, %d failed" % (len(hosts) ** 2 * 2))
             return 1
 
         # 2. baseline and own profiles
@@ -532,6 +549,8 @@ class Lab:
         total = len(hosts) ** 2 * len(PROFILES)
         self._finish_timing(t_start)
         say("lab: %d/%d verdicts agree" % (agree, total))
+        # the count line tools/check.sh reads; other failures count once
+        say("lab: %d passed, %d failed" % (agree, total - agree + (1 if failed and agree == total else 0)))
         return 0 if (agree == total and not failed) else 1
 
     @staticmethod
@@ -821,6 +840,8 @@ def parse_args(argv):
     ap.add_argument("--features", default="psci,pmu", help="vCPU features for the agent (default: %(default)s)")
     ap.add_argument("--timeout", type=int, default=180, help="seconds per boot (default: %(default)s)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel QEMU instances (default: %(default)s)")
+    ap.add_argument("--qemu-arg", action="append", default=[], metavar="ARG",
+                    help="one more QEMU argument, appended to every boot (repeatable; tests use it)")
     ap.add_argument("--keep-temp", action="store_true", help="keep the per-boot initrds and inputs (OUT/tmp.*)")
     a = ap.parse_args(argv)
     a.out = os.path.abspath(a.out)

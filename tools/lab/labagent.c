@@ -609,8 +609,8 @@ static void restore_one(const char *host, const char *file, char *out,
 			 * value KVM silently adjusted is a refusal too), except
 			 * those KVM only checks. */
 			if (!err && cls != CF_A64_OTHER && reg_size(id) == 8 &&
-			    !cf_arm64_catalog.regs[cf_catalog_find_key(
-				    &cf_arm64_catalog, key)].checkonly &&
+			    !(cf_arm64_catalog.regs[cf_catalog_find_key(
+				    &cf_arm64_catalog, key)].flags & CF_REG_CHECKONLY) &&
 			    (cf_a64vm_get(vm, id, &back) != 0 || back != want)) {
 				refused = true;
 				name_refusal(host, id, want, lim, masks, 0, back, &rf);
