@@ -37,6 +37,16 @@ int cf_catalog_find_name(const struct cf_catalog *cat, const char *name)
 	return -1;
 }
 
+const char *cf_role_name(unsigned role)
+{
+	static const char *const names[] = {
+		[CF_ROLE_NONE] = "", [CF_ROLE_CAPACITY] = "capacity",
+		[CF_ROLE_SETTING] = "setting", [CF_ROLE_MECHANISM] = "mechanism",
+		[CF_ROLE_GUEST] = "guest",
+	};
+	return role < sizeof(names) / sizeof(names[0]) ? names[role] : "";
+}
+
 int cf_catalog_find_field(const struct cf_reg *reg, const char *name)
 {
 	for (int i = 0; i < reg->nfields; i++)

@@ -39,6 +39,7 @@ void cf_profile_destroy(struct cf_profile *pr)
 	free(pr->impl);
 	cf_hostset_free(&pr->hosts);
 	cf_config_unref(pr->cfg);
+	cf_config_unref(pr->enabled);
 	free(pr);
 }
 

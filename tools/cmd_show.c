@@ -11,8 +11,10 @@ static const char help[] =
 "\n"
 "Decodes a report or a profile: each register, its fields and the features\n"
 "their values mean (arm64 FEAT_* names, x86 /proc/cpuinfo flag names); [w]\n"
-"marks a field KVM lets userspace change.  For x86, also the x86-64 psABI\n"
-"level (v1 to v4) the flags reach, and what the next level lacks.  A\n"
+"marks a field KVM lets userspace change.  A KVM capability shows its role\n"
+"(capacity, setting, mechanism, guest: never compared), or \"enabled by the\n"
+"VMs: required\" for one a profile's VMs enable.  For x86, also the x86-64\n"
+"psABI level (v1 to v4) the flags reach, and what the next level lacks.  A\n"
 "report's content identity (cfid1:..., what the server keys uploads by:\n"
 "equal identities, an unchanged host) and fingerprint come first.\n"
 "\n"
@@ -63,6 +65,10 @@ static int show_one(void *p, const struct cf_decoded *d)
 			cJSON_AddStringToObject(o, "value", hex);
 			snprintf(hex, sizeof(hex), "0x%016" PRIx64, d->reg_writable);
 			cJSON_AddStringToObject(o, "writable", hex);
+			if (d->role[0])
+				cJSON_AddStringToObject(o, "role", d->role);
+			if (d->enabled)
+				cJSON_AddBoolToObject(o, "enabled", true);
 			c->cur = cJSON_AddArrayToObject(o, "fields");
 			cJSON_AddItemToArray(c->regs, o);
 			return c->cur ? 0 : 1;
@@ -75,7 +81,12 @@ static int show_one(void *p, const struct cf_decoded *d)
 		return 0;
 	}
 	if (!d->field) {
-		printf("%s = 0x%016" PRIx64 "\n", d->reg, d->reg_value);
+		/* A capability: its role; what a profile's VMs enable is
+		 * judged, the rest never. */
+		printf("%s = 0x%016" PRIx64 "%s%s%s\n", d->reg, d->reg_value,
+		       d->role[0] ? "  (" : "",
+		       d->enabled ? "enabled by the VMs: required" : d->role,
+		       d->role[0] ? ")" : "");
 		return 0;
 	}
 	if (d->value == 0 && !c->all && !d->features[0])

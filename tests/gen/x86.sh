@@ -613,21 +613,35 @@ end
 EOF
 
 bad_caps kind "kind must be bool, count or bitmask" <<'EOF'
-KVM_CAP_IRQCHIP 0 x86,arm64 bool
-KVM_CAP_NR_VCPUS 9 all number   # <- error
+KVM_CAP_IRQCHIP 0 x86,arm64 bool guest
+KVM_CAP_NR_VCPUS 9 all number capacity   # <- error
 EOF
 
 bad_caps order "not in ascending number order" <<'EOF'
-KVM_CAP_NR_VCPUS 9 all count
-KVM_CAP_IRQCHIP 0 x86,arm64 bool   # <- error
+KVM_CAP_NR_VCPUS 9 all count capacity
+KVM_CAP_IRQCHIP 0 x86,arm64 bool guest   # <- error
 EOF
 
 bad_caps arch "unknown architecture 'x64'" <<'EOF'
-KVM_CAP_IRQCHIP 0 x64 bool   # <- error
+KVM_CAP_IRQCHIP 0 x64 bool guest   # <- error
 EOF
 
-bad_caps args "capability line wants NAME NUMBER ARCHES KIND" <<'EOF'
-KVM_CAP_IRQCHIP 0 bool   # <- error
+bad_caps args "capability line wants NAME NUMBER ARCHES KIND ROLE" <<'EOF'
+KVM_CAP_IRQCHIP 0 bool guest   # <- error
+EOF
+
+# Every capability has a role (a line without one is the old grammar).
+bad_caps no-role "capability line wants NAME NUMBER ARCHES KIND ROLE" <<'EOF'
+KVM_CAP_IRQCHIP 0 x86,arm64 bool guest
+KVM_CAP_NR_VCPUS 9 all count   # <- error
+EOF
+
+bad_caps role "capability role must be capacity, setting, mechanism or guest" <<'EOF'
+KVM_CAP_IRQCHIP 0 x86,arm64 bool feature   # <- error
+EOF
+
+bad_caps capacity-bool "KVM_CAP_IRQFD is a capacity, so a number" <<'EOF'
+KVM_CAP_IRQFD 32 x86 bool capacity   # <- error
 EOF
 
 # bad_first NAME EXPECT < first: errors that belong to the first file even
@@ -638,7 +652,7 @@ bad_first() {
 	cat >"$f"
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
 	[ -n "$line" ] || line=$(wc -l <"$f" | tr -d ' ')
-	printf 'KVM_CAP_IRQCHIP 0 x86 bool\n' >"$T/caps-one.txt"
+	printf 'KVM_CAP_IRQCHIP 0 x86 bool guest\n' >"$T/caps-one.txt"
 	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" "$T/caps-one.txt" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect" quiet
@@ -954,11 +968,11 @@ done
 # A capability file: its lines for x86 (and "all") become pseudo-registers
 # ahead of the facts, in number order; lines for other arches are left out.
 cat >"$T/caps.txt" <<'EOF'
-# NAME NUMBER ARCHES KIND
-KVM_CAP_IRQCHIP 0 x86,arm64,s390 bool
-KVM_CAP_ARM_PSCI 34 arm64 bool
-KVM_CAP_NR_VCPUS 9999 all count
-KVM_CAP_X86_DISABLE_EXITS 99999 x86 bitmask
+# NAME NUMBER ARCHES KIND ROLE
+KVM_CAP_IRQCHIP 0 x86,arm64,s390 bool guest
+KVM_CAP_ARM_PSCI 34 arm64 bool guest
+KVM_CAP_NR_VCPUS 9999 all count capacity   # a comment after the role
+KVM_CAP_X86_DISABLE_EXITS 99999 x86 bitmask mechanism
 EOF
 cat >"$T/check_caps.c" <<'EOF'
 #include <stdio.h>
@@ -971,12 +985,13 @@ static int bad;
 	printf("line %d: %s\n", __LINE__, #cond); bad = 1; } } while (0)
 
 static void cap(int i, const char *name, unsigned long long key,
-		const char *kind, unsigned pol)
+		const char *kind, unsigned pol, unsigned role)
 {
 	const struct cf_reg *r = &cf_x86_catalog.regs[i];
 	WANT(strcmp(r->name, name) == 0);
 	WANT(r->key == key);
 	WANT(r->pseudo == 2 && r->fixed_writable == ~0ULL && r->flags == 0);
+	WANT(r->role == role);
 	WANT(r->nfields == 1);
 	if (r->nfields != 1)
 		return;
@@ -995,11 +1010,16 @@ int main(void)
 	WANT(cf_x86_catalog.nregs == 13);
 	if (cf_x86_catalog.nregs != 13)
 		return 1;
-	cap(0, "KVM_CAP_IRQCHIP", 0x1000000, "bool", CF_POL_LOWER);
-	cap(1, "KVM_CAP_NR_VCPUS", 0x1000000 + 9999, "count", CF_POL_LOWER);
+	cap(0, "KVM_CAP_IRQCHIP", 0x1000000, "bool", CF_POL_LOWER,
+	    CF_ROLE_GUEST);
+	cap(1, "KVM_CAP_NR_VCPUS", 0x1000000 + 9999, "count", CF_POL_LOWER,
+	    CF_ROLE_CAPACITY);
 	cap(2, "KVM_CAP_X86_DISABLE_EXITS", 0x1000000 + 99999, "bitmask",
-	    CF_POL_AND);
+	    CF_POL_AND, CF_ROLE_MECHANISM);
 	WANT(strcmp(cf_x86_catalog.regs[3].name, "TSC_KHZ") == 0);
+	/* Every other register has no role. */
+	for (size_t i = 3; i < cf_x86_catalog.nregs; i++)
+		WANT(cf_x86_catalog.regs[i].role == CF_ROLE_NONE);
 	for (size_t i = 1; i < cf_x86_catalog.nregs; i++)
 		WANT(cf_x86_catalog.regs[i - 1].key < cf_x86_catalog.regs[i].key);
 	return bad;

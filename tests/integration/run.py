@@ -1604,6 +1604,61 @@ def t_pools(tmp):
     integrity(db)
 
 
+@case("pools hold one architecture: a mixed PUT is a 409 that names both "
+      "hosts and writes nothing; a pool mixed later by labels says so at "
+      "baseline")
+def t_pool_arch(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    want(upload(u, adm, report("n1-01", "a-n1")), 201, "upload n1-01 (arm64)")
+    want(upload(u, adm, report(src="tests/data/x86/spr-05.json",
+                               report_id="a-spr")), 201,
+         "upload spr-05 (x86)")
+    before = db_snapshot(db)
+    r = want(request(u, "PUT", "/v1/pools/mixed",
+                     {"hosts": ["n1-01", "spr-05"]}, adm), 409,
+             "PUT a pool of arm64 and x86 hosts", "architecture")
+    err = r.json().get("error", "")
+    for part in ("n1-01 is arm64", "spr-05 is x86",
+                 "one pool per architecture"):
+        check(part in err, "409 lacks %r: %s" % (part, short(err)))
+    eq(snap_diff(before, db_snapshot(db)), "", "database after the 409")
+    want(request(u, "GET", "/v1/pools/mixed", tok=rdr), 404,
+         "the refused pool", "mixed")
+    # By labels: set with one architecture, mixed when a label is added.
+    for h in ("n1-01", "spr-05"):
+        want(request(u, "PUT", "/v1/hosts/%s/labels" % h,
+                     {"labels": {"rack": "r1" if h == "n1-01" else "r2"}},
+                     adm), 200, "label " + h)
+    r = want(request(u, "PUT", "/v1/pools/rack1", {"labels": {"rack": "r1"}},
+                     adm), 201, "PUT pool rack1")
+    eq(r.json().get("members"), ["n1-01"], "members of rack1")
+    r = want(request(u, "PUT", "/v1/pools/rack1",
+                     {"labels": {"rack": "r1"}, "hosts": ["spr-05"]}, adm),
+             409, "PUT rack1 with an x86 member", "spr-05 is x86")
+    eq(request(u, "GET", "/v1/pools/rack1", tok=rdr).json().get("hosts"), [],
+       "rack1 unchanged by the refused PUT")
+    want(request(u, "PUT", "/v1/hosts/spr-05/labels",
+                 {"labels": {"rack": "r1"}}, adm), 200, "relabel spr-05")
+    r = want(request(u, "POST", "/v1/pools/rack1/baseline", {}, rdr), 409,
+             "baseline of a pool its labels made mixed", "mixes architectures")
+    err = r.json().get("error", "")
+    for part in ("n1-01 is arm64", "spr-05 is x86", "labels",
+                 "one pool per architecture"):
+        check(part in err, "409 lacks %r: %s" % (part, short(err)))
+    # The command line: exit 2 (a 4xx), the server's reason on stderr.
+    rc, _, err = cli("pool", "--server", u, "--token", adm, "set", "mixed",
+                     "--host", "n1-01", "--host", "spr-05")
+    eq(rc, 2, "pool set mixed: exit")
+    check("n1-01 is arm64, spr-05 is x86" in err,
+          "pool set mixed: stderr: " + short(err))
+    s.stop()
+    integrity(db)
+
+
 def local_check(profile, files):
     rc, out, err = cli("check", "--json", "--profile", profile, *files)
     check(rc in (0, 1), "local check: exit %d: %s" % (rc, err))
@@ -1705,6 +1760,21 @@ def t_check(tmp):
           + short(err))
     rc, _, err = cli(*base, "--profile", "nosuch@1", "v1-01")
     eq(rc, 2, "check --server with an unknown profile: exit")
+    # --vcpus: the lab's hosts reported KVM_CAP_MAX_VCPUS 512 (KVM 6.12).
+    pmax, _ = local_baseline(tmp, "max", [files["max"]])
+    for n, rc_want in ((512, 0), (513, 1)):
+        rc, out, err = cli(*base, "--profile", pmax, "--vcpus", str(n),
+                           "max")
+        lrc, lout, _ = cli("check", "--profile", pmax, "--vcpus", str(n),
+                           files["max"])
+        eq((rc, out), (lrc, lout), "check --server --vcpus %d vs local" % n)
+        eq(rc, rc_want, "check --server --vcpus %d: exit (stderr %s)"
+           % (n, short(err.strip())))
+    check("takes at most 512 vCPUs per VM" in out, "--vcpus 513: " +
+          short(out))
+    want(request(u, "POST", "/v1/check", {"profile": "prod", "vcpus": 0,
+                                          "hosts": sel}, rdr), 400,
+         "check with vcpus 0", "$.vcpus")
     rc, _, err = cli("check", "--server", "http://127.0.0.1:%d" % free_port(),
                      "--token", rdr, "--profile", "prod", "v1-01")
     eq(rc, 3, "check --server, server unreachable: exit")

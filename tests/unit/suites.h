@@ -38,6 +38,11 @@ char *test_with_required(const char *doc);
  * NULL (and a message) if it does not parse. */
 struct cf_report *test_reportf(const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* tests/data/<rel> as host ID with "kvm": {"caps": CAPS} (a JSON object)
+ * instead of whatever capabilities the file has: a modified copy, the file
+ * is left alone. */
+struct cf_report *test_load_report_caps(const char *rel, const char *id,
+					const char *caps);
 /* The baseline of the pool {A, B}. */
 struct cf_profile *test_baseline_of2(const struct cf_report *a,
 				     const struct cf_report *b);

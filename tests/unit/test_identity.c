@@ -316,9 +316,10 @@ static void test_identity_catalogue_edit(void)
 	 * the catalogue did not list (leaf 3, the processor serial number,
 	 * which spr-05's dump has at 0). */
 	const struct cf_reg extra[] = {
-		{ "KVM_CAP_TEST_EXTRA", CF_CAP_KEY(999), bool_cap, 1, 2, ~0ULL, 0 },
+		{ "KVM_CAP_TEST_EXTRA", CF_CAP_KEY(999), bool_cap, 1, 2, ~0ULL, 0,
+		  CF_ROLE_GUEST },
 		{ "CPUID_00000003_0_EAX", CF_X86_CPUID_KEY(3, 0, 0), NULL, 0, 0,
-		  0, 0 },
+		  0, 0, CF_ROLE_NONE },
 	};
 	struct edited e;
 	struct cf_report *old = test_load_report("x86/spr-05.json");
@@ -346,7 +347,8 @@ static void test_identity_catalogue_edit(void)
 static void test_identity_catalogue_edit_arm64(void)
 {
 	const struct cf_reg extra[] = {
-		{ "KVM_CAP_TEST_EXTRA", CF_CAP_KEY(999), bool_cap, 1, 2, ~0ULL, 0 },
+		{ "KVM_CAP_TEST_EXTRA", CF_CAP_KEY(999), bool_cap, 1, 2, ~0ULL, 0,
+		  CF_ROLE_GUEST },
 	};
 	struct edited e;
 	struct cf_report *old = test_load_report("fleet/n1-01.json");
