@@ -147,6 +147,7 @@ gen-test:
 	sh tests/gen/x86.sh
 	python3 tests/gen/kernel_arm64.py
 	python3 tests/gen/kernel_x86.py
+	python3 tests/gen/golden.py
 
 # x86 against a peer: libvirt's offline cpu-baseline on the same CPUs.
 x86-test: $(BUILD)/cpufleet
