@@ -485,6 +485,24 @@ static enum cf_err do_extras(struct bctx *b, uint8_t *present, uint64_t *vals)
 	return CF_OK;
 }
 
+/* A register describing a feature the baseline leaves out is cleared: the
+ * guest reads 0 there, as from a CPU without the feature. */
+static enum cf_err clear_gated(struct cf_config *c)
+{
+	const struct cf_gates *gs = c->arch->gates;
+	enum cf_err err = CF_OK;
+
+	for (size_t i = 0; gs && i < gs->n && err == CF_OK; i++) {
+		uint64_t key = gs->g[i].key, v;
+		if ((i > 0 && gs->g[i - 1].key == key) ||
+		    !cf_config_get(c, key, &v, NULL) || v == 0 ||
+		    !cf_arch_gate_closed(c->arch, c, key))
+			continue;
+		err = cf_config_set(c, key, 0);
+	}
+	return err;
+}
+
 /* One conflict, up front, when the hosts' CPU vendors differ. */
 static enum cf_err vendors(struct bctx *b)
 {
@@ -551,6 +569,8 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 	err = do_extras(&b, present, vals);
 	if (err == CF_OK && p->arch->finish)
 		err = p->arch->finish(pr->cfg);
+	if (err == CF_OK)
+		err = clear_gated(pr->cfg);
 	if (err != CF_OK)
 		goto cleanup;
 	cf_config_seal(pr->cfg);

@@ -54,6 +54,16 @@ uint64_t cf_reg_described(const struct cf_reg *reg)
 	return m;
 }
 
+uint64_t cf_reg_policy_bits(const struct cf_reg *reg, enum cf_policy pol)
+{
+	uint64_t m = 0;
+
+	for (int i = 0; i < reg->nfields; i++)
+		if (reg->fields[i].policy == pol)
+			m |= cf_field_mask(&reg->fields[i]);
+	return m;
+}
+
 uint64_t cf_reg_canon(const struct cf_reg *reg, uint64_t v)
 {
 	for (int i = 0; i < reg->nfields; i++) {

@@ -80,6 +80,23 @@ struct cf_reg {
 			       a baseline takes all such registers whole
 			       from one member */
 
+/* A register that describes something only a feature enables (an XSAVE
+ * component's sub-leaf, the leaf of SGX or Processor Trace): the gate is a
+ * one-bit flag field elsewhere in the catalogue.  A register may have
+ * several gates; it matters when the wanted side has any of them. */
+struct cf_gate {
+	uint64_t key;      /* the gated register */
+	uint64_t gate_key; /* the register holding the gate flag */
+	uint8_t gate_bit;
+	const char *gate;  /* the flag's name */
+};
+
+/* A catalogue's gates, ascending by key (a key repeats for each gate). */
+struct cf_gates {
+	const struct cf_gate *g;
+	size_t n;
+};
+
 struct cf_catalog {
 	const char *arch;
 	const struct cf_reg *regs; /* ascending key */
@@ -105,6 +122,8 @@ static inline uint64_t cf_field_mask(const struct cf_field *f)
 
 /* Union of the register's field masks. */
 uint64_t cf_reg_described(const struct cf_reg *reg);
+/* Union of the masks of its fields whose policy is POL. */
+uint64_t cf_reg_policy_bits(const struct cf_reg *reg, enum cf_policy pol);
 
 /* The field's raw (unsigned, unshifted) value in V. */
 static inline uint64_t cf_field_raw(const struct cf_field *f, uint64_t v)

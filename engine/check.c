@@ -137,20 +137,21 @@ static enum cf_err check_config(const struct cf_config *pc,
 	for (size_t i = 0; i < pc->ncat; i++) {
 		if (!pc->present[i])
 			continue;
-		if (!hc->present[i] && a->absent_is_zero) {
-			if (pc->val[i] == 0)
-				continue;
+		if (hc->present[i] ? pc->val[i] == hc->val[i] :
+		    a->absent_is_zero && pc->val[i] == 0)
+			continue;
+		/* It describes a feature the profile leaves out. */
+		if (cf_arch_gate_closed(a, pc, cat->regs[i].key))
+			continue;
+		if (!hc->present[i] && a->absent_is_zero)
 			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
 					pc->val[i], 0, ~0ULL);
-		} else if (!hc->present[i]) {
+		else if (!hc->present[i])
 			err = add(v, CF_REASON_MISSING_REG, a, cat->regs[i].key,
 				  NULL, pc->val[i], 0);
-		} else if (pc->val[i] == hc->val[i]) {
-			continue;
-		} else {
+		else
 			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
 					pc->val[i], hc->val[i], hc->wr[i]);
-		}
 		if (err != CF_OK)
 			return err;
 	}

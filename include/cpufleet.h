@@ -69,8 +69,26 @@ const char *cf_report_arch(const struct cf_report *r);
 const char *cf_report_id(const struct cf_report *r);
 /* Sets it: 1 to 64 of [A-Za-z0-9._:-], else CF_EINVAL. */
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id);
-/* 64-bit fingerprint of the CPU configuration (values, writable masks). */
+/* 64-bit fingerprint of the CPU configuration (values, writable masks),
+ * canonical as the content identity below: the same configuration has the
+ * same fingerprint whatever the catalogue's layout and whatever CPU of the
+ * host the report was collected on. */
 uint64_t cf_report_fingerprint(const struct cf_report *r);
+/* The report's content identity: "cfid1:" and the SHA-256 (64 lower-case
+ * hex digits) of what it says about its host, without its report_id and
+ * collected_at: the host's id, hostname, kernel and machine id, every
+ * register by its encoding and capability by its name in sorted order, and
+ * the members the engine does not model (keys sorted).  Bits filled per
+ * vCPU or at run time (x86 APIC ids, OSXSAVE...) count as 0, and a
+ * register or capability at 0 as absent where that means the same (every
+ * x86 register, every capability).  The catalogue counts only through
+ * which bits are per-vCPU or run-time: adding a register, capability or
+ * field of another kind to it changes no identity.  Equal identities: the
+ * host did not change.  BUF holds at least CF_CONTENT_ID_MAX bytes (else
+ * CF_EINVAL). */
+#define CF_CONTENT_ID_MAX 72
+enum cf_err cf_report_content_id(const struct cf_report *r, char *buf,
+				 size_t len);
 /* The report as JSON text (malloc'd); keys it does not model are kept. */
 enum cf_err cf_report_to_json(const struct cf_report *r, char **out);
 /* A copy of R with another host id, sharing R's configuration. */
@@ -192,7 +210,10 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 
 /* What KVM on this x86 host offers a guest: KVM_GET_SUPPORTED_CPUID (not
  * the emulated-only bits), the feature MSRs, the TSC rate and whether KVM
- * can scale it, and the KVM capabilities. */
+ * can scale it, and the KVM capabilities.  The fields the catalogue marks
+ * `vcpu` or `runtime` (APIC ids, topology, cache geometry, OSXSAVE, XSAVE
+ * sizes...) are 0: the report is the same whichever CPU of the host this
+ * runs on. */
 enum cf_err cf_x86_collect(const char *host_id, struct cf_report **out,
 			   struct cf_diag *diag);
 

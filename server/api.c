@@ -74,33 +74,6 @@ static void sha256_hex(const char *data, size_t len, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", dg[i]);
 }
 
-/* SHA-256 over what a report says about its host, without its id and
- * collection time: the identity fields, the configuration's arrays (values,
- * writable masks, presence, extras) and the members kept as written.
- * Hashing the structures directly costs far less than printing JSON. */
-static void content_hash(const struct cf_report *r, char out[65])
-{
-	const struct cf_config *c = r->cfg;
-	const char *text[] = { c->arch->name, r->host_id, r->hostname, r->kernel,
-			       r->machine_id, r->kvm_json ? r->kvm_json : "",
-			       r->arch_json ? r->arch_json : "" };
-	struct sha256_ctx h;
-	uint8_t dg[SHA256_DIGEST_SIZE], wr = c->has_writable;
-
-	sha256_init(&h);
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		sha256_update(&h, strlen(text[i]) + 1, (const uint8_t *)text[i]);
-	sha256_update(&h, c->ncat * sizeof(*c->val), (const uint8_t *)c->val);
-	sha256_update(&h, c->ncat * sizeof(*c->wr), (const uint8_t *)c->wr);
-	sha256_update(&h, c->ncat, c->present);
-	sha256_update(&h, c->nextra * sizeof(*c->extra),
-		      (const uint8_t *)c->extra);
-	sha256_update(&h, 1, &wr);
-	sha256_digest(&h, sizeof(dg), dg);
-	for (size_t i = 0; i < sizeof(dg); i++)
-		snprintf(out + 2 * i, 3, "%02x", dg[i]);
-}
-
 /* A time argument as stored (milliseconds always present), or false. */
 static bool norm_time(const char *in, char *out, size_t len)
 {
@@ -247,7 +220,8 @@ static void h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	struct cf_report *r = NULL;
 	struct cf_diag d = { "" };
 	struct upload_job j = { 0 };
-	char content[65], fp[24], rid[CF_REPORT_ID_MAX], col[CF_TEXT_MAX];
+	char content[CF_CONTENT_ID_MAX], fp[24], rid[CF_REPORT_ID_MAX];
+	char col[CF_TEXT_MAX];
 	char now[CF_DB_TIME_MAX], *body = NULL;
 	enum cf_err err;
 	cJSON *o;
@@ -275,14 +249,20 @@ static void h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		cf_server_count_upload(rq->srv, "rejected");
 		goto cleanup;
 	}
-	/* The content is the report without its id and collection time: two
-	 * reports with equal content mean the host did not change. */
+	/* The content is the report without its id and collection time, as
+	 * the engine identifies it (cf_report_content_id: canonical, the same
+	 * whatever this build's catalogue): two reports with equal content
+	 * mean the host did not change. */
 	memcpy(rid, r->report_id, sizeof(rid));
 	memcpy(col, r->collected_at, sizeof(col));
-	content_hash(r, content);
+	if (cf_report_content_id(r, content, sizeof(content)) != CF_OK) {
+		cf_api_error(rp, 500, "out of memory");
+		cf_server_count_upload(rq->srv, "failed");
+		goto cleanup;
+	}
 	if (!rid[0]) {
 		/* No id from the sender: the same document is the same upload. */
-		char h[65], both[65 + CF_TEXT_MAX];
+		char h[65], both[CF_CONTENT_ID_MAX + CF_TEXT_MAX];
 		snprintf(both, sizeof(both), "%s%s", content, col);
 		sha256_hex(both, strlen(both), h);
 		snprintf(rid, sizeof(rid), "sha256-%.40s", h);

@@ -1,6 +1,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "tools/cli_util.h"
 
 static const char help[] =
@@ -12,7 +13,8 @@ static const char help[] =
 "an infeasible pool still gets a profile, with its `conflicts`, each also\n"
 "named on stderr.\n"
 "\n"
-"  -o, --output FILE  write the profile to FILE instead of stdout\n"
+"  -o, --output FILE  write the profile to FILE instead of stdout ('-':\n"
+"                     stdout; a device or FIFO is written in place)\n"
 "  -q, --quiet        do not list conflicts on stderr\n"
 "  -h, --help         this text\n"
 "\n"
@@ -45,6 +47,8 @@ int cmd_baseline(int argc, char **argv)
 		default: fputs(help, stderr); return CLI_USAGE;
 		}
 	}
+	if (out && !strcmp(out, "-"))
+		out = NULL;
 	if (optind >= argc) {
 		cli_error("baseline", "no reports given");
 		fputs(help, stderr);

@@ -220,7 +220,7 @@ static const char pool_help[] =
 "  -p, --publish        publish the baseline (baseline)\n"
 "  -n, --name P         profile name to publish as / show (baseline, matrix)\n"
 "      --profile P      the same, for matrix\n"
-"  -o, --output FILE    write the baseline profile to FILE\n"
+"  -o, --output FILE    write the baseline profile to FILE ('-': stdout)\n"
 REMOTE_HELP
 "\n"
 "exit: 0 done (feasible / all compatible), 1 infeasible or incompatible,\n"

@@ -23,49 +23,13 @@ fi
 here=$(dirname "$0")
 cd "$here/../.." || { echo "cannot cd to the repository root" >&2; exit 2; }
 
-T=$(mktemp -d) || exit 2
-trap 'rm -rf "$T"' EXIT
-trap 'exit 2' HUP INT TERM
+. tests/lib/cases.sh
 
 RW=tests/data/arm64/real-writable
 RAW=tests/data/arm64/real
 FLEET=tests/data/fleet
 
-pass=0
-fail=0
-name=""
-why=""
-
 # ---- helpers ---------------------------------------------------------------
-
-# case_ NAME: starts a test case; end_ reports it.
-case_() {
-	name=$1
-	why=""
-}
-
-end_() {
-	if [ -z "$why" ]; then
-		pass=$((pass + 1))
-		echo "ok - $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL - $name: ${why%; }"
-	fi
-}
-
-bad() {
-	why="$why$1; "
-}
-
-# First line of a file, cut short, for messages.
-first() {
-	if [ -s "$1" ]; then
-		head -n 1 "$1" | cut -c 1-160
-	else
-		echo "(empty)"
-	fi
-}
 
 # run ARGS...: runs the binary; stdout in $T/out, stderr in $T/err, exit in $rc.
 run() {
@@ -265,6 +229,89 @@ run baseline -o "$T/no/such/dir/p.json" "$RW"/*.json
 want_rc 3
 err_has "$T/no/such/dir/p.json"
 [ -e "$T/no" ] && bad "$T/no created"
+end_
+
+# ---- -o onto what is not a regular file ------------------------------------
+# A FIFO, a character device (a scratch copy of the null device, made with
+# mknod in $T: never the real /dev/null) and a symbolic link stay what they
+# were: written in place or through, never renamed over.
+
+# skip_ NAME WHY: a case that cannot run here, by name.
+skip_() {
+	echo "skip - $1: $2"
+}
+
+case_ "baseline -o FIFO: the reader gets the JSON, the FIFO stays a FIFO"
+if mkfifo "$T/fifo"; then
+	cat "$T/fifo" >"$T/fifo-read" &
+	reader=$!
+	timeout 60 "$BIN" baseline -o "$T/fifo" "$RW"/*.json >"$T/out" 2>"$T/err"
+	rc=$?
+	want_rc 0
+	if [ -p "$T/fifo" ]; then
+		wait "$reader"
+		cmp -s "$T/fifo-read" "$T/rw-stdout.json" ||
+			bad "the reader got other bytes: $(first "$T/fifo-read")"
+	else
+		bad "$T/fifo is no longer a FIFO"
+		kill "$reader" 2>/dev/null   # blocked on the replaced FIFO
+		wait "$reader" 2>/dev/null
+	fi
+	ls "$T"/fifo.tmp.* >/dev/null 2>&1 && bad "a temporary file is left"
+else
+	bad "mkfifo failed"
+fi
+end_
+
+name="baseline -o a character device (mknod c 1 3): stays that device"
+if [ "$(id -u)" -ne 0 ]; then
+	skip_ "$name" "not root (mknod needs CAP_MKNOD)"
+elif ! mknod "$T/null" c 1 3 2>"$T/err" || ! : >"$T/null" 2>>"$T/err"; then
+	skip_ "$name" "no device node here: $(first "$T/err")"
+else
+	case_ "$name"
+	timeout 60 "$BIN" baseline -o "$T/null" "$RW"/*.json >"$T/out" 2>"$T/err"
+	rc=$?
+	want_rc 0
+	[ -c "$T/null" ] || bad "$T/null is no longer a character device"
+	[ "$(stat -c %t:%T "$T/null" 2>/dev/null)" = "1:3" ] ||
+		bad "$T/null is not device 1:3 any more"
+	ls "$T"/null.tmp.* >/dev/null 2>&1 && bad "a temporary file is left"
+	end_
+fi
+
+case_ "baseline -o -: the profile on standard output, no file named -"
+mkdir "$T/dash" && root=$(pwd) &&
+	(cd "$T/dash" && "$BIN" baseline -o - "$root/$RW"/*.json) \
+	>"$T/out" 2>"$T/err"
+rc=$?
+want_rc 0
+cmp -s "$T/out" "$T/rw-stdout.json" || bad "stdout is not the profile"
+[ -e "$T/dash/-" ] && bad "a file named - was written"
+end_
+
+case_ "baseline -o a symlink to a file: the link stays, its target is written"
+echo old >"$T/target.json"
+ln -s target.json "$T/link.json"
+run baseline -o "$T/link.json" "$RW"/*.json
+want_rc 0
+[ -L "$T/link.json" ] || bad "$T/link.json is no longer a symbolic link"
+cmp -s "$T/target.json" "$T/rw-stdout.json" || bad "the target does not hold the profile"
+end_
+
+case_ "baseline -o a dangling symlink or a directory: exit 3, nothing written"
+ln -s nowhere.json "$T/dangling.json"
+mkdir "$T/adir"
+run baseline -o "$T/dangling.json" "$RW"/*.json
+want_rc 3
+err_has "$T/dangling.json"
+[ -L "$T/dangling.json" ] || bad "the dangling link was replaced"
+[ -e "$T/nowhere.json" ] && bad "the link's target was created"
+run baseline -o "$T/adir" "$RW"/*.json
+want_rc 3
+err_has "$T/adir"
+[ -d "$T/adir" ] || bad "$T/adir is no longer a directory"
+ls "$T"/*.tmp.* >/dev/null 2>&1 && bad "a temporary file is left"
 end_
 
 # ---- check: graviton3-only baseline ----------------------------------------
@@ -582,6 +629,33 @@ want_rc 2
 err_has "$T/schema.json: \$.schema"
 end_
 
+# ---- the agent's token from a file (systemd's LoadCredential=) -------------
+# Nothing listens on port 1 of loopback: a token that passes gets as far as
+# connecting (exit 3, report spooled); one that does not is a usage error.
+
+case_ "agent --token-file missing: exit 2, names the file"
+run agent --server http://127.0.0.1:1 --token-file "$T/no-token" --once \
+	--spool "$T/spool-a"
+want_rc 2
+err_has "$T/no-token"
+end_
+
+case_ "agent --token-file empty: exit 2, names the file"
+: >"$T/empty-token"
+run agent --server http://127.0.0.1:1 --token-file "$T/empty-token" --once \
+	--spool "$T/spool-a"
+want_rc 2
+err_has "$T/empty-token"
+end_
+
+case_ "agent --token-file: the first line is the token, the rest ignored"
+printf 'cft_0123_abcdef\nnot a token: spaces\n' >"$T/token"
+run agent --server http://127.0.0.1:1 --token-file "$T/token" --once \
+	--spool "$T/spool-b" --from "$RW/altra.json" --tries 1 --timeout 1 -q
+want_rc 3
+[ "$(ls "$T/spool-b" | grep -c .)" -ge 1 ] || bad "no report spooled"
+end_
+
 # ---- a failed baseline changes nothing -------------------------------------
 
 mkdir "$T/o"
@@ -659,6 +733,36 @@ case_ "show --json x86: psabi_level"
 run show --json "$X86/snb-ep.json"
 want_rc 0
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['psabi_level']=='x86-64-v2' and 'avx2' in d['psabi_next_missing']" "$T/out" || bad "psabi_level wrong"
+end_
+
+case_ "show --json identity: the same host read on another CPU is the same content"
+# SDM Vol. 2A CPUID: leaf 1 EBX[31:24] is the initial APIC id and leaf 0xB
+# EDX the x2APIC id of the CPU that ran CPUID; AVX512F is leaf 7 EBX[16].
+python3 - "$X86/spr-05.json" "$T" <<'PYEOF'
+import json, sys
+src, out = sys.argv[1], sys.argv[2]
+def reg(d, leaf, sub):
+    return next(e for e in d["x86"]["cpuid"]
+                if int(e["leaf"], 16) == leaf and int(e["subleaf"], 16) == sub)
+d = json.load(open(src))
+r1, rb = reg(d, 1, 0), reg(d, 0xb, 0)
+r1["ebx"] = "0x%08x" % (int(r1["ebx"], 16) & 0x00ffffff | 7 << 24)
+rb["edx"] = "0x00000007"
+json.dump(d, open(out + "/cpu7.json", "w"))
+r7 = reg(d, 7, 0)
+r7["ebx"] = "0x%08x" % (int(r7["ebx"], 16) ^ 1 << 16)
+json.dump(d, open(out + "/noavx512f.json", "w"))
+PYEOF
+ids=""
+for f in "$X86/spr-05.json" "$T/cpu7.json" "$T/noavx512f.json"; do
+	run show --json "$f"
+	want_rc 0
+	ids="$ids $(py "$T/out" "d.get('identity')")"
+done
+set -- $ids
+echo "$1" | grep -qE '^cfid1:[0-9a-f]{64}$' || bad "identity '$1' is not cfid1: and 64 hex digits"
+[ "$1" = "$2" ] || bad "APIC ids changed the identity: $1, $2"
+[ "$1" != "$3" ] || bad "avx512f did not change the identity"
 end_
 
 case_ "baseline x86 Intel and AMD: infeasible, the vendor conflict says so"

@@ -1,8 +1,10 @@
 /* libFuzzer target: report documents, the agent's untrusted input.  A
- * parsed report must also survive baseline, check and show. */
+ * parsed report must also survive baseline, check and show, and keep its
+ * content identity and fingerprint when written and read back. */
 #include <stdint.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cpufleet.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -26,6 +28,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cf_report_parse((const char *)data, size, "fuzz", &r, &d) != CF_OK)
 		return 0;
 	cf_report_decode(r, count, &n);
+	{
+		char a[CF_CONTENT_ID_MAX], b[CF_CONTENT_ID_MAX], *text = NULL;
+		struct cf_report *back = NULL;
+		if (cf_report_content_id(r, a, sizeof(a)) == CF_OK &&
+		    cf_report_to_json(r, &text) == CF_OK &&
+		    cf_report_parse(text, strlen(text), "back", &back, &d) == CF_OK &&
+		    cf_report_content_id(back, b, sizeof(b)) == CF_OK &&
+		    (strcmp(a, b) != 0 ||
+		     cf_report_fingerprint(r) != cf_report_fingerprint(back)))
+			abort(); /* written and read back: the same identity */
+		cf_report_destroy(back);
+		free(text);
+	}
 	if (cf_pool_create(cf_report_arch(r), &p) == CF_OK &&
 	    cf_pool_add(p, r, &d) == CF_OK && cf_baseline(p, &pr) == CF_OK) {
 		char *json = NULL;

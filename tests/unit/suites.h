@@ -22,6 +22,8 @@ extern CU_SuiteInfo suite_spool;
 extern CU_SuiteInfo suite_agent;
 extern CU_SuiteInfo suite_db;
 extern CU_SuiteInfo suite_x86;
+extern CU_SuiteInfo suite_identity;
+extern CU_SuiteInfo suite_sha256;
 extern CU_SuiteInfo suite_idpolicy;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */

@@ -87,7 +87,7 @@ int main(void)
 		&suite_pool, &suite_baseline, &suite_check, &suite_explain,
 		&suite_profile_doc, &suite_property, &suite_labdata,
 		&suite_spool, &suite_agent, &suite_db, &suite_x86,
-		&suite_idpolicy,
+		&suite_identity, &suite_sha256, &suite_idpolicy,
 	};
 	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
 	unsigned failed;
