@@ -29,16 +29,11 @@ import json
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+from textdata import words  # noqa: E402
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 DATA = os.path.join(ROOT, 'tests/data')
-
-
-def words(path):
-    with open(path, encoding='utf-8') as f:
-        for raw in f:
-            w = raw.split('#', 1)[0].split()
-            if w:
-                yield w
 
 
 def signed(v, width):
@@ -60,7 +55,7 @@ def combine(vals, typ, sign, safe, width):
 
 def arm64_table():
     regs = {}
-    for w in words(os.path.join(DATA, 'kernel/arm64-ftr.txt')):
+    for _, w in words(os.path.join(DATA, 'kernel/arm64-ftr.txt')):
         if w[0] == 'field':
             hi, _, lo = w[3].partition(':')
             regs.setdefault(w[1], []).append({
@@ -126,10 +121,10 @@ def check_x86(fail):
     hosts = [x86_regs(json.load(open(os.path.join(DATA, 'x86/%s.json' % h))))
              for h in golden['hosts']]
     g = x86_regs(golden)
-    weak = {(w[0], int(w[1])) for w in words(os.path.join(DATA, 'kernel/x86-weakness.txt'))}
-    known = {(w[0], int(w[1])) for w in words(os.path.join(DATA, 'kernel/x86-bits.txt'))}
+    weak = {(w[0], int(w[1])) for _, w in words(os.path.join(DATA, 'kernel/x86-weakness.txt'))}
+    known = {(w[0], int(w[1])) for _, w in words(os.path.join(DATA, 'kernel/x86-bits.txt'))}
     exc = {}
-    for w in words(os.path.join(DATA, 'kernel/golden-exceptions.txt')):
+    for _, w in words(os.path.join(DATA, 'kernel/golden-exceptions.txt')):
         exc[(w[0], int(w[1]))] = False
     nbits = 0
     for reg, bit in sorted(known | weak):

@@ -32,6 +32,9 @@ Prints "ok - ..." / "FAIL - ..." and "N passed, N failed"; exit 1 on failure.
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+from textdata import words  # noqa: E402
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 TABLE = os.path.join(ROOT, 'tests/data/kernel/arm64-ftr.txt')
 EXCEPT = os.path.join(ROOT, 'tests/data/kernel/arm64-exceptions.txt')
@@ -39,13 +42,6 @@ EXCEPT = os.path.join(ROOT, 'tests/data/kernel/arm64-exceptions.txt')
 POLICY = {'FTR_LOWER_SAFE': 'lower', 'FTR_HIGHER_SAFE': 'higher',
           'FTR_HIGHER_OR_ZERO_SAFE': 'higher0', 'FTR_EXACT': 'exact'}
 
-
-def words(path):
-    with open(path, encoding='utf-8') as f:
-        for n, raw in enumerate(f, 1):
-            line = raw.split('#', 1)[0].split()
-            if line:
-                yield n, line
 
 
 def bits(spec):

@@ -23,16 +23,12 @@ matches nothing fails; BIT `*` covers every bit of the register.  Prints "ok - .
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+from textdata import words  # noqa: E402
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 DATA = os.path.join(ROOT, 'tests/data/kernel')
 
-
-def words(path):
-    with open(path, encoding='utf-8') as f:
-        for n, raw in enumerate(f, 1):
-            w = raw.split('#', 1)[0].split()
-            if w:
-                yield n, w
 
 
 def load_catalogue(path):
