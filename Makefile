@@ -150,6 +150,9 @@ unit: $(BUILD)/test_unit
 gen-test:
 	sh tests/gen/run.sh
 	sh tests/gen/x86.sh
+	python3 tests/gen/kernel_arm64.py
+	python3 tests/gen/kernel_x86.py
+	python3 tests/gen/golden.py
 
 # x86 against peers: libvirt's offline cpu-baseline on the same CPUs, and
 # Firecracker's T2CL template on its Cascade Lake and Ice Lake fingerprints.
@@ -261,13 +264,12 @@ lab: lab-boot-test
 # suite and the closing `check: N passed, N failed, N skipped`.
 LAB ?= 1
 CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
-  gen-arm64="sh tests/gen/run.sh" gen-x86="sh tests/gen/x86.sh" \
+  gen="$(MAKE) --no-print-directory gen-test" \
   cli="$(MAKE) --no-print-directory cli-test" \
   kvm-arm64="sh tests/kvm/run.sh $(BUILD)/cpufleet" \
   kvm-x86="sh tests/kvm/x86.sh $(BUILD)/cpufleet" \
   integration="$(MAKE) --no-print-directory integration-test" \
-  x86-libvirt="python3 tests/x86/libvirt.py" \
-  x86-firecracker="CPUFLEET=$(BUILD)/cpufleet python3 tests/x86/firecracker.py" \
+  x86-peers="$(MAKE) --no-print-directory x86-test" \
   install="$(MAKE) --no-print-directory install-test" \
   unit-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit" \
   cli-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 cli-test" \

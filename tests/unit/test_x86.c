@@ -92,8 +92,10 @@ static void test_x86_dumps_load_with_their_levels(void)
 }
 
 /* The three Intel generations: feasible, accepted by each, and equal to the
- * golden profile (regenerate: build/cpufleet baseline -q -o
- * tests/data/x86/golden/intel.json tests/data/x86/{snb-ep,spr-05,gnr-03}.json). */
+ * golden profile.  The golden file is an expectation, never regenerated with
+ * cpufleet: tests/data/x86/golden/README.md says where each value comes from
+ * and tests/gen/golden.py derives its feature bits again without the engine;
+ * a change to it is reviewed by hand. */
 static void test_x86_baseline_intel_golden(void)
 {
 	struct cf_report *rs[3];
