@@ -6,6 +6,9 @@ BUILD    ?= build
 SAN      ?= 0
 CC       ?= cc
 AWK      ?= awk
+# The capability catalogue; another file builds a variant (the integration
+# test rebuilds with one more capability in a temporary BUILD).
+CAPS_TXT ?= arch/caps/caps.txt
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -31,8 +34,9 @@ DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
-LIB_SRC  = util/err.c util/diag.c \
-           engine/catalog.c engine/arch.c engine/config.c engine/report.c \
+LIB_SRC  = util/err.c util/diag.c util/sha256.c \
+           engine/catalog.c engine/arch.c engine/config.c engine/identity.c \
+           engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
            engine/explain.c engine/decode.c engine/pools.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
@@ -88,18 +92,18 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	else echo "deps: all present"; fi
 
-$(GEN_C): arch/arm64/idregs.txt arch/caps/caps.txt arch/caps/caps.awk \
+$(GEN_C): arch/arm64/idregs.txt $(CAPS_TXT) arch/caps/caps.awk \
           arch/arm64/gen_catalog.awk
 	@mkdir -p $(dir $@)
 	$(AWK) -v sym=cf_arm64_catalog -v arch=arm64 \
 	  -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
-	  arch/caps/caps.txt > $@.tmp && mv $@.tmp $@
+	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
 
-$(GEN_X86): arch/x86/cpuid.txt arch/caps/caps.txt arch/caps/caps.awk \
+$(GEN_X86): arch/x86/cpuid.txt $(CAPS_TXT) arch/caps/caps.awk \
             arch/x86/gen_cpuid.awk
 	@mkdir -p $(dir $@)
 	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
-	  arch/caps/caps.txt > $@.tmp && mv $@.tmp $@
+	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
@@ -115,8 +119,9 @@ $(BUILD)/libcpufleet.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libcpufleet.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The soname (libcpufleet.so.MAJOR) and VERSION are in mk/install.mk.
+$(BUILD)/libcpufleet.so: $(LIB_OBJ) mk/install.mk
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/cpufleet: $(CLI_OBJ) $(BUILD)/libcpufleet.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcpufleet.a $(LDLIBS) \
@@ -145,10 +150,15 @@ unit: $(BUILD)/test_unit
 gen-test:
 	sh tests/gen/run.sh
 	sh tests/gen/x86.sh
+	python3 tests/gen/kernel_arm64.py
+	python3 tests/gen/kernel_x86.py
+	python3 tests/gen/golden.py
 
-# x86 against a peer: libvirt's offline cpu-baseline on the same CPUs.
+# x86 against peers: libvirt's offline cpu-baseline on the same CPUs, and
+# Firecracker's T2CL template on its Cascade Lake and Ice Lake fingerprints.
 x86-test: $(BUILD)/cpufleet
 	python3 tests/x86/libvirt.py
+	CPUFLEET=$(BUILD)/cpufleet python3 tests/x86/firecracker.py
 
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
@@ -169,16 +179,16 @@ FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_UTIL    = tests/fuzz/fuzz_util.c
 FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c
-build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt arch/caps/caps.txt \
+build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
                                 arch/caps/caps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen
 	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk \
-	  arch/arm64/idregs.txt arch/caps/caps.txt > $@
-build-fuzz/gen/x86_catalog.c: arch/x86/cpuid.txt arch/caps/caps.txt \
+	  arch/arm64/idregs.txt $(CAPS_TXT) > $@
+build-fuzz/gen/x86_catalog.c: arch/x86/cpuid.txt $(CAPS_TXT) \
                               arch/caps/caps.awk arch/x86/gen_cpuid.awk
 	@mkdir -p build-fuzz/gen
 	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
-	  arch/caps/caps.txt > $@
+	  $(CAPS_TXT) > $@
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_UTIL) tests/fuzz/fuzz_util.h $(LIB_SRC) \
               $(FUZZ_GEN)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_UTIL) $(LIB_SRC) $(FUZZ_GEN) $(LDLIBS)
@@ -260,12 +270,13 @@ lab: lab-boot-test
 # suite and the closing `check: N passed, N failed, N skipped`.
 LAB ?= 1
 CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
-  gen-arm64="sh tests/gen/run.sh" gen-x86="sh tests/gen/x86.sh" \
+  gen="$(MAKE) --no-print-directory gen-test" \
   cli="$(MAKE) --no-print-directory cli-test" \
   kvm-arm64="sh tests/kvm/run.sh $(BUILD)/cpufleet" \
   kvm-x86="sh tests/kvm/x86.sh $(BUILD)/cpufleet" \
   integration="$(MAKE) --no-print-directory integration-test" \
-  x86-libvirt="$(MAKE) --no-print-directory x86-test" \
+  x86-peers="$(MAKE) --no-print-directory x86-test" \
+  install="$(MAKE) --no-print-directory install-test" \
   unit-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit" \
   cli-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 cli-test" \
   integration-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 integration-test" \
@@ -288,4 +299,5 @@ bench: deps all $(BUILD)/bench $(BUILD)/bench_server
 clean:
 	rm -rf build build-asan build-fuzz
 
+include mk/install.mk
 -include $(DEPS)

@@ -44,16 +44,23 @@
 		   2 * TOKEN_SECRET_BYTES)
 _Static_assert(TOKEN_LEN < CF_DB_TOKEN_MAX, "token text must fit");
 _Static_assert(2 * TOKEN_ID_BYTES < CF_DB_ID_MAX, "token id must fit");
+_Static_assert(CF_CONTENT_ID_MAX <= CF_DB_ID_MAX, "a content identity must fit");
 
 /* ---- schema ---- */
 
 #define FROZEN \
 	" BEGIN SELECT RAISE(ABORT, 'published profiles are immutable'); END;"
 
-/* Append only: a file's user_version is the number of these it has run. */
-static const char *const migrations[] = {
+static enum cf_err reidentify(struct cf_db *db, struct cf_diag *d);
+
+/* Append only: a file's user_version is the number of these it has run.
+ * Each is SQL or a function, run in a transaction of its own. */
+static const struct migration {
+	const char *sql;
+	enum cf_err (*run)(struct cf_db *db, struct cf_diag *d);
+} migrations[] = {
 	/* 1: the first schema. */
-	"PRAGMA application_id = 1128680532;"  /* APP_ID */
+	{ "PRAGMA application_id = 1128680532;"  /* APP_ID */
 	"CREATE TABLE hosts ("
 	" id TEXT PRIMARY KEY NOT NULL,"
 	" arch TEXT NOT NULL,"
@@ -137,7 +144,10 @@ static const char *const migrations[] = {
 	" actor TEXT NOT NULL,"
 	" action TEXT NOT NULL,"
 	" object TEXT NOT NULL DEFAULT '',"
-	" detail TEXT NOT NULL DEFAULT '{}');",
+	" detail TEXT NOT NULL DEFAULT '{}');", NULL },
+	/* 2: the engine's canonical identities ("cfid1:" content identities
+	 * and fingerprints, issue 17): recomputed for every stored report. */
+	{ NULL, reidentify },
 };
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -672,27 +682,52 @@ static enum cf_err check_text(const char *what, const char *s, size_t min,
 			   "without control characters", what, min, cap - 1);
 }
 
+/* S[FROM..N) are hex digits, copied lower-cased to OUT[FROM..N). */
+static bool hex_copy(const char *s, size_t from, size_t n, char *out)
+{
+	for (size_t i = from; i < n; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!is_digit(c) && !(c >= 'a' && c <= 'f'))
+			return false;
+		out[i] = c;
+	}
+	return from < n;
+}
+
 /* Hex digits (1 to CF_DB_ID_MAX-1), lower-cased into OUT. */
 static enum cf_err check_hex(const char *what, const char *s,
 			     char out[CF_DB_ID_MAX], struct cf_diag *d)
 {
 	size_t n = s ? strnlen(s, CF_DB_ID_MAX) : 0;
 
-	if (n == 0 || n >= CF_DB_ID_MAX)
-		goto bad;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		if (!is_digit(c) && !(c >= 'a' && c <= 'f'))
-			goto bad;
-		out[i] = c;
-	}
+	if (n >= CF_DB_ID_MAX || !hex_copy(s, 0, n, out))
+		return cf_diag_set(d, CF_EINVAL, "%s: 1 to %d hex digits", what,
+				   CF_DB_ID_MAX - 1);
 	out[n] = '\0';
 	return CF_OK;
-bad:
-	return cf_diag_set(d, CF_EINVAL, "%s: 1 to %d hex digits", what,
-			   CF_DB_ID_MAX - 1);
+}
+
+/* A content identity: a version tag of lower-case letters and digits, a
+ * colon and hex digits ("cfid1:..."), the hex lower-cased into OUT.  Hex
+ * alone is accepted too: the form before identities had versions. */
+static enum cf_err check_content(const char *s, char out[CF_DB_ID_MAX],
+				 struct cf_diag *d)
+{
+	size_t n = s ? strnlen(s, CF_DB_ID_MAX) : 0;
+	const char *colon = s && n < CF_DB_ID_MAX ? memchr(s, ':', n) : NULL;
+	size_t tag = colon ? (size_t)(colon - s) + 1 : 0;
+
+	if (!s || n >= CF_DB_ID_MAX || tag == 1 ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789") + 1 < tag ||
+	    !hex_copy(s, tag, n, out))
+		return cf_diag_set(d, CF_EINVAL, "content: a version tag, ':' "
+				   "and hex digits, %d bytes at most",
+				   CF_DB_ID_MAX - 1);
+	memcpy(out, s, tag);
+	out[n] = '\0';
+	return CF_OK;
 }
 
 static bool name_ok(const char *s)
@@ -1014,7 +1049,15 @@ static enum cf_err migrate(struct cf_db *db, const char *path,
 			break;
 		}
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		rc = sqlite3_exec(db->h, migrations[v], NULL, NULL, &msg);
+		if (migrations[v].run) {
+			err = migrations[v].run(db, d);
+			if (err != CF_OK)
+				return wtx_end(db, true, err, d);
+			rc = SQLITE_OK;
+		} else {
+			rc = sqlite3_exec(db->h, migrations[v].sql, NULL, NULL,
+					  &msg);
+		}
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
@@ -1501,7 +1544,7 @@ static enum cf_err check_upload(const struct cf_db_upload *u,
 		err = check_text("hostname", u->hostname ? u->hostname : "", 0,
 				 CF_TEXT_MAX, d);
 	if (err == CF_OK)
-		err = check_hex("content", u->content, content, d);
+		err = check_content(u->content, content, d);
 	if (err == CF_OK)
 		err = check_hex("fingerprint", u->fingerprint, fingerprint, d);
 	if (err == CF_OK)
@@ -1606,6 +1649,165 @@ static enum cf_err report_put(struct cf_db *db, const struct cf_db_upload *u,
 			      u->received_at, collected);
 	if (err == CF_OK)
 		*res = same ? CF_DB_PUT_SEEN_AGAIN : CF_DB_PUT_NEW;
+	return err;
+}
+
+/* ---- migration 2: canonical identities ---- */
+
+/* Runs SQL with the arguments FMT describes (as bind does), stepping once;
+ * the first column of a row into *OUT (if not NULL).  *ROW (if not NULL)
+ * says whether one came. */
+static enum cf_err mig_sql(struct cf_db *db, struct cf_diag *d, const char *sql,
+			   long long *out, bool *row, const char *fmt, ...)
+{
+	sqlite3_stmt *s = NULL;
+	enum cf_err err;
+	bool got = false;
+	va_list ap;
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return db_fail(db, d, rc, sql);
+	}
+	va_start(ap, fmt);
+	rc = vbind(s, fmt, ap);
+	va_end(ap);
+	err = step_once(db, s, rc, sql, d, &got);
+	if (got && out)
+		*out = sqlite3_column_int64(s, 0);
+	if (row)
+		*row = got;
+	sqlite3_finalize(s);
+	return err;
+}
+
+struct reid {
+	long long id, config;
+	bool ok;                 /* the body parsed */
+	char content[CF_CONTENT_ID_MAX];
+	char fp[24];
+	char arch[16];
+};
+
+/* Reads every report row and computes its identities from its body. */
+static enum cf_err reid_read(struct cf_db *db, struct reid **out, size_t *n,
+			     struct cf_diag *d)
+{
+	const char *sql = "SELECT id, config_id, body FROM reports ORDER BY id";
+	sqlite3_stmt *s = NULL;
+	struct reid *v = NULL;
+	size_t cap = 0;
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL);
+
+	*out = NULL;
+	*n = 0;
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *body = col_text(s, 2);
+		struct cf_report *r = NULL;
+		struct reid *e;
+
+		rc = SQLITE_OK;
+		if (*n == cap) {
+			struct reid *t = realloc(v, (cap ? 2 * cap : 64) *
+						 sizeof(*v));
+			if (!t) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = t;
+			cap = cap ? 2 * cap : 64;
+		}
+		e = &v[(*n)++];
+		memset(e, 0, sizeof(*e));
+		e->id = sqlite3_column_int64(s, 0);
+		e->config = sqlite3_column_int64(s, 1);
+		/* A body this build no longer reads keeps its identities: a
+		 * retry of it is refused as before, nothing is lost. */
+		if (cf_report_parse(body, strlen(body), "stored report", &r,
+				    NULL) == CF_OK &&
+		    cf_report_content_id(r, e->content,
+					 sizeof(e->content)) == CF_OK) {
+			e->ok = true;
+			snprintf(e->fp, sizeof(e->fp), "%016llx",
+				 (unsigned long long)cf_report_fingerprint(r));
+			snprintf(e->arch, sizeof(e->arch), "%s",
+				 cf_report_arch(r));
+		}
+		cf_report_destroy(r);
+	}
+	if (rc != SQLITE_DONE) {
+		enum cf_err err = db_fail(db, d, rc, "reading the reports");
+		sqlite3_finalize(s);
+		free(v);
+		*n = 0;
+		return err;
+	}
+	sqlite3_finalize(s);
+	*out = v;
+	return CF_OK;
+}
+
+/* Migration 2: each stored report's content identity and its
+ * configuration's fingerprint as the engine computes them now (canonical:
+ * engine/identity.h), from the stored body.  Configurations that now have
+ * one fingerprint (the same CPU seen on two of its CPUs, say) become one,
+ * keeping the earliest.  Runs inside the migration's transaction. */
+static enum cf_err reidentify(struct cf_db *db, struct cf_diag *d)
+{
+	struct reid *v = NULL;
+	size_t n = 0;
+	enum cf_err err = reid_read(db, &v, &n, d);
+
+	/* Old fingerprints move aside (':' is no hex digit), so that a new
+	 * one never meets an old one. */
+	if (err == CF_OK)
+		err = mig_sql(db, d, "UPDATE configs SET fingerprint = 'old:' ||"
+			      " fingerprint", NULL, NULL, "");
+	for (size_t i = 0; i < n && err == CF_OK; i++) {
+		long long cfg = v[i].config;
+		bool found = false, old = false;
+
+		if (!v[i].ok)
+			continue;
+		err = mig_sql(db, d, "UPDATE reports SET content = ?2 WHERE id = ?1",
+			      NULL, NULL, "lt", v[i].id, v[i].content);
+		if (err == CF_OK)
+			err = mig_sql(db, d, "SELECT id FROM configs WHERE"
+				      " fingerprint = ?1", &cfg, &found, "t",
+				      v[i].fp);
+		if (err == CF_OK && !found)
+			err = mig_sql(db, d, "SELECT 1 FROM configs WHERE id = ?1"
+				      " AND fingerprint LIKE 'old:%'", NULL,
+				      &old, "l", v[i].config);
+		if (err == CF_OK && !found && old)
+			/* The first report of its configuration renames it. */
+			err = mig_sql(db, d, "UPDATE configs SET fingerprint ="
+				      " ?2, arch = ?3 WHERE id = ?1", NULL, NULL,
+				      "ltt", v[i].config, v[i].fp, v[i].arch);
+		else if (err == CF_OK && !found) {
+			err = mig_sql(db, d, "INSERT INTO configs (fingerprint,"
+				      " arch, first_seen) SELECT ?2, ?3,"
+				      " first_seen FROM configs WHERE id = ?1",
+				      NULL, NULL, "ltt", v[i].config, v[i].fp,
+				      v[i].arch);
+			cfg = sqlite3_last_insert_rowid(db->h);
+		}
+		if (err == CF_OK && cfg != v[i].config)
+			err = mig_sql(db, d, "UPDATE reports SET config_id = ?2"
+				      " WHERE id = ?1", NULL, NULL, "ll",
+				      v[i].id, cfg);
+	}
+	if (err == CF_OK)
+		err = mig_sql(db, d, "DELETE FROM configs WHERE fingerprint LIKE"
+			      " 'old:%' AND id NOT IN (SELECT config_id FROM"
+			      " reports)", NULL, NULL, "");
+	/* Those of reports this build could not read keep theirs. */
+	if (err == CF_OK)
+		err = mig_sql(db, d, "UPDATE configs SET fingerprint ="
+			      " substr(fingerprint, 5) WHERE fingerprint LIKE"
+			      " 'old:%'", NULL, NULL, "");
+	free(v);
 	return err;
 }
 

@@ -25,7 +25,10 @@ struct cf_db;
  * WAL journal, synchronous=FULL, foreign keys on, a busy timeout, and the
  * schema migrations not yet applied run in order, each in its own
  * transaction.  A read-only open of a file whose schema is older than this
- * build's is CF_EDB ("run the server once to migrate"). */
+ * build's is CF_EDB ("run the server once to migrate").  Migration 2
+ * recomputes every stored report's content identity and configuration
+ * fingerprint from its body (schema 1 hashed the catalogue's layout); a
+ * body this build cannot read keeps its old ones. */
 enum cf_err cf_db_open(const char *path, bool readonly, struct cf_db **out,
 		       struct cf_diag *d);
 void cf_db_close(struct cf_db *db);
@@ -84,9 +87,10 @@ struct cf_db_upload {
 	const char *host;         /* host.id */
 	const char *arch;
 	const char *hostname;     /* may be "" */
-	const char *content;      /* hex SHA-256 of the report without its
-				   * report_id and collected_at: equal content
-				   * means an unchanged host */
+	const char *content;      /* the report's content identity without
+				   * its report_id and collected_at ("cfid1:"
+				   * and hex, cf_report_content_id): equal
+				   * content means an unchanged host */
 	const char *fingerprint;  /* the CPU configuration's fingerprint (hex) */
 	const char *body;         /* the report v1 document */
 	const char *collected_at; /* may be "" */

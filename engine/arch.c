@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "engine/arch.h"
+#include "engine/config.h"
 
 static const struct cf_arch_ops *const arches[] = {
 	&cf_arm64_ops,
@@ -35,4 +36,29 @@ int cf_arch_regkey(const struct cf_arch_ops *a, const char *name, uint64_t *key)
 		return 0;
 	}
 	return a->regname_parse(name, key);
+}
+
+bool cf_arch_gate_closed(const struct cf_arch_ops *a,
+			 const struct cf_config *want, uint64_t key)
+{
+	const struct cf_gates *gs = a->gates;
+	size_t lo = 0, hi = gs ? gs->n : 0;
+	bool gated = false;
+
+	/* The first gate of KEY, then every gate of KEY after it. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (gs->g[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; gs && lo < gs->n && gs->g[lo].key == key; lo++) {
+		uint64_t v;
+		gated = true;
+		if (cf_config_get(want, gs->g[lo].gate_key, &v, NULL) &&
+		    (v >> gs->g[lo].gate_bit) & 1)
+			return false;
+	}
+	return gated;
 }

@@ -26,6 +26,9 @@ struct cf_arch_ops {
 	/* Rules across registers applied to a baseline after the per-field
 	 * combine (x86: features whose describing leaf is gone), or NULL. */
 	enum cf_err (*finish)(struct cf_config *c);
+	/* Registers that matter only when the wanted side has a feature, or
+	 * NULL (catalogue data: arch/x86/cpuid.txt `gate=`). */
+	const struct cf_gates *gates;
 	/* Encoding name of a register the catalogue lacks ("S3_0_C0_C4_7"). */
 	int (*regname_parse)(const char *name, uint64_t *key);
 	void (*regname_format)(uint64_t key, char *buf, size_t len);
@@ -38,6 +41,13 @@ void cf_arch_regname(const struct cf_arch_ops *a, uint64_t key, char *buf,
 		     size_t len);
 /* Register key for NAME (catalogue name or encoding name); 0 on success. */
 int cf_arch_regkey(const struct cf_arch_ops *a, const char *name, uint64_t *key);
+
+/* True if KEY is a gated register and WANT, the configuration a guest is
+ * given (a profile), has none of its gates: the register describes a
+ * feature the guest does not have, so it is not judged, and a baseline
+ * clears it. */
+bool cf_arch_gate_closed(const struct cf_arch_ops *a,
+			 const struct cf_config *want, uint64_t key);
 
 extern const struct cf_arch_ops cf_arm64_ops;
 extern const struct cf_arch_ops cf_x86_ops;

@@ -485,6 +485,24 @@ static enum cf_err do_extras(struct bctx *b, uint8_t *present, uint64_t *vals)
 	return CF_OK;
 }
 
+/* A register describing a feature the baseline leaves out is cleared: the
+ * guest reads 0 there, as from a CPU without the feature. */
+static enum cf_err clear_gated(struct cf_config *c)
+{
+	const struct cf_gates *gs = c->arch->gates;
+	enum cf_err err = CF_OK;
+
+	for (size_t i = 0; gs && i < gs->n && err == CF_OK; i++) {
+		uint64_t key = gs->g[i].key, v;
+		if ((i > 0 && gs->g[i - 1].key == key) ||
+		    !cf_config_get(c, key, &v, NULL) || v == 0 ||
+		    !cf_arch_gate_closed(c->arch, c, key))
+			continue;
+		err = cf_config_set(c, key, 0);
+	}
+	return err;
+}
+
 /* One conflict, up front, when the hosts' CPU vendors differ. */
 static enum cf_err vendors(struct bctx *b)
 {
@@ -551,6 +569,8 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 	err = do_extras(&b, present, vals);
 	if (err == CF_OK && p->arch->finish)
 		err = p->arch->finish(pr->cfg);
+	if (err == CF_OK)
+		err = clear_gated(pr->cfg);
 	if (err != CF_OK)
 		goto cleanup;
 	cf_config_seal(pr->cfg);
@@ -562,4 +582,74 @@ cleanup:
 	free(vals);
 	free(present);
 	return err;
+}
+
+/* Capabilities a profile's VMs enable (arch/caps/caps.txt role "guest"):
+ * kept apart from the pool's common set in PR->cfg, and judged. */
+enum cf_err cf_profile_enable_cap(struct cf_profile *pr, const struct cf_pool *p,
+				  const char *name, uint64_t value,
+				  struct cf_diag *d)
+{
+	const struct cf_catalog *cat = pr->arch->catalog;
+	int ri = cf_catalog_find_name(cat, name);
+	const struct cf_reg *reg;
+	const struct cf_field *f;
+	struct bctx b = { .pool = p, .pr = pr, .cap = pr->nconf };
+	struct cf_conflict *c = NULL;
+	enum cf_err err;
+
+	if (ri < 0 || cat->regs[ri].pseudo != 2)
+		return cf_diag_set(d, CF_EINVAL, "not a KVM capability of %s "
+				   "(arch/caps/caps.txt)", pr->arch->name);
+	reg = &cat->regs[ri];
+	f = &reg->fields[0];
+	if (reg->role != CF_ROLE_GUEST)
+		return cf_diag_set(d, CF_EINVAL, "a %s, not a capability a VM "
+				   "enables%s", cf_role_name(reg->role),
+				   reg->role == CF_ROLE_CAPACITY ? " (check "
+				   "--vcpus judges a VM's vCPU count)" : "");
+	if (value == 0)
+		return cf_diag_set(d, CF_EINVAL, "expected a positive integer "
+				   "(1 for a capability that is on or off)");
+	if (p && p->arch != pr->arch)
+		return cf_diag_set(d, CF_EARCH, "the pool is %s, the profile %s",
+				   p->arch->name, pr->arch->name);
+	if (!pr->enabled) {
+		err = cf_config_create(pr->arch, &pr->enabled);
+		if (err != CF_OK)
+			return err;
+	}
+	err = cf_config_set_fixed(pr->enabled, reg->key, value);
+	if (err != CF_OK)
+		return err;
+	cf_config_get(pr->enabled, reg->key, &value, NULL);
+	for (size_t g = 0; p && g < p->ngroups; g++) {
+		const struct cf_config *cfg = p->groups[g].cfg;
+		bool have = cfg->present[ri] || p->arch->absent_is_zero;
+		uint64_t hv = cfg->present[ri] ? cfg->val[ri] : 0;
+		if (have && cf_field_accepts(f, hv, true, value))
+			continue;
+		if (!c) {
+			err = add_conflict(&b, CF_CONFLICT_NO_COMMON, reg->key, 0,
+					   &c);
+			if (err != CF_OK)
+				return err;
+			if (!have)
+				snprintf(c->reason, sizeof(c->reason), "the "
+					 "profile's VMs enable it, and %s does "
+					 "not report it", ghost(&b, g));
+			else
+				snprintf(c->reason, sizeof(c->reason), "the "
+					 "profile's VMs enable it, and %s lacks "
+					 "it (offers %s%llx)", ghost(&b, g),
+					 hv < 10 ? "" : "0x",
+					 (unsigned long long)hv);
+		}
+	}
+	for (size_t g = 0; c && g < p->ngroups; g++) {
+		const struct cf_config *cfg = p->groups[g].cfg;
+		c->gpresent[g] = cfg->present[ri] || p->arch->absent_is_zero;
+		c->gval[g] = cfg->present[ri] ? cfg->val[ri] : 0;
+	}
+	return CF_OK;
 }

@@ -37,6 +37,16 @@ int cf_catalog_find_name(const struct cf_catalog *cat, const char *name)
 	return -1;
 }
 
+const char *cf_role_name(unsigned role)
+{
+	static const char *const names[] = {
+		[CF_ROLE_NONE] = "", [CF_ROLE_CAPACITY] = "capacity",
+		[CF_ROLE_SETTING] = "setting", [CF_ROLE_MECHANISM] = "mechanism",
+		[CF_ROLE_GUEST] = "guest",
+	};
+	return role < sizeof(names) / sizeof(names[0]) ? names[role] : "";
+}
+
 int cf_catalog_find_field(const struct cf_reg *reg, const char *name)
 {
 	for (int i = 0; i < reg->nfields; i++)
@@ -51,6 +61,16 @@ uint64_t cf_reg_described(const struct cf_reg *reg)
 
 	for (int i = 0; i < reg->nfields; i++)
 		m |= cf_field_mask(&reg->fields[i]);
+	return m;
+}
+
+uint64_t cf_reg_policy_bits(const struct cf_reg *reg, enum cf_policy pol)
+{
+	uint64_t m = 0;
+
+	for (int i = 0; i < reg->nfields; i++)
+		if (reg->fields[i].policy == pol)
+			m |= cf_field_mask(&reg->fields[i]);
 	return m;
 }
 

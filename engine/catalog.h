@@ -59,6 +59,19 @@ struct cf_field {
 #define CF_CAP_KEY(nr) (CF_CAP_KEY_BASE + (uint64_t)(nr))
 #define CF_CAP_NR(key) ((long)((key) - CF_CAP_KEY_BASE))
 
+/* What a KVM capability is to a guest (the ROLE of arch/caps/caps.txt);
+ * every other register is CF_ROLE_NONE.  No role makes the pool's common
+ * value a requirement: see check.c. */
+enum cf_cap_role {
+	CF_ROLE_NONE,
+	CF_ROLE_CAPACITY,  /* a size limit of one VM: judged only when asked
+			      (cf_check_vcpus) */
+	CF_ROLE_SETTING,   /* KVM's default of a VM setting: never compared */
+	CF_ROLE_MECHANISM, /* VMM plumbing the guest never sees: never compared */
+	CF_ROLE_GUEST,     /* a VM enables it and the guest sees it: judged when
+			      a profile's VMs enable it */
+};
+
 struct cf_reg {
 	const char *name;
 	uint64_t key; /* arch encoding; arm64: op0<<14|op1<<11|CRn<<7|CRm<<3|op2,
@@ -69,6 +82,7 @@ struct cf_reg {
 				    register, 2 KVM capability, 3 KVM fact */
 	uint64_t fixed_writable; /* pseudo: what KVM lets userspace change */
 	uint8_t flags;           /* CF_REG_* */
+	uint8_t role;            /* enum cf_cap_role (capabilities only) */
 };
 
 /* cf_reg.flags */
@@ -79,6 +93,23 @@ struct cf_reg {
 #define CF_REG_IDENTITY 4u  /* implementation identity (MIDR, REVIDR, AIDR):
 			       a baseline takes all such registers whole
 			       from one member */
+
+/* A register that describes something only a feature enables (an XSAVE
+ * component's sub-leaf, the leaf of SGX or Processor Trace): the gate is a
+ * one-bit flag field elsewhere in the catalogue.  A register may have
+ * several gates; it matters when the wanted side has any of them. */
+struct cf_gate {
+	uint64_t key;      /* the gated register */
+	uint64_t gate_key; /* the register holding the gate flag */
+	uint8_t gate_bit;
+	const char *gate;  /* the flag's name */
+};
+
+/* A catalogue's gates, ascending by key (a key repeats for each gate). */
+struct cf_gates {
+	const struct cf_gate *g;
+	size_t n;
+};
 
 struct cf_catalog {
 	const char *arch;
@@ -94,6 +125,8 @@ int cf_catalog_find_name(const struct cf_catalog *cat, const char *name);
  * key, or NULL. */
 const struct cf_field *cf_catalog_field_named(const struct cf_catalog *cat,
 					      const char *name, uint64_t *key);
+/* "capacity", "setting", "mechanism", "guest" ("" for CF_ROLE_NONE). */
+const char *cf_role_name(unsigned role);
 /* Index of field NAME in register REG, or -1. */
 int cf_catalog_find_field(const struct cf_reg *reg, const char *name);
 
@@ -105,6 +138,8 @@ static inline uint64_t cf_field_mask(const struct cf_field *f)
 
 /* Union of the register's field masks. */
 uint64_t cf_reg_described(const struct cf_reg *reg);
+/* Union of the masks of its fields whose policy is POL. */
+uint64_t cf_reg_policy_bits(const struct cf_reg *reg, enum cf_policy pol);
 
 /* The field's raw (unsigned, unshifted) value in V. */
 static inline uint64_t cf_field_raw(const struct cf_field *f, uint64_t v)

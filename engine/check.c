@@ -135,22 +135,25 @@ static enum cf_err check_config(const struct cf_config *pc,
 	if (hc->arch != a)
 		return add(v, CF_REASON_ARCH, a, 0, NULL, 0, 0);
 	for (size_t i = 0; i < pc->ncat; i++) {
-		if (!pc->present[i])
+		/* A capability is no CPU feature: the pool's common value is
+		 * advice (check_enabled judges what the VMs enable). */
+		if (!pc->present[i] || cat->regs[i].pseudo == 2)
 			continue;
-		if (!hc->present[i] && a->absent_is_zero) {
-			if (pc->val[i] == 0)
-				continue;
+		if (hc->present[i] ? pc->val[i] == hc->val[i] :
+		    a->absent_is_zero && pc->val[i] == 0)
+			continue;
+		/* It describes a feature the profile leaves out. */
+		if (cf_arch_gate_closed(a, pc, cat->regs[i].key))
+			continue;
+		if (!hc->present[i] && a->absent_is_zero)
 			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
 					pc->val[i], 0, ~0ULL);
-		} else if (!hc->present[i]) {
+		else if (!hc->present[i])
 			err = add(v, CF_REASON_MISSING_REG, a, cat->regs[i].key,
 				  NULL, pc->val[i], 0);
-		} else if (pc->val[i] == hc->val[i]) {
-			continue;
-		} else {
+		else
 			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
 					pc->val[i], hc->val[i], hc->wr[i]);
-		}
 		if (err != CF_OK)
 			return err;
 	}
@@ -175,13 +178,91 @@ static enum cf_err check_config(const struct cf_config *pc,
 	return CF_OK;
 }
 
+/* The capabilities the profile's VMs enable (EN, role guest): the host
+ * must offer each, as KVM_ENABLE_CAP or KVM_ARM_VCPU_INIT would need. */
+static enum cf_err check_enabled(const struct cf_config *en,
+				 const struct cf_config *hc, struct cf_verdict *v)
+{
+	const struct cf_arch_ops *a = en->arch;
+	const struct cf_catalog *cat = a->catalog;
+	enum cf_err err = CF_OK;
+
+	if (hc->arch != a)
+		return CF_OK;
+	for (size_t i = 0; i < en->ncat && err == CF_OK; i++) {
+		const struct cf_field *f = &cat->regs[i].fields[0];
+		uint64_t lim = hc->present[i] ? hc->val[i] : 0;
+		if (!en->present[i])
+			continue;
+		if (!hc->present[i] && !a->absent_is_zero)
+			err = add(v, CF_REASON_MISSING_REG, a, cat->regs[i].key,
+				  NULL, en->val[i], 0);
+		else if (!cf_field_accepts(f, lim, true, en->val[i]))
+			err = add(v, CF_REASON_LACKS, a, cat->regs[i].key, f,
+				  en->val[i], lim);
+	}
+	return err;
+}
+
 enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
 		     struct cf_verdict *v)
 {
+	enum cf_err err;
+
 	v->n = 0;
 	memcpy(v->host, r->host_id, sizeof(v->host));
 	v->arch = pr->arch;
-	return check_config(pr->cfg, r->cfg, v);
+	err = check_config(pr->cfg, r->cfg, v);
+	if (err == CF_OK && pr->enabled)
+		err = check_enabled(pr->enabled, r->cfg, v);
+	return err;
+}
+
+/* The host's capability NAME, if its report has it. */
+static bool host_cap(const struct cf_config *c, const char *name, uint64_t *val)
+{
+	int i = cf_catalog_find_name(c->arch->catalog, name);
+
+	if (i < 0 || !c->present[i])
+		return false;
+	*val = c->val[i];
+	return true;
+}
+
+enum cf_err cf_check_vcpus(const struct cf_profile *pr, const struct cf_report *r,
+			   uint64_t nvcpus, struct cf_verdict *v)
+{
+	const struct cf_arch_ops *a = r->cfg->arch;
+	const char *cap = "KVM_CAP_MAX_VCPUS";
+	int i = cf_catalog_find_name(a->catalog, cap);
+	uint64_t max;
+	enum cf_err err;
+
+	if (nvcpus == 0)
+		return CF_EINVAL;
+	if (pr) {
+		err = cf_check(pr, r, v);
+		if (err != CF_OK)
+			return err;
+	} else {
+		v->n = 0;
+		memcpy(v->host, r->host_id, sizeof(v->host));
+		v->arch = a;
+	}
+	/* api.rst 4.7: without KVM_CAP_MAX_VCPUS, max_vcpus is what
+	 * KVM_CAP_NR_VCPUS returns. */
+	if (i < 0)
+		return CF_EINVAL;
+	if (!host_cap(r->cfg, cap, &max)) {
+		if (!host_cap(r->cfg, "KVM_CAP_NR_VCPUS", &max))
+			return add(v, CF_REASON_MISSING_REG, a,
+				   a->catalog->regs[i].key, NULL, nvcpus, 0);
+		i = cf_catalog_find_name(a->catalog, "KVM_CAP_NR_VCPUS");
+	}
+	if (nvcpus <= max)
+		return CF_OK;
+	return add(v, CF_REASON_LACKS, a, a->catalog->regs[i].key,
+		   &a->catalog->regs[i].fields[0], nvcpus, max);
 }
 
 enum cf_err cf_check_register(struct cf_verdict *v, const struct cf_arch_ops *a,
@@ -239,6 +320,44 @@ static void fmt_val(const struct cf_reason *r, uint64_t v, char *buf, size_t len
 		snprintf(buf, len, "0x%llx", (unsigned long long)v);
 }
 
+/* A capability's reason: one the profile's VMs enable, or a VM's size
+ * (cf_check_vcpus).  False if R is about no capability. */
+static bool cap_text(const struct cf_verdict *v, const struct cf_reason *r,
+		     const char *who, const char *w, const char *o, char *buf,
+		     size_t len)
+{
+	int ri = cf_catalog_find_name(v->arch->catalog, r->reg);
+	const struct cf_reg *reg = ri < 0 ? NULL : &v->arch->catalog->regs[ri];
+	bool vcpus;
+
+	if (!reg || reg->pseudo != 2 ||
+	    (r->kind != CF_REASON_LACKS && r->kind != CF_REASON_MISSING_REG))
+		return false;
+	vcpus = reg->role == CF_ROLE_CAPACITY;
+	if (r->kind == CF_REASON_MISSING_REG && vcpus)
+		snprintf(buf, len, "%s does not report %s, so no vCPU count can "
+			 "be judged", who, r->reg);
+	else if (r->kind == CF_REASON_MISSING_REG)
+		snprintf(buf, len, "%s does not report %s, which the profile's "
+			 "VMs enable", who, r->reg);
+	else if (vcpus)
+		snprintf(buf, len, "%s takes at most %llu vCPUs per VM (%s); the "
+			 "VM has %llu", who, (unsigned long long)r->offer, r->reg,
+			 (unsigned long long)r->want);
+	else if (!strcmp(r->field, "bool"))
+		snprintf(buf, len, "%s lacks %s, which the profile's VMs enable",
+			 who, r->reg);
+	else if (!strcmp(r->field, "bitmask"))
+		snprintf(buf, len, "%s lacks bits 0x%llx of %s, which the "
+			 "profile's VMs enable (host offers 0x%llx)", who,
+			 (unsigned long long)(r->want & ~r->offer), r->reg,
+			 (unsigned long long)r->offer);
+	else
+		snprintf(buf, len, "%s offers %s %s, below the %s the profile's "
+			 "VMs enable", who, r->reg, o, w);
+	return true;
+}
+
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len)
 {
@@ -254,6 +373,8 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 		snprintf(who, sizeof(who), "host %s", v->host);
 	else
 		snprintf(who, sizeof(who), "this host");
+	if (cap_text(v, r, who, w, o, buf, len))
+		return CF_OK;
 	switch (r->kind) {
 	case CF_REASON_LACKS:
 		if (r->features[0])

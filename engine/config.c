@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/config.h"
+#include "engine/identity.h"
 
 enum cf_err cf_config_create(const struct cf_arch_ops *arch,
 			     struct cf_config **out)
@@ -175,30 +176,9 @@ bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
 	return true;
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-	h *= 0xbf58476d1ce4e5b9ULL;
-	return h ^ (h >> 31);
-}
-
 void cf_config_seal(struct cf_config *c)
 {
-	uint64_t h = mix(0x637075666c74ULL, c->has_writable);
-
-	for (size_t i = 0; i < c->ncat; i++) {
-		if (!c->present[i] && !c->wr[i])
-			continue;
-		h = mix(h, i);
-		h = mix(h, c->present[i] ? c->val[i] : ~0ULL);
-		h = mix(h, c->wr[i]);
-	}
-	for (size_t i = 0; i < c->nextra; i++) {
-		h = mix(h, c->extra[i].key | 1ULL << 63);
-		h = mix(h, c->extra[i].value);
-		h = mix(h, c->extra[i].writable);
-	}
-	c->fp = h;
+	c->fp = cf_identity_fingerprint(c);
 }
 
 bool cf_config_equal(const struct cf_config *a, const struct cf_config *b)
@@ -216,6 +196,16 @@ bool cf_config_equal(const struct cf_config *a, const struct cf_config *b)
 		    a->extra[i].writable != b->extra[i].writable)
 			return false;
 	return true;
+}
+
+void cf_config_clear_per_vcpu(struct cf_config *c)
+{
+	const struct cf_catalog *cat = c->arch->catalog;
+
+	for (size_t i = 0; i < c->ncat; i++)
+		if (c->present[i])
+			c->val[i] &= ~cf_reg_policy_bits(&cat->regs[i],
+							 CF_POL_IGNORE);
 }
 
 enum cf_err cf_config_set_caps(struct cf_config *c,

@@ -64,7 +64,17 @@ int cf_config_walk(const struct cf_config *c,
 /* True if KEY is present; fills VALUE and WRITABLE (either may be NULL). */
 bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
 		   uint64_t *writable);
+/* Sets the fingerprint: the canonical identity of engine/identity.h, which
+ * neither the catalogue's layout nor per-vCPU bits change. */
 void cf_config_seal(struct cf_config *c);
+/* The same values, masks and registers, both sealed.  Stricter than equal
+ * fingerprints (per-vCPU bits, a register at 0 or absent): a pool groups by
+ * it, so its baseline does not depend on which host came first. */
 bool cf_config_equal(const struct cf_config *a, const struct cf_config *b);
+/* Sets to 0, in every register C has, the bits of the catalogue's fields
+ * that KVM or the VMM fill per vCPU or at run time (policy CF_POL_IGNORE:
+ * x86 `vcpu` and `runtime` fields, such as the APIC ids of leaves 1, 0xB
+ * and 0x1F): a collected report then reads the same on every CPU. */
+void cf_config_clear_per_vcpu(struct cf_config *c);
 
 #endif

@@ -5,7 +5,7 @@
 #include "engine/report.h"
 
 static enum cf_err walk_reg(const struct cf_arch_ops *a, const struct cf_reg *reg,
-			    uint64_t key, uint64_t v, uint64_t w,
+			    uint64_t key, uint64_t v, uint64_t w, bool enabled,
 			    cf_decode_fn fn, void *ctx)
 {
 	char name[40], feats[CF_TEXT_MAX];
@@ -16,6 +16,8 @@ static enum cf_err walk_reg(const struct cf_arch_ops *a, const struct cf_reg *re
 	d.reg_value = v;
 	d.reg_writable = w;
 	d.features = "";
+	d.role = reg ? cf_role_name(reg->role) : "";
+	d.enabled = enabled;
 	if (fn(ctx, &d))
 		return CF_EINVAL;
 	for (int i = 0; reg && i < reg->nfields; i++) {
@@ -32,7 +34,8 @@ static enum cf_err walk_reg(const struct cf_arch_ops *a, const struct cf_reg *re
 	return CF_OK;
 }
 
-static enum cf_err walk(const struct cf_config *c, cf_decode_fn fn, void *ctx)
+static enum cf_err walk(const struct cf_config *c, bool enabled,
+			cf_decode_fn fn, void *ctx)
 {
 	const struct cf_catalog *cat = c->arch->catalog;
 	enum cf_err err;
@@ -41,13 +44,13 @@ static enum cf_err walk(const struct cf_config *c, cf_decode_fn fn, void *ctx)
 		if (!c->present[i])
 			continue;
 		err = walk_reg(c->arch, &cat->regs[i], cat->regs[i].key, c->val[i],
-			       c->wr[i], fn, ctx);
+			       c->wr[i], enabled, fn, ctx);
 		if (err != CF_OK)
 			return err;
 	}
 	for (size_t x = 0; x < c->nextra; x++) {
 		err = walk_reg(c->arch, NULL, c->extra[x].key, c->extra[x].value,
-			       c->extra[x].writable, fn, ctx);
+			       c->extra[x].writable, enabled, fn, ctx);
 		if (err != CF_OK)
 			return err;
 	}
@@ -57,13 +60,17 @@ static enum cf_err walk(const struct cf_config *c, cf_decode_fn fn, void *ctx)
 enum cf_err cf_report_decode(const struct cf_report *r, cf_decode_fn fn,
 			     void *ctx)
 {
-	return walk(r->cfg, fn, ctx);
+	return walk(r->cfg, false, fn, ctx);
 }
 
 enum cf_err cf_profile_decode(const struct cf_profile *pr, cf_decode_fn fn,
 			      void *ctx)
 {
-	return walk(pr->cfg, fn, ctx);
+	enum cf_err err = walk(pr->cfg, false, fn, ctx);
+
+	if (err == CF_OK && pr->enabled)
+		err = walk(pr->enabled, true, fn, ctx);
+	return err;
 }
 
 const char *cf_profile_host(const struct cf_profile *pr, size_t i)

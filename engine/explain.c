@@ -95,6 +95,9 @@ static enum cf_err diff_features(struct cf_explain *e, const struct cf_config *a
 		const struct cf_reg *reg = &cat->regs[ri];
 		if (!a->present[ri] || !b->present[ri] || a->val[ri] == b->val[ri])
 			continue;
+		/* Of the capabilities, only those a guest sees are features. */
+		if (reg->pseudo == 2 && reg->role != CF_ROLE_GUEST)
+			continue;
 		for (int fi = 0; fi < reg->nfields; fi++) {
 			const struct cf_field *f = &reg->fields[fi];
 			uint64_t va = cf_field_raw(f, a->val[ri]);

@@ -39,6 +39,7 @@ void cf_profile_destroy(struct cf_profile *pr)
 	free(pr->impl);
 	cf_hostset_free(&pr->hosts);
 	cf_config_unref(pr->cfg);
+	cf_config_unref(pr->enabled);
 	free(pr);
 }
 
@@ -155,12 +156,7 @@ enum cf_err cf_profile_conflict_text(const struct cf_profile *pr, size_t i,
  * raw CPUID dumps still carry), per catalogue register. */
 static uint64_t zero_bits(const struct cf_reg *reg)
 {
-	uint64_t m = 0;
-
-	for (int f = 0; f < reg->nfields; f++)
-		if (reg->fields[f].policy == CF_POL_ZERO)
-			m |= cf_field_mask(&reg->fields[f]);
-	return m;
+	return cf_reg_policy_bits(reg, CF_POL_ZERO);
 }
 
 /* R's configuration as a profile wants it: shared if nothing changes, else

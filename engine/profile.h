@@ -38,7 +38,11 @@ struct cf_impl {
 
 struct cf_profile {
 	const struct cf_arch_ops *arch;
-	struct cf_config *cfg;     /* values; writable masks unused */
+	struct cf_config *cfg;     /* values; writable masks unused.  Its
+				      capabilities are the pool's common
+				      set: advice, never judged */
+	struct cf_config *enabled; /* capabilities the profile's VMs enable
+				      (role guest), each judged; NULL: none */
 	struct cf_hostset hosts;   /* group[i] indexes the conflicts' gval */
 	size_t ngroups;
 	struct cf_conflict *conf;

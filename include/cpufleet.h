@@ -65,12 +65,34 @@ enum cf_err cf_report_load(const char *path, struct cf_report **out,
 void cf_report_destroy(struct cf_report *r);
 const char *cf_report_host_id(const struct cf_report *r);
 const char *cf_report_arch(const struct cf_report *r);
+/* The CPU vendor the report names into BUF (x86: "GenuineIntel",
+ * "AuthenticAMD", "HygonGenuine"...); false if its architecture names
+ * none (arm64) or the report lacks it. */
+bool cf_report_vendor(const struct cf_report *r, char *buf, size_t len);
 /* The report's "report_id", the server's idempotency key ("" if none). */
 const char *cf_report_id(const struct cf_report *r);
 /* Sets it: 1 to 64 of [A-Za-z0-9._:-], else CF_EINVAL. */
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id);
-/* 64-bit fingerprint of the CPU configuration (values, writable masks). */
+/* 64-bit fingerprint of the CPU configuration (values, writable masks),
+ * canonical as the content identity below: the same configuration has the
+ * same fingerprint whatever the catalogue's layout and whatever CPU of the
+ * host the report was collected on. */
 uint64_t cf_report_fingerprint(const struct cf_report *r);
+/* The report's content identity: "cfid1:" and the SHA-256 (64 lower-case
+ * hex digits) of what it says about its host, without its report_id and
+ * collected_at: the host's id, hostname, kernel and machine id, every
+ * register by its encoding and capability by its name in sorted order, and
+ * the members the engine does not model (keys sorted).  Bits filled per
+ * vCPU or at run time (x86 APIC ids, OSXSAVE...) count as 0, and a
+ * register or capability at 0 as absent where that means the same (every
+ * x86 register, every capability).  The catalogue counts only through
+ * which bits are per-vCPU or run-time: adding a register, capability or
+ * field of another kind to it changes no identity.  Equal identities: the
+ * host did not change.  BUF holds at least CF_CONTENT_ID_MAX bytes (else
+ * CF_EINVAL). */
+#define CF_CONTENT_ID_MAX 72
+enum cf_err cf_report_content_id(const struct cf_report *r, char *buf,
+				 size_t len);
 /* The report as JSON text (malloc'd); keys it does not model are kept. */
 enum cf_err cf_report_to_json(const struct cf_report *r, char **out);
 /* A copy of R with another host id, sharing R's configuration. */
@@ -104,16 +126,35 @@ enum cf_err cf_profile_parse(const char *text, size_t len, const char *origin,
 			     struct cf_profile **out, struct cf_diag *diag);
 enum cf_err cf_profile_load(const char *path, struct cf_profile **out,
 			    struct cf_diag *diag);
+/* KVM capabilities (arch/caps/caps.txt) are no CPU features.  A profile's
+ * "kvm.caps" is the pool's common set (bool: on every host, count: the
+ * minimum, bitmask: the AND): advice for the VMM, never a refusal.  What
+ * the profile's VMs enable ("kvm.enabled") is judged: every host must
+ * offer it.  This marks capability NAME, one a VM enables (role "guest"),
+ * as enabled with VALUE (bool: any non-zero; bitmask: the bits the VMs
+ * enable; count: the least they need).  With P, the pool PR is the
+ * baseline of, each host of P that lacks it is a conflict of PR.
+ * CF_EINVAL (DIAG says why, without the name) for a name that is no
+ * capability of PR's architecture or not one a VM enables, or VALUE 0. */
+enum cf_err cf_profile_enable_cap(struct cf_profile *pr, const struct cf_pool *p,
+				  const char *name, uint64_t value,
+				  struct cf_diag *diag);
 /* A host's own profile: exactly what KVM offers there. */
 enum cf_err cf_profile_from_report(const struct cf_report *r,
 				   struct cf_profile **out);
 void cf_profile_destroy(struct cf_profile *pr);
 
 /* ---- pools: splitting a fleet into pools that each have a baseline ---- */
-/* Greedy, in report order: each host joins the first pool whose baseline
- * stays feasible with it, else starts a new pool.  POOL_OF[i] gets the
- * pool of REPORTS[i] (0-based); *NPOOLS the number of pools.  Hosts with
- * the same configuration always share a pool. */
+/* Hosts of different architectures, and x86 hosts of different CPU
+ * vendors, never share a pool: the reports are split into such parts
+ * first (in architecture, then vendor order).  Within a part the hosts
+ * are taken in host-id order (bytes): each joins the first pool of its
+ * part whose baseline stays feasible with it, else starts a new pool.  So
+ * the result depends on the set of reports only, never on their order,
+ * and pools are numbered by (architecture, vendor, first host id).
+ * POOL_OF[i] gets the pool of REPORTS[i] (0-based); *NPOOLS the number of
+ * pools.  Hosts with the same configuration always share a pool.
+ * CF_EDUPLICATE if a host id appears twice. */
 enum cf_err cf_pools_partition(const struct cf_report *const *reports, size_t n,
 			       size_t *pool_of, size_t *npools);
 
@@ -142,6 +183,14 @@ void cf_verdict_destroy(struct cf_verdict *v);
 /* Would KVM on R's host accept every register of the profile?  Fills V. */
 enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
 		     struct cf_verdict *v);
+/* cf_check (PR NULL: nothing of it), and whether a VM of NVCPUS vCPUs can
+ * be created on R's host: KVM_CREATE_VCPU takes no more than max_vcpus,
+ * which KVM_CAP_MAX_VCPUS gives, or KVM_CAP_NR_VCPUS on a KVM without it
+ * (api.rst 4.7; KVM_CAP_NR_VCPUS is otherwise only the recommended count,
+ * never a refusal).  A host that reports neither is refused: nothing says
+ * it can.  CF_EINVAL for NVCPUS 0. */
+enum cf_err cf_check_vcpus(const struct cf_profile *pr, const struct cf_report *r,
+			   uint64_t nvcpus, struct cf_verdict *v);
 bool cf_verdict_compatible(const struct cf_verdict *v);
 size_t cf_verdict_reason_count(const struct cf_verdict *v);
 const struct cf_reason *cf_verdict_reason(const struct cf_verdict *v, size_t i);
@@ -161,9 +210,16 @@ struct cf_decoded {
 	uint64_t value;         /* field value (raw) */
 	bool writable;          /* field wholly inside the writable mask */
 	const char *features;   /* FEAT_* names this value means, or "" */
+	const char *role;       /* a KVM capability's role (arch/caps/caps.txt:
+				   "capacity", "setting", "mechanism",
+				   "guest"), else "" */
+	bool enabled;           /* a capability the profile's VMs enable
+				   (kvm.enabled: judged), not the pool's
+				   common value (kvm.caps: advice) */
 };
 /* Calls FN for each register (field NULL) then each of its fields; a
- * non-zero return from FN stops the walk and is returned as CF_EINVAL. */
+ * non-zero return from FN stops the walk and is returned as CF_EINVAL.  A
+ * profile's enabled capabilities come last. */
 typedef int (*cf_decode_fn)(void *ctx, const struct cf_decoded *d);
 enum cf_err cf_report_decode(const struct cf_report *r, cf_decode_fn fn,
 			     void *ctx);
@@ -192,7 +248,10 @@ enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 
 /* What KVM on this x86 host offers a guest: KVM_GET_SUPPORTED_CPUID (not
  * the emulated-only bits), the feature MSRs, the TSC rate and whether KVM
- * can scale it, and the KVM capabilities. */
+ * can scale it, and the KVM capabilities.  The fields the catalogue marks
+ * `vcpu` or `runtime` (APIC ids, topology, cache geometry, OSXSAVE, XSAVE
+ * sizes...) are 0: the report is the same whichever CPU of the host this
+ * runs on. */
 enum cf_err cf_x86_collect(const char *host_id, struct cf_report **out,
 			   struct cf_diag *diag);
 

@@ -51,9 +51,56 @@ cleanup:
 	return err;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const cJSON *const *)a)->string,
+		      (*(const cJSON *const *)b)->string);
+}
+
+/* CF_ESCHEMA naming the first member found given twice in one object of
+ * O (at PATH), at any depth: such a document says two things, and what it
+ * means would depend on which one a reader takes. */
+static enum cf_err unique_members(const cJSON *o, const char *origin,
+				  const char *path, struct cf_diag *d)
+{
+	const cJSON *it;
+	char p[CF_DOC_PATH_MAX];
+	enum cf_err err = CF_OK;
+	size_t n = 0, i = 0;
+
+	cJSON_ArrayForEach(it, o)
+		n++;
+	if (cJSON_IsObject(o) && n > 1) {
+		const cJSON **names = malloc(n * sizeof(*names));
+		if (!names)
+			return CF_ENOMEM;
+		cJSON_ArrayForEach(it, o)
+			names[i++] = it;
+		qsort(names, n, sizeof(*names), name_cmp);
+		for (i = 1; i < n && err == CF_OK; i++)
+			if (!strcmp(names[i - 1]->string, names[i]->string))
+				err = cf_diag_set(d, CF_ESCHEMA, "%s: %s.%s: given "
+						  "twice", origin, path,
+						  names[i]->string);
+		free(names);
+	}
+	i = 0;
+	cJSON_ArrayForEach(it, o) {
+		if (err != CF_OK)
+			break;
+		if (cJSON_IsObject(o))
+			snprintf(p, sizeof(p), "%s.%s", path, it->string);
+		else
+			snprintf(p, sizeof(p), "%s[%zu]", path, i++);
+		err = unique_members(it, origin, p, d);
+	}
+	return err;
+}
+
 enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 			 cJSON **out, struct cf_diag *d)
 {
+	enum cf_err err;
 	const char *end = NULL;
 	cJSON *j;
 
@@ -88,6 +135,11 @@ enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 		}
 		return cf_diag_set(d, CF_ESYNTAX,
 				   "%s:%zu:%zu: malformed JSON", origin, line, col);
+	}
+	err = unique_members(j, origin, "$", d);
+	if (err != CF_OK) {
+		cJSON_Delete(j);
+		return err;
 	}
 	*out = j;
 	return CF_OK;
@@ -211,14 +263,50 @@ void cf_doc_hexstr(uint64_t v, char *buf, size_t len)
 	snprintf(buf, len, "0x%016" PRIx64, v);
 }
 
-enum cf_err cf_doc_write_file(const char *path, const char *data, size_t len,
-			      struct cf_diag *d)
+static enum cf_err write_all(int fd, const char *name, const char *data,
+			     size_t len, struct cf_diag *d)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return cf_diag_set(d, CF_EIO, "%s: write failed: %s", name,
+					   strerror(errno));
+		off += (size_t)w;
+	}
+	return CF_OK;
+}
+
+/* A character device or FIFO: opened for writing as it is (no create, no
+ * truncate; a FIFO waits for its reader) and written; nothing to sync. */
+static enum cf_err write_in_place(const char *path, const char *data,
+				  size_t len, struct cf_diag *d)
+{
+	enum cf_err err;
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cf_diag_set(d, CF_EIO, "%s: cannot open for writing: %s",
+				   path, strerror(errno));
+	err = write_all(fd, path, data, len, d);
+	if (close(fd) != 0 && err == CF_OK)
+		err = cf_diag_set(d, CF_EIO, "%s: close failed: %s", path,
+				  strerror(errno));
+	return err;
+}
+
+/* A regular file PATH (or none yet): a temporary file beside it, fsync,
+ * rename over it, fsync of the directory. */
+static enum cf_err replace_file(const char *path, const char *data, size_t len,
+				struct cf_diag *d)
 {
 	enum cf_err err = CF_OK;
 	char tmp[4096], dir[4096];
 	int fd = -1, dfd;
 	bool created = false;
-	size_t off = 0;
 	const char *slash;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
@@ -235,17 +323,9 @@ enum cf_err cf_doc_write_file(const char *path, const char *data, size_t len,
 		err = cf_diag_set(d, CF_EIO, "%s: chmod: %s", tmp, strerror(errno));
 		goto cleanup;
 	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err = cf_diag_set(d, CF_EIO, "%s: write failed: %s", tmp,
-					  strerror(errno));
-			goto cleanup;
-		}
-		off += (size_t)w;
-	}
+	err = write_all(fd, tmp, data, len, d);
+	if (err != CF_OK)
+		goto cleanup;
 	if (fsync(fd) != 0) {
 		err = cf_diag_set(d, CF_EIO, "%s: fsync failed: %s", tmp,
 				  strerror(errno));
@@ -281,5 +361,41 @@ cleanup:
 		close(fd);
 	if (err != CF_OK && created)
 		unlink(tmp);
+	return err;
+}
+
+enum cf_err cf_doc_write_file(const char *path, const char *data, size_t len,
+			      struct cf_diag *d)
+{
+	struct stat lst, st;
+	enum cf_err err;
+	char *real;
+
+	/* A name that is not there yet (or cannot be looked at: the
+	 * temporary file's creation then says why) becomes a new file. */
+	if (lstat(path, &lst) != 0)
+		return replace_file(path, data, len, d);
+	if (stat(path, &st) != 0)
+		return cf_diag_set(d, CF_EIO, "%s: a symbolic link to nothing "
+				   "(%s): not written", path, strerror(errno));
+	/* Never renamed over: a device node or FIFO replaced by a regular
+	 * file breaks everything that uses it (as root, -o /dev/null). */
+	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+		return write_in_place(path, data, len, d);
+	if (!S_ISREG(st.st_mode))
+		return cf_diag_set(d, CF_EIO, "%s: %s: not written", path,
+				   S_ISDIR(st.st_mode) ? "a directory" :
+				   S_ISBLK(st.st_mode) ? "a block device" :
+				   S_ISSOCK(st.st_mode) ? "a socket" :
+				   "not a regular file");
+	if (!S_ISLNK(lst.st_mode))
+		return replace_file(path, data, len, d);
+	/* A link to a regular file: its target is replaced, the link kept. */
+	real = realpath(path, NULL);
+	if (!real)
+		return cf_diag_set(d, CF_EIO, "%s: cannot resolve the symbolic "
+				   "link: %s", path, strerror(errno));
+	err = replace_file(real, data, len, d);
+	free(real);
 	return err;
 }

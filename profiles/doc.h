@@ -15,7 +15,8 @@
  * buffer. */
 enum cf_err cf_doc_read_file(const char *path, char **buf, size_t *len,
 			     struct cf_diag *d);
-/* Parses TEXT; on error the message gives ORIGIN:line:column. */
+/* Parses TEXT; on error the message gives ORIGIN:line:column.  A member
+ * given twice in one object is CF_ESCHEMA, naming its path. */
 enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 			 cJSON **out, struct cf_diag *d);
 /* Builds a document's object from its parsed JSON. */
@@ -42,7 +43,11 @@ enum cf_err cf_doc_object(const cJSON *obj, const char *key, bool required,
 			  const cJSON **out, struct cf_diag *d);
 /* "0x%016llx" into BUF (at least 19 bytes). */
 void cf_doc_hexstr(uint64_t v, char *buf, size_t len);
-/* Writes LEN bytes of DATA to PATH durably (temp file, fsync, rename). */
+/* Writes LEN bytes of DATA to PATH durably (temp file, fsync, rename).
+ * What PATH already is stays so: a symbolic link is kept and its target
+ * (a regular file) replaced; a character device or FIFO is written in
+ * place, never renamed over; a directory, socket, block device or a link
+ * to nothing is refused (CF_EIO). */
 enum cf_err cf_doc_write_file(const char *path, const char *data, size_t len,
 			      struct cf_diag *d);
 

@@ -171,6 +171,9 @@ enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
 		if (!kvm || cf_regmap_write(kvm, "caps", CF_REGMAP_CAPS, pr->cfg)
 			    != CF_OK)
 			goto cleanup;
+		if (pr->enabled && cf_regmap_write(kvm, "enabled", CF_REGMAP_CAPS,
+						   pr->enabled) != CF_OK)
+			goto cleanup;
 		if (!kvm->child)
 			cJSON_DeleteItemFromObjectCaseSensitive(root, "kvm");
 	}
@@ -239,6 +242,36 @@ static enum cf_err conflict_texts(const cJSON *arr, struct cf_profile *pr)
 	return CF_OK;
 }
 
+/* $.kvm.enabled: what the profile's VMs enable, each a capability of role
+ * guest with a positive value.  A profile without it (every profile before
+ * the member existed) enables nothing: its "caps" are the pool's common
+ * set, advice. */
+static enum cf_err read_enabled(const cJSON *en, struct cf_profile *pr,
+				const char *origin, struct cf_diag *d)
+{
+	const cJSON *it;
+	struct cf_diag why = { "" };
+
+	cJSON_ArrayForEach(it, en) {
+		enum cf_err err = CF_EINVAL;
+		if (cJSON_IsNumber(it) && it->valuedouble >= 0 &&
+		    it->valuedouble <= 9007199254740992.0 &&
+		    it->valuedouble == (double)(uint64_t)it->valuedouble)
+			err = cf_profile_enable_cap(pr, NULL, it->string,
+						    (uint64_t)it->valuedouble,
+						    &why);
+		else
+			snprintf(why.msg, sizeof(why.msg), "expected a positive "
+				 "integer");
+		if (err == CF_ENOMEM)
+			return err;
+		if (err != CF_OK)
+			return cf_diag_set(d, CF_ESCHEMA, "%s: $.kvm.enabled.%s: %s",
+					   origin, it->string, why.msg);
+	}
+	return CF_OK;
+}
+
 static enum cf_err parse_json(const cJSON *root, const char *origin,
 			      struct cf_profile **out, struct cf_diag *d)
 {
@@ -274,7 +307,7 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	if (err != CF_OK)
 		goto fail;
 	{
-		const cJSON *kvm = NULL, *caps = NULL;
+		const cJSON *kvm = NULL, *caps = NULL, *en = NULL;
 		err = cf_doc_object(root, "kvm", false, origin, "$", &kvm, d);
 		if (err == CF_OK && kvm)
 			err = cf_doc_object(kvm, "caps", false, origin, "$.kvm",
@@ -282,6 +315,11 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		if (err == CF_OK && caps)
 			err = cf_regmap_read(caps, CF_REGMAP_CAPS, pr->cfg, origin,
 					     "$.kvm.caps", d);
+		if (err == CF_OK && kvm)
+			err = cf_doc_object(kvm, "enabled", false, origin, "$.kvm",
+					    &en, d);
+		if (err == CF_OK && en)
+			err = read_enabled(en, pr, origin, d);
 		if (err != CF_OK)
 			goto fail;
 	}

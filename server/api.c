@@ -74,33 +74,6 @@ static void sha256_hex(const char *data, size_t len, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", dg[i]);
 }
 
-/* SHA-256 over what a report says about its host, without its id and
- * collection time: the identity fields, the configuration's arrays (values,
- * writable masks, presence, extras) and the members kept as written.
- * Hashing the structures directly costs far less than printing JSON. */
-static void content_hash(const struct cf_report *r, char out[65])
-{
-	const struct cf_config *c = r->cfg;
-	const char *text[] = { c->arch->name, r->host_id, r->hostname, r->kernel,
-			       r->machine_id, r->kvm_json ? r->kvm_json : "",
-			       r->arch_json ? r->arch_json : "" };
-	struct sha256_ctx h;
-	uint8_t dg[SHA256_DIGEST_SIZE], wr = c->has_writable;
-
-	sha256_init(&h);
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		sha256_update(&h, strlen(text[i]) + 1, (const uint8_t *)text[i]);
-	sha256_update(&h, c->ncat * sizeof(*c->val), (const uint8_t *)c->val);
-	sha256_update(&h, c->ncat * sizeof(*c->wr), (const uint8_t *)c->wr);
-	sha256_update(&h, c->ncat, c->present);
-	sha256_update(&h, c->nextra * sizeof(*c->extra),
-		      (const uint8_t *)c->extra);
-	sha256_update(&h, 1, &wr);
-	sha256_digest(&h, sizeof(dg), dg);
-	for (size_t i = 0; i < sizeof(dg); i++)
-		snprintf(out + 2 * i, 3, "%02x", dg[i]);
-}
-
 /* A time argument as stored (milliseconds always present), or false. */
 static bool norm_time(const char *in, char *out, size_t len)
 {
@@ -247,7 +220,8 @@ static void h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	struct cf_report *r = NULL;
 	struct cf_diag d = { "" };
 	struct upload_job j = { 0 };
-	char content[65], fp[24], rid[CF_REPORT_ID_MAX], col[CF_TEXT_MAX];
+	char content[CF_CONTENT_ID_MAX], fp[24], rid[CF_REPORT_ID_MAX];
+	char col[CF_TEXT_MAX];
 	char now[CF_DB_TIME_MAX], *body = NULL;
 	enum cf_err err;
 	cJSON *o;
@@ -275,14 +249,20 @@ static void h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		cf_server_count_upload(rq->srv, "rejected");
 		goto cleanup;
 	}
-	/* The content is the report without its id and collection time: two
-	 * reports with equal content mean the host did not change. */
+	/* The content is the report without its id and collection time, as
+	 * the engine identifies it (cf_report_content_id: canonical, the same
+	 * whatever this build's catalogue): two reports with equal content
+	 * mean the host did not change. */
 	memcpy(rid, r->report_id, sizeof(rid));
 	memcpy(col, r->collected_at, sizeof(col));
-	content_hash(r, content);
+	if (cf_report_content_id(r, content, sizeof(content)) != CF_OK) {
+		cf_api_error(rp, 500, "out of memory");
+		cf_server_count_upload(rq->srv, "failed");
+		goto cleanup;
+	}
 	if (!rid[0]) {
 		/* No id from the sender: the same document is the same upload. */
-		char h[65], both[65 + CF_TEXT_MAX];
+		char h[65], both[CF_CONTENT_ID_MAX + CF_TEXT_MAX];
 		snprintf(both, sizeof(both), "%s%s", content, col);
 		sha256_hex(both, strlen(both), h);
 		snprintf(rid, sizeof(rid), "sha256-%.40s", h);
@@ -578,14 +558,66 @@ struct pool_job {
 	bool created, del;
 };
 
+struct members {
+	char (*id)[CF_HOST_ID_MAX];
+	size_t n, cap;
+};
+
+static int collect_member(void *ctx, const char *name)
+{
+	struct members *m = ctx;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 64;
+		void *p = realloc(m->id, cap * sizeof(*m->id));
+		if (!p)
+			return 1;
+		m->id = p;
+		m->cap = cap;
+	}
+	snprintf(m->id[m->n++], CF_HOST_ID_MAX, "%s", name);
+	return 0;
+}
+
+static int host_arch(void *ctx, const struct cf_db_host *h)
+{
+	snprintf(ctx, 16, "%s", h->arch);
+	return 0;
+}
+
+/* A pool holds hosts of one architecture (a baseline of two has no
+ * meaning): refused when its members, as they are now, have two. */
+static enum cf_err one_arch(struct cf_db *db, const char *name,
+			    struct cf_diag *d)
+{
+	struct members m = { 0 };
+	char a0[16] = "", ai[16] = "";
+	enum cf_err err = cf_db_pool_members(db, name, collect_member, &m);
+
+	for (size_t i = 0; err == CF_OK && i < m.n; i++) {
+		err = cf_db_host_get(db, m.id[i], host_arch, i ? ai : a0);
+		if (err == CF_OK && i && strcmp(a0, ai) != 0)
+			err = cf_diag_set(d, CF_ECONFLICT, "pool %s would mix "
+					  "architectures: %s is %s, %s is %s; a "
+					  "pool's hosts share one architecture, "
+					  "so define one pool per architecture",
+					  name, m.id[0], a0, m.id[i], ai);
+	}
+	free(m.id);
+	return err;
+}
+
 static enum cf_err run_pool(struct cf_db *db, void *arg, struct cf_diag *d)
 {
 	struct pool_job *j = arg;
+	enum cf_err err;
 
 	if (j->del)
 		return cf_db_pool_delete(db, j->name, j->actor, j->now, d);
-	return cf_db_pool_put(db, j->name, j->labels, j->hosts, j->actor, j->now,
-			      &j->created, d);
+	err = cf_db_pool_put(db, j->name, j->labels, j->hosts, j->actor, j->now,
+			     &j->created, d);
+	/* Refused, the write is rolled back with the job's savepoint. */
+	return err == CF_OK ? one_arch(db, j->name, d) : err;
 }
 
 static void h_pool_put(const struct cf_api_req *rq, struct cf_api_reply *rp)
@@ -680,30 +712,9 @@ static bool valid_name(const char *s)
 			 "0123456789._-") == n;
 }
 
-struct members {
-	char (*id)[CF_HOST_ID_MAX];
-	size_t n, cap;
-};
-
-static int collect_member(void *ctx, const char *name)
-{
-	struct members *m = ctx;
-
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 64;
-		void *p = realloc(m->id, cap * sizeof(*m->id));
-		if (!p)
-			return 1;
-		m->id = p;
-		m->cap = cap;
-	}
-	snprintf(m->id[m->n++], CF_HOST_ID_MAX, "%s", name);
-	return 0;
-}
-
 static void h_baseline(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
-	const char *pool = rq->param[0], *pname = pool;
+	const char *pool = rq->param[0], *pname = pool, *arch0 = NULL;
 	cJSON *in = body_object(rq, rp, true), *it, *o = NULL, *hosts, *confl;
 	struct members m = { 0 };
 	struct cf_db_sighting *sg = NULL;
@@ -763,17 +774,27 @@ static void h_baseline(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		struct cf_report *r = load_latest(db, m.id[i], &sg[i], rp);
 		if (!r)
 			goto cleanup;
-		if (!p && cf_pool_create(cf_report_arch(r), &p) != CF_OK) {
+		if (!p)
+			arch0 = cf_report_arch(r);
+		if (!p && cf_pool_create(arch0, &p) != CF_OK) {
 			cf_report_destroy(r);
 			cf_api_error(rp, 500, "out of memory");
 			goto cleanup;
 		}
 		err = cf_pool_add(p, r, &d);
-		cf_report_destroy(r);
-		if (err != CF_OK) {
+		/* Set with one architecture, mixed since by labels. */
+		if (err == CF_EARCH)
+			cf_api_error(rp, 409, "pool %s mixes architectures: %s is "
+				     "%s, %s is %s (its labels now select "
+				     "both); a pool's hosts share one "
+				     "architecture, so define one pool per "
+				     "architecture", pool, m.id[0],
+				     arch0, m.id[i], cf_report_arch(r));
+		else if (err != CF_OK)
 			cf_api_error(rp, 409, "pool %s: %s", pool, d.msg);
+		cf_report_destroy(r);
+		if (err != CF_OK)
 			goto cleanup;
-		}
 		src[i].host = m.id[i];
 		src[i].report_id = sg[i].report_id;
 	}
@@ -1002,10 +1023,20 @@ static void h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	char *ptext = NULL;
 	enum cf_err err;
 	int version = 0, n;
+	uint64_t vcpus = 0;
 	bool all = true;
 
 	if (!in)
 		return;
+	it = cJSON_GetObjectItemCaseSensitive(in, "vcpus");
+	if (it && (!cJSON_IsNumber(it) || it->valuedouble < 1 ||
+		   it->valuedouble > 4294967295.0 ||
+		   it->valuedouble != (double)(uint64_t)it->valuedouble)) {
+		cf_api_error(rp, 400, "request body: $.vcpus: expected a number "
+			     "of vCPUs from 1");
+		goto cleanup;
+	}
+	vcpus = it ? (uint64_t)it->valuedouble : 0;
 	pj = cJSON_GetObjectItemCaseSensitive(in, "profile");
 	hosts = cJSON_GetObjectItemCaseSensitive(in, "hosts");
 	it = cJSON_GetObjectItemCaseSensitive(in, "version");
@@ -1080,7 +1111,7 @@ static void h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		r = load_latest(db, it->valuestring, NULL, rp);
 		if (!r)
 			goto cleanup;
-		err = cf_check(pr, r, v);
+		err = vcpus ? cf_check_vcpus(pr, r, vcpus, v) : cf_check(pr, r, v);
 		cf_report_destroy(r);
 		if (err == CF_OK)
 			err = cf_verdict_to_json(v, &rj);

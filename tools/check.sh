@@ -6,8 +6,9 @@
 #
 #   sh tools/check.sh SUITE=COMMAND...
 #
-# A suite's counts come from the last `[word: ]N passed, N failed[, N skipped]`
-# line it printed, or from CUnit's `tests` summary row. A suite that printed
+# A suite's counts are the sums of every `[word: ]N passed, N failed[, N
+# skipped]` line it printed and of CUnit's `tests` summary rows (a make
+# target that runs several scripts prints one line each). A suite that printed
 # no counts but a `skip - WHY` line is one skipped suite, named with WHY (no
 # /dev/kvm, another architecture). A suite that exits non-zero with passing
 # counts, or prints no counts at all, counts as one failure.
@@ -33,12 +34,12 @@ for arg in "$@"; do
 		match($0, /^([A-Za-z0-9_.\/-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$/) {
 			line = $0; sub(/^[A-Za-z0-9_.\/-]+: /, "", line)
 			split(line, w, /[ ,]+/)
-			p = w[1]; f = w[3]; s = (w[5] == "") ? 0 : w[5]; have = 1
+			p += w[1]; f += w[3]; s += (w[5] == "") ? 0 : w[5]; have = 1
 		}
 		$1 == "tests" && NF == 6 && $2 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ {
-			p = $4; f = $5; s = 0; have = 1
+			p += $4; f += $5; have = 1
 		}
-		END { if (have) print p, f, s; else print "-", "-", "-" }' "$log")
+		END { if (have) print p + 0, f + 0, s + 0; else print "-", "-", "-" }' "$log")
 	p=$1 f=$2 s=$3
 	why=$(sed -n 's/^skip - //p' "$log" | head -n 1)
 	if [ "$p" = - ]; then

@@ -47,10 +47,18 @@ int cli_make_pool(const char *cmd, char **paths, const struct cli_reports *rs,
 int cli_write_file(const char *cmd, const char *path, const char *text)
 {
 	size_t n = strlen(text);
-	char *buf = malloc(n + 2);
+	char *buf;
 	struct cf_diag d;
 	enum cf_err err;
 
+	if (!strcmp(path, "-")) {
+		if (printf("%s\n", text) < 0 || fflush(stdout) != 0) {
+			cli_error(cmd, "cannot write to stdout");
+			return -1;
+		}
+		return 0;
+	}
+	buf = malloc(n + 2);
 	if (!buf)
 		return -1;
 	memcpy(buf, text, n);

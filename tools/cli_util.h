@@ -39,7 +39,8 @@ int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v);
  * seen twice is a usage error naming the file; returns a CLI exit code. */
 int cli_make_pool(const char *cmd, char **paths, const struct cli_reports *rs,
 		  const size_t *pool_of, size_t p, struct cf_pool **out);
-/* Writes TEXT and a newline to PATH durably; prints the error. */
+/* Writes TEXT and a newline to PATH durably ("-": standard output; see
+ * cf_doc_write_file for links, devices and FIFOs); prints the error. */
 int cli_write_file(const char *cmd, const char *path, const char *text);
 
 /* This host's report, by the probe of the architecture this build runs on

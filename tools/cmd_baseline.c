@@ -1,10 +1,12 @@
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "tools/cli_util.h"
 
 static const char help[] =
-"usage: cpufleet baseline [-o FILE] [-q] REPORT...\n"
+"usage: cpufleet baseline [-o FILE] [-q] [--enable CAP[=VALUE]]... REPORT...\n"
 "\n"
 "Computes the richest CPU profile that every host accepts, field by field\n"
 "under the Arm ID-scheme policies and each host's writable masks.  Prints the\n"
@@ -12,20 +14,71 @@ static const char help[] =
 "an infeasible pool still gets a profile, with its `conflicts`, each also\n"
 "named on stderr.\n"
 "\n"
-"  -o, --output FILE  write the profile to FILE instead of stdout\n"
+"KVM capabilities are no CPU features: the profile keeps the pool's common\n"
+"set as advice (kvm.caps), never a refusal.  --enable names one the VMs\n"
+"enable (kvm.enabled), which check then requires on every host; a host of\n"
+"the pool that lacks it makes the pool infeasible.\n"
+"\n"
+"  -o, --output FILE  write the profile to FILE instead of stdout ('-':\n"
+"                     stdout; a device or FIFO is written in place)\n"
 "  -q, --quiet        do not list conflicts on stderr\n"
+"  -e, --enable CAP[=VALUE]\n"
+"                     the VMs enable capability CAP, one of role guest in\n"
+"                     arch/caps/caps.txt (KVM_CAP_ARM_MTE, KVM_CAP_X2APIC_API\n"
+"                     ...); VALUE: the bits of a bitmask (0x3), else 1\n"
 "  -h, --help         this text\n"
 "\n"
 "exit: 0 feasible, 1 infeasible, 2 usage or input error, 3 internal error\n";
+
+/* --enable CAP[=VALUE]: VALUE decimal or 0x hex, 1 if absent. */
+static int enable_cap(const struct cf_pool *pool, struct cf_profile *pr,
+		      const char *arg)
+{
+	char name[64], *end = NULL;
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+	unsigned long long value = 1;
+	struct cf_diag d = { "" };
+	enum cf_err err;
+
+	if (n >= sizeof(name)) {
+		cli_error("baseline", "--enable %s: no such capability", arg);
+		return CLI_USAGE;
+	}
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	if (eq) {
+		errno = 0;
+		value = strtoull(eq + 1, &end, 0);
+		if (errno || end == eq + 1 || *end || eq[1] == '-') {
+			cli_error("baseline", "--enable %s: VALUE must be a number "
+				  "(decimal or 0x hex)", arg);
+			return CLI_USAGE;
+		}
+	}
+	err = cf_profile_enable_cap(pr, pool, name, value, &d);
+	if (err == CF_ENOMEM) {
+		cli_error("baseline", "out of memory");
+		return CLI_INTERNAL;
+	}
+	if (err != CF_OK) {
+		cli_error("baseline", "--enable %s: %s", arg, d.msg);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
 
 int cmd_baseline(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "enable", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char **enable = calloc((size_t)argc, sizeof(*enable));
+	size_t nenable = 0;
 	struct cli_reports rs = { 0 };
 	struct cf_pool *pool = NULL;
 	struct cf_profile *pr = NULL;
@@ -36,23 +89,31 @@ int cmd_baseline(int argc, char **argv)
 	char *json = NULL;
 	int c, rc;
 
+	if (!enable) {
+		cli_error("baseline", "out of memory");
+		return CLI_INTERNAL;
+	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+	rc = CLI_USAGE;
+	while ((c = getopt_long(argc, argv, "o:qe:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'q': quiet = true; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: fputs(help, stderr); return CLI_USAGE;
+		case 'e': enable[nenable++] = optarg; break;
+		case 'h': fputs(help, stdout); rc = CLI_OK; goto cleanup;
+		default: fputs(help, stderr); goto cleanup;
 		}
 	}
+	if (out && !strcmp(out, "-"))
+		out = NULL;
 	if (optind >= argc) {
 		cli_error("baseline", "no reports given");
 		fputs(help, stderr);
-		return CLI_USAGE;
+		goto cleanup;
 	}
 	rc = cli_load_reports(argv + optind, argc - optind, &rs);
 	if (rc != CLI_OK)
-		return rc;
+		goto cleanup;
 	rc = cli_make_pool("baseline", argv + optind, &rs, NULL, 0, &pool);
 	if (rc != CLI_OK)
 		goto cleanup;
@@ -62,6 +123,12 @@ int cmd_baseline(int argc, char **argv)
 		cli_error("baseline", "%s", cf_strerror(err));
 		goto cleanup;
 	}
+	for (size_t i = 0; i < nenable; i++) {
+		rc = enable_cap(pool, pr, enable[i]);
+		if (rc != CLI_OK)
+			goto cleanup;
+	}
+	rc = CLI_INTERNAL;
 	if (!quiet) {
 		for (size_t i = 0; i < cf_profile_conflict_count(pr); i++) {
 			char text[512];
@@ -92,6 +159,7 @@ int cmd_baseline(int argc, char **argv)
 	}
 	rc = cf_profile_feasible(pr) ? CLI_OK : CLI_NO;
 cleanup:
+	free(enable);
 	free(json);
 	cf_profile_destroy(pr);
 	cf_pool_destroy(pool);

@@ -6,14 +6,19 @@
 #include "tools/cli_util.h"
 
 static const char help[] =
-"usage: cpufleet check --profile PROFILE [--json] REPORT...\n"
+"usage: cpufleet check --profile PROFILE [--vcpus N] [--json] REPORT...\n"
 "\n"
 "Says, for each host, whether KVM there would accept every register of the\n"
-"profile (KVM_SET_ONE_REG under the host's limits and writable masks) and,\n"
-"when not, every reason, in feature names.\n"
+"profile (KVM_SET_ONE_REG under the host's limits and writable masks) and\n"
+"every KVM capability the profile's VMs enable (kvm.enabled) and, when not,\n"
+"every reason, in feature names.  The pool's common capabilities\n"
+"(kvm.caps) are advice and never refuse a host.\n"
 "\n"
 "  -p, --profile FILE  the profile (cpufleet.profile/v1), or a named one:\n"
 "                      x86-64-v1 .. x86-64-v4 (the psABI levels), required\n"
+"      --vcpus N       also: can a VM of N vCPUs be created there\n"
+"                      (KVM_CAP_MAX_VCPUS; KVM_CAP_NR_VCPUS is only KVM's\n"
+"                      recommended count and refuses nothing)\n"
 "  -j, --json          one JSON document on stdout instead of text\n"
 "  -h, --help          this text\n"
 "\n"
@@ -55,6 +60,7 @@ int cmd_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "profile", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "vcpus", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -62,6 +68,7 @@ int cmd_check(int argc, char **argv)
 	struct cf_profile *pr = NULL;
 	struct cf_verdict *v = NULL;
 	const char *ppath = NULL;
+	long vcpus = 0;
 	cJSON *root = NULL, *arr = NULL;
 	bool json = false, all_ok = true;
 	enum cf_err err;
@@ -78,6 +85,13 @@ int cmd_check(int argc, char **argv)
 		switch (c) {
 		case 'p': ppath = optarg; break;
 		case 'j': json = true; break;
+		case 'V':
+			if (!cli_parse_long(optarg, 1, 4294967295L, &vcpus)) {
+				cli_error("check", "--vcpus: expected a number "
+					  "of vCPUs from 1, got '%s'", optarg);
+				return CLI_USAGE;
+			}
+			break;
 		case 'h': fputs(help, stdout); return CLI_OK;
 		default: fputs(help, stderr); return CLI_USAGE;
 		}
@@ -111,7 +125,8 @@ int cmd_check(int argc, char **argv)
 			"profile (%zu conflicts)\n", ppath,
 			cf_profile_conflict_count(pr));
 	for (size_t i = 0; i < rs.n; i++) {
-		err = cf_check(pr, rs.r[i], v);
+		err = vcpus ? cf_check_vcpus(pr, rs.r[i], (uint64_t)vcpus, v)
+			    : cf_check(pr, rs.r[i], v);
 		if (err != CF_OK) {
 			cli_error("check", "%s", cf_strerror(err));
 			goto cleanup;

@@ -220,7 +220,7 @@ static const char pool_help[] =
 "  -p, --publish        publish the baseline (baseline)\n"
 "  -n, --name P         profile name to publish as / show (baseline, matrix)\n"
 "      --profile P      the same, for matrix\n"
-"  -o, --output FILE    write the baseline profile to FILE\n"
+"  -o, --output FILE    write the baseline profile to FILE ('-': stdout)\n"
 REMOTE_HELP
 "\n"
 "exit: 0 done (feasible / all compatible), 1 infeasible or incompatible,\n"
@@ -462,38 +462,65 @@ cleanup:
 /* ---- check --server ---- */
 
 static const char check_help[] =
-"usage: cpufleet check --server URL --profile NAME[@VERSION]|FILE [--json] HOST...\n"
+"usage: cpufleet check --server URL --profile NAME[@VERSION]|FILE [--vcpus N]\n"
+"                      [--json] HOST...\n"
 "\n"
 "Asks the server whether a profile (a published one by name, the latest or\n"
 "a given version, or a profile document from FILE) runs on each HOST, as\n"
 "their latest reports say, and if not, every reason.\n"
 "\n"
 "  -p, --profile P      NAME, NAME@VERSION, or a profile file\n"
+"      --vcpus N        also: can a VM of N vCPUs be created there\n"
+"                       (KVM_CAP_MAX_VCPUS)\n"
 REMOTE_HELP
 "\n"
 "exit: 0 every host compatible, 1 some host incompatible, 2 usage error or\n"
 "refused (4xx, e.g. an unknown host), 3 server error or unreachable\n";
 
+struct check_args {
+	const char *prof;
+	long vcpus;
+};
+
+static int check_opt(void *ctx, int c, const char *arg)
+{
+	struct check_args *a = ctx;
+
+	if (c == 'p') {
+		a->prof = arg;
+		return CLI_OK;
+	}
+	if (!cli_parse_long(arg, 1, 4294967295L, &a->vcpus)) {
+		cli_error("check", "--vcpus: expected a number of vCPUs from 1, "
+			  "got '%s'", arg);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
 int cli_remote_check(int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "profile", required_argument, NULL, 'p' },
+		{ "vcpus", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct remote_opts ro = { 0 };
 	struct cf_client *cl = NULL;
 	struct cf_diag d = { "" };
-	const char *prof = NULL;
+	struct check_args ca = { NULL, 0 };
+	const char *prof;
 	cJSON *body = NULL, *out = NULL, *hosts, *it;
 	char *text = NULL, *file = NULL, name[256];
 	bool json = false, all = true;
 	size_t len;
 	int rc = parse_opts("check", check_help, argc, argv, extra, "p:",
-			    string_opt, &prof, &ro, &json);
+			    check_opt, &ca, &ro, &json);
 
 	if (rc >= 0)
 		return rc;
 	rc = CLI_USAGE;
+	prof = ca.prof;
 	if (!prof || optind >= argc) {
 		cli_error("check", "%s", !prof ? "--profile is required"
 					       : "no hosts given");
@@ -501,6 +528,8 @@ int cli_remote_check(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	body = cJSON_CreateObject();
+	if (ca.vcpus)
+		cJSON_AddNumberToObject(body, "vcpus", (double)ca.vcpus);
 	hosts = cJSON_AddArrayToObject(body, "hosts");
 	for (int i = optind; i < argc; i++)
 		cJSON_AddItemToArray(hosts, cJSON_CreateString(argv[i]));

@@ -11,8 +11,12 @@ static const char help[] =
 "\n"
 "Decodes a report or a profile: each register, its fields and the features\n"
 "their values mean (arm64 FEAT_* names, x86 /proc/cpuinfo flag names); [w]\n"
-"marks a field KVM lets userspace change.  For x86, also the x86-64 psABI\n"
-"level (v1 to v4) the flags reach, and what the next level lacks.\n"
+"marks a field KVM lets userspace change.  A KVM capability shows its role\n"
+"(capacity, setting, mechanism, guest: never compared), or \"enabled by the\n"
+"VMs: required\" for one a profile's VMs enable.  For x86, also the x86-64\n"
+"psABI level (v1 to v4) the flags reach, and what the next level lacks.  A\n"
+"report's content identity (cfid1:..., what the server keys uploads by:\n"
+"equal identities, an unchanged host) and fingerprint come first.\n"
 "\n"
 "  -a, --all    also list fields whose value is zero\n"
 "  -j, --json   one JSON document on stdout instead of text\n"
@@ -61,6 +65,10 @@ static int show_one(void *p, const struct cf_decoded *d)
 			cJSON_AddStringToObject(o, "value", hex);
 			snprintf(hex, sizeof(hex), "0x%016" PRIx64, d->reg_writable);
 			cJSON_AddStringToObject(o, "writable", hex);
+			if (d->role[0])
+				cJSON_AddStringToObject(o, "role", d->role);
+			if (d->enabled)
+				cJSON_AddBoolToObject(o, "enabled", true);
 			c->cur = cJSON_AddArrayToObject(o, "fields");
 			cJSON_AddItemToArray(c->regs, o);
 			return c->cur ? 0 : 1;
@@ -73,7 +81,12 @@ static int show_one(void *p, const struct cf_decoded *d)
 		return 0;
 	}
 	if (!d->field) {
-		printf("%s = 0x%016" PRIx64 "\n", d->reg, d->reg_value);
+		/* A capability: its role; what a profile's VMs enable is
+		 * judged, the rest never. */
+		printf("%s = 0x%016" PRIx64 "%s%s%s\n", d->reg, d->reg_value,
+		       d->role[0] ? "  (" : "",
+		       d->enabled ? "enabled by the VMs: required" : d->role,
+		       d->role[0] ? ")" : "");
 		return 0;
 	}
 	if (d->value == 0 && !c->all && !d->features[0])
@@ -97,6 +110,7 @@ int cmd_show(int argc, char **argv)
 	cJSON *root = NULL;
 	bool json = false, have_level = false;
 	char level[32] = "", missing[512] = "";
+	char id[CF_CONTENT_ID_MAX] = "", fp[24];
 	enum cf_err err;
 	int c, rc;
 
@@ -118,6 +132,9 @@ int cmd_show(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	rc = CLI_INTERNAL;
+	if (r && cf_report_content_id(r, id, sizeof(id)) != CF_OK)
+		goto cleanup;
+	snprintf(fp, sizeof(fp), "%016" PRIx64, r ? cf_report_fingerprint(r) : 0);
 	ctx.feats = cJSON_CreateArray();
 	if (!ctx.feats)
 		goto cleanup;
@@ -126,14 +143,17 @@ int cmd_show(int argc, char **argv)
 		if (!root)
 			goto cleanup;
 		cJSON_AddStringToObject(root, "kind", r ? "report" : "profile");
-		if (r)
+		if (r) {
 			cJSON_AddStringToObject(root, "host", cf_report_host_id(r));
+			cJSON_AddStringToObject(root, "identity", id);
+			cJSON_AddStringToObject(root, "fingerprint", fp);
+		}
 		ctx.regs = cJSON_AddArrayToObject(root, "registers");
 		if (!ctx.regs)
 			goto cleanup;
 	} else if (r) {
-		printf("report of host %s (%s)\n", cf_report_host_id(r),
-		       cf_report_arch(r));
+		printf("report of host %s (%s)\nidentity %s, fingerprint %s\n",
+		       cf_report_host_id(r), cf_report_arch(r), id, fp);
 	} else {
 		printf("profile (%s) for", cf_profile_arch(pr));
 		for (size_t i = 0; cf_profile_host(pr, i); i++)

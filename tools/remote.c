@@ -38,6 +38,11 @@ int remote_connect(const char *cmd, const struct remote_opts *ro,
 			goto cleanup;
 		}
 		buf[strcspn(buf, "\r\n")] = '\0';
+		if (!buf[0]) {
+			cli_error(cmd, "%s: no token on its first line",
+				  ro->token_file);
+			goto cleanup;
+		}
 		o.token = buf;
 	}
 	if (cf_client_create(&o, out, &d) != CF_OK) {

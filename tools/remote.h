@@ -17,8 +17,9 @@ struct remote_opts {
 /* Takes one of the options 's' (--server), 't' (--token), 'T'
  * (--token-file), 'C' (--cacert). */
 int remote_opt(struct remote_opts *ro, int c, const char *arg);
-/* The client for RO (token from --token, --token-file or CPUFLEET_TOKEN);
- * prints what is wrong and returns a CLI exit code. */
+/* The client for RO (token from --token, the first line of --token-file,
+ * or CPUFLEET_TOKEN); prints what is wrong (naming the token file) and
+ * returns a CLI exit code. */
 int remote_connect(const char *cmd, const struct remote_opts *ro,
 		   struct cf_client **out);
 /* METHOD PATH with BODY (a JSON text or NULL).  2xx: CLI_OK and *OUT the

@@ -185,7 +185,7 @@ $1 == "reg" {
 		fatal("register " $2 " is not in ascending encoding order")
 	lastkey = rkey
 	begin_block($2, sprintf("0x%xULL", rkey), \
-	    "0, 0ULL, " (rflags == "" ? "0" : rflags))
+	    "0, 0ULL, " (rflags == "" ? "0" : rflags) ", CF_ROLE_NONE")
 	next
 }
 
@@ -212,7 +212,7 @@ $1 == "pseudo" || $1 == "fact" {
 	lastpkey = k
 	begin_block($2, $3 "ULL", \
 	    ($1 == "fact" ? "3, " : "1, ") $4 "ULL" \
-	    (NF == 5 ? ", CF_REG_CHECKONLY" : ", 0"))
+	    (NF == 5 ? ", CF_REG_CHECKONLY" : ", 0") ", CF_ROLE_NONE")
 	next
 }
 

@@ -1,14 +1,15 @@
 # The capability half of the catalogue generators: reads one line of
-# arch/caps/caps.txt (NAME NUMBER ARCHES KIND; grammar in its header) for
+# arch/caps/caps.txt (NAME NUMBER ARCHES KIND ROLE; grammar in its header) for
 # the architecture being generated.  Loaded before the generator
 # (awk -f arch/caps/caps.awk -f arch/<arch>/gen_*.awk ...), which provides
 # fatal(msg) and cstr(s).
 
 # Checks the current line; 0 if the capability is not for ARCH, else 1 with
-# cap_n (its number) and cap_kind set.  Numbers must ascend (cap_last).
+# cap_n (its number), cap_kind and cap_role set.  Numbers must ascend
+# (cap_last).
 function cap_parse(arch,   arches, i, a) {
-	if (NF != 4)
-		fatal("capability line wants NAME NUMBER ARCHES KIND")
+	if (NF != 5)
+		fatal("capability line wants NAME NUMBER ARCHES KIND ROLE")
 	if ($1 !~ /^KVM_CAP_[A-Z0-9_]+$/)
 		fatal("bad capability name '" $1 "'")
 	if ($2 !~ /^[0-9]+$/ || length($2) > 6)
@@ -20,6 +21,12 @@ function cap_parse(arch,   arches, i, a) {
 	if ($4 != "bool" && $4 != "count" && $4 != "bitmask")
 		fatal("capability kind must be bool, count or bitmask")
 	cap_kind = $4
+	if ($5 != "capacity" && $5 != "setting" && $5 != "mechanism" && \
+	    $5 != "guest")
+		fatal("capability role must be capacity, setting, mechanism or guest")
+	if ($5 == "capacity" && cap_kind == "bool")
+		fatal("capability " $1 " is a capacity, so a number: kind count or bitmask")
+	cap_role = $5
 	split($3, arches, ",")
 	a = 0
 	for (i in arches) {
@@ -46,8 +53,8 @@ function cap_c(nreg,   pol, s) {
 }
 
 # Its entry in the register table: pseudo-register class 2, key
-# 0x1000000 + number, every bit a VMM may choose.
+# 0x1000000 + number, every bit a VMM may choose, and its role.
 function cap_entry(nreg) {
-	return sprintf("\t{ %s, 0x%xULL, r%d_f, 1, 2, ~0ULL, 0 },\n", \
-	    cstr($1), 16777216 + cap_n, nreg)
+	return sprintf("\t{ %s, 0x%xULL, r%d_f, 1, 2, ~0ULL, 0, CF_ROLE_%s },\n", \
+	    cstr($1), 16777216 + cap_n, nreg, toupper(cap_role))
 }

@@ -1,6 +1,7 @@
 /* What KVM on this x86 host offers a guest: KVM_GET_SUPPORTED_CPUID (never
  * the emulated-only bits), the feature MSRs KVM reports on the system fd,
- * the TSC rate and whether KVM can scale it, and the capabilities. */
+ * the TSC rate and whether KVM can scale it, and the capabilities.  The
+ * catalogue's per-vCPU and run-time fields read 0. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,12 @@ enum cf_err cf_x86_collect(const char *host_id, struct cf_report **out,
 		cf_diag_set(d, err, "capabilities: %s", cf_strerror(err));
 	if (err != CF_OK)
 		goto cleanup;
+	/* KVM_GET_SUPPORTED_CPUID runs CPUID on the CPU this thread is on and
+	 * passes some per-CPU fields through (leaf 1 EBX[31:24] APIC id, leaf
+	 * 0xB/0x1F EDX x2APIC id, and on older kernels every topology
+	 * subleaf and 0x8000001E): the catalogue's vcpu and runtime fields
+	 * read 0, so every CPU of a host gives the same report. */
+	cf_config_clear_per_vcpu(cfg);
 	cfg->has_writable = true;
 	err = cf_report_create_local(host_id, cfg, out, d);
 	cfg = NULL;

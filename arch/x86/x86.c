@@ -350,6 +350,7 @@ const struct cf_arch_ops cf_x86_ops = {
 	.absent_is_zero = true,
 	.vendor = x86_vendor_hook,
 	.finish = x86_finish,
+	.gates = &cf_x86_gates,
 	.regname_parse = x86_regname_parse,
 	.regname_format = x86_regname_format,
 };

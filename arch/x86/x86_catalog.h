@@ -20,5 +20,7 @@ extern const struct cf_catalog cf_x86_catalog;
 /* Lowest level first; cf_x86_nlevels entries. */
 extern const struct cf_x86_level cf_x86_levels[];
 extern const size_t cf_x86_nlevels;
+/* Registers that matter only with a feature (cpuid.txt `gate=`). */
+extern const struct cf_gates cf_x86_gates;
 
 #endif

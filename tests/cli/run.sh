@@ -23,49 +23,13 @@ fi
 here=$(dirname "$0")
 cd "$here/../.." || { echo "cannot cd to the repository root" >&2; exit 2; }
 
-T=$(mktemp -d) || exit 2
-trap 'rm -rf "$T"' EXIT
-trap 'exit 2' HUP INT TERM
+. tests/lib/cases.sh
 
 RW=tests/data/arm64/real-writable
 RAW=tests/data/arm64/real
 FLEET=tests/data/fleet
 
-pass=0
-fail=0
-name=""
-why=""
-
 # ---- helpers ---------------------------------------------------------------
-
-# case_ NAME: starts a test case; end_ reports it.
-case_() {
-	name=$1
-	why=""
-}
-
-end_() {
-	if [ -z "$why" ]; then
-		pass=$((pass + 1))
-		echo "ok - $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL - $name: ${why%; }"
-	fi
-}
-
-bad() {
-	why="$why$1; "
-}
-
-# First line of a file, cut short, for messages.
-first() {
-	if [ -s "$1" ]; then
-		head -n 1 "$1" | cut -c 1-160
-	else
-		echo "(empty)"
-	fi
-}
 
 # run ARGS...: runs the binary; stdout in $T/out, stderr in $T/err, exit in $rc.
 run() {
@@ -265,6 +229,89 @@ run baseline -o "$T/no/such/dir/p.json" "$RW"/*.json
 want_rc 3
 err_has "$T/no/such/dir/p.json"
 [ -e "$T/no" ] && bad "$T/no created"
+end_
+
+# ---- -o onto what is not a regular file ------------------------------------
+# A FIFO, a character device (a scratch copy of the null device, made with
+# mknod in $T: never the real /dev/null) and a symbolic link stay what they
+# were: written in place or through, never renamed over.
+
+# skip_ NAME WHY: a case that cannot run here, by name.
+skip_() {
+	echo "skip - $1: $2"
+}
+
+case_ "baseline -o FIFO: the reader gets the JSON, the FIFO stays a FIFO"
+if mkfifo "$T/fifo"; then
+	cat "$T/fifo" >"$T/fifo-read" &
+	reader=$!
+	timeout 60 "$BIN" baseline -o "$T/fifo" "$RW"/*.json >"$T/out" 2>"$T/err"
+	rc=$?
+	want_rc 0
+	if [ -p "$T/fifo" ]; then
+		wait "$reader"
+		cmp -s "$T/fifo-read" "$T/rw-stdout.json" ||
+			bad "the reader got other bytes: $(first "$T/fifo-read")"
+	else
+		bad "$T/fifo is no longer a FIFO"
+		kill "$reader" 2>/dev/null   # blocked on the replaced FIFO
+		wait "$reader" 2>/dev/null
+	fi
+	ls "$T"/fifo.tmp.* >/dev/null 2>&1 && bad "a temporary file is left"
+else
+	bad "mkfifo failed"
+fi
+end_
+
+name="baseline -o a character device (mknod c 1 3): stays that device"
+if [ "$(id -u)" -ne 0 ]; then
+	skip_ "$name" "not root (mknod needs CAP_MKNOD)"
+elif ! mknod "$T/null" c 1 3 2>"$T/err" || ! : >"$T/null" 2>>"$T/err"; then
+	skip_ "$name" "no device node here: $(first "$T/err")"
+else
+	case_ "$name"
+	timeout 60 "$BIN" baseline -o "$T/null" "$RW"/*.json >"$T/out" 2>"$T/err"
+	rc=$?
+	want_rc 0
+	[ -c "$T/null" ] || bad "$T/null is no longer a character device"
+	[ "$(stat -c %t:%T "$T/null" 2>/dev/null)" = "1:3" ] ||
+		bad "$T/null is not device 1:3 any more"
+	ls "$T"/null.tmp.* >/dev/null 2>&1 && bad "a temporary file is left"
+	end_
+fi
+
+case_ "baseline -o -: the profile on standard output, no file named -"
+mkdir "$T/dash" && root=$(pwd) &&
+	(cd "$T/dash" && "$BIN" baseline -o - "$root/$RW"/*.json) \
+	>"$T/out" 2>"$T/err"
+rc=$?
+want_rc 0
+cmp -s "$T/out" "$T/rw-stdout.json" || bad "stdout is not the profile"
+[ -e "$T/dash/-" ] && bad "a file named - was written"
+end_
+
+case_ "baseline -o a symlink to a file: the link stays, its target is written"
+echo old >"$T/target.json"
+ln -s target.json "$T/link.json"
+run baseline -o "$T/link.json" "$RW"/*.json
+want_rc 0
+[ -L "$T/link.json" ] || bad "$T/link.json is no longer a symbolic link"
+cmp -s "$T/target.json" "$T/rw-stdout.json" || bad "the target does not hold the profile"
+end_
+
+case_ "baseline -o a dangling symlink or a directory: exit 3, nothing written"
+ln -s nowhere.json "$T/dangling.json"
+mkdir "$T/adir"
+run baseline -o "$T/dangling.json" "$RW"/*.json
+want_rc 3
+err_has "$T/dangling.json"
+[ -L "$T/dangling.json" ] || bad "the dangling link was replaced"
+[ -e "$T/nowhere.json" ] && bad "the link's target was created"
+run baseline -o "$T/adir" "$RW"/*.json
+want_rc 3
+err_has "$T/adir"
+[ -d "$T/adir" ] || bad "$T/adir is no longer a directory"
+ls "$T"/*.tmp.* >/dev/null 2>&1 && bad "a temporary file is left"
 end_
 
 # ---- check: graviton3-only baseline ----------------------------------------
@@ -582,6 +629,33 @@ want_rc 2
 err_has "$T/schema.json: \$.schema"
 end_
 
+# ---- the agent's token from a file (systemd's LoadCredential=) -------------
+# Nothing listens on port 1 of loopback: a token that passes gets as far as
+# connecting (exit 3, report spooled); one that does not is a usage error.
+
+case_ "agent --token-file missing: exit 2, names the file"
+run agent --server http://127.0.0.1:1 --token-file "$T/no-token" --once \
+	--spool "$T/spool-a"
+want_rc 2
+err_has "$T/no-token"
+end_
+
+case_ "agent --token-file empty: exit 2, names the file"
+: >"$T/empty-token"
+run agent --server http://127.0.0.1:1 --token-file "$T/empty-token" --once \
+	--spool "$T/spool-a"
+want_rc 2
+err_has "$T/empty-token"
+end_
+
+case_ "agent --token-file: the first line is the token, the rest ignored"
+printf 'cft_0123_abcdef\nnot a token: spaces\n' >"$T/token"
+run agent --server http://127.0.0.1:1 --token-file "$T/token" --once \
+	--spool "$T/spool-b" --from "$RW/altra.json" --tries 1 --timeout 1 -q
+want_rc 3
+[ "$(ls "$T/spool-b" | grep -c .)" -ge 1 ] || bad "no report spooled"
+end_
+
 # ---- a failed baseline changes nothing -------------------------------------
 
 mkdir "$T/o"
@@ -628,7 +702,7 @@ end_
 case_ "pools fleet: three pools, exit 1, index and baselines written"
 run pools -d "$T/pools" "$FLEET"/*.json
 want_rc 1
-out_has "pool 3: v1-01 v1-02"
+out_has "pool 3 (arm64): v1-01 v1-02"
 [ -s "$T/pools/pool-3.json" ] || bad "no pool-3.json"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert [p['hosts'] for p in d['pools']] == [['a72-01','a72-02'],['n1-01','n1-02'],['v1-01','v1-02']]" "$T/pools/pools.json" || bad "pools.json wrong"
 end_
@@ -636,7 +710,54 @@ end_
 case_ "pools real-writable: one pool, exit 0"
 run pools "$RW"/*.json
 want_rc 0
-out_has "pool 1: altra cortex-a72 graviton3"
+out_has "pool 1 (arm64): altra cortex-a72 graviton3"
+end_
+
+# Issue 17 case 7: a real fleet of x86 and arm64 hosts.  Architectures
+# never share a pool, nor do x86 vendors (CPUID leaf 0: bergamo-04 is
+# AuthenticAMD, hygon-01 HygonGenuine, the others GenuineIntel).
+case_ "pools x86 + arm64: split by architecture and vendor, exit 1"
+run pools tests/data/x86/*.json "$RW"/*.json
+want_rc 1
+out_has "(arm64): altra cortex-a72 graviton3"
+out_has "(x86 AuthenticAMD): bergamo-04"
+out_has "(x86 HygonGenuine): hygon-01"
+grep -q "(x86 GenuineIntel):.*spr-05" "$T/out" || bad "no Intel pool with spr-05"
+run pools --json tests/data/x86/*.json "$RW"/*.json
+want_rc 1
+json_ok "$T/out"
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+vendor = {"bergamo-04": "AuthenticAMD", "hygon-01": "HygonGenuine", "gnr-03": "GenuineIntel",
+          "snb-ep": "GenuineIntel", "spr-05": "GenuineIntel", "altra": None, "cortex-a72": None,
+          "graviton3": None}
+seen = [h for p in d["pools"] for h in p["hosts"]]
+assert sorted(seen) == sorted(vendor), seen
+for p in d["pools"]:
+    assert {vendor[h] for h in p["hosts"]} == {p.get("vendor")}, p
+    assert p["arch"] == ("arm64" if p.get("vendor") is None else "x86"), p' "$T/out" || bad "a pool mixes architectures or vendors"
+end_
+
+case_ "pools: the same reports in reverse order give byte-identical output"
+ls tests/data/x86/*.json "$RW"/*.json "$FLEET"/*.json tests/data/lab/reports/*.json >"$T/list"
+run pools -d "$T/fwd" $(cat "$T/list")
+cp "$T/out" "$T/fwd.txt"
+run pools -d "$T/rev" $(tac "$T/list")
+cmp -s "$T/out" "$T/fwd.txt" || bad "text differs: $(diff "$T/fwd.txt" "$T/out" | head -n 3 | tr '\n' ' ')"
+cmp -s "$T/fwd/pools.json" "$T/rev/pools.json" || bad "pools.json differs"
+for f in "$T"/fwd/pool-*.json; do
+	cmp -s "$f" "$T/rev/${f##*/}" || bad "${f##*/} differs"
+done
+run pools --json $(tac "$T/list")
+cp "$T/out" "$T/rev.json"
+run pools --json $(cat "$T/list")
+cmp -s "$T/out" "$T/rev.json" || bad "--json differs"
+end_
+
+case_ "pools: one host id in two files: exit 2, both named"
+run pools "$RW/altra.json" "$RAW/altra.json"
+want_rc 2
+err_has "$RAW/altra.json: host id altra appears twice (also in $RW/altra.json)"
 end_
 
 X86=tests/data/x86
@@ -661,6 +782,36 @@ want_rc 0
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['psabi_level']=='x86-64-v2' and 'avx2' in d['psabi_next_missing']" "$T/out" || bad "psabi_level wrong"
 end_
 
+case_ "show --json identity: the same host read on another CPU is the same content"
+# SDM Vol. 2A CPUID: leaf 1 EBX[31:24] is the initial APIC id and leaf 0xB
+# EDX the x2APIC id of the CPU that ran CPUID; AVX512F is leaf 7 EBX[16].
+python3 - "$X86/spr-05.json" "$T" <<'PYEOF'
+import json, sys
+src, out = sys.argv[1], sys.argv[2]
+def reg(d, leaf, sub):
+    return next(e for e in d["x86"]["cpuid"]
+                if int(e["leaf"], 16) == leaf and int(e["subleaf"], 16) == sub)
+d = json.load(open(src))
+r1, rb = reg(d, 1, 0), reg(d, 0xb, 0)
+r1["ebx"] = "0x%08x" % (int(r1["ebx"], 16) & 0x00ffffff | 7 << 24)
+rb["edx"] = "0x00000007"
+json.dump(d, open(out + "/cpu7.json", "w"))
+r7 = reg(d, 7, 0)
+r7["ebx"] = "0x%08x" % (int(r7["ebx"], 16) ^ 1 << 16)
+json.dump(d, open(out + "/noavx512f.json", "w"))
+PYEOF
+ids=""
+for f in "$X86/spr-05.json" "$T/cpu7.json" "$T/noavx512f.json"; do
+	run show --json "$f"
+	want_rc 0
+	ids="$ids $(py "$T/out" "d.get('identity')")"
+done
+set -- $ids
+echo "$1" | grep -qE '^cfid1:[0-9a-f]{64}$' || bad "identity '$1' is not cfid1: and 64 hex digits"
+[ "$1" = "$2" ] || bad "APIC ids changed the identity: $1, $2"
+[ "$1" != "$3" ] || bad "avx512f did not change the identity"
+end_
+
 case_ "baseline x86 Intel and AMD: infeasible, the vendor conflict says so"
 run baseline -o "$T/mixed.json" "$X86/spr-05.json" "$X86/bergamo-04.json"
 want_rc 1
@@ -678,6 +829,132 @@ run check --profile x86-64-v3 "$X86/hygon-01.json" "$X86/snb-ep.json"
 want_rc 1
 out_has "hygon-01: compatible"
 out_has "host snb-ep lacks avx2"
+end_
+
+# ---- KVM capabilities: no CPU features -------------------------------------
+# (arch/caps/caps.txt roles; issue 17 case 2).  Copies of real dumps with
+# capabilities set here; tests/data is left alone.
+LAB=tests/data/lab/reports
+
+# json_edit SRC DST CODE: DST is the JSON document SRC after the Python
+# statements CODE have changed it (as d).
+json_edit() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"), indent=1)' "$1" "$2" "$3"
+}
+
+# with_caps SRC DST ID JSON: SRC as host ID with "kvm": {"caps": JSON}.
+with_caps() {
+	json_edit "$1" "$2" "d['host']['id'] = '$3'; d['kvm'] = {'caps': json.loads('$4')}"
+}
+
+# KVM_CAP_NR_VCPUS is only KVM's recommended vCPU count (api.rst 4.7): the
+# same CPU with 128 and with 2 online CPUs takes the same guests.
+with_caps "$X86/spr-05.json" "$T/big.json" big '{"KVM_CAP_NR_VCPUS": 128, "KVM_CAP_MAX_VCPUS": 4096, "KVM_CAP_NR_MEMSLOTS": 32764, "KVM_CAP_IRQFD": 1}'
+with_caps "$X86/spr-05.json" "$T/small.json" small '{"KVM_CAP_NR_VCPUS": 2, "KVM_CAP_MAX_VCPUS": 1024, "KVM_CAP_NR_MEMSLOTS": 509, "KVM_CAP_IRQFD": 0}'
+case_ "explain: the same CPU with 128 and 2 online CPUs is compatible both ways"
+run explain "$T/big.json" "$T/small.json"
+want_rc 0
+out_lacks "KVM_CAP"
+out_lacks "INCOMPATIBLE"
+end_
+
+case_ "the big host's baseline keeps its capabilities as advice; check passes the small one"
+run baseline -q -o "$T/bs.json" "$T/big.json"
+want_rc 0
+json_is "$T/bs.json" 'd["kvm"]["caps"]["KVM_CAP_NR_VCPUS"]' 128
+json_is "$T/bs.json" '"enabled" in d["kvm"]' False
+run check --profile "$T/bs.json" "$T/small.json"
+want_rc 0
+out_has "small: compatible"
+end_
+
+# api.rst 4.7: KVM_CREATE_VCPU adds no more than max_vcpus, which
+# KVM_CAP_MAX_VCPUS gives.
+with_caps "$FLEET/n1-01.json" "$T/n1-128.json" n1-128 '{"KVM_CAP_NR_VCPUS": 64, "KVM_CAP_MAX_VCPUS": 128}'
+case_ "check --vcpus 200: a host whose KVM_CAP_MAX_VCPUS is 128 is refused, in words"
+run baseline -q -o "$T/n1p.json" "$T/n1-128.json"
+run check --profile "$T/n1p.json" --vcpus 200 "$T/n1-128.json"
+want_rc 1
+out_has "n1-128: INCOMPATIBLE"
+out_has "host n1-128 takes at most 128 vCPUs per VM (KVM_CAP_MAX_VCPUS); the VM has 200"
+end_
+
+case_ "check --vcpus 100 passes the same host (more than its 64 online CPUs: overcommit, not refused)"
+run check --profile "$T/n1p.json" --vcpus 100 "$T/n1-128.json"
+want_rc 0
+out_has "n1-128: compatible"
+end_
+
+case_ "check --vcpus on the lab's reports (KVM 6.12 arm64, 512): 512 passes, 513 does not"
+run baseline -q -o "$T/a72.json" "$LAB/a72.json"
+run check --profile "$T/a72.json" --vcpus 512 "$LAB/a72.json"
+want_rc 0
+run check --profile "$T/a72.json" --vcpus 513 --json "$LAB/a72.json"
+want_rc 1
+json_is "$T/out" 'd["verdicts"][0]["reasons"][0]["register"]' KVM_CAP_MAX_VCPUS
+end_
+
+case_ "check --vcpus 0 or a word: exit 2"
+run check --profile "$T/a72.json" --vcpus 0 "$LAB/a72.json"
+want_rc 2
+err_has "--vcpus"
+end_
+
+# What a VM enables (api.rst 7.28: KVM_CAP_ARM_MTE) is judged; the lab's n1
+# reported KVM_CAP_ARM_MTE 0.
+with_caps "$LAB/n1.json" "$T/n1-mte.json" n1-mte '{"KVM_CAP_ARM_MTE": 1, "KVM_CAP_MAX_VCPUS": 512}'
+case_ "baseline --enable KVM_CAP_ARM_MTE: kvm.enabled, and check refuses a host without MTE"
+run baseline -q --enable KVM_CAP_ARM_MTE -o "$T/mte.json" "$T/n1-mte.json"
+want_rc 0
+json_is "$T/mte.json" 'd["kvm"]["enabled"]' "{'KVM_CAP_ARM_MTE': 1}"
+run check --profile "$T/mte.json" "$T/n1-mte.json" "$LAB/n1.json"
+want_rc 1
+out_has "n1-mte: compatible"
+out_has "host n1 lacks KVM_CAP_ARM_MTE, which the profile's VMs enable"
+end_
+
+case_ "show: each capability's role, and the one the VMs enable as required"
+run show "$T/mte.json"
+want_rc 0
+out_has "KVM_CAP_MAX_VCPUS = 0x0000000000000200  (capacity)"
+out_has "KVM_CAP_ARM_MTE = 0x0000000000000001  (guest)"
+out_has "KVM_CAP_ARM_MTE = 0x0000000000000001  (enabled by the VMs: required)"
+run show --json "$T/mte.json"
+json_is "$T/out" '[(r["register"], r.get("role"), r.get("enabled", False)) for r in d["registers"] if r["register"] == "KVM_CAP_ARM_MTE"]' "[('KVM_CAP_ARM_MTE', 'guest', False), ('KVM_CAP_ARM_MTE', 'guest', True)]"
+end_
+
+case_ "baseline --enable over a pool where a host lacks it: infeasible, the host named"
+run baseline --enable KVM_CAP_ARM_MTE -o "$T/mte2.json" "$T/n1-mte.json" "$LAB/n1.json"
+want_rc 1
+err_has "KVM_CAP_ARM_MTE.bool: the profile's VMs enable it, and n1 lacks it (offers 0)"
+end_
+
+case_ "baseline --enable of a capacity or another architecture's capability: exit 2"
+run baseline --enable KVM_CAP_MAX_VCPUS=8 "$LAB/n1.json"
+want_rc 2
+err_has "--enable KVM_CAP_MAX_VCPUS=8: a capacity, not a capability a VM enables"
+run baseline --enable KVM_CAP_X2APIC_API=3 "$LAB/n1.json"
+want_rc 2
+err_has "not a KVM capability of arm64"
+end_
+
+# The pool's common set is advice: a profile written before kvm.enabled
+# existed lists its capabilities in kvm.caps and still loads; none refuses.
+case_ "the common set (kvm.caps) never refuses, an old profile's included"
+json_edit "$T/a72.json" "$T/old.json" 'd["kvm"]["caps"].update({"KVM_CAP_ARM_MTE": 1, "KVM_CAP_ARM_SVE": 1, "KVM_CAP_MAX_VCPUS": 99999, "KVM_CAP_ARM_VM_IPA_SIZE": 52})'
+run check --profile "$T/old.json" "$LAB/a72.json"
+want_rc 0
+out_has "a72: compatible"
+end_
+
+case_ "a profile enabling a capacity is refused at load, with its path"
+json_edit "$T/a72.json" "$T/badcap.json" 'd["kvm"]["enabled"] = {"KVM_CAP_NR_VCPUS": 4}'
+run check --profile "$T/badcap.json" "$LAB/a72.json"
+want_rc 2
+err_has "$.kvm.enabled.KVM_CAP_NR_VCPUS: a capacity"
 end_
 
 case_ "apply off arm64: exit 2, say why"

@@ -2,9 +2,11 @@
  * tests/fuzz/corpus/profile).  A parsed profile P must
  *  - round-trip: print, parse, print gives the same text and the same
  *    profile (fz_profile_round_trip);
- *  - run on a host H that offers exactly P's values (KVM takes a host's
- *    own value in every field, writable or not);
- *  - not run on H with one `lower` field of P one step lower (the host
+ *  - run on a host H that offers exactly P's values and the capabilities
+ *    P's VMs enable (KVM takes a host's own value in every field, writable
+ *    or not);
+ *  - not run on H with one `lower` field of P (in a register P judges:
+ *    not one whose cpuid.txt `gate=` flags P lacks) one step lower (the host
  *    offers less than P wants), nor on H without a register in which P
  *    wants a `lower` field above its bottom (x86: an absent leaf or MSR
  *    reads as 0, the bottom of every flag and count; arm64: an absent
@@ -43,7 +45,8 @@ static uint64_t kvm_writable(const struct cf_profile *pr, uint64_t key)
 	return CF_X86_IS_CPUID(key) ? 0xffffffffu : ~0ULL;
 }
 
-/* Host H: P's values, with KVM's writable masks. */
+/* Host H: P's values, with KVM's writable masks, and each capability P's
+ * VMs enable at the value they enable. */
 static struct cf_report *host_of(const struct cf_profile *pr)
 {
 	const struct cf_catalog *cat = pr->arch->catalog;
@@ -51,9 +54,14 @@ static struct cf_report *host_of(const struct cf_profile *pr)
 
 	if (cf_config_clone(pr->cfg, &c) != CF_OK)
 		return NULL;
-	for (size_t i = 0; i < cat->nregs; i++)
+	for (size_t i = 0; i < cat->nregs; i++) {
 		if (c->present[i] && cat->regs[i].pseudo == 0)
 			c->wr[i] = kvm_writable(pr, cat->regs[i].key);
+		if (pr->enabled && pr->enabled->present[i]) {
+			c->val[i] = pr->enabled->val[i];
+			c->present[i] = 1;
+		}
+	}
 	c->has_writable = is_x86(pr);
 	return fz_host_with("fuzz-host", c);
 }
@@ -84,11 +92,13 @@ struct ctx {
 	const struct cf_report *h;    /* offers exactly P */
 };
 
-/* P wants field P->f above its bottom: *DOWN is the step below. */
+/* P wants field P->f above its bottom (in a register P's gates open):
+ * *DOWN is the step below. */
 static bool wanted(const struct ctx *c, const struct fz_pick *p,
 		   uint64_t *down)
 {
 	return c->pr->cfg->present[p->ri] && fz_field_is_lower(p->f) &&
+	       fz_gate_open(c->pr->cfg, p->reg->key) &&
 	       fz_field_down(p->f, cf_field_raw(p->f, c->pr->cfg->val[p->ri]),
 			     down);
 }

@@ -1,12 +1,14 @@
 /* libFuzzer target: report documents, the agent's untrusted input, of both
  * architectures (seeds: tests/fuzz/corpus/report).  A parsed report R must
- *  - round-trip: print, parse, print gives the same text and the same report
- *    (fz_report_round_trip), and so must its own profile;
+ *  - round-trip: print, parse, print gives the same text and the same report,
+ *    content identity and fingerprint included (fz_report_round_trip), and
+ *    so must its own profile;
  *  - run its own profile (cf_check compatible);
  *  - refuse a profile that wants more than R has: one `lower` field (a flag,
  *    a count, an arm64 lower field) one step above R's value, on a register
  *    R has or lacks (x86: a leaf R lacks reads as 0, so a flag set there is
- *    one R lacks; arm64: a register R does not report cannot be set);
+ *    one R lacks; arm64: a register R does not report cannot be set), with
+ *    the register's gate flag (cpuid.txt `gate=`) set so that it is judged;
  *  - refuse a profile that changes a field R cannot change (not wholly in
  *    R's writable mask): KVM takes only the host's own value there.
  * The refusals must name the register and field.  The oracles are those
@@ -40,7 +42,8 @@ struct ctx {
 };
 
 /* A profile like OWN with register I's field F set to RAW (the register
- * created with only that field when OWN lacks it). */
+ * created with only that field when OWN lacks it) and the register's gate
+ * open, so that a check judges it. */
 static struct cf_profile *with_field(const struct cf_profile *own, size_t i,
 				     const struct cf_field *f, uint64_t raw)
 {
@@ -50,7 +53,8 @@ static struct cf_profile *with_field(const struct cf_profile *own, size_t i,
 	if (cf_config_clone(own->cfg, &c) != CF_OK)
 		return NULL;
 	cf_config_get(c, key, &v, NULL);
-	if (cf_config_set(c, key, fz_field_put(f, v, raw)) != CF_OK) {
+	if (cf_config_set(c, key, fz_field_put(f, v, raw)) != CF_OK ||
+	    fz_open_gate(c, key) != CF_OK) {
 		cf_config_unref(c);
 		return NULL;
 	}

@@ -80,7 +80,7 @@ void fz_report_round_trip(const struct cf_report *r)
 {
 	struct cf_report *back = NULL;
 	struct cf_diag d;
-	char *a = NULL, *b = NULL;
+	char *a = NULL, *b = NULL, ia[CF_CONTENT_ID_MAX], ib[CF_CONTENT_ID_MAX];
 
 	if (cf_report_to_json(r, &a) == CF_ENOMEM)
 		return;
@@ -101,6 +101,9 @@ void fz_report_round_trip(const struct cf_report *r)
 	same_config(r->cfg, back->cfg, true, "report round trip");
 	fz_require(cf_report_fingerprint(r) == cf_report_fingerprint(back),
 		   "report round trip", "fingerprint differs");
+	fz_require(cf_report_content_id(r, ia, sizeof(ia)) == CF_OK &&
+		   cf_report_content_id(back, ib, sizeof(ib)) == CF_OK &&
+		   !strcmp(ia, ib), "report round trip", "content identity differs");
 	free(a);
 	free(b);
 	cf_report_destroy(back);
@@ -146,6 +149,11 @@ void fz_profile_round_trip(const struct cf_profile *pr)
 					  pr->nimpl * sizeof(*pr->impl))),
 		   "profile round trip", "implementations differ");
 	same_config(pr->cfg, back->cfg, false, "profile round trip");
+	fz_require(!pr->enabled == !back->enabled, "profile round trip",
+		   "enabled capabilities");
+	if (pr->enabled)
+		same_config(pr->enabled, back->enabled, false,
+			    "profile round trip: enabled capabilities");
 	free(a);
 	free(b);
 	cf_profile_destroy(back);
@@ -174,6 +182,38 @@ struct cf_report *fz_host_with(const char *host_id, struct cf_config *cfg)
 	if (cf_report_create(host_id, cfg, &r) != CF_OK)
 		return NULL;
 	return r;
+}
+
+bool fz_gate_open(const struct cf_config *cfg, uint64_t key)
+{
+	const struct cf_gates *gs = cfg->arch->gates;
+	bool gated = false;
+
+	for (size_t i = 0; gs && i < gs->n; i++) {
+		uint64_t v;
+		if (gs->g[i].key != key)
+			continue;
+		gated = true;
+		if (cf_config_get(cfg, gs->g[i].gate_key, &v, NULL) &&
+		    (v >> gs->g[i].gate_bit) & 1)
+			return true;
+	}
+	return !gated;
+}
+
+enum cf_err fz_open_gate(struct cf_config *cfg, uint64_t key)
+{
+	const struct cf_gates *gs = cfg->arch->gates;
+
+	for (size_t i = 0; gs && i < gs->n; i++) {
+		uint64_t v = 0;
+		if (gs->g[i].key != key)
+			continue;
+		cf_config_get(cfg, gs->g[i].gate_key, &v, NULL);
+		return cf_config_set(cfg, gs->g[i].gate_key,
+				     v | 1ULL << gs->g[i].gate_bit);
+	}
+	return CF_OK;
 }
 
 bool fz_field_is_lower(const struct cf_field *f)

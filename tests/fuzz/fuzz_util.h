@@ -38,10 +38,11 @@ void fz_each_field(const struct cf_catalog *cat, struct fz_rng *g, int tries,
 		   bool (*fn)(void *ctx, const struct fz_pick *p), void *ctx);
 
 /* Print R, parse the text, print again: both texts are the same bytes,
- * and the two reports the same (identity, registers, writable masks). */
+ * and the two reports the same (host, registers, writable masks,
+ * fingerprint, content identity). */
 void fz_report_round_trip(const struct cf_report *r);
 /* The same for a profile: texts, architecture, hosts, implementations,
- * conflicts and register values. */
+ * conflicts, register values and the capabilities its VMs enable. */
 void fz_profile_round_trip(const struct cf_profile *pr);
 
 /* PR with its register values replaced by CFG (taken over, sealed here);
@@ -50,6 +51,13 @@ struct cf_profile *fz_profile_with(const struct cf_profile *pr,
 				   struct cf_config *cfg);
 /* A host report HOST_ID offering CFG (taken over, sealed here). */
 struct cf_report *fz_host_with(const char *host_id, struct cf_config *cfg);
+
+/* Registers that describe a feature (cpuid.txt `gate=`) are judged only
+ * when the profile has one of its gate flags.  True if KEY is not gated or
+ * CFG has one of its gates. */
+bool fz_gate_open(const struct cf_config *cfg, uint64_t key);
+/* Sets KEY's first gate flag in CFG (nothing if KEY is not gated). */
+enum cf_err fz_open_gate(struct cf_config *cfg, uint64_t key);
 
 /* A field whose host value is the most it offers: a feature flag, an
  * arm64 `lower` field or an x86 `number` (catalogue policy lower).  The

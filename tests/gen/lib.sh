@@ -5,12 +5,8 @@ AWK=${AWK:-awk}
 CC=${CC:-cc}
 CAPSLIB=arch/caps/caps.awk
 
-T=$(mktemp -d) || exit 2
-trap 'rm -rf "$T"' EXIT
-trap 'exit 2' HUP INT TERM
-
-pass=0
-fail=0
+# $T, the tally and first (the first line of a file, for messages).
+. tests/lib/cases.sh
 
 ok() {
 	pass=$((pass + 1))
@@ -20,15 +16,6 @@ ok() {
 notok() {
 	fail=$((fail + 1))
 	echo "FAIL - $1: $2"
-}
-
-# The first line of a file, cut short: for messages.
-firstline() {
-	if [ -s "$1" ]; then
-		head -n 1 "$1" | cut -c 1-200
-	else
-		echo "(nothing)"
-	fi
 }
 
 # gen_files NAME OUT INPUT... [-- awk args...]: runs the generator ($GEN,
@@ -46,11 +33,11 @@ gen_files() {
 	"$AWK" "$@" -f "$CAPSLIB" -f "$GEN" $inputs >"$out" 2>"$T/err"
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
-		notok "$name" "generator exit $rc: $(firstline "$T/err")"
+		notok "$name" "generator exit $rc: $(first "$T/err")"
 		return 1
 	fi
 	if [ -s "$T/err" ]; then
-		notok "$name" "generator wrote on stderr: $(firstline "$T/err")"
+		notok "$name" "generator wrote on stderr: $(first "$T/err")"
 		return 1
 	fi
 	return 0
@@ -66,7 +53,7 @@ gen_ok() {
 # The first error line of the compiler's output.
 ccerr() {
 	e=$(grep 'error' "$T/cc" | head -n 1)
-	[ -n "$e" ] || e=$(firstline "$T/cc")
+	[ -n "$e" ] || e=$(first "$T/cc")
 	echo "$e"
 }
 
@@ -89,13 +76,13 @@ refused() {
 	if [ "$rc" -eq 0 ]; then
 		why="exit 0, want non-zero"
 	elif [ "${5:-}" = quiet ] && [ -s "$T/out" ]; then
-		why="wrote on stdout: $(firstline "$T/out")"
+		why="wrote on stdout: $(first "$T/out")"
 	elif [ -n "$3" ] && ! grep -qF "$2:$3: " "$T/err"; then
-		why="stderr lacks '$2:$3: ' (got: $(firstline "$T/err"))"
+		why="stderr lacks '$2:$3: ' (got: $(first "$T/err"))"
 	elif [ -z "$3" ] && ! grep -q "^$2:[0-9][0-9]*: " "$T/err"; then
-		why="stderr lacks '$2:LINE: ' (got: $(firstline "$T/err"))"
+		why="stderr lacks '$2:LINE: ' (got: $(first "$T/err"))"
 	elif ! grep -qF -- "$4" "$T/err"; then
-		why="stderr lacks '$4' (got: $(firstline "$T/err"))"
+		why="stderr lacks '$4' (got: $(first "$T/err"))"
 	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
 		why="want exactly one line on stderr, got $(wc -l <"$T/err")"
 	fi

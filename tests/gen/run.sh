@@ -169,7 +169,7 @@ if gen_ok "$name" tests/gen/good/every-form.txt "$T/every.c"; then
 	if ! $CC $CFLAGS_T -o "$T/check" "$T/every.c" "$T/check.c" 2>"$T/cc"; then
 		notok "$name" "does not build: $(ccerr)"
 	elif ! "$T/check" >"$T/out" 2>&1; then
-		notok "$name" "$(firstline "$T/out")"
+		notok "$name" "$(first "$T/out")"
 	else
 		ok "$name"
 	fi

@@ -18,7 +18,8 @@
 # arch/caps/caps.txt as the Makefile runs it) into one that checks its
 # invariants: every bit of every register described exactly once, keys
 # ascending and as arch/x86/x86.h computes them, flag values, the facts the
-# x86 code sets, levels naming flags, spot checks of bit positions.
+# x86 code sets, levels naming flags, gates naming flags (each XSAVE
+# sub-leaf gated by its own XCR0/XSS bit), spot checks of bit positions.
 #
 # Prints "ok - NAME" or "FAIL - NAME: why" per case, then "N passed,
 # N failed"; exits 1 if anything failed.  POSIX sh.
@@ -273,6 +274,66 @@ cpuid 0x00000001 0x0 ecx
 end
 EOF
 
+# -- gates (cpuid ... gate=FLAG,...): each names a flag of another register
+
+bad gate-unknown-flag "CPUID_0000000D_3_EAX is gated by unknown flag xcr0_mpx" <<'EOF'
+cpuid 0x0000000d 0x0 eax
+  flag 3 xcr0_bndregs
+  default flag
+end
+cpuid 0x0000000d 0x3 eax gate=xcr0_mpx   # <- error
+  exact0 31:0 size
+end
+EOF
+
+bad gate-names-runtime "gated by runtime field osxsave, not a flag" <<'EOF'
+cpuid 0x00000001 0x0 ecx
+  default flag
+  runtime 27 osxsave
+end
+cpuid 0x0000000d 0x2 eax gate=osxsave   # <- error
+  default equal
+end
+EOF
+
+bad gate-names-number "gated by unknown flag max_basic_leaf" <<'EOF'
+cpuid 0x00000000 0x0 eax
+  number 31:0 max_basic_leaf
+end
+cpuid 0x00000014 0x0 eax gate=max_basic_leaf   # <- error
+  default zero
+end
+EOF
+
+bad gate-self "gate sgx is a field of CPUID_00000007_0_EBX itself" <<'EOF'
+cpuid 0x00000007 0x0 ebx gate=sgx   # <- error
+  flag 2 sgx
+  default flag
+end
+EOF
+
+bad gate-twice "gate sgx listed twice" <<'EOF'
+cpuid 0x00000007 0x0 ebx
+  flag 2 sgx
+  default flag
+end
+cpuid 0x00000012 0x0 eax gate=sgx,sgx   # <- error
+  default zero
+end
+EOF
+
+bad gate-malformed "bad gate 'gate='" <<'EOF'
+cpuid 0x00000012 0x0 eax gate=   # <- error
+  default zero
+end
+EOF
+
+bad gate-on-msr "'msr' wants INDEX NAME" <<'EOF'
+msr 0x10a IA32_ARCH_CAPABILITIES gate=sgx   # <- error
+  default flag
+end
+EOF
+
 # -- levels
 
 bad level-unknown-flag "unknown flag sse5" <<'EOF'
@@ -360,7 +421,7 @@ cpuid 0x00000001 ecx   # <- error
 end
 EOF
 
-bad cpuid-flag-unknown "'cpuid' wants LEAF SUBLEAF REG [required]" <<'EOF'
+bad cpuid-flag-unknown "'cpuid' wants LEAF SUBLEAF REG [required] [gate=FLAG,...]" <<'EOF'
 cpuid 0x00000001 0x0 ecx needed   # <- error
   default flag
 end
@@ -552,21 +613,35 @@ end
 EOF
 
 bad_caps kind "kind must be bool, count or bitmask" <<'EOF'
-KVM_CAP_IRQCHIP 0 x86,arm64 bool
-KVM_CAP_NR_VCPUS 9 all number   # <- error
+KVM_CAP_IRQCHIP 0 x86,arm64 bool guest
+KVM_CAP_NR_VCPUS 9 all number capacity   # <- error
 EOF
 
 bad_caps order "not in ascending number order" <<'EOF'
-KVM_CAP_NR_VCPUS 9 all count
-KVM_CAP_IRQCHIP 0 x86,arm64 bool   # <- error
+KVM_CAP_NR_VCPUS 9 all count capacity
+KVM_CAP_IRQCHIP 0 x86,arm64 bool guest   # <- error
 EOF
 
 bad_caps arch "unknown architecture 'x64'" <<'EOF'
-KVM_CAP_IRQCHIP 0 x64 bool   # <- error
+KVM_CAP_IRQCHIP 0 x64 bool guest   # <- error
 EOF
 
-bad_caps args "capability line wants NAME NUMBER ARCHES KIND" <<'EOF'
-KVM_CAP_IRQCHIP 0 bool   # <- error
+bad_caps args "capability line wants NAME NUMBER ARCHES KIND ROLE" <<'EOF'
+KVM_CAP_IRQCHIP 0 bool guest   # <- error
+EOF
+
+# Every capability has a role (a line without one is the old grammar).
+bad_caps no-role "capability line wants NAME NUMBER ARCHES KIND ROLE" <<'EOF'
+KVM_CAP_IRQCHIP 0 x86,arm64 bool guest
+KVM_CAP_NR_VCPUS 9 all count   # <- error
+EOF
+
+bad_caps role "capability role must be capacity, setting, mechanism or guest" <<'EOF'
+KVM_CAP_IRQCHIP 0 x86,arm64 bool feature   # <- error
+EOF
+
+bad_caps capacity-bool "KVM_CAP_IRQFD is a capacity, so a number" <<'EOF'
+KVM_CAP_IRQFD 32 x86 bool capacity   # <- error
 EOF
 
 # bad_first NAME EXPECT < first: errors that belong to the first file even
@@ -577,7 +652,7 @@ bad_first() {
 	cat >"$f"
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
 	[ -n "$line" ] || line=$(wc -l <"$f" | tr -d ' ')
-	printf 'KVM_CAP_IRQCHIP 0 x86 bool\n' >"$T/caps-one.txt"
+	printf 'KVM_CAP_IRQCHIP 0 x86 bool guest\n' >"$T/caps-one.txt"
 	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" "$T/caps-one.txt" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect" quiet
@@ -616,7 +691,7 @@ run_check() {
 	if ! $CC $CFLAGS_T -o "$T/check" "$2" "$3" 2>"$T/cc"; then
 		notok "$1" "does not build: $(ccerr)"
 	elif ! "$T/check" >"$T/out" 2>&1; then
-		notok "$1" "$(firstline "$T/out")"
+		notok "$1" "$(first "$T/out")"
 	else
 		ok "$1"
 	fi
@@ -665,7 +740,7 @@ cpuid 0x0000000A 0x0 ebx
   equal 11:8 same
   default vcpu
 end
-cpuid 0x0000000d 0x11 eax
+cpuid 0x0000000d 0x11 eax gate=sse,pni
   equal 31:0 size
 end
 cpuid 0x0000000d 0x3FFF edx
@@ -839,6 +914,17 @@ int main(void)
 	for (i = 1; i < (int)c->nregs; i++)
 		WANT(c->regs[i - 1].key < c->regs[i].key);
 
+	/* gate=sse,pni: one row per flag, in the order written. */
+	WANT(cf_x86_gates.n == 2);
+	if (cf_x86_gates.n == 2) {
+		const struct cf_gate *g = cf_x86_gates.g;
+		WANT(g[0].key == CKEY(0xd, 0x11, 0) && g[1].key == g[0].key);
+		WANT(g[0].gate_key == CKEY(1, 0, 3) && g[0].gate_bit == 25 &&
+		     strcmp(g[0].gate, "sse") == 0);
+		WANT(g[1].gate_key == CKEY(1, 0, 2) && g[1].gate_bit == 0 &&
+		     strcmp(g[1].gate, "pni") == 0);
+	}
+
 	WANT(cf_x86_nlevels == 2);
 	if (cf_x86_nlevels == 2) {
 		WANT(strcmp(cf_x86_levels[0].name, "x86-64-v1") == 0);
@@ -873,7 +959,7 @@ for bases in "2:1" "0:1" "1:32" "x:2"; do
 	elif [ -s "$T/out" ]; then
 		notok "$name" "wrote on stdout"
 	elif ! grep -q 'cpuid_base' "$T/err"; then
-		notok "$name" "stderr lacks 'cpuid_base' (got: $(firstline "$T/err"))"
+		notok "$name" "stderr lacks 'cpuid_base' (got: $(first "$T/err"))"
 	else
 		ok "$name"
 	fi
@@ -882,11 +968,11 @@ done
 # A capability file: its lines for x86 (and "all") become pseudo-registers
 # ahead of the facts, in number order; lines for other arches are left out.
 cat >"$T/caps.txt" <<'EOF'
-# NAME NUMBER ARCHES KIND
-KVM_CAP_IRQCHIP 0 x86,arm64,s390 bool
-KVM_CAP_ARM_PSCI 34 arm64 bool
-KVM_CAP_NR_VCPUS 9999 all count
-KVM_CAP_X86_DISABLE_EXITS 99999 x86 bitmask
+# NAME NUMBER ARCHES KIND ROLE
+KVM_CAP_IRQCHIP 0 x86,arm64,s390 bool guest
+KVM_CAP_ARM_PSCI 34 arm64 bool guest
+KVM_CAP_NR_VCPUS 9999 all count capacity   # a comment after the role
+KVM_CAP_X86_DISABLE_EXITS 99999 x86 bitmask mechanism
 EOF
 cat >"$T/check_caps.c" <<'EOF'
 #include <stdio.h>
@@ -899,12 +985,13 @@ static int bad;
 	printf("line %d: %s\n", __LINE__, #cond); bad = 1; } } while (0)
 
 static void cap(int i, const char *name, unsigned long long key,
-		const char *kind, unsigned pol)
+		const char *kind, unsigned pol, unsigned role)
 {
 	const struct cf_reg *r = &cf_x86_catalog.regs[i];
 	WANT(strcmp(r->name, name) == 0);
 	WANT(r->key == key);
 	WANT(r->pseudo == 2 && r->fixed_writable == ~0ULL && r->flags == 0);
+	WANT(r->role == role);
 	WANT(r->nfields == 1);
 	if (r->nfields != 1)
 		return;
@@ -923,11 +1010,16 @@ int main(void)
 	WANT(cf_x86_catalog.nregs == 13);
 	if (cf_x86_catalog.nregs != 13)
 		return 1;
-	cap(0, "KVM_CAP_IRQCHIP", 0x1000000, "bool", CF_POL_LOWER);
-	cap(1, "KVM_CAP_NR_VCPUS", 0x1000000 + 9999, "count", CF_POL_LOWER);
+	cap(0, "KVM_CAP_IRQCHIP", 0x1000000, "bool", CF_POL_LOWER,
+	    CF_ROLE_GUEST);
+	cap(1, "KVM_CAP_NR_VCPUS", 0x1000000 + 9999, "count", CF_POL_LOWER,
+	    CF_ROLE_CAPACITY);
 	cap(2, "KVM_CAP_X86_DISABLE_EXITS", 0x1000000 + 99999, "bitmask",
-	    CF_POL_AND);
+	    CF_POL_AND, CF_ROLE_MECHANISM);
 	WANT(strcmp(cf_x86_catalog.regs[3].name, "TSC_KHZ") == 0);
+	/* Every other register has no role. */
+	for (size_t i = 3; i < cf_x86_catalog.nregs; i++)
+		WANT(cf_x86_catalog.regs[i].role == CF_ROLE_NONE);
 	for (size_t i = 1; i < cf_x86_catalog.nregs; i++)
 		WANT(cf_x86_catalog.regs[i - 1].key < cf_x86_catalog.regs[i].key);
 	return bad;
@@ -958,7 +1050,8 @@ cat >"$T/check_nolevels.c" <<'EOF'
 #include "arch/x86/x86_catalog.h"
 int main(void)
 {
-	return !(cf_x86_nlevels == 0 && cf_x86_catalog.nregs == 1);
+	return !(cf_x86_nlevels == 0 && cf_x86_catalog.nregs == 1 &&
+		 cf_x86_gates.n == 0 && cf_x86_gates.g == NULL);
 }
 EOF
 name="good/no levels"
@@ -1182,6 +1275,49 @@ int main(void)
 		WANT(f && f->width == 32 && f->policy == CF_POL_EQUAL, "vendor");
 	}
 
+	/* Gates: ascending, each naming one flag field of another register;
+	 * every XSAVE component sub-leaf n >= 2 is gated by bit n of XCR0
+	 * (0xD.0 EAX) or of IA32_XSS (0xD.1 ECX), and only by it (SDM Vol. 2A
+	 * CPUID leaf 0DH: sub-leaf n is invalid without either bit). */
+	for (size_t i = 0; i < cf_x86_gates.n; i++) {
+		const struct cf_gate *g = &cf_x86_gates.g[i];
+		const char *gr = NULL, *rn = NULL;
+		unsigned leaf, sub;
+		char rr[4];
+		if (i > 0)
+			WANT(cf_x86_gates.g[i - 1].key <= g->key, "gates not ascending");
+		WANT(g->gate_key != g->key, "%s gates its own register", g->gate);
+		WANT(flag_count(g->gate) == 1, "gate %s is not one flag field",
+		     g->gate);
+		for (size_t r = 0; r < c->nregs; r++) {
+			if (c->regs[r].key == g->gate_key)
+				gr = c->regs[r].name;
+			if (c->regs[r].key == g->key)
+				rn = c->regs[r].name;
+		}
+		WANT(gr && rn, "gate %s: register missing", g->gate);
+		if (!gr || !rn)
+			continue;
+		at(gr, g->gate, g->gate_bit, CF_POL_LOWER);
+		if (sscanf(rn, "CPUID_%8x_%x_%3s", &leaf, &sub, rr) == 3 &&
+		    leaf == 0xd) {
+			WANT(sub >= 2 && sub < 32 && g->gate_bit == sub &&
+			     (strcmp(gr, "CPUID_0000000D_0_EAX") == 0 ||
+			      strcmp(gr, "CPUID_0000000D_1_ECX") == 0),
+			     "%s gated by %s bit %u", rn, gr, g->gate_bit);
+		}
+	}
+	for (size_t r = 0; r < c->nregs; r++) {
+		unsigned leaf, sub, n = 0;
+		char rr[4];
+		if (sscanf(c->regs[r].name, "CPUID_%8x_%x_%3s", &leaf, &sub, rr) != 3 ||
+		    leaf != 0xd || sub < 2)
+			continue;
+		for (size_t i = 0; i < cf_x86_gates.n; i++)
+			n += cf_x86_gates.g[i].key == c->regs[r].key;
+		WANT(n == 1, "%s has %u gates", c->regs[r].name, n);
+	}
+
 	/* The levels: x86-64-v1 .. v4, each flag a flag field exactly once. */
 	WANT(cf_x86_nlevels == 4, "%zu levels", cf_x86_nlevels);
 	for (size_t l = 0; l < cf_x86_nlevels; l++) {
@@ -1221,7 +1357,7 @@ if gen_ok "$name" "$REAL" "$T/real.c" -v sym=cf_x86_catalog &&
 		name="$REAL: $a gives the same C as $AWK"
 		# shellcheck disable=SC2086
 		if ! $a -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$GEN" "$REAL" >"$T/other.c" 2>"$T/err"; then
-			notok "$name" "exit non-zero: $(firstline "$T/err")"
+			notok "$name" "exit non-zero: $(first "$T/err")"
 		elif ! cmp -s "$T/real.c" "$T/other.c"; then
 			notok "$name" "outputs differ"
 		else

@@ -113,10 +113,11 @@ def free_port():
 class Server:
     """`cpufleet server` on DB; url is where it listens."""
 
-    def __init__(self, db, extra=(), listen="127.0.0.1:0"):
+    def __init__(self, db, extra=(), listen="127.0.0.1:0", binary=None):
         self.db = db
         self.log = db + ".server.log"
-        args = [BIN, "server", "--listen", listen, "--db", db] + list(extra)
+        args = [binary or BIN, "server", "--listen", listen, "--db", db] + \
+            list(extra)
         with open(self.log, "ab") as logf:
             self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
                                          stderr=logf, cwd=ROOT)
@@ -619,6 +620,130 @@ def t_upload(tmp):
        "sightings.report_uid in the file")
     eq(db_query(db, "SELECT count(*) FROM reports")[0][0], 3,
        "reports rows in the file")
+    s.stop()
+    integrity(db)
+
+
+def build_with_extra_cap(tmp):
+    """cpufleet built from this tree into TMP/build with one capability
+    more in a copy of arch/caps/caps.txt: a line like the file's last one,
+    for every architecture, numbered above every capability it lists (the
+    catalogue wants ascending numbers).  Returns (binary, capability name)."""
+    name = "KVM_CAP_CPUFLEET_TEST_EXTRA"
+    with open(os.path.join(ROOT, "arch/caps/caps.txt")) as f:
+        text = f.read()
+    rows = [ln.split() for ln in text.splitlines()
+            if ln.strip() and not ln.lstrip().startswith("#")]
+    top = max(int(r[1]) for r in rows)
+    # NAME NUMBER ARCHES and the rest of the columns as the last line has.
+    extra = [name, str(top + 100), "all"] + rows[-1][3:]
+    caps = os.path.join(tmp, "caps.txt")
+    with open(caps, "w") as f:
+        f.write(text.rstrip("\n") + "\n" + " ".join(extra) + "\n")
+    build = os.path.join(tmp, "build")
+    env = dict(os.environ)
+    # A make above this one passes its command-line variables (BUILD, SAN)
+    # down through these: this build takes only its own.
+    for k in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL"):
+        env.pop(k, None)
+    p = subprocess.run(["make", "-C", ROOT, "-j2", "BUILD=" + build,
+                        "CAPS_TXT=" + caps, "SAN=0", "V=0",
+                        build + "/cpufleet"],
+                       capture_output=True, timeout=1200, env=env)
+    check(p.returncode == 0, "make with the extra capability: exit %d: %s" % (
+        p.returncode, short(p.stderr.decode("utf-8", "replace")[-600:])))
+    for arch in ("arm64", "x86"):
+        with open(os.path.join(build, "gen", arch + "_catalog.c")) as f:
+            check(name in f.read(), "the rebuilt %s catalogue lacks %s" % (
+                arch, name))
+    return os.path.join(build, "cpufleet"), name
+
+
+@case("catalogue edit: the same upload after a rebuild with one more "
+      "capability answers 200 known on the same database (issue 17)")
+def t_catalogue_edit(tmp):
+    newbin, cap = build_with_extra_cap(tmp)
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    sent = {
+        "spr-05": json.dumps(report(src="tests/data/x86/spr-05.json",
+                                    report_id="cat-x86")),
+        "n1-01": json.dumps(report("n1-01", "cat-arm")),
+    }
+    s = Server(db)
+    for host, body in sent.items():
+        r = want(upload(s.url, adm, body), 201, host + ": first upload")
+        eq(r.json().get("status"), "new", host + ": first upload status")
+    s.stop()
+    # The server upgraded: same database, a catalogue with one more line.
+    s = Server(db, binary=newbin)
+    for host, body in sent.items():
+        r = upload(s.url, adm, body)
+        check(r.status == 200, "%s: the same bytes again after the "
+              "catalogue edit: HTTP %d %s, want 200 known" % (
+                  host, r.status, short(r.body)))
+        eq(r.json().get("status"), "known", host + ": status of the retry")
+        # Same content under a new id: a sighting of an unchanged host.
+        d = json.loads(body)
+        d["report_id"] += "-2"
+        r = want(upload(s.url, adm, d), 201, host + ": new id, same content")
+        eq(r.json().get("status"), "seen_again",
+           host + ": new id, same content, after the edit")
+        # A report from an agent of the new build lists the new capability,
+        # at 0 where this host's KVM lacks it: 0 is the same as absent.
+        d["report_id"] += "-3"
+        d.setdefault("kvm", {}).setdefault("caps", {})[cap] = 0
+        r = want(upload(s.url, adm, d), 201, host + ": the new capability "
+                 "at 0")
+        eq(r.json().get("status"), "seen_again",
+           host + ": a report listing the new capability at 0")
+        h = want(request(s.url, "GET", "/v1/hosts/" + host, tok=adm), 200,
+                 "GET host " + host).json()
+        eq((h.get("reports"), h.get("uploads")), (1, 3),
+           host + ": distinct reports, uploads")
+        eq([x.get("changed") for x in h["history"]], [False, False, True],
+           host + ": history 'changed' flags (newest first)")
+        # The same CPU on another host: the configuration stored by the
+        # old build is found by the fingerprint the new build computes.
+        d = json.loads(body)
+        d["report_id"] += "-twin"
+        d["host"]["id"] = host + "-twin"
+        r = want(upload(s.url, adm, d), 201, host + "-twin: first upload")
+        eq(r.json().get("status"), "new", host + "-twin: status")
+    eq(db_query(db, "SELECT count(*) FROM configs")[0][0], 2,
+       "configurations stored (a twin's upload after the edit matched the "
+       "fingerprint stored before it)")
+    s.stop()
+    integrity(db)
+
+
+@case("schema 2 migration: a database whose identities schema 1 computed "
+      "answers a retry with 200 known")
+def t_migrate_identity(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    sent = report(src="tests/data/x86/spr-05.json", report_id="mig-a")
+    s = Server(db)
+    want(upload(s.url, adm, sent), 201, "first upload")
+    s.stop()
+    # What schema 1 stored: a bare SHA-256 for the content (of the
+    # engine's arrays) and a fingerprint of the catalogue's layout.
+    c = db_connect(db)
+    with c:
+        c.execute("UPDATE reports SET content = ?",
+                  (hashlib.sha256(b"schema 1").hexdigest(),))
+        c.execute("UPDATE configs SET fingerprint = '0123456789abcdef'")
+        c.execute("PRAGMA user_version = 1")
+    c.close()
+    s = Server(db)
+    r = upload(s.url, adm, sent)
+    check(r.status == 200, "the retry after the migration: HTTP %d %s, "
+          "want 200 known" % (r.status, short(r.body)))
+    eq(r.json().get("status"), "known", "status of the retry")
+    eq(db_query(db, "PRAGMA user_version")[0][0], 2, "schema version")
+    content = db_query(db, "SELECT content FROM reports")[0][0]
+    check(re.match(r"^cfid1:[0-9a-f]{64}$", content),
+          "stored content %r is not a cfid1 identity" % content)
     s.stop()
     integrity(db)
 
@@ -1479,6 +1604,61 @@ def t_pools(tmp):
     integrity(db)
 
 
+@case("pools hold one architecture: a mixed PUT is a 409 that names both "
+      "hosts and writes nothing; a pool mixed later by labels says so at "
+      "baseline")
+def t_pool_arch(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    want(upload(u, adm, report("n1-01", "a-n1")), 201, "upload n1-01 (arm64)")
+    want(upload(u, adm, report(src="tests/data/x86/spr-05.json",
+                               report_id="a-spr")), 201,
+         "upload spr-05 (x86)")
+    before = db_snapshot(db)
+    r = want(request(u, "PUT", "/v1/pools/mixed",
+                     {"hosts": ["n1-01", "spr-05"]}, adm), 409,
+             "PUT a pool of arm64 and x86 hosts", "architecture")
+    err = r.json().get("error", "")
+    for part in ("n1-01 is arm64", "spr-05 is x86",
+                 "one pool per architecture"):
+        check(part in err, "409 lacks %r: %s" % (part, short(err)))
+    eq(snap_diff(before, db_snapshot(db)), "", "database after the 409")
+    want(request(u, "GET", "/v1/pools/mixed", tok=rdr), 404,
+         "the refused pool", "mixed")
+    # By labels: set with one architecture, mixed when a label is added.
+    for h in ("n1-01", "spr-05"):
+        want(request(u, "PUT", "/v1/hosts/%s/labels" % h,
+                     {"labels": {"rack": "r1" if h == "n1-01" else "r2"}},
+                     adm), 200, "label " + h)
+    r = want(request(u, "PUT", "/v1/pools/rack1", {"labels": {"rack": "r1"}},
+                     adm), 201, "PUT pool rack1")
+    eq(r.json().get("members"), ["n1-01"], "members of rack1")
+    r = want(request(u, "PUT", "/v1/pools/rack1",
+                     {"labels": {"rack": "r1"}, "hosts": ["spr-05"]}, adm),
+             409, "PUT rack1 with an x86 member", "spr-05 is x86")
+    eq(request(u, "GET", "/v1/pools/rack1", tok=rdr).json().get("hosts"), [],
+       "rack1 unchanged by the refused PUT")
+    want(request(u, "PUT", "/v1/hosts/spr-05/labels",
+                 {"labels": {"rack": "r1"}}, adm), 200, "relabel spr-05")
+    r = want(request(u, "POST", "/v1/pools/rack1/baseline", {}, rdr), 409,
+             "baseline of a pool its labels made mixed", "mixes architectures")
+    err = r.json().get("error", "")
+    for part in ("n1-01 is arm64", "spr-05 is x86", "labels",
+                 "one pool per architecture"):
+        check(part in err, "409 lacks %r: %s" % (part, short(err)))
+    # The command line: exit 2 (a 4xx), the server's reason on stderr.
+    rc, _, err = cli("pool", "--server", u, "--token", adm, "set", "mixed",
+                     "--host", "n1-01", "--host", "spr-05")
+    eq(rc, 2, "pool set mixed: exit")
+    check("n1-01 is arm64, spr-05 is x86" in err,
+          "pool set mixed: stderr: " + short(err))
+    s.stop()
+    integrity(db)
+
+
 def local_check(profile, files):
     rc, out, err = cli("check", "--json", "--profile", profile, *files)
     check(rc in (0, 1), "local check: exit %d: %s" % (rc, err))
@@ -1580,6 +1760,21 @@ def t_check(tmp):
           + short(err))
     rc, _, err = cli(*base, "--profile", "nosuch@1", "v1-01")
     eq(rc, 2, "check --server with an unknown profile: exit")
+    # --vcpus: the lab's hosts reported KVM_CAP_MAX_VCPUS 512 (KVM 6.12).
+    pmax, _ = local_baseline(tmp, "max", [files["max"]])
+    for n, rc_want in ((512, 0), (513, 1)):
+        rc, out, err = cli(*base, "--profile", pmax, "--vcpus", str(n),
+                           "max")
+        lrc, lout, _ = cli("check", "--profile", pmax, "--vcpus", str(n),
+                           files["max"])
+        eq((rc, out), (lrc, lout), "check --server --vcpus %d vs local" % n)
+        eq(rc, rc_want, "check --server --vcpus %d: exit (stderr %s)"
+           % (n, short(err.strip())))
+    check("takes at most 512 vCPUs per VM" in out, "--vcpus 513: " +
+          short(out))
+    want(request(u, "POST", "/v1/check", {"profile": "prod", "vcpus": 0,
+                                          "hosts": sel}, rdr), 400,
+         "check with vcpus 0", "$.vcpus")
     rc, _, err = cli("check", "--server", "http://127.0.0.1:%d" % free_port(),
                      "--token", rdr, "--profile", "prod", "v1-01")
     eq(rc, 3, "check --server, server unreachable: exit")

@@ -48,6 +48,40 @@ else
 	notok "collect: the report's CPUID against KVM_GET_SUPPORTED_CPUID" "$(head -5 "$tmp/out" | tr '\n' ';')"
 fi
 
+# ---- collect on every CPU: one report, one content identity ----
+# KVM_GET_SUPPORTED_CPUID answers with the APIC ids of the CPU it runs on
+# (issue 17 case 3): pinned to each CPU this may use, collect must write
+# the same CPU content and `show --json` the same identity.
+cpus=$(python3 -c 'import os; print(" ".join(map(str, sorted(os.sched_getaffinity(0)))))')
+set -- $cpus
+if ! command -v taskset >/dev/null 2>&1; then
+	echo "skip - collect on every CPU: taskset is not installed (util-linux)"
+elif [ "$#" -lt 2 ]; then
+	echo "skip - collect on every CPU: this process may run on CPU $cpus only"
+else
+	ids="" why=""
+	for c in "$@"; do
+		if ! taskset -c "$c" "$BIN" collect --host-id self -o "$tmp/cpu$c.json" 2>"$tmp/err"; then
+			why="$why collect on CPU $c: $(head -1 "$tmp/err");"
+			continue
+		fi
+		"$BIN" show --json "$tmp/cpu$c.json" >"$tmp/show$c.json" 2>"$tmp/err" ||
+			why="$why show of CPU $c's report: $(head -1 "$tmp/err");"
+		ids="$ids $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["identity"])' "$tmp/show$c.json" 2>/dev/null)"
+		differ=$(python3 -c 'import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+print(" ".join(k for k in ("x86", "kvm") if a.get(k) != b.get(k)))' "$tmp/cpu$1.json" "$tmp/cpu$c.json")
+		[ -z "$differ" ] || why="$why CPU $c's report differs from CPU $1's in $differ;"
+	done
+	n=$(echo "$ids" | tr ' ' '\n' | grep -c .)
+	distinct=$(echo "$ids" | tr ' ' '\n' | grep . | sort -u | wc -l)
+	if [ -z "$why" ] && [ "$n" -eq "$#" ] && [ "$distinct" -eq 1 ]; then
+		ok "collect on each of CPUs $cpus: the same x86 and kvm sections, one identity"
+	else
+		notok "collect on every CPU" "$n identities, $distinct distinct;$why"
+	fi
+fi
+
 # ---- the profile: this host, with the fixtures that pool with it ----
 "$BIN" baseline -q -o "$tmp/own.json" "$tmp/self.json" 2>"$tmp/err" ||
 	notok "baseline of this host" "exit $?: $(head -1 "$tmp/err")"

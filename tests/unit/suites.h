@@ -23,6 +23,8 @@ extern CU_SuiteInfo suite_agent;
 extern CU_SuiteInfo suite_db;
 extern CU_SuiteInfo suite_x86;
 extern CU_SuiteInfo suite_x86_safety;
+extern CU_SuiteInfo suite_identity;
+extern CU_SuiteInfo suite_sha256;
 extern CU_SuiteInfo suite_idpolicy;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
@@ -37,6 +39,11 @@ char *test_with_required(const char *doc);
  * NULL (and a message) if it does not parse. */
 struct cf_report *test_reportf(const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* tests/data/<rel> as host ID with "kvm": {"caps": CAPS} (a JSON object)
+ * instead of whatever capabilities the file has: a modified copy, the file
+ * is left alone. */
+struct cf_report *test_load_report_caps(const char *rel, const char *id,
+					const char *caps);
 /* The next number of the xorshift64 generator at *STATE (not 0):
  * reproducible random tests. */
 uint64_t test_rnd(uint64_t *state);

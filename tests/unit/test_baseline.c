@@ -246,7 +246,65 @@ static void test_baseline_kvm_facts(void)
 	}
 }
 
+/* baseline --enable: the lab's seven hosts (KVM 6.12) all reported
+ * KVM_CAP_ARM_PMU_V3 1, and KVM_CAP_ARM_SVE 1 only on a64fx and max. */
+static void test_baseline_enabled_capabilities(void)
+{
+	static const char *const lab[] = { "a53", "a57", "a72", "a76", "n1",
+					   "a64fx", "max" };
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_report *rs[7];
+	struct cf_diag d;
+	char rel[64], buf[512];
+
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+	for (int i = 0; i < 7; i++) {
+		snprintf(rel, sizeof(rel), "lab/reports/%s.json", lab[i]);
+		rs[i] = test_load_report(rel);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rs[i]);
+		CU_ASSERT_EQUAL(cf_pool_add(p, rs[i], &d), CF_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	/* The lab's hosts never share one baseline (README: 5 pools); keep
+	 * only what --enable adds. */
+	size_t before = cf_profile_conflict_count(pr);
+	CU_ASSERT_EQUAL(cf_profile_enable_cap(pr, p, "KVM_CAP_ARM_PMU_V3", 1, &d),
+			CF_OK);
+	CU_ASSERT_EQUAL(cf_profile_conflict_count(pr), before);
+	for (int i = 0; i < 7; i++) {
+		CU_ASSERT_EQUAL(cf_check(pr, rs[i], v), CF_OK);
+		for (size_t k = 0; k < cf_verdict_reason_count(v); k++)
+			CU_ASSERT_STRING_NOT_EQUAL(cf_verdict_reason(v, k)->reg,
+						   "KVM_CAP_ARM_PMU_V3");
+	}
+	CU_ASSERT_EQUAL(cf_profile_enable_cap(pr, p, "KVM_CAP_ARM_SVE", 1, &d),
+			CF_OK);
+	CU_ASSERT_FALSE(cf_profile_feasible(pr));
+	CU_ASSERT_EQUAL_FATAL(cf_profile_conflict_count(pr), before + 1);
+	CU_ASSERT_EQUAL(cf_profile_conflict_text(pr, before, buf, sizeof(buf)),
+			CF_OK);
+	CU_ASSERT_STRING_EQUAL(buf, "KVM_CAP_ARM_SVE.bool: the profile's VMs "
+			       "enable it, and a53 lacks it (offers 0)");
+	/* Only a capability a VM enables, of this architecture, non-zero. */
+	CU_ASSERT_EQUAL(cf_profile_enable_cap(pr, p, "KVM_CAP_MAX_VCPUS", 8, &d),
+			CF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "a capacity"));
+	CU_ASSERT_EQUAL(cf_profile_enable_cap(pr, p, "KVM_CAP_SPLIT_IRQCHIP", 1,
+					      &d), CF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "not a KVM capability of arm64"));
+	CU_ASSERT_EQUAL(cf_profile_enable_cap(pr, p, "KVM_CAP_ARM_MTE", 0, &d),
+			CF_EINVAL);
+	for (int i = 0; i < 7; i++)
+		cf_report_destroy(rs[i]);
+	cf_verdict_destroy(v);
+	cf_profile_destroy(pr);
+	cf_pool_destroy(p);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_baseline_enabled_capabilities),
 	TEST(test_baseline_kvm_facts),
 	TEST(test_baseline_real_all_writable),
 	TEST(test_baseline_real_golden),

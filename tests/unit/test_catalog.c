@@ -191,6 +191,53 @@ static void test_catalog_consistent(void)
 	}
 }
 
+/* Every capability has a role (arch/caps/caps.txt), no other register
+ * has one; a few roles as Documentation/virt/kvm/api.rst gives them. */
+static void test_catalog_capability_roles(void)
+{
+	static const struct {
+		const char *arch, *cap;
+		unsigned role;
+	} want[] = {
+		/* 4.7: KVM_CREATE_VCPU adds no more than max_vcpus. */
+		{ "arm64", "KVM_CAP_MAX_VCPUS", CF_ROLE_CAPACITY },
+		{ "x86", "KVM_CAP_NR_VCPUS", CF_ROLE_CAPACITY },
+		/* 7.28: enabled by the VMM before any vCPU, the guest sees MTE. */
+		{ "arm64", "KVM_CAP_ARM_MTE", CF_ROLE_GUEST },
+		/* 7.7: changes the LAPIC state format. */
+		{ "x86", "KVM_CAP_X2APIC_API", CF_ROLE_GUEST },
+		/* 4.75: eventfd injection, the VMM's plumbing. */
+		{ "x86", "KVM_CAP_IRQFD", CF_ROLE_MECHANISM },
+		/* 7.35 and 7.39: KVM's defaults of values a VMM sets. */
+		{ "x86", "KVM_CAP_X86_APIC_BUS_CYCLES_NS", CF_ROLE_SETTING },
+		{ "arm64", "KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE", CF_ROLE_SETTING },
+	};
+	static const char *const arches[] = { "arm64", "x86" };
+
+	for (size_t k = 0; k < 2; k++) {
+		const struct cf_catalog *c = cf_arch_find(arches[k])->catalog;
+		size_t ncaps = 0;
+		for (size_t r = 0; r < c->nregs; r++) {
+			const struct cf_reg *reg = &c->regs[r];
+			if (reg->pseudo != 2) {
+				CU_ASSERT_EQUAL(reg->role, CF_ROLE_NONE);
+				continue;
+			}
+			ncaps++;
+			CU_ASSERT(reg->role >= CF_ROLE_CAPACITY &&
+				  reg->role <= CF_ROLE_GUEST);
+			CU_ASSERT_STRING_NOT_EQUAL(cf_role_name(reg->role), "");
+		}
+		CU_ASSERT(ncaps > 40);
+	}
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct cf_catalog *c = cf_arch_find(want[i].arch)->catalog;
+		int r = cf_catalog_find_name(c, want[i].cap);
+		CU_ASSERT_FATAL(r >= 0);
+		CU_ASSERT_EQUAL(c->regs[r].role, want[i].role);
+	}
+}
+
 static void test_catalog_regname_roundtrip(void)
 {
 	const struct cf_arch_ops *a = cf_arch_find("arm64");
@@ -292,6 +339,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_catalog_policies_follow_kvm),
 	TEST(test_catalog_feature_names),
 	TEST(test_catalog_consistent),
+	TEST(test_catalog_capability_roles),
 	TEST(test_catalog_regname_roundtrip),
 	TEST(test_catalog_field_accepts),
 	CU_TEST_INFO_NULL,

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 #include "db/db.h"
+#include "profiles/doc.h"
 #include "tests/unit/suites.h"
 
 /* Each test gets a fresh directory and an open database in it. */
@@ -1037,6 +1038,84 @@ static void test_db_savepoints_keep_other_uploads(void)
 	CU_ASSERT_EQUAL(cf_db_integrity_check(db, &d), CF_OK);
 }
 
+/* Stores BODY as an upload of HOST (x86) with CONTENT and fingerprint FP. */
+static enum cf_err put_body(const char *rid, const char *host, const char *body,
+			    const char *content, const char *fp, const char *at,
+			    enum cf_db_put_result *res)
+{
+	struct cf_db_upload u = {
+		.report_id = rid, .host = host, .arch = "x86",
+		.hostname = host, .content = content, .fingerprint = fp,
+		.body = body, .collected_at = "", .received_at = at,
+	};
+	struct cf_diag d = { "" };
+
+	return cf_db_report_put(db, &u, res, &d);
+}
+
+static int on_changed(void *ctx, const struct cf_db_sighting *s)
+{
+	names_add(ctx, s->changed ? "changed" : "same");
+	return 0;
+}
+
+/* A file written before identities were canonical (schema 1): one host
+ * seen from two of its CPUs (APIC id 0 and 5 in leaf 1 EBX[31:24]) was two
+ * contents and two configurations.  Opening it recomputes both from the
+ * stored bodies: a retry of what was stored then is known, not a conflict,
+ * and the host did not change (issue 17).  A body the build cannot read
+ * keeps what it had. */
+static void test_db_migration_reidentifies(void)
+{
+	char *cpu0 = NULL, *cpu5 = NULL, content[CF_CONTENT_ID_MAX];
+	struct cf_report *r = NULL;
+	enum cf_db_put_result res = 0;
+	struct cf_diag d = { "" };
+	struct names hist = { "", 0 };
+	size_t len = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	CU_ASSERT_EQUAL_FATAL(cf_doc_read_file("tests/data/x86/spr-05.json",
+					       &cpu0, &len, &d), CF_OK);
+	cpu5 = strdup(cpu0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cpu5);
+	memcpy(strstr(cpu5, "0x00800800"), "0x05800800", 10);
+	/* As schema 1 stored them: bare hex, one content per CPU. */
+	CU_ASSERT_EQUAL(put_body("a", "spr-05", cpu0, "aa", "f1", T("00:00"),
+				 &res), CF_OK);
+	CU_ASSERT_EQUAL(put_body("b", "spr-05", cpu5, "bb", "f2", T("00:01"),
+				 &res), CF_OK);
+	CU_ASSERT_EQUAL(res, CF_DB_PUT_NEW);
+	CU_ASSERT_EQUAL(put_body("c", "other", "{}", "cc", "f3", T("00:02"),
+				 &res), CF_OK);
+	cf_db_close(db);
+	db = NULL;
+	CU_ASSERT_EQUAL(raw_exec("PRAGMA user_version = 1"), SQLITE_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_db_open(path, false, &db, &d), CF_OK);
+	CU_ASSERT_EQUAL(cf_db_schema_version(db), cf_db_schema_latest());
+	CU_ASSERT_EQUAL(raw_int("SELECT count(DISTINCT content) FROM reports"
+				" WHERE host_id = 'spr-05'"), 1);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM configs"), 2);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM reports WHERE"
+				" content = 'cc'"), 1);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM configs WHERE"
+				" fingerprint = 'f3'"), 1);
+	/* The retry, as this build's server computes it. */
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(cpu0, len, "a", &r, &d), CF_OK);
+	CU_ASSERT_EQUAL(cf_report_content_id(r, content, sizeof(content)),
+			CF_OK);
+	CU_ASSERT_EQUAL(put_body("a", "spr-05", cpu0, content, "f1", T("00:03"),
+				 &res), CF_OK);
+	CU_ASSERT_EQUAL(res, CF_DB_PUT_KNOWN);
+	CU_ASSERT_EQUAL(cf_db_host_history(db, "spr-05", 0, on_changed, &hist),
+			CF_OK);
+	CU_ASSERT_STRING_EQUAL(hist.text, "same changed");
+	CU_ASSERT_EQUAL(cf_db_integrity_check(db, &d), CF_OK);
+	cf_report_destroy(r);
+	free(cpu0);
+	free(cpu5);
+}
+
 static void test_db_integrity_check(void)
 {
 	struct cf_diag d = { "" };
@@ -1084,6 +1163,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_db_audit),
 	TEST(test_db_savepoints_keep_other_uploads),
 	TEST(test_db_integrity_check),
+	TEST(test_db_migration_reidentifies),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_db = { "db", NULL, NULL, set_up, tear_down, tests };

@@ -74,6 +74,47 @@ uint64_t test_rnd(uint64_t *state)
 	return *state;
 }
 
+struct cf_report *test_load_report_caps(const char *rel, const char *id,
+					const char *caps)
+{
+	char path[512];
+	FILE *f;
+	char *buf = NULL, *text = NULL;
+	long n;
+	cJSON *doc = NULL, *host, *kvm, *c;
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+
+	snprintf(path, sizeof(path), "tests/data/%s", rel);
+	f = fopen(path, "rb");
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || !(buf = malloc((size_t)n + 1)) ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n)
+		goto out;
+	buf[n] = '\0';
+	doc = cJSON_Parse(buf);
+	host = cJSON_GetObjectItemCaseSensitive(doc, "host");
+	c = cJSON_Parse(caps);
+	if (!host || !c) {
+		cJSON_Delete(c);
+		goto out;
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(host, "id", cJSON_CreateString(id));
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "kvm");
+	kvm = cJSON_AddObjectToObject(doc, "kvm");
+	cJSON_AddItemToObject(kvm, "caps", c);
+	text = cJSON_PrintUnformatted(doc);
+	if (text && cf_report_parse(text, strlen(text), path, &r, &d) != CF_OK)
+		fprintf(stderr, "\n  test report %s: %s\n", id, d.msg);
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	free(text);
+	cJSON_Delete(doc);
+	return r;
+}
+
 struct cf_profile *test_baseline_of2(const struct cf_report *a,
 				     const struct cf_report *b)
 {
@@ -95,7 +136,8 @@ int main(void)
 		&suite_pool, &suite_baseline, &suite_check, &suite_explain,
 		&suite_profile_doc, &suite_property, &suite_labdata,
 		&suite_spool, &suite_agent, &suite_db, &suite_x86,
-		&suite_idpolicy, &suite_x86_safety,
+		&suite_identity, &suite_sha256, &suite_idpolicy,
+		&suite_x86_safety,
 	};
 	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
 	unsigned failed;

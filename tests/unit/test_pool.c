@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "engine/pool.h"
 #include "engine/report.h"
@@ -106,8 +107,151 @@ static void test_pool_partition(void)
 		cf_report_destroy(r[i]);
 }
 
+struct host_pool {
+	const char *id;
+	size_t pool;
+};
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct host_pool *)a)->id,
+		      ((const struct host_pool *)b)->id);
+}
+
+/* Pools of a list of reports, as "host:pool" words in host-id order, so
+ * that two orders of the same reports compare as strings. */
+static void pools_of(struct cf_report **r, size_t n, char *out, size_t len,
+		     size_t *npools)
+{
+	size_t pool_of[32], used = 0;
+	struct host_pool hp[32];
+
+	CU_ASSERT_FATAL(n <= 32);
+	CU_ASSERT_EQUAL_FATAL(cf_pools_partition((const struct cf_report *const *)r,
+						 n, pool_of, npools), CF_OK);
+	for (size_t i = 0; i < n; i++)
+		hp[i] = (struct host_pool){ cf_report_host_id(r[i]), pool_of[i] };
+	qsort(hp, n, sizeof(hp[0]), by_id);
+	out[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s:%zu ",
+					 hp[i].id, hp[i].pool);
+}
+
+/* The same reports in orders A and B: the same pools. */
+static void want_same_pools(struct cf_report **a, struct cf_report **b,
+			    size_t n)
+{
+	char sa[2048], sb[2048];
+	size_t na = 0, nb = 0;
+
+	pools_of(a, n, sa, sizeof(sa), &na);
+	pools_of(b, n, sb, sizeof(sb), &nb);
+	CU_ASSERT_EQUAL(na, nb);
+	CU_ASSERT_STRING_EQUAL(sa, sb);
+}
+
+/* Issue 17 case 7: a real mixed fleet.  Architectures never share a pool,
+ * nor do x86 vendors (AMD, Intel and Hygon hosts refuse each other's
+ * guests: the vendor string of CPUID leaf 0 differs), and the same reports
+ * in any order give the same pools. */
+static void test_pool_partition_mixed_fleet_any_order(void)
+{
+	static const char *const files[] = {
+		"x86/bergamo-04.json", "x86/gnr-03.json", "x86/hygon-01.json",
+		"x86/snb-ep.json", "x86/spr-05.json",
+		"arm64/real-writable/altra.json",
+		"arm64/real-writable/cortex-a72.json",
+		"arm64/real-writable/graviton3.json",
+	};
+	enum { N = sizeof(files) / sizeof(files[0]) };
+	struct cf_report *r[N], *rev[N];
+	size_t pool_of[N], n1 = 0;
+
+	for (size_t i = 0; i < N; i++) {
+		r[i] = test_load_report(files[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
+		rev[N - 1 - i] = r[i];
+	}
+	CU_ASSERT_EQUAL_FATAL(cf_pools_partition((const struct cf_report *const *)r,
+						 N, pool_of, &n1), CF_OK);
+	for (size_t i = 0; i < N; i++)
+		for (size_t j = 0; j < N; j++) {
+			char vi[32] = "", vj[32] = "";
+			if (pool_of[i] != pool_of[j])
+				continue;
+			CU_ASSERT_STRING_EQUAL(cf_report_arch(r[i]),
+					       cf_report_arch(r[j]));
+			cf_report_vendor(r[i], vi, sizeof(vi));
+			cf_report_vendor(r[j], vj, sizeof(vj));
+			CU_ASSERT_STRING_EQUAL(vi, vj);
+		}
+	/* bergamo-04 AMD, hygon-01 Hygon, spr-05 Intel. */
+	CU_ASSERT_NOT_EQUAL(pool_of[0], pool_of[2]);
+	CU_ASSERT_NOT_EQUAL(pool_of[0], pool_of[4]);
+	CU_ASSERT_NOT_EQUAL(pool_of[2], pool_of[4]);
+	/* Every arm64 field of these three is writable (tests/data/README). */
+	CU_ASSERT_EQUAL(pool_of[5], pool_of[6]);
+	CU_ASSERT_EQUAL(pool_of[5], pool_of[7]);
+	want_same_pools(r, rev, N);
+	for (size_t i = 0; i < N; i++)
+		cf_report_destroy(r[i]);
+}
+
+/* The sixteen arm64 reports of tests/data (example fleet, the lab's
+ * hosts, the real dumps): forwards, backwards and interleaved, one answer.
+ * Before, in report order, these gave 9 pools one way and 8 the other. */
+static void test_pool_partition_order_free(void)
+{
+	static const char *const files[] = {
+		"fleet/a72-01.json", "fleet/a72-02.json", "fleet/n1-01.json",
+		"fleet/n1-02.json", "fleet/v1-01.json", "fleet/v1-02.json",
+		"lab/reports/a53.json", "lab/reports/a57.json",
+		"lab/reports/a64fx.json", "lab/reports/a72.json",
+		"lab/reports/a76.json", "lab/reports/max.json",
+		"lab/reports/n1.json", "arm64/real-writable/altra.json",
+		"arm64/real-writable/cortex-a72.json",
+		"arm64/real-writable/graviton3.json",
+	};
+	enum { N = sizeof(files) / sizeof(files[0]) };
+	struct cf_report *r[N], *o[N];
+
+	for (size_t i = 0; i < N; i++) {
+		r[i] = test_load_report(files[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
+	}
+	for (size_t i = 0; i < N; i++)
+		o[i] = r[N - 1 - i];
+	want_same_pools(r, o, N);
+	for (size_t i = 0; i < N; i++)
+		o[i] = r[(i * 5) % N];  /* 5 and 16 are coprime */
+	want_same_pools(r, o, N);
+	for (size_t i = 0; i < N; i++)
+		cf_report_destroy(r[i]);
+}
+
+/* One host id twice (the raw and the writable dump of one machine). */
+static void test_pool_partition_duplicate_id(void)
+{
+	struct cf_report *r[2] = {
+		test_load_report("arm64/real/altra.json"),
+		test_load_report("arm64/real-writable/altra.json"),
+	};
+	size_t pool_of[2], n = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r[0]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r[1]);
+	CU_ASSERT_EQUAL(cf_pools_partition((const struct cf_report *const *)r, 2,
+					   pool_of, &n), CF_EDUPLICATE);
+	cf_report_destroy(r[0]);
+	cf_report_destroy(r[1]);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_pool_partition),
+	TEST(test_pool_partition_mixed_fleet_any_order),
+	TEST(test_pool_partition_order_free),
+	TEST(test_pool_partition_duplicate_id),
 	TEST(test_pool_dedups_by_configuration),
 	TEST(test_pool_rejects_unknown_arch),
 	TEST(test_pool_empty_baseline),

@@ -137,6 +137,74 @@ static void test_profile_doc_errors(void)
 	expect_error("{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
 		     "\"arm64\":{\"id_regs\":{}},\"feasible\":true,"
 		     "\"conflicts\":[{}]}", "$.feasible: expected false");
+	/* What a VM enables: only a guest capability of the architecture. */
+	expect_error("{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
+		     "\"arm64\":{\"id_regs\":{}},\"kvm\":{\"enabled\":"
+		     "{\"KVM_CAP_MAX_VCPUS\":8}}}",
+		     "$.kvm.enabled.KVM_CAP_MAX_VCPUS: a capacity, not a "
+		     "capability a VM enables");
+	expect_error("{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
+		     "\"arm64\":{\"id_regs\":{}},\"kvm\":{\"enabled\":"
+		     "{\"KVM_CAP_IRQFD\":1}}}",
+		     "$.kvm.enabled.KVM_CAP_IRQFD: a mechanism, not a "
+		     "capability a VM enables");
+	expect_error("{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
+		     "\"arm64\":{\"id_regs\":{}},\"kvm\":{\"enabled\":"
+		     "{\"KVM_CAP_X2APIC_API\":1}}}",
+		     "$.kvm.enabled.KVM_CAP_X2APIC_API: not a KVM capability "
+		     "of arm64");
+	expect_error("{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
+		     "\"arm64\":{\"id_regs\":{}},\"kvm\":{\"enabled\":"
+		     "{\"KVM_CAP_ARM_MTE\":0}}}",
+		     "$.kvm.enabled.KVM_CAP_ARM_MTE: expected a positive integer");
+	expect_error("{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
+		     "\"arm64\":{\"id_regs\":{}},\"kvm\":{\"enabled\":[]}}",
+		     "$.kvm.enabled");
+}
+
+/* "kvm.enabled" survives a save and a load; a profile written before it
+ * existed (only "kvm.caps", the pool's common set) still loads, and its
+ * capabilities are read as that common set: advice, nothing enabled. */
+static void test_profile_doc_enabled_roundtrip(void)
+{
+	static const char old[] =
+		"{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
+		"\"hosts\":[\"a\"],\"configurations\":1,\"kvm\":{\"caps\":"
+		"{\"KVM_CAP_ARM_MTE\":1,\"KVM_CAP_NR_VCPUS\":128}},"
+		"\"arm64\":{\"id_regs\":{}},\"conflicts\":[]}";
+	static const char with[] =
+		"{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\","
+		"\"hosts\":[\"a\"],\"kvm\":{\"caps\":{\"KVM_CAP_ARM_MTE\":1},"
+		"\"enabled\":{\"KVM_CAP_ARM_MTE\":5,\"KVM_CAP_ARM_PMU_V3\":1}},"
+		"\"arm64\":{\"id_regs\":{}},\"conflicts\":[]}";
+	struct cf_profile *pr = NULL, *back = NULL;
+	struct cf_diag d;
+	char *j1 = NULL, *j2 = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(cf_profile_parse(old, strlen(old), "old.json", &pr,
+					       &d), CF_OK);
+	CU_ASSERT_PTR_NULL(pr->enabled);
+	CU_ASSERT_EQUAL(cf_profile_to_json(pr, &j1), CF_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(j1, "\"KVM_CAP_NR_VCPUS\":\t128"));
+	CU_ASSERT_PTR_NULL(strstr(j1, "\"enabled\""));
+	free(j1);
+	cf_profile_destroy(pr);
+
+	CU_ASSERT_EQUAL_FATAL(cf_profile_parse(with, strlen(with), "new.json",
+					       &pr, &d), CF_OK);
+	CU_ASSERT_PTR_NOT_NULL(pr->enabled);
+	CU_ASSERT_EQUAL(cf_profile_to_json(pr, &j1), CF_OK);
+	/* A bool capability counts as 1. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(j1, "\"enabled\":\t{\n\t\t\t\"KVM_CAP_ARM_PMU_V3\":"
+				      "\t1,\n\t\t\t\"KVM_CAP_ARM_MTE\":\t1\n"));
+	CU_ASSERT_EQUAL_FATAL(cf_profile_parse(j1, strlen(j1), "back.json", &back,
+					       &d), CF_OK);
+	CU_ASSERT_EQUAL(cf_profile_to_json(back, &j2), CF_OK);
+	CU_ASSERT_STRING_EQUAL(j1, j2);
+	free(j1);
+	free(j2);
+	cf_profile_destroy(pr);
+	cf_profile_destroy(back);
 }
 
 static CU_TestInfo tests[] = {
@@ -144,6 +212,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_profile_doc_infeasible_roundtrip),
 	TEST(test_profile_doc_save_failure_leaves_nothing),
 	TEST(test_profile_doc_errors),
+	TEST(test_profile_doc_enabled_roundtrip),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_profile_doc = { "profile_doc", NULL, NULL, NULL, NULL, tests };

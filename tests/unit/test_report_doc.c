@@ -127,6 +127,16 @@ static void test_report_doc_errors_name_path(void)
 		     "$.arm64.writable.ID_AA64PFR1_EL1");
 	expect_error(HDR "\"arm64\":{\"id_regs\":{},\"writable\":7}}",
 		     CF_ESCHEMA, "$.arm64.writable");
+	/* Any member given twice: the document would mean whichever one a
+	 * reader takes, and its identity with it. */
+	expect_error(HDR "\"kvm\":{\"caps\":{\"KVM_CAP_X\":1,\"KVM_CAP_X\":2}},"
+		     "\"arm64\":{\"id_regs\":{}}}", CF_ESCHEMA,
+		     "$.kvm.caps.KVM_CAP_X: given twice");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{},\"more\":[{\"a\":1},"
+		     "{\"b\":1,\"b\":1}]}}", CF_ESCHEMA,
+		     "$.arm64.more[1].b: given twice");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{}},\"arm64\":{}}",
+		     CF_ESCHEMA, "$.arm64: given twice");
 }
 
 static void test_report_doc_too_big(void)

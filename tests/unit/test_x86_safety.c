@@ -14,7 +14,10 @@
  *    on H;
  *  - every `inverted` and `orset` bit set in H is set in P (a weakness of
  *    any host, a VMX control some host must keep at 1, is shown);
- *  - every `number` field of P is <= H's.
+ *  - every `number` field of P is <= H's;
+ * except in a register whose `gate=` flags P all lacks: it describes a
+ * feature the guest does not have (the SDM: invalid without it), so a
+ * guest never reads it.
  * Properties: the baseline of a random pool of real reports with leaves,
  * subleaves and MSRs removed from some hosts is safe on each of them; and
  * whenever the oracle finds a real host's own profile unsafe on a mutated
@@ -31,6 +34,7 @@
 
 #define OR_REGS 512
 #define OR_NUMS 16
+#define OR_GATES 4
 
 struct oreg {
 	bool msr;
@@ -44,10 +48,52 @@ struct oreg {
 	int nnum;
 	uint8_t msb[OR_NUMS], lsb[OR_NUMS];
 	char name[40];
+	int ngates;        /* gate=: flags, one of which P must have */
+	char gate[OR_GATES][32];
+	const struct oreg *gate_reg[OR_GATES];
+	unsigned gate_bit[OR_GATES];
 };
 
 static struct oreg oregs[OR_REGS];
 static size_t noregs;
+
+/* Every `flag` line: its name, register and bit (to resolve gates). */
+static struct oflag {
+	char name[32];
+	const struct oreg *reg;
+	unsigned bit;
+} oflags[OR_REGS * 2];
+static size_t noflags;
+
+/* Reads "gate=a,b" into R. */
+static void gates_of(struct oreg *r, char *tok)
+{
+	char *save = NULL, *g;
+
+	if (!tok || strncmp(tok, "gate=", 5) != 0)
+		return;
+	for (g = strtok_r(tok + 5, ",", &save); g && r->ngates < OR_GATES;
+	     g = strtok_r(NULL, ",", &save))
+		snprintf(r->gate[r->ngates++], sizeof(r->gate[0]), "%s", g);
+}
+
+/* Points each gate at its flag's register and bit. */
+static bool resolve_gates(void)
+{
+	for (size_t i = 0; i < noregs; i++) {
+		struct oreg *r = &oregs[i];
+		for (int k = 0; k < r->ngates; k++) {
+			for (size_t f = 0; f < noflags && !r->gate_reg[k]; f++)
+				if (!strcmp(oflags[f].name, r->gate[k])) {
+					r->gate_reg[k] = oflags[f].reg;
+					r->gate_bit[k] = oflags[f].bit;
+				}
+			if (!r->gate_reg[k])
+				return false;
+		}
+	}
+	return true;
+}
 
 /* "5" or "31:24" into a mask and its low bit. */
 static bool bits_of(const char *s, uint64_t *mask, unsigned *msb, unsigned *lsb)
@@ -80,13 +126,14 @@ static bool oracle_load(void)
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *hash = strchr(line, '#'), *s2 = NULL;
-		char *kw, *a1, *a2, *a3;
+		char *kw, *a1, *a2, *a3, *a4;
 		if (hash)
 			*hash = '\0';
 		kw = strtok_r(line, " \t", &s2);
 		a1 = kw ? strtok_r(NULL, " \t", &s2) : NULL;
 		a2 = a1 ? strtok_r(NULL, " \t", &s2) : NULL;
 		a3 = a2 ? strtok_r(NULL, " \t", &s2) : NULL;
+		a4 = a3 ? strtok_r(NULL, " \t", &s2) : NULL;
 		if (!kw)
 			continue;
 		if (!strcmp(kw, "cpuid") && a3 && noregs < OR_REGS) {
@@ -100,6 +147,10 @@ static bool oracle_load(void)
 			cur->width_mask = 0xffffffffULL;
 			snprintf(cur->name, sizeof(cur->name), "%x.%x.%s",
 				 cur->leaf, cur->sub, a3);
+			/* [required] [gate=...] */
+			if (a4 && strncmp(a4, "gate=", 5) != 0)
+				a4 = strtok_r(NULL, " \t", &s2);
+			gates_of(cur, a4);
 		} else if (!strcmp(kw, "msr") && a2 && noregs < OR_REGS) {
 			cur = &oregs[noregs++];
 			memset(cur, 0, sizeof(*cur));
@@ -121,6 +172,13 @@ static bool oracle_load(void)
 			if (!bits_of(a1, &m, &msb, &lsb))
 				continue;
 			cur->covered |= m;
+			if (!strcmp(kw, "flag") && a2 &&
+			    noflags < sizeof(oflags) / sizeof(oflags[0])) {
+				struct oflag *f = &oflags[noflags++];
+				snprintf(f->name, sizeof(f->name), "%s", a2);
+				f->reg = cur;
+				f->bit = lsb;
+			}
 			if (!strcmp(kw, "flag") || !strcmp(kw, "andset"))
 				cur->flags |= m;
 			else if (!strcmp(kw, "inverted") || !strcmp(kw, "orset"))
@@ -132,7 +190,7 @@ static bool oracle_load(void)
 		}
 	}
 	free(text);
-	return noregs > 0;
+	return noregs > 0 && resolve_gates();
 }
 
 /* ---- register values from a document's JSON ---- */
@@ -176,6 +234,19 @@ static bool doc_value(const cJSON *doc, const struct oreg *r, uint64_t *v)
 	return false;
 }
 
+/* Register R describes a feature profile PROF leaves out: R has gates and
+ * PROF none of their flags. */
+static bool gate_closed(const cJSON *prof, const struct oreg *r)
+{
+	for (int k = 0; k < r->ngates; k++) {
+		uint64_t v;
+		if (doc_value(prof, r->gate_reg[k], &v) &&
+		    (v >> r->gate_bit[k]) & 1)
+			return false;
+	}
+	return r->ngates > 0;
+}
+
 /* How many registers of profile PROF are unsafe on host HOST (both JSON);
  * the first into WHY. */
 static size_t unsafe(const cJSON *prof, const cJSON *host, char *why,
@@ -189,6 +260,8 @@ static size_t unsafe(const cJSON *prof, const cJSON *host, char *why,
 		uint64_t pv = 0, hv = 0, m;
 		bool hp = doc_value(host, r, &hv), pp = doc_value(prof, r, &pv);
 		const char *what = NULL;
+		if (gate_closed(prof, r))
+			continue;
 		if (!pp)
 			pv = 0;
 		if (!hp)
@@ -359,8 +432,10 @@ static bool engine_accepts(const struct cf_profile *pr, const cJSON *host,
  * CPUID.(EAX=7,ECX=0):EBX[5] AVX2 and CPUID.(EAX=7,ECX=1):EAX[4] AVX-VNNI
  * (Intel SDM Vol. 2A, CPUID, Table 3-8), IA32_ARCH_CAPABILITIES[0]
  * RDCL_NO and [2] RSBA, a weakness (Linux msr-index.h ARCH_CAP_RDCL_NO,
- * ARCH_CAP_RSBA), and CPUID.80000008H:EAX[7:0] the physical-address width,
- * a count (AMD APM Vol. 3, E.4.7). */
+ * ARCH_CAP_RSBA), CPUID.80000008H:EAX[7:0] the physical-address width,
+ * a count (AMD APM Vol. 3, E.4.7), and leaf 0x24 valid only with
+ * CPUID.(EAX=7,ECX=1):EDX[19] AVX10 (Intel AVX10 Architecture
+ * Specification, CPUID enumeration). */
 static void test_x86_safety_oracle_reads_the_text(void)
 {
 	const struct oreg *r;
@@ -383,6 +458,10 @@ static void test_x86_safety_oracle_reads_the_text(void)
 	r = oreg_cpuid(0x80000008u, 0, 0);
 	CU_ASSERT_TRUE_FATAL(r != NULL);
 	CU_ASSERT_TRUE(r->nnum >= 1 && r->lsb[0] == 0 && r->msb[0] == 7);
+	r = oreg_cpuid(0x24, 0, 0);
+	CU_ASSERT_TRUE_FATAL(r != NULL);
+	CU_ASSERT_TRUE(r->ngates == 1 && r->gate_reg[0] == oreg_cpuid(7, 1, 3) &&
+		       r->gate_bit[0] == 19);
 }
 
 /* The audit's case and its kin: Granite Rapids without CPUID leaf 7.1

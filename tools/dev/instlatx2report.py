@@ -62,7 +62,9 @@ other code names are lower-cased with '-' between words.
 
 Standard library only.  Exit status: 0 done, 2 an error: usage, an input
 (the message names file:line when a line is at fault) or an output that could
-not be written (then no output is left half-written).  Outputs are written durably (temporary file, fsync, rename).
+not be written (then no output is left half-written).  Outputs are
+written durably (temporary file, fsync, rename); an output that is a
+character device or FIFO is written in place, a symbolic link followed.
 
 Examples:
     tools/dev/instlatx2report.py -d tests/data/x86 DUMP.txt...
@@ -71,9 +73,11 @@ Examples:
 """
 
 import argparse
+import errno
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 
@@ -374,6 +378,25 @@ def build_report(path, text, host_id, hostname=None, collected_at=None,
 
 
 def write_durably(path, text):
+    """TEXT to PATH: a temporary file beside it, fsync, rename.  What PATH
+    already is stays so (as cpufleet's -o): a symbolic link is kept and its
+    target, a regular file, replaced; a character device or FIFO is written
+    in place, never renamed over; anything else is refused (OSError)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise OSError(errno.ENOENT, "a symbolic link to nothing", path)
+        st = None
+    if st is not None:
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+            fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            return
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        path = os.path.realpath(path)
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp", dir=d)
@@ -401,27 +424,57 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _HOST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,126}$")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(
-        prog="instlatx2report.py",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Convert InstLatx64 CPUID dumps (*_CPUID*.txt) into "
-                    "cpufleet.report/v1 documents (host.arch \"x86\"), one "
-                    "report per dump, from the first logical CPU.  The values "
-                    "are raw bare-metal CPUID, not what KVM offers a guest.",
-        epilog="With -d DIR each dump becomes DIR/<host id>.json; with -o "
-               "FILE (one dump) that file; otherwise the report goes to "
-               "standard output (one dump).  Exit status: 0 done, 2 an "
-               "error (usage, input file:line, or writing).")
-    p.add_argument("dumps", nargs="+", metavar="DUMP",
-                   help="InstLatx64 CPUID dump (.txt)")
+def add_output_args(p, what):
+    """-d DIR, -o FILE and --host-id on the parser P of a converter that
+    makes one report per WHAT."""
     out = p.add_mutually_exclusive_group()
     out.add_argument("-d", "--out-dir", metavar="DIR",
-                     help="write DIR/<host id>.json for each dump")
+                     help="write DIR/<host id>.json for each %s" % what)
     out.add_argument("-o", "--output", metavar="FILE",
-                     help="output file (one dump only)")
-    p.add_argument("--host-id", help="host id (one dump only; default: "
-                   "derived from the file name)")
+                     help="output file (one %s only; '-': standard output)"
+                     % what)
+    p.add_argument("--host-id", help="host id (one %s only; default: "
+                   "derived from the file name)" % what)
+
+
+def check_output_args(p, args, n, what):
+    """Usage errors in the arguments add_output_args gave, for N inputs."""
+    if n > 1 and not args.out_dir:
+        p.error("several %ss need -d DIR" % what)
+    if n > 1 and args.host_id:
+        p.error("--host-id takes one %s" % what)
+    if args.host_id and not _HOST_ID.match(args.host_id):
+        p.error("--host-id: 1 to 127 of A-Z a-z 0-9 . _ : - "
+                "(starting with a letter or digit)")
+    if args.out_dir and not os.path.isdir(args.out_dir):
+        p.error("-d %s: not a directory" % args.out_dir)
+
+
+def converter_parser(prog, description, what, inputs_help):
+    """The parser of a converter that makes one report per WHAT: the
+    inputs, -d DIR, -o FILE and --host-id (add_output_args)."""
+    p = argparse.ArgumentParser(
+        prog=prog, description=description,
+        epilog="With -d DIR each %s becomes DIR/<host id>.json; with -o "
+               "FILE (one %s) that file ('-' standard output); otherwise the "
+               "report goes to standard output (one %s).  Exit status: 0 "
+               "done, 2 an error (usage, an input, or writing)."
+               % (what, what, what),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar=what.upper(),
+                   help=inputs_help)
+    add_output_args(p, what)
+    return p
+
+
+def main(argv=None):
+    p = converter_parser(
+        "instlatx2report.py",
+        "Convert InstLatx64 CPUID dumps (*_CPUID*.txt) into "
+        "cpufleet.report/v1 documents (host.arch \"x86\"), one "
+        "report per dump, from the first logical CPU.  The values "
+        "are raw bare-metal CPUID, not what KVM offers a guest.", "dump",
+        "InstLatx64 CPUID dump (.txt)")
     p.add_argument("--hostname", help="host.hostname (one dump only; "
                    "default: the host id)")
     p.add_argument("--collected-at", metavar="TIME",
@@ -434,55 +487,58 @@ def main(argv=None):
                         "keep the dumped value)")
     args = p.parse_args(argv)
 
-    single = len(args.dumps) == 1
-    if not single and not args.out_dir:
-        p.error("several dumps need -d DIR")
-    if not single and (args.host_id or args.hostname):
-        p.error("--host-id and --hostname take one dump")
-    if args.host_id and not _HOST_ID.match(args.host_id):
-        p.error("--host-id: 1 to 127 of A-Z a-z 0-9 . _ : - "
-                "(starting with a letter or digit)")
+    check_output_args(p, args, len(args.inputs), "dump")
+    if len(args.inputs) > 1 and args.hostname:
+        p.error("--hostname takes one dump")
     if args.collected_at and not _TIMESTAMP.match(args.collected_at):
         p.error("--collected-at must look like 2026-11-22T00:00:00Z")
-    if args.out_dir and not os.path.isdir(args.out_dir):
-        p.error("-d %s: not a directory" % args.out_dir)
 
-    # Convert everything first: nothing is written if any input is bad.
-    results = []
     seen = {}
+
+    def convert(path):
+        try:
+            with open(path, encoding="utf-8", errors="strict") as f:
+                text = f.read()
+        except UnicodeDecodeError as e:
+            raise _err(path, 0, "not UTF-8 text (%s)" % e.reason)
+        except OSError as e:
+            raise _err(path, 0, e.strerror or str(e))
+        hid = args.host_id or host_id_from_name(path)
+        if hid in seen:
+            raise _err(path, 0, "host id %r also derived from %s; give "
+                       "the dumps distinct names" % (hid, seen[hid]))
+        seen[hid] = path
+        return hid, build_report(path, text, hid, args.hostname,
+                                 args.collected_at, args.lm_implies_syscall)
+
+    return convert_all(PROG, args.inputs, convert, args.out_dir, args.output)
+
+
+def convert_all(prog, inputs, convert, out_dir, output):
+    """CONVERT(path) -> (host id, report) for every input first, so that
+    nothing is written if one is bad (InputError: named on stderr, exit
+    2); then each report to OUT_DIR/<host id>.json, else to OUTPUT, else
+    ('-' or none) to standard output.  Returns the exit status: 2 once one
+    cannot be written, else 0."""
+    results = []
     try:
-        for path in args.dumps:
-            try:
-                with open(path, encoding="utf-8", errors="strict") as f:
-                    text = f.read()
-            except UnicodeDecodeError as e:
-                raise _err(path, 0, "not UTF-8 text (%s)" % e.reason)
-            except OSError as e:
-                raise _err(path, 0, e.strerror or str(e))
-            hid = args.host_id or host_id_from_name(path)
-            if hid in seen:
-                raise _err(path, 0, "host id %r also derived from %s; give "
-                           "the dumps distinct names" % (hid, seen[hid]))
-            seen[hid] = path
-            doc = build_report(path, text, hid, args.hostname,
-                               args.collected_at, args.lm_implies_syscall)
+        for path in inputs:
+            hid, doc = convert(path)
+            if any(h == hid for h, _ in results):
+                raise InputError("%s: host id %r given twice" % (path, hid))
             results.append((hid, json.dumps(doc, indent=2) + "\n"))
     except InputError as e:
-        print("%s: %s" % (PROG, e), file=sys.stderr)
+        print("%s: %s" % (prog, e), file=sys.stderr)
         return 2
-
     for hid, text in results:
-        if args.out_dir:
-            dest = os.path.join(args.out_dir, hid + ".json")
-        elif args.output:
-            dest = args.output
-        else:
+        dest = os.path.join(out_dir, hid + ".json") if out_dir else output
+        if dest in (None, "-"):
             sys.stdout.write(text)
             continue
         try:
             write_durably(dest, text)
         except OSError as e:
-            print("%s: %s: cannot write: %s" % (PROG, dest, e.strerror or e),
+            print("%s: %s: cannot write: %s" % (prog, dest, e.strerror or e),
                   file=sys.stderr)
             return 2
     return 0
