@@ -10,27 +10,18 @@ set -u
 BIN=${1:?usage: $0 CPUFLEET}
 KVM_DEV=${CF_TEST_KVM_DEV:-/dev/kvm}
 ARCH=${CF_TEST_ARCH:-$(uname -m)}
-pass=0 fail=0 skip=0
+pass=0 fail=0
+. "$(dirname "$0")/skips.sh"
 
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 notok() { fail=$((fail + 1)); echo "FAIL - $1: $2"; }
-skip() { skip=$((skip + 1)); echo "skip - $1: $2"; }
 
 CHECKS="collect|apply --check-only of this host's own profile"
-# Every check, skipped for one reason.
-skip_all() {
-	old_ifs=$IFS
-	IFS='|'
-	for c in $CHECKS; do
-		skip "$c" "$1"
-	done
-	IFS=$old_ifs
-}
 
 if [ "$ARCH" != aarch64 ]; then
-	skip_all "this host is $ARCH; it needs an arm64 host with KVM (the arm64 lab covers it)"
+	skip_each "$CHECKS" "this host is $ARCH; it needs an arm64 host with KVM (the arm64 lab covers it)"
 elif [ ! -w "$KVM_DEV" ]; then
-	skip_all "$KVM_DEV is missing or not writable here"
+	skip_each "$CHECKS" "$KVM_DEV is missing or not writable here"
 else
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
@@ -49,5 +40,5 @@ else
 		notok "apply --check-only of the own profile" "$out"
 	fi
 fi
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

@@ -17,11 +17,11 @@ BIN=${1:?usage: $0 CPUFLEET}
 HERE=$(dirname "$0")
 DATA=$HERE/../data/x86
 KVM_DEV=${CF_TEST_KVM_DEV:-/dev/kvm}
-pass=0 fail=0 skipped=0
+pass=0 fail=0
+. "$HERE/skips.sh"
 
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 notok() { fail=$((fail + 1)); echo "FAIL - $1: $2"; }
-skip() { skipped=$((skipped + 1)); echo "skip - $1: $2"; }
 # Indented copy of a command's lines, for the log.
 show() { sed 's/^/    /' "$1"; }
 # Lines "skip<TAB>NAME<TAB>REASON" from a helper, each counted as a skip.
@@ -44,12 +44,7 @@ apply --check-only refuses a reserved IA32_PERF_CAPABILITIES bit|\
 apply --check-only refuses a TSC rate half the host's, without TSC scaling|\
 apply --guest refuses another vendor's profile|apply gives check's reasons|collect's thin-KVM warning"
 skip_all() {
-	old_ifs=$IFS
-	IFS='|'
-	for c in $CHECKS; do
-		skip "$c" "$1"
-	done
-	IFS=$old_ifs
+	skip_each "$CHECKS" "$1"
 	finish
 }
 

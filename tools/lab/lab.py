@@ -5,12 +5,17 @@ cpufleet engine predicts.
 
   collect  on every host                  -> OUT/reports/<h>.json
   baseline cpufleet baseline              -> OUT/baseline.json, OUT/own/<h>.json
-  verify   on every host                  -> OUT/verify/<h>/{verify.json,state__<P>.bin}
+  verify   on every host                  -> OUT/verify/<h>/{verify.json,state__<P>.bin,variants.json}
   restore  on every host B, every state   -> OUT/restore/<B>/restore.json
   engine   cpufleet check --json per (A, B, P), compared with KVM's kvm_ok
-           -> OUT/matrix.txt, OUT/matrix.json; last line `lab: N/N verdicts agree`
+           -> OUT/matrix.txt, OUT/matrix.json
+  variants cpufleet check --json per one-field variant of each host's own profile, compared
+           with KVM's answer on that host -> OUT/variants.txt, OUT/variants.json;
+           last lines `lab: N/N verdicts agree`, `lab: N passed, N failed`
 
-Exit status: 0 when every verdict agrees, every host accepted the baseline and its guest
+A lab fault (no verdict from KVM) is an error cell, never a refusal; a refusal agrees only
+when the engine names the register KVM refused.
+Exit status: 0 when every verdict passes, every host accepted the baseline and its guest
 read back the profile's registers; 1 otherwise; 2 for usage or set-up errors.
 Python 3 standard library only.
 """
