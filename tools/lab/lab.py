@@ -975,6 +975,7 @@ class Lab:
             why = CONSERVATIVE.get((reg, field)) if kvm_ok is True and eng_ok is False and \
                 eregs == [reg] else None
             rows.append({"host": h, "variant": name, "rule": rule, "register": reg, "field": field,
+                         "key": "0x%x" % key, "features": self.args.features,
                          "conservative": why, "passed": agree or why is not None,
                          "value": "0x%016x" % val, "kvm_ok": kvm_ok, "engine_ok": eng_ok,
                          "agree": agree, "kvm_refused_register": kreg,
