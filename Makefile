@@ -75,7 +75,7 @@ DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
         integration-test x86-test \
-        lab lab-setup lab-agent kvm-test lab-build lab-boot-test lab-sve lab-all
+        lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -166,6 +166,13 @@ cli-test: $(BUILD)/cpufleet
 kvm-test: $(BUILD)/cpufleet
 	sh tests/kvm/run.sh $(BUILD)/cpufleet
 	sh tests/kvm/x86.sh $(BUILD)/cpufleet
+
+# The harnesses' own rules, no KVM or QEMU needed: the lab's pass rules and
+# variant generator (a lab fault is an error, a misnamed refusal fails), and
+# the KVM scripts' skips (counted, by name) against a fake cpufleet.
+harness-test: $(BUILD)/cpufleet
+	python3 tests/lab/strict.py $(BUILD)/cpufleet
+	sh tests/kvm/selftest.sh $(BUILD)/cpufleet
 
 # The real server on loopback with temporary databases, driven by real
 # agents and HTTP requests: crash, outage, auth matrix, bad input, TLS.
@@ -259,11 +266,24 @@ lab-all: lab-build
 	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
 	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT) $(LAB_ARGS)
 
+# A pool the engine splits, forced (--pool): its baseline is infeasible
+# (CTR_EL0.L1Ip between a53 and a72, ID_AA64PFR0_EL1.RAS and more with n1),
+# so hosts refuse it, and every refusal must be one the engine predicts and
+# names. max is outside the pool and judged too.
+lab-pool: lab-build
+	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
+	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
+	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT)/pool \
+	  --models cortex-a53,cortex-a72,neoverse-n1,max \
+	  --pool cortex-a53,cortex-a72,neoverse-n1 --allow-infeasible --no-variants
+
 lab: lab-boot-test
 	@echo "== lab, SVE vCPUs on the models that have SVE =="
 	$(MAKE) lab-sve
 	@echo "== lab, every model =="
 	$(MAKE) lab-all
+	@echo "== lab, a forced pool the engine splits =="
+	$(MAKE) lab-pool
 
 # LAB=0 skips the arm64 lab for quick iterations; CI runs it. Every suite
 # runs even when one before it failed; tools/check.sh prints a line per
@@ -274,6 +294,7 @@ CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
   cli="$(MAKE) --no-print-directory cli-test" \
   kvm-arm64="sh tests/kvm/run.sh $(BUILD)/cpufleet" \
   kvm-x86="sh tests/kvm/x86.sh $(BUILD)/cpufleet" \
+  harness="$(MAKE) --no-print-directory harness-test" \
   integration="$(MAKE) --no-print-directory integration-test" \
   x86-peers="$(MAKE) --no-print-directory x86-test" \
   install="$(MAKE) --no-print-directory install-test" \
@@ -285,7 +306,8 @@ ifeq ($(LAB),1)
 CHECK_SUITES += lab-build="$(MAKE) --no-print-directory lab-build && echo 'lab-build: 1 passed, 0 failed'" \
   lab-boot="$(MAKE) --no-print-directory lab-boot-test" \
   lab-sve="$(MAKE) --no-print-directory lab-sve" \
-  lab="$(MAKE) --no-print-directory lab-all"
+  lab="$(MAKE) --no-print-directory lab-all" \
+  lab-pool="$(MAKE) --no-print-directory lab-pool"
 endif
 check: deps
 	$(MAKE) all $(BUILD)/test_unit

@@ -319,6 +319,18 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 				}
 			}
 		}
+		/* `any` takes the smallest value a member offers; past a
+		 * floor (CLIDR_EL1.LoC), the smallest offered one all accept. */
+		if (f->policy == CF_POL_ANY &&
+		    refuser(f, p, ri, raws, cand) != SIZE_MAX) {
+			bool found = false;
+			for (size_t g = 0; g < p->ngroups; g++)
+				if (refuser(f, p, ri, raws, raws[g]) == SIZE_MAX &&
+				    (!found || raws[g] < cand)) {
+					cand = raws[g];
+					found = true;
+				}
+		}
 	}
 	size_t no = refuser(f, p, ri, raws, cand);
 	if (no != SIZE_MAX) {

@@ -289,8 +289,9 @@ $1 == "field" {
 			fatal("bad floor value in '" $6 "'")
 		if (bits_needed(floor) > msb - lsb + 1)
 			fatal($6 ": floor does not fit field " $3)
-		if (pol != "CF_POL_LOWER" && pol != "CF_POL_LOWER_IMPDEF")
-			fatal("a floor needs the lower policy")
+		if (pol != "CF_POL_LOWER" && pol != "CF_POL_LOWER_IMPDEF" &&
+		    pol != "CF_POL_ANY")
+			fatal("a floor needs the lower or any policy")
 	}
 	nf++
 	ffloor[nf] = floor

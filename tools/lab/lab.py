@@ -5,12 +5,17 @@ cpufleet engine predicts.
 
   collect  on every host                  -> OUT/reports/<h>.json
   baseline cpufleet baseline              -> OUT/baseline.json, OUT/own/<h>.json
-  verify   on every host                  -> OUT/verify/<h>/{verify.json,state__<P>.bin}
+  verify   on every host                  -> OUT/verify/<h>/{verify.json,state__<P>.bin,variants.json}
   restore  on every host B, every state   -> OUT/restore/<B>/restore.json
   engine   cpufleet check --json per (A, B, P), compared with KVM's kvm_ok
-           -> OUT/matrix.txt, OUT/matrix.json; last line `lab: N/N verdicts agree`
+           -> OUT/matrix.txt, OUT/matrix.json
+  variants cpufleet check --json per one-field variant of each host's own profile, compared
+           with KVM's answer on that host -> OUT/variants.txt, OUT/variants.json;
+           last lines `lab: N/N verdicts agree`, `lab: N passed, N failed`
 
-Exit status: 0 when every verdict agrees, every host accepted the baseline and its guest
+A lab fault (no verdict from KVM) is an error cell, never a refusal; a refusal agrees only
+when the engine names the register KVM refused.
+Exit status: 0 when every verdict passes, every host accepted the baseline and its guest
 read back the profile's registers; 1 otherwise; 2 for usage or set-up errors.
 Python 3 standard library only.
 """
@@ -46,8 +51,8 @@ LAB_MIDR = "0x000f0010"
 
 PROFILES = ("own", "baseline")
 EXPECTED_FILES = {"collect": ["report.json"], "verify": ["verify.json"], "restore": ["restore.json"]}
-OWN_DIRS = ("collect", "verify", "restore", "reports", "own", "logs")
-OWN_FILES = ("baseline.json", "matrix.txt", "matrix.json")
+OWN_DIRS = ("collect", "verify", "restore", "reports", "own", "logs", "variants")
+OWN_FILES = ("baseline.json", "matrix.txt", "matrix.json", "variants.txt", "variants.json")
 B64_LINE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 POWEROFF_GRACE = 15.0  # seconds QEMU gets to exit after `@@CF DONE`
@@ -98,6 +103,187 @@ def write_file(path, data):
     os.replace(tmp, path)
 
 
+# --------------------------------------------------------------------------- variants
+
+CATALOGUE = os.path.join(ROOT, "arch", "arm64", "idregs.txt")
+# Facts the lab programs on restore and in variants: SVE lengths
+# (KVM_REG_ARM64_SVE_VLS before finalize) and PMU counters (PMCR_EL0.N, read
+# back: KVM ignores a larger N). CNTFRQ and VGIC it cannot: the guest reads
+# the host's CNTFRQ_EL0, and every lab VM has a vGICv3.
+PROGRAMMED_FACTS = ("SVE_VLS", "PMU_COUNTERS")
+
+# Fields where the engine is knowingly stricter than the lab's KVM (Debian's
+# 6.12): a one-field variant KVM takes and the engine refuses, naming only
+# that register, is a conservative cell -- listed, and not a failure. A false
+# safe (the engine accepts, KVM refuses) always fails.
+CONSERVATIVE = {
+    ("CLIDR_EL1", "LoUU"): "set_clidr() (arch/arm64/kvm/sys_regs.c) refuses LoUU = LoUIS = 0 on a host "
+    "whose CTR_EL0.IDC is 0, not one of them at 0: a rule on the pair, judged per field by `higher`",
+    ("CLIDR_EL1", "LoUIS"): "as LoUU: set_clidr() refuses LoUU = LoUIS = 0 (IDC 0 hosts), not one at 0",
+    ("CLIDR_EL1", "LoC"): "min=1: set_clidr() refuses LoC = 0 only where CTR_EL0.IDC is 0; a host "
+    "with IDC 1 (neoverse-n1, a64fx and max here) takes it",
+    ("ID_AA64PFR0_EL1", "EL1"): "min=1: set_id_aa64pfr0_el1() of the kernel transcribed in "
+    "tests/data/kernel/arm64-ftr.txt refuses EL1 = 0; Debian's 6.12 does not check it yet",
+    ("ID_AA64PFR0_EL1", "EL0"): "min=1: as EL1 (newer set_id_aa64pfr0_el1()); 6.12 takes EL0 = 0",
+    ("KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2", "Level"): "kvm_arm_set_fw_reg() (arch/arm64/kvm/hypercalls.c) "
+    "counts UNKNOWN (1) as NOT_AVAIL (0) and AVAIL (2) as NOT_REQUIRED (3); hosts report 0 or 3 only",
+}
+
+
+class Field:
+    def __init__(self, msb, lsb, name, sign, policy, floor):
+        self.msb, self.lsb, self.name = msb, lsb, name
+        self.width = msb - lsb + 1
+        self.mask = ((1 << self.width) - 1) << lsb
+        self.signed = sign == "signed"
+        self.safe = None
+        if policy.startswith("exact="):
+            policy, safe = policy.split("=", 1)
+            self.safe = int(safe, 0)
+        self.policy = policy
+        self.floor = None       # (kind, value): min=N or minnz=N
+        if floor:
+            kind, val = floor.split("=", 1)
+            self.floor = (kind, int(val, 0))
+
+    def get(self, v):
+        return (v & self.mask) >> self.lsb
+
+    def put(self, v, f):
+        return (v & ~self.mask) | ((f << self.lsb) & self.mask)
+
+    def step(self, f, d):
+        """F moved by D in the field's order (two's complement when signed),
+        or None outside the field's range."""
+        w = self.width
+        if self.signed:
+            sv = f - (1 << w) if f >> (w - 1) else f
+            sv += d
+            if sv < -(1 << (w - 1)) or sv >= 1 << (w - 1):
+                return None
+            return sv & ((1 << w) - 1)
+        f += d
+        return f if 0 <= f < 1 << w else None
+
+
+def read_catalogue(path=CATALOGUE):
+    """{name: {"key", "kind" (reg, pseudo, fact), "writable" (pseudo and fact), "fields"}}
+    from arch/arm64/idregs.txt (the grammar is in its header)."""
+    regs, cur = {}, None
+    with open(path, encoding="utf-8") as f:
+        for raw in f:
+            w = raw.split("#", 1)[0].split()
+            if not w:
+                continue
+            if w[0] == "reg":
+                op0, op1, crn, crm, op2 = (int(x) for x in w[2:7])
+                cur = {"key": op0 << 14 | op1 << 11 | crn << 7 | crm << 3 | op2,
+                       "kind": "reg", "writable": None, "fields": []}
+                regs[w[1]] = cur
+            elif w[0] in ("pseudo", "fact"):
+                cur = {"key": int(w[2], 16), "kind": w[0], "writable": int(w[3], 16), "fields": []}
+                regs[w[1]] = cur
+            elif w[0] == "field":
+                hi, _, lo = w[1].partition(":")
+                cur["fields"].append(Field(int(hi), int(lo or hi), w[2], w[3], w[4],
+                                           w[5] if len(w) > 5 else None))
+            elif w[0] == "end":
+                cur = None
+    return regs
+
+
+def sysreg_key(name):
+    """Key of an uncatalogued register named S<op0>_<op1>_C<n>_C<m>_<op2>."""
+    m = re.fullmatch(r"S(\d)_(\d)_C(\d+)_C(\d+)_(\d)", name)
+    if not m:
+        return None
+    op0, op1, crn, crm, op2 = (int(x) for x in m.groups())
+    return op0 << 14 | op1 << 11 | crn << 7 | crm << 3 | op2
+
+
+def field_variants(f, v, wr):
+    """(rule, new field value) for one field at V: a step up and down in the
+    field's order, and per policy the values its rule singles out."""
+    out = []
+    full = (wr & f.mask) == f.mask
+    part = (wr & f.mask) not in (0, f.mask)
+    tag = f.policy if full else ("partial-mask" if part else "not-writable")
+    if f.policy == "prefix":
+        hi = v.bit_length()
+        if bin(v).count("1") > 1:
+            out.append(("prefix-shorter", v & ~(1 << (hi - 1))))
+            out.append(("prefix-hole", v & ~1))
+        if hi and hi < f.width:
+            out.append(("prefix-longer", v | 1 << hi))
+        return out
+    for d, name in ((1, "up"), (-1, "down")):
+        n = f.step(v, d)
+        if n is not None:
+            out.append(("%s-%s" % (tag, name), n))
+    if not full:
+        return out
+    if f.policy == "exact" and f.safe != v:
+        out.append(("exact-safe", f.safe))
+    if f.policy == "higher0" and v != 0:
+        out.append(("higher0-zero", 0))
+    if f.policy == "lower-impdef" and v != 0xf:
+        out.append(("lower-impdef-0xf", 0xf))
+    if f.floor:
+        kind, fl = f.floor
+        below = f.step(fl, -1)
+        if below is not None and not (kind == "minnz" and below == 0):
+            out.append(("floor-below", below))
+    return out
+
+
+def make_variants(cat, own, writable):
+    """One-field variants of a host's own profile: [(name, section, register, key,
+    new value, rule)]. WRITABLE: the report's masks by register name."""
+    out = []
+    a = own.get("arm64") or {}
+    for section in ("id_regs", "fw_regs", "kvm_facts"):
+        for reg, sval in sorted((a.get(section) or {}).items()):
+            val = int(sval, 16)
+            c = cat.get(reg)
+            if c is None:
+                key = sysreg_key(reg)
+                if key is None:
+                    continue
+                wr, fields = int(writable.get(reg, "0"), 16), []
+            else:
+                if c["kind"] == "fact" and reg not in PROGRAMMED_FACTS:
+                    continue
+                key, fields = c["key"], c["fields"]
+                wr = c["writable"] if c["kind"] != "reg" else int(writable.get(reg, "0"), 16)
+            seen = {val}
+            rules = set()
+
+            def add(name, rule, nv, field=None):
+                # a field KVM does not let userspace change follows no
+                # policy: one step each way per register is enough
+                if nv in seen or (rule.startswith("not-writable") and rule in rules):
+                    return
+                seen.add(nv)
+                rules.add(rule)
+                out.append((name, section, reg, key, nv, rule, field))
+            for f in fields:
+                for rule, nf in field_variants(f, f.get(val), wr):
+                    add("%s.%s.%s" % (reg, f.name, rule), rule, f.put(val, nf), f.name)
+            # undescribed bits (RES0 to the catalogue, or a whole unknown
+            # register): the lowest KVM lets userspace change and the lowest
+            # it does not
+            covered = 0
+            for f in fields:
+                covered |= f.mask
+            rest = ~covered & (0xffffffffffffffff if c is None or c["kind"] == "reg" else
+                               (1 << max(f.msb for f in fields) + 1) - 1 if fields else 0)
+            for rule, bits in (("undescribed-writable", rest & wr), ("undescribed", rest & ~wr)):
+                if bits:
+                    b = bits & -bits
+                    add("%s.bit%d.%s" % (reg, b.bit_length() - 1, rule), rule, val ^ b)
+    return out
+
+
 # --------------------------------------------------------------------------- one boot
 
 class Boot:
@@ -135,6 +321,8 @@ class Lab:
         self.base_initrd = None
         self.timings = []
         self.boot_failures = []
+        self.variants_of = {}     # host -> [(name, section, register, key, value, rule)]
+        self.catalogue = read_catalogue() if args.variants else {}
 
     # ---- QEMU
 
@@ -424,6 +612,7 @@ class Lab:
     def _run(self, t_start):
         out = self.out
         hosts = self.hosts
+        a = self.args
 
         # 1. collect
         def collect():
@@ -514,6 +703,11 @@ class Lab:
                 nxt = collected[(collected.index(h) + 1) % len(collected)]
                 inp["probe.json"] = ("path", os.path.join(out, "own", nxt + ".json"))
                 self.probe_of[h] = nxt
+                if a.variants:
+                    vs = self._variants(h)
+                    if vs:
+                        inp["variants.txt"] = "".join(
+                            "%s %x %x\n" % (v[0], v[3], v[4]) for v in vs).encode()
                 jobs.append((h, inp))
             return self._docs("verify", self.run_phase("verify", jobs))
         verify_docs = self._phase("verify", verify)
@@ -541,17 +735,23 @@ class Lab:
         def engine():
             return self._matrix(collected, own_ok, have_bl, verify_docs, restore_docs)
         rows = self._phase("engine", engine)
+        vrows = self._phase("variants", lambda: self._variant_rows(collected, verify_docs)) \
+            if a.variants else []
 
         # summary
         say("== summary ==")
         failed = self._summary(collected, bl_info, verify_docs, rows)
-        agree = sum(1 for r in rows if r["agree"])
-        total = len(hosts) ** 2 * len(PROFILES)
+        failed = self._variant_summary(vrows) or failed
+        agree = sum(1 for r in rows + vrows if r["agree"])
+        cons = sum(1 for r in vrows if r["conservative"])
+        total = len(hosts) ** 2 * len(PROFILES) + len(vrows)
+        passed = agree + cons
         self._finish_timing(t_start)
-        say("lab: %d/%d verdicts agree" % (agree, total))
+        say("lab: %d/%d verdicts agree%s" % (agree, total, "; %d more where the engine is knowingly "
+                                             "stricter than this KVM (listed above)" % cons if cons else ""))
         # the count line tools/check.sh reads; other failures count once
-        say("lab: %d passed, %d failed" % (agree, total - agree + (1 if failed and agree == total else 0)))
-        return 0 if (agree == total and not failed) else 1
+        say("lab: %d passed, %d failed" % (passed, total - passed + (1 if failed and passed == total else 0)))
+        return 0 if (passed == total and not failed) else 1
 
     @staticmethod
     def _docs(phase, res):
@@ -596,15 +796,25 @@ class Lab:
         if not os.path.exists(os.path.join(self.out, "verify", A, "state__%s.bin" % P)):
             save = (vd.get("save") or {}).get(P) or {}
             ref = save.get("refused") or {}
-            return False, ref.get("register") if isinstance(ref, dict) else None, "save on " + A, None
+            reg = ref.get("register") if isinstance(ref, dict) else None
+            if save.get("accepted") is not False or not reg:
+                return None, None, None, "no saved state from %s and no named refusal" % A
+            return False, reg, "save on " + A, None
         rd = restore_docs.get(B)
         if rd is None:
             return None, None, None, "restore failed on %s" % B
         for r in rd.get("results") or []:
             if r.get("from") == A and r.get("profile") == P:
+                # Only KVM refusing a named register is a refusal; a lab
+                # fault (bad state, VM creation, a guest that does not go
+                # on) is an error cell.
+                if r.get("error") or r.get("kvm_ok") not in (True, False):
+                    return None, None, None, "lab fault restoring on %s: %s" % (B, r.get("error") or "no verdict")
                 ref = r.get("refused") or {}
                 reg = ref.get("register") if isinstance(ref, dict) else None
-                return bool(r.get("kvm_ok")), reg, "restore on " + B, None
+                if r["kvm_ok"] is False and not reg:
+                    return None, None, None, "restore on %s refused but named no register" % B
+                return r["kvm_ok"], reg, "restore on " + B, None
         return None, None, None, "restore.json of %s has no result for %s/%s" % (B, A, P)
 
     def _matrix(self, collected, own_ok, have_bl, verify_docs, restore_docs):
@@ -638,7 +848,10 @@ class Lab:
                     rows.append({
                         "from": A, "to": B, "profile": P,
                         "kvm_ok": kvm_ok, "engine_ok": eng_ok,
-                        "agree": kvm_ok is not None and eng_ok is not None and kvm_ok == eng_ok,
+                        # a refusal agrees only when the engine names KVM's register
+                        "agree": kvm_ok is not None and eng_ok is not None and kvm_ok == eng_ok
+                        and named is not False,
+                        "conservative": None,
                         "kvm_refused_register": kreg if kvm_ok is False else None,
                         "engine_registers": eregs,
                         "refused_register_named": named,
@@ -681,9 +894,150 @@ class Lab:
                 lines.append("  ".join([A.ljust(hw)] + [cells[(A, B)].ljust(w) for B in hosts]).rstrip())
             lines.append("")
         lines.append("ok = compatible/accepted, NO = refused (with the register KVM refused), "
-                     "?? = unknown (a boot or the engine failed), !! = KVM and engine disagree, "
-                     "* = the engine did not name the register KVM refused")
+                     "?? = a lab fault or the engine failed (fails the run), !! = KVM and engine disagree "
+                     "(fails the run), * = the engine did not name the register KVM refused (fails the run)")
         return "\n".join(lines) + "\n"
+
+    # ---- one-field variants of each host's own profile
+
+    def _variants(self, h):
+        """Generates H's variants and their profiles (OUT/variants/<h>/NNN.json),
+        the documents the engine judges."""
+        out = self.out
+        try:
+            own = read_json(os.path.join(out, "own", h + ".json"))
+            wr = read_json(os.path.join(out, "reports", h + ".json"))["arm64"].get("writable") or {}
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            say("variants: %s: cannot read its own profile or report: %s" % (h, e))
+            self.variants_of[h] = []
+            return []
+        vs = make_variants(self.catalogue, own, wr)
+        vdir = os.path.join(out, "variants", h)
+        os.makedirs(vdir, exist_ok=True)
+        for i, (name, section, reg, key, val, rule, field) in enumerate(vs):
+            doc = json.loads(json.dumps(own))
+            doc["arm64"][section][reg] = "0x%016x" % val
+            write_file(os.path.join(vdir, "%03d.json" % i), (json.dumps(doc, indent=1) + "\n").encode())
+        self.variants_of[h] = vs
+        return vs
+
+    def _variant_rows(self, collected, verify_docs):
+        """KVM's answer to each variant on its own host against the engine's
+        (`cpufleet check` of the variant against the host's report)."""
+        out = self.out
+        jobs = []
+        for h in self.hosts:
+            for i, v in enumerate(self.variants_of.get(h, [])):
+                jobs.append((h, i, v))
+        cache = {}
+        lock = threading.Lock()
+
+        def judge(job):
+            h, i, v = job
+            c = {}
+            r = self.check(os.path.join(out, "variants", h, "%03d.json" % i),
+                           os.path.join(out, "reports", h + ".json"), c)
+            with lock:
+                cache[(h, i)] = r
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, self.args.jobs)) as ex:
+            list(ex.map(judge, jobs))
+        kvm_of = {}
+        for h in self.hosts:
+            res = None
+            vpath = os.path.join(out, "verify", h, "variants.json")
+            if os.path.exists(vpath):
+                try:
+                    res = {r["name"]: r for r in read_json(vpath).get("results", [])}
+                except (ValueError, KeyError, TypeError, AttributeError) as e:
+                    say("variants: %s: variants.json unreadable: %s" % (h, e))
+            kvm_of[h] = res
+        rows = []
+        for h, i, (name, section, reg, key, val, rule, field) in jobs:
+            eng_ok, eregs, eerr = cache[(h, i)]
+            res = kvm_of.get(h)
+            r = res.get(name) if res is not None else None
+            kerr = None
+            if res is None:
+                kerr = "no variants.json from %s (verify failed)" % h
+            elif r is None:
+                kerr = "the agent did not judge it"
+            elif r.get("error"):
+                kerr = "lab fault: " + r["error"]
+            kvm_ok = None if kerr else r.get("accepted")
+            if kvm_ok not in (True, False):
+                kvm_ok, kerr = None, kerr or "no verdict"
+            ref = (r or {}).get("refused") if kvm_ok is False else None
+            kreg = ref.get("register") if isinstance(ref, dict) else None
+            if kvm_ok is False and not kreg:
+                kvm_ok, kerr = None, "KVM refused but named no register"
+            named = kreg in eregs if kreg else None
+            agree = kvm_ok is not None and eng_ok is not None and kvm_ok == eng_ok and named is not False
+            why = CONSERVATIVE.get((reg, field)) if kvm_ok is True and eng_ok is False and \
+                eregs == [reg] else None
+            rows.append({"host": h, "variant": name, "rule": rule, "register": reg, "field": field,
+                         "key": "0x%x" % key, "features": self.args.features,
+                         "conservative": why, "passed": agree or why is not None,
+                         "value": "0x%016x" % val, "kvm_ok": kvm_ok, "engine_ok": eng_ok,
+                         "agree": agree, "kvm_refused_register": kreg,
+                         "kvm_refused_field": (ref or {}).get("field") if kreg else None,
+                         "kvm_errno": (ref or {}).get("errno") if kreg else None,
+                         "engine_registers": eregs, "refused_register_named": named,
+                         "error": "; ".join(e for e in (kerr, eerr) if e) or None})
+        write_file(os.path.join(out, "variants.json"), (json.dumps(rows, indent=1) + "\n").encode())
+        lines = ["# one-field variants of each host's own profile, applied on that host",
+                 "# host variant value kvm/engine [KVM's refused register (errno)] [!! disagree]"]
+
+        def v(x):
+            return "??" if x is None else ("ok" if x else "NO")
+        for r in rows:
+            c = "%s/%s" % (v(r["kvm_ok"]), v(r["engine_ok"]))
+            if r["kvm_refused_register"]:
+                c += " %s (%s)%s" % (r["kvm_refused_register"], r["kvm_errno"],
+                                     "*" if r["refused_register_named"] is False else "")
+            lines.append("%-6s %-50s %s %s%s%s" % (r["host"], r["variant"], r["value"], c,
+                                                  "" if r["agree"] else
+                                                  "  conservative" if r["conservative"] else "  !!",
+                                                  "  (" + r["error"] + ")" if r["error"] else ""))
+        write_file(os.path.join(out, "variants.txt"), ("\n".join(lines) + "\n").encode())
+        say("-> %s, %s" % (rel(os.path.join(out, "variants.txt")), rel(os.path.join(out, "variants.json"))))
+        return rows
+
+    def _variant_summary(self, vrows):
+        """Per rule: variants judged, accepted by KVM, agreeing; True if any disagrees."""
+        if not vrows:
+            return False
+        by_rule = {}
+        for r in vrows:
+            t = by_rule.setdefault(r["rule"], [0, 0, 0, 0, 0])
+            t[0] += 1
+            t[1] += r["kvm_ok"] is True
+            t[2] += r["kvm_ok"] is False
+            t[3] += r["agree"]
+            t[4] += r["conservative"] is not None
+        say("variants (one field of a host's own profile changed, applied on that host): %d, "
+            "%d agree" % (len(vrows), sum(t[3] for t in by_rule.values())))
+        for rule in sorted(by_rule):
+            t = by_rule[rule]
+            say("  %-26s %4d judged: KVM accepted %d, refused %d; %d agree%s" % (
+                rule, t[0], t[1], t[2], t[3], ", %d conservative" % t[4] if t[4] else ""))
+        cons = {}
+        for r in vrows:
+            if r["conservative"]:
+                cons.setdefault((r["register"], r["field"], r["conservative"]), []).append(
+                    "%s %s" % (r["host"], r["value"]))
+        for (reg, field, why), where in sorted(cons.items()):
+            say("  conservative: %s.%s: KVM took it, the engine refuses (%s): %s" % (
+                reg, field, ", ".join(where), why))
+        bad = [r for r in vrows if not r["passed"]]
+        for r in bad[:40]:
+            say("  disagree: %s %s = %s: kvm %s%s, engine %s%s%s" % (
+                r["host"], r["variant"], r["value"], r["kvm_ok"],
+                " (%s %s)" % (r["kvm_refused_register"], r["kvm_errno"]) if r["kvm_refused_register"] else "",
+                r["engine_ok"], " (%s)" % ",".join(r["engine_registers"]) if r["engine_registers"] else "",
+                " -- " + r["error"] if r["error"] else ""))
+        if len(bad) > 40:
+            say("  ... %d more in variants.json" % (len(bad) - 40))
+        return bool(bad)
 
     def _summary(self, collected, bl_info, verify_docs, rows):
         """Prints per-host results; returns True if something besides the verdicts failed."""
@@ -837,6 +1191,8 @@ def parse_args(argv):
     ap.add_argument("--allow-infeasible", action="store_true",
                     help="an infeasible pool is not a failure by itself: hosts may refuse the baseline where the "
                     "engine predicts it (implied by --midr real)")
+    ap.add_argument("--no-variants", dest="variants", action="store_false",
+                    help="do not apply one-field variants of each host's own profile in verify")
     ap.add_argument("--features", default="psci,pmu", help="vCPU features for the agent (default: %(default)s)")
     ap.add_argument("--timeout", type=int, default=180, help="seconds per boot (default: %(default)s)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel QEMU instances (default: %(default)s)")

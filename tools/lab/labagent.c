@@ -191,6 +191,14 @@ static size_t profile_keys(const struct cf_profile *pr, uint64_t *keys)
 	return n;
 }
 
+/* KVM_SET_ONE_REG's answer; 0 = KVM took the write but kept another value. */
+static const char *errno_name(int err)
+{
+	return err == 0 ? "readback" : err == EINVAL ? "EINVAL" :
+	       err == E2BIG ? "E2BIG" : err == EBUSY ? "EBUSY" :
+	       err == EPERM ? "EPERM" : err == ENOENT ? "ENOENT" : "other";
+}
+
 static void refusal_json(char *buf, size_t len, const struct cf_apply_refusal *r)
 {
 	if (!r->refused) {
@@ -200,10 +208,7 @@ static void refusal_json(char *buf, size_t len, const struct cf_apply_refusal *r
 	snprintf(buf, len, "{\"register\": \"%s\", \"field\": %s%s%s, "
 		 "\"errno\": \"%s\", \"text\": \"%s\"}", r->reg,
 		 r->field[0] ? "\"" : "", r->field[0] ? r->field : "null",
-		 r->field[0] ? "\"" : "",
-		 r->err == 0 ? "readback" : r->err == EINVAL ? "EINVAL" :
-		 r->err == EBUSY ? "EBUSY" : r->err == EPERM ? "EPERM" :
-		 r->err == ENOENT ? "ENOENT" : "other", r->text);
+		 r->field[0] ? "\"" : "", errno_name(r->err), r->text);
 }
 
 static struct cf_profile *load_profile(const char *path)
@@ -226,7 +231,7 @@ static struct cf_a64vm *vm_with(uint32_t features, const struct cf_profile *pr,
 	struct cf_diag d;
 
 	if (cf_a64vm_create_applied(features, pr, ref, &vm, &d) != CF_OK)
-		step("VM with the profile failed: %s", d.msg);
+		step("VM with the profile failed: %.150s", d.msg);
 	return vm;
 }
 
@@ -298,7 +303,7 @@ static const char *job_collect(const char *host, uint32_t features)
 
 	step("collecting with vCPU features 0x%x", features);
 	if (cf_arm64_collect(features, host, &r, &d) != CF_OK) {
-		step("collect failed: %s", d.msg);
+		step("collect failed: %.150s", d.msg);
 		return "collect";
 	}
 	if (cf_report_to_json(r, &json) != CF_OK) {
@@ -341,6 +346,180 @@ static int cli_apply(const char *profile, char *line, size_t len)
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+#define PMCR_EL0_ID 0x603000000013dce0ULL
+#define PMCR_N(v) (((v) >> 11) & 0x1f)
+
+/* A write KVM refused: the register named as the engine names it. */
+static void refusal_named(char *buf, size_t len, const struct cf_apply_refusal *rf)
+{
+	snprintf(buf, len, "{\"register\": \"%s\", \"field\": %s%s%s, "
+		 "\"errno\": \"%s\"}", rf->reg, rf->field[0] ? "\"" : "",
+		 rf->field[0] ? rf->field : "null", rf->field[0] ? "\"" : "",
+		 errno_name(rf->err));
+}
+
+/* PMCR_EL0.N is the KVM fact PMU_COUNTERS: KVM ignores a larger N than the
+ * host's (set_pmcr()), so a write is judged by reading it back. */
+static bool pmcr_refused(struct cf_a64vm *vm, const char *host, uint64_t want,
+			 uint64_t lim, struct cf_apply_refusal *rf)
+{
+	const struct cf_arch_ops *a = cf_arch_find("arm64");
+	int i = cf_catalog_find_name(a->catalog, "PMU_COUNTERS");
+	uint64_t back = 0;
+
+	if (i < 0 || (cf_a64vm_get(vm, PMCR_EL0_ID, &back) == 0 &&
+		      PMCR_N(back) == PMCR_N(want)))
+		return false;
+	cf_arm64_refusal(rf, a, host, a->catalog->regs[i].key, PMCR_N(want),
+			 PMCR_N(lim), a->catalog->regs[i].fixed_writable, 0,
+			 PMCR_N(back));
+	return true;
+}
+
+/* One variant of the own profile applied to VM (one VM for all: ID
+ * registers can be rewritten until the first KVM_RUN), then the own
+ * profile again, which KVM must take back. */
+static const char *apply_variant(struct cf_a64vm **vm, uint32_t features,
+				 struct cf_profile *pr, uint64_t key,
+				 uint64_t value, uint64_t orig,
+				 struct cf_apply_refusal *ref, char *fault,
+				 size_t flen)
+{
+	struct cf_apply_refusal back;
+	struct cf_diag d;
+	int vfd;
+
+	if (!*vm && cf_a64vm_create(features, vm, &d) != CF_OK) {
+		snprintf(fault, flen, "VM creation failed: %.150s", d.msg);
+		return fault;
+	}
+	vfd = cf_a64vm_vcpu_fd(*vm);
+	cf_config_set(pr->cfg, key, value);
+	if (cf_arm64_apply(cf_a64vm_vm_fd(*vm), &vfd, 1, pr, ref, &d) != CF_OK)
+		snprintf(fault, flen, "apply failed: %.150s", d.msg);
+	cf_config_set(pr->cfg, key, orig);
+	if (!fault[0] &&
+	    (cf_arm64_apply(cf_a64vm_vm_fd(*vm), &vfd, 1, pr, &back, &d) != CF_OK ||
+	     back.refused))
+		snprintf(fault, flen, "the own profile was refused after the "
+			 "variant: %.150s", back.refused ? back.text : d.msg);
+	if (fault[0]) {
+		cf_a64vm_destroy(*vm);
+		*vm = NULL;
+	}
+	return fault[0] ? fault : NULL;
+}
+
+/* A KVM fact: SVE lengths in a fresh VM (only before finalize), PMU
+ * counters as PMCR_EL0.N read back (before the first run). */
+static void apply_fact(uint32_t features, struct cf_profile *pr,
+		       const char *host, const char *name, uint64_t key,
+		       uint64_t value, uint64_t orig,
+		       struct cf_apply_refusal *ref, char *fault, size_t flen)
+{
+	struct cf_a64vm *vm = NULL;
+	struct cf_diag d;
+	uint64_t pmcr = 0;
+
+	cf_config_set(pr->cfg, key, value);
+	if (!strcmp(name, "SVE_VLS")) {
+		if (cf_a64vm_create_for(features, pr, NULL, ref, &vm, &d) != CF_OK)
+			snprintf(fault, flen, "VM creation failed: %.150s", d.msg);
+	} else if (!strcmp(name, "PMU_COUNTERS")) {
+		if (cf_a64vm_create(features, &vm, &d) != CF_OK)
+			snprintf(fault, flen, "VM creation failed: %.150s", d.msg);
+		else if (cf_a64vm_get(vm, PMCR_EL0_ID, &pmcr) != 0)
+			snprintf(fault, flen, "PMCR_EL0 unreadable");
+		else {
+			uint64_t want = (pmcr & ~(0x1fULL << 11)) | (value & 0x1f) << 11;
+			int e = cf_a64vm_set(vm, PMCR_EL0_ID, want);
+			if (e) {
+				const struct cf_reg *r = &pr->arch->catalog->regs[
+					cf_catalog_find_key(pr->arch->catalog, key)];
+				cf_arm64_refusal(ref, pr->arch, host, key, value,
+						 PMCR_N(pmcr), r->fixed_writable, e,
+						 PMCR_N(pmcr));
+			} else {
+				pmcr_refused(vm, host, want, pmcr, ref);
+			}
+		}
+	} else {
+		snprintf(fault, flen, "the lab cannot program fact %s", name);
+	}
+	cf_config_set(pr->cfg, key, orig);
+	cf_a64vm_destroy(vm);
+}
+
+/* variants.txt: "NAME KEY VALUE" a line (KEY and VALUE in hex), one-field
+ * variants of the own profile (lab.py); each applied, KVM's answer in
+ * variants.json. */
+static const char *run_variants(const char *host, uint32_t features,
+				struct cf_profile *own)
+{
+	size_t n = 0, used = 0, cap = 1 << 20;
+	char *txt = slurp(IN "variants.txt", &n), *save = NULL, *line;
+	char *out = malloc(cap);
+	struct cf_config *priv = NULL, *orig_cfg = own->cfg;
+	struct cf_a64vm *vm = NULL;
+	unsigned count = 0, nref = 0, nerr = 0;
+
+	if (!txt || !out || cf_config_clone(orig_cfg, &priv) != CF_OK) {
+		free(txt);
+		free(out);
+		return "variants";
+	}
+	own->cfg = priv;
+	used = (size_t)snprintf(out, cap, "{\"host\": \"%s\",\n \"results\": [", host);
+	for (line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128], fault[300] = "", ref_json[512];
+		unsigned long long key, value;
+		uint64_t orig = 0;
+		struct cf_apply_refusal ref = { 0 };
+		if (sscanf(line, "%127s %llx %llx", name, &key, &value) != 3)
+			continue;
+		int ci = cf_catalog_find_key(own->arch->catalog, key);
+		if (!cf_config_get(priv, key, &orig, NULL))
+			snprintf(fault, sizeof(fault), "not in the own profile");
+		else if (ci >= 0 && own->arch->catalog->regs[ci].pseudo == 3)
+			apply_fact(features, own, host,
+				   own->arch->catalog->regs[ci].name, key, value,
+				   orig, &ref, fault, sizeof(fault));
+		else if (ci >= 0 && own->arch->catalog->regs[ci].pseudo == 2)
+			snprintf(fault, sizeof(fault), "a capability is no register");
+		else
+			apply_variant(&vm, features, own, key, value, orig, &ref,
+				      fault, sizeof(fault));
+		count++;
+		nref += ref.refused && !fault[0];
+		nerr += fault[0] != 0;
+		fault[strcspn(fault, "\"\\\n")] = '\0';
+		refusal_json(ref_json, sizeof(ref_json), &ref);
+		if (used + 1024 > cap) {
+			char *b = realloc(out, cap * 2);
+			if (!b)
+				break;
+			out = b;
+			cap *= 2;
+		}
+		used += (size_t)snprintf(out + used, cap - used,
+			"%s\n  {\"name\": \"%s\", \"accepted\": %s, \"refused\": %s, "
+			"\"error\": %s%s%s}", count > 1 ? "," : "", name,
+			fault[0] ? "null" : ref.refused ? "false" : "true",
+			fault[0] ? "null" : ref_json, fault[0] ? "\"" : "",
+			fault[0] ? fault : "null", fault[0] ? "\"" : "");
+	}
+	used += (size_t)snprintf(out + used, cap - used, "]}\n");
+	step("%u variants of the own profile: %u accepted, %u refused, %u lab faults",
+	     count, count - nref - nerr, nref, nerr);
+	cf_a64vm_destroy(vm);
+	own->cfg = orig_cfg;
+	cf_config_unref(priv);
+	emit("variants.json", out, used);
+	free(out);
+	free(txt);
+	return NULL;
 }
 
 static const char *job_verify(const char *host, uint32_t features)
@@ -391,7 +570,7 @@ static const char *job_verify(const char *host, uint32_t features)
 		read_guest(&g, keys, nkeys);
 		if (cf_a64vm_load(vm, g.w, g.n, guest_x, &d) != CF_OK ||
 		    cf_a64vm_run_to_mmio(vm, &data, &d) != CF_OK) {
-			step("guest failed: %s", d.msg);
+			step("guest failed: %.150s", d.msg);
 			cf_a64vm_destroy(vm);
 			return "guest";
 		}
@@ -465,9 +644,13 @@ static const char *job_verify(const char *host, uint32_t features)
 	used += (size_t)snprintf(out + used, sizeof(out) - used, "%s, %s}}\n",
 				 save_json[0], save_json[1]);
 	emit("verify.json", out, strlen(out));
+	if (access(IN "variants.txt", R_OK) == 0) {
+		step("applying one-field variants of the own profile");
+		fail = run_variants(host, features, prof[0]);
+	}
 	cf_profile_destroy(prof[0]);
 	cf_profile_destroy(prof[1]);
-	return NULL;
+	return fail;
 }
 
 /* Names the register KVM refused and, for a catalogue register, the field
@@ -534,20 +717,24 @@ static int parse_state(unsigned char *s, size_t n, struct saved *st)
 	return 0;
 }
 
-/* Restores one saved guest: feature ID registers first, then the vGIC and
- * PMU, then every other register and the memory; resumes it and checks it
- * goes on where it stopped with the same ID registers. */
+/* Restores one saved guest: SVE lengths and the vCPU features (KVM facts
+ * and capabilities the lab programs), feature ID registers, then the vGIC
+ * and PMU, then every other register (PMCR_EL0.N read back) and the memory;
+ * resumes it and checks it goes on where it stopped with the same ID
+ * registers.  Only KVM refusing a named register is a refusal; anything
+ * else that goes wrong is a lab fault ("error", kvm_ok null). */
 static void restore_one(const char *host, const char *file, char *out,
 			size_t len)
 {
 	char from[64], prof[32], path[512], refused_json[400] = "null";
+	char fault[200] = "";
 	struct cf_apply_refusal rf = { 0 };
 	struct saved st = { 0 };
 	struct cf_a64vm *vm = NULL;
 	struct cf_diag d;
 	uint64_t c1 = 0, c2 = 0, masks[192];
 	size_t n = 0;
-	bool refused = false, resumed = false, same = false;
+	bool refused = false;
 	int err = 0;
 
 	if (strlen(file) >= sizeof(from))
@@ -562,10 +749,8 @@ static void restore_one(const char *host, const char *file, char *out,
 	snprintf(path, sizeof(path), IN "states/%s", file);
 	st.buf = (unsigned char *)slurp(path, &n);
 	if (!st.buf || parse_state(st.buf, n, &st) != 0) {
-		snprintf(out, len, "{\"from\": \"%s\", \"profile\": \"%s\", "
-			 "\"error\": \"bad state file\", \"kvm_ok\": false}",
-			 from, prof);
-		goto cleanup;
+		snprintf(fault, sizeof(fault), "bad state file");
+		goto report;
 	}
 	step("restoring %s's guest (%s profile)", from, prof);
 	/* SVE lengths go in before finalize, so before anything else. */
@@ -577,10 +762,8 @@ static void restore_one(const char *host, const char *file, char *out,
 			vls = vls_buf;
 		}
 	if (cf_a64vm_create_for(st.features, NULL, vls, &rf, &vm, &d) != CF_OK) {
-		snprintf(out, len, "{\"from\": \"%s\", \"profile\": \"%s\", "
-			 "\"error\": \"VM creation failed\", \"kvm_ok\": false}",
-			 from, prof);
-		goto cleanup;
+		snprintf(fault, sizeof(fault), "VM creation failed: %.150s", d.msg);
+		goto report;
 	}
 	if (!cf_a64vm_writable_masks(vm, masks))
 		memset(masks, 0, sizeof(masks));
@@ -589,10 +772,9 @@ static void restore_one(const char *host, const char *file, char *out,
 		err = rf.err;
 		step("KVM refused %s", rf.text);
 	}
-	for (int pass = 0; pass < 2 && !refused; pass++) {
+	for (int pass = 0; pass < 2 && !refused && !fault[0]; pass++) {
 		if (pass == 1 && cf_a64vm_finish(vm, &d) != CF_OK) {
-			refused = rf.refused = true;
-			snprintf(rf.reg, sizeof(rf.reg), "vGIC/PMU init");
+			snprintf(fault, sizeof(fault), "vGIC/PMU init: %.150s", d.msg);
 			break;
 		}
 		for (uint32_t i = 0; i < st.nregs && !refused; i++) {
@@ -605,6 +787,14 @@ static void restore_one(const char *host, const char *file, char *out,
 				memcpy(&want, st.vals[i], 8);
 			}
 			err = cf_a64vm_set_raw(vm, id, st.vals[i]);
+			if (!err && id == PMCR_EL0_ID &&
+			    pmcr_refused(vm, host, want, lim, &rf)) {
+				refused = true;
+				step("KVM kept PMCR_EL0.N %llu (wanted %llu)",
+				     (unsigned long long)rf.got,
+				     (unsigned long long)PMCR_N(want));
+				continue;
+			}
 			/* ID and firmware registers must read back as written (a
 			 * value KVM silently adjusted is a refusal too), except
 			 * those KVM only checks. */
@@ -627,41 +817,39 @@ static void restore_one(const char *host, const char *file, char *out,
 		}
 	}
 	if (refused) {
-		snprintf(refused_json, sizeof(refused_json),
-			 "{\"register\": \"%s\", \"field\": %s%s%s, \"errno\": "
-			 "\"%s\"}", rf.reg, rf.field[0] ? "\"" : "",
-			 rf.field[0] ? rf.field : "null", rf.field[0] ? "\"" : "",
-			 err == EINVAL ? "EINVAL" : err == EPERM ? "EPERM" :
-			 err == ENOENT ? "ENOENT" : err ? "other" :
-			 strcmp(rf.reg, "vGIC/PMU init") ? "readback" : "init");
-	} else {
+		refusal_named(refused_json, sizeof(refused_json), &rf);
+	} else if (!fault[0]) {
 		memcpy(cf_a64vm_ram(vm), st.ram, CF_A64_RAM_SIZE);
-		if (cf_a64vm_run_to_mmio(vm, &c1, &d) == CF_OK &&
-		    cf_a64vm_run_to_mmio(vm, &c2, &d) == CF_OK) {
-			const unsigned char *ram = cf_a64vm_ram(vm);
-			resumed = c1 == st.counter + ITERS && c2 == c1 + ITERS;
-			same = memcmp(ram + AREA_A, ram + AREA_B,
-				      AREA_B - AREA_A) == 0;
-			if (!resumed)
-				step("counter did not go on: saved %llu, then %llu, %llu",
-				     (unsigned long long)st.counter,
-				     (unsigned long long)c1,
-				     (unsigned long long)c2);
-			if (!same)
-				step("ID registers changed after the move");
+		if (cf_a64vm_run_to_mmio(vm, &c1, &d) != CF_OK ||
+		    cf_a64vm_run_to_mmio(vm, &c2, &d) != CF_OK) {
+			snprintf(fault, sizeof(fault), "resume failed: %.150s", d.msg);
 		} else {
-			step("resume failed: %s", d.msg);
+			const unsigned char *ram = cf_a64vm_ram(vm);
+			if (c1 != st.counter + ITERS || c2 != c1 + ITERS)
+				snprintf(fault, sizeof(fault), "counter did not go on: "
+					 "saved %llu, then %llu, %llu",
+					 (unsigned long long)st.counter,
+					 (unsigned long long)c1,
+					 (unsigned long long)c2);
+			else if (memcmp(ram + AREA_A, ram + AREA_B,
+					AREA_B - AREA_A) != 0)
+				snprintf(fault, sizeof(fault),
+					 "ID registers changed after the move");
 		}
 	}
+report:
+	if (fault[0])
+		step("lab fault restoring %s/%s: %s", from, prof, fault);
+	fault[strcspn(fault, "\"\\\n")] = '\0';
 	snprintf(out, len, "{\"from\": \"%s\", \"profile\": \"%s\", "
-		 "\"accepted\": %s, \"refused\": %s, \"resumed\": %s, "
+		 "\"accepted\": %s, \"refused\": %s, \"error\": %s%s%s, "
 		 "\"counter_saved\": %llu, \"counter_after\": %llu, "
-		 "\"idregs_unchanged\": %s, \"kvm_ok\": %s}",
+		 "\"kvm_ok\": %s}",
 		 from, prof, refused ? "false" : "true", refused_json,
-		 resumed ? "true" : "false", (unsigned long long)st.counter,
-		 (unsigned long long)c2, same ? "true" : "false",
-		 !refused && resumed && same ? "true" : "false");
-cleanup:
+		 fault[0] ? "\"" : "", fault[0] ? fault : "null",
+		 fault[0] ? "\"" : "", (unsigned long long)st.counter,
+		 (unsigned long long)c2,
+		 fault[0] ? "null" : refused ? "false" : "true");
 	cf_a64vm_destroy(vm);
 	free(st.ids);
 	free(st.vals);
