@@ -55,8 +55,8 @@ BENCH_SRC= tools/bench.c
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
 LIB_SRC += arch/arm64/a64vm.c
 endif
-# The service side (database, server, agent) needs SQLite, libmicrohttpd,
-# libcurl and nettle; NET=0 leaves it out (the lab's aarch64 cross build).
+# The service side (database, server, agent) needs SQLite, libmicrohttpd
+# and libcurl; NET=0 leaves it out (the lab's aarch64 cross build).
 NET ?= 1
 NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
            server/server.c server/writer.c server/api.c tools/cmd_server.c tools/cmd_token.c \
@@ -64,7 +64,7 @@ NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
 ifeq ($(NET),1)
 CLI_SRC += $(NET_SRC)
 CPPFLAGS += -DCF_NET=1
-NET_LIBS = -lsqlite3 -lmicrohttpd -lcurl -lnettle -lpthread
+NET_LIBS = -lsqlite3 -lmicrohttpd -lcurl -lpthread
 endif
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o \
            $(BUILD)/obj/gen/x86_catalog.o
@@ -129,7 +129,7 @@ $(BUILD)/cpufleet: $(CLI_OBJ) $(BUILD)/libcpufleet.a
 
 $(BUILD)/test_unit: $(TEST_OBJ) $(NET_OBJ) $(BUILD)/libcpufleet.a
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(NET_OBJ) $(BUILD)/libcpufleet.a \
-	  $(LDLIBS) $(NET_LIBS) -lcunit
+	  $(LDLIBS) $(NET_LIBS) -lcunit -lnettle
 
 $(BUILD)/bench: $(BENCH_SRC) $(BUILD)/libcpufleet.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 -o $@ $< $(BUILD)/libcpufleet.a $(LDLIBS)

@@ -26,10 +26,10 @@
 #include <string.h>
 #include <sys/random.h>
 #include <cjson/cJSON.h>
-#include <nettle/sha2.h>
 #include <sqlite3.h>
 #include "db/db.h"
 #include "util/diag.h"
+#include "util/sha256.h"
 
 #define BUSY_TIMEOUT_MS 10000
 #define APP_ID 0x43464c54            /* "CFLT" in the file header */
@@ -1298,15 +1298,13 @@ static void hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static void token_hash(const char *text, char out[2 * SHA256_DIGEST_SIZE + 1])
+static void token_hash(const char *text, char out[CF_SHA256_HEX])
 {
-	struct sha256_ctx ctx;
-	uint8_t dig[SHA256_DIGEST_SIZE];
+	struct cf_sha256 ctx;
 
-	sha256_init(&ctx);
-	sha256_update(&ctx, strlen(text), (const uint8_t *)text);
-	sha256_digest(&ctx, sizeof(dig), dig);
-	hex_encode(dig, sizeof(dig), out);
+	cf_sha256_init(&ctx);
+	cf_sha256_update(&ctx, text, strlen(text));
+	cf_sha256_hex(&ctx, out);
 	explicit_bzero(&ctx, sizeof(ctx));
 }
 
@@ -1338,7 +1336,7 @@ static enum cf_err token_insert(struct cf_db *db, enum cf_db_role role,
 				struct cf_diag *d)
 {
 	unsigned char raw[TOKEN_ID_BYTES + TOKEN_SECRET_BYTES];
-	char hash[2 * SHA256_DIGEST_SIZE + 1];
+	char hash[CF_SHA256_HEX];
 	const size_t plen = sizeof(TOKEN_PREFIX) - 1;
 	enum cf_err err;
 
@@ -1435,7 +1433,7 @@ enum cf_err cf_db_token_lookup(struct cf_db *db, const char *token,
 			       struct cf_db_token *info)
 {
 	const size_t plen = sizeof(TOKEN_PREFIX) - 1;
-	char hash[2 * SHA256_DIGEST_SIZE + 1];
+	char hash[CF_SHA256_HEX];
 	sqlite3_stmt *s = NULL;
 	enum cf_err err;
 	int rc;

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include <nettle/sha2.h>
 #include "server/api.h"
 #include "server/server.h"
 #include "engine/report.h"
+#include "util/sha256.h"
 #include "profiles/doc.h"
 #include "util/diag.h"
 
@@ -62,16 +62,13 @@ static unsigned status_of(enum cf_err err)
 	}
 }
 
-static void sha256_hex(const char *data, size_t len, char out[65])
+static void sha256_hex(const char *data, size_t len, char out[CF_SHA256_HEX])
 {
-	struct sha256_ctx c;
-	uint8_t dg[SHA256_DIGEST_SIZE];
+	struct cf_sha256 c;
 
-	sha256_init(&c);
-	sha256_update(&c, len, (const uint8_t *)data);
-	sha256_digest(&c, sizeof(dg), dg);
-	for (size_t i = 0; i < sizeof(dg); i++)
-		snprintf(out + 2 * i, 3, "%02x", dg[i]);
+	cf_sha256_init(&c);
+	cf_sha256_update(&c, data, len);
+	cf_sha256_hex(&c, out);
 }
 
 /* A time argument as stored (milliseconds always present), or false. */
