@@ -4,6 +4,7 @@
 
 #include <CUnit/CUnit.h>
 #include <cpufleet.h>
+#include <cjson/cJSON.h>
 
 #define TEST(fn) { #fn, fn }
 
@@ -29,6 +30,10 @@ extern CU_SuiteInfo suite_idpolicy;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);
+/* tests/data/<rel> as a JSON document, NULL (and a message) if unreadable. */
+cJSON *test_load_json(const char *rel);
+/* The report an (edited) JSON document is, NULL and a message if none. */
+struct cf_report *test_report_of_json(const cJSON *doc);
 /* DOC (an arm64 report's JSON) with the registers every KVM reports
  * (catalogue flag `required`) that its id_regs lack added as 0: tests of
  * other rules name only the registers they are about.  DOC unchanged if it

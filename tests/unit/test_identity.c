@@ -12,34 +12,22 @@
 #include "profiles/doc.h"
 #include "tests/unit/suites.h"
 
-#define SPR "tests/data/x86/spr-05.json"
+#define SPR "x86/spr-05.json"
 
 /* ---- documents ---- */
 
-static cJSON *load_doc(const char *path)
+static cJSON *load_doc(const char *rel)
 {
-	char *text = NULL;
-	size_t len = 0;
-	cJSON *o = NULL;
-	struct cf_diag d;
+	cJSON *o = test_load_json(rel);
 
-	CU_ASSERT_EQUAL_FATAL(cf_doc_read_file(path, &text, &len, &d), CF_OK);
-	CU_ASSERT_EQUAL(cf_doc_parse(text, len, path, &o, &d), CF_OK);
-	free(text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
 	return o;
 }
 
 static struct cf_report *parse_doc(const cJSON *o)
 {
-	char *text = cJSON_PrintUnformatted(o);
-	struct cf_report *r = NULL;
-	struct cf_diag d;
+	struct cf_report *r = test_report_of_json(o);
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	if (cf_report_parse(text, strlen(text), "test", &r, &d) != CF_OK)
-		fprintf(stderr, "\n  %s\n", d.msg);
-	free(text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	return r;
 }
@@ -401,7 +389,7 @@ static void test_identity_document_members(void)
 	char id[6][CF_CONTENT_ID_MAX];
 
 	for (size_t i = 0; i < 6; i++) {
-		cJSON *doc = load_doc("tests/data/fleet/n1-01.json");
+		cJSON *doc = load_doc("fleet/n1-01.json");
 		struct cf_report *r;
 		if (kvm[i])
 			cJSON_AddItemToObject(doc, "kvm", cJSON_Parse(kvm[i]));

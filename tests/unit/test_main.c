@@ -5,6 +5,7 @@
 #include <CUnit/Basic.h>
 #include <cjson/cJSON.h>
 #include "engine/catalog.h"
+#include "profiles/doc.h"
 #include "tests/unit/suites.h"
 
 struct cf_report *test_load_report(const char *rel)
@@ -18,6 +19,34 @@ struct cf_report *test_load_report(const char *rel)
 		fprintf(stderr, "test data: %s\n", d.msg);
 		return NULL;
 	}
+	return r;
+}
+
+cJSON *test_load_json(const char *rel)
+{
+	char path[512], *text = NULL;
+	size_t len;
+	struct cf_diag d;
+	cJSON *j = NULL;
+
+	snprintf(path, sizeof(path), "tests/data/%s", rel);
+	if (cf_doc_read_file(path, &text, &len, &d) != CF_OK ||
+	    cf_doc_parse(text, len, path, &j, &d) != CF_OK)
+		fprintf(stderr, "test data: %s\n", d.msg);
+	free(text);
+	return j;
+}
+
+struct cf_report *test_report_of_json(const cJSON *doc)
+{
+	char *text = cJSON_PrintUnformatted(doc);
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+
+	if (text && cf_report_parse(text, strlen(text), "edited", &r, &d) !=
+	    CF_OK)
+		fprintf(stderr, "\n  edited report: %s\n", d.msg);
+	free(text);
 	return r;
 }
 

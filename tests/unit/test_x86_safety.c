@@ -307,33 +307,6 @@ static const struct oreg *oreg_msr(uint32_t index)
 
 /* ---- documents ---- */
 
-static cJSON *load_json(const char *rel)
-{
-	char path[256], *text = NULL;
-	size_t len;
-	struct cf_diag d;
-	cJSON *j;
-
-	snprintf(path, sizeof(path), "tests/data/%s", rel);
-	if (cf_doc_read_file(path, &text, &len, &d) != CF_OK)
-		return NULL;
-	j = cJSON_ParseWithLength(text, len);
-	free(text);
-	return j;
-}
-
-static struct cf_report *report_of(const cJSON *doc)
-{
-	char *text = cJSON_PrintUnformatted(doc);
-	struct cf_report *r = NULL;
-	struct cf_diag d;
-
-	if (text && cf_report_parse(text, strlen(text), "mutated", &r, &d) !=
-	    CF_OK)
-		fprintf(stderr, "\n  mutated report: %s\n", d.msg);
-	free(text);
-	return r;
-}
 
 static cJSON *profile_json(const struct cf_profile *pr)
 {
@@ -392,7 +365,7 @@ static struct cf_profile *baseline_of_docs(cJSON **docs, size_t n)
 
 	CU_ASSERT_EQUAL_FATAL(cf_pool_create("x86", &p), CF_OK);
 	for (size_t i = 0; i < n; i++) {
-		struct cf_report *r = report_of(docs[i]);
+		struct cf_report *r = test_report_of_json(docs[i]);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 		CU_ASSERT_EQUAL_FATAL(cf_pool_add(p, r, &d), CF_OK);
 		cf_report_destroy(r);
@@ -407,7 +380,7 @@ static struct cf_profile *baseline_of_docs(cJSON **docs, size_t n)
 static bool engine_accepts(const struct cf_profile *pr, const cJSON *host,
 			   const char *reg, bool *named)
 {
-	struct cf_report *r = report_of(host);
+	struct cf_report *r = test_report_of_json(host);
 	struct cf_verdict *v = cf_verdict_create();
 	bool ok;
 
@@ -479,7 +452,7 @@ static void test_x86_safety_gnr_lacking_leaves(void)
 		{ 0x14, -1, 0, "CPUID_00000014_0_EBX", false },
 		{ 0, 0, 0x10a, "IA32_ARCH_CAPABILITIES", true },
 	};
-	cJSON *gnr = load_json("x86/gnr-03.json"), *pj;
+	cJSON *gnr = test_load_json("x86/gnr-03.json"), *pj;
 	struct cf_profile *own;
 	char why[256];
 
@@ -593,7 +566,7 @@ static void test_x86_safety_random_pools(void)
 
 	CU_ASSERT_TRUE_FATAL(oracle_load());
 	for (size_t i = 0; i < 5; i++) {
-		base[i] = load_json(files[i]);
+		base[i] = test_load_json(files[i]);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(base[i]);
 		own[i] = baseline_of_docs(&base[i], 1);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(own[i]);
