@@ -173,6 +173,7 @@ kvm-test: $(BUILD)/cpufleet
 harness-test: $(BUILD)/cpufleet
 	python3 tests/lab/strict.py $(BUILD)/cpufleet
 	sh tests/kvm/selftest.sh $(BUILD)/cpufleet
+	sh tests/check/run.sh
 
 # The real server on loopback with temporary databases, driven by real
 # agents and HTTP requests: crash, outage, auth matrix, bad input, TLS.
