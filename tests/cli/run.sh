@@ -243,7 +243,7 @@ skip_() {
 
 case_ "baseline -o FIFO: the reader gets the JSON, the FIFO stays a FIFO"
 if mkfifo "$T/fifo"; then
-	cat "$T/fifo" >"$T/fifo-read" &
+	timeout 60 cat "$T/fifo" >"$T/fifo-read" &   # never blocks the suite
 	reader=$!
 	timeout 60 "$BIN" baseline -o "$T/fifo" "$RW"/*.json >"$T/out" 2>"$T/err"
 	rc=$?
