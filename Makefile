@@ -75,7 +75,8 @@ DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
         integration-test x86-test \
-        lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool
+        lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
+        lab-kernels
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -172,6 +173,7 @@ kvm-test: $(BUILD)/cpufleet
 # the KVM scripts' skips (counted, by name) against a fake cpufleet.
 harness-test: $(BUILD)/cpufleet
 	python3 tests/lab/strict.py $(BUILD)/cpufleet
+	python3 tests/lab/kernels.py
 	sh tests/kvm/selftest.sh $(BUILD)/cpufleet
 	sh tests/check/run.sh
 
@@ -222,12 +224,28 @@ fuzz-smoke: $(FUZZ_TARGETS:%=build-fuzz/%)
 	  echo "fuzz-smoke: $(words $(FUZZ_TARGETS)) passed, 0 failed"
 
 # The arm64 lab (tools/lab/PROTOCOL.md): emulated arm64 hosts under QEMU
-# TCG booting Debian's arm64 6.12 kernel, whose KVM is the ground truth.
-LAB_OUT  ?= build-lab
-LAB_CC   ?= aarch64-linux-gnu-gcc
-LAB_ARGS ?=
+# TCG, each booting one of Debian's arm64 kernels with KVM built in, whose KVM
+# is the ground truth. tools/lab/setup.sh fetches the kernels:
+#   6.12  bookworm-backports  $(LAB_OUT)/kernel-6.12/
+#   7.x   trixie-backports    $(LAB_OUT)/kernel-7.x/  (the newest 7.x there)
+# LAB_KERNELS picks some (make lab LAB_KERNELS=7.x). Every run of a kernel K
+# goes to $(LAB_OUT)/lab-K/ and ends with `lab K: N/N verdicts agree`.
+LAB_OUT     ?= build-lab
+LAB_CC      ?= aarch64-linux-gnu-gcc
+LAB_ARGS    ?=
+LAB_KERNELS ?= 6.12,7.x
+comma := ,
+LAB_KLIST = $(subst $(comma), ,$(LAB_KERNELS))
+LAB_RUN = python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
+	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz
+# $(call lab_each,ARGS): the lab on every kernel of LAB_KERNELS, all of them
+# even when one fails; $$k is the kernel, $$o its output directory.
+lab_each = rc=0; for k in $(LAB_KLIST); do o=$(LAB_OUT)/lab-$$k; \
+	  $(LAB_RUN) --kernel $(LAB_OUT)/kernel-$$k/vmlinuz --label $$k $(1) || rc=1; \
+	  done; exit $$rc
+
 lab-setup:
-	sh tools/lab/setup.sh
+	LAB_KERNELS=$(LAB_KERNELS) sh tools/lab/setup.sh
 
 $(LAB_OUT)/labagent: tools/lab/labagent.c $(LIB_SRC) arch/arm64/a64vm.c \
                      arch/arm64/a64vm.h arch/arm64/idregs.txt include/cpufleet.h
@@ -250,41 +268,47 @@ lab-build: deps all lab-setup
 	cd $(LAB_OUT)/bin-stage && find bin | cpio -o -H newc --quiet | gzip -n \
 	  >> ../initrd-base.cpio.gz
 
-# A boot that dies before the kernel runs stops the lab with QEMU's message.
+# A boot that dies before the kernel runs stops the lab with QEMU's message
+# (before the kernel runs, so one kernel is enough: the first of LAB_KERNELS).
 lab-boot-test: lab-build
-	sh tests/lab/boot_fail.sh $(BUILD)/cpufleet $(LAB_OUT)
+	sh tests/lab/boot_fail.sh $(BUILD)/cpufleet $(LAB_OUT) $(firstword $(LAB_KLIST))
 
 # SVE vCPUs on the models that have SVE.
 lab-sve: lab-build
-	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
-	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
-	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT)/sve \
-	  --models a64fx,max --features psci,pmu,sve
+	$(call lab_each,--out $$o/sve --models a64fx$(comma)max --features psci$(comma)pmu$(comma)sve)
 
 # Every model.
 lab-all: lab-build
-	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
-	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
-	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT) $(LAB_ARGS)
+	$(call lab_each,--out $$o $(LAB_ARGS))
 
 # A pool the engine splits, forced (--pool): its baseline is infeasible
-# (CTR_EL0.L1Ip between a53 and a72, ID_AA64PFR0_EL1.RAS and more with n1),
-# so hosts refuse it, and every refusal must be one the engine predicts and
-# names. max is outside the pool and judged too.
+# (CTR_EL0.L1Ip between a53 and a72 on 6.12, ID_AA64PFR0_EL1.RAS and more
+# with n1), so hosts refuse it, and every refusal must be one the engine
+# predicts and names. max is outside the pool and judged too.
 lab-pool: lab-build
-	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
-	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
-	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT)/pool \
-	  --models cortex-a53,cortex-a72,neoverse-n1,max \
-	  --pool cortex-a53,cortex-a72,neoverse-n1 --allow-infeasible --no-variants
+	$(call lab_each,--out $$o/pool --models cortex-a53$(comma)cortex-a72$(comma)neoverse-n1$(comma)max \
+	  --pool cortex-a53$(comma)cortex-a72$(comma)neoverse-n1 --allow-infeasible --no-variants)
+
+# The kernels side by side (after lab-all): which hosts pool on each, the
+# fields that keep pools apart, every model that boots on the first kernel
+# on the others; and arch/arm64/kvm-writable.txt against every kernel's
+# writable masks. No QEMU: it reads the runs' outputs.
+lab-kernels: $(BUILD)/cpufleet
+	@rc=0; runs=; dirs=; for k in $(LAB_KLIST); do \
+	  runs="$$runs $$k=$(LAB_OUT)/lab-$$k"; dirs="$$dirs $(LAB_OUT)/lab-$$k"; done; \
+	if [ $(words $(LAB_KLIST)) -gt 1 ]; then \
+	  python3 tools/lab/compare.py --cpufleet $(BUILD)/cpufleet $$runs || rc=1; fi; \
+	python3 tools/lab/kvmtable.py check $$dirs || rc=1; exit $$rc
 
 lab: lab-boot-test
-	@echo "== lab, SVE vCPUs on the models that have SVE =="
+	@echo "== lab, SVE vCPUs on the models that have SVE ($(LAB_KERNELS)) =="
 	$(MAKE) lab-sve
-	@echo "== lab, every model =="
+	@echo "== lab, every model ($(LAB_KERNELS)) =="
 	$(MAKE) lab-all
-	@echo "== lab, a forced pool the engine splits =="
+	@echo "== lab, a forced pool the engine splits ($(LAB_KERNELS)) =="
 	$(MAKE) lab-pool
+	@echo "== lab, the kernels side by side =="
+	$(MAKE) lab-kernels
 
 # LAB=0 skips the arm64 lab for quick iterations; CI runs it. Every suite
 # runs even when one before it failed; tools/check.sh prints a line per
@@ -306,9 +330,10 @@ CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
 ifeq ($(LAB),1)
 CHECK_SUITES += lab-build="$(MAKE) --no-print-directory lab-build && echo 'lab-build: 1 passed, 0 failed'" \
   lab-boot="$(MAKE) --no-print-directory lab-boot-test" \
-  lab-sve="$(MAKE) --no-print-directory lab-sve" \
-  lab="$(MAKE) --no-print-directory lab-all" \
-  lab-pool="$(MAKE) --no-print-directory lab-pool"
+  $(foreach k,$(LAB_KLIST),lab-sve-$(k)="$(MAKE) --no-print-directory lab-sve LAB_KERNELS=$(k)" \
+    lab-$(k)="$(MAKE) --no-print-directory lab-all LAB_KERNELS=$(k)" \
+    lab-pool-$(k)="$(MAKE) --no-print-directory lab-pool LAB_KERNELS=$(k)") \
+  lab-kernels="$(MAKE) --no-print-directory lab-kernels"
 endif
 check: deps
 	$(MAKE) all $(BUILD)/test_unit
