@@ -300,15 +300,18 @@ lab-kernels: $(BUILD)/cpufleet
 	  python3 tools/lab/compare.py --cpufleet $(BUILD)/cpufleet $$runs || rc=1; fi; \
 	python3 tools/lab/kvmtable.py check $$dirs || rc=1; exit $$rc
 
+# Every part runs even when one before it failed; the status is 1 if any did.
 lab: lab-boot-test
-	@echo "== lab, SVE vCPUs on the models that have SVE ($(LAB_KERNELS)) =="
-	$(MAKE) lab-sve
-	@echo "== lab, every model ($(LAB_KERNELS)) =="
-	$(MAKE) lab-all
-	@echo "== lab, a forced pool the engine splits ($(LAB_KERNELS)) =="
-	$(MAKE) lab-pool
-	@echo "== lab, the kernels side by side =="
-	$(MAKE) lab-kernels
+	@rc=0; \
+	echo "== lab, SVE vCPUs on the models that have SVE ($(LAB_KERNELS)) =="; \
+	$(MAKE) lab-sve || rc=1; \
+	echo "== lab, every model ($(LAB_KERNELS)) =="; \
+	$(MAKE) lab-all || rc=1; \
+	echo "== lab, a forced pool the engine splits ($(LAB_KERNELS)) =="; \
+	$(MAKE) lab-pool || rc=1; \
+	echo "== lab, the kernels side by side =="; \
+	$(MAKE) lab-kernels || rc=1; \
+	exit $$rc
 
 # LAB=0 skips the arm64 lab for quick iterations; CI runs it. Every suite
 # runs even when one before it failed; tools/check.sh prints a line per

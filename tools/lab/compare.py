@@ -99,6 +99,15 @@ def blocking(cpufleet, run, a, b):
     return names
 
 
+def advice(e):
+    """What kvm-writable.txt says of a field: from which release, on which hosts."""
+    if e is None:
+        return None
+    return "writable from %s%s%s (kvm-writable.txt line %d)" % (
+        e.since_text, " on hosts with AArch32 EL0" if e.aarch32 else "",
+        " once the VMM enables %s" % e.cap if e.cap else "", e.line)
+
+
 def main(argv):
     ap = argparse.ArgumentParser(prog="compare.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--cpufleet", default=os.path.join(ROOT, "build", "cpufleet"))
@@ -161,13 +170,10 @@ def main(argv):
         if gone:
             print("no longer blocking on %s (blocking on %s):" % (r.label, prev.label))
             for n in gone:
-                e = by_field.get(n)
-                print("  %s: %s" % (n, "writable from %s (kvm-writable.txt line %d)" % (e.since_text, e.line)
-                                    if e else "not in kvm-writable.txt"))
+                print("  %s: %s" % (n, advice(by_field.get(n)) or "not in kvm-writable.txt"))
         if still:
             print("still blocking on %s: %s" % (r.label, ", ".join(
-                n + ("" if n not in by_field else " (writable from %s)" % by_field[n].since_text)
-                for n in still)))
+                n + (" (%s)" % advice(by_field[n]) if n in by_field else "") for n in still)))
 
     print("== every model that reported on %s, on the other kernels ==" % runs[0].label)
     rows = coverage(runs)
