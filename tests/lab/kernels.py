@@ -19,25 +19,16 @@ import os
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(ROOT, "tools", "lab"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
 import compare  # noqa: E402
 import kvmtable  # noqa: E402
 import lab  # noqa: E402
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + name)
-    else:
-        failed += 1
-        print("FAIL - %s: %s" % (name, detail))
+ROOT = tap.ROOT
+T = tap.Tally()
+check = T.check
 
 
 CAT = lab.read_catalogue()
@@ -233,8 +224,7 @@ def main():
     table_check()
     coverage()
     lab_lines()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return T.close()
 
 
 if __name__ == "__main__":

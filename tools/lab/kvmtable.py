@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TABLE = os.path.join(ROOT, "arch", "arm64", "kvm-writable.txt")
 CAPS = os.path.join(ROOT, "arch", "caps", "caps.txt")
+sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import lab  # noqa: E402  (read_catalogue)
 
