@@ -51,6 +51,9 @@ CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
 TEST_SRC = $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC= tools/bench.c
 
+# Errata targets: answers to the guest's SMCCC discovery calls (every
+# build); serving them through KVM needs an aarch64 build.
+LIB_SRC += arch/arm64/smccc.c
 # KVM access for arm64 exists only in aarch64 builds.
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
 LIB_SRC += arch/arm64/a64vm.c
