@@ -92,6 +92,7 @@ def judge(doc, want):
 
 def run(a):
     t0 = time.monotonic()
+    a.variants = False
     lb = lab.Lab(a)
     out = a.out
     for d in ("collect", "errata", "reports", "pools", "logs"):
@@ -186,17 +187,7 @@ def run(a):
 
 
 def main(argv):
-    try:
-        a = lab.parse_args(argv)
-        a.variants = False
-        lab.check_setup(a)
-        return run(a)
-    except lab.LabError as e:
-        print("errata: error: %s" % e, file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("errata: interrupted", file=sys.stderr)
-        return 2
+    return lab.main(argv, run, "errata")
 
 
 if __name__ == "__main__":
