@@ -14,10 +14,13 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <cpufleet.h>
 #include "arch/arm64/a64vm.h"
 #include "arch/arm64/apply.h"
+#include "arch/arm64/kvm_uapi.h"
+#include "arch/arm64/smccc.h"
 #include "engine/check.h"
 #include "engine/profile.h"
 
@@ -894,6 +897,145 @@ static const char *job_restore(const char *host)
 	return NULL;
 }
 
+/* ---- errata targets: the discovery hypercalls (arch/arm64/smccc.h) ----
+ *
+ * The guest calls KVM's features call (0x86000000: R2 is the bitmap of
+ * vendor functions 64-95, where BMAP_2 shows), DISCOVER_IMPL_VER
+ * (0xC6000040) and DISCOVER_IMPL_CPUS (0xC6000041) for every index from 0
+ * to the count VER gave (capped at x7), one past the end included, and
+ * stores x0..x3 of each call: features at x5+0, VER at x5+32, CPUS(i) at
+ * x5+64+32*i.  Then it stores the number of CPUS calls to x6 (the exit).
+ * Encodings from GNU as (aarch64-linux-gnu-as) of the source shown. */
+static const uint32_t errata_guest[] = {
+	0xd2b0c000, /* movz x0, #0x8600, lsl #16 */
+	0xd4000002, /* hvc #0 */
+	0xa90004a0, /* stp x0, x1, [x5] */
+	0xa9010ca2, /* stp x2, x3, [x5, #16] */
+	0xd2800800, /* movz x0, #0x40 */
+	0xf2b8c000, /* movk x0, #0xc600, lsl #16 */
+	0xd2800001, /* movz x1, #0 */
+	0xd2800002, /* movz x2, #0 */
+	0xd2800003, /* movz x3, #0 */
+	0xd4000002, /* hvc #0 */
+	0xa90204a0, /* stp x0, x1, [x5, #32] */
+	0xa9030ca2, /* stp x2, x3, [x5, #48] */
+	0xaa0203e9, /* mov x9, x2 */
+	0xeb07013f, /* cmp x9, x7 */
+	0x54000049, /* b.ls 1f */
+	0xaa0703e9, /* mov x9, x7 */
+	0xd280000a, /* 1: movz x10, #0 */
+	0x910100ab, /* add x11, x5, #64 */
+	0xeb09015f, /* 2: cmp x10, x9 */
+	0x54000168, /* b.hi 3f */
+	0xd2800820, /* movz x0, #0x41 */
+	0xf2b8c000, /* movk x0, #0xc600, lsl #16 */
+	0xaa0a03e1, /* mov x1, x10 */
+	0xd2800002, /* movz x2, #0 */
+	0xd2800003, /* movz x3, #0 */
+	0xd4000002, /* hvc #0 */
+	0xa8810560, /* stp x0, x1, [x11], #16 */
+	0xa8810d62, /* stp x2, x3, [x11], #16 */
+	0x9100054a, /* add x10, x10, #1 */
+	0x17fffff5, /* b 2b */
+	0xf90000ca, /* 3: str x10, [x6] */
+	0x14000000, /* b . */
+};
+#define ERRATA_MAX 128 /* CPUS calls past index 0, within AREA_A..AREA_B */
+
+static size_t hex4(char *buf, size_t len, const uint64_t *x)
+{
+	return (size_t)snprintf(buf, len, "[\"0x%llx\", \"0x%llx\", \"0x%llx\", "
+				"\"0x%llx\"]", (unsigned long long)x[0],
+				(unsigned long long)x[1], (unsigned long long)x[2],
+				(unsigned long long)x[3]);
+}
+
+/* The pool baseline applied, the discovery calls armed
+ * (cf_arm64_apply_errata) and served (cf_a64vm_serve_errata); what the
+ * guest read, raw, in errata.json: the lab compares it with the list in
+ * the profile file it gave. */
+static const char *job_errata(const char *host, uint32_t features)
+{
+	static char out[65536];
+	struct cf_profile *pr = load_profile(IN "baseline.json");
+	struct cf_apply_refusal ref;
+	struct cf_arm64_errata st = { 0 };
+	struct cf_a64vm *vm;
+	struct cf_diag d;
+	struct utsname u;
+	char ref_json[512], why[CF_TEXT_MAX + 8] = "null";
+	const uint64_t x[8] = { 0, 0, 0, 0, 0, CF_A64_RAM_BASE + AREA_A,
+				CF_A64_MMIO_EXIT, ERRATA_MAX };
+	uint64_t calls = 0;
+	size_t used;
+	int vfd, cap;
+
+	if (!pr)
+		return "profile";
+	if (uname(&u) != 0)
+		snprintf(u.release, sizeof(u.release), "unknown");
+	step("applying the pool baseline and arming the discovery hypercalls");
+	vm = vm_with(features, pr, &ref);
+	if (!vm) {
+		cf_profile_destroy(pr);
+		return "vm";
+	}
+	cap = cf_a64vm_cap(vm, KVM_CAP_ARM_WRITABLE_IMP_ID_REGS);
+	vfd = cf_a64vm_vcpu_fd(vm);
+	if (!ref.refused && cf_arm64_apply_errata(cf_a64vm_vm_fd(vm), &vfd, 1, pr,
+						  &st, &d) != CF_OK) {
+		step("arming failed: %.150s", d.msg);
+		cf_a64vm_destroy(vm);
+		cf_profile_destroy(pr);
+		return "errata";
+	}
+	refusal_json(ref_json, sizeof(ref_json), &ref);
+	if (!st.armed && !ref.refused) {
+		st.why[strcspn(st.why, "\"\\\n")] = '\0';
+		snprintf(why, sizeof(why), "\"%s\"", st.why);
+		step("not armed: %s", st.why);
+	}
+	used = (size_t)snprintf(out, sizeof(out), "{\"host\": \"%s\", \"kernel\": "
+				"\"%s\", \"writable_imp_id_regs_cap\": %d,\n "
+				"\"accepted\": %s, \"refused\": %s, \"armed\": %s, "
+				"\"why\": %s", host, u.release, cap,
+				ref.refused ? "false" : "true", ref_json,
+				st.armed ? "true" : "false", why);
+	if (st.armed) {
+		const uint64_t *a = (const uint64_t *)(cf_a64vm_ram(vm) + AREA_A);
+		cf_a64vm_serve_errata(vm, pr);
+		if (cf_a64vm_load(vm, errata_guest, sizeof(errata_guest) / 4, x,
+				  &d) != CF_OK ||
+		    cf_a64vm_run_to_mmio(vm, &calls, &d) != CF_OK) {
+			step("guest failed: %.150s", d.msg);
+			cf_a64vm_destroy(vm);
+			cf_profile_destroy(pr);
+			return "guest";
+		}
+		step("guest made %llu DISCOVER_IMPL_CPUS calls",
+		     (unsigned long long)calls);
+		used += (size_t)snprintf(out + used, sizeof(out) - used,
+					 ",\n \"features\": ");
+		used += hex4(out + used, sizeof(out) - used, a);
+		used += (size_t)snprintf(out + used, sizeof(out) - used,
+					 ",\n \"version\": ");
+		used += hex4(out + used, sizeof(out) - used, a + 4);
+		used += (size_t)snprintf(out + used, sizeof(out) - used,
+					 ",\n \"cpus\": [");
+		for (uint64_t i = 0; i < calls && i <= ERRATA_MAX; i++) {
+			used += (size_t)snprintf(out + used, sizeof(out) - used,
+						 "%s\n  ", i ? "," : "");
+			used += hex4(out + used, sizeof(out) - used, a + 8 + 4 * i);
+		}
+		used += (size_t)snprintf(out + used, sizeof(out) - used, "]");
+	}
+	snprintf(out + used, sizeof(out) - used, "}\n");
+	cf_a64vm_destroy(vm);
+	cf_profile_destroy(pr);
+	emit("errata.json", out, strlen(out));
+	return NULL;
+}
+
 int main(void)
 {
 	char job[32], host[64], feats[128];
@@ -921,6 +1063,8 @@ int main(void)
 		fail = job_verify(host, features);
 	else if (!strcmp(job, "restore"))
 		fail = job_restore(host);
+	else if (!strcmp(job, "errata"))
+		fail = job_errata(host, features);
 	if (fail)
 		step("job failed: %s", fail);
 	printf("@@CF DONE %d\n", fail ? 1 : 0);
