@@ -166,6 +166,11 @@ enum cf_reason_kind {
 	CF_REASON_UNDESCRIBED = 4,  /* bits outside described fields differ */
 	CF_REASON_MISSING_REG = 5,  /* host does not report the register */
 	CF_REASON_ARCH = 6,         /* different architecture */
+	CF_REASON_NEEDS_CAP = 7,    /* register differs, and the host's KVM
+				       lacks the capability a VM enables to
+				       change it (MIDR_EL1 and
+				       KVM_CAP_ARM_WRITABLE_IMP_ID_REGS):
+				       want/offer are the whole registers */
 };
 
 struct cf_reason {
