@@ -319,42 +319,38 @@ static void test_idpolicy_identity_check(void)
  * the host's own always goes (invariant: its own value). */
 static void test_idpolicy_identity_needs_cap(void)
 {
-	struct cf_report *a53 = impl_host_cap("a53", 0x410fd030, 0, 1);
-	struct cf_report *cap = impl_host_cap("a57", 0x411fd070, 0, 1);
-	struct cf_report *nocap = impl_host_cap("a57-old", 0x411fd070, 0, 0);
-	struct cf_report *nocaps = impl_host_cap("a57-nocaps", 0x411fd070, 0, -1);
-	struct cf_report *same = impl_host_cap("a53-old", 0x410fd030, 0, 0);
-	struct cf_report *rev = impl_host_cap("a53-r2", 0x410fd030, 0x2, 0);
+	/* a53 (offers it), then hosts a53's profile goes to. */
+	enum { A53, CAP, NOCAP, NOCAPS, SAME, REV, N };
+	struct cf_report *h[N] = {
+		[A53] = impl_host_cap("a53", 0x410fd030, 0, 1),
+		[CAP] = impl_host_cap("a57", 0x411fd070, 0, 1),
+		[NOCAP] = impl_host_cap("a57-old", 0x411fd070, 0, 0),
+		[NOCAPS] = impl_host_cap("a57-nocaps", 0x411fd070, 0, -1),
+		[SAME] = impl_host_cap("a53-old", 0x410fd030, 0, 0),
+		[REV] = impl_host_cap("a53-r2", 0x410fd030, 0x2, 0),
+	};
 	char buf[1024];
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(a53);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cap);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(nocap);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(nocaps);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(same);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rev);
+	for (int i = 0; i < N; i++)
+		CU_ASSERT_PTR_NOT_NULL_FATAL(h[i]);
 	/* The capability offered: any MIDR in the mask. */
-	CU_ASSERT_TRUE(verdict(a53, cap, buf, sizeof(buf)));
+	CU_ASSERT_TRUE(verdict(h[A53], h[CAP], buf, sizeof(buf)));
 	/* Not offered, or not reported: invariant, mask or not. */
-	CU_ASSERT_FALSE(verdict(a53, nocap, buf, sizeof(buf)));
+	CU_ASSERT_FALSE(verdict(h[A53], h[NOCAP], buf, sizeof(buf)));
 	CU_ASSERT_STRING_EQUAL(buf, "MIDR_EL1 differs from host a57-old's "
 			       "(0x410fd030 vs 0x411fd070) and host a57-old's KVM "
 			       "lacks KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15+)\n");
-	CU_ASSERT_FALSE(verdict(a53, nocaps, buf, sizeof(buf)));
+	CU_ASSERT_FALSE(verdict(h[A53], h[NOCAPS], buf, sizeof(buf)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "MIDR_EL1 differs from host a57-nocaps's"));
 	/* Its own value goes without the capability. */
-	CU_ASSERT_TRUE(verdict(a53, same, buf, sizeof(buf)));
+	CU_ASSERT_TRUE(verdict(h[A53], h[SAME], buf, sizeof(buf)));
 	/* REVIDR_EL1 likewise. */
-	CU_ASSERT_FALSE(verdict(a53, rev, buf, sizeof(buf)));
+	CU_ASSERT_FALSE(verdict(h[A53], h[REV], buf, sizeof(buf)));
 	CU_ASSERT_STRING_EQUAL(buf, "REVIDR_EL1 differs from host a53-r2's "
 			       "(0x0 vs 0x2) and host a53-r2's KVM lacks "
 			       "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15+)\n");
-	cf_report_destroy(a53);
-	cf_report_destroy(cap);
-	cf_report_destroy(nocap);
-	cf_report_destroy(nocaps);
-	cf_report_destroy(same);
-	cf_report_destroy(rev);
+	for (int i = 0; i < N; i++)
+		cf_report_destroy(h[i]);
 }
 
 /* The baseline by the same rule (api.rst 7.42 as above).  Two hosts whose
