@@ -166,6 +166,11 @@ enum cf_reason_kind {
 	CF_REASON_UNDESCRIBED = 4,  /* bits outside described fields differ */
 	CF_REASON_MISSING_REG = 5,  /* host does not report the register */
 	CF_REASON_ARCH = 6,         /* different architecture */
+	CF_REASON_NEEDS_CAP = 7,    /* register differs, and the host's KVM
+				       lacks the capability a VM enables to
+				       change it (MIDR_EL1 and
+				       KVM_CAP_ARM_WRITABLE_IMP_ID_REGS):
+				       want/offer are the whole registers */
 };
 
 struct cf_reason {
@@ -497,10 +502,14 @@ enum cf_err cf_x86_guest_check(const struct cf_profile *pr,
 			       struct cf_diag *diag);
 
 
-/* Step 1, before any vCPU exists: the VM capabilities PR needs.  Enables
- * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS when the host has it (6.15+), so that
- * MIDR/REVIDR/AIDR can be programmed; *ENABLED (if not NULL) says whether
- * it was.  Without it KVM refuses any implementation ID but the host's. */
+/* Step 1, before any vCPU exists: the VM capabilities PR needs on this
+ * host.  Where PR's MIDR_EL1, REVIDR_EL1 or AIDR_EL1 is not this host's
+ * (read from a scratch VM; the rule `check` follows), enables
+ * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (6.15+), without which KVM keeps them
+ * invariant; *ENABLED (if not NULL) says whether it did.  A KVM without
+ * the capability is no error here: step 3 then reports KVM's refusal of
+ * the register, naming the capability.  KVM refusing to enable it (EBUSY:
+ * a vCPU exists already) is CF_EIO, saying so. */
 enum cf_err cf_arm64_apply_vm(int vm_fd, const struct cf_profile *pr,
 			      bool *enabled, struct cf_diag *diag);
 

@@ -376,30 +376,38 @@ static bool pmcr_refused(struct cf_a64vm *vm, const char *host, uint64_t want,
 		      PMCR_N(back) == PMCR_N(want)))
 		return false;
 	cf_arm64_refusal(rf, a, host, a->catalog->regs[i].key, PMCR_N(want),
-			 PMCR_N(lim), a->catalog->regs[i].fixed_writable, 0,
+			 PMCR_N(lim), a->catalog->regs[i].fixed_writable, true, 0,
 			 PMCR_N(back));
 	return true;
 }
 
 /* One variant of the own profile applied to VM (one VM for all: ID
  * registers can be rewritten until the first KVM_RUN), then the own
- * profile again, which KVM must take back. */
-static const char *apply_variant(struct cf_a64vm **vm, uint32_t features,
+ * profile again, which KVM must take back.  A register only a capability
+ * makes writable (catalogue `wcap`: MIDR/REVIDR/AIDR) gets a VM of its own,
+ * made for the variant: cf_arm64_apply_vm enables the capability before
+ * the vCPU exists where the variant's value is not this host's. */
+static const char *apply_variant(struct cf_a64vm **shared, uint32_t features,
 				 struct cf_profile *pr, uint64_t key,
 				 uint64_t value, uint64_t orig,
 				 struct cf_apply_refusal *ref, char *fault,
 				 size_t flen)
 {
+	int ci = cf_catalog_find_key(pr->arch->catalog, key);
+	bool own_vm = ci >= 0 && pr->arch->catalog->regs[ci].wcap;
+	struct cf_a64vm *mine = NULL, **vm = own_vm ? &mine : shared;
 	struct cf_apply_refusal back;
 	struct cf_diag d;
 	int vfd;
 
-	if (!*vm && cf_a64vm_create(features, vm, &d) != CF_OK) {
+	cf_config_set(pr->cfg, key, value);
+	if (own_vm ? cf_a64vm_create_for(features, pr, NULL, NULL, vm, &d) != CF_OK :
+	    !*vm && cf_a64vm_create(features, vm, &d) != CF_OK) {
+		cf_config_set(pr->cfg, key, orig);
 		snprintf(fault, flen, "VM creation failed: %.150s", d.msg);
 		return fault;
 	}
 	vfd = cf_a64vm_vcpu_fd(*vm);
-	cf_config_set(pr->cfg, key, value);
 	if (cf_arm64_apply(cf_a64vm_vm_fd(*vm), &vfd, 1, pr, ref, &d) != CF_OK)
 		snprintf(fault, flen, "apply failed: %.150s", d.msg);
 	cf_config_set(pr->cfg, key, orig);
@@ -408,7 +416,7 @@ static const char *apply_variant(struct cf_a64vm **vm, uint32_t features,
 	     back.refused))
 		snprintf(fault, flen, "the own profile was refused after the "
 			 "variant: %.150s", back.refused ? back.text : d.msg);
-	if (fault[0]) {
+	if (fault[0] || own_vm) {
 		cf_a64vm_destroy(*vm);
 		*vm = NULL;
 	}
@@ -442,8 +450,8 @@ static void apply_fact(uint32_t features, struct cf_profile *pr,
 				const struct cf_reg *r = &pr->arch->catalog->regs[
 					cf_catalog_find_key(pr->arch->catalog, key)];
 				cf_arm64_refusal(ref, pr->arch, host, key, value,
-						 PMCR_N(pmcr), r->fixed_writable, e,
-						 PMCR_N(pmcr));
+						 PMCR_N(pmcr), r->fixed_writable, true,
+						 e, PMCR_N(pmcr));
 			} else {
 				pmcr_refused(vm, host, want, pmcr, ref);
 			}
@@ -658,10 +666,11 @@ static const char *job_verify(const char *host, uint32_t features)
 
 /* Names the register KVM refused and, for a catalogue register, the field
  * the engine's rule blames with this host's limit and mask. */
-static void name_refusal(const char *host, uint64_t id, uint64_t want,
-			 uint64_t lim, const uint64_t *masks, int err,
-			 uint64_t got, struct cf_apply_refusal *ref)
+static void name_refusal(struct cf_a64vm *vm, const char *host, uint64_t id,
+			 uint64_t want, uint64_t lim, const uint64_t *masks,
+			 int err, uint64_t got, struct cf_apply_refusal *ref)
 {
+	const struct cf_catalog *cat = &cf_arm64_catalog;
 	uint64_t key;
 
 	if (cf_a64_classify(id, &key) == CF_A64_OTHER) {
@@ -672,8 +681,14 @@ static void name_refusal(const char *host, uint64_t id, uint64_t want,
 			 (unsigned long long)id);
 		return;
 	}
+	/* Whether this KVM offers what the register needs to take another
+	 * value (catalogue `wcap`), as check reads it from the report. */
+	int ri = cf_catalog_find_key(cat, key);
+	int ci = ri >= 0 && cat->regs[ri].wcap ?
+		 cf_catalog_find_name(cat, cat->regs[ri].wcap) : -1;
+	bool wcap = ci < 0 || cf_a64vm_cap(vm, CF_CAP_NR(cat->regs[ci].key)) > 0;
 	cf_arm64_refusal(ref, cf_arch_find("arm64"), host, key, want, lim,
-			 cf_a64_writable_of(key, masks), err, got);
+			 cf_a64_writable_of(key, masks), wcap, err, got);
 }
 
 struct saved {
@@ -720,6 +735,30 @@ static int parse_state(unsigned char *s, size_t n, struct saved *st)
 	return 0;
 }
 
+/* The saved guest's ID registers as a profile, for cf_a64vm_create_for:
+ * the VM capabilities they need on this host (KVM_CAP_ARM_WRITABLE_IMP_ID_REGS
+ * where MIDR/REVIDR/AIDR are not this host's) are enabled before the vCPU
+ * exists, as a VMM restoring the guest would. */
+static struct cf_profile *state_profile(const struct saved *st)
+{
+	struct cf_profile *pr = NULL;
+
+	if (cf_profile_alloc(cf_arch_find("arm64"), &pr) != CF_OK)
+		return NULL;
+	for (uint32_t i = 0; i < st->nregs; i++) {
+		uint64_t key, v;
+		if (cf_a64_classify(st->ids[i], &key) != CF_A64_ID ||
+		    reg_size(st->ids[i]) != 8)
+			continue;
+		memcpy(&v, st->vals[i], 8);
+		if (cf_config_set(pr->cfg, key, v) != CF_OK) {
+			cf_profile_destroy(pr);
+			return NULL;
+		}
+	}
+	return pr;
+}
+
 /* Restores one saved guest: SVE lengths and the vCPU features (KVM facts
  * and capabilities the lab programs), feature ID registers, then the vGIC
  * and PMU, then every other register (PMCR_EL0.N read back) and the memory;
@@ -764,7 +803,14 @@ static void restore_one(const char *host, const char *file, char *out,
 			memcpy(vls_buf, st.vals[i], sizeof(vls_buf));
 			vls = vls_buf;
 		}
-	if (cf_a64vm_create_for(st.features, NULL, vls, &rf, &vm, &d) != CF_OK) {
+	struct cf_profile *spr = state_profile(&st);
+	if (!spr) {
+		snprintf(fault, sizeof(fault), "out of memory");
+		goto report;
+	}
+	enum cf_err cerr = cf_a64vm_create_for(st.features, spr, vls, &rf, &vm, &d);
+	cf_profile_destroy(spr);
+	if (cerr != CF_OK) {
 		snprintf(fault, sizeof(fault), "VM creation failed: %.150s", d.msg);
 		goto report;
 	}
@@ -806,7 +852,8 @@ static void restore_one(const char *host, const char *file, char *out,
 				    &cf_arm64_catalog, key)].flags & CF_REG_CHECKONLY) &&
 			    (cf_a64vm_get(vm, id, &back) != 0 || back != want)) {
 				refused = true;
-				name_refusal(host, id, want, lim, masks, 0, back, &rf);
+				name_refusal(vm, host, id, want, lim, masks, 0, back,
+					     &rf);
 				step("KVM kept 0x%llx for %s (wanted 0x%llx)",
 				     (unsigned long long)back, rf.reg,
 				     (unsigned long long)want);
@@ -815,7 +862,7 @@ static void restore_one(const char *host, const char *file, char *out,
 			if (!err)
 				continue;
 			refused = true;
-			name_refusal(host, id, want, lim, masks, err, lim, &rf);
+			name_refusal(vm, host, id, want, lim, masks, err, lim, &rf);
 			step("KVM refused %s (%s) %s", rf.reg, strerror(err), rf.text);
 		}
 	}
