@@ -18,7 +18,8 @@
 #
 # When everything is present it only asks dpkg and apt-cache and returns within seconds; a
 # suite's lists are refreshed once they are a day old (the newest kernel there at the time).
-# Packages need root (or sudo); the kernels do not. Exit 0 when ready, 1 with a message otherwise.
+# Runs as root (CI) or through sudo (the packages; the kernels' private apt state needs neither).
+# Exit 0 when ready, 1 with a message otherwise.
 set -eu
 
 say() { echo "lab setup: $*"; }
