@@ -34,6 +34,7 @@ DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
+GEN_VMM  = $(BUILD)/gen/x86_qemu.c $(BUILD)/gen/x86_libvirt.c
 LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/catalog.c engine/arch.c engine/config.c engine/identity.c \
            engine/report.c \
@@ -43,11 +44,13 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c profiles/section.c \
            profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c \
-           arch/x86/x86vm.c arch/x86/apply.c arch/x86/guest.c
+           arch/x86/x86vm.c arch/x86/apply.c arch/x86/guest.c \
+           arch/x86/vmm.c profiles/export.c profiles/export_qemu.c \
+           profiles/export_libvirt.c profiles/export_firecracker.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
-           tools/cmd_apply.c
+           tools/cmd_apply.c tools/cmd_export.c
 TEST_SRC = $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC= tools/bench.c
 
@@ -67,7 +70,8 @@ CPPFLAGS += -DCF_NET=1
 NET_LIBS = -lsqlite3 -lmicrohttpd -lcurl -lpthread
 endif
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o \
-           $(BUILD)/obj/gen/x86_catalog.o
+           $(BUILD)/obj/gen/x86_catalog.o $(BUILD)/obj/gen/x86_qemu.o \
+           $(BUILD)/obj/gen/x86_libvirt.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
@@ -105,12 +109,18 @@ $(GEN_X86): arch/x86/cpuid.txt $(CAPS_TXT) arch/caps/caps.awk \
 	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
 
+# QEMU's and libvirt's names of x86 feature bits, libvirt's models.
+$(BUILD)/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
+	@mkdir -p $(dir $@)
+	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \
+	  -f arch/x86/gen_vmm.awk $< > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86)
+$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86) $(GEN_VMM)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -186,7 +196,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_UTIL    = tests/fuzz/fuzz_util.c
-FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c
+FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c \
+               build-fuzz/gen/x86_qemu.c build-fuzz/gen/x86_libvirt.c
 build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
                                 arch/caps/caps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen
@@ -197,6 +208,10 @@ build-fuzz/gen/x86_catalog.c: arch/x86/cpuid.txt $(CAPS_TXT) \
 	@mkdir -p build-fuzz/gen
 	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@
+build-fuzz/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
+	@mkdir -p build-fuzz/gen
+	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \
+	  -f arch/x86/gen_vmm.awk $< > $@
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_UTIL) tests/fuzz/fuzz_util.h $(LIB_SRC) \
               $(FUZZ_GEN)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_UTIL) $(LIB_SRC) $(FUZZ_GEN) $(LDLIBS)
