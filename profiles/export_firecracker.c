@@ -209,7 +209,11 @@ static int x86_reg(void *ctx, uint64_t key, uint64_t value, uint64_t wr)
 		cJSON_AddItemToArray(w->msrs, m);
 		return 0;
 	}
-	if (!CF_X86_IS_CPUID(key) || !reachable(w->pr, key))
+	/* A register the catalogue does not know (an XSAVE component's
+	 * layout, say) that reads 0 in the profile is left out: cpufleet
+	 * counts a zero register as absent, and Firecracker refuses a
+	 * template naming a leaf a host's KVM does not list. */
+	if (!CF_X86_IS_CPUID(key) || !reachable(w->pr, key) || (!reg && !value))
 		return 0;
 	w->err = note_normalised(w->pr, w->e, key, (uint32_t)value);
 	if (w->err != CF_OK)
@@ -360,10 +364,24 @@ static enum cf_err fc_arm64(const struct cf_profile *pr,
 					     "takes only each host's own value",
 					     reg->name);
 	}
+	/* Registers the catalogue does not know (KVM lists every ID register
+	 * encoding, reserved ones reading 0): programmed as they are, as
+	 * cf_arm64_apply does, if they are feature ID registers. */
 	for (size_t x = 0; err == CF_OK && x < pr->cfg->nextra; x++) {
-		cf_arch_regname(pr->arch, pr->cfg->extra[x].key, name, sizeof(name));
-		err = cf_diag_set(d, CF_EINVAL, "%s: a register the catalogue does "
-				  "not know is not exported", name);
+		uint64_t key = pr->cfg->extra[x].key;
+		cf_arch_regname(pr->arch, key, name, sizeof(name));
+		if (!id_range(key)) {
+			err = cf_diag_set(d, CF_EINVAL, "%s: not a feature ID "
+					  "register; only those are exported", name);
+			break;
+		}
+		cJSON *m = cJSON_CreateObject();
+		snprintf(hex, sizeof(hex), "0x%llx",
+			 (unsigned long long)(SYSREG_ID_BASE | key));
+		cJSON_AddStringToObject(m, "addr", hex);
+		bitmap(bm, 64, ~0ULL, pr->cfg->extra[x].value);
+		cJSON_AddStringToObject(m, "bitmap", bm);
+		cJSON_AddItemToArray(regs, m);
 	}
 	if (err == CF_OK)
 		err = cf_export_note_facts(pr, e, "a Firecracker template");

@@ -131,6 +131,7 @@ static enum cf_err qemu_arm64(const struct cf_profile *pr,
 		    cf_config_get(pr->cfg, cat->regs[i].key, &v, NULL))
 			nregs++;
 	}
+	nregs += pr->cfg->nextra;
 	err = cf_export_add_note(e, "QEMU cannot set arm64 ID registers: -cpu host "
 			     "gives the guest this host's, and the "
 			     "SYSREG_<REG>_<FIELD> properties that would set them "
@@ -147,6 +148,12 @@ static enum cf_err qemu_arm64(const struct cf_profile *pr,
 			continue;
 		err = cf_export_add_note(e, "not set by QEMU: %s = 0x%016llx", r->name,
 				     (unsigned long long)v);
+	}
+	for (size_t x = 0; err == CF_OK && x < pr->cfg->nextra; x++) {
+		char name[48];
+		cf_arch_regname(pr->arch, pr->cfg->extra[x].key, name, sizeof(name));
+		err = cf_export_add_note(e, "not set by QEMU: %s = 0x%016llx", name,
+					 (unsigned long long)pr->cfg->extra[x].value);
 	}
 	if (err == CF_OK && sve && !have_vls)
 		err = cf_export_add_note(e, "the profile has SVE but no vector "
