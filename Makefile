@@ -30,7 +30,8 @@ endif
 
 DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
            clang libclang-rt-14-dev libsqlite3-dev libmicrohttpd-dev \
-           libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl libvirt-clients
+           libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl libvirt-clients \
+           qemu-system-x86 qemu-system-arm libxml2-utils
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
@@ -78,7 +79,7 @@ TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
-        integration-test x86-test \
+        integration-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
@@ -172,6 +173,12 @@ x86-test: $(BUILD)/cpufleet
 
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
+
+# Every profile of tests/data exported to QEMU, libvirt and Firecracker and
+# judged by the consumers: qemu-system-x86_64 and qemu-system-aarch64 over
+# QMP, libvirt's CPU map, Firecracker's template grammar and apply.
+exports-test: $(BUILD)/cpufleet
+	python3 tests/exports/run.py $(BUILD)/cpufleet
 
 kvm-test: $(BUILD)/cpufleet
 	sh tests/kvm/run.sh $(BUILD)/cpufleet
@@ -313,6 +320,7 @@ CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
   harness="$(MAKE) --no-print-directory harness-test" \
   integration="$(MAKE) --no-print-directory integration-test" \
   x86-peers="$(MAKE) --no-print-directory x86-test" \
+  exports="$(MAKE) --no-print-directory exports-test" \
   install="$(MAKE) --no-print-directory install-test" \
   unit-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit" \
   cli-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 cli-test" \
