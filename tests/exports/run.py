@@ -885,6 +885,114 @@ def expected_refusal(prof, fmt):
     return None
 
 
+# ---------------------------------------------------------------------------
+# cpufleet import --format firecracker: Firecracker's own templates applied
+# by cpufleet against tools/dev/firecracker2report.py (a Python
+# transcription of CpuConfiguration::apply_template), and V1N1 against this
+# test's own reading of the bitmaps.
+
+def fixtures_dir():
+    cands = [os.environ.get("CPUFLEET_FIXTURES") or
+             os.path.join(ROOT, "..", "shared", "fixtures")]
+    common = subprocess.run(["git", "-C", ROOT, "rev-parse",
+                             "--path-format=absolute", "--git-common-dir"],
+                            capture_output=True, text=True).stdout.strip()
+    if common and not os.environ.get("CPUFLEET_FIXTURES"):
+        cands.append(os.path.join(os.path.dirname(common), "..", "shared",
+                                  "fixtures"))
+    for c in cands:
+        d = os.path.join(c, "firecracker")
+        if os.path.isfile(os.path.join(d, "T2.json")):
+            return os.path.normpath(d)
+    return None
+
+
+def run_import(tmp, host, template, out):
+    p = subprocess.run([CPUFLEET, "import", "--format", "firecracker",
+                        "--host", host, "-o", out, template],
+                       capture_output=True, text=True)
+    if p.returncode:
+        raise Fail("cpufleet import: exit %d: %s" % (p.returncode,
+                                                     p.stderr.strip()))
+    return load(out)
+
+
+def import_checks(tmp, ctx):
+    """[(label, ok, what)]."""
+    fx = fixtures_dir()
+    if not fx:
+        return [("import firecracker", None, "no Firecracker fixtures in "
+                 "../shared/fixtures/firecracker")]
+    cat, _ = ctx["x86cat"]
+    conv = [sys.executable, os.path.join(ROOT, "tools", "dev",
+                                         "firecracker2report.py")]
+    fp = os.path.join(fx, "fingerprint_INTEL_CASCADELAKE_6.1host.json")
+    other = os.path.join(fx, "fingerprint_INTEL_ICELAKE_6.1host.json")
+    host, ice = os.path.join(tmp, "cl.json"), os.path.join(tmp, "icl.json")
+    subprocess.run(conv + ["-o", host, fp], check=True, capture_output=True)
+    subprocess.run(conv + ["-o", ice, other], check=True, capture_output=True)
+    out = []
+    for t in ("T2", "T2S", "T2CL"):
+        label = "import firecracker %s.json on Cascade Lake" % t
+        try:
+            tpl = os.path.join(fx, t + ".json")
+            prof = run_import(tmp, host, tpl, os.path.join(tmp, t + ".json"))
+            want_path = os.path.join(tmp, t + "-want.json")
+            subprocess.run(conv + ["-t", tpl, "-o", want_path, fp], check=True,
+                           capture_output=True)
+            want, got = x86_regs(load(want_path)), x86_regs(prof)
+            n = 0
+            for key, v in want.items():
+                ign = cat.get(key, {}).get("ignore", 0)
+                if (got.get(key, 0) ^ v) & ~ign:
+                    raise Fail("%s: cpufleet 0x%x, firecracker2report 0x%x" % (
+                        reg_label(key), got.get(key, 0), v))
+                n += 1
+            verdicts = []
+            for h in (host, ice):
+                p = subprocess.run([CPUFLEET, "check", "--profile",
+                                    os.path.join(tmp, t + ".json"), h],
+                                   capture_output=True, text=True)
+                if p.returncode not in (0, 1):
+                    raise Fail("cpufleet check: exit %d: %s" % (
+                        p.returncode, p.stderr.strip()))
+                verdicts.append("compatible" if p.returncode == 0 else
+                                "INCOMPATIBLE")
+            out.append((label, True, "%d registers as Firecracker applies "
+                        "them; check: Cascade Lake %s, Ice Lake %s" % (
+                            n, verdicts[0], verdicts[1])))
+        except (Fail, subprocess.CalledProcessError) as e:
+            out.append((label, False, str(e)))
+    label = "import firecracker V1N1.json on fleet/v1-01"
+    try:
+        v1 = os.path.join(DATA, "fleet", "v1-01.json")
+        tpl = load(os.path.join(fx, "V1N1.json"))
+        prof = run_import(tmp, v1, os.path.join(fx, "V1N1.json"),
+                          os.path.join(tmp, "v1n1.json"))
+        names = {(0x6030000000130000 | k): n for n, (kind, k) in
+                 ctx["armcat"].items() if kind == "sys"}
+        host, got = arm64_regs(load(v1)), arm64_regs(prof)
+        for m in tpl["reg_modifiers"]:
+            n = names[int(m["addr"], 16)]
+            f, v = fc_bitmap(m["bitmap"], 128, n)
+            if got[n] != (host[n] & ~f) | (v & f):
+                raise Fail("%s: cpufleet 0x%x, the bitmap gives 0x%x" % (
+                    n, got[n], (host[n] & ~f) | (v & f)))
+        p = subprocess.run([CPUFLEET, "check", "--profile",
+                            os.path.join(tmp, "v1n1.json"),
+                            os.path.join(DATA, "fleet", "n1-01.json")],
+                           capture_output=True, text=True)
+        if p.returncode not in (0, 1):
+            raise Fail("cpufleet check: exit %d" % p.returncode)
+        out.append((label, True, "%d registers as the bitmaps say; check "
+                    "on n1-01: %s" % (len(tpl["reg_modifiers"]),
+                                      "compatible" if p.returncode == 0
+                                      else "INCOMPATIBLE")))
+    except Fail as e:
+        out.append((label, False, str(e)))
+    return out
+
+
 def main():
     if not os.access(CPUFLEET, os.X_OK):
         print("tests/exports/run.py: %s: not an executable" % CPUFLEET,
@@ -962,6 +1070,16 @@ def main():
                 passed += 1
                 accepted += 1
                 print("ok - %s: %s" % (label, what))
+        for label, ok, what in import_checks(tmp, ctx):
+            if ok is None:
+                skipped += 1
+                print("skip - %s: %s" % (label, what))
+            elif ok:
+                passed += 1
+                print("ok - %s: %s" % (label, what))
+            else:
+                failed += 1
+                print("FAIL - %s: %s" % (label, what))
     except Fail as e:
         failed += 1
         print("FAIL - profiles of tests/data: %s" % e)
