@@ -434,6 +434,24 @@ def judge_libvirt(name, prof, text, sources, ctx):
         if missing:
             raise Fail("incompatible on %s: the host lacks %s" % (
                 os.path.basename(path), ", ".join(missing[:8])))
+    # The model libvirt itself decodes the profile's CPU into: virsh's
+    # offline cpu-baseline of the profile written as a host <cpu> over
+    # tests/x86/libvirt.py's two minimal models (so that libvirt picks).
+    chose = ""
+    if ctx["virsh"]:
+        lvp = ctx["libvirt_py"]
+        cpus = os.path.join(ctx["tmp"], "decode.xml")
+        with open(cpus, "w") as f:
+            for base in lvp.BASE_MODELS:
+                f.write(lvp.host_cpu_xml(prof, ctx["lv_feats"], ctx["lv_vendors"],
+                                         base)[0])
+        lv, err = lvp.libvirt_baseline(cpus, [])
+        if lv is None:
+            raise Fail("virsh cpu-baseline: %s" % err)
+        if lv["model"] != model:
+            raise Fail("model %s; libvirt decodes this CPU into %s" % (
+                model, lv["model"]))
+        chose = " (libvirt's own choice)"
     if ctx["validate"]:
         dom = os.path.join(ctx["tmp"], "domain.xml")
         with open(dom, "w") as f:
@@ -444,9 +462,9 @@ def judge_libvirt(name, prof, text, sources, ctx):
                            capture_output=True, text=True)
         if p.returncode:
             raise Fail("virt-xml-validate: %s" % (p.stderr or p.stdout).strip())
-    return "model %s, %d require, %d disable, %d left out; superset or " \
+    return "model %s%s, %d require, %d disable, %d left out; superset or " \
         "identical on %d source host(s)" % (
-            model, len([f for f in cpu.findall("feature")
+            model, chose, len([f for f in cpu.findall("feature")
                         if f.get("policy") == "require"]),
             len([f for f in cpu.findall("feature")
                  if f.get("policy") == "disable"]), len(dropped), len(sources))
@@ -1003,7 +1021,19 @@ def main():
             "qemu_arm": shutil.which(QEMU_ARM),
             "cpu_map": os.path.isfile(os.path.join(CPU_MAP,
                                                    "x86_features.xml"))}
-    ctx = {"x86cat": x86_catalogue(), "armcat": arm64_catalogue(),
+    virsh = shutil.which(os.environ.get("VIRSH", "virsh"))
+    lvp = None
+    if virsh and have["cpu_map"]:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(
+            "cpufleet_libvirt_check", os.path.join(ROOT, "tests", "x86",
+                                                   "libvirt.py"))
+        lvp = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(lvp)
+    ctx = {"virsh": virsh if lvp else None, "libvirt_py": lvp,
+           "lv_feats": lvp.load_features(CPU_MAP) if lvp else None,
+           "lv_vendors": lvp.load_vendors(CPU_MAP) if lvp else None,
+           "x86cat": x86_catalogue(), "armcat": arm64_catalogue(),
            "cpu_map": cpu_map() if have["cpu_map"] else None,
            "validate": shutil.which(VALIDATE), "tmp": tmp, "notes": set()}
     judges = {("qemu", "x86"): ("qemu_x86", judge_qemu_x86,
