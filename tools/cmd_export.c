@@ -117,6 +117,7 @@ int cmd_export(int argc, char **argv)
 	if (!format) {
 		cli_error("export", "--format is required (qemu, libvirt or "
 			  "firecracker)");
+		fputs(help_export, stderr);
 		return CLI_USAGE;
 	}
 	if (eo.version && !eo.name) {
@@ -204,6 +205,7 @@ int cmd_import(int argc, char **argv)
 	if (!format || strcmp(format, "firecracker")) {
 		cli_error("import", "--format %s: only firecracker templates are "
 			  "imported", format ? format : "(none)");
+		fputs(help_import, stderr);
 		return CLI_USAGE;
 	}
 	if (!host) {

@@ -17,6 +17,16 @@ function fatal(msg) {
 	exit 1
 }
 
+# A static const uint16_t array NAME of A[0..N-1], twelve to a line.
+function u16_array(name, a, n,   i) {
+	printf "static const uint16_t %s[] = {", name
+	for (i = 0; i < n; i++)
+		printf "%s%d", (i == 0 ? "\n\t" : i % 12 ? ", " : ",\n\t"), a[i]
+	if (n == 0)
+		printf "0"
+	print "\n};"
+}
+
 function hexok(s) {
 	return s ~ /^0x[0-9a-fA-F]+$/ && length(s) <= 10
 }
@@ -148,18 +158,8 @@ END {
 	if (nvendors == 0)
 		printf "\t{ \"\", \"\" },\n"
 	print "};"
-	printf "static const uint16_t sigs[] = {"
-	for (i = 0; i < nsig; i++)
-		printf "%s%d", (i == 0 ? "\n\t" : i % 12 ? ", " : ",\n\t"), sig[i]
-	if (nsig == 0)
-		printf "0"
-	print "\n};"
-	printf "static const uint16_t feats[] = {"
-	for (i = 0; i < nmf; i++)
-		printf "%s%d", (i == 0 ? "\n\t" : i % 12 ? ", " : ",\n\t"), mfeat[i]
-	if (nmf == 0)
-		printf "0"
-	print "\n};"
+	u16_array("sigs", sig, nsig)
+	u16_array("feats", mfeat, nmf)
 	printf "static const struct cf_x86_vmm_model models[] = {\n"
 	for (i = 0; i < nmodels; i++)
 		printf "\t{ \"%s\", %s, %d, sigs + %d, %d, feats + %d, %d },\n",

@@ -94,7 +94,7 @@ for c in baseline check explain matrix show; do
 done
 end_
 
-for c in baseline check explain matrix show; do
+for c in baseline check explain matrix show export import; do
 	case_ "$c --help exits 0 and prints usage"
 	run "$c" --help
 	want_rc 0
@@ -964,15 +964,6 @@ err_has "arm64"
 end_
 
 # ---- export and import ------------------------------------------------------
-
-for c in export import; do
-	case_ "$c --help exits 0 and prints usage"
-	run "$c" --help
-	want_rc 0
-	out_has "usage: cpufleet $c"
-	out_has "exit: 0"
-	end_
-done
 
 run baseline -q -o "$T/spr.json" "$X86/spr-05.json"
 run baseline -q -o "$T/n1own.json" "$FLEET/n1-01.json"
