@@ -80,7 +80,8 @@ DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
         integration-test x86-test exports-test \
-        lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool
+        lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
+        lab-export
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -299,6 +300,16 @@ lab-pool: lab-build
 	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT)/pool \
 	  --models cortex-a53,cortex-a72,neoverse-n1,max \
 	  --pool cortex-a53,cortex-a72,neoverse-n1 --allow-infeasible --no-variants
+
+# An exported Firecracker template applied the way Firecracker applies it
+# (KVM_SET_ONE_REG of each reg_modifier after vCPU init) on two models,
+# and read back by a guest (tools/lab/export.py).  Not part of `make lab`.
+LAB_EXPORT_MODELS ?= cortex-a72,neoverse-n1
+lab-export: lab-build
+	python3 tools/lab/export.py --cpufleet $(BUILD)/cpufleet \
+	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
+	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT)/export \
+	  --models $(LAB_EXPORT_MODELS) --jobs 1
 
 lab: lab-boot-test
 	@echo "== lab, SVE vCPUs on the models that have SVE =="

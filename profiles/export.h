@@ -102,6 +102,13 @@ enum cf_err cf_export_note_numbers(const struct cf_profile *pr,
 				   bool (*handled)(uint64_t key, const char *field),
 				   const char *why);
 
+/* Firecracker's RegisterValueFilter (templates.rs): a bitmap string, "0b"
+ * optional, read from its end, '_' skipped, '0'/'1' forcing a bit into
+ * *FILTER and *VALUE, 'x' keeping the host's; false for another character
+ * or more than WIDTH (<= 64) digits. */
+bool cf_fc_bitmap(const char *s, unsigned width, uint64_t *filter,
+		  uint64_t *value);
+
 /* arm64: what the ID registers say a vCPU was created with.  KVM exposes
  * these fields only with the vCPU feature: ID_AA64DFR0_EL1.PMUVer reads 0
  * without KVM_ARM_VCPU_PMU_V3, ID_AA64PFR0_EL1.SVE without

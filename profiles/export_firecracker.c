@@ -400,41 +400,39 @@ const struct cf_export_ops cf_export_firecracker = {
 
 /* ---- import ---- */
 
-/* Firecracker's RegisterValueFilter::deserialize: "0b" optional; read from
- * the end, '_' skipped, 'x' keeps, '0'/'1' force; more than WIDTH digits
- * is an error. */
+bool cf_fc_bitmap(const char *s, unsigned width, uint64_t *filter,
+		  uint64_t *value)
+{
+	unsigned i = 0;
+
+	if (!strncmp(s, "0b", 2))
+		s += 2;
+	*filter = *value = 0;
+	for (size_t n = strlen(s); n-- > 0;) {
+		char c = s[n];
+		if (c == '_')
+			continue;
+		if (i == width || (c != '0' && c != '1' && c != 'x'))
+			return false;
+		if (c != 'x') {
+			*filter |= 1ULL << i;
+			*value |= (uint64_t)(c == '1') << i;
+		}
+		i++;
+	}
+	return true;
+}
+
 static enum cf_err parse_bitmap(const cJSON *it, unsigned width,
 				const char *origin, const char *path,
 				uint64_t *filter, uint64_t *value,
 				struct cf_diag *d)
 {
-	const char *s;
-	size_t n;
-	unsigned i = 0;
-
-	if (!cJSON_IsString(it))
-		return cf_diag_set(d, CF_ESCHEMA, "%s: %s: expected a bitmap string "
-				   "\"0b\" and 0, 1, x or _", origin, path);
-	s = it->valuestring;
-	if (!strncmp(s, "0b", 2))
-		s += 2;
-	*filter = *value = 0;
-	for (n = strlen(s); n-- > 0;) {
-		char c = s[n];
-		if (c == '_')
-			continue;
-		if (i == width)
-			return cf_diag_set(d, CF_ESCHEMA, "%s: %s: more than %u bits",
-					   origin, path, width);
-		if (c == '0' || c == '1') {
-			*filter |= 1ULL << i;
-			*value |= (uint64_t)(c == '1') << i;
-		} else if (c != 'x') {
-			return cf_diag_set(d, CF_ESCHEMA, "%s: %s: unknown character "
-					   "'%c' in a bitmap", origin, path, c);
-		}
-		i++;
-	}
+	if (!cJSON_IsString(it) || !cf_fc_bitmap(it->valuestring, width, filter,
+						 value))
+		return cf_diag_set(d, CF_ESCHEMA, "%s: %s: expected a bitmap string: "
+				   "\"0b\" and at most %u of 0, 1 or x (_ between)",
+				   origin, path, width);
 	return CF_OK;
 }
 
