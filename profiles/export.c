@@ -225,6 +225,16 @@ enum cf_err cf_profile_export(const struct cf_profile *pr, const char *format,
 				   "it runs on every host, so nothing is exported",
 				   cf_profile_conflict_count(pr), t);
 	}
+	/* A guest CPU answers CPUID up to its maximum basic leaf; a profile
+	 * without one (a psABI level: a requirement, not a CPU) has nothing
+	 * a VMM could present. */
+	if (!strcmp(pr->arch->name, "x86") &&
+	    !cf_export_reg(pr, CF_X86_CPUID_KEY(0, 0, 0), NULL))
+		return cf_diag_set(d, CF_EINVAL, "CPUID_00000000_0_EAX.max_basic_leaf: "
+				   "the profile has no maximum basic leaf, so no "
+				   "CPUID leaf of it reaches a guest (a psABI level "
+				   "is a requirement to check hosts against, not a "
+				   "CPU to export)");
 	if (opts->name && strlen(opts->name) >= CF_TEXT_MAX)
 		return cf_diag_set(d, CF_EINVAL, "profile name too long");
 	e = calloc(1, sizeof(*e));
@@ -472,8 +482,8 @@ static enum cf_err choose_model(const struct cf_profile *pr,
 		struct cost c;
 		if (!m->guest)
 			continue;
-		if (m->vendor && (!plan->vendor_name ||
-				  strcmp(m->vendor, plan->vendor_name)))
+		if (m->vendor && plan->vendor[0] && (!plan->vendor_name ||
+						     strcmp(m->vendor, plan->vendor_name)))
 			continue;
 		if (model_bits(pr->arch->catalog, m, plan->vendor, &mb) != CF_OK) {
 			free(mb.b);
@@ -548,9 +558,10 @@ enum cf_err cf_x86_plan_make(const struct cf_profile *pr,
 	enum cf_err err;
 
 	memset(plan, 0, sizeof(*plan));
+	/* A profile without a vendor (a psABI level) may decode into any
+	 * vendor's model, as libvirt's x86Decode allows for data without one. */
 	if (!cf_profile_vendor(pr, plan->vendor, sizeof(plan->vendor)))
-		return cf_diag_set(d, CF_EINVAL, "CPUID_00000000_0: the profile "
-				   "names no CPU vendor, which %s needs", vmm->what);
+		plan->vendor[0] = '\0';
 	for (size_t i = 0; i < cf_x86_libvirt_vmm.nvendors; i++)
 		if (!strcmp(cf_x86_libvirt_vmm.vendors[i].string, plan->vendor))
 			plan->vendor_name = cf_x86_libvirt_vmm.vendors[i].name;

@@ -86,7 +86,8 @@ static enum cf_err libvirt_x86(const struct cf_profile *pr,
 	cf_buf_printf(&b, "<cpu mode='custom' match='exact' check='full'>\n");
 	cf_buf_printf(&b, "  <model fallback='forbid'>%s</model>\n",
 		      plan.model->name);
-	cf_buf_printf(&b, "  <vendor>%s</vendor>\n", plan.vendor_name);
+	if (plan.vendor_name)
+		cf_buf_printf(&b, "  <vendor>%s</vendor>\n", plan.vendor_name);
 	if (a8 & 0xff)
 		cf_buf_printf(&b, "  <maxphysaddr mode='emulate' bits='%llu'/>\n",
 			      (unsigned long long)(a8 & 0xff));

@@ -83,11 +83,14 @@ static enum cf_err qemu_x86(const struct cf_profile *pr,
 		return cf_diag_set(d, err, "out of memory");
 	}
 	comment_notes(&b, e);
-	cf_buf_printf(&b, "-cpu %s,vendor=%s", plan.model->name, plan.vendor);
+	cf_buf_printf(&b, "-cpu %s", plan.model->name);
+	if (plan.vendor[0])
+		cf_buf_printf(&b, ",vendor=%s", plan.vendor);
 	if (cf_export_reg(pr, CPUID(1, 0, 0), NULL))
 		cf_buf_printf(&b, ",family=%u,model=%u,stepping=%u", plan.family,
 			      plan.model_nr, plan.stepping);
-	cf_buf_printf(&b, ",level=%llu", (unsigned long long)level);
+	if (level)
+		cf_buf_printf(&b, ",level=%llu", (unsigned long long)level);
 	if (xlevel)
 		cf_buf_printf(&b, ",xlevel=%llu", (unsigned long long)xlevel);
 	if (xlevel2)

@@ -1004,6 +1004,17 @@ err_has "--allow-drop"
 [ ! -e "$T/q.txt" ] || bad "$T/q.txt written"
 end_
 
+# A psABI level lists flags but no maximum leaf (CPUID 0 EAX): a guest
+# reads no leaf of it (SDM Vol. 2A CPUID, leaf 0: EAX is the highest basic
+# leaf), so there is no CPU to export.
+case_ "export of a psABI level: exit 2, names max_basic_leaf, in every format"
+for f in qemu libvirt firecracker; do
+	run export --format $f x86-64-v3
+	want_rc 2
+	err_has "CPUID_00000000_0_EAX.max_basic_leaf"
+done
+end_
+
 case_ "export --allow-drop: written to -o, the same as stdout, left-out bits listed"
 run export --format qemu --allow-drop -o "$T/q.txt" "$T/spr.json"
 want_rc 0
