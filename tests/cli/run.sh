@@ -94,7 +94,7 @@ for c in baseline check explain matrix show; do
 done
 end_
 
-for c in baseline check explain matrix show; do
+for c in baseline check explain matrix show export import; do
 	case_ "$c --help exits 0 and prints usage"
 	run "$c" --help
 	want_rc 0
@@ -961,6 +961,126 @@ case_ "apply off arm64: exit 2, say why"
 run apply --check-only "$RW/altra.json"
 want_rc 2
 err_has "arm64"
+end_
+
+# ---- export and import ------------------------------------------------------
+
+run baseline -q -o "$T/spr.json" "$X86/spr-05.json"
+run baseline -q -o "$T/n1own.json" "$FLEET/n1-01.json"
+
+case_ "export without --format: exit 2, names --format"
+run export "$T/spr.json"
+want_rc 2
+err_has "--format is required"
+end_
+
+case_ "export --format vmware: exit 2, names the format, nothing on stdout"
+run export --format vmware "$T/spr.json"
+want_rc 2
+err_has "format vmware: expected qemu, libvirt or firecracker"
+[ ! -s "$T/out" ] || bad "stdout not empty"
+end_
+
+case_ "export --version without --name: exit 2"
+run export --format qemu --version 2 "$T/spr.json"
+want_rc 2
+err_has "--version needs --name"
+end_
+
+case_ "export libvirt of an arm64 profile: exit 2, says why, -o not written"
+run export --format libvirt -o "$T/lv.xml" "$T/n1own.json"
+want_rc 2
+err_has "libvirt: a profile of arm64: libvirt cannot set arm64 ID registers"
+[ ! -e "$T/lv.xml" ] || bad "$T/lv.xml written"
+end_
+
+# Sapphire Rapids' CPUID 1 ECX[11] (SDBG): QEMU's FEAT_1_ECX names no bit
+# 11 (target/i386/cpu.c feature_word_info), libvirt's cpu_map neither.
+case_ "export qemu of a profile with a bit QEMU cannot name: exit 2 naming it, nothing written"
+run export --format qemu -o "$T/q.txt" "$T/spr.json"
+want_rc 2
+err_has "CPUID_00000001_0_ECX.sdbg"
+err_has "--allow-drop"
+[ ! -e "$T/q.txt" ] || bad "$T/q.txt written"
+end_
+
+# A psABI level lists flags but no maximum leaf (CPUID 0 EAX): a guest
+# reads no leaf of it (SDM Vol. 2A CPUID, leaf 0: EAX is the highest basic
+# leaf), so there is no CPU to export.
+case_ "export of a psABI level: exit 2, names max_basic_leaf, in every format"
+for f in qemu libvirt firecracker; do
+	run export --format $f x86-64-v3
+	want_rc 2
+	err_has "CPUID_00000000_0_EAX.max_basic_leaf"
+done
+end_
+
+case_ "export --allow-drop: written to -o, the same as stdout, left-out bits listed"
+run export --format qemu --allow-drop -o "$T/q.txt" "$T/spr.json"
+want_rc 0
+run export --format qemu --allow-drop "$T/spr.json"
+cmp -s "$T/out" "$T/q.txt" || bad "-o FILE differs from stdout"
+out_has "# left out (QEMU has no property for them): CPUID_00000001_0_ECX.sdbg"
+grep -q '^-cpu [A-Za-z0-9-]*,vendor=GenuineIntel,family=6,model=143,stepping=8,' "$T/out" ||
+	bad "no '-cpu MODEL,vendor=GenuineIntel,family=6,model=143,stepping=8' (signature 0x806f8)"
+out_has ",enforce"
+end_
+
+# The fingerprint is the SHA-256 of the profile's JSON text, which is what
+# `baseline -o` wrote (less its final newline).
+case_ "export --json: names format, profile, version and the fingerprint of the profile text"
+run export --format libvirt --allow-drop --json --name rack1 --version 3 "$T/spr.json"
+want_rc 0
+json_ok "$T/out"
+sum=$(python3 -c 'import hashlib, sys
+print("sha256:" + hashlib.sha256(open(sys.argv[1], "rb").read().rstrip(b"\n")).hexdigest())' "$T/spr.json")
+json_is "$T/out" '(d["format"], d["arch"], d["profile"], d["version"], d["fingerprint"])' "('libvirt', 'x86', 'rack1', 3, '$sum')"
+json_is "$T/out" '"<!-- cpufleet export of profile rack1 version 3, fingerprint %s -->" % d["fingerprint"] in d["text"]' "True"
+json_is "$T/out" 'len(d["dropped"]) > 0 and "CPUID_00000001_0_ECX.sdbg" in d["dropped"]' "True"
+end_
+
+case_ "export firecracker: the template on stdout, profile and fingerprint on stderr"
+run export --format firecracker --name rack1 --version 3 "$T/spr.json"
+want_rc 0
+json_ok "$T/out"
+json_is "$T/out" 'sorted(d)' "['cpuid_modifiers', 'kvm_capabilities', 'msr_modifiers']"
+err_has "firecracker template of profile rack1 version 3, fingerprint sha256:"
+end_
+
+case_ "import: --format other than firecracker, or no --host: exit 2"
+run import --format qemu --host "$X86/spr-05.json" "$T/q.txt"
+want_rc 2
+err_has "only firecracker templates"
+run import --format firecracker "$T/q.txt"
+want_rc 2
+err_has "--host REPORT is required"
+end_
+
+case_ "import: a member Firecracker's template refuses, or a leaf the host lacks: exit 2 naming it"
+echo '{"cpuid_modifiers": [], "comment": "x"}' >"$T/t1.json"
+run import --format firecracker --host "$X86/spr-05.json" -o "$T/imp.json" "$T/t1.json"
+want_rc 2
+err_has '$.comment: not a member of a Firecracker x86_64 template'
+[ ! -e "$T/imp.json" ] || bad "$T/imp.json written"
+echo '{"cpuid_modifiers": [{"leaf": "0x4fffffff", "subleaf": "0x0", "flags": 0, "modifiers": [{"register": "eax", "bitmap": "0b1"}]}]}' >"$T/t2.json"
+run import --format firecracker --host "$X86/spr-05.json" "$T/t2.json"
+want_rc 2
+err_has '$.cpuid_modifiers[0].modifiers[0].bitmap: changes CPUID leaf 0x4fffffff subleaf 0x0, which host spr-05 does not have'
+end_
+
+# Firecracker's bitmap: read from the end, '_' skipped, x keeps the host's
+# bit (templates.rs RegisterValueFilter).  SPR's CPUID 7.0 EBX is 0xf3bfbffb
+# (its report); forcing bits 5 (AVX2) and 16 (AVX512F) to 0 and bit 22 to 1
+# gives 0xf3bfbffb & ~0x10020 | 0x400000 = 0xf3febfdb.  Bit 22 is one SPR
+# lacks, so check finds the guest's view not runnable on SPR itself.
+case_ "import: a bitmap applied as Firecracker applies it, and check judges the profile"
+echo '{"cpuid_modifiers": [{"leaf": "0x7", "subleaf": "0x0", "flags": 1, "modifiers": [{"register": "ebx", "bitmap": "0b1xxxxx0_xxxxxxxxxx0xxxxx"}]}]}' >"$T/t3.json"
+run import --format firecracker --host "$X86/spr-05.json" -o "$T/imp.json" "$T/t3.json"
+want_rc 0
+json_is "$T/imp.json" '[e["ebx"] for e in d["x86"]["cpuid"] if (e["leaf"], e["subleaf"]) == ("0x00000007", "0x00000000")]' "['0xf3febfdb']"
+run check --profile "$T/imp.json" "$X86/spr-05.json"
+want_rc 1
+out_has "CPUID_00000007_0_EBX.bit22"
 end_
 
 echo "$pass passed, $fail failed"

@@ -1066,6 +1066,8 @@ def t_auth(tmp):
          None, R),
         ("GET", "/v1/profiles/{}/versions/{}", "/v1/profiles/p1/versions/1",
          None, R),
+        ("GET", "/v1/profiles/{}/versions/{}/export",
+         "/v1/profiles/p1/versions/1/export?format=firecracker", None, R),
         ("POST", "/v1/check", "/v1/check",
          {"profile": "p1", "hosts": ["n1-01"]}, R),
         ("GET", "/v1/audit", "/v1/audit", None, A),
@@ -1602,6 +1604,86 @@ def t_pools(tmp):
     eq(au2, au[:2], "audit ?limit=2")
     s.stop()
     integrity(db)
+
+
+@case("exports: GET /v1/profiles/NAME/versions/V/export in each format is "
+      "`cpufleet export` of the stored version, named with its version and "
+      "fingerprint; bad input a 4xx; nothing written")
+def t_exports(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    x86 = doc("tests/data/x86/spr-05.json")
+    x86["report_id"] = "ex-spr"
+    for d in (report("n1-01", "ex-n1"), x86):
+        want(upload(u, adm, d), 201, "upload " + d["host"]["id"])
+    for name, host in (("arm", "n1-01"), ("intel", "spr-05")):
+        want(request(u, "PUT", "/v1/pools/" + name, {"hosts": [host]}, adm),
+             201, "pool " + name)
+        want(request(u, "POST", "/v1/pools/%s/baseline" % name,
+                     {"publish": True}, adm), 201, "publish " + name)
+    before = db_snapshot(db)
+    for name, fmt, ok in (("arm", "qemu", True), ("arm", "firecracker", True),
+                          ("arm", "libvirt", False), ("intel", "qemu", True),
+                          ("intel", "libvirt", True),
+                          ("intel", "firecracker", True)):
+        path = "/v1/profiles/%s/versions/1/export?format=%s&allow_drop=1" % (
+            name, fmt)
+        r = request(u, "GET", path, tok=rdr)
+        if not ok:
+            want(r, 400, "%s as %s" % (name, fmt), "arm64")
+            continue
+        e = want(r, 200, "%s as %s" % (name, fmt)).json()
+        stored = request(u, "GET", "/v1/profiles/%s/versions/1" % name,
+                         tok=rdr).json()["profile"]
+        f = os.path.join(tmp, name + ".json")
+        with open(f, "w") as fh:
+            json.dump(stored, fh)
+        _, want_json, _ = cli("export", "--format", fmt, "--allow-drop",
+                              "--json", "--name", name, "--version", "1", f,
+                              check_rc=0)
+        w = json.loads(want_json)
+        eq((e.get("format"), e.get("profile"), e.get("version"),
+            e.get("arch")), (fmt, name, 1, w["arch"]),
+           "%s %s: what the export names" % (name, fmt))
+        eq(e.get("text"), w["text"], "%s %s: the text of `cpufleet export`"
+           % (name, fmt))
+        eq(e.get("fingerprint"), w["fingerprint"],
+           "%s %s: fingerprint" % (name, fmt))
+        check(e["fingerprint"].startswith("sha256:") and
+              len(e["fingerprint"]) == 71, "fingerprint %r" % e["fingerprint"])
+        if fmt != "firecracker":
+            check("profile %s version 1, fingerprint %s" % (
+                name, e["fingerprint"]) in e["text"],
+                "%s %s: the text names profile, version and fingerprint"
+                % (name, fmt))
+        # The same answer twice (a published version is immutable).
+        eq(request(u, "GET", path, tok=rdr).json(), e, "%s %s again"
+           % (name, fmt))
+    for path, code, sub in (
+            ("/v1/profiles/intel/versions/1/export", 400, "format"),
+            ("/v1/profiles/intel/versions/1/export?format=vmware", 400,
+             "vmware"),
+            ("/v1/profiles/intel/versions/0/export?format=qemu", 400,
+             "version"),
+            ("/v1/profiles/intel/versions/x/export?format=qemu", 400,
+             "version"),
+            ("/v1/profiles/intel/versions/2/export?format=qemu", 404,
+             "no version 2"),
+            ("/v1/profiles/nosuch/versions/1/export?format=qemu", 404,
+             "nosuch"),
+            ("/v1/profiles/intel/versions/1/export?format=qemu&allow_drop=2",
+             400, "allow_drop"),
+            # Without allow_drop: a bit QEMU has no name for is refused,
+            # named (Sapphire Rapids' SDBG, CPUID 1 ECX[11]: QEMU's
+            # FEAT_1_ECX has NULL there).
+            ("/v1/profiles/intel/versions/1/export?format=qemu", 400,
+             "CPUID_00000001_0_ECX.sdbg")):
+        want(request(u, "GET", path, tok=rdr), code, path, sub)
+    eq(db_snapshot(db), before, "database after exports")
+    s.stop()
 
 
 @case("pools hold one architecture: a mixed PUT is a 409 that names both "
