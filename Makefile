@@ -93,16 +93,16 @@ deps:
 	else echo "deps: all present"; fi
 
 $(GEN_C): arch/arm64/idregs.txt $(CAPS_TXT) arch/caps/caps.awk \
-          arch/arm64/gen_catalog.awk
+          arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p $(dir $@)
 	$(AWK) -v sym=cf_arm64_catalog -v arch=arm64 \
-	  -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
+	  -f arch/caps/caps.awk -f arch/deps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
 	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
 
 $(GEN_X86): arch/x86/cpuid.txt $(CAPS_TXT) arch/caps/caps.awk \
-            arch/x86/gen_cpuid.awk
+            arch/deps.awk arch/x86/gen_cpuid.awk
 	@mkdir -p $(dir $@)
-	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/deps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
@@ -188,14 +188,14 @@ FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
 FUZZ_UTIL    = tests/fuzz/fuzz_util.c
 FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c
 build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
-                                arch/caps/caps.awk arch/arm64/gen_catalog.awk
+                                arch/caps/caps.awk arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen
-	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk \
+	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/deps.awk -f arch/arm64/gen_catalog.awk \
 	  arch/arm64/idregs.txt $(CAPS_TXT) > $@
 build-fuzz/gen/x86_catalog.c: arch/x86/cpuid.txt $(CAPS_TXT) \
-                              arch/caps/caps.awk arch/x86/gen_cpuid.awk
+                              arch/caps/caps.awk arch/deps.awk arch/x86/gen_cpuid.awk
 	@mkdir -p build-fuzz/gen
-	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/deps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_UTIL) tests/fuzz/fuzz_util.h $(LIB_SRC) \
               $(FUZZ_GEN)

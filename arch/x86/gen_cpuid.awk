@@ -170,8 +170,11 @@ function close_reg(   b, start, i, j, t, order, k) {
 		order[j + 1] = t
 	}
 	body = ""
+	deps_reg(rname, rkey)
 	for (i = 1; i <= nf; i++) {
 		k = order[i]
+		deps_field(rname, fname[k], rkey, i - 1, fwid[k], 0, \
+		    fpol[k] == "CF_POL_AND" || fpol[k] == "CF_POL_OR")
 		vname = "NULL"
 		if (fnv[k] > 0) {
 			vname = sprintf("r%d_%d_v", nreg, flsb[k])
@@ -361,6 +364,7 @@ index(kinds, " " $1 " ") > 0 {
 		featkey[$3] = rkey
 		featbit[$3] = lo
 		featreg[$3] = rname
+		deps_flag($3, rname, $3)
 	}
 	if ($1 == "flag") {
 		nflags++
@@ -409,6 +413,13 @@ $1 == "end" {
 	if (NF != 1)
 		fatal("junk after 'end'")
 	close_reg()
+	next
+}
+
+$1 == "needs" {
+	if (inreg)
+		fatal("'needs' inside register " rname " (missing 'end')")
+	deps_line()
 	next
 }
 
@@ -516,6 +527,10 @@ END {
 		printf "\nstatic const struct cf_gate gates[] = {\n%s};\n", gatetab
 		printf "const struct cf_gates cf_x86_gates = { gates, %d };\n", ngates
 	}
-	printf "\n/* %d registers (%d capabilities, %d facts), %d fields, %d named flags, %d levels, %d gates. */\n", \
-	    nreg, ncaps, nfacts, nfields, nflags, nlevels, ngates
+	dsym = sym
+	if (!sub(/_catalog$/, "_deps", dsym))
+		dsym = sym "_deps"
+	deps_emit(dsym)
+	printf "\n/* %d registers (%d capabilities, %d facts), %d fields, %d named flags, %d levels, %d gates, %d dependencies. */\n", \
+	    nreg, ncaps, nfacts, nfields, nflags, nlevels, ngates, deps_count
 }

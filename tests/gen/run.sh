@@ -37,7 +37,7 @@ for f in tests/gen/bad/*.txt; do
 		continue
 	fi
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect"
 done

@@ -40,7 +40,7 @@ bad() {
 	f="$T/$1.txt"
 	cat >"$f"
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect" quiet
 }
@@ -601,7 +601,7 @@ bad_caps() {
 	f="$T/caps-$1.txt"
 	cat >"$f"
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$CAPSLIB" -f "$GEN" "$T/caps-first.txt" "$f" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$T/caps-first.txt" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect" quiet
 }
@@ -653,7 +653,7 @@ bad_first() {
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
 	[ -n "$line" ] || line=$(wc -l <"$f" | tr -d ' ')
 	printf 'KVM_CAP_IRQCHIP 0 x86 bool guest\n' >"$T/caps-one.txt"
-	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" "$T/caps-one.txt" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$f" "$T/caps-one.txt" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect" quiet
 }
@@ -953,7 +953,7 @@ fi
 for bases in "2:1" "0:1" "1:32" "x:2"; do
 	cb=${bases%:*} mb=${bases#*:}
 	name="bad/key bases -v cpuid_base=$cb -v msr_base=$mb"
-	if "$AWK" -v cpuid_base="$cb" -v msr_base="$mb" -f "$CAPSLIB" -f "$GEN" "$T/minimal.txt" \
+	if "$AWK" -v cpuid_base="$cb" -v msr_base="$mb" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$T/minimal.txt" \
 		>"$T/out" 2>"$T/err"; then
 		notok "$name" "exit 0, want non-zero"
 	elif [ -s "$T/out" ]; then
@@ -1356,7 +1356,7 @@ if gen_ok "$name" "$REAL" "$T/real.c" -v sym=cf_x86_catalog &&
 		[ "$other" = busybox ] && a="busybox awk"
 		name="$REAL: $a gives the same C as $AWK"
 		# shellcheck disable=SC2086
-		if ! $a -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$GEN" "$REAL" >"$T/other.c" 2>"$T/err"; then
+		if ! $a -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$REAL" >"$T/other.c" 2>"$T/err"; then
 			notok "$name" "exit non-zero: $(first "$T/err")"
 		elif ! cmp -s "$T/real.c" "$T/other.c"; then
 			notok "$name" "outputs differ"
