@@ -11,9 +11,10 @@
 #   deps_reg(REG, KEY)        for every register;
 #   deps_flag(NAME, REG, FIELD)  for every name usable alone (x86 flags);
 #   deps_line()               on each `needs` line;
-#   deps_emit(SYM)            in END, once the whole file is read: resolves
-#       every line, prints the C table named SYM, or stops with
-#       "FILE:LINE: reason" on stderr and exit status 1.
+#   deps_resolve()            in END, once the whole file is read: resolves
+#       every line, or stops with "FILE:LINE: reason" on stderr and exit
+#       status 1;
+#   deps_print(SYM)           then prints the C table named SYM.
 #
 # A term is FLAG, REG, REG[BIT], REG[MSB:LSB], REG.FIELD, REG.FIELD>=VALUE
 # or REG.FIELD:BIT.  POSIX awk; numbers below 2^53.
@@ -193,11 +194,13 @@ function deps_cterm(term, line, dependent) {
 	return sprintf("{ %s, %d, %s, %s }", t_key, t_field, t_kind, t_value)
 }
 
-function deps_emit(sym,   i, j, k, nf, feats, needs, nn, ntab, tab, dtab, n, seen) {
+# Resolves every line, or stops with "FILE:LINE: reason" (before anything
+# is printed, for a generator that prints only a whole file's output).
+function deps_resolve(   i, j, k, nf, feats, needs, nn, ntab, seen) {
 	ntab = 0
-	tab = ""
-	dtab = ""
-	n = 0
+	deps_tab = ""
+	deps_dtab = ""
+	deps_count = 0
 	for (i = 1; i <= deps_n; i++) {
 		nn = split(deps_need[i], needs, " ")
 		split("", seen)
@@ -205,25 +208,28 @@ function deps_emit(sym,   i, j, k, nf, feats, needs, nn, ntab, tab, dtab, n, see
 			if (needs[j] in seen)
 				deps_fatal(deps_lno[i], "need " needs[j] " listed twice")
 			seen[needs[j]] = 1
-			tab = tab "\t" deps_cterm(needs[j], deps_lno[i], 0) ",\n"
+			deps_tab = deps_tab "\t" deps_cterm(needs[j], deps_lno[i], 0) ",\n"
 		}
 		nf = split(deps_what[i], feats, ",")
 		for (k = 1; k <= nf; k++) {
 			if (feats[k] in seen)
 				deps_fatal(deps_lno[i], feats[k] " needs itself")
-			dtab = dtab sprintf("\t{ %s, &terms[%d], %d, %s, %d },\n", \
+			deps_dtab = deps_dtab sprintf("\t{ %s, &terms[%d], %d, %s, %d },\n", \
 			    deps_cterm(feats[k], deps_lno[i], 1), ntab, nn, \
 			    deps_text[i] == "" ? "NULL" : cstr(deps_text[i]), deps_lno[i])
-			n++
+			deps_count++
 		}
 		ntab += nn
 	}
-	deps_count = n
-	if (n == 0) {
+}
+
+# Prints the resolved table as SYM.
+function deps_print(sym) {
+	if (deps_count == 0) {
 		printf "\nconst struct cf_deps %s = { NULL, 0 };\n", sym
 		return
 	}
-	printf "\nstatic const struct cf_dep_term terms[] = {\n%s};\n", tab
-	printf "static const struct cf_dep deps[] = {\n%s};\n", dtab
-	printf "const struct cf_deps %s = { deps, %d };\n", sym, n
+	printf "\nstatic const struct cf_dep_term terms[] = {\n%s};\n", deps_tab
+	printf "static const struct cf_dep deps[] = {\n%s};\n", deps_dtab
+	printf "const struct cf_deps %s = { deps, %d };\n", sym, deps_count
 }

@@ -130,6 +130,11 @@ int cmd_baseline(int argc, char **argv)
 	}
 	rc = CLI_INTERNAL;
 	if (!quiet) {
+		for (size_t i = 0; i < cf_profile_dropped_count(pr); i++) {
+			char text[640];
+			cf_profile_dropped_text(pr, i, text, sizeof(text));
+			fprintf(stderr, "%s\n", text);
+		}
 		for (size_t i = 0; i < cf_profile_conflict_count(pr); i++) {
 			char text[512];
 			cf_profile_conflict_text(pr, i, text, sizeof(text));

@@ -362,5 +362,6 @@ END {
 	dsym = sym
 	if (!sub(/_catalog$/, "_deps", dsym))
 		dsym = sym "_deps"
-	deps_emit(dsym)
+	deps_resolve()
+	deps_print(dsym)
 }

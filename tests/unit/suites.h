@@ -24,6 +24,7 @@ extern CU_SuiteInfo suite_agent;
 extern CU_SuiteInfo suite_db;
 extern CU_SuiteInfo suite_x86;
 extern CU_SuiteInfo suite_x86_safety;
+extern CU_SuiteInfo suite_deps;
 extern CU_SuiteInfo suite_identity;
 extern CU_SuiteInfo suite_sha256;
 extern CU_SuiteInfo suite_idpolicy;

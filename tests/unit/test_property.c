@@ -303,6 +303,25 @@ static void check_identity(struct cf_report **hs, int n,
 	CU_ASSERT_EQUAL(conflict, best < 0);
 }
 
+/* Does V hold a reason of KVM's (not the profile's own dependency rules,
+ * which no host is asked about: a random profile may break them)? */
+static bool kvm_refusals(const struct cf_verdict *v)
+{
+	for (size_t i = 0; i < cf_verdict_reason_count(v); i++)
+		if (cf_verdict_reason(v, i)->kind != CF_REASON_DEPENDS)
+			return true;
+	return false;
+}
+
+/* Does PR list field FI of register KEY among what it left out? */
+static bool said_dropped(const struct cf_profile *pr, uint64_t key, int fi)
+{
+	for (size_t i = 0; i < pr->ndrop; i++)
+		if (pr->drop[i].key == key && pr->drop[i].field == fi)
+			return true;
+	return false;
+}
+
 static void check_pool(struct cf_report **hs, int n)
 {
 	struct cf_pool *p = NULL;
@@ -333,7 +352,10 @@ static void check_pool(struct cf_report **hs, int n)
 			const struct cf_field *f = &reg->fields[fi];
 			uint64_t got = cf_field_raw(f, base), best = 0;
 			bool any = false;
-			if (f->width > 6)
+			/* A random host may keep a feature it lost a need
+			 * of; the baseline then lowers the field further and
+			 * says so (tests/unit/test_deps.c tests that). */
+			if (f->width > 6 || said_dropped(pr, reg->key, fi))
 				continue;
 			for (uint64_t fv = 0; fv < (1ULL << f->width); fv++) {
 				if (!all_accept_field(hs, n, ri, fi, base, fv))
@@ -441,7 +463,7 @@ static void test_property_check_matches_kvm_rule(void)
 		cf_profile_destroy(pr);
 		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(w, &pr), CF_OK);
 		CU_ASSERT_EQUAL(cf_check(pr, h, v), CF_OK);
-		if (cf_verdict_compatible(v) == kvm_accepts_all(pr->cfg, h->cfg))
+		if (kvm_refusals(v) == !kvm_accepts_all(pr->cfg, h->cfg))
 			agree++;
 
 

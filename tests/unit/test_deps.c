@@ -1,0 +1,550 @@
+/* Dependency-safe profiles: a baseline never keeps a feature whose
+ * prerequisite it lost, and check refuses a hand-made profile that keeps
+ * one without the other.
+ *
+ * Pools are real dumps (tests/data/x86: InstLatx64; tests/data/arm64:
+ * lelegard/arm-cpusysregs) next to a copy of one of them edited the way a
+ * real host differs: a KVM whose XCR0 lacks a state component the CPU's
+ * flags name, a Zen 2 XSAVE layout, a host booted without SVE, another
+ * pointer-authentication level.  Every expectation below comes from the
+ * architecture documents or the kernel, QEMU and Xen tables cited next to
+ * it, never from arch/ *.txt or the engine. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "arch/x86/x86.h"
+#include "arch/x86/x86_catalog.h"
+#include "engine/profile.h"
+#include "engine/report.h"
+#include "tests/unit/suites.h"
+
+/* ---- editing copies of real reports ---- */
+
+static struct cf_config *clone_of(const char *rel)
+{
+	struct cf_report *r = test_load_report(rel);
+	struct cf_config *c = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(cf_config_clone(r->cfg, &c), CF_OK);
+	cf_report_destroy(r);
+	return c;
+}
+
+static struct cf_report *as_report(struct cf_config *c, const char *id)
+{
+	struct cf_report *r = NULL;
+
+	cf_config_seal(c);
+	CU_ASSERT_EQUAL_FATAL(cf_report_create(id, c, &r), CF_OK);
+	return r;
+}
+
+/* The field FIELD of register REG (NULL: FIELD is an x86 flag name, unique
+ * in the catalogue) and its register's key. */
+static const struct cf_field *field_of(const struct cf_catalog *cat,
+				       const char *reg, const char *field,
+				       uint64_t *key)
+{
+	int ri, fi;
+
+	if (!reg)
+		return cf_catalog_field_named(cat, field, key);
+	ri = cf_catalog_find_name(cat, reg);
+	if (ri < 0)
+		return NULL;
+	fi = cf_catalog_find_field(&cat->regs[ri], field);
+	*key = cat->regs[ri].key;
+	return fi < 0 ? NULL : &cat->regs[ri].fields[fi];
+}
+
+static void put(struct cf_config *c, const char *reg, const char *field,
+		uint64_t v)
+{
+	uint64_t key, old = 0;
+	const struct cf_field *f = field_of(c->arch->catalog, reg, field, &key);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	cf_config_get(c, key, &old, NULL);
+	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, key, (old & ~cf_field_mask(f)) |
+					    ((v << f->shift) & cf_field_mask(f))),
+			      CF_OK);
+}
+
+/* The raw value of the field in C (0 where C lacks the register). */
+static uint64_t get(const struct cf_config *c, const char *reg,
+		    const char *field)
+{
+	uint64_t key, v = 0;
+	const struct cf_field *f = field_of(c->arch->catalog, reg, field, &key);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	cf_config_get(c, key, &v, NULL);
+	return cf_field_raw(f, v);
+}
+
+static struct cf_profile *baseline_of(const char *arch, struct cf_report **rs,
+				      size_t n)
+{
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_diag d;
+
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create(arch, &p), CF_OK);
+	for (size_t i = 0; i < n; i++)
+		CU_ASSERT_EQUAL_FATAL(cf_pool_add(p, rs[i], &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	cf_pool_destroy(p);
+	return pr;
+}
+
+/* True if some reason of PR checked on R says something containing every
+ * one of the NULL-terminated words. */
+static bool refused_saying(const struct cf_profile *pr,
+			   const struct cf_report *r, ...)
+{
+	struct cf_verdict *v = cf_verdict_create();
+	bool found = false;
+	char text[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL_FATAL(cf_check(pr, r, v), CF_OK);
+	for (size_t i = 0; !found && i < cf_verdict_reason_count(v); i++) {
+		va_list ap;
+		const char *w;
+		cf_verdict_reason_text(v, i, text, sizeof(text));
+		found = true;
+		va_start(ap, r);
+		while ((w = va_arg(ap, const char *)))
+			if (!strstr(text, w))
+				found = false;
+		va_end(ap);
+	}
+	if (!found && cf_verdict_reason_count(v) == 0)
+		fprintf(stderr, "\n  %s: compatible\n", cf_report_host_id(r));
+	else if (!found) {
+		cf_verdict_reason_text(v, 0, text, sizeof(text));
+		fprintf(stderr, "\n  %s: %s\n", cf_report_host_id(r), text);
+	}
+	cf_verdict_destroy(v);
+	return found;
+}
+
+/* ---- x86 baselines ---- */
+
+/* The AVX-512 flags of leaf 7 (Linux cpufeatures.h words 9, 16, 18, 12). */
+static const char *const avx512[] = {
+	"avx512f", "avx512dq", "avx512ifma", "avx512cd", "avx512bw",
+	"avx512vl", "avx512vbmi", "avx512_vbmi2", "avx512_vnni",
+	"avx512_bitalg", "avx512_vpopcntdq", "avx512_bf16", "avx512_fp16",
+};
+
+/* Sapphire Rapids, and the same CPU on a host whose XCR0 lacks the AVX-512
+ * state (opmask, ZMM_Hi256, Hi16_ZMM: CPUID 0xD.0 EAX bits 5-7 and their
+ * sub-leaves 5-7) while leaf 7 still names every AVX-512 flag.  The SDM
+ * (Vol. 1 15.2, "Detection of AVX-512 Foundation Instructions") has
+ * software use AVX-512 only with XCR0[7:5] = 111b, and KVM refuses a guest
+ * XSETBV of XCR0[7:5] unless its CPUID offers all three (__kvm_set_xcr):
+ * the guest must lose AVX-512F, and with it every AVX-512 extension
+ * (Linux arch/x86/kernel/cpu/cpuid-deps.c: each depends on AVX512F,
+ * directly or through AVX512VL/BW).  AVX and AVX2 and their XCR0 bits stay
+ * (both hosts offer them), and so does AMX, which needs XCR0 bits 17 and 18
+ * (QEMU x86_ext_save_areas), both present. */
+static void test_deps_x86_xcr0_lacks_avx512_state(void)
+{
+	struct cf_config *c = clone_of("x86/spr-05.json");
+	struct cf_report *rs[2];
+	struct cf_profile *pr;
+
+	put(c, NULL, "xcr0_opmask", 0);
+	put(c, NULL, "xcr0_zmm_hi256", 0);
+	put(c, NULL, "xcr0_hi16_zmm", 0);
+	for (unsigned sub = 5; sub <= 7; sub++)
+		for (unsigned reg = 0; reg < 4; reg++)
+			cf_config_unset(c, CF_X86_CPUID_KEY(0xd, sub, reg));
+	rs[0] = test_load_report("x86/spr-05.json");
+	rs[1] = as_report(c, "spr-no-zmm");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	/* The edit is what the test says: flags on, state off. */
+	CU_ASSERT_EQUAL(get(rs[1]->cfg, NULL, "avx512f"), 1);
+	pr = baseline_of("x86", rs, 2);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	for (size_t i = 0; i < sizeof(avx512) / sizeof(avx512[0]); i++) {
+		if (get(pr->cfg, NULL, avx512[i]) != 0)
+			fprintf(stderr, "\n  kept %s\n", avx512[i]);
+		CU_ASSERT_EQUAL(get(pr->cfg, NULL, avx512[i]), 0);
+	}
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "avx"), 1);
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "avx2"), 1);
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_avx"), 1);
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "amx_tile"), 1);
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_xtiledata"), 1);
+	/* A guest with that profile runs on both hosts. */
+	CU_ASSERT_FALSE(refused_saying(pr, rs[0], "", NULL));
+	CU_ASSERT_FALSE(refused_saying(pr, rs[1], "", NULL));
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
+/* Granite Rapids, and Sapphire Rapids as KVM reports it to a process that
+ * did not ask for AMX permission: KVM_GET_SUPPORTED_CPUID masks XCR0 bit 18
+ * (XTILEDATA, a dynamic component) by the caller's guest permission
+ * (research/x86-kvm.md 1.1, arch_prctl(ARCH_REQ_XCOMP_GUEST_PERM)) and
+ * lists no sub-leaf 18, while leaf 7 keeps the AMX flags.  The tile state
+ * is XCR0 bits 17 and 18 together (KVM __kvm_set_xcr refuses one without
+ * the other; SDM Vol. 1 13.3), AMX-TILE owns it (QEMU x86_ext_save_areas
+ * enables both components for amx-tile) and the AMX computation flags work
+ * on its tiles: all of AMX goes, and with it the tile geometry leaves
+ * 0x1D/0x1E, whose gates are closed.  AVX-512 stays. */
+static void test_deps_x86_amx_without_tile_data(void)
+{
+	static const char *const amx[] = { "amx_tile", "amx_int8", "amx_bf16",
+					   "amx_fp16", "xcr0_xtilecfg",
+					   "xcr0_xtiledata" };
+	struct cf_config *c = clone_of("x86/spr-05.json");
+	struct cf_report *rs[2];
+	struct cf_profile *pr;
+	uint64_t v = 1;
+
+	put(c, NULL, "xcr0_xtiledata", 0);
+	for (unsigned reg = 0; reg < 4; reg++)
+		cf_config_unset(c, CF_X86_CPUID_KEY(0xd, 18, reg));
+	rs[0] = test_load_report("x86/gnr-03.json");
+	rs[1] = as_report(c, "spr-no-perm");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	CU_ASSERT_EQUAL(get(rs[1]->cfg, NULL, "amx_tile"), 1);
+	CU_ASSERT_EQUAL(get(rs[1]->cfg, NULL, "amx_int8"), 1);
+	pr = baseline_of("x86", rs, 2);
+	for (size_t i = 0; i < sizeof(amx) / sizeof(amx[0]); i++) {
+		if (get(pr->cfg, NULL, amx[i]) != 0)
+			fprintf(stderr, "\n  kept %s\n", amx[i]);
+		CU_ASSERT_EQUAL(get(pr->cfg, NULL, amx[i]), 0);
+	}
+	CU_ASSERT_TRUE(!cf_config_get(pr->cfg, CF_X86_CPUID_KEY(0x1d, 1, 0), &v,
+				      NULL) || v == 0);
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "avx512f"), 1);
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_hi16_zmm"), 1);
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
+/* Bergamo (Zen 4c: PKRU state at offset 0x980, 8 bytes) and a Zen 2-like
+ * host that keeps PKRU at offset 0x340 with 0x40 bytes (research/x86-kvm.md
+ * 4.3: EPYC Rome; its AVX-512 state, which Rome lacks, removed so the
+ * layout is consistent).  Both offer PKU and XCR0 bit 9, but the guest
+ * cannot be given one layout of component 9 that both honour: the sub-leaf
+ * differs, the baseline zeroes it, and a guest with XCR0[9] and a PKRU
+ * component of size 0 has no place for PKRU in its XSAVE area (SDM Vol. 1
+ * 13.4.3: the offset and size of each enabled component come from CPUID
+ * 0xD.n).  So XCR0 bit 9 goes, and PKU, whose PKRU register is that state
+ * component (QEMU x86_ext_save_areas: PKRU enabled exactly with pku). */
+static void test_deps_x86_pkru_layout_differs(void)
+{
+	struct cf_config *c = clone_of("x86/bergamo-04.json");
+	struct cf_report *rs[2];
+	struct cf_profile *pr;
+	uint64_t v = 1;
+
+	for (size_t i = 0; i < sizeof(avx512) / sizeof(avx512[0]); i++)
+		put(c, NULL, avx512[i], 0);
+	put(c, NULL, "xcr0_opmask", 0);
+	put(c, NULL, "xcr0_zmm_hi256", 0);
+	put(c, NULL, "xcr0_hi16_zmm", 0);
+	for (unsigned sub = 5; sub <= 7; sub++)
+		for (unsigned reg = 0; reg < 4; reg++)
+			cf_config_unset(c, CF_X86_CPUID_KEY(0xd, sub, reg));
+	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, CF_X86_CPUID_KEY(0xd, 9, 0), 0x40),
+			      CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, CF_X86_CPUID_KEY(0xd, 9, 1), 0x340),
+			      CF_OK);
+	rs[0] = test_load_report("x86/bergamo-04.json");
+	rs[1] = as_report(c, "rome-like");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	CU_ASSERT_EQUAL(get(rs[0]->cfg, NULL, "pku"), 1);
+	CU_ASSERT_EQUAL(get(rs[1]->cfg, NULL, "xcr0_pkru"), 1);
+	pr = baseline_of("x86", rs, 2);
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_pkru"), 0);
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "pku"), 0);
+	CU_ASSERT_TRUE(!cf_config_get(pr->cfg, CF_X86_CPUID_KEY(0xd, 9, 1), &v,
+				      NULL) || v == 0);
+	/* The AVX state's layout is the same on both: kept. */
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_avx"), 1);
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "avx2"), 1);
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
+/* ---- x86: check refuses hand-made profiles ---- */
+
+/* The host's own profile with EDIT applied, checked on the host the edit
+ * was made to (so KVM itself would take every register). */
+static struct cf_profile *own_edited(const char *rel, struct cf_report **host,
+				     void (*edit)(struct cf_config *c))
+{
+	struct cf_config *c = clone_of(rel);
+	struct cf_profile *pr = NULL;
+
+	edit(c);
+	*host = as_report(c, "edited");
+	CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(*host, &pr), CF_OK);
+	return pr;
+}
+
+static void no_avx(struct cf_config *c) { put(c, NULL, "avx", 0); }
+static void no_opmask(struct cf_config *c) { put(c, NULL, "xcr0_opmask", 0); }
+static void no_pkru(struct cf_config *c) { put(c, NULL, "xcr0_pkru", 0); }
+static void no_tilecfg(struct cf_config *c) { put(c, NULL, "xcr0_xtilecfg", 0); }
+
+/* VM-entry control "IA-32e mode guest" (bit 9, vmxfeatures.h/vmx.h
+ * VM_ENTRY_IA32E_MODE) allowed in the nested VMX MSRs of a CPU model
+ * without long mode: QEMU's feature_dependencies clear that control when
+ * lm is off.  MSR 0x484 allowed-1 half is bits 63:32 (SDM Vol. 3 A.5). */
+static void vmx_ia32e_without_lm(struct cf_config *c)
+{
+	put(c, NULL, "vmx", 1);
+	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, CF_X86_MSR_KEY(0x484),
+					    (0x200ULL << 32) | 0x11ff), CF_OK);
+	put(c, NULL, "lm", 0);
+}
+
+/* AVX2 without AVX (Linux cpuid-deps.c {AVX2, AVX}); AVX-512F without the
+ * opmask state (SDM Vol. 1 15.2); PKU without XCR0 bit 9 (QEMU
+ * x86_ext_save_areas); AMX-TILE without XTILECFG (SDM Vol. 1 13.3 and KVM
+ * __kvm_set_xcr: XCR0[18:17] both or neither); the nested IA-32e entry
+ * control without lm (QEMU feature_dependencies).  Each is refused on the
+ * very host it came from, naming the feature and what it needs. */
+static void test_deps_x86_check_refuses_hand_made(void)
+{
+	static const struct {
+		const char *rel;
+		void (*edit)(struct cf_config *c);
+		const char *feature, *need;
+	} cases[] = {
+		{ "x86/spr-05.json", no_avx, "avx2", "avx" },
+		{ "x86/spr-05.json", no_opmask, "avx512f", "opmask" },
+		{ "x86/bergamo-04.json", no_pkru, "pku", "XCR0 bit 9" },
+		{ "x86/gnr-03.json", no_tilecfg, "amx_tile", "XCR0 bits 17" },
+		{ "x86/spr-05.json", vmx_ia32e_without_lm, "IA32_VMX_ENTRY_CTLS",
+		  "lm" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cf_report *host = NULL, *orig = test_load_report(cases[i].rel);
+		struct cf_profile *pr = own_edited(cases[i].rel, &host,
+						   cases[i].edit);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(orig);
+		if (!refused_saying(pr, host, cases[i].feature, cases[i].need, NULL))
+			fprintf(stderr, "  case %zu (%s needs %s)\n", i,
+				cases[i].feature, cases[i].need);
+		CU_ASSERT_TRUE(refused_saying(pr, host, cases[i].feature,
+					      cases[i].need, NULL));
+		/* The unedited host's own profile breaks nothing. */
+		cf_profile_destroy(pr);
+		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(orig, &pr), CF_OK);
+		CU_ASSERT_FALSE(refused_saying(pr, orig, "", NULL));
+		cf_profile_destroy(pr);
+		cf_report_destroy(host);
+		cf_report_destroy(orig);
+	}
+}
+
+/* ---- arm64 ---- */
+
+#define G3 "arm64/real-writable/graviton3.json"
+
+static void g3_no_sve(struct cf_config *c)
+{
+	put(c, "ID_AA64PFR0_EL1", "SVE", 0);
+}
+
+/* Graviton3 (Neoverse V1: SVE, ZFR0 BF16 and I8MM) and the same CPU booted
+ * with SVE off (arm64.nosve: PFR0.SVE reads 0) whose dump still carries
+ * the ZFR0 fields.  Linux reports the ZFR0 features (SVE hwcaps) only when
+ * FEAT_SVE is present (cpufeature.c has_sve_feature(), "arm64: Filter out
+ * SVE hwcaps when FEAT_SVE isn't implemented"): a guest without SVE must
+ * see ZFR0 at 0.  Every field is writable in real-writable/. */
+static void test_deps_arm64_zfr0_without_sve(void)
+{
+	struct cf_config *c = clone_of(G3);
+	struct cf_report *rs[2];
+	struct cf_profile *pr;
+
+	g3_no_sve(c);
+	rs[0] = test_load_report(G3);
+	rs[1] = as_report(c, "graviton3-nosve");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	CU_ASSERT_EQUAL(get(rs[1]->cfg, "ID_AA64ZFR0_EL1", "BF16"), 1);
+	pr = baseline_of("arm64", rs, 2);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64PFR0_EL1", "SVE"), 0);
+	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ZFR0_EL1", "BF16"), 0);
+	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ZFR0_EL1", "I8MM"), 0);
+	/* ISAR1's own BF16 and I8MM (Advanced SIMD forms) need no SVE. */
+	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ISAR1_EL1", "BF16"), 1);
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
+/* Graviton3 (APA 3, FEAT_PAuth2 with QARMA5; GPA 1) and the same CPU with
+ * APA 1 (FEAT_PAuth only).  APA combines exactly (FTR_EXACT in Linux
+ * cpufeature.c, safe value 0): the hosts differ, so the baseline has APA 0
+ * while GPA, a lower-safe field, stays 1.  Address and generic
+ * authentication go together per algorithm: FEAT_PACQARMA5 is named by
+ * APA and GPA alike (Arm ARM ID_AA64ISAR1_EL1), and KVM gives a vCPU
+ * pointer authentication only with both PTRAUTH_ADDRESS and
+ * PTRAUTH_GENERIC (arch/arm64/kvm/arm.c, system_has_full_ptr_auth()).  So
+ * GPA goes too.  Fully writable hosts: feasible. */
+static void test_deps_arm64_pauth_pair_writable(void)
+{
+	struct cf_config *c = clone_of(G3);
+	struct cf_report *rs[2];
+	struct cf_profile *pr;
+
+	put(c, "ID_AA64ISAR1_EL1", "APA", 1);
+	rs[0] = test_load_report(G3);
+	rs[1] = as_report(c, "graviton3-pauth1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	pr = baseline_of("arm64", rs, 2);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ISAR1_EL1", "APA"), 0);
+	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ISAR1_EL1", "GPA"), 0);
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
+/* The same pair where userspace may change APA but not GPA (a KVM that
+ * hid pointer authentication field by field; 6.12 lets userspace change
+ * none of the four, research/arm64-kvm.md 2.4): APA still combines to 0,
+ * and GPA, which has to go with it, cannot be hidden on the host that
+ * fixes it: the pool has no safe baseline, and the conflict names GPA. */
+static void test_deps_arm64_pauth_pair_fixed(void)
+{
+	struct cf_config *c = clone_of(G3);
+	struct cf_report *rs[2];
+	struct cf_profile *pr;
+	uint64_t key;
+	bool gpa = false;
+	char text[512];
+
+	put(c, "ID_AA64ISAR1_EL1", "APA", 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(field_of(&cf_arm64_catalog,
+					      "ID_AA64ISAR1_EL1", "GPA", &key));
+	CU_ASSERT_EQUAL_FATAL(cf_config_set_writable(c, key,
+						     ~0xf000000ULL), CF_OK);
+	rs[0] = test_load_report(G3);
+	rs[1] = as_report(c, "graviton3-gpa-fixed");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	pr = baseline_of("arm64", rs, 2);
+	CU_ASSERT_FALSE(cf_profile_feasible(pr));
+	for (size_t i = 0; i < cf_profile_conflict_count(pr); i++) {
+		cf_profile_conflict_text(pr, i, text, sizeof(text));
+		if (strstr(text, "ID_AA64ISAR1_EL1.GPA"))
+			gpa = true;
+	}
+	CU_ASSERT_TRUE(gpa);
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
+static void g3_no_fp(struct cf_config *c)
+{
+	put(c, "ID_AA64PFR0_EL1", "FP", 0xf);
+}
+
+static void g3_sme_fields(struct cf_config *c)
+{
+	put(c, "ID_AA64SMFR0_EL1", "FA64", 1);
+}
+
+static void g3_sme2_on_sme1(struct cf_config *c)
+{
+	put(c, "ID_AA64PFR1_EL1", "SME", 1);
+	put(c, "ID_AA64SMFR0_EL1", "SMEver", 1);
+}
+
+static void g3_no_apa(struct cf_config *c)
+{
+	put(c, "ID_AA64ISAR1_EL1", "APA", 0);
+}
+
+/* Hand-made arm64 profiles, each refused on the very host it came from:
+ * SVE's ZFR0 features without FEAT_SVE (cpufeature.c has_sve_feature());
+ * FEAT_SVE without FP (0xf: not implemented; the SVE Z registers extend
+ * the FP/SIMD V registers, Arm ARM "SVE registers", and an SVE guest's
+ * state is saved as a superset of its FPSIMD state); an SMFR0 field
+ * without FEAT_SME (cpufeature.c has_sme_feature()); SMFR0 naming SME2
+ * (SMEver 1) where PFR1.SME says SME 1 (both fields name FEAT_SME2 in the
+ * Arm ARM); GPA without APA (the QARMA5 pair, as above). */
+static void test_deps_arm64_check_refuses_hand_made(void)
+{
+	static const struct {
+		void (*edit)(struct cf_config *c);
+		const char *feature, *need;
+	} cases[] = {
+		{ g3_no_sve, "ID_AA64ZFR0_EL1.BF16", "FEAT_SVE" },
+		{ g3_no_fp, "FEAT_SVE", "FEAT_FP" },
+		{ g3_sme_fields, "FEAT_SME_FA64", "FEAT_SME" },
+		{ g3_sme2_on_sme1, "ID_AA64SMFR0_EL1.SMEver", "FEAT_SME2" },
+		{ g3_no_apa, "ID_AA64ISAR1_EL1.GPA", "ID_AA64ISAR1_EL1.APA" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cf_report *host = NULL;
+		struct cf_profile *pr = own_edited(G3, &host, cases[i].edit);
+		if (!refused_saying(pr, host, cases[i].feature, cases[i].need, NULL))
+			fprintf(stderr, "  case %zu (%s needs %s)\n", i,
+				cases[i].feature, cases[i].need);
+		CU_ASSERT_TRUE(refused_saying(pr, host, cases[i].feature,
+					      cases[i].need, NULL));
+		cf_profile_destroy(pr);
+		cf_report_destroy(host);
+	}
+}
+
+/* The real dumps are consistent: each host's own profile, and the
+ * baselines of the real pools, break no rule (nothing to drop, nothing
+ * refused on their own hosts). */
+static void test_deps_real_hosts_consistent(void)
+{
+	static const char *const rels[] = {
+		"x86/snb-ep.json", "x86/spr-05.json", "x86/gnr-03.json",
+		"x86/bergamo-04.json", "x86/hygon-01.json",
+		"arm64/real/altra.json", "arm64/real/graviton3.json",
+		"arm64/real/cortex-a72.json", "fleet/n1-01.json",
+		"fleet/v1-01.json", "fleet/a72-01.json",
+	};
+
+	for (size_t i = 0; i < sizeof(rels) / sizeof(rels[0]); i++) {
+		struct cf_report *r = test_load_report(rels[i]);
+		struct cf_profile *pr = NULL;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(r, &pr), CF_OK);
+		if (refused_saying(pr, r, "", NULL))
+			fprintf(stderr, "  %s\n", rels[i]);
+		CU_ASSERT_FALSE(refused_saying(pr, r, "", NULL));
+		cf_profile_destroy(pr);
+		cf_report_destroy(r);
+	}
+}
+
+CU_TestInfo deps_tests[] = {
+	TEST(test_deps_x86_xcr0_lacks_avx512_state),
+	TEST(test_deps_x86_amx_without_tile_data),
+	TEST(test_deps_x86_pkru_layout_differs),
+	TEST(test_deps_x86_check_refuses_hand_made),
+	TEST(test_deps_arm64_zfr0_without_sve),
+	TEST(test_deps_arm64_pauth_pair_writable),
+	TEST(test_deps_arm64_pauth_pair_fixed),
+	TEST(test_deps_arm64_check_refuses_hand_made),
+	TEST(test_deps_real_hosts_consistent),
+	CU_TEST_INFO_NULL,
+};
+
+CU_SuiteInfo suite_deps = { "deps", NULL, NULL, NULL, NULL, deps_tests };
