@@ -711,6 +711,28 @@ static enum cf_err close_deps(struct bctx *b)
 	return err;
 }
 
+/* Does register KEY describe a feature profile C leaves out, every gate
+ * of it a register the baseline has already combined (one of lower key)? */
+static bool gated_off(const struct cf_config *c, uint64_t key)
+{
+	const struct cf_gates *gs = c->arch->gates;
+
+	for (size_t i = 0; gs && i < gs->n; i++)
+		if (gs->g[i].key == key && gs->g[i].gate_key >= key)
+			return false;
+	return cf_arch_gate_closed(c->arch, c, key);
+}
+
+/* Register RI at 0 in the profile, where some host has it. */
+static enum cf_err gated_zero(struct bctx *b, size_t ri)
+{
+	for (size_t g = 0; g < b->pool->ngroups; g++)
+		if (b->pool->groups[g].cfg->present[ri])
+			return cf_config_set(b->pr->cfg,
+					     b->pool->arch->catalog->regs[ri].key, 0);
+	return CF_OK;
+}
+
 /* One conflict, up front, when the hosts' CPU vendors differ. */
 static enum cf_err vendors(struct bctx *b)
 {
@@ -770,7 +792,12 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 	if (err != CF_OK)
 		goto cleanup;
 	for (size_t ri = 0; ri < p->arch->catalog->nregs; ri++) {
-		err = do_catalog_reg(&b, ri, raws, present, vals);
+		/* A register describing a feature the profile already left
+		 * out reads 0: its hosts need not agree on it. */
+		if (gated_off(pr->cfg, p->arch->catalog->regs[ri].key))
+			err = gated_zero(&b, ri);
+		else
+			err = do_catalog_reg(&b, ri, raws, present, vals);
 		if (err != CF_OK)
 			goto cleanup;
 	}

@@ -4,7 +4,7 @@
 # Usage: awk -v sym=cf_x86_catalog [-v arch=x86] -f arch/x86/gen_cpuid.awk \
 #            arch/x86/cpuid.txt [arch/caps/caps.txt] > build/gen/x86_catalog.c
 #
-# A `cpuid` line may end in gate=FLAG[,FLAG...]: the register describes
+# A `cpuid` or `msr` line may end in gate=FLAG[,FLAG...]: the register describes
 # what those flags enable; they become cf_x86_gates (ascending by register,
 # one row per flag).
 #
@@ -324,8 +324,14 @@ $1 == "cpuid" {
 }
 
 $1 == "msr" {
-	if (NF != 3)
-		fatal("'msr' wants INDEX NAME")
+	if (NF != 3 && !(NF == 4 && $4 ~ /^gate=/))
+		fatal("'msr' wants INDEX NAME [gate=FLAG,...]")
+	rgate = ""
+	if (NF == 4) {
+		if ($4 !~ /^gate=[a-z0-9][a-z0-9_]*(,[a-z0-9][a-z0-9_]*)*$/)
+			fatal("bad gate '" $4 "' (want gate=FLAG or gate=FLAG,FLAG...)")
+		rgate = substr($4, 6)
+	}
 	if ($2 !~ /^0[xX][0-9a-fA-F]+$/ || (idx = hexval($2, 8)) < 0)
 		fatal("bad MSR index '" $2 "' (want hex, 0x0 .. 0xffffffff)")
 	if ($3 !~ /^[A-Z][A-Z0-9_]*$/)
@@ -333,6 +339,13 @@ $1 == "msr" {
 	lastmsr = 1
 	begin_reg($3, msr_base * 281474976710656 + idx, \
 	    sprintf("0x%x0000%sULL", msr_base, hexdigits($2, 8)), 64, 0, "0")
+	if (rgate != "") {
+		ngated++
+		gatedreg[ngated] = $3
+		gatedkey[ngated] = rkey
+		gatedline[ngated] = FNR
+		gatedflags[ngated] = rgate
+	}
 	next
 }
 

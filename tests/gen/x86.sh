@@ -330,8 +330,14 @@ cpuid 0x00000012 0x0 eax gate=   # <- error
 end
 EOF
 
-bad gate-on-msr "'msr' wants INDEX NAME" <<'EOF'
+bad gate-on-msr-unknown-flag "IA32_ARCH_CAPABILITIES is gated by unknown flag sgx" <<'EOF'
 msr 0x10a IA32_ARCH_CAPABILITIES gate=sgx   # <- error
+  default flag
+end
+EOF
+
+bad msr-junk "'msr' wants INDEX NAME [gate=FLAG,...]" <<'EOF'
+msr 0x10a IA32_ARCH_CAPABILITIES required   # <- error
   default flag
 end
 EOF

@@ -121,9 +121,7 @@ static bool refused_saying(const struct cf_profile *pr,
 				found = false;
 		va_end(ap);
 	}
-	if (!found && cf_verdict_reason_count(v) == 0)
-		fprintf(stderr, "\n  %s: compatible\n", cf_report_host_id(r));
-	else if (!found) {
+	if (!found && cf_verdict_reason_count(v)) {
 		cf_verdict_reason_text(v, 0, text, sizeof(text));
 		fprintf(stderr, "\n  %s: %s\n", cf_report_host_id(r), text);
 	}
@@ -273,6 +271,41 @@ static void test_deps_x86_pkru_layout_differs(void)
 	/* The AVX state's layout is the same on both: kept. */
 	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_avx"), 1);
 	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "avx2"), 1);
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
+/* A host whose KVM offers nested VMX (vmx, 1.ECX[5], and the VMX
+ * capability MSRs: IA32_VMX_BASIC with KVM's VMCS12 revision, the entry
+ * controls) and one whose KVM does not (no vmx, no such MSRs): the guest
+ * of the pool has no VMX, and the VMX capability MSRs exist only with it
+ * (SDM Vol. 3 A.1; QEMU feature_dependencies: VMX -> the VMX feature
+ * words), so their values need not agree: the pool has a baseline, with
+ * none of them. */
+static void test_deps_x86_nested_and_plain_hosts(void)
+{
+	struct cf_config *n = clone_of("x86/spr-05.json");
+	struct cf_config *plain = clone_of("x86/spr-05.json");
+	struct cf_report *rs[2];
+	struct cf_profile *pr;
+	uint64_t v = 1;
+
+	put(n, NULL, "vmx", 1);
+	CU_ASSERT_EQUAL_FATAL(cf_config_set(n, CF_X86_MSR_KEY(0x480),
+					    0x00da040000000004ULL), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_config_set(n, CF_X86_MSR_KEY(0x484),
+					    0x0003ffff000011ffULL), CF_OK);
+	put(plain, NULL, "vmx", 0);
+	rs[0] = as_report(n, "spr-nested");
+	rs[1] = as_report(plain, "spr-plain");
+	pr = baseline_of("x86", rs, 2);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "vmx"), 0);
+	CU_ASSERT_TRUE(!cf_config_get(pr->cfg, CF_X86_MSR_KEY(0x480), &v, NULL) ||
+		       v == 0);
+	CU_ASSERT_FALSE(refused_saying(pr, rs[0], "", NULL));
+	CU_ASSERT_FALSE(refused_saying(pr, rs[1], "", NULL));
 	cf_profile_destroy(pr);
 	cf_report_destroy(rs[0]);
 	cf_report_destroy(rs[1]);
@@ -538,6 +571,7 @@ CU_TestInfo deps_tests[] = {
 	TEST(test_deps_x86_xcr0_lacks_avx512_state),
 	TEST(test_deps_x86_amx_without_tile_data),
 	TEST(test_deps_x86_pkru_layout_differs),
+	TEST(test_deps_x86_nested_and_plain_hosts),
 	TEST(test_deps_x86_check_refuses_hand_made),
 	TEST(test_deps_arm64_zfr0_without_sve),
 	TEST(test_deps_arm64_pauth_pair_writable),

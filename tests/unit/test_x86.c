@@ -546,12 +546,25 @@ static void test_x86_leaf_maxima_are_the_guests(void)
  * without sgx and PT's 0x14 without intel_pt (SDM Vol. 3D, Vol. 3C); AMX's
  * 0x1D and 0x1E without amx_tile and XCR0 bit 18, AVX10's 0x24 without
  * avx10, SVM's 0x8000000A without svm (KVM arch/x86/kvm/cpuid.c zeroes
- * each without its feature). */
+ * each without its feature).  Likewise the feature MSRs a flag enumerates:
+ * IA32_ARCH_CAPABILITIES with 7.0 EDX[29] (SDM Vol. 2A CPUID leaf 07H),
+ * IA32_PERF_CAPABILITIES with PDCM, 1.ECX[15] (leaf 01H), the VMX
+ * capability MSRs 0x480-0x492 with VMX, 1.ECX[5] (SDM Vol. 3 A.1). */
 static bool describes_kept_feature(const struct cf_config *c, uint64_t key)
 {
 	uint32_t leaf = CF_X86_LEAF(key), sub = CF_X86_SUB(key);
 	uint64_t lo = 0, hi = 0, xcr0, xss;
 
+	if (CF_X86_IS_MSR(key)) {
+		uint32_t idx = (uint32_t)key;
+		if (idx == 0x10a)
+			return flag(c, "arch_capabilities") == 1;
+		if (idx == 0x345)
+			return flag(c, "pdcm") == 1;
+		if (idx >= 0x480 && idx <= 0x492)
+			return flag(c, "vmx") == 1;
+		return true;
+	}
 	if (!CF_X86_IS_CPUID(key))
 		return true;
 	cf_config_get(c, CF_X86_CPUID_KEY(0xd, 0, 0), &lo, NULL);
