@@ -186,6 +186,57 @@ static void test_deps_x86_xcr0_lacks_avx512_state(void)
 	cf_report_destroy(rs[1]);
 }
 
+/* What the baseline of the pool above says it dropped, in the operator's
+ * words, and that a profile document keeps the list through a save and a
+ * load (the server stores and serves the document). */
+static void test_deps_dropped_said_and_kept(void)
+{
+	struct cf_config *c = clone_of("x86/spr-05.json");
+	struct cf_report *rs[2];
+	struct cf_profile *pr, *back = NULL;
+	char text[640], again[640], *json = NULL, *json2 = NULL;
+	struct cf_diag d;
+
+	put(c, NULL, "xcr0_opmask", 0);
+	put(c, NULL, "xcr0_zmm_hi256", 0);
+	put(c, NULL, "xcr0_hi16_zmm", 0);
+	rs[0] = test_load_report("x86/spr-05.json");
+	rs[1] = as_report(c, "spr-no-zmm");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	pr = baseline_of("x86", rs, 2);
+	CU_ASSERT_TRUE_FATAL(cf_profile_dropped_count(pr) > 1);
+	CU_ASSERT_EQUAL(cf_profile_dropped_text(pr, 0, text, sizeof(text)), CF_OK);
+	CU_ASSERT_STRING_EQUAL(text, "dropped avx512f: needs XCR0 bits 5-7 "
+			       "(opmask, ZMM_Hi256, Hi16_ZMM), which not every "
+			       "host offers (spr-no-zmm lacks xcr0_opmask)");
+	CU_ASSERT_EQUAL(cf_profile_dropped_text(pr, cf_profile_dropped_count(pr),
+						text, sizeof(text)), CF_EINVAL);
+	CU_ASSERT_EQUAL_FATAL(cf_profile_to_json(pr, &json), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_profile_parse(json, strlen(json), "saved", &back,
+					       &d), CF_OK);
+	CU_ASSERT_EQUAL(cf_profile_dropped_count(back), cf_profile_dropped_count(pr));
+	for (size_t i = 0; i < cf_profile_dropped_count(pr); i++) {
+		cf_profile_dropped_text(pr, i, text, sizeof(text));
+		cf_profile_dropped_text(back, i, again, sizeof(again));
+		CU_ASSERT_STRING_EQUAL(text, again);
+	}
+	CU_ASSERT_EQUAL_FATAL(cf_profile_to_json(back, &json2), CF_OK);
+	{
+		cJSON *a = cJSON_Parse(json), *b = cJSON_Parse(json2);
+		CU_ASSERT_TRUE(cJSON_IsArray(cJSON_GetObjectItem(a, "dropped")));
+		CU_ASSERT_TRUE(cJSON_Compare(cJSON_GetObjectItem(a, "dropped"),
+					     cJSON_GetObjectItem(b, "dropped"), 1));
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
+	free(json);
+	free(json2);
+	cf_profile_destroy(back);
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
 /* Granite Rapids, and Sapphire Rapids as KVM reports it to a process that
  * did not ask for AMX permission: KVM_GET_SUPPORTED_CPUID masks XCR0 bit 18
  * (XTILEDATA, a dynamic component) by the caller's guest permission
@@ -569,6 +620,7 @@ static void test_deps_real_hosts_consistent(void)
 
 CU_TestInfo deps_tests[] = {
 	TEST(test_deps_x86_xcr0_lacks_avx512_state),
+	TEST(test_deps_dropped_said_and_kept),
 	TEST(test_deps_x86_amx_without_tile_data),
 	TEST(test_deps_x86_pkru_layout_differs),
 	TEST(test_deps_x86_nested_and_plain_hosts),
