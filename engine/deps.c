@@ -72,11 +72,11 @@ static bool same_term(const struct cf_dep_term *a, const struct cf_dep_term *b)
 	       a->value == b->value;
 }
 
-/* Did one of the N drops lower what T reads? */
-static bool dropped(const struct cf_dep_drop *drops, size_t n,
+/* Did one of the drops FIRST..N-1 lower what T reads? */
+static bool dropped(const struct cf_dep_drop *drops, size_t first, size_t n,
 		    const struct cf_dep_term *t)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = first; i < n; i++) {
 		const struct cf_dep_term *f = &drops[i].dep->feature;
 		if (f->key == t->key &&
 		    (f->field == t->field || f->field < 0 || t->field < 0))
@@ -132,14 +132,14 @@ enum cf_err cf_deps_close(struct cf_config *c, struct cf_dep_drop **drops,
 			/* Name a need the closure did not drop itself, from
 			 * any rule of this feature, where there is one. */
 			for (size_t j = 0; j < ds->n &&
-			     dropped(*drops + first, *n - first,
+			     dropped(*drops, first, *n,
 				     &dr.dep->needs[dr.need]); j++) {
 				int u;
 				if (!same_term(&ds->d[j].feature, &d->feature))
 					continue;
 				for (u = 0; u < ds->d[j].nneeds; u++)
 					if (!cf_dep_met(c, &ds->d[j].needs[u]) &&
-					    !dropped(*drops + first, *n - first,
+					    !dropped(*drops, first, *n,
 						     &ds->d[j].needs[u]))
 						break;
 				if (u < ds->d[j].nneeds) {
