@@ -196,24 +196,26 @@ function deps_cterm(term, line, dependent) {
 
 # Resolves every line, or stops with "FILE:LINE: reason" (before anything
 # is printed, for a generator that prints only a whole file's output).
-function deps_resolve(   i, j, k, nf, feats, needs, nn, ntab, seen) {
+function deps_resolve(   i, j, k, nf, feats, needs, nn, ntab, all) {
 	ntab = 0
 	deps_tab = ""
 	deps_dtab = ""
 	deps_count = 0
 	for (i = 1; i <= deps_n; i++) {
 		nn = split(deps_need[i], needs, " ")
-		split("", seen)
-		for (j = 1; j <= nn; j++) {
-			if (needs[j] in seen)
-				deps_fatal(deps_lno[i], "need " needs[j] " listed twice")
-			seen[needs[j]] = 1
-			deps_tab = deps_tab "\t" deps_cterm(needs[j], deps_lno[i], 0) ",\n"
-		}
 		nf = split(deps_what[i], feats, ",")
+		# No term twice on a line: " a b c " holds each once.
+		all = " "
+		for (j = 1; j <= nn + nf; j++) {
+			k = j <= nn ? needs[j] : feats[j - nn]
+			if (index(all, " " k " "))
+				deps_fatal(deps_lno[i], j <= nn ? "need " k \
+				    " listed twice" : k " needs itself")
+			all = all k " "
+		}
+		for (j = 1; j <= nn; j++)
+			deps_tab = deps_tab "\t" deps_cterm(needs[j], deps_lno[i], 0) ",\n"
 		for (k = 1; k <= nf; k++) {
-			if (feats[k] in seen)
-				deps_fatal(deps_lno[i], feats[k] " needs itself")
 			deps_dtab = deps_dtab sprintf("\t{ %s, &terms[%d], %d, %s, %d },\n", \
 			    deps_cterm(feats[k], deps_lno[i], 1), ntab, nn, \
 			    deps_text[i] == "" ? "NULL" : cstr(deps_text[i]), deps_lno[i])

@@ -10,19 +10,25 @@
 
 #define PROFILE_SCHEMA "cpufleet.profile/v1"
 
+/* A loaded profile's array KEY, written back as it came (JSON text). */
+static enum cf_err add_as_loaded(cJSON *root, const char *key, const char *json)
+{
+	cJSON *arr = cJSON_Parse(json);
+
+	if (!arr)
+		return CF_ENOMEM;
+	cJSON_AddItemToObject(root, key, arr);
+	return CF_OK;
+}
+
 static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
 {
 	cJSON *arr;
 	char name[96], hex[24];
 
-	if (pr->nconf == 0 && pr->doc_conflicts_json) {
-		/* A loaded profile keeps the conflicts it came with. */
-		arr = cJSON_Parse(pr->doc_conflicts_json);
-		if (!arr)
-			return CF_ENOMEM;
-		cJSON_AddItemToObject(root, "conflicts", arr);
-		return CF_OK;
-	}
+	/* A loaded profile keeps the conflicts it came with. */
+	if (pr->nconf == 0 && pr->doc_conflicts_json)
+		return add_as_loaded(root, "conflicts", pr->doc_conflicts_json);
 	arr = cJSON_AddArrayToObject(root, "conflicts");
 	if (!arr)
 		return CF_ENOMEM;
@@ -79,15 +85,10 @@ static enum cf_err add_dropped(cJSON *root, const struct cf_profile *pr)
 	cJSON *arr;
 	char name[96], hex[24];
 
-	if (pr->ndrop == 0 && pr->doc_drops_json) {
-		arr = cJSON_Parse(pr->doc_drops_json);
-		if (!arr)
-			return CF_ENOMEM;
-		cJSON_AddItemToObject(root, "dropped", arr);
-		return CF_OK;
-	}
 	if (pr->ndrop == 0)
-		return CF_OK;
+		return pr->doc_drops_json ? add_as_loaded(root, "dropped",
+							  pr->doc_drops_json)
+					  : CF_OK;
 	arr = cJSON_AddArrayToObject(root, "dropped");
 	if (!arr)
 		return CF_ENOMEM;

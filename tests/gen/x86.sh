@@ -364,16 +364,11 @@ end
 needs IA32_VMX_ENTRY_CTLS.allowed1:32 lm   # <- error
 EOF
 
-bad needs-order-on-set "IA32_VMX_ENTRY_CTLS.allowed1 is a set of bits: '>=' wants a field with an order" <<'EOF'
-cpuid 0x80000001 0x0 edx
-  flag 29 lm
-  default flag
+bad needs-order-on-set "IA32_VMX_VMFUNC.functions is a set of bits: '>=' wants a field with an order" <<'EOF'
+msr 0x491 IA32_VMX_VMFUNC
+  andset 63:0 functions
 end
-msr 0x484 IA32_VMX_ENTRY_CTLS
-  orset 31:0 allowed0
-  andset 63:32 allowed1
-end
-needs lm IA32_VMX_ENTRY_CTLS.allowed1>=2   # <- error
+needs IA32_VMX_VMFUNC.functions>=2 IA32_VMX_VMFUNC[0]   # <- error
 EOF
 
 bad needs-twice "need sse2 listed twice" <<'EOF'

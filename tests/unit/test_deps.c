@@ -41,6 +41,20 @@ static struct cf_report *as_report(struct cf_config *c, const char *id)
 	return r;
 }
 
+static void set(struct cf_config *c, uint64_t key, uint64_t v)
+{
+	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, key, v), CF_OK);
+}
+
+/* Does register KEY read 0 in C (absent, or there at 0)? */
+static bool reads_zero(const struct cf_config *c, uint64_t key)
+{
+	uint64_t v = 0;
+
+	cf_config_get(c, key, &v, NULL);
+	return v == 0;
+}
+
 /* The field FIELD of register REG (NULL: FIELD is an x86 flag name, unique
  * in the catalogue) and its register's key. */
 static const struct cf_field *field_of(const struct cf_catalog *cat,
@@ -67,9 +81,8 @@ static void put(struct cf_config *c, const char *reg, const char *field,
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	cf_config_get(c, key, &old, NULL);
-	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, key, (old & ~cf_field_mask(f)) |
-					    ((v << f->shift) & cf_field_mask(f))),
-			      CF_OK);
+	set(c, key, (old & ~cf_field_mask(f)) |
+		    ((v << f->shift) & cf_field_mask(f)));
 }
 
 /* The raw value of the field in C (0 where C lacks the register). */
@@ -82,6 +95,57 @@ static uint64_t get(const struct cf_config *c, const char *reg,
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	cf_config_get(c, key, &v, NULL);
 	return cf_field_raw(f, v);
+}
+
+/* RS: the real report REL, and C (an edited copy of one) as host ID. */
+static void pair(struct cf_report **rs, const char *rel, struct cf_config *c,
+		 const char *id)
+{
+	rs[0] = test_load_report(rel);
+	rs[1] = as_report(c, id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+}
+
+/* pair(), and the baseline of the two. */
+static struct cf_profile *pool_of(const char *arch, struct cf_report **rs,
+				  const char *rel, struct cf_config *c,
+				  const char *id);
+
+static void done(struct cf_profile *pr, struct cf_report **rs)
+{
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
+/* XCR0 (CPUID 0xD.0 EAX) without the AVX-512 state, bits 5-7 (opmask,
+ * ZMM_Hi256, Hi16_ZMM), and without their sub-leaves 5-7 (KVM lists
+ * sub-leaf n only for a supported bit n). */
+static void no_avx512_state(struct cf_config *c)
+{
+	put(c, NULL, "xcr0_opmask", 0);
+	put(c, NULL, "xcr0_zmm_hi256", 0);
+	put(c, NULL, "xcr0_hi16_zmm", 0);
+	for (unsigned sub = 5; sub <= 7; sub++)
+		for (unsigned reg = 0; reg < 4; reg++)
+			cf_config_unset(c, CF_X86_CPUID_KEY(0xd, sub, reg));
+}
+
+/* Each x86 flag named (NULL-terminated) is V in C. */
+static void flags_are(const struct cf_config *c, uint64_t v, ...)
+{
+	va_list ap;
+	const char *name;
+
+	va_start(ap, v);
+	while ((name = va_arg(ap, const char *))) {
+		if (get(c, NULL, name) != v)
+			fprintf(stderr, "\n  %s is %llu, want %llu\n", name,
+				(unsigned long long)get(c, NULL, name),
+				(unsigned long long)v);
+		CU_ASSERT_EQUAL(get(c, NULL, name), v);
+	}
+	va_end(ap);
 }
 
 static struct cf_profile *baseline_of(const char *arch, struct cf_report **rs,
@@ -97,6 +161,14 @@ static struct cf_profile *baseline_of(const char *arch, struct cf_report **rs,
 	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
 	cf_pool_destroy(p);
 	return pr;
+}
+
+static struct cf_profile *pool_of(const char *arch, struct cf_report **rs,
+				  const char *rel, struct cf_config *c,
+				  const char *id)
+{
+	pair(rs, rel, c, id);
+	return baseline_of(arch, rs, 2);
 }
 
 /* True if some reason of PR checked on R says something containing every
@@ -129,7 +201,19 @@ static bool refused_saying(const struct cf_profile *pr,
 	return found;
 }
 
+/* PR refused on HOST naming FEATURE and NEED. */
+static void refused_for(const struct cf_profile *pr, const struct cf_report *host,
+			const char *feature, const char *need)
+{
+	bool ok = refused_saying(pr, host, feature, need, NULL);
+
+	if (!ok)
+		fprintf(stderr, "  (%s needs %s)\n", feature, need);
+	CU_ASSERT_TRUE(ok);
+}
+
 /* ---- x86 baselines ---- */
+
 
 /* The AVX-512 flags of leaf 7 (Linux cpufeatures.h words 9, 16, 18, 12). */
 static const char *const avx512[] = {
@@ -155,35 +239,19 @@ static void test_deps_x86_xcr0_lacks_avx512_state(void)
 	struct cf_report *rs[2];
 	struct cf_profile *pr;
 
-	put(c, NULL, "xcr0_opmask", 0);
-	put(c, NULL, "xcr0_zmm_hi256", 0);
-	put(c, NULL, "xcr0_hi16_zmm", 0);
-	for (unsigned sub = 5; sub <= 7; sub++)
-		for (unsigned reg = 0; reg < 4; reg++)
-			cf_config_unset(c, CF_X86_CPUID_KEY(0xd, sub, reg));
-	rs[0] = test_load_report("x86/spr-05.json");
-	rs[1] = as_report(c, "spr-no-zmm");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	no_avx512_state(c);
+	pair(rs, "x86/spr-05.json", c, "spr-no-zmm");
 	/* The edit is what the test says: flags on, state off. */
 	CU_ASSERT_EQUAL(get(rs[1]->cfg, NULL, "avx512f"), 1);
 	pr = baseline_of("x86", rs, 2);
 	CU_ASSERT_TRUE(cf_profile_feasible(pr));
-	for (size_t i = 0; i < sizeof(avx512) / sizeof(avx512[0]); i++) {
-		if (get(pr->cfg, NULL, avx512[i]) != 0)
-			fprintf(stderr, "\n  kept %s\n", avx512[i]);
-		CU_ASSERT_EQUAL(get(pr->cfg, NULL, avx512[i]), 0);
-	}
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "avx"), 1);
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "avx2"), 1);
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_avx"), 1);
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "amx_tile"), 1);
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_xtiledata"), 1);
+	for (size_t i = 0; i < sizeof(avx512) / sizeof(avx512[0]); i++)
+		flags_are(pr->cfg, 0, avx512[i], NULL);
+	flags_are(pr->cfg, 1, "avx", "avx2", "xcr0_avx", "amx_tile", "xcr0_xtiledata", NULL);
 	/* A guest with that profile runs on both hosts. */
 	CU_ASSERT_FALSE(refused_saying(pr, rs[0], "", NULL));
 	CU_ASSERT_FALSE(refused_saying(pr, rs[1], "", NULL));
-	cf_profile_destroy(pr);
-	cf_report_destroy(rs[0]);
-	cf_report_destroy(rs[1]);
+	done(pr, rs);
 }
 
 /* What the baseline of the pool above says it dropped, in the operator's
@@ -197,13 +265,8 @@ static void test_deps_dropped_said_and_kept(void)
 	char text[640], again[640], *json = NULL, *json2 = NULL;
 	struct cf_diag d;
 
-	put(c, NULL, "xcr0_opmask", 0);
-	put(c, NULL, "xcr0_zmm_hi256", 0);
-	put(c, NULL, "xcr0_hi16_zmm", 0);
-	rs[0] = test_load_report("x86/spr-05.json");
-	rs[1] = as_report(c, "spr-no-zmm");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
-	pr = baseline_of("x86", rs, 2);
+	no_avx512_state(c);
+	pr = pool_of("x86", rs, "x86/spr-05.json", c, "spr-no-zmm");
 	CU_ASSERT_TRUE_FATAL(cf_profile_dropped_count(pr) > 1);
 	CU_ASSERT_EQUAL(cf_profile_dropped_text(pr, 0, text, sizeof(text)), CF_OK);
 	CU_ASSERT_STRING_EQUAL(text, "dropped avx512f: needs XCR0 bits 5-7 "
@@ -232,9 +295,7 @@ static void test_deps_dropped_said_and_kept(void)
 	free(json);
 	free(json2);
 	cf_profile_destroy(back);
-	cf_profile_destroy(pr);
-	cf_report_destroy(rs[0]);
-	cf_report_destroy(rs[1]);
+	done(pr, rs);
 }
 
 /* Granite Rapids, and Sapphire Rapids as KVM reports it to a process that
@@ -255,29 +316,17 @@ static void test_deps_x86_amx_without_tile_data(void)
 	struct cf_config *c = clone_of("x86/spr-05.json");
 	struct cf_report *rs[2];
 	struct cf_profile *pr;
-	uint64_t v = 1;
 
 	put(c, NULL, "xcr0_xtiledata", 0);
 	for (unsigned reg = 0; reg < 4; reg++)
 		cf_config_unset(c, CF_X86_CPUID_KEY(0xd, 18, reg));
-	rs[0] = test_load_report("x86/gnr-03.json");
-	rs[1] = as_report(c, "spr-no-perm");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
-	CU_ASSERT_EQUAL(get(rs[1]->cfg, NULL, "amx_tile"), 1);
-	CU_ASSERT_EQUAL(get(rs[1]->cfg, NULL, "amx_int8"), 1);
-	pr = baseline_of("x86", rs, 2);
-	for (size_t i = 0; i < sizeof(amx) / sizeof(amx[0]); i++) {
-		if (get(pr->cfg, NULL, amx[i]) != 0)
-			fprintf(stderr, "\n  kept %s\n", amx[i]);
-		CU_ASSERT_EQUAL(get(pr->cfg, NULL, amx[i]), 0);
-	}
-	CU_ASSERT_TRUE(!cf_config_get(pr->cfg, CF_X86_CPUID_KEY(0x1d, 1, 0), &v,
-				      NULL) || v == 0);
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "avx512f"), 1);
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_hi16_zmm"), 1);
-	cf_profile_destroy(pr);
-	cf_report_destroy(rs[0]);
-	cf_report_destroy(rs[1]);
+	pr = pool_of("x86", rs, "x86/gnr-03.json", c, "spr-no-perm");
+	flags_are(rs[1]->cfg, 1, "amx_tile", "amx_int8", NULL);
+	for (size_t i = 0; i < sizeof(amx) / sizeof(amx[0]); i++)
+		flags_are(pr->cfg, 0, amx[i], NULL);
+	CU_ASSERT_TRUE(reads_zero(pr->cfg, CF_X86_CPUID_KEY(0x1d, 1, 0)));
+	flags_are(pr->cfg, 1, "avx512f", "xcr0_hi16_zmm", NULL);
+	done(pr, rs);
 }
 
 /* Bergamo (Zen 4c: PKRU state at offset 0x980, 8 bytes) and a Zen 2-like
@@ -295,36 +344,20 @@ static void test_deps_x86_pkru_layout_differs(void)
 	struct cf_config *c = clone_of("x86/bergamo-04.json");
 	struct cf_report *rs[2];
 	struct cf_profile *pr;
-	uint64_t v = 1;
 
 	for (size_t i = 0; i < sizeof(avx512) / sizeof(avx512[0]); i++)
 		put(c, NULL, avx512[i], 0);
-	put(c, NULL, "xcr0_opmask", 0);
-	put(c, NULL, "xcr0_zmm_hi256", 0);
-	put(c, NULL, "xcr0_hi16_zmm", 0);
-	for (unsigned sub = 5; sub <= 7; sub++)
-		for (unsigned reg = 0; reg < 4; reg++)
-			cf_config_unset(c, CF_X86_CPUID_KEY(0xd, sub, reg));
-	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, CF_X86_CPUID_KEY(0xd, 9, 0), 0x40),
-			      CF_OK);
-	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, CF_X86_CPUID_KEY(0xd, 9, 1), 0x340),
-			      CF_OK);
-	rs[0] = test_load_report("x86/bergamo-04.json");
-	rs[1] = as_report(c, "rome-like");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	no_avx512_state(c);
+	set(c, CF_X86_CPUID_KEY(0xd, 9, 0), 0x40);
+	set(c, CF_X86_CPUID_KEY(0xd, 9, 1), 0x340);
+	pr = pool_of("x86", rs, "x86/bergamo-04.json", c, "rome-like");
 	CU_ASSERT_EQUAL(get(rs[0]->cfg, NULL, "pku"), 1);
 	CU_ASSERT_EQUAL(get(rs[1]->cfg, NULL, "xcr0_pkru"), 1);
-	pr = baseline_of("x86", rs, 2);
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_pkru"), 0);
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "pku"), 0);
-	CU_ASSERT_TRUE(!cf_config_get(pr->cfg, CF_X86_CPUID_KEY(0xd, 9, 1), &v,
-				      NULL) || v == 0);
+	flags_are(pr->cfg, 0, "xcr0_pkru", "pku", NULL);
+	CU_ASSERT_TRUE(reads_zero(pr->cfg, CF_X86_CPUID_KEY(0xd, 9, 1)));
 	/* The AVX state's layout is the same on both: kept. */
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "xcr0_avx"), 1);
-	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "avx2"), 1);
-	cf_profile_destroy(pr);
-	cf_report_destroy(rs[0]);
-	cf_report_destroy(rs[1]);
+	flags_are(pr->cfg, 1, "xcr0_avx", "avx2", NULL);
+	done(pr, rs);
 }
 
 /* A host whose KVM offers nested VMX (vmx, 1.ECX[5], and the VMX
@@ -340,26 +373,20 @@ static void test_deps_x86_nested_and_plain_hosts(void)
 	struct cf_config *plain = clone_of("x86/spr-05.json");
 	struct cf_report *rs[2];
 	struct cf_profile *pr;
-	uint64_t v = 1;
 
 	put(n, NULL, "vmx", 1);
-	CU_ASSERT_EQUAL_FATAL(cf_config_set(n, CF_X86_MSR_KEY(0x480),
-					    0x00da040000000004ULL), CF_OK);
-	CU_ASSERT_EQUAL_FATAL(cf_config_set(n, CF_X86_MSR_KEY(0x484),
-					    0x0003ffff000011ffULL), CF_OK);
+	set(n, CF_X86_MSR_KEY(0x480), 0x00da040000000004ULL);
+	set(n, CF_X86_MSR_KEY(0x484), 0x0003ffff000011ffULL);
 	put(plain, NULL, "vmx", 0);
 	rs[0] = as_report(n, "spr-nested");
 	rs[1] = as_report(plain, "spr-plain");
 	pr = baseline_of("x86", rs, 2);
 	CU_ASSERT_TRUE(cf_profile_feasible(pr));
 	CU_ASSERT_EQUAL(get(pr->cfg, NULL, "vmx"), 0);
-	CU_ASSERT_TRUE(!cf_config_get(pr->cfg, CF_X86_MSR_KEY(0x480), &v, NULL) ||
-		       v == 0);
+	CU_ASSERT_TRUE(reads_zero(pr->cfg, CF_X86_MSR_KEY(0x480)));
 	CU_ASSERT_FALSE(refused_saying(pr, rs[0], "", NULL));
 	CU_ASSERT_FALSE(refused_saying(pr, rs[1], "", NULL));
-	cf_profile_destroy(pr);
-	cf_report_destroy(rs[0]);
-	cf_report_destroy(rs[1]);
+	done(pr, rs);
 }
 
 /* ---- x86: check refuses hand-made profiles ---- */
@@ -390,8 +417,7 @@ static void no_tilecfg(struct cf_config *c) { put(c, NULL, "xcr0_xtilecfg", 0); 
 static void vmx_ia32e_without_lm(struct cf_config *c)
 {
 	put(c, NULL, "vmx", 1);
-	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, CF_X86_MSR_KEY(0x484),
-					    (0x200ULL << 32) | 0x11ff), CF_OK);
+	set(c, CF_X86_MSR_KEY(0x484), (0x200ULL << 32) | 0x11ff);
 	put(c, NULL, "lm", 0);
 }
 
@@ -421,11 +447,7 @@ static void test_deps_x86_check_refuses_hand_made(void)
 		struct cf_profile *pr = own_edited(cases[i].rel, &host,
 						   cases[i].edit);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(orig);
-		if (!refused_saying(pr, host, cases[i].feature, cases[i].need, NULL))
-			fprintf(stderr, "  case %zu (%s needs %s)\n", i,
-				cases[i].feature, cases[i].need);
-		CU_ASSERT_TRUE(refused_saying(pr, host, cases[i].feature,
-					      cases[i].need, NULL));
+		refused_for(pr, host, cases[i].feature, cases[i].need);
 		/* The unedited host's own profile breaks nothing. */
 		cf_profile_destroy(pr);
 		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(orig, &pr), CF_OK);
@@ -440,66 +462,75 @@ static void test_deps_x86_check_refuses_hand_made(void)
 
 #define G3 "arm64/real-writable/graviton3.json"
 
-static void g3_no_sve(struct cf_config *c)
+/* Field values to put into a copy of a report; the list ends at a NULL
+ * field. */
+struct edit {
+	const char *reg, *field;
+	uint64_t v;
+};
+
+static void apply(struct cf_config *c, const struct edit *e)
 {
-	put(c, "ID_AA64PFR0_EL1", "SVE", 0);
+	for (; e->field; e++)
+		put(c, e->reg, e->field, e->v);
 }
 
-/* Graviton3 (Neoverse V1: SVE, ZFR0 BF16 and I8MM) and the same CPU booted
- * with SVE off (arm64.nosve: PFR0.SVE reads 0) whose dump still carries
- * the ZFR0 fields.  Linux reports the ZFR0 features (SVE hwcaps) only when
- * FEAT_SVE is present (cpufeature.c has_sve_feature(), "arm64: Filter out
- * SVE hwcaps when FEAT_SVE isn't implemented"): a guest without SVE must
- * see ZFR0 at 0.  Every field is writable in real-writable/. */
-static void test_deps_arm64_zfr0_without_sve(void)
+
+
+/* Pools of Graviton3 (Neoverse V1) and an edited copy of it, every field
+ * writable (real-writable/), and the fields their baseline must have.
+ *
+ * graviton3-nosve: booted with SVE off (arm64.nosve: PFR0.SVE reads 0),
+ * its dump still carrying the ZFR0 fields (BF16 and I8MM).  Linux reports
+ * the ZFR0 features (SVE hwcaps) only when FEAT_SVE is present
+ * (cpufeature.c has_sve_feature(), from "arm64: Filter out SVE hwcaps when
+ * FEAT_SVE isn't implemented"): the guest without SVE sees ZFR0 at 0.
+ * ISAR1's own BF16 (the Advanced SIMD form) needs no SVE and stays.
+ *
+ * graviton3-pauth1: APA 1 (FEAT_PAuth) where Graviton3 has 3 (FEAT_PAuth2,
+ * QARMA5), GPA 1 on both.  APA combines exactly (FTR_EXACT in Linux
+ * cpufeature.c, safe value 0): the baseline has APA 0, while GPA, a
+ * lower-safe field, would stay 1.  Address and generic authentication go
+ * together per algorithm: FEAT_PACQARMA5 is named by APA and GPA alike
+ * (Arm ARM ID_AA64ISAR1_EL1), and KVM gives a vCPU pointer authentication
+ * only with both PTRAUTH_ADDRESS and PTRAUTH_GENERIC (arch/arm64/kvm/arm.c,
+ * system_has_full_ptr_auth()).  So GPA goes too. */
+static void test_deps_arm64_baselines(void)
 {
-	struct cf_config *c = clone_of(G3);
-	struct cf_report *rs[2];
-	struct cf_profile *pr;
+	static const struct {
+		struct edit e[2];
+		const char *id;
+		struct { const char *reg, *field; uint64_t want; } f[4];
+	} cases[] = {
+		{ { { "ID_AA64PFR0_EL1", "SVE", 0 } }, "graviton3-nosve", {
+			{ "ID_AA64PFR0_EL1", "SVE", 0 },
+			{ "ID_AA64ZFR0_EL1", "BF16", 0 },
+			{ "ID_AA64ZFR0_EL1", "I8MM", 0 },
+			{ "ID_AA64ISAR1_EL1", "BF16", 1 } } },
+		{ { { "ID_AA64ISAR1_EL1", "APA", 1 } }, "graviton3-pauth1", {
+			{ "ID_AA64ISAR1_EL1", "APA", 0 },
+			{ "ID_AA64ISAR1_EL1", "GPA", 0 } } },
+	};
 
-	g3_no_sve(c);
-	rs[0] = test_load_report(G3);
-	rs[1] = as_report(c, "graviton3-nosve");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
-	CU_ASSERT_EQUAL(get(rs[1]->cfg, "ID_AA64ZFR0_EL1", "BF16"), 1);
-	pr = baseline_of("arm64", rs, 2);
-	CU_ASSERT_TRUE(cf_profile_feasible(pr));
-	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64PFR0_EL1", "SVE"), 0);
-	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ZFR0_EL1", "BF16"), 0);
-	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ZFR0_EL1", "I8MM"), 0);
-	/* ISAR1's own BF16 and I8MM (Advanced SIMD forms) need no SVE. */
-	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ISAR1_EL1", "BF16"), 1);
-	cf_profile_destroy(pr);
-	cf_report_destroy(rs[0]);
-	cf_report_destroy(rs[1]);
-}
-
-/* Graviton3 (APA 3, FEAT_PAuth2 with QARMA5; GPA 1) and the same CPU with
- * APA 1 (FEAT_PAuth only).  APA combines exactly (FTR_EXACT in Linux
- * cpufeature.c, safe value 0): the hosts differ, so the baseline has APA 0
- * while GPA, a lower-safe field, stays 1.  Address and generic
- * authentication go together per algorithm: FEAT_PACQARMA5 is named by
- * APA and GPA alike (Arm ARM ID_AA64ISAR1_EL1), and KVM gives a vCPU
- * pointer authentication only with both PTRAUTH_ADDRESS and
- * PTRAUTH_GENERIC (arch/arm64/kvm/arm.c, system_has_full_ptr_auth()).  So
- * GPA goes too.  Fully writable hosts: feasible. */
-static void test_deps_arm64_pauth_pair_writable(void)
-{
-	struct cf_config *c = clone_of(G3);
-	struct cf_report *rs[2];
-	struct cf_profile *pr;
-
-	put(c, "ID_AA64ISAR1_EL1", "APA", 1);
-	rs[0] = test_load_report(G3);
-	rs[1] = as_report(c, "graviton3-pauth1");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
-	pr = baseline_of("arm64", rs, 2);
-	CU_ASSERT_TRUE(cf_profile_feasible(pr));
-	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ISAR1_EL1", "APA"), 0);
-	CU_ASSERT_EQUAL(get(pr->cfg, "ID_AA64ISAR1_EL1", "GPA"), 0);
-	cf_profile_destroy(pr);
-	cf_report_destroy(rs[0]);
-	cf_report_destroy(rs[1]);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cf_config *c = clone_of(G3);
+		struct cf_report *rs[2];
+		struct cf_profile *pr;
+		apply(c, cases[i].e);
+		pr = pool_of("arm64", rs, G3, c, cases[i].id);
+		CU_ASSERT_TRUE(cf_profile_feasible(pr));
+		for (size_t k = 0; k < 4 && cases[i].f[k].reg; k++) {
+			uint64_t got = get(pr->cfg, cases[i].f[k].reg,
+					   cases[i].f[k].field);
+			if (got != cases[i].f[k].want)
+				fprintf(stderr, "\n  %s: %s.%s is %llu\n",
+					cases[i].id, cases[i].f[k].reg,
+					cases[i].f[k].field,
+					(unsigned long long)got);
+			CU_ASSERT_EQUAL(got, cases[i].f[k].want);
+		}
+		done(pr, rs);
+	}
 }
 
 /* The same pair where userspace may change APA but not GPA (a KVM that
@@ -521,10 +552,7 @@ static void test_deps_arm64_pauth_pair_fixed(void)
 					      "ID_AA64ISAR1_EL1", "GPA", &key));
 	CU_ASSERT_EQUAL_FATAL(cf_config_set_writable(c, key,
 						     ~0xf000000ULL), CF_OK);
-	rs[0] = test_load_report(G3);
-	rs[1] = as_report(c, "graviton3-gpa-fixed");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
-	pr = baseline_of("arm64", rs, 2);
+	pr = pool_of("arm64", rs, G3, c, "graviton3-gpa-fixed");
 	CU_ASSERT_FALSE(cf_profile_feasible(pr));
 	for (size_t i = 0; i < cf_profile_conflict_count(pr); i++) {
 		cf_profile_conflict_text(pr, i, text, sizeof(text));
@@ -532,31 +560,12 @@ static void test_deps_arm64_pauth_pair_fixed(void)
 			gpa = true;
 	}
 	CU_ASSERT_TRUE(gpa);
-	cf_profile_destroy(pr);
-	cf_report_destroy(rs[0]);
-	cf_report_destroy(rs[1]);
+	done(pr, rs);
 }
 
-static void g3_no_fp(struct cf_config *c)
-{
-	put(c, "ID_AA64PFR0_EL1", "FP", 0xf);
-}
 
-static void g3_sme_fields(struct cf_config *c)
-{
-	put(c, "ID_AA64SMFR0_EL1", "FA64", 1);
-}
 
-static void g3_sme2_on_sme1(struct cf_config *c)
-{
-	put(c, "ID_AA64PFR1_EL1", "SME", 1);
-	put(c, "ID_AA64SMFR0_EL1", "SMEver", 1);
-}
 
-static void g3_no_apa(struct cf_config *c)
-{
-	put(c, "ID_AA64ISAR1_EL1", "APA", 0);
-}
 
 /* Hand-made arm64 profiles, each refused on the very host it came from:
  * SVE's ZFR0 features without FEAT_SVE (cpufeature.c has_sve_feature());
@@ -569,24 +578,29 @@ static void g3_no_apa(struct cf_config *c)
 static void test_deps_arm64_check_refuses_hand_made(void)
 {
 	static const struct {
-		void (*edit)(struct cf_config *c);
+		struct edit e[3];
 		const char *feature, *need;
 	} cases[] = {
-		{ g3_no_sve, "ID_AA64ZFR0_EL1.BF16", "FEAT_SVE" },
-		{ g3_no_fp, "FEAT_SVE", "FEAT_FP" },
-		{ g3_sme_fields, "FEAT_SME_FA64", "FEAT_SME" },
-		{ g3_sme2_on_sme1, "ID_AA64SMFR0_EL1.SMEver", "FEAT_SME2" },
-		{ g3_no_apa, "ID_AA64ISAR1_EL1.GPA", "ID_AA64ISAR1_EL1.APA" },
+		{ { { "ID_AA64PFR0_EL1", "SVE", 0 } },
+		  "ID_AA64ZFR0_EL1.BF16", "FEAT_SVE" },
+		{ { { "ID_AA64PFR0_EL1", "FP", 0xf } }, "FEAT_SVE", "FEAT_FP" },
+		{ { { "ID_AA64SMFR0_EL1", "FA64", 1 } }, "FEAT_SME_FA64",
+		  "FEAT_SME" },
+		{ { { "ID_AA64PFR1_EL1", "SME", 1 },
+		    { "ID_AA64SMFR0_EL1", "SMEver", 1 } },
+		  "ID_AA64SMFR0_EL1.SMEver", "FEAT_SME2" },
+		{ { { "ID_AA64ISAR1_EL1", "APA", 0 } }, "ID_AA64ISAR1_EL1.GPA",
+		  "ID_AA64ISAR1_EL1.APA" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cf_report *host = NULL;
-		struct cf_profile *pr = own_edited(G3, &host, cases[i].edit);
-		if (!refused_saying(pr, host, cases[i].feature, cases[i].need, NULL))
-			fprintf(stderr, "  case %zu (%s needs %s)\n", i,
-				cases[i].feature, cases[i].need);
-		CU_ASSERT_TRUE(refused_saying(pr, host, cases[i].feature,
-					      cases[i].need, NULL));
+		struct cf_config *c = clone_of(G3);
+		struct cf_report *host;
+		struct cf_profile *pr = NULL;
+		apply(c, cases[i].e);
+		host = as_report(c, "edited");
+		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(host, &pr), CF_OK);
+		refused_for(pr, host, cases[i].feature, cases[i].need);
 		cf_profile_destroy(pr);
 		cf_report_destroy(host);
 	}
@@ -625,8 +639,7 @@ CU_TestInfo deps_tests[] = {
 	TEST(test_deps_x86_pkru_layout_differs),
 	TEST(test_deps_x86_nested_and_plain_hosts),
 	TEST(test_deps_x86_check_refuses_hand_made),
-	TEST(test_deps_arm64_zfr0_without_sve),
-	TEST(test_deps_arm64_pauth_pair_writable),
+	TEST(test_deps_arm64_baselines),
 	TEST(test_deps_arm64_pauth_pair_fixed),
 	TEST(test_deps_arm64_check_refuses_hand_made),
 	TEST(test_deps_real_hosts_consistent),

@@ -5,6 +5,7 @@
 #include <CUnit/Basic.h>
 #include <cjson/cJSON.h>
 #include "engine/catalog.h"
+#include "engine/profile.h"
 #include "profiles/doc.h"
 #include "tests/unit/suites.h"
 
@@ -142,6 +143,14 @@ out:
 	free(text);
 	cJSON_Delete(doc);
 	return r;
+}
+
+bool test_said_dropped(const struct cf_profile *pr, uint64_t key, int fi)
+{
+	for (size_t i = 0; i < pr->ndrop; i++)
+		if (pr->drop[i].key == key && pr->drop[i].field == fi)
+			return true;
+	return false;
 }
 
 struct cf_profile *test_baseline_of2(const struct cf_report *a,

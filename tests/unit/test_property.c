@@ -313,15 +313,6 @@ static bool kvm_refusals(const struct cf_verdict *v)
 	return false;
 }
 
-/* Does PR list field FI of register KEY among what it left out? */
-static bool said_dropped(const struct cf_profile *pr, uint64_t key, int fi)
-{
-	for (size_t i = 0; i < pr->ndrop; i++)
-		if (pr->drop[i].key == key && pr->drop[i].field == fi)
-			return true;
-	return false;
-}
-
 static void check_pool(struct cf_report **hs, int n)
 {
 	struct cf_pool *p = NULL;
@@ -355,7 +346,7 @@ static void check_pool(struct cf_report **hs, int n)
 			/* A random host may keep a feature it lost a need
 			 * of; the baseline then lowers the field further and
 			 * says so (tests/unit/test_deps.c tests that). */
-			if (f->width > 6 || said_dropped(pr, reg->key, fi))
+			if (f->width > 6 || test_said_dropped(pr, reg->key, fi))
 				continue;
 			for (uint64_t fv = 0; fv < (1ULL << f->width); fv++) {
 				if (!all_accept_field(hs, n, ri, fi, base, fv))

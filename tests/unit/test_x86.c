@@ -592,15 +592,6 @@ static bool describes_kept_feature(const struct cf_config *c, uint64_t key)
 	return true;
 }
 
-/* Does PR list field FI of register KEY among what it left out? */
-static bool said_dropped(const struct cf_profile *pr, uint64_t key, int fi)
-{
-	for (size_t i = 0; i < pr->ndrop; i++)
-		if (pr->drop[i].key == key && pr->drop[i].field == fi)
-			return true;
-	return false;
-}
-
 static void test_x86_property_random_pools(void)
 {
 	const struct cf_catalog *cat = &cf_x86_catalog;
@@ -660,7 +651,7 @@ static void test_x86_property_random_pools(void)
 					 * without AVX; tests/unit/test_deps.c
 					 * tests what the baseline does). */
 					if (!(got == 0 && want_and == 1 &&
-					      said_dropped(pr, cat->regs[i].key, f)))
+					      test_said_dropped(pr, cat->regs[i].key, f)))
 						CU_ASSERT_EQUAL(got, want_and);
 					checked_flags++;
 				} else if (fd->policy == CF_POL_HIGHER &&
