@@ -51,6 +51,9 @@ CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
 TEST_SRC = $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC= tools/bench.c
 
+# Errata targets: answers to the guest's SMCCC discovery calls (every
+# build); serving them through KVM needs an aarch64 build.
+LIB_SRC += arch/arm64/smccc.c
 # KVM access for arm64 exists only in aarch64 builds.
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
 LIB_SRC += arch/arm64/a64vm.c
@@ -76,6 +79,7 @@ DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
         integration-test x86-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool
+.PHONY: lab-errata
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -172,6 +176,7 @@ kvm-test: $(BUILD)/cpufleet
 # the KVM scripts' skips (counted, by name) against a fake cpufleet.
 harness-test: $(BUILD)/cpufleet
 	python3 tests/lab/strict.py $(BUILD)/cpufleet
+	python3 tests/lab/errata_rules.py
 	sh tests/kvm/selftest.sh $(BUILD)/cpufleet
 	sh tests/check/run.sh
 
@@ -278,6 +283,22 @@ lab-pool: lab-build
 	  --models cortex-a53,cortex-a72,neoverse-n1,max \
 	  --pool cortex-a53,cortex-a72,neoverse-n1 --allow-infeasible --no-variants
 
+# Errata targets (KVM 6.15+, tools/lab/errata.py): on each lab kernel
+# (LAB_ERRATA_KERNELS, a shell pattern: every kernel setup.sh fetched) a
+# guest asks for its pool's implementations through the SMCCC discovery
+# hypercalls and must read back exactly its pool profile's list, the
+# models with their real MIDRs; a kernel without the ABI (6.12) skips.
+LAB_ERRATA_KERNELS ?= $(LAB_OUT)/kernel*/vmlinuz
+LAB_ERRATA_MODELS  ?= cortex-a53,cortex-a57,cortex-a72
+LAB_ERRATA_ARGS    ?=
+lab-errata: lab-build
+	@rc=0; for k in $(LAB_ERRATA_KERNELS); do \
+	  python3 tools/lab/errata.py --cpufleet $(BUILD)/cpufleet \
+	    --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz --kernel $$k \
+	    --out $(LAB_OUT)/errata/$$(basename $$(dirname $$k)) \
+	    --models $(LAB_ERRATA_MODELS) --midr real $(LAB_ERRATA_ARGS) || rc=1; \
+	done; exit $$rc
+
 lab: lab-boot-test
 	@echo "== lab, SVE vCPUs on the models that have SVE =="
 	$(MAKE) lab-sve
@@ -309,6 +330,9 @@ CHECK_SUITES += lab-build="$(MAKE) --no-print-directory lab-build && echo 'lab-b
   lab-sve="$(MAKE) --no-print-directory lab-sve" \
   lab="$(MAKE) --no-print-directory lab-all" \
   lab-pool="$(MAKE) --no-print-directory lab-pool"
+endif
+ifeq ($(LAB),1)
+CHECK_SUITES += lab-errata="$(MAKE) --no-print-directory lab-errata"
 endif
 check: deps
 	$(MAKE) all $(BUILD)/test_unit

@@ -56,6 +56,35 @@ static const char *ghost(const struct bctx *b, size_t g)
 	return cf_hostset_id(&b->pool->hosts, b->pool->groups[g].first_host);
 }
 
+/* Why register RI stays fixed on groups G1 and G2 (SIZE_MAX: none) when
+ * it is only for want of the capability its `wcap` names: "; host X's KVM
+ * lacks CAP (Linux 6.15+)", or "" for any other reason. */
+static void wcap_note(const struct bctx *b, size_t ri, size_t g1, size_t g2,
+		      char *buf, size_t len)
+{
+	const struct cf_catalog *cat = b->pool->arch->catalog;
+	const size_t gs[2] = { g1, g2 };
+	char cap[96], who[2 * CF_HOST_ID_MAX + 16] = "";
+
+	buf[0] = '\0';
+	if (!cat->regs[ri].wcap)
+		return;
+	for (int k = 0; k < 2; k++) {
+		const struct cf_config *cfg;
+		if (gs[k] == SIZE_MAX || (k == 1 && gs[1] == gs[0]))
+			continue;
+		cfg = b->pool->groups[gs[k]].cfg;
+		if (cf_config_wcap_offered(cfg, ri))
+			continue;
+		snprintf(who + strlen(who), sizeof(who) - strlen(who), "%s%s",
+			 who[0] ? " and " : "", ghost(b, gs[k]));
+	}
+	if (!who[0])
+		return;
+	cf_catalog_cap_text(cat, cat->regs[ri].wcap, cap, sizeof(cap));
+	snprintf(buf, len, "; the KVM of %s lacks %s", who, cap);
+}
+
 static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
 {
 	switch (f->policy) {
@@ -122,7 +151,8 @@ static size_t refuser(const struct cf_field *f, const struct cf_pool *p,
 
 	for (size_t g = 0; g < p->ngroups; g++) {
 		const struct cf_config *cfg = p->groups[g].cfg;
-		bool wr = !cfg->present[ri] || (cfg->wr[ri] & m) == m;
+		bool wr = !cfg->present[ri] ||
+			  (cf_config_writable(cfg, ri) & m) == m;
 		if (!cf_field_accepts(f, raws[g], wr, v))
 			return g;
 	}
@@ -166,7 +196,8 @@ static bool identity_accepted(const struct cf_pool *p, const size_t *ri,
 				const struct cf_config *cfg = p->groups[g].cfg;
 				if (cfg->present[ri[k]] &&
 				    !cf_field_accepts(f, cf_field_raw(f, cfg->val[ri[k]]),
-						      (cfg->wr[ri[k]] & m) == m, want))
+						      (cf_config_writable(cfg, ri[k]) &
+						       m) == m, want))
 					return false;
 			}
 		}
@@ -182,7 +213,8 @@ static bool identity_fixed(const struct cf_pool *p, const size_t *ri, size_t n,
 
 	for (size_t k = 0; k < n; k++) {
 		uint64_t d = cf_reg_described(&p->arch->catalog->regs[ri[k]]);
-		if (cfg->present[ri[k]] && (cfg->wr[ri[k]] & d) != d)
+		if (cfg->present[ri[k]] &&
+		    (cf_config_writable(cfg, ri[k]) & d) != d)
 			return true;
 	}
 	return false;
@@ -249,6 +281,7 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 	uint64_t m = cf_field_mask(f), cand = 0;
 	size_t fixed_g = SIZE_MAX, bad_g = SIZE_MAX;
 	bool differ = false;
+	char note[CF_TEXT_MAX / 2];
 	struct cf_conflict *c;
 	enum cf_err err;
 
@@ -259,7 +292,7 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		raws[g] = zero ? 0 : cf_field_raw(f, cfg->val[ri]);
 		if (g && raws[g] != raws[0])
 			differ = true;
-		if (!zero && (cfg->wr[ri] & m) != m) {
+		if (!zero && (cf_config_writable(cfg, ri) & m) != m) {
 			if (fixed_g == SIZE_MAX)
 				fixed_g = g;
 			else if (bad_g == SIZE_MAX &&
@@ -272,11 +305,41 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		*out = f->policy == CF_POL_ZERO ? 0 : raws[0];
 		return CF_OK;
 	}
+	/* KVM checks a write to this register but keeps nothing (catalogue
+	 * `checkonly`: the SMCCC workaround levels, kvm_arm_set_fw_reg()):
+	 * a guest on a host carries that host's own value whatever the
+	 * profile says, so every host must take every host's.  If one does
+	 * not, the profile takes the highest value, which only hosts whose
+	 * guests carry exactly it accept. */
+	if (p->arch->catalog->regs[ri].flags & CF_REG_CHECKONLY) {
+		size_t top = 0, from = 0, no = SIZE_MAX;
+		for (size_t g = 1; g < p->ngroups; g++)
+			if (cf_field_cmp(f, raws[g], raws[top]) > 0)
+				top = g;
+		for (size_t g = 0; g < p->ngroups && no == SIZE_MAX; g++) {
+			no = refuser(f, p, ri, raws, raws[g]);
+			from = g;
+		}
+		if (no != SIZE_MAX) {
+			err = add_conflict(b, CF_CONFLICT_NO_COMMON,
+					   p->arch->catalog->regs[ri].key, fi, &c);
+			if (err != CF_OK)
+				return err;
+			snprintf(c->reason, sizeof(c->reason),
+				 "a guest on %s carries its 0x%llx whatever the "
+				 "profile says (KVM checks a write here and keeps "
+				 "nothing), and %s (offering 0x%llx) refuses it",
+				 ghost(b, from), (unsigned long long)raws[from],
+				 ghost(b, no), (unsigned long long)raws[no]);
+			fixed_g = top;
+			goto record;
+		}
+	}
 	/* Fixed values that differ may still name the same thing (a PMU
 	 * version of 0xf is written as 0): one every host takes goes. */
 	for (size_t g = 0; bad_g != SIZE_MAX && g < p->ngroups; g++) {
 		const struct cf_config *cfg = p->groups[g].cfg;
-		if (cfg->present[ri] && (cfg->wr[ri] & m) != m &&
+		if (cfg->present[ri] && (cf_config_writable(cfg, ri) & m) != m &&
 		    refuser(f, p, ri, raws, raws[g]) == SIZE_MAX) {
 			*out = raws[g];
 			return CF_OK;
@@ -287,19 +350,20 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 				   p->arch->catalog->regs[ri].key, fi, &c);
 		if (err != CF_OK)
 			return err;
+		wcap_note(b, ri, fixed_g, bad_g, note, sizeof(note));
 		snprintf(c->reason, sizeof(c->reason),
 			 "differs between hosts and is not writable on %s "
-			 "(0x%llx) nor on %s (0x%llx)", ghost(b, fixed_g),
+			 "(0x%llx) nor on %s (0x%llx)%s", ghost(b, fixed_g),
 			 (unsigned long long)raws[fixed_g], ghost(b, bad_g),
-			 (unsigned long long)raws[bad_g]);
+			 (unsigned long long)raws[bad_g], note);
 		goto record;
 	}
 	if (p->arch->catalog->regs[ri].flags & CF_REG_IDENTITY) {
 		/* The whole identity of one member, never a mix. */
 		const struct cf_config *dc = p->groups[b->donor].cfg;
 		cand = raws[b->donor];
-		fixed_g = dc->present[ri] && (dc->wr[ri] & m) != m ? b->donor :
-			  SIZE_MAX;
+		fixed_g = dc->present[ri] &&
+			  (cf_config_writable(dc, ri) & m) != m ? b->donor : SIZE_MAX;
 	} else if (fixed_g != SIZE_MAX) {
 		cand = raws[fixed_g];
 	} else {
@@ -339,12 +403,13 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 				   p->arch->catalog->regs[ri].key, fi, &c);
 		if (err != CF_OK)
 			return err;
+		wcap_note(b, ri, fixed_g, no, note, sizeof(note));
 		if (fixed_g != SIZE_MAX)
 			snprintf(c->reason, sizeof(c->reason),
 				 "not writable on %s, which offers 0x%llx, and %s "
-				 "(offering 0x%llx) cannot be set to that",
+				 "(offering 0x%llx) cannot be set to that%s",
 				 ghost(b, fixed_g), (unsigned long long)cand,
-				 ghost(b, no), (unsigned long long)raws[no]);
+				 ghost(b, no), (unsigned long long)raws[no], note);
 		else
 			snprintf(c->reason, sizeof(c->reason),
 				 "no value every host accepts: %s cannot be set "

@@ -83,6 +83,13 @@ struct cf_reg {
 	uint64_t fixed_writable; /* pseudo: what KVM lets userspace change */
 	uint8_t flags;           /* CF_REG_* */
 	uint8_t role;            /* enum cf_cap_role (capabilities only) */
+	const char *wcap;        /* the capability a VM must enable before KVM
+				    takes any value but the host's here,
+				    whatever the writable mask says (MIDR,
+				    REVIDR, AIDR: KVM_CAP_ARM_WRITABLE_IMP_ID_REGS),
+				    or NULL */
+	const char *since;       /* capabilities: the Linux version that
+				    brought it ("6.15"), or NULL */
 };
 
 /* cf_reg.flags */
@@ -161,6 +168,10 @@ const struct cf_field *cf_catalog_field_named(const struct cf_catalog *cat,
 					      const char *name, uint64_t *key);
 /* "capacity", "setting", "mechanism", "guest" ("" for CF_ROLE_NONE). */
 const char *cf_role_name(unsigned role);
+/* "NAME (Linux 6.15+)" for the capability NAME, its version from the
+ * catalogue (arch/caps/caps.txt since=), or "NAME" without one. */
+void cf_catalog_cap_text(const struct cf_catalog *cat, const char *name,
+			 char *buf, size_t len);
 /* Index of field NAME in register REG, or -1. */
 int cf_catalog_find_field(const struct cf_reg *reg, const char *name);
 

@@ -193,9 +193,15 @@ static enum cf_err check_config(const struct cf_config *pc,
 		else if (!hc->present[i])
 			err = add(v, CF_REASON_MISSING_REG, a, cat->regs[i].key,
 				  NULL, pc->val[i], 0);
+		else if (!cf_config_wcap_offered(hc, i))
+			/* Another value than the host's needs a capability
+			 * the VM enables, which this host's KVM lacks. */
+			err = add(v, CF_REASON_NEEDS_CAP, a, cat->regs[i].key,
+				  NULL, pc->val[i], hc->val[i]);
 		else
 			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
-					pc->val[i], hc->val[i], hc->wr[i]);
+					pc->val[i], hc->val[i],
+					cf_config_writable(hc, i));
 		if (err != CF_OK)
 			return err;
 	}
@@ -309,7 +315,7 @@ enum cf_err cf_check_vcpus(const struct cf_profile *pr, const struct cf_report *
 
 enum cf_err cf_check_register(struct cf_verdict *v, const struct cf_arch_ops *a,
 			      const char *host, uint64_t key, uint64_t want,
-			      uint64_t lim, uint64_t wr)
+			      uint64_t lim, uint64_t wr, bool wcap_offered)
 {
 	int i = cf_catalog_find_key(a->catalog, key);
 
@@ -318,6 +324,8 @@ enum cf_err cf_check_register(struct cf_verdict *v, const struct cf_arch_ops *a,
 	snprintf(v->host, sizeof(v->host), "%s", host);
 	if (want == lim)
 		return CF_OK;
+	if (i >= 0 && a->catalog->regs[i].wcap && !wcap_offered)
+		return add(v, CF_REASON_NEEDS_CAP, a, key, NULL, want, lim);
 	return check_reg(v, a, i >= 0 ? &a->catalog->regs[i] : NULL, key, want,
 			 lim, wr);
 }
@@ -454,6 +462,19 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 		snprintf(buf, len, "the profile keeps %s but not %s, which %s "
 			 "needs", r->features, r->needs, r->features);
 		break;
+	case CF_REASON_NEEDS_CAP: {
+		int ri = cf_catalog_find_name(v->arch->catalog, r->reg);
+		char cap[96];
+		cf_catalog_cap_text(v->arch->catalog, ri >= 0 &&
+				    v->arch->catalog->regs[ri].wcap ?
+				    v->arch->catalog->regs[ri].wcap : "?",
+				    cap, sizeof(cap));
+		snprintf(buf, len, "%s differs from %s's (0x%llx vs 0x%llx) and "
+			 "%s's KVM lacks %s", r->reg, who,
+			 (unsigned long long)r->want, (unsigned long long)r->offer,
+			 who, cap);
+		break;
+	}
 	}
 	return CF_OK;
 }

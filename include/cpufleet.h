@@ -176,7 +176,12 @@ enum cf_reason_kind {
 	CF_REASON_UNDESCRIBED = 4,  /* bits outside described fields differ */
 	CF_REASON_MISSING_REG = 5,  /* host does not report the register */
 	CF_REASON_ARCH = 6,         /* different architecture */
-	CF_REASON_DEPENDS = 7,      /* the profile keeps a feature without one
+	CF_REASON_NEEDS_CAP = 7,    /* register differs, and the host's KVM
+				       lacks the capability a VM enables to
+				       change it (MIDR_EL1 and
+				       KVM_CAP_ARM_WRITABLE_IMP_ID_REGS):
+				       want/offer are the whole registers */
+	CF_REASON_DEPENDS = 8,      /* the profile keeps a feature without one
 				       it needs (no host is asked) */
 };
 
@@ -261,6 +266,39 @@ enum cf_err cf_arm64_parse_features(const char *list, uint32_t *out);
  * writable masks, firmware registers and KVM facts. */
 enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 			     struct cf_report **out, struct cf_diag *diag);
+
+/* Errata targets (KVM 6.15+): the guest learns the profile's
+ * implementations (every pool member's MIDR_EL1, REVIDR_EL1, AIDR_EL1)
+ * through the SMCCC hypercalls DISCOVER_IMPL_VER and DISCOVER_IMPL_CPUS
+ * (kernel Documentation/virt/kvm/arm/hypercalls.rst), which the VMM
+ * serves.  Useful together with KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (the
+ * guest reads the profile's MIDR, cf_arm64_apply_vm).  ARMED says whether
+ * the calls are now forwarded and offered; when not, WHY says what this
+ * KVM (or the profile) lacks. */
+struct cf_arm64_errata {
+	bool armed;
+	size_t nimpl;             /* implementations the guest is told of */
+	char why[CF_TEXT_MAX];
+};
+
+/* After cf_arm64_apply, before the first KVM_RUN: installs an SMCCC filter
+ * range (KVM_ARM_VM_SMCCC_FILTER on the VM fd) forwarding both calls to
+ * userspace as KVM_EXIT_HYPERCALL, and sets their bits in
+ * KVM_REG_ARM_VENDOR_HYP_BMAP_2 on every vCPU so the guest is told they
+ * exist.  A KVM without that register or filter, or a profile without
+ * implementations, leaves the VM unchanged: CF_OK, OUT->armed false. */
+enum cf_err cf_arm64_apply_errata(int vm_fd, const int *vcpu_fds,
+				  size_t nvcpus, const struct cf_profile *pr,
+				  struct cf_arm64_errata *out,
+				  struct cf_diag *diag);
+
+/* The VMM's run loop, on KVM_EXIT_HYPERCALL: answers the call NR
+ * (kvm_run.hypercall.nr, the function ID) from PR on that vCPU (writes
+ * x0..x3; KVM has already moved the PC past the HVC/SMC).  *HANDLED is
+ * false, and nothing is written, for a call that is not one of these. */
+enum cf_err cf_arm64_errata_exit(int vcpu_fd, uint64_t nr,
+				 const struct cf_profile *pr, bool *handled,
+				 struct cf_diag *diag);
 
 /* ---- x86 (on other hosts collection returns CF_EARCH) ---- */
 
@@ -482,10 +520,14 @@ enum cf_err cf_x86_guest_check(const struct cf_profile *pr,
 			       struct cf_diag *diag);
 
 
-/* Step 1, before any vCPU exists: the VM capabilities PR needs.  Enables
- * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS when the host has it (6.15+), so that
- * MIDR/REVIDR/AIDR can be programmed; *ENABLED (if not NULL) says whether
- * it was.  Without it KVM refuses any implementation ID but the host's. */
+/* Step 1, before any vCPU exists: the VM capabilities PR needs on this
+ * host.  Where PR's MIDR_EL1, REVIDR_EL1 or AIDR_EL1 is not this host's
+ * (read from a scratch VM; the rule `check` follows), enables
+ * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (6.15+), without which KVM keeps them
+ * invariant; *ENABLED (if not NULL) says whether it did.  A KVM without
+ * the capability is no error here: step 3 then reports KVM's refusal of
+ * the register, naming the capability.  KVM refusing to enable it (EBUSY:
+ * a vCPU exists already) is CF_EIO, saying so. */
 enum cf_err cf_arm64_apply_vm(int vm_fd, const struct cf_profile *pr,
 			      bool *enabled, struct cf_diag *diag);
 

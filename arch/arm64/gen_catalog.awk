@@ -162,15 +162,24 @@ $1 == "reg" {
 	if (inreg)
 		fatal("'reg' inside register " rname " (missing 'end')")
 	if (NF < 7)
-		fatal("'reg' wants NAME OP0 OP1 CRN CRM OP2 [identity] [required]")
+		fatal("'reg' wants NAME OP0 OP1 CRN CRM OP2 [identity] [required] [wcap=CAP]")
 	rflags = ""
+	wcap = "NULL"
 	for (i = 8; i <= NF; i++) {
+		if ($i ~ /^wcap=/) {
+			if ($i !~ /^wcap=KVM_CAP_[A-Z0-9_]+$/)
+				fatal("bad capability in '" $i "' (want wcap=KVM_CAP_...)")
+			if (wcap != "NULL")
+				fatal("register flag 'wcap' given twice")
+			wcap = cstr(substr($i, 6))
+			continue
+		}
 		if ($i == "identity")
 			fl = "CF_REG_IDENTITY"
 		else if ($i == "required")
 			fl = "CF_REG_REQUIRED"
 		else
-			fatal("unknown register flag '" $i "' (want identity or required)")
+			fatal("unknown register flag '" $i "' (want identity, required or wcap=CAP)")
 		if (index(rflags, fl))
 			fatal("register flag '" $i "' given twice")
 		# engine/profile.h CF_IMPL_REGS
@@ -189,7 +198,7 @@ $1 == "reg" {
 		fatal("register " $2 " is not in ascending encoding order")
 	lastkey = rkey
 	begin_block($2, sprintf("0x%xULL", rkey), \
-	    "0, 0ULL, " (rflags == "" ? "0" : rflags) ", CF_ROLE_NONE")
+	    "0, 0ULL, " (rflags == "" ? "0" : rflags) ", CF_ROLE_NONE, " wcap ", NULL")
 	next
 }
 
@@ -216,7 +225,7 @@ $1 == "pseudo" || $1 == "fact" {
 	lastpkey = k
 	begin_block($2, $3 "ULL", \
 	    ($1 == "fact" ? "3, " : "1, ") $4 "ULL" \
-	    (NF == 5 ? ", CF_REG_CHECKONLY" : ", 0") ", CF_ROLE_NONE")
+	    (NF == 5 ? ", CF_REG_CHECKONLY" : ", 0") ", CF_ROLE_NONE, NULL, NULL")
 	next
 }
 

@@ -187,7 +187,7 @@ function close_reg(   b, start, i, j, t, order, k) {
 	}
 	out = out sprintf("static const struct cf_field r%d_f[] = {\n%s};\n\n", \
 	    nreg, body)
-	line = sprintf("\t{ %s, %s, r%d_f, %d, %d, %sULL, %s, CF_ROLE_NONE },\n", \
+	line = sprintf("\t{ %s, %s, r%d_f, %d, %d, %sULL, %s, CF_ROLE_NONE, NULL, NULL },\n", \
 	    cstr(rname), rkey, nreg, nf, rpseudo, rwritable, rflags)
 	if (rpseudo == 3) {
 		facttab = facttab line

@@ -148,7 +148,10 @@ int main(void)
 	WANT(r->key == (3u << 14 | 1u << 3));
 	WANT(r->nfields == 0);
 	WANT(r->flags == (CF_REG_REQUIRED | CF_REG_IDENTITY));
+	WANT(r->wcap && strcmp(r->wcap, "KVM_CAP_TEST") == 0);
 	WANT(c->regs[0].flags == 0 && c->regs[2].flags == 0);
+	WANT(c->regs[0].wcap == NULL && c->regs[2].wcap == NULL);
+	WANT(r->since == NULL);
 
 	r = &c->regs[2];
 	WANT(strcmp(r->name, "WIDE_EL1") == 0);

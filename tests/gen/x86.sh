@@ -699,6 +699,11 @@ bad_caps capacity-bool "KVM_CAP_IRQFD is a capacity, so a number" <<'EOF'
 KVM_CAP_IRQFD 32 x86 bool capacity   # <- error
 EOF
 
+bad_caps since "bad 'since=6' (want since=MAJOR.MINOR" <<'EOF'
+KVM_CAP_IRQCHIP 0 x86 bool guest since=6.15
+KVM_CAP_IRQFD 32 x86 bool mechanism since=6   # <- error
+EOF
+
 # bad_first NAME EXPECT < first: errors that belong to the first file even
 # when a capability file follows.
 bad_first() {
@@ -1066,7 +1071,7 @@ cat >"$T/caps.txt" <<'EOF'
 # NAME NUMBER ARCHES KIND ROLE
 KVM_CAP_IRQCHIP 0 x86,arm64,s390 bool guest
 KVM_CAP_ARM_PSCI 34 arm64 bool guest
-KVM_CAP_NR_VCPUS 9999 all count capacity   # a comment after the role
+KVM_CAP_NR_VCPUS 9999 all count capacity since=6.15   # a comment after the version
 KVM_CAP_X86_DISABLE_EXITS 99999 x86 bitmask mechanism
 EOF
 cat >"$T/check_caps.c" <<'EOF'
@@ -1111,10 +1116,15 @@ int main(void)
 	    CF_ROLE_CAPACITY);
 	cap(2, "KVM_CAP_X86_DISABLE_EXITS", 0x1000000 + 99999, "bitmask",
 	    CF_POL_AND, CF_ROLE_MECHANISM);
+	WANT(cf_x86_catalog.regs[0].since == NULL);
+	WANT(cf_x86_catalog.regs[1].since &&
+	     strcmp(cf_x86_catalog.regs[1].since, "6.15") == 0);
 	WANT(strcmp(cf_x86_catalog.regs[3].name, "TSC_KHZ") == 0);
 	/* Every other register has no role. */
 	for (size_t i = 3; i < cf_x86_catalog.nregs; i++)
-		WANT(cf_x86_catalog.regs[i].role == CF_ROLE_NONE);
+		WANT(cf_x86_catalog.regs[i].role == CF_ROLE_NONE &&
+		     cf_x86_catalog.regs[i].wcap == NULL &&
+		     cf_x86_catalog.regs[i].since == NULL);
 	for (size_t i = 1; i < cf_x86_catalog.nregs; i++)
 		WANT(cf_x86_catalog.regs[i - 1].key < cf_x86_catalog.regs[i].key);
 	return bad;

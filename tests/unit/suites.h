@@ -28,6 +28,7 @@ extern CU_SuiteInfo suite_deps;
 extern CU_SuiteInfo suite_identity;
 extern CU_SuiteInfo suite_sha256;
 extern CU_SuiteInfo suite_idpolicy;
+extern CU_SuiteInfo suite_smccc;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);

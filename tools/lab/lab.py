@@ -1250,16 +1250,17 @@ def check_setup(a):
         raise LabError("missing: " + "; ".join(missing))
 
 
-def main(argv):
+def main(argv, run=None, name="lab"):
+    """The whole lab, or RUN(args) on the same options and set-up (tools/lab/errata.py)."""
     try:
         a = parse_args(argv)
         check_setup(a)
-        return Lab(a).main()
+        return run(a) if run else Lab(a).main()
     except LabError as e:
-        print("lab: error: %s" % e, file=sys.stderr)
+        print("%s: error: %s" % (name, e), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("lab: interrupted", file=sys.stderr)
+        print("%s: interrupted" % name, file=sys.stderr)
         return 2
 
 
