@@ -40,7 +40,7 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/catalog.c engine/arch.c engine/config.c engine/identity.c \
            engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
-           engine/explain.c engine/decode.c engine/pools.c \
+           engine/explain.c engine/decode.c engine/pools.c engine/deps.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c profiles/section.c \
@@ -102,16 +102,16 @@ deps:
 	else echo "deps: all present"; fi
 
 $(GEN_C): arch/arm64/idregs.txt $(CAPS_TXT) arch/caps/caps.awk \
-          arch/arm64/gen_catalog.awk
+          arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p $(dir $@)
 	$(AWK) -v sym=cf_arm64_catalog -v arch=arm64 \
-	  -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
+	  -f arch/caps/caps.awk -f arch/deps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
 	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
 
 $(GEN_X86): arch/x86/cpuid.txt $(CAPS_TXT) arch/caps/caps.awk \
-            arch/x86/gen_cpuid.awk
+            arch/deps.awk arch/x86/gen_cpuid.awk
 	@mkdir -p $(dir $@)
-	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/deps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
 
 # QEMU's and libvirt's names of x86 feature bits, libvirt's models.
@@ -211,14 +211,14 @@ FUZZ_UTIL    = tests/fuzz/fuzz_util.c
 FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c \
                build-fuzz/gen/x86_qemu.c build-fuzz/gen/x86_libvirt.c
 build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
-                                arch/caps/caps.awk arch/arm64/gen_catalog.awk
+                                arch/caps/caps.awk arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen
-	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk \
+	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/deps.awk -f arch/arm64/gen_catalog.awk \
 	  arch/arm64/idregs.txt $(CAPS_TXT) > $@
 build-fuzz/gen/x86_catalog.c: arch/x86/cpuid.txt $(CAPS_TXT) \
-                              arch/caps/caps.awk arch/x86/gen_cpuid.awk
+                              arch/caps/caps.awk arch/deps.awk arch/x86/gen_cpuid.awk
 	@mkdir -p build-fuzz/gen
-	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/deps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@
 build-fuzz/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
 	@mkdir -p build-fuzz/gen

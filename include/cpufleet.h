@@ -116,6 +116,16 @@ size_t cf_profile_conflict_count(const struct cf_profile *pr);
 /* Human text of conflict I ("ID_AA64PFR0_EL1.SVE (FEAT_SVE): ..."). */
 enum cf_err cf_profile_conflict_text(const struct cf_profile *pr, size_t i,
 				     char *buf, size_t len);
+/* A baseline is closed under the architecture's dependency table (the
+ * catalogue's `needs` rules: AVX-512 needs the AVX-512 XSAVE state, SVE2
+ * needs SVE...): it never keeps a feature whose prerequisite it lost.
+ * What it left out for that reason, in order, each as a sentence ("dropped
+ * avx512f: needs XCR0 bits 5-7 (opmask, ZMM_Hi256, Hi16_ZMM), which not
+ * every host offers (spr-07 lacks xcr0_opmask)"); the profile document
+ * lists them under "dropped". */
+size_t cf_profile_dropped_count(const struct cf_profile *pr);
+enum cf_err cf_profile_dropped_text(const struct cf_profile *pr, size_t i,
+				    char *buf, size_t len);
 const char *cf_profile_arch(const struct cf_profile *pr);
 /* The profile as JSON text (malloc'd, NUL-terminated). */
 enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out);
@@ -171,6 +181,8 @@ enum cf_reason_kind {
 				       change it (MIDR_EL1 and
 				       KVM_CAP_ARM_WRITABLE_IMP_ID_REGS):
 				       want/offer are the whole registers */
+	CF_REASON_DEPENDS = 8,      /* the profile keeps a feature without one
+				       it needs (no host is asked) */
 };
 
 struct cf_reason {
@@ -180,12 +192,18 @@ struct cf_reason {
 	bool is_signed;       /* the field compares as two's complement */
 	uint64_t want;        /* field value (or register bits) wanted */
 	uint64_t offer;       /* host's value */
-	char features[CF_TEXT_MAX]; /* FEAT_* the host lacks, or "" */
+	char features[CF_TEXT_MAX]; /* FEAT_* the host lacks, or ""; for
+				       CF_REASON_DEPENDS the feature kept */
+	char needs[CF_TEXT_MAX];    /* CF_REASON_DEPENDS: what it needs and
+				       the profile lacks; else "" */
 };
 
 struct cf_verdict *cf_verdict_create(void);
 void cf_verdict_destroy(struct cf_verdict *v);
-/* Would KVM on R's host accept every register of the profile?  Fills V. */
+/* Would KVM on R's host accept every register of the profile?  Fills V.
+ * A profile that keeps a feature without one it needs (the dependency
+ * rules above) is refused on every host: one CF_REASON_DEPENDS reason per
+ * broken rule, before KVM's. */
 enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
 		     struct cf_verdict *v);
 /* cf_check (PR NULL: nothing of it), and whether a VM of NVCPUS vCPUs can

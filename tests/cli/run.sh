@@ -957,6 +957,69 @@ want_rc 2
 err_has "$.kvm.enabled.KVM_CAP_NR_VCPUS: a capacity"
 end_
 
+# Dependency-safe profiles.  spr-noz: Sapphire Rapids whose XCR0 (CPUID 0xD.0
+# EAX) lacks the AVX-512 state, bits 5-7, and its sub-leaves 5-7, while leaf
+# 7 keeps every AVX-512 flag.  The SDM (Vol. 1 15.2) has software use
+# AVX-512F only with XCR0[7:5] = 111b: the pool's guest cannot have it.
+python3 - "$X86/spr-05.json" "$T" <<'PYEOF2'
+import json, sys
+src, out = sys.argv[1], sys.argv[2]
+d = json.load(open(src))
+d["host"]["id"] = "spr-noz"
+c = d["x86"]["cpuid"]
+for e in c:
+    if int(e["leaf"], 16) == 0xd and int(e["subleaf"], 16) == 0:
+        e["eax"] = "0x%08x" % (int(e["eax"], 16) & ~0xe0)
+d["x86"]["cpuid"] = [e for e in c if not (int(e["leaf"], 16) == 0xd and
+                                          int(e["subleaf"], 16) in (5, 6, 7))]
+json.dump(d, open(out + "/spr-noz.json", "w"))
+PYEOF2
+
+case_ "baseline drops AVX-512 where an XCR0 lacks its state, and says why"
+run baseline -o "$T/noz.json" "$X86/spr-05.json" "$T/spr-noz.json"
+want_rc 0
+err_has "dropped avx512f: needs XCR0 bits 5-7 (opmask, ZMM_Hi256, Hi16_ZMM), which not every host offers (spr-noz lacks xcr0_opmask)"
+err_has "dropped avx512bw: needs avx512f, which is dropped too"
+json_is "$T/noz.json" 'd["dropped"][0]["feature"]' "avx512f"
+json_is "$T/noz.json" 'd["dropped"][0]["register"] + "." + d["dropped"][0]["field"]' "CPUID_00000007_0_EBX.avx512f"
+json_is "$T/noz.json" '"which not every host offers" in d["dropped"][0]["reason"]' "True"
+json_is "$T/noz.json" 'int([e for e in d["x86"]["cpuid"] if int(e["leaf"], 16) == 7 and int(e["subleaf"], 16) == 0][0]["ebx"], 16) >> 16 & 1' "0"
+run baseline -q "$X86/spr-05.json" "$T/spr-noz.json"
+want_rc 0
+err_empty
+run check --profile "$T/noz.json" "$X86/spr-05.json" "$T/spr-noz.json"
+want_rc 0
+end_
+
+case_ "check refuses a hand-made profile keeping AVX2 without AVX"
+# Linux cpuid-deps.c: {AVX2, AVX}.  AVX is leaf 1 ECX[28].
+json_edit "$T/noz.json" "$T/noavx.json" '
+e = [e for e in d["x86"]["cpuid"] if int(e["leaf"], 16) == 1][0]
+e["ecx"] = "0x%08x" % (int(e["ecx"], 16) & ~(1 << 28))
+d.pop("dropped", None)'
+run check --profile "$T/noavx.json" "$X86/spr-05.json"
+want_rc 1
+out_has "spr-05: INCOMPATIBLE"
+out_has "the profile keeps avx2 but not avx, which avx2 needs"
+run check --json --profile "$T/noavx.json" "$X86/spr-05.json"
+want_rc 1
+json_is "$T/out" '[r["needs"] for r in d["verdicts"][0]["reasons"] if r["features"] == "avx2"]' "['avx']"
+end_
+
+case_ "baseline arm64: a PAuth pair split by an exact field loses both halves"
+# Graviton3 has APA 3 and GPA 1; a copy with APA 1.  APA combines exactly
+# (Linux cpufeature.c FTR_EXACT, safe 0), so the pool gets APA 0; FEAT_PACQARMA5
+# is APA and GPA together (Arm ARM), so GPA goes too.
+json_edit "$RW/graviton3.json" "$T/g3-apa1.json" '
+d["host"]["id"] = "g3-apa1"
+r = d["arm64"]["id_regs"]
+r["ID_AA64ISAR1_EL1"] = "0x%016x" % (int(r["ID_AA64ISAR1_EL1"], 16) & ~0xf0 | 0x10)'
+run baseline -o "$T/pauth.json" "$RW/graviton3.json" "$T/g3-apa1.json"
+want_rc 0
+err_has "dropped FEAT_PACQARMA5 (ID_AA64ISAR1_EL1.GPA): needs FEAT_PAuth,FEAT_PACQARMA5 (ID_AA64ISAR1_EL1.APA), which every host offers but not alike"
+json_is "$T/pauth.json" 'int(d["arm64"]["id_regs"]["ID_AA64ISAR1_EL1"], 16) >> 24 & 0xf' "0"
+end_
+
 case_ "apply off arm64: exit 2, say why"
 run apply --check-only "$RW/altra.json"
 want_rc 2
