@@ -19,10 +19,12 @@ database must be unchanged (every table's rows, as tests/integration/run.py
 snapshots them).
 
 --sanitized (make SAN=1 adversarial-test) is for an ASan/UBSan build: its
-allocator and checks make every connection several times dearer, so the
-latency budgets are ten times larger there; the point of that run is that
-the sanitizers stay silent (the server must exit 0 after every case) and
-that every probe is still answered.
+allocator and checks make every connection several times dearer (10,000
+connections cost the server about a second of CPU there, against a tenth
+without), so latencies are printed but not judged; the point of that run is
+that the sanitizers stay silent (the server must exit 0 after every case,
+and -fno-sanitize-recover makes any report an abort) and that every probe
+is still answered, within PROBE_TIMEOUT_S (5 s there).
 
 Why p99 and not the maximum: on a shared 2-core machine a single probe can
 wait for a CPU for tens of milliseconds with no attack at all (the first
@@ -39,9 +41,11 @@ import json
 import os
 import resource
 import select
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -54,7 +58,7 @@ from run import Fail, check, eq, short  # noqa: E402
 # held by 99% of the probes; no probe may take longer than HEALTH_MAX_MS.
 HEALTH_MS = 100.0
 HEALTH_MAX_MS = 500.0
-SANITIZED_SCALE = 10
+JUDGE_LATENCY = True     # False with --sanitized
 # How often the prober asks, and how long one probe may take before it
 # counts as unanswered.  It connects from another loopback address than the
 # attacks (the whole of 127.0.0.0/8 is this host's): a monitor is another
@@ -62,6 +66,7 @@ SANITIZED_SCALE = 10
 PROBE_FROM = "127.0.0.2"
 PROBE_EVERY_S = 0.02
 PROBE_TIMEOUT_S = 2.0
+PROBE_TIMEOUT_SANITIZED_S = 5.0
 # Every attacking connection must be answered (4xx) or closed within this
 # many seconds of its attack starting; slower is a failure.  The server's
 # own deadlines (--help) are well inside it.
@@ -74,7 +79,7 @@ FD_RESERVE = 200     # descriptors the test keeps for itself
 # ---- the health prober (a separate process: no GIL shared with attacks) -----
 
 
-def probe_main(url):
+def probe_main(url, timeout):
     """Asks GET /v1/health every PROBE_EVERY_S until stdin closes; prints
     {"ms": [...], "fail": [...]} on stdout."""
     host, port = url.split("//")[1].split(":")
@@ -88,10 +93,10 @@ def probe_main(url):
             break
         t0 = time.monotonic()
         try:
-            with socket.create_connection((host, port), PROBE_TIMEOUT_S,
+            with socket.create_connection((host, port), timeout,
                                           (PROBE_FROM, 0)) as s:
                 t_conn = (time.monotonic() - t0) * 1000.0
-                s.settimeout(PROBE_TIMEOUT_S)
+                s.settimeout(timeout)
                 s.sendall(req)
                 data = b""
                 while True:
@@ -130,7 +135,8 @@ class Prober:
     def __enter__(self):
         """Returns once the prober had its first answer."""
         self.p = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--probe", self.url],
+            [sys.executable, os.path.abspath(__file__), "--probe", self.url,
+             str(PROBE_TIMEOUT_S)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         line = self.p.stdout.readline()
         check(line.strip() == b"ready", "health prober: %r" % line)
@@ -166,7 +172,8 @@ class Prober:
         if len(st["ms"]) < 20:
             out.append("only %d health answers during %s" % (
                 len(st["ms"]), self.what))
-        elif self.p99 > HEALTH_MS or self.max > HEALTH_MAX_MS:
+        elif JUDGE_LATENCY and (self.p99 > HEALTH_MS or
+                                self.max > HEALTH_MAX_MS):
             out.append("health took %.1f ms (p99; max %.1f, p50 %.1f) during "
                        "%s, over %.0f ms (p99) or %.0f ms (max)" % (
                            self.p99, self.max, self.p50, self.what,
@@ -883,18 +890,18 @@ def t_paths(tmp):
 # ---- the runner --------------------------------------------------------------
 
 def main(argv):
-    if len(argv) >= 3 and argv[1] == "--probe":
-        return probe_main(argv[2])
-    global HEALTH_MS, HEALTH_MAX_MS
+    global PROBE_TIMEOUT_S, JUDGE_LATENCY
+    if len(argv) >= 4 and argv[1] == "--probe":
+        return probe_main(argv[2], float(argv[3]))
     if len(argv) >= 2 and argv[1] == "--sanitized":
-        HEALTH_MS *= SANITIZED_SCALE
-        HEALTH_MAX_MS *= SANITIZED_SCALE
-        print("sanitized build: health budgets %.0f ms (p99), %.0f ms (max)"
-              % (HEALTH_MS, HEALTH_MAX_MS))
+        JUDGE_LATENCY = False
+        PROBE_TIMEOUT_S = PROBE_TIMEOUT_SANITIZED_S
+        print("sanitized build: health latencies printed, not judged; every "
+              "probe must still be answered within %.0f s" % PROBE_TIMEOUT_S)
         argv = argv[:1] + argv[2:]
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
-        print("usage: python3 tests/integration/adversarial.py BINARY "
-              "[CASE...]", file=sys.stderr)
+        print("usage: python3 tests/integration/adversarial.py [--sanitized] "
+              "BINARY [CASE...]", file=sys.stderr)
         return 2
     it.BIN = os.path.abspath(argv[1])
     os.chdir(it.ROOT)
@@ -905,7 +912,7 @@ def main(argv):
         return 2
     raise_nofile()
     only = argv[2:]
-    top = it.tempfile.mkdtemp(prefix="cpufleet-adv-")
+    top = tempfile.mkdtemp(prefix="cpufleet-adv-")
     passed = failed = 0
     t0 = time.monotonic()
     try:
@@ -942,7 +949,7 @@ def main(argv):
         if os.environ.get("CPUFLEET_IT_KEEP") == "1":
             print("kept %s" % top, file=sys.stderr)
         else:
-            it.shutil.rmtree(top, ignore_errors=True)
+            shutil.rmtree(top, ignore_errors=True)
     print("adversarial: %d passed, %d failed" % (passed, failed))
     print("tests/integration/adversarial.py: %.1f s" % (
         time.monotonic() - t0), file=sys.stderr)

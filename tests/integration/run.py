@@ -19,6 +19,7 @@ import copy
 import datetime
 import hashlib
 import http.client
+import http.server
 import json
 import os
 import re
@@ -1088,7 +1089,6 @@ class FlakyStub:
     the rest are passed on.  TIMES: when each upload arrived."""
 
     def __init__(self, upstream, n503, nclose):
-        import http.server
         stub = self
         self.times = []
         self.lock = threading.Lock()

@@ -555,14 +555,14 @@ static void test_agent_reject_does_not_block(void)
 		  "not upload a report of host b\"}");
 	fx_init(&f, s.url);
 	for (int i = 1; i <= 4; i++) {
-		char b[16];
+		char b[32];
 		snprintf(b, sizeof(b), "{\"n\":%d}", i);
 		fx_put(&f, b);
 	}
 	CU_ASSERT_EQUAL(cf_agent_drain(&f.o, &f.st, &f.d), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(srv_nreq(&s), 4);
 	for (int i = 0; i < 4; i++) {
-		char want[16];
+		char want[32];
 		snprintf(want, sizeof(want), "{\"n\":%d}", i + 1);
 		CU_ASSERT_STRING_EQUAL(s.body[i], want);
 	}
