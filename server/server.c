@@ -25,6 +25,7 @@
  * inter-thread pipe, logs. */
 #define FD_RESERVE 64
 #define REAP_EVERY_MS 50
+#define DISCARD_MIN (64u << 10)
 /* At most this many closes a round: closing thousands of connections at
  * once would hold the event threads up for everyone else. */
 #define REAP_BATCH 250
@@ -1135,10 +1136,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*upload_data_size = 0;
 		if (st->too_big || st->len + n > s->max_body) {
 			/* Read on to answer 413 to a body that ends soon;
-			 * one that goes on past twice the limit is cut. */
+			 * one that goes on for another quarter of the limit
+			 * (64 KiB at least) is cut. */
+			size_t more = s->max_body / 4 > DISCARD_MIN ?
+				      s->max_body / 4 : DISCARD_MIN;
 			st->too_big = true;
 			st->dropped += n;
-			return st->dropped > s->max_body ? MHD_NO : MHD_YES;
+			return st->dropped > more ? MHD_NO : MHD_YES;
 		}
 		if (st->len + n + 1 > st->cap) {
 			size_t cap = st->cap ? st->cap : 16384;
