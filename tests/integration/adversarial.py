@@ -41,14 +41,11 @@ import json
 import os
 import resource
 import select
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as it  # noqa: E402  (the integration suite's helpers)
@@ -329,6 +326,14 @@ class Fleet:
         r = it.request(self.url, "GET", "/v1/health", timeout=5)
         eq(r.status, 200, "health after %s" % what)
 
+    def finish(self, what, fails):
+        """After attack WHAT: still serving, nothing written, stopped
+        cleanly; then every failure of the case."""
+        self.alive(what)
+        fails = fails + self.unchanged(what)
+        self.stop()
+        check(not fails, " | ".join(fails))
+
     def stop(self):
         self.s.stop()
         it.integrity(self.db)
@@ -348,14 +353,7 @@ def raise_nofile():
 
 # ---- the cases -----------------------------------------------------------------
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = it.case_list()
 
 
 class Trickle:
@@ -474,10 +472,7 @@ def t_slowloris(tmp):
     with Prober(f.url, "%d slow bodies" % n) as p:
         res = Trickle(f.port, n, body_head, b" ").run(BOUND_S)
     fails += summarise("slow bodies", res) + p.verdict()
-    f.alive("slowloris")
-    fails += f.unchanged("slowloris")
-    f.stop()
-    check(not fails, " | ".join(fails))
+    f.finish("slowloris", fails)
 
 
 @case("limits: headers, URLs and bodies past the server's limits")
@@ -593,10 +588,7 @@ def t_limits(tmp):
         print("  %d rounds in %.1f s" % (rounds, time.monotonic() - t_start),
               flush=True)
     fails += p.verdict()
-    f.alive("oversized requests")
-    fails += f.unchanged("oversized requests")
-    f.stop()
-    check(not fails, " | ".join(fails))
+    f.finish("oversized requests", fails)
 
 
 def open_idle(port, n):
@@ -642,6 +634,21 @@ def wait_closed(socks, bound_s):
     return None
 
 
+def idle_attack(f, p, n, note):
+    """Opens N idle connections to F's server while P probes; returns them
+    and how many the server held a second later (printed, and again 2 s
+    after)."""
+    t_open = time.monotonic() - p.t0
+    socks, took = open_idle(f.port, n)
+    time.sleep(1.0)
+    held = still_open(socks)
+    print("  opened %d connections in %.1f s (from +%.2f s)%s; the server "
+          "held %d" % (len(socks), took, t_open, note, held), flush=True)
+    time.sleep(2.0)
+    print("  3 s later it held %d" % still_open(socks), flush=True)
+    return socks, held
+
+
 def idle_count():
     soft, hard = raise_nofile()
     n = min(IDLE_WANTED, soft - FD_RESERVE)
@@ -659,15 +666,7 @@ def t_idle(tmp):
     f = Fleet(tmp)
     fails = []
     with Prober(f.url, "%d idle connections" % n) as p:
-        t_open = time.monotonic() - p.t0
-        socks, took = open_idle(f.port, n)
-        time.sleep(1.0)
-        held = still_open(socks)
-        print("  opened %d connections in %.1f s (from +%.2f s); the server "
-              "held %d" % (len(socks), took, t_open, held), flush=True)
-        time.sleep(2.0)
-        held2 = still_open(socks)
-        print("  3 s later it held %d" % held2, flush=True)
+        socks, held = idle_attack(f, p, n, "")
     fails += p.verdict()
     # Idle connections are closed by the server's header deadline.
     gone = wait_closed(socks, BOUND_S)
@@ -682,10 +681,7 @@ def t_idle(tmp):
     if held < len(socks):
         fails.append("the server held only %d of %d idle connections under "
                       "its own limit" % (held, len(socks)))
-    f.alive("idle connections")
-    fails += f.unchanged("idle connections")
-    f.stop()
-    check(not fails, " | ".join(fails))
+    f.finish("idle connections", fails)
 
 
 @case("10,000 idle connections against --max-conns 1000")
@@ -694,13 +690,7 @@ def t_idle_over_limit(tmp):
     f = Fleet(tmp, ["--max-conns", "1000"])
     fails = []
     with Prober(f.url, "%d idle connections over a limit of 1000" % n) as p:
-        t_open = time.monotonic() - p.t0
-        socks, took = open_idle(f.port, n)
-        time.sleep(1.0)
-        held = still_open(socks)
-        print("  opened %d connections in %.1f s (from +%.2f s)%s; the server "
-              "held %d" % (len(socks), took, t_open, note, held), flush=True)
-        time.sleep(2.0)
+        socks, held = idle_attack(f, p, n, note)
     fails += p.verdict()
     if held > 1000:
         fails.append("the server held %d connections, over --max-conns "
@@ -711,10 +701,7 @@ def t_idle_over_limit(tmp):
             still_open(socks), BOUND_S))
     for s in socks:
         s.close()
-    f.alive("idle connections over the limit")
-    fails += f.unchanged("idle connections over the limit")
-    f.stop()
-    check(not fails, " | ".join(fails))
+    f.finish("idle connections over the limit", fails)
 
 
 def keepalive_pair(port, first, second, between):
@@ -805,10 +792,7 @@ def t_revoked(tmp):
                 fails.append("long %s revoked mid-body: %s, want 401 or "
                              "closed" % (what, describe(out)))
     fails += p.verdict()
-    f.alive("revocations")
-    fails += f.unchanged("revoked tokens")
-    f.stop()
-    check(not fails, " | ".join(fails))
+    f.finish("revoked tokens", fails)
 
 
 # Host, pool and profile names a path could smuggle: dot segments plain and
@@ -917,45 +901,8 @@ def main(argv):
               file=sys.stderr)
         return 2
     raise_nofile()
-    only = argv[2:]
-    top = tempfile.mkdtemp(prefix="cpufleet-adv-")
-    passed = failed = 0
     t0 = time.monotonic()
-    try:
-        for i, (name, fn) in enumerate(CASES, 1):
-            if only and not any(o in name for o in only):
-                continue
-            tmp = os.path.join(top, "case%02d" % i)
-            os.mkdir(tmp)
-            print("== %s" % name, flush=True)
-            try:
-                fn(tmp)
-            except Fail as e:
-                failed += 1
-                print("FAIL - %s: %s" % (name, it.one_line(str(e))),
-                      flush=True)
-            except Exception as e:
-                failed += 1
-                tb = traceback.extract_tb(e.__traceback__)
-                where = "%s:%d" % (os.path.basename(tb[-1].filename),
-                                   tb[-1].lineno) if tb else "?"
-                print("FAIL - %s: %s: %s (at %s)" % (
-                    name, type(e).__name__, it.one_line(short(str(e), 300)),
-                    where), flush=True)
-            else:
-                passed += 1
-                print("ok - %s" % name, flush=True)
-            finally:
-                for p in list(it._live):
-                    if p.poll() is None:
-                        p.kill()
-                    p.wait()
-                    it._live.remove(p)
-    finally:
-        if os.environ.get("CPUFLEET_IT_KEEP") == "1":
-            print("kept %s" % top, file=sys.stderr)
-        else:
-            shutil.rmtree(top, ignore_errors=True)
+    passed, failed = it.run_cases(CASES, argv[2:], "cpufleet-adv", True)
     print("adversarial: %d passed, %d failed" % (passed, failed))
     print("tests/integration/adversarial.py: %.1f s" % (
         time.monotonic() - t0), file=sys.stderr)

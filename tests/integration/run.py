@@ -505,14 +505,20 @@ def api_routes():
 
 # ---- the cases -------------------------------------------------------------
 
-CASES = []
+def case_list():
+    """A list of (name, function) cases, and the decorator @case(NAME)
+    that appends to it."""
+    cases = []
+
+    def case(name):
+        def reg(fn):
+            cases.append((name, fn))
+            return fn
+        return reg
+    return cases, case
 
 
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = case_list()
 
 
 @case("upload contract: 201 new, 200 known, seen_again, 409 conflict, "
@@ -1007,6 +1013,13 @@ def t_outage(tmp):
     integrity(db)
 
 
+def agent_setup(tmp):
+    """A database with an agent token of n1-01, and a spool path."""
+    db = os.path.join(tmp, "db.sqlite")
+    agent_tok, _ = token(db, "agent", "n1-01")
+    return db, os.path.join(tmp, "spool"), agent_tok
+
+
 def spool_why(d, name):
     """The reason file beside rejected entry NAME: its key: value lines."""
     with open(os.path.join(d, "rejected", name + ".why")) as f:
@@ -1020,9 +1033,7 @@ def spool_why(d, name):
 @case("agent: reports the server refuses for good (403, 400, 413) go to "
       "rejected/ with the reason, and the ones behind them are delivered")
 def t_agent_rejects(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    spool = os.path.join(tmp, "spool")
-    agent_tok, _ = token(db, "agent", "n1-01")
+    db, spool, agent_tok = agent_setup(tmp)
     port = free_port()
     url = "http://127.0.0.1:%d" % port
 
@@ -1144,9 +1155,7 @@ class FlakyStub:
 @case("agent: 5xx answers and dropped connections are retried with growing "
       "delays, up to the cap, then the report is delivered")
 def t_agent_backoff(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    spool = os.path.join(tmp, "spool")
-    agent_tok, _ = token(db, "agent", "n1-01")
+    db, spool, agent_tok = agent_setup(tmp)
     s = Server(db)
     stub = FlakyStub(s.url, 3, 2)
     try:
@@ -2309,30 +2318,22 @@ def preflight():
     return None
 
 
-def main(argv):
-    global BIN
-    if len(argv) < 2 or argv[1] in ("-h", "--help"):
-        print("usage: python3 tests/integration/run.py BINARY [CASE...]",
-              file=sys.stderr)
-        return 2
-    BIN = os.path.abspath(argv[1])
-    os.chdir(ROOT)
-    why = preflight()
-    if why:
-        print("tests/integration/run.py: cannot run: " + why,
-              file=sys.stderr)
-        return 2
-    only = argv[2:]
+def run_cases(cases, only, prefix, headings=False):
+    """Runs CASES (name, fn) whose name contains one of ONLY (all without),
+    each in a fresh directory under a temporary PREFIX-* directory, killing
+    what a case left running; prints "ok - NAME" or "FAIL - NAME: why"
+    (with HEADINGS, "== NAME" first).  Returns (passed, failed)."""
     keep = os.environ.get("CPUFLEET_IT_KEEP") == "1"
-    top = tempfile.mkdtemp(prefix="cpufleet-it-")
+    top = tempfile.mkdtemp(prefix=prefix + "-")
     passed = failed = 0
-    t0 = time.monotonic()
     try:
-        for i, (name, fn) in enumerate(CASES, 1):
+        for i, (name, fn) in enumerate(cases, 1):
             if only and not any(o in name for o in only):
                 continue
             tmp = os.path.join(top, "case%02d" % i)
             os.mkdir(tmp)
+            if headings:
+                print("== %s" % name, flush=True)
             try:
                 fn(tmp)
             except Fail as e:
@@ -2356,9 +2357,6 @@ def main(argv):
                         p.kill()
                     p.wait()
                     _live.remove(p)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 2
     finally:
         for p in _live:
             if p.poll() is None:
@@ -2367,6 +2365,28 @@ def main(argv):
             print("kept %s" % top, file=sys.stderr)
         else:
             shutil.rmtree(top, ignore_errors=True)
+    return passed, failed
+
+
+def main(argv):
+    global BIN
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print("usage: python3 tests/integration/run.py BINARY [CASE...]",
+              file=sys.stderr)
+        return 2
+    BIN = os.path.abspath(argv[1])
+    os.chdir(ROOT)
+    why = preflight()
+    if why:
+        print("tests/integration/run.py: cannot run: " + why,
+              file=sys.stderr)
+        return 2
+    t0 = time.monotonic()
+    try:
+        passed, failed = run_cases(CASES, argv[2:], "cpufleet-it")
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 2
     print("%d passed, %d failed" % (passed, failed))
     print("tests/integration/run.py: %.1f s" % (time.monotonic() - t0),
           file=sys.stderr)
