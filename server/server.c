@@ -944,8 +944,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &st->t0);
 	st->raw_nul = strstr(uri, "%00") != NULL;
-	for (const char *p = uri; (p = strchr(p, '%')) != NULL; p++)
-		if (p[1] == '2' && (p[2] == 'f' || p[2] == 'F'))
+	/* In the path: a query argument is no segment. */
+	for (const char *p = uri; *p && *p != '?'; p++)
+		if (p[0] == '%' && p[1] == '2' && (p[2] == 'f' || p[2] == 'F'))
 			st->raw_slash = true;
 	return st;
 }
