@@ -26,6 +26,10 @@ that the sanitizers stay silent (the server must exit 0 after every case,
 and -fno-sanitize-recover makes any report an abort) and that every probe
 is still answered, within PROBE_TIMEOUT_S (5 s there).
 
+A case whose only failure is the latency budget runs once more, on a fresh
+server, and fails if that run is over budget too (both runs' figures are
+printed, with the load average).
+
 Why p99 and not the maximum: on a shared 2-core machine a single probe can
 wait for a CPU for tens of milliseconds with no attack at all (the first
 case measures that and prints it), while a server that stalls (an event
@@ -172,11 +176,47 @@ class Prober:
                 len(st["ms"]), self.what))
         elif JUDGE_LATENCY and (self.p99 > HEALTH_MS or
                                 self.max > HEALTH_MAX_MS):
-            out.append("health took %.1f ms (p99; max %.1f, p50 %.1f) during "
-                       "%s, over %.0f ms (p99) or %.0f ms (max)" % (
-                           self.p99, self.max, self.p50, self.what,
-                           HEALTH_MS, HEALTH_MAX_MS))
+            out.append(SLOW + "health took %.1f ms (p99; max %.1f, p50 "
+                       "%.1f) during %s, over %.0f ms (p99) or %.0f ms (max)"
+                       % (self.p99, self.max, self.p50, self.what,
+                          HEALTH_MS, HEALTH_MAX_MS))
         return out
+
+
+# Marks a failure of the latency budget alone (Prober.verdict).
+SLOW = "too slow: "
+
+
+class SlowFail(Fail):
+    """A case whose only failures were over the latency budget."""
+
+
+def conclude(fails):
+    """Ends a case: passes without FAILS; SlowFail if each is SLOW."""
+    if fails and all(f.startswith(SLOW) for f in fails):
+        raise SlowFail(" | ".join(fails))
+    check(not fails, " | ".join(fails))
+
+
+def once_more_if_slow(fn):
+    """The case FN, run once more when the latency budget alone failed:
+    on a shared machine another user's burst can cost a run its budget,
+    while a server that stalls fails both runs."""
+    def run(tmp):
+        try:
+            fn(tmp)
+        except SlowFail as e:
+            try:
+                with open("/proc/loadavg") as la:
+                    load = " ".join(la.read().split()[:3])
+            except OSError:
+                load = "unknown"
+            print("  over the latency budget (%s); load average %s: the "
+                  "case once more" % (it.one_line(str(e)), load), flush=True)
+            again = os.path.join(tmp, "again")
+            os.mkdir(again)
+            fn(again)
+    return run
 
 
 # ---- raw connections ---------------------------------------------------------
@@ -332,7 +372,7 @@ class Fleet:
         self.alive(what)
         fails = fails + self.unchanged(what)
         self.stop()
-        check(not fails, " | ".join(fails))
+        conclude(fails)
 
     def stop(self):
         self.s.stop()
@@ -353,7 +393,15 @@ def raise_nofile():
 
 # ---- the cases -----------------------------------------------------------------
 
-CASES, case = it.case_list()
+CASES, it_case = it.case_list()
+
+
+def case(name):
+    """@case(NAME): a case of this suite, run once more when slow."""
+    def reg(fn):
+        it_case(name)(once_more_if_slow(fn))
+        return fn
+    return reg
 
 
 class Trickle:
@@ -453,7 +501,7 @@ def t_baseline(tmp):
         pass
     fails = p.verdict()
     f.stop()
-    check(not fails, " | ".join(fails))
+    conclude(fails)
 
 
 @case("slowloris: headers and bodies trickled a byte a second")
@@ -873,8 +921,7 @@ def t_paths(tmp):
             fails.append("control %s %s: %s, want %d" % (m, path,
                                                         describe(out), want))
     f.stop()
-    check(len(fails) == 0, "%d not refused: %s" % (len(fails),
-                                                   " | ".join(fails)))
+    conclude(fails)
 
 
 # ---- the runner --------------------------------------------------------------
