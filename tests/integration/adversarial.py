@@ -52,6 +52,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 import run as it  # noqa: E402  (the integration suite's helpers)
 from run import Fail, check, eq, short  # noqa: E402
 
