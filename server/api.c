@@ -239,6 +239,15 @@ static void h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		cf_server_count_upload(rq->srv, "rejected");
 		goto cleanup;
 	}
+	/* Nor a dot segment, which clients remove (RFC 3986 section 5.2.4),
+	 * also when sent as %2E (section 2.3). */
+	if (!strcmp(r->host_id, ".") || !strcmp(r->host_id, "..")) {
+		cf_api_error(rp, 400, "request body: $.host.id: \"%s\" is '.' or "
+			     "'..', which no /v1/hosts/{id} path can name",
+			     r->host_id);
+		cf_server_count_upload(rq->srv, "rejected");
+		goto cleanup;
+	}
 	if (rq->tok->role == CF_DB_ROLE_AGENT &&
 	    strcmp(rq->tok->host, r->host_id) != 0) {
 		cf_api_error(rp, 403, "the agent token of host %s may not upload "
@@ -1182,7 +1191,9 @@ static void h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	if (err == CF_OK && m.n)
 		r = calloc(m.n, sizeof(*r));
 	if (err != CF_OK || !v || (m.n && !r)) {
-		cf_api_error(rp, 500, "pool %s: %s", pool, cf_strerror(err));
+		/* An invalid name is the client's: 400, not 500. */
+		cf_api_error(rp, err == CF_OK ? 500 : status_of(err), "pool %s: "
+			     "%s", pool, cf_strerror(err));
 		goto cleanup;
 	}
 	for (size_t i = 0; i < m.n; i++) {
