@@ -30,24 +30,28 @@ endif
 
 DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
            clang libclang-rt-14-dev libsqlite3-dev libmicrohttpd-dev \
-           libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl libvirt-clients
+           libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl libvirt-clients \
+           qemu-system-x86 qemu-system-arm libxml2-utils
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
+GEN_VMM  = $(BUILD)/gen/x86_qemu.c $(BUILD)/gen/x86_libvirt.c
 LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/catalog.c engine/arch.c engine/config.c engine/identity.c \
            engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
-           engine/explain.c engine/decode.c engine/pools.c \
+           engine/explain.c engine/decode.c engine/pools.c engine/deps.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c profiles/section.c \
            profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c \
-           arch/x86/x86vm.c arch/x86/apply.c arch/x86/guest.c
+           arch/x86/x86vm.c arch/x86/apply.c arch/x86/guest.c \
+           arch/x86/vmm.c profiles/export.c profiles/export_qemu.c \
+           profiles/export_libvirt.c profiles/export_firecracker.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
-           tools/cmd_apply.c
+           tools/cmd_apply.c tools/cmd_export.c
 TEST_SRC = $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC= tools/bench.c
 
@@ -70,17 +74,17 @@ CPPFLAGS += -DCF_NET=1
 NET_LIBS = -lsqlite3 -lmicrohttpd -lcurl -lpthread
 endif
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o \
-           $(BUILD)/obj/gen/x86_catalog.o
+           $(BUILD)/obj/gen/x86_catalog.o $(BUILD)/obj/gen/x86_qemu.o \
+           $(BUILD)/obj/gen/x86_libvirt.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
-        integration-test x86-test \
+        integration-test adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
-        lab-kernels
-.PHONY: lab-errata
+        lab-kernels lab-export lab-errata
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -98,24 +102,30 @@ deps:
 	else echo "deps: all present"; fi
 
 $(GEN_C): arch/arm64/idregs.txt $(CAPS_TXT) arch/caps/caps.awk \
-          arch/arm64/gen_catalog.awk
+          arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p $(dir $@)
 	$(AWK) -v sym=cf_arm64_catalog -v arch=arm64 \
-	  -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
+	  -f arch/caps/caps.awk -f arch/deps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
 	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
 
 $(GEN_X86): arch/x86/cpuid.txt $(CAPS_TXT) arch/caps/caps.awk \
-            arch/x86/gen_cpuid.awk
+            arch/deps.awk arch/x86/gen_cpuid.awk
 	@mkdir -p $(dir $@)
-	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/deps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
+
+# QEMU's and libvirt's names of x86 feature bits, libvirt's models.
+$(BUILD)/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
+	@mkdir -p $(dir $@)
+	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \
+	  -f arch/x86/gen_vmm.awk $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86)
+$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86) $(GEN_VMM)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -168,6 +178,12 @@ x86-test: $(BUILD)/cpufleet
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
 
+# Every profile of tests/data exported to QEMU, libvirt and Firecracker and
+# judged by the consumers: qemu-system-x86_64 and qemu-system-aarch64 over
+# QMP, libvirt's CPU map, Firecracker's template grammar and apply.
+exports-test: $(BUILD)/cpufleet
+	python3 tests/exports/run.py $(BUILD)/cpufleet
+
 kvm-test: $(BUILD)/cpufleet
 	sh tests/kvm/run.sh $(BUILD)/cpufleet
 	sh tests/kvm/x86.sh $(BUILD)/cpufleet
@@ -187,23 +203,36 @@ harness-test: $(BUILD)/cpufleet
 integration-test: $(BUILD)/cpufleet
 	python3 tests/integration/run.py $(BUILD)/cpufleet
 
+# Adversarial clients on loopback (slowloris, oversized requests, 10,000
+# idle connections, revoked tokens, path tricks): each refused, /v1/health
+# answered meanwhile, nothing written.  With SAN=1 latencies are printed,
+# not judged: that run is for the sanitizers (tests/integration/adversarial.py).
+adversarial-test: $(BUILD)/cpufleet
+	python3 tests/integration/adversarial.py $(if $(filter 1,$(SAN)),--sanitized) \
+	  $(BUILD)/cpufleet
+
 # libFuzzer targets, built with clang over the library sources.
 FUZZ_TARGETS = fuzz_report fuzz_profile
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_UTIL    = tests/fuzz/fuzz_util.c
-FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c
+FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c \
+               build-fuzz/gen/x86_qemu.c build-fuzz/gen/x86_libvirt.c
 build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
-                                arch/caps/caps.awk arch/arm64/gen_catalog.awk
+                                arch/caps/caps.awk arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen
-	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk \
+	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/deps.awk -f arch/arm64/gen_catalog.awk \
 	  arch/arm64/idregs.txt $(CAPS_TXT) > $@
 build-fuzz/gen/x86_catalog.c: arch/x86/cpuid.txt $(CAPS_TXT) \
-                              arch/caps/caps.awk arch/x86/gen_cpuid.awk
+                              arch/caps/caps.awk arch/deps.awk arch/x86/gen_cpuid.awk
 	@mkdir -p build-fuzz/gen
-	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/deps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@
+build-fuzz/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
+	@mkdir -p build-fuzz/gen
+	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \
+	  -f arch/x86/gen_vmm.awk $< > $@
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_UTIL) tests/fuzz/fuzz_util.h $(LIB_SRC) \
               $(FUZZ_GEN)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_UTIL) $(LIB_SRC) $(FUZZ_GEN) $(LDLIBS)
@@ -321,6 +350,16 @@ lab-errata: lab-build
 	    --models $(LAB_ERRATA_MODELS) --midr real $(LAB_ERRATA_ARGS) || rc=1; \
 	done; exit $$rc
 
+# An exported Firecracker template applied the way Firecracker applies it
+# (KVM_SET_ONE_REG of each reg_modifier after vCPU init) on two models,
+# and read back by a guest (tools/lab/export.py).  Not part of `make lab`.
+LAB_EXPORT_MODELS ?= cortex-a72,neoverse-n1
+lab-export: lab-build
+	python3 tools/lab/export.py --cpufleet $(BUILD)/cpufleet \
+	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
+	  --kernel $(LAB_OUT)/kernel-$(firstword $(LAB_KLIST))/vmlinuz --out $(LAB_OUT)/export \
+	  --models $(LAB_EXPORT_MODELS) --jobs 1
+
 # Every part runs even when one before it failed; the status is 1 if any did.
 lab: lab-boot-test
 	@rc=0; \
@@ -345,11 +384,14 @@ CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
   kvm-x86="sh tests/kvm/x86.sh $(BUILD)/cpufleet" \
   harness="$(MAKE) --no-print-directory harness-test" \
   integration="$(MAKE) --no-print-directory integration-test" \
+  adversarial="$(MAKE) --no-print-directory adversarial-test" \
   x86-peers="$(MAKE) --no-print-directory x86-test" \
+  exports="$(MAKE) --no-print-directory exports-test" \
   install="$(MAKE) --no-print-directory install-test" \
   unit-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit" \
   cli-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 cli-test" \
   integration-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 integration-test" \
+  adversarial-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 adversarial-test" \
   fuzz-smoke="$(MAKE) --no-print-directory fuzz-smoke"
 ifeq ($(LAB),1)
 CHECK_SUITES += lab-build="$(MAKE) --no-print-directory lab-build && echo 'lab-build: 1 passed, 0 failed'" \

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "engine/deps.h"
 #include "engine/profile.h"
 #include "util/diag.h"
 
@@ -580,6 +581,223 @@ static enum cf_err clear_gated(struct cf_config *c)
 	return err;
 }
 
+/* ---- features whose prerequisite the baseline lost ---- */
+
+/* Did the baseline already drop something of register KEY, field FIELD
+ * (either -1: any of the register)? */
+static bool was_dropped(const struct cf_profile *pr, uint64_t key, int field)
+{
+	for (size_t i = 0; i < pr->ndrop; i++)
+		if (pr->drop[i].key == key &&
+		    (pr->drop[i].field == field || pr->drop[i].field < 0 ||
+		     field < 0))
+			return true;
+	return false;
+}
+
+/* The host G's raw value of field F of catalogue register RI (0 where it
+ * lacks the register), and whether it can change it. */
+static uint64_t host_raw(const struct cf_pool *p, size_t g, size_t ri,
+			 const struct cf_field *f, bool *writable)
+{
+	const struct cf_config *cfg = p->groups[g].cfg;
+	uint64_t m = cf_field_mask(f);
+
+	*writable = !cfg->present[ri] || (cfg->wr[ri] & m) == m;
+	return cfg->present[ri] ? cf_field_raw(f, cfg->val[ri]) : 0;
+}
+
+/* Every host must take the lowered register value V of catalogue register
+ * RI; each field some host cannot take it in is a conflict (a KVM that
+ * does not let userspace hide the feature). */
+static enum cf_err drop_taken(struct bctx *b, size_t ri, uint64_t v,
+			      const struct cf_dropped *d)
+{
+	const struct cf_reg *reg = &b->pool->arch->catalog->regs[ri];
+	struct cf_conflict *c;
+	enum cf_err err;
+
+	for (int fi = 0; fi < reg->nfields; fi++) {
+		const struct cf_field *f = &reg->fields[fi];
+		uint64_t want = cf_field_raw(f, v);
+		size_t no = SIZE_MAX;
+		bool wr;
+		if ((d->field >= 0 && d->field != fi) ||
+		    (d->field < 0 && !((d->from ^ d->to) & cf_field_mask(f))))
+			continue;
+		for (size_t g = 0; g < b->pool->ngroups && no == SIZE_MAX; g++) {
+			uint64_t lim = host_raw(b->pool, g, ri, f, &wr);
+			if (!cf_field_accepts(f, lim, wr, want))
+				no = g;
+		}
+		if (no == SIZE_MAX)
+			continue;
+		err = add_conflict(b, CF_CONFLICT_NO_COMMON, reg->key, fi, &c);
+		if (err != CF_OK)
+			return err;
+		for (size_t g = 0; g < b->pool->ngroups; g++) {
+			c->gval[g] = host_raw(b->pool, g, ri, f, &wr);
+			c->gpresent[g] = 1;
+		}
+		cf_field_features_between(f, want, cf_field_raw(f, d->from),
+					  c->feature, sizeof(c->feature));
+		/* A long text is cut short, never refused. */
+		if (snprintf(c->reason, sizeof(c->reason), "%s must go (it needs "
+			     "%s), and %s cannot hide it: not writable there "
+			     "(offers 0x%llx)", d->feature, d->needs, ghost(b, no),
+			     (unsigned long long)c->gval[no]) < 0)
+			c->reason[0] = '\0';
+	}
+	return CF_OK;
+}
+
+/* An XSAVE component's layout, the AMX geometry: a register that
+ * describes what its gates enable, with a field the hosts must share
+ * (exact0: identical, else 0).  When they differ the baseline has 0 there,
+ * so the features the register describes go with it. */
+static enum cf_err unshared_layouts(struct bctx *b)
+{
+	const struct cf_pool *p = b->pool;
+	const struct cf_catalog *cat = p->arch->catalog;
+	const struct cf_gates *gs = p->arch->gates;
+	struct cf_profile *pr = b->pr;
+	enum cf_err err = CF_OK;
+
+	for (size_t i = 0; gs && i < gs->n && err == CF_OK; i++) {
+		int ri = cf_catalog_find_key(cat, gs->g[i].key), gri;
+		const struct cf_reg *reg;
+		const struct cf_field *f = NULL;
+		size_t g1 = 0;
+		uint64_t pv = 0, gv = 0;
+		if (ri < 0)
+			continue;
+		reg = &cat->regs[ri];
+		cf_config_get(pr->cfg, reg->key, &pv, NULL);
+		for (int fi = 0; fi < reg->nfields && !f; fi++) {
+			const struct cf_field *e = &reg->fields[fi];
+			bool wr;
+			if (e->policy != CF_POL_EXACT ||
+			    cf_field_raw(e, pv) != e->safe)
+				continue;
+			for (size_t g = 1; g < p->ngroups && !f; g++)
+				if (host_raw(p, g, ri, e, &wr) !=
+				    host_raw(p, 0, ri, e, &wr)) {
+					f = e;
+					g1 = g;
+				}
+		}
+		gri = cf_catalog_find_key(cat, gs->g[i].gate_key);
+		if (!f || gri < 0 ||
+		    !cf_config_get(pr->cfg, gs->g[i].gate_key, &gv, NULL) ||
+		    !((gv >> gs->g[i].gate_bit) & 1))
+			continue;
+		{
+			struct cf_dropped d = { .key = gs->g[i].gate_key, .field = -1,
+						.from = gv };
+			bool wr;
+			char name[48];
+			for (int fi = 0; fi < cat->regs[gri].nfields; fi++)
+				if (cat->regs[gri].fields[fi].shift ==
+				    gs->g[i].gate_bit)
+					d.field = fi;
+			d.to = gv & ~(1ULL << gs->g[i].gate_bit);
+			if (d.field >= 0) {
+				d.from = 1;
+				d.to = 0;
+			}
+			snprintf(name, sizeof(name), "%s.%s", reg->name, f->name);
+			snprintf(d.feature, sizeof(d.feature), "%s", gs->g[i].gate);
+			snprintf(d.needs, sizeof(d.needs), "%s alike on every host",
+				 name);
+			snprintf(d.reason, sizeof(d.reason), "dropped %s: %s, which "
+				 "describes it, differs between hosts (%s 0x%llx, "
+				 "%s 0x%llx), so the baseline zeroes it",
+				 d.feature, name, ghost(b, 0),
+				 (unsigned long long)host_raw(p, 0, ri, f, &wr),
+				 ghost(b, g1),
+				 (unsigned long long)host_raw(p, g1, ri, f, &wr));
+			err = cf_config_set(pr->cfg, gs->g[i].gate_key, gv &
+					    ~(1ULL << gs->g[i].gate_bit));
+			if (err == CF_OK)
+				err = cf_profile_add_dropped(pr, &d);
+			if (err == CF_OK)
+				err = drop_taken(b, (size_t)gri, gv &
+						 ~(1ULL << gs->g[i].gate_bit), &d);
+		}
+	}
+	return err;
+}
+
+/* Closes the profile under the architecture's dependency table, and says
+ * of each feature it left out what it needs and why the pool lacks it. */
+static enum cf_err close_deps(struct bctx *b)
+{
+	const struct cf_pool *p = b->pool;
+	const struct cf_arch_ops *a = p->arch;
+	struct cf_profile *pr = b->pr;
+	struct cf_dep_drop *dd = NULL;
+	size_t n = 0;
+	enum cf_err err = cf_deps_close(pr->cfg, &dd, &n);
+
+	for (size_t i = 0; i < n && err == CF_OK; i++) {
+		const struct cf_dep_term *ft = &dd[i].dep->feature;
+		const struct cf_dep_term *nt = &dd[i].dep->needs[dd[i].need];
+		struct cf_dropped d = { .key = ft->key, .field = ft->field,
+					.from = dd[i].from, .to = dd[i].to };
+		char need[CF_TEXT_MAX], which[CF_TEXT_MAX + CF_HOST_ID_MAX];
+		size_t lack = SIZE_MAX;
+		int ri = cf_catalog_find_key(a->catalog, ft->key);
+		uint64_t v = 0;
+		cf_dep_lost_name(a, ft, d.from, d.to, d.feature, sizeof(d.feature));
+		cf_dep_needs_text(a, dd[i].dep, dd[i].need, d.needs,
+				  sizeof(d.needs));
+		cf_dep_term_name(a, nt, need, sizeof(need));
+		for (size_t g = 0; g < p->ngroups && lack == SIZE_MAX; g++)
+			if (!cf_dep_met(p->groups[g].cfg, nt))
+				lack = g;
+		if (was_dropped(pr, nt->key, nt->field))
+			snprintf(which, sizeof(which), "which is dropped too");
+		else if (lack != SIZE_MAX)
+			snprintf(which, sizeof(which), "which not every host "
+				 "offers (%s lacks %s)", ghost(b, lack), need);
+		else
+			snprintf(which, sizeof(which), "which every host offers "
+				 "but not alike, so the baseline leaves %s out",
+				 need);
+		if (snprintf(d.reason, sizeof(d.reason), "dropped %s: needs %s, %s",
+			     d.feature, d.needs, which) < 0)
+			d.reason[0] = '\0';
+		err = cf_profile_add_dropped(pr, &d);
+		if (err == CF_OK && ri >= 0 &&
+		    cf_config_get(pr->cfg, ft->key, &v, NULL))
+			err = drop_taken(b, (size_t)ri, v, &d);
+	}
+	free(dd);
+	return err;
+}
+
+/* Does register KEY describe a feature profile C leaves out, every gate
+ * of it a register the baseline has already combined (one of lower key)? */
+static bool gated_off(const struct cf_config *c, uint64_t key)
+{
+	const struct cf_gates *gs = c->arch->gates;
+
+	for (size_t i = 0; gs && i < gs->n; i++)
+		if (gs->g[i].key == key && gs->g[i].gate_key >= key)
+			return false;
+	return cf_arch_gate_closed(c->arch, c, key);
+}
+
+/* Register RI at 0 in the profile, where some host has it. */
+static enum cf_err gated_zero(struct bctx *b, size_t ri)
+{
+	for (size_t g = 0; g < b->pool->ngroups; g++)
+		if (b->pool->groups[g].cfg->present[ri])
+			return cf_config_set(b->pr->cfg,
+					     b->pool->arch->catalog->regs[ri].key, 0);
+	return CF_OK;
+}
+
 /* One conflict, up front, when the hosts' CPU vendors differ. */
 static enum cf_err vendors(struct bctx *b)
 {
@@ -639,13 +857,22 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 	if (err != CF_OK)
 		goto cleanup;
 	for (size_t ri = 0; ri < p->arch->catalog->nregs; ri++) {
-		err = do_catalog_reg(&b, ri, raws, present, vals);
+		/* A register describing a feature the profile already left
+		 * out reads 0: its hosts need not agree on it. */
+		if (gated_off(pr->cfg, p->arch->catalog->regs[ri].key))
+			err = gated_zero(&b, ri);
+		else
+			err = do_catalog_reg(&b, ri, raws, present, vals);
 		if (err != CF_OK)
 			goto cleanup;
 	}
 	err = do_extras(&b, present, vals);
 	if (err == CF_OK && p->arch->finish)
 		err = p->arch->finish(pr->cfg);
+	if (err == CF_OK)
+		err = unshared_layouts(&b);
+	if (err == CF_OK)
+		err = close_deps(&b);
 	if (err == CF_OK)
 		err = clear_gated(pr->cfg);
 	if (err != CF_OK)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/check.h"
+#include "engine/deps.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 
@@ -66,6 +67,7 @@ static enum cf_err add(struct cf_verdict *v, enum cf_reason_kind kind,
 	r->want = want;
 	r->offer = offer;
 	r->features[0] = '\0';
+	r->needs[0] = '\0';
 	if (f && cf_field_cmp(f, want, offer) > 0)
 		cf_field_features_between(f, offer, want, r->features,
 					  sizeof(r->features));
@@ -124,6 +126,43 @@ static enum cf_err check_reg(struct cf_verdict *v, const struct cf_arch_ops *a,
 	return CF_OK;
 }
 
+/* Every rule of the dependency table the profile breaks: a feature kept
+ * without one it needs, whatever the host (a register whose gates the
+ * profile lacks describes nothing the guest has, and is left alone). */
+static enum cf_err check_deps(const struct cf_config *pc,
+			      const struct cf_config *hc, struct cf_verdict *v)
+{
+	const struct cf_arch_ops *a = pc->arch;
+	const struct cf_deps *ds = a->deps;
+	enum cf_err err;
+
+	for (size_t i = 0; ds && i < ds->n; i++) {
+		const struct cf_dep *d = &ds->d[i];
+		int ri = cf_catalog_find_key(a->catalog, d->feature.key);
+		int need = cf_dep_unmet(pc, d);
+		const struct cf_field *f;
+		struct cf_reason *r;
+		uint64_t val = 0, hv = 0;
+		if (need < 0 || ri < 0 || !cf_dep_present(pc, &d->feature) ||
+		    cf_arch_gate_closed(a, pc, d->feature.key))
+			continue;
+		f = d->feature.field >= 0 ?
+		    &a->catalog->regs[ri].fields[d->feature.field] : NULL;
+		cf_config_get(pc, d->feature.key, &val, NULL);
+		cf_config_get(hc, d->feature.key, &hv, NULL);
+		err = add(v, CF_REASON_DEPENDS, a, d->feature.key, NULL,
+			  f ? cf_field_raw(f, val) : val,
+			  f ? cf_field_raw(f, hv) : hv);
+		if (err != CF_OK)
+			return err;
+		r = &v->r[v->n - 1];
+		r->field = f ? f->name : NULL;
+		cf_dep_term_name(a, &d->feature, r->features, sizeof(r->features));
+		cf_dep_needs_text(a, d, need, r->needs, sizeof(r->needs));
+	}
+	return CF_OK;
+}
+
 static enum cf_err check_config(const struct cf_config *pc,
 				const struct cf_config *hc,
 				struct cf_verdict *v)
@@ -134,6 +173,9 @@ static enum cf_err check_config(const struct cf_config *pc,
 
 	if (hc->arch != a)
 		return add(v, CF_REASON_ARCH, a, 0, NULL, 0, 0);
+	err = check_deps(pc, hc, v);
+	if (err != CF_OK)
+		return err;
 	for (size_t i = 0; i < pc->ncat; i++) {
 		/* A capability is no CPU feature: the pool's common value is
 		 * advice (check_enabled judges what the VMs enable). */
@@ -415,6 +457,10 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 		break;
 	case CF_REASON_ARCH:
 		snprintf(buf, len, "%s has another architecture", who);
+		break;
+	case CF_REASON_DEPENDS:
+		snprintf(buf, len, "the profile keeps %s but not %s, which %s "
+			 "needs", r->features, r->needs, r->features);
 		break;
 	case CF_REASON_NEEDS_CAP: {
 		int ri = cf_catalog_find_name(v->arch->catalog, r->reg);

@@ -73,6 +73,10 @@ function close_field() {
 function close_reg(   i) {
 	close_field()
 	printf "static const struct cf_field r%d_f[] = {\n", nreg
+	deps_reg(rname, rkeystr)
+	for (i = 1; i <= nf; i++)
+		deps_field(rname, fname[i], rkeystr, i - 1, fwidth[i], fsigned[i], \
+		    fpol[i] == "CF_POL_AND" || fpol[i] == "CF_POL_PREFIX")
 	for (i = 1; i <= nf; i++)
 		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL },\n", \
 		    cstr(fname[i]), flsb[i], fwidth[i], fsigned[i], fpol[i], \
@@ -334,6 +338,13 @@ $1 == "=" {
 	next
 }
 
+$1 == "needs" {
+	if (inreg)
+		fatal("'needs' inside register " rname " (missing 'end')")
+	deps_line()
+	next
+}
+
 $1 == "end" {
 	if (!inreg)
 		fatal("'end' outside a register")
@@ -357,4 +368,9 @@ END {
 	printf "static const struct cf_reg regs[] = {\n%s%s};\n\n", regtab, facttab
 	printf "const struct cf_catalog %s = {\n", sym
 	printf "\t\"arm64\", regs, %d\n};\n", nreg
+	dsym = sym
+	if (!sub(/_catalog$/, "_deps", dsym))
+		dsym = sym "_deps"
+	deps_resolve()
+	deps_print(dsym)
 }

@@ -23,6 +23,8 @@
 #include "arch/arm64/smccc.h"
 #include "engine/check.h"
 #include "engine/profile.h"
+#include "profiles/export.h"
+#include <cjson/cJSON.h>
 
 #define IN "/lab/in/"
 #define MAX_REGS 1024
@@ -906,6 +908,114 @@ report:
 	free(st.buf);
 }
 
+/* fctemplate: a Firecracker template (template.json, from `cpufleet export
+ * --format firecracker` of own.json) applied the way Firecracker applies
+ * one (firecracker-microvm/firecracker src/vmm/src/arch/aarch64/vcpu.rs
+ * init: vcpu_features on kvm_vcpu_init.features over its default, PSCI
+ * 0.2, then KVM_ARM_VCPU_INIT and finalize; cpu_config/aarch64/mod.rs:
+ * every reg_modifier's register read with KVM_GET_ONE_REG, then each
+ * written back as host & ~filter | value), then a guest reads every
+ * system register of own.json with MRS. */
+static const char *job_fctemplate(const char *host)
+{
+	struct cf_profile *pr = load_profile(IN "own.json");
+	size_t len = 0;
+	char *text = slurp(IN "template.json", &len);
+	cJSON *t = text ? cJSON_Parse(text) : NULL, *it;
+	static uint64_t keys[MAX_REGS], ids[MAX_REGS], vals[MAX_REGS], filt[MAX_REGS],
+		forced[MAX_REGS];
+	static char out[65536];
+	static struct gen g;
+	uint32_t features = CF_A64_FEAT_PSCI;
+	struct cf_a64vm *vm = NULL;
+	struct cf_diag d = { "" };
+	size_t n = 0, nkeys, used, nmis = 0;
+	char refused[256] = "null";
+	uint64_t data;
+	const char *fail = NULL;
+
+	free(text);
+	if (!pr || !t)
+		return "template.json or own.json";
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(t, "vcpu_features")) {
+		uint64_t f, v;
+		cJSON *bm = cJSON_GetObjectItem(it, "bitmap");
+		if (cJSON_GetObjectItem(it, "index")->valueint != 0 ||
+		    !cJSON_IsString(bm) || !cf_fc_bitmap(bm->valuestring, 32, &f, &v))
+			return "vcpu_features";
+		features = (uint32_t)((features & ~f) | v);
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(t, "reg_modifiers")) {
+		cJSON *a = cJSON_GetObjectItem(it, "addr"), *bm = cJSON_GetObjectItem(it, "bitmap");
+		if (n == MAX_REGS || !cJSON_IsString(a) || !cJSON_IsString(bm) ||
+		    !cf_fc_bitmap(bm->valuestring, 64, &filt[n], &forced[n]))
+			return "reg_modifiers";
+		ids[n++] = strtoull(a->valuestring, NULL, 16);
+	}
+	cJSON_Delete(t);
+	step("template: vCPU features 0x%x, %zu reg_modifiers", features, n);
+	if (cf_a64vm_create(features, &vm, &d) != CF_OK) {
+		step("VM creation failed: %.150s", d.msg);
+		return "vm";
+	}
+	for (size_t i = 0; i < n && !fail; i++)
+		if (cf_a64vm_get(vm, ids[i], &vals[i]) != 0)
+			fail = "KVM_GET_ONE_REG";
+	for (size_t i = 0; i < n && !fail && !strcmp(refused, "null"); i++) {
+		uint64_t want = (vals[i] & ~filt[i]) | (forced[i] & filt[i]), back = 0;
+		int e = cf_a64vm_set(vm, ids[i], want);
+		if (e || cf_a64vm_get(vm, ids[i], &back) != 0 || back != want) {
+			snprintf(refused, sizeof(refused), "{\"addr\": \"0x%llx\", "
+				 "\"errno\": \"%s\", \"want\": \"0x%016llx\", \"got\": "
+				 "\"0x%016llx\"}", (unsigned long long)ids[i],
+				 errno_name(e), (unsigned long long)want,
+				 (unsigned long long)back);
+			step("KVM refused 0x%llx: %s", (unsigned long long)ids[i],
+			     errno_name(e));
+		}
+	}
+	if (!fail && !strcmp(refused, "null") && cf_a64vm_finish(vm, &d) != CF_OK)
+		fail = "vGIC/PMU init";
+	used = (size_t)snprintf(out, sizeof(out), "{\"host\": \"%s\", \"features\": "
+				"\"0x%x\", \"modifiers\": %zu, \"refused\": %s, "
+				"\"guest_regs\": {", host, features, n, refused);
+	nkeys = profile_keys(pr, keys);
+	if (!fail && !strcmp(refused, "null")) {
+		read_guest(&g, keys, nkeys);
+		if (cf_a64vm_load(vm, g.w, g.n, guest_x, &d) != CF_OK ||
+		    cf_a64vm_run_to_mmio(vm, &data, &d) != CF_OK)
+			fail = "guest";
+	}
+	if (fail) {
+		step("%s failed: %.150s", fail, d.msg);
+		cf_a64vm_destroy(vm);
+		cf_profile_destroy(pr);
+		return fail;
+	}
+	const uint64_t *area = (const uint64_t *)(cf_a64vm_ram(vm) + AREA_A);
+	for (size_t i = 0; !strcmp(refused, "null") && i < nkeys; i++) {
+		char name[40];
+		uint64_t want = 0;
+		cf_arch_regname(pr->arch, keys[i], name, sizeof(name));
+		cf_config_get(pr->cfg, keys[i], &want, NULL);
+		used += (size_t)snprintf(out + used, sizeof(out) - used,
+					 "%s\"%s\": \"0x%016llx\"", i ? ", " : "",
+					 name, (unsigned long long)area[i]);
+		if (area[i] != want) {
+			nmis++;
+			step("MISMATCH %s: profile 0x%016llx guest 0x%016llx", name,
+			     (unsigned long long)want, (unsigned long long)area[i]);
+		}
+	}
+	used += (size_t)snprintf(out + used, sizeof(out) - used,
+				 "}, \"read\": %zu, \"mismatches\": %zu}\n",
+				 strcmp(refused, "null") ? 0 : nkeys, nmis);
+	emit("fctemplate.json", out, used);
+	cf_a64vm_destroy(vm);
+	cf_profile_destroy(pr);
+	return NULL;
+}
+
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
@@ -1112,6 +1222,8 @@ int main(void)
 		fail = job_restore(host);
 	else if (!strcmp(job, "errata"))
 		fail = job_errata(host, features);
+	else if (!strcmp(job, "fctemplate"))
+		fail = job_fctemplate(host);
 	if (fail)
 		step("job failed: %s", fail);
 	printf("@@CF DONE %d\n", fail ? 1 : 0);
