@@ -84,7 +84,7 @@ DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
         integration-test adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
-        lab-kernels lab-export lab-errata
+        lab-kernels lab-export lab-errata lab-midr
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -323,6 +323,14 @@ lab-pool: lab-build
 	$(call lab_each,--out $$o/pool --models cortex-a53$(comma)cortex-a72$(comma)neoverse-n1$(comma)max \
 	  --pool cortex-a53$(comma)cortex-a72$(comma)neoverse-n1 --allow-infeasible --no-variants)
 
+# Each model's own MIDR (--midr real) on every kernel: 6.12 refuses another
+# model's MIDR, 7.x takes it once the VMM enables
+# KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (the apply library does); every restore
+# and identity-register variant must be a verdict the engine predicts.
+LAB_MIDR_MODELS ?= cortex-a53,cortex-a57,cortex-a72
+lab-midr: lab-build
+	$(call lab_each,--out $$o/midr --models $(LAB_MIDR_MODELS) --midr real)
+
 # The kernels side by side (after lab-all): which hosts pool on each, the
 # fields that keep pools apart, every model that boots on the first kernel
 # on the others; and arch/arm64/kvm-writable.txt against every kernel's
@@ -369,6 +377,8 @@ lab: lab-boot-test
 	$(MAKE) lab-all || rc=1; \
 	echo "== lab, a forced pool the engine splits ($(LAB_KERNELS)) =="; \
 	$(MAKE) lab-pool || rc=1; \
+	echo "== lab, each model's own MIDR ($(LAB_KERNELS)) =="; \
+	$(MAKE) lab-midr || rc=1; \
 	echo "== lab, the kernels side by side =="; \
 	$(MAKE) lab-kernels || rc=1; \
 	exit $$rc
@@ -398,7 +408,8 @@ CHECK_SUITES += lab-build="$(MAKE) --no-print-directory lab-build && echo 'lab-b
   lab-boot="$(MAKE) --no-print-directory lab-boot-test" \
   $(foreach k,$(LAB_KLIST),lab-sve-$(k)="$(MAKE) --no-print-directory lab-sve LAB_KERNELS=$(k)" \
     lab-$(k)="$(MAKE) --no-print-directory lab-all LAB_KERNELS=$(k)" \
-    lab-pool-$(k)="$(MAKE) --no-print-directory lab-pool LAB_KERNELS=$(k)") \
+    lab-pool-$(k)="$(MAKE) --no-print-directory lab-pool LAB_KERNELS=$(k)" \
+    lab-midr-$(k)="$(MAKE) --no-print-directory lab-midr LAB_KERNELS=$(k)") \
   lab-kernels="$(MAKE) --no-print-directory lab-kernels"
 endif
 ifeq ($(LAB),1)
