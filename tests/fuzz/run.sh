@@ -63,9 +63,11 @@ seeds() {
 	esac
 }
 
-# The regression inputs of NAME, if any.
-regress() {
-	[ -d "tests/fuzz/regress/$1" ] && echo "tests/fuzz/regress/$1"
+# The committed inputs of NAME: its corpus and its regression inputs.
+committed() {
+	for d in "tests/fuzz/corpus/$1" "tests/fuzz/regress/$1"; do
+		[ -d "$d" ] && echo "$d"
+	done
 }
 
 # One line of figures from a libFuzzer log.
@@ -104,8 +106,7 @@ for t in "$@"; do
 		# shellcheck disable=SC2046
 		"$bin" $(opts "$t") $limit -print_final_stats=1 \
 		    -artifact_prefix="$OUT/$name-" "$OUT/corpus/$name" \
-		    "tests/fuzz/corpus/$name" $(regress "$name") \
-		    "$OUT/seeds/$name" >"$log" 2>&1 ;;
+		    $(committed "$name") "$OUT/seeds/$name" >"$log" 2>&1 ;;
 	smoke)
 		# A fixed seed: the same inputs every run.
 		case $t in
@@ -116,13 +117,13 @@ for t in "$@"; do
 		# shellcheck disable=SC2046
 		"$bin" $(opts "$t") -runs=$runs -seed=1 -print_final_stats=1 \
 		    -artifact_prefix="$OUT/$name-" "$OUT/smoke/$name" \
-		    "tests/fuzz/corpus/$name" $(regress "$name") >"$log" 2>&1 ;;
+		    $(committed "$name") >"$log" 2>&1 ;;
 	merge)
 		new=$OUT/merge/$name
 		rm -rf "$new" && mkdir -p "$new" "$OUT/corpus/$name"
 		# shellcheck disable=SC2046
 		"$bin" $(opts "$t") -merge=1 -artifact_prefix="$OUT/$name-" \
-		    "$new" "tests/fuzz/corpus/$name" "$OUT/seeds/$name" \
+		    "$new" $(committed "$name") "$OUT/seeds/$name" \
 		    "$OUT/corpus/$name" >"$log" 2>&1 &&
 		rm -rf "tests/fuzz/corpus/$name" &&
 		mv "$new" "tests/fuzz/corpus/$name" &&
