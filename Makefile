@@ -224,13 +224,14 @@ build-fuzz/fuzz_server: build-fuzz/obj/tests/fuzz/fuzz_server.o $(FUZZ_OBJ) \
 -include $(wildcard build-fuzz/obj/*/*.d build-fuzz/obj/*/*/*.d)
 
 # `make fuzz` explores each target for FUZZ_S seconds (FUZZ_SECONDS, the
-# older name, works too; 60 by default), or with FUZZ_RUNS=N for N
-# executions, growing its corpus in build-fuzz/corpus (seeded from the
-# committed corpus and tests/data); `fuzz-merge` minimises what it found
-# (libFuzzer -merge=1) into the committed tests/fuzz/corpus; `fuzz-smoke`
-# (part of check) replays the committed corpus and runs a fixed number of
-# new inputs per target.  tests/fuzz/run.sh runs them.
-FUZZ_SECONDS ?= 60
+# older name, works too) or FUZZ_RUNS executions, whichever ends first (60
+# seconds if neither is given), growing its corpus in build-fuzz/corpus
+# (seeded from the committed inputs and tests/data); `fuzz-merge`
+# minimises what it found (libFuzzer -merge=1) into the committed
+# tests/fuzz/corpus; `fuzz-smoke` (part of check) replays the committed
+# inputs and runs a fixed number of new ones per target.  FUZZ_TARGETS=
+# picks targets.  tests/fuzz/run.sh runs them.
+FUZZ_SECONDS ?=
 FUZZ_S       ?= $(FUZZ_SECONDS)
 FUZZ_RUNS    ?=
 fuzz: $(FUZZ_TARGETS:%=build-fuzz/%)

@@ -37,8 +37,10 @@
  *  - afterwards the server still answers GET /v1/health with 200 and
  *    "status": "ok" (pipelined behind the request, so a server that
  *    misreads where a request ends answers it wrongly). */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -970,20 +972,51 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* ---- set-up ---- */
 
-static void cleanup(void)
+/* Removes DIR's database and DIR. */
+static void remove_db(const char *dir)
 {
 	static const char *const sfx[] = { "", "-wal", "-shm", NULL };
 	char path[320];
 
+	for (size_t i = 0; sfx[i]; i++) {
+		snprintf(path, sizeof(path), "%s/fleet.db%s", dir, sfx[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+static void cleanup(void)
+{
 	conn_close(&req);
 	conn_close(&hc);
 	cf_server_stop(G.srv);
 	G.srv = NULL;
-	for (size_t i = 0; sfx[i]; i++) {
-		snprintf(path, sizeof(path), "%s%s", G.db, sfx[i]);
-		unlink(path);
+	remove_db(G.dir);
+}
+
+/* The directories of earlier runs that ended without their exit
+ * handlers (a crash, libFuzzer's exit after replaying files): named
+ * cpufleet-fuzz.PID.*, removed once PID is gone. */
+static void remove_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+	char path[300];
+
+	while (d && (e = readdir(d))) {
+		long pid;
+		char *end;
+		if (strncmp(e->d_name, "cpufleet-fuzz.", 14) != 0)
+			continue;
+		pid = strtol(e->d_name + 14, &end, 10);
+		if (*end != '.' || pid <= 0 || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
+		remove_db(path);
 	}
-	rmdir(G.dir);
+	if (d)
+		closedir(d);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -1083,8 +1116,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
 	    access("/dev/shm", W_OK) == 0)
 		base = "/dev/shm";
-	snprintf(G.dir, sizeof(G.dir), "%s/cpufleet-fuzz-XXXXXX",
-		 base ? base : "/tmp");
+	if (!base)
+		base = "/tmp";
+	remove_stale(base);
+	snprintf(G.dir, sizeof(G.dir), "%s/cpufleet-fuzz.%ld.XXXXXX", base,
+		 (long)getpid());
 	fz_require(mkdtemp(G.dir) != NULL, "a temporary directory",
 		   strerror(errno));
 	snprintf(G.db, sizeof(G.db), "%s/fleet.db", G.dir);

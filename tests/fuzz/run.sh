@@ -2,8 +2,10 @@
 # Runs the libFuzzer targets built in build-fuzz/ (make fuzz, fuzz-smoke,
 # fuzz-merge call it):
 #
-#   sh tests/fuzz/run.sh fuzz  TARGET...   explore: FUZZ_RUNS executions or
-#                                          FUZZ_S seconds (default 60) each
+#   sh tests/fuzz/run.sh fuzz  TARGET...   explore each for FUZZ_RUNS
+#                                          executions or FUZZ_S seconds,
+#                                          whichever ends first (60 s if
+#                                          neither is given)
 #   sh tests/fuzz/run.sh smoke TARGET...   replay the committed corpus and
 #                                          run a few thousand new inputs
 #   sh tests/fuzz/run.sh merge TARGET...   minimise every corpus into
@@ -98,11 +100,11 @@ for t in "$@"; do
 	case $mode in
 	fuzz)
 		mkdir -p "$OUT/corpus/$name"
-		if [ -n "${FUZZ_RUNS:-}" ]; then
-			limit=-runs=$FUZZ_RUNS
-		else
-			limit=-max_total_time=${FUZZ_S:-60}
-		fi
+		# FUZZ_RUNS executions, FUZZ_S seconds: whichever comes first.
+		limit=
+		[ -n "${FUZZ_RUNS:-}" ] && limit="-runs=$FUZZ_RUNS"
+		[ -n "${FUZZ_S:-}" ] && limit="$limit -max_total_time=$FUZZ_S"
+		[ -n "$limit" ] || limit=-max_total_time=60
 		# shellcheck disable=SC2046
 		"$bin" $(opts "$t") $limit -print_final_stats=1 \
 		    -artifact_prefix="$OUT/$name-" "$OUT/corpus/$name" \
@@ -111,6 +113,7 @@ for t in "$@"; do
 		# A fixed seed: the same inputs every run.
 		case $t in
 		fuzz_server) runs=3000 ;;
+		fuzz_x86) runs=10000 ;;
 		*) runs=20000 ;;
 		esac
 		rm -rf "$OUT/smoke/$name" && mkdir -p "$OUT/smoke/$name"
