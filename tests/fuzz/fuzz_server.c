@@ -37,6 +37,7 @@
  *  - afterwards the server still answers GET /v1/health with 200 and
  *    "status": "ok" (pipelined behind the request, so a server that
  *    misreads where a request ends answers it wrongly). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -55,6 +56,7 @@
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
 #include "db/db.h"
+#include "profiles/doc.h"
 #include "server/server.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -517,17 +519,6 @@ static unsigned roles_of(const char *method, const char *path)
 	return roles;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The roles any reading of TARGET allows: the path as sent and
  * %-decoded (up to a decoded NUL), of the origin form and of the
  * absolute form (RFC 9112 §3.2.2: a server accepts both). */
@@ -552,10 +543,10 @@ static unsigned roles_of_target(const char *method, const char *target)
 	path[n] = '\0';
 	roles |= roles_of(method, path);
 	for (size_t i = 0; i < n; i++) {
-		int h, l;
-		if (path[i] == '%' && (h = hexval(path[i + 1])) >= 0 &&
-		    (l = hexval(path[i + 2])) >= 0) {
-			dec[k++] = (char)(h << 4 | l);
+		if (path[i] == '%' && isxdigit((unsigned char)path[i + 1]) &&
+		    isxdigit((unsigned char)path[i + 2])) {
+			char h[3] = { path[i + 1], path[i + 2], '\0' };
+			dec[k++] = (char)strtoul(h, NULL, 16);
 			i += 2;
 		} else {
 			dec[k++] = path[i];
@@ -1019,27 +1010,6 @@ static void remove_stale(const char *base)
 		closedir(d);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) &&
-	    fread(p, 1, (size_t)n, f) == (size_t)n) {
-		p[n] = '\0';
-		*len = (size_t)n;
-	} else {
-		free(p);
-		p = NULL;
-	}
-	fclose(f);
-	return p;
-}
-
 /* One admin request during set-up; it must answer 2xx. */
 static void setup_call(const char *line, const char *body, size_t blen)
 {
@@ -1082,10 +1052,10 @@ static void populate(void)
 	if (!dir)
 		dir = "tests/data";
 	for (size_t i = 0; reports[i]; i++) {
-		char *body;
+		struct cf_diag d;
+		char *body = NULL;
 		snprintf(path, sizeof(path), "%s/%s", dir, reports[i]);
-		body = slurp(path, &n);
-		if (!body)
+		if (cf_doc_read_file(path, &body, &n, &d) != CF_OK)
 			continue;
 		setup_call("admin POST /v1/reports", body, n);
 		free(body);
