@@ -64,6 +64,10 @@ def main():
         compact({"profile": "x86", "hosts": ["snb-ep", "spr-05"]}))
     for who in ("admin", "reader", "agent", "revoked", "-", "cft_00_00"):
         req("health-" + who, who, "GET", "/v1/health")
+    for who in ("revoked", "-", "cft_00_00", "agent"):
+        req("hosts-" + who, who, "GET", "/v1/hosts")
+    req("pool-put-revoked", "revoked", "PUT", "/v1/pools/r",
+        compact({"hosts": []}))
     req("metrics", "-", "GET", "/metrics")
     req("hosts", "reader", "GET", "/v1/hosts")
     req("host", "reader", "GET", "/v1/hosts/n1-01?history=2")
