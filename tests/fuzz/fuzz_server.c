@@ -671,7 +671,7 @@ static void judge_health(const struct resp *r, enum rr e, const char *why)
 	char d[300];
 	cJSON *j, *s;
 
-	snprintf(d, sizeof(d), "%s%u %.200s", e == RR_TIMEOUT ? "no reply in "
+	snprintf(d, sizeof(d), "%s; status %u %.200s", e == RR_TIMEOUT ? "no reply in "
 		 "10 s" : e == RR_EOF ? "closed without a reply" : why,
 		 r->status, r->body ? r->body : "");
 	fz_require(e == RR_OK, "the server still answers /v1/health", d);
