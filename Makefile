@@ -81,7 +81,7 @@ NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
-.PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
+.PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke fuzz-merge bench clean \
         integration-test adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
         lab-kernels lab-export lab-errata lab-midr
@@ -211,14 +211,19 @@ adversarial-test: $(BUILD)/cpufleet
 	python3 tests/integration/adversarial.py $(if $(filter 1,$(SAN)),--sanitized) \
 	  $(BUILD)/cpufleet
 
-# libFuzzer targets, built with clang over the library sources.
-FUZZ_TARGETS = fuzz_report fuzz_profile
-FUZZ_SECONDS ?= 60
+# libFuzzer targets, built with clang over the library sources (objects
+# shared by the targets in build-fuzz/obj); fuzz_server adds the service.
+FUZZ_TARGETS = fuzz_report fuzz_profile fuzz_x86 fuzz_server
 FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
-               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_UTIL    = tests/fuzz/fuzz_util.c
+               -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=all
+FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
 FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c \
                build-fuzz/gen/x86_qemu.c build-fuzz/gen/x86_libvirt.c
+FUZZ_OBJ     = $(patsubst %.c,build-fuzz/obj/%.o,$(LIB_SRC) \
+                 tests/fuzz/fuzz_util.c $(FUZZ_GEN:build-fuzz/%=%))
+FUZZ_NET_OBJ = $(patsubst %.c,build-fuzz/obj/%.o,db/db.c server/server.c \
+                 server/writer.c server/api.c)
 build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
                                 arch/caps/caps.awk arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen
@@ -233,29 +238,42 @@ build-fuzz/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
 	@mkdir -p build-fuzz/gen
 	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \
 	  -f arch/x86/gen_vmm.awk $< > $@
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_UTIL) tests/fuzz/fuzz_util.h $(LIB_SRC) \
-              $(FUZZ_GEN)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_UTIL) $(LIB_SRC) $(FUZZ_GEN) $(LDLIBS)
+build-fuzz/obj/gen/%.o: build-fuzz/gen/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+build-fuzz/obj/%.o: %.c | $(FUZZ_GEN)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(filter-out build-fuzz/fuzz_server,$(FUZZ_TARGETS:%=build-fuzz/%)): \
+build-fuzz/%: build-fuzz/obj/tests/fuzz/%.o $(FUZZ_OBJ)
+	clang $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+build-fuzz/fuzz_server: build-fuzz/obj/tests/fuzz/fuzz_server.o $(FUZZ_OBJ) \
+                        $(FUZZ_NET_OBJ)
+	clang $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 -lmicrohttpd -lpthread
+-include $(wildcard build-fuzz/obj/*/*.d build-fuzz/obj/*/*/*.d)
 
-# `make fuzz` explores for FUZZ_SECONDS per target, growing the corpus in
-# build-fuzz/corpus; `fuzz-smoke` (part of check) replays the committed
-# corpus and runs 20000 new inputs per target (new finds go to
-# build-fuzz/, never into the committed corpus).
+# `make fuzz` explores each target for FUZZ_S seconds (FUZZ_SECONDS, the
+# older name, works too) or FUZZ_RUNS executions, whichever ends first (60
+# seconds if neither is given), growing its corpus in build-fuzz/corpus
+# (seeded from the committed inputs and tests/data); `fuzz-merge`
+# minimises what it found (libFuzzer -merge=1) into the committed
+# tests/fuzz/corpus; `fuzz-smoke` (part of check) replays the committed
+# inputs and runs a fixed number of new ones per target.  FUZZ_TARGETS=
+# picks targets.  tests/fuzz/run.sh runs them.
+FUZZ_SECONDS ?=
+FUZZ_S       ?= $(FUZZ_SECONDS)
+FUZZ_RUNS    ?=
 fuzz: $(FUZZ_TARGETS:%=build-fuzz/%)
-	@for t in $(FUZZ_TARGETS); do c=$${t#fuzz_}; \
-	  mkdir -p build-fuzz/corpus/$$c; \
-	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$c \
-	    tests/fuzz/corpus/$$c || exit 1; done
+	@FUZZ_S=$(FUZZ_S) FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh fuzz \
+	  $(FUZZ_TARGETS)
+
+fuzz-merge: $(FUZZ_TARGETS:%=build-fuzz/%)
+	@sh tests/fuzz/run.sh merge $(FUZZ_TARGETS)
 
 fuzz-smoke: $(FUZZ_TARGETS:%=build-fuzz/%)
-	@for t in $(FUZZ_TARGETS); do c=$${t#fuzz_}; \
-	  mkdir -p build-fuzz/smoke/$$c; \
-	  build-fuzz/$$t -runs=20000 -seed=1 -max_len=65536 \
-	    -artifact_prefix=build-fuzz/ build-fuzz/smoke/$$c tests/fuzz/corpus/$$c \
-	    > build-fuzz/$$t.log 2>&1 || { tail -30 build-fuzz/$$t.log; exit 1; }; \
-	  echo "fuzz-smoke: $$t: $$(tail -1 build-fuzz/$$t.log)"; done; \
-	  echo "fuzz-smoke: $(words $(FUZZ_TARGETS)) passed, 0 failed"
+	@sh tests/fuzz/run.sh smoke $(FUZZ_TARGETS)
 
 # The arm64 lab (tools/lab/PROTOCOL.md): emulated arm64 hosts under QEMU
 # TCG, each booting one of Debian's arm64 kernels with KVM built in, whose KVM

@@ -1181,10 +1181,21 @@ static void h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	cJSON *o = NULL, *rows, *brow;
 	enum cf_err err;
 
+	if (pname && !valid_name(pname)) {
+		cf_api_error(rp, 400, "profile=%s: expected a profile name "
+			     "([A-Za-z0-9._-]{1,127})", pname);
+		goto cleanup;
+	}
 	if (!pname)
 		pname = pool;
-	if (cf_db_pool_get(db, pool, no_pool, NULL) == CF_ENOTFOUND) {
+	err = cf_db_pool_get(db, pool, no_pool, NULL);
+	if (err == CF_ENOTFOUND) {
 		cf_api_error(rp, 404, "no such pool: %s", pool);
+		goto cleanup;
+	}
+	if (err != CF_OK) {
+		cf_api_error(rp, status_of(err), "pool %s: %s", pool,
+			     cf_strerror(err));
 		goto cleanup;
 	}
 	err = cf_db_pool_members(db, pool, collect_member, &m);

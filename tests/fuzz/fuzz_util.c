@@ -300,8 +300,12 @@ void fz_require_refuses(const struct cf_profile *pr, const struct cf_report *r,
 	fz_require(!cf_verdict_compatible(v), why, t);
 	for (size_t i = 0; i < cf_verdict_reason_count(v) && !named; i++) {
 		const struct cf_reason *x = cf_verdict_reason(v, i);
+		/* CF_REASON_NEEDS_CAP names the register: KVM refuses the
+		 * whole identity register without the capability
+		 * (KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, api.rst). */
 		named = !strcmp(x->reg, reg) &&
 			(!field || x->kind == CF_REASON_MISSING_REG ||
+			 x->kind == CF_REASON_NEEDS_CAP ||
 			 (x->field && !strcmp(x->field, field)));
 	}
 	fz_require(named, why, t);
