@@ -8,7 +8,10 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
@@ -31,13 +34,16 @@
 #define REAP_BATCH 250
 /* Event threads: each accepts and reads its share of the connections. */
 #define EVENT_THREADS 2
+/* Half-closed connections looked at per reaper round. */
+#define HUP_BATCH 256
 
 /* Where a connection is, for the deadlines: waiting for (the rest of) a
  * request's headers, receiving its body, or being answered. */
 enum phase { PH_IDLE, PH_BODY, PH_BUSY };
-enum { CLOSE_HEADER, CLOSE_BODY, CLOSE_EVICTED, CLOSE_REFUSED, NCLOSE };
+enum { CLOSE_HEADER, CLOSE_BODY, CLOSE_EVICTED, CLOSE_REFUSED, CLOSE_HALF,
+       NCLOSE };
 static const char *const close_reasons[NCLOSE] = {
-	"header_timeout", "body_timeout", "evicted", "refused",
+	"header_timeout", "body_timeout", "evicted", "refused", "half_closed",
 };
 #define PEER_BUCKETS 4096
 
@@ -57,6 +63,7 @@ struct track {
 	int fd;
 	enum phase phase;
 	bool shut;             /* shutdown(2) done, libmicrohttpd closes it */
+	unsigned hup;          /* reaper rounds seen half-closed, idle, drained */
 	uint64_t since;        /* ms, monotonic: when PHASE began */
 	struct peer *peer;
 	struct track *prev, *next;
@@ -97,6 +104,7 @@ struct cf_server {
 	struct track *head, *tail;
 	size_t nconns, nshut;   /* open; of them shut, closing */
 	struct peer *peers[PEER_BUCKETS];
+	int hupfd;              /* epoll: which connections the client shut */
 	unsigned conn_limit, evict_at;
 	uint64_t header_ms, body_ms;
 	bool reaper_on, reaper_stop;
@@ -311,8 +319,8 @@ char *cf_server_metrics_text(struct cf_server *s)
 			    "# HELP cpufleet_http_connections_closed_total "
 			    "Connections the server closed: headers or body not "
 			    "received in time, idle when the table was nearly "
-			    "full, or refused then to a client holding half of "
-			    "it.\n"
+			    "full, refused then to a client holding half of "
+			    "it, or shut by the client before a whole request.\n"
 			    "# TYPE cpufleet_http_connections_closed_total "
 			    "counter\n", open, s->conn_limit);
 	for (size_t i = 0; i < NCLOSE; i++)
@@ -798,6 +806,7 @@ static void track_phase(struct cf_server *s, struct MHD_Connection *c,
 	pthread_mutex_lock(&s->clock);
 	t->phase = phase;
 	t->since = now_ms();
+	t->hup = 0;
 	track_unlink(s, t);
 	track_append(s, t);
 	pthread_mutex_unlock(&s->clock);
@@ -815,6 +824,10 @@ static void on_connection(void *cls, struct MHD_Connection *c,
 		if (!t)
 			return;
 		pthread_mutex_lock(&s->clock);
+		/* Under the lock, so the reaper never sees T's events after
+		 * this; the descriptor is still open. */
+		if (s->hupfd >= 0)
+			epoll_ctl(s->hupfd, EPOLL_CTL_DEL, t->fd, NULL);
 		track_unlink(s, t);
 		s->nconns--;
 		if (t->shut)
@@ -846,6 +859,10 @@ static void on_connection(void *cls, struct MHD_Connection *c,
 	}
 	track_append(s, t);
 	s->nconns++;
+	if (s->hupfd >= 0) {
+		struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = t };
+		epoll_ctl(s->hupfd, EPOLL_CTL_ADD, t->fd, &ev);
+	}
 	/* Nearly full: the connection idle the longest (the list is in order
 	 * of phase start) makes room, so that clients holding connections
 	 * without sending requests cannot lock new ones out. */
@@ -889,6 +906,33 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
 	return room ? MHD_YES : MHD_NO;
 }
 
+/* Ends the connections whose client has shut its side while the server
+ * waits for a request: libmicrohttpd 0.9.75 keeps one whose request line
+ * never got its end of line (seen with "GET / HTTP/1.1" and a FIN) until
+ * the header deadline.  Only once the connection has been waiting for a
+ * request, with nothing left unread in the socket, in two rounds in a
+ * row: a request that came with the FIN is libmicrohttpd's to answer.
+ * Under s->clock, which also guards the epoll set's removals, so every
+ * event is of a live track. */
+static void reap_half_closed(struct cf_server *s)
+{
+	struct epoll_event ev[HUP_BATCH];
+	int n = epoll_wait(s->hupfd, ev, HUP_BATCH, 0);
+
+	for (int i = 0; i < n; i++) {
+		struct track *t = ev[i].data.ptr;
+		int unread = 1;
+
+		if (t->shut || t->phase != PH_IDLE ||
+		    ioctl(t->fd, FIONREAD, &unread) != 0 || unread != 0) {
+			t->hup = 0;
+			continue;
+		}
+		if (++t->hup >= 2)
+			track_shut(s, t, CLOSE_HALF);
+	}
+}
+
 /* Every REAP_EVERY_MS: ends the connections past their deadline (idle or
  * trickling headers, or a body that does not arrive in time).  A slow
  * client cannot hold a connection by sending a byte now and then, as it
@@ -904,6 +948,9 @@ static void *reaper_main(void *arg)
 	while (!s->reaper_stop) {
 		uint64_t now = now_ms();
 		unsigned n = 0;
+
+		if (s->hupfd >= 0)
+			reap_half_closed(s);
 		/* Oldest phase first: past the first connection within both
 		 * deadlines, none is late. */
 		for (struct track *t = s->head; t && now - t->since > first &&
@@ -1321,6 +1368,8 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 	pthread_mutex_init(&s->evlock, NULL);
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qwake, NULL);
+	/* Without it, only the header deadline ends a half-closed one. */
+	s->hupfd = epoll_create1(EPOLL_CLOEXEC);
 	s->max_body = o->max_body ? o->max_body : CF_SERVER_BODY_MAX_DEFAULT;
 	s->header_ms = 1000u * (uint64_t)(o->header_timeout_s ?
 		o->header_timeout_s : CF_SERVER_HEADER_TIMEOUT_DEFAULT);
@@ -1461,6 +1510,8 @@ void cf_server_stop(struct cf_server *s)
 		cf_db_close(s->readers[i]);
 	cf_db_close(s->evdb);
 	peers_free(s);
+	if (s->hupfd >= 0)
+		close(s->hupfd);
 	free(s->readers);
 	free(s->free_readers);
 	free(s->workers);

@@ -524,6 +524,45 @@ def t_slowloris(tmp):
     f.finish("slowloris", fails)
 
 
+@case("half-closed: a request cut short, then the client's FIN")
+def t_half_closed(tmp):
+    # The header deadline (10 s by default) must not be what ends these:
+    # the client has said it sends nothing more.
+    f = Fleet(tmp)
+    fails = []
+    cut = [b"G", b"GET / HTTP/1.1", b"GET /v1/health HTTP/1.1\r\nHost: x",
+           b"PUS reader/ GE\0\0\0\0\0T /1vr/p0/pect: 1oo",
+           b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/hea"]
+    for data in cut:
+        s = connect(f.port)
+        send_all(s, data)
+        s.shutdown(socket.SHUT_WR)
+        t0 = time.monotonic()
+        out = read_answer(s, 8.0)
+        took = time.monotonic() - t0
+        # A whole request ahead of the cut one is still answered.
+        want = "status" if data.count(b"\r\n\r\n") else "closed"
+        if out[0] != want or took > 2.0:
+            fails.append("%r then FIN: %s after %.2f s, want %s within 2 s"
+                         % (data, describe(out), took, want))
+        else:
+            print("  %-60r %s after %.2f s" % (data, describe(out), took))
+        if want == "status":
+            rest = read_answer(s, 8.0)
+            if rest[0] != "closed":
+                fails.append("%r then FIN: after the answer %s, want closed"
+                             % (data, describe(rest)))
+        s.close()
+    m = it.request(f.url, "GET", "/metrics", timeout=5).body.decode()
+    line = [x for x in m.splitlines()
+            if x.startswith('cpufleet_http_connections_closed_total'
+                            '{reason="half_closed"}')]
+    print("  metrics: %s" % (line[0] if line else "no half_closed line"))
+    if not line:
+        fails.append("/metrics lacks the half_closed close reason")
+    f.finish("half-closed requests", fails)
+
+
 @case("limits: headers, URLs and bodies past the server's limits")
 def t_limits(tmp):
     f = Fleet(tmp)
