@@ -322,6 +322,16 @@ enum cf_err cf_x86_level_profile(const char *name, struct cf_profile **out);
 enum cf_err cf_x86_profile_level(const struct cf_profile *pr, char *level,
 				 size_t llen, char *missing, size_t mlen);
 
+/* The richest libvirt named CPU model the profile satisfies, as VMware EVC
+ * names a generation: every CPUID and MSR bit of the model's features (in
+ * libvirt's CPU map, arch/x86/libvirt.txt) set, and the model's vendor
+ * where it names one.  Richest: the most feature bits; a tie goes to the
+ * model the map lists last.  The name into NAME ("" if none), the map into
+ * SOURCE ("libvirt 9.0.0 cpu_map").  CF_ENOTFOUND if no model fits,
+ * CF_EARCH if not x86. */
+enum cf_err cf_x86_profile_model(const struct cf_profile *pr, char *name,
+				 size_t nlen, char *source, size_t slen);
+
 /* The CPU vendor ("GenuineIntel") a report or profile names, into BUF;
  * false when its architecture has no vendor or it lacks the register. */
 bool cf_report_vendor(const struct cf_report *r, char *buf, size_t len);

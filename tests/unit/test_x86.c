@@ -91,6 +91,48 @@ static void test_x86_dumps_load_with_their_levels(void)
 	}
 }
 
+/* The richest libvirt named model of each dump, by a hand check against
+ * libvirt 9.0.0's CPU map (/usr/share/libvirt/cpu_map, x86_<Model>.xml and
+ * x86_features.xml), not by cpufleet: the model has every feature of its
+ * file set in the dump, and the richer models (more features) each lack
+ * one, named here with its bit.  tests/x86/libvirt_models.py makes the same
+ * judgement from the XML for `make cli-test`.
+ *   snb-ep:  SandyBridge (38 features); SandyBridge-IBRS (39) needs
+ *            spec-ctrl, CPUID.(7,0):EDX[26], clear in the dump (taken
+ *            before the IBRS microcode).
+ *   spr-05, gnr-03: Cooperlake (83); Icelake-Server (86) and
+ *            Icelake-Server-noTSX (84) need mpx, CPUID.(7,0):EBX[14], which
+ *            Intel dropped after Ice Lake; every richer Intel model needs
+ *            mpx or more.
+ *   bergamo-04: EPYC-Milan (85), the richest AMD model of 9.0.0.
+ *   hygon-01: Dhyana (64); EPYC (66) and EPYC-IBPB (67) name vendor AMD,
+ *            and the dump's vendor is HygonGenuine. */
+static void test_x86_named_models(void)
+{
+	static const struct { const char *file, *model; } want[] = {
+		{ "x86/snb-ep.json", "SandyBridge" },
+		{ "x86/spr-05.json", "Cooperlake" },
+		{ "x86/gnr-03.json", "Cooperlake" },
+		{ "x86/bergamo-04.json", "EPYC-Milan" },
+		{ "x86/hygon-01.json", "Dhyana" },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct cf_report *r = test_load_report(want[i].file);
+		struct cf_profile *own = NULL;
+		char name[64], source[64];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT_EQUAL(cf_profile_from_report(r, &own), CF_OK);
+		CU_ASSERT_EQUAL(cf_x86_profile_model(own, name, sizeof(name),
+						     source, sizeof(source)),
+				CF_OK);
+		CU_ASSERT_STRING_EQUAL(name, want[i].model);
+		CU_ASSERT_STRING_EQUAL(source, "libvirt 9.0.0 cpu_map");
+		cf_profile_destroy(own);
+		cf_report_destroy(r);
+	}
+}
+
 /* The three Intel generations: feasible, accepted by each, and equal to the
  * golden profile.  The golden file is an expectation, never regenerated with
  * cpufleet: tests/data/x86/golden/README.md says where each value comes from
@@ -741,6 +783,7 @@ static void test_x86_vendor_of_report_and_profile(void)
 
 static CU_TestInfo tests[] = {
 	TEST(test_x86_dumps_load_with_their_levels),
+	TEST(test_x86_named_models),
 	TEST(test_x86_baseline_intel_golden),
 	TEST(test_x86_vendors_never_share_a_pool),
 	TEST(test_x86_absent_leaf_is_zero),
