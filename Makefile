@@ -173,6 +173,7 @@ unit: $(BUILD)/test_unit
 gen-test:
 	sh tests/gen/run.sh
 	sh tests/gen/x86.sh
+	sh tests/gen/levels.sh
 	python3 tests/gen/kernel_arm64.py
 	python3 tests/gen/kernel_x86.py
 	python3 tests/gen/golden.py
