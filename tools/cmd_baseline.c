@@ -142,6 +142,11 @@ int cmd_baseline(int argc, char **argv)
 			cf_profile_conflict_text(pr, i, text, sizeof(text));
 			fprintf(stderr, "conflict: %s\n", text);
 		}
+		if (cf_profile_feasible(pr)) {
+			struct cli_levels lv;
+			cli_levels_of(pr, &lv);
+			cli_levels_print(stderr, &lv);
+		}
 	}
 	if (out) {
 		err = cf_profile_save(pr, out, &d);
