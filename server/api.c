@@ -71,6 +71,11 @@ static void sha256_hex(const char *data, size_t len, char out[CF_SHA256_HEX])
 	cf_sha256_hex(&c, out);
 }
 
+static int two_digits(const char *p)
+{
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
 /* A time argument as stored (milliseconds always present), or false. */
 static bool norm_time(const char *in, char *out, size_t len)
 {
@@ -82,6 +87,12 @@ static bool norm_time(const char *in, char *out, size_t len)
 	for (size_t i = 0; shape[i]; i++)
 		if (shape[i] == 'd' ? (in[i] < '0' || in[i] > '9') : in[i] != shape[i])
 			return false;
+	/* The ranges the database's rule checks too (RFC 3339 5.6). */
+	if (two_digits(in + 5) < 1 || two_digits(in + 5) > 12 ||
+	    two_digits(in + 8) < 1 || two_digits(in + 8) > 31 ||
+	    two_digits(in + 11) > 23 || two_digits(in + 14) > 59 ||
+	    two_digits(in + 17) > 59)
+		return false;
 	if (n == 20) {
 		snprintf(out, len, "%.19s.000Z", in);
 		return true;
