@@ -38,6 +38,12 @@ struct cf_fvalue {
 	const char *features; /* "FEAT_A,FEAT_B"; "" = not implemented */
 };
 
+/* A written value KVM takes as another before judging it (idregs.txt
+ * `as=FROM:TO`). */
+struct cf_fas {
+	uint64_t from, to;
+};
+
 struct cf_field {
 	const char *name;
 	uint8_t shift;
@@ -51,6 +57,8 @@ struct cf_field {
 			       non-zero below floor (the host's own value
 			       always goes) */
 	uint64_t floor;
+	const struct cf_fas *as; /* value map, NULL for none */
+	uint8_t nas;
 };
 
 /* A KVM capability's key in every catalogue (arch/caps/caps.awk makes
@@ -208,12 +216,16 @@ static inline int64_t cf_field_get(const struct cf_field *f, uint64_t v)
 
 /* The value a raw field value stands for in comparisons: for the
  * alternative ID scheme, all ones (IMPLEMENTATION DEFINED) is 0; KVM reads
- * a host's so and rewrites a written one so. */
+ * a host's so and rewrites a written one so.  A field's value map (`as=`)
+ * is KVM's own reading of a written value (SMCCC workaround levels). */
 static inline uint64_t cf_field_canon(const struct cf_field *f, uint64_t raw)
 {
 	if (f->policy == CF_POL_LOWER_IMPDEF && f->width < 64 &&
 	    raw == (1ULL << f->width) - 1)
 		return 0;
+	for (uint8_t i = 0; i < f->nas; i++)
+		if (f->as[i].from == raw)
+			return f->as[i].to;
 	return raw;
 }
 
