@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include "profiles/doc.h"
 #include "util/diag.h"
-#include "util/text.h"
 
 enum cf_err cf_doc_read_file(const char *path, char **buf, size_t *len,
 			     struct cf_diag *d)
@@ -252,7 +251,6 @@ enum cf_err cf_doc_string(const cJSON *item, const char *origin,
 			  const char *path, char *out, size_t max,
 			  struct cf_diag *d)
 {
-	bool ctrl;
 	size_t n;
 
 	if (!cJSON_IsString(item))
@@ -263,10 +261,11 @@ enum cf_err cf_doc_string(const cJSON *item, const char *origin,
 		return cf_diag_set(d, CF_ESCHEMA,
 				   "%s: %s: expected 1 to %zu bytes, got %zu",
 				   origin, path, max - 1, n);
-	if (cf_text_bad_at(item->valuestring, n, CF_TEXT_CTRL_NONE, &ctrl) != n)
-		return cf_diag_set(d, CF_ESCHEMA, "%s: %s: %s in string", origin,
-				   path, ctrl ? "control character"
-					      : "invalid UTF-8");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)item->valuestring[i] < 0x20)
+			return cf_diag_set(d, CF_ESCHEMA,
+					   "%s: %s: control character in string",
+					   origin, path);
 	memcpy(out, item->valuestring, n + 1);
 	return CF_OK;
 }

@@ -33,8 +33,7 @@ enum cf_err cf_doc_load_with(const char *path, cf_doc_build_fn build,
 /* "0x" + 1..16 hex digits. */
 enum cf_err cf_doc_hex(const cJSON *item, const char *origin, const char *path,
 		       uint64_t *out, struct cf_diag *d);
-/* A string of 1 to MAX-1 bytes of UTF-8 without control characters
- * (util/text.h), copied to OUT. */
+/* A string of at most MAX-1 bytes, no control characters, copied to OUT. */
 enum cf_err cf_doc_string(const cJSON *item, const char *origin,
 			  const char *path, char *out, size_t max,
 			  struct cf_diag *d);
