@@ -138,15 +138,20 @@ enum cf_dep_kind {
 };
 
 struct cf_dep_term {
-	uint64_t key;   /* the register */
+	uint64_t key;   /* the register (a KVM capability's pseudo-register:
+			   field 0 at 1 or above, offered) */
 	int16_t field;  /* index in its fields, -1: the register's own bits */
 	uint8_t kind;   /* enum cf_dep_kind */
 	uint64_t value;
+	uint8_t alts;   /* as a need: the next ALTS terms are alternatives to
+			   this one, and any one of them will do */
 };
 
-/* FEATURE needs every one of NEEDS.  TEXT names the needs in operator
- * words ("XCR0 bits 5-7 (opmask, ZMM_Hi256, Hi16_ZMM)"), or NULL; LINE is
- * the line of the catalogue file, where the rule's sources are cited. */
+/* FEATURE needs every one of NEEDS, a need being a term and the
+ * alternatives its `alts` counts (NNEEDS counts terms).  TEXT names the
+ * needs in operator words ("XCR0 bits 5-7 (opmask, ZMM_Hi256,
+ * Hi16_ZMM)"), or NULL; LINE is the line of the catalogue file, where the
+ * rule's sources are cited. */
 struct cf_dep {
 	struct cf_dep_term feature;
 	const struct cf_dep_term *needs;

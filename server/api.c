@@ -11,6 +11,7 @@
 #include "util/sha256.h"
 #include "profiles/doc.h"
 #include "util/diag.h"
+#include "util/text.h"
 
 #define HOSTS_MAX 10000      /* hosts named in one request */
 #define HISTORY_DEFAULT 100
@@ -69,28 +70,6 @@ static void sha256_hex(const char *data, size_t len, char out[CF_SHA256_HEX])
 	cf_sha256_init(&c);
 	cf_sha256_update(&c, data, len);
 	cf_sha256_hex(&c, out);
-}
-
-/* A time argument as stored (milliseconds always present), or false. */
-static bool norm_time(const char *in, char *out, size_t len)
-{
-	size_t n = in ? strlen(in) : 0;
-	const char *shape = "dddd-dd-ddTdd:dd:dd";
-
-	if (n < 20 || in[n - 1] != 'Z' || len < 25)
-		return false;
-	for (size_t i = 0; shape[i]; i++)
-		if (shape[i] == 'd' ? (in[i] < '0' || in[i] > '9') : in[i] != shape[i])
-			return false;
-	if (n == 20) {
-		snprintf(out, len, "%.19s.000Z", in);
-		return true;
-	}
-	if (n != 24 || in[19] != '.' ||
-	    strspn(in + 20, "0123456789") != 3)
-		return false;
-	snprintf(out, len, "%s", in);
-	return true;
 }
 
 /* The latest report of HOST, parsed; 404/500 reply on failure. */
@@ -381,7 +360,7 @@ static void h_host(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	long limit = HISTORY_DEFAULT;
 	enum cf_err err;
 
-	if (at && !norm_time(at, atn, sizeof(atn))) {
+	if (at && !cf_text_time_norm(at, 3, atn, sizeof(atn))) {
 		cf_api_error(rp, 400, "at=%s: expected an RFC 3339 UTC time "
 			     "like 2026-11-17T12:00:00Z", at);
 		goto cleanup;
@@ -710,14 +689,6 @@ static enum cf_err run_publish(struct cf_db *db, void *arg, struct cf_diag *d)
 				     j->nsrc, j->actor, j->now, &j->version, d);
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	return n > 0 && n < CF_DB_NAME_MAX &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789._-") == n;
-}
-
 static void h_baseline(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
 	const char *pool = rq->param[0], *pname = pool, *arch0 = NULL;
@@ -739,7 +710,7 @@ static void h_baseline(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		if (!strcmp(it->string, "publish") && cJSON_IsBool(it)) {
 			publish = cJSON_IsTrue(it);
 		} else if (!strcmp(it->string, "name") && cJSON_IsString(it) &&
-			   valid_name(it->valuestring)) {
+			   cf_text_name_ok(it->valuestring, CF_DB_NAME_MAX)) {
 			pname = it->valuestring;
 		} else {
 			cf_api_error(rp, 400, "request body: $.%s: expected "
@@ -979,7 +950,7 @@ static void h_profile_put(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	char *text = NULL;
 	enum cf_err err;
 
-	if (!valid_name(rq->param[0])) {
+	if (!cf_text_name_ok(rq->param[0], CF_DB_NAME_MAX)) {
 		cf_api_error(rp, 400, "profile name %s: expected "
 			     "[A-Za-z0-9._-]{1,127}", rq->param[0]);
 		return;
@@ -1181,7 +1152,7 @@ static void h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	cJSON *o = NULL, *rows, *brow;
 	enum cf_err err;
 
-	if (pname && !valid_name(pname)) {
+	if (pname && !cf_text_name_ok(pname, CF_DB_NAME_MAX)) {
 		cf_api_error(rp, 400, "profile=%s: expected a profile name "
 			     "([A-Za-z0-9._-]{1,127})", pname);
 		goto cleanup;

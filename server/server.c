@@ -19,6 +19,7 @@
 #include "server/server.h"
 #include "server/api.h"
 #include "util/diag.h"
+#include "util/text.h"
 
 #define CERT_MAX (1u << 20)
 #define NCLASS 6   /* status classes 1xx..5xx, index 0 unused */
@@ -447,64 +448,13 @@ static void account(struct cf_server *s, struct conn *st, unsigned status)
 	__atomic_fetch_add(&s->rst[st->slot].usec, us, __ATOMIC_RELAXED);
 }
 
-/* The first byte of P[0..N) that is not UTF-8 (RFC 3629: shortest form,
- * no surrogates) or is a control character, else N; *CTRL tells which of
- * the two it was.  JSON text (RFC 8259) may hold tab, CR, LF and DEL
- * unescaped; other text none of them. */
-static size_t text_bad_at(const char *p, size_t n, bool json, bool *ctrl)
-{
-	const unsigned char *s = (const unsigned char *)p;
-	size_t i = 0, len, k;
-	uint32_t cp, min;
-
-	*ctrl = false;
-	while (i < n) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			if (json ? c < 0x20 && c != '\t' && c != '\n' &&
-				   c != '\r' : c < 0x20 || c == 0x7f) {
-				*ctrl = true;
-				return i;
-			}
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			return i;
-		}
-		if (n - i < len)
-			return i;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += len;
-	}
-	return n;
-}
-
 /* JSON text is UTF-8 with control characters only escaped (RFC 8259):
  * any other request body is refused before a handler sees it, so nothing
  * stored and served back later can be invalid JSON text. */
 static bool body_text_ok(const char *p, size_t n, struct cf_api_reply *rp)
 {
 	bool ctrl;
-	size_t i = text_bad_at(p, n, true, &ctrl);
+	size_t i = cf_text_bad_at(p, n, CF_TEXT_CTRL_JSON, &ctrl);
 
 	if (i == n)
 		return true;
@@ -543,7 +493,7 @@ static bool path_ok(const struct conn *st, const char *url,
 			     "which no name may hold");
 		return false;
 	}
-	if (text_bad_at(url, n, false, &ctrl) != n) {
+	if (cf_text_bad_at(url, n, CF_TEXT_CTRL_NONE, &ctrl) != n) {
 		cf_api_error(rp, 400, "the path is not UTF-8 text without "
 			     "control characters (once %%XX are decoded)");
 		return false;
