@@ -65,7 +65,7 @@ endif
 # The service side (database, server, agent) needs SQLite, libmicrohttpd
 # and libcurl; NET=0 leaves it out (the lab's aarch64 cross build).
 NET ?= 1
-NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
+NET_SRC  = db/db.c fleet/fleet.c fleet/upload.c fleet/compute.c agent/spool.c agent/client.c agent/agent.c \
            server/server.c server/writer.c server/api.c tools/cmd_server.c tools/cmd_token.c \
            tools/cmd_agent.c tools/cmd_remote.c tools/remote.c
 ifeq ($(NET),1)

@@ -30,6 +30,7 @@ extern CU_SuiteInfo suite_sha256;
 extern CU_SuiteInfo suite_idpolicy;
 extern CU_SuiteInfo suite_smccc;
 extern CU_SuiteInfo suite_export;
+extern CU_SuiteInfo suite_fleet;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);
