@@ -18,11 +18,11 @@
 #include <cjson/cJSON.h>
 #include "server/server.h"
 #include "server/api.h"
+#include "server/writer.h"
 #include "util/diag.h"
 
 #define CERT_MAX (1u << 20)
 #define NCLASS 6   /* status classes 1xx..5xx, index 0 unused */
-#define NUPLOAD 5
 /* Descriptors kept back from the connection limit: the database (writer,
  * readers and their WAL files), the listening socket, epoll, the
  * inter-thread pipe, logs. */
@@ -69,10 +69,6 @@ struct track {
 	struct track *prev, *next;
 };
 
-static const char *const upload_results[NUPLOAD] = {
-	"new", "seen_again", "known", "rejected", "failed",
-};
-
 struct route_stats {
 	unsigned long long count[NCLASS];
 	unsigned long long usec;
@@ -93,7 +89,9 @@ struct cf_server {
 	char *cert, *key;
 	/* One slot per route plus one for requests that matched none. */
 	struct route_stats *rst;
-	unsigned long long uploads[NUPLOAD];
+	/* What the handlers get: the fleet on the readers and the writer,
+	 * upload counters, the metrics above. */
+	struct cf_api_env env;
 	/* The event threads' own read connection (token lookups), so that
 	 * they never wait for a reader the workers hold. */
 	pthread_mutex_t evlock;
@@ -180,8 +178,9 @@ void cf_server_now(char *buf, size_t len)
 		 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
-struct cf_db *cf_server_reader_get(struct cf_server *s)
+static struct cf_db *reader_get(void *ctx)
 {
+	struct cf_server *s = ctx;
 	struct cf_db *db;
 
 	pthread_mutex_lock(&s->rlock);
@@ -192,24 +191,26 @@ struct cf_db *cf_server_reader_get(struct cf_server *s)
 	return db;
 }
 
-void cf_server_reader_put(struct cf_server *s, struct cf_db *db)
+static void reader_put(void *ctx, struct cf_db *db)
 {
+	struct cf_server *s = ctx;
+
 	pthread_mutex_lock(&s->rlock);
 	s->free_readers[s->nfree++] = db;
 	pthread_cond_signal(&s->rfree);
 	pthread_mutex_unlock(&s->rlock);
 }
 
-struct cf_writer *cf_server_writer(struct cf_server *s)
+static enum cf_err write_job(void *ctx, cf_fleet_write_fn fn, void *arg,
+			     struct cf_diag *d)
 {
-	return s->writer;
+	return cf_writer_run(((struct cf_server *)ctx)->writer, fn, arg, d);
 }
 
-void cf_server_count_upload(struct cf_server *s, const char *result)
+static void now_text(void *ctx, char *buf, size_t len)
 {
-	for (size_t i = 0; i < NUPLOAD; i++)
-		if (!strcmp(result, upload_results[i]))
-			__atomic_fetch_add(&s->uploads[i], 1, __ATOMIC_RELAXED);
+	(void)ctx;
+	cf_server_now(buf, len);
 }
 
 /* Appends to a growing text buffer; false when out of memory. */
@@ -245,8 +246,11 @@ static bool text_add(struct text *t, const char *fmt, ...)
 	}
 }
 
-char *cf_server_metrics_text(struct cf_server *s)
+/* Prometheus text of the server's own counters, which /metrics shows
+ * before the database's figures. */
+static char *metrics_text(void *owner)
 {
+	struct cf_server *s = owner;
 	struct text t = { 0 };
 	struct cf_writer_stats ws;
 	bool ok = true;
@@ -281,10 +285,10 @@ char *cf_server_metrics_text(struct cf_server *s)
 	ok = ok && text_add(&t, "# HELP cpufleet_reports_uploaded_total Report "
 			    "uploads by outcome.\n"
 			    "# TYPE cpufleet_reports_uploaded_total counter\n");
-	for (size_t i = 0; i < NUPLOAD; i++)
+	for (size_t i = 0; i < CF_API_NUPLOAD; i++)
 		ok = ok && text_add(&t, "cpufleet_reports_uploaded_total{result="
-				    "\"%s\"} %llu\n", upload_results[i],
-				    __atomic_load_n(&s->uploads[i],
+				    "\"%s\"} %llu\n", cf_api_upload_names[i],
+				    __atomic_load_n(&s->env.uploads[i],
 						    __ATOMIC_RELAXED));
 	cf_writer_stats(s->writer, &ws);
 	ok = ok && text_add(&t,
@@ -332,25 +336,6 @@ char *cf_server_metrics_text(struct cf_server *s)
 		return NULL;
 	}
 	return t.p;
-}
-
-void cf_api_error(struct cf_api_reply *rp, unsigned status, const char *fmt,
-		  ...)
-{
-	char msg[CF_DIAG_MAX + 128];
-	cJSON *o = cJSON_CreateObject();
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	free(rp->body);
-	rp->status = status;
-	rp->ctype = NULL;
-	rp->body = NULL;
-	if (o && cJSON_AddStringToObject(o, "error", msg))
-		rp->body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
 }
 
 /* Matches URL against PATTERN, capturing {} segments: 1 on a match, 0 on
@@ -565,7 +550,7 @@ static bool path_ok(const struct conn *st, const char *url,
 static void count_refused(struct cf_server *s, const struct conn *st)
 {
 	if (st->route && !strcmp(st->route->name, "reports"))
-		cf_server_count_upload(s, "rejected");
+		cf_api_count_upload(&s->env, CF_API_UP_REJECTED);
 }
 
 /* Route, method and credentials, from the headers alone. */
@@ -1064,9 +1049,9 @@ static void run_request(struct cf_server *s, struct conn *st)
 	enum cf_err err;
 
 	if (st->route->access != CF_API_PUBLIC) {
-		db = cf_server_reader_get(s);
+		db = reader_get(s);
 		err = cf_db_token_lookup(db, st->token, &now);
-		cf_server_reader_put(s, db);
+		reader_put(s, db);
 		if (err != CF_OK) {
 			cf_api_error(rp, err == CF_ENOTFOUND ? 401 : 500, "%s",
 				     err == CF_ENOTFOUND ? "unknown or revoked "
@@ -1165,7 +1150,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			count_refused(s, st);
 			goto reply;
 		}
-		st->rq.srv = s;
+		st->rq.env = &s->env;
 		st->rq.method = method;
 		st->rq.query = query_arg;
 		st->rq.conn = c;
@@ -1377,6 +1362,10 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 		o->body_timeout_s : CF_SERVER_BODY_TIMEOUT_DEFAULT);
 	s->log = o->log;
 	s->log_ctx = o->log_ctx;
+	s->env = (struct cf_api_env){
+		.fleet = { reader_get, reader_put, write_job, now_text, s },
+		.metrics = metrics_text, .owner = s,
+	};
 	s->rst = calloc(cf_api_nroutes + 1, sizeof(*s->rst));
 	if (!s->rst)
 		goto cleanup;
