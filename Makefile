@@ -71,7 +71,8 @@ NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
 # The service: fleet/ (what it does, on typed structs), server/ (HTTP only:
 # plumbing, the route table, one handler file per resource).
 FLEET_SRC  = fleet/fleet.c fleet/upload.c fleet/compute.c
-SERVER_SRC = server/server.c server/writer.c server/api.c server/routes.c \
+SERVER_SRC = server/server.c server/request.c server/admit.c server/conns.c \
+             server/metrics.c server/writer.c server/api.c server/routes.c \
              server/h_admin.c server/h_reports.c server/h_hosts.c \
              server/h_pools.c server/h_profiles.c server/h_check.c
 NET_SRC += $(FLEET_SRC) $(SERVER_SRC)
