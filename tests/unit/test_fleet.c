@@ -3,11 +3,9 @@
  * (tests/data/README.md: n1-0x are the same Altra dump, v1-0x the same
  * Graviton3 dump, as KVM 6.12 reports them) and from the rules db/db.h and
  * fleet/fleet.h document, never from running the code. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "fleet/fleet.h"
 #include "tests/unit/suites.h"
 
@@ -22,36 +20,17 @@ static struct cf_fleet fl;
 
 static void set_up(void)
 {
-	struct cf_diag d = { "" };
 	char path[128];
 
-	db = NULL;
-	snprintf(dir, sizeof(dir), "/tmp/cf_fleet_test_XXXXXX");
-	if (!mkdtemp(dir)) {
-		dir[0] = '\0';
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/fleet.db", dir);
-	if (cf_db_open(path, false, &db, &d) != CF_OK)
-		fprintf(stderr, "\n  open %s: %s\n", path, d.msg);
+	db = test_db_open_tmp("cf_fleet_test", dir, path);
 	io = (struct cf_fleet_direct){ db, T1 };
 	cf_fleet_direct(&fl, &io);
 }
 
 static void tear_down(void)
 {
-	DIR *dp;
-	struct dirent *e;
-
-	cf_db_close(db);
+	test_db_close_tmp(db, dir);
 	db = NULL;
-	if (!dir[0] || !(dp = opendir(dir)))
-		return;
-	while ((e = readdir(dp)) != NULL)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlinkat(dirfd(dp), e->d_name, 0);
-	closedir(dp);
-	rmdir(dir);
 }
 
 /* Uploads tests/data/fleet/HOST.json with report_id RID (NULL: none). */
