@@ -11,19 +11,20 @@
 /* {"host", "compatible", "reasons": [text], "details": [reason]} */
 static int add_result(void *ctx, const char *host, const struct cf_verdict *v)
 {
-	cJSON *res = ctx, *e = cJSON_CreateObject(), *texts, *det = NULL;
-	char t[512];
+	cJSON *res = ctx, *e, *texts, *det = NULL, *x;
 
+	if (cf_verdict_to_doc(v, &det) != CF_OK)
+		return 1;
+	e = cJSON_CreateObject();
 	cJSON_AddItemToArray(res, e);
 	cJSON_AddStringToObject(e, "host", host);
 	cJSON_AddBoolToObject(e, "compatible", cf_verdict_compatible(v));
+	/* Each reason's sentence, as its details say it. */
 	texts = cJSON_AddArrayToObject(e, "reasons");
-	for (size_t i = 0; i < cf_verdict_reason_count(v); i++) {
-		cf_verdict_reason_text(v, i, t, sizeof(t));
-		cJSON_AddItemToArray(texts, cJSON_CreateString(t));
-	}
-	if (cf_verdict_to_doc(v, &det) != CF_OK)
-		return 1;
+	cJSON_ArrayForEach(x, det)
+		cJSON_AddItemToArray(texts, cJSON_CreateString(
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+				x, "text"))));
 	cJSON_AddItemToObject(e, "details", det);
 	return 0;
 }
