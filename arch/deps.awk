@@ -17,7 +17,14 @@
 #   deps_print(SYM)           then prints the C table named SYM.
 #
 # A term is FLAG, REG, REG[BIT], REG[MSB:LSB], REG.FIELD, REG.FIELD>=VALUE
-# or REG.FIELD:BIT.  POSIX awk; numbers below 2^53.
+# or REG.FIELD:BIT; a NEED may also be cap:NAME, a KVM capability of the
+# architecture (a line of the capability file, arch/caps/caps.awk's
+# cap_known/cap_ours: met when the profile's KVM_CHECK_EXTENSION value is
+# non-zero), and may be alternatives, TERM|TERM..., met when any one is (no
+# blank around '|'; a '|' standing alone as a word starts the TEXT).  Each
+# alternative is a term of the line's needs; the first of a group carries
+# in `alts` how many follow it.  A FEATURE is one term, never a capability.
+# POSIX awk; numbers below 2^53.
 
 function deps_fatal(line, msg) {
 	printf "%s:%d: %s\n", deps_file, line, msg > "/dev/stderr"
@@ -86,7 +93,9 @@ function deps_line(   text, p, words, n, i) {
 	if (deps_file == "")
 		deps_file = FILENAME
 	text = $0
-	p = index(text, "|")
+	# TEXT starts at a '|' standing alone as a word; a '|' inside a word
+	# separates alternatives.
+	p = match(text, /[ \t]\|([ \t]|$)/) ? RSTART + 1 : 0
 	deps_n++
 	deps_lno[deps_n] = FNR
 	deps_text[deps_n] = ""
@@ -113,6 +122,24 @@ function deps_line(   text, p, words, n, i) {
 # and t_name (the field or register, for messages).
 function deps_term(term, line, dependent,   reg, field, op, v, b, hi, lo, nm) {
 	op = ""
+	if (term ~ /^cap:/) {
+		nm = substr(term, 5)
+		if (dependent)
+			deps_fatal(line, term ": a capability is no FEATURE (the " \
+			    "VMM's choice, never lowered), only a NEED")
+		if (nm == "")
+			deps_fatal(line, "empty capability name in '" term "'")
+		if (!(nm in cap_known))
+			deps_fatal(line, "unknown capability " nm \
+			    " (not a line of the capability file)")
+		if (!cap_ours[nm])
+			deps_fatal(line, nm " is not a capability of " cap_arch \
+			    " (" cap_arches[nm] ")")
+		# Offered: its one field (bool, count or bitmask) non-zero.
+		t_key = sprintf("0x%sULL", deps_hex(cap_known[nm]))
+		t_field = 0; t_kind = "CF_DEP_ATLEAST"; t_value = "0x1ULL"
+		return
+	}
 	if (term in deps_alias)
 		term = deps_alias[term]
 	if (term ~ /\[/) {
@@ -189,14 +216,17 @@ function deps_term(term, line, dependent,   reg, field, op, v, b, hi, lo, nm) {
 	t_value = sprintf("0x%sULL", deps_hex(nm))
 }
 
-function deps_cterm(term, line, dependent) {
+# TERM as C; ALTS alternatives follow it.
+function deps_cterm(term, line, dependent, alts) {
 	deps_term(term, line, dependent)
-	return sprintf("{ %s, %d, %s, %s }", t_key, t_field, t_kind, t_value)
+	return sprintf("{ %s, %d, %s, %s, %d }", t_key, t_field, t_kind, t_value,
+	    alts)
 }
 
 # Resolves every line, or stops with "FILE:LINE: reason" (before anything
 # is printed, for a generator that prints only a whole file's output).
-function deps_resolve(   i, j, k, nf, feats, needs, nn, ntab, all) {
+function deps_resolve(   i, j, k, a, na, nf, feats, needs, alt, nn, nt, ntab,
+    all) {
 	ntab = 0
 	deps_tab = ""
 	deps_dtab = ""
@@ -204,24 +234,46 @@ function deps_resolve(   i, j, k, nf, feats, needs, nn, ntab, all) {
 	for (i = 1; i <= deps_n; i++) {
 		nn = split(deps_need[i], needs, " ")
 		nf = split(deps_what[i], feats, ",")
-		# No term twice on a line: " a b c " holds each once.
+		for (k = 1; k <= nf; k++)
+			if (index(feats[k], "|"))
+				deps_fatal(deps_lno[i], feats[k] ": a FEATURE has no " \
+				    "alternatives (write one line per FEATURE)")
+		# No term twice on a line, alternatives included: " a b c "
+		# holds each once.
 		all = " "
+		nt = 0
 		for (j = 1; j <= nn + nf; j++) {
-			k = j <= nn ? needs[j] : feats[j - nn]
-			if (index(all, " " k " "))
-				deps_fatal(deps_lno[i], j <= nn ? "need " k \
-				    " listed twice" : k " needs itself")
-			all = all k " "
+			if (j <= nn && (needs[j] ~ /^\|/ || needs[j] ~ /\|$/ || \
+			    index(needs[j], "||")))
+				deps_fatal(deps_lno[i], "empty alternative in '" \
+				    needs[j] "'")
+			na = j <= nn ? split(needs[j], alt, "|") : 1
+			if (j > nn)
+				alt[1] = feats[j - nn]
+			for (a = 1; a <= na; a++) {
+				k = alt[a]
+				if (index(all, " " k " "))
+					deps_fatal(deps_lno[i], j <= nn ? "need " k \
+					    " listed twice" : k " needs itself")
+				all = all k " "
+			}
 		}
-		for (j = 1; j <= nn; j++)
-			deps_tab = deps_tab "\t" deps_cterm(needs[j], deps_lno[i], 0) ",\n"
+		for (j = 1; j <= nn; j++) {
+			na = split(needs[j], alt, "|")
+			for (a = 1; a <= na; a++)
+				deps_tab = deps_tab "\t" deps_cterm(alt[a], deps_lno[i], \
+				    0, a == 1 ? na - 1 : 0) ",\n"
+			nt += na
+		}
+		if (nt > 255)
+			deps_fatal(deps_lno[i], "more than 255 needs on one line")
 		for (k = 1; k <= nf; k++) {
 			deps_dtab = deps_dtab sprintf("\t{ %s, &terms[%d], %d, %s, %d },\n", \
-			    deps_cterm(feats[k], deps_lno[i], 1), ntab, nn, \
+			    deps_cterm(feats[k], deps_lno[i], 1, 0), ntab, nt, \
 			    deps_text[i] == "" ? "NULL" : cstr(deps_text[i]), deps_lno[i])
 			deps_count++
 		}
-		ntab += nn
+		ntab += nt
 	}
 }
 

@@ -740,22 +740,28 @@ static enum cf_err close_deps(struct bctx *b)
 	enum cf_err err = cf_deps_close(pr->cfg, &dd, &n);
 
 	for (size_t i = 0; i < n && err == CF_OK; i++) {
-		const struct cf_dep_term *ft = &dd[i].dep->feature;
-		const struct cf_dep_term *nt = &dd[i].dep->needs[dd[i].need];
+		const struct cf_dep *dep = dd[i].dep;
+		const struct cf_dep_term *ft = &dep->feature;
 		struct cf_dropped d = { .key = ft->key, .field = ft->field,
 					.from = dd[i].from, .to = dd[i].to };
 		char need[CF_TEXT_MAX], which[CF_TEXT_MAX + CF_HOST_ID_MAX];
 		size_t lack = SIZE_MAX;
 		int ri = cf_catalog_find_key(a->catalog, ft->key);
+		bool gone = false;
 		uint64_t v = 0;
 		cf_dep_lost_name(a, ft, d.from, d.to, d.feature, sizeof(d.feature));
-		cf_dep_needs_text(a, dd[i].dep, dd[i].need, d.needs,
-				  sizeof(d.needs));
-		cf_dep_term_name(a, nt, need, sizeof(need));
+		cf_dep_needs_text(a, dep, dd[i].need, d.needs, sizeof(d.needs));
+		/* Alternatives: a host lacks them all. */
+		cf_dep_need_name(a, dep, dd[i].need, " and ", need, sizeof(need));
 		for (size_t g = 0; g < p->ngroups && lack == SIZE_MAX; g++)
-			if (!cf_dep_met(p->groups[g].cfg, nt))
+			if (!cf_dep_need_offered(p->groups[g].cfg, dep,
+						 dd[i].need))
 				lack = g;
-		if (was_dropped(pr, nt->key, nt->field))
+		for (int k = dd[i].need; k < dep->nneeds && !gone &&
+		     k <= dd[i].need + dep->needs[dd[i].need].alts; k++)
+			gone = was_dropped(pr, dep->needs[k].key,
+					   dep->needs[k].field);
+		if (gone)
 			snprintf(which, sizeof(which), "which is dropped too");
 		else if (lack != SIZE_MAX)
 			snprintf(which, sizeof(which), "which not every host "

@@ -38,6 +38,12 @@ struct cf_fvalue {
 	const char *features; /* "FEAT_A,FEAT_B"; "" = not implemented */
 };
 
+/* A written value KVM takes as another before judging it (idregs.txt
+ * `as=FROM:TO`). */
+struct cf_fas {
+	uint64_t from, to;
+};
+
 struct cf_field {
 	const char *name;
 	uint8_t shift;
@@ -51,6 +57,8 @@ struct cf_field {
 			       non-zero below floor (the host's own value
 			       always goes) */
 	uint64_t floor;
+	const struct cf_fas *as; /* value map, NULL for none */
+	uint8_t nas;
 };
 
 /* A KVM capability's key in every catalogue (arch/caps/caps.awk makes
@@ -130,15 +138,20 @@ enum cf_dep_kind {
 };
 
 struct cf_dep_term {
-	uint64_t key;   /* the register */
+	uint64_t key;   /* the register (a KVM capability's pseudo-register:
+			   field 0 at 1 or above, offered) */
 	int16_t field;  /* index in its fields, -1: the register's own bits */
 	uint8_t kind;   /* enum cf_dep_kind */
 	uint64_t value;
+	uint8_t alts;   /* as a need: the next ALTS terms are alternatives to
+			   this one, and any one of them will do */
 };
 
-/* FEATURE needs every one of NEEDS.  TEXT names the needs in operator
- * words ("XCR0 bits 5-7 (opmask, ZMM_Hi256, Hi16_ZMM)"), or NULL; LINE is
- * the line of the catalogue file, where the rule's sources are cited. */
+/* FEATURE needs every one of NEEDS, a need being a term and the
+ * alternatives its `alts` counts (NNEEDS counts terms).  TEXT names the
+ * needs in operator words ("XCR0 bits 5-7 (opmask, ZMM_Hi256,
+ * Hi16_ZMM)"), or NULL; LINE is the line of the catalogue file, where the
+ * rule's sources are cited. */
 struct cf_dep {
 	struct cf_dep_term feature;
 	const struct cf_dep_term *needs;
@@ -203,12 +216,16 @@ static inline int64_t cf_field_get(const struct cf_field *f, uint64_t v)
 
 /* The value a raw field value stands for in comparisons: for the
  * alternative ID scheme, all ones (IMPLEMENTATION DEFINED) is 0; KVM reads
- * a host's so and rewrites a written one so. */
+ * a host's so and rewrites a written one so.  A field's value map (`as=`)
+ * is KVM's own reading of a written value (SMCCC workaround levels). */
 static inline uint64_t cf_field_canon(const struct cf_field *f, uint64_t raw)
 {
 	if (f->policy == CF_POL_LOWER_IMPDEF && f->width < 64 &&
 	    raw == (1ULL << f->width) - 1)
 		return 0;
+	for (uint8_t i = 0; i < f->nas; i++)
+		if (f->as[i].from == raw)
+			return f->as[i].to;
 	return raw;
 }
 

@@ -29,14 +29,55 @@ static uint64_t term_raw(const struct cf_config *c, const struct cf_dep_term *t,
 	return *fp ? cf_field_raw(*fp, v) : v;
 }
 
-bool cf_dep_met(const struct cf_config *c, const struct cf_dep_term *t)
+/* T as a need, met in C; a capability C does not record (absent, not 0)
+ * counts as met when UNKNOWN_MET. */
+static bool term_met(const struct cf_config *c, const struct cf_dep_term *t,
+		     bool unknown_met)
 {
 	const struct cf_field *f;
+	const struct cf_reg *r = reg_of(c->arch, t->key);
 	uint64_t raw = term_raw(c, t, &f);
 
+	if (unknown_met && r && r->pseudo == 2 &&
+	    !cf_config_get(c, t->key, NULL, NULL))
+		return true;
 	if (t->kind == CF_DEP_BITS)
 		return (raw & t->value) == t->value;
 	return f && cf_field_cmp(f, raw, t->value) >= 0;
+}
+
+bool cf_dep_met(const struct cf_config *c, const struct cf_dep_term *t)
+{
+	return term_met(c, t, true);
+}
+
+/* One past the last alternative of need NEED of D. */
+static int need_end(const struct cf_dep *d, int need)
+{
+	int e = need + 1 + d->needs[need].alts;
+
+	return e < d->nneeds ? e : d->nneeds;
+}
+
+static bool need_met(const struct cf_config *c, const struct cf_dep *d,
+		     int need, bool unknown_met)
+{
+	for (int k = need; k < need_end(d, need); k++)
+		if (term_met(c, &d->needs[k], unknown_met))
+			return true;
+	return false;
+}
+
+bool cf_dep_need_met(const struct cf_config *c, const struct cf_dep *d,
+		     int need)
+{
+	return need_met(c, d, need, true);
+}
+
+bool cf_dep_need_offered(const struct cf_config *c, const struct cf_dep *d,
+			 int need)
+{
+	return need_met(c, d, need, false);
 }
 
 bool cf_dep_present(const struct cf_config *c, const struct cf_dep_term *t)
@@ -51,8 +92,8 @@ bool cf_dep_present(const struct cf_config *c, const struct cf_dep_term *t)
 
 int cf_dep_unmet(const struct cf_config *c, const struct cf_dep *d)
 {
-	for (int i = 0; i < d->nneeds; i++)
-		if (!cf_dep_met(c, &d->needs[i]))
+	for (int i = 0; i < d->nneeds; i = need_end(d, i))
+		if (!cf_dep_need_met(c, d, i))
 			return i;
 	return -1;
 }
@@ -72,15 +113,20 @@ static bool same_term(const struct cf_dep_term *a, const struct cf_dep_term *b)
 	       a->value == b->value;
 }
 
-/* Did one of the drops FIRST..N-1 lower what T reads? */
+/* Did one of the drops FIRST..N-1 lower what need NEED of D reads (one of
+ * its alternatives)? */
 static bool dropped(const struct cf_dep_drop *drops, size_t first, size_t n,
-		    const struct cf_dep_term *t)
+		    const struct cf_dep *d, int need)
 {
-	for (size_t i = first; i < n; i++) {
-		const struct cf_dep_term *f = &drops[i].dep->feature;
-		if (f->key == t->key &&
-		    (f->field == t->field || f->field < 0 || t->field < 0))
-			return true;
+	for (int k = need; k < need_end(d, need); k++) {
+		const struct cf_dep_term *t = &d->needs[k];
+		for (size_t i = first; i < n; i++) {
+			const struct cf_dep_term *f = &drops[i].dep->feature;
+			if (f->key == t->key &&
+			    (f->field == t->field || f->field < 0 ||
+			     t->field < 0))
+				return true;
+		}
 	}
 	return false;
 }
@@ -132,15 +178,15 @@ enum cf_err cf_deps_close(struct cf_config *c, struct cf_dep_drop **drops,
 			/* Name a need the closure did not drop itself, from
 			 * any rule of this feature, where there is one. */
 			for (size_t j = 0; j < ds->n &&
-			     dropped(*drops, first, *n,
-				     &dr.dep->needs[dr.need]); j++) {
+			     dropped(*drops, first, *n, dr.dep, dr.need); j++) {
 				int u;
 				if (!same_term(&ds->d[j].feature, &d->feature))
 					continue;
-				for (u = 0; u < ds->d[j].nneeds; u++)
-					if (!cf_dep_met(c, &ds->d[j].needs[u]) &&
-					    !dropped(*drops, first, *n,
-						     &ds->d[j].needs[u]))
+				for (u = 0; u < ds->d[j].nneeds;
+				     u = need_end(&ds->d[j], u))
+					if (!cf_dep_need_met(c, &ds->d[j], u) &&
+					    !dropped(*drops, first, *n, &ds->d[j],
+						     u))
 						break;
 				if (u < ds->d[j].nneeds) {
 					dr.dep = &ds->d[j];
@@ -203,6 +249,11 @@ static void name_of(const struct cf_arch_ops *a, const struct cf_dep_term *t,
 	const struct cf_field *f = field_of(r, t);
 	char names[CF_TEXT_MAX], bits[48], reg[40];
 
+	if (r && r->pseudo == 2) {
+		/* A KVM capability: its name says it. */
+		snprintf(buf, len, "%s", r->name);
+		return;
+	}
 	if (!f) {
 		cf_arch_regname(a, t->key, reg, sizeof(reg));
 		bits_text(mask, ~0ULL, bits, sizeof(bits));
@@ -239,13 +290,31 @@ void cf_dep_lost_name(const struct cf_arch_ops *a, const struct cf_dep_term *t,
 	name_of(a, t, from, to, from & ~to, buf, len);
 }
 
+void cf_dep_need_name(const struct cf_arch_ops *a, const struct cf_dep *d,
+		      int need, const char *join, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int k = need; need >= 0 && k < need_end(d, need) && at < len; k++) {
+		char one[CF_TEXT_MAX];
+		int w;
+		cf_dep_term_name(a, &d->needs[k], one, sizeof(one));
+		w = snprintf(buf + at, len - at, "%s%s", k > need ? join : "",
+			     one);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+}
+
 void cf_dep_needs_text(const struct cf_arch_ops *a, const struct cf_dep *d,
 		       int need, char *buf, size_t len)
 {
 	if (d->text)
 		snprintf(buf, len, "%s", d->text);
-	else if (need >= 0 && need < d->nneeds)
-		cf_dep_term_name(a, &d->needs[need], buf, len);
-	else if (len)
-		buf[0] = '\0';
+	else
+		cf_dep_need_name(a, d, need < d->nneeds ? need : -1, " or ", buf,
+				 len);
 }

@@ -11,10 +11,21 @@
 #include "engine/config.h"
 
 /* T as a need: C meets it (every bit of a CF_DEP_BITS term).  A register C
- * lacks reads as 0. */
+ * lacks reads as 0, but for a KVM capability: met where C offers it
+ * (non-zero: apply enables what the profile's kvm.caps offer) and, not
+ * known, where C does not record it at all (absent, not 0: a CPUID-only
+ * import, a report without kvm.caps). */
 bool cf_dep_met(const struct cf_config *c, const struct cf_dep_term *t);
 /* T as a feature: C has it (any bit of a CF_DEP_BITS term). */
 bool cf_dep_present(const struct cf_config *c, const struct cf_dep_term *t);
+/* Need NEED of D (the index of its first term): C meets one of its
+ * alternatives (cf_dep_met). */
+bool cf_dep_need_met(const struct cf_config *c, const struct cf_dep *d,
+		     int need);
+/* The same, but a capability C does not record is not offered: does host C
+ * say it offers it? */
+bool cf_dep_need_offered(const struct cf_config *c, const struct cf_dep *d,
+			 int need);
 /* Index of the first need of D that C does not meet, or -1. */
 int cf_dep_unmet(const struct cf_config *c, const struct cf_dep *d);
 
@@ -43,6 +54,9 @@ void cf_dep_term_name(const struct cf_arch_ops *a, const struct cf_dep_term *t,
 /* What was lost when T's field went from FROM to TO, the same way. */
 void cf_dep_lost_name(const struct cf_arch_ops *a, const struct cf_dep_term *t,
 		      uint64_t from, uint64_t to, char *buf, size_t len);
+/* Need NEED of D by name, its alternatives joined by JOIN (" or "). */
+void cf_dep_need_name(const struct cf_arch_ops *a, const struct cf_dep *d,
+		      int need, const char *join, char *buf, size_t len);
 /* What D needs, for a message: its text, else need NEED's name. */
 void cf_dep_needs_text(const struct cf_arch_ops *a, const struct cf_dep *d,
 		       int need, char *buf, size_t len);

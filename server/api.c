@@ -134,6 +134,11 @@ void cf_api_list(const struct cf_api_req *rq, struct cf_api_reply *rp,
 	cf_api_reply_json(rp, 200, o);
 }
 
+static int two_digits(const char *p)
+{
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
 /* A time argument as stored (milliseconds always present), or false. */
 static bool norm_time(const char *in, char *out, size_t len)
 {
@@ -145,6 +150,12 @@ static bool norm_time(const char *in, char *out, size_t len)
 	for (size_t i = 0; shape[i]; i++)
 		if (shape[i] == 'd' ? (in[i] < '0' || in[i] > '9') : in[i] != shape[i])
 			return false;
+	/* The ranges the database's rule checks too (RFC 3339 5.6). */
+	if (two_digits(in + 5) < 1 || two_digits(in + 5) > 12 ||
+	    two_digits(in + 8) < 1 || two_digits(in + 8) > 31 ||
+	    two_digits(in + 11) > 23 || two_digits(in + 14) > 59 ||
+	    two_digits(in + 17) > 59)
+		return false;
 	if (n == 20) {
 		snprintf(out, len, "%.19s.000Z", in);
 		return true;

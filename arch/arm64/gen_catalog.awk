@@ -59,6 +59,31 @@ function cstr(s) {
 	return "\"" s "\""
 }
 
+# `as=V:C[,V:C...]`: KVM takes a written V as C.  Sets asmap (C
+# initialisers) and returns the number of pairs.
+function parse_as(s, width, pol, sg,   n, i, pr, kv, from) {
+	if (pol != "CF_POL_LOWER" || sg)
+		fatal("'as=' needs an unsigned field of the lower policy")
+	n = split(s, pr, ",")
+	if (n == 0 || n > 16)
+		fatal("'as=' wants 1 to 16 V:C pairs")
+	split("", from)
+	for (i = 1; i <= n; i++) {
+		if (split(pr[i], kv, ":") != 2 || kv[1] !~ /^[0-9]+$/ ||
+		    kv[2] !~ /^[0-9]+$/ || length(kv[1]) > 15 || length(kv[2]) > 15)
+			fatal("bad 'as=' pair '" pr[i] "' (want V:C, decimal)")
+		if (bits_needed(kv[1]) > width || bits_needed(kv[2]) > width)
+			fatal("'as=' pair " pr[i] " does not fit the field")
+		if (kv[1] + 0 == kv[2] + 0)
+			fatal("'as=' pair " pr[i] " maps a value to itself")
+		if ((kv[1] + 0) in from)
+			fatal("'as=' maps " kv[1] " twice")
+		from[kv[1] + 0] = 1
+		asmap = asmap sprintf("\t{ %sULL, %sULL },\n", kv[1], kv[2])
+	}
+	return n
+}
+
 function close_field() {
 	if (fld == "")
 		return
@@ -67,6 +92,9 @@ function close_field() {
 	}
 	fvals[nf] = (nval > 0) ? fld "_v" : "NULL"
 	fnvals[nf] = nval
+	if (fnas[nf] > 0)
+		printf "static const struct cf_fas %s_as[] = {\n%s};\n", fld, fas[nf]
+	fasn[nf] = (fnas[nf] > 0) ? fld "_as" : "NULL"
 	fld = ""
 }
 
@@ -78,11 +106,12 @@ function close_reg(   i) {
 		deps_field(rname, fname[i], rkeystr, i - 1, fwidth[i], fsigned[i], \
 		    fpol[i] == "CF_POL_AND" || fpol[i] == "CF_POL_PREFIX")
 	for (i = 1; i <= nf; i++)
-		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL },\n", \
+		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL, %s, %d },\n", \
 		    cstr(fname[i]), flsb[i], fwidth[i], fsigned[i], fpol[i], \
-		    fsafe[i], fvals[i], fnvals[i], ffloork[i], ffloor[i]
+		    fsafe[i], fvals[i], fnvals[i], ffloork[i], ffloor[i], \
+		    fasn[i], fnas[i]
 	if (nf == 0)
-		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL },\n"
+		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL, NULL, 0 },\n"
 	printf "};\n\n"
 	# Facts (keys 0x2000000 up) go after the capabilities.
 	if (rwr ~ /^3,/)
@@ -232,8 +261,8 @@ $1 == "pseudo" || $1 == "fact" {
 $1 == "field" {
 	if (!inreg)
 		fatal("'field' outside a register")
-	if (NF != 5 && NF != 6)
-		fatal("'field' wants MSB:LSB NAME SIGN POLICY [min=N|minnz=N]")
+	if (NF < 5 || NF > 7)
+		fatal("'field' wants MSB:LSB NAME SIGN POLICY [min=N|minnz=N] [as=V:C,...]")
 	close_field()
 	if ($2 ~ /^[0-9]+:[0-9]+$/) {
 		split($2, b, ":")
@@ -289,24 +318,36 @@ $1 == "field" {
 		fatal("unknown policy '" $5 "'")
 	floor = "0"
 	floorkind = 0
-	if (NF == 6) {
-		if ($6 ~ /^min=/) {
+	asmap = ""
+	nas = 0
+	for (t = 6; t <= NF; t++) {
+		if ($t ~ /^as=/) {
+			if (nas)
+				fatal("'as=' given twice for field " $3)
+			nas = parse_as(substr($t, 4), msb - lsb + 1, pol, sg)
+			continue
+		}
+		if (floorkind)
+			fatal("a second floor '" $t "' for field " $3)
+		if ($t ~ /^min=/) {
 			floorkind = 1
-			floor = substr($6, 5)
-		} else if ($6 ~ /^minnz=/) {
+			floor = substr($t, 5)
+		} else if ($t ~ /^minnz=/) {
 			floorkind = 2
-			floor = substr($6, 7)
+			floor = substr($t, 7)
 		} else
-			fatal("unknown floor '" $6 "' (want min=N or minnz=N)")
+			fatal("unknown floor '" $t "' (want min=N or minnz=N)")
 		if (!isnum(floor))
-			fatal("bad floor value in '" $6 "'")
+			fatal("bad floor value in '" $t "'")
 		if (bits_needed(floor) > msb - lsb + 1)
-			fatal($6 ": floor does not fit field " $3)
+			fatal($t ": floor does not fit field " $3)
 		if (pol != "CF_POL_LOWER" && pol != "CF_POL_LOWER_IMPDEF" &&
 		    pol != "CF_POL_ANY")
 			fatal("a floor needs the lower or any policy")
 	}
 	nf++
+	fas[nf] = asmap
+	fnas[nf] = nas
 	ffloor[nf] = floor
 	ffloork[nf] = floorkind
 	fname[nf] = $3

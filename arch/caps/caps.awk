@@ -7,7 +7,10 @@
 
 # Checks the current line; 0 if the capability is not for ARCH, else 1 with
 # cap_n (its number), cap_kind, cap_role and cap_since (a C string or NULL)
-# set.  Numbers must ascend (cap_last).
+# set.  Numbers must ascend (cap_last).  Every line, of ARCH or not, is
+# also remembered for `needs` terms (arch/deps.awk): cap_known[NAME] its
+# key (0x1000000 + number, decimal), cap_arches[NAME] its ARCHES,
+# cap_ours[NAME] 1 if it is ARCH's; cap_arch is ARCH.
 function cap_parse(arch,   arches, i, a) {
 	if (NF != 5 && NF != 6)
 		fatal("capability line wants NAME NUMBER ARCHES KIND ROLE [since=VERSION]")
@@ -42,6 +45,10 @@ function cap_parse(arch,   arches, i, a) {
 		if (arches[i] == "all" || arches[i] == arch)
 			a = 1
 	}
+	cap_arch = arch
+	cap_known[$1] = 16777216 + cap_n
+	cap_arches[$1] = $3
+	cap_ours[$1] = a
 	return a
 }
 
@@ -52,10 +59,10 @@ function cap_c(nreg,   pol, s) {
 	if (cap_kind == "bool") {
 		s = sprintf("static const struct cf_fvalue r%d_v[] = {\n\t{ 1ULL, %s },\n};\n", \
 		    nreg, cstr($1))
-		return s sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, r%d_v, 1, 0, 0ULL },\n};\n\n", \
+		return s sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, r%d_v, 1, 0, 0ULL, NULL, 0 },\n};\n\n", \
 		    nreg, cap_kind, pol, nreg)
 	}
-	return sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, NULL, 0, 0, 0ULL },\n};\n\n", \
+	return sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, NULL, 0, 0, 0ULL, NULL, 0 },\n};\n\n", \
 	    nreg, cap_kind, pol)
 }
 

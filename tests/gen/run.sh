@@ -115,8 +115,8 @@ int main(void)
 	r = &c->regs[0];
 	WANT(strcmp(r->name, "FIRST_EL1") == 0);
 	WANT(r->key == 0);
-	WANT(r->nfields == 8);
-	if (r->nfields != 8)
+	WANT(r->nfields == 9);
+	if (r->nfields != 9)
 		return 1;
 	f = fld(r, 0, "Top", 63, 1, 0, CF_POL_ANY);
 	WANT(f->nvalues == 0 && f->values == NULL);
@@ -141,7 +141,15 @@ int main(void)
 	WANT(f->floor_kind == 2 && f->floor == 3);
 	WANT(f->nvalues == 1);
 	val(f, 0, 0xf, "");
-	fld(r, 7, "Bit0", 0, 1, 0, CF_POL_LOWER);
+	WANT(f->nas == 0 && f->as == NULL);
+	f = fld(r, 7, "Mapped", 16, 4, 0, CF_POL_LOWER);
+	WANT(f->floor_kind == 1 && f->floor == 1);
+	WANT(f->nas == 2);
+	WANT(f->as[0].from == 1 && f->as[0].to == 0);
+	WANT(f->as[1].from == 2 && f->as[1].to == 3);
+	WANT(cf_field_canon(f, 2) == 3 && cf_field_canon(f, 3) == 3 &&
+	     cf_field_canon(f, 4) == 4);
+	fld(r, 8, "Bit0", 0, 1, 0, CF_POL_LOWER);
 
 	r = &c->regs[1];
 	WANT(strcmp(r->name, "EMPTY_EL1") == 0);
@@ -171,7 +179,7 @@ int main(void)
 	{
 		const struct cf_dep *d = cf_arm64_deps.d;
 		const struct cf_dep_term *n = d[0].needs;
-		WANT(d[0].feature.key == 0 && d[0].feature.field == 7 &&
+		WANT(d[0].feature.key == 0 && d[0].feature.field == 8 &&
 		     d[0].feature.kind == CF_DEP_ATLEAST && d[0].feature.value == 1);
 		WANT(d[1].feature.key == 0 && d[1].feature.field == 4 &&
 		     d[1].feature.kind == CF_DEP_ATLEAST && d[1].feature.value == 2);
@@ -185,7 +193,7 @@ int main(void)
 		     n[2].kind == CF_DEP_BITS && n[2].value == 0xf0);
 		WANT(d[0].text && strcmp(d[0].text, "the signed, exact and "
 					 "wide ones") == 0);
-		WANT(d[0].line == 37 && d[2].line == 38);
+		WANT(d[0].line == 38 && d[2].line == 39);
 		WANT(d[2].feature.key == 0xffff && d[2].feature.field == -1 &&
 		     d[2].feature.kind == CF_DEP_BITS &&
 		     d[2].feature.value == ~0ULL);

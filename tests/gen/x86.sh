@@ -732,6 +732,80 @@ cpuid 0x00000001 0x0 edx
   default flag
 EOF
 
+# -- needs with a KVM capability as a need (cap:NAME) and alternatives
+# (NEED|NEED): capabilities come from the capability file, those of this
+# architecture only; a capability is never a FEATURE.
+
+cat >"$T/caps-lapic.txt" <<'EOF'
+KVM_CAP_IRQCHIP 0 x86,arm64,s390 bool guest
+KVM_CAP_ARM_PSCI 34 arm64 bool guest
+KVM_CAP_SPLIT_IRQCHIP 121 x86 bool guest
+EOF
+
+# bad_capneeds NAME EXPECT < tail: leaf 1 ECX with x2apic and
+# tsc_deadline_timer, then TAIL (a bad `needs` line), then the capability
+# file above as the second input.
+bad_capneeds() {
+	name="bad/$1 (with a capability file)" expect=$2
+	f="$T/capneeds-$1.txt"
+	{ printf 'cpuid 0x00000001 0x0 ecx\n  flag 21 x2apic\n'
+	  printf '  flag 24 tsc_deadline_timer\n  default flag\nend\n'
+	  cat; } >"$f"
+	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
+	"$AWK" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$f" "$T/caps-lapic.txt" >"$T/out" 2>"$T/err"
+	rc=$?
+	refused "$name" "$f" "$line" "$expect" quiet
+}
+
+bad_capneeds needs-cap-unknown "unknown capability KVM_CAP_IRQCHIPS" <<'EOF'
+needs x2apic cap:KVM_CAP_IRQCHIPS   # <- error
+EOF
+
+bad_capneeds needs-cap-other-arch "KVM_CAP_ARM_PSCI is not a capability of x86 (arm64)" <<'EOF'
+needs x2apic cap:KVM_CAP_IRQCHIP|cap:KVM_CAP_ARM_PSCI   # <- error
+EOF
+
+bad_capneeds needs-cap-lower-case "unknown capability kvm_cap_irqchip" <<'EOF'
+needs x2apic cap:kvm_cap_irqchip   # <- error
+EOF
+
+bad_capneeds needs-cap-empty "empty capability name in 'cap:'" <<'EOF'
+needs x2apic cap:|cap:KVM_CAP_SPLIT_IRQCHIP   # <- error
+EOF
+
+bad_capneeds needs-alternative-empty-last "empty alternative in 'cap:KVM_CAP_IRQCHIP|'" <<'EOF'
+needs x2apic cap:KVM_CAP_IRQCHIP| | an in-kernel local APIC   # <- error
+EOF
+
+bad_capneeds needs-alternative-empty-middle "empty alternative in 'cap:KVM_CAP_IRQCHIP||cap:KVM_CAP_SPLIT_IRQCHIP'" <<'EOF'
+needs x2apic cap:KVM_CAP_IRQCHIP||cap:KVM_CAP_SPLIT_IRQCHIP   # <- error
+EOF
+
+bad_capneeds needs-alternative-empty-first "empty alternative in '|cap:KVM_CAP_SPLIT_IRQCHIP'" <<'EOF'
+needs x2apic tsc_deadline_timer |cap:KVM_CAP_SPLIT_IRQCHIP   # <- error
+EOF
+
+bad_capneeds needs-cap-as-feature "cap:KVM_CAP_IRQCHIP: a capability is no FEATURE" <<'EOF'
+needs cap:KVM_CAP_IRQCHIP x2apic   # <- error
+EOF
+
+bad_capneeds needs-alternative-as-feature "x2apic|tsc_deadline_timer: a FEATURE has no alternatives" <<'EOF'
+needs x2apic|tsc_deadline_timer cap:KVM_CAP_IRQCHIP   # <- error
+EOF
+
+bad_capneeds needs-alternative-twice "need cap:KVM_CAP_IRQCHIP listed twice" <<'EOF'
+needs x2apic cap:KVM_CAP_IRQCHIP|cap:KVM_CAP_IRQCHIP   # <- error
+EOF
+
+# Without a capability file no capability is known.
+bad needs-cap-without-caps-file "unknown capability KVM_CAP_IRQCHIP" <<'EOF'
+cpuid 0x00000001 0x0 ecx
+  flag 21 x2apic
+  default flag
+end
+needs x2apic cap:KVM_CAP_IRQCHIP   # <- error
+EOF
+
 # ---- good catalogues -------------------------------------------------------
 
 
@@ -1144,6 +1218,68 @@ if gen2_ok "$name" "$T/every.txt" "$T/caps.txt" "$T/capsarm.c" -v arch=arm64; th
 	fi
 fi
 
+# A capability as a need, and alternatives: each alternative is a term of
+# the line's shared needs, the first of a group saying how many follow
+# (alts); a capability term is its pseudo-register's one field at 1 or
+# above (KVM_CHECK_EXTENSION non-zero).
+cat >"$T/capneeds.txt" <<'EOF'
+cpuid 0x00000001 0x0 ecx
+  flag 21 x2apic
+  flag 24 tsc_deadline_timer
+  default flag
+end
+needs x2apic,tsc_deadline_timer cap:KVM_CAP_IRQCHIP|cap:KVM_CAP_SPLIT_IRQCHIP | an in-kernel local APIC
+needs x2apic   tsc_deadline_timer|cap:KVM_CAP_SPLIT_IRQCHIP
+EOF
+cat >"$T/check_capneeds.c" <<'EOF'
+#include <stdio.h>
+#include <string.h>
+#include "arch/x86/x86_catalog.h"
+
+static int bad;
+
+#define WANT(cond) do { if (!(cond)) { \
+	printf("line %d: %s\n", __LINE__, #cond); bad = 1; } } while (0)
+#define ECX1 (1ULL << 48 | 1ULL << 16 | 2)
+
+static int is_term(const struct cf_dep_term *t, unsigned long long key,
+		   int field, unsigned kind, unsigned long long value,
+		   unsigned alts)
+{
+	return t->key == key && t->field == field && t->kind == kind &&
+	       t->value == value && t->alts == alts;
+}
+
+int main(void)
+{
+	const struct cf_dep *d = cf_x86_deps.d;
+
+	/* KVM_CAP_IRQCHIP, KVM_CAP_SPLIT_IRQCHIP, leaf 1 ECX (fields 31..0,
+	 * so x2apic is field 10 and tsc_deadline_timer field 7). */
+	WANT(cf_x86_catalog.nregs == 3);
+	WANT(cf_x86_deps.n == 3);
+	if (cf_x86_deps.n != 3 || cf_x86_catalog.nregs != 3)
+		return 1;
+	WANT(strcmp(cf_x86_catalog.regs[2].fields[10].name, "x2apic") == 0);
+	WANT(strcmp(cf_x86_catalog.regs[2].fields[7].name,
+		    "tsc_deadline_timer") == 0);
+	WANT(is_term(&d[0].feature, ECX1, 10, CF_DEP_ATLEAST, 1, 0));
+	WANT(is_term(&d[1].feature, ECX1, 7, CF_DEP_ATLEAST, 1, 0));
+	WANT(d[0].nneeds == 2 && d[1].nneeds == 2 && d[1].needs == d[0].needs);
+	WANT(is_term(&d[0].needs[0], 0x1000000, 0, CF_DEP_ATLEAST, 1, 1));
+	WANT(is_term(&d[0].needs[1], 0x1000000 + 121, 0, CF_DEP_ATLEAST, 1, 0));
+	WANT(d[0].text && strcmp(d[0].text, "an in-kernel local APIC") == 0);
+	WANT(is_term(&d[2].feature, ECX1, 10, CF_DEP_ATLEAST, 1, 0));
+	WANT(d[2].nneeds == 2 && d[2].text == NULL);
+	WANT(is_term(&d[2].needs[0], ECX1, 7, CF_DEP_ATLEAST, 1, 1));
+	WANT(is_term(&d[2].needs[1], 0x1000000 + 121, 0, CF_DEP_ATLEAST, 1, 0));
+	return bad;
+}
+EOF
+name="good/needs with capabilities and alternatives"
+gen2_ok "$name" "$T/capneeds.txt" "$T/caps-lapic.txt" "$T/capneeds.c" &&
+	run_check "$name" "$T/capneeds.c" "$T/check_capneeds.c"
+
 # No level lines: the level table is still there, empty.
 cat >"$T/nolevels.txt" <<'EOF'
 cpuid 0x00000001 0x0 edx
@@ -1484,6 +1620,39 @@ int main(void)
 		WANT(pkru, "no rule: pku needs XCR0 bit 9");
 		WANT(tile, "no rule: amx_tile needs XCR0 bit 17");
 	}
+#ifdef WANT_CAPS
+	/* x2APIC and TSC-deadline need an in-kernel local APIC: a need whose
+	 * alternatives are KVM_CAP_IRQCHIP and KVM_CAP_SPLIT_IRQCHIP (api.rst
+	 * 4.24, 7.5 and "Local APIC features"; numbers 0 and 121 of
+	 * include/uapi/linux/kvm.h), each offered when non-zero. */
+	{
+		const struct cf_field *want[2] = {
+			field("CPUID_00000001_0_ECX", "x2apic"),
+			field("CPUID_00000001_0_ECX", "tsc_deadline_timer") };
+		for (int w = 0; w < 2; w++) {
+			int found = 0;
+			for (size_t i = 0; i < cf_x86_deps.n; i++) {
+				const struct cf_dep *d = &cf_x86_deps.d[i];
+				const struct cf_field *ff = NULL;
+				for (size_t j = 0; j < c->nregs; j++)
+					if (c->regs[j].key == d->feature.key &&
+					    d->feature.field >= 0)
+						ff = &c->regs[j].fields[d->feature.field];
+				for (int k = 0; ff == want[w] && k + 1 < d->nneeds; k++) {
+					const struct cf_dep_term *t = &d->needs[k];
+					found |= t->alts == 1 &&
+						 t->key == CF_CAP_KEY(0) && t->field == 0 &&
+						 t->kind == CF_DEP_ATLEAST && t->value == 1 &&
+						 t[1].key == CF_CAP_KEY(121) &&
+						 t[1].field == 0 &&
+						 t[1].kind == CF_DEP_ATLEAST && t[1].value == 1;
+				}
+			}
+			WANT(want[w] && found, "no rule: %s needs KVM_CAP_IRQCHIP or "
+			     "KVM_CAP_SPLIT_IRQCHIP", w ? "tsc_deadline_timer" : "x2apic");
+		}
+	}
+#endif
 
 	/* The levels: x86-64-v1 .. v4, each flag a flag field exactly once. */
 	WANT(cf_x86_nlevels == 4, "%zu levels", cf_x86_nlevels);
@@ -1502,36 +1671,13 @@ int main(void)
 }
 EOF
 
-name="$REAL generates and compiles"
-if gen_ok "$name" "$REAL" "$T/real.c" -v sym=cf_x86_catalog &&
-   cc_ok "$name" "$T/real.c"; then
-	want=$(grep -cE '^[ 	]*(cpuid|msr|fact) ' "$REAL")
-	got=$(sed -n '/^static const struct cf_reg regs\[\] = {$/,/^};$/p' "$T/real.c" |
-		grep -c '^	{ "')
-	if [ "$want" -ne "$got" ]; then
-		notok "$name" "regs[] has $got entries, $REAL $want 'cpuid', 'msr' and 'fact' lines"
-	else
-		ok "$name"
-	fi
-	run_check "$REAL: every bit described once, keys, flags, levels" \
-		"$T/real.c" "$T/check_real.c"
-	# Same output whatever the awk, when another one is at hand.
-	for other in mawk gawk busybox; do
-		command -v "$other" >/dev/null 2>&1 || continue
-		[ "$other" = "$AWK" ] && continue
-		a=$other
-		[ "$other" = busybox ] && a="busybox awk"
-		name="$REAL: $a gives the same C as $AWK"
-		# shellcheck disable=SC2086
-		if ! $a -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$REAL" >"$T/other.c" 2>"$T/err"; then
-			notok "$name" "exit non-zero: $(first "$T/err")"
-		elif ! cmp -s "$T/real.c" "$T/other.c"; then
-			notok "$name" "outputs differ"
-		else
-			ok "$name"
-		fi
-	done
-fi
+# Alone, the real catalogue is refused: its `needs` name KVM capabilities
+# (x2APIC and TSC-deadline need an in-kernel local APIC), which only the
+# capability file defines.
+name="$REAL alone is refused: its needs name capabilities"
+"$AWK" -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$REAL" >"$T/out" 2>"$T/err"
+rc=$?
+refused "$name" "$REAL" "" "unknown capability KVM_CAP_" quiet
 
 # As the Makefile runs it: with arch/caps/caps.txt as second file.
 CAPS=arch/caps/caps.txt
@@ -1539,11 +1685,35 @@ name="$REAL + $CAPS generates and compiles"
 if [ -f "$CAPS" ] &&
    gen2_ok "$name" "$REAL" "$CAPS" "$T/realcaps.c" -v sym=cf_x86_catalog &&
    cc_ok "$name" "$T/realcaps.c"; then
-	ok "$name"
 	ncaps=$(grep -cE '^KVM_CAP_[A-Z0-9_]+ +[0-9]+ +([a-z0-9]+,)*(x86|all)(,[a-z0-9]+)* ' "$CAPS")
+	want=$(grep -cE '^[ 	]*(cpuid|msr|fact) ' "$REAL")
+	want=$((want + ncaps))
+	got=$(sed -n '/^static const struct cf_reg regs\[\] = {$/,/^};$/p' "$T/realcaps.c" |
+		grep -c '^	{ "')
+	if [ "$want" -ne "$got" ]; then
+		notok "$name" "regs[] has $got entries, $REAL $want 'cpuid', 'msr' and 'fact' lines and x86 capabilities"
+	else
+		ok "$name"
+	fi
 	{ echo "#define WANT_CAPS ${ncaps}u"; cat "$T/check_real.c"; } >"$T/check_realcaps.c"
-	run_check "$REAL + $CAPS: $ncaps x86 capabilities first, then as above" \
+	run_check "$REAL + $CAPS: $ncaps x86 capabilities first, every bit described once, keys, flags, levels" \
 		"$T/realcaps.c" "$T/check_realcaps.c"
+	# Same output whatever the awk, when another one is at hand.
+	for other in mawk gawk busybox; do
+		command -v "$other" >/dev/null 2>&1 || continue
+		[ "$other" = "$AWK" ] && continue
+		a=$other
+		[ "$other" = busybox ] && a="busybox awk"
+		name="$REAL + $CAPS: $a gives the same C as $AWK"
+		# shellcheck disable=SC2086
+		if ! $a -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$REAL" "$CAPS" >"$T/other.c" 2>"$T/err"; then
+			notok "$name" "exit non-zero: $(first "$T/err")"
+		elif ! cmp -s "$T/realcaps.c" "$T/other.c"; then
+			notok "$name" "outputs differ"
+		else
+			ok "$name"
+		fi
+	done
 fi
 
 echo "$pass passed, $fail failed"

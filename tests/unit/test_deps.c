@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kvm.h>
 #include "arch/x86/x86.h"
 #include "arch/x86/x86_catalog.h"
 #include "engine/profile.h"
@@ -458,6 +459,144 @@ static void test_deps_x86_check_refuses_hand_made(void)
 	}
 }
 
+/* ---- x86: x2APIC and TSC-deadline need an in-kernel local APIC ----
+ *
+ * x2APIC (CPUID.1:ECX[21]) and the TSC-deadline timer (CPUID.1:ECX[24])
+ * work in a KVM guest only with a local APIC emulated in the kernel, which
+ * the VMM gets from KVM_CREATE_IRQCHIP (capability KVM_CAP_IRQCHIP, api.rst
+ * 4.24) or KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP) (api.rst 7.5: "Create a
+ * local apic for each processor in the kernel ... instead of
+ * KVM_CREATE_IRQCHIP"); api.rst "Known KVM API problems", "Local APIC
+ * features": X2APIC "can only be enabled if KVM_CREATE_IRQCHIP or
+ * KVM_ENABLE_CAP(KVM_CAP_IRQCHIP_SPLIT) are used"; QEMU
+ * kvm_arch_get_supported_cpuid drops x2apic without an in-kernel irqchip
+ * (commit 41e5e76db07b) and offers tsc-deadline only with one.  Either
+ * capability will do.  The capability numbers are the kernel's
+ * (<linux/kvm.h>); what KVM_CHECK_EXTENSION answered is a report's
+ * kvm.caps, and apply enables what the profile's kvm.caps offer. */
+
+/* C's report says KVM_CHECK_EXTENSION answered IRQ for KVM_CAP_IRQCHIP and
+ * SPLIT for KVM_CAP_SPLIT_IRQCHIP. */
+static void irqchips(struct cf_config *c, uint64_t irq, uint64_t split)
+{
+	CU_ASSERT_EQUAL_FATAL(cf_config_set_fixed(c, CF_CAP_KEY(KVM_CAP_IRQCHIP),
+						  irq), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_config_set_fixed(c, CF_CAP_KEY(
+				      KVM_CAP_SPLIT_IRQCHIP), split), CF_OK);
+}
+
+/* Is some entry of PR's dropped list a text with both words? */
+static bool dropped_saying(const struct cf_profile *pr, const char *a,
+			   const char *b)
+{
+	char text[CF_DROP_REASON_MAX];
+
+	for (size_t i = 0; i < cf_profile_dropped_count(pr); i++) {
+		cf_profile_dropped_text(pr, i, text, sizeof(text));
+		if (strstr(text, a) && strstr(text, b))
+			return true;
+	}
+	for (size_t i = 0; i < cf_profile_dropped_count(pr); i++) {
+		cf_profile_dropped_text(pr, i, text, sizeof(text));
+		fprintf(stderr, "\n  dropped[%zu]: %s", i, text);
+	}
+	fprintf(stderr, "\n  (no entry with %s and %s)\n", a, b);
+	return false;
+}
+
+/* Sapphire Rapids as a KVM host reports it (on x86 KVM_CHECK_EXTENSION
+ * answers 1 for both KVM_CAP_IRQCHIP and KVM_CAP_SPLIT_IRQCHIP,
+ * arch/x86/kvm/x86.c kvm_vm_ioctl_check_extension), pooled with a copy
+ * whose report says neither: the pool's guest cannot have an in-kernel
+ * local APIC, so x2apic and tsc_deadline_timer go, each with a reason that
+ * names the capabilities.  The rest of leaf 1 (tsc, sse4_2) stays.  With
+ * a copy that offers only the split irqchip they stay. */
+static void test_deps_x86_lapic_baseline(void)
+{
+	struct cf_config *a = clone_of("x86/spr-05.json");
+	struct cf_config *b = clone_of("x86/spr-05.json");
+	struct cf_config *s = clone_of("x86/spr-05.json");
+	struct cf_report *rs[2];
+	struct cf_profile *pr;
+
+	irqchips(a, 1, 1);
+	irqchips(b, 0, 0);
+	irqchips(s, 0, 1);
+	rs[0] = as_report(a, "spr-kvm");
+	rs[1] = as_report(b, "spr-no-irqchip");
+	flags_are(rs[1]->cfg, 1, "x2apic", "tsc_deadline_timer", NULL);
+	pr = baseline_of("x86", rs, 2);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	flags_are(pr->cfg, 0, "x2apic", "tsc_deadline_timer", NULL);
+	flags_are(pr->cfg, 1, "tsc", "sse4_2", NULL);
+	CU_ASSERT_TRUE(dropped_saying(pr, "dropped x2apic", "KVM_CAP_IRQCHIP"));
+	CU_ASSERT_TRUE(dropped_saying(pr, "dropped tsc_deadline_timer",
+				      "KVM_CAP_SPLIT_IRQCHIP"));
+	CU_ASSERT_TRUE(dropped_saying(pr, "dropped x2apic", "spr-no-irqchip"));
+	/* Its guest runs on both. */
+	CU_ASSERT_FALSE(refused_saying(pr, rs[0], "", NULL));
+	CU_ASSERT_FALSE(refused_saying(pr, rs[1], "", NULL));
+	cf_profile_destroy(pr);
+	cf_report_destroy(rs[1]);
+	rs[1] = as_report(s, "spr-split-only");
+	pr = baseline_of("x86", rs, 2);
+	flags_are(pr->cfg, 1, "x2apic", "tsc_deadline_timer", NULL);
+	CU_ASSERT_EQUAL(cf_profile_dropped_count(pr), 0);
+	done(pr, rs);
+}
+
+/* The reason check gives for PR on R, if one is of KIND and names both
+ * words. */
+static bool refused_kind(const struct cf_profile *pr, const struct cf_report *r,
+			 enum cf_reason_kind kind, const char *a, const char *b)
+{
+	struct cf_verdict *v = cf_verdict_create();
+	bool found = false;
+	char text[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL_FATAL(cf_check(pr, r, v), CF_OK);
+	for (size_t i = 0; i < cf_verdict_reason_count(v); i++) {
+		cf_verdict_reason_text(v, i, text, sizeof(text));
+		if (cf_verdict_reason(v, i)->kind == kind && strstr(text, a) &&
+		    strstr(text, b))
+			found = true;
+		else
+			fprintf(stderr, "\n  %s: %s", cf_report_host_id(r), text);
+	}
+	cf_verdict_destroy(v);
+	return found;
+}
+
+static void no_irqchip(struct cf_config *c) { irqchips(c, 0, 0); }
+static void split_only(struct cf_config *c) { irqchips(c, 0, 1); }
+static void full_irqchip(struct cf_config *c) { irqchips(c, 1, 0); }
+
+/* A hand-made profile that keeps x2apic (and tsc_deadline_timer) while its
+ * kvm.caps offer neither irqchip is refused, on the very host it came
+ * from, as CF_REASON_DEPENDS naming x2apic and KVM_CAP_IRQCHIP; with
+ * either capability it breaks nothing. */
+static void test_deps_x86_lapic_check(void)
+{
+	struct cf_report *host = NULL;
+	struct cf_profile *pr = own_edited("x86/spr-05.json", &host, no_irqchip);
+
+	CU_ASSERT_TRUE(refused_kind(pr, host, CF_REASON_DEPENDS, "x2apic",
+				    "KVM_CAP_IRQCHIP"));
+	CU_ASSERT_TRUE(refused_kind(pr, host, CF_REASON_DEPENDS,
+				    "tsc_deadline_timer", "KVM_CAP_SPLIT_IRQCHIP"));
+	cf_profile_destroy(pr);
+	cf_report_destroy(host);
+	pr = own_edited("x86/spr-05.json", &host, split_only);
+	CU_ASSERT_FALSE(refused_saying(pr, host, "", NULL));
+	cf_profile_destroy(pr);
+	cf_report_destroy(host);
+	pr = own_edited("x86/spr-05.json", &host, full_irqchip);
+	CU_ASSERT_FALSE(refused_saying(pr, host, "", NULL));
+	cf_profile_destroy(pr);
+	cf_report_destroy(host);
+}
+
 /* ---- arm64 ---- */
 
 #define G3 "arm64/real-writable/graviton3.json"
@@ -639,6 +778,8 @@ CU_TestInfo deps_tests[] = {
 	TEST(test_deps_x86_pkru_layout_differs),
 	TEST(test_deps_x86_nested_and_plain_hosts),
 	TEST(test_deps_x86_check_refuses_hand_made),
+	TEST(test_deps_x86_lapic_baseline),
+	TEST(test_deps_x86_lapic_check),
 	TEST(test_deps_arm64_baselines),
 	TEST(test_deps_arm64_pauth_pair_fixed),
 	TEST(test_deps_arm64_check_refuses_hand_made),

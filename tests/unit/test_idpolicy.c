@@ -442,6 +442,44 @@ static void test_idpolicy_checkonly_carried(void)
 		cf_report_destroy(h[i]);
 }
 
+/* kvm_arm_set_fw_reg() (arch/arm64/kvm/hypercalls.c) on
+ * SMCCC_ARCH_WORKAROUND_2: a written level UNKNOWN (1) is taken as
+ * NOT_AVAIL (0) and AVAIL (2) as NOT_REQUIRED (3) ("Map all the possible
+ * incoming states to the only two we really want to deal with"), levels
+ * past 3 are -EINVAL, and the mapped level must not exceed the host's
+ * (get_kernel_wa_level(): 0 or 3).  The lab's 6.12 and 7.3 took level 1
+ * on a level-0 host. */
+static void test_idpolicy_wa2_levels(void)
+{
+	static const struct {
+		unsigned host, want;
+		bool ok;
+	} cases[] = {
+		{ 0, 0, true }, { 0, 1, true }, { 0, 2, false }, { 0, 3, false },
+		{ 0, 4, false }, { 3, 0, true }, { 3, 1, true }, { 3, 2, true },
+		{ 3, 3, true }, { 3, 4, false }, { 3, 15, false },
+	};
+	const struct cf_catalog *cat = &cf_arm64_catalog;
+	int ri = cf_catalog_find_key(cat, 0x140002);
+	const struct cf_field *lvl = NULL;
+
+	CU_ASSERT_FATAL(ri >= 0);
+	for (size_t i = 0; i < cat->regs[ri].nfields; i++)
+		if (!strcmp(cat->regs[ri].fields[i].name, "Level"))
+			lvl = &cat->regs[ri].fields[i];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lvl);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = cf_field_accepts(lvl, cases[i].host, true,
+					    cases[i].want);
+		if (got != cases[i].ok) {
+			fprintf(stderr, "\n  level %u on a level-%u host: %s\n",
+				cases[i].want, cases[i].host,
+				got ? "accepted" : "refused");
+			CU_FAIL("KVM's reading of a written SSB workaround level");
+		}
+	}
+}
+
 #define PROFILE_HEAD "{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\"," \
 	"\"arm64\":{\"id_regs\":{\"MIDR_EL1\":\"0x410fd083\"}}"
 
@@ -609,6 +647,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_idpolicy_identity_needs_cap),
 	TEST(test_idpolicy_identity_baseline_needs_cap),
 	TEST(test_idpolicy_checkonly_carried),
+	TEST(test_idpolicy_wa2_levels),
 	TEST(test_idpolicy_pmu_impdef_kept_as_0),
 	TEST(test_idpolicy_pmu_impdef_baseline),
 	TEST(test_idpolicy_pmu_impdef_check),

@@ -164,8 +164,6 @@ CONSERVATIVE = {
     ("ID_AA64PFR0_EL1", "EL1"): "min=1: set_id_aa64pfr0_el1() of the kernel transcribed in "
     "tests/data/kernel/arm64-ftr.txt refuses EL1 = 0; Debian's 6.12 does not check it yet",
     ("ID_AA64PFR0_EL1", "EL0"): "min=1: as EL1 (newer set_id_aa64pfr0_el1()); 6.12 takes EL0 = 0",
-    ("KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2", "Level"): "kvm_arm_set_fw_reg() (arch/arm64/kvm/hypercalls.c) "
-    "counts UNKNOWN (1) as NOT_AVAIL (0) and AVAIL (2) as NOT_REQUIRED (3); hosts report 0 or 3 only",
 }
 
 
@@ -224,8 +222,9 @@ def read_catalogue(path=CATALOGUE):
                 regs[w[1]] = cur
             elif w[0] == "field":
                 hi, _, lo = w[1].partition(":")
+                floor = [x for x in w[5:] if x.startswith(("min=", "minnz="))]
                 cur["fields"].append(Field(int(hi), int(lo or hi), w[2], w[3], w[4],
-                                           w[5] if len(w) > 5 else None))
+                                           floor[0] if floor else None))
             elif w[0] == "end":
                 cur = None
     return regs
