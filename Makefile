@@ -58,6 +58,8 @@ BENCH_SRC= tools/bench.c
 # Errata targets: answers to the guest's SMCCC discovery calls (every
 # build); serving them through KVM needs an aarch64 build.
 LIB_SRC += arch/arm64/smccc.c
+# Text validators (UTF-8, names, times) shared by every layer.
+LIB_SRC += util/text.c
 # KVM access for arm64 exists only in aarch64 builds.
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
 LIB_SRC += arch/arm64/a64vm.c
@@ -68,6 +70,10 @@ NET ?= 1
 NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
            tools/cmd_server.c tools/cmd_token.c \
            tools/cmd_agent.c tools/cmd_remote.c tools/remote.c
+# db/db.c's table families and the rest of its SQLite implementation.
+DB_MORE  = db/args.c db/stmt.c db/schema.c db/hosts.c db/pools.c \
+           db/profiles.c db/tokens.c db/audit.c
+NET_SRC += $(DB_MORE)
 # The service: fleet/ (what it does, on typed structs), server/ (HTTP only:
 # plumbing, the route table, one handler file per resource).
 FLEET_SRC  = fleet/fleet.c fleet/upload.c fleet/compute.c
@@ -231,7 +237,10 @@ FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c \
 FUZZ_OBJ     = $(patsubst %.c,build-fuzz/obj/%.o,$(LIB_SRC) \
                  tests/fuzz/fuzz_util.c $(FUZZ_GEN:build-fuzz/%=%))
 FUZZ_NET_OBJ = $(patsubst %.c,build-fuzz/obj/%.o,db/db.c server/server.c \
-                 $(filter-out server/server.c,$(SERVER_SRC)) $(FLEET_SRC))
+                 server/writer.c server/api.c)
+FUZZ_NET_OBJ += $(patsubst %.c,build-fuzz/obj/%.o,$(DB_MORE) \
+                 $(filter-out server/server.c server/writer.c server/api.c,$(SERVER_SRC)) \
+                 $(FLEET_SRC))
 build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
                                 arch/caps/caps.awk arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen

@@ -2,6 +2,7 @@
  * that consecutive requests reuse the connection. */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <curl/curl.h>
 #include "agent/client.h"
 #include "util/diag.h"
+#include "util/text.h"
 
 #define CLIENT_URL_MAX 4096
 #define CLIENT_METHOD_MAX 16
@@ -47,15 +49,6 @@ static char *client_strdup(const char *s)
 	return p;
 }
 
-/* No control characters: they would end a header line. */
-static bool client_clean(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return false;
-	return true;
-}
-
 enum cf_err cf_client_create(const struct cf_client_opts *o,
 			     struct cf_client **out, struct cf_diag *d)
 {
@@ -75,12 +68,13 @@ enum cf_err cf_client_create(const struct cf_client_opts *o,
 		return cf_diag_set(d, CF_EINVAL, "server URL '%.200s': not "
 				   "http:// or https://", o->server);
 	n = strlen(o->server);
-	if (*host == '\0' || *host == '/' || n >= CLIENT_URL_MAX / 2 ||
-	    !client_clean(o->server) || strchr(o->server, ' '))
+	/* No control characters: they would end a header line. */
+	if (*host == '\0' || *host == '/' ||
+	    !cf_text_ok(o->server, 1, CLIENT_URL_MAX / 2) ||
+	    strchr(o->server, ' '))
 		return cf_diag_set(d, CF_EINVAL, "server URL '%.200s': no host, "
 				   "too long or bad characters", o->server);
-	if (o->token && (!*o->token || !client_clean(o->token) ||
-			 strlen(o->token) > 1024))
+	if (o->token && !cf_text_ok(o->token, 1, 1025))
 		return cf_diag_set(d, CF_EINVAL, "token: empty, too long or "
 				   "bad characters");
 	if (o->connect_timeout_ms < 0 || o->timeout_ms < 0)
@@ -244,7 +238,8 @@ enum cf_err cf_client_request(struct cf_client *c, const char *method,
 	if (resp_len)
 		*resp_len = 0;
 	if (!c || !method || !path || !client_method_ok(method) ||
-	    path[0] != '/' || !client_clean(path) || strchr(path, ' ') ||
+	    path[0] != '/' || !cf_text_ok(path, 1, SIZE_MAX) ||
+	    strchr(path, ' ') ||
 	    (!body && len > 0))
 		return cf_diag_set(d, CF_EINVAL, "client: bad request '%s %s'",
 				   method ? method : "(null)",

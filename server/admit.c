@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server/internal.h"
+#include "util/text.h"
 
 /* Matches URL against PATTERN, capturing {} segments: 1 on a match, 0 on
  * none, -1 when the URL would match but a {} segment is too long for any
@@ -44,64 +45,13 @@ static int match(const char *pattern, const char *url,
 	return too_long ? -1 : 1;
 }
 
-/* The first byte of P[0..N) that is not UTF-8 (RFC 3629: shortest form,
- * no surrogates) or is a control character, else N; *CTRL tells which of
- * the two it was.  JSON text (RFC 8259) may hold tab, CR, LF and DEL
- * unescaped; other text none of them. */
-static size_t text_bad_at(const char *p, size_t n, bool json, bool *ctrl)
-{
-	const unsigned char *s = (const unsigned char *)p;
-	size_t i = 0, len, k;
-	uint32_t cp, min;
-
-	*ctrl = false;
-	while (i < n) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			if (json ? c < 0x20 && c != '\t' && c != '\n' &&
-				   c != '\r' : c < 0x20 || c == 0x7f) {
-				*ctrl = true;
-				return i;
-			}
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			return i;
-		}
-		if (n - i < len)
-			return i;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += len;
-	}
-	return n;
-}
-
 /* JSON text is UTF-8 with control characters only escaped (RFC 8259):
  * any other request body is refused before a handler sees it, so nothing
  * stored and served back later can be invalid JSON text. */
 static bool body_text_ok(const char *p, size_t n, struct cf_api_reply *rp)
 {
 	bool ctrl;
-	size_t i = text_bad_at(p, n, true, &ctrl);
+	size_t i = cf_text_bad_at(p, n, CF_TEXT_CTRL_JSON, &ctrl);
 
 	if (i == n)
 		return true;
@@ -140,7 +90,7 @@ static bool path_ok(const struct conn *st, const char *url,
 			     "which no name may hold");
 		return false;
 	}
-	if (text_bad_at(url, n, false, &ctrl) != n) {
+	if (cf_text_bad_at(url, n, CF_TEXT_CTRL_NONE, &ctrl) != n) {
 		cf_api_error(rp, 400, "the path is not UTF-8 text without "
 			     "control characters (once %%XX are decoded)");
 		return false;

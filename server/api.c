@@ -134,57 +134,6 @@ void cf_api_list(const struct cf_api_req *rq, struct cf_api_reply *rp,
 	cf_api_reply_json(rp, 200, o);
 }
 
-static int two_digits(const char *p)
-{
-	return (p[0] - '0') * 10 + (p[1] - '0');
-}
-
-/* A time argument as stored (milliseconds always present), or false. */
-static bool norm_time(const char *in, char *out, size_t len)
-{
-	size_t n = in ? strlen(in) : 0;
-	const char *shape = "dddd-dd-ddTdd:dd:dd";
-
-	if (n < 20 || in[n - 1] != 'Z' || len < 25)
-		return false;
-	for (size_t i = 0; shape[i]; i++)
-		if (shape[i] == 'd' ? (in[i] < '0' || in[i] > '9') : in[i] != shape[i])
-			return false;
-	/* The ranges the database's rule checks too (RFC 3339 5.6). */
-	if (two_digits(in + 5) < 1 || two_digits(in + 5) > 12 ||
-	    two_digits(in + 8) < 1 || two_digits(in + 8) > 31 ||
-	    two_digits(in + 11) > 23 || two_digits(in + 14) > 59 ||
-	    two_digits(in + 17) > 59)
-		return false;
-	if (n == 20) {
-		snprintf(out, len, "%.19s.000Z", in);
-		return true;
-	}
-	if (n != 24 || in[19] != '.' ||
-	    strspn(in + 20, "0123456789") != 3)
-		return false;
-	snprintf(out, len, "%s", in);
-	return true;
-}
-
-bool cf_api_norm_time(const char *in, char *out, size_t len)
-{
-	return norm_time(in, out, len);
-}
-
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	return n > 0 && n < CF_DB_NAME_MAX &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789._-") == n;
-}
-
-bool cf_api_valid_name(const char *s)
-{
-	return valid_name(s);
-}
-
 bool cf_api_parse_version(const char *s, int *v)
 {
 	char *end;

@@ -105,10 +105,6 @@ typedef enum cf_err (*cf_api_list_fn)(struct cf_fleet *f, cJSON *arr,
 				      size_t limit);
 void cf_api_list(const struct cf_api_req *rq, struct cf_api_reply *rp,
 		 const char *key, cf_api_list_fn list, size_t limit);
-/* A query's time as stored (milliseconds always present), or false. */
-bool cf_api_norm_time(const char *in, char *out, size_t len);
-/* A pool or profile name: [A-Za-z0-9._-]{1,127}. */
-bool cf_api_valid_name(const char *s);
 /* A version path segment: "" is 0 (the latest), else 1..10^9. */
 bool cf_api_parse_version(const char *s, int *v);
 

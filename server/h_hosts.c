@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server/api.h"
+#include "util/text.h"
 
 #define HISTORY_DEFAULT 100
 
@@ -62,7 +63,7 @@ void cf_h_host(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	enum cf_err err;
 	cJSON *o, *hist;
 
-	if (at && !cf_api_norm_time(at, atn, sizeof(atn))) {
+	if (at && !cf_text_time_norm(at, 3, atn, sizeof(atn))) {
 		cf_api_error(rp, 400, "at=%s: expected an RFC 3339 UTC time "
 			     "like 2026-11-17T12:00:00Z", at);
 		return;

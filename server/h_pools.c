@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server/api.h"
+#include "util/text.h"
 
 static cJSON *pool_json(const struct cf_db_pool *p)
 {
@@ -180,7 +181,7 @@ void cf_h_baseline(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		if (!strcmp(it->string, "publish") && cJSON_IsBool(it)) {
 			publish = cJSON_IsTrue(it);
 		} else if (!strcmp(it->string, "name") && cJSON_IsString(it) &&
-			   cf_api_valid_name(it->valuestring)) {
+			   cf_text_name_ok(it->valuestring, CF_DB_NAME_MAX)) {
 			pname = it->valuestring;
 		} else {
 			cf_api_error(rp, 400, "request body: $.%s: expected "
@@ -230,7 +231,7 @@ void cf_h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	cJSON *o, *hl, *rows;
 	size_t n;
 
-	if (pname && !cf_api_valid_name(pname)) {
+	if (pname && !cf_text_name_ok(pname, CF_DB_NAME_MAX)) {
 		cf_api_error(rp, 400, "profile=%s: expected a profile name "
 			     "([A-Za-z0-9._-]{1,127})", pname);
 		return;

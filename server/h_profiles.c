@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server/api.h"
+#include "util/text.h"
 
 static cJSON *profile_json(const struct cf_db_profile *p)
 {
@@ -94,7 +95,7 @@ void cf_h_profile_put(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	enum cf_err err;
 	int version;
 
-	if (!cf_api_valid_name(rq->param[0])) {
+	if (!cf_text_name_ok(rq->param[0], CF_DB_NAME_MAX)) {
 		cf_api_error(rp, 400, "profile name %s: expected "
 			     "[A-Za-z0-9._-]{1,127}", rq->param[0]);
 		return;

@@ -31,6 +31,7 @@ extern CU_SuiteInfo suite_idpolicy;
 extern CU_SuiteInfo suite_smccc;
 extern CU_SuiteInfo suite_export;
 extern CU_SuiteInfo suite_fleet;
+extern CU_SuiteInfo suite_text;
 
 /* A fresh directory DIR ("/tmp/PREFIX_XXXXXX") with the database PATH
  * (DIR/fleet.db) opened in it; NULL (and a message) on failure, DIR ""

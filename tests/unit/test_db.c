@@ -1112,6 +1112,38 @@ static void test_db_integrity_check(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "sightings"));
 }
 
+/* The storage takes util/text's rules: RFC 3339 allows any number of
+ * fraction digits (section 5.6, time-secfrac = "." 1*DIGIT) and only the
+ * days of the month (section 5.7); the README's names are never "." or
+ * "..", which no URL can name (RFC 3986 section 5.2.4). */
+static void test_db_text_rules(void)
+{
+	struct cf_diag d = { "" };
+	bool created = false;
+	int v = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	CU_ASSERT_EQUAL(put("r1", "h1", "aa", "f1",
+			    "2026-11-22T04:15:11.1234567890Z", NULL), CF_OK);
+	CU_ASSERT_EQUAL(put("r2", "h1", "bb", "f1", "2026-02-30T00:00:00Z",
+			    NULL), CF_EINVAL);
+	CU_ASSERT_EQUAL(put("r3", "h1", "bb", "f1", "2023-02-29T00:00:00Z",
+			    NULL), CF_EINVAL);
+	CU_ASSERT_EQUAL(cf_db_host_report(db, "h1", "2026-04-31T00:00:00Z",
+					  NULL, NULL), CF_EINVAL);
+	CU_ASSERT_EQUAL(cf_db_pool_put(db, "..", NULL, NULL, "cli",
+				       T("00:00"), &created, &d), CF_EINVAL);
+	CU_ASSERT_EQUAL(cf_db_pool_put(db, ".", NULL, NULL, "cli",
+				       T("00:00"), &created, &d), CF_EINVAL);
+	CU_ASSERT_EQUAL(cf_db_pool_put(db, "..y", NULL, NULL, "cli",
+				       T("00:00"), &created, &d), CF_OK);
+	CU_ASSERT_EQUAL(cf_db_profile_publish(db, "..", "{}", "", NULL, 0,
+					      "cli", T("00:00"), &v, &d),
+			CF_EINVAL);
+	CU_ASSERT_EQUAL(stats().pools, 1);
+	CU_ASSERT_EQUAL(stats().profiles, 0);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_db_open_creates_schema),
 	TEST(test_db_reopen_is_idempotent),
@@ -1136,6 +1168,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_db_savepoints_keep_other_uploads),
 	TEST(test_db_integrity_check),
 	TEST(test_db_migration_reidentifies),
+	TEST(test_db_text_rules),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_db = { "db", NULL, NULL, set_up, tear_down, tests };

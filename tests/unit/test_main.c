@@ -213,6 +213,7 @@ int main(void)
 		&suite_identity, &suite_sha256, &suite_idpolicy,
 		&suite_x86_safety, &suite_smccc, &suite_export, &suite_deps,
 		&suite_fleet,
+		&suite_text,
 	};
 	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
 	unsigned failed;
