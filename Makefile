@@ -70,12 +70,20 @@ endif
 # and libcurl; NET=0 leaves it out (the lab's aarch64 cross build).
 NET ?= 1
 NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
-           server/server.c server/writer.c server/api.c tools/cmd_server.c tools/cmd_token.c \
+           tools/cmd_server.c tools/cmd_token.c \
            tools/cmd_agent.c tools/cmd_remote.c tools/remote.c
 # db/db.c's table families and the rest of its SQLite implementation.
 DB_MORE  = db/args.c db/stmt.c db/schema.c db/hosts.c db/pools.c \
            db/profiles.c db/tokens.c db/audit.c
 NET_SRC += $(DB_MORE)
+# The service: fleet/ (what it does, on typed structs), server/ (HTTP only:
+# plumbing, the route table, one handler file per resource).
+FLEET_SRC  = fleet/fleet.c fleet/upload.c fleet/compute.c
+SERVER_SRC = server/server.c server/request.c server/admit.c server/conns.c \
+             server/metrics.c server/writer.c server/api.c server/routes.c \
+             server/h_admin.c server/h_reports.c server/h_hosts.c \
+             server/h_pools.c server/h_profiles.c server/h_check.c
+NET_SRC += $(FLEET_SRC) $(SERVER_SRC)
 ifeq ($(NET),1)
 CLI_SRC += $(NET_SRC)
 CPPFLAGS += -DCF_NET=1
@@ -240,7 +248,9 @@ FUZZ_OBJ     = $(patsubst %.c,build-fuzz/obj/%.o,$(LIB_SRC) \
                  tests/fuzz/fuzz_util.c $(FUZZ_GEN:build-fuzz/%=%))
 FUZZ_NET_OBJ = $(patsubst %.c,build-fuzz/obj/%.o,db/db.c server/server.c \
                  server/writer.c server/api.c)
-FUZZ_NET_OBJ += $(patsubst %.c,build-fuzz/obj/%.o,$(DB_MORE))
+FUZZ_NET_OBJ += $(patsubst %.c,build-fuzz/obj/%.o,$(DB_MORE) \
+                 $(filter-out server/server.c server/writer.c server/api.c,$(SERVER_SRC)) \
+                 $(FLEET_SRC))
 build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
                                 arch/caps/caps.awk arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen

@@ -62,6 +62,16 @@ const char *cf_report_id(const struct cf_report *r)
 	return r->report_id;
 }
 
+const char *cf_report_hostname(const struct cf_report *r)
+{
+	return r->hostname;
+}
+
+const char *cf_report_collected_at(const struct cf_report *r)
+{
+	return r->collected_at;
+}
+
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id)
 {
 	size_t n = id ? strlen(id) : 0;

@@ -71,6 +71,10 @@ const char *cf_report_arch(const struct cf_report *r);
 bool cf_report_vendor(const struct cf_report *r, char *buf, size_t len);
 /* The report's "report_id", the server's idempotency key ("" if none). */
 const char *cf_report_id(const struct cf_report *r);
+/* The host's name and the collection time as the report says them ("" if
+ * it says none). */
+const char *cf_report_hostname(const struct cf_report *r);
+const char *cf_report_collected_at(const struct cf_report *r);
 /* Sets it: 1 to 64 of [A-Za-z0-9._:-], else CF_EINVAL. */
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id);
 /* 64-bit fingerprint of the CPU configuration (values, writable masks),

@@ -30,6 +30,13 @@ enum cf_err cf_doc_parse_with(const char *text, size_t len, const char *origin,
 /* Reads PATH and parses it with BUILD; errors name PATH. */
 enum cf_err cf_doc_load_with(const char *path, cf_doc_build_fn build,
 			     void **out, struct cf_diag *d);
+/* A profile v1 document already parsed (with cf_doc_parse's rules, e.g. a
+ * member of a request body): what cf_profile_parse builds from its text. */
+enum cf_err cf_profile_from_doc(const cJSON *root, const char *origin,
+				struct cf_profile **out, struct cf_diag *d);
+/* A verdict's reasons as a JSON array, the tree cf_verdict_to_json
+ * prints. */
+enum cf_err cf_verdict_to_doc(const struct cf_verdict *v, cJSON **out);
 /* "0x" + 1..16 hex digits. */
 enum cf_err cf_doc_hex(const cJSON *item, const char *origin, const char *path,
 		       uint64_t *out, struct cf_diag *d);

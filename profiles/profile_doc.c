@@ -473,6 +473,12 @@ static enum cf_err build(const cJSON *root, const char *origin, void **out,
 	return parse_json(root, origin, (struct cf_profile **)out, d);
 }
 
+enum cf_err cf_profile_from_doc(const cJSON *root, const char *origin,
+				struct cf_profile **out, struct cf_diag *d)
+{
+	return parse_json(root, origin, out, d);
+}
+
 enum cf_err cf_profile_parse(const char *text, size_t len, const char *origin,
 			    struct cf_profile **out, struct cf_diag *d)
 {

@@ -6,16 +6,15 @@
 #include <cpufleet.h>
 #include "profiles/doc.h"
 
-enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out)
+enum cf_err cf_verdict_to_doc(const struct cf_verdict *v, cJSON **out)
 {
 	size_t n = cf_verdict_reason_count(v);
 	cJSON *arr = cJSON_CreateArray();
 	char text[512], wb[24], ob[24];
-	enum cf_err err = CF_ENOMEM;
 
 	*out = NULL;
 	if (!arr)
-		goto cleanup;
+		return CF_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct cf_reason *r = cf_verdict_reason(v, i);
 		cJSON *ro = cJSON_CreateObject();
@@ -37,10 +36,22 @@ enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out)
 		    !cJSON_AddStringToObject(ro, "needs", r->needs))
 			goto cleanup;
 	}
-	*out = cJSON_PrintUnformatted(arr);
-	if (*out)
-		err = CF_OK;
+	*out = arr;
+	return CF_OK;
 cleanup:
 	cJSON_Delete(arr);
-	return err;
+	return CF_ENOMEM;
+}
+
+enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out)
+{
+	cJSON *arr;
+	enum cf_err err = cf_verdict_to_doc(v, &arr);
+
+	*out = NULL;
+	if (err != CF_OK)
+		return err;
+	*out = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	return *out ? CF_OK : CF_ENOMEM;
 }

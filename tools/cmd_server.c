@@ -8,11 +8,13 @@
 #include <sys/resource.h>
 #include "tools/cli_util.h"
 #include "server/server.h"
+#include "server/api.h"
 
 static const char help[] =
 "usage: cpufleet server --listen HOST:PORT --db PATH [--cert PEM --key PEM]\n"
 "                       [--max-body BYTES] [--readers N] [--max-conns N]\n"
 "                       [--header-timeout S] [--body-timeout S]\n"
+"       cpufleet server --routes\n"
 "\n"
 "Runs the central service in the foreground until SIGTERM or SIGINT: the\n"
 "/v1 JSON API (reports, hosts, pools, baselines, profiles, check), /v1/health\n"
@@ -36,6 +38,9 @@ static const char help[] =
 "                          headers, from when it is ready for one (default\n"
 "                          10); then it is closed\n"
 "      --body-timeout S    and S seconds more for the body (default 60)\n"
+"      --routes            list the routes and exit: METHOD PATH ACCESS NAME\n"
+"                          a line, ACCESS public, upload (agent or admin),\n"
+"                          read (reader or admin) or admin\n"
 "  -h, --help              this text\n"
 "\n"
 "Connections cost a socket each and no thread: two event threads read\n"
@@ -83,6 +88,7 @@ int cmd_server(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "header-timeout", required_argument, NULL, 'H' },
 		{ "body-timeout", required_argument, NULL, 'B' },
+		{ "routes", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -138,6 +144,13 @@ int cmd_server(int argc, char **argv)
 				o.body_timeout_s = (unsigned)v;
 			break;
 		case 'h': fputs(help, stdout); return CLI_OK;
+		case 'R':
+			for (size_t i = 0; i < cf_api_nroutes; i++)
+				printf("%s %s %s %s\n", cf_api_routes[i].method,
+				       cf_api_routes[i].pattern,
+				       cf_api_access_name(cf_api_routes[i].access),
+				       cf_api_routes[i].name);
+			return CLI_OK;
 		default: fputs(help, stderr); return CLI_USAGE;
 		}
 	}

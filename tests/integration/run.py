@@ -492,14 +492,12 @@ def spool_ids(d):
 
 
 def api_routes():
-    """(method, pattern) of every route in server/api.c's table."""
-    with open(os.path.join(ROOT, "server/api.c")) as f:
-        src = f.read()
-    table = src[src.index("cf_api_routes[] = {"):]
-    table = table[:table.index("};")]
-    routes = re.findall(r'\{\s*"([A-Z]+)",\s*"([^"]+)",\s*(CF_API_[A-Z]+)',
-                        table)
-    check(routes, "no routes found in server/api.c")
+    """(method, pattern, access) of every route in the server's table, as
+    `cpufleet server --routes` lists it (METHOD PATH ACCESS NAME a line)."""
+    _, out, _ = cli("server", "--routes", check_rc=0)
+    routes = [tuple(line.split()[:3]) for line in out.splitlines()
+              if len(line.split()) == 4]
+    check(routes, "no routes listed by cpufleet server --routes")
     return routes
 
 
@@ -1260,14 +1258,13 @@ def t_auth(tmp):
          {"profile": "p1", "hosts": ["n1-01"]}, R),
         ("GET", "/v1/audit", "/v1/audit", None, A),
     ]
-    access_of = {"CF_API_PUBLIC": P, "CF_API_READ": R, "CF_API_ADMIN": A,
-                 "CF_API_UPLOAD": U}
+    access_of = {"public": P, "read": R, "admin": A, "upload": U}
     routes = {(m, p): access_of.get(a, a) for m, p, a in api_routes()}
     covered = {(m, p): acc for m, p, _, _, acc in table}
     eq(sorted(set(routes) - set(covered)), [],
-       "routes of server/api.c without a row in the auth matrix")
+       "routes of the server without a row in the auth matrix")
     for k, acc in covered.items():
-        eq(routes.get(k), acc, "access of %s %s in server/api.c" % k)
+        eq(routes.get(k), acc, "access of %s %s in the route table" % k)
     bad = "cft_0000000000_" + "0" * 64
     anon = [("no token", {}), ("bad token", {"tok": bad}),
             ("tampered token", {"tok": adm[:-1] + ("0" if adm[-1] != "0"
@@ -2394,7 +2391,7 @@ def preflight():
     for d in (FLEET_DIR, RW_DIR, LAB_DIR):
         if not os.path.isdir(os.path.join(ROOT, d)):
             return "%s missing" % d
-    for f in ("server/api.c",):
+    for f in ("server/routes.c",):
         if not os.path.isfile(os.path.join(ROOT, f)):
             return "%s missing" % f
     return None

@@ -30,9 +30,18 @@ extern CU_SuiteInfo suite_sha256;
 extern CU_SuiteInfo suite_idpolicy;
 extern CU_SuiteInfo suite_smccc;
 extern CU_SuiteInfo suite_export;
+extern CU_SuiteInfo suite_fleet;
 extern CU_SuiteInfo suite_text;
 extern CU_SuiteInfo suite_levels;
 
+/* A fresh directory DIR ("/tmp/PREFIX_XXXXXX") with the database PATH
+ * (DIR/fleet.db) opened in it; NULL (and a message) on failure, DIR ""
+ * when none was made. */
+struct cf_db;
+struct cf_db *test_db_open_tmp(const char *prefix, char dir[64],
+			       char path[128]);
+/* Closes DB (may be NULL) and removes DIR with the files in it. */
+void test_db_close_tmp(struct cf_db *db, char dir[64]);
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);
 /* tests/data/<rel> as a JSON document, NULL (and a message) if unreadable. */

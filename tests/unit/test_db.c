@@ -13,43 +13,15 @@ static char dir[64];
 static char path[128];
 static struct cf_db *db;
 
-static void rm_dir(const char *d)
-{
-	DIR *dp = opendir(d);
-	struct dirent *e;
-
-	if (!dp)
-		return;
-	while ((e = readdir(dp)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		unlinkat(dirfd(dp), e->d_name, 0);
-	}
-	closedir(dp);
-	rmdir(d);
-}
-
 static void set_up(void)
 {
-	struct cf_diag d = { "" };
-
-	db = NULL;
-	snprintf(dir, sizeof(dir), "/tmp/cf_db_test_XXXXXX");
-	if (!mkdtemp(dir)) {
-		dir[0] = '\0';
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/fleet.db", dir);
-	if (cf_db_open(path, false, &db, &d) != CF_OK)
-		fprintf(stderr, "\n  open %s: %s\n", path, d.msg);
+	db = test_db_open_tmp("cf_db_test", dir, path);
 }
 
 static void tear_down(void)
 {
-	cf_db_close(db);
+	test_db_close_tmp(db, dir);
 	db = NULL;
-	if (dir[0])
-		rm_dir(dir);
 }
 
 #define T(n) "2026-11-22T04:" n "Z"   /* T("15:11") */

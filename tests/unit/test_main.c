@@ -1,13 +1,49 @@
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <CUnit/Basic.h>
 #include <cjson/cJSON.h>
 #include "engine/catalog.h"
 #include "engine/profile.h"
+#include "db/db.h"
 #include "profiles/doc.h"
 #include "tests/unit/suites.h"
+
+struct cf_db *test_db_open_tmp(const char *prefix, char dir[64],
+			       char path[128])
+{
+	struct cf_diag d = { "" };
+	struct cf_db *db = NULL;
+
+	snprintf(dir, 64, "/tmp/%s_XXXXXX", prefix);
+	if (!mkdtemp(dir)) {
+		dir[0] = '\0';
+		return NULL;
+	}
+	snprintf(path, 128, "%s/fleet.db", dir);
+	if (cf_db_open(path, false, &db, &d) != CF_OK)
+		fprintf(stderr, "\n  open %s: %s\n", path, d.msg);
+	return db;
+}
+
+void test_db_close_tmp(struct cf_db *db, char dir[64])
+{
+	DIR *dp;
+	struct dirent *e;
+
+	cf_db_close(db);
+	if (!dir[0] || !(dp = opendir(dir)))
+		return;
+	while ((e = readdir(dp)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(dirfd(dp), e->d_name, 0);
+	closedir(dp);
+	rmdir(dir);
+	dir[0] = '\0';
+}
 
 struct cf_report *test_load_report(const char *rel)
 {
@@ -176,6 +212,7 @@ int main(void)
 		&suite_spool, &suite_agent, &suite_db, &suite_x86,
 		&suite_identity, &suite_sha256, &suite_idpolicy,
 		&suite_x86_safety, &suite_smccc, &suite_export, &suite_deps,
+		&suite_fleet,
 		&suite_text,
 		&suite_levels,
 	};

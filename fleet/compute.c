@@ -1,0 +1,380 @@
+/* What the fleet computes from stored reports: a pool resolved to its
+ * members' latest reports, its baseline (and publishing it), a profile
+ * checked on hosts, the pool's verdict matrix.  Each stored document is
+ * parsed once per call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fleet/fleet.h"
+#include "util/diag.h"
+
+static int no_pool(void *ctx, const struct cf_db_pool *p)
+{
+	(void)ctx;
+	(void)p;
+	return 0;
+}
+
+static int add_member(void *ctx, const char *name)
+{
+	struct cf_fleet_pool *p = ctx;
+	void *m = realloc(p->m, (p->n + 1) * sizeof(*p->m));
+
+	if (!m)
+		return 1;
+	p->m = m;
+	memset(&p->m[p->n], 0, sizeof(p->m[p->n]));
+	snprintf(p->m[p->n++].host, CF_HOST_ID_MAX, "%s", name);
+	return 0;
+}
+
+/* The latest report of HOST, parsed once. */
+static enum cf_err load_latest(struct cf_db *db, const char *host,
+			       struct cf_db_sighting *s, struct cf_report **out,
+			       struct cf_diag *d)
+{
+	struct cf_diag pd = { "" };
+	char *body = NULL;
+	enum cf_err err = cf_db_host_report(db, host, NULL, &body, s);
+
+	*out = NULL;
+	if (err == CF_ENOTFOUND)
+		return cf_diag_set(d, err, "no such host: %s", host);
+	if (err == CF_OK)
+		err = cf_report_parse(body, strlen(body), host, out, &pd);
+	free(body);
+	if (err != CF_OK)
+		return cf_diag_set(d, err == CF_ENOMEM ? err : CF_EDB,
+				   "stored report of %s: %s", host,
+				   pd.msg[0] ? pd.msg : cf_strerror(err));
+	return CF_OK;
+}
+
+enum cf_err cf_fleet_pool_resolve(struct cf_fleet *f, const char *name,
+				  struct cf_fleet_pool **out,
+				  struct cf_diag *d)
+{
+	struct cf_fleet_pool *p = calloc(1, sizeof(*p));
+	struct cf_db *db;
+	enum cf_err err;
+
+	*out = NULL;
+	if (!p)
+		return cf_diag_set(d, CF_ENOMEM, "out of memory");
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	db = f->read_get(f->ctx);
+	err = cf_db_pool_get(db, name, no_pool, NULL);
+	if (err == CF_ENOTFOUND) {
+		err = cf_diag_set(d, err, "no such pool: %s", name);
+		goto done;
+	}
+	if (err == CF_OK)
+		err = cf_db_pool_members(db, name, add_member, p);
+	if (err != CF_OK) {
+		err = cf_diag_set(d, err, "pool %s: %s", name, cf_strerror(err));
+		goto done;
+	}
+	for (size_t i = 0; err == CF_OK && i < p->n; i++)
+		err = load_latest(db, p->m[i].host, &p->m[i].sighting,
+				  &p->m[i].report, d);
+done:
+	f->read_put(f->ctx, db);
+	if (err != CF_OK)
+		cf_fleet_pool_destroy(p);
+	else
+		*out = p;
+	return err;
+}
+
+void cf_fleet_pool_destroy(struct cf_fleet_pool *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		cf_report_destroy(p->m[i].report);
+	free(p->m);
+	free(p);
+}
+
+/* ---- baselines and profiles ---- */
+
+struct publish_job {
+	const char *name, *body, *pool, *actor;
+	struct cf_db_source *src;
+	size_t nsrc;
+	char now[CF_DB_TIME_MAX];
+	int version;
+};
+
+static enum cf_err run_publish(struct cf_db *db, void *arg, struct cf_diag *d)
+{
+	struct publish_job *j = arg;
+	return cf_db_profile_publish(db, j->name, j->body, j->pool, j->src,
+				     j->nsrc, j->actor, j->now, &j->version, d);
+}
+
+static enum cf_err publish(struct cf_fleet *f, struct publish_job *j,
+			   struct cf_diag *d)
+{
+	enum cf_err err;
+
+	f->now(f->ctx, j->now, sizeof(j->now));
+	err = f->write(f->ctx, run_publish, j, d);
+	if (err != CF_OK && d && !d->msg[0])
+		cf_diag_set(d, err, "%s", cf_strerror(err));
+	return err;
+}
+
+/* The engine's pool of P's members: one architecture, else CF_ECONFLICT
+ * (a pool set with one architecture, mixed since by labels). */
+static enum cf_err engine_pool(const struct cf_fleet_pool *p,
+			       struct cf_pool **out, struct cf_diag *d)
+{
+	const char *arch0 = cf_report_arch(p->m[0].report);
+	struct cf_diag pd = { "" };
+	enum cf_err err;
+
+	if (cf_pool_create(arch0, out) != CF_OK)
+		return cf_diag_set(d, CF_ENOMEM, "out of memory");
+	for (size_t i = 0; i < p->n; i++) {
+		err = cf_pool_add(*out, p->m[i].report, &pd);
+		if (err == CF_EARCH)
+			return cf_diag_set(d, CF_ECONFLICT, "pool %s mixes "
+					   "architectures: %s is %s, %s is %s "
+					   "(its labels now select both); a "
+					   "pool's hosts share one architecture, "
+					   "so define one pool per architecture",
+					   p->name, p->m[0].host, arch0,
+					   p->m[i].host,
+					   cf_report_arch(p->m[i].report));
+		if (err == CF_ENOMEM)
+			return cf_diag_set(d, err, "out of memory");
+		if (err != CF_OK)
+			return cf_diag_set(d, CF_ECONFLICT, "pool %s: %s", p->name,
+					   pd.msg);
+	}
+	return CF_OK;
+}
+
+enum cf_err cf_fleet_baseline(struct cf_fleet *f, const char *name,
+			      const char *publish_as, const char *actor,
+			      struct cf_fleet_baseline *out,
+			      struct cf_diag *d)
+{
+	struct cf_db_source *src = NULL;
+	struct cf_pool *ep = NULL;
+	char first[512];
+	enum cf_err err;
+
+	memset(out, 0, sizeof(*out));
+	err = cf_fleet_pool_resolve(f, name, &out->pool, d);
+	if (err != CF_OK)
+		return err;
+	if (out->pool->n == 0)
+		return cf_diag_set(d, CF_EEMPTY, "pool %s has no member that has "
+				   "reported", name);
+	err = engine_pool(out->pool, &ep, d);
+	if (err == CF_OK && (cf_baseline(ep, &out->profile) != CF_OK ||
+			     cf_profile_to_json(out->profile, &out->json) != CF_OK))
+		err = cf_diag_set(d, CF_ENOMEM, "baseline: out of memory");
+	cf_pool_destroy(ep);
+	if (err != CF_OK || !publish_as)
+		return err;
+	if (!cf_profile_feasible(out->profile)) {
+		cf_profile_conflict_text(out->profile, 0, first, sizeof(first));
+		return cf_diag_set(d, CF_ECONFLICT, "pool %s has no feasible "
+				   "baseline (%zu conflicts, first: %s); nothing "
+				   "published", name,
+				   cf_profile_conflict_count(out->profile), first);
+	}
+	src = calloc(out->pool->n, sizeof(*src));
+	if (!src)
+		return cf_diag_set(d, CF_ENOMEM, "out of memory");
+	for (size_t i = 0; i < out->pool->n; i++)
+		src[i] = (struct cf_db_source){
+			out->pool->m[i].host, out->pool->m[i].sighting.report_id };
+	struct publish_job j = { .name = publish_as, .body = out->json,
+				 .pool = name, .actor = actor, .src = src,
+				 .nsrc = out->pool->n };
+	err = publish(f, &j, d);
+	out->version = err == CF_OK ? j.version : 0;
+	free(src);
+	return err;
+}
+
+void cf_fleet_baseline_clear(struct cf_fleet_baseline *b)
+{
+	cf_fleet_pool_destroy(b->pool);
+	cf_profile_destroy(b->profile);
+	free(b->json);
+	memset(b, 0, sizeof(*b));
+}
+
+enum cf_err cf_fleet_profile_put(struct cf_fleet *f, const char *name,
+				 const struct cf_profile *pr,
+				 const char *actor, int *version,
+				 struct cf_diag *d)
+{
+	struct publish_job j = { .name = name, .pool = "", .actor = actor };
+	char *text = NULL;
+	enum cf_err err;
+
+	*version = 0;
+	if (cf_profile_to_json(pr, &text) != CF_OK)
+		return cf_diag_set(d, CF_ENOMEM, "out of memory");
+	j.body = text;
+	err = publish(f, &j, d);
+	*version = j.version;
+	free(text);
+	return err;
+}
+
+static int keep_body(void *ctx, const struct cf_db_profile *p)
+{
+	char **out = ctx;
+	*out = p->body ? strdup(p->body) : NULL;
+	return 0;
+}
+
+enum cf_err cf_fleet_profile_load(struct cf_fleet *f, const char *name,
+				  int version, struct cf_profile **out,
+				  struct cf_diag *d)
+{
+	struct cf_diag pd = { "" };
+	char *body = NULL;
+	enum cf_err err = cf_fleet_profile_get(f, name, version, keep_body, &body);
+
+	*out = NULL;
+	if (err == CF_OK && !body)
+		err = CF_ENOMEM;
+	if (err != CF_OK)
+		return cf_diag_set(d, err, "profile %s%s%.0d: %s", name,
+				   version ? " version " : "", version,
+				   cf_strerror(err));
+	err = cf_profile_parse(body, strlen(body), name, out, &pd);
+	free(body);
+	if (err != CF_OK)
+		return cf_diag_set(d, err == CF_ENOMEM ? err : CF_EDB, "%s",
+				   pd.msg);
+	return CF_OK;
+}
+
+/* ---- check and matrix ---- */
+
+enum cf_err cf_fleet_check(struct cf_fleet *f, const struct cf_profile *pr,
+			   const char *const *hosts, size_t n, uint64_t vcpus,
+			   cf_fleet_verdict_fn fn, void *ctx,
+			   struct cf_diag *d)
+{
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_db *db;
+	enum cf_err err = CF_OK;
+
+	if (!v)
+		return cf_diag_set(d, CF_ENOMEM, "out of memory");
+	db = f->read_get(f->ctx);
+	for (size_t i = 0; i < n; i++) {
+		struct cf_db_sighting s;
+		struct cf_report *r;
+
+		err = load_latest(db, hosts[i], &s, &r, d);
+		if (err != CF_OK)
+			break;
+		err = vcpus ? cf_check_vcpus(pr, r, vcpus, v) : cf_check(pr, r, v);
+		cf_report_destroy(r);
+		if (err != CF_OK) {
+			err = cf_diag_set(d, err == CF_ENOMEM ? err : CF_ECONFLICT,
+					  "host %s: %s", hosts[i],
+					  cf_strerror(err));
+			break;
+		}
+		if (fn(ctx, hosts[i], v))
+			break;
+	}
+	f->read_put(f->ctx, db);
+	cf_verdict_destroy(v);
+	return err;
+}
+
+static enum cf_err cell(const struct cf_profile *pr, const struct cf_report *r,
+			struct cf_verdict *v, struct cf_fleet_cell *c)
+{
+	enum cf_err err = cf_check(pr, r, v);
+
+	if (err == CF_OK)
+		*c = (struct cf_fleet_cell){ cf_verdict_compatible(v),
+					     cf_verdict_reason_count(v) };
+	return err;
+}
+
+enum cf_err cf_fleet_matrix(struct cf_fleet *f, const char *name,
+			    const char *profile, struct cf_fleet_matrix *out,
+			    struct cf_diag *d)
+{
+	struct cf_profile *pr = NULL, *base = NULL;
+	struct cf_verdict *v = NULL;
+	struct cf_fleet_pool *p;
+	enum cf_err err;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->profile, sizeof(out->profile), "%s",
+		 profile ? profile : name);
+	err = cf_fleet_pool_resolve(f, name, &out->pool, d);
+	if (err != CF_OK)
+		return err;
+	p = out->pool;
+	n = p->n;
+	err = cf_fleet_profile_load(f, out->profile, 0, &base, d);
+	if (err == CF_ENOTFOUND) {
+		err = CF_OK;
+		if (d)
+			d->msg[0] = '\0';
+	} else if (err != CF_OK) {
+		return err;
+	}
+	v = cf_verdict_create();
+	out->cell = calloc(n * n + 1, sizeof(*out->cell));
+	if (base)
+		out->base = calloc(n + 1, sizeof(*out->base));
+	if (!v || !out->cell || (base && !out->base)) {
+		err = cf_diag_set(d, CF_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (cf_profile_from_report(p->m[i].report, &pr) != CF_OK) {
+			err = cf_diag_set(d, CF_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (size_t j = 0; j < n; j++)
+			if (cell(pr, p->m[j].report, v, &out->cell[i * n + j])) {
+				err = cf_diag_set(d, CF_ECONFLICT, "pool %s: %s and "
+						  "%s have different "
+						  "architectures", name,
+						  p->m[i].host, p->m[j].host);
+				goto done;
+			}
+		cf_profile_destroy(pr);
+		pr = NULL;
+	}
+	for (size_t j = 0; base && j < n; j++)
+		if (cell(base, p->m[j].report, v, &out->base[j])) {
+			err = cf_diag_set(d, CF_ECONFLICT, "profile %s and host %s "
+					  "have different architectures",
+					  out->profile, p->m[j].host);
+			goto done;
+		}
+done:
+	cf_profile_destroy(pr);
+	cf_profile_destroy(base);
+	cf_verdict_destroy(v);
+	return err;
+}
+
+void cf_fleet_matrix_clear(struct cf_fleet_matrix *m)
+{
+	cf_fleet_pool_destroy(m->pool);
+	free(m->cell);
+	free(m->base);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,103 @@
+/* Storing a host's report: its content identity, idempotency by
+ * report_id, and which hosts a token may upload for. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fleet/fleet.h"
+#include "util/diag.h"
+#include "util/sha256.h"
+
+const char *cf_fleet_upload_status_name(enum cf_fleet_upload_status s)
+{
+	switch (s) {
+	case CF_FLEET_NEW: return "new";
+	case CF_FLEET_SEEN_AGAIN: return "seen_again";
+	case CF_FLEET_KNOWN: return "known";
+	}
+	return "?";
+}
+
+struct upload_job {
+	struct cf_db_upload u;
+	enum cf_db_put_result res;
+};
+
+static enum cf_err run_upload(struct cf_db *db, void *arg, struct cf_diag *d)
+{
+	struct upload_job *j = arg;
+	return cf_db_report_put(db, &j->u, &j->res, d);
+}
+
+enum cf_err cf_fleet_upload(struct cf_fleet *f, struct cf_report *r,
+			    const char *only_host, struct cf_fleet_upload *out,
+			    struct cf_diag *d)
+{
+	const char *host = cf_report_host_id(r);
+	char content[CF_CONTENT_ID_MAX], fp[24], col[CF_TEXT_MAX];
+	struct upload_job j = { 0 };
+	char *body = NULL;
+	enum cf_err err;
+
+	memset(out, 0, sizeof(*out));
+	/* Hosts are named as one path segment, /v1/hosts/{id}, and the
+	 * server decodes %2F before routing: an id with a '/' could be stored
+	 * but never be read, labelled or checked. */
+	if (strchr(host, '/'))
+		return cf_diag_set(d, CF_EINVAL, "request body: $.host.id: \"%s\" "
+				   "contains '/', which no /v1/hosts/{id} path "
+				   "can name", host);
+	/* Nor a dot segment, which clients remove (RFC 3986 section 5.2.4),
+	 * also when sent as %2E (section 2.3). */
+	if (!strcmp(host, ".") || !strcmp(host, ".."))
+		return cf_diag_set(d, CF_EINVAL, "request body: $.host.id: \"%s\" "
+				   "is '.' or '..', which no /v1/hosts/{id} path "
+				   "can name", host);
+	if (only_host && strcmp(only_host, host) != 0)
+		return cf_diag_set(d, CF_EDENIED, "the agent token of host %s may "
+				   "not upload a report of host %s", only_host,
+				   host);
+	/* The content is the report without its id and collection time, as
+	 * the engine identifies it (cf_report_content_id: canonical, the same
+	 * whatever this build's catalogue): two reports with equal content
+	 * mean the host did not change. */
+	snprintf(out->report_id, sizeof(out->report_id), "%s", cf_report_id(r));
+	snprintf(col, sizeof(col), "%s", cf_report_collected_at(r));
+	if (cf_report_content_id(r, content, sizeof(content)) != CF_OK)
+		return cf_diag_set(d, CF_ENOMEM, "out of memory");
+	if (!out->report_id[0]) {
+		/* No id from the sender: the same document is the same upload. */
+		char h[CF_SHA256_HEX], both[CF_CONTENT_ID_MAX + CF_TEXT_MAX];
+		struct cf_sha256 c;
+
+		snprintf(both, sizeof(both), "%s%s", content, col);
+		cf_sha256_init(&c);
+		cf_sha256_update(&c, both, strlen(both));
+		cf_sha256_hex(&c, h);
+		snprintf(out->report_id, sizeof(out->report_id), "sha256-%.40s", h);
+		if (cf_report_set_id(r, out->report_id) != CF_OK)
+			return cf_diag_set(d, CF_EINVAL, "report_id %s",
+					   out->report_id);
+	}
+	if (cf_report_to_json(r, &body) != CF_OK)
+		return cf_diag_set(d, CF_ENOMEM, "out of memory");
+	snprintf(fp, sizeof(fp), "%016llx",
+		 (unsigned long long)cf_report_fingerprint(r));
+	f->now(f->ctx, out->received_at, sizeof(out->received_at));
+	j.u = (struct cf_db_upload){
+		.report_id = out->report_id, .host = host,
+		.arch = cf_report_arch(r), .hostname = cf_report_hostname(r),
+		.content = content, .fingerprint = fp, .body = body,
+		.collected_at = col, .received_at = out->received_at,
+	};
+	err = f->write(f->ctx, run_upload, &j, d);
+	free(body);
+	if (err != CF_OK) {
+		if (d && !d->msg[0])
+			cf_diag_set(d, err, "%s", cf_strerror(err));
+		return err;
+	}
+	out->status = j.res == CF_DB_PUT_NEW ? CF_FLEET_NEW
+		    : j.res == CF_DB_PUT_SEEN_AGAIN ? CF_FLEET_SEEN_AGAIN
+		    : CF_FLEET_KNOWN;
+	return CF_OK;
+}

@@ -1,0 +1,127 @@
+/* POST /v1/check: a profile (published, by name, or inline) against the
+ * latest report of each host named. */
+#include <stdint.h>
+#include <stdlib.h>
+#include "server/api.h"
+#include "profiles/doc.h"
+#include "util/diag.h"
+
+#define HOSTS_MAX 10000      /* hosts named in one request */
+
+/* {"host", "compatible", "reasons": [text], "details": [reason]} */
+static int add_result(void *ctx, const char *host, const struct cf_verdict *v)
+{
+	cJSON *res = ctx, *e, *texts, *det = NULL, *x;
+
+	if (cf_verdict_to_doc(v, &det) != CF_OK)
+		return 1;
+	e = cJSON_CreateObject();
+	cJSON_AddItemToArray(res, e);
+	cJSON_AddStringToObject(e, "host", host);
+	cJSON_AddBoolToObject(e, "compatible", cf_verdict_compatible(v));
+	/* Each reason's sentence, as its details say it. */
+	texts = cJSON_AddArrayToObject(e, "reasons");
+	cJSON_ArrayForEach(x, det)
+		cJSON_AddItemToArray(texts, cJSON_CreateString(
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+				x, "text"))));
+	cJSON_AddItemToObject(e, "details", det);
+	return 0;
+}
+
+void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
+{
+	cJSON *in = cf_api_body_object(rq, rp, false), *pj, *hosts, *it, *h;
+	cJSON *o = NULL, *res;
+	struct cf_profile *pr = NULL;
+	struct cf_diag d = { "" };
+	const char **ids = NULL;
+	enum cf_err err;
+	int version = 0, n;
+	uint64_t vcpus = 0;
+	bool all = true;
+
+	if (!in)
+		return;
+	it = cJSON_GetObjectItemCaseSensitive(in, "vcpus");
+	if (it && (!cJSON_IsNumber(it) || it->valuedouble < 1 ||
+		   it->valuedouble > 4294967295.0 ||
+		   it->valuedouble != (double)(uint64_t)it->valuedouble)) {
+		cf_api_error(rp, 400, "request body: $.vcpus: expected a number "
+			     "of vCPUs from 1");
+		goto cleanup;
+	}
+	vcpus = it ? (uint64_t)it->valuedouble : 0;
+	pj = cJSON_GetObjectItemCaseSensitive(in, "profile");
+	hosts = cJSON_GetObjectItemCaseSensitive(in, "hosts");
+	it = cJSON_GetObjectItemCaseSensitive(in, "version");
+	n = cJSON_GetArraySize(hosts);
+	if (!cJSON_IsArray(hosts) || n == 0 || n > HOSTS_MAX) {
+		cf_api_error(rp, 400, "request body: $.hosts: expected an array of "
+			     "1 to %d host ids", HOSTS_MAX);
+		goto cleanup;
+	}
+	/* The whole request is checked before anything is looked up. */
+	ids = calloc((size_t)n, sizeof(*ids));
+	if (!ids) {
+		cf_api_error(rp, 500, "out of memory");
+		goto cleanup;
+	}
+	n = 0;
+	for (h = hosts->child; h; h = h->next) {
+		if (!cJSON_IsString(h)) {
+			cf_api_error(rp, 400, "request body: $.hosts: expected "
+				     "host id strings");
+			goto cleanup;
+		}
+		ids[n++] = h->valuestring;
+	}
+	if (it && (!cJSON_IsNumber(it) || it->valuedouble < 1 ||
+		   it->valuedouble > 1e9 || it->valuedouble != (int)it->valuedouble ||
+		   !cJSON_IsString(pj))) {
+		cf_api_error(rp, 400, "request body: $.version: expected a number "
+			     "from 1, with \"profile\" a name");
+		goto cleanup;
+	}
+	version = it ? (int)it->valuedouble : 0;
+	if (cJSON_IsString(pj)) {
+		err = cf_fleet_profile_load(&rq->env->fleet, pj->valuestring,
+					    version, &pr, &d);
+	} else if (cJSON_IsObject(pj)) {
+		/* Parsed with the body already: built from its tree. */
+		err = cf_profile_from_doc(pj, "request body $.profile", &pr, &d);
+	} else {
+		cf_api_error(rp, 400, "request body: $.profile: expected a profile "
+			     "v1 document or a profile name");
+		goto cleanup;
+	}
+	if (err != CF_OK) {
+		cf_api_fail(rp, err, &d);
+		goto cleanup;
+	}
+	o = cJSON_CreateObject();
+	res = cJSON_AddArrayToObject(o, "results");
+	if (!res) {
+		cf_api_error(rp, 500, "out of memory");
+		goto cleanup;
+	}
+	err = cf_fleet_check(&rq->env->fleet, pr, ids, (size_t)n, vcpus,
+			     add_result, res, &d);
+	if (err == CF_OK && cJSON_GetArraySize(res) != n)
+		err = cf_diag_set(&d, CF_ENOMEM, "out of memory");
+	if (err != CF_OK) {
+		cf_api_fail(rp, err, &d);
+		goto cleanup;
+	}
+	for (it = res->child; it; it = it->next)
+		all = all && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+					  it, "compatible"));
+	cJSON_AddBoolToObject(o, "compatible", all);
+	cf_api_reply_json(rp, 200, o);
+	o = NULL;
+cleanup:
+	cJSON_Delete(o);
+	cJSON_Delete(in);
+	free(ids);
+	cf_profile_destroy(pr);
+}

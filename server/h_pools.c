@@ -1,0 +1,273 @@
+/* /v1/pools: named host sets, their baseline and their verdict matrix. */
+#include <stdlib.h>
+#include <string.h>
+#include "server/api.h"
+#include "util/text.h"
+
+static cJSON *pool_json(const struct cf_db_pool *p)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", p->name);
+	cf_api_add_stored(o, "labels", p->labels_json, "{}");
+	cf_api_add_stored(o, "hosts", p->hosts_json, "[]");
+	cJSON_AddStringToObject(o, "updated_at", p->updated_at);
+	return o;
+}
+
+static int add_pool(void *ctx, const struct cf_db_pool *p)
+{
+	cJSON_AddItemToArray(ctx, pool_json(p));
+	return 0;
+}
+
+static enum cf_err list_pools(struct cf_fleet *f, cJSON *arr, size_t limit)
+{
+	(void)limit;
+	return cf_fleet_pools(f, add_pool, arr);
+}
+
+void cf_h_pools(const struct cf_api_req *rq, struct cf_api_reply *rp)
+{
+	cf_api_list(rq, rp, "pools", list_pools, 0);
+}
+
+struct pool_reply {
+	cJSON *o, *members;
+};
+
+static int set_pool(void *ctx, const struct cf_db_pool *p)
+{
+	struct pool_reply *r = ctx;
+
+	r->o = pool_json(p);
+	r->members = cJSON_AddArrayToObject(r->o, "members");
+	return 0;
+}
+
+static int add_member(void *ctx, const char *name)
+{
+	struct pool_reply *r = ctx;
+
+	cJSON_AddItemToArray(r->members, cJSON_CreateString(name));
+	return 0;
+}
+
+/* Replies the pool's definition and resolved members. */
+static void reply_pool(const struct cf_api_req *rq, struct cf_api_reply *rp,
+		       const char *name, unsigned status)
+{
+	struct pool_reply r = { NULL, NULL };
+	struct cf_diag d = { "" };
+	enum cf_err err = cf_fleet_pool_get(&rq->env->fleet, name, set_pool,
+					    add_member, &r, &d);
+
+	if (err != CF_OK) {
+		cJSON_Delete(r.o);
+		cf_api_fail(rp, err, &d);
+		return;
+	}
+	cf_api_reply_json(rp, status, r.o);
+}
+
+void cf_h_pool(const struct cf_api_req *rq, struct cf_api_reply *rp)
+{
+	reply_pool(rq, rp, rq->param[0], 200);
+}
+
+void cf_h_pool_put(const struct cf_api_req *rq, struct cf_api_reply *rp)
+{
+	cJSON *o = cf_api_body_object(rq, rp, false), *l, *h, *it;
+	struct cf_diag d = { "" };
+	char *lt = NULL, *ht = NULL;
+	bool created = false;
+	enum cf_err err;
+
+	if (!o)
+		return;
+	for (it = o->child; it; it = it->next)
+		if (strcmp(it->string, "labels") && strcmp(it->string, "hosts")) {
+			cf_api_error(rp, 400, "request body: $.%s: unknown member "
+				     "(a pool has \"labels\" and \"hosts\")",
+				     it->string);
+			goto cleanup;
+		}
+	l = cJSON_GetObjectItemCaseSensitive(o, "labels");
+	h = cJSON_GetObjectItemCaseSensitive(o, "hosts");
+	if ((l && !cJSON_IsObject(l)) || (h && !cJSON_IsArray(h))) {
+		cf_api_error(rp, 400, "request body: $.%s: expected %s",
+			     l && !cJSON_IsObject(l) ? "labels" : "hosts",
+			     l && !cJSON_IsObject(l) ? "an object of strings"
+						     : "an array of host ids");
+		goto cleanup;
+	}
+	/* Stored as text; the storage checks every member. */
+	lt = l ? cJSON_PrintUnformatted(l) : NULL;
+	ht = h ? cJSON_PrintUnformatted(h) : NULL;
+	err = cf_fleet_pool_put(&rq->env->fleet, rq->param[0], lt ? lt : "{}",
+				ht ? ht : "[]", rq->actor, &created, &d);
+	if (err != CF_OK) {
+		cf_api_fail(rp, err, &d);
+		goto cleanup;
+	}
+	reply_pool(rq, rp, rq->param[0], created ? 201 : 200);
+cleanup:
+	free(lt);
+	free(ht);
+	cJSON_Delete(o);
+}
+
+void cf_h_pool_delete(const struct cf_api_req *rq, struct cf_api_reply *rp)
+{
+	struct cf_diag d = { "" };
+	enum cf_err err = cf_fleet_pool_delete(&rq->env->fleet, rq->param[0],
+					       rq->actor, &d);
+
+	if (err != CF_OK) {
+		cf_api_fail(rp, err, &d);
+		return;
+	}
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "deleted", rq->param[0]);
+	cf_api_reply_json(rp, 200, r);
+}
+
+/* {"pool", "hosts": [{"id", "report_id"}], "feasible", "conflicts",
+ * "profile", "published": null | {"name", "version"}}. */
+static cJSON *baseline_json(const struct cf_fleet_baseline *b,
+			    const char *pname)
+{
+	const struct cf_fleet_pool *p = b->pool;
+	cJSON *o = cJSON_CreateObject(), *hosts, *confl;
+	char t[512];
+
+	cJSON_AddStringToObject(o, "pool", p->name);
+	hosts = cJSON_AddArrayToObject(o, "hosts");
+	for (size_t i = 0; i < p->n; i++) {
+		cJSON *h = cJSON_CreateObject();
+		cJSON_AddStringToObject(h, "id", p->m[i].host);
+		cJSON_AddStringToObject(h, "report_id", p->m[i].sighting.report_id);
+		cJSON_AddItemToArray(hosts, h);
+	}
+	cJSON_AddBoolToObject(o, "feasible", cf_profile_feasible(b->profile));
+	confl = cJSON_AddArrayToObject(o, "conflicts");
+	for (size_t i = 0; i < cf_profile_conflict_count(b->profile); i++) {
+		cf_profile_conflict_text(b->profile, i, t, sizeof(t));
+		cJSON_AddItemToArray(confl, cJSON_CreateString(t));
+	}
+	cf_api_add_stored(o, "profile", b->json, "null");
+	if (!b->version) {
+		cJSON_AddNullToObject(o, "published");
+	} else {
+		cJSON *pub = cJSON_AddObjectToObject(o, "published");
+		cJSON_AddStringToObject(pub, "name", pname);
+		cJSON_AddNumberToObject(pub, "version", b->version);
+	}
+	return o;
+}
+
+void cf_h_baseline(const struct cf_api_req *rq, struct cf_api_reply *rp)
+{
+	const char *pool = rq->param[0], *pname = pool;
+	cJSON *in = cf_api_body_object(rq, rp, true), *it;
+	struct cf_fleet_baseline b = { 0 };
+	struct cf_diag d = { "" };
+	bool publish = false;
+	enum cf_err err;
+
+	if (!in)
+		return;
+	for (it = in->child; it; it = it->next) {
+		if (!strcmp(it->string, "publish") && cJSON_IsBool(it)) {
+			publish = cJSON_IsTrue(it);
+		} else if (!strcmp(it->string, "name") && cJSON_IsString(it) &&
+			   cf_text_name_ok(it->valuestring, CF_DB_NAME_MAX)) {
+			pname = it->valuestring;
+		} else {
+			cf_api_error(rp, 400, "request body: $.%s: expected "
+				     "\"publish\": true|false or \"name\": a "
+				     "profile name ([A-Za-z0-9._-]{1,127})",
+				     it->string);
+			goto cleanup;
+		}
+	}
+	if (publish && rq->tok->role != CF_DB_ROLE_ADMIN) {
+		cf_api_error(rp, 403, "%s tokens may compute a baseline but not "
+			     "publish it", cf_db_role_name(rq->tok->role));
+		goto cleanup;
+	}
+	err = cf_fleet_baseline(&rq->env->fleet, pool, publish ? pname : NULL,
+				rq->actor, &b, &d);
+	if (err != CF_OK) {
+		cf_api_fail(rp, err, &d);
+		goto cleanup;
+	}
+	cf_api_reply_json(rp, publish ? 201 : 200, baseline_json(&b, pname));
+cleanup:
+	cf_fleet_baseline_clear(&b);
+	cJSON_Delete(in);
+}
+
+static cJSON *cell_json(const char *key, const char *host,
+			const struct cf_fleet_cell *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, key, host);
+	cJSON_AddBoolToObject(o, "compatible", c->compatible);
+	cJSON_AddNumberToObject(o, "reasons", (double)c->reasons);
+	return o;
+}
+
+/* Every ordered pair of the pool's members (a VM started with the source's
+ * own profile, moved to the destination), and the pool's published
+ * baseline on each member. */
+void cf_h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
+{
+	const char *pool = rq->param[0], *pname = rq->query(rq->conn, "profile");
+	struct cf_fleet_matrix m;
+	struct cf_diag d = { "" };
+	enum cf_err err;
+	cJSON *o, *hl, *rows;
+	size_t n;
+
+	if (pname && !cf_text_name_ok(pname, CF_DB_NAME_MAX)) {
+		cf_api_error(rp, 400, "profile=%s: expected a profile name "
+			     "([A-Za-z0-9._-]{1,127})", pname);
+		return;
+	}
+	err = cf_fleet_matrix(&rq->env->fleet, pool, pname, &m, &d);
+	if (err != CF_OK) {
+		cf_api_fail(rp, err, &d);
+		goto cleanup;
+	}
+	n = m.pool->n;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "pool", pool);
+	hl = cJSON_AddArrayToObject(o, "hosts");
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(hl, cJSON_CreateString(m.pool->m[i].host));
+	rows = cJSON_AddArrayToObject(o, "rows");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *row = cJSON_CreateObject(), *cells;
+		cJSON_AddItemToArray(rows, row);
+		cJSON_AddStringToObject(row, "from", m.pool->m[i].host);
+		cells = cJSON_AddArrayToObject(row, "cells");
+		for (size_t j = 0; j < n; j++)
+			cJSON_AddItemToArray(cells, cell_json("to",
+				m.pool->m[j].host, &m.cell[i * n + j]));
+	}
+	if (!m.base) {
+		cJSON_AddNullToObject(o, "baseline");
+	} else {
+		cJSON *b = cJSON_AddObjectToObject(o, "baseline"), *brow;
+		cJSON_AddStringToObject(b, "profile", m.profile);
+		brow = cJSON_AddArrayToObject(b, "cells");
+		for (size_t j = 0; j < n; j++)
+			cJSON_AddItemToArray(brow, cell_json("host",
+				m.pool->m[j].host, &m.base[j]));
+	}
+	cf_api_reply_json(rp, 200, o);
+cleanup:
+	cf_fleet_matrix_clear(&m);
+}
