@@ -27,6 +27,7 @@ extern CU_SuiteInfo suite_x86_safety;
 extern CU_SuiteInfo suite_identity;
 extern CU_SuiteInfo suite_sha256;
 extern CU_SuiteInfo suite_idpolicy;
+extern CU_SuiteInfo suite_edges;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);

@@ -166,7 +166,7 @@ int main(void)
 		&suite_profile_doc, &suite_property, &suite_labdata,
 		&suite_spool, &suite_agent, &suite_db, &suite_x86,
 		&suite_identity, &suite_sha256, &suite_idpolicy,
-		&suite_x86_safety,
+		&suite_x86_safety, &suite_edges,
 	};
 	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
 	unsigned failed;
