@@ -161,8 +161,8 @@ static uint64_t adjust_tsc_khz(uint64_t khz, int64_t ppm)
  * 250; below that set_tsc_khz() fails, "user requested TSC rate below
  * hardware speed").  On a 2,000,000 kHz host: 1,999,500 is taken,
  * 1,999,499 is not; a pool of the 2,000,000 and 1,999,500 kHz hosts runs
- * at a rate inside both windows.  Kills accept-rate-strict,
- * accept-rate-ppm and combine-rate-max. */
+ * at a rate inside both windows.  Kills accept-rate-strict and
+ * accept-rate-ppm. */
 static void test_edges_tsc_tolerance(void)
 {
 	struct cf_report *host = x86_doc("host", GENUINE_INTEL, "",

@@ -4,7 +4,7 @@
     python3 tools/mutate/run.py [--only PATTERN[,PATTERN...]] [--list]
         [--mutants FILE] [--no-generated] [--survivors FILE]
         [--suites SUITE,...] [--timeout S] [--bar PERCENT] [--work DIR]
-        [--jobs N]
+        [--jobs N] [--dry]
 
 A mutant is one small change to the engine's sources or to a catalogue, the
 kind of mistake a reviewer could miss: a relational operator flipped, min
@@ -13,7 +13,14 @@ catalogue policy, sign, floor, kind or role replaced by another.  Each
 mutant is applied in a scratch copy of the tree (WORK/tree, default
 build/mutate/tree; the worktree's own files are never written), built, and
 judged by the fast suites of `make check`; the first suite that fails
-kills it, the rest are not run.  A mutant no suite kills survives.
+kills it, the rest are not run.  A mutant no suite kills survives.  The
+scratch tree starts from a copy of build/, and each suite builds only what
+it runs (unit its test binary, the others build/cpufleet, gen-test
+nothing), so a mutant costs the files it touches.  A suite runs as the
+commands `make -n SUITE` prints, gen-test's python checks first; a
+catalogue mutant meets gen-test before anything is built, an engine mutant
+unit.  --jobs N judges N mutants at a time in N scratch trees (default 1:
+the machine is shared).
 
 Mutants come from two places:
   tools/mutate/mutants.txt   hand-written, one per line (grammar there):
@@ -31,8 +38,13 @@ Rules that keep the count honest:
   - the unmutated scratch tree must build and pass every suite first, or
     the run stops (a broken suite would "kill" every mutant);
   - a mutant must change its file (its text found exactly once, or its
-    line as expected) and must build; one that does not is INVALID: it is
-    listed, counted in no score, and fails the run;
+    line as expected), must generate (a catalogue mutant: both generators
+    run before any suite) and must build; one that does not is INVALID: it
+    is listed, counted in no score, and fails the run;
+  - mutants equivalent by construction are not made (same_rule(): on one
+    bit or where KVM's limit is always 0 some policies are one rule; no
+    policy mutant on a firmware register or fact field KVM does not let
+    userspace change);
   - a suite that runs past its timeout kills the mutant, shown as
     "killed (timeout in SUITE)";
   - the scratch file is restored after every mutant, and at the end every
