@@ -30,27 +30,34 @@ endif
 
 DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
            clang libclang-rt-14-dev libsqlite3-dev libmicrohttpd-dev \
-           libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl libvirt-clients
+           libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl libvirt-clients \
+           qemu-system-x86 qemu-system-arm libxml2-utils
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
+GEN_VMM  = $(BUILD)/gen/x86_qemu.c $(BUILD)/gen/x86_libvirt.c
 LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/catalog.c engine/arch.c engine/config.c engine/identity.c \
            engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
-           engine/explain.c engine/decode.c engine/pools.c \
+           engine/explain.c engine/decode.c engine/pools.c engine/deps.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c profiles/section.c \
            profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c \
-           arch/x86/x86vm.c arch/x86/apply.c arch/x86/guest.c
+           arch/x86/x86vm.c arch/x86/apply.c arch/x86/guest.c \
+           arch/x86/vmm.c profiles/export.c profiles/export_qemu.c \
+           profiles/export_libvirt.c profiles/export_firecracker.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
-           tools/cmd_apply.c
+           tools/cmd_apply.c tools/cmd_export.c
 TEST_SRC = $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC= tools/bench.c
 
+# Errata targets: answers to the guest's SMCCC discovery calls (every
+# build); serving them through KVM needs an aarch64 build.
+LIB_SRC += arch/arm64/smccc.c
 # KVM access for arm64 exists only in aarch64 builds.
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
 LIB_SRC += arch/arm64/a64vm.c
@@ -67,16 +74,17 @@ CPPFLAGS += -DCF_NET=1
 NET_LIBS = -lsqlite3 -lmicrohttpd -lcurl -lpthread
 endif
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o \
-           $(BUILD)/obj/gen/x86_catalog.o
+           $(BUILD)/obj/gen/x86_catalog.o $(BUILD)/obj/gen/x86_qemu.o \
+           $(BUILD)/obj/gen/x86_libvirt.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
-.PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke bench clean \
-        integration-test x86-test \
+.PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke fuzz-merge bench clean \
+        integration-test adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
-        mutate
+        lab-kernels lab-export lab-errata lab-midr mutate
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -94,24 +102,30 @@ deps:
 	else echo "deps: all present"; fi
 
 $(GEN_C): arch/arm64/idregs.txt $(CAPS_TXT) arch/caps/caps.awk \
-          arch/arm64/gen_catalog.awk
+          arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p $(dir $@)
 	$(AWK) -v sym=cf_arm64_catalog -v arch=arm64 \
-	  -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
+	  -f arch/caps/caps.awk -f arch/deps.awk -f arch/arm64/gen_catalog.awk arch/arm64/idregs.txt \
 	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
 
 $(GEN_X86): arch/x86/cpuid.txt $(CAPS_TXT) arch/caps/caps.awk \
-            arch/x86/gen_cpuid.awk
+            arch/deps.awk arch/x86/gen_cpuid.awk
 	@mkdir -p $(dir $@)
-	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/deps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@.tmp && mv $@.tmp $@
+
+# QEMU's and libvirt's names of x86 feature bits, libvirt's models.
+$(BUILD)/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
+	@mkdir -p $(dir $@)
+	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \
+	  -f arch/x86/gen_vmm.awk $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86)
+$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86) $(GEN_VMM)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -164,6 +178,12 @@ x86-test: $(BUILD)/cpufleet
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
 
+# Every profile of tests/data exported to QEMU, libvirt and Firecracker and
+# judged by the consumers: qemu-system-x86_64 and qemu-system-aarch64 over
+# QMP, libvirt's CPU map, Firecracker's template grammar and apply.
+exports-test: $(BUILD)/cpufleet
+	python3 tests/exports/run.py $(BUILD)/cpufleet
+
 kvm-test: $(BUILD)/cpufleet
 	sh tests/kvm/run.sh $(BUILD)/cpufleet
 	sh tests/kvm/x86.sh $(BUILD)/cpufleet
@@ -174,6 +194,8 @@ kvm-test: $(BUILD)/cpufleet
 # mutation runner against mutants whose fate is known.
 harness-test: $(BUILD)/cpufleet
 	python3 tests/lab/strict.py $(BUILD)/cpufleet
+	python3 tests/lab/kernels.py
+	python3 tests/lab/errata_rules.py
 	sh tests/kvm/selftest.sh $(BUILD)/cpufleet
 	sh tests/check/run.sh
 	sh tests/mutate/selftest.sh
@@ -194,54 +216,101 @@ mutate: all $(BUILD)/test_unit
 integration-test: $(BUILD)/cpufleet
 	python3 tests/integration/run.py $(BUILD)/cpufleet
 
-# libFuzzer targets, built with clang over the library sources.
-FUZZ_TARGETS = fuzz_report fuzz_profile
-FUZZ_SECONDS ?= 60
+# Adversarial clients on loopback (slowloris, oversized requests, 10,000
+# idle connections, revoked tokens, path tricks): each refused, /v1/health
+# answered meanwhile, nothing written.  With SAN=1 latencies are printed,
+# not judged: that run is for the sanitizers (tests/integration/adversarial.py).
+adversarial-test: $(BUILD)/cpufleet
+	python3 tests/integration/adversarial.py $(if $(filter 1,$(SAN)),--sanitized) \
+	  $(BUILD)/cpufleet
+
+# libFuzzer targets, built with clang over the library sources (objects
+# shared by the targets in build-fuzz/obj); fuzz_server adds the service.
+FUZZ_TARGETS = fuzz_report fuzz_profile fuzz_x86 fuzz_server
 FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
-               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_UTIL    = tests/fuzz/fuzz_util.c
-FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c
+               -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=all
+FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
+FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c \
+               build-fuzz/gen/x86_qemu.c build-fuzz/gen/x86_libvirt.c
+FUZZ_OBJ     = $(patsubst %.c,build-fuzz/obj/%.o,$(LIB_SRC) \
+                 tests/fuzz/fuzz_util.c $(FUZZ_GEN:build-fuzz/%=%))
+FUZZ_NET_OBJ = $(patsubst %.c,build-fuzz/obj/%.o,db/db.c server/server.c \
+                 server/writer.c server/api.c)
 build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
-                                arch/caps/caps.awk arch/arm64/gen_catalog.awk
+                                arch/caps/caps.awk arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen
-	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/arm64/gen_catalog.awk \
+	$(AWK) -v arch=arm64 -f arch/caps/caps.awk -f arch/deps.awk -f arch/arm64/gen_catalog.awk \
 	  arch/arm64/idregs.txt $(CAPS_TXT) > $@
 build-fuzz/gen/x86_catalog.c: arch/x86/cpuid.txt $(CAPS_TXT) \
-                              arch/caps/caps.awk arch/x86/gen_cpuid.awk
+                              arch/caps/caps.awk arch/deps.awk arch/x86/gen_cpuid.awk
 	@mkdir -p build-fuzz/gen
-	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
+	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/deps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_UTIL) tests/fuzz/fuzz_util.h $(LIB_SRC) \
-              $(FUZZ_GEN)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_UTIL) $(LIB_SRC) $(FUZZ_GEN) $(LDLIBS)
+build-fuzz/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
+	@mkdir -p build-fuzz/gen
+	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \
+	  -f arch/x86/gen_vmm.awk $< > $@
+build-fuzz/obj/gen/%.o: build-fuzz/gen/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+build-fuzz/obj/%.o: %.c | $(FUZZ_GEN)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(filter-out build-fuzz/fuzz_server,$(FUZZ_TARGETS:%=build-fuzz/%)): \
+build-fuzz/%: build-fuzz/obj/tests/fuzz/%.o $(FUZZ_OBJ)
+	clang $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+build-fuzz/fuzz_server: build-fuzz/obj/tests/fuzz/fuzz_server.o $(FUZZ_OBJ) \
+                        $(FUZZ_NET_OBJ)
+	clang $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 -lmicrohttpd -lpthread
+-include $(wildcard build-fuzz/obj/*/*.d build-fuzz/obj/*/*/*.d)
 
-# `make fuzz` explores for FUZZ_SECONDS per target, growing the corpus in
-# build-fuzz/corpus; `fuzz-smoke` (part of check) replays the committed
-# corpus and runs 20000 new inputs per target (new finds go to
-# build-fuzz/, never into the committed corpus).
+# `make fuzz` explores each target for FUZZ_S seconds (FUZZ_SECONDS, the
+# older name, works too) or FUZZ_RUNS executions, whichever ends first (60
+# seconds if neither is given), growing its corpus in build-fuzz/corpus
+# (seeded from the committed inputs and tests/data); `fuzz-merge`
+# minimises what it found (libFuzzer -merge=1) into the committed
+# tests/fuzz/corpus; `fuzz-smoke` (part of check) replays the committed
+# inputs and runs a fixed number of new ones per target.  FUZZ_TARGETS=
+# picks targets.  tests/fuzz/run.sh runs them.
+FUZZ_SECONDS ?=
+FUZZ_S       ?= $(FUZZ_SECONDS)
+FUZZ_RUNS    ?=
 fuzz: $(FUZZ_TARGETS:%=build-fuzz/%)
-	@for t in $(FUZZ_TARGETS); do c=$${t#fuzz_}; \
-	  mkdir -p build-fuzz/corpus/$$c; \
-	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$c \
-	    tests/fuzz/corpus/$$c || exit 1; done
+	@FUZZ_S=$(FUZZ_S) FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh fuzz \
+	  $(FUZZ_TARGETS)
+
+fuzz-merge: $(FUZZ_TARGETS:%=build-fuzz/%)
+	@sh tests/fuzz/run.sh merge $(FUZZ_TARGETS)
 
 fuzz-smoke: $(FUZZ_TARGETS:%=build-fuzz/%)
-	@for t in $(FUZZ_TARGETS); do c=$${t#fuzz_}; \
-	  mkdir -p build-fuzz/smoke/$$c; \
-	  build-fuzz/$$t -runs=20000 -seed=1 -max_len=65536 \
-	    -artifact_prefix=build-fuzz/ build-fuzz/smoke/$$c tests/fuzz/corpus/$$c \
-	    > build-fuzz/$$t.log 2>&1 || { tail -30 build-fuzz/$$t.log; exit 1; }; \
-	  echo "fuzz-smoke: $$t: $$(tail -1 build-fuzz/$$t.log)"; done; \
-	  echo "fuzz-smoke: $(words $(FUZZ_TARGETS)) passed, 0 failed"
+	@sh tests/fuzz/run.sh smoke $(FUZZ_TARGETS)
 
 # The arm64 lab (tools/lab/PROTOCOL.md): emulated arm64 hosts under QEMU
-# TCG booting Debian's arm64 6.12 kernel, whose KVM is the ground truth.
-LAB_OUT  ?= build-lab
-LAB_CC   ?= aarch64-linux-gnu-gcc
-LAB_ARGS ?=
+# TCG, each booting one of Debian's arm64 kernels with KVM built in, whose KVM
+# is the ground truth. tools/lab/setup.sh fetches the kernels:
+#   6.12  bookworm-backports  $(LAB_OUT)/kernel-6.12/
+#   7.x   trixie-backports    $(LAB_OUT)/kernel-7.x/  (the newest 7.x there)
+# LAB_KERNELS picks some (make lab LAB_KERNELS=7.x). Every run of a kernel K
+# goes to $(LAB_OUT)/lab-K/ and ends with `lab K: N/N verdicts agree`.
+LAB_OUT     ?= build-lab
+LAB_CC      ?= aarch64-linux-gnu-gcc
+LAB_ARGS    ?=
+LAB_KERNELS ?= 6.12,7.x
+comma := ,
+LAB_KLIST = $(subst $(comma), ,$(LAB_KERNELS))
+LAB_RUN = python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
+	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz
+# $(call lab_each,ARGS): the lab on every kernel of LAB_KERNELS, all of them
+# even when one fails; $$k is the kernel, $$o its output directory.
+lab_each = rc=0; for k in $(LAB_KLIST); do o=$(LAB_OUT)/lab-$$k; \
+	  $(LAB_RUN) --kernel $(LAB_OUT)/kernel-$$k/vmlinuz --label $$k $(1) || rc=1; \
+	  done; exit $$rc
+
 lab-setup:
-	sh tools/lab/setup.sh
+	LAB_KERNELS=$(LAB_KERNELS) sh tools/lab/setup.sh
 
 $(LAB_OUT)/labagent: tools/lab/labagent.c $(LIB_SRC) arch/arm64/a64vm.c \
                      arch/arm64/a64vm.h arch/arm64/idregs.txt include/cpufleet.h
@@ -264,41 +333,86 @@ lab-build: deps all lab-setup
 	cd $(LAB_OUT)/bin-stage && find bin | cpio -o -H newc --quiet | gzip -n \
 	  >> ../initrd-base.cpio.gz
 
-# A boot that dies before the kernel runs stops the lab with QEMU's message.
+# A boot that dies before the kernel runs stops the lab with QEMU's message
+# (before the kernel runs, so one kernel is enough: the first of LAB_KERNELS).
 lab-boot-test: lab-build
-	sh tests/lab/boot_fail.sh $(BUILD)/cpufleet $(LAB_OUT)
+	sh tests/lab/boot_fail.sh $(BUILD)/cpufleet $(LAB_OUT) $(firstword $(LAB_KLIST))
 
 # SVE vCPUs on the models that have SVE.
 lab-sve: lab-build
-	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
-	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
-	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT)/sve \
-	  --models a64fx,max --features psci,pmu,sve
+	$(call lab_each,--out $$o/sve --models a64fx$(comma)max --features psci$(comma)pmu$(comma)sve)
 
 # Every model.
 lab-all: lab-build
-	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
-	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
-	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT) $(LAB_ARGS)
+	$(call lab_each,--out $$o $(LAB_ARGS))
 
 # A pool the engine splits, forced (--pool): its baseline is infeasible
-# (CTR_EL0.L1Ip between a53 and a72, ID_AA64PFR0_EL1.RAS and more with n1),
-# so hosts refuse it, and every refusal must be one the engine predicts and
-# names. max is outside the pool and judged too.
+# (CTR_EL0.L1Ip between a53 and a72 on 6.12, ID_AA64PFR0_EL1.RAS and more
+# with n1), so hosts refuse it, and every refusal must be one the engine
+# predicts and names. max is outside the pool and judged too.
 lab-pool: lab-build
-	python3 tools/lab/lab.py --cpufleet $(BUILD)/cpufleet \
-	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
-	  --kernel $(LAB_OUT)/kernel/vmlinuz --out $(LAB_OUT)/pool \
-	  --models cortex-a53,cortex-a72,neoverse-n1,max \
-	  --pool cortex-a53,cortex-a72,neoverse-n1 --allow-infeasible --no-variants
+	$(call lab_each,--out $$o/pool --models cortex-a53$(comma)cortex-a72$(comma)neoverse-n1$(comma)max \
+	  --pool cortex-a53$(comma)cortex-a72$(comma)neoverse-n1 --allow-infeasible --no-variants)
 
+# Each model's own MIDR (--midr real) on every kernel: 6.12 refuses another
+# model's MIDR, 7.x takes it once the VMM enables
+# KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (the apply library does); every restore
+# and identity-register variant must be a verdict the engine predicts.
+LAB_MIDR_MODELS ?= cortex-a53,cortex-a57,cortex-a72
+lab-midr: lab-build
+	$(call lab_each,--out $$o/midr --models $(LAB_MIDR_MODELS) --midr real)
+
+# The kernels side by side (after lab-all): which hosts pool on each, the
+# fields that keep pools apart, every model that boots on the first kernel
+# on the others; and arch/arm64/kvm-writable.txt against every kernel's
+# writable masks. No QEMU: it reads the runs' outputs.
+lab-kernels: $(BUILD)/cpufleet
+	@rc=0; runs=; dirs=; for k in $(LAB_KLIST); do \
+	  runs="$$runs $$k=$(LAB_OUT)/lab-$$k"; dirs="$$dirs $(LAB_OUT)/lab-$$k"; done; \
+	if [ $(words $(LAB_KLIST)) -gt 1 ]; then \
+	  python3 tools/lab/compare.py --cpufleet $(BUILD)/cpufleet $$runs || rc=1; fi; \
+	python3 tools/lab/kvmtable.py check $$dirs || rc=1; exit $$rc
+
+# Errata targets (KVM 6.15+, tools/lab/errata.py): on each lab kernel
+# (LAB_ERRATA_KERNELS: the vmlinuz of every kernel of LAB_KERNELS) a
+# guest asks for its pool's implementations through the SMCCC discovery
+# hypercalls and must read back exactly its pool profile's list, the
+# models with their real MIDRs; a kernel without the ABI (6.12) skips.
+LAB_ERRATA_KERNELS ?= $(foreach k,$(LAB_KLIST),$(LAB_OUT)/kernel-$(k)/vmlinuz)
+LAB_ERRATA_MODELS  ?= cortex-a53,cortex-a57,cortex-a72
+LAB_ERRATA_ARGS    ?=
+lab-errata: lab-build
+	@rc=0; for k in $(LAB_ERRATA_KERNELS); do \
+	  python3 tools/lab/errata.py --cpufleet $(BUILD)/cpufleet \
+	    --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz --kernel $$k \
+	    --out $(LAB_OUT)/errata/$$(basename $$(dirname $$k)) \
+	    --models $(LAB_ERRATA_MODELS) --midr real $(LAB_ERRATA_ARGS) || rc=1; \
+	done; exit $$rc
+
+# An exported Firecracker template applied the way Firecracker applies it
+# (KVM_SET_ONE_REG of each reg_modifier after vCPU init) on two models,
+# and read back by a guest (tools/lab/export.py).  Not part of `make lab`.
+LAB_EXPORT_MODELS ?= cortex-a72,neoverse-n1
+lab-export: lab-build
+	python3 tools/lab/export.py --cpufleet $(BUILD)/cpufleet \
+	  --agent-initrd $(LAB_OUT)/initrd-base.cpio.gz \
+	  --kernel $(LAB_OUT)/kernel-$(firstword $(LAB_KLIST))/vmlinuz --out $(LAB_OUT)/export \
+	  --models $(LAB_EXPORT_MODELS) --jobs 1
+
+# Every part runs even when one before it failed; the status is 1 if any did.
 lab: lab-boot-test
-	@echo "== lab, SVE vCPUs on the models that have SVE =="
-	$(MAKE) lab-sve
-	@echo "== lab, every model =="
-	$(MAKE) lab-all
-	@echo "== lab, a forced pool the engine splits =="
-	$(MAKE) lab-pool
+	@rc=0; \
+	echo "== lab, SVE vCPUs on the models that have SVE ($(LAB_KERNELS)) =="; \
+	$(MAKE) lab-sve || rc=1; \
+	echo "== lab, every model ($(LAB_KERNELS)) =="; \
+	$(MAKE) lab-all || rc=1; \
+	echo "== lab, a forced pool the engine splits ($(LAB_KERNELS)) =="; \
+	$(MAKE) lab-pool || rc=1; \
+	echo "== lab, each model's own MIDR ($(LAB_KERNELS)) =="; \
+	$(MAKE) lab-midr || rc=1; \
+	echo "== lab, the kernels side by side =="; \
+	$(MAKE) lab-kernels || rc=1; \
+	exit $$rc
 
 # LAB=0 skips the arm64 lab for quick iterations; CI runs it. Every suite
 # runs even when one before it failed; tools/check.sh prints a line per
@@ -311,18 +425,26 @@ CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
   kvm-x86="sh tests/kvm/x86.sh $(BUILD)/cpufleet" \
   harness="$(MAKE) --no-print-directory harness-test" \
   integration="$(MAKE) --no-print-directory integration-test" \
+  adversarial="$(MAKE) --no-print-directory adversarial-test" \
   x86-peers="$(MAKE) --no-print-directory x86-test" \
+  exports="$(MAKE) --no-print-directory exports-test" \
   install="$(MAKE) --no-print-directory install-test" \
   unit-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 unit" \
   cli-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 cli-test" \
   integration-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 integration-test" \
+  adversarial-asan="$(MAKE) --no-print-directory BUILD=build-asan SAN=1 adversarial-test" \
   fuzz-smoke="$(MAKE) --no-print-directory fuzz-smoke"
 ifeq ($(LAB),1)
 CHECK_SUITES += lab-build="$(MAKE) --no-print-directory lab-build && echo 'lab-build: 1 passed, 0 failed'" \
   lab-boot="$(MAKE) --no-print-directory lab-boot-test" \
-  lab-sve="$(MAKE) --no-print-directory lab-sve" \
-  lab="$(MAKE) --no-print-directory lab-all" \
-  lab-pool="$(MAKE) --no-print-directory lab-pool"
+  $(foreach k,$(LAB_KLIST),lab-sve-$(k)="$(MAKE) --no-print-directory lab-sve LAB_KERNELS=$(k)" \
+    lab-$(k)="$(MAKE) --no-print-directory lab-all LAB_KERNELS=$(k)" \
+    lab-pool-$(k)="$(MAKE) --no-print-directory lab-pool LAB_KERNELS=$(k)" \
+    lab-midr-$(k)="$(MAKE) --no-print-directory lab-midr LAB_KERNELS=$(k)") \
+  lab-kernels="$(MAKE) --no-print-directory lab-kernels"
+endif
+ifeq ($(LAB),1)
+CHECK_SUITES += lab-errata="$(MAKE) --no-print-directory lab-errata"
 endif
 check: deps
 	$(MAKE) all $(BUILD)/test_unit

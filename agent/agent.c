@@ -104,13 +104,86 @@ static uint64_t agent_backoff_next(struct agent_backoff *b)
 	return b->cur_ms - half + agent_rand(&b->rng) % (half + 1);
 }
 
-static bool agent_rejects(long status)
+/* What an answer to POST /v1/reports means for the entry sent. */
+enum agent_verdict {
+	AV_DELIVERED,  /* on the server: off the spool */
+	AV_REJECT,     /* refused for good: to rejected/, go on with the next */
+	AV_OPERATOR,   /* the agent's token or URL is wrong, not the report:
+			* kept, and nothing behind it would fare better */
+	AV_RETRY,      /* maybe not next time: kept, retried with backoff */
+};
+
+/* The statuses the agent decides on, and why; anything else is AV_RETRY
+ * if 1xx, 4xx or 5xx (the agent cannot know that it is for good, and
+ * keeping a report is never wrong), AV_OPERATOR if 2xx or 3xx (an answer
+ * cpufleet's server does not give: a proxy or another service is at that
+ * URL; redirects are not followed).  RFC 9110 section 15 for the
+ * meanings. */
+static const struct {
+	long status;
+	enum agent_verdict verdict;
+} agent_statuses[] = {
+	{ 200, AV_DELIVERED },  /* known: this report id is stored */
+	{ 201, AV_DELIVERED },  /* new, or seen again */
+	/* The document: malformed or breaking the v1 contract.  The same
+	 * bytes get the same answer from any server of this version. */
+	{ 400, AV_REJECT },
+	/* No, an unknown or a revoked token.  Every report would get it, so
+	 * setting reports aside would empty the queue for a fault of the
+	 * configuration (a revoked token, a server started on the wrong
+	 * database): reports wait, nothing is rejected. */
+	{ 401, AV_OPERATOR },
+	/* A valid token that may not upload this report: an agent token of
+	 * another host (the report names a host the token is not for, as
+	 * when --host-id or the hostname changed, or --from imports a
+	 * report), or a reader token.  Section 15.5.4: not to be repeated
+	 * with the same credentials, and this run has no others. */
+	{ 403, AV_REJECT },
+	/* No /v1/reports here, or not for POST: --server names another
+	 * service or a wrong path prefix. */
+	{ 404, AV_OPERATOR },
+	{ 405, AV_OPERATOR },
+	{ 408, AV_RETRY },      /* the server timed the request out */
+	{ 409, AV_REJECT },     /* this report id is stored with another body */
+	{ 410, AV_REJECT },     /* gone for good, by definition */
+	{ 413, AV_REJECT },     /* over the server's --max-body */
+	{ 415, AV_REJECT },     /* not a media type the server takes */
+	{ 422, AV_REJECT },     /* well-formed but refused (section 15.5.21) */
+	{ 425, AV_RETRY },      /* too early */
+	{ 429, AV_RETRY },      /* too many requests */
+};
+
+static enum agent_verdict agent_verdict_of(long status)
 {
-	return status == 400 || status == 409 || status == 413 || status == 422;
+	for (size_t i = 0; i < sizeof(agent_statuses) /
+	     sizeof(agent_statuses[0]); i++)
+		if (agent_statuses[i].status == status)
+			return agent_statuses[i].verdict;
+	return status >= 200 && status < 400 ? AV_OPERATOR : AV_RETRY;
+}
+
+/* The reason kept beside a rejected entry, one "key: value" a line:
+ * status (or "none" when it was never sent), the server's error text,
+ * and the time (UTC). */
+static void agent_reason(char *buf, size_t len, long status,
+			 const char *text)
+{
+	char st[24], ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (status)
+		snprintf(st, sizeof(st), "%ld", status);
+	else
+		snprintf(st, sizeof(st), "none");
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, len, "status: %s\nerror: %s\ntime: %s", st, text, ts);
 }
 
 /* Delivers entry NAME: CF_OK when it left the queue (delivered or
- * rejected), else why it stays. */
+ * rejected), else why it stays: CF_ENET (retry later), CF_EDENIED (the
+ * token) or CF_EINVAL (the URL). */
 static enum cf_err agent_deliver(const struct cf_agent_opts *o,
 				 struct cf_agent_stats *st, const char *name,
 				 const char *body, size_t len,
@@ -119,7 +192,7 @@ static enum cf_err agent_deliver(const struct cf_agent_opts *o,
 	enum cf_err err;
 	long status = 0;
 	char *resp = NULL;
-	char text[AGENT_REASON_MAX], reason[AGENT_REASON_MAX + 32];
+	char text[AGENT_REASON_MAX], reason[AGENT_REASON_MAX + 96];
 	struct cf_diag cd;
 
 	cd.msg[0] = '\0';
@@ -134,7 +207,9 @@ static enum cf_err agent_deliver(const struct cf_agent_opts *o,
 		err = cf_diag_set(d, err, "%s", cd.msg);
 		goto cleanup;
 	}
-	if (status == 200 || status == 201) {
+	cf_client_error_text(resp, text, sizeof(text));
+	switch (agent_verdict_of(status)) {
+	case AV_DELIVERED:
 		if ((err = cf_spool_remove(o->spool, name, d)) != CF_OK)
 			goto cleanup;
 		st->delivered++;
@@ -142,23 +217,30 @@ static enum cf_err agent_deliver(const struct cf_agent_opts *o,
 			st->already_known++;
 		agent_log(o, "delivered %s (%ld %s)", name, status,
 			  status == 200 ? "already known" : "new");
-		goto cleanup;
-	}
-	cf_client_error_text(resp, text, sizeof(text));
-	snprintf(reason, sizeof(reason), "HTTP %ld: %s", status, text);
-	if (agent_rejects(status)) {
+		break;
+	case AV_REJECT:
+		agent_reason(reason, sizeof(reason), status, text);
 		if ((err = cf_spool_reject(o->spool, name, reason, d)) != CF_OK)
 			goto cleanup;
 		st->rejected++;
-		agent_log(o, "rejected %s: %s", name, reason);
-		goto cleanup;
+		agent_log(o, "rejected %s: HTTP %ld: %s; kept in rejected/",
+			  name, status, text);
+		break;
+	case AV_OPERATOR:
+		st->failures++;
+		err = status == 401 ?
+			cf_diag_set(d, CF_EDENIED, "server refused the token "
+				    "(HTTP 401: %s)", text) :
+			cf_diag_set(d, CF_EINVAL, "server URL: HTTP %ld: %s "
+				    "(no cpufleet /v1/reports there)", status,
+				    text);
+		break;
+	case AV_RETRY:
+		st->failures++;
+		err = cf_diag_set(d, CF_ENET, "server answered HTTP %ld: %s",
+				  status, text);
+		break;
 	}
-	st->failures++;
-	if (status == 401 || status == 403)
-		err = cf_diag_set(d, CF_EDENIED, "server refused the token (%s)",
-				  reason);
-	else  /* 5xx, 429, and anything else the entry is not to blame for */
-		err = cf_diag_set(d, CF_ENET, "server answered %s", reason);
 cleanup:
 	free(resp);
 	return err;
@@ -189,8 +271,11 @@ enum cf_err cf_agent_drain(const struct cf_agent_opts *o,
 		}
 		if (err == CF_ETOOBIG && name[0]) {
 			/* Unreadable as a report: set aside, not retried. */
-			agent_log(o, "rejected %s: %s", name, rd.msg);
-			if ((err = cf_spool_reject(o->spool, name, rd.msg, d)) !=
+			char reason[AGENT_REASON_MAX + 96];
+			agent_reason(reason, sizeof(reason), 0, rd.msg);
+			agent_log(o, "rejected %s: %s; kept in rejected/", name,
+				  rd.msg);
+			if ((err = cf_spool_reject(o->spool, name, reason, d)) !=
 			    CF_OK)
 				break;
 			st->rejected++;
@@ -287,8 +372,10 @@ cleanup:
 	return err;
 }
 
+/* Runs until stopped: every failure is logged and waited out, none ends
+ * the loop. */
 static enum cf_err agent_run_loop(const struct cf_agent_opts *o,
-				  struct cf_agent_stats *st, struct cf_diag *d)
+				  struct cf_agent_stats *st)
 {
 	enum cf_err err;
 	struct agent_backoff b;
@@ -312,11 +399,19 @@ static enum cf_err agent_run_loop(const struct cf_agent_opts *o,
 			ld.msg[0] = '\0';
 			err = cf_agent_drain(o, &one, &ld);
 			agent_add(st, &one);
-			if (err == CF_EDENIED) {
-				agent_log(o, "%s; stopping", ld.msg);
-				return cf_diag_set(d, err, "%s", ld.msg);
-			}
-			if (err == CF_OK) {
+			if (err == CF_EDENIED || err == CF_EINVAL) {
+				/* The token or the URL: nothing the next few
+				 * seconds change, but the server's side may be
+				 * put right (a restored database, a fixed
+				 * proxy), so slowly, at the backoff cap. */
+				b.cur_ms = b.max_ms;
+				wait = agent_backoff_next(&b);
+				agent_log(o, "%s; %zu report(s) kept in the spool, "
+					  "retry in %.1f s", ld.msg,
+					  cf_spool_count(o->spool),
+					  (double)wait / 1000.0);
+				next_drain = agent_now_ms() + wait;
+			} else if (err == CF_OK) {
 				b.cur_ms = 0;
 			} else {
 				wait = agent_backoff_next(&b);
@@ -351,5 +446,5 @@ enum cf_err cf_agent_run(const struct cf_agent_opts *o,
 	if (!o || !o->client || !o->spool || !o->collect)
 		return cf_diag_set(d, CF_EINVAL, "agent: no client, spool or "
 				   "collect function");
-	return o->once ? agent_run_once(o, st, d) : agent_run_loop(o, st, d);
+	return o->once ? agent_run_once(o, st, d) : agent_run_loop(o, st);
 }

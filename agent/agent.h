@@ -39,16 +39,24 @@ struct cf_agent_stats {
 	unsigned long collected, delivered, already_known, rejected, failures;
 };
 
-/* Delivers the spool oldest first until it is empty (CF_OK), the server
- * cannot be reached or answers 5xx (CF_ENET, entry kept), or refuses the
- * token (401/403: CF_EDENIED, entry kept).  400/409/413 answers reject the
- * entry (cf_spool_reject, with the server's error text) and go on. */
+/* Delivers the spool oldest first until it is empty (CF_OK), or an
+ * answer keeps the oldest entry: the server cannot be reached, answers
+ * 5xx, 408, 425, 429 or a 4xx the agent does not know (CF_ENET: try again
+ * later), refuses the token (401: CF_EDENIED) or is no cpufleet server
+ * (404, 405, another 2xx, a 3xx: CF_EINVAL).  A report refused for good
+ * (400, 403, 409, 410, 413, 415, 422, or unreadable in the spool) moves to
+ * rejected/ (cf_spool_reject) with "status: N", "error: TEXT" and "time:
+ * UTC" lines beside it, and the next one goes; agent.c says why for each
+ * status. */
 enum cf_err cf_agent_drain(const struct cf_agent_opts *o,
 			   struct cf_agent_stats *st, struct cf_diag *d);
-/* once: collect, spool, then drain with up to TRIES attempts and backoff;
- * returns the drain's result.  Otherwise loops until *STOP: collect every
- * INTERVAL_S, drain between with backoff; returns CF_OK when stopped,
- * CF_EDENIED at once on a refused token. */
+/* once: collect, spool, then drain with up to TRIES attempts and backoff
+ * (CF_ENET only: a refused token or wrong URL ends at once); returns the
+ * drain's result.  Otherwise loops until *STOP: collect every INTERVAL_S,
+ * drain between, after a failure with backoff (CF_EDENIED and CF_EINVAL
+ * at the cap); returns CF_OK when stopped.  The backoff: the first delay
+ * is drawn from [BACKOFF_MIN_MS/2, BACKOFF_MIN_MS], and each next one from
+ * [B/2, B] with B doubled up to BACKOFF_MAX_MS. */
 enum cf_err cf_agent_run(const struct cf_agent_opts *o,
 			 struct cf_agent_stats *st, struct cf_diag *d);
 

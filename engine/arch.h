@@ -29,6 +29,8 @@ struct cf_arch_ops {
 	/* Registers that matter only when the wanted side has a feature, or
 	 * NULL (catalogue data: arch/x86/cpuid.txt `gate=`). */
 	const struct cf_gates *gates;
+	/* Features that need others, or NULL (catalogue data: `needs`). */
+	const struct cf_deps *deps;
 	/* Encoding name of a register the catalogue lacks ("S3_0_C0_C4_7"). */
 	int (*regname_parse)(const char *name, uint64_t *key);
 	void (*regname_format)(uint64_t key, char *buf, size_t len);

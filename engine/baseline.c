@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "engine/deps.h"
 #include "engine/profile.h"
 #include "util/diag.h"
 
@@ -53,6 +54,35 @@ static enum cf_err add_conflict(struct bctx *b, enum cf_conflict_kind kind,
 static const char *ghost(const struct bctx *b, size_t g)
 {
 	return cf_hostset_id(&b->pool->hosts, b->pool->groups[g].first_host);
+}
+
+/* Why register RI stays fixed on groups G1 and G2 (SIZE_MAX: none) when
+ * it is only for want of the capability its `wcap` names: "; host X's KVM
+ * lacks CAP (Linux 6.15+)", or "" for any other reason. */
+static void wcap_note(const struct bctx *b, size_t ri, size_t g1, size_t g2,
+		      char *buf, size_t len)
+{
+	const struct cf_catalog *cat = b->pool->arch->catalog;
+	const size_t gs[2] = { g1, g2 };
+	char cap[96], who[2 * CF_HOST_ID_MAX + 16] = "";
+
+	buf[0] = '\0';
+	if (!cat->regs[ri].wcap)
+		return;
+	for (int k = 0; k < 2; k++) {
+		const struct cf_config *cfg;
+		if (gs[k] == SIZE_MAX || (k == 1 && gs[1] == gs[0]))
+			continue;
+		cfg = b->pool->groups[gs[k]].cfg;
+		if (cf_config_wcap_offered(cfg, ri))
+			continue;
+		snprintf(who + strlen(who), sizeof(who) - strlen(who), "%s%s",
+			 who[0] ? " and " : "", ghost(b, gs[k]));
+	}
+	if (!who[0])
+		return;
+	cf_catalog_cap_text(cat, cat->regs[ri].wcap, cap, sizeof(cap));
+	snprintf(buf, len, "; the KVM of %s lacks %s", who, cap);
 }
 
 static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
@@ -121,7 +151,8 @@ static size_t refuser(const struct cf_field *f, const struct cf_pool *p,
 
 	for (size_t g = 0; g < p->ngroups; g++) {
 		const struct cf_config *cfg = p->groups[g].cfg;
-		bool wr = !cfg->present[ri] || (cfg->wr[ri] & m) == m;
+		bool wr = !cfg->present[ri] ||
+			  (cf_config_writable(cfg, ri) & m) == m;
 		if (!cf_field_accepts(f, raws[g], wr, v))
 			return g;
 	}
@@ -165,7 +196,8 @@ static bool identity_accepted(const struct cf_pool *p, const size_t *ri,
 				const struct cf_config *cfg = p->groups[g].cfg;
 				if (cfg->present[ri[k]] &&
 				    !cf_field_accepts(f, cf_field_raw(f, cfg->val[ri[k]]),
-						      (cfg->wr[ri[k]] & m) == m, want))
+						      (cf_config_writable(cfg, ri[k]) &
+						       m) == m, want))
 					return false;
 			}
 		}
@@ -181,7 +213,8 @@ static bool identity_fixed(const struct cf_pool *p, const size_t *ri, size_t n,
 
 	for (size_t k = 0; k < n; k++) {
 		uint64_t d = cf_reg_described(&p->arch->catalog->regs[ri[k]]);
-		if (cfg->present[ri[k]] && (cfg->wr[ri[k]] & d) != d)
+		if (cfg->present[ri[k]] &&
+		    (cf_config_writable(cfg, ri[k]) & d) != d)
 			return true;
 	}
 	return false;
@@ -248,6 +281,7 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 	uint64_t m = cf_field_mask(f), cand = 0;
 	size_t fixed_g = SIZE_MAX, bad_g = SIZE_MAX;
 	bool differ = false;
+	char note[CF_TEXT_MAX / 2];
 	struct cf_conflict *c;
 	enum cf_err err;
 
@@ -258,7 +292,7 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		raws[g] = zero ? 0 : cf_field_raw(f, cfg->val[ri]);
 		if (g && raws[g] != raws[0])
 			differ = true;
-		if (!zero && (cfg->wr[ri] & m) != m) {
+		if (!zero && (cf_config_writable(cfg, ri) & m) != m) {
 			if (fixed_g == SIZE_MAX)
 				fixed_g = g;
 			else if (bad_g == SIZE_MAX &&
@@ -271,11 +305,41 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		*out = f->policy == CF_POL_ZERO ? 0 : raws[0];
 		return CF_OK;
 	}
+	/* KVM checks a write to this register but keeps nothing (catalogue
+	 * `checkonly`: the SMCCC workaround levels, kvm_arm_set_fw_reg()):
+	 * a guest on a host carries that host's own value whatever the
+	 * profile says, so every host must take every host's.  If one does
+	 * not, the profile takes the highest value, which only hosts whose
+	 * guests carry exactly it accept. */
+	if (p->arch->catalog->regs[ri].flags & CF_REG_CHECKONLY) {
+		size_t top = 0, from = 0, no = SIZE_MAX;
+		for (size_t g = 1; g < p->ngroups; g++)
+			if (cf_field_cmp(f, raws[g], raws[top]) > 0)
+				top = g;
+		for (size_t g = 0; g < p->ngroups && no == SIZE_MAX; g++) {
+			no = refuser(f, p, ri, raws, raws[g]);
+			from = g;
+		}
+		if (no != SIZE_MAX) {
+			err = add_conflict(b, CF_CONFLICT_NO_COMMON,
+					   p->arch->catalog->regs[ri].key, fi, &c);
+			if (err != CF_OK)
+				return err;
+			snprintf(c->reason, sizeof(c->reason),
+				 "a guest on %s carries its 0x%llx whatever the "
+				 "profile says (KVM checks a write here and keeps "
+				 "nothing), and %s (offering 0x%llx) refuses it",
+				 ghost(b, from), (unsigned long long)raws[from],
+				 ghost(b, no), (unsigned long long)raws[no]);
+			fixed_g = top;
+			goto record;
+		}
+	}
 	/* Fixed values that differ may still name the same thing (a PMU
 	 * version of 0xf is written as 0): one every host takes goes. */
 	for (size_t g = 0; bad_g != SIZE_MAX && g < p->ngroups; g++) {
 		const struct cf_config *cfg = p->groups[g].cfg;
-		if (cfg->present[ri] && (cfg->wr[ri] & m) != m &&
+		if (cfg->present[ri] && (cf_config_writable(cfg, ri) & m) != m &&
 		    refuser(f, p, ri, raws, raws[g]) == SIZE_MAX) {
 			*out = raws[g];
 			return CF_OK;
@@ -286,19 +350,20 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 				   p->arch->catalog->regs[ri].key, fi, &c);
 		if (err != CF_OK)
 			return err;
+		wcap_note(b, ri, fixed_g, bad_g, note, sizeof(note));
 		snprintf(c->reason, sizeof(c->reason),
 			 "differs between hosts and is not writable on %s "
-			 "(0x%llx) nor on %s (0x%llx)", ghost(b, fixed_g),
+			 "(0x%llx) nor on %s (0x%llx)%s", ghost(b, fixed_g),
 			 (unsigned long long)raws[fixed_g], ghost(b, bad_g),
-			 (unsigned long long)raws[bad_g]);
+			 (unsigned long long)raws[bad_g], note);
 		goto record;
 	}
 	if (p->arch->catalog->regs[ri].flags & CF_REG_IDENTITY) {
 		/* The whole identity of one member, never a mix. */
 		const struct cf_config *dc = p->groups[b->donor].cfg;
 		cand = raws[b->donor];
-		fixed_g = dc->present[ri] && (dc->wr[ri] & m) != m ? b->donor :
-			  SIZE_MAX;
+		fixed_g = dc->present[ri] &&
+			  (cf_config_writable(dc, ri) & m) != m ? b->donor : SIZE_MAX;
 	} else if (fixed_g != SIZE_MAX) {
 		cand = raws[fixed_g];
 	} else {
@@ -338,12 +403,13 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 				   p->arch->catalog->regs[ri].key, fi, &c);
 		if (err != CF_OK)
 			return err;
+		wcap_note(b, ri, fixed_g, no, note, sizeof(note));
 		if (fixed_g != SIZE_MAX)
 			snprintf(c->reason, sizeof(c->reason),
 				 "not writable on %s, which offers 0x%llx, and %s "
-				 "(offering 0x%llx) cannot be set to that",
+				 "(offering 0x%llx) cannot be set to that%s",
 				 ghost(b, fixed_g), (unsigned long long)cand,
-				 ghost(b, no), (unsigned long long)raws[no]);
+				 ghost(b, no), (unsigned long long)raws[no], note);
 		else
 			snprintf(c->reason, sizeof(c->reason),
 				 "no value every host accepts: %s cannot be set "
@@ -515,6 +581,223 @@ static enum cf_err clear_gated(struct cf_config *c)
 	return err;
 }
 
+/* ---- features whose prerequisite the baseline lost ---- */
+
+/* Did the baseline already drop something of register KEY, field FIELD
+ * (either -1: any of the register)? */
+static bool was_dropped(const struct cf_profile *pr, uint64_t key, int field)
+{
+	for (size_t i = 0; i < pr->ndrop; i++)
+		if (pr->drop[i].key == key &&
+		    (pr->drop[i].field == field || pr->drop[i].field < 0 ||
+		     field < 0))
+			return true;
+	return false;
+}
+
+/* The host G's raw value of field F of catalogue register RI (0 where it
+ * lacks the register), and whether it can change it. */
+static uint64_t host_raw(const struct cf_pool *p, size_t g, size_t ri,
+			 const struct cf_field *f, bool *writable)
+{
+	const struct cf_config *cfg = p->groups[g].cfg;
+	uint64_t m = cf_field_mask(f);
+
+	*writable = !cfg->present[ri] || (cfg->wr[ri] & m) == m;
+	return cfg->present[ri] ? cf_field_raw(f, cfg->val[ri]) : 0;
+}
+
+/* Every host must take the lowered register value V of catalogue register
+ * RI; each field some host cannot take it in is a conflict (a KVM that
+ * does not let userspace hide the feature). */
+static enum cf_err drop_taken(struct bctx *b, size_t ri, uint64_t v,
+			      const struct cf_dropped *d)
+{
+	const struct cf_reg *reg = &b->pool->arch->catalog->regs[ri];
+	struct cf_conflict *c;
+	enum cf_err err;
+
+	for (int fi = 0; fi < reg->nfields; fi++) {
+		const struct cf_field *f = &reg->fields[fi];
+		uint64_t want = cf_field_raw(f, v);
+		size_t no = SIZE_MAX;
+		bool wr;
+		if ((d->field >= 0 && d->field != fi) ||
+		    (d->field < 0 && !((d->from ^ d->to) & cf_field_mask(f))))
+			continue;
+		for (size_t g = 0; g < b->pool->ngroups && no == SIZE_MAX; g++) {
+			uint64_t lim = host_raw(b->pool, g, ri, f, &wr);
+			if (!cf_field_accepts(f, lim, wr, want))
+				no = g;
+		}
+		if (no == SIZE_MAX)
+			continue;
+		err = add_conflict(b, CF_CONFLICT_NO_COMMON, reg->key, fi, &c);
+		if (err != CF_OK)
+			return err;
+		for (size_t g = 0; g < b->pool->ngroups; g++) {
+			c->gval[g] = host_raw(b->pool, g, ri, f, &wr);
+			c->gpresent[g] = 1;
+		}
+		cf_field_features_between(f, want, cf_field_raw(f, d->from),
+					  c->feature, sizeof(c->feature));
+		/* A long text is cut short, never refused. */
+		if (snprintf(c->reason, sizeof(c->reason), "%s must go (it needs "
+			     "%s), and %s cannot hide it: not writable there "
+			     "(offers 0x%llx)", d->feature, d->needs, ghost(b, no),
+			     (unsigned long long)c->gval[no]) < 0)
+			c->reason[0] = '\0';
+	}
+	return CF_OK;
+}
+
+/* An XSAVE component's layout, the AMX geometry: a register that
+ * describes what its gates enable, with a field the hosts must share
+ * (exact0: identical, else 0).  When they differ the baseline has 0 there,
+ * so the features the register describes go with it. */
+static enum cf_err unshared_layouts(struct bctx *b)
+{
+	const struct cf_pool *p = b->pool;
+	const struct cf_catalog *cat = p->arch->catalog;
+	const struct cf_gates *gs = p->arch->gates;
+	struct cf_profile *pr = b->pr;
+	enum cf_err err = CF_OK;
+
+	for (size_t i = 0; gs && i < gs->n && err == CF_OK; i++) {
+		int ri = cf_catalog_find_key(cat, gs->g[i].key), gri;
+		const struct cf_reg *reg;
+		const struct cf_field *f = NULL;
+		size_t g1 = 0;
+		uint64_t pv = 0, gv = 0;
+		if (ri < 0)
+			continue;
+		reg = &cat->regs[ri];
+		cf_config_get(pr->cfg, reg->key, &pv, NULL);
+		for (int fi = 0; fi < reg->nfields && !f; fi++) {
+			const struct cf_field *e = &reg->fields[fi];
+			bool wr;
+			if (e->policy != CF_POL_EXACT ||
+			    cf_field_raw(e, pv) != e->safe)
+				continue;
+			for (size_t g = 1; g < p->ngroups && !f; g++)
+				if (host_raw(p, g, ri, e, &wr) !=
+				    host_raw(p, 0, ri, e, &wr)) {
+					f = e;
+					g1 = g;
+				}
+		}
+		gri = cf_catalog_find_key(cat, gs->g[i].gate_key);
+		if (!f || gri < 0 ||
+		    !cf_config_get(pr->cfg, gs->g[i].gate_key, &gv, NULL) ||
+		    !((gv >> gs->g[i].gate_bit) & 1))
+			continue;
+		{
+			struct cf_dropped d = { .key = gs->g[i].gate_key, .field = -1,
+						.from = gv };
+			bool wr;
+			char name[48];
+			for (int fi = 0; fi < cat->regs[gri].nfields; fi++)
+				if (cat->regs[gri].fields[fi].shift ==
+				    gs->g[i].gate_bit)
+					d.field = fi;
+			d.to = gv & ~(1ULL << gs->g[i].gate_bit);
+			if (d.field >= 0) {
+				d.from = 1;
+				d.to = 0;
+			}
+			snprintf(name, sizeof(name), "%s.%s", reg->name, f->name);
+			snprintf(d.feature, sizeof(d.feature), "%s", gs->g[i].gate);
+			snprintf(d.needs, sizeof(d.needs), "%s alike on every host",
+				 name);
+			snprintf(d.reason, sizeof(d.reason), "dropped %s: %s, which "
+				 "describes it, differs between hosts (%s 0x%llx, "
+				 "%s 0x%llx), so the baseline zeroes it",
+				 d.feature, name, ghost(b, 0),
+				 (unsigned long long)host_raw(p, 0, ri, f, &wr),
+				 ghost(b, g1),
+				 (unsigned long long)host_raw(p, g1, ri, f, &wr));
+			err = cf_config_set(pr->cfg, gs->g[i].gate_key, gv &
+					    ~(1ULL << gs->g[i].gate_bit));
+			if (err == CF_OK)
+				err = cf_profile_add_dropped(pr, &d);
+			if (err == CF_OK)
+				err = drop_taken(b, (size_t)gri, gv &
+						 ~(1ULL << gs->g[i].gate_bit), &d);
+		}
+	}
+	return err;
+}
+
+/* Closes the profile under the architecture's dependency table, and says
+ * of each feature it left out what it needs and why the pool lacks it. */
+static enum cf_err close_deps(struct bctx *b)
+{
+	const struct cf_pool *p = b->pool;
+	const struct cf_arch_ops *a = p->arch;
+	struct cf_profile *pr = b->pr;
+	struct cf_dep_drop *dd = NULL;
+	size_t n = 0;
+	enum cf_err err = cf_deps_close(pr->cfg, &dd, &n);
+
+	for (size_t i = 0; i < n && err == CF_OK; i++) {
+		const struct cf_dep_term *ft = &dd[i].dep->feature;
+		const struct cf_dep_term *nt = &dd[i].dep->needs[dd[i].need];
+		struct cf_dropped d = { .key = ft->key, .field = ft->field,
+					.from = dd[i].from, .to = dd[i].to };
+		char need[CF_TEXT_MAX], which[CF_TEXT_MAX + CF_HOST_ID_MAX];
+		size_t lack = SIZE_MAX;
+		int ri = cf_catalog_find_key(a->catalog, ft->key);
+		uint64_t v = 0;
+		cf_dep_lost_name(a, ft, d.from, d.to, d.feature, sizeof(d.feature));
+		cf_dep_needs_text(a, dd[i].dep, dd[i].need, d.needs,
+				  sizeof(d.needs));
+		cf_dep_term_name(a, nt, need, sizeof(need));
+		for (size_t g = 0; g < p->ngroups && lack == SIZE_MAX; g++)
+			if (!cf_dep_met(p->groups[g].cfg, nt))
+				lack = g;
+		if (was_dropped(pr, nt->key, nt->field))
+			snprintf(which, sizeof(which), "which is dropped too");
+		else if (lack != SIZE_MAX)
+			snprintf(which, sizeof(which), "which not every host "
+				 "offers (%s lacks %s)", ghost(b, lack), need);
+		else
+			snprintf(which, sizeof(which), "which every host offers "
+				 "but not alike, so the baseline leaves %s out",
+				 need);
+		if (snprintf(d.reason, sizeof(d.reason), "dropped %s: needs %s, %s",
+			     d.feature, d.needs, which) < 0)
+			d.reason[0] = '\0';
+		err = cf_profile_add_dropped(pr, &d);
+		if (err == CF_OK && ri >= 0 &&
+		    cf_config_get(pr->cfg, ft->key, &v, NULL))
+			err = drop_taken(b, (size_t)ri, v, &d);
+	}
+	free(dd);
+	return err;
+}
+
+/* Does register KEY describe a feature profile C leaves out, every gate
+ * of it a register the baseline has already combined (one of lower key)? */
+static bool gated_off(const struct cf_config *c, uint64_t key)
+{
+	const struct cf_gates *gs = c->arch->gates;
+
+	for (size_t i = 0; gs && i < gs->n; i++)
+		if (gs->g[i].key == key && gs->g[i].gate_key >= key)
+			return false;
+	return cf_arch_gate_closed(c->arch, c, key);
+}
+
+/* Register RI at 0 in the profile, where some host has it. */
+static enum cf_err gated_zero(struct bctx *b, size_t ri)
+{
+	for (size_t g = 0; g < b->pool->ngroups; g++)
+		if (b->pool->groups[g].cfg->present[ri])
+			return cf_config_set(b->pr->cfg,
+					     b->pool->arch->catalog->regs[ri].key, 0);
+	return CF_OK;
+}
+
 /* One conflict, up front, when the hosts' CPU vendors differ. */
 static enum cf_err vendors(struct bctx *b)
 {
@@ -574,13 +857,22 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 	if (err != CF_OK)
 		goto cleanup;
 	for (size_t ri = 0; ri < p->arch->catalog->nregs; ri++) {
-		err = do_catalog_reg(&b, ri, raws, present, vals);
+		/* A register describing a feature the profile already left
+		 * out reads 0: its hosts need not agree on it. */
+		if (gated_off(pr->cfg, p->arch->catalog->regs[ri].key))
+			err = gated_zero(&b, ri);
+		else
+			err = do_catalog_reg(&b, ri, raws, present, vals);
 		if (err != CF_OK)
 			goto cleanup;
 	}
 	err = do_extras(&b, present, vals);
 	if (err == CF_OK && p->arch->finish)
 		err = p->arch->finish(pr->cfg);
+	if (err == CF_OK)
+		err = unshared_layouts(&b);
+	if (err == CF_OK)
+		err = close_deps(&b);
 	if (err == CF_OK)
 		err = clear_gated(pr->cfg);
 	if (err != CF_OK)

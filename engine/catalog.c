@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 #include "engine/catalog.h"
 
@@ -35,6 +36,17 @@ int cf_catalog_find_name(const struct cf_catalog *cat, const char *name)
 		if (strcmp(cat->regs[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+void cf_catalog_cap_text(const struct cf_catalog *cat, const char *name,
+			 char *buf, size_t len)
+{
+	int i = cf_catalog_find_name(cat, name);
+
+	if (i >= 0 && cat->regs[i].since)
+		snprintf(buf, len, "%s (Linux %s+)", name, cat->regs[i].since);
+	else
+		snprintf(buf, len, "%s", name);
 }
 
 const char *cf_role_name(unsigned role)

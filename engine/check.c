@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/check.h"
+#include "engine/deps.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 
@@ -66,6 +67,7 @@ static enum cf_err add(struct cf_verdict *v, enum cf_reason_kind kind,
 	r->want = want;
 	r->offer = offer;
 	r->features[0] = '\0';
+	r->needs[0] = '\0';
 	if (f && cf_field_cmp(f, want, offer) > 0)
 		cf_field_features_between(f, offer, want, r->features,
 					  sizeof(r->features));
@@ -124,6 +126,43 @@ static enum cf_err check_reg(struct cf_verdict *v, const struct cf_arch_ops *a,
 	return CF_OK;
 }
 
+/* Every rule of the dependency table the profile breaks: a feature kept
+ * without one it needs, whatever the host (a register whose gates the
+ * profile lacks describes nothing the guest has, and is left alone). */
+static enum cf_err check_deps(const struct cf_config *pc,
+			      const struct cf_config *hc, struct cf_verdict *v)
+{
+	const struct cf_arch_ops *a = pc->arch;
+	const struct cf_deps *ds = a->deps;
+	enum cf_err err;
+
+	for (size_t i = 0; ds && i < ds->n; i++) {
+		const struct cf_dep *d = &ds->d[i];
+		int ri = cf_catalog_find_key(a->catalog, d->feature.key);
+		int need = cf_dep_unmet(pc, d);
+		const struct cf_field *f;
+		struct cf_reason *r;
+		uint64_t val = 0, hv = 0;
+		if (need < 0 || ri < 0 || !cf_dep_present(pc, &d->feature) ||
+		    cf_arch_gate_closed(a, pc, d->feature.key))
+			continue;
+		f = d->feature.field >= 0 ?
+		    &a->catalog->regs[ri].fields[d->feature.field] : NULL;
+		cf_config_get(pc, d->feature.key, &val, NULL);
+		cf_config_get(hc, d->feature.key, &hv, NULL);
+		err = add(v, CF_REASON_DEPENDS, a, d->feature.key, NULL,
+			  f ? cf_field_raw(f, val) : val,
+			  f ? cf_field_raw(f, hv) : hv);
+		if (err != CF_OK)
+			return err;
+		r = &v->r[v->n - 1];
+		r->field = f ? f->name : NULL;
+		cf_dep_term_name(a, &d->feature, r->features, sizeof(r->features));
+		cf_dep_needs_text(a, d, need, r->needs, sizeof(r->needs));
+	}
+	return CF_OK;
+}
+
 static enum cf_err check_config(const struct cf_config *pc,
 				const struct cf_config *hc,
 				struct cf_verdict *v)
@@ -134,6 +173,9 @@ static enum cf_err check_config(const struct cf_config *pc,
 
 	if (hc->arch != a)
 		return add(v, CF_REASON_ARCH, a, 0, NULL, 0, 0);
+	err = check_deps(pc, hc, v);
+	if (err != CF_OK)
+		return err;
 	for (size_t i = 0; i < pc->ncat; i++) {
 		/* A capability is no CPU feature: the pool's common value is
 		 * advice (check_enabled judges what the VMs enable). */
@@ -151,9 +193,15 @@ static enum cf_err check_config(const struct cf_config *pc,
 		else if (!hc->present[i])
 			err = add(v, CF_REASON_MISSING_REG, a, cat->regs[i].key,
 				  NULL, pc->val[i], 0);
+		else if (!cf_config_wcap_offered(hc, i))
+			/* Another value than the host's needs a capability
+			 * the VM enables, which this host's KVM lacks. */
+			err = add(v, CF_REASON_NEEDS_CAP, a, cat->regs[i].key,
+				  NULL, pc->val[i], hc->val[i]);
 		else
 			err = check_reg(v, a, &cat->regs[i], cat->regs[i].key,
-					pc->val[i], hc->val[i], hc->wr[i]);
+					pc->val[i], hc->val[i],
+					cf_config_writable(hc, i));
 		if (err != CF_OK)
 			return err;
 	}
@@ -267,7 +315,7 @@ enum cf_err cf_check_vcpus(const struct cf_profile *pr, const struct cf_report *
 
 enum cf_err cf_check_register(struct cf_verdict *v, const struct cf_arch_ops *a,
 			      const char *host, uint64_t key, uint64_t want,
-			      uint64_t lim, uint64_t wr)
+			      uint64_t lim, uint64_t wr, bool wcap_offered)
 {
 	int i = cf_catalog_find_key(a->catalog, key);
 
@@ -276,6 +324,8 @@ enum cf_err cf_check_register(struct cf_verdict *v, const struct cf_arch_ops *a,
 	snprintf(v->host, sizeof(v->host), "%s", host);
 	if (want == lim)
 		return CF_OK;
+	if (i >= 0 && a->catalog->regs[i].wcap && !wcap_offered)
+		return add(v, CF_REASON_NEEDS_CAP, a, key, NULL, want, lim);
 	return check_reg(v, a, i >= 0 ? &a->catalog->regs[i] : NULL, key, want,
 			 lim, wr);
 }
@@ -408,6 +458,23 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 	case CF_REASON_ARCH:
 		snprintf(buf, len, "%s has another architecture", who);
 		break;
+	case CF_REASON_DEPENDS:
+		snprintf(buf, len, "the profile keeps %s but not %s, which %s "
+			 "needs", r->features, r->needs, r->features);
+		break;
+	case CF_REASON_NEEDS_CAP: {
+		int ri = cf_catalog_find_name(v->arch->catalog, r->reg);
+		char cap[96];
+		cf_catalog_cap_text(v->arch->catalog, ri >= 0 &&
+				    v->arch->catalog->regs[ri].wcap ?
+				    v->arch->catalog->regs[ri].wcap : "?",
+				    cap, sizeof(cap));
+		snprintf(buf, len, "%s differs from %s's (0x%llx vs 0x%llx) and "
+			 "%s's KVM lacks %s", r->reg, who,
+			 (unsigned long long)r->want, (unsigned long long)r->offer,
+			 who, cap);
+		break;
+	}
 	}
 	return CF_OK;
 }

@@ -2,13 +2,16 @@
 #ifndef CF_CHECK_H
 #define CF_CHECK_H
 
+#include <stdbool.h>
 #include <cpufleet.h>
 #include "engine/arch.h"
 
 /* Resets V to host HOST and adds the reasons KVM would refuse WANT for
- * register KEY on a host with limit LIM and writable mask WR. */
+ * register KEY on a host with limit LIM and writable mask WR; WCAP_OFFERED:
+ * whether the host offers the capability the catalogue says KEY needs to
+ * change (`wcap`; ignored for other registers). */
 enum cf_err cf_check_register(struct cf_verdict *v, const struct cf_arch_ops *a,
 			      const char *host, uint64_t key, uint64_t want,
-			      uint64_t lim, uint64_t wr);
+			      uint64_t lim, uint64_t wr, bool wcap_offered);
 
 #endif

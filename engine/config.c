@@ -176,6 +176,49 @@ bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
 	return true;
 }
 
+/* Catalogue index of the capability register I needs to be written, or -1. */
+static int wcap_index(const struct cf_config *c, size_t i)
+{
+	const struct cf_catalog *cat = c->arch->catalog;
+
+	return cat->regs[i].wcap ? cf_catalog_find_name(cat, cat->regs[i].wcap) : -1;
+}
+
+bool cf_config_wcap_offered(const struct cf_config *c, size_t i)
+{
+	int ci;
+
+	if (!c->arch->catalog->regs[i].wcap)
+		return true;
+	ci = wcap_index(c, i);
+	return ci >= 0 && c->present[ci] && c->val[ci] != 0;
+}
+
+uint64_t cf_config_writable(const struct cf_config *c, size_t i)
+{
+	return cf_config_wcap_offered(c, i) ? c->wr[i] : 0;
+}
+
+size_t cf_config_caps_needed(const struct cf_config *want,
+			     const struct cf_config *host, size_t *out,
+			     size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < want->ncat; i++) {
+		int ci = wcap_index(want, i);
+		size_t k = 0;
+		if (ci < 0 || !want->present[i] || !host->present[i] ||
+		    want->val[i] == host->val[i])
+			continue;
+		while (k < n && out[k] != (size_t)ci)
+			k++;
+		if (k == n && n < max)
+			out[n++] = (size_t)ci;
+	}
+	return n;
+}
+
 void cf_config_seal(struct cf_config *c)
 {
 	c->fp = cf_identity_fingerprint(c);

@@ -64,6 +64,23 @@ int cf_config_walk(const struct cf_config *c,
 /* True if KEY is present; fills VALUE and WRITABLE (either may be NULL). */
 bool cf_config_get(const struct cf_config *c, uint64_t key, uint64_t *value,
 		   uint64_t *writable);
+/* Does host C offer the capability that catalogue register I needs before
+ * KVM takes another value there (its `wcap`: KVM_CHECK_EXTENSION non-zero
+ * in C's report)?  True for a register without one. */
+bool cf_config_wcap_offered(const struct cf_config *c, size_t i);
+/* What KVM lets userspace change in catalogue register I of host C: the
+ * reported writable mask, or nothing where the register's `wcap` is not
+ * offered (api.rst: MIDR/REVIDR/AIDR stay invariant without
+ * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, whatever the mask says). */
+uint64_t cf_config_writable(const struct cf_config *c, size_t i);
+/* The capabilities a VM given WANT (a profile) must enable on a host
+ * configured HOST before creating vCPUs: for every catalogue register with
+ * a `wcap` whose value in WANT differs from HOST's, that capability's
+ * catalogue index, each once, into OUT (at most MAX); returns how many.
+ * check (cf_check) and apply (cf_arm64_apply_vm) both follow it. */
+size_t cf_config_caps_needed(const struct cf_config *want,
+			     const struct cf_config *host, size_t *out,
+			     size_t max);
 /* Sets the fingerprint: the canonical identity of engine/identity.h, which
  * neither the catalogue's layout nor per-vCPU bits change. */
 void cf_config_seal(struct cf_config *c);

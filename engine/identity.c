@@ -158,8 +158,10 @@ static enum cf_err put_json(struct cf_sha256 *h, cJSON *o)
 
 /* The capabilities the report lists, by name: its document's kvm.caps as
  * written (a capability the catalogue does not know counts as one it
- * knows), then those of the configuration the document lacks (a report
- * collected here and never written). */
+ * knows), one the catalogue knows at the value the configuration read
+ * (a bool one written 2 counts as 1, as the report is written back), then
+ * those of the configuration the document lacks (a report collected here
+ * and never written). */
 static enum cf_err put_caps(struct cf_sha256 *h, const struct cf_config *c,
 			    const cJSON *doc)
 {
@@ -174,9 +176,12 @@ static enum cf_err put_caps(struct cf_sha256 *h, const struct cf_config *c,
 	if (!caps)
 		return CF_ENOMEM;
 	cJSON_ArrayForEach(it, doc) {
-		if (cJSON_IsNumber(it) && it->valuedouble >= 1)
-			caps[n++] = (struct cap){ it->string,
-						  (uint64_t)it->valuedouble };
+		uint64_t key, v = cJSON_IsNumber(it) && it->valuedouble >= 1
+				  ? (uint64_t)it->valuedouble : 0;
+		if (cf_arch_regkey(c->arch, it->string, &key) == 0)
+			cf_config_get(c, key, &v, NULL);
+		if (v)
+			caps[n++] = (struct cap){ it->string, v };
 	}
 	for (size_t i = 0; i < c->ncat; i++) {
 		if (cat->regs[i].pseudo != 2 || !c->present[i] || !c->val[i] ||

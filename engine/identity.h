@@ -19,7 +19,8 @@
  * So adding a register, capability or field to a catalogue changes no
  * identity of a report that does not carry it, nor of one that lists it at
  * 0.  (The report's content identity also takes capabilities by name from
- * the document, so one the catalogue learns changes it in no report; the
+ * the document, so one the catalogue learns changes it in no report but
+ * one that wrote a bool capability above 1, which then counts as 1; the
  * fingerprint covers the configuration only, which then holds it.)
  * Changing a field's kind to or from vcpu/runtime does change identities:
  * such an edit needs a database migration that recomputes the stored ones

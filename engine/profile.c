@@ -37,6 +37,11 @@ void cf_profile_destroy(struct cf_profile *pr)
 		free(pr->doc_conflict_text[i]);
 	free(pr->doc_conflict_text);
 	free(pr->impl);
+	free(pr->drop);
+	free(pr->doc_drops_json);
+	for (size_t i = 0; pr->doc_drop_text && i < pr->doc_drops; i++)
+		free(pr->doc_drop_text[i]);
+	free(pr->doc_drop_text);
 	cf_hostset_free(&pr->hosts);
 	cf_config_unref(pr->cfg);
 	cf_config_unref(pr->enabled);
@@ -149,6 +154,36 @@ enum cf_err cf_profile_conflict_text(const struct cf_profile *pr, size_t i,
 		snprintf(buf, len, "%s (%s): %s", name, c->feature, c->reason);
 	else
 		snprintf(buf, len, "%s: %s", name, c->reason);
+	return CF_OK;
+}
+
+enum cf_err cf_profile_add_dropped(struct cf_profile *pr,
+				   const struct cf_dropped *d)
+{
+	struct cf_dropped *t = realloc(pr->drop, (pr->ndrop + 1) * sizeof(*t));
+
+	if (!t)
+		return CF_ENOMEM;
+	t[pr->ndrop++] = *d;
+	pr->drop = t;
+	return CF_OK;
+}
+
+size_t cf_profile_dropped_count(const struct cf_profile *pr)
+{
+	return pr->ndrop ? pr->ndrop : pr->doc_drops;
+}
+
+enum cf_err cf_profile_dropped_text(const struct cf_profile *pr, size_t i,
+				    char *buf, size_t len)
+{
+	if (pr->ndrop == 0 && i < pr->doc_drops && pr->doc_drop_text) {
+		snprintf(buf, len, "%s", pr->doc_drop_text[i]);
+		return CF_OK;
+	}
+	if (i >= pr->ndrop)
+		return CF_EINVAL;
+	snprintf(buf, len, "%s", pr->drop[i].reason);
 	return CF_OK;
 }
 

@@ -36,6 +36,19 @@ struct cf_impl {
 	uint8_t present[CF_IMPL_REGS];
 };
 
+/* A feature the baseline left out because a feature it needs is not kept
+ * (the catalogue's `needs` rules, or an XSAVE layout the hosts do not
+ * share). */
+#define CF_DROP_REASON_MAX 512
+struct cf_dropped {
+	uint64_t key;
+	int field;                 /* field index, -1: bits of the register */
+	uint64_t from, to;         /* the field's raw value (or the register) */
+	char feature[CF_TEXT_MAX]; /* what went: "avx512f" */
+	char needs[CF_TEXT_MAX];   /* what it needs, in words */
+	char reason[CF_DROP_REASON_MAX]; /* "dropped avx512f: needs ..., which ..." */
+};
+
 struct cf_profile {
 	const struct cf_arch_ops *arch;
 	struct cf_config *cfg;     /* values; writable masks unused.  Its
@@ -53,7 +66,16 @@ struct cf_profile {
 	struct cf_impl *impl;      /* the pool's implementations: every member's
 				      identity, distinct, ascending */
 	size_t nimpl;
+	struct cf_dropped *drop;   /* what the baseline left out, in order */
+	size_t ndrop;
+	size_t doc_drops;          /* entries of a parsed document's "dropped" */
+	char *doc_drops_json;      /* and their JSON text, written back as is */
+	char **doc_drop_text;      /* [doc_drops] their "reason" */
 };
+
+/* Appends D to PR's dropped features. */
+enum cf_err cf_profile_add_dropped(struct cf_profile *pr,
+				   const struct cf_dropped *d);
 
 enum cf_err cf_profile_alloc(const struct cf_arch_ops *arch,
 			     struct cf_profile **out);

@@ -116,6 +116,16 @@ size_t cf_profile_conflict_count(const struct cf_profile *pr);
 /* Human text of conflict I ("ID_AA64PFR0_EL1.SVE (FEAT_SVE): ..."). */
 enum cf_err cf_profile_conflict_text(const struct cf_profile *pr, size_t i,
 				     char *buf, size_t len);
+/* A baseline is closed under the architecture's dependency table (the
+ * catalogue's `needs` rules: AVX-512 needs the AVX-512 XSAVE state, SVE2
+ * needs SVE...): it never keeps a feature whose prerequisite it lost.
+ * What it left out for that reason, in order, each as a sentence ("dropped
+ * avx512f: needs XCR0 bits 5-7 (opmask, ZMM_Hi256, Hi16_ZMM), which not
+ * every host offers (spr-07 lacks xcr0_opmask)"); the profile document
+ * lists them under "dropped". */
+size_t cf_profile_dropped_count(const struct cf_profile *pr);
+enum cf_err cf_profile_dropped_text(const struct cf_profile *pr, size_t i,
+				    char *buf, size_t len);
 const char *cf_profile_arch(const struct cf_profile *pr);
 /* The profile as JSON text (malloc'd, NUL-terminated). */
 enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out);
@@ -166,6 +176,13 @@ enum cf_reason_kind {
 	CF_REASON_UNDESCRIBED = 4,  /* bits outside described fields differ */
 	CF_REASON_MISSING_REG = 5,  /* host does not report the register */
 	CF_REASON_ARCH = 6,         /* different architecture */
+	CF_REASON_NEEDS_CAP = 7,    /* register differs, and the host's KVM
+				       lacks the capability a VM enables to
+				       change it (MIDR_EL1 and
+				       KVM_CAP_ARM_WRITABLE_IMP_ID_REGS):
+				       want/offer are the whole registers */
+	CF_REASON_DEPENDS = 8,      /* the profile keeps a feature without one
+				       it needs (no host is asked) */
 };
 
 struct cf_reason {
@@ -175,12 +192,18 @@ struct cf_reason {
 	bool is_signed;       /* the field compares as two's complement */
 	uint64_t want;        /* field value (or register bits) wanted */
 	uint64_t offer;       /* host's value */
-	char features[CF_TEXT_MAX]; /* FEAT_* the host lacks, or "" */
+	char features[CF_TEXT_MAX]; /* FEAT_* the host lacks, or ""; for
+				       CF_REASON_DEPENDS the feature kept */
+	char needs[CF_TEXT_MAX];    /* CF_REASON_DEPENDS: what it needs and
+				       the profile lacks; else "" */
 };
 
 struct cf_verdict *cf_verdict_create(void);
 void cf_verdict_destroy(struct cf_verdict *v);
-/* Would KVM on R's host accept every register of the profile?  Fills V. */
+/* Would KVM on R's host accept every register of the profile?  Fills V.
+ * A profile that keeps a feature without one it needs (the dependency
+ * rules above) is refused on every host: one CF_REASON_DEPENDS reason per
+ * broken rule, before KVM's. */
 enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
 		     struct cf_verdict *v);
 /* cf_check (PR NULL: nothing of it), and whether a VM of NVCPUS vCPUs can
@@ -243,6 +266,39 @@ enum cf_err cf_arm64_parse_features(const char *list, uint32_t *out);
  * writable masks, firmware registers and KVM facts. */
 enum cf_err cf_arm64_collect(uint32_t features, const char *host_id,
 			     struct cf_report **out, struct cf_diag *diag);
+
+/* Errata targets (KVM 6.15+): the guest learns the profile's
+ * implementations (every pool member's MIDR_EL1, REVIDR_EL1, AIDR_EL1)
+ * through the SMCCC hypercalls DISCOVER_IMPL_VER and DISCOVER_IMPL_CPUS
+ * (kernel Documentation/virt/kvm/arm/hypercalls.rst), which the VMM
+ * serves.  Useful together with KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (the
+ * guest reads the profile's MIDR, cf_arm64_apply_vm).  ARMED says whether
+ * the calls are now forwarded and offered; when not, WHY says what this
+ * KVM (or the profile) lacks. */
+struct cf_arm64_errata {
+	bool armed;
+	size_t nimpl;             /* implementations the guest is told of */
+	char why[CF_TEXT_MAX];
+};
+
+/* After cf_arm64_apply, before the first KVM_RUN: installs an SMCCC filter
+ * range (KVM_ARM_VM_SMCCC_FILTER on the VM fd) forwarding both calls to
+ * userspace as KVM_EXIT_HYPERCALL, and sets their bits in
+ * KVM_REG_ARM_VENDOR_HYP_BMAP_2 on every vCPU so the guest is told they
+ * exist.  A KVM without that register or filter, or a profile without
+ * implementations, leaves the VM unchanged: CF_OK, OUT->armed false. */
+enum cf_err cf_arm64_apply_errata(int vm_fd, const int *vcpu_fds,
+				  size_t nvcpus, const struct cf_profile *pr,
+				  struct cf_arm64_errata *out,
+				  struct cf_diag *diag);
+
+/* The VMM's run loop, on KVM_EXIT_HYPERCALL: answers the call NR
+ * (kvm_run.hypercall.nr, the function ID) from PR on that vCPU (writes
+ * x0..x3; KVM has already moved the PC past the HVC/SMC).  *HANDLED is
+ * false, and nothing is written, for a call that is not one of these. */
+enum cf_err cf_arm64_errata_exit(int vcpu_fd, uint64_t nr,
+				 const struct cf_profile *pr, bool *handled,
+				 struct cf_diag *diag);
 
 /* ---- x86 (on other hosts collection returns CF_EARCH) ---- */
 
@@ -464,10 +520,14 @@ enum cf_err cf_x86_guest_check(const struct cf_profile *pr,
 			       struct cf_diag *diag);
 
 
-/* Step 1, before any vCPU exists: the VM capabilities PR needs.  Enables
- * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS when the host has it (6.15+), so that
- * MIDR/REVIDR/AIDR can be programmed; *ENABLED (if not NULL) says whether
- * it was.  Without it KVM refuses any implementation ID but the host's. */
+/* Step 1, before any vCPU exists: the VM capabilities PR needs on this
+ * host.  Where PR's MIDR_EL1, REVIDR_EL1 or AIDR_EL1 is not this host's
+ * (read from a scratch VM; the rule `check` follows), enables
+ * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (6.15+), without which KVM keeps them
+ * invariant; *ENABLED (if not NULL) says whether it did.  A KVM without
+ * the capability is no error here: step 3 then reports KVM's refusal of
+ * the register, naming the capability.  KVM refusing to enable it (EBUSY:
+ * a vCPU exists already) is CF_EIO, saying so. */
 enum cf_err cf_arm64_apply_vm(int vm_fd, const struct cf_profile *pr,
 			      bool *enabled, struct cf_diag *diag);
 
@@ -486,6 +546,68 @@ enum cf_err cf_arm64_apply_vcpu(int vcpu_fd, const struct cf_profile *pr,
 enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 			   const struct cf_profile *pr,
 			   struct cf_apply_refusal *ref, struct cf_diag *diag);
+
+/* ---- exports: a profile in the formats VMMs take ----
+ *
+ * FORMAT is "qemu" (a `-cpu` value; x86: a named model chosen as libvirt
+ * chooses one, +feat/-feat in QEMU's names, level, xlevel, phys-bits,
+ * tsc-frequency; arm64: `host` with the vCPU features QEMU has properties
+ * for, and the ID registers QEMU cannot set listed), "libvirt" (x86: a
+ * domain <cpu mode='custom' match='exact'> element in libvirt's feature
+ * names) or "firecracker" (a custom CPU template: x86 cpuid_modifiers and
+ * msr_modifiers, aarch64 reg_modifiers and vcpu_features).  Feature bits
+ * are matched to a VMM's names by (CPUID leaf, subleaf, register, bit),
+ * never by name.  Nothing is written until the whole export is made: an
+ * error leaves *OUT NULL and DIAG naming the field. */
+struct cf_export;
+
+struct cf_export_opts {
+	const char *name;   /* the profile's name ("" or NULL: a file) */
+	int version;        /* its published version (0: none) */
+	/* A feature bit the profile sets that the format has no name for is
+	 * an error naming it (CF_EINVAL); with ALLOW_DROP it is left out of
+	 * the export and listed (cf_export_dropped).  A bit the format cannot
+	 * clear, or a vendor it has no model for, is an error either way. */
+	bool allow_drop;
+};
+
+/* The formats, NULL-terminated ("qemu", "libvirt", "firecracker"). */
+extern const char *const cf_export_formats[];
+/* CF_EINVAL for an unknown FORMAT, CF_EARCH for one that cannot describe
+ * a profile of PR's architecture (libvirt on arm64), CF_EINVAL for an
+ * infeasible profile or a field the format cannot say. */
+enum cf_err cf_profile_export(const struct cf_profile *pr, const char *format,
+			      const struct cf_export_opts *opts,
+			      struct cf_export **out, struct cf_diag *diag);
+void cf_export_destroy(struct cf_export *e);
+/* The export, as a VMM reads it (a text file's content, no final
+ * newline). */
+const char *cf_export_text(const struct cf_export *e);
+/* "sha256:" and the SHA-256 of the profile's JSON text (cf_profile_to_json,
+ * what the server stores for a published version). */
+const char *cf_export_fingerprint(const struct cf_export *e);
+/* Sentences about what the export does not carry and why (also written
+ * into the text as comments where the format has them). */
+size_t cf_export_note_count(const struct cf_export *e);
+const char *cf_export_note(const struct cf_export *e, size_t i);
+/* With allow_drop: the bits left out, "REGISTER.FIELD" each. */
+size_t cf_export_dropped_count(const struct cf_export *e);
+const char *cf_export_dropped(const struct cf_export *e, size_t i);
+/* The export's facts as JSON text (malloc'd): format, arch, profile name,
+ * version, fingerprint, notes, dropped, and the text itself. */
+enum cf_err cf_export_to_json(const struct cf_export *e, char **out);
+
+/* A Firecracker custom CPU template (JSON TEXT; its grammar as
+ * Firecracker's src/vmm/src/cpu_config parses it) applied to HOST's
+ * report the way Firecracker applies it: the guest's view on that host,
+ * as a profile of one host (*OUT).  A template that changes a CPUID leaf,
+ * MSR or register the report lacks is refused, as Firecracker refuses
+ * it.  ORIGIN names TEXT in errors. */
+enum cf_err cf_profile_import_firecracker(const char *text, size_t len,
+					  const char *origin,
+					  const struct cf_report *host,
+					  struct cf_profile **out,
+					  struct cf_diag *diag);
 
 /* ---- explain: migration both ways between two hosts ---- */
 enum cf_err cf_explain_create(const struct cf_report *a,

@@ -97,11 +97,46 @@ static enum cf_err unique_members(const cJSON *o, const char *origin,
 	return err;
 }
 
+/* Line and column (from 1) of STOP in TEXT. */
+static void doc_pos(const char *text, const char *stop, size_t *line,
+		    size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (const char *p = text; p < stop; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+/* The first \u0000 escape in TEXT, or NULL.  cJSON decodes it into a NUL
+ * that ends the C string early, so "n1-01\u0000x" would be read as
+ * "n1-01": a document would say one name and be taken for another.  A
+ * backslash outside a string is malformed anyway, so escapes can be
+ * skipped pairwise without tracking strings. */
+static const char *nul_escape(const char *text, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (text[i] != '\\')
+			continue;
+		if (text[i + 1] == 'u' && len - i >= 6 &&
+		    !memcmp(text + i + 2, "0000", 4))
+			return text + i;
+		i++;  /* the escaped character */
+	}
+	return NULL;
+}
+
 enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 			 cJSON **out, struct cf_diag *d)
 {
 	enum cf_err err;
-	const char *end = NULL;
+	const char *end = NULL, *nul;
+	size_t line, col;
 	cJSON *j;
 
 	*out = NULL;
@@ -120,21 +155,19 @@ enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 		}
 	}
 	if (!j) {
-		size_t line = 1, col = 1;
-		const char *p;
 		const char *stop = end ? end : text + len;
 		if (stop < text || stop > text + len)
 			stop = text + len;
-		for (p = text; p < stop; p++) {
-			if (*p == '\n') {
-				line++;
-				col = 1;
-			} else {
-				col++;
-			}
-		}
+		doc_pos(text, stop, &line, &col);
 		return cf_diag_set(d, CF_ESYNTAX,
 				   "%s:%zu:%zu: malformed JSON", origin, line, col);
+	}
+	if ((nul = nul_escape(text, len)) != NULL) {
+		cJSON_Delete(j);
+		doc_pos(text, nul, &line, &col);
+		return cf_diag_set(d, CF_ESCHEMA, "%s:%zu:%zu: \\u0000 (NUL) in a "
+				   "string: no name or text may hold one",
+				   origin, line, col);
 	}
 	err = unique_members(j, origin, "$", d);
 	if (err != CF_OK) {

@@ -16,7 +16,8 @@
 enum cf_err cf_doc_read_file(const char *path, char **buf, size_t *len,
 			     struct cf_diag *d);
 /* Parses TEXT; on error the message gives ORIGIN:line:column.  A member
- * given twice in one object is CF_ESCHEMA, naming its path. */
+ * given twice in one object is CF_ESCHEMA, naming its path; so is a \u0000
+ * escape, which would cut the string holding it short. */
 enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 			 cJSON **out, struct cf_diag *d);
 /* Builds a document's object from its parsed JSON. */

@@ -10,19 +10,25 @@
 
 #define PROFILE_SCHEMA "cpufleet.profile/v1"
 
+/* A loaded profile's array KEY, written back as it came (JSON text). */
+static enum cf_err add_as_loaded(cJSON *root, const char *key, const char *json)
+{
+	cJSON *arr = cJSON_Parse(json);
+
+	if (!arr)
+		return CF_ENOMEM;
+	cJSON_AddItemToObject(root, key, arr);
+	return CF_OK;
+}
+
 static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
 {
 	cJSON *arr;
 	char name[96], hex[24];
 
-	if (pr->nconf == 0 && pr->doc_conflicts_json) {
-		/* A loaded profile keeps the conflicts it came with. */
-		arr = cJSON_Parse(pr->doc_conflicts_json);
-		if (!arr)
-			return CF_ENOMEM;
-		cJSON_AddItemToObject(root, "conflicts", arr);
-		return CF_OK;
-	}
+	/* A loaded profile keeps the conflicts it came with. */
+	if (pr->nconf == 0 && pr->doc_conflicts_json)
+		return add_as_loaded(root, "conflicts", pr->doc_conflicts_json);
 	arr = cJSON_AddArrayToObject(root, "conflicts");
 	if (!arr)
 		return CF_ENOMEM;
@@ -64,6 +70,49 @@ static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
 				return CF_ENOMEM;
 		}
 		if (!cJSON_AddStringToObject(o, "reason", c->reason))
+			return CF_ENOMEM;
+	}
+	return CF_OK;
+}
+
+/* "dropped": [{"feature": "avx512f", "register": "CPUID_00000007_0_EBX",
+ * "field": "avx512f", "from": "0x1", "to": "0x0", "needs": "...",
+ * "reason": "dropped avx512f: needs ..., which ..."}]: what the baseline
+ * left out because a feature it needs is gone.  A loaded profile keeps
+ * the list it came with. */
+static enum cf_err add_dropped(cJSON *root, const struct cf_profile *pr)
+{
+	cJSON *arr;
+	char name[96], hex[24];
+
+	if (pr->ndrop == 0)
+		return pr->doc_drops_json ? add_as_loaded(root, "dropped",
+							  pr->doc_drops_json)
+					  : CF_OK;
+	arr = cJSON_AddArrayToObject(root, "dropped");
+	if (!arr)
+		return CF_ENOMEM;
+	for (size_t i = 0; i < pr->ndrop; i++) {
+		const struct cf_dropped *d = &pr->drop[i];
+		int ri = cf_catalog_find_key(pr->arch->catalog, d->key);
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o))
+			return CF_ENOMEM;
+		cf_arch_regname(pr->arch, d->key, name, sizeof(name));
+		if (!cJSON_AddStringToObject(o, "feature", d->feature) ||
+		    !cJSON_AddStringToObject(o, "register", name) ||
+		    !(d->field >= 0 && ri >= 0 ?
+		      cJSON_AddStringToObject(o, "field", pr->arch->catalog->
+					      regs[ri].fields[d->field].name) :
+		      cJSON_AddNullToObject(o, "field")))
+			return CF_ENOMEM;
+		cf_doc_hexstr(d->from, hex, sizeof(hex));
+		if (!cJSON_AddStringToObject(o, "from", hex))
+			return CF_ENOMEM;
+		cf_doc_hexstr(d->to, hex, sizeof(hex));
+		if (!cJSON_AddStringToObject(o, "to", hex) ||
+		    !cJSON_AddStringToObject(o, "needs", d->needs) ||
+		    !cJSON_AddStringToObject(o, "reason", d->reason))
 			return CF_ENOMEM;
 	}
 	return CF_OK;
@@ -185,7 +234,9 @@ enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
 		err = add_impls(root, pr);
 	if (err != CF_OK)
 		goto cleanup;
-	err = add_conflicts(root, pr);
+	err = add_dropped(root, pr);
+	if (err == CF_OK)
+		err = add_conflicts(root, pr);
 	if (err != CF_OK)
 		goto cleanup;
 	*out = cJSON_Print(root);
@@ -238,6 +289,41 @@ static enum cf_err conflict_texts(const cJSON *arr, struct cf_profile *pr)
 		if (!pr->doc_conflict_text[i])
 			return CF_ENOMEM;
 		i++;
+	}
+	return CF_OK;
+}
+
+/* $.dropped: kept as written (each entry's "reason" is its text). */
+static enum cf_err read_dropped(const cJSON *root, struct cf_profile *pr,
+				const char *origin, struct cf_diag *d)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "dropped");
+	const cJSON *e;
+	size_t i = 0;
+	char p[64], text[CF_DROP_REASON_MAX];
+	enum cf_err err;
+
+	if (!arr)
+		return CF_OK;
+	if (!cJSON_IsArray(arr))
+		return cf_diag_set(d, CF_ESCHEMA, "%s: $.dropped: expected an "
+				   "array", origin);
+	pr->doc_drops = (size_t)cJSON_GetArraySize(arr);
+	if (pr->doc_drops == 0)
+		return CF_OK;
+	pr->doc_drops_json = cJSON_PrintUnformatted(arr);
+	pr->doc_drop_text = calloc(pr->doc_drops, sizeof(char *));
+	if (!pr->doc_drops_json || !pr->doc_drop_text)
+		return CF_ENOMEM;
+	cJSON_ArrayForEach(e, arr) {
+		snprintf(p, sizeof(p), "$.dropped[%zu].reason", i);
+		err = cf_doc_string(cJSON_GetObjectItemCaseSensitive(e, "reason"),
+				    origin, p, text, sizeof(text), d);
+		if (err != CF_OK)
+			return err;
+		pr->doc_drop_text[i] = strdup(text);
+		if (!pr->doc_drop_text[i++])
+			return CF_ENOMEM;
 	}
 	return CF_OK;
 }
@@ -362,6 +448,9 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		if (err != CF_OK)
 			goto fail;
 	}
+	err = read_dropped(root, pr, origin, d);
+	if (err != CF_OK)
+		goto fail;
 	it = cJSON_GetObjectItemCaseSensitive(root, "feasible");
 	if (it && (!cJSON_IsBool(it) ||
 		   cJSON_IsTrue(it) != (pr->doc_conflicts == 0))) {

@@ -32,6 +32,10 @@ enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out)
 		    !cJSON_AddStringToObject(ro, "offers", ob) ||
 		    !cJSON_AddStringToObject(ro, "text", text))
 			goto cleanup;
+		/* A broken dependency: what the feature needs. */
+		if (r->kind == CF_REASON_DEPENDS &&
+		    !cJSON_AddStringToObject(ro, "needs", r->needs))
+			goto cleanup;
 	}
 	*out = cJSON_PrintUnformatted(arr);
 	if (*out)

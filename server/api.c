@@ -239,6 +239,15 @@ static void h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		cf_server_count_upload(rq->srv, "rejected");
 		goto cleanup;
 	}
+	/* Nor a dot segment, which clients remove (RFC 3986 section 5.2.4),
+	 * also when sent as %2E (section 2.3). */
+	if (!strcmp(r->host_id, ".") || !strcmp(r->host_id, "..")) {
+		cf_api_error(rp, 400, "request body: $.host.id: \"%s\" is '.' or "
+			     "'..', which no /v1/hosts/{id} path can name",
+			     r->host_id);
+		cf_server_count_upload(rq->srv, "rejected");
+		goto cleanup;
+	}
 	if (rq->tok->role == CF_DB_ROLE_AGENT &&
 	    strcmp(rq->tok->host, r->host_id) != 0) {
 		cf_api_error(rp, 403, "the agent token of host %s may not upload "
@@ -1172,17 +1181,30 @@ static void h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	cJSON *o = NULL, *rows, *brow;
 	enum cf_err err;
 
+	if (pname && !valid_name(pname)) {
+		cf_api_error(rp, 400, "profile=%s: expected a profile name "
+			     "([A-Za-z0-9._-]{1,127})", pname);
+		goto cleanup;
+	}
 	if (!pname)
 		pname = pool;
-	if (cf_db_pool_get(db, pool, no_pool, NULL) == CF_ENOTFOUND) {
+	err = cf_db_pool_get(db, pool, no_pool, NULL);
+	if (err == CF_ENOTFOUND) {
 		cf_api_error(rp, 404, "no such pool: %s", pool);
+		goto cleanup;
+	}
+	if (err != CF_OK) {
+		cf_api_error(rp, status_of(err), "pool %s: %s", pool,
+			     cf_strerror(err));
 		goto cleanup;
 	}
 	err = cf_db_pool_members(db, pool, collect_member, &m);
 	if (err == CF_OK && m.n)
 		r = calloc(m.n, sizeof(*r));
 	if (err != CF_OK || !v || (m.n && !r)) {
-		cf_api_error(rp, 500, "pool %s: %s", pool, cf_strerror(err));
+		/* An invalid name is the client's: 400, not 500. */
+		cf_api_error(rp, err == CF_OK ? 500 : status_of(err), "pool %s: "
+			     "%s", pool, cf_strerror(err));
 		goto cleanup;
 	}
 	for (size_t i = 0; i < m.n; i++) {
@@ -1259,6 +1281,78 @@ cleanup:
 	cf_verdict_destroy(v);
 }
 
+/* ---- exports ---- */
+
+/* GET /v1/profiles/{name}/versions/{n}/export?format=F[&allow_drop=1]:
+ * the published version in a VMM's format (cf_profile_export), as
+ * {"format", "arch", "profile", "version", "fingerprint", "notes",
+ * "dropped", "text"}.  Reads only: a published version never changes. */
+static void h_profile_export(const struct cf_api_req *rq,
+			     struct cf_api_reply *rp)
+{
+	const char *format = rq->query(rq->conn, "format");
+	const char *drop = rq->query(rq->conn, "allow_drop");
+	struct cf_export_opts eo = { rq->param[0], 0, false };
+	struct cf_profile *pr = NULL;
+	struct cf_export *e = NULL;
+	struct cf_diag d = { "" };
+	struct cf_db *db;
+	char *body = NULL, *text = NULL;
+	enum cf_err err;
+
+	if (!parse_version(rq->param[1], &eo.version) || eo.version < 1) {
+		cf_api_error(rp, 400, "version %s: expected a number from 1",
+			     rq->param[1]);
+		return;
+	}
+	if (!format || !*format) {
+		cf_api_error(rp, 400, "format: expected ?format=qemu, libvirt or "
+			     "firecracker");
+		return;
+	}
+	if (drop && strcmp(drop, "0") && strcmp(drop, "1")) {
+		cf_api_error(rp, 400, "allow_drop=%s: expected 0 or 1", drop);
+		return;
+	}
+	eo.allow_drop = drop && !strcmp(drop, "1");
+	db = cf_server_reader_get(rq->srv);
+	err = cf_db_profile_get(db, rq->param[0], eo.version, set_body, &body);
+	cf_server_reader_put(rq->srv, db);
+	if (err == CF_ENOTFOUND) {
+		cf_api_error(rp, 404, "no version %d of profile %s", eo.version,
+			     rq->param[0]);
+		return;
+	}
+	if (err == CF_OK && !body)
+		err = CF_ENOMEM;
+	if (err == CF_OK)
+		err = cf_profile_parse(body, strlen(body), rq->param[0], &pr, &d);
+	if (err != CF_OK) {
+		cf_api_error(rp, 500, "profile %s version %d: %s", rq->param[0],
+			     eo.version, d.msg[0] ? d.msg : cf_strerror(err));
+		goto cleanup;
+	}
+	err = cf_profile_export(pr, format, &eo, &e, &d);
+	if (err == CF_OK)
+		err = cf_export_to_json(e, &text);
+	if (err != CF_OK) {
+		cf_api_error(rp, err == CF_ENOMEM ? 500 : 400, "profile %s version "
+			     "%d: %s", rq->param[0], eo.version,
+			     d.msg[0] ? d.msg : cf_strerror(err));
+		goto cleanup;
+	}
+	rp->status = 200;
+	rp->ctype = NULL;
+	free(rp->body);
+	rp->body = text;
+	text = NULL;
+cleanup:
+	free(text);
+	free(body);
+	cf_export_destroy(e);
+	cf_profile_destroy(pr);
+}
+
 /* ---- audit ---- */
 
 static int add_audit(void *ctx, const struct cf_db_audit *a)
@@ -1317,6 +1411,8 @@ const struct cf_api_route cf_api_routes[] = {
 	  "profile_versions" },
 	{ "GET", "/v1/profiles/{}/versions/{}", CF_API_READ, h_profile,
 	  "profile_version" },
+	{ "GET", "/v1/profiles/{}/versions/{}/export", CF_API_READ,
+	  h_profile_export, "profile_export" },
 	{ "POST", "/v1/check", CF_API_READ, h_check, "check" },
 	{ "GET", "/v1/audit", CF_API_ADMIN, h_audit, "audit" },
 };

@@ -65,5 +65,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
 int cmd_pools(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif

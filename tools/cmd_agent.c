@@ -18,6 +18,7 @@ static const char help[] =
 "usage: cpufleet agent --server URL [--token T | --token-file F]\n"
 "                      [--once | --interval S] [--spool DIR] [--host-id ID]\n"
 "                      [--features LIST] [--from REPORT] [--tries N]\n"
+"                      [--backoff MIN,MAX]\n"
 "\n"
 "Collects this host's report (what KVM here offers a guest), spools it on\n"
 "disk and uploads it to the server; when the server cannot be reached the\n"
@@ -37,13 +38,32 @@ static const char help[] =
 "  -F, --from REPORT      upload this report file instead of collecting\n"
 "                         (imports, tests); it gets a fresh report id\n"
 "      --tries N          --once: delivery attempts (default 5)\n"
+"      --backoff MIN,MAX  seconds between attempts: the first wait is\n"
+"                         drawn from [MIN/2, MIN], each next one from\n"
+"                         [B/2, B] with B doubled up to MAX (default\n"
+"                         0.5,60)\n"
 "      --timeout S        give up on one request after S seconds (default\n"
 "                         30; connecting: 5); the report stays spooled\n"
 "  -q, --quiet            print errors only\n"
 "  -h, --help             this text\n"
 "\n"
-"exit: 0 every report delivered, 2 usage error or token refused,\n"
-"3 server unreachable (reports kept in the spool) or internal error\n";
+"What the server answers decides what happens to a report:\n"
+"  2xx (200, 201)     delivered: removed from the spool\n"
+"  400 403 409 410    refused for good (a bad document, a token that may\n"
+"  413 415 422        not upload it, an id taken by other content, too\n"
+"                     big): moved to DIR/rejected/ with NAME.why beside it\n"
+"                     (status, the server's error, the time), and the\n"
+"                     reports behind it go on; move it back into DIR to\n"
+"                     send it again\n"
+"  401, 404, 405      the token or the URL is wrong, not the report: all\n"
+"                     reports stay; --once stops at once, a loop retries\n"
+"                     every MAX seconds\n"
+"  5xx, 408, 429,     and no answer at all: the reports stay and the\n"
+"  other 4xx          delivery is retried with the backoff\n"
+"\n"
+"exit: 0 every report delivered, 2 usage error, token or URL refused, or\n"
+"a report rejected, 3 server unreachable (reports kept in the spool) or\n"
+"internal error\n";
 
 struct collect_ctx {
 	const char *from;
@@ -108,6 +128,42 @@ static void log_line(void *ctx, const char *msg)
 	fprintf(stderr, "%s cpufleet agent: %s\n", ts, msg);
 }
 
+/* "S[.FFF]" seconds into milliseconds, 1 ms to one day. */
+static bool parse_ms(const char *s, const char *end, unsigned *ms)
+{
+	unsigned long v = 0;
+	int frac = -1;
+
+	if (s == end)
+		return false;
+	for (; s < end; s++) {
+		if (*s == '.' && frac < 0) {
+			frac = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9' || frac == 3 || v > 86400000ul)
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (frac >= 0)
+			frac++;
+	}
+	for (int scale = frac < 0 ? 3 : 3 - frac; scale > 0; scale--)
+		v *= 10;
+	if (v == 0 || v > 86400000ul)
+		return false;
+	*ms = (unsigned)v;
+	return true;
+}
+
+static bool parse_backoff(const char *arg, unsigned *min_ms, unsigned *max_ms)
+{
+	const char *comma = strchr(arg, ',');
+
+	return comma && parse_ms(arg, comma, min_ms) &&
+	       parse_ms(comma + 1, comma + strlen(comma), max_ms) &&
+	       *min_ms <= *max_ms;
+}
+
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -130,6 +186,7 @@ int cmd_agent(int argc, char **argv)
 		{ "features", required_argument, NULL, 'f' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "tries", required_argument, NULL, 'R' },
+		{ "backoff", required_argument, NULL, 'K' },
 		{ "timeout", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -178,6 +235,15 @@ int cmd_agent(int argc, char **argv)
 				ao.interval_s = (unsigned)v;
 			else
 				ao.tries = (unsigned)v;
+			break;
+		case 'K':
+			if (!parse_backoff(optarg, &ao.backoff_min_ms,
+					   &ao.backoff_max_ms)) {
+				cli_error("agent", "--backoff %s: expected MIN,MAX "
+					  "seconds (0.001 to 86400, up to three "
+					  "decimals, MIN <= MAX)", optarg);
+				return CLI_USAGE;
+			}
 			break;
 		case 'S': spool_dir = optarg; break;
 		case 'i': snprintf(cc.host, sizeof(cc.host), "%s", optarg); break;

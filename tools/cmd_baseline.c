@@ -12,7 +12,9 @@ static const char help[] =
 "under the Arm ID-scheme policies and each host's writable masks.  Prints the\n"
 "profile JSON (cpufleet.profile/v1) on stdout, or writes it durably to FILE;\n"
 "an infeasible pool still gets a profile, with its `conflicts`, each also\n"
-"named on stderr.\n"
+"named on stderr.  A feature whose prerequisite the pool lost (AVX-512F\n"
+"without the AVX-512 XSAVE state, SVE2 without SVE) is left out too, and\n"
+"the profile's `dropped` and stderr say what it needs and why it is gone.\n"
 "\n"
 "KVM capabilities are no CPU features: the profile keeps the pool's common\n"
 "set as advice (kvm.caps), never a refusal.  --enable names one the VMs\n"
@@ -21,7 +23,7 @@ static const char help[] =
 "\n"
 "  -o, --output FILE  write the profile to FILE instead of stdout ('-':\n"
 "                     stdout; a device or FIFO is written in place)\n"
-"  -q, --quiet        do not list conflicts on stderr\n"
+"  -q, --quiet        do not list conflicts, nor what was dropped, on stderr\n"
 "  -e, --enable CAP[=VALUE]\n"
 "                     the VMs enable capability CAP, one of role guest in\n"
 "                     arch/caps/caps.txt (KVM_CAP_ARM_MTE, KVM_CAP_X2APIC_API\n"
@@ -130,6 +132,11 @@ int cmd_baseline(int argc, char **argv)
 	}
 	rc = CLI_INTERNAL;
 	if (!quiet) {
+		for (size_t i = 0; i < cf_profile_dropped_count(pr); i++) {
+			char text[640];
+			cf_profile_dropped_text(pr, i, text, sizeof(text));
+			fprintf(stderr, "%s\n", text);
+		}
 		for (size_t i = 0; i < cf_profile_conflict_count(pr); i++) {
 			char text[512];
 			cf_profile_conflict_text(pr, i, text, sizeof(text));

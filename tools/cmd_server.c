@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include "tools/cli_util.h"
 #include "server/server.h"
 
 static const char help[] =
 "usage: cpufleet server --listen HOST:PORT --db PATH [--cert PEM --key PEM]\n"
-"                       [--max-body BYTES] [--readers N]\n"
+"                       [--max-body BYTES] [--readers N] [--max-conns N]\n"
+"                       [--header-timeout S] [--body-timeout S]\n"
 "\n"
 "Runs the central service in the foreground until SIGTERM or SIGINT: the\n"
 "/v1 JSON API (reports, hosts, pools, baselines, profiles, check), /v1/health\n"
@@ -22,8 +24,23 @@ static const char help[] =
 "  -c, --cert PEM          certificate for HTTPS (with --key)\n"
 "  -k, --key PEM           its private key\n"
 "  -b, --max-body BYTES    largest request body (default 1048576)\n"
-"  -r, --readers N         read connections to the database (default 8)\n"
+"  -r, --readers N         read connections to the database, and threads\n"
+"                          answering requests (default 8)\n"
+"  -m, --max-conns N       open connections at most (default 16384, and\n"
+"                          what the open files limit leaves, which the\n"
+"                          server raises to its hard limit at start); once\n"
+"                          seven eighths are open, each new connection\n"
+"                          closes the one idle the longest, and a client\n"
+"                          address holding half of them gets no more\n"
+"      --header-timeout S  a connection has S seconds to send a request's\n"
+"                          headers, from when it is ready for one (default\n"
+"                          10); then it is closed\n"
+"      --body-timeout S    and S seconds more for the body (default 60)\n"
 "  -h, --help              this text\n"
+"\n"
+"Connections cost a socket each and no thread: two event threads read\n"
+"them all and hand complete requests to the answering threads, so idle or\n"
+"slow clients do not hold up /v1/health.\n"
 "\n"
 "exit: 0 stopped by a signal, 2 usage error or cannot start, 3 internal error\n";
 
@@ -63,6 +80,9 @@ int cmd_server(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "readers", required_argument, NULL, 'r' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "header-timeout", required_argument, NULL, 'H' },
+		{ "body-timeout", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -70,11 +90,12 @@ int cmd_server(int argc, char **argv)
 	struct cf_server *s = NULL;
 	struct cf_diag d = { "" };
 	unsigned long long v;
+	struct rlimit rl;
 	sigset_t set;
 	int c, sig;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:d:c:k:b:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:d:c:k:b:r:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': o.listen = optarg; break;
 		case 'd': o.db_path = optarg; break;
@@ -96,6 +117,26 @@ int cmd_server(int argc, char **argv)
 			}
 			o.readers = (unsigned)v;
 			break;
+		case 'm':
+			if (!parse_size(optarg, 1000000, &v)) {
+				cli_error("server", "--max-conns %s: expected 1 to "
+					  "1000000", optarg);
+				return CLI_USAGE;
+			}
+			o.max_conns = (unsigned)v;
+			break;
+		case 'H': case 'B':
+			if (!parse_size(optarg, 3600, &v)) {
+				cli_error("server", "--%s %s: expected 1 to 3600 "
+					  "seconds", c == 'H' ? "header-timeout" :
+					  "body-timeout", optarg);
+				return CLI_USAGE;
+			}
+			if (c == 'H')
+				o.header_timeout_s = (unsigned)v;
+			else
+				o.body_timeout_s = (unsigned)v;
+			break;
 		case 'h': fputs(help, stdout); return CLI_OK;
 		default: fputs(help, stderr); return CLI_USAGE;
 		}
@@ -113,6 +154,12 @@ int cmd_server(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Connections are descriptors: the soft limit (often 1024, as systemd
+	 * sets it) up to the hard one, which only the administrator raises. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (cf_server_start(&o, &s, &d) != CF_OK) {
 		cli_error("server", "%s", d.msg);
 		return CLI_USAGE;

@@ -15,6 +15,8 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "can a profile run on these hosts, and if not why" },
 	{ "collect", cmd_collect, "ask KVM on this host what it offers a guest" },
 	{ "explain", cmd_explain, "migration verdict both ways between two hosts" },
+	{ "export", cmd_export, "a profile as QEMU, libvirt or Firecracker take it" },
+	{ "import", cmd_import, "a Firecracker CPU template as a host's profile" },
 	{ "matrix", cmd_matrix, "migration verdicts for every pair of hosts" },
 	{ "pools", cmd_pools, "split hosts into pools that each have a baseline" },
 	{ "show", cmd_show, "decode a report or profile into feature names" },

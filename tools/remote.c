@@ -90,8 +90,9 @@ bool remote_path_add(char *buf, size_t len, const char *seg)
 {
 	size_t n = strlen(buf);
 	/* A "." or ".." segment would be removed from the path as a dot
-	 * segment (RFC 3986; curl does): percent-encoded, it reaches the
-	 * server, which decodes it. */
+	 * segment (RFC 3986; curl does), and the request would go to another
+	 * path: percent-encoded, it reaches the server, which refuses it (no
+	 * name or id is a dot segment). */
 	bool dots = !strcmp(seg, ".") || !strcmp(seg, "..");
 
 	for (; *seg; seg++) {

@@ -21,6 +21,7 @@ struct cf_a64vm {
 	struct kvm_run *run;
 	size_t run_size;
 	uint8_t *ram;
+	const struct cf_profile *errata; /* answers KVM_EXIT_HYPERCALL */
 };
 
 int cf_a64_mask_index(uint64_t key)
@@ -392,10 +393,28 @@ enum cf_err cf_a64vm_run_to_mmio(struct cf_a64vm *vm, uint64_t *data,
 			*data = v;
 			return CF_OK;
 		}
+		if (vm->run->exit_reason == KVM_EXIT_HYPERCALL && vm->errata) {
+			bool handled = false;
+			enum cf_err err = cf_arm64_errata_exit(vm->vcpu,
+				vm->run->hypercall.nr, vm->errata, &handled, d);
+			if (err != CF_OK)
+				return err;
+			if (handled)
+				continue;
+		}
+		if (vm->run->exit_reason == KVM_EXIT_HYPERCALL)
+			return cf_diag_set(d, CF_EIO, "unexpected hypercall exit "
+					   "(function 0x%llx)", (unsigned long long)
+					   vm->run->hypercall.nr);
 		return cf_diag_set(d, CF_EIO, "unexpected exit %u (mmio addr 0x%llx)",
 				   vm->run->exit_reason,
 				   (unsigned long long)vm->run->mmio.phys_addr);
 	}
+}
+
+void cf_a64vm_serve_errata(struct cf_a64vm *vm, const struct cf_profile *pr)
+{
+	vm->errata = pr;
 }
 
 enum cf_err cf_a64vm_settle(struct cf_a64vm *vm, struct cf_diag *d)

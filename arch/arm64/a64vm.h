@@ -67,9 +67,13 @@ enum cf_err cf_a64vm_load(struct cf_a64vm *vm, const uint32_t *code,
 			  size_t nwords, const uint64_t x[8], struct cf_diag *d);
 uint8_t *cf_a64vm_ram(struct cf_a64vm *vm);
 /* Runs until the guest stores to CF_A64_MMIO_EXIT; *DATA gets the value.
- * Any other exit is an error. */
+ * Any other exit is an error (a hypercall too, unless served). */
 enum cf_err cf_a64vm_run_to_mmio(struct cf_a64vm *vm, uint64_t *data,
 				 struct cf_diag *d);
+/* From now on cf_a64vm_run_to_mmio answers the guest's discovery
+ * hypercalls (KVM_EXIT_HYPERCALL, after cf_arm64_apply_errata) from PR's
+ * implementations; PR must outlive the runs. */
+void cf_a64vm_serve_errata(struct cf_a64vm *vm, const struct cf_profile *pr);
 /* Completes a pending MMIO exit without entering the guest, so the saved
  * state is consistent (KVM_RUN with immediate_exit). */
 enum cf_err cf_a64vm_settle(struct cf_a64vm *vm, struct cf_diag *d);

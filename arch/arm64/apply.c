@@ -28,9 +28,23 @@ static int set(int fd, uint64_t id, uint64_t v)
 	return ioctl(fd, KVM_SET_ONE_REG, &r) == 0 ? 0 : errno;
 }
 
+/* KVM_CHECK_EXTENSION of the capability KEY's register needs before KVM
+ * takes another value (catalogue `wcap`), on VM_FD; true for a register
+ * without one. */
+static bool wcap_offered(int vm_fd, const struct cf_catalog *cat, uint64_t key)
+{
+	int ri = cf_catalog_find_key(cat, key), ci;
+
+	if (ri < 0 || !cat->regs[ri].wcap)
+		return true;
+	ci = cf_catalog_find_name(cat, cat->regs[ri].wcap);
+	return ci >= 0 && ioctl(vm_fd, KVM_CHECK_EXTENSION,
+				CF_CAP_NR(cat->regs[ci].key)) > 0;
+}
+
 void cf_arm64_refusal(struct cf_apply_refusal *ref, const struct cf_arch_ops *a,
 		      const char *host, uint64_t key, uint64_t want, uint64_t lim,
-		      uint64_t wr, int err, uint64_t got)
+		      uint64_t wr, bool wcap, int err, uint64_t got)
 {
 	struct cf_verdict *v = cf_verdict_create();
 
@@ -41,7 +55,7 @@ void cf_arm64_refusal(struct cf_apply_refusal *ref, const struct cf_arch_ops *a,
 	ref->got = got;
 	cf_arch_regname(a, key, ref->reg, sizeof(ref->reg));
 	/* Name the field the way check() would on this host. */
-	if (v && cf_check_register(v, a, host, key, want, lim, wr) ==
+	if (v && cf_check_register(v, a, host, key, want, lim, wr, wcap) ==
 		 CF_OK && cf_verdict_reason_count(v) > 0) {
 		const struct cf_reason *r = cf_verdict_reason(v, 0);
 		if (r->field)
@@ -109,6 +123,7 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 			uint64_t id = cf_a64_one_reg_id(key), lim = 0, back = 0;
 			uint64_t wr = cf_a64_writable_of(key,
 							 have_masks ? masks : NULL);
+			bool wcap = wcap_offered(vm_fd, cat, key);
 			bool per_vcpu = key == CLIDR_KEY || (reg && reg->pseudo);
 			size_t n = per_vcpu ? nvcpus : 1;
 			for (size_t v = 0; v < n; v++) {
@@ -120,7 +135,8 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 							   strerror(e));
 				e = set(fd, id, want);
 				if (e) {
-					cf_arm64_refusal(ref, a, "", key, want, lim, wr, e, lim);
+					cf_arm64_refusal(ref, a, "", key, want, lim, wr,
+							 wcap, e, lim);
 					return CF_OK;
 				}
 				/* Registers KVM only checks (the SMCCC
@@ -131,7 +147,8 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 				if (get(fd, id, &back) != 0 ||
 				    (reg ? cf_reg_canon(reg, back) !=
 					   cf_reg_canon(reg, want) : back != want)) {
-					cf_arm64_refusal(ref, a, "", key, want, lim, wr, 0, back);
+					cf_arm64_refusal(ref, a, "", key, want, lim, wr,
+							 wcap, 0, back);
 					return CF_OK;
 				}
 			}
@@ -142,24 +159,94 @@ enum cf_err cf_arm64_apply(int vm_fd, const int *vcpu_fds, size_t nvcpus,
 
 #define SVE_VLS_ID 0x606000000015ffffULL
 
+/* This host's values of PR's registers that only a capability makes
+ * writable (catalogue `wcap`), as KVM presents them to a VM that did not
+ * enable it (the boot CPU's: api.rst 7.42), read from a scratch VM: the
+ * VM being set up must have no vCPU yet. */
+static enum cf_err host_values(const struct cf_profile *pr,
+			       struct cf_config **out, struct cf_diag *d)
+{
+	const struct cf_catalog *cat = pr->arch->catalog;
+	struct cf_a64vm *vm = NULL;
+	enum cf_err err = cf_config_create(pr->arch, out);
+
+	if (err == CF_OK)
+		err = cf_a64vm_create(0, &vm, d);
+	for (size_t i = 0; err == CF_OK && i < cat->nregs; i++) {
+		uint64_t v;
+		if (!cat->regs[i].wcap || !pr->cfg->present[i])
+			continue;
+		if (cf_a64vm_get(vm, cf_a64_sysreg_id(cat->regs[i].key), &v) == 0)
+			err = cf_config_set(*out, cat->regs[i].key, v);
+	}
+	cf_a64vm_destroy(vm);
+	if (err != CF_OK) {
+		cf_config_unref(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 enum cf_err cf_arm64_apply_vm(int vm_fd, const struct cf_profile *pr,
 			      bool *enabled, struct cf_diag *d)
 {
-	struct kvm_enable_cap cap;
+	const struct cf_catalog *cat = pr->arch->catalog;
+	struct cf_config *host = NULL;
+	size_t need[4], n;
+	bool offered = false;
+	enum cf_err err;
 
 	if (enabled)
 		*enabled = false;
 	if (strcmp(pr->arch->name, "arm64") != 0)
 		return cf_diag_set(d, CF_EARCH, "profile is for %s", pr->arch->name);
-	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_WRITABLE_IMP_ID_REGS) <= 0)
+	/* A KVM that offers none of the capabilities (before 6.15) keeps
+	 * these registers as they are: nothing to enable, and no scratch VM. */
+	for (size_t i = 0; i < cat->nregs && !offered; i++)
+		offered = cat->regs[i].wcap && pr->cfg->present[i] &&
+			  wcap_offered(vm_fd, cat, cat->regs[i].key);
+	if (!offered)
 		return CF_OK;
-	memset(&cap, 0, sizeof(cap));
-	cap.cap = KVM_CAP_ARM_WRITABLE_IMP_ID_REGS;
-	if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap) != 0)
-		return cf_diag_set(d, CF_EIO, "KVM_ENABLE_CAP(WRITABLE_IMP_ID_REGS): "
-				   "%s (vCPUs must not exist yet)", strerror(errno));
-	if (enabled)
-		*enabled = true;
+	err = host_values(pr, &host, d);
+	if (err != CF_OK)
+		return err;
+	/* The same rule as check: a capability where the profile's value of
+	 * a register it guards is not this host's. */
+	n = cf_config_caps_needed(pr->cfg, host, need, 4);
+	for (size_t k = 0; k < n; k++) {
+		const struct cf_reg *capreg = &cat->regs[need[k]];
+		struct kvm_enable_cap cap;
+		char name[40] = "";
+		uint64_t want = 0, mine = 0;
+		/* Not offered: KVM refuses the register in cf_arm64_apply,
+		 * which names it and this capability. */
+		if (ioctl(vm_fd, KVM_CHECK_EXTENSION, CF_CAP_NR(capreg->key)) <= 0)
+			continue;
+		memset(&cap, 0, sizeof(cap));
+		cap.cap = (uint32_t)CF_CAP_NR(capreg->key);
+		if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap) == 0) {
+			if (enabled)
+				*enabled = true;
+			continue;
+		}
+		int e = errno;
+		for (size_t i = 0; i < cat->nregs && !name[0]; i++)
+			if (cat->regs[i].wcap &&
+			    !strcmp(cat->regs[i].wcap, capreg->name) &&
+			    cf_config_get(pr->cfg, cat->regs[i].key, &want, NULL) &&
+			    cf_config_get(host, cat->regs[i].key, &mine, NULL) &&
+			    want != mine)
+				snprintf(name, sizeof(name), "%s", cat->regs[i].name);
+		cf_config_unref(host);
+		return cf_diag_set(d, CF_EIO, "KVM_ENABLE_CAP(%s): %s: the "
+				   "profile's %s (0x%llx) is not this host's "
+				   "(0x%llx), and KVM takes another only in a VM "
+				   "that enabled %s before creating any vCPU",
+				   capreg->name, strerror(e), name,
+				   (unsigned long long)want,
+				   (unsigned long long)mine, capreg->name);
+	}
+	cf_config_unref(host);
 	return CF_OK;
 }
 
@@ -186,13 +273,13 @@ enum cf_err cf_arm64_apply_vcpu(int vcpu_fd, const struct cf_profile *pr,
 	if (ioctl(vcpu_fd, KVM_SET_ONE_REG, &r) != 0) {
 		int e = errno;
 		cf_arm64_refusal(ref, pr->arch, "", cat->regs[i].key, want, lim,
-				 cat->regs[i].fixed_writable, e, lim);
+				 cat->regs[i].fixed_writable, true, e, lim);
 		return CF_OK;
 	}
 	r.addr = (uint64_t)(uintptr_t)back;
 	if (ioctl(vcpu_fd, KVM_GET_ONE_REG, &r) != 0 || back[0] != want)
 		cf_arm64_refusal(ref, pr->arch, "", cat->regs[i].key, want, lim,
-				 cat->regs[i].fixed_writable, 0, back[0]);
+				 cat->regs[i].fixed_writable, true, 0, back[0]);
 	return CF_OK;
 }
 

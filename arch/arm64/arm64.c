@@ -90,6 +90,7 @@ const struct cf_arch_ops cf_arm64_ops = {
 	.pseudo_key = "fw_regs",
 	.facts_key = "kvm_facts",
 	.catalog = &cf_arm64_catalog,
+	.deps = &cf_arm64_deps,
 	.regname_parse = arm64_regname_parse,
 	.regname_format = arm64_regname_format,
 };

@@ -73,6 +73,10 @@ function close_field() {
 function close_reg(   i) {
 	close_field()
 	printf "static const struct cf_field r%d_f[] = {\n", nreg
+	deps_reg(rname, rkeystr)
+	for (i = 1; i <= nf; i++)
+		deps_field(rname, fname[i], rkeystr, i - 1, fwidth[i], fsigned[i], \
+		    fpol[i] == "CF_POL_AND" || fpol[i] == "CF_POL_PREFIX")
 	for (i = 1; i <= nf; i++)
 		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL },\n", \
 		    cstr(fname[i]), flsb[i], fwidth[i], fsigned[i], fpol[i], \
@@ -158,15 +162,24 @@ $1 == "reg" {
 	if (inreg)
 		fatal("'reg' inside register " rname " (missing 'end')")
 	if (NF < 7)
-		fatal("'reg' wants NAME OP0 OP1 CRN CRM OP2 [identity] [required]")
+		fatal("'reg' wants NAME OP0 OP1 CRN CRM OP2 [identity] [required] [wcap=CAP]")
 	rflags = ""
+	wcap = "NULL"
 	for (i = 8; i <= NF; i++) {
+		if ($i ~ /^wcap=/) {
+			if ($i !~ /^wcap=KVM_CAP_[A-Z0-9_]+$/)
+				fatal("bad capability in '" $i "' (want wcap=KVM_CAP_...)")
+			if (wcap != "NULL")
+				fatal("register flag 'wcap' given twice")
+			wcap = cstr(substr($i, 6))
+			continue
+		}
 		if ($i == "identity")
 			fl = "CF_REG_IDENTITY"
 		else if ($i == "required")
 			fl = "CF_REG_REQUIRED"
 		else
-			fatal("unknown register flag '" $i "' (want identity or required)")
+			fatal("unknown register flag '" $i "' (want identity, required or wcap=CAP)")
 		if (index(rflags, fl))
 			fatal("register flag '" $i "' given twice")
 		# engine/profile.h CF_IMPL_REGS
@@ -185,7 +198,7 @@ $1 == "reg" {
 		fatal("register " $2 " is not in ascending encoding order")
 	lastkey = rkey
 	begin_block($2, sprintf("0x%xULL", rkey), \
-	    "0, 0ULL, " (rflags == "" ? "0" : rflags) ", CF_ROLE_NONE")
+	    "0, 0ULL, " (rflags == "" ? "0" : rflags) ", CF_ROLE_NONE, " wcap ", NULL")
 	next
 }
 
@@ -212,7 +225,7 @@ $1 == "pseudo" || $1 == "fact" {
 	lastpkey = k
 	begin_block($2, $3 "ULL", \
 	    ($1 == "fact" ? "3, " : "1, ") $4 "ULL" \
-	    (NF == 5 ? ", CF_REG_CHECKONLY" : ", 0") ", CF_ROLE_NONE")
+	    (NF == 5 ? ", CF_REG_CHECKONLY" : ", 0") ", CF_ROLE_NONE, NULL, NULL")
 	next
 }
 
@@ -325,6 +338,13 @@ $1 == "=" {
 	next
 }
 
+$1 == "needs" {
+	if (inreg)
+		fatal("'needs' inside register " rname " (missing 'end')")
+	deps_line()
+	next
+}
+
 $1 == "end" {
 	if (!inreg)
 		fatal("'end' outside a register")
@@ -348,4 +368,9 @@ END {
 	printf "static const struct cf_reg regs[] = {\n%s%s};\n\n", regtab, facttab
 	printf "const struct cf_catalog %s = {\n", sym
 	printf "\t\"arm64\", regs, %d\n};\n", nreg
+	dsym = sym
+	if (!sub(/_catalog$/, "_deps", dsym))
+		dsym = sym "_deps"
+	deps_resolve()
+	deps_print(dsym)
 }

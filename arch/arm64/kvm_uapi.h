@@ -25,4 +25,23 @@ struct reg_mask_range {
 #define KVM_ARM_FEATURE_ID_RANGE_SIZE (3 * 8 * 8)
 #endif
 
+#ifndef KVM_ARM_VM_SMCCC_CTRL
+/* The SMCCC filter (6.4), a device attribute on the VM fd:
+ * Documentation/virt/kvm/devices/vm.rst, group KVM_ARM_VM_SMCCC_CTRL,
+ * attribute KVM_ARM_VM_SMCCC_FILTER. */
+#define KVM_ARM_VM_SMCCC_CTRL 0
+#define KVM_ARM_VM_SMCCC_FILTER 0
+enum kvm_smccc_filter_action {
+	KVM_SMCCC_FILTER_HANDLE = 0,
+	KVM_SMCCC_FILTER_DENY,
+	KVM_SMCCC_FILTER_FWD_TO_USER,
+};
+struct kvm_smccc_filter {
+	__u32 base;
+	__u32 nr_functions;
+	__u8 action;
+	__u8 pad[15];
+};
+#endif
+
 #endif

@@ -1,15 +1,22 @@
 # The capability half of the catalogue generators: reads one line of
-# arch/caps/caps.txt (NAME NUMBER ARCHES KIND ROLE; grammar in its header) for
+# arch/caps/caps.txt (NAME NUMBER ARCHES KIND ROLE [since=VERSION]; grammar in
+# its header) for
 # the architecture being generated.  Loaded before the generator
 # (awk -f arch/caps/caps.awk -f arch/<arch>/gen_*.awk ...), which provides
 # fatal(msg) and cstr(s).
 
 # Checks the current line; 0 if the capability is not for ARCH, else 1 with
-# cap_n (its number), cap_kind and cap_role set.  Numbers must ascend
-# (cap_last).
+# cap_n (its number), cap_kind, cap_role and cap_since (a C string or NULL)
+# set.  Numbers must ascend (cap_last).
 function cap_parse(arch,   arches, i, a) {
-	if (NF != 5)
-		fatal("capability line wants NAME NUMBER ARCHES KIND ROLE")
+	if (NF != 5 && NF != 6)
+		fatal("capability line wants NAME NUMBER ARCHES KIND ROLE [since=VERSION]")
+	cap_since = "NULL"
+	if (NF == 6) {
+		if ($6 !~ /^since=[1-9][0-9]*\.[0-9]+$/)
+			fatal("bad '" $6 "' (want since=MAJOR.MINOR, the Linux version)")
+		cap_since = "\"" substr($6, 7) "\""
+	}
 	if ($1 !~ /^KVM_CAP_[A-Z0-9_]+$/)
 		fatal("bad capability name '" $1 "'")
 	if ($2 !~ /^[0-9]+$/ || length($2) > 6)
@@ -53,8 +60,9 @@ function cap_c(nreg,   pol, s) {
 }
 
 # Its entry in the register table: pseudo-register class 2, key
-# 0x1000000 + number, every bit a VMM may choose, and its role.
+# 0x1000000 + number, every bit a VMM may choose, its role and the Linux
+# version that brought it.
 function cap_entry(nreg) {
-	return sprintf("\t{ %s, 0x%xULL, r%d_f, 1, 2, ~0ULL, 0, CF_ROLE_%s },\n", \
-	    cstr($1), 16777216 + cap_n, nreg, toupper(cap_role))
+	return sprintf("\t{ %s, 0x%xULL, r%d_f, 1, 2, ~0ULL, 0, CF_ROLE_%s, NULL, %s },\n", \
+	    cstr($1), 16777216 + cap_n, nreg, toupper(cap_role), cap_since)
 }

@@ -351,6 +351,7 @@ const struct cf_arch_ops cf_x86_ops = {
 	.vendor = x86_vendor_hook,
 	.finish = x86_finish,
 	.gates = &cf_x86_gates,
+	.deps = &cf_x86_deps,
 	.regname_parse = x86_regname_parse,
 	.regname_format = x86_regname_format,
 };

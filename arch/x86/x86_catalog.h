@@ -22,5 +22,7 @@ extern const struct cf_x86_level cf_x86_levels[];
 extern const size_t cf_x86_nlevels;
 /* Registers that matter only with a feature (cpuid.txt `gate=`). */
 extern const struct cf_gates cf_x86_gates;
+/* Features that need others (cpuid.txt `needs`). */
+extern const struct cf_deps cf_x86_deps;
 
 #endif

@@ -94,7 +94,7 @@ for c in baseline check explain matrix show; do
 done
 end_
 
-for c in baseline check explain matrix show; do
+for c in baseline check explain matrix show export import; do
 	case_ "$c --help exits 0 and prints usage"
 	run "$c" --help
 	want_rc 0
@@ -957,10 +957,193 @@ want_rc 2
 err_has "$.kvm.enabled.KVM_CAP_NR_VCPUS: a capacity"
 end_
 
+# Dependency-safe profiles.  spr-noz: Sapphire Rapids whose XCR0 (CPUID 0xD.0
+# EAX) lacks the AVX-512 state, bits 5-7, and its sub-leaves 5-7, while leaf
+# 7 keeps every AVX-512 flag.  The SDM (Vol. 1 15.2) has software use
+# AVX-512F only with XCR0[7:5] = 111b: the pool's guest cannot have it.
+python3 - "$X86/spr-05.json" "$T" <<'PYEOF2'
+import json, sys
+src, out = sys.argv[1], sys.argv[2]
+d = json.load(open(src))
+d["host"]["id"] = "spr-noz"
+c = d["x86"]["cpuid"]
+for e in c:
+    if int(e["leaf"], 16) == 0xd and int(e["subleaf"], 16) == 0:
+        e["eax"] = "0x%08x" % (int(e["eax"], 16) & ~0xe0)
+d["x86"]["cpuid"] = [e for e in c if not (int(e["leaf"], 16) == 0xd and
+                                          int(e["subleaf"], 16) in (5, 6, 7))]
+json.dump(d, open(out + "/spr-noz.json", "w"))
+PYEOF2
+
+case_ "baseline drops AVX-512 where an XCR0 lacks its state, and says why"
+run baseline -o "$T/noz.json" "$X86/spr-05.json" "$T/spr-noz.json"
+want_rc 0
+err_has "dropped avx512f: needs XCR0 bits 5-7 (opmask, ZMM_Hi256, Hi16_ZMM), which not every host offers (spr-noz lacks xcr0_opmask)"
+err_has "dropped avx512bw: needs avx512f, which is dropped too"
+json_is "$T/noz.json" 'd["dropped"][0]["feature"]' "avx512f"
+json_is "$T/noz.json" 'd["dropped"][0]["register"] + "." + d["dropped"][0]["field"]' "CPUID_00000007_0_EBX.avx512f"
+json_is "$T/noz.json" '"which not every host offers" in d["dropped"][0]["reason"]' "True"
+json_is "$T/noz.json" 'int([e for e in d["x86"]["cpuid"] if int(e["leaf"], 16) == 7 and int(e["subleaf"], 16) == 0][0]["ebx"], 16) >> 16 & 1' "0"
+run baseline -q "$X86/spr-05.json" "$T/spr-noz.json"
+want_rc 0
+err_empty
+run check --profile "$T/noz.json" "$X86/spr-05.json" "$T/spr-noz.json"
+want_rc 0
+end_
+
+case_ "check refuses a hand-made profile keeping AVX2 without AVX"
+# Linux cpuid-deps.c: {AVX2, AVX}.  AVX is leaf 1 ECX[28].
+json_edit "$T/noz.json" "$T/noavx.json" '
+e = [e for e in d["x86"]["cpuid"] if int(e["leaf"], 16) == 1][0]
+e["ecx"] = "0x%08x" % (int(e["ecx"], 16) & ~(1 << 28))
+d.pop("dropped", None)'
+run check --profile "$T/noavx.json" "$X86/spr-05.json"
+want_rc 1
+out_has "spr-05: INCOMPATIBLE"
+out_has "the profile keeps avx2 but not avx, which avx2 needs"
+run check --json --profile "$T/noavx.json" "$X86/spr-05.json"
+want_rc 1
+json_is "$T/out" '[r["needs"] for r in d["verdicts"][0]["reasons"] if r["features"] == "avx2"]' "['avx']"
+end_
+
+case_ "baseline arm64: a PAuth pair split by an exact field loses both halves"
+# Graviton3 has APA 3 and GPA 1; a copy with APA 1.  APA combines exactly
+# (Linux cpufeature.c FTR_EXACT, safe 0), so the pool gets APA 0; FEAT_PACQARMA5
+# is APA and GPA together (Arm ARM), so GPA goes too.
+json_edit "$RW/graviton3.json" "$T/g3-apa1.json" '
+d["host"]["id"] = "g3-apa1"
+r = d["arm64"]["id_regs"]
+r["ID_AA64ISAR1_EL1"] = "0x%016x" % (int(r["ID_AA64ISAR1_EL1"], 16) & ~0xf0 | 0x10)'
+run baseline -o "$T/pauth.json" "$RW/graviton3.json" "$T/g3-apa1.json"
+want_rc 0
+err_has "dropped FEAT_PACQARMA5 (ID_AA64ISAR1_EL1.GPA): needs FEAT_PAuth,FEAT_PACQARMA5 (ID_AA64ISAR1_EL1.APA), which every host offers but not alike"
+json_is "$T/pauth.json" 'int(d["arm64"]["id_regs"]["ID_AA64ISAR1_EL1"], 16) >> 24 & 0xf' "0"
+end_
+
 case_ "apply off arm64: exit 2, say why"
 run apply --check-only "$RW/altra.json"
 want_rc 2
 err_has "arm64"
+end_
+
+# ---- export and import ------------------------------------------------------
+
+run baseline -q -o "$T/spr.json" "$X86/spr-05.json"
+run baseline -q -o "$T/n1own.json" "$FLEET/n1-01.json"
+
+case_ "export without --format: exit 2, names --format"
+run export "$T/spr.json"
+want_rc 2
+err_has "--format is required"
+end_
+
+case_ "export --format vmware: exit 2, names the format, nothing on stdout"
+run export --format vmware "$T/spr.json"
+want_rc 2
+err_has "format vmware: expected qemu, libvirt or firecracker"
+[ ! -s "$T/out" ] || bad "stdout not empty"
+end_
+
+case_ "export --version without --name: exit 2"
+run export --format qemu --version 2 "$T/spr.json"
+want_rc 2
+err_has "--version needs --name"
+end_
+
+case_ "export libvirt of an arm64 profile: exit 2, says why, -o not written"
+run export --format libvirt -o "$T/lv.xml" "$T/n1own.json"
+want_rc 2
+err_has "libvirt: a profile of arm64: libvirt cannot set arm64 ID registers"
+[ ! -e "$T/lv.xml" ] || bad "$T/lv.xml written"
+end_
+
+# Sapphire Rapids' CPUID 1 ECX[11] (SDBG): QEMU's FEAT_1_ECX names no bit
+# 11 (target/i386/cpu.c feature_word_info), libvirt's cpu_map neither.
+case_ "export qemu of a profile with a bit QEMU cannot name: exit 2 naming it, nothing written"
+run export --format qemu -o "$T/q.txt" "$T/spr.json"
+want_rc 2
+err_has "CPUID_00000001_0_ECX.sdbg"
+err_has "--allow-drop"
+[ ! -e "$T/q.txt" ] || bad "$T/q.txt written"
+end_
+
+# A psABI level lists flags but no maximum leaf (CPUID 0 EAX): a guest
+# reads no leaf of it (SDM Vol. 2A CPUID, leaf 0: EAX is the highest basic
+# leaf), so there is no CPU to export.
+case_ "export of a psABI level: exit 2, names max_basic_leaf, in every format"
+for f in qemu libvirt firecracker; do
+	run export --format $f x86-64-v3
+	want_rc 2
+	err_has "CPUID_00000000_0_EAX.max_basic_leaf"
+done
+end_
+
+case_ "export --allow-drop: written to -o, the same as stdout, left-out bits listed"
+run export --format qemu --allow-drop -o "$T/q.txt" "$T/spr.json"
+want_rc 0
+run export --format qemu --allow-drop "$T/spr.json"
+cmp -s "$T/out" "$T/q.txt" || bad "-o FILE differs from stdout"
+out_has "# left out (QEMU has no property for them): CPUID_00000001_0_ECX.sdbg"
+grep -q '^-cpu [A-Za-z0-9-]*,vendor=GenuineIntel,family=6,model=143,stepping=8,' "$T/out" ||
+	bad "no '-cpu MODEL,vendor=GenuineIntel,family=6,model=143,stepping=8' (signature 0x806f8)"
+out_has ",enforce"
+end_
+
+# The fingerprint is the SHA-256 of the profile's JSON text, which is what
+# `baseline -o` wrote (less its final newline).
+case_ "export --json: names format, profile, version and the fingerprint of the profile text"
+run export --format libvirt --allow-drop --json --name rack1 --version 3 "$T/spr.json"
+want_rc 0
+json_ok "$T/out"
+sum=$(python3 -c 'import hashlib, sys
+print("sha256:" + hashlib.sha256(open(sys.argv[1], "rb").read().rstrip(b"\n")).hexdigest())' "$T/spr.json")
+json_is "$T/out" '(d["format"], d["arch"], d["profile"], d["version"], d["fingerprint"])' "('libvirt', 'x86', 'rack1', 3, '$sum')"
+json_is "$T/out" '"<!-- cpufleet export of profile rack1 version 3, fingerprint %s -->" % d["fingerprint"] in d["text"]' "True"
+json_is "$T/out" 'len(d["dropped"]) > 0 and "CPUID_00000001_0_ECX.sdbg" in d["dropped"]' "True"
+end_
+
+case_ "export firecracker: the template on stdout, profile and fingerprint on stderr"
+run export --format firecracker --name rack1 --version 3 "$T/spr.json"
+want_rc 0
+json_ok "$T/out"
+json_is "$T/out" 'sorted(d)' "['cpuid_modifiers', 'kvm_capabilities', 'msr_modifiers']"
+err_has "firecracker template of profile rack1 version 3, fingerprint sha256:"
+end_
+
+case_ "import: --format other than firecracker, or no --host: exit 2"
+run import --format qemu --host "$X86/spr-05.json" "$T/q.txt"
+want_rc 2
+err_has "only firecracker templates"
+run import --format firecracker "$T/q.txt"
+want_rc 2
+err_has "--host REPORT is required"
+end_
+
+case_ "import: a member Firecracker's template refuses, or a leaf the host lacks: exit 2 naming it"
+echo '{"cpuid_modifiers": [], "comment": "x"}' >"$T/t1.json"
+run import --format firecracker --host "$X86/spr-05.json" -o "$T/imp.json" "$T/t1.json"
+want_rc 2
+err_has '$.comment: not a member of a Firecracker x86_64 template'
+[ ! -e "$T/imp.json" ] || bad "$T/imp.json written"
+echo '{"cpuid_modifiers": [{"leaf": "0x4fffffff", "subleaf": "0x0", "flags": 0, "modifiers": [{"register": "eax", "bitmap": "0b1"}]}]}' >"$T/t2.json"
+run import --format firecracker --host "$X86/spr-05.json" "$T/t2.json"
+want_rc 2
+err_has '$.cpuid_modifiers[0].modifiers[0].bitmap: changes CPUID leaf 0x4fffffff subleaf 0x0, which host spr-05 does not have'
+end_
+
+# Firecracker's bitmap: read from the end, '_' skipped, x keeps the host's
+# bit (templates.rs RegisterValueFilter).  SPR's CPUID 7.0 EBX is 0xf3bfbffb
+# (its report); forcing bits 5 (AVX2) and 16 (AVX512F) to 0 and bit 22 to 1
+# gives 0xf3bfbffb & ~0x10020 | 0x400000 = 0xf3febfdb.  Bit 22 is one SPR
+# lacks, so check finds the guest's view not runnable on SPR itself.
+case_ "import: a bitmap applied as Firecracker applies it, and check judges the profile"
+echo '{"cpuid_modifiers": [{"leaf": "0x7", "subleaf": "0x0", "flags": 1, "modifiers": [{"register": "ebx", "bitmap": "0b1xxxxx0_xxxxxxxxxx0xxxxx"}]}]}' >"$T/t3.json"
+run import --format firecracker --host "$X86/spr-05.json" -o "$T/imp.json" "$T/t3.json"
+want_rc 0
+json_is "$T/imp.json" '[e["ebx"] for e in d["x86"]["cpuid"] if (e["leaf"], e["subleaf"]) == ("0x00000007", "0x00000000")]' "['0xf3febfdb']"
+run check --profile "$T/imp.json" "$X86/spr-05.json"
+want_rc 1
+out_has "CPUID_00000007_0_EBX.bit22"
 end_
 
 echo "$pass passed, $fail failed"

@@ -17,7 +17,10 @@ arm64, per register of the golden file (a register a report lacks reads 0):
     ftr_bits leaves out: the minimum by that sign (Arm ARM ID scheme: a larger
     value adds features); any other bits must be equal on every host;
   * MIDR_EL1/REVIDR_EL1 are one member's pair, and "implementations" lists
-    every member's pair.
+    every member's pair;
+  * kvm.caps: the capabilities every host lists, each with 1 if every host
+    offers it (KVM_CHECK_EXTENSION: "0 if unsupported; 1 ... if supported",
+    api.rst 4.4; these reports list on/off ones only).
 x86, per CPUID register of the golden file (a leaf a report lacks reads 0):
   * every bit Linux or libvirt names as a feature (tests/data/kernel/
     x86-bits.txt): 1 only if every host has it (AND); a bit of
@@ -104,6 +107,11 @@ def check_arm64(fail):
     impl = sorted((i['MIDR_EL1'], i['REVIDR_EL1']) for i in golden['implementations'])
     if impl != sorted(members):
         fail('arm64 implementations %s, members %s' % (impl, sorted(members)))
+    caps = [r.get('kvm', {}).get('caps', {}) for r in reports]
+    listed = set.intersection(*(set(c) for c in caps))
+    want = {n: int(all(c[n] for c in caps)) for n in listed}
+    if golden.get('kvm', {}).get('caps', {}) != want:
+        fail('arm64 kvm.caps %s, the hosts offer %s' % (golden.get('kvm', {}).get('caps'), want))
     return nfields
 
 

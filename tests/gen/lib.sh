@@ -4,6 +4,7 @@
 AWK=${AWK:-awk}
 CC=${CC:-cc}
 CAPSLIB=arch/caps/caps.awk
+DEPSLIB=arch/deps.awk
 
 # $T, the tally and first (the first line of a file, for messages).
 . tests/lib/cases.sh
@@ -19,7 +20,7 @@ notok() {
 }
 
 # gen_files NAME OUT INPUT... [-- awk args...]: runs the generator ($GEN,
-# after $CAPSLIB) on the INPUTs into OUT; expects exit 0 and no stderr.
+# after $CAPSLIB and $DEPSLIB) on the INPUTs into OUT; expects exit 0 and no stderr.
 gen_files() {
 	name=$1 out=$2
 	shift 2
@@ -30,7 +31,7 @@ gen_files() {
 	done
 	[ $# -gt 0 ] && shift
 	# shellcheck disable=SC2086
-	"$AWK" "$@" -f "$CAPSLIB" -f "$GEN" $inputs >"$out" 2>"$T/err"
+	"$AWK" "$@" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" $inputs >"$out" 2>"$T/err"
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		notok "$name" "generator exit $rc: $(first "$T/err")"

@@ -37,7 +37,7 @@ for f in tests/gen/bad/*.txt; do
 		continue
 	fi
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect"
 done
@@ -148,7 +148,10 @@ int main(void)
 	WANT(r->key == (3u << 14 | 1u << 3));
 	WANT(r->nfields == 0);
 	WANT(r->flags == (CF_REG_REQUIRED | CF_REG_IDENTITY));
+	WANT(r->wcap && strcmp(r->wcap, "KVM_CAP_TEST") == 0);
 	WANT(c->regs[0].flags == 0 && c->regs[2].flags == 0);
+	WANT(c->regs[0].wcap == NULL && c->regs[2].wcap == NULL);
+	WANT(r->since == NULL);
 
 	r = &c->regs[2];
 	WANT(strcmp(r->name, "WIDE_EL1") == 0);
@@ -160,6 +163,36 @@ int main(void)
 	WANT(f->nvalues == 2);
 	val(f, 0, ~0ULL, "FEAT_ALL");
 	val(f, 1, ~0ULL - 1, "FEAT_ALMOST");
+
+	/* needs: one entry per feature, the line's needs shared. */
+	WANT(cf_arm64_deps.n == 3);
+	if (cf_arm64_deps.n != 3)
+		return 1;
+	{
+		const struct cf_dep *d = cf_arm64_deps.d;
+		const struct cf_dep_term *n = d[0].needs;
+		WANT(d[0].feature.key == 0 && d[0].feature.field == 7 &&
+		     d[0].feature.kind == CF_DEP_ATLEAST && d[0].feature.value == 1);
+		WANT(d[1].feature.key == 0 && d[1].feature.field == 4 &&
+		     d[1].feature.kind == CF_DEP_ATLEAST && d[1].feature.value == 2);
+		WANT(d[0].nneeds == 3 && d[1].nneeds == 3 && d[1].needs == n);
+		/* Signed: implemented is 0 and above (0xf: not implemented). */
+		WANT(n[0].key == 0 && n[0].field == 3 &&
+		     n[0].kind == CF_DEP_ATLEAST && n[0].value == 0);
+		WANT(n[1].key == 0 && n[1].field == 1 &&
+		     n[1].kind == CF_DEP_ATLEAST && n[1].value == 5);
+		WANT(n[2].key == 0xffff && n[2].field == -1 &&
+		     n[2].kind == CF_DEP_BITS && n[2].value == 0xf0);
+		WANT(d[0].text && strcmp(d[0].text, "the signed, exact and "
+					 "wide ones") == 0);
+		WANT(d[0].line == 37 && d[2].line == 38);
+		WANT(d[2].feature.key == 0xffff && d[2].feature.field == -1 &&
+		     d[2].feature.kind == CF_DEP_BITS &&
+		     d[2].feature.value == ~0ULL);
+		WANT(d[2].nneeds == 1 && d[2].needs[0].key == 0 &&
+		     d[2].needs[0].field == 0 && d[2].needs[0].value == 1);
+		WANT(d[2].text == NULL);
+	}
 	return bad;
 }
 EOF

@@ -19,7 +19,9 @@
 # invariants: every bit of every register described exactly once, keys
 # ascending and as arch/x86/x86.h computes them, flag values, the facts the
 # x86 code sets, levels naming flags, gates naming flags (each XSAVE
-# sub-leaf gated by its own XCR0/XSS bit), spot checks of bit positions.
+# sub-leaf gated by its own XCR0/XSS bit), `needs` terms naming fields of
+# the catalogue (and the XCR0 rules of AVX-512F, PKU and AMX-TILE), spot
+# checks of bit positions.
 #
 # Prints "ok - NAME" or "FAIL - NAME: why" per case, then "N passed,
 # N failed"; exits 1 if anything failed.  POSIX sh.
@@ -40,7 +42,7 @@ bad() {
 	f="$T/$1.txt"
 	cat >"$f"
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect" quiet
 }
@@ -328,8 +330,61 @@ cpuid 0x00000012 0x0 eax gate=   # <- error
 end
 EOF
 
-bad gate-on-msr "'msr' wants INDEX NAME" <<'EOF'
+bad gate-on-msr-unknown-flag "IA32_ARCH_CAPABILITIES is gated by unknown flag sgx" <<'EOF'
 msr 0x10a IA32_ARCH_CAPABILITIES gate=sgx   # <- error
+  default flag
+end
+EOF
+
+bad msr-junk "'msr' wants INDEX NAME [gate=FLAG,...]" <<'EOF'
+msr 0x10a IA32_ARCH_CAPABILITIES required   # <- error
+  default flag
+end
+EOF
+
+# -- needs: features that need others (resolved once the file is read)
+
+bad needs-unknown-flag "unknown flag or register 'avx'" <<'EOF'
+cpuid 0x00000007 0x0 ebx
+  flag 5 avx2
+  default flag
+end
+needs avx2 avx   # <- error
+EOF
+
+bad needs-bit-past-field "bit 32 is not a bit of field IA32_VMX_ENTRY_CTLS.allowed1 (32 bits)" <<'EOF'
+cpuid 0x80000001 0x0 edx
+  flag 29 lm
+  default flag
+end
+msr 0x484 IA32_VMX_ENTRY_CTLS
+  orset 31:0 allowed0
+  andset 63:32 allowed1
+end
+needs IA32_VMX_ENTRY_CTLS.allowed1:32 lm   # <- error
+EOF
+
+bad needs-order-on-set "IA32_VMX_VMFUNC.functions is a set of bits: '>=' wants a field with an order" <<'EOF'
+msr 0x491 IA32_VMX_VMFUNC
+  andset 63:0 functions
+end
+needs IA32_VMX_VMFUNC.functions>=2 IA32_VMX_VMFUNC[0]   # <- error
+EOF
+
+bad needs-twice "need sse2 listed twice" <<'EOF'
+cpuid 0x00000001 0x0 edx
+  flag 25 sse
+  flag 26 sse2
+  default flag
+end
+needs sse sse2 sse2   # <- error
+EOF
+
+bad needs-inside-block "'needs' inside register CPUID_00000001_0_EDX" <<'EOF'
+cpuid 0x00000001 0x0 edx
+  flag 25 sse
+  flag 26 sse2
+needs sse sse2   # <- error
   default flag
 end
 EOF
@@ -601,7 +656,7 @@ bad_caps() {
 	f="$T/caps-$1.txt"
 	cat >"$f"
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$CAPSLIB" -f "$GEN" "$T/caps-first.txt" "$f" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$T/caps-first.txt" "$f" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect" quiet
 }
@@ -644,6 +699,11 @@ bad_caps capacity-bool "KVM_CAP_IRQFD is a capacity, so a number" <<'EOF'
 KVM_CAP_IRQFD 32 x86 bool capacity   # <- error
 EOF
 
+bad_caps since "bad 'since=6' (want since=MAJOR.MINOR" <<'EOF'
+KVM_CAP_IRQCHIP 0 x86 bool guest since=6.15
+KVM_CAP_IRQFD 32 x86 bool mechanism since=6   # <- error
+EOF
+
 # bad_first NAME EXPECT < first: errors that belong to the first file even
 # when a capability file follows.
 bad_first() {
@@ -653,7 +713,7 @@ bad_first() {
 	line=$(grep -n '# <- error' "$f" | cut -d: -f1 | head -n 1)
 	[ -n "$line" ] || line=$(wc -l <"$f" | tr -d ' ')
 	printf 'KVM_CAP_IRQCHIP 0 x86 bool guest\n' >"$T/caps-one.txt"
-	"$AWK" -f "$CAPSLIB" -f "$GEN" "$f" "$T/caps-one.txt" >"$T/out" 2>"$T/err"
+	"$AWK" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$f" "$T/caps-one.txt" >"$T/out" 2>"$T/err"
 	rc=$?
 	refused "$name" "$f" "$line" "$expect" quiet
 }
@@ -743,6 +803,8 @@ end
 cpuid 0x0000000d 0x11 eax gate=sse,pni
   equal 31:0 size
 end
+needs pni,sse sse2 | SSE2
+needs IA32_VMX_PINBASED_CTLS.allowed1:5 CPUID_80000008_0_EAX.phys_bits>=36 IA32_ARCH_CAPABILITIES[62]
 cpuid 0x0000000d 0x3FFF edx
   runtime 31:16 size_now
   default equal
@@ -798,6 +860,16 @@ static const struct cf_reg *reg(int i, const char *name,
 	WANT(r->pseudo == 0 && r->fixed_writable == 0);
 	WANT((r->flags & ~CF_REG_REQUIRED) == 0);
 	return r;
+}
+
+/* The name of field FIELD of the register with KEY ("" if none). */
+static const char *field_at(unsigned long long key, int field)
+{
+	for (size_t i = 0; i < cf_x86_catalog.nregs; i++)
+		if (cf_x86_catalog.regs[i].key == key && field >= 0 &&
+		    field < cf_x86_catalog.regs[i].nfields)
+			return cf_x86_catalog.regs[i].fields[field].name;
+	return "";
 }
 
 /* Field I of R, checked.  NVALUES 2: a flag ({0, ""}, {1, NAME}); 1: an
@@ -914,6 +986,34 @@ int main(void)
 	for (i = 1; i < (int)c->nregs; i++)
 		WANT(c->regs[i - 1].key < c->regs[i].key);
 
+	/* needs: one entry per feature, in the order written, the line's
+	 * needs shared; fields by their index in the generated register. */
+	WANT(cf_x86_deps.n == 3);
+	if (cf_x86_deps.n == 3) {
+		const struct cf_dep *d = cf_x86_deps.d;
+		const struct cf_dep_term *n = d[0].needs;
+		WANT(d[0].feature.key == CKEY(1, 0, 2) &&
+		     strcmp(field_at(d[0].feature.key, d[0].feature.field), "pni") == 0 &&
+		     d[0].feature.kind == CF_DEP_ATLEAST && d[0].feature.value == 1);
+		WANT(d[1].feature.key == CKEY(1, 0, 3) &&
+		     strcmp(field_at(d[1].feature.key, d[1].feature.field), "sse") == 0);
+		WANT(d[0].nneeds == 1 && d[1].needs == n && n[0].key == CKEY(1, 0, 3) &&
+		     strcmp(field_at(n[0].key, n[0].field), "sse2") == 0);
+		WANT(d[0].text && strcmp(d[0].text, "SSE2") == 0);
+		WANT(d[2].feature.key == MKEY(0x481) &&
+		     strcmp(field_at(d[2].feature.key, d[2].feature.field), "allowed1") == 0 &&
+		     d[2].feature.kind == CF_DEP_BITS &&
+		     d[2].feature.value == 1ULL << 5);
+		WANT(d[2].nneeds == 2 && d[2].text == NULL);
+		WANT(d[2].needs[0].key == CKEY(0x80000008, 0, 0) &&
+		     strcmp(field_at(d[2].needs[0].key, d[2].needs[0].field), "phys_bits") == 0 &&
+		     d[2].needs[0].kind == CF_DEP_ATLEAST &&
+		     d[2].needs[0].value == 36);
+		WANT(d[2].needs[1].key == MKEY(0x10a) && d[2].needs[1].field == -1 &&
+		     d[2].needs[1].kind == CF_DEP_BITS &&
+		     d[2].needs[1].value == 1ULL << 62);
+	}
+
 	/* gate=sse,pni: one row per flag, in the order written. */
 	WANT(cf_x86_gates.n == 2);
 	if (cf_x86_gates.n == 2) {
@@ -953,7 +1053,7 @@ fi
 for bases in "2:1" "0:1" "1:32" "x:2"; do
 	cb=${bases%:*} mb=${bases#*:}
 	name="bad/key bases -v cpuid_base=$cb -v msr_base=$mb"
-	if "$AWK" -v cpuid_base="$cb" -v msr_base="$mb" -f "$CAPSLIB" -f "$GEN" "$T/minimal.txt" \
+	if "$AWK" -v cpuid_base="$cb" -v msr_base="$mb" -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$T/minimal.txt" \
 		>"$T/out" 2>"$T/err"; then
 		notok "$name" "exit 0, want non-zero"
 	elif [ -s "$T/out" ]; then
@@ -971,7 +1071,7 @@ cat >"$T/caps.txt" <<'EOF'
 # NAME NUMBER ARCHES KIND ROLE
 KVM_CAP_IRQCHIP 0 x86,arm64,s390 bool guest
 KVM_CAP_ARM_PSCI 34 arm64 bool guest
-KVM_CAP_NR_VCPUS 9999 all count capacity   # a comment after the role
+KVM_CAP_NR_VCPUS 9999 all count capacity since=6.15   # a comment after the version
 KVM_CAP_X86_DISABLE_EXITS 99999 x86 bitmask mechanism
 EOF
 cat >"$T/check_caps.c" <<'EOF'
@@ -1016,10 +1116,15 @@ int main(void)
 	    CF_ROLE_CAPACITY);
 	cap(2, "KVM_CAP_X86_DISABLE_EXITS", 0x1000000 + 99999, "bitmask",
 	    CF_POL_AND, CF_ROLE_MECHANISM);
+	WANT(cf_x86_catalog.regs[0].since == NULL);
+	WANT(cf_x86_catalog.regs[1].since &&
+	     strcmp(cf_x86_catalog.regs[1].since, "6.15") == 0);
 	WANT(strcmp(cf_x86_catalog.regs[3].name, "TSC_KHZ") == 0);
 	/* Every other register has no role. */
 	for (size_t i = 3; i < cf_x86_catalog.nregs; i++)
-		WANT(cf_x86_catalog.regs[i].role == CF_ROLE_NONE);
+		WANT(cf_x86_catalog.regs[i].role == CF_ROLE_NONE &&
+		     cf_x86_catalog.regs[i].wcap == NULL &&
+		     cf_x86_catalog.regs[i].since == NULL);
 	for (size_t i = 1; i < cf_x86_catalog.nregs; i++)
 		WANT(cf_x86_catalog.regs[i - 1].key < cf_x86_catalog.regs[i].key);
 	return bad;
@@ -1051,7 +1156,8 @@ cat >"$T/check_nolevels.c" <<'EOF'
 int main(void)
 {
 	return !(cf_x86_nlevels == 0 && cf_x86_catalog.nregs == 1 &&
-		 cf_x86_gates.n == 0 && cf_x86_gates.g == NULL);
+		 cf_x86_gates.n == 0 && cf_x86_gates.g == NULL &&
+		 cf_x86_deps.n == 0 && cf_x86_deps.d == NULL);
 }
 EOF
 name="good/no levels"
@@ -1359,6 +1465,67 @@ int main(void)
 			WANT(seen[k] > 0, "no register of leaf 0x%x", lg[k].leaf);
 	}
 
+	/* needs: every term a field (or bits) of a catalogue register, a
+	 * value that fits; and, from the SDM (Vol. 1 15.2: AVX-512F is
+	 * usable only with XCR0[7:5] = 111b; 13.3 and KVM __kvm_set_xcr:
+	 * XCR0[18:17] both or neither) and QEMU's x86_ext_save_areas (PKRU
+	 * with pku, the tile state with amx-tile), rules for avx512f, pku and
+	 * amx_tile naming the XCR0 bits (CPUID 0xD.0 EAX) 5, 9 and 17. */
+	{
+		int opmask = 0, pkru = 0, tile = 0;
+		for (size_t i = 0; i < cf_x86_deps.n; i++) {
+			const struct cf_dep *d = &cf_x86_deps.d[i];
+			for (int k = -1; k < d->nneeds; k++) {
+				const struct cf_dep_term *t = k < 0 ? &d->feature :
+							      &d->needs[k];
+				const struct cf_reg *r = NULL;
+				for (size_t j = 0; j < c->nregs; j++)
+					if (c->regs[j].key == t->key)
+						r = &c->regs[j];
+				WANT(r, "line %u: no register %llx", d->line,
+				     (unsigned long long)t->key);
+				if (!r)
+					continue;
+				WANT(t->field < r->nfields, "line %u: field %d of %s",
+				     d->line, t->field, r->name);
+				if (t->field < 0 || t->field >= r->nfields)
+					continue;
+				const struct cf_field *f = &r->fields[t->field];
+				uint64_t m = f->width >= 64 ? ~0ULL :
+					     (1ULL << f->width) - 1;
+				WANT(t->value && (t->value & ~m) == 0,
+				     "line %u: value %llx outside %s.%s", d->line,
+				     (unsigned long long)t->value, r->name, f->name);
+			}
+		}
+		const struct cf_field *avx512f = field("CPUID_00000007_0_EBX", "avx512f");
+		const struct cf_field *pku = field("CPUID_00000007_0_ECX", "pku");
+		const struct cf_field *amx = field("CPUID_00000007_0_EDX", "amx_tile");
+		for (size_t i = 0; i < cf_x86_deps.n; i++) {
+			const struct cf_dep *d = &cf_x86_deps.d[i];
+			const struct cf_field *ff = NULL;
+			for (size_t j = 0; j < c->nregs; j++)
+				if (c->regs[j].key == d->feature.key && d->feature.field >= 0)
+					ff = &c->regs[j].fields[d->feature.field];
+			for (int k = 0; k < d->nneeds; k++) {
+				const struct cf_dep_term *t = &d->needs[k];
+				unsigned bit = 0;
+				if (t->key != CF_X86_CPUID_KEY(0xd, 0, 0) || t->field < 0)
+					continue;
+				for (size_t j = 0; j < c->nregs; j++)
+					if (c->regs[j].key == t->key)
+						bit = c->regs[j].fields[t->field].shift;
+				opmask |= ff == avx512f && bit == 5;
+				pkru |= ff == pku && bit == 9;
+				tile |= ff == amx && bit == 17;
+			}
+		}
+		WANT(avx512f && pku && amx, "avx512f, pku, amx_tile");
+		WANT(opmask, "no rule: avx512f needs XCR0 bit 5");
+		WANT(pkru, "no rule: pku needs XCR0 bit 9");
+		WANT(tile, "no rule: amx_tile needs XCR0 bit 17");
+	}
+
 	/* The levels: x86-64-v1 .. v4, each flag a flag field exactly once. */
 	WANT(cf_x86_nlevels == 4, "%zu levels", cf_x86_nlevels);
 	for (size_t l = 0; l < cf_x86_nlevels; l++) {
@@ -1397,7 +1564,7 @@ if gen_ok "$name" "$REAL" "$T/real.c" -v sym=cf_x86_catalog &&
 		[ "$other" = busybox ] && a="busybox awk"
 		name="$REAL: $a gives the same C as $AWK"
 		# shellcheck disable=SC2086
-		if ! $a -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$GEN" "$REAL" >"$T/other.c" 2>"$T/err"; then
+		if ! $a -v sym=cf_x86_catalog -f "$CAPSLIB" -f "$DEPSLIB" -f "$GEN" "$REAL" >"$T/other.c" 2>"$T/err"; then
 			notok "$name" "exit non-zero: $(first "$T/err")"
 		elif ! cmp -s "$T/real.c" "$T/other.c"; then
 			notok "$name" "outputs differ"

@@ -32,13 +32,13 @@ expect() {
 
 touch "$tmp/kvm"
 CF_TEST_ARCH=x86_64 sh "$HERE/run.sh" "$BIN" >"$tmp/a" 2>&1
-expect "run.sh off arm64: each of its 2 checks skips" "$tmp/a" $? 0 2
+expect "run.sh off arm64: each of its 3 checks skips" "$tmp/a" $? 0 3
 CF_TEST_ARCH=aarch64 CF_TEST_KVM_DEV="$tmp/none" sh "$HERE/run.sh" "$BIN" >"$tmp/a" 2>&1
-expect "run.sh without /dev/kvm: each of its 2 checks skips" "$tmp/a" $? 0 2
+expect "run.sh without /dev/kvm: each of its 3 checks skips" "$tmp/a" $? 0 3
 printf '#!/bin/sh\necho "no KVM here" >&2\nexit 2\n' >"$tmp/failing"
 chmod +x "$tmp/failing"
 CF_TEST_ARCH=aarch64 CF_TEST_KVM_DEV="$tmp/kvm" sh "$HERE/run.sh" "$tmp/failing" >"$tmp/a" 2>&1
-expect "run.sh when collect fails: collect fails, apply skips (no report)" "$tmp/a" $? 1 1
+expect "run.sh when collect fails: collect fails, both applies skip (no report)" "$tmp/a" $? 1 2
 
 CF_TEST_ARCH=aarch64 sh "$HERE/x86.sh" "$BIN" >"$tmp/b" 2>&1
 expect "x86.sh off x86-64: each of its 13 checks skips" "$tmp/b" $? 0 13

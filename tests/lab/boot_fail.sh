@@ -3,10 +3,11 @@
 # exit 2, and show QEMU's own message (not "0/8 verdicts agree" later).
 # Real QEMU, made to fail by an argument it refuses (a device model that
 # does not exist), as a missing ROM made it fail on a new machine.
-#   sh tests/lab/boot_fail.sh CPUFLEET LAB_OUT
+#   sh tests/lab/boot_fail.sh CPUFLEET LAB_OUT [KERNEL]   (KERNEL: 6.12 (default) or 7.x)
 set -u
-BIN=${1:?usage: $0 CPUFLEET LAB_OUT}
-LAB_OUT=${2:?usage: $0 CPUFLEET LAB_OUT}
+BIN=${1:?usage: $0 CPUFLEET LAB_OUT [KERNEL]}
+LAB_OUT=${2:?usage: $0 CPUFLEET LAB_OUT [KERNEL]}
+KERNEL=${3:-6.12}
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 notok() { fail=$((fail + 1)); echo "FAIL - $1: $2"; }
@@ -15,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 start=$(date +%s)
 python3 tools/lab/lab.py --cpufleet "$BIN" --agent-initrd "$LAB_OUT/initrd-base.cpio.gz" \
-	--kernel "$LAB_OUT/kernel/vmlinuz" --out "$tmp/out" --models cortex-a72,neoverse-n1 \
+	--kernel "$LAB_OUT/kernel-$KERNEL/vmlinuz" --out "$tmp/out" --models cortex-a72,neoverse-n1 \
 	--qemu-arg=-device --qemu-arg=cpufleet-no-such-device >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
 secs=$(($(date +%s) - start))

@@ -17,23 +17,14 @@ import os
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(ROOT, "tools", "lab"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
 import lab  # noqa: E402
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + name)
-    else:
-        failed += 1
-        print("FAIL - %s: %s" % (name, detail))
+ROOT = tap.ROOT
+T = tap.Tally()
+check = T.check
 
 
 def quiet(fn, *args):
@@ -139,8 +130,7 @@ def main(argv):
         check("variant %s = %#x" % (name, val), vs.get(name) == val,
               "got %s" % (hex(vs[name]) if name in vs else "none"))
     check("no variant equals the own value", 0x3533 not in vs.values() and 0xf not in vs.values())
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return T.close()
 
 
 if __name__ == "__main__":

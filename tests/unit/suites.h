@@ -24,10 +24,13 @@ extern CU_SuiteInfo suite_agent;
 extern CU_SuiteInfo suite_db;
 extern CU_SuiteInfo suite_x86;
 extern CU_SuiteInfo suite_x86_safety;
+extern CU_SuiteInfo suite_deps;
 extern CU_SuiteInfo suite_identity;
 extern CU_SuiteInfo suite_sha256;
 extern CU_SuiteInfo suite_idpolicy;
 extern CU_SuiteInfo suite_edges;
+extern CU_SuiteInfo suite_smccc;
+extern CU_SuiteInfo suite_export;
 
 /* Loads tests/data/<rel> (tests run from the repository root). */
 struct cf_report *test_load_report(const char *rel);
@@ -53,6 +56,9 @@ struct cf_report *test_load_report_caps(const char *rel, const char *id,
 /* The next number of the xorshift64 generator at *STATE (not 0):
  * reproducible random tests. */
 uint64_t test_rnd(uint64_t *state);
+/* Does profile PR list field FI of register KEY among what its baseline
+ * left out for a lost need (struct cf_dropped)? */
+bool test_said_dropped(const struct cf_profile *pr, uint64_t key, int fi);
 /* The baseline of the pool {A, B}. */
 struct cf_profile *test_baseline_of2(const struct cf_report *a,
 				     const struct cf_report *b);

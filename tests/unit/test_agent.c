@@ -312,6 +312,25 @@ static void fx_put(struct fixture *f, const char *body)
 	CU_ASSERT_EQUAL(cf_spool_put(f->spool, body, strlen(body), &f->d), CF_OK);
 }
 
+/* Entries {"n":1} to {"n":N}, in that order. */
+static void fx_put_n(struct fixture *f, int n)
+{
+	for (int i = 1; i <= n; i++) {
+		char b[32];
+		snprintf(b, sizeof(b), "{\"n\":%d}", i);
+		fx_put(f, b);
+	}
+}
+
+/* Request I carried entry {"n":I+1}. */
+static bool srv_got_n(const struct srv *s, int i)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "{\"n\":%d}", i + 1);
+	return s->body[i] && !strcmp(s->body[i], want);
+}
+
 static void fx_done(struct fixture *f)
 {
 	cf_client_destroy(f->client);
@@ -344,15 +363,11 @@ static void test_agent_delivers_in_order(void)
 
 	srv_start(&s, script, 1, NULL);
 	fx_init(&f, s.url);
-	fx_put(&f, "{\"n\":1}");
-	fx_put(&f, "{\"n\":2}");
-	fx_put(&f, "{\"n\":3}");
+	fx_put_n(&f, 3);
 	CU_ASSERT_EQUAL(cf_agent_drain(&f.o, &f.st, &f.d), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(srv_nreq(&s), 3);
 	for (int i = 0; i < 3; i++) {
-		char want[32];
-		snprintf(want, sizeof(want), "{\"n\":%d}", i + 1);
-		CU_ASSERT_STRING_EQUAL(s.body[i], want);
+		CU_ASSERT_TRUE(srv_got_n(&s, i));
 		CU_ASSERT_STRING_EQUAL(s.method[i], "POST");
 		CU_ASSERT_STRING_EQUAL(s.path[i], "/v1/reports");
 		CU_ASSERT_STRING_EQUAL(s.auth[i], "Bearer tok-1");
@@ -438,14 +453,36 @@ static void test_agent_once_gives_up_after_tries(void)
 	srv_stop(&s);
 }
 
+/* NAME.why: "status: N", "error: TEXT" and "time: YYYY-MM-DDTHH:MM:SSZ"
+ * lines. */
+static void check_why(const struct fixture *f, const char *name,
+		      const char *status, const char *error)
+{
+	char path[256], buf[1024], want[600];
+	FILE *fp;
+	size_t n;
+	const char *t;
+
+	snprintf(path, sizeof(path), "%s/rejected/%s.why", f->dir, name);
+	fp = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	snprintf(want, sizeof(want), "status: %s\nerror: %s\ntime: ", status,
+		 error);
+	CU_ASSERT_NSTRING_EQUAL(buf, want, strlen(want));
+	t = buf + (strncmp(buf, want, strlen(want)) ? 0 : strlen(want));
+	CU_ASSERT_EQUAL(strlen(t), 21);  /* 2026-12-06T07:00:00Z\n */
+	CU_ASSERT(t[4] == '-' && t[7] == '-' && t[10] == 'T' && t[13] == ':' &&
+		  t[16] == ':' && t[19] == 'Z' && t[20] == '\n');
+}
+
 static void test_agent_reject_on_409(void)
 {
 	static const unsigned script[] = { 409, 413, 201 };
 	struct srv s;
 	struct fixture f;
-	char path[256], buf[256];
-	FILE *fp;
-	size_t n;
 
 	srv_start(&s, script, 3, "{\"error\":\"report id reused with another "
 		  "body\"}");
@@ -461,26 +498,102 @@ static void test_agent_reject_on_409(void)
 	CU_ASSERT_TRUE(fx_exists(&f, "rejected/000000000001.json"));
 	CU_ASSERT_TRUE(fx_exists(&f, "rejected/000000000002.json"));
 	CU_ASSERT_FALSE(fx_exists(&f, "rejected/000000000003.json"));
-	snprintf(path, sizeof(path), "%s/rejected/000000000001.json.why", f.dir);
-	fp = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	CU_ASSERT_STRING_EQUAL(buf, "HTTP 409: report id reused with another "
-			       "body\n");
+	check_why(&f, "000000000001.json", "409",
+		  "report id reused with another body");
 	CU_ASSERT_TRUE(logged(&f.log, "rejected 000000000001.json: HTTP 409"));
 	fx_done(&f);
 	srv_stop(&s);
 }
 
-static void test_agent_denied_on_401(void)
+/* What each answer does to the one report sent, as the agent's --help and
+ * the README state it: delivered (off the spool), rejected (to rejected/,
+ * the drain goes on), or kept, with the drain's result saying why. */
+static void test_agent_status_table(void)
 {
-	static const unsigned script[] = { 401, 403 };
+	static const struct {
+		unsigned status;
+		enum { DELIVERED, REJECTED, KEPT } fate;
+		enum cf_err err;
+	} cases[] = {
+		{ 200, DELIVERED, CF_OK }, { 201, DELIVERED, CF_OK },
+		{ 400, REJECTED, CF_OK }, { 403, REJECTED, CF_OK },
+		{ 409, REJECTED, CF_OK }, { 410, REJECTED, CF_OK },
+		{ 413, REJECTED, CF_OK }, { 415, REJECTED, CF_OK },
+		{ 422, REJECTED, CF_OK },
+		{ 401, KEPT, CF_EDENIED }, { 404, KEPT, CF_EINVAL },
+		{ 405, KEPT, CF_EINVAL }, { 204, KEPT, CF_EINVAL },
+		{ 302, KEPT, CF_EINVAL },
+		{ 408, KEPT, CF_ENET }, { 425, KEPT, CF_ENET },
+		{ 429, KEPT, CF_ENET }, { 418, KEPT, CF_ENET },
+		{ 500, KEPT, CF_ENET }, { 502, KEPT, CF_ENET },
+		{ 503, KEPT, CF_ENET }, { 504, KEPT, CF_ENET },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct srv s;
+		struct fixture f;
+		enum cf_err err;
+
+		srv_start(&s, &cases[i].status, 1, "{\"error\":\"why\"}");
+		fx_init(&f, s.url);
+		fx_put(&f, "{\"n\":1}");
+		err = cf_agent_drain(&f.o, &f.st, &f.d);
+		if (err != cases[i].err)
+			fprintf(stderr, "\n  HTTP %u: %s\n", cases[i].status,
+				cf_strerror(err));
+		CU_ASSERT_EQUAL(err, cases[i].err);
+		CU_ASSERT_EQUAL(srv_nreq(&s), 1);
+		CU_ASSERT_EQUAL(fx_exists(&f, "000000000001.json"),
+				cases[i].fate == KEPT);
+		CU_ASSERT_EQUAL(fx_exists(&f, "rejected/000000000001.json"),
+				cases[i].fate == REJECTED);
+		if (cases[i].fate == REJECTED) {
+			char st[8];
+			snprintf(st, sizeof(st), "%u", cases[i].status);
+			check_why(&f, "000000000001.json", st, "why");
+		}
+		CU_ASSERT_EQUAL(f.st.delivered, cases[i].fate == DELIVERED);
+		CU_ASSERT_EQUAL(f.st.rejected, cases[i].fate == REJECTED);
+		fx_done(&f);
+		srv_stop(&s);
+	}
+}
+
+/* A refused report never holds up the ones behind it. */
+static void test_agent_reject_does_not_block(void)
+{
+	static const unsigned script[] = { 201, 403, 422, 201 };
 	struct srv s;
 	struct fixture f;
 
-	srv_start(&s, script, 2, "{\"error\":\"unknown token\"}");
+	srv_start(&s, script, 4, "{\"error\":\"agent tokens of host a may "
+		  "not upload a report of host b\"}");
+	fx_init(&f, s.url);
+	fx_put_n(&f, 4);
+	CU_ASSERT_EQUAL(cf_agent_drain(&f.o, &f.st, &f.d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(srv_nreq(&s), 4);
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_TRUE(srv_got_n(&s, i));
+	CU_ASSERT_EQUAL(f.st.delivered, 2);
+	CU_ASSERT_EQUAL(f.st.rejected, 2);
+	CU_ASSERT_EQUAL(cf_spool_count(f.spool), 0);
+	check_why(&f, "000000000002.json", "403", "agent tokens of host a may "
+		  "not upload a report of host b");
+	check_why(&f, "000000000003.json", "422", "agent tokens of host a may "
+		  "not upload a report of host b");
+	fx_done(&f);
+	srv_stop(&s);
+}
+
+/* A refused token is no fault of the reports: they all stay, and --once
+ * makes no more attempts. */
+static void test_agent_denied_on_401(void)
+{
+	static const unsigned script[] = { 401 };
+	struct srv s;
+	struct fixture f;
+
+	srv_start(&s, script, 1, "{\"error\":\"unknown token\"}");
 	fx_init(&f, s.url);
 	fx_put(&f, "{\"n\":1}");
 	fx_put(&f, "{\"n\":2}");
@@ -489,12 +602,14 @@ static void test_agent_denied_on_401(void)
 	CU_ASSERT_EQUAL(srv_nreq(&s), 1);
 	CU_ASSERT_EQUAL(cf_spool_count(f.spool), 2);
 	CU_ASSERT_TRUE(fx_exists(&f, "000000000001.json"));
+	CU_ASSERT_FALSE(fx_exists(&f, "rejected/000000000001.json"));
 	/* once: a refused token is final, no retries. */
 	f.o.once = true;
 	f.o.tries = 5;
 	CU_ASSERT_EQUAL(cf_agent_run(&f.o, &f.st, &f.d), CF_EDENIED);
 	CU_ASSERT_EQUAL(srv_nreq(&s), 2);
 	CU_ASSERT_EQUAL(cf_spool_count(f.spool), 3);
+	CU_ASSERT_EQUAL(f.st.rejected, 0);
 	fx_done(&f);
 	srv_stop(&s);
 }
@@ -602,18 +717,26 @@ static void test_agent_loop_until_stop(void)
 	srv_stop(&s);
 }
 
+/* A loop agent whose token is refused keeps its reports and keeps trying,
+ * at the backoff cap: a server put right later gets them. */
 static void test_agent_loop_denied(void)
 {
-	static const unsigned script[] = { 401 };
+	static const unsigned script[] = { 401, 401, 201 };
 	struct srv s;
 	struct fixture f;
 
-	srv_start(&s, script, 1, NULL);
+	srv_start(&s, script, 3, "{\"error\":\"unknown or revoked token\"}");
 	fx_init(&f, s.url);
 	f.o.interval_s = 60;
-	CU_ASSERT_EQUAL(cf_agent_run(&f.o, &f.st, &f.d), CF_EDENIED);
-	CU_ASSERT_EQUAL(srv_nreq(&s), 1);
-	CU_ASSERT_EQUAL(cf_spool_count(f.spool), 1);
+	f.log.stop_on = "delivered";
+	CU_ASSERT_EQUAL(cf_agent_run(&f.o, &f.st, &f.d), CF_OK);
+	CU_ASSERT_EQUAL(srv_nreq(&s), 3);
+	CU_ASSERT_EQUAL(f.st.delivered, 1);
+	CU_ASSERT_EQUAL(f.st.rejected, 0);
+	CU_ASSERT_EQUAL(cf_spool_count(f.spool), 0);
+	CU_ASSERT_TRUE(logged(&f.log, "server refused the token (HTTP 401: "
+			      "unknown or revoked token); 1 report(s) kept in "
+			      "the spool, retry in"));
 	fx_done(&f);
 	srv_stop(&s);
 }
@@ -770,6 +893,8 @@ static CU_TestInfo tests[] = {
 	TEST(test_agent_retry_after_503),
 	TEST(test_agent_once_gives_up_after_tries),
 	TEST(test_agent_reject_on_409),
+	TEST(test_agent_status_table),
+	TEST(test_agent_reject_does_not_block),
 	TEST(test_agent_denied_on_401),
 	TEST(test_agent_enet_closed_port),
 	TEST(test_agent_timeout),

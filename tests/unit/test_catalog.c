@@ -251,6 +251,48 @@ static void test_catalog_capability_roles(void)
 	}
 }
 
+/* Registers only a capability makes writable (`wcap=`): api.rst 7.42,
+ * KVM_CAP_ARM_WRITABLE_IMP_ID_REGS: "This capability changes the behavior
+ * of the registers that identify a PE implementation of the Arm
+ * architecture: MIDR_EL1, REVIDR_EL1, and AIDR_EL1" -- exactly these three,
+ * and the capability a VM enables (role guest, on or off), with the
+ * version that brought it (6.15).  Every `wcap` names a capability of the
+ * same catalogue. */
+static void test_catalog_write_caps(void)
+{
+	static const char *const imp[] = { "MIDR_EL1", "REVIDR_EL1", "AIDR_EL1" };
+	static const char *const arches[] = { "arm64", "x86" };
+	const struct cf_catalog *c = &cf_arm64_catalog;
+	size_t n = 0;
+
+	for (size_t k = 0; k < 2; k++) {
+		const struct cf_catalog *ck = cf_arch_find(arches[k])->catalog;
+		for (size_t r = 0; r < ck->nregs; r++) {
+			int ci;
+			if (!ck->regs[r].wcap)
+				continue;
+			ci = cf_catalog_find_name(ck, ck->regs[r].wcap);
+			CU_ASSERT_FATAL(ci >= 0);
+			CU_ASSERT_EQUAL(ck->regs[ci].pseudo, 2);
+			CU_ASSERT_EQUAL(ck->regs[ci].role, CF_ROLE_GUEST);
+			CU_ASSERT_STRING_EQUAL(ck->regs[ci].fields[0].name, "bool");
+			n++;
+		}
+	}
+	CU_ASSERT_EQUAL(n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		int r = cf_catalog_find_name(c, imp[i]);
+		CU_ASSERT_FATAL(r >= 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c->regs[r].wcap);
+		CU_ASSERT_STRING_EQUAL(c->regs[r].wcap,
+				       "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS");
+	}
+	n = (size_t)cf_catalog_find_name(c, "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS");
+	CU_ASSERT_EQUAL(c->regs[n].key, CF_CAP_KEY(239));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c->regs[n].since);
+	CU_ASSERT_STRING_EQUAL(c->regs[n].since, "6.15");
+}
+
 static void test_catalog_regname_roundtrip(void)
 {
 	const struct cf_arch_ops *a = cf_arch_find("arm64");
@@ -353,6 +395,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_catalog_feature_names),
 	TEST(test_catalog_consistent),
 	TEST(test_catalog_capability_roles),
+	TEST(test_catalog_write_caps),
 	TEST(test_catalog_regname_roundtrip),
 	TEST(test_catalog_field_accepts),
 	CU_TEST_INFO_NULL,

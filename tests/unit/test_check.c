@@ -31,10 +31,13 @@ static void text(const struct cf_verdict *v, size_t i, char *buf, size_t len)
 static void test_check_issue_examples(void)
 {
 	/* The profile wants SVE2 and ASIDBits=2; n2-17 offers SVEver 0
-	 * (writable) and ASIDBits 0 (not writable, as KVM reports it). */
+	 * (writable) and ASIDBits 0 (not writable, as KVM reports it).  Both
+	 * have SVE (PFR0.SVE 1), which SVE2 needs. */
 	struct cf_report *src = mk("src", "\"ID_AA64ZFR0_EL1\":\"0x1\","
+				   "\"ID_AA64PFR0_EL1\":\"0x100000000\","
 				   "\"ID_AA64MMFR0_EL1\":\"0x20\"", NULL);
 	struct cf_report *dst = mk("n2-17", "\"ID_AA64ZFR0_EL1\":\"0x0\","
+				   "\"ID_AA64PFR0_EL1\":\"0x100000000\","
 				   "\"ID_AA64MMFR0_EL1\":\"0x0\"",
 				   "\"ID_AA64ZFR0_EL1\":\"0xffffffffffffffff\","
 				   "\"ID_AA64MMFR0_EL1\":\"0xffffffffffffff0f\"");

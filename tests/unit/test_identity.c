@@ -305,9 +305,9 @@ static void test_identity_catalogue_edit(void)
 	 * which spr-05's dump has at 0). */
 	const struct cf_reg extra[] = {
 		{ "KVM_CAP_TEST_EXTRA", CF_CAP_KEY(999), bool_cap, 1, 2, ~0ULL, 0,
-		  CF_ROLE_GUEST },
+		  CF_ROLE_GUEST, NULL, NULL },
 		{ "CPUID_00000003_0_EAX", CF_X86_CPUID_KEY(3, 0, 0), NULL, 0, 0,
-		  0, 0, CF_ROLE_NONE },
+		  0, 0, CF_ROLE_NONE, NULL, NULL },
 	};
 	struct edited e;
 	struct cf_report *old = test_load_report("x86/spr-05.json");
@@ -336,7 +336,7 @@ static void test_identity_catalogue_edit_arm64(void)
 {
 	const struct cf_reg extra[] = {
 		{ "KVM_CAP_TEST_EXTRA", CF_CAP_KEY(999), bool_cap, 1, 2, ~0ULL, 0,
-		  CF_ROLE_GUEST },
+		  CF_ROLE_GUEST, NULL, NULL },
 	};
 	struct edited e;
 	struct cf_report *old = test_load_report("fleet/n1-01.json");

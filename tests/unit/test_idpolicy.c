@@ -158,17 +158,39 @@ static void test_idpolicy_pmu_impdef_kept_as_0(void)
 #define MIDR_KEY (3u << 14)                   /* MIDR_EL1 */
 #define REVIDR_KEY (3u << 14 | 6)              /* REVIDR_EL1 */
 
+/* The masks KVM 6.15+ reports for the implementation ID registers:
+ * MIDR bits 31:0, REVIDR all (research arm64-kvm.md §2.3, §2.4), reported
+ * whether or not the VMM enabled the capability (§2.5; the arm64 lab's 7.3
+ * reports show them). */
+#define IMPL_MASKS ",\"writable\":{\"MIDR_EL1\":\"0xffffffff\"," \
+	"\"REVIDR_EL1\":\"0xffffffffffffffff\"}"
+#define CAP_IMP ",\"kvm\":{\"caps\":{\"KVM_CAP_ARM_WRITABLE_IMP_ID_REGS\":%d}}"
+
 /* A host with MIDR_EL1 MIDR and REVIDR_EL1 REVIDR, both writable (KVM
- * 6.15+ with KVM_CAP_ARM_WRITABLE_IMP_ID_REGS: MIDR bits 31:0, REVIDR all,
- * research arm64-kvm.md §2.3) or not (6.12: only the host's own). */
+ * 6.15+: the masks, and KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, which a VMM
+ * enables before creating vCPUs) or not (6.12: no mask, no capability;
+ * only the host's own values). */
 static struct cf_report *impl_host(const char *id, uint32_t midr,
 				   uint64_t revidr, bool writable)
 {
 	return test_reportf(id, "\"arm64\":{\"id_regs\":{\"MIDR_EL1\":\"0x%x\","
-			    "\"REVIDR_EL1\":\"0x%llx\"}%s}", (unsigned)midr,
-			    (unsigned long long)revidr, writable ?
-			    ",\"writable\":{\"MIDR_EL1\":\"0xffffffff\","
-			    "\"REVIDR_EL1\":\"0xffffffffffffffff\"}" : "");
+			    "\"REVIDR_EL1\":\"0x%llx\"}%s}" CAP_IMP, (unsigned)midr,
+			    (unsigned long long)revidr, writable ? IMPL_MASKS : "",
+			    writable ? 1 : 0);
+}
+
+/* The same with the masks KVM 6.15+ reports and CAP (1, 0, or -1: the
+ * report lists no capabilities at all). */
+static struct cf_report *impl_host_cap(const char *id, uint32_t midr,
+				       uint64_t revidr, int cap)
+{
+	if (cap < 0)
+		return test_reportf(id, "\"arm64\":{\"id_regs\":{\"MIDR_EL1\":"
+				    "\"0x%x\",\"REVIDR_EL1\":\"0x%llx\"}" IMPL_MASKS
+				    "}", (unsigned)midr, (unsigned long long)revidr);
+	return test_reportf(id, "\"arm64\":{\"id_regs\":{\"MIDR_EL1\":\"0x%x\","
+			    "\"REVIDR_EL1\":\"0x%llx\"}" IMPL_MASKS "}" CAP_IMP,
+			    (unsigned)midr, (unsigned long long)revidr, cap);
 }
 
 /* The profile's "implementations" member, printed compactly ("" if none). */
@@ -274,11 +296,150 @@ static void test_idpolicy_identity_check(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(apple);
 	CU_ASSERT_TRUE(verdict(n1, apple_wr, buf, sizeof(buf)));
 	CU_ASSERT_FALSE(verdict(n1, apple, buf, sizeof(buf)));
-	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "MIDR_EL1.Implementer is not writable"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "REVIDR_EL1.REVIDR is not writable"));
+	CU_ASSERT_STRING_EQUAL(buf, "MIDR_EL1 differs from host apple's "
+			       "(0x413fd0c1 vs 0x611f0231) and host apple's KVM "
+			       "lacks KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15+)\n"
+			       "REVIDR_EL1 differs from host apple's (0x1c7 vs 0x0) "
+			       "and host apple's KVM lacks "
+			       "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15+)\n");
 	cf_report_destroy(n1);
 	cf_report_destroy(apple_wr);
 	cf_report_destroy(apple);
+}
+
+/* Documentation/virt/kvm/api.rst, KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (7.42,
+ * Linux 6.15, commit 3adaee783061): "By default, these registers are
+ * visible to userspace but treated as invariant.  When this capability is
+ * enabled, KVM allows userspace to change the aforementioned registers
+ * before the first KVM_RUN"; a VM capability.  The writable masks say
+ * nothing about it: KVM reports MIDR's 0xffffffff whether or not the VMM
+ * enabled the capability (research arm64-kvm.md §2.5; the lab's 7.3
+ * reports).  So another MIDR_EL1 or REVIDR_EL1 than the host's goes only
+ * on a host whose KVM offers the capability (the VMM enables it there);
+ * the host's own always goes (invariant: its own value). */
+static void test_idpolicy_identity_needs_cap(void)
+{
+	/* a53 (offers it), then hosts a53's profile goes to. */
+	enum { A53, CAP, NOCAP, NOCAPS, SAME, REV, N };
+	struct cf_report *h[N] = {
+		[A53] = impl_host_cap("a53", 0x410fd030, 0, 1),
+		[CAP] = impl_host_cap("a57", 0x411fd070, 0, 1),
+		[NOCAP] = impl_host_cap("a57-old", 0x411fd070, 0, 0),
+		[NOCAPS] = impl_host_cap("a57-nocaps", 0x411fd070, 0, -1),
+		[SAME] = impl_host_cap("a53-old", 0x410fd030, 0, 0),
+		[REV] = impl_host_cap("a53-r2", 0x410fd030, 0x2, 0),
+	};
+	char buf[1024];
+
+	for (int i = 0; i < N; i++)
+		CU_ASSERT_PTR_NOT_NULL_FATAL(h[i]);
+	/* The capability offered: any MIDR in the mask. */
+	CU_ASSERT_TRUE(verdict(h[A53], h[CAP], buf, sizeof(buf)));
+	/* Not offered, or not reported: invariant, mask or not. */
+	CU_ASSERT_FALSE(verdict(h[A53], h[NOCAP], buf, sizeof(buf)));
+	CU_ASSERT_STRING_EQUAL(buf, "MIDR_EL1 differs from host a57-old's "
+			       "(0x410fd030 vs 0x411fd070) and host a57-old's KVM "
+			       "lacks KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15+)\n");
+	CU_ASSERT_FALSE(verdict(h[A53], h[NOCAPS], buf, sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "MIDR_EL1 differs from host a57-nocaps's"));
+	/* Its own value goes without the capability. */
+	CU_ASSERT_TRUE(verdict(h[A53], h[SAME], buf, sizeof(buf)));
+	/* REVIDR_EL1 likewise. */
+	CU_ASSERT_FALSE(verdict(h[A53], h[REV], buf, sizeof(buf)));
+	CU_ASSERT_STRING_EQUAL(buf, "REVIDR_EL1 differs from host a53-r2's "
+			       "(0x0 vs 0x2) and host a53-r2's KVM lacks "
+			       "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15+)\n");
+	for (int i = 0; i < N; i++)
+		cf_report_destroy(h[i]);
+}
+
+/* The baseline by the same rule (api.rst 7.42 as above).  Two hosts whose
+ * KVM lacks the capability cannot share another's MIDR, masks or not: no
+ * common identity.  With it on both, the lowest member's.  A host with it
+ * and one without (a fleet half on 6.12, half on 6.15+): the one without
+ * keeps its own, and the other takes that with the capability enabled. */
+static void test_idpolicy_identity_baseline_needs_cap(void)
+{
+	struct cf_report *h[4] = {
+		impl_host_cap("a53-old", 0x410fd030, 0, 0),
+		impl_host_cap("a57-old", 0x411fd070, 0, 0),
+		impl_host_cap("a53", 0x410fd030, 0, 1),
+		impl_host_cap("a57", 0x411fd070, 0, 1),
+	};
+	struct cf_profile *pr;
+
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_PTR_NOT_NULL_FATAL(h[i]);
+	pr = test_baseline_of2(h[0], h[1]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_FALSE(cf_profile_feasible(pr));
+	/* The conflict says why: neither KVM offers the capability. */
+	CU_ASSERT_TRUE(pr->nconf > 0);
+	for (size_t i = 0; i < pr->nconf; i++)
+		CU_ASSERT_PTR_NOT_NULL(strstr(pr->conf[i].reason, "lacks "
+				       "KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15+)"));
+	cf_profile_destroy(pr);
+	identity_is(h[2], h[3], 0x410fd030, 0);
+	/* a57-old cannot take a53's: its own goes to both. */
+	identity_is(h[2], h[1], 0x411fd070, 0);
+	identity_is(h[1], h[2], 0x411fd070, 0);
+	for (int i = 0; i < 4; i++)
+		cf_report_destroy(h[i]);
+}
+
+/* A host whose SMCCC_ARCH_WORKAROUND_1 level (Spectre-v2: 0 NOT_AVAIL,
+ * 2 NOT_REQUIRED) is LEVEL. */
+static struct cf_report *wa_host(const char *id, unsigned level)
+{
+	return test_reportf(id, "\"arm64\":{\"id_regs\":{},\"fw_regs\":{"
+			    "\"KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1\":\"0x%x\"}}",
+			    level);
+}
+
+/* kvm_arm_set_fw_reg() (arch/arm64/kvm/hypercalls.c) checks a written
+ * SMCCC workaround level against the host's ("get_kernel_wa_level() <
+ * val: -EINVAL") and stores nothing; kvm_arm_get_fw_reg() and the guest's
+ * SMCCC_ARCH_FEATURES call answer with the host's.  So a guest on a host
+ * whose level is NOT_REQUIRED (2) carries 2 whatever the profile said, and
+ * a host with NOT_AVAIL (0) refuses it: no pool of the two (the arm64 lab
+ * on 7.3 with real MIDRs: cortex-a53's guest refused on cortex-a57 at
+ * KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1, tests/data/lab/k7-real).  Equal
+ * levels pool. */
+static void test_idpolicy_checkonly_carried(void)
+{
+	struct cf_report *h[3] = {
+		wa_host("unaffected", 2), wa_host("vulnerable", 0),
+		wa_host("unaffected-2", 2),
+	};
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_profile *pr;
+	char name[96];
+	bool named = false;
+
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_PTR_NOT_NULL_FATAL(h[i]);
+	for (int order = 0; order < 2; order++) {
+		pr = order ? test_baseline_of2(h[1], h[0]) : test_baseline_of2(h[0], h[1]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+		CU_ASSERT_FALSE(cf_profile_feasible(pr));
+		for (size_t i = 0; i < pr->nconf; i++) {
+			cf_conflict_name(pr, &pr->conf[i], name, sizeof(name));
+			named |= !strcmp(name, "KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1.Level");
+		}
+		CU_ASSERT_TRUE(named);
+		/* What the profile says is refused where the guests it
+		 * describes would be. */
+		CU_ASSERT_EQUAL(cf_check(pr, h[1], v), CF_OK);
+		CU_ASSERT_FALSE(cf_verdict_compatible(v));
+		cf_profile_destroy(pr);
+	}
+	pr = test_baseline_of2(h[0], h[2]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_TRUE(cf_profile_feasible(pr));
+	cf_profile_destroy(pr);
+	cf_verdict_destroy(v);
+	for (int i = 0; i < 3; i++)
+		cf_report_destroy(h[i]);
 }
 
 #define PROFILE_HEAD "{\"schema\":\"cpufleet.profile/v1\",\"arch\":\"arm64\"," \
@@ -445,6 +606,9 @@ static CU_TestInfo tests[] = {
 	TEST(test_idpolicy_identity_one_member),
 	TEST(test_idpolicy_identity_fixed_member),
 	TEST(test_idpolicy_identity_check),
+	TEST(test_idpolicy_identity_needs_cap),
+	TEST(test_idpolicy_identity_baseline_needs_cap),
+	TEST(test_idpolicy_checkonly_carried),
 	TEST(test_idpolicy_pmu_impdef_kept_as_0),
 	TEST(test_idpolicy_pmu_impdef_baseline),
 	TEST(test_idpolicy_pmu_impdef_check),

@@ -216,7 +216,132 @@ static void test_labdata_variants(void)
 	cJSON_Delete(j);
 }
 
+/* Does V name register REG? */
+static bool names(const struct cf_verdict *v, const char *reg)
+{
+	for (size_t i = 0; i < cf_verdict_reason_count(v); i++)
+		if (!strcmp(cf_verdict_reason(v, i)->reg, reg))
+			return true;
+	return false;
+}
+
+/* The arm64 lab with each model's own MIDR (tests/data/lab/real-midr:
+ * cortex-a53, -a57, -a72 on Debian's 6.12 and 7.3 kernels).  For every
+ * guest saved on A under A's own profile or A's pool baseline and restored
+ * on B, check gives KVM's verdict and names the register KVM refused: on
+ * 6.12 MIDR_EL1 (no KVM_CAP_ARM_WRITABLE_IMP_ID_REGS: the identity is
+ * invariant), on 7.3 none of the identity registers (the lab enabled the
+ * capability where the MIDR differed, as cf_arm64_apply_vm does).  And
+ * every one-field variant of MIDR_EL1, REVIDR_EL1 and AIDR_EL1 that KVM
+ * judged on its host: taken on 7.3 within the mask, refused outside it
+ * and on 6.12. */
+static void test_labdata_real_midr(void)
+{
+	static const char *const kernels[] = { "6.12", "7.3" };
+	static const char *const rh[] = { "a53", "a57", "a72" };
+	cJSON *j = lab_json("tests/data/lab/real-midr/kvm-verdicts.json"), *it;
+	struct cf_report *r[2][3];
+	struct cf_profile *own[2][3], *bl[2][3];
+	struct cf_verdict *v = cf_verdict_create();
+	int cells = 0, bad = 0, vars = 0, midr_refused = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	for (int k = 0; k < 2; k++) {
+		size_t pool_of[3], np = 0;
+		char rel[64];
+		for (int h = 0; h < 3; h++) {
+			snprintf(rel, sizeof(rel), "lab/real-midr/%s/%s.json",
+				 kernels[k], rh[h]);
+			r[k][h] = test_load_report(rel);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(r[k][h]);
+			CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(r[k][h], &own[k][h]),
+					      CF_OK);
+		}
+		CU_ASSERT_EQUAL_FATAL(cf_pools_partition((const struct cf_report *const *)r[k],
+							 3, pool_of, &np), CF_OK);
+		for (int h = 0; h < 3; h++) {
+			struct cf_pool *p = NULL;
+			struct cf_diag d;
+			CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+			for (int m = 0; m < 3; m++)
+				if (pool_of[m] == pool_of[h])
+					CU_ASSERT_EQUAL(cf_pool_add(p, r[k][m], &d), CF_OK);
+			CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &bl[k][h]), CF_OK);
+			cf_pool_destroy(p);
+		}
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "verdicts")) {
+		int k = !strcmp(cJSON_GetObjectItem(it, "kernel")->valuestring, "7.3");
+		const char *from = cJSON_GetObjectItem(it, "from")->valuestring;
+		const char *to = cJSON_GetObjectItem(it, "to")->valuestring;
+		bool is_own = !strcmp(cJSON_GetObjectItem(it, "profile")->valuestring, "own");
+		const cJSON *reg = cJSON_GetObjectItem(it, "kvm_refused_register");
+		bool kvm_ok = cJSON_IsTrue(cJSON_GetObjectItem(it, "kvm_ok"));
+		int a = -1, b = -1;
+		bool ok;
+		for (int h = 0; h < 3; h++) {
+			a = !strcmp(rh[h], from) ? h : a;
+			b = !strcmp(rh[h], to) ? h : b;
+		}
+		CU_ASSERT_FATAL(a >= 0 && b >= 0);
+		/* The guest starts on A and moves to B. */
+		struct cf_profile *pr = is_own ? own[k][a] : bl[k][a];
+		CU_ASSERT_EQUAL(cf_check(pr, r[k][a], v), CF_OK);
+		ok = cf_verdict_compatible(v);
+		CU_ASSERT_EQUAL(cf_check(pr, r[k][b], v), CF_OK);
+		ok = ok && cf_verdict_compatible(v);
+		cells++;
+		midr_refused += !kvm_ok && !strcmp(reg->valuestring, "MIDR_EL1");
+		if (ok != kvm_ok || (!kvm_ok && !names(v, reg->valuestring))) {
+			bad++;
+			fprintf(stderr, "\n  %s %s -> %s (%s): kvm %s, engine %s",
+				kernels[k], from, to, is_own ? "own" : "baseline",
+				kvm_ok ? "ok" : reg->valuestring, ok ? "ok" : "refuses");
+		}
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "variants")) {
+		int k = !strcmp(cJSON_GetArrayItem(it, 0)->valuestring, "7.3"), h = 0;
+		uint64_t key = strtoull(cJSON_GetArrayItem(it, 3)->valuestring, NULL, 16);
+		uint64_t val = strtoull(cJSON_GetArrayItem(it, 4)->valuestring, NULL, 16);
+		bool kvm_ok = cJSON_IsTrue(cJSON_GetArrayItem(it, 5));
+		const cJSON *reg = cJSON_GetArrayItem(it, 6);
+		struct cf_profile *pr = NULL;
+		struct cf_config *c = NULL;
+		while (h < 2 && strcmp(rh[h], cJSON_GetArrayItem(it, 1)->valuestring))
+			h++;
+		CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(r[k][h], &pr), CF_OK);
+		CU_ASSERT_EQUAL_FATAL(cf_config_clone(pr->cfg, &c), CF_OK);
+		cf_config_unref(pr->cfg);
+		pr->cfg = c;
+		CU_ASSERT_EQUAL_FATAL(cf_config_set(c, key, val), CF_OK);
+		CU_ASSERT_EQUAL(cf_check(pr, r[k][h], v), CF_OK);
+		vars++;
+		if (cf_verdict_compatible(v) != kvm_ok ||
+		    (!kvm_ok && !names(v, reg->valuestring))) {
+			bad++;
+			fprintf(stderr, "\n  %s %s %s = 0x%llx: kvm %s, engine %s",
+				kernels[k], rh[h], cJSON_GetArrayItem(it, 2)->valuestring,
+				(unsigned long long)val, kvm_ok ? "took it" : "refused",
+				cf_verdict_compatible(v) ? "takes it" : "refuses");
+		}
+		cf_profile_destroy(pr);
+	}
+	CU_ASSERT_EQUAL(cells, 36);
+	CU_ASSERT_EQUAL(midr_refused, 12);  /* all on 6.12 */
+	CU_ASSERT_TRUE(vars > 40);
+	CU_ASSERT_EQUAL(bad, 0);
+	for (int k = 0; k < 2; k++)
+		for (int h = 0; h < 3; h++) {
+			cf_profile_destroy(own[k][h]);
+			cf_profile_destroy(bl[k][h]);
+			cf_report_destroy(r[k][h]);
+		}
+	cf_verdict_destroy(v);
+	cJSON_Delete(j);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_labdata_real_midr),
 	TEST(test_labdata_variants),
 	TEST(test_labdata_sve_lengths),
 	TEST(test_labdata_pools),

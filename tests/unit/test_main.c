@@ -5,6 +5,7 @@
 #include <CUnit/Basic.h>
 #include <cjson/cJSON.h>
 #include "engine/catalog.h"
+#include "engine/profile.h"
 #include "profiles/doc.h"
 #include "tests/unit/suites.h"
 
@@ -144,6 +145,14 @@ out:
 	return r;
 }
 
+bool test_said_dropped(const struct cf_profile *pr, uint64_t key, int fi)
+{
+	for (size_t i = 0; i < pr->ndrop; i++)
+		if (pr->drop[i].key == key && pr->drop[i].field == fi)
+			return true;
+	return false;
+}
+
 struct cf_profile *test_baseline_of2(const struct cf_report *a,
 				     const struct cf_report *b)
 {
@@ -166,7 +175,7 @@ int main(void)
 		&suite_profile_doc, &suite_property, &suite_labdata,
 		&suite_spool, &suite_agent, &suite_db, &suite_x86,
 		&suite_identity, &suite_sha256, &suite_idpolicy,
-		&suite_x86_safety, &suite_edges,
+		&suite_x86_safety, &suite_smccc, &suite_export, &suite_deps, &suite_edges,
 	};
 	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
 	unsigned failed;

@@ -139,6 +139,28 @@ static void test_report_doc_errors_name_path(void)
 		     CF_ESCHEMA, "$.arm64: given twice");
 }
 
+/* JSON allows \u0000 in a string (RFC 8259 section 7), but a C string ends
+ * there: the host id below would be read as "n1-01", so it is refused with
+ * its position (column 51: the backslash).  A literal backslash before "u0000" is no NUL. */
+static void test_report_doc_nul_escape(void)
+{
+	struct cf_report *r = NULL;
+	struct cf_diag d;
+
+	expect_error("{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":"
+		     "\"n1-01\\u0000x\",\"arch\":\"arm64\"},\"arm64\":{"
+		     "\"id_regs\":{}}}", CF_ESCHEMA, "in.json:1:51: \\u0000");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{}},\"note\":\"\\u0000\"}",
+		     CF_ESCHEMA, "\\u0000");
+	CU_ASSERT_EQUAL(parse_full("{\"schema\":\"cpufleet.report/v1\",\"host\""
+				   ":{\"id\":\"h1\",\"arch\":\"arm64\",\"hostname\""
+				   ":\"a\\\\u0000\"},\"arm64\":{\"id_regs\":{}}}",
+				   &r, &d), CF_OK);
+	if (r)
+		CU_ASSERT_STRING_EQUAL(r->hostname, "a\\u0000");
+	cf_report_destroy(r);
+}
+
 static void test_report_doc_too_big(void)
 {
 	struct cf_report *r = NULL;
@@ -205,6 +227,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_report_doc_unknown_register_kept),
 	TEST(test_report_doc_midr_folded),
 	TEST(test_report_doc_errors_name_path),
+	TEST(test_report_doc_nul_escape),
 	TEST(test_report_doc_too_big),
 	TEST(test_report_doc_golden),
 	CU_TEST_INFO_NULL,

@@ -158,6 +158,7 @@ static bool oracle_load(void)
 			cur->index = (uint32_t)strtoul(a1, NULL, 16);
 			cur->width_mask = ~0ULL;
 			snprintf(cur->name, sizeof(cur->name), "%s", a2);
+			gates_of(cur, a3);  /* [gate=...] */
 		} else if (!strcmp(kw, "fact")) {
 			cur = NULL;
 		} else if (!strcmp(kw, "end")) {

@@ -213,6 +213,8 @@ def main():
     fx, looked = fixtures_dir()
     if fx is None:
         print("skip - firecracker: no Firecracker fixtures at %s" % looked)
+        # counted: make check sums this suite's count lines, not its skip lines
+        print("firecracker: 0 passed, 0 failed, 1 skipped")
         return 0
     if not os.access(CPUFLEET, os.X_OK):
         print("FAIL - setup: %s is not built (run make)" % CPUFLEET)

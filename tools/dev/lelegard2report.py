@@ -20,7 +20,10 @@ KVM_LIMIT_RULES below.
 
 --writable selects the `writable` masks: none (no key), all (every register
 0xffffffffffffffff) or kvm612 (what KVM_ARM_GET_REG_WRITABLE_MASKS reports on
-a 6.12 kernel; see KVM612_WRITABLE below).
+a 6.12 kernel; see KVM612_WRITABLE below).  With `all` the report also lists
+the capability KVM_CAP_ARM_WRITABLE_IMP_ID_REGS at 1: without it KVM keeps
+MIDR/REVIDR/AIDR invariant whatever the masks say (api.rst 7.42, Linux
+6.15), and `all` means every register writable.
 
 Standard library only.  Example:
     tools/dev/lelegard2report.py --host-id n1-01 --hostname n1-01.dc1 \\
@@ -230,7 +233,7 @@ def build_report(regs, args):
         arm64["writable"] = {n: hex64(KVM612_WRITABLE[n])
                              for n in names if n in KVM612_WRITABLE}
     arm64["midr_el1"] = hex64(ids["MIDR_EL1"])
-    return {
+    doc = {
         "schema": SCHEMA,
         "host": {
             "id": args.host_id,
@@ -239,8 +242,11 @@ def build_report(regs, args):
             "kernel": args.kernel,
         },
         "collected_at": args.collected_at,
-        "arm64": arm64,
     }
+    if args.writable == "all":
+        doc["kvm"] = {"caps": {"KVM_CAP_ARM_WRITABLE_IMP_ID_REGS": 1}}
+    doc["arm64"] = arm64
+    return doc
 
 
 def main(argv=None):

@@ -23,6 +23,7 @@ Python 3 standard library only.
 import argparse
 import base64
 import binascii
+import collections
 import concurrent.futures
 import gzip
 import json
@@ -52,7 +53,7 @@ LAB_MIDR = "0x000f0010"
 PROFILES = ("own", "baseline")
 EXPECTED_FILES = {"collect": ["report.json"], "verify": ["verify.json"], "restore": ["restore.json"]}
 OWN_DIRS = ("collect", "verify", "restore", "reports", "own", "logs", "variants")
-OWN_FILES = ("baseline.json", "matrix.txt", "matrix.json", "variants.txt", "variants.json")
+OWN_FILES = ("baseline.json", "matrix.txt", "matrix.json", "variants.txt", "variants.json", "summary.json")
 B64_LINE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 POWEROFF_GRACE = 15.0  # seconds QEMU gets to exit after `@@CF DONE`
@@ -82,6 +83,16 @@ def host_id(model):
     return re.sub(r"[^a-z0-9_-]", "-", m)
 
 
+def kernel_package(kernel):
+    """The `package` line tools/lab/setup.sh wrote next to KERNEL
+    (PACKAGE VERSION META-VERSION SUITE RELEASE), or None."""
+    try:
+        with open(os.path.join(os.path.dirname(kernel), "package"), encoding="utf-8") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
 def rel(path):
     try:
         r = os.path.relpath(path)
@@ -101,6 +112,34 @@ def write_file(path, data):
     with open(tmp, "wb") as f:
         f.write(data)
     os.replace(tmp, path)
+
+
+def verdict_lines(label, agree, total, cons, passed, failed):
+    """The run's last two lines: the verdicts, and the count tools/check.sh
+    sums. With a LABEL (the kernel, e.g. 6.12): `lab 6.12: ...` and
+    `lab-6.12: N passed, N failed`."""
+    head = "lab %s:" % label if label else "lab:"
+    count = "lab-%s:" % label if label else "lab:"
+    return ["%s %d/%d verdicts agree%s" % (head, agree, total, "; %d more where the engine is knowingly "
+                                           "stricter than this KVM (listed above)" % cons if cons else ""),
+            "%s %d passed, %d failed" % (count, passed, failed)]
+
+
+# A console line that says why a boot went wrong (the kernel's own words)
+KERNEL_WORDS = re.compile(r"Kernel panic|kvm \[\d+\]:|Oops|BUG:|Unable to|Internal error|"
+                          r"error|failed|not syncing", re.IGNORECASE)
+
+
+def last_words(qemu_said, console):
+    """What a boot that never finished said last: QEMU's own messages first,
+    else the kernel's last panic, KVM or error line, else the console's last line."""
+    if qemu_said:
+        return "; ".join(qemu_said)
+    lines = [c.strip() for c in console if c.strip()]
+    for c in reversed(lines):
+        if KERNEL_WORDS.search(c):
+            return c
+    return lines[-1] if lines else None
 
 
 # --------------------------------------------------------------------------- variants
@@ -299,6 +338,7 @@ class Boot:
         self.log = None
         self.done_rc = None
         self.early_death = None   # QEMU's own words when it died before the kernel ran
+        self.last_words = None    # QEMU's or the kernel's, when the agent never said DONE
 
 
 class Lab:
@@ -423,6 +463,7 @@ class Lab:
         cur = None          # [name, nbytes, [lines]] while inside a FILE block
         qemu_said = []      # QEMU's own messages ("qemu-system-aarch64: ...")
         guest_spoke = False # any console line that is not QEMU's: the kernel ran
+        console = collections.deque(maxlen=60)  # the last lines outside the protocol
         errors = []
         try:
             for raw in proc.stdout:
@@ -433,6 +474,8 @@ class Lab:
                 elif line.strip():
                     guest_spoke = True
                 i = line.find("@@CF ")
+                if i < 0 and cur is None and not line.startswith("qemu-system-"):
+                    console.append(line)
                 if cur is not None:
                     if i < 0:
                         s = line.strip()
@@ -491,6 +534,9 @@ class Lab:
                 b.error = "no @@CF DONE within %d s (timeout)" % self.args.timeout
             else:
                 b.error = "no @@CF DONE (QEMU exited with %s)" % proc.returncode
+            b.last_words = last_words(qemu_said, console)
+            if b.last_words:
+                b.error += ": " + b.last_words
         elif b.done_rc != 0:
             b.error = "agent reported @@CF DONE %d" % b.done_rc
         elif errors:
@@ -571,7 +617,10 @@ class Lab:
             "MIDR_EL1: each model's own (--midr real): KVM refuses cross-model MIDRs, the engine must predict it"
         say("lab: %d hosts: %s" % (len(self.hosts), ", ".join("%s=%s" % (h, self.model_of[h]) for h in self.hosts)))
         say("lab: " + midr_note)
-        say("lab: kernel %s, agent initrd %s, cpufleet %s" % (rel(a.kernel), rel(a.agent_initrd), rel(a.cpufleet)))
+        pkg = kernel_package(a.kernel)
+        say("lab: kernel %s%s, agent initrd %s, cpufleet %s" % (
+            rel(a.kernel), " (%s %s, Linux %s)" % tuple(pkg.split()[i] for i in (0, 1, 4))
+            if pkg and len(pkg.split()) >= 5 else "", rel(a.agent_initrd), rel(a.cpufleet)))
         say("lab: features %s, %d parallel QEMU, %d s timeout per boot, output in %s"
             % (a.features, a.jobs, a.timeout, rel(self.out)))
         say("lab: pool (baseline over, must accept it): %s%s" % (
@@ -639,8 +688,10 @@ class Lab:
         if not collected:
             say("lab: no host reported; stopping")
             self._finish_timing(t_start)
-            say("lab: 0/%d verdicts agree" % (len(hosts) ** 2 * 2))
-            say("lab: 0 passed, %d failed" % (len(hosts) ** 2 * 2))
+            n = len(hosts) ** 2 * 2
+            for line in verdict_lines(a.label, 0, n, 0, 0, n):
+                say(line)
+            self._write_summary(collected, None, 0, n, 0, 0, n)
             return 1
 
         # 2. baseline and own profiles
@@ -747,10 +798,11 @@ class Lab:
         total = len(hosts) ** 2 * len(PROFILES) + len(vrows)
         passed = agree + cons
         self._finish_timing(t_start)
-        say("lab: %d/%d verdicts agree%s" % (agree, total, "; %d more where the engine is knowingly "
-                                             "stricter than this KVM (listed above)" % cons if cons else ""))
         # the count line tools/check.sh reads; other failures count once
-        say("lab: %d passed, %d failed" % (passed, total - passed + (1 if failed and passed == total else 0)))
+        nfail = total - passed + (1 if failed and passed == total else 0)
+        for line in verdict_lines(a.label, agree, total, cons, passed, nfail):
+            say(line)
+        self._write_summary(collected, bl_info, agree, total, cons, passed, nfail)
         return 0 if (passed == total and not failed) else 1
 
     @staticmethod
@@ -783,8 +835,29 @@ class Lab:
         return own_ok
 
     def _finish_timing(self, t_start):
+        self.total_seconds = time.monotonic() - t_start
         say("timing: " + ", ".join("%s %.1f s" % (n, t) for n, t in self.timings)
-            + ", total %.1f s" % (time.monotonic() - t_start))
+            + ", total %.1f s" % self.total_seconds)
+
+    def _write_summary(self, collected, bl_info, agree, total, cons, passed, nfail):
+        """OUT/summary.json: what tools/lab/compare.py reads of a run (one kernel)."""
+        a = self.args
+        releases = set()
+        for h in collected:
+            try:
+                releases.add(read_json(os.path.join(self.out, "reports", h + ".json"))["host"]["kernel"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        doc = {"label": a.label, "kernel": a.kernel, "package": kernel_package(a.kernel),
+               "releases": sorted(releases), "models": self.models, "hosts": self.hosts,
+               "collected": list(collected), "midr": a.midr, "features": a.features, "jobs": a.jobs,
+               "pools": (bl_info or {}).get("pools") or [],
+               "verdicts": {"agree": agree, "total": total, "conservative": cons,
+                            "passed": passed, "failed": nfail},
+               "boot_failures": [{"phase": b.phase, "host": b.host, "error": b.error}
+                                 for b in self.boot_failures],
+               "timings": dict(self.timings, total=getattr(self, "total_seconds", None))}
+        write_file(os.path.join(self.out, "summary.json"), (json.dumps(doc, indent=1) + "\n").encode())
 
     def _kvm(self, A, B, P, verify_docs, restore_docs, collected):
         """(kvm_ok or None, refused register or None, where, error)"""
@@ -1181,7 +1254,9 @@ def parse_args(argv):
     ap.add_argument("--out", default=os.path.join(ROOT, "build-lab"), help="output directory (default: build-lab)")
     ap.add_argument("--agent-initrd", help="base initrd from mkinitrd.sh (default: OUT/agent-initrd.cpio.gz)")
     ap.add_argument("--agent", help="build the base initrd from this aarch64 agent binary first (with mkinitrd.sh)")
-    ap.add_argument("--kernel", help="arm64 kernel Image (default: OUT/kernel/vmlinuz, from setup.sh)")
+    ap.add_argument("--kernel", help="arm64 kernel Image (default: OUT/kernel-6.12/vmlinuz, from setup.sh)")
+    ap.add_argument("--label", help="the kernel's name in the last lines (`lab LABEL: N/N verdicts agree`, "
+                    "`lab-LABEL: N passed, N failed`) and in OUT/summary.json, e.g. 6.12 or 7.x")
     ap.add_argument("--models", default=DEFAULT_MODELS, help="QEMU CPU models, comma-separated (default: %(default)s)")
     ap.add_argument("--midr", default=LAB_MIDR,
                     help="MIDR_EL1 given to every host (default %(default)s: implementer 0x00, for software use), "
@@ -1204,7 +1279,7 @@ def parse_args(argv):
     if a.agent_initrd is None:
         a.agent_initrd = os.path.join(a.out, "agent-initrd.cpio.gz")
     if a.kernel is None:
-        a.kernel = os.path.join(a.out, "kernel", "vmlinuz")
+        a.kernel = os.path.join(a.out, "kernel-6.12", "vmlinuz")
     a.models = [m.strip() for m in a.models.split(",") if m.strip()]
     if not a.models:
         raise LabError("--models: no model given")
@@ -1220,6 +1295,8 @@ def parse_args(argv):
         if not re.fullmatch(r"(0x)?[0-9a-fA-F]{1,8}", a.midr):
             raise LabError("--midr: expected a 32-bit hex value or 'real', got %r" % a.midr)
         a.midr = "0x%08x" % int(a.midr, 16)
+    if a.label is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", a.label):
+        raise LabError("--label: letters, digits, '.', '_' and '-' only, got %r" % a.label)
     if a.jobs < 1 or a.timeout < 1:
         raise LabError("--jobs and --timeout must be positive")
     if not re.fullmatch(r"[a-z0-9_,]+", a.features):
@@ -1250,16 +1327,17 @@ def check_setup(a):
         raise LabError("missing: " + "; ".join(missing))
 
 
-def main(argv):
+def main(argv, run=None, name="lab"):
+    """The whole lab, or RUN(args) on the same options and set-up (tools/lab/errata.py)."""
     try:
         a = parse_args(argv)
         check_setup(a)
-        return Lab(a).main()
+        return run(a) if run else Lab(a).main()
     except LabError as e:
-        print("lab: error: %s" % e, file=sys.stderr)
+        print("%s: error: %s" % (name, e), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("lab: interrupted", file=sys.stderr)
+        print("%s: interrupted" % name, file=sys.stderr)
         return 2
 
 

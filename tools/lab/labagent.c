@@ -14,12 +14,17 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <cpufleet.h>
 #include "arch/arm64/a64vm.h"
 #include "arch/arm64/apply.h"
+#include "arch/arm64/kvm_uapi.h"
+#include "arch/arm64/smccc.h"
 #include "engine/check.h"
 #include "engine/profile.h"
+#include "profiles/export.h"
+#include <cjson/cJSON.h>
 
 #define IN "/lab/in/"
 #define MAX_REGS 1024
@@ -373,30 +378,38 @@ static bool pmcr_refused(struct cf_a64vm *vm, const char *host, uint64_t want,
 		      PMCR_N(back) == PMCR_N(want)))
 		return false;
 	cf_arm64_refusal(rf, a, host, a->catalog->regs[i].key, PMCR_N(want),
-			 PMCR_N(lim), a->catalog->regs[i].fixed_writable, 0,
+			 PMCR_N(lim), a->catalog->regs[i].fixed_writable, true, 0,
 			 PMCR_N(back));
 	return true;
 }
 
 /* One variant of the own profile applied to VM (one VM for all: ID
  * registers can be rewritten until the first KVM_RUN), then the own
- * profile again, which KVM must take back. */
-static const char *apply_variant(struct cf_a64vm **vm, uint32_t features,
+ * profile again, which KVM must take back.  A register only a capability
+ * makes writable (catalogue `wcap`: MIDR/REVIDR/AIDR) gets a VM of its own,
+ * made for the variant: cf_arm64_apply_vm enables the capability before
+ * the vCPU exists where the variant's value is not this host's. */
+static const char *apply_variant(struct cf_a64vm **shared, uint32_t features,
 				 struct cf_profile *pr, uint64_t key,
 				 uint64_t value, uint64_t orig,
 				 struct cf_apply_refusal *ref, char *fault,
 				 size_t flen)
 {
+	int ci = cf_catalog_find_key(pr->arch->catalog, key);
+	bool own_vm = ci >= 0 && pr->arch->catalog->regs[ci].wcap;
+	struct cf_a64vm *mine = NULL, **vm = own_vm ? &mine : shared;
 	struct cf_apply_refusal back;
 	struct cf_diag d;
 	int vfd;
 
-	if (!*vm && cf_a64vm_create(features, vm, &d) != CF_OK) {
+	cf_config_set(pr->cfg, key, value);
+	if (own_vm ? cf_a64vm_create_for(features, pr, NULL, NULL, vm, &d) != CF_OK :
+	    !*vm && cf_a64vm_create(features, vm, &d) != CF_OK) {
+		cf_config_set(pr->cfg, key, orig);
 		snprintf(fault, flen, "VM creation failed: %.150s", d.msg);
 		return fault;
 	}
 	vfd = cf_a64vm_vcpu_fd(*vm);
-	cf_config_set(pr->cfg, key, value);
 	if (cf_arm64_apply(cf_a64vm_vm_fd(*vm), &vfd, 1, pr, ref, &d) != CF_OK)
 		snprintf(fault, flen, "apply failed: %.150s", d.msg);
 	cf_config_set(pr->cfg, key, orig);
@@ -405,7 +418,7 @@ static const char *apply_variant(struct cf_a64vm **vm, uint32_t features,
 	     back.refused))
 		snprintf(fault, flen, "the own profile was refused after the "
 			 "variant: %.150s", back.refused ? back.text : d.msg);
-	if (fault[0]) {
+	if (fault[0] || own_vm) {
 		cf_a64vm_destroy(*vm);
 		*vm = NULL;
 	}
@@ -439,8 +452,8 @@ static void apply_fact(uint32_t features, struct cf_profile *pr,
 				const struct cf_reg *r = &pr->arch->catalog->regs[
 					cf_catalog_find_key(pr->arch->catalog, key)];
 				cf_arm64_refusal(ref, pr->arch, host, key, value,
-						 PMCR_N(pmcr), r->fixed_writable, e,
-						 PMCR_N(pmcr));
+						 PMCR_N(pmcr), r->fixed_writable, true,
+						 e, PMCR_N(pmcr));
 			} else {
 				pmcr_refused(vm, host, want, pmcr, ref);
 			}
@@ -655,10 +668,11 @@ static const char *job_verify(const char *host, uint32_t features)
 
 /* Names the register KVM refused and, for a catalogue register, the field
  * the engine's rule blames with this host's limit and mask. */
-static void name_refusal(const char *host, uint64_t id, uint64_t want,
-			 uint64_t lim, const uint64_t *masks, int err,
-			 uint64_t got, struct cf_apply_refusal *ref)
+static void name_refusal(struct cf_a64vm *vm, const char *host, uint64_t id,
+			 uint64_t want, uint64_t lim, const uint64_t *masks,
+			 int err, uint64_t got, struct cf_apply_refusal *ref)
 {
+	const struct cf_catalog *cat = &cf_arm64_catalog;
 	uint64_t key;
 
 	if (cf_a64_classify(id, &key) == CF_A64_OTHER) {
@@ -669,8 +683,14 @@ static void name_refusal(const char *host, uint64_t id, uint64_t want,
 			 (unsigned long long)id);
 		return;
 	}
+	/* Whether this KVM offers what the register needs to take another
+	 * value (catalogue `wcap`), as check reads it from the report. */
+	int ri = cf_catalog_find_key(cat, key);
+	int ci = ri >= 0 && cat->regs[ri].wcap ?
+		 cf_catalog_find_name(cat, cat->regs[ri].wcap) : -1;
+	bool wcap = ci < 0 || cf_a64vm_cap(vm, CF_CAP_NR(cat->regs[ci].key)) > 0;
 	cf_arm64_refusal(ref, cf_arch_find("arm64"), host, key, want, lim,
-			 cf_a64_writable_of(key, masks), err, got);
+			 cf_a64_writable_of(key, masks), wcap, err, got);
 }
 
 struct saved {
@@ -717,6 +737,30 @@ static int parse_state(unsigned char *s, size_t n, struct saved *st)
 	return 0;
 }
 
+/* The saved guest's ID registers as a profile, for cf_a64vm_create_for:
+ * the VM capabilities they need on this host (KVM_CAP_ARM_WRITABLE_IMP_ID_REGS
+ * where MIDR/REVIDR/AIDR are not this host's) are enabled before the vCPU
+ * exists, as a VMM restoring the guest would. */
+static struct cf_profile *state_profile(const struct saved *st)
+{
+	struct cf_profile *pr = NULL;
+
+	if (cf_profile_alloc(cf_arch_find("arm64"), &pr) != CF_OK)
+		return NULL;
+	for (uint32_t i = 0; i < st->nregs; i++) {
+		uint64_t key, v;
+		if (cf_a64_classify(st->ids[i], &key) != CF_A64_ID ||
+		    reg_size(st->ids[i]) != 8)
+			continue;
+		memcpy(&v, st->vals[i], 8);
+		if (cf_config_set(pr->cfg, key, v) != CF_OK) {
+			cf_profile_destroy(pr);
+			return NULL;
+		}
+	}
+	return pr;
+}
+
 /* Restores one saved guest: SVE lengths and the vCPU features (KVM facts
  * and capabilities the lab programs), feature ID registers, then the vGIC
  * and PMU, then every other register (PMCR_EL0.N read back) and the memory;
@@ -761,7 +805,14 @@ static void restore_one(const char *host, const char *file, char *out,
 			memcpy(vls_buf, st.vals[i], sizeof(vls_buf));
 			vls = vls_buf;
 		}
-	if (cf_a64vm_create_for(st.features, NULL, vls, &rf, &vm, &d) != CF_OK) {
+	struct cf_profile *spr = state_profile(&st);
+	if (!spr) {
+		snprintf(fault, sizeof(fault), "out of memory");
+		goto report;
+	}
+	enum cf_err cerr = cf_a64vm_create_for(st.features, spr, vls, &rf, &vm, &d);
+	cf_profile_destroy(spr);
+	if (cerr != CF_OK) {
 		snprintf(fault, sizeof(fault), "VM creation failed: %.150s", d.msg);
 		goto report;
 	}
@@ -803,7 +854,8 @@ static void restore_one(const char *host, const char *file, char *out,
 				    &cf_arm64_catalog, key)].flags & CF_REG_CHECKONLY) &&
 			    (cf_a64vm_get(vm, id, &back) != 0 || back != want)) {
 				refused = true;
-				name_refusal(host, id, want, lim, masks, 0, back, &rf);
+				name_refusal(vm, host, id, want, lim, masks, 0, back,
+					     &rf);
 				step("KVM kept 0x%llx for %s (wanted 0x%llx)",
 				     (unsigned long long)back, rf.reg,
 				     (unsigned long long)want);
@@ -812,7 +864,7 @@ static void restore_one(const char *host, const char *file, char *out,
 			if (!err)
 				continue;
 			refused = true;
-			name_refusal(host, id, want, lim, masks, err, lim, &rf);
+			name_refusal(vm, host, id, want, lim, masks, err, lim, &rf);
 			step("KVM refused %s (%s) %s", rf.reg, strerror(err), rf.text);
 		}
 	}
@@ -856,6 +908,114 @@ report:
 	free(st.buf);
 }
 
+/* fctemplate: a Firecracker template (template.json, from `cpufleet export
+ * --format firecracker` of own.json) applied the way Firecracker applies
+ * one (firecracker-microvm/firecracker src/vmm/src/arch/aarch64/vcpu.rs
+ * init: vcpu_features on kvm_vcpu_init.features over its default, PSCI
+ * 0.2, then KVM_ARM_VCPU_INIT and finalize; cpu_config/aarch64/mod.rs:
+ * every reg_modifier's register read with KVM_GET_ONE_REG, then each
+ * written back as host & ~filter | value), then a guest reads every
+ * system register of own.json with MRS. */
+static const char *job_fctemplate(const char *host)
+{
+	struct cf_profile *pr = load_profile(IN "own.json");
+	size_t len = 0;
+	char *text = slurp(IN "template.json", &len);
+	cJSON *t = text ? cJSON_Parse(text) : NULL, *it;
+	static uint64_t keys[MAX_REGS], ids[MAX_REGS], vals[MAX_REGS], filt[MAX_REGS],
+		forced[MAX_REGS];
+	static char out[65536];
+	static struct gen g;
+	uint32_t features = CF_A64_FEAT_PSCI;
+	struct cf_a64vm *vm = NULL;
+	struct cf_diag d = { "" };
+	size_t n = 0, nkeys, used, nmis = 0;
+	char refused[256] = "null";
+	uint64_t data;
+	const char *fail = NULL;
+
+	free(text);
+	if (!pr || !t)
+		return "template.json or own.json";
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(t, "vcpu_features")) {
+		uint64_t f, v;
+		cJSON *bm = cJSON_GetObjectItem(it, "bitmap");
+		if (cJSON_GetObjectItem(it, "index")->valueint != 0 ||
+		    !cJSON_IsString(bm) || !cf_fc_bitmap(bm->valuestring, 32, &f, &v))
+			return "vcpu_features";
+		features = (uint32_t)((features & ~f) | v);
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(t, "reg_modifiers")) {
+		cJSON *a = cJSON_GetObjectItem(it, "addr"), *bm = cJSON_GetObjectItem(it, "bitmap");
+		if (n == MAX_REGS || !cJSON_IsString(a) || !cJSON_IsString(bm) ||
+		    !cf_fc_bitmap(bm->valuestring, 64, &filt[n], &forced[n]))
+			return "reg_modifiers";
+		ids[n++] = strtoull(a->valuestring, NULL, 16);
+	}
+	cJSON_Delete(t);
+	step("template: vCPU features 0x%x, %zu reg_modifiers", features, n);
+	if (cf_a64vm_create(features, &vm, &d) != CF_OK) {
+		step("VM creation failed: %.150s", d.msg);
+		return "vm";
+	}
+	for (size_t i = 0; i < n && !fail; i++)
+		if (cf_a64vm_get(vm, ids[i], &vals[i]) != 0)
+			fail = "KVM_GET_ONE_REG";
+	for (size_t i = 0; i < n && !fail && !strcmp(refused, "null"); i++) {
+		uint64_t want = (vals[i] & ~filt[i]) | (forced[i] & filt[i]), back = 0;
+		int e = cf_a64vm_set(vm, ids[i], want);
+		if (e || cf_a64vm_get(vm, ids[i], &back) != 0 || back != want) {
+			snprintf(refused, sizeof(refused), "{\"addr\": \"0x%llx\", "
+				 "\"errno\": \"%s\", \"want\": \"0x%016llx\", \"got\": "
+				 "\"0x%016llx\"}", (unsigned long long)ids[i],
+				 errno_name(e), (unsigned long long)want,
+				 (unsigned long long)back);
+			step("KVM refused 0x%llx: %s", (unsigned long long)ids[i],
+			     errno_name(e));
+		}
+	}
+	if (!fail && !strcmp(refused, "null") && cf_a64vm_finish(vm, &d) != CF_OK)
+		fail = "vGIC/PMU init";
+	used = (size_t)snprintf(out, sizeof(out), "{\"host\": \"%s\", \"features\": "
+				"\"0x%x\", \"modifiers\": %zu, \"refused\": %s, "
+				"\"guest_regs\": {", host, features, n, refused);
+	nkeys = profile_keys(pr, keys);
+	if (!fail && !strcmp(refused, "null")) {
+		read_guest(&g, keys, nkeys);
+		if (cf_a64vm_load(vm, g.w, g.n, guest_x, &d) != CF_OK ||
+		    cf_a64vm_run_to_mmio(vm, &data, &d) != CF_OK)
+			fail = "guest";
+	}
+	if (fail) {
+		step("%s failed: %.150s", fail, d.msg);
+		cf_a64vm_destroy(vm);
+		cf_profile_destroy(pr);
+		return fail;
+	}
+	const uint64_t *area = (const uint64_t *)(cf_a64vm_ram(vm) + AREA_A);
+	for (size_t i = 0; !strcmp(refused, "null") && i < nkeys; i++) {
+		char name[40];
+		uint64_t want = 0;
+		cf_arch_regname(pr->arch, keys[i], name, sizeof(name));
+		cf_config_get(pr->cfg, keys[i], &want, NULL);
+		used += (size_t)snprintf(out + used, sizeof(out) - used,
+					 "%s\"%s\": \"0x%016llx\"", i ? ", " : "",
+					 name, (unsigned long long)area[i]);
+		if (area[i] != want) {
+			nmis++;
+			step("MISMATCH %s: profile 0x%016llx guest 0x%016llx", name,
+			     (unsigned long long)want, (unsigned long long)area[i]);
+		}
+	}
+	used += (size_t)snprintf(out + used, sizeof(out) - used,
+				 "}, \"read\": %zu, \"mismatches\": %zu}\n",
+				 strcmp(refused, "null") ? 0 : nkeys, nmis);
+	emit("fctemplate.json", out, used);
+	cf_a64vm_destroy(vm);
+	cf_profile_destroy(pr);
+	return NULL;
+}
+
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
@@ -894,6 +1054,145 @@ static const char *job_restore(const char *host)
 	return NULL;
 }
 
+/* ---- errata targets: the discovery hypercalls (arch/arm64/smccc.h) ----
+ *
+ * The guest calls KVM's features call (0x86000000: R2 is the bitmap of
+ * vendor functions 64-95, where BMAP_2 shows), DISCOVER_IMPL_VER
+ * (0xC6000040) and DISCOVER_IMPL_CPUS (0xC6000041) for every index from 0
+ * to the count VER gave (capped at x7), one past the end included, and
+ * stores x0..x3 of each call: features at x5+0, VER at x5+32, CPUS(i) at
+ * x5+64+32*i.  Then it stores the number of CPUS calls to x6 (the exit).
+ * Encodings from GNU as (aarch64-linux-gnu-as) of the source shown. */
+static const uint32_t errata_guest[] = {
+	0xd2b0c000, /* movz x0, #0x8600, lsl #16 */
+	0xd4000002, /* hvc #0 */
+	0xa90004a0, /* stp x0, x1, [x5] */
+	0xa9010ca2, /* stp x2, x3, [x5, #16] */
+	0xd2800800, /* movz x0, #0x40 */
+	0xf2b8c000, /* movk x0, #0xc600, lsl #16 */
+	0xd2800001, /* movz x1, #0 */
+	0xd2800002, /* movz x2, #0 */
+	0xd2800003, /* movz x3, #0 */
+	0xd4000002, /* hvc #0 */
+	0xa90204a0, /* stp x0, x1, [x5, #32] */
+	0xa9030ca2, /* stp x2, x3, [x5, #48] */
+	0xaa0203e9, /* mov x9, x2 */
+	0xeb07013f, /* cmp x9, x7 */
+	0x54000049, /* b.ls 1f */
+	0xaa0703e9, /* mov x9, x7 */
+	0xd280000a, /* 1: movz x10, #0 */
+	0x910100ab, /* add x11, x5, #64 */
+	0xeb09015f, /* 2: cmp x10, x9 */
+	0x54000168, /* b.hi 3f */
+	0xd2800820, /* movz x0, #0x41 */
+	0xf2b8c000, /* movk x0, #0xc600, lsl #16 */
+	0xaa0a03e1, /* mov x1, x10 */
+	0xd2800002, /* movz x2, #0 */
+	0xd2800003, /* movz x3, #0 */
+	0xd4000002, /* hvc #0 */
+	0xa8810560, /* stp x0, x1, [x11], #16 */
+	0xa8810d62, /* stp x2, x3, [x11], #16 */
+	0x9100054a, /* add x10, x10, #1 */
+	0x17fffff5, /* b 2b */
+	0xf90000ca, /* 3: str x10, [x6] */
+	0x14000000, /* b . */
+};
+#define ERRATA_MAX 128 /* CPUS calls past index 0, within AREA_A..AREA_B */
+
+static size_t hex4(char *buf, size_t len, const uint64_t *x)
+{
+	return (size_t)snprintf(buf, len, "[\"0x%llx\", \"0x%llx\", \"0x%llx\", "
+				"\"0x%llx\"]", (unsigned long long)x[0],
+				(unsigned long long)x[1], (unsigned long long)x[2],
+				(unsigned long long)x[3]);
+}
+
+/* The pool baseline applied, the discovery calls armed
+ * (cf_arm64_apply_errata) and served (cf_a64vm_serve_errata); what the
+ * guest read, raw, in errata.json: the lab compares it with the list in
+ * the profile file it gave. */
+static const char *job_errata(const char *host, uint32_t features)
+{
+	static char out[65536];
+	struct cf_profile *pr = load_profile(IN "baseline.json");
+	struct cf_apply_refusal ref;
+	struct cf_arm64_errata st = { 0 };
+	struct cf_a64vm *vm;
+	struct cf_diag d;
+	struct utsname u;
+	char ref_json[512], why[CF_TEXT_MAX + 8] = "null";
+	const uint64_t x[8] = { 0, 0, 0, 0, 0, CF_A64_RAM_BASE + AREA_A,
+				CF_A64_MMIO_EXIT, ERRATA_MAX };
+	uint64_t calls = 0;
+	size_t used;
+	int vfd, cap;
+
+	if (!pr)
+		return "profile";
+	if (uname(&u) != 0)
+		snprintf(u.release, sizeof(u.release), "unknown");
+	step("applying the pool baseline and arming the discovery hypercalls");
+	vm = vm_with(features, pr, &ref);
+	if (!vm) {
+		cf_profile_destroy(pr);
+		return "vm";
+	}
+	cap = cf_a64vm_cap(vm, KVM_CAP_ARM_WRITABLE_IMP_ID_REGS);
+	vfd = cf_a64vm_vcpu_fd(vm);
+	if (!ref.refused && cf_arm64_apply_errata(cf_a64vm_vm_fd(vm), &vfd, 1, pr,
+						  &st, &d) != CF_OK) {
+		step("arming failed: %.150s", d.msg);
+		cf_a64vm_destroy(vm);
+		cf_profile_destroy(pr);
+		return "errata";
+	}
+	refusal_json(ref_json, sizeof(ref_json), &ref);
+	if (!st.armed && !ref.refused) {
+		st.why[strcspn(st.why, "\"\\\n")] = '\0';
+		snprintf(why, sizeof(why), "\"%s\"", st.why);
+		step("not armed: %s", st.why);
+	}
+	used = (size_t)snprintf(out, sizeof(out), "{\"host\": \"%s\", \"kernel\": "
+				"\"%s\", \"writable_imp_id_regs_cap\": %d,\n "
+				"\"accepted\": %s, \"refused\": %s, \"armed\": %s, "
+				"\"why\": %s", host, u.release, cap,
+				ref.refused ? "false" : "true", ref_json,
+				st.armed ? "true" : "false", why);
+	if (st.armed) {
+		const uint64_t *a = (const uint64_t *)(cf_a64vm_ram(vm) + AREA_A);
+		cf_a64vm_serve_errata(vm, pr);
+		if (cf_a64vm_load(vm, errata_guest, sizeof(errata_guest) / 4, x,
+				  &d) != CF_OK ||
+		    cf_a64vm_run_to_mmio(vm, &calls, &d) != CF_OK) {
+			step("guest failed: %.150s", d.msg);
+			cf_a64vm_destroy(vm);
+			cf_profile_destroy(pr);
+			return "guest";
+		}
+		step("guest made %llu DISCOVER_IMPL_CPUS calls",
+		     (unsigned long long)calls);
+		used += (size_t)snprintf(out + used, sizeof(out) - used,
+					 ",\n \"features\": ");
+		used += hex4(out + used, sizeof(out) - used, a);
+		used += (size_t)snprintf(out + used, sizeof(out) - used,
+					 ",\n \"version\": ");
+		used += hex4(out + used, sizeof(out) - used, a + 4);
+		used += (size_t)snprintf(out + used, sizeof(out) - used,
+					 ",\n \"cpus\": [");
+		for (uint64_t i = 0; i < calls && i <= ERRATA_MAX; i++) {
+			used += (size_t)snprintf(out + used, sizeof(out) - used,
+						 "%s\n  ", i ? "," : "");
+			used += hex4(out + used, sizeof(out) - used, a + 8 + 4 * i);
+		}
+		used += (size_t)snprintf(out + used, sizeof(out) - used, "]");
+	}
+	snprintf(out + used, sizeof(out) - used, "}\n");
+	cf_a64vm_destroy(vm);
+	cf_profile_destroy(pr);
+	emit("errata.json", out, strlen(out));
+	return NULL;
+}
+
 int main(void)
 {
 	char job[32], host[64], feats[128];
@@ -921,6 +1220,10 @@ int main(void)
 		fail = job_verify(host, features);
 	else if (!strcmp(job, "restore"))
 		fail = job_restore(host);
+	else if (!strcmp(job, "errata"))
+		fail = job_errata(host, features);
+	else if (!strcmp(job, "fctemplate"))
+		fail = job_fctemplate(host);
 	if (fail)
 		step("job failed: %s", fail);
 	printf("@@CF DONE %d\n", fail ? 1 : 0);

@@ -4,15 +4,22 @@
 #   - packages: qemu-system-arm, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, cpio, and
 #     through multiarch (dpkg --add-architecture arm64) libcjson-dev:arm64 and libcjson1:arm64,
 #     which the lab agent links against dynamically;
-#   - the apt source bookworm-backports, with exactly the URI this machine already uses for
-#     bookworm (read from /etc/apt; no mirror is written here), for amd64 and arm64;
-#   - the arm64 kernel that bookworm-backports' linux-image-arm64 depends on (unsigned flavour),
-#     downloaded with `apt-get download` (not installed); its vmlinuz goes to
-#     OUTDIR/kernel/vmlinuz (default OUTDIR: build-lab at the top of the source tree), its
-#     config to OUTDIR/kernel/config, and OUTDIR/kernel/package names package and versions.
+#   - the lab's host kernels, one per suite, fetched the same way (LAB_KERNELS, comma-separated,
+#     picks some; default all):
+#         6.12   bookworm-backports   -> OUTDIR/kernel-6.12/
+#         7.x    trixie-backports     -> OUTDIR/kernel-7.x/
+#     each the arm64 unsigned image that the suite's linux-image-arm64 depends on, downloaded
+#     with `apt-get download` (not installed) through a private apt state per suite,
+#     OUTDIR/apt/SUITE/ (its own sources file, lists and cache: nothing under /etc/apt changes),
+#     from exactly the URI and keyring this machine already uses for bookworm (read from
+#     /etc/apt; no mirror is written). Per kernel: vmlinuz, config (from the image package,
+#     or from the linux-base package it depends on, as trixie-backports' 7.x ships it; it
+#     must say CONFIG_KVM=y) and `package`: "PACKAGE VERSION META-VERSION SUITE RELEASE".
 #
-# When everything is present it only asks dpkg and apt-cache and returns within seconds.
-# Runs as root (CI) or through sudo. Exit 0 when ready, 1 with a message otherwise.
+# When everything is present it only asks dpkg and apt-cache and returns within seconds; a
+# suite's lists are refreshed once they are a day old (the newest kernel there at the time).
+# Runs as root (CI) or through sudo (the packages; the kernels' private apt state needs neither).
+# Exit 0 when ready, 1 with a message otherwise.
 set -eu
 
 say() { echo "lab setup: $*"; }
@@ -20,12 +27,19 @@ die() { echo "lab setup: error: $*" >&2; exit 1; }
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$ROOT/build-lab}
-SUITE=bookworm
-BPO=$SUITE-backports
+SUITE=bookworm      # the system's suite whose URI and keyring the kernels come through
 SRCDIR=/etc/apt/sources.list.d
-OURSRC=$SRCDIR/$BPO.sources
 DEFAULT_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 PKGS="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross cpio libcjson-dev:arm64 libcjson1:arm64"
+# SELECTOR SUITE RELEASE-PREFIX: the lab's host kernels; a suite whose kernel no longer
+# starts with RELEASE-PREFIX is an error (the selector would lie).
+KERNELS="6.12 bookworm-backports 6.12.
+7.x trixie-backports 7."
+WANT=$(echo "${LAB_KERNELS:-6.12,7.x}" | tr ',' ' ')
+for w in $WANT; do
+	echo "$KERNELS" | awk -v w="$w" '$1 == w {f = 1} END {exit !f}' ||
+		die "LAB_KERNELS: unknown kernel '$w' (known: $(echo "$KERNELS" | awk '{printf "%s%s", s, $1; s = ","}'))"
+done
 
 if [ "$(id -u)" = 0 ]; then
 	SUDO=
@@ -105,34 +119,10 @@ else
 fi
 
 main=$(find_source "$SUITE" | head -n 1)
-[ -n "$main" ] || die "no apt source for $SUITE found in /etc/apt/sources.list or $SRCDIR; cannot derive the URI for $BPO"
-uri=${main% *}
-key=${main#* }
-[ "$key" = - ] && key=$DEFAULT_KEYRING
-archs=$NATIVE
-[ "$NATIVE" = arm64 ] || archs="$NATIVE arm64"
-want="# Added by cpufleet tools/lab/setup.sh: the arm64 lab kernel comes from $BPO,
-# from the same mirror as $SUITE.
-Types: deb
-URIs: $uri
-Suites: $BPO
-Components: main
-Signed-By: $key
-Architectures: $archs"
-others=$(for f in /etc/apt/sources.list "$SRCDIR"/*.list "$SRCDIR"/*.sources; do
-	[ -f "$f" ] && [ "$f" != "$OURSRC" ] && grep -l "^[^#]*[[:space:]]$BPO\([[:space:]]\|\$\)" "$f" 2>/dev/null
-done || true)
-if [ -n "$others" ] && [ ! -f "$OURSRC" ]; then
-	say "$BPO already configured in $(echo $others)"
-elif [ -f "$OURSRC" ] && grep -qx "URIs: $uri" "$OURSRC" && grep -qx "Suites: $BPO" "$OURSRC" &&
-	grep -q "^Architectures:.*arm64" "$OURSRC"; then
-	: # present, same URI as bookworm, arm64 lists included
-else
-	say "adding apt source $BPO ($uri, $archs) as $OURSRC"
-	printf '%s\n' "$want" | $SUDO tee "$OURSRC.tmp" >/dev/null && $SUDO mv "$OURSRC.tmp" "$OURSRC" ||
-		die "cannot write $OURSRC"
-	NEED_UPDATE=1
-fi
+[ -n "$main" ] || die "no apt source for $SUITE found in /etc/apt/sources.list or $SRCDIR; cannot derive the URI for the lab kernels"
+URI=${main% *}
+KEYRING=${main#* }
+[ "$KEYRING" = - ] && KEYRING=$DEFAULT_KEYRING
 [ "$NEED_UPDATE" = 1 ] && apt_update
 
 # --- packages ----------------------------------------------------------------------------
@@ -153,67 +143,164 @@ for c in qemu-system-aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-readelf cpi
 	command -v "$c" >/dev/null 2>&1 || die "$c not found after installing the packages"
 done
 
-# --- kernel ------------------------------------------------------------------------------
-# KPKG/KVER: the unsigned image that linux-image-arm64 from $BPO depends on. Not "the newest
-# linux-image-6.12*": bookworm-security also carries 6.12 images and they sort higher.
-resolve_meta() {
-	META=$(apt-cache madison linux-image-arm64:arm64 2>/dev/null |
-		awk -F' *[|] *' -v s="$BPO/" 'index($3, s) {print $2; exit}')
-	[ -n "$META" ]
+# --- kernels -----------------------------------------------------------------------------
+# A private apt state per suite: OUT/apt/SUITE/{SUITE.sources,lists,cache}. AO: its options.
+private_apt() {
+	A=$OUT/apt/$1
+	mkdir -p "$A/lists/partial" "$A/cache/archives/partial" || die "cannot create $A"
+	src="Types: deb
+URIs: $URI
+Suites: $1
+Components: main
+Signed-By: $KEYRING
+Architectures: arm64"
+	if [ ! -f "$A/$1.sources" ] || [ "$(cat "$A/$1.sources")" != "$src" ]; then
+		printf '%s\n' "$src" >"$A/$1.sources"
+		rm -f "$A"/lists/*_* "$A/updated" # lists of another URI or keyring
+	fi
+	AO="-o Dir::Etc::SourceList=$A/$1.sources -o Dir::Etc::SourceParts=/dev/null
+	    -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
+	    -o Dir::State::Lists=$A/lists -o Dir::Cache=$A/cache -o Dir::State::Status=/dev/null
+	    -o APT::Architecture=arm64 -o APT::Architectures=arm64"
 }
-resolve_kernel() {
-	KPKG=; KVER=
-	dep=$(apt-cache show "linux-image-arm64:arm64=$META" 2>/dev/null | sed -n 's/^Depends: //p' | head -n 1 |
-		tr ',|' '\n\n' | sed 's/^ *//; s/[ (].*//' | grep '^linux-image-' | head -n 1)
+# shellcheck disable=SC2086
+private_update() {
+	say "apt-get update ($1, private lists in $(basename "$OUT")/apt/$1)"
+	apt-get $AO update -qq && touch "$A/updated"
+}
+# apt keeps the server's time on an unchanged InRelease: our own stamp says when we asked
+lists_fresh() {
+	[ -n "$(find "$A/updated" -mmin -1440 2>/dev/null)" ] && ls "$A"/lists/*_InRelease >/dev/null 2>&1
+}
+# madison PACKAGE SUITE: its version in SUITE (the private lists hold that suite only)
+# shellcheck disable=SC2086
+madison() {
+	apt-cache $AO madison "$1:arm64" 2>/dev/null | awk -F' *[|] *' -v s="$2/" 'index($3, s) {print $2; exit}'
+}
+# depends PACKAGE VERSION: the names in its first Depends line, one a line
+# shellcheck disable=SC2086
+depends() {
+	apt-cache $AO show "$1:arm64=$2" 2>/dev/null | sed -n 's/^Depends: //p' | head -n 1 |
+		tr ',|' '\n\n' | sed 's/^ *//; s/[ (:].*//'
+}
+# IMG IVER: the package holding the image that linux-image-arm64=$META of $SUITE depends on,
+# RELEASE its uname -r. bookworm: linux-image-RELEASE-unsigned (/boot/vmlinuz-RELEASE);
+# trixie-backports 7.x: linux-image-RELEASE -> linux-binary-RELEASE, image in
+# linux-binary-unsigned-RELEASE (usr/lib/modules/RELEASE/vmlinuz.unsigned).
+resolve_image() {
+	IMG=; IVER=
+	dep=$(depends linux-image-arm64 "$META" | grep '^linux-image-' | head -n 1)
 	[ -n "$dep" ] || return 1
-	case $dep in *-unsigned) ;; *) dep=$dep-unsigned ;; esac
-	KPKG=$dep
-	KVER=$(apt-cache madison "$KPKG:arm64" 2>/dev/null |
-		awk -F' *[|] *' -v s="$BPO/" 'index($3, s) {print $2; exit}')
-	[ -n "$KVER" ]
+	RELEASE=${dep#linux-image-}
+	RELEASE=${RELEASE%-unsigned}
+	for c in "linux-image-$RELEASE-unsigned" "linux-binary-unsigned-$RELEASE"; do
+		v=$(madison "$c" "$SUITE_K")
+		if [ -n "$v" ]; then IMG=$c; IVER=$v; return 0; fi
+	done
+	return 1
 }
-
+# download PACKAGE VERSION DIR: the .deb into DIR; prints its path
+# shellcheck disable=SC2086
+download() {
+	# apt drops to user _apt for downloads; let it write there (else a harmless warning)
+	[ "$(id -u)" = 0 ] && id _apt >/dev/null 2>&1 && chown _apt "$3" 2>/dev/null || true
+	(cd "$3" && apt-get $AO download -qq "$1:arm64=$2") || return 1
+	ls "$3"/"$1"_*.deb 2>/dev/null | head -n 1
+}
+# extract DEB DIR PATTERN...: the first member matching each pattern, into DIR; prints their paths
+extract() {
+	deb=$1 dir=$2; shift 2
+	list=$(dpkg-deb --fsys-tarfile "$deb" | tar -t) || return 1
+	for pat in "$@"; do
+		m=$(echo "$list" | grep -x "$pat" | head -n 1)
+		[ -n "$m" ] || { echo -; continue; }
+		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" "$m" || return 1
+		echo "$dir/$m"
+	done
+}
 fetch_kernel() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/cpufleet-kernel.XXXXXX")
-	# apt drops to user _apt for downloads; let it write here (else a harmless warning)
-	[ "$(id -u)" = 0 ] && id _apt >/dev/null 2>&1 && chown _apt "$tmp" 2>/dev/null || true
-	if ! (cd "$tmp" && apt-get download -qq "$KPKG:arm64=$KVER"); then
-		rm -rf "$tmp"; return 1
-	fi
-	deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n 1)
-	[ -n "$deb" ] || { rm -rf "$tmp"; return 1; }
+	deb=$(download "$IMG" "$IVER" "$tmp") && [ -n "$deb" ] || { rm -rf "$tmp"; return 1; }
 	mkdir -p "$tmp/x"
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" --wildcards './boot/vmlinuz-*' './boot/config-*' ||
-		{ rm -rf "$tmp"; die "cannot unpack /boot from $deb"; }
-	vm=$(ls "$tmp"/x/boot/vmlinuz-* | head -n 1)
-	cf=$(ls "$tmp"/x/boot/config-* | head -n 1)
-	grep -q '^CONFIG_KVM=y' "$cf" || { rm -rf "$tmp"; die "$KPKG $KVER does not have KVM built in (CONFIG_KVM=y)"; }
-	mkdir -p "$OUT/kernel"
-	cp "$vm" "$OUT/kernel/vmlinuz.tmp" && mv "$OUT/kernel/vmlinuz.tmp" "$OUT/kernel/vmlinuz"
-	cp "$cf" "$OUT/kernel/config"
-	echo "$KPKG $KVER $META" > "$OUT/kernel/package"
+	got=$(extract "$deb" "$tmp/x" "./boot/vmlinuz-$RELEASE" "./usr/lib/modules/$RELEASE/vmlinuz.*" \
+		"./boot/config-$RELEASE" "./usr/lib/modules/$RELEASE/config") ||
+		{ rm -rf "$tmp"; die "cannot unpack $deb"; }
+	# shellcheck disable=SC2086
+	set -- $got
+	vm=$1; [ "$vm" = - ] && vm=$2
+	cf=$3; [ "$cf" = - ] && cf=$4
+	[ "$vm" != - ] || { rm -rf "$tmp"; die "$IMG $IVER holds no vmlinuz for $RELEASE"; }
+	if [ "$cf" = - ] && depends "$IMG" "$IVER" | grep -qx "linux-base-$RELEASE"; then
+		# the config ships in the base files package the image depends on
+		bdeb=$(download "linux-base-$RELEASE" "$IVER" "$tmp") && [ -n "$bdeb" ] ||
+			{ rm -rf "$tmp"; return 1; }
+		cf=$(extract "$bdeb" "$tmp/x" "./usr/lib/modules/$RELEASE/config" "./boot/config-$RELEASE" |
+			grep -v '^-$' | head -n 1)
+		[ -n "$cf" ] || cf=-
+	fi
+	if [ "$cf" != - ]; then
+		grep -q '^CONFIG_KVM=y' "$cf" || { rm -rf "$tmp"; die "$IMG $IVER does not have KVM built in (CONFIG_KVM=y)"; }
+	else
+		say "warning: no config shipped with $IMG $IVER: KVM is checked by the boot itself"
+	fi
+	mkdir -p "$KDIR"
+	rm -f "$KDIR/config"
+	cp "$vm" "$KDIR/vmlinuz.tmp" && mv "$KDIR/vmlinuz.tmp" "$KDIR/vmlinuz"
+	[ "$cf" = - ] || cp "$cf" "$KDIR/config"
+	echo "$IMG $IVER $META $SUITE_K $RELEASE" >"$KDIR/package"
 	rm -rf "$tmp"
 }
 
-# OUTDIR/kernel/package: "PACKAGE VERSION META-VERSION"; the cache is valid while
-# linux-image-arm64 in bookworm-backports still has META-VERSION (one apt-cache call).
-if ! resolve_meta; then
-	apt_update
-	resolve_meta || die "linux-image-arm64:arm64 is not available from $BPO (apt-cache madison linux-image-arm64:arm64)"
-fi
-stamp="$OUT/kernel/package"
-if [ -s "$OUT/kernel/vmlinuz" ] && [ -f "$stamp" ] && [ "$(cut -d' ' -f3 "$stamp")" = "$META" ]; then
-	say "kernel $(cut -d' ' -f1,2 "$stamp") present ($OUT/kernel/vmlinuz)"
-else
-	resolve_kernel || die "cannot resolve the kernel package linux-image-arm64:arm64=$META depends on"
-	say "downloading kernel $KPKG:arm64 $KVER from $BPO"
-	if ! fetch_kernel; then
-		[ "$UPDATED" = 1 ] && die "apt-get download $KPKG:arm64=$KVER failed"
-		apt_update     # the lists may be older than the mirror
-		resolve_meta && resolve_kernel || die "linux-image-arm64:arm64 is not available from $BPO"
-		say "downloading kernel $KPKG:arm64 $KVER from $BPO"
-		fetch_kernel || die "apt-get download $KPKG:arm64=$KVER failed"
+# kernel SELECTOR SUITE PREFIX: OUT/kernel-SELECTOR from SUITE. The cache is valid while the
+# suite's linux-image-arm64 still has the META-VERSION in OUT/kernel-SELECTOR/package.
+kernel() {
+	SEL=$1 SUITE_K=$2 PREFIX=$3
+	KDIR=$OUT/kernel-$SEL
+	stamp=$KDIR/package
+	private_apt "$SUITE_K"
+	fresh=0
+	if ! lists_fresh; then
+		if private_update "$SUITE_K"; then
+			fresh=1
+		elif [ -s "$KDIR/vmlinuz" ] && [ -f "$stamp" ]; then
+			say "warning: apt-get update of $SUITE_K failed; keeping kernel $(cut -d' ' -f1,2 "$stamp")"
+			return 0
+		else
+			die "apt-get update of $SUITE_K ($URI) failed"
+		fi
 	fi
-	say "kernel $KPKG $KVER -> $OUT/kernel/vmlinuz"
-fi
+	META=$(madison linux-image-arm64 "$SUITE_K")
+	if [ -z "$META" ] && [ "$fresh" = 0 ]; then
+		private_update "$SUITE_K" || die "apt-get update of $SUITE_K ($URI) failed"
+		fresh=1
+		META=$(madison linux-image-arm64 "$SUITE_K")
+	fi
+	[ -n "$META" ] || die "linux-image-arm64:arm64 is not available from $SUITE_K ($URI)"
+	if [ -s "$KDIR/vmlinuz" ] && [ -f "$stamp" ] && [ "$(cut -d' ' -f3 "$stamp")" = "$META" ]; then
+		say "kernel $SEL: $(cut -d' ' -f1,2 "$stamp") present ($KDIR/vmlinuz)"
+		return 0
+	fi
+	resolve_image || die "$SUITE_K: no unsigned image for linux-image-arm64:arm64=$META"
+	case $RELEASE in
+	"$PREFIX"*) ;;
+	*) die "kernel $SEL: $SUITE_K's linux-image-arm64 $META is Linux $RELEASE, not $PREFIX*" ;;
+	esac
+	say "kernel $SEL: downloading $IMG:arm64 $IVER from $SUITE_K"
+	if ! fetch_kernel; then
+		[ "$fresh" = 1 ] && die "apt-get download $IMG:arm64=$IVER failed"
+		private_update "$SUITE_K" || die "apt-get update of $SUITE_K ($URI) failed"  # lists older than the mirror
+		META=$(madison linux-image-arm64 "$SUITE_K")
+		resolve_image || die "$SUITE_K: no unsigned image for linux-image-arm64:arm64=$META"
+		say "kernel $SEL: downloading $IMG:arm64 $IVER from $SUITE_K"
+		fetch_kernel || die "apt-get download $IMG:arm64=$IVER failed"
+	fi
+	say "kernel $SEL: $IMG $IVER (Linux $RELEASE) -> $KDIR"
+}
+
+# the layout before two kernels: one OUT/kernel
+[ -f "$OUT/kernel/package" ] && rm -rf "$OUT/kernel"
+for w in $WANT; do
+	# shellcheck disable=SC2046
+	kernel $(echo "$KERNELS" | awk -v w="$w" '$1 == w')
+done
 say "ready"
