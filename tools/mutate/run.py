@@ -402,6 +402,52 @@ def gen_arm64(path, text):
                     'writable>all', 'writable mask 0x0 -> all ones: a value '
                     'KVM does not let userspace change is taken as writable',
                     '%s writable' % fam)
+    # wcap=CAP dropped: a register KVM lets userspace change only after the
+    # VM enabled CAP is taken as writable without it.
+    for kind, reg, n, w in regs:
+        for x in w:
+            if x.startswith('wcap='):
+                put(arm64_family(kind, reg), reg, n, text.split('\n')[n - 1],
+                    [y for y in w if y != x], 'wcap-dropped',
+                    'wcap dropped: a value other than the host\'s is taken '
+                    'though KVM refuses it unless the VM enabled %s' % x[5:],
+                    '%s wcap' % arm64_family(kind, reg))
+    out += needs_mutants(rel, text, 'idregs', 5)
+    return out
+
+
+def needs_mutants(rel, text, cat, k):
+    """Dependency rules (`needs FEATURE... NEED... [| TEXT]`): K of them,
+    spread over the file, dropped; and every NEED of the form X>=N
+    weakened to X>=N-1."""
+    lines = text.split('\n')
+    rules = []
+    for n, line in enumerate(lines, 1):
+        w = words_of(line.split('|', 1)[0])
+        if w and w[0] == 'needs':
+            rules.append((n, w, line))
+    out = []
+    for n, w, line in spread(rules, k):
+        feat = w[1].split(',')[0]
+        out.append(Mutant('%s:needs-%d:dropped' % (cat, n), cat + '/needs',
+                          rel, 'needs dropped (%s needs %s): a baseline keeps '
+                          '%s where the pool lost %s, a check takes a profile '
+                          'that has it without them' % (feat, ' '.join(w[2:]),
+                                                        feat, ' '.join(w[2:])),
+                          'catalogue', line, '', line=n,
+                          policy='%s needs' % cat))
+    for n, w, line in rules:
+        for x in w[2:]:
+            name, ge, v = x.partition('>=')
+            if ge and int(v, 0) > 1:
+                new = line.replace(x, '%s>=%d' % (name, int(v, 0) - 1), 1)
+                out.append(Mutant('%s:needs-%d:%s>=%d' % (cat, n, name,
+                                                          int(v, 0) - 1),
+                                  cat + '/needs', rel, 'need %s weakened to '
+                                  '>=%d: a feature is kept where its need is '
+                                  'one step short' % (x, int(v, 0) - 1),
+                                  'catalogue', line, new, line=n,
+                                  policy='%s needs' % cat))
     return out
 
 
@@ -492,6 +538,11 @@ def gen_x86(path, text):
         for x in w:
             if x.startswith('gate='):
                 pinned.update(x[5:].split(','))
+        if w and w[0] == 'needs':
+            # a FLAG term must name a flag field (the generator refuses it
+            # otherwise): such flags keep their kind
+            for x in words_of(line.split('|', 1)[0])[1:]:
+                pinned.update(x.split(','))
     out = []
 
     def put(mid, fam, n, new, why, policy):
@@ -572,6 +623,7 @@ def gen_x86(path, text):
                 ' '.join(x for x in w if x != gone),
                 'level %s without %s: a host lacking it is called %s'
                 % (w[1], gone, w[1]), 'cpuid level')
+    out += needs_mutants(rel, text, 'cpuid', 8)
     return out
 
 
@@ -599,8 +651,9 @@ def gen_caps(path, text):
     groups = {}
     for n, line in enumerate(lines, 1):
         w = words_of(line)
-        if len(w) != 5 or not w[0].startswith('KVM_CAP_'):
+        if len(w) not in (5, 6) or not w[0].startswith('KVM_CAP_'):
             continue
+        # since=VERSION only words messages: never mutated, kept
         arches = w[2].split(',')
         # s390/ppc-only lines are in neither catalogue: a change there is
         # equivalent by construction.
@@ -614,13 +667,13 @@ def gen_caps(path, text):
                 to, why = CAPS_ROLE_ALTS[role]
                 if to == 'capacity' and kind == 'bool':
                     continue
-                nw = w[:4] + [to]
+                nw = w[:4] + [to] + w[5:]
                 tag = '%s>%s' % (role, to)
             else:
                 to, why = CAPS_KIND_ALTS[kind]
                 if to == 'bool' and role == 'capacity':
                     continue
-                nw = w[:3] + [to, role]
+                nw = w[:3] + [to, role] + w[5:]
                 tag = '%s>%s' % (kind, to)
             new = line.replace(' '.join(w), ' '.join(nw), 1)
             if new == line:   # spacing differs: rebuild the line
