@@ -845,6 +845,95 @@ static void test_edges_pool_flag_caps(void)
 	cf_report_destroy(b);
 }
 
+/* What each capability role does, judged by what a VM can do with the
+ * capability (Documentation/virt/kvm/api.rst, linux-next): a capability
+ * whose state the guest sees or must migrate is one a profile's VMs may
+ * enable, and then a host without it is refused, naming it, and a host
+ * with it is not; one the guest never sees (the VMM's ioctls, exits and
+ * dirty logging), a default the VMM may set, or a VM size limit cannot be
+ * enabled by a profile, and only a vCPU limit (4.7: KVM_CREATE_VCPU
+ * refuses more than KVM_CAP_MAX_VCPUS) sends the user to check --vcpus.
+ * Kills the catalogue's role mutants (guest <-> mechanism, setting ->
+ * capacity). */
+enum cap_does { CAP_ENABLE, CAP_NO_ENABLE, CAP_VCPUS };
+
+static void test_edges_cap_roles(void)
+{
+	static const struct { const char *arch, *cap; enum cap_does does;
+			      uint64_t val; } want[] = {
+		/* 4.24 KVM_CREATE_IRQCHIP: the interrupt controller the
+		 * guest programs; 4.26/4.27 KVM_GET/SET_IRQCHIP move its
+		 * state. */
+		{ "x86", "KVM_CAP_IRQCHIP", CAP_ENABLE, 1 },
+		{ "arm64", "KVM_CAP_IRQCHIP", CAP_ENABLE, 1 },
+		/* 7.7: 32-bit APIC ids, the LAPIC state format. */
+		{ "x86", "KVM_CAP_X2APIC_API", CAP_ENABLE, 3 },
+		/* 4.35 KVM_SET_USER_MEMORY_REGION, the VMM's memory slots. */
+		{ "x86", "KVM_CAP_USER_MEMORY", CAP_NO_ENABLE, 1 },
+		/* 7.18: how KVM_GET_DIRTY_LOG/KVM_CLEAR_DIRTY_LOG protect
+		 * pages for the VMM's dirty tracking. */
+		{ "x86", "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2", CAP_NO_ENABLE, 3 },
+		/* 8.9: timer and PMU levels reported to a user-space
+		 * irqchip in kvm_run. */
+		{ "arm64", "KVM_CAP_ARM_USER_IRQ", CAP_NO_ENABLE, 1 },
+		/* 7.x KVM_CAP_ARM_SEA_TO_USER: external aborts exit to the
+		 * VMM. */
+		{ "arm64", "KVM_CAP_ARM_SEA_TO_USER", CAP_NO_ENABLE, 1 },
+		/* 7.39 and KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES: the eager-split
+		 * chunk size and the sizes it may take, host page-table
+		 * tuning. */
+		{ "arm64", "KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE", CAP_NO_ENABLE, 1 },
+		{ "arm64", "KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES", CAP_NO_ENABLE, 1 },
+		/* 7.35: the APIC bus period the VMM may set. */
+		{ "x86", "KVM_CAP_X86_APIC_BUS_CYCLES_NS", CAP_NO_ENABLE, 1 },
+		/* 4.7 */
+		{ "x86", "KVM_CAP_MAX_VCPUS", CAP_VCPUS, 8 },
+		{ "arm64", "KVM_CAP_MAX_VCPUS", CAP_VCPUS, 8 },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool x86 = !strcmp(want[i].arch, "x86");
+		char caps[128];
+		struct cf_report *with, *none;
+		struct cf_profile *pr;
+		struct cf_diag d;
+		enum cf_err err;
+		bool named;
+
+		snprintf(caps, sizeof(caps), ",\"kvm\":{\"caps\":{\"%s\":%llu}}",
+			 want[i].cap, (unsigned long long)want[i].val);
+		with = x86 ? x86_doc("with", GENUINE_INTEL, "", "", caps)
+			   : test_load_report("lab/reports/n1.json");
+		none = x86 ? x86_doc("none", GENUINE_INTEL, "", "", "")
+			   : test_reportf("none", "\"arm64\":{\"id_regs\":{}}");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(with);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(none);
+		pr = own_profile(with);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+		err = cf_profile_enable_cap(pr, NULL, want[i].cap, want[i].val, &d);
+		if (want[i].does == CAP_ENABLE) {
+			if (err != CF_OK)
+				fprintf(stderr, "\n  %s %s: %s\n", want[i].arch,
+					want[i].cap, d.msg);
+			CU_ASSERT_EQUAL(err, CF_OK);
+			CU_ASSERT_TRUE(accepts(pr, with, want[i].cap, &named));
+			CU_ASSERT_FALSE(named);
+			CU_ASSERT_FALSE(accepts(pr, none, want[i].cap, &named));
+			CU_ASSERT_TRUE(named);
+		} else {
+			if (err != CF_EINVAL)
+				fprintf(stderr, "\n  %s %s: enabled\n",
+					want[i].arch, want[i].cap);
+			CU_ASSERT_EQUAL(err, CF_EINVAL);
+			CU_ASSERT_EQUAL(strstr(d.msg, "--vcpus") != NULL,
+					want[i].does == CAP_VCPUS);
+		}
+		cf_profile_destroy(pr);
+		cf_report_destroy(with);
+		cf_report_destroy(none);
+	}
+}
+
 /* ---- arm64 ---- */
 
 #define ID_DFR0_KEY (3u << 14 | 1u << 3 | 2)  /* ID_DFR0_EL1: 3 0 0 1 2 */
@@ -1050,6 +1139,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_edges_de_cfg),
 	TEST(test_edges_cap_kinds),
 	TEST(test_edges_quirks_are_bits),
+	TEST(test_edges_cap_roles),
 	TEST(test_edges_pool_flag_caps),
 	TEST(test_edges_signed_fields),
 	TEST(test_edges_floor_in_a_pool),
