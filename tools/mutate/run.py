@@ -429,7 +429,8 @@ def needs_mutants(rel, text, cat, k):
     out = []
     for n, w, line in spread(rules, k):
         feat = w[1].split(',')[0]
-        out.append(Mutant('%s:needs-%d:dropped' % (cat, n), cat + '/needs',
+        out.append(Mutant('%s:needs-%s>%s:dropped' % (cat, feat, w[2]),
+                          cat + '/needs',
                           rel, 'needs dropped (%s needs %s): a baseline keeps '
                           '%s where the pool lost %s, a check takes a profile '
                           'that has it without them' % (feat, ' '.join(w[2:]),
@@ -441,8 +442,9 @@ def needs_mutants(rel, text, cat, k):
             name, ge, v = x.partition('>=')
             if ge and int(v, 0) > 1:
                 new = line.replace(x, '%s>=%d' % (name, int(v, 0) - 1), 1)
-                out.append(Mutant('%s:needs-%d:%s>=%d' % (cat, n, name,
-                                                          int(v, 0) - 1),
+                out.append(Mutant('%s:needs-%s:%s>=%d' % (
+                                      cat, w[1].split(',')[0], name,
+                                      int(v, 0) - 1),
                                   cat + '/needs', rel, 'need %s weakened to '
                                   '>=%d: a feature is kept where its need is '
                                   'one step short' % (x, int(v, 0) - 1),
@@ -764,10 +766,13 @@ def make_tree(work, name, log):
     build = os.path.join(ROOT, 'build')
     if os.path.isdir(build):
         workabs = os.path.abspath(work)
+        # Not the work directory, nor another run's (build/mutate*).
         shutil.copytree(build, os.path.join(tree, 'build'), symlinks=True,
                         ignore=lambda d, names: [
                             n for n in names
-                            if os.path.abspath(os.path.join(d, n)) == workabs])
+                            if os.path.abspath(os.path.join(d, n)) == workabs
+                            or (os.path.abspath(d) == os.path.abspath(build)
+                                and n.startswith('mutate'))])
     log('scratch tree %s (build/ copied)' % os.path.relpath(tree, ROOT))
     return tree
 
