@@ -26,9 +26,10 @@
  * ARAT, all KVM offers there), leaf 1 EBX EBX1, the CPUID entries CPUID_MORE (",{...}..."),
  * then X86_MORE in the x86 section (",\"msrs\":{...}", ",\"tsc_khz\":...")
  * and TOP after it (",\"kvm\":{...}"); each may be "". */
-static struct cf_report *x86_doc_ebx(const char *id, const char *vendor,
-				     unsigned ebx1, const char *cpuid_more,
-				     const char *x86_more, const char *top)
+static struct cf_report *x86_doc_regs(const char *id, const char *vendor,
+				      unsigned ebx1, unsigned ecx1,
+				      const char *cpuid_more,
+				      const char *x86_more, const char *top)
 {
 	char body[4096];
 	struct cf_report *r = NULL;
@@ -39,13 +40,22 @@ static struct cf_report *x86_doc_ebx(const char *id, const char *vendor,
 		 "\"arch\":\"x86\"},\"x86\":{\"cpuid\":["
 		 "{\"leaf\":\"0x0\",\"subleaf\":\"0x0\",\"eax\":\"0xd\",%s},"
 		 "{\"leaf\":\"0x1\",\"subleaf\":\"0x0\",\"eax\":\"0x806f8\","
-		 "\"ebx\":\"0x%x\",\"ecx\":\"0x80000021\",\"edx\":\"0x0\"},"
+		 "\"ebx\":\"0x%x\",\"ecx\":\"0x%x\",\"edx\":\"0x0\"},"
 		 "{\"leaf\":\"0x6\",\"subleaf\":\"0x0\",\"eax\":\"0x4\","
 		 "\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}%s]%s}%s}",
-		 id, vendor, ebx1, cpuid_more, x86_more, top);
+		 id, vendor, ebx1, ecx1, cpuid_more, x86_more, top);
 	if (cf_report_parse(body, strlen(body), id, &r, &d) != CF_OK)
 		fprintf(stderr, "\n  %s: %s\n", id, d.msg);
 	return r;
+}
+
+/* Leaf 1 ECX 0x80000021 (see above). */
+static struct cf_report *x86_doc_ebx(const char *id, const char *vendor,
+				     unsigned ebx1, const char *cpuid_more,
+				     const char *x86_more, const char *top)
+{
+	return x86_doc_regs(id, vendor, ebx1, 0x80000021, cpuid_more, x86_more,
+			    top);
 }
 
 /* The same, leaf 1 EBX 0. */
@@ -438,6 +448,45 @@ static void test_edges_vmx_pool(void)
 	cf_profile_destroy(pool);
 	cf_report_destroy(a);
 	cf_report_destroy(b);
+}
+
+/* The VMX capability MSRs exist only where CPUID.01H:ECX.VMX[5] is 1 (SDM
+ * Vol. 3D A.1: "These MSRs ... are accessible only if CPUID.1:ECX.VMX =
+ * 1"; QEMU feature_dependencies: VMX -> the VMX feature words): a guest
+ * without VMX has none, so what a profile without vmx carries there
+ * describes nothing the guest can read.  The profile of a nested-VMX host
+ * with vmx cleared runs on a host whose KVM has no nested VMX (no vmx, no
+ * such MSRs; the edited profile's leaf 1 ECX keeps only the hypervisor
+ * bit, as SSE3 needs the SSE2 these documents lack).  The nested host's MSRs are KVM's nested values
+ * (arch/x86/kvm/vmx/nested.c, nested_vmx_setup_ctls_msrs(): MISC with the
+ * emulated preemption-timer rate 5, HLT and wait-for-SIPI, SAVE_EFER_LMA;
+ * the primary controls allow "activate tertiary controls"; the tertiary
+ * ones allow bits 0-3).  Kills the catalogue's gate-dropped mutants of the
+ * VMX MSRs. */
+static void test_edges_vmx_gated_without_vmx(void)
+{
+	struct cf_report *nested = x86_doc("nested", GENUINE_INTEL, "",
+		",\"msrs\":{\"0x00000480\":\"0x00d8100011e57ed0\","
+		"\"0x00000482\":\"0xfffbfffe0401e172\","
+		"\"0x00000485\":\"0x0000000000000165\","
+		"\"0x00000492\":\"0x000000000000000f\"}", "");
+	struct cf_report *plain = x86_doc_regs("plain", GENUINE_INTEL, 0,
+					       0x80000001, "", "", "");
+	struct cf_profile *pr, *novmx;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(nested);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	pr = own_profile(nested);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_FALSE(accepts(pr, plain, NULL, NULL));
+	novmx = profile_edited(pr, NULL, 1, "ecx", "0x80000000");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(novmx);
+	CU_ASSERT_TRUE(accepts(novmx, plain, NULL, NULL));
+	CU_ASSERT_TRUE(accepts(novmx, nested, NULL, NULL));
+	cf_profile_destroy(novmx);
+	cf_profile_destroy(pr);
+	cf_report_destroy(nested);
+	cf_report_destroy(plain);
 }
 
 /* A guest CPU of one vendor on a host of another is incompatible whatever
@@ -1127,6 +1176,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_edges_tsc_tolerance),
 	TEST(test_edges_vmx_msrs),
 	TEST(test_edges_vmx_pool),
+	TEST(test_edges_vmx_gated_without_vmx),
 	TEST(test_edges_vendor),
 	TEST(test_edges_bits_kvm_never_offers),
 	TEST(test_edges_enabled_cap_not_shown),
