@@ -121,9 +121,23 @@ static bool accepts(const struct cf_profile *pr, const struct cf_report *r,
  * "0xc0011029") set to HEX, or, if MSR is NULL, register REG ("eax"...) of
  * CPUID leaf LEAF (every subleaf).  A profile written by hand or by another
  * tool, which no baseline makes. */
+static struct cf_profile *profile_edited_sub(const struct cf_profile *pr,
+					     const char *msr, uint32_t leaf,
+					     long subleaf, const char *reg,
+					     const char *hex);
+
 static struct cf_profile *profile_edited(const struct cf_profile *pr,
 					 const char *msr, uint32_t leaf,
 					 const char *reg, const char *hex)
+{
+	return profile_edited_sub(pr, msr, leaf, -1, reg, hex);
+}
+
+/* The same, only sub-leaf SUBLEAF of LEAF (-1: every one). */
+static struct cf_profile *profile_edited_sub(const struct cf_profile *pr,
+					     const char *msr, uint32_t leaf,
+					     long subleaf, const char *reg,
+					     const char *hex)
 {
 	struct cf_profile *out = NULL;
 	struct cf_diag d;
@@ -144,8 +158,11 @@ static struct cf_profile *profile_edited(const struct cf_profile *pr,
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(x86, "cpuid")) {
 		const cJSON *l = cJSON_GetObjectItemCaseSensitive(e, "leaf");
+		const cJSON *sl = cJSON_GetObjectItemCaseSensitive(e, "subleaf");
 		if (!msr && cJSON_IsString(l) &&
-		    strtoul(l->valuestring, NULL, 16) == leaf)
+		    strtoul(l->valuestring, NULL, 16) == leaf &&
+		    (subleaf < 0 || (cJSON_IsString(sl) &&
+		     strtol(sl->valuestring, NULL, 16) == subleaf)))
 			cJSON_ReplaceItemInObjectCaseSensitive(
 				e, reg, cJSON_CreateString(hex));
 	}
@@ -487,6 +504,51 @@ static void test_edges_vmx_gated_without_vmx(void)
 	cf_profile_destroy(pr);
 	cf_report_destroy(nested);
 	cf_report_destroy(plain);
+}
+
+/* Features no CPU has without another: FXSR without the x87 FPU (Linux
+ * arch/x86/kernel/cpu/cpuid-deps.c: { X86_FEATURE_FXSR, X86_FEATURE_FPU },
+ * the kernel clears FXSR where FPU is 0), and SSE state in XCR0 without
+ * x87 state (SDM Vol. 1 13.3: "XCR0[0] is always 1", XSETBV #GP with it
+ * 0; CPUID.(EAX=0DH,ECX=0):EAX lists the XCR0 bits that may be 1).  A
+ * profile of Sapphire Rapids edited to one of them is refused on that very
+ * host, naming the register.  Kills cpuid:needs-fxsr>fpu:dropped and
+ * cpuid:needs-xcr0_sse>xcr0_x87:dropped. */
+static void test_edges_x86_needs_x87(void)
+{
+	static const struct { uint32_t leaf; long sub; int reg;
+			      const char *name, *regname; } edit[] = {
+		{ 0x1, 0, 3, "edx", "CPUID_00000001_0_EDX" },
+		{ 0xd, 0, 0, "eax", "CPUID_0000000D_0_EAX" },
+	};
+	struct cf_report *spr = test_load_report("x86/spr-05.json");
+	struct cf_profile *pr;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(spr);
+	pr = own_profile(spr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_TRUE(accepts(pr, spr, NULL, NULL));
+	for (size_t i = 0; i < sizeof(edit) / sizeof(edit[0]); i++) {
+		struct cf_profile *bad;
+		uint64_t v = 0;
+		char hex[24];
+		bool named;
+		CU_ASSERT_TRUE(cf_config_get(pr->cfg, CF_X86_CPUID_KEY(
+			edit[i].leaf, edit[i].sub, edit[i].reg), &v, NULL));
+		/* FPU is leaf 1 EDX bit 0, x87 state XCR0 bit 0; SSE state
+		 * (bit 1) and FXSR (EDX bit 24) are set on this host. */
+		CU_ASSERT_EQUAL(v & 1, 1);
+		CU_ASSERT_EQUAL(i ? v >> 1 & 1 : v >> 24 & 1, 1);
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)(v & ~1ULL));
+		bad = profile_edited_sub(pr, NULL, edit[i].leaf, edit[i].sub,
+					 edit[i].name, hex);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+		CU_ASSERT_FALSE(accepts(bad, spr, edit[i].regname, &named));
+		CU_ASSERT_TRUE(named);
+		cf_profile_destroy(bad);
+	}
+	cf_profile_destroy(pr);
+	cf_report_destroy(spr);
 }
 
 /* A guest CPU of one vendor on a host of another is incompatible whatever
@@ -1177,6 +1239,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_edges_vmx_msrs),
 	TEST(test_edges_vmx_pool),
 	TEST(test_edges_vmx_gated_without_vmx),
+	TEST(test_edges_x86_needs_x87),
 	TEST(test_edges_vendor),
 	TEST(test_edges_bits_kvm_never_offers),
 	TEST(test_edges_enabled_cap_not_shown),
