@@ -506,20 +506,27 @@ static void test_edges_vmx_gated_without_vmx(void)
 	cf_report_destroy(plain);
 }
 
-/* Features no CPU has without another: FXSR without the x87 FPU (Linux
- * arch/x86/kernel/cpu/cpuid-deps.c: { X86_FEATURE_FXSR, X86_FEATURE_FPU },
- * the kernel clears FXSR where FPU is 0), and SSE state in XCR0 without
- * x87 state (SDM Vol. 1 13.3: "XCR0[0] is always 1", XSETBV #GP with it
- * 0; CPUID.(EAX=0DH,ECX=0):EAX lists the XCR0 bits that may be 1).  A
- * profile of Sapphire Rapids edited to one of them is refused on that very
- * host, naming the register.  Kills cpuid:needs-fxsr>fpu:dropped and
- * cpuid:needs-xcr0_sse>xcr0_x87:dropped. */
-static void test_edges_x86_needs_x87(void)
+/* Features no CPU has without another, each a profile of Sapphire Rapids
+ * (spr-05, which has them all) edited to lack the need, refused on that
+ * very host naming the register of the feature kept:
+ *  - FXSR without the x87 FPU (Linux arch/x86/kernel/cpu/cpuid-deps.c:
+ *    { X86_FEATURE_FXSR, X86_FEATURE_FPU }): leaf 1 EDX bit 0 cleared;
+ *  - SSE state in XCR0 without x87 state (SDM Vol. 1 13.3: "XCR0[0] is
+ *    always 1", XSETBV #GP with it 0; CPUID.(EAX=0DH,ECX=0):EAX lists the
+ *    XCR0 bits that may be 1): 0xD.0 EAX bit 0 cleared;
+ *  - AVX without AVX state in XCR0 (SDM Vol. 1 14.3: software may use AVX
+ *    only where XCR0[2:1] = 11b; Linux cpuid-deps.c { X86_FEATURE_AVX,
+ *    X86_FEATURE_XSAVE }): 0xD.0 EAX bit 2 cleared, AVX (leaf 1 ECX bit
+ *    28) kept.
+ * Kills cpuid:needs-fxsr>fpu:dropped, cpuid:needs-xcr0_sse>xcr0_x87:dropped
+ * and cpuid:needs-avx>xsave:dropped. */
+static void test_edges_x86_needs(void)
 {
-	static const struct { uint32_t leaf; long sub; int reg;
-			      const char *name, *regname; } edit[] = {
-		{ 0x1, 0, 3, "edx", "CPUID_00000001_0_EDX" },
-		{ 0xd, 0, 0, "eax", "CPUID_0000000D_0_EAX" },
+	static const struct { uint32_t leaf; int reg; const char *name;
+			      int clear; const char *named; } edit[] = {
+		{ 0x1, 3, "edx", 0, "CPUID_00000001_0_EDX" },
+		{ 0xd, 0, "eax", 0, "CPUID_0000000D_0_EAX" },
+		{ 0xd, 0, "eax", 2, "CPUID_00000001_0_ECX" },
 	};
 	struct cf_report *spr = test_load_report("x86/spr-05.json");
 	struct cf_profile *pr;
@@ -534,17 +541,18 @@ static void test_edges_x86_needs_x87(void)
 		char hex[24];
 		bool named;
 		CU_ASSERT_TRUE(cf_config_get(pr->cfg, CF_X86_CPUID_KEY(
-			edit[i].leaf, edit[i].sub, edit[i].reg), &v, NULL));
-		/* FPU is leaf 1 EDX bit 0, x87 state XCR0 bit 0; SSE state
-		 * (bit 1) and FXSR (EDX bit 24) are set on this host. */
-		CU_ASSERT_EQUAL(v & 1, 1);
-		CU_ASSERT_EQUAL(i ? v >> 1 & 1 : v >> 24 & 1, 1);
-		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)(v & ~1ULL));
-		bad = profile_edited_sub(pr, NULL, edit[i].leaf, edit[i].sub,
+			edit[i].leaf, 0, edit[i].reg), &v, NULL));
+		CU_ASSERT_EQUAL(v >> edit[i].clear & 1, 1);
+		snprintf(hex, sizeof(hex), "0x%llx",
+			 (unsigned long long)(v & ~(1ULL << edit[i].clear)));
+		bad = profile_edited_sub(pr, NULL, edit[i].leaf, 0,
 					 edit[i].name, hex);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
-		CU_ASSERT_FALSE(accepts(bad, spr, edit[i].regname, &named));
+		CU_ASSERT_FALSE(accepts(bad, spr, edit[i].named, &named));
 		CU_ASSERT_TRUE(named);
+		if (!named)
+			fprintf(stderr, "\n  %s bit %d cleared: %s not named\n",
+				edit[i].name, edit[i].clear, edit[i].named);
 		cf_profile_destroy(bad);
 	}
 	cf_profile_destroy(pr);
@@ -1239,7 +1247,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_edges_vmx_msrs),
 	TEST(test_edges_vmx_pool),
 	TEST(test_edges_vmx_gated_without_vmx),
-	TEST(test_edges_x86_needs_x87),
+	TEST(test_edges_x86_needs),
 	TEST(test_edges_vendor),
 	TEST(test_edges_bits_kvm_never_offers),
 	TEST(test_edges_enabled_cap_not_shown),
