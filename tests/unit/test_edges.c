@@ -559,6 +559,40 @@ static void test_edges_x86_needs(void)
 	cf_report_destroy(spr);
 }
 
+/* The secondary VMX control "RDRAND exiting" (11) without RDRAND in the
+ * guest's CPUID (leaf 1 ECX bit 30): QEMU's feature_dependencies clear it
+ * where RDRAND is off ({ FEAT_1_ECX, CPUID_EXT_RDRAND } ->
+ * VMX_SECONDARY_EXEC_RDRAND_EXITING), and KVM likewise takes it out of the
+ * nested MSR for a guest without RDRAND (arch/x86/kvm/vmx/vmx.c,
+ * vmx_secondary_exec_control(): vmx_adjust_sec_exec_exiting(..., rdrand,
+ * RDRAND)).  A nested host's profile edited to lack RDRAND but keep the
+ * control is refused on that host, naming IA32_VMX_PROCBASED_CTLS2
+ * (allowed-1 control 11 is bit 43, SDM Vol. 3D A.3.3).  Kills
+ * cpuid:needs-IA32_VMX_PROCBASED_CTLS2.allowed1:11>rdrand:dropped. */
+static void test_edges_vmx_needs_rdrand(void)
+{
+	struct cf_report *host = x86_doc_regs("nested", GENUINE_INTEL, 0,
+		0xc0000021, "",
+		",\"msrs\":{\"0x00000482\":\"0xfffbfffe0401e172\","
+		"\"0x0000048b\":\"0x1237bfff00000000\"}", "");
+	struct cf_profile *pr, *bad;
+	bool named;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(host);
+	pr = own_profile(host);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_TRUE(accepts(pr, host, NULL, NULL));
+	/* leaf 1 ECX: hypervisor and VMX, no RDRAND (SSE3 needs SSE2,
+	 * which these documents lack) */
+	bad = profile_edited(pr, NULL, 1, "ecx", "0x80000020");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	CU_ASSERT_FALSE(accepts(bad, host, "IA32_VMX_PROCBASED_CTLS2", &named));
+	CU_ASSERT_TRUE(named);
+	cf_profile_destroy(bad);
+	cf_profile_destroy(pr);
+	cf_report_destroy(host);
+}
+
 /* A guest CPU of one vendor on a host of another is incompatible whatever
  * the features (libvirt src/cpu/cpu_x86.c, x86Compute(): "host CPU vendor
  * does not match required CPU vendor" -> VIR_CPU_COMPARE_INCOMPATIBLE).
@@ -1248,6 +1282,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_edges_vmx_pool),
 	TEST(test_edges_vmx_gated_without_vmx),
 	TEST(test_edges_x86_needs),
+	TEST(test_edges_vmx_needs_rdrand),
 	TEST(test_edges_vendor),
 	TEST(test_edges_bits_kvm_never_offers),
 	TEST(test_edges_enabled_cap_not_shown),
