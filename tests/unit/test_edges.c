@@ -559,36 +559,52 @@ static void test_edges_x86_needs(void)
 	cf_report_destroy(spr);
 }
 
-/* The secondary VMX control "RDRAND exiting" (11) without RDRAND in the
- * guest's CPUID (leaf 1 ECX bit 30): QEMU's feature_dependencies clear it
- * where RDRAND is off ({ FEAT_1_ECX, CPUID_EXT_RDRAND } ->
- * VMX_SECONDARY_EXEC_RDRAND_EXITING), and KVM likewise takes it out of the
- * nested MSR for a guest without RDRAND (arch/x86/kvm/vmx/vmx.c,
- * vmx_secondary_exec_control(): vmx_adjust_sec_exec_exiting(..., rdrand,
- * RDRAND)).  A nested host's profile edited to lack RDRAND but keep the
- * control is refused on that host, naming IA32_VMX_PROCBASED_CTLS2
- * (allowed-1 control 11 is bit 43, SDM Vol. 3D A.3.3).  Kills
- * cpuid:needs-IA32_VMX_PROCBASED_CTLS2.allowed1:11>rdrand:dropped. */
-static void test_edges_vmx_needs_rdrand(void)
+/* Nested VMX capabilities that exist only with another feature, each a
+ * nested host's profile edited to lack the need, refused on that host
+ * naming the register of what it keeps:
+ *  - the secondary control "RDRAND exiting" (11) without RDRAND (leaf 1
+ *    ECX bit 30): QEMU's feature_dependencies clear it where RDRAND is off
+ *    ({ FEAT_1_ECX, CPUID_EXT_RDRAND } -> VMX_SECONDARY_EXEC_RDRAND_EXITING),
+ *    and KVM takes it out of the nested MSR for a guest without RDRAND
+ *    (arch/x86/kvm/vmx/vmx.c, vmx_secondary_exec_control():
+ *    vmx_adjust_sec_exec_exiting(..., rdrand, RDRAND));
+ *  - IA32_VMX_VMFUNC without the secondary control "enable VM functions"
+ *    (13): the MSR exists only with that control's 1-setting allowed (SDM
+ *    Vol. 3D A.11).
+ * Allowed-1 control N is bit N + 32 (SDM Vol. 3D A.3.3).  Kills
+ * cpuid:needs-IA32_VMX_PROCBASED_CTLS2.allowed1:11>rdrand:dropped and
+ * cpuid:needs-IA32_VMX_VMFUNC>IA32_VMX_PROCBASED_CTLS2.allowed1:13:dropped. */
+static void test_edges_vmx_needs(void)
 {
+	static const struct { const char *msr, *hex, *named; } edit[] = {
+		/* leaf 1 ECX: hypervisor and VMX, no RDRAND (SSE3 needs
+		 * SSE2, which these documents lack) */
+		{ NULL, "0x80000020", "IA32_VMX_PROCBASED_CTLS2" },
+		/* secondary controls without bit 45 */
+		{ "0x0000048b", "0x12379fff00000000", "IA32_VMX_VMFUNC" },
+	};
 	struct cf_report *host = x86_doc_regs("nested", GENUINE_INTEL, 0,
 		0xc0000021, "",
 		",\"msrs\":{\"0x00000482\":\"0xfffbfffe0401e172\","
-		"\"0x0000048b\":\"0x1237bfff00000000\"}", "");
-	struct cf_profile *pr, *bad;
-	bool named;
+		"\"0x0000048b\":\"0x1237bfff00000000\","
+		"\"0x00000491\":\"0x0000000000000001\"}", "");
+	struct cf_profile *pr;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(host);
 	pr = own_profile(host);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
 	CU_ASSERT_TRUE(accepts(pr, host, NULL, NULL));
-	/* leaf 1 ECX: hypervisor and VMX, no RDRAND (SSE3 needs SSE2,
-	 * which these documents lack) */
-	bad = profile_edited(pr, NULL, 1, "ecx", "0x80000020");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
-	CU_ASSERT_FALSE(accepts(bad, host, "IA32_VMX_PROCBASED_CTLS2", &named));
-	CU_ASSERT_TRUE(named);
-	cf_profile_destroy(bad);
+	for (size_t i = 0; i < sizeof(edit) / sizeof(edit[0]); i++) {
+		struct cf_profile *bad = profile_edited(pr, edit[i].msr, 1,
+							"ecx", edit[i].hex);
+		bool named;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+		CU_ASSERT_FALSE(accepts(bad, host, edit[i].named, &named));
+		CU_ASSERT_TRUE(named);
+		if (!named)
+			fprintf(stderr, "\n  %s not named\n", edit[i].named);
+		cf_profile_destroy(bad);
+	}
 	cf_profile_destroy(pr);
 	cf_report_destroy(host);
 }
@@ -1282,7 +1298,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_edges_vmx_pool),
 	TEST(test_edges_vmx_gated_without_vmx),
 	TEST(test_edges_x86_needs),
-	TEST(test_edges_vmx_needs_rdrand),
+	TEST(test_edges_vmx_needs),
 	TEST(test_edges_vendor),
 	TEST(test_edges_bits_kvm_never_offers),
 	TEST(test_edges_enabled_cap_not_shown),
