@@ -741,6 +741,32 @@ static bool a_on_b(const struct cf_report *a, const struct cf_report *b,
 #define LEAF(l, s, a, b, c, d) ",{\"leaf\":\"" l "\",\"subleaf\":\"" s \
 	"\",\"eax\":\"" a "\",\"ebx\":\"" b "\",\"ecx\":\"" c "\",\"edx\":\"" d "\"}"
 
+/* A guest told of a deprecation its host does not have is safe: CPUID
+ * 7.0 EBX bit 6 (FDP_EXCPTN_ONLY: the x87 data pointer updated only on
+ * x87 exceptions) and bit 13 (FPU CS and DS deprecated) say what software
+ * may no longer rely on (SDM Vol. 2A, CPUID leaf 07H), and a CPU that
+ * still keeps that state serves it as well; KVM takes a leaf the host
+ * lacks (arch/x86/kvm/cpuid.c, kvm_set_cpuid(): kvm_check_cpuid() checks
+ * only the XSAVE sizes and the guest's MAXPHYADDR).  The profile of a host
+ * with leaf 7 holding only those two bits runs on one whose CPUID has no
+ * leaf 7 at all.  Kills check-absent-fixed. */
+static void test_edges_deprecation_on_older_host(void)
+{
+	struct cf_report *newer = x86_doc("newer", GENUINE_INTEL,
+		LEAF("0x7", "0x0", "0x0", "0x2040", "0x0", "0x0"), "", "");
+	struct cf_report *older = x86_doc("older", GENUINE_INTEL, "", "", "");
+	struct cf_profile *pr;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(newer);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(older);
+	pr = own_profile(newer);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pr);
+	CU_ASSERT_TRUE(accepts(pr, older, NULL, NULL));
+	cf_profile_destroy(pr);
+	cf_report_destroy(newer);
+	cf_report_destroy(older);
+}
+
 /* CPUID.(EAX=0DH,ECX=2):EAX is the size of the AVX state component in the
  * XSAVE area of this CPU (Intel SDM Vol. 2A, CPUID leaf 0DH sub-leaf n >=
  * 2; Vol. 1, 13.2), which KVM passes on as the hardware gives it
@@ -1301,6 +1327,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_edges_vmx_needs),
 	TEST(test_edges_vendor),
 	TEST(test_edges_bits_kvm_never_offers),
+	TEST(test_edges_deprecation_on_older_host),
 	TEST(test_edges_enabled_cap_not_shown),
 	TEST(test_edges_xsave_component_size),
 	TEST(test_edges_kvm_signature),
