@@ -573,7 +573,8 @@ static void test_edges_x86_needs(void)
  *    Vol. 3D A.11).
  * Allowed-1 control N is bit N + 32 (SDM Vol. 3D A.3.3).  Kills
  * cpuid:needs-IA32_VMX_PROCBASED_CTLS2.allowed1:11>rdrand:dropped and
- * cpuid:needs-IA32_VMX_VMFUNC>IA32_VMX_PROCBASED_CTLS2.allowed1:13:dropped. */
+ * cpuid:needs-IA32_VMX_VMFUNC>IA32_VMX_PROCBASED_CTLS2.allowed1:13:dropped
+ * and deps-present-all (VMFUNC is a FEATURE of 64 bits, one of them set). */
 static void test_edges_vmx_needs(void)
 {
 	static const struct { const char *msr, *hex, *named; } edit[] = {
