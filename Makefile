@@ -203,7 +203,7 @@ harness-test: $(BUILD)/cpufleet
 # The mutation run (tools/mutate/run.py): mutants of the engine and of the
 # catalogues, each built and judged by the fast suites in a scratch copy of
 # the tree (build/mutate/), with a score and the survivors' reasons.  Not
-# part of check: about an hour on 2 cores.  MUTATE_ONLY=PATTERN[,PATTERN...]
+# part of check: about 1 h 50 min on 2 shared cores.  MUTATE_ONLY=PATTERN[,PATTERN...]
 # runs the mutants whose id or family contains (or globs) one of them;
 # MUTATE_ARGS passes more options (--jobs 2, --list).
 MUTATE_ONLY ?=
