@@ -100,7 +100,7 @@ DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke fuzz-merge bench clean \
         integration-test adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
-        lab-kernels lab-export lab-errata lab-midr
+        lab-kernels lab-export lab-errata lab-midr mutate
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -213,13 +213,26 @@ kvm-test: $(BUILD)/cpufleet
 
 # The harnesses' own rules, no KVM or QEMU needed: the lab's pass rules and
 # variant generator (a lab fault is an error, a misnamed refusal fails), and
-# the KVM scripts' skips (counted, by name) against a fake cpufleet.
+# the KVM scripts' skips (counted, by name) against a fake cpufleet; the
+# mutation runner against mutants whose fate is known.
 harness-test: $(BUILD)/cpufleet
 	python3 tests/lab/strict.py $(BUILD)/cpufleet
 	python3 tests/lab/kernels.py
 	python3 tests/lab/errata_rules.py
 	sh tests/kvm/selftest.sh $(BUILD)/cpufleet
 	sh tests/check/run.sh
+	sh tests/mutate/selftest.sh
+
+# The mutation run (tools/mutate/run.py): mutants of the engine and of the
+# catalogues, each built and judged by the fast suites in a scratch copy of
+# the tree (build/mutate/), with a score and the survivors' reasons.  Not
+# part of check: about 1 h 50 min on 2 shared cores.  MUTATE_ONLY=PATTERN[,PATTERN...]
+# runs the mutants whose id or family contains (or globs) one of them;
+# MUTATE_ARGS passes more options (--jobs 2, --list).
+MUTATE_ONLY ?=
+MUTATE_ARGS ?=
+mutate: all $(BUILD)/test_unit
+	python3 tools/mutate/run.py $(if $(MUTATE_ONLY),--only '$(MUTATE_ONLY)') $(MUTATE_ARGS)
 
 # The real server on loopback with temporary databases, driven by real
 # agents and HTTP requests: crash, outage, auth matrix, bad input, TLS.

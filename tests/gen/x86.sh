@@ -1559,6 +1559,47 @@ int main(void)
 			n += cf_x86_gates.g[i].key == c->regs[r].key;
 		WANT(n == 1, "%s has %u gates", c->regs[r].name, n);
 	}
+	/* Leaves valid only with a feature: each of their registers is gated
+	 * by exactly it.  Intel SDM Vol. 2A, CPUID: leaf
+	 * 12H "Intel SGX Capability Enumeration Leaf" (with
+	 * CPUID.(EAX=07H,ECX=0H):EBX.SGX = 1), leaf 14H (Intel PT,
+	 * CPUID.(EAX=07H,ECX=0H):EBX[25]), leaves 1DH and 1EH (tile and TMUL
+	 * information: AMX-TILE, CPUID.(EAX=07H,ECX=0H):EDX[24], or its
+	 * XTILEDATA state component, XCR0[18]); the Intel AVX10 Architecture
+	 * Specification, leaf 24H (CPUID.(EAX=07H,ECX=01H):EDX[19]); AMD APM
+	 * Vol. 3, E.4.9: Fn8000_000A is reserved if Fn8000_0001_ECX[SVM] = 0. */
+	{
+		static const struct { unsigned leaf; const char *gates; } lg[] = {
+			{ 0x12, "sgx" }, { 0x14, "intel_pt" },
+			{ 0x1d, "amx_tile,xcr0_xtiledata" },
+			{ 0x1e, "amx_tile,xcr0_xtiledata" },
+			{ 0x24, "avx10" }, { 0x8000000a, "svm" },
+		};
+		unsigned seen[sizeof(lg) / sizeof(lg[0])] = { 0 };
+		for (size_t r = 0; r < c->nregs; r++) {
+			unsigned leaf, sub;
+			char rr[4], got[64] = "";
+			size_t k;
+			if (sscanf(c->regs[r].name, "CPUID_%8x_%x_%3s", &leaf, &sub,
+				   rr) != 3)
+				continue;
+			for (k = 0; k < sizeof(lg) / sizeof(lg[0]); k++)
+				if (lg[k].leaf == leaf)
+					break;
+			if (k == sizeof(lg) / sizeof(lg[0]))
+				continue;
+			seen[k]++;
+			for (size_t i = 0; i < cf_x86_gates.n; i++)
+				if (cf_x86_gates.g[i].key == c->regs[r].key)
+					snprintf(got + strlen(got), sizeof(got) - strlen(got),
+						 "%s%s", got[0] ? "," : "",
+						 cf_x86_gates.g[i].gate);
+			WANT(strcmp(got, lg[k].gates) == 0, "%s gated by '%s', want '%s'",
+			     c->regs[r].name, got, lg[k].gates);
+		}
+		for (size_t k = 0; k < sizeof(lg) / sizeof(lg[0]); k++)
+			WANT(seen[k] > 0, "no register of leaf 0x%x", lg[k].leaf);
+	}
 
 	/* needs: every term a field (or bits) of a catalogue register, a
 	 * value that fits; and, from the SDM (Vol. 1 15.2: AVX-512F is

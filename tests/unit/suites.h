@@ -28,6 +28,7 @@ extern CU_SuiteInfo suite_deps;
 extern CU_SuiteInfo suite_identity;
 extern CU_SuiteInfo suite_sha256;
 extern CU_SuiteInfo suite_idpolicy;
+extern CU_SuiteInfo suite_edges;
 extern CU_SuiteInfo suite_smccc;
 extern CU_SuiteInfo suite_export;
 extern CU_SuiteInfo suite_fleet;

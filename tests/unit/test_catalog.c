@@ -211,6 +211,19 @@ static void test_catalog_capability_roles(void)
 		/* 7.35 and 7.39: KVM's defaults of values a VMM sets. */
 		{ "x86", "KVM_CAP_X86_APIC_BUS_CYCLES_NS", CF_ROLE_SETTING },
 		{ "arm64", "KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE", CF_ROLE_SETTING },
+		/* api.rst, KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES: the block
+		 * sizes KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE may be set to. */
+		{ "arm64", "KVM_CAP_ARM_SUPPORTED_BLOCK_SIZES", CF_ROLE_SETTING },
+		/* 4.24: the in-kernel interrupt controller the guest sees. */
+		{ "x86", "KVM_CAP_IRQCHIP", CF_ROLE_GUEST },
+		{ "arm64", "KVM_CAP_IRQCHIP", CF_ROLE_GUEST },
+		/* api.rst: KVM_SET_USER_MEMORY_REGION (4.35), the manual
+		 * protection of KVM_GET_DIRTY_LOG/KVM_CLEAR_DIRTY_LOG for the
+		 * VMM's dirty tracking, KVM_CAP_ARM_USER_IRQ's timer and PMU
+		 * levels for a user-space irqchip: none is seen by the guest. */
+		{ "x86", "KVM_CAP_USER_MEMORY", CF_ROLE_MECHANISM },
+		{ "x86", "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2", CF_ROLE_MECHANISM },
+		{ "arm64", "KVM_CAP_ARM_USER_IRQ", CF_ROLE_MECHANISM },
 	};
 	static const char *const arches[] = { "arm64", "x86" };
 
