@@ -351,21 +351,33 @@ def gen_arm64(path, text):
                 % (sign, nw[3]), '%s %s' % (fam, sign))
     # Floors: dropped, one lower, min <-> minnz.
     for fam, pol, reg, n, w, line in fields:
-        if len(w) < 6:
+        fl = [x for x in w[5:] if x.startswith(('min=', 'minnz='))]
+        if not fl:
             continue
-        kind, _, v = w[5].partition('=')
+        rest = [x for x in w[5:] if x != fl[0]]   # a value map stays
+        kind, _, v = fl[0].partition('=')
         v = int(v, 0)
         other = 'minnz' if kind == 'min' else 'min'
         for tag, nw, why in (
-                ('floor-dropped', w[:5], 'KVM\'s setter refuses values below '
-                 'the floor; without it a baseline or check takes them'),
-                ('floor-1', w[:5] + ['%s=%d' % (kind, v - 1)],
+                ('floor-dropped', w[:5] + rest, 'KVM\'s setter refuses '
+                 'values below the floor; without it a baseline or check '
+                 'takes them'),
+                ('floor-1', w[:5] + ['%s=%d' % (kind, v - 1)] + rest,
                  'the floor one lower: the value just below it is taken'),
-                ('%s>%s' % (kind, other), w[:5] + ['%s=%d' % (other, v)],
-                 'min refuses 0 too, minnz allows 0')):
+                ('%s>%s' % (kind, other), w[:5] + ['%s=%d' % (other, v)] +
+                 rest, 'min refuses 0 too, minnz allows 0')):
             put(fam, reg + '.' + w[2], n, line, nw, tag,
-                'floor %s: %s' % (w[5], why),
+                'floor %s: %s' % (fl[0], why),
                 '%s floor %s' % (fam, kind))
+    # Value maps (`as=V:C`): dropped, KVM's reading of a written value is
+    # no longer the engine's.
+    for fam, pol, reg, n, w, line in fields:
+        for x in w[5:]:
+            if x.startswith('as='):
+                put(fam, reg + '.' + w[2], n, line,
+                    [y for y in w if y != x], 'as-dropped',
+                    'value map %s dropped: a written value KVM takes as '
+                    'another is judged as itself' % x, '%s as' % fam)
     # Register flags: identity, required, checkonly; firmware and fact
     # writable masks.
     for kind, reg, n, w in regs:
