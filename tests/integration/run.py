@@ -1934,6 +1934,20 @@ def local_check(profile, files):
                 for v in d["verdicts"]}
 
 
+def upload_arm64(u, adm, prefix, lab=False):
+    """Uploads the example fleet and the real-writable hosts (with LAB, the
+    lab's too), report_id PREFIX + host; returns {host: file}."""
+    files = {h: "%s/%s.json" % (FLEET_DIR, h) for h in FLEET}
+    for n in ("altra", "graviton3", "cortex-a72"):
+        files[n] = "%s/%s.json" % (RW_DIR, n)
+    for n in ("a53", "a64fx", "max") if lab else ():
+        files[n] = "%s/%s.json" % (LAB_DIR, n)
+    for h, f in files.items():
+        want(upload(u, adm, report(src=f, report_id=prefix + h)), 201,
+             "upload " + h)
+    return files
+
+
 # The reason object of README "JSON: verdicts and matrices" (each key is
 # a field of struct cf_reason in include/cpufleet.h, plus its sentence);
 # "needs" only for a broken dependency.
@@ -1950,12 +1964,7 @@ def t_json_shape(tmp):
     rdr, _ = token(db, "reader")
     s = Server(db)
     u = s.url
-    files = {h: "%s/%s.json" % (FLEET_DIR, h) for h in FLEET}
-    for n in ("altra", "graviton3", "cortex-a72"):
-        files[n] = "%s/%s.json" % (RW_DIR, n)
-    for h, f in files.items():
-        want(upload(u, adm, report(src=f, report_id="j-" + h)), 201,
-             "upload " + h)
+    files = upload_arm64(u, adm, "j-")
     hosts = sorted(files)
     paths = [files[h] for h in hosts]
     # The same check, here and on the server.
@@ -2018,16 +2027,7 @@ def t_check(tmp):
     rdr, _ = token(db, "reader")
     s = Server(db)
     u = s.url
-    files = {}
-    for h in FLEET:
-        files[h] = "%s/%s.json" % (FLEET_DIR, h)
-    for n in ("altra", "graviton3", "cortex-a72"):
-        files[n] = "%s/%s.json" % (RW_DIR, n)
-    for n in ("a53", "a64fx", "max"):
-        files[n] = "%s/%s.json" % (LAB_DIR, n)
-    for h, f in files.items():
-        want(upload(u, adm, report(src=f, report_id="c-" + h)), 201,
-             "upload " + h)
+    files = upload_arm64(u, adm, "c-", lab=True)
     hosts = sorted(files)
     profiles = {
         "v1": [files["v1-01"], files["v1-02"]],
