@@ -36,12 +36,14 @@ DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
 GEN_VMM  = $(BUILD)/gen/x86_qemu.c $(BUILD)/gen/x86_libvirt.c
+GEN_LVL  = $(BUILD)/gen/arm64_levels.c
 LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/catalog.c engine/arch.c engine/config.c engine/identity.c \
            engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
            engine/explain.c engine/decode.c engine/pools.c engine/deps.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
+           arch/arm64/levels.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c engine/matrix.c profiles/section.c \
            profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c \
@@ -89,7 +91,7 @@ NET_LIBS = -lsqlite3 -lmicrohttpd -lcurl -lpthread
 endif
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o \
            $(BUILD)/obj/gen/x86_catalog.o $(BUILD)/obj/gen/x86_qemu.o \
-           $(BUILD)/obj/gen/x86_libvirt.o
+           $(BUILD)/obj/gen/x86_libvirt.o $(BUILD)/obj/gen/arm64_levels.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
@@ -134,12 +136,18 @@ $(BUILD)/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
 	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \
 	  -f arch/x86/gen_vmm.awk $< > $@.tmp && mv $@.tmp $@
 
+# arm64 levels and core names, checked against the catalogue's FEAT_* names.
+$(GEN_LVL): arch/arm64/idregs.txt arch/arm64/levels.txt arch/arm64/gen_levels.awk
+	@mkdir -p $(dir $@)
+	$(AWK) -f arch/arm64/gen_levels.awk arch/arm64/idregs.txt \
+	  arch/arm64/levels.txt > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86) $(GEN_VMM)
+$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86) $(GEN_VMM) $(GEN_LVL)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -179,6 +187,7 @@ unit: $(BUILD)/test_unit
 gen-test:
 	sh tests/gen/run.sh
 	sh tests/gen/x86.sh
+	sh tests/gen/levels.sh
 	python3 tests/gen/kernel_arm64.py
 	python3 tests/gen/kernel_x86.py
 	python3 tests/gen/golden.py
@@ -233,7 +242,8 @@ FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
                -fno-sanitize-recover=all
 FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
 FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c \
-               build-fuzz/gen/x86_qemu.c build-fuzz/gen/x86_libvirt.c
+               build-fuzz/gen/x86_qemu.c build-fuzz/gen/x86_libvirt.c \
+               build-fuzz/gen/arm64_levels.c
 FUZZ_OBJ     = $(patsubst %.c,build-fuzz/obj/%.o,$(LIB_SRC) \
                  tests/fuzz/fuzz_util.c $(FUZZ_GEN:build-fuzz/%=%))
 FUZZ_NET_OBJ = $(patsubst %.c,build-fuzz/obj/%.o,db/db.c server/server.c \
@@ -251,6 +261,11 @@ build-fuzz/gen/x86_catalog.c: arch/x86/cpuid.txt $(CAPS_TXT) \
 	@mkdir -p build-fuzz/gen
 	$(AWK) -v sym=cf_x86_catalog -f arch/caps/caps.awk -f arch/deps.awk -f arch/x86/gen_cpuid.awk arch/x86/cpuid.txt \
 	  $(CAPS_TXT) > $@
+build-fuzz/gen/arm64_levels.c: arch/arm64/idregs.txt arch/arm64/levels.txt \
+                               arch/arm64/gen_levels.awk
+	@mkdir -p build-fuzz/gen
+	$(AWK) -f arch/arm64/gen_levels.awk arch/arm64/idregs.txt \
+	  arch/arm64/levels.txt > $@
 build-fuzz/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
 	@mkdir -p build-fuzz/gen
 	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \

@@ -31,6 +31,9 @@ struct cf_arch_ops {
 	const struct cf_gates *gates;
 	/* Features that need others, or NULL (catalogue data: `needs`). */
 	const struct cf_deps *deps;
+	/* What a whole value of register REG names, or NULL (arm64: the
+	 * core of a MIDR_EL1 value); NULL hook for none. */
+	const char *(*value_name)(const char *reg, uint64_t value);
 	/* Encoding name of a register the catalogue lacks ("S3_0_C0_C4_7"). */
 	int (*regname_parse)(const char *name, uint64_t *key);
 	void (*regname_format)(uint64_t key, char *buf, size_t len);

@@ -469,10 +469,15 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				    v->arch->catalog->regs[ri].wcap ?
 				    v->arch->catalog->regs[ri].wcap : "?",
 				    cap, sizeof(cap));
-		snprintf(buf, len, "%s differs from %s's (0x%llx vs 0x%llx) and "
-			 "%s's KVM lacks %s", r->reg, who,
+		const char *nw = v->arch->value_name ?
+				 v->arch->value_name(r->reg, r->want) : NULL;
+		const char *no = v->arch->value_name ?
+				 v->arch->value_name(r->reg, r->offer) : NULL;
+		snprintf(buf, len, "%s differs from %s's (0x%llx vs 0x%llx%s%s%s%s) "
+			 "and %s's KVM lacks %s", r->reg, who,
 			 (unsigned long long)r->want, (unsigned long long)r->offer,
-			 who, cap);
+			 nw && no ? ": " : "", nw && no ? nw : "",
+			 nw && no ? " vs " : "", nw && no ? no : "", who, cap);
 		break;
 	}
 	}

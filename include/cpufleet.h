@@ -345,6 +345,31 @@ enum cf_err cf_x86_level_profile(const char *name, struct cf_profile **out);
 enum cf_err cf_x86_profile_level(const struct cf_profile *pr, char *level,
 				 size_t llen, char *missing, size_t mlen);
 
+/* The Armv8.x/9.x level the profile's ID registers reach: the last level
+ * of arch/arm64/levels.txt whose mandatory features (those the ID
+ * registers show, per the Arm ARM) they all show, into LEVEL ("" if not
+ * even Armv8.0), and into MISSING the features the next level lacks,
+ * space-separated ("" at the last).  CF_EARCH if not arm64. */
+enum cf_err cf_arm64_profile_level(const struct cf_profile *pr, char *level,
+				   size_t llen, char *missing, size_t mlen);
+
+/* The core the profile's MIDR_EL1 names, as "Neoverse N1 (MIDR 0x413fd0c1:
+ * implementer Arm, part 0xd0c, r3p1)" ("unknown core (...)" for a part
+ * arch/arm64/levels.txt lacks), into BUF.  CF_ENOTFOUND without MIDR_EL1,
+ * CF_EARCH if not arm64. */
+enum cf_err cf_arm64_profile_core(const struct cf_profile *pr, char *buf,
+				  size_t len);
+
+/* The richest libvirt named CPU model the profile satisfies, as VMware EVC
+ * names a generation: every CPUID and MSR bit of the model's features (in
+ * libvirt's CPU map, arch/x86/libvirt.txt) set, and the model's vendor
+ * where it names one.  Richest: the most feature bits; a tie goes to the
+ * model the map lists last.  The name into NAME ("" if none), the map into
+ * SOURCE ("libvirt 9.0.0 cpu_map").  CF_ENOTFOUND if no model fits,
+ * CF_EARCH if not x86. */
+enum cf_err cf_x86_profile_model(const struct cf_profile *pr, char *name,
+				 size_t nlen, char *source, size_t slen);
+
 /* The CPU vendor ("GenuineIntel") a report or profile names, into BUF;
  * false when its architecture has no vendor or it lacks the register. */
 bool cf_report_vendor(const struct cf_report *r, char *buf, size_t len);

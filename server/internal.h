@@ -82,6 +82,7 @@ struct cf_server {
 	size_t nconns, nshut;   /* open; of them shut, closing */
 	struct peer *peers[PEER_BUCKETS];
 	int hupfd;              /* epoll: which connections the client shut */
+	int lockfd;             /* the database file, flock()ed: one server */
 	unsigned conn_limit, evict_at;
 	uint64_t header_ms, body_ms;
 	bool reaper_on, reaper_stop;

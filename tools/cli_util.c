@@ -174,3 +174,40 @@ enum cf_err cli_collect_here(uint32_t features, const char *host_id,
 	return cf_arm64_collect(features, host_id, out, d);
 #endif
 }
+
+void cli_levels_of(const struct cf_profile *pr, struct cli_levels *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->x86 = cf_x86_profile_level(pr, out->level, sizeof(out->level),
+					out->missing,
+					sizeof(out->missing)) == CF_OK;
+	if (out->x86)
+		cf_x86_profile_model(pr, out->model, sizeof(out->model),
+				     out->source, sizeof(out->source));
+	out->arm64 = cf_arm64_profile_level(pr, out->level, sizeof(out->level),
+					    out->missing,
+					    sizeof(out->missing)) == CF_OK;
+	if (out->arm64)
+		cf_arm64_profile_core(pr, out->core, sizeof(out->core));
+}
+
+void cli_levels_print(FILE *f, const struct cli_levels *lv)
+{
+	const char *lacks = lv->missing[0] ? " (next level lacks: " : "";
+	const char *close = lv->missing[0] ? ")" : "";
+
+	if (lv->x86) {
+		fprintf(f, "psABI level: %s%s%s%s\n",
+			lv->level[0] ? lv->level : "below x86-64-v1", lacks,
+			lv->missing, close);
+		fprintf(f, "named model: %s (%s)\n",
+			lv->model[0] ? lv->model : "none", lv->source);
+	}
+	if (lv->arm64) {
+		fprintf(f, "architecture level: %s%s%s%s\n",
+			lv->level[0] ? lv->level : "below Armv8.0", lacks,
+			lv->missing, close);
+		if (lv->core[0])
+			fprintf(f, "core: %s\n", lv->core);
+	}
+}

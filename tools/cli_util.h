@@ -2,6 +2,7 @@
 #ifndef CF_CLI_UTIL_H
 #define CF_CLI_UTIL_H
 
+#include <stdio.h>
 #include <cpufleet.h>
 
 /* Exit codes: stable, documented in README. */
@@ -49,6 +50,22 @@ enum cf_err cli_collect_here(uint32_t features, const char *host_id,
 			     struct cf_report **out, struct cf_diag *d);
 /* A decimal in [MIN, MAX] (the whole string); false otherwise. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
+
+/* The named levels `show` and `baseline` print beside a profile, as VMware
+ * EVC names a generation.  x86: the psABI level and the richest libvirt
+ * named model; arm64: the Armv8.x/9.x level and the core of MIDR_EL1. */
+struct cli_levels {
+	bool x86, arm64;
+	char level[32];      /* x86-64-vN or ArmvN.M; "" below the first */
+	char missing[512];   /* what the next level lacks, space-separated */
+	char model[64];      /* x86: the model, "" for none */
+	char source[64];     /* x86: "libvirt 9.0.0 cpu_map" */
+	char core[160];      /* arm64: cf_arm64_profile_core's text, or "" */
+};
+void cli_levels_of(const struct cf_profile *pr, struct cli_levels *out);
+/* Its lines ("psABI level: ...", "named model: ...", "architecture level:
+ * ...", "core: ...") on F. */
+void cli_levels_print(FILE *f, const struct cli_levels *lv);
 
 int cmd_baseline(int argc, char **argv);
 int cmd_server(int argc, char **argv);

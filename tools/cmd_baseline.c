@@ -15,6 +15,8 @@ static const char help[] =
 "named on stderr.  A feature whose prerequisite the pool lost (AVX-512F\n"
 "without the AVX-512 XSAVE state, SVE2 without SVE) is left out too, and\n"
 "the profile's `dropped` and stderr say what it needs and why it is gone.\n"
+"A feasible profile's named levels follow on stderr, as `show` prints them\n"
+"(x86: psABI level, richest libvirt model; arm64: Armv8.x level, core).\n"
 "\n"
 "KVM capabilities are no CPU features: the profile keeps the pool's common\n"
 "set as advice (kvm.caps), never a refusal.  --enable names one the VMs\n"
@@ -23,7 +25,8 @@ static const char help[] =
 "\n"
 "  -o, --output FILE  write the profile to FILE instead of stdout ('-':\n"
 "                     stdout; a device or FIFO is written in place)\n"
-"  -q, --quiet        do not list conflicts, nor what was dropped, on stderr\n"
+"  -q, --quiet        do not list conflicts, what was dropped, nor the named\n"
+"                     levels, on stderr\n"
 "  -e, --enable CAP[=VALUE]\n"
 "                     the VMs enable capability CAP, one of role guest in\n"
 "                     arch/caps/caps.txt (KVM_CAP_ARM_MTE, KVM_CAP_X2APIC_API\n"
@@ -141,6 +144,11 @@ int cmd_baseline(int argc, char **argv)
 			char text[512];
 			cf_profile_conflict_text(pr, i, text, sizeof(text));
 			fprintf(stderr, "conflict: %s\n", text);
+		}
+		if (cf_profile_feasible(pr)) {
+			struct cli_levels lv;
+			cli_levels_of(pr, &lv);
+			cli_levels_print(stderr, &lv);
 		}
 	}
 	if (out) {

@@ -14,7 +14,10 @@ static const char help[] =
 "marks a field KVM lets userspace change.  A KVM capability shows its role\n"
 "(capacity, setting, mechanism, guest: never compared), or \"enabled by the\n"
 "VMs: required\" for one a profile's VMs enable.  For x86, also the x86-64\n"
-"psABI level (v1 to v4) the flags reach, and what the next level lacks.  A\n"
+"psABI level (v1 to v4) the flags reach, and what the next level lacks, and\n"
+"the richest libvirt named CPU model whose every feature bit is set; for\n"
+"arm64, the Armv8.x/9.x level the ID registers reach (and what the next one\n"
+"lacks) and the core MIDR_EL1 names.  A\n"
 "report's content identity (cfid1:..., what the server keys uploads by:\n"
 "equal identities, an unchanged host) and fingerprint come first.\n"
 "\n"
@@ -108,8 +111,8 @@ int cmd_show(int argc, char **argv)
 	struct cf_report *r = NULL;
 	struct cf_profile *pr = NULL;
 	cJSON *root = NULL;
-	bool json = false, have_level = false;
-	char level[32] = "", missing[512] = "";
+	bool json = false;
+	struct cli_levels lv;
 	char id[CF_CONTENT_ID_MAX] = "", fp[24];
 	enum cf_err err;
 	int c, rc;
@@ -164,27 +167,39 @@ int cmd_show(int argc, char **argv)
 		: cf_profile_decode(pr, show_one, &ctx);
 	if (err != CF_OK)
 		goto cleanup;
-	if (!strcmp(r ? cf_report_arch(r) : cf_profile_arch(pr), "x86")) {
+	{
 		struct cf_profile *own = NULL;
 		if (r && cf_profile_from_report(r, &own) != CF_OK)
 			goto cleanup;
-		cf_x86_profile_level(own ? own : pr, level, sizeof(level),
-				     missing, sizeof(missing));
+		cli_levels_of(own ? own : pr, &lv);
 		cf_profile_destroy(own);
-		have_level = true;
 	}
 	if (json) {
 		char *s;
 		cJSON_AddItemToObject(root, "features", ctx.feats);
 		ctx.feats = NULL;
-		if (have_level) {
-			cJSON *m = cJSON_AddArrayToObject(root, "psabi_next_missing");
+		if (lv.x86 || lv.arm64) {
+			cJSON *m = cJSON_AddArrayToObject(root, lv.x86 ?
+							  "psabi_next_missing" :
+							  "arch_level_next_missing");
 			char *save = NULL;
-			cJSON_AddStringToObject(root, "psabi_level", level);
-			for (char *t = strtok_r(missing, " ", &save); t && m;
+			cJSON_AddStringToObject(root, lv.x86 ? "psabi_level" :
+						"arch_level", lv.level);
+			for (char *t = strtok_r(lv.missing, " ", &save); t && m;
 			     t = strtok_r(NULL, " ", &save))
 				cJSON_AddItemToArray(m, cJSON_CreateString(t));
 		}
+		if (lv.x86) {
+			cJSON_AddItemToObject(root, "named_model", lv.model[0] ?
+					      cJSON_CreateString(lv.model) :
+					      cJSON_CreateNull());
+			cJSON_AddStringToObject(root, "named_model_source",
+						lv.source);
+		}
+		if (lv.arm64)
+			cJSON_AddItemToObject(root, "core", lv.core[0] ?
+					      cJSON_CreateString(lv.core) :
+					      cJSON_CreateNull());
 		s = cJSON_Print(root);
 		if (!s)
 			goto cleanup;
@@ -196,11 +211,7 @@ int cmd_show(int argc, char **argv)
 		cJSON_ArrayForEach(it, ctx.feats)
 			printf(" %s", it->valuestring);
 		printf("\n");
-		if (have_level)
-			printf("psABI level: %s%s%s%s\n",
-			       level[0] ? level : "below x86-64-v1",
-			       missing[0] ? " (next level lacks: " : "", missing,
-			       missing[0] ? ")" : "");
+		cli_levels_print(stdout, &lv);
 		for (size_t i = 0; pr && i < cf_profile_conflict_count(pr); i++) {
 			char text[512];
 			cf_profile_conflict_text(pr, i, text, sizeof(text));

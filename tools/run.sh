@@ -10,8 +10,16 @@ set -u
 BIN=$1
 OUT=${2:-build/run}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
-rm -rf "$OUT" && mkdir -p "$OUT" || exit 2
 DB=$OUT/cpufleet.db
+# A server still running on the last run's database holds a lock on it
+# (flock, cf_server_start): removing the file under it would leave it
+# serving a deleted database.
+if [ -e "$DB" ] && ! flock -n "$DB" true; then
+	echo "run: $DB is in use by a running cpufleet server; stop it" \
+	     "(or give another OUTDIR) and run again" >&2
+	exit 2
+fi
+rm -rf "$OUT" && mkdir -p "$OUT" || exit 2
 LOG=$OUT/server.log
 
 step() { printf '\n== %s ==\n' "$*"; }
@@ -130,16 +138,23 @@ if [ "$HERE" = 1 ]; then
 fi
 
 step "where to look next"
+# Every line below the first is a command to paste as it stands (the
+# integration test runs them so): the server again on the address it just
+# had, then what to ask it.
+HOSTPORT=${URL#http://}
 cat <<MSG
-The server ran at $URL on database $DB; it stops now.  Start it again with
-  $BIN server --listen 127.0.0.1:8080 --db $DB &
-and look at (an admin token of this database):
+The server ran at $URL on database $DB; it stops now.  To look
+further, paste these lines (a server on that database again, an admin token
+of it, then the API and the command line against it):
+  $BIN server --listen $HOSTPORT --db $DB >$OUT/server-again.log 2>&1 &
   TOKEN=$ADMIN
-  U=http://127.0.0.1:8080
-  curl \$U/v1/health            curl \$U/metrics
-  curl -H "Authorization: Bearer \$TOKEN" \$U/v1/hosts
-  curl -H "Authorization: Bearer \$TOKEN" \$U/v1/profiles/real/versions/1
-  $BIN hosts --server \$U --token \$TOKEN [HOST [--at TIME]]
-  $BIN pool --server \$U --token \$TOKEN list|show|matrix|baseline NAME
-  $BIN check --server \$U --token \$TOKEN --profile real HOST...
+  U=$URL
+  curl -fsS --retry 20 --retry-connrefused --retry-delay 1 \$U/v1/health; echo
+  curl -fsS \$U/metrics | grep '^cpufleet_reports_uploaded_total'
+  curl -fsS -H "Authorization: Bearer \$TOKEN" \$U/v1/hosts; echo
+  curl -fsS -H "Authorization: Bearer \$TOKEN" \$U/v1/profiles/real/versions/1 | head -c 600; echo
+  $BIN hosts --server \$U --token \$TOKEN n1-01
+  $BIN pool --server \$U --token \$TOKEN matrix real
+  $BIN check --server \$U --token \$TOKEN --profile lab-v82@1 a76 n1
+  kill \$!
 MSG

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <cpufleet.h>
 #include "engine/arch.h"
+#include "arch/arm64/levels.h"
 
 #define OP0(k) (((k) >> 14) & 3)
 #define OP1(k) (((k) >> 11) & 7)
@@ -84,6 +85,18 @@ enum cf_err cf_arm64_parse_features(const char *list, uint32_t *out)
 	return CF_OK;
 }
 
+/* MIDR_EL1's core (arch/arm64/levels.txt), "unknown core" for another
+ * part; NULL for other registers. */
+static const char *arm64_value_name(const char *reg, uint64_t value)
+{
+	const char *core;
+
+	if (strcmp(reg, "MIDR_EL1") != 0)
+		return NULL;
+	core = cf_arm64_core_name(value);
+	return core ? core : "unknown core";
+}
+
 const struct cf_arch_ops cf_arm64_ops = {
 	.name = "arm64",
 	.regs_key = "id_regs",
@@ -93,4 +106,5 @@ const struct cf_arch_ops cf_arm64_ops = {
 	.deps = &cf_arm64_deps,
 	.regname_parse = arm64_regname_parse,
 	.regname_format = arm64_regname_format,
+	.value_name = arm64_value_name,
 };

@@ -1,7 +1,8 @@
 # Turns a VMM's x86 name table (arch/x86/qemu.txt, arch/x86/libvirt.txt;
 # grammar in qemu.txt's header, models and vendors in libvirt.txt's) into
-# C: the names of CPUID and MSR feature bits, the vendors and the named
-# models, as struct cf_x86_vmm SYM (arch/x86/vmm.h).
+# C: the names of CPUID and MSR feature bits, the vendors, the named
+# models and the release they come from (`version V`, at most once), as
+# struct cf_x86_vmm SYM (arch/x86/vmm.h).
 #
 # Usage: awk -v sym=cf_x86_qemu_vmm -v what=QEMU -f arch/x86/gen_vmm.awk \
 #            arch/x86/qemu.txt > build/gen/x86_qemu.c
@@ -80,6 +81,15 @@ state == "word" {
 	nkey[nnames] = wkey; nbit[nnames] = $1 + 0; nname[nnames] = $2
 	nnew[nnames] = NF == 3
 	nnames++
+	next
+}
+
+state == "" && $1 == "version" {
+	if (NF != 2 || $2 !~ /^[A-Za-z0-9][A-Za-z0-9.+~_-]*$/)
+		fatal("expected: version V (letters, digits, . + ~ _ -)")
+	if (version != "")
+		fatal("version given twice")
+	version = $2
 	next
 }
 
@@ -171,7 +181,7 @@ END {
 	print "};"
 	print ""
 	printf "const struct cf_x86_vmm %s = {\n", sym
-	printf "\t\"%s\", names, %d, vendors, %d, models, %d\n", what, nnames,
-	       nvendors, nmodels
+	printf "\t\"%s\", names, %d, vendors, %d, models, %d, \"%s\"\n", what,
+	       nnames, nvendors, nmodels, version
 	print "};"
 }

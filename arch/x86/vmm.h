@@ -39,6 +39,7 @@ struct cf_x86_vmm {
 	size_t nvendors;
 	const struct cf_x86_vmm_model *models;   /* libvirt's order */
 	size_t nmodels;
+	const char *version;      /* the release the table comes from, or "" */
 };
 
 extern const struct cf_x86_vmm cf_x86_qemu_vmm;
@@ -47,5 +48,15 @@ extern const struct cf_x86_vmm cf_x86_libvirt_vmm;
 /* The name of bit BIT of register KEY, or NULL (also for a `newer` one). */
 const char *cf_x86_vmm_name_of(const struct cf_x86_vmm *v, uint64_t key,
 			       unsigned bit);
+
+struct cf_config;
+/* The richest named model of V that CFG satisfies: every CPUID and MSR
+ * bit of the model's features set in CFG (libvirt's map lists each model's
+ * features whole: parents folded in, nothing required or disabled beside
+ * them), and CFG's CPUID vendor the model's where the model names one.
+ * Richest is the most feature bits; of models with as many, the one V
+ * lists last (libvirt's map lists newer models later).  NULL if none. */
+const struct cf_x86_vmm_model *cf_x86_vmm_richest(const struct cf_x86_vmm *v,
+						  const struct cf_config *cfg);
 
 #endif

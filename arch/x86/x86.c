@@ -7,6 +7,7 @@
 #include "engine/arch.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/x86_catalog.h"
+#include "arch/x86/vmm.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 
@@ -338,6 +339,26 @@ enum cf_err cf_x86_profile_level(const struct cf_profile *pr, char *level,
 			return CF_OK;
 		snprintf(level, llen, "%s", lv->name);
 	}
+	return CF_OK;
+}
+
+enum cf_err cf_x86_profile_model(const struct cf_profile *pr, char *name,
+				 size_t nlen, char *source, size_t slen)
+{
+	const struct cf_x86_vmm *lv = &cf_x86_libvirt_vmm;
+	const struct cf_x86_vmm_model *m;
+
+	if (nlen)
+		name[0] = '\0';
+	if (slen)
+		source[0] = '\0';
+	if (strcmp(pr->arch->name, "x86") != 0)
+		return CF_EARCH;
+	snprintf(source, slen, "%s %s cpu_map", lv->what, lv->version);
+	m = cf_x86_vmm_richest(lv, pr->cfg);
+	if (!m)
+		return CF_ENOTFOUND;
+	snprintf(name, nlen, "%s", m->name);
 	return CF_OK;
 }
 

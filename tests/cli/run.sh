@@ -151,7 +151,11 @@ json_is "$T/out" "d['feasible']" "True"
 json_is "$T/out" "d['arch']" "arm64"
 json_is "$T/out" "sorted(d['hosts'])" "['altra', 'cortex-a72', 'graviton3']"
 json_is "$T/out" "d.get('conflicts', [])" "[]"
-err_empty
+# On stderr only the named levels: Cortex-A72 (TRM: Armv8.0-A, no LSE) bounds
+# the pool, and its identity registers are the pool's (the lowest tuple).
+err_has "architecture level: Armv8.0 (next level lacks: FEAT_LSE"
+err_has "core: Cortex-A72 (MIDR 0x410fd083: implementer Arm, part 0xd08, r0p3)"
+[ "$(wc -l <"$T/err")" -eq 2 ] || bad "stderr has more than the two level lines"
 end_
 
 case_ "baseline -o FILE writes the same JSON as stdout"
@@ -784,6 +788,61 @@ want_rc 0
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['psabi_level']=='x86-64-v2' and 'avx2' in d['psabi_next_missing']" "$T/out" || bad "psabi_level wrong"
 end_
 
+# The named model's expectation is libvirt's own map read by
+# tests/x86/libvirt_models.py (no cpufleet table or code), on every dump and
+# on a baseline of two of them.
+LVMAP=${LIBVIRT_CPU_MAP:-/usr/share/libvirt/cpu_map}
+# The map arch/x86/libvirt.txt was made from: libvirt 9.0.0's.
+lvver=$(virsh --version 2>/dev/null || echo 9.0.0)
+if [ -d "$LVMAP" ] && [ "$lvver" = 9.0.0 ]; then
+	case_ "show and baseline x86: the richest libvirt named model, as libvirt's map judges it"
+	"$BIN" baseline -o "$T/sg.json" "$X86/spr-05.json" "$X86/gnr-03.json" \
+		2>"$T/sg.err" || bad "baseline failed"
+	python3 tests/x86/libvirt_models.py "$X86"/*.json "$T/sg.json" \
+		>"$T/models" || bad "libvirt_models.py failed"
+	n=0
+	while read -r f m; do
+		n=$((n + 1))
+		run show "$f"
+		want_rc 0
+		out_has "named model: $m (libvirt 9.0.0 cpu_map)"
+		run show --json "$f"
+		python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["named_model"] == sys.argv[2], d["named_model"]
+assert d["named_model_source"] == "libvirt 9.0.0 cpu_map"' "$T/out" "$m" ||
+			bad "$f: JSON named_model is not $m"
+	done <"$T/models"
+	[ "$n" -eq 6 ] || bad "libvirt_models.py judged $n files, want 6"
+	# Each model is one libvirt offers (virsh cpu-models), where virsh is.
+	if command -v virsh >/dev/null 2>&1; then
+		virsh -c test:///default cpu-models x86_64 >"$T/vmodels" 2>/dev/null ||
+			bad "virsh cpu-models failed"
+		while read -r f m; do
+			grep -qx -- "$m" "$T/vmodels" || bad "virsh lists no model $m"
+		done <"$T/models"
+	fi
+	m=$(sed -n 's|^.*/sg.json ||p' "$T/models")
+	grep -qF "named model: $m (libvirt 9.0.0 cpu_map)" "$T/sg.err" ||
+		bad "baseline stderr lacks 'named model: $m'"
+	grep -qF "psABI level: x86-64-v4" "$T/sg.err" ||
+		bad "baseline stderr lacks its psABI level"
+	end_
+else
+	skip_ "show and baseline x86: the richest libvirt named model" "no $LVMAP, or libvirt $lvver's map, not 9.0.0's"
+fi
+
+case_ "show x86: no named model for the x86-64-v1 profile"
+# x86-64-v1 holds the psABI's baseline flags only; libvirt's smallest
+# model, 486 (x86_486.xml), needs fpu, pse and vme, and pse and vme are no
+# psABI flags.
+run show x86-64-v1
+want_rc 0
+out_has "named model: none (libvirt 9.0.0 cpu_map)"
+run show --json x86-64-v1
+python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['named_model'] is None" "$T/out" || bad "named_model is not null"
+end_
+
 case_ "show --json identity: the same host read on another CPU is the same content"
 # SDM Vol. 2A CPUID: leaf 1 EBX[31:24] is the initial APIC id and leaf 0xB
 # EDX the x2APIC id of the CPU that ran CPUID; AVX512F is leaf 7 EBX[16].
@@ -836,6 +895,41 @@ end_
 # ---- KVM capabilities: no CPU features -------------------------------------
 # (arch/caps/caps.txt roles; issue 17 case 2).  Copies of real dumps with
 # capabilities set here; tests/data is left alone.
+# arm64 named levels.  Expectations from the Arm ARM (DDI 0487, A2: the
+# features each Armv8.N extension makes mandatory) and the TRMs, read
+# against the registers by hand (tests/unit/test_levels.c has the detail):
+# Neoverse N1 is Armv8.2-A and lacks pointer authentication
+# (ID_AA64ISAR1_EL1.APA/API 0), FJCVTZS and FCMLA (JSCVT, FCMA 0); the
+# Cortex-A53 is Armv8.0-A (ID_AA64ISAR0_EL1.Atomic 0: no LSE).  MIDR
+# 0x413fd0c1 is Arm (0x41) part 0xd0c, Neoverse N1 (cputype.h), r3p1.
+case_ "show arm64: architecture level and core"
+run show "$RAW/altra.json"
+want_rc 0
+out_has "architecture level: Armv8.2 (next level lacks: FEAT_PAuth FEAT_JSCVT FEAT_FCMA)"
+out_has "core: Neoverse N1 (MIDR 0x413fd0c1: implementer Arm, part 0xd0c, r3p1)"
+run show --json tests/data/lab/reports/a53.json
+want_rc 0
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["arch_level"] == "Armv8.0", d["arch_level"]
+assert "FEAT_LSE" in d["arch_level_next_missing"], d["arch_level_next_missing"]
+assert d["core"].startswith("unknown core (MIDR 0x000f0010: implementer 0x00"), d["core"]' "$T/out" ||
+	bad "JSON arch_level/core wrong"
+end_
+
+case_ "baseline arm64: the level of a pool; -q leaves it out"
+# Cortex-A76 and Neoverse N1: both Armv8.2-A (TRMs), without PAuth, JSCVT
+# and FCMA.
+run baseline -o "$T/lv.json" tests/data/lab/reports/n1.json tests/data/lab/reports/a76.json
+want_rc 0
+err_has "architecture level: Armv8.2 (next level lacks: FEAT_PAuth FEAT_JSCVT FEAT_FCMA)"
+run baseline -q -o "$T/lv.json" tests/data/lab/reports/n1.json tests/data/lab/reports/a76.json
+want_rc 0
+! grep -q "architecture level" "$T/err" || bad "-q printed the level"
+run show "$T/lv.json"
+out_has "architecture level: Armv8.2"
+end_
+
 LAB=tests/data/lab/reports
 
 # json_edit SRC DST CODE: DST is the JSON document SRC after the Python

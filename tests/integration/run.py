@@ -2137,6 +2137,56 @@ def openssl_cert(tmp):
     return cert, key
 
 
+@case("make run: its closing lines work as printed; a second server on a "
+      "database in use, and a run that would remove it, are refused")
+def t_make_run(tmp):
+    out_dir = os.path.join(tmp, "run")
+    db = os.path.join(out_dir, "cpufleet.db")
+
+    def run_sh():
+        return subprocess.run(["sh", "tools/run.sh", BIN, out_dir], cwd=ROOT,
+                              capture_output=True, timeout=300)
+    p = run_sh()
+    text = p.stdout.decode("utf-8", "replace")
+    eq(p.returncode, 0, "tools/run.sh exit (stderr: %s)" % short(
+        p.stderr.decode("utf-8", "replace")))
+    # The lines to paste: every indented line after the one that says so.
+    tail = text.partition("paste these lines")[2].split("\n")[1:]
+    lines = [x[2:] for x in tail if x.startswith("  ")]
+    check(len(lines) >= 8 and lines[0].startswith(BIN + " server "),
+          "make run's closing lines: %r" % lines[:3])
+    script = "set -e\n" + "\n".join(lines) + "\n"
+    p = subprocess.run(["sh", "-c", script], cwd=ROOT, capture_output=True,
+                       timeout=120)
+    got = p.stdout.decode("utf-8", "replace")
+    eq(p.returncode, 0, "the pasted lines, run as printed (stderr: %s)"
+       % short(p.stderr.decode("utf-8", "replace")))
+    for want in ('"status":"ok"', "cpufleet_reports_uploaded_total",
+                 '"n1-01"', "cpufleet.profile/v1"):
+        check(want in got, "the pasted lines' output lacks %s: %s" % (
+            want, short(got)))
+    # One server per database: the second is refused, naming why, and
+    # so is a run that would delete the database under the first.
+    srv = Server(db)
+    try:
+        rc, _, err = cli("server", "--listen", "127.0.0.1:0", "--db", db,
+                         timeout=30)
+        check(rc != 0 and "in use by another cpufleet server" in err,
+              "a second server on %s: exit %d, %s" % (db, rc, short(err)))
+        p = run_sh()
+        err = p.stderr.decode("utf-8", "replace")
+        eq(p.returncode, 2, "tools/run.sh over a database in use: exit")
+        check("in use by a running cpufleet server" in err,
+              "tools/run.sh over a database in use: %s" % short(err))
+        check(os.path.exists(db), "tools/run.sh removed a database in use")
+        eq(request(srv.url, "GET", "/v1/health").status, 200,
+           "health of the first server afterwards")
+    finally:
+        srv.stop()
+    # Stopped, the database is free again.
+    Server(db).stop()
+
+
 @case("TLS: agent with --cacert and Python ssl upload over HTTPS; plain "
       "HTTP and untrusted clients refused")
 def t_tls(tmp):

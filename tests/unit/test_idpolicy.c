@@ -296,8 +296,11 @@ static void test_idpolicy_identity_check(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(apple);
 	CU_ASSERT_TRUE(verdict(n1, apple_wr, buf, sizeof(buf)));
 	CU_ASSERT_FALSE(verdict(n1, apple, buf, sizeof(buf)));
+	/* The cores by Linux's cputype.h: Arm (0x41) part 0xd0c Neoverse N1,
+	 * Apple (0x61) part 0x023 M1 Firestorm. */
 	CU_ASSERT_STRING_EQUAL(buf, "MIDR_EL1 differs from host apple's "
-			       "(0x413fd0c1 vs 0x611f0231) and host apple's KVM "
+			       "(0x413fd0c1 vs 0x611f0231: Neoverse N1 vs M1 "
+			       "Firestorm) and host apple's KVM "
 			       "lacks KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15+)\n"
 			       "REVIDR_EL1 differs from host apple's (0x1c7 vs 0x0) "
 			       "and host apple's KVM lacks "
@@ -337,8 +340,10 @@ static void test_idpolicy_identity_needs_cap(void)
 	CU_ASSERT_TRUE(verdict(h[A53], h[CAP], buf, sizeof(buf)));
 	/* Not offered, or not reported: invariant, mask or not. */
 	CU_ASSERT_FALSE(verdict(h[A53], h[NOCAP], buf, sizeof(buf)));
+	/* cputype.h: Arm parts 0xd03 Cortex-A53, 0xd07 Cortex-A57. */
 	CU_ASSERT_STRING_EQUAL(buf, "MIDR_EL1 differs from host a57-old's "
-			       "(0x410fd030 vs 0x411fd070) and host a57-old's KVM "
+			       "(0x410fd030 vs 0x411fd070: Cortex-A53 vs "
+			       "Cortex-A57) and host a57-old's KVM "
 			       "lacks KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15+)\n");
 	CU_ASSERT_FALSE(verdict(h[A53], h[NOCAPS], buf, sizeof(buf)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "MIDR_EL1 differs from host a57-nocaps's"));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "arch/x86/x86.h"
 #include "arch/x86/x86_catalog.h"
+#include "arch/x86/vmm.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 #include "profiles/doc.h"
@@ -89,6 +90,105 @@ static void test_x86_dumps_load_with_their_levels(void)
 		cf_profile_destroy(own);
 		cf_report_destroy(r);
 	}
+}
+
+/* The richest libvirt named model of each dump, by a hand check against
+ * libvirt 9.0.0's CPU map (/usr/share/libvirt/cpu_map, x86_<Model>.xml and
+ * x86_features.xml), not by cpufleet: the model has every feature of its
+ * file set in the dump, and the richer models (more features) each lack
+ * one, named here with its bit.  tests/x86/libvirt_models.py makes the same
+ * judgement from the XML for `make cli-test`.
+ *   snb-ep:  SandyBridge (38 features); SandyBridge-IBRS (39) needs
+ *            spec-ctrl, CPUID.(7,0):EDX[26], clear in the dump (taken
+ *            before the IBRS microcode).
+ *   spr-05, gnr-03: Cooperlake (83); Icelake-Server (86) and
+ *            Icelake-Server-noTSX (84) need mpx, CPUID.(7,0):EBX[14], which
+ *            Intel dropped after Ice Lake; every richer Intel model needs
+ *            mpx or more.
+ *   bergamo-04: EPYC-Milan (85), the richest AMD model of 9.0.0.
+ *   hygon-01: Dhyana (64); EPYC (66) and EPYC-IBPB (67) name vendor AMD,
+ *            and the dump's vendor is HygonGenuine. */
+static void test_x86_named_models(void)
+{
+	static const struct { const char *file, *model; } want[] = {
+		{ "x86/snb-ep.json", "SandyBridge" },
+		{ "x86/spr-05.json", "Cooperlake" },
+		{ "x86/gnr-03.json", "Cooperlake" },
+		{ "x86/bergamo-04.json", "EPYC-Milan" },
+		{ "x86/hygon-01.json", "Dhyana" },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct cf_report *r = test_load_report(want[i].file);
+		struct cf_profile *own = NULL;
+		char name[64], source[64];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT_EQUAL(cf_profile_from_report(r, &own), CF_OK);
+		CU_ASSERT_EQUAL(cf_x86_profile_model(own, name, sizeof(name),
+						     source, sizeof(source)),
+				CF_OK);
+		CU_ASSERT_STRING_EQUAL(name, want[i].model);
+		CU_ASSERT_STRING_EQUAL(source, "libvirt 9.0.0 cpu_map");
+		cf_profile_destroy(own);
+		cf_report_destroy(r);
+	}
+}
+
+/* The rule on a table of our own, over snb-ep (fpu is CPUID.1:EDX[0], sse
+ * EDX[25], sse2 EDX[26], avx2 CPUID.(7,0):EBX[5], clear on Sandy Bridge):
+ * the model with more bits wins; of equals the later; a model naming
+ * another vendor, or one bit the host lacks, never. */
+static void test_x86_named_model_rule(void)
+{
+	static const struct cf_x86_vmm_name names[] = {
+		{ CF_X86_CPUID_KEY(1, 0, 3), 0, "fpu", false },
+		{ CF_X86_CPUID_KEY(1, 0, 3), 25, "sse", false },
+		{ CF_X86_CPUID_KEY(1, 0, 3), 26, "sse2", false },
+		{ CF_X86_CPUID_KEY(7, 0, 1), 5, "avx2", false },
+	};
+	static const struct cf_x86_vmm_vendor vendors[] = {
+		{ "Intel", "GenuineIntel" }, { "AMD", "AuthenticAMD" },
+	};
+	static const uint16_t f2a[] = { 0, 1 }, f2b[] = { 1, 2 },
+			      f3amd[] = { 0, 1, 2 }, f3avx2[] = { 0, 1, 3 };
+	struct cf_x86_vmm_model models[] = {
+		{ "two-a", NULL, true, NULL, 0, f2a, 2 },
+		{ "two-b", "Intel", true, NULL, 0, f2b, 2 },
+		{ "three-amd", "AMD", true, NULL, 0, f3amd, 3 },
+		{ "three-avx2", NULL, true, NULL, 0, f3avx2, 3 },
+	};
+	struct cf_x86_vmm v = { "test", names, 4, vendors, 2, models, 4, "0" };
+	struct cf_report *r = test_load_report("x86/snb-ep.json");
+	const struct cf_x86_vmm_model *m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	m = cf_x86_vmm_richest(&v, r->cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->name, "two-b");
+	/* The same two in the other order: the later one again. */
+	models[0].name = "two-b'";
+	models[1].name = "two-a'";
+	models[0].feat = f2b;
+	models[1].feat = f2a;
+	models[1].vendor = NULL;
+	m = cf_x86_vmm_richest(&v, r->cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->name, "two-a'");
+	/* On Bergamo (AuthenticAMD, AVX2: CPUID.(7,0):EBX = 0xf1bf97a9, bit 5
+	 * set) both threes fit and beat the twos; of the two threes the
+	 * later. */
+	cf_report_destroy(r);
+	r = test_load_report("x86/bergamo-04.json");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	m = cf_x86_vmm_richest(&v, r->cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->name, "three-avx2");
+	models[3].feat = f2a;
+	models[3].nfeat = 2;
+	m = cf_x86_vmm_richest(&v, r->cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->name, "three-amd");
+	cf_report_destroy(r);
 }
 
 /* The three Intel generations: feasible, accepted by each, and equal to the
@@ -741,6 +841,8 @@ static void test_x86_vendor_of_report_and_profile(void)
 
 static CU_TestInfo tests[] = {
 	TEST(test_x86_dumps_load_with_their_levels),
+	TEST(test_x86_named_models),
+	TEST(test_x86_named_model_rule),
 	TEST(test_x86_baseline_intel_golden),
 	TEST(test_x86_vendors_never_share_a_pool),
 	TEST(test_x86_absent_leaf_is_zero),

@@ -1,0 +1,141 @@
+/* The generic loops over the level and core tables (arch/arm64/levels.h). */
+#include <stdio.h>
+#include <string.h>
+#include "arch/arm64/levels.h"
+#include "engine/catalog.h"
+#include "engine/config.h"
+#include "engine/profile.h"
+
+/* Whether NAME stands as a whole item of LIST, items separated by SEP. */
+static bool listed(const char *list, const char *name, char sep)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == list || p[-1] == sep) && (p[n] == sep || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* Whether CFG's registers show FEAT: some field at a value naming it. */
+static bool shows(const struct cf_config *cfg, const char *feat)
+{
+	const struct cf_catalog *cat = &cf_arm64_catalog;
+	char buf[CF_TEXT_MAX];
+
+	for (size_t r = 0; r < cat->nregs; r++) {
+		uint64_t v;
+		if (!cf_config_get(cfg, cat->regs[r].key, &v, NULL))
+			continue;
+		for (int f = 0; f < cat->regs[r].nfields; f++) {
+			const struct cf_field *fd = &cat->regs[r].fields[f];
+			if (cf_field_features_at(fd, cf_field_raw(fd, v), buf,
+						 sizeof(buf)) &&
+			    listed(buf, feat, ','))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Whether level L is reached; its unshown features (and its bases') are
+ * appended to MISSING (if not NULL) at *USED, each once. */
+static bool reaches(const struct cf_config *cfg, size_t l, char *missing,
+		    size_t mlen, size_t *used)
+{
+	const struct cf_arm64_level *lv = &cf_arm64_levels[l];
+	bool ok = true;
+
+	for (size_t b = 0; b < lv->nbases; b++)
+		ok = reaches(cfg, lv->bases[b], missing, mlen, used) && ok;
+	for (size_t i = 0; i < lv->nfeats; i++) {
+		const char *f = lv->feats[i];
+		int n;
+		if (shows(cfg, f))
+			continue;
+		ok = false;
+		if (!missing || listed(missing, f, ' '))
+			continue;
+		n = snprintf(missing + *used, mlen - *used, "%s%s",
+			     *used ? " " : "", f);
+		if (n > 0 && (size_t)n < mlen - *used)
+			*used += (size_t)n;
+	}
+	return ok;
+}
+
+void cf_arm64_level_of(const struct cf_config *cfg, char *level, size_t llen,
+		       char *missing, size_t mlen)
+{
+	size_t top = cf_arm64_nlevels, used = 0;
+
+	if (llen)
+		level[0] = '\0';
+	if (mlen)
+		missing[0] = '\0';
+	for (size_t l = 0; l < cf_arm64_nlevels; l++)
+		if (reaches(cfg, l, NULL, 0, NULL))
+			top = l;
+	if (top < cf_arm64_nlevels)
+		snprintf(level, llen, "%s", cf_arm64_levels[top].name);
+	top = top == cf_arm64_nlevels ? 0 : top + 1;
+	if (top < cf_arm64_nlevels && mlen)
+		reaches(cfg, top, missing, mlen, &used);
+}
+
+const char *cf_arm64_core_name(uint64_t midr)
+{
+	unsigned imp = (unsigned)(midr >> 24 & 0xff);
+	unsigned part = (unsigned)(midr >> 4 & 0xfff);
+
+	for (size_t i = 0; i < cf_arm64_ncores; i++)
+		if (cf_arm64_cores[i].implementer == imp &&
+		    cf_arm64_cores[i].part == part)
+			return cf_arm64_cores[i].name;
+	return NULL;
+}
+
+void cf_arm64_midr_text(uint64_t midr, char *buf, size_t len)
+{
+	unsigned imp = (unsigned)(midr >> 24 & 0xff);
+	const char *core = cf_arm64_core_name(midr), *iname = NULL;
+	char icode[8];
+
+	for (size_t i = 0; i < cf_arm64_nimplementers; i++)
+		if (cf_arm64_implementers[i].code == imp)
+			iname = cf_arm64_implementers[i].name;
+	snprintf(icode, sizeof(icode), "0x%02x", imp);
+	snprintf(buf, len, "%s (MIDR 0x%08llx: implementer %s, part 0x%03x, "
+		 "r%up%u)", core ? core : "unknown core",
+		 (unsigned long long)(midr & 0xffffffff), iname ? iname : icode,
+		 (unsigned)(midr >> 4 & 0xfff), (unsigned)(midr >> 20 & 0xf),
+		 (unsigned)(midr & 0xf));
+}
+
+enum cf_err cf_arm64_profile_level(const struct cf_profile *pr, char *level,
+				   size_t llen, char *missing, size_t mlen)
+{
+	if (strcmp(pr->arch->name, "arm64") != 0)
+		return CF_EARCH;
+	cf_arm64_level_of(pr->cfg, level, llen, missing, mlen);
+	return CF_OK;
+}
+
+enum cf_err cf_arm64_profile_core(const struct cf_profile *pr, char *buf,
+				  size_t len)
+{
+	const struct cf_catalog *cat = &cf_arm64_catalog;
+	uint64_t midr;
+
+	if (len)
+		buf[0] = '\0';
+	if (strcmp(pr->arch->name, "arm64") != 0)
+		return CF_EARCH;
+	for (size_t r = 0; r < cat->nregs; r++)
+		if (!strcmp(cat->regs[r].name, "MIDR_EL1") &&
+		    cf_config_get(pr->cfg, cat->regs[r].key, &midr, NULL)) {
+			cf_arm64_midr_text(midr, buf, len);
+			return CF_OK;
+		}
+	return CF_ENOTFOUND;
+}
