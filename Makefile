@@ -45,7 +45,7 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            arch/arm64/levels.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
-           profiles/profile_doc.c profiles/verdict_doc.c profiles/section.c \
+           profiles/profile_doc.c profiles/verdict_doc.c engine/matrix.c profiles/section.c \
            profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c \
            arch/x86/x86vm.c arch/x86/apply.c arch/x86/guest.c \
            arch/x86/vmm.c profiles/export.c profiles/export_qemu.c \

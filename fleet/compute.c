@@ -296,26 +296,16 @@ enum cf_err cf_fleet_check(struct cf_fleet *f, const struct cf_profile *pr,
 	return err;
 }
 
-static enum cf_err cell(const struct cf_profile *pr, const struct cf_report *r,
-			struct cf_verdict *v, struct cf_fleet_cell *c)
-{
-	enum cf_err err = cf_check(pr, r, v);
-
-	if (err == CF_OK)
-		*c = (struct cf_fleet_cell){ cf_verdict_compatible(v),
-					     cf_verdict_reason_count(v) };
-	return err;
-}
-
 enum cf_err cf_fleet_matrix(struct cf_fleet *f, const char *name,
 			    const char *profile, struct cf_fleet_matrix *out,
 			    struct cf_diag *d)
 {
-	struct cf_profile *pr = NULL, *base = NULL;
+	struct cf_profile *base = NULL;
 	struct cf_verdict *v = NULL;
+	const struct cf_report **rs = NULL;
 	struct cf_fleet_pool *p;
 	enum cf_err err;
-	size_t n;
+	size_t n, fi = 0, ti = 0;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->profile, sizeof(out->profile), "%s",
@@ -334,38 +324,36 @@ enum cf_err cf_fleet_matrix(struct cf_fleet *f, const char *name,
 		return err;
 	}
 	v = cf_verdict_create();
+	rs = calloc(n + 1, sizeof(*rs));
 	out->cell = calloc(n * n + 1, sizeof(*out->cell));
 	if (base)
 		out->base = calloc(n + 1, sizeof(*out->base));
-	if (!v || !out->cell || (base && !out->base)) {
+	if (!v || !rs || !out->cell || (base && !out->base)) {
 		err = cf_diag_set(d, CF_ENOMEM, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (cf_profile_from_report(p->m[i].report, &pr) != CF_OK) {
-			err = cf_diag_set(d, CF_ENOMEM, "out of memory");
-			goto done;
-		}
-		for (size_t j = 0; j < n; j++)
-			if (cell(pr, p->m[j].report, v, &out->cell[i * n + j])) {
-				err = cf_diag_set(d, CF_ECONFLICT, "pool %s: %s and "
-						  "%s have different "
-						  "architectures", name,
-						  p->m[i].host, p->m[j].host);
-				goto done;
-			}
-		cf_profile_destroy(pr);
-		pr = NULL;
+	for (size_t i = 0; i < n; i++)
+		rs[i] = p->m[i].report;
+	err = cf_matrix_pairs(rs, n, out->cell, &fi, &ti);
+	if (err == CF_ENOMEM) {
+		err = cf_diag_set(d, err, "out of memory");
+		goto done;
+	} else if (err != CF_OK) {
+		err = cf_diag_set(d, CF_ECONFLICT, "pool %s: %s and %s have "
+				  "different architectures", name,
+				  p->m[fi].host, p->m[ti].host);
+		goto done;
 	}
 	for (size_t j = 0; base && j < n; j++)
-		if (cell(base, p->m[j].report, v, &out->base[j])) {
+		if (cf_matrix_check_cell(base, p->m[j].report, v,
+					 &out->base[j])) {
 			err = cf_diag_set(d, CF_ECONFLICT, "profile %s and host %s "
 					  "have different architectures",
 					  out->profile, p->m[j].host);
 			goto done;
 		}
 done:
-	cf_profile_destroy(pr);
+	free(rs);
 	cf_profile_destroy(base);
 	cf_verdict_destroy(v);
 	return err;

@@ -178,18 +178,15 @@ enum cf_err cf_fleet_check(struct cf_fleet *f, const struct cf_profile *pr,
 			   cf_fleet_verdict_fn fn, void *ctx,
 			   struct cf_diag *d);
 
-struct cf_fleet_cell {
-	bool compatible;
-	size_t reasons;
-};
 /* Every ordered pair of the pool's members (a VM started on the source's
- * own profile, moved to the destination: cell[from * n + to]) and, when
+ * own profile, moved to the destination: cell[from * n + to], computed by
+ * cf_matrix_pairs as `cpufleet matrix` does) and, when
  * profile PROFILE (NULL: the pool's name) is published, its latest version
  * on each member (base[to]). */
 struct cf_fleet_matrix {
 	struct cf_fleet_pool *pool;
-	struct cf_fleet_cell *cell;
-	struct cf_fleet_cell *base;  /* NULL: no such profile */
+	struct cf_matrix_cell *cell;
+	struct cf_matrix_cell *base;  /* NULL: no such profile */
 	char profile[CF_DB_NAME_MAX];
 };
 enum cf_err cf_fleet_matrix(struct cf_fleet *f, const char *name,

@@ -222,11 +222,30 @@ bool cf_verdict_compatible(const struct cf_verdict *v);
 size_t cf_verdict_reason_count(const struct cf_verdict *v);
 const struct cf_reason *cf_verdict_reason(const struct cf_verdict *v, size_t i);
 /* "host n2-17 lacks FEAT_SVE2: ID_AA64ZFR0_EL1.SVEver wants 1, host offers 0" */
-/* The reasons as a JSON array of {"register", "field", "features", "wants",
- * "offers", "text"} (malloc'd text). */
+/* The reasons as a JSON array of {"kind", "register", "field", "features",
+ * "wants", "offers", "text"} (malloc'd text); README "JSON: verdicts and
+ * matrices". */
 enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out);
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len);
+
+/* ---- the pair matrix ---- */
+/* One cell of a pair matrix: is the profile accepted, and for how many
+ * reasons not. */
+struct cf_matrix_cell {
+	bool compatible;
+	size_t reasons;
+};
+/* PR checked on R (V is scratch) into C. */
+enum cf_err cf_matrix_check_cell(const struct cf_profile *pr,
+				 const struct cf_report *r,
+				 struct cf_verdict *v, struct cf_matrix_cell *c);
+/* Every ordered pair of R[0..N): a VM started on R[i]'s own profile,
+ * moved to R[j], into CELL[i * N + j].  On failure (two architectures)
+ * FROM and TO name the pair. */
+enum cf_err cf_matrix_pairs(const struct cf_report *const *r, size_t n,
+			    struct cf_matrix_cell *cell, size_t *from,
+			    size_t *to);
 
 /* ---- decoding into feature names ---- */
 struct cf_decoded {

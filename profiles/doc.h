@@ -4,6 +4,7 @@
 #ifndef CF_DOC_H
 #define CF_DOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
@@ -34,9 +35,22 @@ enum cf_err cf_doc_load_with(const char *path, cf_doc_build_fn build,
  * member of a request body): what cf_profile_parse builds from its text. */
 enum cf_err cf_profile_from_doc(const cJSON *root, const char *origin,
 				struct cf_profile **out, struct cf_diag *d);
+/* ---- verdicts and pair matrices: one JSON shape for the CLI and the
+ * API (README "JSON: verdicts and matrices") ---- */
 /* A verdict's reasons as a JSON array, the tree cf_verdict_to_json
- * prints. */
+ * prints: one object per reason {kind, register, field, features, wants,
+ * offers, text[, needs]}. */
 enum cf_err cf_verdict_to_doc(const struct cf_verdict *v, cJSON **out);
+/* One host's verdict: {"host", "compatible", "reasons": [reason]}. */
+enum cf_err cf_verdict_entry_doc(const char *host, const struct cf_verdict *v,
+				 cJSON **out);
+/* {KEY: HOST, "compatible", "reasons": count}, NULL when out of memory. */
+cJSON *cf_matrix_cell_doc(const char *key, const char *host,
+			  const struct cf_matrix_cell *c);
+/* Adds to O "hosts": [HOSTS], "rows": [{"from", "cells": [{"to",
+ * "compatible", "reasons"}]}] and "compatible" (every pair). */
+enum cf_err cf_matrix_to_doc(const char *const *hosts, size_t n,
+			     const struct cf_matrix_cell *cell, cJSON *o);
 /* "0x" + 1..16 hex digits. */
 enum cf_err cf_doc_hex(const cJSON *item, const char *origin, const char *path,
 		       uint64_t *out, struct cf_diag *d);

@@ -1,10 +1,31 @@
-/* A verdict's reasons as JSON, shared by `cpufleet check --json` and the
- * server's /v1/check. */
+/* Verdicts and pair matrices as JSON: the one encoder behind
+ * `cpufleet check|explain|apply|matrix --json` and the server's /v1/check
+ * and /v1/pools/{name}/matrix.  README "JSON: verdicts and matrices"
+ * describes the shape. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <cjson/cJSON.h>
 #include <cpufleet.h>
 #include "profiles/doc.h"
+
+/* enum cf_reason_kind's names in the documents, by value. */
+static const char *const kind_names[] = {
+	[CF_REASON_LACKS] = "lacks",
+	[CF_REASON_NOT_WRITABLE] = "not_writable",
+	[CF_REASON_NOT_ACCEPTED] = "not_accepted",
+	[CF_REASON_UNDESCRIBED] = "undescribed",
+	[CF_REASON_MISSING_REG] = "missing_register",
+	[CF_REASON_ARCH] = "arch",
+	[CF_REASON_NEEDS_CAP] = "needs_cap",
+	[CF_REASON_DEPENDS] = "depends",
+};
+
+static const char *kind_name(enum cf_reason_kind k)
+{
+	size_t n = sizeof(kind_names) / sizeof(kind_names[0]);
+
+	return (size_t)k < n && kind_names[k] ? kind_names[k] : "unknown";
+}
 
 enum cf_err cf_verdict_to_doc(const struct cf_verdict *v, cJSON **out)
 {
@@ -23,7 +44,8 @@ enum cf_err cf_verdict_to_doc(const struct cf_verdict *v, cJSON **out)
 		cf_verdict_reason_text(v, i, text, sizeof(text));
 		snprintf(wb, sizeof(wb), "0x%llx", (unsigned long long)r->want);
 		snprintf(ob, sizeof(ob), "0x%llx", (unsigned long long)r->offer);
-		if (!cJSON_AddStringToObject(ro, "register", r->reg) ||
+		if (!cJSON_AddStringToObject(ro, "kind", kind_name(r->kind)) ||
+		    !cJSON_AddStringToObject(ro, "register", r->reg) ||
 		    !(r->field ? cJSON_AddStringToObject(ro, "field", r->field)
 			       : cJSON_AddNullToObject(ro, "field")) ||
 		    !cJSON_AddStringToObject(ro, "features", r->features) ||
@@ -43,6 +65,24 @@ cleanup:
 	return CF_ENOMEM;
 }
 
+enum cf_err cf_verdict_entry_doc(const char *host, const struct cf_verdict *v,
+				 cJSON **out)
+{
+	cJSON *o = cJSON_CreateObject(), *rs = NULL;
+
+	*out = NULL;
+	if (!o || cf_verdict_to_doc(v, &rs) != CF_OK ||
+	    !cJSON_AddStringToObject(o, "host", host) ||
+	    !cJSON_AddBoolToObject(o, "compatible", cf_verdict_compatible(v)) ||
+	    !cJSON_AddItemToObject(o, "reasons", rs)) {
+		cJSON_Delete(rs);   /* never in O when we get here */
+		cJSON_Delete(o);
+		return CF_ENOMEM;
+	}
+	*out = o;
+	return CF_OK;
+}
+
 enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out)
 {
 	cJSON *arr;
@@ -54,4 +94,49 @@ enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out)
 	*out = cJSON_PrintUnformatted(arr);
 	cJSON_Delete(arr);
 	return *out ? CF_OK : CF_ENOMEM;
+}
+
+/* ---- the pair matrix ---- */
+
+cJSON *cf_matrix_cell_doc(const char *key, const char *host,
+			  const struct cf_matrix_cell *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o && (!cJSON_AddStringToObject(o, key, host) ||
+		  !cJSON_AddBoolToObject(o, "compatible", c->compatible) ||
+		  !cJSON_AddNumberToObject(o, "reasons", (double)c->reasons))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+enum cf_err cf_matrix_to_doc(const char *const *hosts, size_t n,
+			     const struct cf_matrix_cell *cell, cJSON *o)
+{
+	cJSON *hl = cJSON_AddArrayToObject(o, "hosts");
+	cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+	bool all = true;
+
+	if (!hl || !rows)
+		return CF_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!cJSON_AddItemToArray(hl, cJSON_CreateString(hosts[i])))
+			return CF_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *row = cJSON_CreateObject(), *cells;
+		if (!row || !cJSON_AddItemToArray(rows, row) ||
+		    !cJSON_AddStringToObject(row, "from", hosts[i]) ||
+		    !(cells = cJSON_AddArrayToObject(row, "cells")))
+			return CF_ENOMEM;
+		for (size_t j = 0; j < n; j++) {
+			const struct cf_matrix_cell *c = &cell[i * n + j];
+			if (!cJSON_AddItemToArray(cells,
+				cf_matrix_cell_doc("to", hosts[j], c)))
+				return CF_ENOMEM;
+			all = all && c->compatible;
+		}
+	}
+	return cJSON_AddBoolToObject(o, "compatible", all) ? CF_OK : CF_ENOMEM;
 }

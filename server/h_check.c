@@ -8,24 +8,23 @@
 
 #define HOSTS_MAX 10000      /* hosts named in one request */
 
-/* {"host", "compatible", "reasons": [text], "details": [reason]} */
+/* The one verdict shape (profiles/doc.h), plus "details": the same
+ * reasons again, kept for clients of the API before "reasons" were
+ * objects (they read the objects there). */
 static int add_result(void *ctx, const char *host, const struct cf_verdict *v)
 {
-	cJSON *res = ctx, *e, *texts, *det = NULL, *x;
+	cJSON *res = ctx, *e = NULL, *det;
 
-	if (cf_verdict_to_doc(v, &det) != CF_OK)
+	if (cf_verdict_entry_doc(host, v, &e) != CF_OK)
 		return 1;
-	e = cJSON_CreateObject();
-	cJSON_AddItemToArray(res, e);
-	cJSON_AddStringToObject(e, "host", host);
-	cJSON_AddBoolToObject(e, "compatible", cf_verdict_compatible(v));
-	/* Each reason's sentence, as its details say it. */
-	texts = cJSON_AddArrayToObject(e, "reasons");
-	cJSON_ArrayForEach(x, det)
-		cJSON_AddItemToArray(texts, cJSON_CreateString(
-			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-				x, "text"))));
-	cJSON_AddItemToObject(e, "details", det);
+	det = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "reasons"),
+			      true);
+	if (!det || !cJSON_AddItemToObject(e, "details", det) ||
+	    !cJSON_AddItemToArray(res, e)) {
+		cJSON_Delete(det);
+		cJSON_Delete(e);
+		return 1;
+	}
 	return 0;
 }
 

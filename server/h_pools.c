@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server/api.h"
+#include "profiles/doc.h"
 #include "util/text.h"
 
 static cJSON *pool_json(const struct cf_db_pool *p)
@@ -208,17 +209,6 @@ cleanup:
 	cJSON_Delete(in);
 }
 
-static cJSON *cell_json(const char *key, const char *host,
-			const struct cf_fleet_cell *c)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, key, host);
-	cJSON_AddBoolToObject(o, "compatible", c->compatible);
-	cJSON_AddNumberToObject(o, "reasons", (double)c->reasons);
-	return o;
-}
-
 /* Every ordered pair of the pool's members (a VM started with the source's
  * own profile, moved to the destination), and the pool's published
  * baseline on each member. */
@@ -228,7 +218,8 @@ void cf_h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	struct cf_fleet_matrix m;
 	struct cf_diag d = { "" };
 	enum cf_err err;
-	cJSON *o, *hl, *rows;
+	const char **hosts = NULL;
+	cJSON *o;
 	size_t n;
 
 	if (pname && !cf_text_name_ok(pname, CF_DB_NAME_MAX)) {
@@ -242,20 +233,15 @@ void cf_h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		goto cleanup;
 	}
 	n = m.pool->n;
+	hosts = calloc(n + 1, sizeof(*hosts));
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "pool", pool);
-	hl = cJSON_AddArrayToObject(o, "hosts");
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(hl, cJSON_CreateString(m.pool->m[i].host));
-	rows = cJSON_AddArrayToObject(o, "rows");
-	for (size_t i = 0; i < n; i++) {
-		cJSON *row = cJSON_CreateObject(), *cells;
-		cJSON_AddItemToArray(rows, row);
-		cJSON_AddStringToObject(row, "from", m.pool->m[i].host);
-		cells = cJSON_AddArrayToObject(row, "cells");
-		for (size_t j = 0; j < n; j++)
-			cJSON_AddItemToArray(cells, cell_json("to",
-				m.pool->m[j].host, &m.cell[i * n + j]));
+	for (size_t i = 0; hosts && i < n; i++)
+		hosts[i] = m.pool->m[i].host;
+	if (!hosts || !o || !cJSON_AddStringToObject(o, "pool", pool) ||
+	    cf_matrix_to_doc(hosts, n, m.cell, o) != CF_OK) {
+		cJSON_Delete(o);
+		cf_api_error(rp, 500, "out of memory");
+		goto cleanup;
 	}
 	if (!m.base) {
 		cJSON_AddNullToObject(o, "baseline");
@@ -264,10 +250,11 @@ void cf_h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		cJSON_AddStringToObject(b, "profile", m.profile);
 		brow = cJSON_AddArrayToObject(b, "cells");
 		for (size_t j = 0; j < n; j++)
-			cJSON_AddItemToArray(brow, cell_json("host",
+			cJSON_AddItemToArray(brow, cf_matrix_cell_doc("host",
 				m.pool->m[j].host, &m.base[j]));
 	}
 	cf_api_reply_json(rp, 200, o);
 cleanup:
+	free(hosts);
 	cf_fleet_matrix_clear(&m);
 }

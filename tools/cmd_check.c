@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "profiles/doc.h"
 #include "tools/cli_util.h"
 
 static const char help[] =
@@ -29,8 +30,8 @@ static const char help[] =
 int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v)
 {
 	size_t n = cf_verdict_reason_count(v);
-	char text[512], *rj = NULL;
-	cJSON *o, *rs;
+	char text[512];
+	cJSON *o;
 
 	if (!arr) {
 		printf("%s: %s\n", host,
@@ -41,16 +42,11 @@ int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v)
 		}
 		return CLI_OK;
 	}
-	if (cf_verdict_to_json(v, &rj) != CF_OK)
+	/* The one verdict shape, as the server's /v1/check gives it. */
+	if (cf_verdict_entry_doc(host, v, &o) != CF_OK)
 		return CLI_INTERNAL;
-	rs = cJSON_Parse(rj);
-	free(rj);
-	o = cJSON_CreateObject();
-	if (!o || !rs || !cJSON_AddItemToArray(arr, o) ||
-	    !cJSON_AddStringToObject(o, "host", host) ||
-	    !cJSON_AddBoolToObject(o, "compatible", cf_verdict_compatible(v)) ||
-	    !cJSON_AddItemToObject(o, "reasons", rs)) {
-		cJSON_Delete(rs);
+	if (!cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
 		return CLI_INTERNAL;
 	}
 	return CLI_OK;

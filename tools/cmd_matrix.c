@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "profiles/doc.h"
 #include "tools/cli_util.h"
 
 static const char help[] =
@@ -10,7 +11,8 @@ static const char help[] =
 "\n"
 "For every ordered pair of hosts (A, B): can a guest started with A's own\n"
 "profile (everything KVM offers on A) run on B?  Rows are sources, columns\n"
-"destinations; `ok` or `NO` with the number of blocking reasons.\n"
+"destinations; `ok` or `NO` with the number of blocking reasons.  The JSON\n"
+"is the server's pool matrix (README \"JSON: verdicts and matrices\").\n"
 "\n"
 "  -j, --json   one JSON document on stdout instead of the table\n"
 "  -h, --help   this text\n"
@@ -26,11 +28,11 @@ int cmd_matrix(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_reports rs = { 0 };
-	struct cf_profile *pr = NULL;
-	struct cf_verdict *v = NULL;
-	cJSON *root = NULL, *rows = NULL;
+	struct cf_matrix_cell *cell = NULL;
+	const char **hosts = NULL;
+	cJSON *root = NULL;
 	bool json = false, all_ok = true;
-	size_t w = 6;
+	size_t w = 6, fi = 0, ti = 0;
 	enum cf_err err;
 	int c, rc;
 
@@ -51,72 +53,63 @@ int cmd_matrix(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	rc = CLI_INTERNAL;
-	v = cf_verdict_create();
-	if (!v)
+	cell = calloc(rs.n * rs.n + 1, sizeof(*cell));
+	hosts = calloc(rs.n + 1, sizeof(*hosts));
+	if (!cell || !hosts)
 		goto cleanup;
-	for (size_t i = 0; i < rs.n; i++)
-		if (strlen(cf_report_host_id(rs.r[i])) > w)
-			w = strlen(cf_report_host_id(rs.r[i]));
-	if (json) {
-		root = cJSON_CreateObject();
-		rows = cJSON_AddArrayToObject(root, "pairs");
-		if (!rows)
-			goto cleanup;
-	} else {
-		printf("%-*s", (int)w + 2, "from\\to");
-		for (size_t j = 0; j < rs.n; j++)
-			printf(" %-*s", (int)w, cf_report_host_id(rs.r[j]));
-		printf("\n");
-	}
 	for (size_t i = 0; i < rs.n; i++) {
-		err = cf_profile_from_report(rs.r[i], &pr);
-		if (err != CF_OK)
-			goto cleanup;
-		if (!json)
-			printf("%-*s", (int)w + 2, cf_report_host_id(rs.r[i]));
-		for (size_t j = 0; j < rs.n; j++) {
-			char cell[32];
-			err = cf_check(pr, rs.r[j], v);
-			if (err != CF_OK)
-				goto cleanup;
-			if (!cf_verdict_compatible(v))
-				all_ok = false;
-			if (json) {
-				if (cli_emit_verdict(rows, cf_report_host_id(rs.r[j]),
-						     v) != CLI_OK)
-					goto cleanup;
-				cJSON_AddStringToObject(
-					cJSON_GetArrayItem(rows,
-						cJSON_GetArraySize(rows) - 1),
-					"from", cf_report_host_id(rs.r[i]));
-				continue;
-			}
-			if (cf_verdict_compatible(v))
-				snprintf(cell, sizeof(cell), "ok");
-			else
-				snprintf(cell, sizeof(cell), "NO(%zu)",
-					 cf_verdict_reason_count(v));
-			printf(" %-*s", (int)w, cell);
-		}
-		if (!json)
-			printf("\n");
-		cf_profile_destroy(pr);
-		pr = NULL;
+		hosts[i] = cf_report_host_id(rs.r[i]);
+		if (strlen(hosts[i]) > w)
+			w = strlen(hosts[i]);
 	}
+	/* The one engine loop, as the server's pool matrix. */
+	err = cf_matrix_pairs((const struct cf_report *const *)rs.r, rs.n,
+			      cell, &fi, &ti);
+	if (err != CF_OK) {
+		if (err == CF_ENOMEM)
+			goto cleanup;
+		cli_error("matrix", "%s and %s have different architectures",
+			  hosts[fi], hosts[ti]);
+		rc = CLI_USAGE;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < rs.n * rs.n; i++)
+		all_ok = all_ok && cell[i].compatible;
 	if (json) {
 		char *s;
-		cJSON_AddBoolToObject(root, "compatible", all_ok);
+		root = cJSON_CreateObject();
+		if (!root || cf_matrix_to_doc(hosts, rs.n, cell, root) != CF_OK)
+			goto cleanup;
 		s = cJSON_Print(root);
 		if (!s)
 			goto cleanup;
 		printf("%s\n", s);
 		free(s);
+	} else {
+		printf("%-*s", (int)w + 2, "from\\to");
+		for (size_t j = 0; j < rs.n; j++)
+			printf(" %-*s", (int)w, hosts[j]);
+		printf("\n");
+		for (size_t i = 0; i < rs.n; i++) {
+			printf("%-*s", (int)w + 2, hosts[i]);
+			for (size_t j = 0; j < rs.n; j++) {
+				const struct cf_matrix_cell *x = &cell[i * rs.n + j];
+				char cs[32];
+				if (x->compatible)
+					snprintf(cs, sizeof(cs), "ok");
+				else
+					snprintf(cs, sizeof(cs), "NO(%zu)",
+						 x->reasons);
+				printf(" %-*s", (int)w, cs);
+			}
+			printf("\n");
+		}
 	}
 	rc = all_ok ? CLI_OK : CLI_NO;
 cleanup:
 	cJSON_Delete(root);
-	cf_profile_destroy(pr);
-	cf_verdict_destroy(v);
+	free(cell);
+	free(hosts);
 	cli_free_reports(&rs);
 	return rc;
 }

@@ -577,7 +577,7 @@ int cli_remote_check(int argc, char **argv)
 		printf("%s: %s\n", str(it, "host"), ok ? "compatible"
 						       : "INCOMPATIBLE");
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it, "reasons"))
-			printf("  - %s\n", r->valuestring);
+			printf("  - %s\n", str(r, "text"));
 	}
 	if (json)
 		print_json(out);

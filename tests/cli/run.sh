@@ -422,9 +422,11 @@ run matrix --json "$FLEET"/*.json
 want_rc 1
 json_ok "$T/out"
 json_is "$T/out" "d['compatible']" "False"
-json_is "$T/out" "len(d['pairs'])" "36"
-json_is "$T/out" "all(p['compatible'] for p in d['pairs'] if p['from'] == p['host'])" "True"
-json_is "$T/out" "any(not p['compatible'] for p in d['pairs'])" "True"
+# The pool matrix's shape (README "JSON: verdicts and matrices"): rows of
+# cells, one per ordered pair, each with its count of reasons.
+json_is "$T/out" "(len(d['hosts']), sum(len(r['cells']) for r in d['rows']))" "(6, 36)"
+json_is "$T/out" "all(c['compatible'] and c['reasons'] == 0 for r in d['rows'] for c in r['cells'] if r['from'] == c['to'])" "True"
+json_is "$T/out" "any(not c['compatible'] and c['reasons'] > 0 for r in d['rows'] for c in r['cells'])" "True"
 end_
 
 case_ "matrix of two identical hosts: exit 0"

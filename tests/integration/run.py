@@ -1934,6 +1934,91 @@ def local_check(profile, files):
                 for v in d["verdicts"]}
 
 
+def upload_arm64(u, adm, prefix, lab=False):
+    """Uploads the example fleet and the real-writable hosts (with LAB, the
+    lab's too), report_id PREFIX + host; returns {host: file}."""
+    files = {h: "%s/%s.json" % (FLEET_DIR, h) for h in FLEET}
+    for n in ("altra", "graviton3", "cortex-a72"):
+        files[n] = "%s/%s.json" % (RW_DIR, n)
+    for n in ("a53", "a64fx", "max") if lab else ():
+        files[n] = "%s/%s.json" % (LAB_DIR, n)
+    for h, f in files.items():
+        want(upload(u, adm, report(src=f, report_id=prefix + h)), 201,
+             "upload " + h)
+    return files
+
+
+# The reason object of README "JSON: verdicts and matrices" (each key is
+# a field of struct cf_reason in include/cpufleet.h, plus its sentence);
+# "needs" only for a broken dependency.
+REASON_KEYS = {"kind", "register", "field", "features", "wants", "offers",
+               "text"}
+
+
+@case("json: `check --json` and `matrix --json` give, locally and with "
+      "--server, the one document README \"JSON: verdicts and matrices\" "
+      "describes")
+def t_json_shape(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    files = upload_arm64(u, adm, "j-")
+    hosts = sorted(files)
+    paths = [files[h] for h in hosts]
+    # The same check, here and on the server.
+    prof, _ = local_baseline(tmp, "v1", [files["v1-01"], files["v1-02"]])
+    rc, out, err = cli("check", "--json", "--profile", prof, *paths)
+    eq(rc, 1, "local check --json: exit (stderr %s)" % short(err))
+    loc = json.loads(out)
+    rrc, out, err = cli("check", "--server", u, "--token", rdr, "--json",
+                        "--profile", prof, *hosts)
+    eq(rrc, rc, "check --server --json: exit (stderr %s)" % short(err))
+    rem = json.loads(out)
+    # Transport fields, and only those, differ: the CLI names the profile
+    # file it read ("profile") and lists "verdicts"; the API lists
+    # "results", each with "details", the same reasons kept for its older
+    # clients.
+    eq(sorted(loc), ["compatible", "profile", "verdicts"], "local keys")
+    eq(sorted(rem), ["compatible", "results"], "API keys")
+    eq(loc["profile"], prof, "local profile")
+    for x in rem["results"]:
+        eq(x.get("details"), x.get("reasons"), "details of " + x["host"])
+    eq([{k: v for k, v in x.items() if k != "details"}
+        for x in rem["results"]], loc["verdicts"], "verdicts: API vs local")
+    eq(rem["compatible"], loc["compatible"], "compatible: API vs local")
+    reasons = [r for v in loc["verdicts"] for r in v["reasons"]]
+    check(len(reasons) > 5, "too few reasons to compare")
+    for r in reasons:
+        eq(set(r) - {"needs"}, REASON_KEYS, "reason keys of %s" % r)
+    check(all(sorted(v) == ["compatible", "host", "reasons"]
+              for v in loc["verdicts"]), "verdict keys")
+    # The same matrix: the pool of these hosts and `cpufleet matrix` on
+    # their reports, in the pool's order (by host id).
+    want(request(u, "PUT", "/v1/pools/j", {"hosts": hosts}, adm), 201,
+         "PUT pool j")
+    rc, out, err = cli("matrix", "--json", *paths)
+    eq(rc, 1, "local matrix --json: exit (stderr %s)" % short(err))
+    loc = json.loads(out)
+    rrc, out, err = cli("pool", "--server", u, "--token", rdr, "matrix",
+                        "j", "--json")
+    eq(rrc, 0, "pool --server matrix --json: exit (stderr %s)" % short(err))
+    rem = json.loads(out)
+    # Transport fields of the API: the pool's name and its published
+    # baseline on each member ("baseline", null here: none published).
+    eq(sorted(loc), ["compatible", "hosts", "rows"], "local matrix keys")
+    eq(sorted(rem), ["baseline", "compatible", "hosts", "pool", "rows"],
+       "API matrix keys")
+    eq((rem["pool"], rem["baseline"]), ("j", None), "API matrix pool")
+    eq({k: rem[k] for k in loc}, loc, "matrix: API vs local")
+    eq(loc["hosts"], hosts, "matrix hosts")
+    cells = [c for r in loc["rows"] for c in r["cells"]]
+    eq(len(cells), len(hosts) ** 2, "matrix cells")
+    check(any(not c["compatible"] for c in cells), "matrix all compatible")
+    s.stop()
+
+
 @case("check: POST /v1/check agrees with `cpufleet check`, by document, "
       "name and version; check --server")
 def t_check(tmp):
@@ -1942,16 +2027,7 @@ def t_check(tmp):
     rdr, _ = token(db, "reader")
     s = Server(db)
     u = s.url
-    files = {}
-    for h in FLEET:
-        files[h] = "%s/%s.json" % (FLEET_DIR, h)
-    for n in ("altra", "graviton3", "cortex-a72"):
-        files[n] = "%s/%s.json" % (RW_DIR, n)
-    for n in ("a53", "a64fx", "max"):
-        files[n] = "%s/%s.json" % (LAB_DIR, n)
-    for h, f in files.items():
-        want(upload(u, adm, report(src=f, report_id="c-" + h)), 201,
-             "upload " + h)
+    files = upload_arm64(u, adm, "c-", lab=True)
     hosts = sorted(files)
     profiles = {
         "v1": [files["v1-01"], files["v1-02"]],
@@ -1973,8 +2049,8 @@ def t_check(tmp):
         eq([x.get("host") for x in res], hosts, "result hosts (%s)" % name)
         for x in res:
             h = x["host"]
-            eq((x.get("compatible"), x.get("reasons")), local[h],
-               "profile %s on %s: server vs local" % (name, h))
+            eq((x.get("compatible"), [r["text"] for r in x["reasons"]]),
+               local[h], "profile %s on %s: server vs local" % (name, h))
             n_incompat += not x.get("compatible")
         eq(r.get("compatible"), rc == 0, "overall compatible (%s)" % name)
     check(n_incompat > 5, "too few incompatible verdicts to mean much")
@@ -1991,7 +2067,7 @@ def t_check(tmp):
         b = dict(body, hosts=sel)
         r = want(request(u, "POST", "/v1/check", b, rdr), 200,
                  "check %s" % body).json()
-        eq({x["host"]: (x["compatible"], x["reasons"])
+        eq({x["host"]: (x["compatible"], [y["text"] for y in x["reasons"]])
             for x in r["results"]}, local, "check %s vs local" % body)
     want(request(u, "POST", "/v1/check", {"profile": "prod", "version": 3,
                                           "hosts": sel}, rdr), 404,
