@@ -156,7 +156,10 @@ $(BUILD)/libcpufleet.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# The soname (libcpufleet.so.MAJOR) and VERSION are in mk/install.mk.
+# The soname (libcpufleet.so.MAJOR) and VERSION are in mk/install.mk;
+# `cpufleet --version` prints VERSION.
+$(BUILD)/obj/tools/cpufleet.o: CFLAGS += -DCPUFLEET_VERSION='"$(VERSION)"'
+$(BUILD)/obj/tools/cpufleet.o: mk/install.mk
 $(BUILD)/libcpufleet.so: $(LIB_OBJ) mk/install.mk
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJ) $(LDLIBS)
 

@@ -3,6 +3,10 @@
 #include <string.h>
 #include "tools/cli_util.h"
 
+#ifndef CPUFLEET_VERSION
+#error "CPUFLEET_VERSION comes from the Makefile (mk/install.mk VERSION)"
+#endif
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -34,7 +38,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: cpufleet COMMAND [OPTIONS] ARGS...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'cpufleet COMMAND --help' describes one command.\n"
+	fprintf(f, "\n'cpufleet COMMAND --help' describes one command; "
+		"'cpufleet --version' names the release.\n"
 		"exit: 0 compatible/feasible, 1 incompatible/infeasible, "
 		"2 usage or input error, 3 internal error\n");
 }
@@ -48,6 +53,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return CLI_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		/* The release: mk/install.mk's VERSION. */
+		printf("cpufleet %s\n", CPUFLEET_VERSION);
 		return CLI_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -109,6 +109,12 @@ for c in baseline check explain matrix show export import; do
 	end_
 done
 
+case_ "--version exits 0 and names the release of mk/install.mk"
+run --version
+want_rc 0
+out_has "cpufleet $(sed -n 's/^VERSION *= *//p' mk/install.mk)"
+end_
+
 case_ "no command exits 2"
 run
 want_rc 2
