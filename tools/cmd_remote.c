@@ -82,39 +82,89 @@ static int parse_opts(const char *cmd, const char *help, int argc, char **argv,
 
 static const char hosts_help[] =
 "usage: cpufleet hosts --server URL [--json] [HOST [--at TIME]]\n"
-"       cpufleet hosts --server URL label HOST KEY=VALUE...\n"
+"       cpufleet hosts --server URL label HOST [KEY=VALUE]... [--remove KEY]...\n"
+"       cpufleet hosts --server URL label HOST --replace [KEY=VALUE]...\n"
 "\n"
 "Lists the hosts the server knows (id, arch, labels, last report), or shows\n"
 "one host's report (as of TIME, RFC 3339 UTC, when given) and history.\n"
-"label replaces a host's labels (admin token).\n"
+"label sets the keys given and keeps the host's other labels, --remove\n"
+"takes keys away, --replace makes the pairs given all its labels (none:\n"
+"no labels); a label with nothing to do is a usage error (admin token).\n"
 "\n"
 "      --at TIME        the report HOST offered at TIME\n"
+"      --remove KEY     label: remove KEY (repeatable)\n"
+"      --replace        label: the pairs given replace every label\n"
 REMOTE_HELP
 "\n"
 "exit: 0 done, 2 usage error or refused (4xx), 3 server error or unreachable\n";
 
-/* The one extra option of a command that has one: a string. */
-static int string_opt(void *ctx, int c, const char *arg)
+/* The options of `hosts` beyond the remote ones. */
+#define HOSTS_REMOVE_MAX 64
+struct hosts_args {
+	const char *at;
+	const char *remove[HOSTS_REMOVE_MAX];
+	size_t nremove;
+	bool replace;
+};
+
+static int hosts_opt(void *ctx, int c, const char *arg)
 {
-	(void)c;
-	*(const char **)ctx = arg;
-	return CLI_OK;
+	struct hosts_args *a = ctx;
+
+	switch (c) {
+	case 'a': a->at = arg; return CLI_OK;
+	case 'R':
+		if (a->nremove == HOSTS_REMOVE_MAX)
+			return CLI_USAGE;
+		a->remove[a->nremove++] = arg;
+		return CLI_OK;
+	case 'P': a->replace = true; return CLI_OK;
+	}
+	return CLI_USAGE;
 }
 
-static int hosts_label(struct cf_client *cl, int argc, char **argv)
+/* label HOST ...: the server stores a host's labels whole (PUT), so
+ * setting or removing keys reads the host's labels first. */
+static int hosts_label(struct cf_client *cl, int argc, char **argv,
+		       const struct hosts_args *a)
 {
 	char path[PATH_MAX_] = "/v1/hosts/";
-	cJSON *body = cJSON_CreateObject(), *labels, *out = NULL;
+	cJSON *body = cJSON_CreateObject(), *labels = NULL, *out = NULL;
 	char *text = NULL;
 	int rc = CLI_USAGE;
 
-	labels = cJSON_AddObjectToObject(body, "labels");
-	if (argc < 1 || !remote_path_add(path, sizeof(path), argv[0]) ||
-	    !labels) {
-		cli_error("hosts", "label: expected HOST KEY=VALUE...");
+	if (argc < 1 || !body || !remote_path_add(path, sizeof(path), argv[0])) {
+		cli_error("hosts", "label: expected HOST [KEY=VALUE]...");
 		goto cleanup;
 	}
-	strncat(path, "/labels", sizeof(path) - strlen(path) - 1);
+	if (a->replace && a->nremove) {
+		cli_error("hosts", "label: --replace and --remove together");
+		goto cleanup;
+	}
+	if (!a->replace && !a->nremove && argc == 1) {
+		cli_error("hosts", "label %s: nothing to do (KEY=VALUE, --remove "
+			  "KEY, or --replace with no pairs to remove every "
+			  "label)", argv[0]);
+		goto cleanup;
+	}
+	if (!a->replace) {
+		rc = remote_call("hosts", cl, "GET", path, NULL, NULL, &out);
+		if (rc != CLI_OK)
+			goto cleanup;
+		labels = cJSON_DetachItemFromObjectCaseSensitive(out, "labels");
+		cJSON_Delete(out);
+		out = NULL;
+		rc = CLI_USAGE;
+	}
+	if (!labels || !cJSON_IsObject(labels)) {
+		cJSON_Delete(labels);
+		labels = cJSON_CreateObject();
+	}
+	if (!labels || !cJSON_AddItemToObject(body, "labels", labels)) {
+		cJSON_Delete(labels);
+		rc = CLI_INTERNAL;
+		goto cleanup;
+	}
 	for (int i = 1; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
 		if (!eq || eq == argv[i]) {
@@ -122,9 +172,13 @@ static int hosts_label(struct cf_client *cl, int argc, char **argv)
 			goto cleanup;
 		}
 		*eq = '\0';
+		cJSON_DeleteItemFromObjectCaseSensitive(labels, argv[i]);
 		cJSON_AddStringToObject(labels, argv[i], eq + 1);
 		*eq = '=';
 	}
+	for (size_t i = 0; i < a->nremove; i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(labels, a->remove[i]);
+	strncat(path, "/labels", sizeof(path) - strlen(path) - 1);
 	text = cJSON_PrintUnformatted(body);
 	rc = remote_call("hosts", cl, "PUT", path, text, NULL, &out);
 	if (rc == CLI_OK)
@@ -139,24 +193,34 @@ cleanup:
 int cmd_hosts(int argc, char **argv)
 {
 	static const struct option extra[] = {
-		{ "at", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 },
+		{ "at", required_argument, NULL, 'a' },
+		{ "remove", required_argument, NULL, 'R' },
+		{ "replace", no_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct remote_opts ro = { 0 };
 	struct cf_client *cl = NULL;
-	const char *at = NULL;
+	struct hosts_args ha = { 0 };
+	const char *at;
 	char path[PATH_MAX_] = "/v1/hosts";
 	cJSON *out = NULL, *it;
-	bool json = false;
-	int rc = parse_opts("hosts", hosts_help, argc, argv, extra, "", string_opt,
-			    &at, &ro, &json);
+	bool json = false, label;
+	int rc = parse_opts("hosts", hosts_help, argc, argv, extra, "", hosts_opt,
+			    &ha, &ro, &json);
 
 	if (rc >= 0)
 		return rc;
+	at = ha.at;
+	label = optind < argc && !strcmp(argv[optind], "label");
+	if (!label && (ha.nremove || ha.replace)) {
+		cli_error("hosts", "--remove and --replace go with label");
+		return CLI_USAGE;
+	}
 	rc = remote_connect("hosts", &ro, &cl);
 	if (rc != CLI_OK)
 		return rc;
-	if (optind < argc && !strcmp(argv[optind], "label")) {
-		rc = hosts_label(cl, argc - optind - 1, argv + optind + 1);
+	if (label) {
+		rc = hosts_label(cl, argc - optind - 1, argv + optind + 1, &ha);
 		goto cleanup;
 	}
 	if (optind < argc) {

@@ -2292,6 +2292,29 @@ def t_cli(tmp):
     rc, out, _ = cli("hosts", *Rd, "--json")
     eq(json.loads(out)["hosts"][2]["labels"], {"cpu": "n1", "dc": "dc1"},
        "labels after hosts label")
+
+    # One key at a time (the others kept), --remove, --replace; a label
+    # with nothing to do is refused and changes nothing.
+    def labels_of(h):
+        return json.loads(cli("hosts", *Rd, h, check_rc=0)[1])["labels"]
+    cli("hosts", *A, "label", "n1-01", "rack=r7", check_rc=0)
+    eq(labels_of("n1-01"), {"cpu": "n1", "dc": "dc1", "rack": "r7"},
+       "label HOST rack=r7 sets one key and keeps the others")
+    cli("hosts", *A, "label", "n1-01", "dc=dc2", "--remove", "rack",
+        check_rc=0)
+    eq(labels_of("n1-01"), {"cpu": "n1", "dc": "dc2"},
+       "label HOST dc=dc2 --remove rack")
+    rc, _, err = cli("hosts", *A, "label", "n1-01")
+    eq(rc, 2, "label HOST with nothing to do: exit")
+    check("nothing to do" in err, "label HOST alone: " + short(err))
+    eq(labels_of("n1-01"), {"cpu": "n1", "dc": "dc2"},
+       "labels after a label with nothing to do")
+    rc, _, _ = cli("hosts", *A, "--replace")
+    eq(rc, 2, "--replace without label: exit")
+    cli("hosts", *A, "label", "n1-01", "--replace", "cpu=n1", "dc=dc1",
+        check_rc=0)
+    eq(labels_of("n1-01"), {"cpu": "n1", "dc": "dc1"},
+       "label HOST --replace cpu=n1 dc=dc1")
     rc, _, _ = cli("hosts", "--server", u, "--token", "cft_00_00")
     eq(rc, 2, "hosts with a bad token (401): exit")
     rc, _, _ = cli("hosts", "--server", u)
