@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <sys/resource.h>
 #include "tools/cli_util.h"
 #include "server/server.h"
@@ -20,6 +21,7 @@ static const char help[] =
 "/v1 JSON API (reports, hosts, pools, baselines, profiles, check), /v1/health\n"
 "and /metrics.  The SQLite database at PATH is created or migrated at start\n"
 "and locked (flock) while the server runs: a second server on it is refused.\n"
+"Plain HTTP on an address other than loopback logs a warning at start.\n"
 "Port 0 picks a free port; the first line on stdout says which.\n"
 "\n"
 "  -l, --listen HOST:PORT  address to listen on ([::1]:PORT for IPv6)\n"
@@ -60,6 +62,30 @@ static void log_line(void *ctx, const char *msg)
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(stderr, "%s cpufleet server: %s\n", ts, msg);
+}
+
+/* Is the HOST of LISTEN ("HOST:PORT", "[V6]:PORT") a loopback address? */
+static bool listen_loopback(const char *listen)
+{
+	const char *colon = strrchr(listen, ':');
+	char host[64];
+	unsigned char a[16];
+	size_t n = colon ? (size_t)(colon - listen) : 0;
+
+	if (n >= 2 && listen[0] == '[' && listen[n - 1] == ']') {
+		listen++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	if (!strcmp(host, "localhost"))
+		return true;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	return inet_pton(AF_INET6, host, a) == 1 &&
+	       !memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16);
 }
 
 static bool parse_size(const char *s, unsigned long long max,
@@ -183,6 +209,11 @@ int cmd_server(int argc, char **argv)
 	       (int)(strrchr(o.listen, ':') - o.listen), o.listen,
 	       cf_server_port(s), o.db_path);
 	fflush(stdout);
+	/* Bearer tokens travel in every request. */
+	if (!o.cert_path && !listen_loopback(o.listen))
+		log_line(NULL, "warning: plain HTTP on an address other than "
+			 "loopback: every request's bearer token crosses the "
+			 "network in clear; give --cert and --key for HTTPS");
 	sigwait(&set, &sig);
 	log_line(NULL, sig == SIGTERM ? "SIGTERM: stopping" : "SIGINT: stopping");
 	cf_server_stop(s);

@@ -2240,6 +2240,19 @@ def t_tls(tmp):
     # Still serving after those.
     want(request(u, "GET", "/v1/health", ctx=ctx), 200, "HTTPS health again")
     s.stop()
+    # Plain HTTP warns where tokens would leave the machine: on every
+    # address but loopback, never with TLS or on loopback.
+    for listen, tls, warned in (("0.0.0.0:0", False, True),
+                                ("127.0.0.1:0", False, False),
+                                ("0.0.0.0:0", True, False)):
+        p = Server(os.path.join(tmp, "w%s%d.db" % (listen[0], tls)),
+                   ["--cert", cert, "--key", key] if tls else [],
+                   listen=listen)
+        time.sleep(0.2)
+        p.stop()
+        got = "plain HTTP on an address other than loopback" in p.log_tail()
+        eq(got, warned, "server --listen %s%s: warning about plain HTTP" % (
+            listen, " with TLS" if tls else ""))
 
 
 @case("CLI: hosts, pool set/show/list/baseline/matrix/delete, exit codes, "
