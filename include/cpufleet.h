@@ -187,6 +187,10 @@ enum cf_reason_kind {
 				       want/offer are the whole registers */
 	CF_REASON_DEPENDS = 8,      /* the profile keeps a feature without one
 				       it needs (no host is asked) */
+	CF_REASON_KVM_RULE = 9,     /* the host's KVM refuses these values by
+				       a rule of its own (the catalogue's
+				       `refuse`): reg/field/want name the
+				       first value, needs the rule in words */
 };
 
 struct cf_reason {
@@ -199,7 +203,8 @@ struct cf_reason {
 	char features[CF_TEXT_MAX]; /* FEAT_* the host lacks, or ""; for
 				       CF_REASON_DEPENDS the feature kept */
 	char needs[CF_TEXT_MAX];    /* CF_REASON_DEPENDS: what it needs and
-				       the profile lacks; else "" */
+				       the profile lacks; CF_REASON_KVM_RULE:
+				       the rule; else "" */
 };
 
 struct cf_verdict *cf_verdict_create(void);
