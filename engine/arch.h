@@ -42,6 +42,8 @@ struct cf_arch_ops {
 	void (*regname_format)(uint64_t key, char *buf, size_t len);
 };
 
+/* The engine's operations of architecture NAME, or NULL: its driver's
+ * (arch/driver.h, the one registry). */
 const struct cf_arch_ops *cf_arch_find(const char *name);
 
 /* Register name for KEY: the catalogue's, else the encoding name. */

@@ -77,6 +77,9 @@ const char *cf_report_hostname(const struct cf_report *r);
 const char *cf_report_collected_at(const struct cf_report *r);
 /* Sets it: 1 to 64 of [A-Za-z0-9._:-], else CF_EINVAL. */
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id);
+/* Sets the collection time: an RFC 3339 UTC time (util/text.h's rule),
+ * else CF_EINVAL. */
+enum cf_err cf_report_set_collected_at(struct cf_report *r, const char *t);
 /* 64-bit fingerprint of the CPU configuration (values, writable masks),
  * canonical as the content identity below: the same configuration has the
  * same fingerprint whatever the catalogue's layout and whatever CPU of the

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "arch/driver.h"
+#include "util/diag.h"
 #include "profiles/doc.h"
 #include "tools/cli_util.h"
 
@@ -167,12 +169,12 @@ bool cli_parse_long(const char *s, long min, long max, long *out)
 enum cf_err cli_collect_here(uint32_t features, const char *host_id,
 			     struct cf_report **out, struct cf_diag *d)
 {
-#if defined(__x86_64__)
-	(void)features;
-	return cf_x86_collect(host_id, out, d);
-#else
-	return cf_arm64_collect(features, host_id, out, d);
-#endif
+	const struct cf_driver *drv = cf_driver_native();
+
+	if (!drv)
+		return cf_diag_set(d, CF_EARCH, "no architecture of cpufleet "
+				   "runs on this machine");
+	return drv->collect(features, host_id, out, d);
 }
 
 void cli_levels_of(const struct cf_profile *pr, struct cli_levels *out)
