@@ -523,6 +523,89 @@ cleanup:
 	return rc;
 }
 
+/* ---- profile ---- */
+
+static const char profile_help[] =
+"usage: cpufleet profile --server URL list\n"
+"       cpufleet profile --server URL get NAME[@VERSION] [-o FILE]\n"
+"\n"
+"Profiles published on the server (by `pool baseline --publish` or a PUT).\n"
+"list names each profile and its latest version; get prints one version\n"
+"of one (the latest without @VERSION), the profile document as `check`,\n"
+"`show`, `export` and `apply` read it, or writes it to FILE durably\n"
+"(temporary file, fsync, rename; '-': stdout).\n"
+"\n"
+"  -o, --output FILE    get: write the profile to FILE\n"
+REMOTE_HELP
+"\n"
+"exit: 0 done, 2 usage error or refused (4xx: no such profile or\n"
+"version), 3 server error or unreachable, or FILE cannot be written\n";
+
+static int profile_opt(void *ctx, int c, const char *arg)
+{
+	if (c != 'o')
+		return CLI_USAGE;
+	*(const char **)ctx = arg;
+	return CLI_OK;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct remote_opts ro = { 0 };
+	struct cf_client *cl = NULL;
+	const char *outf = NULL, *verb;
+	cJSON *out = NULL, *it;
+	char *text = NULL;
+	bool json = false;
+	int rc = parse_opts("profile", profile_help, argc, argv, extra, "o:",
+			    profile_opt, &outf, &ro, &json);
+
+	if (rc >= 0)
+		return rc;
+	verb = optind < argc ? argv[optind] : "";
+	if (!((!strcmp(verb, "list") && optind + 1 == argc && !outf) ||
+	      (!strcmp(verb, "get") && optind + 2 == argc))) {
+		cli_error("profile", "expected list, or get NAME[@VERSION] "
+			  "[-o FILE]");
+		fputs(profile_help, stderr);
+		return CLI_USAGE;
+	}
+	rc = remote_connect("profile", &ro, &cl);
+	if (rc != CLI_OK)
+		return rc;
+	if (!strcmp(verb, "get")) {
+		rc = remote_profile_get("profile", cl, argv[optind + 1], &out,
+					NULL, 0, NULL);
+		if (rc == CLI_OK) {
+			text = cJSON_Print(out);
+			rc = text ? cli_write_file("profile", outf ? outf : "-",
+						   text) : CLI_INTERNAL;
+		}
+		goto cleanup;
+	}
+	rc = remote_call("profile", cl, "GET", "/v1/profiles", NULL, NULL, &out);
+	if (rc != CLI_OK || json) {
+		if (rc == CLI_OK)
+			print_json(out);
+		goto cleanup;
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(out, "profiles")) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
+		printf("%-24s version %d  pool %s  %s\n", str(it, "name"),
+		       cJSON_IsNumber(v) ? v->valueint : 0, str(it, "pool"),
+		       str(it, "created_at"));
+	}
+cleanup:
+	free(text);
+	cJSON_Delete(out);
+	cf_client_destroy(cl);
+	return rc;
+}
+
 /* ---- check --server ---- */
 
 static const char check_help[] =
@@ -636,6 +719,9 @@ int cli_remote_check(int argc, char **argv)
 								 "compatible"));
 		const cJSON *r;
 		all = all && ok;
+		/* "details" is the API's copy of "reasons" for its older
+		 * clients: not part of the verdict `check --json` prints. */
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "details");
 		if (json)
 			continue;
 		printf("%s: %s\n", str(it, "host"), ok ? "compatible"
@@ -643,8 +729,23 @@ int cli_remote_check(int argc, char **argv)
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it, "reasons"))
 			printf("  - %s\n", str(r, "text"));
 	}
-	if (json)
-		print_json(out);
+	if (json) {
+		/* The local command's document: the profile as given, the
+		 * verdicts, whether every host is compatible. */
+		cJSON *doc = cJSON_CreateObject(), *res =
+			cJSON_DetachItemFromObjectCaseSensitive(out, "results");
+		if (!doc || !res) {
+			cJSON_Delete(doc);
+			cJSON_Delete(res);
+			rc = CLI_INTERNAL;
+			goto cleanup;
+		}
+		cJSON_AddStringToObject(doc, "profile", prof);
+		cJSON_AddItemToObject(doc, "verdicts", res);
+		cJSON_AddBoolToObject(doc, "compatible", all);
+		print_json(doc);
+		cJSON_Delete(doc);
+	}
 	rc = all ? CLI_OK : CLI_NO;
 cleanup:
 	free(text);
