@@ -627,15 +627,18 @@ REMOTE_HELP
 struct check_args {
 	const char *prof;
 	long vcpus;
+	const char *from, *to, *pool;
 };
 
 static int check_opt(void *ctx, int c, const char *arg)
 {
 	struct check_args *a = ctx;
 
-	if (c == 'p') {
-		a->prof = arg;
-		return CLI_OK;
+	switch (c) {
+	case 'p': a->prof = arg; return CLI_OK;
+	case 'F': a->from = arg; return CLI_OK;
+	case 'O': a->to = arg; return CLI_OK;
+	case 'L': a->pool = arg; return CLI_OK;
 	}
 	if (!cli_parse_long(arg, 1, 4294967295L, &a->vcpus)) {
 		cli_error("check", "--vcpus: expected a number of vCPUs from 1, "
@@ -645,17 +648,259 @@ static int check_opt(void *ctx, int c, const char *arg)
 	return CLI_OK;
 }
 
+/* HOST's latest report on the server. */
+static int host_report(struct cf_client *cl, const char *host,
+		       struct cf_report **out)
+{
+	char path[PATH_MAX_] = "/v1/hosts/", *text = NULL;
+	struct cf_diag d = { "" };
+	cJSON *o = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!remote_path_add(path, sizeof(path), host)) {
+		cli_error("check", "%s: host id too long", host);
+		return CLI_USAGE;
+	}
+	rc = remote_call("check", cl, "GET", path, NULL, NULL, &o);
+	if (rc != CLI_OK)
+		return rc;
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(o,
+								       "report"));
+	cJSON_Delete(o);
+	if (!text || cf_report_parse(text, strlen(text), host, out, &d) != CF_OK) {
+		cli_error("check", "host %s: %s", host, text ? d.msg
+							     : "no report");
+		rc = CLI_INTERNAL;
+	}
+	free(text);
+	return rc;
+}
+
+/* The hosts to judge: HOSTS given, else pool P's members, else every host
+ * the server knows; never SELF. */
+static int where_hosts(struct cf_client *cl, const struct check_args *a,
+		       char **hosts, int nhosts, const char *self,
+		       cJSON **out)
+{
+	char path[PATH_MAX_] = "/v1/pools/";
+	cJSON *o = NULL, *list = NULL, *it;
+	int rc = CLI_OK;
+
+	*out = cJSON_CreateArray();
+	if (!*out)
+		return CLI_INTERNAL;
+	for (int i = 0; i < nhosts; i++)
+		if (strcmp(hosts[i], self))
+			cJSON_AddItemToArray(*out, cJSON_CreateString(hosts[i]));
+	if (nhosts)
+		return CLI_OK;
+	if (a->pool) {
+		if (!remote_path_add(path, sizeof(path), a->pool))
+			return CLI_USAGE;
+		rc = remote_call("check", cl, "GET", path, NULL, NULL, &o);
+		list = cJSON_GetObjectItemCaseSensitive(o, "members");
+	} else {
+		rc = remote_call("check", cl, "GET", "/v1/hosts", NULL, NULL, &o);
+		list = cJSON_GetObjectItemCaseSensitive(o, "hosts");
+	}
+	cJSON_ArrayForEach(it, list) {
+		const char *id = cJSON_IsString(it) ? it->valuestring
+						    : str(it, "id");
+		if (strcmp(id, self))
+			cJSON_AddItemToArray(*out, cJSON_CreateString(id));
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* --from: the server checks HOST's own profile (or --profile's) on the
+ * others, as /v1/check does for any profile. */
+static int where_from(struct cf_client *cl, const struct check_args *a,
+		      cJSON *targets, cJSON **verdicts)
+{
+	struct cf_report *r = NULL;
+	struct cf_profile *pr = NULL;
+	cJSON *body = cJSON_CreateObject(), *out = NULL, *it;
+	char *ptext = NULL, *text = NULL;
+	int rc;
+
+	*verdicts = NULL;
+	rc = host_report(cl, a->from, &r);
+	if (rc != CLI_OK)
+		goto cleanup;
+	if (a->prof) {
+		const char *at = strchr(a->prof, '@');
+		char name[256];
+		long v;
+		snprintf(name, sizeof(name), "%.*s", (int)(at ?
+			 (size_t)(at - a->prof) : strlen(a->prof)), a->prof);
+		cJSON_AddStringToObject(body, "profile", name);
+		if (at && !cli_parse_long(at + 1, 1, 1000000000, &v)) {
+			cli_error("check", "--profile %s: VERSION must be a "
+				  "number from 1", a->prof);
+			rc = CLI_USAGE;
+			goto cleanup;
+		}
+		if (at)
+			cJSON_AddNumberToObject(body, "version", (double)v);
+	} else {
+		rc = CLI_INTERNAL;
+		if (cf_profile_from_report(r, &pr) != CF_OK ||
+		    cf_profile_to_json(pr, &ptext) != CF_OK)
+			goto cleanup;
+		cJSON_AddItemToObject(body, "profile", cJSON_Parse(ptext));
+	}
+	if (a->vcpus)
+		cJSON_AddNumberToObject(body, "vcpus", (double)a->vcpus);
+	cJSON_AddItemReferenceToObject(body, "hosts", targets);
+	text = cJSON_PrintUnformatted(body);
+	rc = text ? remote_call("check", cl, "POST", "/v1/check", text, NULL,
+				&out) : CLI_INTERNAL;
+	if (rc != CLI_OK)
+		goto cleanup;
+	*verdicts = cJSON_DetachItemFromObjectCaseSensitive(out, "results");
+	cJSON_ArrayForEach(it, *verdicts) {
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "details");
+		cJSON_AddStringToObject(it, "from", a->from);
+	}
+	rc = *verdicts ? CLI_OK : CLI_INTERNAL;
+cleanup:
+	free(text);
+	free(ptext);
+	cJSON_Delete(body);
+	cJSON_Delete(out);
+	cf_profile_destroy(pr);
+	cf_report_destroy(r);
+	return rc;
+}
+
+/* --to: each other host's own profile on HOST, judged here on the
+ * server's latest reports (the engine /v1/check runs). */
+static int where_to(struct cf_client *cl, const struct check_args *a,
+		    cJSON *sources, cJSON **verdicts)
+{
+	struct cf_report *target = NULL, *r = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	cJSON *it, *o;
+	int rc;
+
+	*verdicts = cJSON_CreateArray();
+	if (!v || !*verdicts) {
+		rc = CLI_INTERNAL;
+		goto cleanup;
+	}
+	rc = host_report(cl, a->to, &target);
+	cJSON_ArrayForEach(it, sources) {
+		enum cf_err err;
+		if (rc != CLI_OK)
+			break;
+		rc = host_report(cl, it->valuestring, &r);
+		if (rc != CLI_OK)
+			break;
+		rc = CLI_INTERNAL;
+		if (cf_profile_from_report(r, &pr) != CF_OK)
+			break;
+		err = a->vcpus ? cf_check_vcpus(pr, target, (uint64_t)a->vcpus, v)
+			       : cf_check(pr, target, v);
+		if (err != CF_OK ||
+		    cf_verdict_entry_doc(a->to, v, &o) != CF_OK)
+			break;
+		cJSON_AddStringToObject(o, "from", it->valuestring);
+		cJSON_AddItemToArray(*verdicts, o);
+		cf_profile_destroy(pr);
+		cf_report_destroy(r);
+		pr = NULL;
+		r = NULL;
+		rc = CLI_OK;
+	}
+cleanup:
+	if (rc == CLI_INTERNAL)
+		cli_error("check", "out of memory");
+	cf_profile_destroy(pr);
+	cf_report_destroy(r);
+	cf_report_destroy(target);
+	cf_verdict_destroy(v);
+	return rc;
+}
+
+/* check --server URL --from HOST | --to HOST [--pool P] [HOST...]: where
+ * a guest started on HOST can go, or whose guests may come to HOST. */
+static int where(const struct remote_opts *ro, const struct check_args *a,
+		 char **hosts, int nhosts, bool json)
+{
+	const char *self = a->from ? a->from : a->to;
+	struct cf_client *cl = NULL;
+	cJSON *others = NULL, *verdicts = NULL, *it, *r;
+	bool all = true;
+	int rc;
+
+	if (!self || (a->from && a->to) || (a->to && a->prof) ||
+	    (a->pool && nhosts)) {
+		cli_error("check", "%s", !self ? "--pool goes with --from or --to"
+			  : a->from && a->to ? "--from or --to, not both"
+			  : a->pool ? "--pool or HOSTs, not both"
+			  : "--to judges each host's own profile: no --profile");
+		return CLI_USAGE;
+	}
+	rc = remote_connect("check", ro, &cl);
+	if (rc == CLI_OK)
+		rc = where_hosts(cl, a, hosts, nhosts, self, &others);
+	if (rc == CLI_OK)
+		rc = a->from ? where_from(cl, a, others, &verdicts)
+			     : where_to(cl, a, others, &verdicts);
+	if (rc != CLI_OK)
+		goto cleanup;
+	cJSON_ArrayForEach(it, verdicts) {
+		bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			it, "compatible"));
+		all = all && ok;
+		if (json)
+			continue;
+		printf("%s -> %s: %s\n", str(it, "from"), str(it, "host"),
+		       ok ? "compatible" : "INCOMPATIBLE");
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it,
+								       "reasons"))
+			printf("  - %s\n", str(r, "text"));
+	}
+	if (json) {
+		cJSON *doc = cJSON_CreateObject();
+		if (!doc) {
+			rc = CLI_INTERNAL;
+			goto cleanup;
+		}
+		cJSON_AddStringToObject(doc, a->from ? "from" : "to", self);
+		if (a->prof)
+			cJSON_AddStringToObject(doc, "profile", a->prof);
+		cJSON_AddItemToObject(doc, "verdicts", verdicts);
+		verdicts = NULL;
+		cJSON_AddBoolToObject(doc, "compatible", all);
+		print_json(doc);
+		cJSON_Delete(doc);
+	}
+	rc = all ? CLI_OK : CLI_NO;
+cleanup:
+	cJSON_Delete(others);
+	cJSON_Delete(verdicts);
+	cf_client_destroy(cl);
+	return rc;
+}
+
 int cli_remote_check(int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "profile", required_argument, NULL, 'p' },
 		{ "vcpus", required_argument, NULL, 'V' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'O' },
+		{ "pool", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct remote_opts ro = { 0 };
 	struct cf_client *cl = NULL;
 	struct cf_diag d = { "" };
-	struct check_args ca = { NULL, 0 };
+	struct check_args ca = { NULL, 0, NULL, NULL, NULL };
 	const char *prof;
 	cJSON *body = NULL, *out = NULL, *hosts, *it;
 	char *text = NULL, *file = NULL, name[256];
@@ -668,6 +913,8 @@ int cli_remote_check(int argc, char **argv)
 		return rc;
 	rc = CLI_USAGE;
 	prof = ca.prof;
+	if (ca.from || ca.to || ca.pool)
+		return where(&ro, &ca, argv + optind, argc - optind, json);
 	if (!prof || optind >= argc) {
 		cli_error("check", "%s", !prof ? "--profile is required"
 					       : "no hosts given");

@@ -2230,6 +2230,72 @@ def t_check_same(tmp):
     s.stop()
 
 
+@case("check --from HOST / --to HOST: where a guest started on HOST can go "
+      "and whose guests may come, each pair as `explain` judges it")
+def t_from_to(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    R = ["--server", u, "--token", rdr]
+    files = upload_arm64(u, adm, "ft-")
+    rc, _, err = cli("pool", "--server", u, "--token", adm, "set", "fl",
+                     *[a for h in FLEET for a in ("--host", h)])
+    eq(rc, 0, "pool set fl: exit (%s)" % short(err.strip()))
+
+    def explain(a, b):
+        """The verdict on B of a guest started with A's own profile."""
+        rc, out, err = cli("explain", "--json", files[a], files[b])
+        check(rc in (0, 1), "explain %s %s: %s" % (a, b, short(err)))
+        v = json.loads(out)["verdicts"][0]
+        eq((v.get("from"), v.get("host")), (a, b), "explain's first verdict")
+        return v
+
+    def text(vs):
+        lines = []
+        for v in vs:
+            lines.append("%s -> %s: %s" % (v["from"], v["host"],
+                         "compatible" if v["compatible"] else "INCOMPATIBLE"))
+            lines += ["  - " + r["text"] for r in v["reasons"]]
+        return "\n".join(lines) + "\n"
+
+    for opt, host in (("--from", "v1-01"), ("--to", "n1-01"),
+                      ("--from", "a72-01")):
+        others = [h for h in FLEET if h != host]
+        want_v = [explain(host, h) if opt == "--from" else explain(h, host)
+                  for h in others]
+        rc_want = 0 if all(v["compatible"] for v in want_v) else 1
+        rc, out, err = cli("check", *R, opt, host, "--pool", "fl", "--json")
+        eq(rc, rc_want, "check %s %s --pool fl --json: exit (%s)"
+           % (opt, host, short(err.strip())))
+        d = json.loads(out)
+        eq(d.get(opt[2:]), host, "check %s: %s" % (opt, opt[2:]))
+        eq(d.get("verdicts"), want_v, "check %s %s vs explain" % (opt, host))
+        eq(d.get("compatible"), rc_want == 0, "check %s compatible" % opt)
+        rc, out, err = cli("check", *R, opt, host, "--pool", "fl")
+        eq((rc, out), (rc_want, text(want_v)), "check %s %s text" % (opt, host))
+    # Both kinds of verdict, so that the comparison means something.
+    rc, out, _ = cli("check", *R, "--from", "v1-01", "--pool", "fl", "--json")
+    vs = json.loads(out)["verdicts"]
+    check(any(v["compatible"] for v in vs) and
+          any(not v["compatible"] for v in vs), "--from v1-01: one kind only")
+    # Without --pool: every host the server knows but HOST; with HOSTs:
+    # those.
+    rc, out, err = cli("check", *R, "--from", "v1-01", "--json")
+    eq(sorted(v["host"] for v in json.loads(out)["verdicts"]),
+       sorted(h for h in files if h != "v1-01"), "--from without --pool")
+    rc, out, err = cli("check", *R, "--to", "v1-02", "v1-01", "n1-01")
+    eq(out, text([explain("v1-01", "v1-02"), explain("n1-01", "v1-02")]),
+       "--to v1-02 v1-01 n1-01")
+    rc, out, err = cli("check", *R, "--from", "ghost", "--pool", "fl")
+    eq(rc, 2, "--from an unknown host: exit")
+    check("ghost" in err, "--from ghost: " + short(err))
+    rc, _, err = cli("check", *R, "--from", "v1-01", "--to", "n1-01")
+    eq(rc, 2, "--from and --to together: exit")
+    s.stop()
+
+
 def openssl_cert(tmp):
     cert = os.path.join(tmp, "cert.pem")
     key = os.path.join(tmp, "key.pem")
