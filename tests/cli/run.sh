@@ -1318,5 +1318,22 @@ want_rc 1
 err_has "snb-ep lacks avx2"
 end_
 
+case_ "baseline masks on the lab's reports (KVM 6.12): what KVM lets userspace lower goes, what it does not is refused"
+# ID_AA64ISAR0_EL1.DP is bits [47:44], 0b0001 FEAT_DotProd (Arm ARM); the
+# lab's N1 and A76 both have it, and their writable masks cover it.
+# FEAT_RAS is an Armv8.2 feature (A2), and ID_AA64PFR0_EL1.RAS is outside
+# the N1 report's writable mask (KVM's set_id_aa64pfr0_el1 keeps it).
+L=tests/data/lab/reports
+run baseline -q --disable FEAT_DotProd -o "$T/lab-dp.json" $L/n1.json $L/a76.json
+want_rc 0
+json_is "$T/lab-dp.json" 'int(d["arm64"]["id_regs"]["ID_AA64ISAR0_EL1"], 16) >> 44 & 0xf' "0"
+run check --profile "$T/lab-dp.json" $L/n1.json $L/a76.json
+want_rc 0
+run baseline -q --max-level armv8.1 -o "$T/lab-81.json" $L/n1.json $L/a76.json
+want_rc 1
+err_has "the masked profile is refused on n1: ID_AA64PFR0_EL1.RAS is not writable on n1"
+[ ! -e "$T/lab-81.json" ] || bad "-o written"
+end_
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
