@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "tools/cli_util.h"
 #include "tools/remote.h"
@@ -740,7 +741,23 @@ static int where_from(struct cf_client *cl, const struct check_args *a,
 	rc = host_report(cl, a->from, &r);
 	if (rc != CLI_OK)
 		goto cleanup;
-	if (a->prof) {
+	if (a->prof && (strchr(a->prof, '/') || access(a->prof, F_OK) == 0)) {
+		/* A profile file, sent whole, as check --server sends it. */
+		struct cf_diag d = { "" };
+		size_t len;
+		cJSON *pj;
+		rc = CLI_USAGE;
+		if (cf_doc_read_file(a->prof, &ptext, &len, &d) != CF_OK) {
+			cli_error("check", "%s", d.msg);
+			goto cleanup;
+		}
+		pj = cJSON_ParseWithLength(ptext, len);
+		if (!pj) {
+			cli_error("check", "%s: not well-formed JSON", a->prof);
+			goto cleanup;
+		}
+		cJSON_AddItemToObject(body, "profile", pj);
+	} else if (a->prof) {
 		const char *at = strchr(a->prof, '@');
 		char name[256];
 		long v;

@@ -2288,6 +2288,17 @@ def t_from_to(tmp):
     rc, out, err = cli("check", *R, "--to", "v1-02", "v1-01", "n1-01")
     eq(out, text([explain("v1-01", "v1-02"), explain("n1-01", "v1-02")]),
        "--to v1-02 v1-01 n1-01")
+    # --from with --profile: that profile, by name or file, on the others.
+    prof, _ = local_baseline(tmp, "v1s", [files["v1-01"], files["v1-02"]])
+    others = [h for h in FLEET if h != "v1-01"]
+    lrc, lout, _ = cli("check", "--json", "--profile", prof,
+                       *[files[h] for h in others])
+    want_v = [dict(v, **{"from": "v1-01"})
+              for v in json.loads(lout)["verdicts"]]
+    rc, out, err = cli("check", *R, "--from", "v1-01", "--profile", prof,
+                       "--pool", "fl", "--json")
+    eq((rc, json.loads(out).get("verdicts") if out else err),
+       (lrc, want_v), "--from v1-01 --profile FILE vs check")
     rc, out, err = cli("check", *R, "--from", "ghost", "--pool", "fl")
     eq(rc, 2, "--from an unknown host: exit")
     check("ghost" in err, "--from ghost: " + short(err))
