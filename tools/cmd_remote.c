@@ -660,6 +660,70 @@ static int check_opt(void *ctx, int c, const char *arg)
 	return CLI_OK;
 }
 
+/* The profile of a /v1/check body: P's document when P is a file, else
+ * the name and version of NAME[@VERSION].  Prints what is wrong. */
+static int check_profile_body(cJSON *body, const char *p)
+{
+	struct cf_diag d = { "" };
+	const char *at = strchr(p, '@');
+	char name[256], *file = NULL;
+	size_t len;
+	cJSON *pj;
+	long v;
+
+	if (strchr(p, '/') || strstr(p, ".json") || access(p, F_OK) == 0) {
+		if (cf_doc_read_file(p, &file, &len, &d) != CF_OK) {
+			cli_error("check", "%s", d.msg);
+			return CLI_USAGE;
+		}
+		pj = cJSON_ParseWithLength(file, len);
+		free(file);
+		if (!pj) {
+			cli_error("check", "%s: not well-formed JSON", p);
+			return CLI_USAGE;
+		}
+		cJSON_AddItemToObject(body, "profile", pj);
+		return CLI_OK;
+	}
+	snprintf(name, sizeof(name), "%.*s",
+		 (int)(at ? (size_t)(at - p) : strlen(p)), p);
+	cJSON_AddStringToObject(body, "profile", name);
+	if (!at)
+		return CLI_OK;
+	if (!cli_parse_long(at + 1, 1, 1000000000, &v)) {
+		cli_error("check", "--profile %s: VERSION must be a number "
+			  "from 1", p);
+		return CLI_USAGE;
+	}
+	cJSON_AddNumberToObject(body, "version", (double)v);
+	return CLI_OK;
+}
+
+/* The document `check --json` prints: KEY (if not NULL) = VAL, the
+ * profile as given (if any), VERDICTS (taken), whether all are
+ * compatible. */
+static int print_check_doc(const char *key, const char *val, const char *prof,
+			   cJSON *verdicts, bool all)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	if (!doc || !verdicts) {
+		cJSON_Delete(doc);
+		cJSON_Delete(verdicts);
+		cli_error("check", "out of memory");
+		return CLI_INTERNAL;
+	}
+	if (key)
+		cJSON_AddStringToObject(doc, key, val);
+	if (prof)
+		cJSON_AddStringToObject(doc, "profile", prof);
+	cJSON_AddItemToObject(doc, "verdicts", verdicts);
+	cJSON_AddBoolToObject(doc, "compatible", all);
+	print_json(doc);
+	cJSON_Delete(doc);
+	return CLI_OK;
+}
+
 /* HOST's latest report on the server. */
 static int host_report(struct cf_client *cl, const char *host,
 		       struct cf_report **out)
@@ -741,37 +805,16 @@ static int where_from(struct cf_client *cl, const struct check_args *a,
 	rc = host_report(cl, a->from, &r);
 	if (rc != CLI_OK)
 		goto cleanup;
-	if (a->prof && (strchr(a->prof, '/') || access(a->prof, F_OK) == 0)) {
-		/* A profile file, sent whole, as check --server sends it. */
-		struct cf_diag d = { "" };
-		size_t len;
-		cJSON *pj;
-		rc = CLI_USAGE;
-		if (cf_doc_read_file(a->prof, &ptext, &len, &d) != CF_OK) {
-			cli_error("check", "%s", d.msg);
+	if (cJSON_GetArraySize(targets) == 0) {
+		/* Nowhere else to go: /v1/check wants one host at least. */
+		*verdicts = cJSON_CreateArray();
+		rc = *verdicts ? CLI_OK : CLI_INTERNAL;
+		goto cleanup;
+	}
+	if (a->prof) {
+		rc = check_profile_body(body, a->prof);
+		if (rc != CLI_OK)
 			goto cleanup;
-		}
-		pj = cJSON_ParseWithLength(ptext, len);
-		if (!pj) {
-			cli_error("check", "%s: not well-formed JSON", a->prof);
-			goto cleanup;
-		}
-		cJSON_AddItemToObject(body, "profile", pj);
-	} else if (a->prof) {
-		const char *at = strchr(a->prof, '@');
-		char name[256];
-		long v;
-		snprintf(name, sizeof(name), "%.*s", (int)(at ?
-			 (size_t)(at - a->prof) : strlen(a->prof)), a->prof);
-		cJSON_AddStringToObject(body, "profile", name);
-		if (at && !cli_parse_long(at + 1, 1, 1000000000, &v)) {
-			cli_error("check", "--profile %s: VERSION must be a "
-				  "number from 1", a->prof);
-			rc = CLI_USAGE;
-			goto cleanup;
-		}
-		if (at)
-			cJSON_AddNumberToObject(body, "version", (double)v);
 	} else {
 		rc = CLI_INTERNAL;
 		if (cf_profile_from_report(r, &pr) != CF_OK ||
@@ -893,19 +936,11 @@ static int where(const struct remote_opts *ro, const struct check_args *a,
 			printf("  - %s\n", str(r, "text"));
 	}
 	if (json) {
-		cJSON *doc = cJSON_CreateObject();
-		if (!doc) {
-			rc = CLI_INTERNAL;
-			goto cleanup;
-		}
-		cJSON_AddStringToObject(doc, a->from ? "from" : "to", self);
-		if (a->prof)
-			cJSON_AddStringToObject(doc, "profile", a->prof);
-		cJSON_AddItemToObject(doc, "verdicts", verdicts);
+		rc = print_check_doc(a->from ? "from" : "to", self, a->prof,
+				     verdicts, all);
 		verdicts = NULL;
-		cJSON_AddBoolToObject(doc, "compatible", all);
-		print_json(doc);
-		cJSON_Delete(doc);
+		if (rc != CLI_OK)
+			goto cleanup;
 	}
 	rc = all ? CLI_OK : CLI_NO;
 cleanup:
@@ -927,13 +962,11 @@ int cli_remote_check(int argc, char **argv)
 	};
 	struct remote_opts ro = { 0 };
 	struct cf_client *cl = NULL;
-	struct cf_diag d = { "" };
 	struct check_args ca = { NULL, 0, NULL, NULL, NULL };
 	const char *prof;
 	cJSON *body = NULL, *out = NULL, *hosts, *it;
-	char *text = NULL, *file = NULL, name[256];
+	char *text = NULL;
 	bool json = false, all = true;
-	size_t len;
 	int rc = parse_opts("check", check_help, argc, argv, extra, "p:",
 			    check_opt, &ca, &ro, &json);
 
@@ -955,33 +988,9 @@ int cli_remote_check(int argc, char **argv)
 	hosts = cJSON_AddArrayToObject(body, "hosts");
 	for (int i = optind; i < argc; i++)
 		cJSON_AddItemToArray(hosts, cJSON_CreateString(argv[i]));
-	if (strchr(prof, '/') || strstr(prof, ".json")) {
-		cJSON *pj;
-		if (cf_doc_read_file(prof, &file, &len, &d) != CF_OK) {
-			cli_error("check", "%s", d.msg);
-			goto cleanup;
-		}
-		pj = cJSON_ParseWithLength(file, len);
-		if (!pj) {
-			cli_error("check", "%s: not well-formed JSON", prof);
-			goto cleanup;
-		}
-		cJSON_AddItemToObject(body, "profile", pj);
-	} else {
-		const char *at = strchr(prof, '@');
-		snprintf(name, sizeof(name), "%.*s",
-			 (int)(at ? (size_t)(at - prof) : strlen(prof)), prof);
-		cJSON_AddStringToObject(body, "profile", name);
-		if (at) {
-			long v;
-			if (!cli_parse_long(at + 1, 1, 1000000000, &v)) {
-				cli_error("check", "--profile %s: VERSION must be "
-					  "a number from 1", prof);
-				goto cleanup;
-			}
-			cJSON_AddNumberToObject(body, "version", (double)v);
-		}
-	}
+	rc = check_profile_body(body, prof);
+	if (rc != CLI_OK)
+		goto cleanup;
 	rc = remote_connect("check", &ro, &cl);
 	if (rc != CLI_OK)
 		goto cleanup;
@@ -1005,26 +1014,16 @@ int cli_remote_check(int argc, char **argv)
 			printf("  - %s\n", str(r, "text"));
 	}
 	if (json) {
-		/* The local command's document: the profile as given, the
-		 * verdicts, whether every host is compatible. */
-		cJSON *doc = cJSON_CreateObject(), *res =
-			cJSON_DetachItemFromObjectCaseSensitive(out, "results");
-		if (!doc || !res) {
-			cJSON_Delete(doc);
-			cJSON_Delete(res);
-			rc = CLI_INTERNAL;
+		/* The local command's document. */
+		rc = print_check_doc(NULL, NULL, prof,
+				     cJSON_DetachItemFromObjectCaseSensitive(
+					     out, "results"), all);
+		if (rc != CLI_OK)
 			goto cleanup;
-		}
-		cJSON_AddStringToObject(doc, "profile", prof);
-		cJSON_AddItemToObject(doc, "verdicts", res);
-		cJSON_AddBoolToObject(doc, "compatible", all);
-		print_json(doc);
-		cJSON_Delete(doc);
 	}
 	rc = all ? CLI_OK : CLI_NO;
 cleanup:
 	free(text);
-	free(file);
 	cJSON_Delete(body);
 	cJSON_Delete(out);
 	cf_client_destroy(cl);

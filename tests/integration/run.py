@@ -2299,6 +2299,15 @@ def t_from_to(tmp):
                        "--pool", "fl", "--json")
     eq((rc, json.loads(out).get("verdicts") if out else err),
        (lrc, want_v), "--from v1-01 --profile FILE vs check")
+    # A pool of HOST alone: nowhere else to go, nothing incompatible.
+    rc, _, err = cli("pool", "--server", u, "--token", adm, "set", "solo",
+                     "--host", "v1-01")
+    eq(rc, 0, "pool set solo: exit (%s)" % short(err.strip()))
+    for opt in ("--from", "--to"):
+        rc, out, err = cli("check", *R, opt, "v1-01", "--pool", "solo",
+                           "--json")
+        eq((rc, json.loads(out)["verdicts"] if rc == 0 else err), (0, []),
+           "check %s v1-01 --pool solo" % opt)
     rc, out, err = cli("check", *R, "--from", "ghost", "--pool", "fl")
     eq(rc, 2, "--from an unknown host: exit")
     check("ghost" in err, "--from ghost: " + short(err))
