@@ -12,6 +12,7 @@
 #include "arch/x86/x86_catalog.h"
 #include "engine/catalog.h"
 #include "engine/deps.h"
+#include "engine/mask.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 #include "util/diag.h"
@@ -77,9 +78,7 @@ static bool known(const struct cf_catalog *cat, const char *feat, char *canon)
 	return false;
 }
 
-/* Whether C shows FEAT: some field at a value naming it (the values below
- * a lower field's value count, as cf_field_features_at says). */
-static bool shows(const struct cf_config *c, const char *feat)
+bool cf_mask_shows(const struct cf_config *c, const char *feat)
 {
 	const struct cf_catalog *cat = c->arch->catalog;
 	char buf[CF_TEXT_MAX * 4];
@@ -109,7 +108,7 @@ static enum cf_err shows_in(const struct cf_config *c, const char *feat,
 		return cf_diag_set(d, CF_ENOTFOUND, "%s: no %s feature of that "
 				   "name (names as `cpufleet show` prints them)",
 				   feat, c->arch->name);
-	*out = shows(c, feat);
+	*out = cf_mask_shows(c, feat);
 	return CF_OK;
 }
 
