@@ -156,6 +156,26 @@ enum cf_err cf_profile_load(const char *path, struct cf_profile **out,
 enum cf_err cf_profile_enable_cap(struct cf_profile *pr, const struct cf_pool *p,
 				  const char *name, uint64_t value,
 				  struct cf_diag *diag);
+/* Manual masks on a profile (a baseline).  FEATURE is a name `show`
+ * prints (FEAT_SVE2, or SVE2; avx512f), case ignored.
+ * cf_profile_disable lowers every field whose value shows FEATURE to the
+ * richest value that does not (exact fields: to their safe value), then
+ * the features that need what went (the catalogue's `needs`), each added
+ * to the profile's dropped list.  cf_profile_max_level does so for every
+ * feature of a named level LEVEL does not include (arm64
+ * arch/arm64/levels.txt, Armv8.0 .. Armv9.3; x86 x86-64-v1 .. v4).
+ * CF_ENOTFOUND: no such feature or level; CF_EINVAL: a field naming it
+ * cannot be lowered (DIAG says which); PR is unchanged on error. */
+enum cf_err cf_profile_disable(struct cf_profile *pr, const char *feature,
+			       struct cf_diag *diag);
+enum cf_err cf_profile_max_level(struct cf_profile *pr, const char *level,
+				 struct cf_diag *diag);
+/* Whether the registers of R (or PR) show FEATURE (some field at a value
+ * naming it); CF_ENOTFOUND if no field of the catalogue names it. */
+enum cf_err cf_report_shows(const struct cf_report *r, const char *feature,
+			    bool *out, struct cf_diag *diag);
+enum cf_err cf_profile_shows(const struct cf_profile *pr, const char *feature,
+			     bool *out, struct cf_diag *diag);
 /* A host's own profile: exactly what KVM offers there. */
 enum cf_err cf_profile_from_report(const struct cf_report *r,
 				   struct cf_profile **out);
