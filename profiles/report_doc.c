@@ -128,6 +128,41 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	return CF_OK;
 }
 
+/* What parse_json reads a configuration from: $.host.arch, the
+ * architecture's section and $.kvm.caps, each printed as it stands. */
+enum cf_err cf_report_config_text(const char *text, size_t len, char **out)
+{
+	cJSON *root = cJSON_ParseWithLength(text, len), *parts;
+	const cJSON *host, *arch, *kvm;
+	enum cf_err err = CF_ESCHEMA;
+
+	*out = NULL;
+	if (!root)
+		return CF_ESYNTAX;
+	host = cJSON_GetObjectItemCaseSensitive(root, "host");
+	arch = cJSON_GetObjectItemCaseSensitive(host, "arch");
+	kvm = cJSON_GetObjectItemCaseSensitive(root, "kvm");
+	if (!cJSON_IsString(arch) ||
+	    !cJSON_GetObjectItemCaseSensitive(root, arch->valuestring))
+		goto done;
+	err = CF_ENOMEM;
+	parts = cJSON_CreateArray();
+	if (!parts)
+		goto done;
+	if (cJSON_AddItemToArray(parts, cJSON_CreateString(arch->valuestring)) &&
+	    cJSON_AddItemReferenceToArray(parts,
+		cJSON_GetObjectItemCaseSensitive(root, arch->valuestring)) &&
+	    (!cJSON_GetObjectItemCaseSensitive(kvm, "caps") ||
+	     cJSON_AddItemReferenceToArray(parts,
+		cJSON_GetObjectItemCaseSensitive(kvm, "caps"))))
+		*out = cJSON_PrintUnformatted(parts);
+	cJSON_Delete(parts);
+	err = *out ? CF_OK : CF_ENOMEM;
+done:
+	cJSON_Delete(root);
+	return err;
+}
+
 /* Adds the members of the JSON object TEXT to OBJ, skipping keys OBJ has. */
 static enum cf_err merge(cJSON *obj, const char *text)
 {
