@@ -167,6 +167,32 @@ static void test_pool_resolve(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "nope"));
 }
 
+/* A member's report is its latest sighting's (db/db.h): a second upload
+ * of another content replaces the first, one of the same content is a
+ * sighting of it. */
+static void test_pool_latest(void)
+{
+	struct cf_fleet_pool *p = NULL;
+	struct cf_diag d = { "" };
+
+	CU_ASSERT_EQUAL(upload("n1-01", "old", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(upload("v1-01", "v", NULL, NULL), CF_OK);
+	io.now = T2;
+	CU_ASSERT_EQUAL(upload("n1-02", "x", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(pool("p", "[\"n1-01\",\"v1-01\"]"), CF_OK);
+	io.now = T3;
+	CU_ASSERT_EQUAL(upload("n1-01", "new", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_fleet_pool_resolve(&fl, "p", &p, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(p->n, 2);
+	CU_ASSERT_STRING_EQUAL(p->m[0].host, "n1-01");
+	CU_ASSERT_STRING_EQUAL(p->m[0].sighting.report_id, "new");
+	CU_ASSERT_STRING_EQUAL(p->m[0].sighting.received_at, T3);
+	CU_ASSERT_FALSE(p->m[0].sighting.changed);
+	CU_ASSERT_STRING_EQUAL(p->m[1].sighting.report_id, "v");
+	CU_ASSERT_TRUE(p->m[1].sighting.changed);
+	cf_fleet_pool_destroy(p);
+}
+
 /* A pool of two architectures is refused and not stored. */
 static void test_pool_one_arch(void)
 {
@@ -613,6 +639,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_upload_without_id),
 	TEST(test_upload_refused),
 	TEST(test_pool_resolve),
+	TEST(test_pool_latest),
 	TEST(test_pool_one_arch),
 	TEST(test_baseline_publish),
 	TEST(test_baseline_empty),
