@@ -131,7 +131,7 @@ static bool resolve_grow(struct resolve *t)
 	return true;
 }
 
-/* The text of BODY (member M's latest report): found, else parsed and
+/* The text of BODY (HOST's latest report): found, else parsed and
  * added.  The hash finds candidates; only the whole text, compared,
  * decides. */
 static enum cf_err member_text(struct resolve *t, const char *host,
@@ -468,6 +468,8 @@ enum cf_err cf_fleet_check(struct cf_fleet *f, const struct cf_profile *pr,
 		struct cf_db_sighting s;
 		struct cf_report *r;
 
+		if (i % CANCEL_EVERY == 0 && (err = check_cancel(f, d)) != CF_OK)
+			break;
 		err = load_latest(db, hosts[i], &s, &r, d);
 		if (err != CF_OK)
 			break;

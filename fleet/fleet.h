@@ -201,7 +201,8 @@ typedef int (*cf_fleet_verdict_fn)(void *ctx, const char *host,
 				   const struct cf_verdict *v);
 /* Profile PR (with VCPUS > 0: for a VM of that many vCPUs) against the
  * latest report of each of HOSTS.  CF_ENOTFOUND for a host that has not
- * reported, CF_ECONFLICT for one of another architecture than PR; hosts
+ * reported, CF_ECONFLICT for one of another architecture than PR,
+ * CF_ECANCELED when F's cancelled() says so (asked every 256 hosts); hosts
  * before it were passed to FN. */
 enum cf_err cf_fleet_check(struct cf_fleet *f, const struct cf_profile *pr,
 			   const char *const *hosts, size_t n, uint64_t vcpus,

@@ -570,12 +570,18 @@ static bool stop_now(void *ctx)
 }
 
 /* Long work asks cancelled() and stops with CF_ECANCELED: at the first
- * member of a pool, and between the rows of a matrix. */
+ * member of a pool, between the rows of a matrix, before the first host
+ * of a check (and every 256 after).  n1-01's own profile is accepted on
+ * n1-01 and refused on v1-01 (test_check). */
 static void test_cancel(void)
 {
 	struct cf_fleet_matrix m;
 	struct cf_fleet_baseline b;
+	struct cf_report *r = test_load_report("fleet/n1-01.json");
+	struct cf_profile *pr = NULL;
 	struct cf_diag d = { "" };
+	const char *hosts[] = { "n1-01", "v1-01" };
+	char seen[256] = "";
 
 	upload_all();
 	CU_ASSERT_EQUAL(pool("p", "[\"n1-01\",\"v1-01\"]"), CF_OK);
@@ -598,6 +604,20 @@ static void test_cancel(void)
 	CU_ASSERT_EQUAL(cf_fleet_matrix(&fl, "p", NULL, &m, &d), CF_OK);
 	CU_ASSERT_EQUAL(calls, 3);
 	cf_fleet_matrix_clear(&m);
+	/* A check asks before its first host: no verdict given. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(r, &pr), CF_OK);
+	calls = 0;
+	stop_at = 1;
+	CU_ASSERT_EQUAL(cf_fleet_check(&fl, pr, hosts, 2, 0, collect, seen, &d),
+			CF_ECANCELED);
+	CU_ASSERT_STRING_EQUAL(seen, "");
+	stop_at = 100;
+	CU_ASSERT_EQUAL(cf_fleet_check(&fl, pr, hosts, 2, 0, collect, seen, &d),
+			CF_OK);
+	CU_ASSERT_STRING_EQUAL(seen, "n1-01=1 v1-01=0 ");
+	cf_profile_destroy(pr);
+	cf_report_destroy(r);
 	fl.cancelled = NULL;
 }
 
