@@ -42,7 +42,8 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
            engine/explain.c engine/decode.c engine/pools.c engine/deps.c \
-           arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
+           engine/mask.c \
+           arch/driver.c arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            arch/arm64/levels.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c engine/matrix.c profiles/section.c \

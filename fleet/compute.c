@@ -438,6 +438,12 @@ enum cf_err cf_fleet_profile_load(struct cf_fleet *f, const char *name,
 	*out = NULL;
 	if (err == CF_OK && !body)
 		err = CF_ENOMEM;
+	/* A psABI level (x86-64-v3) is a named profile of the catalogue, as
+	 * for `cpufleet check` on files, unless one is published by that
+	 * name. */
+	if (err == CF_ENOTFOUND && !version &&
+	    cf_x86_level_profile(name, out) == CF_OK)
+		return CF_OK;
 	if (err != CF_OK)
 		return cf_diag_set(d, err, "profile %s%s%.0d: %s", name,
 				   version ? " version " : "", version,

@@ -85,6 +85,9 @@ const char *cf_report_hostname(const struct cf_report *r);
 const char *cf_report_collected_at(const struct cf_report *r);
 /* Sets it: 1 to 64 of [A-Za-z0-9._:-], else CF_EINVAL. */
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id);
+/* Sets the collection time: an RFC 3339 UTC time (util/text.h's rule),
+ * else CF_EINVAL. */
+enum cf_err cf_report_set_collected_at(struct cf_report *r, const char *t);
 /* 64-bit fingerprint of the CPU configuration (values, writable masks),
  * canonical as the content identity below: the same configuration has the
  * same fingerprint whatever the catalogue's layout and whatever CPU of the
@@ -167,6 +170,26 @@ enum cf_err cf_profile_load(const char *path, struct cf_profile **out,
 enum cf_err cf_profile_enable_cap(struct cf_profile *pr, const struct cf_pool *p,
 				  const char *name, uint64_t value,
 				  struct cf_diag *diag);
+/* Manual masks on a profile (a baseline).  FEATURE is a name `show`
+ * prints (FEAT_SVE2, or SVE2; avx512f), case ignored.
+ * cf_profile_disable lowers every field whose value shows FEATURE to the
+ * richest value that does not (exact fields: to their safe value), then
+ * the features that need what went (the catalogue's `needs`), each added
+ * to the profile's dropped list.  cf_profile_max_level does so for every
+ * feature of a named level LEVEL does not include (arm64
+ * arch/arm64/levels.txt, Armv8.0 .. Armv9.3; x86 x86-64-v1 .. v4).
+ * CF_ENOTFOUND: no such feature or level; CF_EINVAL: a field naming it
+ * cannot be lowered (DIAG says which); PR is unchanged on error. */
+enum cf_err cf_profile_disable(struct cf_profile *pr, const char *feature,
+			       struct cf_diag *diag);
+enum cf_err cf_profile_max_level(struct cf_profile *pr, const char *level,
+				 struct cf_diag *diag);
+/* Whether the registers of R (or PR) show FEATURE (some field at a value
+ * naming it); CF_ENOTFOUND if no field of the catalogue names it. */
+enum cf_err cf_report_shows(const struct cf_report *r, const char *feature,
+			    bool *out, struct cf_diag *diag);
+enum cf_err cf_profile_shows(const struct cf_profile *pr, const char *feature,
+			     bool *out, struct cf_diag *diag);
 /* A host's own profile: exactly what KVM offers there. */
 enum cf_err cf_profile_from_report(const struct cf_report *r,
 				   struct cf_profile **out);
@@ -201,6 +224,10 @@ enum cf_reason_kind {
 				       want/offer are the whole registers */
 	CF_REASON_DEPENDS = 8,      /* the profile keeps a feature without one
 				       it needs (no host is asked) */
+	CF_REASON_KVM_RULE = 9,     /* the host's KVM refuses these values by
+				       a rule of its own (the catalogue's
+				       `refuse`): reg/field/want name the
+				       first value, needs the rule in words */
 };
 
 struct cf_reason {
@@ -213,7 +240,8 @@ struct cf_reason {
 	char features[CF_TEXT_MAX]; /* FEAT_* the host lacks, or ""; for
 				       CF_REASON_DEPENDS the feature kept */
 	char needs[CF_TEXT_MAX];    /* CF_REASON_DEPENDS: what it needs and
-				       the profile lacks; else "" */
+				       the profile lacks; CF_REASON_KVM_RULE:
+				       the rule; else "" */
 };
 
 struct cf_verdict *cf_verdict_create(void);

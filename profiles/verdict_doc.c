@@ -18,6 +18,7 @@ static const char *const kind_names[] = {
 	[CF_REASON_ARCH] = "arch",
 	[CF_REASON_NEEDS_CAP] = "needs_cap",
 	[CF_REASON_DEPENDS] = "depends",
+	[CF_REASON_KVM_RULE] = "kvm_rule",
 };
 
 static const char *kind_name(enum cf_reason_kind k)
@@ -56,6 +57,10 @@ enum cf_err cf_verdict_to_doc(const struct cf_verdict *v, cJSON **out)
 		/* A broken dependency: what the feature needs. */
 		if (r->kind == CF_REASON_DEPENDS &&
 		    !cJSON_AddStringToObject(ro, "needs", r->needs))
+			goto cleanup;
+		/* KVM's own rule, in words. */
+		if (r->kind == CF_REASON_KVM_RULE &&
+		    !cJSON_AddStringToObject(ro, "rule", r->needs))
 			goto cleanup;
 	}
 	*out = arr;

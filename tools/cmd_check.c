@@ -8,6 +8,9 @@
 
 static const char help[] =
 "usage: cpufleet check --profile PROFILE [--vcpus N] [--json] REPORT...\n"
+"       cpufleet check --server URL --profile NAME[@VERSION]|FILE [--vcpus N]\n"
+"                      [--json] HOST...   (the server's latest reports;\n"
+"                      same output and exit; --server URL --help)\n"
 "\n"
 "Says, for each host, whether KVM there would accept every register of the\n"
 "profile (KVM_SET_ONE_REG under the host's limits and writable masks) and\n"
