@@ -335,8 +335,10 @@ def gen_arm64(path, text):
                 continue
             nw = list(w)
             nw[4] = to
-            if to not in ('lower', 'lower-impdef', 'any'):
-                nw = nw[:5]   # a floor goes only with lower or any
+            if to == 'lower-impdef':   # a value map goes only with lower
+                nw = nw[:5] + [x for x in w[5:] if not x.startswith('as=')]
+            elif to != 'lower':        # a floor only with lower(-impdef)
+                nw = nw[:5]
             put(fam, reg + '.' + w[2], n, line, nw, '%s>%s' % (w[4], to),
                 '%s -> %s: %s' % (w[4], to, why), '%s %s' % (fam, pol))
     # Signs: signed fields compared unsigned (0xf = -1 = not implemented
