@@ -32,7 +32,9 @@ int cli_make_pool(const char *cmd, char **paths, const struct cli_reports *rs,
 			cli_error(cmd, "%s: %s", paths[i], d.msg);
 			cf_pool_destroy(*out);
 			*out = NULL;
-			return CLI_USAGE;
+			/* Another architecture: no profile both can take,
+			 * an infeasible pool (README's exit codes). */
+			return err == CF_EARCH ? CLI_NO : CLI_USAGE;
 		}
 	}
 	if (err != CF_OK) {

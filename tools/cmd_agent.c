@@ -69,6 +69,7 @@ struct collect_ctx {
 	const char *from;
 	char host[CF_HOST_ID_MAX];
 	uint32_t features;
+	bool from_bad;       /* --from could not be read: an input error */
 };
 
 static enum cf_err new_report_id(struct cf_report *r)
@@ -99,8 +100,10 @@ static enum cf_err collect(void *vctx, char **json, struct cf_diag *d)
 		err = cf_report_load(c->from, &r, d);
 	else
 		err = cli_collect_here(c->features, c->host, &r, d);
-	if (err != CF_OK)
+	if (err != CF_OK) {
+		c->from_bad = c->from && err != CF_ENOMEM;
 		return err;
+	}
 	if (c->from) {
 		cf_server_now(now, sizeof(now));
 		snprintf(r->collected_at, sizeof(r->collected_at), "%s", now);
@@ -290,8 +293,16 @@ int cmd_agent(int argc, char **argv)
 		cli_error("agent", "%lu report(s) refused by the server: kept in "
 			  "%s/rejected with the reason", st.rejected, spool_dir);
 	rc = err == CF_OK ? (st.rejected ? CLI_USAGE : CLI_OK)
-	   : err == CF_EDENIED || err == CF_EINVAL || err == CF_EARCH ||
-	     err == CF_ESCHEMA || err == CF_ESYNTAX ? CLI_USAGE : CLI_INTERNAL;
+	   : cc.from_bad || err == CF_EDENIED || err == CF_EINVAL ||
+	     err == CF_EARCH || err == CF_ESCHEMA || err == CF_ESYNTAX
+	   ? CLI_USAGE : CLI_INTERNAL;
+	/* Stopped (SIGTERM, Ctrl-C) with reports undelivered: 0 is "every
+	 * report delivered" (help), so the server-unreachable code. */
+	if (rc == CLI_OK && cf_spool_count(spool) > 0) {
+		cli_error("agent", "stopped with %zu report(s) not delivered, "
+			  "kept in %s", cf_spool_count(spool), spool_dir);
+		rc = CLI_INTERNAL;
+	}
 cleanup:
 	cf_spool_close(spool);
 	cf_client_destroy(ao.client);

@@ -74,11 +74,18 @@ int cmd_explain(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	err = cf_explain_create(rs.r[0], rs.r[1], &e);
+	if (err == CF_EARCH) {
+		/* Neither can take the other's guests: incompatible. */
+		cli_error("explain", "%s is %s, %s is %s: incompatible both ways "
+			  "(a guest never changes architecture)",
+			  cf_report_host_id(rs.r[0]), cf_report_arch(rs.r[0]),
+			  cf_report_host_id(rs.r[1]), cf_report_arch(rs.r[1]));
+		rc = CLI_NO;
+		goto cleanup;
+	}
 	if (err != CF_OK) {
-		cli_error("explain", "%s", err == CF_EARCH ?
-			  "the two hosts have different architectures" :
-			  cf_strerror(err));
-		rc = err == CF_EARCH ? CLI_USAGE : CLI_INTERNAL;
+		cli_error("explain", "%s", cf_strerror(err));
+		rc = CLI_INTERNAL;
 		goto cleanup;
 	}
 	a = cf_report_host_id(rs.r[0]);

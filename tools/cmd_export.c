@@ -40,7 +40,8 @@ static const char help_export[] =
 "remove, an infeasible profile, or a format that cannot describe the\n"
 "profile's architecture is an error naming the field; nothing is written.\n"
 "\n"
-"exit: 0 written, 2 usage or input error, 3 internal error\n";
+"exit: 0 written, 1 an infeasible profile, 2 usage or input error,\n"
+"3 internal error (cannot write the output)\n";
 
 static const char help_import[] =
 "usage: cpufleet import --format firecracker --host REPORT [-o FILE] TEMPLATE\n"
@@ -137,7 +138,8 @@ int cmd_export(int argc, char **argv)
 	if (err != CF_OK) {
 		cli_error("export", "%s: %s", argv[optind],
 			  d.msg[0] ? d.msg : cf_strerror(err));
-		rc = err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
+		rc = err == CF_ENOMEM ? CLI_INTERNAL :
+		     !cf_profile_feasible(pr) ? CLI_NO : CLI_USAGE;
 		goto cleanup;
 	}
 	if (json) {

@@ -346,8 +346,10 @@ static int pool_matrix(const cJSON *m)
 		printf("%-*s", w + 2, str(it, "from"));
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(it, "cells")) {
 			char cell[32];
-			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c,
-							"compatible")))
+			bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				c, "compatible"));
+			all = all && ok;
+			if (ok)
 				snprintf(cell, sizeof(cell), "ok");
 			else
 				snprintf(cell, sizeof(cell), "NO(%d)",
@@ -401,6 +403,7 @@ int cmd_pool(int argc, char **argv)
 	const char *verb, *method = "GET";
 	cJSON *out = NULL, *body = NULL;
 	bool json = false;
+	long status = 0;
 	int rc = parse_opts("pool", pool_help, argc, argv, extra, "l:H:pn:o:",
 			    pool_opt, &a, &ro, &json);
 
@@ -454,11 +457,40 @@ int cmd_pool(int argc, char **argv)
 	if (rc != CLI_OK)
 		goto cleanup;
 	text = body ? cJSON_PrintUnformatted(body) : NULL;
-	rc = remote_call("pool", cl, method, path, text, NULL, &out);
+	rc = remote_call("pool", cl, method, path, text, &status, &out);
+	if (rc == CLI_USAGE && status == 409 && a.publish) {
+		/* 409 to a publish: infeasible (the error says so) or a pool
+		 * mixed since; the baseline alone tells which. */
+		cJSON *probe = NULL;
+		cJSON_ReplaceItemInObjectCaseSensitive(body, "publish",
+						       cJSON_CreateFalse());
+		cJSON_free(text);
+		text = cJSON_PrintUnformatted(body);
+		if (text && remote_call("pool", cl, method, path, text, NULL,
+					&probe) == CLI_OK &&
+		    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(probe,
+								   "feasible")))
+			rc = CLI_NO;
+		cJSON_Delete(probe);
+		goto cleanup;
+	}
 	if (rc != CLI_OK)
 		goto cleanup;
-	if (!strcmp(verb, "matrix") && !json) {
-		rc = pool_matrix(out);
+	if (!strcmp(verb, "matrix")) {
+		/* Every pair, and the published profile on every member. */
+		bool all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			out, "compatible"));
+		const cJSON *c, *base = cJSON_GetObjectItemCaseSensitive(
+			out, "baseline");
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(base,
+								       "cells"))
+			all = all && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				c, "compatible"));
+		if (json)
+			print_json(out);
+		else
+			all = pool_matrix(out) == CLI_OK && all;
+		rc = all ? CLI_OK : CLI_NO;
 		goto cleanup;
 	}
 	if (!strcmp(verb, "baseline")) {
