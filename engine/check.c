@@ -171,8 +171,14 @@ static enum cf_err check_config(const struct cf_config *pc,
 	const struct cf_catalog *cat = a->catalog;
 	enum cf_err err;
 
-	if (hc->arch != a)
-		return add(v, CF_REASON_ARCH, a, 0, NULL, 0, 0);
+	if (hc->arch != a) {
+		/* The register is the host's architecture, by name. */
+		err = add(v, CF_REASON_ARCH, a, 0, NULL, 0, 0);
+		if (err == CF_OK)
+			snprintf(v->r[v->n - 1].reg, sizeof(v->r[0].reg), "%s",
+				 hc->arch->name);
+		return err;
+	}
 	err = check_deps(pc, hc, v);
 	if (err != CF_OK)
 		return err;
@@ -456,7 +462,8 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 		snprintf(buf, len, "%s does not report %s", who, r->reg);
 		break;
 	case CF_REASON_ARCH:
-		snprintf(buf, len, "%s has another architecture", who);
+		snprintf(buf, len, "%s is %s, the profile %s: a guest never "
+			 "changes architecture", who, r->reg, v->arch->name);
 		break;
 	case CF_REASON_DEPENDS:
 		snprintf(buf, len, "the profile keeps %s but not %s, which %s "

@@ -4,6 +4,7 @@
  * describes the shape. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cjson/cJSON.h>
 #include <cpufleet.h>
 #include "profiles/doc.h"
@@ -81,6 +82,59 @@ enum cf_err cf_verdict_entry_doc(const char *host, const struct cf_verdict *v,
 	}
 	*out = o;
 	return CF_OK;
+}
+
+/* What reason R blocks on, in users' words: its feature names, else the
+ * register and field. */
+static void blocker_name(const struct cf_reason *r, char *buf, size_t len)
+{
+	if (r->kind == CF_REASON_ARCH)
+		snprintf(buf, len, "architecture: host is %s", r->reg);
+	else if (r->field && !strcmp(r->field, "vendor"))
+		snprintf(buf, len, "CPU vendor");
+	else if (r->kind == CF_REASON_DEPENDS)
+		snprintf(buf, len, "%s without %s", r->features, r->needs);
+	else if (r->features[0])
+		snprintf(buf, len, "%s", r->features);
+	else if (r->field)
+		snprintf(buf, len, "%s.%s", r->reg, r->field);
+	else
+		snprintf(buf, len, "%s", r->reg);
+}
+
+void cf_verdict_summary(const struct cf_verdict *v, char *buf, size_t len)
+{
+	size_t n = cf_verdict_reason_count(v), shown = 0, at;
+	char name[2 * CF_TEXT_MAX + 16], prev[2 * CF_TEXT_MAX + 16];
+
+	if (!len)
+		return;
+	if (cf_verdict_compatible(v)) {
+		snprintf(buf, len, "compatible");
+		return;
+	}
+	snprintf(buf, len, "incompatible, %zu blocker%s (", n,
+		 n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		blocker_name(cf_verdict_reason(v, i), name, sizeof(name));
+		for (size_t j = 0; j < i && !seen; j++) {
+			blocker_name(cf_verdict_reason(v, j), prev,
+				     sizeof(prev));
+			seen = !strcmp(prev, name);
+		}
+		if (seen)
+			continue;
+		at = strlen(buf);
+		if (shown == 4) {
+			snprintf(buf + at, len - at, ", ...");
+			break;
+		}
+		snprintf(buf + at, len - at, "%s%s", shown ? ", " : "", name);
+		shown++;
+	}
+	at = strlen(buf);
+	snprintf(buf + at, len - at, ")");
 }
 
 enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out)

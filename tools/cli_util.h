@@ -34,6 +34,9 @@ int cli_load_any(const char *path, struct cf_report **report,
 /* Adds a host's verdict to ARR (a cJSON array) or, if ARR is NULL, prints
  * it as text. */
 int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v);
+/* "HOST: compatible" or "HOST: incompatible, N blockers (...)" on stdout
+ * (cf_verdict_summary). */
+void cli_print_summary(const char *host, const struct cf_verdict *v);
 
 /* A pool of the reports RS (loaded from PATHS), all of them when POOL_OF is
  * NULL, else those with POOL_OF[i] == P.  A mixed architecture or a host id
