@@ -18,6 +18,20 @@ struct cli_reports {
 	size_t n;
 };
 
+/* PATH's bytes (malloc'd, NUL-terminated), "-" being standard input: read
+ * once and kept, so that every "-" of one command reads the same document;
+ * errors name it "stdin".  cf_doc_read_file's limits. */
+enum cf_err cli_read_file(const char *path, char **buf, size_t *len,
+			  struct cf_diag *d);
+/* cf_report_load and cf_profile_load through cli_read_file. */
+enum cf_err cli_report_load(const char *path, struct cf_report **out,
+			    struct cf_diag *d);
+enum cf_err cli_profile_load(const char *path, struct cf_profile **out,
+			     struct cf_diag *d);
+/* A host id given on the command line (OPT names the option): NULL if
+ * fine, else printed as "--host-id 'ID': why" and CLI_USAGE. */
+int cli_check_host_id(const char *cmd, const char *opt, const char *id);
+
 /* Loads every path; on the first bad one prints its error and returns
  * CLI_USAGE (nothing is kept). */
 int cli_load_reports(char **paths, int n, struct cli_reports *out);

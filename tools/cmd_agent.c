@@ -97,7 +97,7 @@ static enum cf_err collect(void *vctx, char **json, struct cf_diag *d)
 	enum cf_err err;
 
 	if (c->from)
-		err = cf_report_load(c->from, &r, d);
+		err = cli_report_load(c->from, &r, d);
 	else
 		err = cli_collect_here(c->features, c->host, &r, d);
 	if (err != CF_OK) {
@@ -249,7 +249,12 @@ int cmd_agent(int argc, char **argv)
 			}
 			break;
 		case 'S': spool_dir = optarg; break;
-		case 'i': snprintf(cc.host, sizeof(cc.host), "%s", optarg); break;
+		case 'i':
+			if (cli_check_host_id("agent", "--host-id", optarg) !=
+			    CLI_OK)
+				return CLI_USAGE;
+			snprintf(cc.host, sizeof(cc.host), "%s", optarg);
+			break;
 		case 'f':
 			if (cf_arm64_parse_features(optarg, &cc.features) != CF_OK) {
 				cli_error("agent", "unknown feature in '%s'", optarg);

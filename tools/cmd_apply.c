@@ -572,7 +572,7 @@ int cmd_apply(int argc, char **argv)
 		fputs(help, stderr);
 		return CLI_USAGE;
 	}
-	if (cf_profile_load(argv[optind], &pr, &d) != CF_OK) {
+	if (cli_profile_load(argv[optind], &pr, &d) != CF_OK) {
 		fprintf(stderr, "cpufleet: %s\n", d.msg);
 		return CLI_USAGE;
 	}

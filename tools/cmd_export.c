@@ -225,9 +225,10 @@ int cmd_import(int argc, char **argv)
 	rc = cli_load_reports(hp, 1, &rs);
 	if (rc != CLI_OK)
 		return rc;
-	err = cf_doc_read_file(argv[optind], &text, &len, &d);
+	err = cli_read_file(argv[optind], &text, &len, &d);
 	if (err == CF_OK)
-		err = cf_profile_import_firecracker(text, len, argv[optind], rs.r[0],
+		err = cf_profile_import_firecracker(text, len, strcmp(argv[optind],
+						    "-") ? argv[optind] : "stdin", rs.r[0],
 						    &pr, &d);
 	if (err == CF_OK)
 		err = cf_profile_to_json(pr, &json);

@@ -629,9 +629,9 @@ int cli_remote_check(int argc, char **argv)
 	hosts = cJSON_AddArrayToObject(body, "hosts");
 	for (int i = optind; i < argc; i++)
 		cJSON_AddItemToArray(hosts, cJSON_CreateString(argv[i]));
-	if (strchr(prof, '/') || strstr(prof, ".json")) {
+	if (strchr(prof, '/') || strstr(prof, ".json") || !strcmp(prof, "-")) {
 		cJSON *pj;
-		if (cf_doc_read_file(prof, &file, &len, &d) != CF_OK) {
+		if (cli_read_file(prof, &file, &len, &d) != CF_OK) {
 			cli_error("check", "%s", d.msg);
 			goto cleanup;
 		}

@@ -248,6 +248,9 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	code 2 "404: unknown profile" check --server "$URL" --profile nope n1-01
 	code 2 "404: unknown host" check --server "$URL" --profile "$T/n1.json" nope
 	code 2 "missing profile file" check --server "$URL" --profile "$NO" n1-01
+	STDIN=$T/n1.json
+	code 0 "profile on standard input" check --server "$URL" --profile - n1-01
+	STDIN=
 	code 3 "server not listening" check --server "$DEAD" --profile "$T/n1.json" n1-01
 	end_
 fi

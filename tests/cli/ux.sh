@@ -116,5 +116,142 @@ out_has "altra -> spr-05: incompatible, 1 blocker (architecture: host is x86)"
 out_has "spr-05 -> altra: incompatible, 1 blocker (architecture: host is arm64)"
 end_
 
+# ---- point 7: '-' is standard input ------------------------------------------
+
+case_ "'-' reads a report or profile from standard input"
+run show - <"$RW/altra.json"
+want_rc 0
+out_has "altra"
+run show - <"$T/rw.json"
+want_rc 0
+run baseline -q - <"$RW/altra.json"
+want_rc 0
+grep -q '"altra"' "$T/out" || bad "baseline of stdin lacks host altra"
+run check --profile - "$RW/altra.json" <"$T/rw.json"
+want_rc 0
+out_has "altra: compatible"
+run check --profile "$T/rw.json" - <"$RW/graviton3.json"
+want_rc 0
+out_has "graviton3: compatible"
+run explain - "$RW/altra.json" <"$RW/altra.json"
+want_rc 0
+run matrix - <"$RW/altra.json"
+want_rc 0
+run pools - <"$RW/altra.json"
+want_rc 0
+run export --format firecracker - <"$T/spr.json"
+want_rc 0
+echo '{"cpuid_modifiers": [{"leaf": "0x7", "subleaf": "0x0", "flags": 1, "modifiers": [{"register": "ebx", "bitmap": "0b0xxxxx"}]}]}' >"$T/tpl.json"
+run import --format firecracker --host "$X86/spr-05.json" - <"$T/tpl.json"
+want_rc 0
+run import --format firecracker --host - "$T/tpl.json" <"$X86/spr-05.json"
+want_rc 0
+# apply stops at /dev/kvm here, after reading the profile.
+run apply --check-only - <"$T/rw.json"
+grep -q -- '-: cannot open' "$T/err" && bad "apply: '-' opened as a file"
+end_
+
+case_ "'-': a bad document on standard input is named as such, exit 2"
+echo '{' >"$T/bad.json"
+run show - <"$T/bad.json"
+want_rc 2
+err_has "stdin:1:2: malformed JSON"
+run baseline - <"$T/bad.json"
+want_rc 2
+err_has "stdin:1:2: malformed JSON"
+end_
+
+# ---- point 7: host ids -------------------------------------------------------
+
+# hostid FILE ID: altra's report under the host id ID (raw bytes).
+hostid() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["host"]["id"] = "@@ID@@"
+t = json.dumps(d).encode()
+sys.stdout.buffer.write(t.replace(b"@@ID@@", sys.argv[2].encode("utf-8", "surrogateescape")))' "$RW/altra.json" "$2" >"$1"
+}
+
+# The rule the server applies (README, HTTP API; fleet/upload.c): an id is
+# UTF-8 text without control characters (RFC 3629; RFC 8259 section 8.1),
+# and one path segment: no '/', not "." or ".." (RFC 3986 section 5.2.4
+# removes those).  Locally the same, so an agent never spools a report the
+# server will refuse.
+case_ "host ids: odd but valid ones are kept as written"
+for id in 0xFF 0xff "..y" ".x" "rack 1" "$(printf 'n\303\251ud-1')"; do
+	hostid "$T/h.json" "$id"
+	run show --json "$T/h.json"
+	want_rc 0
+	[ "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["host"])' "$T/out" 2>/dev/null)" = "$id" ] ||
+		bad "id '$id' not kept"
+done
+end_
+
+case_ "host ids: one no path or JSON text can carry is refused, naming \$.host.id"
+for id in "$(printf 'a\377b')" "rack1/node7" "." ".." "$(printf 'a\tb')"; do
+	hostid "$T/h.json" "$id"
+	run show "$T/h.json"
+	want_rc 2
+	err_has '$.host.id'
+	run baseline "$T/h.json"
+	want_rc 2
+	err_has "$T/h.json: \$.host.id"
+done
+hostid "$T/h.json" "rack1/node7"
+run show "$T/h.json"
+err_has "contains '/'"
+hostid "$T/h.json" "$(printf 'a\377b')"
+run show "$T/h.json"
+err_has "not UTF-8"
+end_
+
+case_ "--host-id: the same rule, naming the argument, before KVM is asked"
+for c in collect agent; do
+	run $c --host-id "rack1/node7" --server http://127.0.0.1:9 --once
+	[ $c = collect ] && run $c --host-id "rack1/node7"
+	want_rc 2
+	err_has "--host-id 'rack1/node7'"
+	err_has "contains '/'"
+done
+end_
+
+# ---- point 7: outputs that cannot be written ---------------------------------
+
+# Root writes through chmod, so: a path under /proc (no file can be created
+# there) and one whose parent is a regular file.  The message names the
+# file and the reason as strerror gives it (Python's os.strerror, the same
+# C library); exit 3, "cannot write the output" (README's table).
+reason() {
+	python3 -c 'import sys
+try:
+    open(sys.argv[1] + ".probe", "w")
+except OSError as e:
+    print(e.strerror)' "$1"
+}
+
+case_ "an output that cannot be written: names the file and why, exit 3"
+for o in /proc/cpufleet-x "$T/bad.json/out.json"; do
+	because=$(reason "$o")
+	[ -n "$because" ] || { bad "$o is writable here"; continue; }
+	run baseline -q -o "$o" "$RW/altra.json"
+	want_rc 3
+	err_has "$o"
+	err_has "$because"
+	run export --format firecracker -o "$o" "$T/spr.json"
+	want_rc 3
+	err_has "$o"
+	err_has "$because"
+	run import --format firecracker --host "$X86/spr-05.json" -o "$o" "$T/tpl.json"
+	want_rc 3
+	err_has "$o"
+	err_has "$because"
+	run pools -d "$o" "$RW/altra.json"
+	want_rc 3
+	err_has "$o"
+	err_has "$because"
+	[ -s "$T/out" ] && bad "pools -d $o printed pools before failing"
+done
+end_
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
