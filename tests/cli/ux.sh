@@ -116,6 +116,38 @@ out_has "altra -> spr-05: incompatible, 1 blocker (architecture: host is x86)"
 out_has "spr-05 -> altra: incompatible, 1 blocker (architecture: host is arm64)"
 end_
 
+# spr-05's report with its TSC rate set to 2,400,000 and 2,100,000 kHz and
+# no TSC scaling: KVM_SET_TSC_KHZ refuses the other rate (arch/x86/kvm/x86.c,
+# kvm_set_tsc_khz, tsc_tolerance_ppm 250).  The rate reads in MHz.
+case_ "reasons: a TSC rate in MHz"
+for h in fast:2400000 slow:2100000; do
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["host"]["id"], khz = sys.argv[2].split(":")
+d["x86"]["tsc_khz"] = int(khz)
+d["x86"]["tsc_scaling"] = False
+json.dump(d, open(sys.argv[3], "w"))' "$X86/spr-05.json" "$h" "$T/${h%%:*}.json"
+done
+run explain "$T/fast.json" "$T/slow.json"
+want_rc 1
+out_has "wants 2400.000 MHz, host offers 2100.000 MHz"
+grep -q '0x249f00' "$T/out" && bad "the rate in hex kHz"
+end_
+
+# The CPUID vendor strings (leaf 0, EBX EDX ECX): "AuthenticAMD" on
+# Bergamo, "GenuineIntel" on Sapphire Rapids; their first four bytes are
+# "Auth" and "Genu".  Architectural performance monitoring (leaf 0xA EAX
+# bits 23:16, SDM Vol. 2A): SPR's counters are 48 bits wide, in decimal.
+case_ "reasons: vendor strings as text, counter widths in decimal bits"
+run check --profile "$T/spr.json" "$X86/bergamo-04.json"
+want_rc 1
+out_has 'CPUID_00000000_0_EBX.vendor: host bergamo-04 does not accept "Genu" (offers "Auth"'
+out_has "gp_width wants 48 bits, host offers 0 bits"
+grep -q 'bits outside described fields' "$T/out" && bad "unnamed bits not listed"
+grep -q 'CPUID_0000000D_8_EAX: bit 7, which the catalogue does not name, differs on bergamo-04' "$T/out" ||
+	bad "an unnamed bit is not given by number"
+end_
+
 # ---- point 7: '-' is standard input ------------------------------------------
 
 case_ "'-' reads a report or profile from standard input"
