@@ -475,6 +475,13 @@ static bool cap_text(const struct cf_verdict *v, const struct cf_reason *r,
 	return true;
 }
 
+const char *cf_verdict_value_name(const struct cf_verdict *v, const char *reg,
+				  uint64_t value)
+{
+	return v && v->arch && v->arch->value_name ?
+	       v->arch->value_name(reg, value) : NULL;
+}
+
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len)
 {

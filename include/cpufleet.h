@@ -233,6 +233,10 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
  * distinct names they block on (feature names, else REGISTER.FIELD), the
  * first four, then "...".  Cut short to LEN. */
 void cf_verdict_summary(const struct cf_verdict *v, char *buf, size_t len);
+/* What VALUE of register REG means in the catalogue of V's architecture
+ * (arm64 MIDR_EL1: the core, "Neoverse N1"), or NULL. */
+const char *cf_verdict_value_name(const struct cf_verdict *v, const char *reg,
+				  uint64_t value);
 
 /* ---- the pair matrix ---- */
 /* One cell of a pair matrix: is the profile accepted, and for how many

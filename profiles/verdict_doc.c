@@ -70,11 +70,14 @@ enum cf_err cf_verdict_entry_doc(const char *host, const struct cf_verdict *v,
 				 cJSON **out)
 {
 	cJSON *o = cJSON_CreateObject(), *rs = NULL;
+	char sum[1024];
 
 	*out = NULL;
+	cf_verdict_summary(v, sum, sizeof(sum));
 	if (!o || cf_verdict_to_doc(v, &rs) != CF_OK ||
 	    !cJSON_AddStringToObject(o, "host", host) ||
 	    !cJSON_AddBoolToObject(o, "compatible", cf_verdict_compatible(v)) ||
+	    !cJSON_AddStringToObject(o, "summary", sum) ||
 	    !cJSON_AddItemToObject(o, "reasons", rs)) {
 		cJSON_Delete(rs);   /* never in O when we get here */
 		cJSON_Delete(o);
@@ -86,9 +89,15 @@ enum cf_err cf_verdict_entry_doc(const char *host, const struct cf_verdict *v,
 
 /* What reason R blocks on, in users' words: its feature names, else the
  * register and field. */
-static void blocker_name(const struct cf_reason *r, char *buf, size_t len)
+static void blocker_name(const struct cf_verdict *v, const struct cf_reason *r,
+			 char *buf, size_t len)
 {
-	if (r->kind == CF_REASON_ARCH)
+	const char *w = cf_verdict_value_name(v, r->reg, r->want);
+	const char *o = cf_verdict_value_name(v, r->reg, r->offer);
+
+	if (r->kind == CF_REASON_NEEDS_CAP && w && o)
+		snprintf(buf, len, "%s %s (host %s)", r->reg, w, o);
+	else if (r->kind == CF_REASON_ARCH)
 		snprintf(buf, len, "architecture: host is %s", r->reg);
 	else if (r->field && !strcmp(r->field, "vendor"))
 		snprintf(buf, len, "CPU vendor");
@@ -117,9 +126,9 @@ void cf_verdict_summary(const struct cf_verdict *v, char *buf, size_t len)
 		 n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
-		blocker_name(cf_verdict_reason(v, i), name, sizeof(name));
+		blocker_name(v, cf_verdict_reason(v, i), name, sizeof(name));
 		for (size_t j = 0; j < i && !seen; j++) {
-			blocker_name(cf_verdict_reason(v, j), prev,
+			blocker_name(v, cf_verdict_reason(v, j), prev,
 				     sizeof(prev));
 			seen = !strcmp(prev, name);
 		}

@@ -559,13 +559,15 @@ cleanup:
 
 static const char check_help[] =
 "usage: cpufleet check --server URL --profile NAME[@VERSION]|FILE [--vcpus N]\n"
-"                      [--json] HOST...\n"
+"                      [--json|--brief] HOST...\n"
 "\n"
 "Asks the server whether a profile (a published one by name, the latest or\n"
-"a given version, or a profile document from FILE) runs on each HOST, as\n"
-"their latest reports say, and if not, every reason.\n"
+"a given version, or a profile document from FILE, '-': standard input)\n"
+"runs on each HOST, as their latest reports say, and if not, every reason:\n"
+"first one summary line per host, then the reasons, as local check.\n"
 "\n"
 "  -p, --profile P      NAME, NAME@VERSION, or a profile file\n"
+"  -b, --brief          only the one-line summary per host\n"
 "      --vcpus N        also: can a VM of N vCPUs be created there\n"
 "                       (KVM_CAP_MAX_VCPUS)\n"
 REMOTE_HELP
@@ -576,6 +578,7 @@ REMOTE_HELP
 struct check_args {
 	const char *prof;
 	long vcpus;
+	bool brief;
 };
 
 static int check_opt(void *ctx, int c, const char *arg)
@@ -584,6 +587,10 @@ static int check_opt(void *ctx, int c, const char *arg)
 
 	if (c == 'p') {
 		a->prof = arg;
+		return CLI_OK;
+	}
+	if (c == 'b') {
+		a->brief = true;
 		return CLI_OK;
 	}
 	if (!cli_parse_long(arg, 1, 4294967295L, &a->vcpus)) {
@@ -599,18 +606,19 @@ int cli_remote_check(int argc, char **argv)
 	static const struct option extra[] = {
 		{ "profile", required_argument, NULL, 'p' },
 		{ "vcpus", required_argument, NULL, 'V' },
+		{ "brief", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct remote_opts ro = { 0 };
 	struct cf_client *cl = NULL;
 	struct cf_diag d = { "" };
-	struct check_args ca = { NULL, 0 };
+	struct check_args ca = { NULL, 0, false };
 	const char *prof;
 	cJSON *body = NULL, *out = NULL, *hosts, *it;
 	char *text = NULL, *file = NULL, name[256];
 	bool json = false, all = true;
 	size_t len;
-	int rc = parse_opts("check", check_help, argc, argv, extra, "p:",
+	int rc = parse_opts("check", check_help, argc, argv, extra, "p:b",
 			    check_opt, &ca, &ro, &json);
 
 	if (rc >= 0)
@@ -663,15 +671,22 @@ int cli_remote_check(int argc, char **argv)
 	rc = remote_call("check", cl, "POST", "/v1/check", text, NULL, &out);
 	if (rc != CLI_OK)
 		goto cleanup;
+	/* As local check: the summary of every host, then the reasons. */
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(out, "results")) {
 		bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it,
 								 "compatible"));
-		const cJSON *r;
 		all = all && ok;
-		if (json)
+		if (!json)
+			printf("%s: %s\n", str(it, "host"),
+			       str(it, "summary")[0] ? str(it, "summary") :
+			       ok ? "compatible" : "incompatible");
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(out, "results")) {
+		const cJSON *r;
+		if (json || ca.brief ||
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "compatible")))
 			continue;
-		printf("%s: %s\n", str(it, "host"), ok ? "compatible"
-						       : "INCOMPATIBLE");
+		printf("%s: INCOMPATIBLE\n", str(it, "host"));
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it, "reasons"))
 			printf("  - %s\n", str(r, "text"));
 	}

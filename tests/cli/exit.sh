@@ -244,6 +244,11 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	case_ "check --server: the same codes as check"
 	code 0 success check --server "$URL" --profile "$T/n1.json" n1-01 n1-02
 	code 1 incompatible check --server "$URL" --profile "$T/n1.json" v1-01
+	code 1 "incompatible, --brief" check --brief --server "$URL" --profile "$T/n1.json" v1-01 n1-01
+	# As local check --brief: one summary line per host, nothing else.
+	[ "$(wc -l <"$T/out")" -eq 2 ] && grep -q '^n1-01: compatible$' "$T/out" &&
+		grep -q '^v1-01: incompatible, [0-9]* blockers (' "$T/out" ||
+		bad "check --server --brief: $(tr '\n' '|' <"$T/out")"
 	code 1 "other architecture" check --server "$URL" --profile "$T/spr.json" n1-01
 	code 2 "404: unknown profile" check --server "$URL" --profile nope n1-01
 	code 2 "404: unknown host" check --server "$URL" --profile "$T/n1.json" nope

@@ -90,6 +90,9 @@ want_rc 1
 sed -n 1p "$T/out" | grep -q '^v1-01 -> n1-01: incompatible, [0-9]* blockers (' || bad "line 1: $(sed -n 1p "$T/out")"
 sed -n 2p "$T/out" | grep -q '^n1-01 -> v1-01: incompatible, [0-9]* blockers (' || bad "line 2: $(sed -n 2p "$T/out")"
 out_has "host n1-01 lacks FEAT_RNG"
+# MIDR_EL1 as the core (arch/arm64/levels.txt: 0xd40 Neoverse V1, 0xd0c
+# Neoverse N1, implementer 0x41 Arm; the reports' MIDR_EL1).
+sed -n 1p "$T/out" | grep -qF '(MIDR_EL1 Neoverse V1 (host Neoverse N1), ' || bad "the summary does not name the cores"
 run explain --brief "$FLEET/v1-01.json" "$FLEET/n1-01.json"
 want_rc 1
 [ "$(wc -l <"$T/out")" -eq 2 ] || bad "--brief: $(wc -l <"$T/out") lines, want 2"

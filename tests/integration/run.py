@@ -1992,7 +1992,7 @@ def t_json_shape(tmp):
     check(len(reasons) > 5, "too few reasons to compare")
     for r in reasons:
         eq(set(r) - {"needs"}, REASON_KEYS, "reason keys of %s" % r)
-    check(all(sorted(v) == ["compatible", "host", "reasons"]
+    check(all(sorted(v) == ["compatible", "host", "reasons", "summary"]
               for v in loc["verdicts"]), "verdict keys")
     # The same matrix: the pool of these hosts and `cpufleet matrix` on
     # their reports, in the pool's order (by host id).
