@@ -133,38 +133,35 @@ enum cf_err cli_read_file(const char *path, char **buf, size_t *len,
 	return CF_OK;
 }
 
-enum cf_err cli_report_load(const char *path, struct cf_report **out,
-			    struct cf_diag *d)
+/* A report (REPORT) or a profile from standard input, into *R or *P. */
+static enum cf_err load_stdin(struct cf_report **r, struct cf_profile **p,
+			      struct cf_diag *d)
 {
 	char *text;
 	size_t len;
-	enum cf_err err;
+	enum cf_err err = cli_read_file("-", &text, &len, d);
 
-	if (strcmp(path, "-") != 0)
-		return cf_report_load(path, out, d);
-	*out = NULL;
-	err = cli_read_file(path, &text, &len, d);
 	if (err == CF_OK)
-		err = cf_report_parse(text, len, "stdin", out, d);
+		err = r ? cf_report_parse(text, len, "stdin", r, d)
+			: cf_profile_parse(text, len, "stdin", p, d);
 	free(text);
 	return err;
+}
+
+enum cf_err cli_report_load(const char *path, struct cf_report **out,
+			    struct cf_diag *d)
+{
+	*out = NULL;
+	return strcmp(path, "-") ? cf_report_load(path, out, d)
+				 : load_stdin(out, NULL, d);
 }
 
 enum cf_err cli_profile_load(const char *path, struct cf_profile **out,
 			     struct cf_diag *d)
 {
-	char *text;
-	size_t len;
-	enum cf_err err;
-
-	if (strcmp(path, "-") != 0)
-		return cf_profile_load(path, out, d);
 	*out = NULL;
-	err = cli_read_file(path, &text, &len, d);
-	if (err == CF_OK)
-		err = cf_profile_parse(text, len, "stdin", out, d);
-	free(text);
-	return err;
+	return strcmp(path, "-") ? cf_profile_load(path, out, d)
+				 : load_stdin(NULL, out, d);
 }
 
 int cli_check_host_id(const char *cmd, const char *opt, const char *id)

@@ -18,19 +18,7 @@
 # The commands are read from `cpufleet --help` (the CLI's own command
 # table); a command the walk below does not cover fails the first case.
 
-if [ $# -ne 1 ]; then
-	echo "usage: sh tests/cli/exit.sh BINARY" >&2
-	exit 2
-fi
-BIN=$1
-case $BIN in
-/*) ;;
-*) BIN=$(pwd)/$BIN ;;
-esac
-[ -x "$BIN" ] || { echo "tests/cli/exit.sh: $BIN: not an executable" >&2; exit 2; }
-cd "$(dirname "$0")/../.." || exit 2
-
-. tests/lib/cases.sh
+. "$(dirname "$0")/../lib/cli.sh"
 
 RW=tests/data/arm64/real-writable
 RAW=tests/data/arm64/real
@@ -48,6 +36,14 @@ code() {
 	rc=$?
 	[ "$rc" -eq "$want" ] ||
 		bad "$what: exit $rc, want $want ($*; stderr: $(first "$T/err"))"
+}
+
+# inputs CMD ARGS...: bad input as the last argument of CMD ARGS: a
+# malformed JSON file, an unknown option, a missing file; each 2.
+inputs() {
+	code 2 "bad JSON" "$@" "$T/bad.json"
+	code 2 "unknown option" "$@" --frobnicate "$RW/altra.json"
+	code 2 "missing file" "$@" "$NO"
 }
 
 # The walk: one case per command, named "walk: COMMAND".
@@ -75,9 +71,7 @@ walk baseline
 code 0 success baseline "$RW"/*.json
 code 1 infeasible baseline "$RAW"/*.json
 code 1 "other architecture" baseline "$RW/altra.json" "$X86/spr-05.json"
-code 2 "bad JSON" baseline "$T/bad.json"
-code 2 "unknown option" baseline --frobnicate "$RW/altra.json"
-code 2 "missing file" baseline "$NO"
+inputs baseline
 code 3 "unwritable output" baseline -o "$UNW" "$RW/altra.json"
 end_
 
@@ -96,44 +90,34 @@ walk explain
 code 0 success explain "$FLEET/n1-01.json" "$FLEET/n1-02.json"
 code 1 incompatible explain "$FLEET/v1-01.json" "$FLEET/n1-01.json"
 code 1 "other architecture" explain "$RW/altra.json" "$X86/spr-05.json"
-code 2 "bad JSON" explain "$RW/altra.json" "$T/bad.json"
-code 2 "unknown option" explain --frobnicate "$FLEET/n1-01.json" "$FLEET/n1-02.json"
-code 2 "missing file" explain "$RW/altra.json" "$NO"
+inputs explain "$RW/altra.json"
 end_
 
 walk matrix
 code 0 success matrix "$FLEET/n1-01.json" "$FLEET/n1-02.json"
 code 1 incompatible matrix "$FLEET/v1-01.json" "$FLEET/n1-01.json"
 code 1 "other architecture" matrix "$RW/altra.json" "$X86/spr-05.json"
-code 2 "bad JSON" matrix "$T/bad.json"
-code 2 "unknown option" matrix --frobnicate "$RW/altra.json"
-code 2 "missing file" matrix "$NO"
+inputs matrix
 end_
 
 walk show
 code 0 success show "$RW/altra.json"
 code 0 "success, profile" show "$T/rw.json"
-code 2 "bad JSON" show "$T/bad.json"
-code 2 "unknown option" show --frobnicate "$RW/altra.json"
-code 2 "missing file" show "$NO"
+inputs show
 end_
 
 walk pools
 code 0 "success, one pool" pools "$RW"/*.json
 code 1 "several pools" pools "$X86"/*.json
 code 1 "other architecture: several pools" pools "$RW/altra.json" "$X86/spr-05.json"
-code 2 "bad JSON" pools "$T/bad.json"
-code 2 "unknown option" pools --frobnicate "$RW/altra.json"
-code 2 "missing file" pools "$NO"
+inputs pools
 code 3 "unwritable directory" pools -d "$UNW" "$RW/altra.json"
 end_
 
 walk export
 code 0 success export --format firecracker "$T/n1.json"
 code 1 "infeasible profile" export --format firecracker "$T/raw.json"
-code 2 "bad JSON" export --format firecracker "$T/bad.json"
-code 2 "unknown option" export --frobnicate --format firecracker "$T/n1.json"
-code 2 "missing file" export --format firecracker "$NO"
+inputs export --format firecracker
 code 3 "unwritable output" export --format firecracker -o "$UNW" "$T/n1.json"
 end_
 

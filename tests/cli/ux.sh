@@ -6,40 +6,11 @@
 #
 #   sh tests/cli/ux.sh BINARY
 
-if [ $# -ne 1 ]; then
-	echo "usage: sh tests/cli/ux.sh BINARY" >&2
-	exit 2
-fi
-BIN=$1
-case $BIN in
-/*) ;;
-*) BIN=$(pwd)/$BIN ;;
-esac
-[ -x "$BIN" ] || { echo "tests/cli/ux.sh: $BIN: not an executable" >&2; exit 2; }
-cd "$(dirname "$0")/../.." || exit 2
-
-. tests/lib/cases.sh
+. "$(dirname "$0")/../lib/cli.sh"
 
 RW=tests/data/arm64/real-writable
 FLEET=tests/data/fleet
 X86=tests/data/x86
-
-run() {
-	"$BIN" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-}
-
-want_rc() {
-	[ "$rc" -eq "$1" ] || bad "exit $rc, want $1 (stderr: $(first "$T/err"))"
-}
-
-out_has() {
-	grep -qF -- "$1" "$T/out" || bad "stdout lacks '$1' (got: $(first "$T/out"))"
-}
-
-err_has() {
-	grep -qF -- "$1" "$T/err" || bad "stderr lacks '$1' (got: $(first "$T/err"))"
-}
 
 "$BIN" baseline -q -o "$T/rw.json" "$RW"/*.json 2>/dev/null
 "$BIN" baseline -q -o "$T/spr.json" "$X86/spr-05.json" 2>/dev/null
