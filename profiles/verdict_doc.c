@@ -103,8 +103,12 @@ static void blocker_name(const struct cf_verdict *v, const struct cf_reason *r,
 		snprintf(buf, len, "CPU vendor");
 	else if (r->kind == CF_REASON_DEPENDS)
 		snprintf(buf, len, "%s without %s", r->features, r->needs);
-	else if (r->features[0])
+	else if (r->features[0]) {
+		/* "FEAT_PAN,FEAT_PAN2": one blocker, so not the list's ", ". */
 		snprintf(buf, len, "%s", r->features);
+		for (char *c = buf; (c = strchr(c, ',')); c++)
+			*c = '/';
+	}
 	else if (r->field)
 		snprintf(buf, len, "%s.%s", r->reg, r->field);
 	else

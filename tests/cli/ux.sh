@@ -73,6 +73,16 @@ want_rc 0
 v1-02 -> v1-01: compatible" ] || bad "--brief of two V1s: $(tr '\n' '|' <"$T/out")"
 end_
 
+# One reason naming two features stays one blocker: Neoverse N1 (Armv8.2,
+# TRM: PAN and PAN2) to Cortex-A72 (Armv8.0, TRM: neither), the lab's
+# reports.
+case_ "a reason of two features is one blocker, 'FEAT_PAN/FEAT_PAN2'"
+run explain --brief tests/data/lab/reports/n1.json tests/data/lab/reports/a72.json
+want_rc 1
+grep -q '^n1 -> a72: incompatible, [0-9]* blockers (.*FEAT_PAN/FEAT_PAN2' "$T/out" ||
+	bad "line: $(grep '^n1 -> a72' "$T/out")"
+end_
+
 # The reports say "arch": "arm64" and "x86": the reason names both.
 case_ "another architecture is named in check and explain"
 run check --profile "$T/spr.json" "$RW/altra.json"
