@@ -42,7 +42,8 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/report.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
            engine/explain.c engine/decode.c engine/pools.c engine/deps.c \
-           arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
+           engine/mask.c \
+           arch/driver.c arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            arch/arm64/levels.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c engine/matrix.c profiles/section.c \
@@ -173,6 +174,11 @@ $(BUILD)/test_unit: $(TEST_OBJ) $(NET_OBJ) $(BUILD)/libcpufleet.a
 
 $(BUILD)/bench: $(BENCH_SRC) $(BUILD)/libcpufleet.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 -o $@ $< $(BUILD)/libcpufleet.a $(LDLIBS)
+
+# The service's baseline and matrix over 10,000 stored hosts.
+$(BUILD)/bench_fleet: tools/bench_fleet.c $(NET_OBJ) $(BUILD)/libcpufleet.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(NET_OBJ) $(BUILD)/libcpufleet.a \
+	  $(LDLIBS) $(NET_LIBS)
 
 $(BUILD)/bench_server: tools/bench_server.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lcjson -lpthread
@@ -488,8 +494,9 @@ check: deps
 	$(MAKE) BUILD=build-asan SAN=1 all build-asan/test_unit
 	sh tools/check.sh $(CHECK_SUITES)
 
-bench: deps all $(BUILD)/bench $(BUILD)/bench_server
+bench: deps all $(BUILD)/bench $(BUILD)/bench_fleet $(BUILD)/bench_server
 	$(BUILD)/bench
+	$(BUILD)/bench_fleet
 	$(BUILD)/bench_server $(BUILD)/cpufleet
 
 clean:

@@ -1,19 +1,14 @@
 #include <stdio.h>
 #include <string.h>
+#include "arch/driver.h"
 #include "engine/arch.h"
 #include "engine/config.h"
 
-static const struct cf_arch_ops *const arches[] = {
-	&cf_arm64_ops,
-	&cf_x86_ops,
-};
-
 const struct cf_arch_ops *cf_arch_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
-		if (name && strcmp(arches[i]->name, name) == 0)
-			return arches[i];
-	return NULL;
+	const struct cf_driver *d = cf_driver_find(name);
+
+	return d ? d->ops : NULL;
 }
 
 void cf_arch_regname(const struct cf_arch_ops *a, uint64_t key, char *buf,

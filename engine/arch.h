@@ -31,6 +31,9 @@ struct cf_arch_ops {
 	const struct cf_gates *gates;
 	/* Features that need others, or NULL (catalogue data: `needs`). */
 	const struct cf_deps *deps;
+	/* Values KVM refuses by a rule of its own, or NULL (catalogue data:
+	 * `refuse`). */
+	const struct cf_refusals *refusals;
 	/* What a whole value of register REG names, or NULL (arm64: the
 	 * core of a MIDR_EL1 value); NULL hook for none. */
 	const char *(*value_name)(const char *reg, uint64_t value);
@@ -39,6 +42,8 @@ struct cf_arch_ops {
 	void (*regname_format)(uint64_t key, char *buf, size_t len);
 };
 
+/* The engine's operations of architecture NAME, or NULL: its driver's
+ * (arch/driver.h, the one registry). */
 const struct cf_arch_ops *cf_arch_find(const char *name);
 
 /* Register name for KEY: the catalogue's, else the encoding name. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "engine/check.h"
 #include "engine/deps.h"
 #include "engine/profile.h"
 #include "util/diag.h"
@@ -104,6 +105,8 @@ static uint64_t combine(const struct cf_field *f, uint64_t a, uint64_t b)
 		return a == b ? a : f->safe;
 	case CF_POL_ANY:
 		return a < b ? a : b;
+	case CF_POL_ANY_MAX:
+		return a > b ? a : b;
 	case CF_POL_AND:
 		return a & b;
 	case CF_POL_OR:
@@ -383,18 +386,6 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 					return CF_OK;
 				}
 			}
-		}
-		/* `any` takes the smallest value a member offers; past a
-		 * floor (CLIDR_EL1.LoC), the smallest offered one all accept. */
-		if (f->policy == CF_POL_ANY &&
-		    refuser(f, p, ri, raws, cand) != SIZE_MAX) {
-			bool found = false;
-			for (size_t g = 0; g < p->ngroups; g++)
-				if (refuser(f, p, ri, raws, raws[g]) == SIZE_MAX &&
-				    (!found || raws[g] < cand)) {
-					cand = raws[g];
-					found = true;
-				}
 		}
 	}
 	size_t no = refuser(f, p, ri, raws, cand);
@@ -730,6 +721,42 @@ static enum cf_err unshared_layouts(struct bctx *b)
 
 /* Closes the profile under the architecture's dependency table, and says
  * of each feature it left out what it needs and why the pool lacks it. */
+/* A member whose KVM refuses the combined values by a rule of its own
+ * (the catalogue's `refuse`; a member's kernel is not known here, so
+ * every such rule counts): a conflict on the register. */
+static enum cf_err kvm_rules(struct bctx *b)
+{
+	const struct cf_pool *p = b->pool;
+	const struct cf_refusals *rs = p->arch->refusals;
+	struct cf_conflict *c;
+	enum cf_err err;
+
+	for (size_t i = 0; rs && i < rs->n; i++)
+		for (size_t g = 0; g < p->ngroups; g++) {
+			const struct cf_refuse_term *t = &rs->r[i].want[0];
+			int ri = cf_catalog_find_key(p->arch->catalog, t->key);
+			if (!cf_check_refused(&rs->r[i], b->pr->cfg,
+					      p->groups[g].cfg, 0))
+				continue;
+			err = add_conflict(b, CF_CONFLICT_KVM_RULE, t->key,
+					   t->field, &c);
+			if (err != CF_OK)
+				return err;
+			for (size_t k = 0; k < p->ngroups; k++)
+				c->gpresent[k] = cf_config_get(p->groups[k].cfg,
+							      t->key, &c->gval[k],
+							      NULL);
+			for (size_t k = 0; k < p->ngroups; k++)
+				c->gval[k] = cf_field_raw(&p->arch->catalog->regs[ri]
+							   .fields[t->field],
+							  c->gval[k]);
+			snprintf(c->reason, sizeof(c->reason), "%s refuses the "
+				 "combined value: %s", ghost(b, g), rs->r[i].text);
+			break;
+		}
+	return CF_OK;
+}
+
 static enum cf_err close_deps(struct bctx *b)
 {
 	const struct cf_pool *p = b->pool;
@@ -881,6 +908,8 @@ enum cf_err cf_baseline(const struct cf_pool *p, struct cf_profile **out)
 		err = close_deps(&b);
 	if (err == CF_OK)
 		err = clear_gated(pr->cfg);
+	if (err == CF_OK)
+		err = kvm_rules(&b);
 	if (err != CF_OK)
 		goto cleanup;
 	cf_config_seal(pr->cfg);

@@ -133,6 +133,7 @@ bool cf_field_accepts(const struct cf_field *f, uint64_t limit, bool writable,
 	case CF_POL_EXACT:
 		return want == f->safe;
 	case CF_POL_ANY:
+	case CF_POL_ANY_MAX:
 	case CF_POL_IGNORE:
 	case CF_POL_RATE:
 		return true;
@@ -213,7 +214,8 @@ size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
 	size_t used = 0, count = 0;
 	/* Values build on each other (FEAT_PAuth2 implies FEAT_PAuth) except
 	 * where any value goes. */
-	bool ordered = f->policy != CF_POL_ANY && f->policy != CF_POL_AND &&
+	bool ordered = f->policy != CF_POL_ANY && f->policy != CF_POL_ANY_MAX &&
+		       f->policy != CF_POL_AND &&
 		       f->policy != CF_POL_PREFIX && f->policy != CF_POL_OR &&
 		       f->policy != CF_POL_EQUAL && f->policy != CF_POL_IGNORE &&
 		       f->policy != CF_POL_ZERO && f->policy != CF_POL_RATE;

@@ -31,6 +31,9 @@ enum cf_policy {
 	CF_POL_LOWER_IMPDEF, /* lower, but all ones is an IMPLEMENTATION
 			   DEFINED unit that counts as 0 (the Arm ARM's
 			   alternative ID scheme of the PMU version fields) */
+	CF_POL_ANY_MAX, /* accepts anything; baseline takes the largest (CLIDR
+			   levels: a guest told of more levels only does more
+			   cache maintenance) */
 };
 
 struct cf_fvalue {
@@ -165,6 +168,33 @@ struct cf_deps {
 	size_t n;
 };
 
+/* A value KVM refuses whatever each field's policy says (idregs.txt
+ * `refuse`): a profile whose fields are all at WANT, on a host whose
+ * fields are all at HOST (a register the host does not report counts as
+ * matching) and whose Linux is SINCE or later (major * 1000 + minor, 0 for
+ * any; a report without a readable kernel release counts as later).  TEXT
+ * says why in KVM's words; LINE is the catalogue line citing the source. */
+struct cf_refuse_term {
+	uint64_t key;
+	int16_t field; /* index in the register's fields */
+	uint64_t value;
+};
+
+struct cf_refusal {
+	const struct cf_refuse_term *want;
+	uint8_t nwant;
+	const struct cf_refuse_term *host;
+	uint8_t nhost;
+	uint32_t since;
+	const char *text;
+	uint16_t line;
+};
+
+struct cf_refusals {
+	const struct cf_refusal *r;
+	size_t n;
+};
+
 struct cf_catalog {
 	const char *arch;
 	const struct cf_reg *regs; /* ascending key */
@@ -266,5 +296,7 @@ size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
 extern const struct cf_catalog cf_arm64_catalog;
 /* Its dependencies (arch/arm64/idregs.txt `needs`). */
 extern const struct cf_deps cf_arm64_deps;
+/* Its refusals (arch/arm64/idregs.txt `refuse`). */
+extern const struct cf_refusals cf_arm64_refusals;
 
 #endif

@@ -258,6 +258,85 @@ static enum cf_err check_enabled(const struct cf_config *en,
 	return err;
 }
 
+/* Linux release KERNEL ("6.12.95+deb12-arm64") as major * 1000 + minor,
+ * or 0 where it does not start so. */
+static uint32_t kernel_release(const char *kernel)
+{
+	uint32_t major = 0, minor = 0;
+	const char *p = kernel;
+
+	while (*p >= '0' && *p <= '9' && major < 1000)
+		major = major * 10 + (uint32_t)(*p++ - '0');
+	if (p == kernel || *p++ != '.' || *p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9' && minor < 1000)
+		minor = minor * 10 + (uint32_t)(*p++ - '0');
+	return major < 1000 && minor < 1000 ? major * 1000 + minor : 0;
+}
+
+/* T holds in C: its field at T's value (or, ABSENT_HOLDS, C lacks the
+ * register). */
+static bool term_holds(const struct cf_config *c, const struct cf_refuse_term *t,
+		       bool absent_holds)
+{
+	int ri = cf_catalog_find_key(c->arch->catalog, t->key);
+	uint64_t v;
+
+	if (ri < 0 || !cf_config_get(c, t->key, &v, NULL))
+		return absent_holds;
+	return cf_field_raw(&c->arch->catalog->regs[ri].fields[t->field], v) ==
+	       t->value;
+}
+
+bool cf_check_refused(const struct cf_refusal *r, const struct cf_config *pc,
+		      const struct cf_config *hc, uint32_t kernel)
+{
+	bool own = true;
+
+	if (r->since && kernel && kernel < r->since)
+		return false;
+	for (uint8_t i = 0; i < r->nwant; i++) {
+		uint64_t pv, hv;
+		if (!term_holds(pc, &r->want[i], false))
+			return false;
+		cf_config_get(pc, r->want[i].key, &pv, NULL);
+		if (!cf_config_get(hc, r->want[i].key, &hv, NULL) || hv != pv)
+			own = false;
+	}
+	for (uint8_t i = 0; i < r->nhost; i++)
+		if (!term_holds(hc, &r->host[i], true))
+			return false;
+	return !own;
+}
+
+static enum cf_err check_refusals(const struct cf_config *pc,
+				  const struct cf_config *hc, uint32_t kernel,
+				  struct cf_verdict *v)
+{
+	const struct cf_arch_ops *a = pc->arch;
+	const struct cf_refusals *rs = a->refusals;
+
+	for (size_t i = 0; rs && hc->arch == a && i < rs->n; i++) {
+		const struct cf_refuse_term *t = &rs->r[i].want[0];
+		const struct cf_field *f;
+		uint64_t pv = 0, hv = 0;
+		enum cf_err err;
+		if (!cf_check_refused(&rs->r[i], pc, hc, kernel))
+			continue;
+		f = &a->catalog->regs[cf_catalog_find_key(a->catalog, t->key)]
+			     .fields[t->field];
+		cf_config_get(pc, t->key, &pv, NULL);
+		cf_config_get(hc, t->key, &hv, NULL);
+		err = add(v, CF_REASON_KVM_RULE, a, t->key, f, cf_field_raw(f, pv),
+			  cf_field_raw(f, hv));
+		if (err != CF_OK)
+			return err;
+		snprintf(v->r[v->n - 1].needs, sizeof(v->r[v->n - 1].needs), "%s",
+			 rs->r[i].text);
+	}
+	return CF_OK;
+}
+
 enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
 		     struct cf_verdict *v)
 {
@@ -267,6 +346,8 @@ enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
 	memcpy(v->host, r->host_id, sizeof(v->host));
 	v->arch = pr->arch;
 	err = check_config(pr->cfg, r->cfg, v);
+	if (err == CF_OK)
+		err = check_refusals(pr->cfg, r->cfg, kernel_release(r->kernel), v);
 	if (err == CF_OK && pr->enabled)
 		err = check_enabled(pr->enabled, r->cfg, v);
 	return err;
@@ -351,7 +432,8 @@ static const char *policy_name(const struct cf_arch_ops *a, const char *reg,
 	case CF_POL_HIGHER: return "higher-safe";
 	case CF_POL_HIGHER0: return "higher-or-zero-safe";
 	case CF_POL_EXACT: return "exact";
-	case CF_POL_ANY: return "any";
+	case CF_POL_ANY:
+	case CF_POL_ANY_MAX: return "any";
 	case CF_POL_AND: return "subset";
 	case CF_POL_PREFIX: return "prefix";
 	case CF_POL_EQUAL: return "equal";
@@ -542,6 +624,10 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 	case CF_REASON_DEPENDS:
 		snprintf(buf, len, "the profile keeps %s but not %s, which %s "
 			 "needs", r->features, r->needs, r->features);
+		break;
+	case CF_REASON_KVM_RULE:
+		snprintf(buf, len, "%s refuses %s.%s = %s: %s", who, r->reg,
+			 r->field, w, r->needs);
 		break;
 	case CF_REASON_NEEDS_CAP: {
 		int ri = cf_catalog_find_name(v->arch->catalog, r->reg);

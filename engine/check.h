@@ -14,4 +14,11 @@ enum cf_err cf_check_register(struct cf_verdict *v, const struct cf_arch_ops *a,
 			      const char *host, uint64_t key, uint64_t want,
 			      uint64_t lim, uint64_t wr, bool wcap_offered);
 
+/* Does the host (HC, Linux KERNEL as major * 1000 + minor, 0 not known)
+ * refuse what profile PC asks by the catalogue's rule R?  Never where
+ * every register R reads in the profile is the host's own (KVM made
+ * them). */
+bool cf_check_refused(const struct cf_refusal *r, const struct cf_config *pc,
+		      const struct cf_config *hc, uint32_t kernel);
+
 #endif

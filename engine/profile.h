@@ -16,6 +16,9 @@ enum cf_conflict_kind {
 	CF_CONFLICT_UNDESCRIBED = 3,
 	CF_CONFLICT_MISSING = 4,
 	CF_CONFLICT_VENDOR = 5,       /* hosts of different CPU vendors */
+	CF_CONFLICT_KVM_RULE = 6,     /* a host's KVM refuses the combined
+					 values by a rule of its own
+					 (catalogue `refuse`) */
 };
 
 struct cf_conflict {

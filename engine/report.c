@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 #include "engine/report.h"
 #include "util/diag.h"
+#include "util/text.h"
 
 enum cf_err cf_report_create(const char *host_id, struct cf_config *cfg,
 			     struct cf_report **out)
@@ -81,6 +82,14 @@ enum cf_err cf_report_set_id(struct cf_report *r, const char *id)
 		       "0123456789._:-") != n)
 		return CF_EINVAL;
 	memcpy(r->report_id, id, n + 1);
+	return CF_OK;
+}
+
+enum cf_err cf_report_set_collected_at(struct cf_report *r, const char *t)
+{
+	if (!t || !cf_text_time_ok(t, sizeof(r->collected_at)))
+		return CF_EINVAL;
+	snprintf(r->collected_at, sizeof(r->collected_at), "%s", t);
 	return CF_OK;
 }
 

@@ -34,6 +34,7 @@ enum cf_err {
 	CF_EDB = 12,        /* the database failed or is corrupt */
 	CF_ENET = 13,       /* the server could not be reached */
 	CF_EDENIED = 14,    /* the server refused the credentials */
+	CF_ECANCELED = 15,  /* stopped: whoever asked has gone */
 	CF_ERR_LAST
 };
 
@@ -62,6 +63,13 @@ enum cf_err cf_report_parse(const char *text, size_t len, const char *origin,
 			    struct cf_report **out, struct cf_diag *diag);
 enum cf_err cf_report_load(const char *path, struct cf_report **out,
 			   struct cf_diag *diag);
+/* The text report document TEXT's configuration is read from (its
+ * architecture, that architecture's section and kvm.caps, printed
+ * compactly: no host id, name, kernel or time), malloc'd into OUT.  Two
+ * documents with the same text have the same configuration (the converse
+ * need not hold: cf_matrix_group decides that); cheaper than parsing.
+ * CF_ESYNTAX or CF_ESCHEMA for what is no report. */
+enum cf_err cf_report_config_text(const char *text, size_t len, char **out);
 void cf_report_destroy(struct cf_report *r);
 const char *cf_report_host_id(const struct cf_report *r);
 const char *cf_report_arch(const struct cf_report *r);
@@ -77,6 +85,9 @@ const char *cf_report_hostname(const struct cf_report *r);
 const char *cf_report_collected_at(const struct cf_report *r);
 /* Sets it: 1 to 64 of [A-Za-z0-9._:-], else CF_EINVAL. */
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id);
+/* Sets the collection time: an RFC 3339 UTC time (util/text.h's rule),
+ * else CF_EINVAL. */
+enum cf_err cf_report_set_collected_at(struct cf_report *r, const char *t);
 /* 64-bit fingerprint of the CPU configuration (values, writable masks),
  * canonical as the content identity below: the same configuration has the
  * same fingerprint whatever the catalogue's layout and whatever CPU of the
@@ -109,6 +120,12 @@ void cf_pool_destroy(struct cf_pool *p);
 /* Adds R's host; R may be destroyed afterwards.  Host ids must be unique. */
 enum cf_err cf_pool_add(struct cf_pool *p, const struct cf_report *r,
 			struct cf_diag *diag);
+/* Adds host HOST_ID with R's configuration (R's own host id is not used):
+ * a service that keeps one parsed report per configuration adds each of
+ * that configuration's hosts this way, with the same result as adding
+ * each host's own report. */
+enum cf_err cf_pool_add_as(struct cf_pool *p, const struct cf_report *r,
+			   const char *host_id, struct cf_diag *diag);
 size_t cf_pool_host_count(const struct cf_pool *p);
 /* Distinct CPU configurations among the hosts. */
 size_t cf_pool_config_count(const struct cf_pool *p);
@@ -153,6 +170,26 @@ enum cf_err cf_profile_load(const char *path, struct cf_profile **out,
 enum cf_err cf_profile_enable_cap(struct cf_profile *pr, const struct cf_pool *p,
 				  const char *name, uint64_t value,
 				  struct cf_diag *diag);
+/* Manual masks on a profile (a baseline).  FEATURE is a name `show`
+ * prints (FEAT_SVE2, or SVE2; avx512f), case ignored.
+ * cf_profile_disable lowers every field whose value shows FEATURE to the
+ * richest value that does not (exact fields: to their safe value), then
+ * the features that need what went (the catalogue's `needs`), each added
+ * to the profile's dropped list.  cf_profile_max_level does so for every
+ * feature of a named level LEVEL does not include (arm64
+ * arch/arm64/levels.txt, Armv8.0 .. Armv9.3; x86 x86-64-v1 .. v4).
+ * CF_ENOTFOUND: no such feature or level; CF_EINVAL: a field naming it
+ * cannot be lowered (DIAG says which); PR is unchanged on error. */
+enum cf_err cf_profile_disable(struct cf_profile *pr, const char *feature,
+			       struct cf_diag *diag);
+enum cf_err cf_profile_max_level(struct cf_profile *pr, const char *level,
+				 struct cf_diag *diag);
+/* Whether the registers of R (or PR) show FEATURE (some field at a value
+ * naming it); CF_ENOTFOUND if no field of the catalogue names it. */
+enum cf_err cf_report_shows(const struct cf_report *r, const char *feature,
+			    bool *out, struct cf_diag *diag);
+enum cf_err cf_profile_shows(const struct cf_profile *pr, const char *feature,
+			     bool *out, struct cf_diag *diag);
 /* A host's own profile: exactly what KVM offers there. */
 enum cf_err cf_profile_from_report(const struct cf_report *r,
 				   struct cf_profile **out);
@@ -187,6 +224,10 @@ enum cf_reason_kind {
 				       want/offer are the whole registers */
 	CF_REASON_DEPENDS = 8,      /* the profile keeps a feature without one
 				       it needs (no host is asked) */
+	CF_REASON_KVM_RULE = 9,     /* the host's KVM refuses these values by
+				       a rule of its own (the catalogue's
+				       `refuse`): reg/field/want name the
+				       first value, needs the rule in words */
 };
 
 struct cf_reason {
@@ -199,7 +240,8 @@ struct cf_reason {
 	char features[CF_TEXT_MAX]; /* FEAT_* the host lacks, or ""; for
 				       CF_REASON_DEPENDS the feature kept */
 	char needs[CF_TEXT_MAX];    /* CF_REASON_DEPENDS: what it needs and
-				       the profile lacks; else "" */
+				       the profile lacks; CF_REASON_KVM_RULE:
+				       the rule; else "" */
 };
 
 struct cf_verdict *cf_verdict_create(void);
@@ -249,12 +291,21 @@ struct cf_matrix_cell {
 enum cf_err cf_matrix_check_cell(const struct cf_profile *pr,
 				 const struct cf_report *r,
 				 struct cf_verdict *v, struct cf_matrix_cell *c);
+/* R[0..N) grouped by configuration, exactly: what the engine reads of a
+ * report (every register value, writable mask and register present, as
+ * cf_pool groups hosts: the fingerprint first, then everything compared),
+ * never host ids, names or times.  GROUP[i] (N entries) gets R[i]'s group,
+ * groups numbered by first appearance; FIRST (N entries) gets the index of
+ * each group's first report; *NGROUPS the number of groups. */
+enum cf_err cf_matrix_group(const struct cf_report *const *r, size_t n,
+			    size_t *group, size_t *first, size_t *ngroups);
 /* Every ordered pair of R[0..N): a VM started on R[i]'s own profile,
  * moved to R[j], into CELL[i * N + j].  On failure (two architectures)
- * FROM and TO name the pair. */
+ * FROM and TO name the pair.  STOP (may be NULL) is asked before each row:
+ * true stops with CF_ECANCELED. */
 enum cf_err cf_matrix_pairs(const struct cf_report *const *r, size_t n,
 			    struct cf_matrix_cell *cell, size_t *from,
-			    size_t *to);
+			    size_t *to, bool (*stop)(void *ctx), void *ctx);
 
 /* ---- decoding into feature names ---- */
 struct cf_decoded {

@@ -1,6 +1,7 @@
 /* Section codecs: the register-map codec (arm64) and the table. */
 #include <stdio.h>
 #include <string.h>
+#include "arch/driver.h"
 #include "profiles/doc.h"
 #include "profiles/regmap.h"
 #include "profiles/section.h"
@@ -8,9 +9,7 @@
 
 const struct cf_section_codec *cf_section_codec(const struct cf_arch_ops *arch)
 {
-	if (!strcmp(arch->name, cf_section_x86.arch))
-		return &cf_section_x86;
-	return &cf_section_regmap;
+	return cf_driver_find(arch->name)->codec;
 }
 
 enum cf_err cf_section_require(const struct cf_config *cfg, const char *origin,

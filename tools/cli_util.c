@@ -4,10 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "arch/driver.h"
+#include "util/diag.h"
 #include "profiles/doc.h"
 #include "tools/cli_util.h"
-#include "util/diag.h"
 #include "util/text.h"
+#ifdef CF_NET
+#include "tools/remote.h"
+#endif
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -58,22 +62,22 @@ int cli_write_file(const char *cmd, const char *path, const char *text)
 	if (!strcmp(path, "-")) {
 		if (printf("%s\n", text) < 0 || fflush(stdout) != 0) {
 			cli_error(cmd, "cannot write to stdout");
-			return -1;
+			return CLI_INTERNAL;
 		}
-		return 0;
+		return CLI_OK;
 	}
 	buf = malloc(n + 2);
 	if (!buf)
-		return -1;
+		return CLI_INTERNAL;
 	memcpy(buf, text, n);
 	buf[n] = '\n';
 	err = cf_doc_write_file(path, buf, n + 1, &d);
 	free(buf);
 	if (err != CF_OK) {
 		cli_error(cmd, "%s", d.msg);
-		return -1;
+		return CLI_INTERNAL;
 	}
-	return 0;
+	return CLI_OK;
 }
 
 /* Standard input, once read. */
@@ -269,12 +273,12 @@ bool cli_parse_long(const char *s, long min, long max, long *out)
 enum cf_err cli_collect_here(uint32_t features, const char *host_id,
 			     struct cf_report **out, struct cf_diag *d)
 {
-#if defined(__x86_64__)
-	(void)features;
-	return cf_x86_collect(host_id, out, d);
-#else
-	return cf_arm64_collect(features, host_id, out, d);
-#endif
+	const struct cf_driver *drv = cf_driver_native();
+
+	if (!drv)
+		return cf_diag_set(d, CF_EARCH, "no architecture of cpufleet "
+				   "runs on this machine");
+	return drv->collect(features, host_id, out, d);
 }
 
 void cli_levels_of(const struct cf_profile *pr, struct cli_levels *out)
@@ -312,4 +316,39 @@ void cli_levels_print(FILE *f, const struct cli_levels *lv)
 		if (lv->core[0])
 			fprintf(f, "core: %s\n", lv->core);
 	}
+}
+
+bool cli_source_opt(struct cli_source *s, int c, const char *arg)
+{
+	switch (c - CLI_SOURCE_OPT) {
+	case 's': s->server = arg; return true;
+	case 't': s->token = arg; return true;
+	case 'T': s->token_file = arg; return true;
+	case 'C': s->cacert = arg; return true;
+	}
+	return false;
+}
+
+int cli_load_profile_from(const char *cmd, const struct cli_source *s,
+			  const char *spec, struct cf_profile **out,
+			  char *name, size_t nlen, int *version)
+{
+	if (name && nlen)
+		name[0] = '\0';
+	if (version)
+		*version = 0;
+	if (!s->server)
+		return cli_load_profile(cmd, spec, out);
+#ifdef CF_NET
+	{
+		struct remote_opts ro = { s->server, s->token, s->token_file,
+					  s->cacert, 0 };
+		return remote_load_profile(cmd, &ro, spec, out, name, nlen,
+					   version);
+	}
+#else
+	*out = NULL;
+	cli_error(cmd, "--server: this build has no network client (NET=0)");
+	return CLI_USAGE;
+#endif
 }

@@ -9,7 +9,6 @@
 #include "tools/cli_util.h"
 #include "tools/remote.h"
 #include "agent/agent.h"
-#include "engine/report.h"
 #include "server/server.h"
 #include "db/db.h"
 #include "util/diag.h"
@@ -106,9 +105,10 @@ static enum cf_err collect(void *vctx, char **json, struct cf_diag *d)
 	}
 	if (c->from) {
 		cf_server_now(now, sizeof(now));
-		snprintf(r->collected_at, sizeof(r->collected_at), "%s", now);
+		err = cf_report_set_collected_at(r, now);
 	}
-	err = new_report_id(r);
+	if (err == CF_OK)
+		err = new_report_id(r);
 	if (err == CF_OK)
 		err = cf_report_to_json(r, json);
 	cf_report_destroy(r);

@@ -14,7 +14,7 @@
 
 static const char help[] =
 "usage: cpufleet apply --check-only [--features LIST] [--guest] [--kvm-only]\n"
-"                      [--json] PROFILE\n"
+"                      [--json] [--server URL] PROFILE\n"
 "\n"
 "Dry-runs a profile on this host: a scratch VM, the profile programmed in\n"
 "the order KVM requires and every write read back.  Says whether KVM\n"
@@ -38,6 +38,9 @@ static const char help[] =
 "                       sees with the profile, except the fields the VMM\n"
 "                       or KVM fill per vCPU or at run time\n"
 "  -j, --json           one JSON document on stdout instead of text\n"
+"  PROFILE              a file, a psABI level (x86-64-v1 .. x86-64-v4), or\n"
+"                       with --server NAME[@VERSION]\n"
+CLI_SOURCE_HELP
 "  -h, --help           this text\n"
 "\n"
 "x86: KVM_SET_CPUID2 takes any table, so a dry run alone cannot tell\n"
@@ -537,11 +540,12 @@ int cmd_apply(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "kvm-only", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t features = CF_ARM64_FEAT_DEFAULT;
+	struct cli_source src = { 0 };
 	struct cf_profile *pr = NULL;
-	struct cf_diag d = { "" };
 	bool check_only = false, have_features = false, guest = false;
 	bool json = false, kvm_only = false;
 	const char *arch;
@@ -562,7 +566,11 @@ int cmd_apply(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'k': kvm_only = true; break;
 		case 'h': fputs(help, stdout); return CLI_OK;
-		default: fputs(help, stderr); return CLI_USAGE;
+		default:
+			if (cli_source_opt(&src, c, optarg))
+				break;
+			fputs(help, stderr);
+			return CLI_USAGE;
 		}
 	}
 	if (!check_only || argc - optind != 1) {
@@ -572,10 +580,13 @@ int cmd_apply(int argc, char **argv)
 		fputs(help, stderr);
 		return CLI_USAGE;
 	}
-	if (cli_profile_load(argv[optind], &pr, &d) != CF_OK) {
-		fprintf(stderr, "cpufleet: %s\n", d.msg);
-		return CLI_USAGE;
-	}
+	/* A named profile as check takes it: a psABI level, or with
+	 * --server a published one. */
+	rc = cli_load_profile_from("apply", &src, argv[optind], &pr, NULL, 0,
+				   NULL);
+	if (rc != CLI_OK)
+		return rc;
+	rc = CLI_USAGE;
 	arch = cf_profile_arch(pr);
 	if (strcmp(arch, "x86") == 0) {
 		if (have_features)

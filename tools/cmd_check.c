@@ -8,6 +8,9 @@
 
 static const char help[] =
 "usage: cpufleet check --profile PROFILE [--vcpus N] [--json|--brief] REPORT...\n"
+"       cpufleet check --server URL --profile NAME[@VERSION]|FILE [--vcpus N]\n"
+"                      [--json|--brief] HOST...   (the server's latest\n"
+"                      reports; same output and exit; --server URL --help)\n"
 "\n"
 "First one line per host: 'HOST: compatible' or 'HOST: incompatible, N\n"
 "blockers (FEAT_SVE2, avx512f, ...)'; then every reason of each\n"

@@ -10,6 +10,7 @@
 static const char help_export[] =
 "usage: cpufleet export --format qemu|libvirt|firecracker [-o FILE] [--json]\n"
 "                       [--allow-drop] [--name NAME [--version N]] PROFILE\n"
+"       cpufleet export --format ... --server URL NAME[@VERSION]\n"
 "\n"
 "Writes PROFILE (a profile file, or x86-64-v1..v4) in a format a VMM takes:\n"
 "  qemu         a -cpu value.  x86: the named model libvirt would choose,\n"
@@ -34,6 +35,8 @@ static const char help_export[] =
 "                       name for, instead of refusing the profile\n"
 "  -n, --name NAME      the profile's name, for the export's origin line\n"
 "  -V, --version N      its published version\n"
+CLI_SOURCE_HELP
+"                       (its name and version go in the origin line)\n"
 "  -h, --help           this text\n"
 "\n"
 "A bit the format has no name for (without --allow-drop), a bit it cannot\n"
@@ -82,9 +85,13 @@ int cmd_export(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "version", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cf_export_opts eo = { NULL, 0, false };
+	struct cli_source src = { 0 };
+	char pname[256];
+	int pversion;
 	const char *format = NULL, *out = NULL;
 	struct cf_profile *pr = NULL;
 	struct cf_export *e = NULL;
@@ -112,7 +119,11 @@ int cmd_export(int argc, char **argv)
 			eo.version = (int)v;
 			break;
 		case 'h': fputs(help_export, stdout); return CLI_OK;
-		default: fputs(help_export, stderr); return CLI_USAGE;
+		default:
+			if (cli_source_opt(&src, c, optarg))
+				break;
+			fputs(help_export, stderr);
+			return CLI_USAGE;
 		}
 	}
 	if (!format) {
@@ -131,9 +142,15 @@ int cmd_export(int argc, char **argv)
 		fputs(help_export, stderr);
 		return CLI_USAGE;
 	}
-	rc = cli_load_profile("export", argv[optind], &pr);
+	rc = cli_load_profile_from("export", &src, argv[optind], &pr, pname,
+				   sizeof(pname), &pversion);
 	if (rc != CLI_OK)
 		return rc;
+	if (!eo.name && pname[0]) {
+		/* A published version names itself. */
+		eo.name = pname;
+		eo.version = pversion;
+	}
 	err = cf_profile_export(pr, format, &eo, &e, &d);
 	if (err != CF_OK) {
 		cli_error("export", "%s: %s", argv[optind],

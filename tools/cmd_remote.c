@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "tools/cli_util.h"
 #include "tools/remote.h"
@@ -327,19 +328,24 @@ static int pool_opt(void *ctx, int c, const char *arg)
 
 static int pool_matrix(const cJSON *m)
 {
-	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(m, "hosts"), *it;
+	const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(m, "configs"), *it;
 	const cJSON *base = cJSON_GetObjectItemCaseSensitive(m, "baseline");
-	int w = 6;
+	int w = 8;
 	bool all = true;
 
-	cJSON_ArrayForEach(it, hosts)
-		if ((int)strlen(it->valuestring) > w)
-			w = (int)strlen(it->valuestring);
-	if (cJSON_IsObject(base) && (int)strlen(str(base, "profile")) > w)
-		w = (int)strlen(str(base, "profile"));
-	printf("%-*s", w + 2, "from\\to");
-	cJSON_ArrayForEach(it, hosts)
-		printf(" %-*s", w, it->valuestring);
+	/* Each configuration with its hosts, then the pairs. */
+	cJSON_ArrayForEach(it, cfgs) {
+		const cJSON *h;
+		printf("%s:", str(it, "config"));
+		cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(it, "hosts"))
+			printf(" %s", h->valuestring);
+		printf("\n");
+	}
+	if (cJSON_IsObject(base) && (int)strlen(str(base, "profile")) + 2 > w)
+		w = (int)strlen(str(base, "profile")) + 2;
+	printf("\n%-*s", w + 2, "from\\to");
+	cJSON_ArrayForEach(it, cfgs)
+		printf(" %-*s", w, str(it, "config"));
 	printf("\n");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "rows")) {
 		const cJSON *c;
@@ -555,19 +561,113 @@ cleanup:
 	return rc;
 }
 
+/* ---- profile ---- */
+
+static const char profile_help[] =
+"usage: cpufleet profile --server URL list\n"
+"       cpufleet profile --server URL get NAME[@VERSION] [-o FILE]\n"
+"\n"
+"Profiles published on the server (a pool's baseline, or one PUT there).\n"
+"list names each profile and its latest version; get prints one version\n"
+"of one (the latest without @VERSION), the profile document as `check`,\n"
+"`show`, `export` and `apply` read it, or writes it to FILE durably\n"
+"(temporary file, fsync, rename; '-': stdout).\n"
+"\n"
+"  -o, --output FILE    get: write the profile to FILE\n"
+REMOTE_HELP
+"\n"
+"exit: 0 done, 2 usage error or refused (4xx: no such profile or\n"
+"version), 3 server error or unreachable, or FILE cannot be written\n";
+
+static int profile_opt(void *ctx, int c, const char *arg)
+{
+	if (c != 'o')
+		return CLI_USAGE;
+	*(const char **)ctx = arg;
+	return CLI_OK;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct remote_opts ro = { 0 };
+	struct cf_client *cl = NULL;
+	const char *outf = NULL, *verb;
+	cJSON *out = NULL, *it;
+	char *text = NULL;
+	bool json = false;
+	int rc = parse_opts("profile", profile_help, argc, argv, extra, "o:",
+			    profile_opt, &outf, &ro, &json);
+
+	if (rc >= 0)
+		return rc;
+	verb = optind < argc ? argv[optind] : "";
+	if (!((!strcmp(verb, "list") && optind + 1 == argc && !outf) ||
+	      (!strcmp(verb, "get") && optind + 2 == argc))) {
+		cli_error("profile", "expected list, or get NAME[@VERSION] "
+			  "[-o FILE]");
+		fputs(profile_help, stderr);
+		return CLI_USAGE;
+	}
+	rc = remote_connect("profile", &ro, &cl);
+	if (rc != CLI_OK)
+		return rc;
+	if (!strcmp(verb, "get")) {
+		rc = remote_profile_get("profile", cl, argv[optind + 1], &out,
+					NULL, 0, NULL);
+		if (rc == CLI_OK) {
+			text = cJSON_Print(out);
+			rc = text ? cli_write_file("profile", outf ? outf : "-",
+						   text) : CLI_INTERNAL;
+		}
+		goto cleanup;
+	}
+	rc = remote_call("profile", cl, "GET", "/v1/profiles", NULL, NULL, &out);
+	if (rc != CLI_OK || json) {
+		if (rc == CLI_OK)
+			print_json(out);
+		goto cleanup;
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(out, "profiles")) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "version");
+		printf("%-24s version %d  pool %s  %s\n", str(it, "name"),
+		       cJSON_IsNumber(v) ? v->valueint : 0, str(it, "pool"),
+		       str(it, "created_at"));
+	}
+cleanup:
+	free(text);
+	cJSON_Delete(out);
+	cf_client_destroy(cl);
+	return rc;
+}
+
 /* ---- check --server ---- */
 
 static const char check_help[] =
 "usage: cpufleet check --server URL --profile NAME[@VERSION]|FILE [--vcpus N]\n"
 "                      [--json|--brief] HOST...\n"
+"       cpufleet check --server URL --from HOST [--profile NAME[@VERSION]]\n"
+"                      [--pool P | HOST...] [--vcpus N] [--json]\n"
+"       cpufleet check --server URL --to HOST [--pool P | HOST...]\n"
+"                      [--vcpus N] [--json]\n"
 "\n"
 "Asks the server whether a profile (a published one by name, the latest or\n"
 "a given version, or a profile document from FILE, '-': standard input)\n"
 "runs on each HOST, as their latest reports say, and if not, every reason:\n"
 "first one summary line per host, then the reasons, as local check.\n"
+"--from HOST: where can a guest started on HOST (its own profile: all KVM\n"
+"offers there, or --profile's) go?  Each other host of pool P, or the HOSTs\n"
+"given, or every host the server knows, as `FROM -> TO: verdict`.  --to\n"
+"HOST: the reverse, whose guests (each host's own profile) may come to HOST.\n"
 "\n"
 "  -p, --profile P      NAME, NAME@VERSION, or a profile file\n"
 "  -b, --brief          only the one-line summary per host\n"
+"      --from HOST      where a guest of HOST can go\n"
+"      --to HOST        whose guests can come to HOST\n"
+"      --pool P         with --from or --to: the members of pool P\n"
 "      --vcpus N        also: can a VM of N vCPUs be created there\n"
 "                       (KVM_CAP_MAX_VCPUS)\n"
 REMOTE_HELP
@@ -578,6 +678,7 @@ REMOTE_HELP
 struct check_args {
 	const char *prof;
 	long vcpus;
+	const char *from, *to, *pool;
 	bool brief;
 };
 
@@ -585,13 +686,12 @@ static int check_opt(void *ctx, int c, const char *arg)
 {
 	struct check_args *a = ctx;
 
-	if (c == 'p') {
-		a->prof = arg;
-		return CLI_OK;
-	}
-	if (c == 'b') {
-		a->brief = true;
-		return CLI_OK;
+	switch (c) {
+	case 'p': a->prof = arg; return CLI_OK;
+	case 'F': a->from = arg; return CLI_OK;
+	case 'O': a->to = arg; return CLI_OK;
+	case 'L': a->pool = arg; return CLI_OK;
+	case 'b': a->brief = true; return CLI_OK;
 	}
 	if (!cli_parse_long(arg, 1, 4294967295L, &a->vcpus)) {
 		cli_error("check", "--vcpus: expected a number of vCPUs from 1, "
@@ -601,23 +701,315 @@ static int check_opt(void *ctx, int c, const char *arg)
 	return CLI_OK;
 }
 
+/* The profile of a /v1/check body: P's document when P is a file, else
+ * the name and version of NAME[@VERSION].  Prints what is wrong. */
+static int check_profile_body(cJSON *body, const char *p)
+{
+	struct cf_diag d = { "" };
+	const char *at = strchr(p, '@');
+	char name[256], *file = NULL;
+	size_t len;
+	cJSON *pj;
+	long v;
+
+	if (strchr(p, '/') || strstr(p, ".json") || !strcmp(p, "-") ||
+	    access(p, F_OK) == 0) {
+		if (cli_read_file(p, &file, &len, &d) != CF_OK) {
+			cli_error("check", "%s", d.msg);
+			return CLI_USAGE;
+		}
+		pj = cJSON_ParseWithLength(file, len);
+		free(file);
+		if (!pj) {
+			cli_error("check", "%s: not well-formed JSON", p);
+			return CLI_USAGE;
+		}
+		cJSON_AddItemToObject(body, "profile", pj);
+		return CLI_OK;
+	}
+	snprintf(name, sizeof(name), "%.*s",
+		 (int)(at ? (size_t)(at - p) : strlen(p)), p);
+	cJSON_AddStringToObject(body, "profile", name);
+	if (!at)
+		return CLI_OK;
+	if (!cli_parse_long(at + 1, 1, 1000000000, &v)) {
+		cli_error("check", "--profile %s: VERSION must be a number "
+			  "from 1", p);
+		return CLI_USAGE;
+	}
+	cJSON_AddNumberToObject(body, "version", (double)v);
+	return CLI_OK;
+}
+
+/* The document `check --json` prints: KEY (if not NULL) = VAL, the
+ * profile as given (if any), VERDICTS (taken), whether all are
+ * compatible. */
+static int print_check_doc(const char *key, const char *val, const char *prof,
+			   cJSON *verdicts, bool all)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	if (!doc || !verdicts) {
+		cJSON_Delete(doc);
+		cJSON_Delete(verdicts);
+		cli_error("check", "out of memory");
+		return CLI_INTERNAL;
+	}
+	if (key)
+		cJSON_AddStringToObject(doc, key, val);
+	if (prof)
+		cJSON_AddStringToObject(doc, "profile", prof);
+	cJSON_AddItemToObject(doc, "verdicts", verdicts);
+	cJSON_AddBoolToObject(doc, "compatible", all);
+	print_json(doc);
+	cJSON_Delete(doc);
+	return CLI_OK;
+}
+
+/* HOST's latest report on the server. */
+static int host_report(struct cf_client *cl, const char *host,
+		       struct cf_report **out)
+{
+	char path[PATH_MAX_] = "/v1/hosts/", *text = NULL;
+	struct cf_diag d = { "" };
+	cJSON *o = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!remote_path_add(path, sizeof(path), host)) {
+		cli_error("check", "%s: host id too long", host);
+		return CLI_USAGE;
+	}
+	rc = remote_call("check", cl, "GET", path, NULL, NULL, &o);
+	if (rc != CLI_OK)
+		return rc;
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(o,
+								       "report"));
+	cJSON_Delete(o);
+	if (!text || cf_report_parse(text, strlen(text), host, out, &d) != CF_OK) {
+		cli_error("check", "host %s: %s", host, text ? d.msg
+							     : "no report");
+		rc = CLI_INTERNAL;
+	}
+	free(text);
+	return rc;
+}
+
+/* The hosts to judge: HOSTS given, else pool P's members, else every host
+ * the server knows; never SELF. */
+static int where_hosts(struct cf_client *cl, const struct check_args *a,
+		       char **hosts, int nhosts, const char *self,
+		       cJSON **out)
+{
+	char path[PATH_MAX_] = "/v1/pools/";
+	cJSON *o = NULL, *list = NULL, *it;
+	int rc = CLI_OK;
+
+	*out = cJSON_CreateArray();
+	if (!*out)
+		return CLI_INTERNAL;
+	for (int i = 0; i < nhosts; i++)
+		if (strcmp(hosts[i], self))
+			cJSON_AddItemToArray(*out, cJSON_CreateString(hosts[i]));
+	if (nhosts)
+		return CLI_OK;
+	if (a->pool) {
+		if (!remote_path_add(path, sizeof(path), a->pool))
+			return CLI_USAGE;
+		rc = remote_call("check", cl, "GET", path, NULL, NULL, &o);
+		list = cJSON_GetObjectItemCaseSensitive(o, "members");
+	} else {
+		rc = remote_call("check", cl, "GET", "/v1/hosts", NULL, NULL, &o);
+		list = cJSON_GetObjectItemCaseSensitive(o, "hosts");
+	}
+	cJSON_ArrayForEach(it, list) {
+		const char *id = cJSON_IsString(it) ? it->valuestring
+						    : str(it, "id");
+		if (strcmp(id, self))
+			cJSON_AddItemToArray(*out, cJSON_CreateString(id));
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* --from: the server checks HOST's own profile (or --profile's) on the
+ * others, as /v1/check does for any profile. */
+static int where_from(struct cf_client *cl, const struct check_args *a,
+		      cJSON *targets, cJSON **verdicts)
+{
+	struct cf_report *r = NULL;
+	struct cf_profile *pr = NULL;
+	cJSON *body = cJSON_CreateObject(), *out = NULL, *it;
+	char *ptext = NULL, *text = NULL;
+	int rc;
+
+	*verdicts = NULL;
+	rc = host_report(cl, a->from, &r);
+	if (rc != CLI_OK)
+		goto cleanup;
+	if (cJSON_GetArraySize(targets) == 0) {
+		/* Nowhere else to go: /v1/check wants one host at least. */
+		*verdicts = cJSON_CreateArray();
+		rc = *verdicts ? CLI_OK : CLI_INTERNAL;
+		goto cleanup;
+	}
+	if (a->prof) {
+		rc = check_profile_body(body, a->prof);
+		if (rc != CLI_OK)
+			goto cleanup;
+	} else {
+		rc = CLI_INTERNAL;
+		if (cf_profile_from_report(r, &pr) != CF_OK ||
+		    cf_profile_to_json(pr, &ptext) != CF_OK)
+			goto cleanup;
+		cJSON_AddItemToObject(body, "profile", cJSON_Parse(ptext));
+	}
+	if (a->vcpus)
+		cJSON_AddNumberToObject(body, "vcpus", (double)a->vcpus);
+	cJSON_AddItemReferenceToObject(body, "hosts", targets);
+	text = cJSON_PrintUnformatted(body);
+	rc = text ? remote_call("check", cl, "POST", "/v1/check", text, NULL,
+				&out) : CLI_INTERNAL;
+	if (rc != CLI_OK)
+		goto cleanup;
+	*verdicts = cJSON_DetachItemFromObjectCaseSensitive(out, "results");
+	cJSON_ArrayForEach(it, *verdicts) {
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "details");
+		cJSON_AddStringToObject(it, "from", a->from);
+	}
+	rc = *verdicts ? CLI_OK : CLI_INTERNAL;
+cleanup:
+	free(text);
+	free(ptext);
+	cJSON_Delete(body);
+	cJSON_Delete(out);
+	cf_profile_destroy(pr);
+	cf_report_destroy(r);
+	return rc;
+}
+
+/* --to: each other host's own profile on HOST, judged here on the
+ * server's latest reports (the engine /v1/check runs). */
+static int where_to(struct cf_client *cl, const struct check_args *a,
+		    cJSON *sources, cJSON **verdicts)
+{
+	struct cf_report *target = NULL, *r = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	cJSON *it, *o;
+	int rc;
+
+	*verdicts = cJSON_CreateArray();
+	if (!v || !*verdicts) {
+		rc = CLI_INTERNAL;
+		goto cleanup;
+	}
+	rc = host_report(cl, a->to, &target);
+	cJSON_ArrayForEach(it, sources) {
+		enum cf_err err;
+		if (rc != CLI_OK)
+			break;
+		rc = host_report(cl, it->valuestring, &r);
+		if (rc != CLI_OK)
+			break;
+		rc = CLI_INTERNAL;
+		if (cf_profile_from_report(r, &pr) != CF_OK)
+			break;
+		err = a->vcpus ? cf_check_vcpus(pr, target, (uint64_t)a->vcpus, v)
+			       : cf_check(pr, target, v);
+		if (err != CF_OK ||
+		    cf_verdict_entry_doc(a->to, v, &o) != CF_OK)
+			break;
+		cJSON_AddStringToObject(o, "from", it->valuestring);
+		cJSON_AddItemToArray(*verdicts, o);
+		cf_profile_destroy(pr);
+		cf_report_destroy(r);
+		pr = NULL;
+		r = NULL;
+		rc = CLI_OK;
+	}
+cleanup:
+	if (rc == CLI_INTERNAL)
+		cli_error("check", "out of memory");
+	cf_profile_destroy(pr);
+	cf_report_destroy(r);
+	cf_report_destroy(target);
+	cf_verdict_destroy(v);
+	return rc;
+}
+
+/* check --server URL --from HOST | --to HOST [--pool P] [HOST...]: where
+ * a guest started on HOST can go, or whose guests may come to HOST. */
+static int where(const struct remote_opts *ro, const struct check_args *a,
+		 char **hosts, int nhosts, bool json)
+{
+	const char *self = a->from ? a->from : a->to;
+	struct cf_client *cl = NULL;
+	cJSON *others = NULL, *verdicts = NULL, *it, *r;
+	bool all = true;
+	int rc;
+
+	if (!self || (a->from && a->to) || (a->to && a->prof) ||
+	    (a->pool && nhosts)) {
+		cli_error("check", "%s", !self ? "--pool goes with --from or --to"
+			  : a->from && a->to ? "--from or --to, not both"
+			  : a->pool ? "--pool or HOSTs, not both"
+			  : "--to judges each host's own profile: no --profile");
+		return CLI_USAGE;
+	}
+	rc = remote_connect("check", ro, &cl);
+	if (rc == CLI_OK)
+		rc = where_hosts(cl, a, hosts, nhosts, self, &others);
+	if (rc == CLI_OK)
+		rc = a->from ? where_from(cl, a, others, &verdicts)
+			     : where_to(cl, a, others, &verdicts);
+	if (rc != CLI_OK)
+		goto cleanup;
+	cJSON_ArrayForEach(it, verdicts) {
+		bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			it, "compatible"));
+		all = all && ok;
+		if (json)
+			continue;
+		printf("%s -> %s: %s\n", str(it, "from"), str(it, "host"),
+		       ok ? "compatible" : "INCOMPATIBLE");
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it,
+								       "reasons"))
+			printf("  - %s\n", str(r, "text"));
+	}
+	if (json) {
+		rc = print_check_doc(a->from ? "from" : "to", self, a->prof,
+				     verdicts, all);
+		verdicts = NULL;
+		if (rc != CLI_OK)
+			goto cleanup;
+	}
+	rc = all ? CLI_OK : CLI_NO;
+cleanup:
+	cJSON_Delete(others);
+	cJSON_Delete(verdicts);
+	cf_client_destroy(cl);
+	return rc;
+}
+
 int cli_remote_check(int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "profile", required_argument, NULL, 'p' },
 		{ "vcpus", required_argument, NULL, 'V' },
 		{ "brief", no_argument, NULL, 'b' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'O' },
+		{ "pool", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct remote_opts ro = { 0 };
 	struct cf_client *cl = NULL;
-	struct cf_diag d = { "" };
-	struct check_args ca = { NULL, 0, false };
+	struct check_args ca = { NULL, 0, NULL, NULL, NULL, false };
 	const char *prof;
 	cJSON *body = NULL, *out = NULL, *hosts, *it;
-	char *text = NULL, *file = NULL, name[256];
+	char *text = NULL;
 	bool json = false, all = true;
-	size_t len;
 	int rc = parse_opts("check", check_help, argc, argv, extra, "p:b",
 			    check_opt, &ca, &ro, &json);
 
@@ -625,6 +1017,8 @@ int cli_remote_check(int argc, char **argv)
 		return rc;
 	rc = CLI_USAGE;
 	prof = ca.prof;
+	if (ca.from || ca.to || ca.pool)
+		return where(&ro, &ca, argv + optind, argc - optind, json);
 	if (!prof || optind >= argc) {
 		cli_error("check", "%s", !prof ? "--profile is required"
 					       : "no hosts given");
@@ -637,33 +1031,9 @@ int cli_remote_check(int argc, char **argv)
 	hosts = cJSON_AddArrayToObject(body, "hosts");
 	for (int i = optind; i < argc; i++)
 		cJSON_AddItemToArray(hosts, cJSON_CreateString(argv[i]));
-	if (strchr(prof, '/') || strstr(prof, ".json") || !strcmp(prof, "-")) {
-		cJSON *pj;
-		if (cli_read_file(prof, &file, &len, &d) != CF_OK) {
-			cli_error("check", "%s", d.msg);
-			goto cleanup;
-		}
-		pj = cJSON_ParseWithLength(file, len);
-		if (!pj) {
-			cli_error("check", "%s: not well-formed JSON", prof);
-			goto cleanup;
-		}
-		cJSON_AddItemToObject(body, "profile", pj);
-	} else {
-		const char *at = strchr(prof, '@');
-		snprintf(name, sizeof(name), "%.*s",
-			 (int)(at ? (size_t)(at - prof) : strlen(prof)), prof);
-		cJSON_AddStringToObject(body, "profile", name);
-		if (at) {
-			long v;
-			if (!cli_parse_long(at + 1, 1, 1000000000, &v)) {
-				cli_error("check", "--profile %s: VERSION must be "
-					  "a number from 1", prof);
-				goto cleanup;
-			}
-			cJSON_AddNumberToObject(body, "version", (double)v);
-		}
-	}
+	rc = check_profile_body(body, prof);
+	if (rc != CLI_OK)
+		goto cleanup;
 	rc = remote_connect("check", &ro, &cl);
 	if (rc != CLI_OK)
 		goto cleanup;
@@ -676,6 +1046,9 @@ int cli_remote_check(int argc, char **argv)
 		bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it,
 								 "compatible"));
 		all = all && ok;
+		/* "details" is the API's copy of "reasons" for its older
+		 * clients: not part of the verdict `check --json` prints. */
+		cJSON_DeleteItemFromObjectCaseSensitive(it, "details");
 		if (!json)
 			printf("%s: %s\n", str(it, "host"),
 			       str(it, "summary")[0] ? str(it, "summary") :
@@ -690,12 +1063,17 @@ int cli_remote_check(int argc, char **argv)
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it, "reasons"))
 			printf("  - %s\n", str(r, "text"));
 	}
-	if (json)
-		print_json(out);
+	if (json) {
+		/* The local command's document. */
+		rc = print_check_doc(NULL, NULL, prof,
+				     cJSON_DetachItemFromObjectCaseSensitive(
+					     out, "results"), all);
+		if (rc != CLI_OK)
+			goto cleanup;
+	}
 	rc = all ? CLI_OK : CLI_NO;
 cleanup:
 	free(text);
-	free(file);
 	cJSON_Delete(body);
 	cJSON_Delete(out);
 	cf_client_destroy(cl);

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "tools/cli_util.h"
 
 static const char help[] =
 "usage: cpufleet show [--json] [--all] FILE\n"
+"       cpufleet show [--json] [--all] --server URL NAME[@VERSION]\n"
 "\n"
 "Decodes a report or a profile: each register, its fields and the features\n"
 "their values mean (arm64 FEAT_* names, x86 /proc/cpuinfo flag names); [w]\n"
@@ -23,6 +25,7 @@ static const char help[] =
 "\n"
 "  -a, --all    also list fields whose value is zero\n"
 "  -j, --json   one JSON document on stdout instead of text\n"
+CLI_SOURCE_HELP
 "  -h, --help   this text\n"
 "\n"
 "exit: 0 shown, 2 usage or input error, 3 internal error\n";
@@ -105,9 +108,11 @@ int cmd_show(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct show_ctx ctx = { 0 };
+	struct cli_source src = { 0 };
 	struct cf_report *r = NULL;
 	struct cf_profile *pr = NULL;
 	cJSON *root = NULL;
@@ -123,7 +128,11 @@ int cmd_show(int argc, char **argv)
 		case 'a': ctx.all = true; break;
 		case 'j': json = true; break;
 		case 'h': fputs(help, stdout); return CLI_OK;
-		default: fputs(help, stderr); return CLI_USAGE;
+		default:
+			if (cli_source_opt(&src, c, optarg))
+				break;
+			fputs(help, stderr);
+			return CLI_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
@@ -131,7 +140,13 @@ int cmd_show(int argc, char **argv)
 		fputs(help, stderr);
 		return CLI_USAGE;
 	}
-	rc = cli_load_any(argv[optind], &r, &pr);
+	/* With --server, what is not a file is a published profile. */
+	if (src.server && strchr(argv[optind], '/') == NULL &&
+	    access(argv[optind], F_OK) != 0)
+		rc = cli_load_profile_from("show", &src, argv[optind], &pr,
+					   NULL, 0, NULL);
+	else
+		rc = cli_load_any(argv[optind], &r, &pr);
 	if (rc != CLI_OK)
 		return rc;
 	rc = CLI_INTERNAL;

@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "agent", cmd_agent, "collect this host's report and upload it" },
 	{ "hosts", cmd_hosts, "the hosts a server knows, a host's history" },
 	{ "pool", cmd_pool, "pools on a server: define, baseline, matrix" },
+	{ "profile", cmd_profile, "published profiles on a server: list, get" },
 #endif
 };
 

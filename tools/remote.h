@@ -31,4 +31,20 @@ int remote_call(const char *cmd, struct cf_client *c, const char *method,
  * [A-Za-z0-9._~-]; false if it does not fit. */
 bool remote_path_add(char *buf, size_t len, const char *seg);
 
+/* One published version (the latest without @VERSION) of the profile
+ * SPEC = NAME[@VERSION]: *DOC its document, NAME (NLEN bytes) and
+ * *VERSION what the server says it is (either may be NULL).  Prints what
+ * is wrong; returns a CLI exit code. */
+int remote_profile_get(const char *cmd, struct cf_client *cl,
+		       const char *spec, cJSON **doc, char *name, size_t nlen,
+		       int *version);
+/* The profile SPEC names: a file (or a psABI level) as cli_load_profile
+ * reads it without RO->server; with it, a file if one exists, else the
+ * server's NAME[@VERSION] (a psABI level name the server has no profile
+ * of: the catalogue's).  NAME and *VERSION as remote_profile_get ("" and
+ * 0 for a file).  Prints what is wrong; returns a CLI exit code. */
+int remote_load_profile(const char *cmd, const struct remote_opts *ro,
+			const char *spec, struct cf_profile **out,
+			char *name, size_t nlen, int *version);
+
 #endif

@@ -104,6 +104,7 @@ const struct cf_arch_ops cf_arm64_ops = {
 	.facts_key = "kvm_facts",
 	.catalog = &cf_arm64_catalog,
 	.deps = &cf_arm64_deps,
+	.refusals = &cf_arm64_refusals,
 	.regname_parse = arm64_regname_parse,
 	.regname_format = arm64_regname_format,
 	.value_name = arm64_value_name,

@@ -304,6 +304,8 @@ $1 == "field" {
 		pol = "CF_POL_HIGHER0"
 	else if ($5 == "any")
 		pol = "CF_POL_ANY"
+	else if ($5 == "any-max")
+		pol = "CF_POL_ANY_MAX"
 	else if ($5 == "prefix")
 		pol = "CF_POL_PREFIX"
 	else if ($5 ~ /^exact=/) {
@@ -341,9 +343,8 @@ $1 == "field" {
 			fatal("bad floor value in '" $t "'")
 		if (bits_needed(floor) > msb - lsb + 1)
 			fatal($t ": floor does not fit field " $3)
-		if (pol != "CF_POL_LOWER" && pol != "CF_POL_LOWER_IMPDEF" &&
-		    pol != "CF_POL_ANY")
-			fatal("a floor needs the lower or any policy")
+		if (pol != "CF_POL_LOWER" && pol != "CF_POL_LOWER_IMPDEF")
+			fatal("a floor needs the lower policy")
 	}
 	nf++
 	fas[nf] = asmap
@@ -386,6 +387,16 @@ $1 == "needs" {
 	next
 }
 
+$1 == "refuse" {
+	if (inreg)
+		fatal("'refuse' inside register " rname " (missing 'end')")
+	ref_n++
+	ref_file = FILENAME
+	ref_lno[ref_n] = FNR
+	ref_src[ref_n] = $0
+	next
+}
+
 $1 == "end" {
 	if (!inreg)
 		fatal("'end' outside a register")
@@ -414,4 +425,84 @@ END {
 		dsym = sym "_deps"
 	deps_resolve()
 	deps_print(dsym)
+	rsym = sym
+	if (!sub(/_catalog$/, "_refusals", rsym))
+		rsym = sym "_refusals"
+	ref_print(rsym)
+}
+
+# REG.FIELD=VALUE[,...] of a `refuse` line as C terms appended to ref_tab;
+# returns how many.
+function ref_terms(list, line,   t, n, i, name, v, nv) {
+	n = split(list, t, ",")
+	for (i = 1; i <= n; i++) {
+		if (t[i] !~ /^[A-Za-z0-9_]+\.[A-Za-z0-9_]+=[0-9a-fA-Fx]+$/)
+			ref_fatal(line, "bad term '" t[i] "' (want REG.FIELD=VALUE)")
+		name = substr(t[i], 1, index(t[i], "=") - 1)
+		v = substr(t[i], index(t[i], "=") + 1)
+		if (!(name in deps_fkey))
+			ref_fatal(line, "unknown field " name)
+		if ((nv = deps_num(v)) < 0 || nv >= deps_pow2(deps_fwid[name]))
+			ref_fatal(line, "value '" v "' does not fit field " name)
+		ref_tab = ref_tab sprintf("\t{ %s, %d, 0x%sULL },\n", deps_fkey[name], \
+		    deps_fidx[name], deps_hex(nv))
+	}
+	return n
+}
+
+function ref_fatal(line, msg) {
+	printf "%s:%d: %s\n", ref_file, line, msg > "/dev/stderr"
+	failed = 1
+	exit 1
+}
+
+# refuse WANT [where HOST] [since X.Y] | TEXT
+function ref_print(rsym,   i, p, text, why, w, n, at, nw, nh, since, tab, k) {
+	if (ref_n == 0) {
+		printf "\nconst struct cf_refusals %s = { NULL, 0 };\n", rsym
+		return
+	}
+	ref_tab = ""
+	tab = ""
+	at = 0
+	for (i = 1; i <= ref_n; i++) {
+		text = ref_src[i]
+		p = match(text, /[ \t]\|([ \t]|$)/) ? RSTART + 1 : 0
+		if (!p)
+			ref_fatal(ref_lno[i], "'refuse' wants '| TEXT' (KVM's rule in words)")
+		why = substr(text, p + 1)
+		sub(/^[ \t]+/, "", why)
+		sub(/[ \t]+$/, "", why)
+		if (why == "")
+			ref_fatal(ref_lno[i], "nothing after '|'")
+		text = substr(text, 1, p - 1)
+		sub(/^[ \t]+/, "", text)
+		sub(/[ \t]+$/, "", text)
+		n = split(text, w, /[ \t]+/)
+		k = 1
+		if (n < 2)
+			ref_fatal(ref_lno[i], "'refuse' wants REG.FIELD=VALUE[,...] [where ...] [since X.Y] | TEXT")
+		nw = ref_terms(w[k + 1], ref_lno[i])
+		nh = 0
+		since = 0
+		for (k += 2; k <= n; k += 2) {
+			if (k + 1 > n)
+				ref_fatal(ref_lno[i], "'" w[k] "' wants a value")
+			if (w[k] == "where" && !nh)
+				nh = ref_terms(w[k + 1], ref_lno[i])
+			else if (w[k] == "since" && !since && w[k + 1] ~ /^[0-9]+\.[0-9]+$/)
+				since = substr(w[k + 1], 1, index(w[k + 1], ".") - 1) * 1000 + \
+				    substr(w[k + 1], index(w[k + 1], ".") + 1)
+			else
+				ref_fatal(ref_lno[i], "unknown or repeated '" w[k] " " w[k + 1] \
+				    "' (want 'where REG.FIELD=VALUE[,...]' or 'since X.Y')")
+		}
+		tab = tab sprintf("\t{ &rterms[%d], %d, %s, %d, %d, %s, %d },\n", at, nw, \
+		    nh ? sprintf("&rterms[%d]", at + nw) : "NULL", nh, since, cstr(why), \
+		    ref_lno[i])
+		at += nw + nh
+	}
+	printf "\nstatic const struct cf_refuse_term rterms[] = {\n%s};\n", ref_tab
+	printf "static const struct cf_refusal refusals[] = {\n%s};\n", tab
+	printf "const struct cf_refusals %s = { refusals, %d };\n", rsym, ref_n
 }

@@ -4,6 +4,7 @@
 #include "arch/arm64/levels.h"
 #include "engine/catalog.h"
 #include "engine/config.h"
+#include "engine/mask.h"
 #include "engine/profile.h"
 
 /* Whether NAME stands as a whole item of LIST, items separated by SEP. */
@@ -14,27 +15,6 @@ static bool listed(const char *list, const char *name, char sep)
 	for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
 		if ((p == list || p[-1] == sep) && (p[n] == sep || p[n] == '\0'))
 			return true;
-	return false;
-}
-
-/* Whether CFG's registers show FEAT: some field at a value naming it. */
-static bool shows(const struct cf_config *cfg, const char *feat)
-{
-	const struct cf_catalog *cat = &cf_arm64_catalog;
-	char buf[CF_TEXT_MAX];
-
-	for (size_t r = 0; r < cat->nregs; r++) {
-		uint64_t v;
-		if (!cf_config_get(cfg, cat->regs[r].key, &v, NULL))
-			continue;
-		for (int f = 0; f < cat->regs[r].nfields; f++) {
-			const struct cf_field *fd = &cat->regs[r].fields[f];
-			if (cf_field_features_at(fd, cf_field_raw(fd, v), buf,
-						 sizeof(buf)) &&
-			    listed(buf, feat, ','))
-				return true;
-		}
-	}
 	return false;
 }
 
@@ -51,7 +31,7 @@ static bool reaches(const struct cf_config *cfg, size_t l, char *missing,
 	for (size_t i = 0; i < lv->nfeats; i++) {
 		const char *f = lv->feats[i];
 		int n;
-		if (shows(cfg, f))
+		if (cf_mask_shows(cfg, f))
 			continue;
 		ok = false;
 		if (!missing || listed(missing, f, ' '))

@@ -225,6 +225,18 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	code 3 "server not listening" pool --server "$DEAD" list
 	end_
 
+	# n1 was published by the pool walk above (version 1).
+	walk profile
+	code 0 "success, list" profile --server "$URL" list
+	code 0 "success, get" profile --server "$URL" get n1
+	code 0 "success, get -o" profile --server "$URL" get n1@1 -o "$T/got.json"
+	code 2 "404: unknown profile" profile --server "$URL" get nope
+	code 2 "404: unknown version" profile --server "$URL" get n1@99
+	code 2 "unknown option" profile --frobnicate --server "$URL" list
+	code 3 "unwritable output" profile --server "$URL" get n1 -o "$UNW"
+	code 3 "server not listening" profile --server "$DEAD" list
+	end_
+
 	case_ "check --server: the same codes as check"
 	code 0 success check --server "$URL" --profile "$T/n1.json" n1-01 n1-02
 	code 1 incompatible check --server "$URL" --profile "$T/n1.json" v1-01

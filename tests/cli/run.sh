@@ -360,23 +360,25 @@ end_
 
 # ---- matrix ----------------------------------------------------------------
 
-case_ "matrix fleet: exit 1, header row, diagonal ok"
+# The example fleet is three configurations of two hosts each
+# (tests/data/README.md: n1-0x one Altra dump, v1-0x one Graviton3 dump,
+# a72-0x one Cortex-A72 dump; only n1-02's kernel string differs): each
+# configuration is listed once with its hosts, then one row and one column
+# per configuration.
+case_ "matrix fleet: exit 1, each host once under its configuration, header row, diagonal ok"
 run matrix "$FLEET"/*.json
 want_rc 1
-head -n 1 "$T/out" | grep -q '^from\\to ' || bad "no 'from\\to' header row"
-hosts=""
-for f in "$FLEET"/*.json; do
-	hosts="$hosts${hosts:+ }$(basename "$f" .json)"
-done
-hdr=$(head -n 1 "$T/out" | awk '{ $1 = ""; sub(/^ +/, ""); sub(/ +$/, ""); print }')
-[ "$hdr" = "$hosts" ] || bad "header '$hdr', want '$hosts'"
-n=$(awk 'NR > 1' "$T/out" | wc -l)
-[ "$n" -eq 6 ] || bad "$n rows, want 6"
-diag=$(awk 'NR > 1 { print $1, $(NR) }' "$T/out")
+out_has "c1: a72-01 a72-02"
+out_has "c2: n1-01 n1-02"
+out_has "c3: v1-01 v1-02"
+grep -q '^from\\to ' "$T/out" || bad "no 'from\\to' header row"
+hdr=$(grep '^from\\to ' "$T/out" | awk '{ $1 = ""; sub(/^ +/, ""); sub(/ +$/, ""); print }')
+[ "$hdr" = "c1 c2 c3" ] || bad "header '$hdr', want 'c1 c2 c3'"
+n=$(awk '/^c[0-9]+ / { n++ } END { print n + 0 }' "$T/out")
+[ "$n" -eq 3 ] || bad "$n rows, want 3"
+diag=$(awk '/^c[0-9]+ / { r++; print $1, $(r + 1) }' "$T/out")
 echo "$diag" | awk '$2 != "ok" { exit 1 }' ||
 	bad "diagonal not all ok: $(echo "$diag" | tr '\n' ',')"
-awk 'NR > 1 && $1 == "n1-01" && $4 == "ok" && $5 == "ok" { f = 1 } END { exit !f }' \
-	"$T/out" || bad "n1-01 -> n1-01/n1-02 not ok"
 grep -q 'NO([0-9][0-9]*)' "$T/out" || bad "no 'NO(n)' cell"
 end_
 
@@ -385,19 +387,23 @@ run matrix --json "$FLEET"/*.json
 want_rc 1
 json_ok "$T/out"
 json_is "$T/out" "d['compatible']" "False"
-# The pool matrix's shape (README "JSON: verdicts and matrices"): rows of
-# cells, one per ordered pair, each with its count of reasons.
-json_is "$T/out" "(len(d['hosts']), sum(len(r['cells']) for r in d['rows']))" "(6, 36)"
+# The pool matrix's shape (README "JSON: verdicts and matrices"): every
+# host, each once under its configuration, and rows of cells, one per
+# ordered pair of configurations, each with its count of reasons.
+json_is "$T/out" "(len(d['hosts']), len(d['configs']), sum(len(r['cells']) for r in d['rows']))" "(6, 3, 9)"
+json_is "$T/out" "sorted(h for c in d['configs'] for h in c['hosts']) == sorted(d['hosts'])" "True"
+json_is "$T/out" "[c['hosts'] for c in d['configs']]" "[['a72-01', 'a72-02'], ['n1-01', 'n1-02'], ['v1-01', 'v1-02']]"
 json_is "$T/out" "all(c['compatible'] and c['reasons'] == 0 for r in d['rows'] for c in r['cells'] if r['from'] == c['to'])" "True"
 json_is "$T/out" "any(not c['compatible'] and c['reasons'] > 0 for r in d['rows'] for c in r['cells'])" "True"
 end_
 
-case_ "matrix of two identical hosts: exit 0"
+case_ "matrix of two identical hosts: exit 0, one configuration, one cell"
 run matrix "$FLEET/n1-01.json" "$FLEET/n1-02.json"
 want_rc 0
 out_lacks "NO("
-n=$(awk 'NR > 1 { for (i = 2; i <= NF; i++) if ($i == "ok") n++ } END { print n + 0 }' "$T/out")
-[ "$n" -eq 4 ] || bad "$n 'ok' cells, want 4"
+out_has "c1: n1-01 n1-02"
+n=$(awk '/^c[0-9]+ / { for (i = 2; i <= NF; i++) if ($i == "ok") n++ } END { print n + 0 }' "$T/out")
+[ "$n" -eq 1 ] || bad "$n 'ok' cells, want 1"
 end_
 
 # ---- show ------------------------------------------------------------------
@@ -1203,6 +1209,93 @@ json_is "$T/imp.json" '[e["ebx"] for e in d["x86"]["cpuid"] if (e["leaf"], e["su
 run check --profile "$T/imp.json" "$X86/spr-05.json"
 want_rc 1
 out_has "CPUID_00000007_0_EBX.bit22"
+end_
+
+# ---- manual masks: baseline --disable, --require, --max-level --------------
+# Field positions and values from the Arm ARM (DDI 0487 K.a, D19.2):
+# ID_AA64PFR0_EL1.SVE is bits [35:32], 0b0001 FEAT_SVE; ID_AA64ZFR0_EL1 is
+# RAZ without SVE; ID_AA64ISAR1_EL1 APA [7:4], JSCVT [15:12], FCMA [19:16],
+# LRCPC [23:20] (0b0001 FEAT_LRCPC, 0b0010 FEAT_LRCPC2).  Armv8.3 makes
+# FEAT_PAuth, FEAT_JSCVT, FEAT_FCMA and FEAT_LRCPC mandatory (A2, "Armv8.3
+# architecture extensions"; arch/arm64/levels.txt).  Graviton3 (Neoverse V1)
+# has SVE and is Armv8.4; Neoverse N1 has LRCPC 1, V1 LRCPC 2, Cortex-A72
+# neither (their TRMs' ID_AA64ISAR1_EL1).
+
+case_ "baseline --disable FEAT_SVE: SVE field 0, ZFR0 dropped with it, named on stderr"
+run baseline -q -o "$T/g3.json" "$RW/graviton3.json"
+want_rc 0
+for spelling in FEAT_SVE sve; do
+	run baseline --disable "$spelling" -o "$T/g3-nosve.json" "$RW/graviton3.json"
+	want_rc 0
+	err_has "which --disable $spelling took away"
+	json_is "$T/g3-nosve.json" 'int(d["arm64"]["id_regs"]["ID_AA64PFR0_EL1"], 16) >> 32 & 0xf' "0"
+	json_is "$T/g3-nosve.json" 'int(d["arm64"]["id_regs"]["ID_AA64ZFR0_EL1"], 16)' "0"
+	# Nothing else of PFR0 changes.
+	want=$(py "$T/g3.json" 'hex(int(d["arm64"]["id_regs"]["ID_AA64PFR0_EL1"], 16) & ~(0xf << 32))')
+	json_is "$T/g3-nosve.json" 'hex(int(d["arm64"]["id_regs"]["ID_AA64PFR0_EL1"], 16))' "$want"
+done
+run check --profile "$T/g3-nosve.json" "$RW/graviton3.json"
+want_rc 0
+end_
+
+case_ "baseline --max-level armv8.2: the Armv8.3 features go, the level is Armv8.2"
+run baseline -q --max-level armv8.2 -o "$T/g3-82.json" "$RW/graviton3.json"
+want_rc 0
+for sh in 4 12 16 20; do    # APA, JSCVT, FCMA, LRCPC
+	json_is "$T/g3-82.json" "int(d['arm64']['id_regs']['ID_AA64ISAR1_EL1'], 16) >> $sh & 0xf" "0"
+done
+run show "$T/g3-82.json"
+out_has "architecture level: Armv8.2 (next level lacks: FEAT_PAuth FEAT_JSCVT FEAT_FCMA FEAT_LRCPC)"
+run check --profile "$T/g3-82.json" "$RW/graviton3.json"
+want_rc 0
+run baseline --max-level Armv7 "$RW/graviton3.json"
+want_rc 2
+err_has "Armv7"
+end_
+
+case_ "baseline --require FEAT_LRCPC2: infeasible, naming the hosts that lack it"
+run baseline --require FEAT_LRCPC2 -o "$T/req.json" $FLEET/*.json
+want_rc 1
+err_has "a72-01, a72-02, n1-01, n1-02"
+! grep -q v1-0 "$T/err" || bad "names a V1: $(first "$T/err")"
+[ ! -e "$T/req.json" ] || bad "-o written"
+run baseline -q --require lrcpc2 $FLEET/v1-01.json $FLEET/v1-02.json
+want_rc 0
+run baseline --disable FEAT_NOSUCH "$RW/graviton3.json"
+want_rc 2
+err_has "FEAT_NOSUCH"
+end_
+
+case_ "baseline x86 masks: --disable avx512f, --max-level x86-64-v3, --require avx2"
+# SDM Vol. 2A, CPUID leaf 07H: EBX bit 16 AVX512F; Sandy Bridge has no
+# AVX2 (leaf 07H EBX bit 5), Sapphire Rapids has it.
+run baseline -q --disable avx512f -o "$T/spr.json" tests/data/x86/spr-05.json
+want_rc 0
+json_is "$T/spr.json" '[int(x["ebx"], 16) >> 16 & 1 for x in d["x86"]["cpuid"] if int(x["leaf"], 16) == 7 and int(x["subleaf"], 16) == 0]' "[0]"
+run baseline -q --max-level x86-64-v3 -o "$T/spr3.json" tests/data/x86/spr-05.json
+want_rc 0
+run show "$T/spr3.json"
+out_has "psABI level: x86-64-v3"
+run baseline --require avx2 tests/data/x86/snb-ep.json tests/data/x86/spr-05.json
+want_rc 1
+err_has "snb-ep lacks avx2"
+end_
+
+case_ "baseline masks on the lab's reports (KVM 6.12): what KVM lets userspace lower goes, what it does not is refused"
+# ID_AA64ISAR0_EL1.DP is bits [47:44], 0b0001 FEAT_DotProd (Arm ARM); the
+# lab's N1 and A76 both have it, and their writable masks cover it.
+# FEAT_RAS is an Armv8.2 feature (A2), and ID_AA64PFR0_EL1.RAS is outside
+# the N1 report's writable mask (KVM's set_id_aa64pfr0_el1 keeps it).
+L=tests/data/lab/reports
+run baseline -q --disable FEAT_DotProd -o "$T/lab-dp.json" $L/n1.json $L/a76.json
+want_rc 0
+json_is "$T/lab-dp.json" 'int(d["arm64"]["id_regs"]["ID_AA64ISAR0_EL1"], 16) >> 44 & 0xf' "0"
+run check --profile "$T/lab-dp.json" $L/n1.json $L/a76.json
+want_rc 0
+run baseline -q --max-level armv8.1 -o "$T/lab-81.json" $L/n1.json $L/a76.json
+want_rc 1
+err_has "the masked profile is refused on n1: ID_AA64PFR0_EL1.RAS is not writable on n1"
+[ ! -e "$T/lab-81.json" ] || bad "-o written"
 end_
 
 echo "$pass passed, $fail failed"

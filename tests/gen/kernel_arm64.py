@@ -17,7 +17,8 @@ For every register the kernel's arm64_ftr_regs[] lists and the catalogue has:
             entry's): FTR_LOWER_SAFE -> lower, FTR_HIGHER_SAFE -> higher,
             FTR_HIGHER_OR_ZERO_SAFE -> higher0, FTR_EXACT -> exact=SAFE
   safe      exact=SAFE holds the entry's safe_val
-  floor     min=/minnz= as the set_id_*() setters refuse
+  floor     min=/minnz= as the set_id_*() setters refuse (a one-term
+            `refuse REG.FIELD=0` line without `where` counts as min=1)
   impdef    lower-impdef exactly where a setter rewrites 0xf to 0
   absent    a catalogue field with no ftr_bits entry is RES0 to the kernel,
             so KVM's limit is 0 and only 0 is accepted: the catalogue must
@@ -71,6 +72,15 @@ def load_catalogue(path):
                     kind, _, v = extra.partition('=')
                     f['floor'] = '%s=%d' % (kind, int(v, 0))
             cur['fields'][(msb, lsb)] = f
+        elif w[0] == 'refuse' and len(w) > 2 and w[2] in ('since', '|') and \
+                ',' not in w[1] and w[1].endswith('=0'):
+            # `refuse REG.FIELD=0 [since X.Y] | ...`: KVM refuses 0 on every
+            # host, a floor of min=1 to a kernel at least X.Y (the table is
+            # transcribed from one newer than any `since` here).
+            reg, _, field = w[1][:-2].partition('.')
+            for f in regs.get(reg, {'fields': {}})['fields'].values():
+                if f['name'] == field and f['floor'] == '-':
+                    f['floor'] = 'min=1'
     return regs
 
 

@@ -115,8 +115,8 @@ int main(void)
 	r = &c->regs[0];
 	WANT(strcmp(r->name, "FIRST_EL1") == 0);
 	WANT(r->key == 0);
-	WANT(r->nfields == 9);
-	if (r->nfields != 9)
+	WANT(r->nfields == 10);
+	if (r->nfields != 10)
 		return 1;
 	f = fld(r, 0, "Top", 63, 1, 0, CF_POL_ANY);
 	WANT(f->nvalues == 0 && f->values == NULL);
@@ -149,7 +149,9 @@ int main(void)
 	WANT(f->as[1].from == 2 && f->as[1].to == 3);
 	WANT(cf_field_canon(f, 2) == 3 && cf_field_canon(f, 3) == 3 &&
 	     cf_field_canon(f, 4) == 4);
-	fld(r, 8, "Bit0", 0, 1, 0, CF_POL_LOWER);
+	f = fld(r, 8, "AnyMax", 4, 4, 0, CF_POL_ANY_MAX);
+	WANT(f->floor_kind == 0);
+	fld(r, 9, "Bit0", 0, 1, 0, CF_POL_LOWER);
 
 	r = &c->regs[1];
 	WANT(strcmp(r->name, "EMPTY_EL1") == 0);
@@ -179,7 +181,7 @@ int main(void)
 	{
 		const struct cf_dep *d = cf_arm64_deps.d;
 		const struct cf_dep_term *n = d[0].needs;
-		WANT(d[0].feature.key == 0 && d[0].feature.field == 8 &&
+		WANT(d[0].feature.key == 0 && d[0].feature.field == 9 &&
 		     d[0].feature.kind == CF_DEP_ATLEAST && d[0].feature.value == 1);
 		WANT(d[1].feature.key == 0 && d[1].feature.field == 4 &&
 		     d[1].feature.kind == CF_DEP_ATLEAST && d[1].feature.value == 2);
@@ -193,13 +195,34 @@ int main(void)
 		     n[2].kind == CF_DEP_BITS && n[2].value == 0xf0);
 		WANT(d[0].text && strcmp(d[0].text, "the signed, exact and "
 					 "wide ones") == 0);
-		WANT(d[0].line == 38 && d[2].line == 39);
+		WANT(d[0].line == 39 && d[2].line == 40);
 		WANT(d[2].feature.key == 0xffff && d[2].feature.field == -1 &&
 		     d[2].feature.kind == CF_DEP_BITS &&
 		     d[2].feature.value == ~0ULL);
 		WANT(d[2].nneeds == 1 && d[2].needs[0].key == 0 &&
 		     d[2].needs[0].field == 0 && d[2].needs[0].value == 1);
 		WANT(d[2].text == NULL);
+	}
+
+	/* refuse: the want terms, then the host's, one table. */
+	WANT(cf_arm64_refusals.n == 2);
+	if (cf_arm64_refusals.n != 2)
+		return 1;
+	{
+		const struct cf_refusal *x = cf_arm64_refusals.r;
+		WANT(x[0].nwant == 2 && x[0].nhost == 1 && x[0].since == 6015);
+		WANT(x[0].want[0].key == 0 && x[0].want[0].field == 4 &&
+		     x[0].want[0].value == 0);
+		WANT(x[0].want[1].key == 0 && x[0].want[1].field == 9 &&
+		     x[0].want[1].value == 1);
+		WANT(x[0].host[0].key == 0xffff && x[0].host[0].field == 0 &&
+		     x[0].host[0].value == 0x10);
+		WANT(strcmp(x[0].text, "the rule in words") == 0);
+		WANT(x[0].line == 44 && x[1].line == 45);
+		WANT(x[1].nwant == 1 && x[1].nhost == 0 && x[1].host == NULL &&
+		     x[1].since == 0);
+		WANT(x[1].want[0].field == 8 && x[1].want[0].value == 0);
+		WANT(strcmp(x[1].text, "only the profile") == 0);
 	}
 	return bad;
 }

@@ -1717,12 +1717,16 @@ def t_pools(tmp):
     # The matrix.
     mx = want(request(u, "GET", "/v1/pools/n1/matrix", tok=rdr), 200,
               "matrix n1").json()
+    # n1-01 and n1-02 are one configuration (the same dump, only the
+    # kernel string differs: tests/data/README.md): one row, one cell, the
+    # hosts listed once under it.
     eq(mx.get("hosts"), ["n1-01", "n1-02"], "matrix hosts")
+    eq([(c.get("config"), c.get("hosts")) for c in mx.get("configs", [])],
+       [("c1", ["n1-01", "n1-02"])], "matrix configurations")
     eq([[c.get("compatible") for c in row.get("cells", [])]
-        for row in mx.get("rows", [])], [[True, True], [True, True]],
-       "matrix cells")
+        for row in mx.get("rows", [])], [[True]], "matrix cells")
     eq([c.get("compatible") for c in (mx.get("baseline") or {}).get(
-        "cells", [])], [True, True], "matrix baseline row")
+        "cells", [])], [True], "matrix baseline row")
     mx = want(request(u, "GET", "/v1/pools/mixed/matrix", tok=rdr), 200,
               "matrix mixed").json()
     eq(mx.get("baseline"), None, "matrix without a published profile")
@@ -1977,7 +1981,11 @@ def t_json_shape(tmp):
     rrc, out, err = cli("check", "--server", u, "--token", rdr, "--json",
                         "--profile", prof, *hosts)
     eq(rrc, rc, "check --server --json: exit (stderr %s)" % short(err))
-    rem = json.loads(out)
+    eq(json.loads(out), loc, "check --server --json: the local document")
+    with open(prof) as f:
+        rem = want(request(u, "POST", "/v1/check", {"profile": json.load(f),
+                                                    "hosts": hosts}, rdr),
+                   200, "POST /v1/check").json()
     # Transport fields, and only those, differ: the CLI names the profile
     # file it read ("profile") and lists "verdicts"; the API lists
     # "results", each with "details", the same reasons kept for its older
@@ -2011,14 +2019,21 @@ def t_json_shape(tmp):
     rem = json.loads(out)
     # Transport fields of the API: the pool's name and its published
     # baseline on each member ("baseline", null here: none published).
-    eq(sorted(loc), ["compatible", "hosts", "rows"], "local matrix keys")
-    eq(sorted(rem), ["baseline", "compatible", "hosts", "pool", "rows"],
-       "API matrix keys")
+    eq(sorted(loc), ["compatible", "configs", "hosts", "rows"],
+       "local matrix keys")
+    eq(sorted(rem), ["baseline", "compatible", "configs", "hosts", "pool",
+                     "rows"], "API matrix keys")
     eq((rem["pool"], rem["baseline"]), ("j", None), "API matrix pool")
     eq({k: rem[k] for k in loc}, loc, "matrix: API vs local")
     eq(loc["hosts"], hosts, "matrix hosts")
+    # Each host once, under its configuration; a cell per pair of them:
+    # the example fleet's three pairs of hosts are three configurations,
+    # the three real-writable dumps three more.
+    eq(sorted(h for c in loc["configs"] for h in c["hosts"]), hosts,
+       "matrix hosts under their configurations")
+    eq(len(loc["configs"]), 6, "matrix configurations")
     cells = [c for r in loc["rows"] for c in r["cells"]]
-    eq(len(cells), len(hosts) ** 2, "matrix cells")
+    eq(len(cells), len(loc["configs"]) ** 2, "matrix cells")
     check(any(not c["compatible"] for c in cells), "matrix all compatible")
     s.stop()
 
@@ -2099,7 +2114,7 @@ def t_check(tmp):
         eq(out, lout, "check --server output vs local")
     rc, out, err = cli(*base, "--profile", "prod", "--json", "v1-01")
     eq(rc, 1, "check --server --json exit")
-    eq(json.loads(out).get("results", [{}])[0].get("host"), "v1-01",
+    eq(json.loads(out).get("verdicts", [{}])[0].get("host"), "v1-01",
        "check --server --json")
     rc, _, err = cli(*base, "--profile", "prod", "ghost")
     eq(rc, 2, "check --server on an unknown host: exit")
@@ -2125,6 +2140,194 @@ def t_check(tmp):
     rc, _, err = cli("check", "--server", "http://127.0.0.1:%d" % free_port(),
                      "--token", rdr, "--profile", "prod", "v1-01")
     eq(rc, 3, "check --server, server unreachable: exit")
+    s.stop()
+
+
+@case("check: local and --server give the same text, --json and exit, by "
+      "file, NAME and NAME@V; named profiles in check, show, export and "
+      "apply --check-only; profile get")
+def t_check_same(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    R = ["--server", u, "--token", rdr]
+    files = upload_arm64(u, adm, "s-")
+    want(upload(u, adm, report(src="tests/data/x86/spr-05.json",
+                               report_id="s-spr")), 201, "upload spr-05")
+    files["spr-05"] = "tests/data/x86/spr-05.json"
+    # The pool of the two V1s, published as profile "v1", version 1.
+    rc, _, err = cli("pool", "--server", u, "--token", adm, "set", "v1",
+                     "--host", "v1-01", "--host", "v1-02")
+    eq(rc, 0, "pool set v1: exit (%s)" % short(err.strip()))
+    rc, out, err = cli("pool", "--server", u, "--token", adm, "baseline",
+                       "v1", "--publish")
+    eq(rc, 0, "pool baseline v1 --publish: exit (%s)" % short(err.strip()))
+    check("published v1 version 1" in out, "publish: " + short(out))
+    stored = want(request(u, "GET", "/v1/profiles/v1/versions/1", tok=rdr),
+                  200, "GET profile v1 version 1").json()["profile"]
+    # profile get: the stored document, to a file and to stdout.
+    pfile = os.path.join(tmp, "got", "v1.json")
+    os.mkdir(os.path.dirname(pfile))
+    rc, out, err = cli("profile", *R, "get", "v1", "-o", pfile)
+    eq(rc, 0, "profile get v1 -o: exit (%s)" % short(err.strip()))
+    eq(out, "", "profile get -o: stdout")
+    with open(pfile) as f:
+        eq(json.load(f), stored, "profile get v1 -o: the stored version")
+    eq(sorted(os.listdir(os.path.dirname(pfile))), ["v1.json"],
+       "profile get -o leaves no temporary file")
+    rc, out, err = cli("profile", *R, "get", "v1@1")
+    eq(rc, 0, "profile get v1@1: exit (%s)" % short(err.strip()))
+    eq(json.loads(out), stored, "profile get v1@1 on stdout")
+    for bad, what in (("v1@2", "no version 2"), ("nosuch", "nosuch")):
+        rc, out, err = cli("profile", *R, "get", bad)
+        eq((rc, out), (2, ""), "profile get %s: exit, stdout" % bad)
+        check(what in err, "profile get %s: %s" % (bad, short(err)))
+    rc, out, _ = cli("profile", "--help")
+    eq(rc, 0, "profile --help")
+    check("get NAME[@VERSION]" in out, "profile --help: " + short(out))
+    # check: one compatible set, one incompatible, text and JSON, each
+    # profile spelling against the file `profile get` wrote.
+    for sel, rc_want in ((["v1-01", "v1-02"], 0),
+                         (["v1-01", "n1-01", "a72-02"], 1)):
+        paths = [files[h] for h in sel]
+        lrc, ltext, _ = cli("check", "--profile", pfile, *paths)
+        eq(lrc, rc_want, "local check %s: exit" % sel)
+        _, ljson, _ = cli("check", "--json", "--profile", pfile, *paths)
+        loc = json.loads(ljson)
+        for spec in ("v1", "v1@1", pfile):
+            rc, text, err = cli("check", *R, "--profile", spec, *sel)
+            eq((rc, text), (lrc, ltext), "check --server --profile %s %s "
+               "vs local (stderr %s)" % (os.path.basename(spec), sel,
+                                         short(err.strip())))
+            rc, rjson, err = cli("check", *R, "--json", "--profile", spec,
+                                 *sel)
+            eq(rc, lrc, "check --server --json --profile %s: exit" % spec)
+            # The document is the local one; "profile" is what was given.
+            want_doc = dict(loc, profile=spec)
+            eq(json.loads(rjson), want_doc, "check --server --json "
+               "--profile %s %s vs local" % (os.path.basename(spec), sel))
+            if spec == pfile:
+                eq(rjson, ljson, "check --json, the same file: bytes")
+    # The psABI levels are named profiles on the server too.
+    lrc, ltext, _ = cli("check", "--profile", "x86-64-v3", files["spr-05"])
+    rc, text, err = cli("check", *R, "--profile", "x86-64-v3", "spr-05")
+    eq((rc, text), (lrc, ltext), "check --server --profile x86-64-v3 vs "
+       "local (stderr %s)" % short(err.strip()))
+    eq(rc, 0, "x86-64-v3 on spr-05")
+    # show and export take NAME[@V] from the server as they take the file.
+    lrc, ltext, _ = cli("show", pfile)
+    rc, text, err = cli("show", *R, "v1@1")
+    eq((rc, text), (lrc, ltext), "show --server v1@1 vs show FILE (%s)"
+       % short(err.strip()))
+    lrc, ltext, lerr = cli("export", "--format", "qemu", "--name", "v1",
+                           "--version", "1", pfile)
+    eq(lrc, 0, "export FILE: exit (%s)" % short(lerr.strip()))
+    for spec in ("v1", "v1@1"):
+        rc, text, err = cli("export", *R, "--format", "qemu", spec)
+        eq((rc, text), (lrc, ltext), "export --server %s vs export FILE "
+           "(%s)" % (spec, short(err.strip())))
+    rc, _, err = cli("export", *R, "--format", "qemu", "v1@7")
+    eq(rc, 2, "export --server v1@7: exit")
+    check("no version 7" in err, "export v1@7: " + short(err))
+    # apply --check-only opens a named profile as check does; what stops
+    # it here is KVM (none on this machine) or the architecture, never
+    # the name.
+    for args in (["x86-64-v3"], R + ["v1@1"]):
+        rc, _, err = cli("apply", "--check-only", *args)
+        check("cannot open" not in err and args[-1] + ":" not in err,
+              "apply --check-only %s: %s" % (args[-1], short(err.strip())))
+        if rc != 0:
+            check("KVM" in err or "kvm" in err, "apply --check-only %s: "
+                  "stopped by something else than KVM: %s"
+                  % (args[-1], short(err.strip())))
+    s.stop()
+
+
+@case("check --from HOST / --to HOST: where a guest started on HOST can go "
+      "and whose guests may come, each pair as `explain` judges it")
+def t_from_to(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    R = ["--server", u, "--token", rdr]
+    files = upload_arm64(u, adm, "ft-")
+    rc, _, err = cli("pool", "--server", u, "--token", adm, "set", "fl",
+                     *[a for h in FLEET for a in ("--host", h)])
+    eq(rc, 0, "pool set fl: exit (%s)" % short(err.strip()))
+
+    def explain(a, b):
+        """The verdict on B of a guest started with A's own profile."""
+        rc, out, err = cli("explain", "--json", files[a], files[b])
+        check(rc in (0, 1), "explain %s %s: %s" % (a, b, short(err)))
+        v = json.loads(out)["verdicts"][0]
+        eq((v.get("from"), v.get("host")), (a, b), "explain's first verdict")
+        return v
+
+    def text(vs):
+        lines = []
+        for v in vs:
+            lines.append("%s -> %s: %s" % (v["from"], v["host"],
+                         "compatible" if v["compatible"] else "INCOMPATIBLE"))
+            lines += ["  - " + r["text"] for r in v["reasons"]]
+        return "\n".join(lines) + "\n"
+
+    for opt, host in (("--from", "v1-01"), ("--to", "n1-01"),
+                      ("--from", "a72-01")):
+        others = [h for h in FLEET if h != host]
+        want_v = [explain(host, h) if opt == "--from" else explain(h, host)
+                  for h in others]
+        rc_want = 0 if all(v["compatible"] for v in want_v) else 1
+        rc, out, err = cli("check", *R, opt, host, "--pool", "fl", "--json")
+        eq(rc, rc_want, "check %s %s --pool fl --json: exit (%s)"
+           % (opt, host, short(err.strip())))
+        d = json.loads(out)
+        eq(d.get(opt[2:]), host, "check %s: %s" % (opt, opt[2:]))
+        eq(d.get("verdicts"), want_v, "check %s %s vs explain" % (opt, host))
+        eq(d.get("compatible"), rc_want == 0, "check %s compatible" % opt)
+        rc, out, err = cli("check", *R, opt, host, "--pool", "fl")
+        eq((rc, out), (rc_want, text(want_v)), "check %s %s text" % (opt, host))
+    # Both kinds of verdict, so that the comparison means something.
+    rc, out, _ = cli("check", *R, "--from", "v1-01", "--pool", "fl", "--json")
+    vs = json.loads(out)["verdicts"]
+    check(any(v["compatible"] for v in vs) and
+          any(not v["compatible"] for v in vs), "--from v1-01: one kind only")
+    # Without --pool: every host the server knows but HOST; with HOSTs:
+    # those.
+    rc, out, err = cli("check", *R, "--from", "v1-01", "--json")
+    eq(sorted(v["host"] for v in json.loads(out)["verdicts"]),
+       sorted(h for h in files if h != "v1-01"), "--from without --pool")
+    rc, out, err = cli("check", *R, "--to", "v1-02", "v1-01", "n1-01")
+    eq(out, text([explain("v1-01", "v1-02"), explain("n1-01", "v1-02")]),
+       "--to v1-02 v1-01 n1-01")
+    # --from with --profile: that profile, by name or file, on the others.
+    prof, _ = local_baseline(tmp, "v1s", [files["v1-01"], files["v1-02"]])
+    others = [h for h in FLEET if h != "v1-01"]
+    lrc, lout, _ = cli("check", "--json", "--profile", prof,
+                       *[files[h] for h in others])
+    want_v = [dict(v, **{"from": "v1-01"})
+              for v in json.loads(lout)["verdicts"]]
+    rc, out, err = cli("check", *R, "--from", "v1-01", "--profile", prof,
+                       "--pool", "fl", "--json")
+    eq((rc, json.loads(out).get("verdicts") if out else err),
+       (lrc, want_v), "--from v1-01 --profile FILE vs check")
+    # A pool of HOST alone: nowhere else to go, nothing incompatible.
+    rc, _, err = cli("pool", "--server", u, "--token", adm, "set", "solo",
+                     "--host", "v1-01")
+    eq(rc, 0, "pool set solo: exit (%s)" % short(err.strip()))
+    for opt in ("--from", "--to"):
+        rc, out, err = cli("check", *R, opt, "v1-01", "--pool", "solo",
+                           "--json")
+        eq((rc, json.loads(out)["verdicts"] if rc == 0 else err), (0, []),
+           "check %s v1-01 --pool solo" % opt)
+    rc, out, err = cli("check", *R, "--from", "ghost", "--pool", "fl")
+    eq(rc, 2, "--from an unknown host: exit")
+    check("ghost" in err, "--from ghost: " + short(err))
+    rc, _, err = cli("check", *R, "--from", "v1-01", "--to", "n1-01")
+    eq(rc, 2, "--from and --to together: exit")
     s.stop()
 
 
@@ -2387,9 +2590,10 @@ def t_cli(tmp):
           short(err))
     rc, out, _ = cli("pool", *Rd, "matrix", "n1")
     eq(rc, 0, "pool matrix n1: exit")
-    check("from\\to" in out and "[n1]" in out, "matrix output: " +
-          short(out))
-    eq(out.count("ok"), 6, "matrix n1 cells: 4 pairs + 2 baseline")
+    check("from\\to" in out and "[n1]" in out and
+          "c1: n1-01 n1-02" in out, "matrix output: " + short(out))
+    eq(out.count("ok"), 2, "matrix n1 cells: 1 configuration pair + 1 "
+       "baseline")
     rc, out, _ = cli("pool", *Rd, "matrix", "mixed")
     # NO cells: 1 (README's table), published profile or not.
     eq(rc, 1, "pool matrix mixed (nothing published): exit")
@@ -2478,6 +2682,72 @@ def t_cli(tmp):
     eq(rc, 0, "check --server on the odd hosts: exit (%s)" % short(err))
     want(upload(u, adm, report("n1-01", None, new_id="rack1/node7")), 400,
          "upload of a host id with a '/'", "'/'")
+    s.stop()
+
+
+def upload_configs(u, adm, n, prefix):
+    """N hosts PREFIX0000... of N distinct configurations: n1-01's report
+    with REVIDR_EL1 (IMPLEMENTATION DEFINED, Arm ARM D23.2) set to the
+    host's number, which no rule reads but makes the configuration its
+    own.  Returns the host ids."""
+    ids = []
+    for i in range(n):
+        d = report("n1-01", "%s%04d" % (prefix, i),
+                   new_id="%s%04d" % (prefix, i))
+        d["arm64"]["id_regs"]["REVIDR_EL1"] = "0x%016x" % i
+        want(upload(u, adm, d), 201, "upload %s%04d" % (prefix, i))
+        ids.append("%s%04d" % (prefix, i))
+    return ids
+
+
+@case("request limits: a matrix over 256 configurations is a 413 naming "
+      "the limit, 256 are computed; a client that goes away stops the "
+      "work (metric and log)")
+def t_limits(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    ids = upload_configs(u, adm, 257, "cfg")
+    want(request(u, "PUT", "/v1/pools/over", {"hosts": ids}, adm), 201,
+         "PUT pool of 257 configurations")
+    want(request(u, "GET", "/v1/pools/over/matrix", tok=rdr), 413,
+         "matrix of 257 configurations",
+         "over the limit of 256 configurations per matrix")
+    # Its baseline needs no pair: not refused.
+    want(request(u, "POST", "/v1/pools/over/baseline", {}, rdr), 200,
+         "baseline of 257 configurations")
+    want(request(u, "PUT", "/v1/pools/at", {"hosts": ids[:256]}, adm), 201,
+         "PUT pool of 256 configurations")
+    mx = want(request(u, "GET", "/v1/pools/at/matrix", tok=rdr), 200,
+              "matrix of 256 configurations").json()
+    eq((len(mx.get("configs", [])), len(mx.get("rows", []))), (256, 256),
+       "matrix of 256: configurations and rows")
+    m0 = metrics(u)
+    rq = "cpufleet_http_requests_total"
+    done0 = metric(m0, rq, route="matrix", code="2xx")
+    eq(metric(m0, "cpufleet_http_requests_cancelled_total"), 0,
+       "requests cancelled before")
+    # The same matrix, its client gone as soon as it has asked: the
+    # server sees the connection shut before or while it computes, and
+    # stops (nobody would read the answer).
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    c.sendall(("GET /v1/pools/at/matrix HTTP/1.1\r\nHost: x\r\n"
+               "Authorization: Bearer %s\r\n\r\n" % rdr).encode())
+    c.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        m = metrics(u)
+        if metric(m, "cpufleet_http_requests_cancelled_total") >= 1:
+            break
+        time.sleep(0.1)
+    eq(metric(m, "cpufleet_http_requests_cancelled_total"), 1,
+       "requests cancelled after the client left")
+    eq(metric(m, rq, route="matrix", code="2xx"), done0,
+       "matrices answered after the client left")
+    check("the client went away; work stopped" in s.log_tail(2000),
+          "log: " + s.log_tail())
     s.stop()
 
 

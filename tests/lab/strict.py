@@ -104,17 +104,20 @@ def main(argv):
                 "end\n"
                 "fact SVE_VLS 0x2000003 0xffffffffffffffff\n"
                 "field 63:0 VQs unsigned prefix\n"
-                "end\n")
+                "end\n"
+                "refuse T_EL1.P=0,T_EL1.F=0 where T_EL1.E=1 since 6.15 | both 0\n"
+                "refuse T_EL1.E=3 | the host's own: no variant\n")
         catpath = f.name
     try:
         cat = lab.read_catalogue(catpath)
+        refusals = lab.read_refusals(catpath)
     finally:
         os.unlink(catpath)
     own = {"arm64": {"id_regs": {"T_EL1": "0x0000000000003533"},
                      "kvm_facts": {"SVE_VLS": "0x000000000000000f"}}}
     # E, Z and F writable; P only in its low two bits; bit 16 writable
     wr = {"T_EL1": "0x000000000001ff3f"}
-    vs = {(v[0]): v[4] for v in lab.make_variants(cat, own, wr)}
+    vs = {(v[0]): v[4] for v in lab.make_variants(cat, own, wr, refusals)}
     want = {
         "T_EL1.E.exact-safe": 0x1533,          # E 3 -> SAFE 1
         "T_EL1.Z.higher0-zero": 0x3033,        # Z 5 -> 0
@@ -125,11 +128,16 @@ def main(argv):
         "SVE_VLS.VQs.prefix-shorter": 0x7,
         "SVE_VLS.VQs.prefix-hole": 0xe,
         "SVE_VLS.VQs.prefix-longer": 0x1f,
+        # a `refuse` line's values, all at once (P 3 -> 0, F 3 -> 0)
+        "T_EL1.line10.kvm-rule": 0x3500,
     }
     for name, val in sorted(want.items()):
         check("variant %s = %#x" % (name, val), vs.get(name) == val,
               "got %s" % (hex(vs[name]) if name in vs else "none"))
     check("no variant equals the own value", 0x3533 not in vs.values() and 0xf not in vs.values())
+    check("one variant per refuse line that changes the profile",
+          sorted(k for k in vs if k.endswith("kvm-rule")) == ["T_EL1.line10.kvm-rule"],
+          str(sorted(k for k in vs if k.endswith("kvm-rule"))))
     return T.close()
 
 

@@ -34,6 +34,7 @@ extern CU_SuiteInfo suite_export;
 extern CU_SuiteInfo suite_fleet;
 extern CU_SuiteInfo suite_text;
 extern CU_SuiteInfo suite_levels;
+extern CU_SuiteInfo suite_driver;
 
 /* A fresh directory DIR ("/tmp/PREFIX_XXXXXX") with the database PATH
  * (DIR/fleet.db) opened in it; NULL (and a message) on failure, DIR ""

@@ -303,7 +303,46 @@ static void test_baseline_enabled_capabilities(void)
 	cf_pool_destroy(p);
 }
 
+/* CLIDR_EL1 across cache schemes (tests/data/lab/reports-7.3): cortex-a72
+ * (CTR_EL0.IDC 0, CLIDR 0x09200003: LoUU 1, LoC 1, LoUIS 1) and
+ * neoverse-n1 (IDC 1, CLIDR 0x02000021: LoUU 0, LoC 2, LoUIS 0).  KVM's
+ * set_clidr() on the a72 refuses LoUU = LoUIS = 0 (and LoC 0), so a
+ * baseline taking the smaller levels would be refused there; the levels a
+ * guest is told are the larger (it cleans no less than either host needs):
+ * LoUU 1, LoC 2, LoUIS 1, which both take. */
+static void test_baseline_clidr_levels(void)
+{
+	struct cf_report *rs[2] = { test_load_report("lab/reports-7.3/a72.json"),
+				    test_load_report("lab/reports-7.3/n1.json") };
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_diag d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[0]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs[1]);
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT_EQUAL(cf_pool_add(p, rs[i], &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	CU_ASSERT_EQUAL(field_of(pr, "CLIDR_EL1", "LoUU"), 1);
+	CU_ASSERT_EQUAL(field_of(pr, "CLIDR_EL1", "LoC"), 2);
+	CU_ASSERT_EQUAL(field_of(pr, "CLIDR_EL1", "LoUIS"), 1);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(cf_check(pr, rs[i], v), CF_OK);
+		for (size_t k = 0; k < cf_verdict_reason_count(v); k++)
+			CU_ASSERT_NOT_EQUAL(cf_verdict_reason(v, k)->kind,
+					    CF_REASON_KVM_RULE);
+	}
+	cf_verdict_destroy(v);
+	cf_profile_destroy(pr);
+	cf_pool_destroy(p);
+	cf_report_destroy(rs[0]);
+	cf_report_destroy(rs[1]);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_baseline_clidr_levels),
 	TEST(test_baseline_enabled_capabilities),
 	TEST(test_baseline_kvm_facts),
 	TEST(test_baseline_real_all_writable),

@@ -442,7 +442,120 @@ static void test_check_enabled_capabilities(void)
 	cf_verdict_destroy(v);
 }
 
+/* Host R's own profile with field FIELD of register REG set to VAL. */
+static struct cf_profile *own_with(const struct cf_report *r, const char *reg,
+				   const char *field, uint64_t val)
+{
+	const struct cf_catalog *cat = &cf_arm64_catalog;
+	int ri = cf_catalog_find_name(cat, reg), fi;
+	struct cf_profile *pr = own(r);
+	struct cf_config *c = NULL;
+	uint64_t v = 0;
+
+	CU_ASSERT_FATAL(ri >= 0 && pr);
+	fi = cf_catalog_find_field(&cat->regs[ri], field);
+	CU_ASSERT_FATAL(fi >= 0);
+	CU_ASSERT_EQUAL_FATAL(cf_config_clone(pr->cfg, &c), CF_OK);
+	cf_config_unref(pr->cfg);
+	pr->cfg = c;
+	CU_ASSERT_FATAL(cf_config_get(c, cat->regs[ri].key, &v, NULL));
+	v &= ~cf_field_mask(&cat->regs[ri].fields[fi]);
+	v |= val << cat->regs[ri].fields[fi].shift;
+	CU_ASSERT_EQUAL(cf_config_set(c, cat->regs[ri].key, v), CF_OK);
+	return pr;
+}
+
+/* Is V's only reason a KVM rule on register REG? */
+static bool kvm_rule_on(const struct cf_verdict *v, const char *reg)
+{
+	return cf_verdict_reason_count(v) == 1 &&
+	       cf_verdict_reason(v, 0)->kind == CF_REASON_KVM_RULE &&
+	       !strcmp(cf_verdict_reason(v, 0)->reg, reg);
+}
+
+/* ID_AA64PFR0_EL1.EL0 = 0 by kernel release, on the cortex-a72 lab host:
+ * the arm64 lab's KVM took it on Debian's 6.12.95 and refused it on 7.3.4
+ * (tests/data/lab/kvm-variants.json, tools/lab/lab.py), from "KVM: arm64:
+ * Prevent userspace from disabling AArch64 support at any virtualisable
+ * EL", posted 2025-04-29 during 6.15-rc; a release cpufleet cannot read
+ * counts as new. */
+static void test_check_kvm_rule_by_kernel(void)
+{
+	static const struct { const char *kernel; bool ok; } k[] = {
+		{ "6.12.95+deb12-arm64", true }, { "6.14.11", true },
+		{ "6.15.0", false }, { "7.3.4+deb13-arm64", false },
+		{ "", false }, { "unknown", false }, { "6.x", false },
+	};
+	struct cf_report *r = test_load_report("lab/reports-7.3/a72.json");
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_profile *pr;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	pr = own_with(r, "ID_AA64PFR0_EL1", "EL0", 0);
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		snprintf(r->kernel, sizeof(r->kernel), "%s", k[i].kernel);
+		CU_ASSERT_EQUAL(cf_check(pr, r, v), CF_OK);
+		CU_ASSERT_EQUAL(cf_verdict_compatible(v), k[i].ok);
+		if (!k[i].ok)
+			CU_ASSERT_TRUE(kvm_rule_on(v, "ID_AA64PFR0_EL1"));
+	}
+	cf_profile_destroy(pr);
+	cf_verdict_destroy(v);
+	cf_report_destroy(r);
+}
+
+/* set_clidr() (arch/arm64/kvm/sys_regs.c): where the host's CTR_EL0.IDC
+ * is 0 (cortex-a72 in the lab: CTR_EL0 0x8444c004), CLIDR_EL1 with LoC 0
+ * or with LoUU = LoUIS = 0 is refused, one of LoUU and LoUIS at 0 taken;
+ * where IDC is 1 (neoverse-n1: 0x9444c004) all are taken.  The a72's own
+ * CLIDR is 0x09200003 (LoUU 1, LoC 1, LoUIS 1). */
+static void test_check_kvm_rule_clidr(void)
+{
+	struct cf_report *a72 = test_load_report("lab/reports-7.3/a72.json");
+	struct cf_report *n1 = test_load_report("lab/reports-7.3/n1.json");
+	struct cf_verdict *v = cf_verdict_create();
+	struct cf_profile *pr;
+	char buf[512];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a72);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n1);
+	pr = own_with(a72, "CLIDR_EL1", "LoC", 0);
+	CU_ASSERT_EQUAL(cf_check(pr, a72, v), CF_OK);
+	CU_ASSERT_TRUE(kvm_rule_on(v, "CLIDR_EL1"));
+	text(v, 0, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "CTR_EL0.IDC"));
+	cf_profile_destroy(pr);
+	pr = own_with(a72, "CLIDR_EL1", "LoUU", 0);
+	CU_ASSERT_EQUAL(cf_check(pr, a72, v), CF_OK);
+	CU_ASSERT_TRUE(cf_verdict_compatible(v));
+	cf_profile_destroy(pr);
+	pr = own_with(a72, "CLIDR_EL1", "LoUIS", 0);
+	CU_ASSERT_EQUAL(cf_check(pr, a72, v), CF_OK);
+	CU_ASSERT_TRUE(cf_verdict_compatible(v));
+	cf_profile_destroy(pr);
+	/* n1's own CLIDR has LoUU = LoUIS = 0: fine on n1, refused on a72. */
+	pr = own_with(n1, "CLIDR_EL1", "LoC", 0);
+	CU_ASSERT_EQUAL(cf_check(pr, n1, v), CF_OK);
+	CU_ASSERT_TRUE(cf_verdict_compatible(v));
+	cf_profile_destroy(pr);
+	pr = own(n1);
+	CU_ASSERT_EQUAL(cf_check(pr, a72, v), CF_OK);
+	CU_ASSERT_FALSE(cf_verdict_compatible(v));
+	{
+		size_t seen = 0;
+		for (size_t i = 0; i < cf_verdict_reason_count(v); i++)
+			seen += cf_verdict_reason(v, i)->kind == CF_REASON_KVM_RULE;
+		CU_ASSERT_EQUAL(seen, 1);
+	}
+	cf_profile_destroy(pr);
+	cf_verdict_destroy(v);
+	cf_report_destroy(a72);
+	cf_report_destroy(n1);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_check_kvm_rule_by_kernel),
+	TEST(test_check_kvm_rule_clidr),
 	TEST(test_check_capabilities),
 	TEST(test_check_nr_vcpus_never_compared),
 	TEST(test_check_vcpus),

@@ -81,7 +81,8 @@ static int64_t ftr_safe(const struct cf_field *f, int64_t nv, int64_t cur)
 		if (nv == 0 || cur == 0)
 			return 0;
 		return nv > cur ? nv : cur;
-	case CF_POL_ANY: return nv;
+	case CF_POL_ANY:
+	case CF_POL_ANY_MAX: return nv;
 	case CF_POL_AND: return nv & cur;
 	case CF_POL_PREFIX: {
 		uint64_t w = (uint64_t)nv, l = (uint64_t)cur, upto;
@@ -189,6 +190,40 @@ static bool kernel_keeps_nothing(uint64_t key)
 	return key >= 0x140001 && key <= 0x140003;
 }
 
+/* Rules of KVM's setters across fields, transcribed from
+ * arch/arm64/kvm/sys_regs.c (not from the catalogue):
+ *  - set_clidr(): CLIDR_EL1 (3,1,0,0,1) with LoC (bits 26:24) 0, or with
+ *    LoUU (29:27) and LoUIS (23:21) both 0, is EINVAL where the host's
+ *    sanitised CTR_EL0 (3,3,0,0,1) has IDC (bit 28) 0;
+ *  - set_id_aa64pfr0_el1() (Linux 6.15 on; these random hosts report no
+ *    kernel, so the newer rule): ID_AA64PFR0_EL1 (3,0,0,4,0) with EL0
+ *    (bits 3:0) or EL1 (7:4) 0 is EINVAL.
+ * KVM never reports a value its own setter refuses (it starts from it),
+ * so a random host whose register already is the profile's takes it. */
+#define KEY(op0, op1, crn, crm, op2) \
+	((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
+
+static bool reg_of(const struct cf_config *c, uint64_t key, uint64_t *v)
+{
+	return cf_config_get(c, key, v, NULL);
+}
+
+static bool kvm_setter_refuses(const struct cf_config *prof,
+			       const struct cf_config *host)
+{
+	uint64_t clidr, hclidr, ctr = 0, pfr0, hpfr0;
+
+	if (reg_of(prof, KEY(3, 1, 0, 0, 1), &clidr) &&
+	    !(reg_of(host, KEY(3, 1, 0, 0, 1), &hclidr) && hclidr == clidr) &&
+	    (!reg_of(host, KEY(3, 3, 0, 0, 1), &ctr) || !((ctr >> 28) & 1)) &&
+	    (((clidr >> 24) & 7) == 0 ||
+	     (((clidr >> 27) & 7) == 0 && ((clidr >> 21) & 7) == 0)))
+		return true;
+	return reg_of(prof, KEY(3, 0, 0, 4, 0), &pfr0) &&
+	       !(reg_of(host, KEY(3, 0, 0, 4, 0), &hpfr0) && hpfr0 == pfr0) &&
+	       ((pfr0 & 0xf) == 0 || ((pfr0 >> 4) & 0xf) == 0);
+}
+
 /* KVM_SET_ONE_REG of every register of PROF.  A capability is no register:
  * KVM_CHECK_EXTENSION reports it and nothing writes the pool's value (a VM
  * enables what it needs with KVM_ENABLE_CAP, api.rst 4.37), so it is not
@@ -196,6 +231,8 @@ static bool kernel_keeps_nothing(uint64_t key)
 static bool kvm_accepts_all(const struct cf_config *prof,
 			    const struct cf_config *host)
 {
+	if (kvm_setter_refuses(prof, host))
+		return false;
 	for (size_t i = 0; i < cat->nregs; i++) {
 		if (!prof->present[i] || cat->regs[i].pseudo == 2)
 			continue;
@@ -218,7 +255,9 @@ static bool conflict_on(const struct cf_profile *pr, size_t ri, int fi)
 static bool reg_conflict(const struct cf_profile *pr, size_t ri)
 {
 	for (size_t i = 0; i < pr->nconf; i++)
-		if (pr->conf[i].key == cat->regs[ri].key && pr->conf[i].field < 0)
+		if (pr->conf[i].key == cat->regs[ri].key &&
+		    (pr->conf[i].field < 0 ||
+		     pr->conf[i].kind == CF_CONFLICT_KVM_RULE))
 			return true;
 	return false;
 }
@@ -265,6 +304,8 @@ static bool better(const struct cf_field *f, uint64_t a, uint64_t b,
 	}
 	case CF_POL_ANY:
 		return a < b;
+	case CF_POL_ANY_MAX:
+		return a > b;
 	case CF_POL_AND:
 		return (a & b) == b && a != b;
 	case CF_POL_PREFIX:
@@ -401,8 +442,11 @@ static void check_pool(struct cf_report **hs, int n)
 				if (!all_accept_field(hs, n, ri, fi, base, fv))
 					continue;
 				/* `any` fields take the smallest value a host
-				 * offers, not an invented one. */
-				if (f->policy == CF_POL_ANY && !offered(hs, n, ri, f, fv))
+				 * offers (any-max the largest), not an
+				 * invented one. */
+				if ((f->policy == CF_POL_ANY ||
+				     f->policy == CF_POL_ANY_MAX) &&
+				    !offered(hs, n, ri, f, fv))
 					continue;
 				if (!any || better(f, fv, best, hs, n, ri))
 					best = fv;

@@ -151,20 +151,13 @@ CATALOGUE = os.path.join(ROOT, "arch", "arm64", "idregs.txt")
 # the host's CNTFRQ_EL0, and every lab VM has a vGICv3.
 PROGRAMMED_FACTS = ("SVE_VLS", "PMU_COUNTERS")
 
-# Fields where the engine is knowingly stricter than the lab's KVM (Debian's
-# 6.12): a one-field variant KVM takes and the engine refuses, naming only
-# that register, is a conservative cell -- listed, and not a failure. A false
-# safe (the engine accepts, KVM refuses) always fails.
-CONSERVATIVE = {
-    ("CLIDR_EL1", "LoUU"): "set_clidr() (arch/arm64/kvm/sys_regs.c) refuses LoUU = LoUIS = 0 on a host "
-    "whose CTR_EL0.IDC is 0, not one of them at 0: a rule on the pair, judged per field by `higher`",
-    ("CLIDR_EL1", "LoUIS"): "as LoUU: set_clidr() refuses LoUU = LoUIS = 0 (IDC 0 hosts), not one at 0",
-    ("CLIDR_EL1", "LoC"): "min=1: set_clidr() refuses LoC = 0 only where CTR_EL0.IDC is 0; a host "
-    "with IDC 1 (neoverse-n1, a64fx and max here) takes it",
-    ("ID_AA64PFR0_EL1", "EL1"): "min=1: set_id_aa64pfr0_el1() of the kernel transcribed in "
-    "tests/data/kernel/arm64-ftr.txt refuses EL1 = 0; Debian's 6.12 does not check it yet",
-    ("ID_AA64PFR0_EL1", "EL0"): "min=1: as EL1 (newer set_id_aa64pfr0_el1()); 6.12 takes EL0 = 0",
-}
+# Fields where the engine is knowingly stricter than the lab's KVM: a
+# one-field variant KVM takes and the engine refuses, naming only that
+# register, would be a conservative cell -- listed, and not a failure.  None
+# since idregs.txt's `refuse` lines say what set_clidr() and
+# set_id_aa64pfr0_el1() refuse, per host and kernel: every cell must agree.
+# A false safe (the engine accepts, KVM refuses) always fails.
+CONSERVATIVE = {}
 
 
 class Field:
@@ -230,6 +223,24 @@ def read_catalogue(path=CATALOGUE):
     return regs
 
 
+def read_refusals(path=CATALOGUE):
+    """idregs.txt's `refuse` lines: [(line, [(register, field, value)])], the
+    values a profile must have (the `where` and `since` parts are KVM's and
+    the engine's business: the lab asks KVM)."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, raw in enumerate(f, 1):
+            w = raw.split("#", 1)[0].split()
+            if len(w) > 1 and w[0] == "refuse":
+                terms = []
+                for t in w[1].split(","):
+                    name, _, v = t.partition("=")
+                    reg, _, field = name.partition(".")
+                    terms.append((reg, field, int(v, 0)))
+                out.append((n, terms))
+    return out
+
+
 def sysreg_key(name):
     """Key of an uncatalogued register named S<op0>_<op1>_C<n>_C<m>_<op2>."""
     m = re.fullmatch(r"S(\d)_(\d)_C(\d+)_C(\d+)_(\d)", name)
@@ -274,10 +285,29 @@ def field_variants(f, v, wr):
     return out
 
 
-def make_variants(cat, own, writable):
+def make_variants(cat, own, writable, refusals=()):
     """One-field variants of a host's own profile: [(name, section, register, key,
-    new value, rule)]. WRITABLE: the report's masks by register name."""
+    new value, rule)]. WRITABLE: the report's masks by register name.  And per
+    `refuse` line of REFUSALS (read_refusals) whose values lie in one register
+    of the profile, that register with those values (rule `kvm-rule`), so that
+    KVM judges every rule the catalogue states."""
     out = []
+    ids = (own.get("arm64") or {}).get("id_regs") or {}
+    for line, terms in refusals:
+        regs = {t[0] for t in terms}
+        reg = regs.pop()
+        c = cat.get(reg)
+        if regs or c is None or reg not in ids:
+            continue
+        val = nv = int(ids[reg], 16)
+        fields = {f.name: f for f in c["fields"]}
+        if any(t[1] not in fields for t in terms):
+            continue
+        for _, field, v in terms:
+            nv = fields[field].put(nv, v)
+        if nv != val:
+            out.append(("%s.line%d.kvm-rule" % (reg, line), "id_regs", reg, c["key"], nv,
+                        "kvm-rule", terms[0][1]))
     a = own.get("arm64") or {}
     for section in ("id_regs", "fw_regs", "kvm_facts"):
         for reg, sval in sorted((a.get(section) or {}).items()):
@@ -362,6 +392,7 @@ class Lab:
         self.boot_failures = []
         self.variants_of = {}     # host -> [(name, section, register, key, value, rule)]
         self.catalogue = read_catalogue() if args.variants else {}
+        self.refusals = read_refusals() if args.variants else []
 
     # ---- QEMU
 
@@ -983,7 +1014,7 @@ class Lab:
             say("variants: %s: cannot read its own profile or report: %s" % (h, e))
             self.variants_of[h] = []
             return []
-        vs = make_variants(self.catalogue, own, wr)
+        vs = make_variants(self.catalogue, own, wr, self.refusals)
         vdir = os.path.join(out, "variants", h)
         os.makedirs(vdir, exist_ok=True)
         for i, (name, section, reg, key, val, rule, field) in enumerate(vs):

@@ -218,6 +218,11 @@ ARM64_ALTS = {
     'any': [('lower', 'refuses a value above the host\'s where KVM takes '
              'anything'),
             ('exact=0', 'takes only the host\'s value or 0')],
+    'any-max': [('any', 'combines by minimum: a pool of an IDC-0 and an '
+                 'IDC-1 host gets LoUU = LoUIS = 0, which the IDC-0 host '
+                 'refuses'),
+                ('higher', 'refuses a level below the host\'s, which KVM '
+                 'takes')],
     'prefix': [('lower', 'the SVE lengths compare as a number, not as the '
                 'prefix KVM can cap')],
 }
