@@ -209,6 +209,8 @@ x86-test: $(BUILD)/cpufleet
 
 cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
+	sh tests/cli/exit.sh $(BUILD)/cpufleet
+	sh tests/cli/ux.sh $(BUILD)/cpufleet
 
 # Every profile of tests/data exported to QEMU, libvirt and Firecracker and
 # judged by the consumers: qemu-system-x86_64 and qemu-system-aarch64 over

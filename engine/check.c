@@ -171,8 +171,14 @@ static enum cf_err check_config(const struct cf_config *pc,
 	const struct cf_catalog *cat = a->catalog;
 	enum cf_err err;
 
-	if (hc->arch != a)
-		return add(v, CF_REASON_ARCH, a, 0, NULL, 0, 0);
+	if (hc->arch != a) {
+		/* The register is the host's architecture, by name. */
+		err = add(v, CF_REASON_ARCH, a, 0, NULL, 0, 0);
+		if (err == CF_OK)
+			snprintf(v->r[v->n - 1].reg, sizeof(v->r[0].reg), "%s",
+				 hc->arch->name);
+		return err;
+	}
 	err = check_deps(pc, hc, v);
 	if (err != CF_OK)
 		return err;
@@ -452,6 +458,67 @@ static void fmt_val(const struct cf_reason *r, uint64_t v, char *buf, size_t len
 		snprintf(buf, len, "0x%llx", (unsigned long long)v);
 }
 
+/* A field's value in users' words, where the catalogue says what it is:
+ * a TSC rate (policy "rate", kHz) in MHz; a size named *_bits or *_width
+ * in decimal bits; a 32-bit field that must be equal and holds four
+ * printable bytes (the CPUID vendor string) as that text.  False for any
+ * other field (fmt_val's numbers). */
+static bool fmt_unit(const struct cf_verdict *v, const struct cf_reason *r,
+		     uint64_t val, char *buf, size_t len)
+{
+	int ri = r->field ? cf_catalog_find_name(v->arch->catalog, r->reg) : -1;
+	const struct cf_field *f;
+	size_t n;
+	int fi;
+
+	if (ri < 0)
+		return false;
+	fi = cf_catalog_find_field(&v->arch->catalog->regs[ri], r->field);
+	if (fi < 0)
+		return false;
+	f = &v->arch->catalog->regs[ri].fields[fi];
+	n = strlen(f->name);
+	if (f->policy == CF_POL_RATE) {
+		snprintf(buf, len, "%llu.%03llu MHz",
+			 (unsigned long long)(val / 1000),
+			 (unsigned long long)(val % 1000));
+		return true;
+	}
+	if (f->width > 1 && ((n > 4 && !strcmp(f->name + n - 4, "bits")) ||
+			     (n > 5 && !strcmp(f->name + n - 5, "width")))) {
+		snprintf(buf, len, "%llu bits", (unsigned long long)val);
+		return true;
+	}
+	if (f->policy == CF_POL_EQUAL && f->width == 32) {
+		char s[5];
+		for (int i = 0; i < 4; i++) {
+			s[i] = (char)(val >> (8 * i));
+			if (s[i] < 0x20 || s[i] > 0x7e)
+				return false;
+		}
+		s[4] = '\0';
+		snprintf(buf, len, "\"%s\"", s);
+		return true;
+	}
+	return false;
+}
+
+/* The bit numbers set in M, "3, 5, 24", cut short to LEN. */
+static void bit_list(uint64_t m, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (int b = 0; b < 64 && at < len; b++)
+		if (m >> b & 1) {
+			int w = snprintf(buf + at, len - at, "%s%d", at ? ", " : "",
+					 b);
+			if (w < 0)
+				return;
+			at += (size_t)w;
+		}
+}
+
 /* A capability's reason: one the profile's VMs enable, or a VM's size
  * (cf_check_vcpus).  False if R is about no capability. */
 static bool cap_text(const struct cf_verdict *v, const struct cf_reason *r,
@@ -490,16 +557,26 @@ static bool cap_text(const struct cf_verdict *v, const struct cf_reason *r,
 	return true;
 }
 
+const char *cf_verdict_value_name(const struct cf_verdict *v, const char *reg,
+				  uint64_t value)
+{
+	return v && v->arch && v->arch->value_name ?
+	       v->arch->value_name(reg, value) : NULL;
+}
+
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len)
 {
 	const struct cf_reason *r = cf_verdict_reason(v, i);
-	char w[24], o[24], who[CF_HOST_ID_MAX + 8];
+	char w[40], o[40], who[CF_HOST_ID_MAX + 8], bits[200];
 
 	if (!r)
 		return CF_EINVAL;
-	fmt_val(r, r->want, w, sizeof(w));
-	fmt_val(r, r->offer, o, sizeof(o));
+	if (!fmt_unit(v, r, r->want, w, sizeof(w)) ||
+	    !fmt_unit(v, r, r->offer, o, sizeof(o))) {
+		fmt_val(r, r->want, w, sizeof(w));
+		fmt_val(r, r->offer, o, sizeof(o));
+	}
 	/* An unnamed host is the one the caller runs on (apply). */
 	if (v->host[0])
 		snprintf(who, sizeof(who), "host %s", v->host);
@@ -529,8 +606,11 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 			 r->features[0] ? "; host lacks " : "", r->features);
 		break;
 	case CF_REASON_UNDESCRIBED:
-		snprintf(buf, len, "%s: bits outside described fields differ on "
-			 "%s: wants 0x%llx, host offers 0x%llx", r->reg,
+		bit_list(r->want ^ r->offer, bits, sizeof(bits));
+		snprintf(buf, len, "%s: bit%s %s, which the catalogue does not "
+			 "name, differ%s on %s: wants 0x%llx, host offers 0x%llx",
+			 r->reg, strchr(bits, ',') ? "s" : "", bits,
+			 strchr(bits, ',') ? "" : "s",
 			 v->host[0] ? v->host : "this host",
 			 (unsigned long long)r->want, (unsigned long long)r->offer);
 		break;
@@ -538,7 +618,8 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 		snprintf(buf, len, "%s does not report %s", who, r->reg);
 		break;
 	case CF_REASON_ARCH:
-		snprintf(buf, len, "%s has another architecture", who);
+		snprintf(buf, len, "%s is %s, the profile %s: a guest never "
+			 "changes architecture", who, r->reg, v->arch->name);
 		break;
 	case CF_REASON_DEPENDS:
 		snprintf(buf, len, "the profile keeps %s but not %s, which %s "

@@ -270,6 +270,15 @@ const struct cf_reason *cf_verdict_reason(const struct cf_verdict *v, size_t i);
 enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out);
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len);
+/* The verdict in one line: "compatible", or "incompatible, 3 blockers
+ * (FEAT_SVE2, avx512f, MIDR_EL1.PartNum)": the count of reasons and the
+ * distinct names they block on (feature names, else REGISTER.FIELD), the
+ * first four, then "...".  Cut short to LEN. */
+void cf_verdict_summary(const struct cf_verdict *v, char *buf, size_t len);
+/* What VALUE of register REG means in the catalogue of V's architecture
+ * (arm64 MIDR_EL1: the core, "Neoverse N1"), or NULL. */
+const char *cf_verdict_value_name(const struct cf_verdict *v, const char *reg,
+				  uint64_t value);
 
 /* ---- the pair matrix ---- */
 /* One cell of a pair matrix: is the profile accepted, and for how many

@@ -7,6 +7,7 @@
 #include "profiles/regmap.h"
 #include "profiles/section.h"
 #include "util/diag.h"
+#include "util/text.h"
 
 #define REPORT_SCHEMA "cpufleet.report/v1"
 
@@ -33,6 +34,7 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	struct cf_config *cfg = NULL;
 	struct cf_report *r = NULL;
 	char id[CF_HOST_ID_MAX], archname[32];
+	const char *why;
 
 	if (!cJSON_IsObject(root))
 		return cf_diag_set(d, CF_ESCHEMA, "%s: $: expected an object",
@@ -48,6 +50,14 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 			    "$.host.id", id, sizeof(id), d);
 	if (err != CF_OK)
 		return err;
+	/* The server's rule, here too: a report it would refuse is refused
+	 * before an agent spools it, and no output carries invalid text. */
+	why = cf_text_host_id_why(id, sizeof(id));
+	if (why && strstr(why, "UTF-8"))
+		return cf_diag_set(d, CF_ESCHEMA, "%s: $.host.id: %s", origin, why);
+	if (why)
+		return cf_diag_set(d, CF_ESCHEMA, "%s: $.host.id: \"%s\" %s",
+				   origin, id, why);
 	err = cf_doc_string(cJSON_GetObjectItemCaseSensitive(host, "arch"),
 			    origin, "$.host.arch", archname, sizeof(archname), d);
 	if (err != CF_OK)

@@ -4,6 +4,7 @@
  * describes the shape. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cjson/cJSON.h>
 #include <cpufleet.h>
 #include "profiles/doc.h"
@@ -74,11 +75,14 @@ enum cf_err cf_verdict_entry_doc(const char *host, const struct cf_verdict *v,
 				 cJSON **out)
 {
 	cJSON *o = cJSON_CreateObject(), *rs = NULL;
+	char sum[1024];
 
 	*out = NULL;
+	cf_verdict_summary(v, sum, sizeof(sum));
 	if (!o || cf_verdict_to_doc(v, &rs) != CF_OK ||
 	    !cJSON_AddStringToObject(o, "host", host) ||
 	    !cJSON_AddBoolToObject(o, "compatible", cf_verdict_compatible(v)) ||
+	    !cJSON_AddStringToObject(o, "summary", sum) ||
 	    !cJSON_AddItemToObject(o, "reasons", rs)) {
 		cJSON_Delete(rs);   /* never in O when we get here */
 		cJSON_Delete(o);
@@ -86,6 +90,69 @@ enum cf_err cf_verdict_entry_doc(const char *host, const struct cf_verdict *v,
 	}
 	*out = o;
 	return CF_OK;
+}
+
+/* What reason R blocks on, in users' words: its feature names, else the
+ * register and field. */
+static void blocker_name(const struct cf_verdict *v, const struct cf_reason *r,
+			 char *buf, size_t len)
+{
+	const char *w = cf_verdict_value_name(v, r->reg, r->want);
+	const char *o = cf_verdict_value_name(v, r->reg, r->offer);
+
+	if (r->kind == CF_REASON_NEEDS_CAP && w && o)
+		snprintf(buf, len, "%s %s (host %s)", r->reg, w, o);
+	else if (r->kind == CF_REASON_ARCH)
+		snprintf(buf, len, "architecture: host is %s", r->reg);
+	else if (r->field && !strcmp(r->field, "vendor"))
+		snprintf(buf, len, "CPU vendor");
+	else if (r->kind == CF_REASON_DEPENDS)
+		snprintf(buf, len, "%s without %s", r->features, r->needs);
+	else if (r->features[0]) {
+		/* "FEAT_PAN,FEAT_PAN2": one blocker, so not the list's ", ". */
+		snprintf(buf, len, "%s", r->features);
+		for (char *c = buf; (c = strchr(c, ',')); c++)
+			*c = '/';
+	}
+	else if (r->field)
+		snprintf(buf, len, "%s.%s", r->reg, r->field);
+	else
+		snprintf(buf, len, "%s", r->reg);
+}
+
+void cf_verdict_summary(const struct cf_verdict *v, char *buf, size_t len)
+{
+	size_t n = cf_verdict_reason_count(v), shown = 0, at;
+	char name[2 * CF_TEXT_MAX + 16], prev[2 * CF_TEXT_MAX + 16];
+
+	if (!len)
+		return;
+	if (cf_verdict_compatible(v)) {
+		snprintf(buf, len, "compatible");
+		return;
+	}
+	snprintf(buf, len, "incompatible, %zu blocker%s (", n,
+		 n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		blocker_name(v, cf_verdict_reason(v, i), name, sizeof(name));
+		for (size_t j = 0; j < i && !seen; j++) {
+			blocker_name(v, cf_verdict_reason(v, j), prev,
+				     sizeof(prev));
+			seen = !strcmp(prev, name);
+		}
+		if (seen)
+			continue;
+		at = strlen(buf);
+		if (shown == 4) {
+			snprintf(buf + at, len - at, ", ...");
+			break;
+		}
+		snprintf(buf + at, len - at, "%s%s", shown ? ", " : "", name);
+		shown++;
+	}
+	at = strlen(buf);
+	snprintf(buf + at, len - at, ")");
 }
 
 enum cf_err cf_verdict_to_json(const struct cf_verdict *v, char **out)

@@ -8,6 +8,7 @@
 #include "util/diag.h"
 #include "profiles/doc.h"
 #include "tools/cli_util.h"
+#include "util/text.h"
 #ifdef CF_NET
 #include "tools/remote.h"
 #endif
@@ -37,7 +38,9 @@ int cli_make_pool(const char *cmd, char **paths, const struct cli_reports *rs,
 			cli_error(cmd, "%s: %s", paths[i], d.msg);
 			cf_pool_destroy(*out);
 			*out = NULL;
-			return CLI_USAGE;
+			/* Another architecture: no profile both can take,
+			 * an infeasible pool (README's exit codes). */
+			return err == CF_EARCH ? CLI_NO : CLI_USAGE;
 		}
 	}
 	if (err != CF_OK) {
@@ -59,22 +62,120 @@ int cli_write_file(const char *cmd, const char *path, const char *text)
 	if (!strcmp(path, "-")) {
 		if (printf("%s\n", text) < 0 || fflush(stdout) != 0) {
 			cli_error(cmd, "cannot write to stdout");
-			return -1;
+			return CLI_INTERNAL;
 		}
-		return 0;
+		return CLI_OK;
 	}
 	buf = malloc(n + 2);
 	if (!buf)
-		return -1;
+		return CLI_INTERNAL;
 	memcpy(buf, text, n);
 	buf[n] = '\n';
 	err = cf_doc_write_file(path, buf, n + 1, &d);
 	free(buf);
 	if (err != CF_OK) {
 		cli_error(cmd, "%s", d.msg);
-		return -1;
+		return CLI_INTERNAL;
 	}
-	return 0;
+	return CLI_OK;
+}
+
+/* Standard input, once read. */
+static char *stdin_text;
+static size_t stdin_len;
+
+static enum cf_err read_stdin(struct cf_diag *d)
+{
+	size_t cap = 65536, n = 0, got;
+	char *b = malloc(cap + 1), *nb;
+
+	if (!b)
+		return CF_ENOMEM;
+	while ((got = fread(b + n, 1, cap - n, stdin)) > 0) {
+		n += got;
+		if (n > CF_DOC_MAX_BYTES) {
+			free(b);
+			return cf_diag_set(d, CF_ETOOBIG, "stdin: larger than "
+					   "%u bytes", CF_DOC_MAX_BYTES);
+		}
+		if (n == cap) {
+			cap *= 2;
+			nb = realloc(b, cap + 1);
+			if (!nb) {
+				free(b);
+				return CF_ENOMEM;
+			}
+			b = nb;
+		}
+	}
+	if (ferror(stdin)) {
+		free(b);
+		return cf_diag_set(d, CF_EIO, "stdin: read error: %s",
+				   strerror(errno));
+	}
+	b[n] = '\0';
+	stdin_text = b;
+	stdin_len = n;
+	return CF_OK;
+}
+
+enum cf_err cli_read_file(const char *path, char **buf, size_t *len,
+			  struct cf_diag *d)
+{
+	enum cf_err err;
+
+	if (strcmp(path, "-") != 0)
+		return cf_doc_read_file(path, buf, len, d);
+	*buf = NULL;
+	if (!stdin_text && (err = read_stdin(d)) != CF_OK)
+		return err;
+	*buf = malloc(stdin_len + 1);
+	if (!*buf)
+		return CF_ENOMEM;
+	memcpy(*buf, stdin_text, stdin_len + 1);
+	*len = stdin_len;
+	return CF_OK;
+}
+
+/* A report (REPORT) or a profile from standard input, into *R or *P. */
+static enum cf_err load_stdin(struct cf_report **r, struct cf_profile **p,
+			      struct cf_diag *d)
+{
+	char *text;
+	size_t len;
+	enum cf_err err = cli_read_file("-", &text, &len, d);
+
+	if (err == CF_OK)
+		err = r ? cf_report_parse(text, len, "stdin", r, d)
+			: cf_profile_parse(text, len, "stdin", p, d);
+	free(text);
+	return err;
+}
+
+enum cf_err cli_report_load(const char *path, struct cf_report **out,
+			    struct cf_diag *d)
+{
+	*out = NULL;
+	return strcmp(path, "-") ? cf_report_load(path, out, d)
+				 : load_stdin(out, NULL, d);
+}
+
+enum cf_err cli_profile_load(const char *path, struct cf_profile **out,
+			     struct cf_diag *d)
+{
+	*out = NULL;
+	return strcmp(path, "-") ? cf_profile_load(path, out, d)
+				 : load_stdin(NULL, out, d);
+}
+
+int cli_check_host_id(const char *cmd, const char *opt, const char *id)
+{
+	const char *why = cf_text_host_id_why(id, CF_HOST_ID_MAX);
+
+	if (!why)
+		return CLI_OK;
+	cli_error(cmd, "%s '%s': %s", opt, id, why);
+	return CLI_USAGE;
 }
 
 void cli_free_reports(struct cli_reports *rs)
@@ -95,7 +196,7 @@ int cli_load_reports(char **paths, int n, struct cli_reports *out)
 	if (!out->r)
 		return CLI_INTERNAL;
 	for (int i = 0; i < n; i++) {
-		enum cf_err err = cf_report_load(paths[i], &out->r[i], &d);
+		enum cf_err err = cli_report_load(paths[i], &out->r[i], &d);
 		if (err != CF_OK) {
 			fprintf(stderr, "cpufleet: %s\n",
 				d.msg[0] ? d.msg : cf_strerror(err));
@@ -113,10 +214,10 @@ int cli_load_profile(const char *cmd, const char *path, struct cf_profile **out)
 	enum cf_err err;
 
 	*out = NULL;
-	if (!strchr(path, '/') && access(path, F_OK) != 0 &&
-	    cf_x86_level_profile(path, out) == CF_OK)
+	if (!strchr(path, '/') && strcmp(path, "-") != 0 &&
+	    access(path, F_OK) != 0 && cf_x86_level_profile(path, out) == CF_OK)
 		return CLI_OK;
-	err = cf_profile_load(path, out, &d);
+	err = cli_profile_load(path, out, &d);
 	if (err != CF_OK) {
 		cli_error(cmd, "%s", d.msg[0] ? d.msg : cf_strerror(err));
 		return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
@@ -132,17 +233,17 @@ int cli_load_any(const char *path, struct cf_report **report,
 
 	*report = NULL;
 	*profile = NULL;
-	if (!strchr(path, '/') && access(path, F_OK) != 0 &&
-	    cf_x86_level_profile(path, profile) == CF_OK)
+	if (!strchr(path, '/') && strcmp(path, "-") != 0 &&
+	    access(path, F_OK) != 0 && cf_x86_level_profile(path, profile) == CF_OK)
 		return CLI_OK;
-	er = cf_report_load(path, report, &dr);
+	er = cli_report_load(path, report, &dr);
 	if (er == CF_OK)
 		return CLI_OK;
 	if (er != CF_ESCHEMA || !strstr(dr.msg, "$.schema")) {
 		fprintf(stderr, "cpufleet: %s\n", dr.msg[0] ? dr.msg : cf_strerror(er));
 		return CLI_USAGE;
 	}
-	ep = cf_profile_load(path, profile, &dp);
+	ep = cli_profile_load(path, profile, &dp);
 	if (ep == CF_OK)
 		return CLI_OK;
 	if (strstr(dp.msg, "$.schema"))

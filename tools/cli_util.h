@@ -18,6 +18,20 @@ struct cli_reports {
 	size_t n;
 };
 
+/* PATH's bytes (malloc'd, NUL-terminated), "-" being standard input: read
+ * once and kept, so that every "-" of one command reads the same document;
+ * errors name it "stdin".  cf_doc_read_file's limits. */
+enum cf_err cli_read_file(const char *path, char **buf, size_t *len,
+			  struct cf_diag *d);
+/* cf_report_load and cf_profile_load through cli_read_file. */
+enum cf_err cli_report_load(const char *path, struct cf_report **out,
+			    struct cf_diag *d);
+enum cf_err cli_profile_load(const char *path, struct cf_profile **out,
+			     struct cf_diag *d);
+/* A host id given on the command line (OPT names the option): NULL if
+ * fine, else printed as "--host-id 'ID': why" and CLI_USAGE. */
+int cli_check_host_id(const char *cmd, const char *opt, const char *id);
+
 /* Loads every path; on the first bad one prints its error and returns
  * CLI_USAGE (nothing is kept). */
 int cli_load_reports(char **paths, int n, struct cli_reports *out);
@@ -60,6 +74,9 @@ int cli_load_any(const char *path, struct cf_report **report,
 /* Adds a host's verdict to ARR (a cJSON array) or, if ARR is NULL, prints
  * it as text. */
 int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v);
+/* "HOST: compatible" or "HOST: incompatible, N blockers (...)" on stdout
+ * (cf_verdict_summary). */
+void cli_print_summary(const char *host, const struct cf_verdict *v);
 
 /* A pool of the reports RS (loaded from PATHS), all of them when POOL_OF is
  * NULL, else those with POOL_OF[i] == P.  A mixed architecture or a host id
@@ -67,7 +84,8 @@ int cli_emit_verdict(void *arr, const char *host, const struct cf_verdict *v);
 int cli_make_pool(const char *cmd, char **paths, const struct cli_reports *rs,
 		  const size_t *pool_of, size_t p, struct cf_pool **out);
 /* Writes TEXT and a newline to PATH durably ("-": standard output; see
- * cf_doc_write_file for links, devices and FIFOs); prints the error. */
+ * cf_doc_write_file for links, devices and FIFOs); prints the error and
+ * returns CLI_INTERNAL (cannot write the output), else CLI_OK. */
 int cli_write_file(const char *cmd, const char *path, const char *text);
 
 /* This host's report, by the probe of the architecture this build runs on

@@ -68,6 +68,7 @@ struct collect_ctx {
 	const char *from;
 	char host[CF_HOST_ID_MAX];
 	uint32_t features;
+	bool from_bad;       /* --from could not be read: an input error */
 };
 
 static enum cf_err new_report_id(struct cf_report *r)
@@ -95,11 +96,13 @@ static enum cf_err collect(void *vctx, char **json, struct cf_diag *d)
 	enum cf_err err;
 
 	if (c->from)
-		err = cf_report_load(c->from, &r, d);
+		err = cli_report_load(c->from, &r, d);
 	else
 		err = cli_collect_here(c->features, c->host, &r, d);
-	if (err != CF_OK)
+	if (err != CF_OK) {
+		c->from_bad = c->from && err != CF_ENOMEM;
 		return err;
+	}
 	if (c->from) {
 		cf_server_now(now, sizeof(now));
 		err = cf_report_set_collected_at(r, now);
@@ -246,7 +249,12 @@ int cmd_agent(int argc, char **argv)
 			}
 			break;
 		case 'S': spool_dir = optarg; break;
-		case 'i': snprintf(cc.host, sizeof(cc.host), "%s", optarg); break;
+		case 'i':
+			if (cli_check_host_id("agent", "--host-id", optarg) !=
+			    CLI_OK)
+				return CLI_USAGE;
+			snprintf(cc.host, sizeof(cc.host), "%s", optarg);
+			break;
 		case 'f':
 			if (cf_arm64_parse_features(optarg, &cc.features) != CF_OK) {
 				cli_error("agent", "unknown feature in '%s'", optarg);
@@ -290,8 +298,16 @@ int cmd_agent(int argc, char **argv)
 		cli_error("agent", "%lu report(s) refused by the server: kept in "
 			  "%s/rejected with the reason", st.rejected, spool_dir);
 	rc = err == CF_OK ? (st.rejected ? CLI_USAGE : CLI_OK)
-	   : err == CF_EDENIED || err == CF_EINVAL || err == CF_EARCH ||
-	     err == CF_ESCHEMA || err == CF_ESYNTAX ? CLI_USAGE : CLI_INTERNAL;
+	   : cc.from_bad || err == CF_EDENIED || err == CF_EINVAL ||
+	     err == CF_EARCH || err == CF_ESCHEMA || err == CF_ESYNTAX
+	   ? CLI_USAGE : CLI_INTERNAL;
+	/* Stopped (SIGTERM, Ctrl-C) with reports undelivered: 0 is "every
+	 * report delivered" (help), so the server-unreachable code. */
+	if (rc == CLI_OK && cf_spool_count(spool) > 0) {
+		cli_error("agent", "stopped with %zu report(s) not delivered, "
+			  "kept in %s", cf_spool_count(spool), spool_dir);
+		rc = CLI_INTERNAL;
+	}
 cleanup:
 	cf_spool_close(spool);
 	cf_client_destroy(ao.client);

@@ -81,6 +81,9 @@ int cmd_collect(int argc, char **argv)
 			}
 			break;
 		case 'i':
+			if (cli_check_host_id("collect", "--host-id", optarg) !=
+			    CLI_OK)
+				return CLI_USAGE;
 			snprintf(id, sizeof(id), "%s", optarg);
 			break;
 		case 'o': out = optarg; break;

@@ -43,7 +43,8 @@ CLI_SOURCE_HELP
 "remove, an infeasible profile, or a format that cannot describe the\n"
 "profile's architecture is an error naming the field; nothing is written.\n"
 "\n"
-"exit: 0 written, 2 usage or input error, 3 internal error\n";
+"exit: 0 written, 1 an infeasible profile, 2 usage or input error,\n"
+"3 internal error (cannot write the output)\n";
 
 static const char help_import[] =
 "usage: cpufleet import --format firecracker --host REPORT [-o FILE] TEMPLATE\n"
@@ -154,7 +155,8 @@ int cmd_export(int argc, char **argv)
 	if (err != CF_OK) {
 		cli_error("export", "%s: %s", argv[optind],
 			  d.msg[0] ? d.msg : cf_strerror(err));
-		rc = err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
+		rc = err == CF_ENOMEM ? CLI_INTERNAL :
+		     !cf_profile_feasible(pr) ? CLI_NO : CLI_USAGE;
 		goto cleanup;
 	}
 	if (json) {
@@ -240,9 +242,10 @@ int cmd_import(int argc, char **argv)
 	rc = cli_load_reports(hp, 1, &rs);
 	if (rc != CLI_OK)
 		return rc;
-	err = cf_doc_read_file(argv[optind], &text, &len, &d);
+	err = cli_read_file(argv[optind], &text, &len, &d);
 	if (err == CF_OK)
-		err = cf_profile_import_firecracker(text, len, argv[optind], rs.r[0],
+		err = cf_profile_import_firecracker(text, len, strcmp(argv[optind],
+						    "-") ? argv[optind] : "stdin", rs.r[0],
 						    &pr, &d);
 	if (err == CF_OK)
 		err = cf_profile_to_json(pr, &json);

@@ -352,8 +352,10 @@ static int pool_matrix(const cJSON *m)
 		printf("%-*s", w + 2, str(it, "from"));
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(it, "cells")) {
 			char cell[32];
-			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c,
-							"compatible")))
+			bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				c, "compatible"));
+			all = all && ok;
+			if (ok)
 				snprintf(cell, sizeof(cell), "ok");
 			else
 				snprintf(cell, sizeof(cell), "NO(%d)",
@@ -407,6 +409,7 @@ int cmd_pool(int argc, char **argv)
 	const char *verb, *method = "GET";
 	cJSON *out = NULL, *body = NULL;
 	bool json = false;
+	long status = 0;
 	int rc = parse_opts("pool", pool_help, argc, argv, extra, "l:H:pn:o:",
 			    pool_opt, &a, &ro, &json);
 
@@ -460,11 +463,40 @@ int cmd_pool(int argc, char **argv)
 	if (rc != CLI_OK)
 		goto cleanup;
 	text = body ? cJSON_PrintUnformatted(body) : NULL;
-	rc = remote_call("pool", cl, method, path, text, NULL, &out);
+	rc = remote_call("pool", cl, method, path, text, &status, &out);
+	if (rc == CLI_USAGE && status == 409 && a.publish) {
+		/* 409 to a publish: infeasible (the error says so) or a pool
+		 * mixed since; the baseline alone tells which. */
+		cJSON *probe = NULL;
+		cJSON_ReplaceItemInObjectCaseSensitive(body, "publish",
+						       cJSON_CreateFalse());
+		cJSON_free(text);
+		text = cJSON_PrintUnformatted(body);
+		if (text && remote_call("pool", cl, method, path, text, NULL,
+					&probe) == CLI_OK &&
+		    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(probe,
+								   "feasible")))
+			rc = CLI_NO;
+		cJSON_Delete(probe);
+		goto cleanup;
+	}
 	if (rc != CLI_OK)
 		goto cleanup;
-	if (!strcmp(verb, "matrix") && !json) {
-		rc = pool_matrix(out);
+	if (!strcmp(verb, "matrix")) {
+		/* Every pair, and the published profile on every member. */
+		bool all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			out, "compatible"));
+		const cJSON *c, *base = cJSON_GetObjectItemCaseSensitive(
+			out, "baseline");
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(base,
+								       "cells"))
+			all = all && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				c, "compatible"));
+		if (json)
+			print_json(out);
+		else
+			all = pool_matrix(out) == CLI_OK && all;
+		rc = all ? CLI_OK : CLI_NO;
 		goto cleanup;
 	}
 	if (!strcmp(verb, "baseline")) {
@@ -616,21 +648,23 @@ cleanup:
 
 static const char check_help[] =
 "usage: cpufleet check --server URL --profile NAME[@VERSION]|FILE [--vcpus N]\n"
-"                      [--json] HOST...\n"
+"                      [--json|--brief] HOST...\n"
 "       cpufleet check --server URL --from HOST [--profile NAME[@VERSION]]\n"
 "                      [--pool P | HOST...] [--vcpus N] [--json]\n"
 "       cpufleet check --server URL --to HOST [--pool P | HOST...]\n"
 "                      [--vcpus N] [--json]\n"
 "\n"
 "Asks the server whether a profile (a published one by name, the latest or\n"
-"a given version, or a profile document from FILE) runs on each HOST, as\n"
-"their latest reports say, and if not, every reason.\n"
+"a given version, or a profile document from FILE, '-': standard input)\n"
+"runs on each HOST, as their latest reports say, and if not, every reason:\n"
+"first one summary line per host, then the reasons, as local check.\n"
 "--from HOST: where can a guest started on HOST (its own profile: all KVM\n"
 "offers there, or --profile's) go?  Each other host of pool P, or the HOSTs\n"
 "given, or every host the server knows, as `FROM -> TO: verdict`.  --to\n"
 "HOST: the reverse, whose guests (each host's own profile) may come to HOST.\n"
 "\n"
 "  -p, --profile P      NAME, NAME@VERSION, or a profile file\n"
+"  -b, --brief          only the one-line summary per host\n"
 "      --from HOST      where a guest of HOST can go\n"
 "      --to HOST        whose guests can come to HOST\n"
 "      --pool P         with --from or --to: the members of pool P\n"
@@ -645,6 +679,7 @@ struct check_args {
 	const char *prof;
 	long vcpus;
 	const char *from, *to, *pool;
+	bool brief;
 };
 
 static int check_opt(void *ctx, int c, const char *arg)
@@ -656,6 +691,7 @@ static int check_opt(void *ctx, int c, const char *arg)
 	case 'F': a->from = arg; return CLI_OK;
 	case 'O': a->to = arg; return CLI_OK;
 	case 'L': a->pool = arg; return CLI_OK;
+	case 'b': a->brief = true; return CLI_OK;
 	}
 	if (!cli_parse_long(arg, 1, 4294967295L, &a->vcpus)) {
 		cli_error("check", "--vcpus: expected a number of vCPUs from 1, "
@@ -676,8 +712,9 @@ static int check_profile_body(cJSON *body, const char *p)
 	cJSON *pj;
 	long v;
 
-	if (strchr(p, '/') || strstr(p, ".json") || access(p, F_OK) == 0) {
-		if (cf_doc_read_file(p, &file, &len, &d) != CF_OK) {
+	if (strchr(p, '/') || strstr(p, ".json") || !strcmp(p, "-") ||
+	    access(p, F_OK) == 0) {
+		if (cli_read_file(p, &file, &len, &d) != CF_OK) {
 			cli_error("check", "%s", d.msg);
 			return CLI_USAGE;
 		}
@@ -960,6 +997,7 @@ int cli_remote_check(int argc, char **argv)
 	static const struct option extra[] = {
 		{ "profile", required_argument, NULL, 'p' },
 		{ "vcpus", required_argument, NULL, 'V' },
+		{ "brief", no_argument, NULL, 'b' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "to", required_argument, NULL, 'O' },
 		{ "pool", required_argument, NULL, 'L' },
@@ -967,12 +1005,12 @@ int cli_remote_check(int argc, char **argv)
 	};
 	struct remote_opts ro = { 0 };
 	struct cf_client *cl = NULL;
-	struct check_args ca = { NULL, 0, NULL, NULL, NULL };
+	struct check_args ca = { NULL, 0, NULL, NULL, NULL, false };
 	const char *prof;
 	cJSON *body = NULL, *out = NULL, *hosts, *it;
 	char *text = NULL;
 	bool json = false, all = true;
-	int rc = parse_opts("check", check_help, argc, argv, extra, "p:",
+	int rc = parse_opts("check", check_help, argc, argv, extra, "p:b",
 			    check_opt, &ca, &ro, &json);
 
 	if (rc >= 0)
@@ -1003,18 +1041,25 @@ int cli_remote_check(int argc, char **argv)
 	rc = remote_call("check", cl, "POST", "/v1/check", text, NULL, &out);
 	if (rc != CLI_OK)
 		goto cleanup;
+	/* As local check: the summary of every host, then the reasons. */
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(out, "results")) {
 		bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it,
 								 "compatible"));
-		const cJSON *r;
 		all = all && ok;
 		/* "details" is the API's copy of "reasons" for its older
 		 * clients: not part of the verdict `check --json` prints. */
 		cJSON_DeleteItemFromObjectCaseSensitive(it, "details");
-		if (json)
+		if (!json)
+			printf("%s: %s\n", str(it, "host"),
+			       str(it, "summary")[0] ? str(it, "summary") :
+			       ok ? "compatible" : "incompatible");
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(out, "results")) {
+		const cJSON *r;
+		if (json || ca.brief ||
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "compatible")))
 			continue;
-		printf("%s: %s\n", str(it, "host"), ok ? "compatible"
-						       : "INCOMPATIBLE");
+		printf("%s: INCOMPATIBLE\n", str(it, "host"));
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it, "reasons"))
 			printf("  - %s\n", str(r, "text"));
 	}

@@ -74,6 +74,26 @@ bool cf_text_ok(const char *s, size_t min, size_t cap)
 	       cf_text_bad_at(s, n, CF_TEXT_CTRL_NONE, NULL) == n;
 }
 
+const char *cf_text_host_id_why(const char *s, size_t cap)
+{
+	size_t n = s ? strnlen(s, cap) : 0;
+
+	if (n == 0)
+		return "is empty";
+	if (n >= cap)
+		return "is too long for a host id";
+	if (cf_text_bad_at(s, n, CF_TEXT_CTRL_NONE, NULL) != n)
+		return "is not UTF-8 text without control characters";
+	/* Hosts are named as one path segment, /v1/hosts/{id}: a '/' or a
+	 * dot segment (RFC 3986 section 5.2.4) could be stored but never be
+	 * read, labelled or checked. */
+	if (strchr(s, '/'))
+		return "contains '/', which no /v1/hosts/{id} path can name";
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return "is '.' or '..', which no /v1/hosts/{id} path can name";
+	return NULL;
+}
+
 bool cf_text_name_ok(const char *s, size_t cap)
 {
 	size_t n = s && cap ? strnlen(s, cap) : 0;

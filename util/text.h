@@ -42,6 +42,10 @@ size_t cf_text_bad_at(const char *s, size_t n, enum cf_text_ctrl ctrl,
 bool cf_text_ok(const char *s, size_t min, size_t cap);
 /* S is a name of at most CAP-1 bytes (rule above). */
 bool cf_text_name_ok(const char *s, size_t cap);
+/* Why S cannot be a host id of at most CAP-1 bytes, or NULL if it can:
+ * UTF-8 text without control characters, and one path segment of
+ * /v1/hosts/{id}: no '/', neither "." nor "..". */
+const char *cf_text_host_id_why(const char *s, size_t cap);
 /* T is a time of at most CAP-1 bytes (rule above). */
 bool cf_text_time_ok(const char *t, size_t cap);
 /* T (a time, cf_text_time_ok with CAP LEN) written to OUT (LEN bytes)

@@ -215,7 +215,34 @@ static void test_text_time_norm(void)
 					  sizeof(out)));
 }
 
+/* Host ids: RFC 3629 UTF-8 without C0 or DEL, and one path segment of
+ * /v1/hosts/{id}: no '/', and not a dot segment (RFC 3986 section 5.2.4). */
+static void test_text_host_ids(void)
+{
+	static const char *const good[] = {
+		"n1-01", "0xFF", "..y", ".x", "rack 1", "n\xC3\xA9ud", "...",
+	};
+	static const char *const bad[] = {
+		"", ".", "..", "a/b", "/", "a\xFF" "b", "a\tb", "a\x7f",
+		"\xC0\xAE",
+	};
+	char big[CF_HOST_ID_MAX + 1];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ASSERT_ON(cf_text_host_id_why(good[i], CF_HOST_ID_MAX) == NULL,
+			  good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ASSERT_ON(cf_text_host_id_why(bad[i], CF_HOST_ID_MAX) != NULL,
+			  bad[i]);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CU_ASSERT_PTR_NOT_NULL(cf_text_host_id_why(big, CF_HOST_ID_MAX));
+	big[CF_HOST_ID_MAX - 1] = '\0';   /* 127 bytes: the most that fit */
+	CU_ASSERT_PTR_NULL(cf_text_host_id_why(big, CF_HOST_ID_MAX));
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_text_host_ids),
 	TEST(test_text_utf8_rfc3629),
 	TEST(test_text_controls),
 	TEST(test_text_ok_limits),
