@@ -341,7 +341,48 @@ static void test_baseline_clidr_levels(void)
 	cf_report_destroy(rs[1]);
 }
 
+/* A member whose KVM would refuse the combined values by a rule of its
+ * own makes the baseline infeasible, naming the rule: the cortex-a72 of
+ * the 7.3 lab (ID_AA64PFR0_EL1 0x1000222, EL0 = 2, writable there) beside
+ * a made-up host whose PFR0.EL0 is 0.  `lower` combines EL0 to 0, which
+ * set_id_aa64pfr0_el1() refuses from Linux 6.15 (7.3.4 did, in the lab)
+ * and which the a72 cannot be given; no value both take. */
+static void test_baseline_kvm_rule_conflict(void)
+{
+	struct cf_report *a72 = test_load_report("lab/reports-7.3/a72.json");
+	struct cf_report *odd = NULL;
+	struct cf_config *c = NULL;
+	struct cf_pool *p = NULL;
+	struct cf_profile *pr = NULL;
+	struct cf_diag d;
+	uint64_t key = 3u << 14 | 4u << 3, v = 0; /* ID_AA64PFR0_EL1 */
+	bool named = false;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a72);
+	CU_ASSERT_EQUAL_FATAL(cf_config_clone(a72->cfg, &c), CF_OK);
+	CU_ASSERT_FATAL(cf_config_get(c, key, &v, NULL));
+	CU_ASSERT_EQUAL(v & 0xf, 2);
+	CU_ASSERT_EQUAL_FATAL(cf_config_set(c, key, v & ~0xfULL), CF_OK);
+	cf_config_seal(c);
+	CU_ASSERT_EQUAL_FATAL(cf_report_create("odd", c, &odd), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p), CF_OK);
+	CU_ASSERT_EQUAL(cf_pool_add(p, a72, &d), CF_OK);
+	CU_ASSERT_EQUAL(cf_pool_add(p, odd, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_baseline(p, &pr), CF_OK);
+	CU_ASSERT_FALSE(cf_profile_feasible(pr));
+	for (size_t i = 0; i < pr->nconf; i++)
+		named = named || (pr->conf[i].kind == CF_CONFLICT_KVM_RULE &&
+				  pr->conf[i].key == key &&
+				  strstr(pr->conf[i].reason, "a72") != NULL);
+	CU_ASSERT_TRUE(named);
+	cf_profile_destroy(pr);
+	cf_pool_destroy(p);
+	cf_report_destroy(odd);
+	cf_report_destroy(a72);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_baseline_kvm_rule_conflict),
 	TEST(test_baseline_clidr_levels),
 	TEST(test_baseline_enabled_capabilities),
 	TEST(test_baseline_kvm_facts),
