@@ -155,6 +155,29 @@ cleanup:
 	return err;
 }
 
+enum cf_err cf_explain_profiles(const struct cf_profile *a,
+				const struct cf_profile *b,
+				struct cf_explain **out)
+{
+	struct cf_explain *e = NULL;
+	enum cf_err err;
+
+	*out = NULL;
+	if (a->arch != b->arch)
+		return CF_EARCH;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return CF_ENOMEM;
+	e->ab = cf_verdict_create();
+	e->ba = cf_verdict_create();
+	err = e->ab && e->ba ? diff_features(e, a->cfg, b->cfg) : CF_ENOMEM;
+	if (err == CF_OK)
+		*out = e;
+	else
+		cf_explain_destroy(e);
+	return err;
+}
+
 const struct cf_verdict *cf_explain_a_to_b(const struct cf_explain *e)
 {
 	return e->ab;
