@@ -772,6 +772,50 @@ want_rc 2
 err_has "$RAW/altra.json: host id altra appears twice (also in $RW/altra.json)"
 end_
 
+# pools --what-if on files: the new baseline against the baseline of the
+# reports given.  Facts from the reports and arch/arm64/idregs.txt (the Arm
+# ARM's values): cortex-a72's ID_AA64MMFR1_EL1 is 0, altra's and
+# graviton3's VH (11:8) is 1 = FEAT_VHE; graviton3's ID_AA64PFR0_EL1.SVE
+# (35:32) is 1 = FEAT_SVE, altra's 0.
+case_ "pools --what-if add: a poorer host, FEAT_VHE lost, nobody refuses"
+run pools --what-if "add=$RW/cortex-a72.json" "$RW/graviton3.json" "$RW/altra.json"
+want_rc 0
+has_word "^  lost:" FEAT_VHE || bad "FEAT_VHE not lost: $(first "$T/out")"
+out_has "refused by: none"
+end_
+
+case_ "pools --what-if remove --json: FEAT_SVE gained, nothing lost"
+run pools --json --what-if remove=altra "$RW/graviton3.json" "$RW/altra.json"
+want_rc 0
+json_ok "$T/out"
+[ "$(py "$T/out" "('FEAT_SVE' in d['gained'], d['lost'], d['hosts'], d['against'])")" = "(True, [], ['graviton3'], None)" ] ||
+	bad "what-if remove: $(py "$T/out" "(d['gained'], d['lost'], d['hosts'])")"
+end_
+
+# A Neoverse V1 with two N1s: MIDR_EL1 differs (0x411fd401 vs 0x413fd0c1
+# in the reports) and KVM 6.12 cannot change it, so the new baseline is
+# infeasible and a host refuses it, MIDR_EL1 named.
+case_ "pools --what-if add: infeasible, a host refuses it, exit 1"
+run pools --what-if "add=$FLEET/v1-01.json" "$FLEET/n1-01.json" "$FLEET/n1-02.json"
+want_rc 1
+out_has "INFEASIBLE"
+out_has "REFUSED by v1-01"
+grep -A3 "REFUSED by" "$T/out" | grep -q MIDR_EL1 || bad "no refusal names MIDR_EL1"
+end_
+
+case_ "pools --what-if: bad input names the host or file, exit 2"
+run pools --what-if remove=ghost-9 "$RW/graviton3.json" "$RW/altra.json"
+want_rc 2
+err_has "ghost-9"
+printf '{"schema": "cpufleet.report/v1", "host": 1}' >"$T/bad.json"
+run pools --what-if "add=$T/bad.json" "$RW/graviton3.json"
+want_rc 2
+err_has "$T/bad.json"
+run pools --what-if bogus=1 "$RW/graviton3.json"
+want_rc 2
+err_has "bogus=1"
+end_
+
 X86=tests/data/x86
 
 case_ "show x86 report: flags and psABI level"
