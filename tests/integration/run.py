@@ -1245,6 +1245,8 @@ def t_auth(tmp):
         ("DELETE", "/v1/pools/{}", "/v1/pools/gone", None, A),
         ("POST", "/v1/pools/{}/baseline", "/v1/pools/p1/baseline", {}, R),
         ("GET", "/v1/pools/{}/matrix", "/v1/pools/p1/matrix", None, R),
+        ("POST", "/v1/pools/{}/what-if", "/v1/pools/p1/what-if",
+         {"remove": []}, R),
         ("GET", "/v1/profiles", "/v1/profiles", None, R),
         ("GET", "/v1/profiles/{}", "/v1/profiles/p1", None, R),
         ("PUT", "/v1/profiles/{}", "/v1/profiles/custom", prof, A),
