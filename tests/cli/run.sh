@@ -792,15 +792,28 @@ json_ok "$T/out"
 	bad "what-if remove: $(py "$T/out" "(d['gained'], d['lost'], d['hosts'])")"
 end_
 
-# A Neoverse V1 with two N1s: MIDR_EL1 differs (0x411fd401 vs 0x413fd0c1
-# in the reports) and KVM 6.12 cannot change it, so the new baseline is
-# infeasible and a host refuses it, MIDR_EL1 named.
-case_ "pools --what-if add: infeasible, a host refuses it, exit 1"
-run pools --what-if "add=$FLEET/v1-01.json" "$FLEET/n1-01.json" "$FLEET/n1-02.json"
+# A Neoverse N1 added to two V1s: MIDR_EL1 differs (the reports'
+# midr_el1) and the reports list no KVM capability (no
+# KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, Linux 6.15), so the new baseline is
+# infeasible and every host whose MIDR_EL1 differs from the new profile's
+# refuses it, naming MIDR_EL1.
+case_ "pools --what-if add: infeasible, the hosts whose MIDR differs refuse it, exit 1"
+run pools --what-if "add=$FLEET/n1-01.json" "$FLEET/v1-01.json" "$FLEET/v1-02.json"
 want_rc 1
 out_has "INFEASIBLE"
 out_has "REFUSED by v1-01"
-grep -A3 "REFUSED by" "$T/out" | grep -q MIDR_EL1 || bad "no refusal names MIDR_EL1"
+grep -A1 "REFUSED by v1-01" "$T/out" | grep -q MIDR_EL1 || bad "v1-01's refusal does not name MIDR_EL1"
+run pools --json --what-if "add=$FLEET/n1-01.json" "$FLEET/v1-01.json" "$FLEET/v1-02.json"
+python3 - "$T/out" "$FLEET" <<'PY' || bad "refusing hosts are not those whose MIDR_EL1 differs"
+import json, sys
+d = json.load(open(sys.argv[1]))
+pm = int(d["profile"]["arm64"]["id_regs"]["MIDR_EL1"], 16)
+want = sorted(h for h in ("n1-01", "v1-01", "v1-02")
+              if int(json.load(open("%s/%s.json" % (sys.argv[2], h)))
+                     ["arm64"]["midr_el1"], 16) != pm)
+got = sorted(x["host"] for x in d["refused"])
+assert d["feasible"] is False and got == want and want, (got, want)
+PY
 end_
 
 case_ "pools --what-if: bad input names the host or file, exit 2"
