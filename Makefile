@@ -177,6 +177,11 @@ $(BUILD)/test_unit: $(TEST_OBJ) $(NET_OBJ) $(BUILD)/libcpufleet.a
 $(BUILD)/bench: $(BENCH_SRC) $(BUILD)/libcpufleet.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O3 -o $@ $< $(BUILD)/libcpufleet.a $(LDLIBS)
 
+# The service's baseline and matrix over 10,000 stored hosts.
+$(BUILD)/bench_fleet: tools/bench_fleet.c $(NET_OBJ) $(BUILD)/libcpufleet.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(NET_OBJ) $(BUILD)/libcpufleet.a \
+	  $(LDLIBS) $(NET_LIBS)
+
 $(BUILD)/bench_server: tools/bench_server.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lcjson -lpthread
 
@@ -489,8 +494,9 @@ check: deps
 	$(MAKE) BUILD=build-asan SAN=1 all build-asan/test_unit
 	sh tools/check.sh $(CHECK_SUITES)
 
-bench: deps all $(BUILD)/bench $(BUILD)/bench_server
+bench: deps all $(BUILD)/bench $(BUILD)/bench_fleet $(BUILD)/bench_server
 	$(BUILD)/bench
+	$(BUILD)/bench_fleet
 	$(BUILD)/bench_server $(BUILD)/cpufleet
 
 clean:

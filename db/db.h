@@ -177,6 +177,14 @@ typedef int (*cf_db_name_fn)(void *ctx, const char *name);
  * is empty), by id. */
 enum cf_err cf_db_pool_members(struct cf_db *db, const char *name,
 			       cf_db_name_fn fn, void *ctx);
+/* The same members, each with its latest sighting and that report's body
+ * (LEN bytes; valid during the call), in one statement: FN per member,
+ * by id; a non-zero return stops the walk.  CF_ENOTFOUND for no pool. */
+typedef int (*cf_db_latest_fn)(void *ctx, const char *host,
+			       const struct cf_db_sighting *s,
+			       const char *body, size_t len);
+enum cf_err cf_db_pool_latest(struct cf_db *db, const char *name,
+			      cf_db_latest_fn fn, void *ctx);
 
 /* ---- profiles: named, versioned, immutable once published ---- */
 struct cf_db_source {

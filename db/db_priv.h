@@ -28,7 +28,7 @@ enum cf_db_st {
 	ST_HOST_LIST, ST_HOST_GET, ST_HOST_EXISTS, ST_HOST_SET_LABELS,
 	ST_HOST_REPORT, ST_HOST_HISTORY,
 	ST_POOL_EXISTS, ST_POOL_UPSERT, ST_POOL_GET, ST_POOL_LIST,
-	ST_POOL_DELETE, ST_POOL_MEMBERS,
+	ST_POOL_DELETE, ST_POOL_MEMBERS, ST_POOL_LATEST,
 	ST_PROFILE_NEXT, ST_PROFILE_INSERT, ST_SOURCE_INSERT, ST_PROFILE_GET,
 	ST_PROFILE_SOURCES, ST_PROFILE_VERSIONS, ST_PROFILE_LATEST,
 	ST_STATS,
@@ -81,6 +81,7 @@ struct cf_db_visit {
 		cf_db_sighting_fn sighting;
 		cf_db_pool_fn pool;
 		cf_db_name_fn name;
+		cf_db_latest_fn latest;
 		cf_db_profile_fn profile;
 	} fn;
 	void *ctx;
@@ -97,6 +98,10 @@ long long cf_db_limit_arg(size_t limit);
 void cf_db_col_copy(char *dst, size_t cap, sqlite3_stmt *s, int col);
 /* Column COL's text, "" for NULL; valid until the statement moves. */
 const char *cf_db_col_text(sqlite3_stmt *s, int col);
+/* A sighting from columns 0-4 (report_id, received_at, collected_at,
+ * content, fingerprint) and PREV_COL (the previous sighting's content). */
+void cf_db_sighting_fill(struct cf_db_sighting *si, sqlite3_stmt *s,
+			 int prev_col);
 
 /* ---- db.c: a write of ours ---- */
 

@@ -225,8 +225,8 @@ out:
 	return err;
 }
 
-static void sighting_fill(struct cf_db_sighting *si, sqlite3_stmt *s,
-			  int prev_col)
+void cf_db_sighting_fill(struct cf_db_sighting *si, sqlite3_stmt *s,
+			 int prev_col)
 {
 	memset(si, 0, sizeof(*si));
 	cf_db_col_copy(si->report_id, sizeof(si->report_id), s, 0);
@@ -276,7 +276,7 @@ enum cf_err cf_db_host_report(struct cf_db *db, const char *id, const char *at,
 		(*body)[n] = '\0';
 	}
 	if (si)
-		sighting_fill(si, s, 6);
+		cf_db_sighting_fill(si, s, 6);
 out:
 	cf_db_st_put(db, ST_HOST_REPORT, s);
 	return err;
@@ -287,7 +287,7 @@ static int sighting_row(void *ctx, sqlite3_stmt *s)
 	const struct cf_db_visit *v = ctx;
 	struct cf_db_sighting si;
 
-	sighting_fill(&si, s, 5);
+	cf_db_sighting_fill(&si, s, 5);
 	return v->fn.sighting(v->ctx, &si);
 }
 

@@ -135,15 +135,42 @@ static int name_row(void *ctx, sqlite3_stmt *s)
 	return v->fn.name(v->ctx, cf_db_col_text(s, 0));
 }
 
+static int latest_row(void *ctx, sqlite3_stmt *s)
+{
+	const struct cf_db_visit *v = ctx;
+	struct cf_db_sighting si;
+
+	cf_db_sighting_fill(&si, s, 6);
+	return v->fn.latest(v->ctx, cf_db_col_text(s, 7), &si,
+			    cf_db_col_text(s, 5),
+			    (size_t)sqlite3_column_bytes(s, 5));
+}
+
+/* Statement ST's rows for pool NAME, once the pool is known to exist. */
+static enum cf_err walk_pool(struct cf_db *db, const char *name,
+			     enum cf_db_st st, cf_db_row_fn row,
+			     struct cf_db_visit *v)
+{
+	bool found = false;
+	enum cf_err err = cf_db_pool_get(db, name, count_one, &found);
+
+	if (err != CF_OK)
+		return err;
+	return cf_db_walk(db, st, false, row, v, "t", name);
+}
+
+enum cf_err cf_db_pool_latest(struct cf_db *db, const char *name,
+			      cf_db_latest_fn fn, void *ctx)
+{
+	struct cf_db_visit v = { .fn.latest = fn, .ctx = ctx };
+
+	return walk_pool(db, name, ST_POOL_LATEST, latest_row, &v);
+}
+
 enum cf_err cf_db_pool_members(struct cf_db *db, const char *name,
 			       cf_db_name_fn fn, void *ctx)
 {
 	struct cf_db_visit v = { .fn.name = fn, .ctx = ctx };
-	enum cf_err err;
-	bool found = false;
 
-	err = cf_db_pool_get(db, name, count_one, &found);
-	if (err != CF_OK)
-		return err;
-	return cf_db_walk(db, ST_POOL_MEMBERS, false, name_row, &v, "t", name);
+	return walk_pool(db, name, ST_POOL_MEMBERS, name_row, &v);
 }

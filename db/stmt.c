@@ -19,6 +19,18 @@
 #define PROFILE_SELECT \
 	"SELECT p.name, p.version, p.pool, p.created_at, p.created_by "
 
+/* A pool's members: its explicit hosts that are known, plus every host
+ * carrying all its selector labels (none for an empty selector). */
+#define POOL_MEMBERS \
+	"SELECT h.id FROM pools p, json_each(p.hosts) m, hosts h" \
+	" WHERE p.name = ?1 AND h.id = m.value" \
+	" UNION" \
+	" SELECT h.id FROM pools p, hosts h" \
+	" WHERE p.name = ?1 AND p.labels <> '{}' AND NOT EXISTS (" \
+	"  SELECT 1 FROM json_each(p.labels) want WHERE NOT EXISTS (" \
+	"   SELECT 1 FROM json_each(h.labels) have" \
+	"   WHERE have.key = want.key AND have.value = want.value))"
+
 static const char *const st_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -118,15 +130,24 @@ static const char *const st_sql[ST_COUNT] = {
 		" ORDER BY name",
 	[ST_POOL_DELETE] = "DELETE FROM pools WHERE name = ?1",
 	[ST_POOL_MEMBERS] =
-		"SELECT h.id FROM pools p, json_each(p.hosts) m, hosts h"
-		" WHERE p.name = ?1 AND h.id = m.value"
-		" UNION"
-		" SELECT h.id FROM pools p, hosts h"
-		" WHERE p.name = ?1 AND p.labels <> '{}' AND NOT EXISTS ("
-		"  SELECT 1 FROM json_each(p.labels) want WHERE NOT EXISTS ("
-		"   SELECT 1 FROM json_each(h.labels) have"
-		"   WHERE have.key = want.key AND have.value = want.value))"
-		" ORDER BY 1",
+		POOL_MEMBERS " ORDER BY 1",
+	/* ST_POOL_MEMBERS's hosts, each with its latest sighting (the
+	 * highest seq: sightings_host) and ST_HOST_REPORT's columns.  The
+	 * members are sorted alone (CROSS JOIN keeps their order as the
+	 * outer loop): sorting the rows with their bodies would spill 3 KB a
+	 * host to a temporary file. */
+	[ST_POOL_LATEST] =
+		"WITH mem(id) AS MATERIALIZED (" POOL_MEMBERS " ORDER BY 1)"
+		" SELECT s.report_uid, s.received_at, s.collected_at, r.content,"
+		" c.fingerprint, r.body,"
+		" (SELECT r2.content FROM sightings s2"
+		"  JOIN reports r2 ON r2.id = s2.report_row"
+		"  WHERE s2.host_id = s.host_id AND s2.seq < s.seq"
+		"  ORDER BY s2.seq DESC LIMIT 1), mem.id"
+		" FROM mem CROSS JOIN sightings s ON s.seq = (SELECT max(seq)"
+		"  FROM sightings WHERE host_id = mem.id)"
+		" JOIN reports r ON r.id = s.report_row"
+		" JOIN configs c ON c.id = r.config_id",
 	[ST_PROFILE_NEXT] =
 		"SELECT coalesce(max(version), 0) + 1 FROM profile_versions"
 		" WHERE name = ?1",

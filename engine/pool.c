@@ -198,6 +198,12 @@ static enum cf_err find_group(struct cf_pool *p, struct cf_config *cfg,
 enum cf_err cf_pool_add(struct cf_pool *p, const struct cf_report *r,
 			struct cf_diag *d)
 {
+	return cf_pool_add_as(p, r, r->host_id, d);
+}
+
+enum cf_err cf_pool_add_as(struct cf_pool *p, const struct cf_report *r,
+			   const char *host_id, struct cf_diag *d)
+{
 	enum cf_err err;
 	size_t j, idx;
 	uint64_t h;
@@ -205,20 +211,20 @@ enum cf_err cf_pool_add(struct cf_pool *p, const struct cf_report *r,
 
 	if (r->cfg->arch != p->arch)
 		return cf_diag_set(d, CF_EARCH,
-				   "host %s is %s, the pool is %s", r->host_id,
+				   "host %s is %s, the pool is %s", host_id,
 				   r->cfg->arch->name, p->arch->name);
 	err = rehash(&p->idtab, &p->idtab_cap, p->hosts.n, id_hash, p);
 	if (err != CF_OK)
 		return err;
-	h = strhash(r->host_id);
+	h = strhash(host_id);
 	for (j = h & (p->idtab_cap - 1); p->idtab[j];
 	     j = (j + 1) & (p->idtab_cap - 1))
 		if (strcmp(cf_hostset_id(&p->hosts, p->idtab[j] - 1),
-			   r->host_id) == 0)
+			   host_id) == 0)
 			return cf_diag_set(d, CF_EDUPLICATE,
 					   "host id %s appears twice in the pool",
-					   r->host_id);
-	err = cf_hostset_add(&p->hosts, r->host_id, 0, &idx);
+					   host_id);
+	err = cf_hostset_add(&p->hosts, host_id, 0, &idx);
 	if (err != CF_OK)
 		return err;
 	err = find_group(p, r->cfg, (uint32_t)idx, &g);

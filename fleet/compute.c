@@ -8,26 +8,6 @@
 #include "fleet/fleet.h"
 #include "util/diag.h"
 
-static int no_pool(void *ctx, const struct cf_db_pool *p)
-{
-	(void)ctx;
-	(void)p;
-	return 0;
-}
-
-static int add_member(void *ctx, const char *name)
-{
-	struct cf_fleet_pool *p = ctx;
-	void *m = realloc(p->m, (p->n + 1) * sizeof(*p->m));
-
-	if (!m)
-		return 1;
-	p->m = m;
-	memset(&p->m[p->n], 0, sizeof(p->m[p->n]));
-	snprintf(p->m[p->n++].host, CF_HOST_ID_MAX, "%s", name);
-	return 0;
-}
-
 /* The latest report of HOST, parsed once. */
 static enum cf_err load_latest(struct cf_db *db, const char *host,
 			       struct cf_db_sighting *s, struct cf_report **out,
@@ -50,11 +30,222 @@ static enum cf_err load_latest(struct cf_db *db, const char *host,
 	return CF_OK;
 }
 
+/* Long work asks every this many hosts whether its caller has gone. */
+#define CANCEL_EVERY 256
+
+static enum cf_err cancelled(struct cf_diag *d)
+{
+	return cf_diag_set(d, CF_ECANCELED, "cancelled: the client has gone");
+}
+
+static enum cf_err check_cancel(struct cf_fleet *f, struct cf_diag *d)
+{
+	return f->cancelled && f->cancelled(f->cctx) ? cancelled(d) : CF_OK;
+}
+
+static bool cancel_cb(void *ctx)
+{
+	struct cf_fleet *f = ctx;
+	return f->cancelled && f->cancelled(f->cctx);
+}
+
+/* Resolving a pool: its members' latest reports as the database hands
+ * them over, told apart by the text their configuration is read from (one
+ * parsed report per distinct text). */
+struct resolve {
+	struct cf_fleet *f;
+	struct cf_fleet_pool *p;
+	size_t max;                  /* members at most */
+	size_t *text_of;             /* [members]: its text */
+	size_t n, cap;               /* texts; table slots (a power of 2) */
+	size_t room;                 /* of the arrays below and text_of */
+	char **key;
+	uint64_t *hash;
+	struct cf_report **report;
+	size_t *tab;                 /* [cap]: text + 1, 0 = empty */
+	enum cf_err err;
+	struct cf_diag *d;
+};
+
+/* FNV-1a's constants over 8 bytes at a time: texts run to kilobytes. */
+static uint64_t text_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL, w;
+	size_t n = strlen(s), i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 1099511628211ULL;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static void resolve_free(struct resolve *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->key[i]);
+		cf_report_destroy(t->report[i]);
+	}
+	free(t->key);
+	free(t->hash);
+	free(t->report);
+	free(t->tab);
+	free(t->text_of);
+}
+
+#define GROW(ptr, n) \
+	((tmp = realloc((ptr), (n) * sizeof(*(ptr)))) ? ((ptr) = tmp, 1) : 0)
+
+/* Room for one more member (and text): arrays doubled, the table kept at
+ * most half full. */
+static bool resolve_grow(struct resolve *t)
+{
+	struct cf_fleet_pool *p = t->p;
+	void *tmp;
+
+	if (p->n == t->room) {
+		size_t r = t->room ? 2 * t->room : 64;
+		if (!GROW(p->m, r) || !GROW(t->text_of, r) || !GROW(t->key, r) ||
+		    !GROW(t->hash, r) || !GROW(t->report, r))
+			return false;
+		t->room = r;
+	}
+	if (2 * (t->n + 1) > t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		size_t *tab = calloc(cap, sizeof(*tab));
+		if (!tab)
+			return false;
+		for (size_t x = 0; x < t->n; x++) {
+			size_t j = t->hash[x] & (cap - 1);
+			while (tab[j])
+				j = (j + 1) & (cap - 1);
+			tab[j] = x + 1;
+		}
+		free(t->tab);
+		t->tab = tab;
+		t->cap = cap;
+	}
+	return true;
+}
+
+/* The text of BODY (HOST's latest report): found, else parsed and
+ * added.  The hash finds candidates; only the whole text, compared,
+ * decides. */
+static enum cf_err member_text(struct resolve *t, const char *host,
+			       const char *body, size_t len, size_t *which)
+{
+	struct cf_diag pd = { "" };
+	char *key = NULL;
+	enum cf_err err = cf_report_config_text(body, len, &key);
+	uint64_t h;
+	size_t j;
+
+	if (err != CF_OK)
+		goto bad;
+	h = text_hash(key);
+	for (j = h & (t->cap - 1); t->tab[j]; j = (j + 1) & (t->cap - 1)) {
+		size_t x = t->tab[j] - 1;
+		if (t->hash[x] == h && !strcmp(t->key[x], key)) {
+			*which = x;
+			free(key);
+			return CF_OK;
+		}
+	}
+	err = cf_report_parse(body, len, host, &t->report[t->n], &pd);
+	if (err != CF_OK)
+		goto bad;
+	t->key[t->n] = key;
+	t->hash[t->n] = h;
+	t->tab[j] = ++t->n;
+	*which = t->n - 1;
+	return CF_OK;
+bad:
+	free(key);
+	return cf_diag_set(t->d, err == CF_ENOMEM ? err : CF_EDB,
+			   "stored report of %s: %s", host,
+			   pd.msg[0] ? pd.msg : cf_strerror(err));
+}
+
+static int latest_member(void *ctx, const char *host,
+			 const struct cf_db_sighting *s, const char *body,
+			 size_t len)
+{
+	struct resolve *t = ctx;
+	struct cf_fleet_pool *p = t->p;
+	struct cf_fleet_member *m;
+
+	if (p->n % CANCEL_EVERY == 0 &&
+	    (t->err = check_cancel(t->f, t->d)) != CF_OK)
+		return 1;
+	if (p->n == t->max) {
+		t->err = cf_diag_set(t->d, CF_ETOOBIG, "pool %s has more than "
+				     "%zu members: over the limit of %zu hosts "
+				     "per pool a request computes over",
+				     p->name, t->max, t->max);
+		return 1;
+	}
+	if (!resolve_grow(t)) {
+		t->err = cf_diag_set(t->d, CF_ENOMEM, "out of memory");
+		return 1;
+	}
+	m = &p->m[p->n];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->host, sizeof(m->host), "%s", host);
+	m->sighting = *s;
+	t->err = member_text(t, host, body, len, &t->text_of[p->n]);
+	if (t->err != CF_OK)
+		return 1;
+	p->n++;
+	return 0;
+}
+
+/* P's configurations: its texts grouped exactly (cf_matrix_group), each
+ * keeping the report of its first text, which is its first member's. */
+static enum cf_err group_texts(struct resolve *t)
+{
+	struct cf_fleet_pool *p = t->p;
+	size_t *group = calloc(t->n + 1, sizeof(*group));
+	size_t *first = calloc(t->n + 1, sizeof(*first));
+	enum cf_err err = CF_ENOMEM;
+
+	if (!group || !first)
+		goto done;
+	err = cf_matrix_group((const struct cf_report *const *)t->report,
+			      t->n, group, first, &p->ncfg);
+	if (err != CF_OK)
+		goto done;
+	p->cfg = calloc(p->ncfg + 1, sizeof(*p->cfg));
+	if (!p->cfg) {
+		err = CF_ENOMEM;
+		goto done;
+	}
+	for (size_t k = 0; k < p->ncfg; k++) {
+		p->cfg[k].report = t->report[first[k]];
+		t->report[first[k]] = NULL;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		struct cf_fleet_config *c = &p->cfg[group[t->text_of[i]]];
+		p->m[i].config = group[t->text_of[i]];
+		if (c->n++ == 0)
+			c->first = i;
+	}
+done:
+	free(group);
+	free(first);
+	return err == CF_OK ? CF_OK : cf_diag_set(t->d, err, "out of memory");
+}
+
 enum cf_err cf_fleet_pool_resolve(struct cf_fleet *f, const char *name,
 				  struct cf_fleet_pool **out,
 				  struct cf_diag *d)
 {
 	struct cf_fleet_pool *p = calloc(1, sizeof(*p));
+	struct resolve t = { .f = f, .p = p, .d = d,
+			     .max = f->max_pool_hosts ? f->max_pool_hosts :
+				    CF_FLEET_POOL_HOSTS_MAX };
 	struct cf_db *db;
 	enum cf_err err;
 
@@ -63,22 +254,17 @@ enum cf_err cf_fleet_pool_resolve(struct cf_fleet *f, const char *name,
 		return cf_diag_set(d, CF_ENOMEM, "out of memory");
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	db = f->read_get(f->ctx);
-	err = cf_db_pool_get(db, name, no_pool, NULL);
-	if (err == CF_ENOTFOUND) {
-		err = cf_diag_set(d, err, "no such pool: %s", name);
-		goto done;
-	}
-	if (err == CF_OK)
-		err = cf_db_pool_members(db, name, add_member, p);
-	if (err != CF_OK) {
-		err = cf_diag_set(d, err, "pool %s: %s", name, cf_strerror(err));
-		goto done;
-	}
-	for (size_t i = 0; err == CF_OK && i < p->n; i++)
-		err = load_latest(db, p->m[i].host, &p->m[i].sighting,
-				  &p->m[i].report, d);
-done:
+	err = cf_db_pool_latest(db, name, latest_member, &t);
 	f->read_put(f->ctx, db);
+	if (err == CF_ENOTFOUND)
+		err = cf_diag_set(d, err, "no such pool: %s", name);
+	else if (err != CF_OK)
+		err = cf_diag_set(d, err, "pool %s: %s", name, cf_strerror(err));
+	else if (t.err != CF_OK)
+		err = t.err;
+	else
+		err = group_texts(&t);
+	resolve_free(&t);
 	if (err != CF_OK)
 		cf_fleet_pool_destroy(p);
 	else
@@ -90,8 +276,9 @@ void cf_fleet_pool_destroy(struct cf_fleet_pool *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n; i++)
-		cf_report_destroy(p->m[i].report);
+	for (size_t i = 0; i < p->ncfg; i++)
+		cf_report_destroy(p->cfg[i].report);
+	free(p->cfg);
 	free(p->m);
 	free(p);
 }
@@ -125,19 +312,24 @@ static enum cf_err publish(struct cf_fleet *f, struct publish_job *j,
 	return err;
 }
 
-/* The engine's pool of P's members: one architecture, else CF_ECONFLICT
- * (a pool set with one architecture, mixed since by labels). */
-static enum cf_err engine_pool(const struct cf_fleet_pool *p,
+/* The engine's pool of P's members, each added with its configuration's
+ * report: one architecture, else CF_ECONFLICT (a pool set with one
+ * architecture, mixed since by labels). */
+static enum cf_err engine_pool(struct cf_fleet *f,
+			       const struct cf_fleet_pool *p,
 			       struct cf_pool **out, struct cf_diag *d)
 {
-	const char *arch0 = cf_report_arch(p->m[0].report);
+	const char *arch0 = cf_report_arch(p->cfg[0].report);
 	struct cf_diag pd = { "" };
 	enum cf_err err;
 
 	if (cf_pool_create(arch0, out) != CF_OK)
 		return cf_diag_set(d, CF_ENOMEM, "out of memory");
 	for (size_t i = 0; i < p->n; i++) {
-		err = cf_pool_add(*out, p->m[i].report, &pd);
+		const struct cf_report *r = p->cfg[p->m[i].config].report;
+		if (i % CANCEL_EVERY == 0 && (err = check_cancel(f, d)) != CF_OK)
+			return err;
+		err = cf_pool_add_as(*out, r, p->m[i].host, &pd);
 		if (err == CF_EARCH)
 			return cf_diag_set(d, CF_ECONFLICT, "pool %s mixes "
 					   "architectures: %s is %s, %s is %s "
@@ -145,8 +337,7 @@ static enum cf_err engine_pool(const struct cf_fleet_pool *p,
 					   "pool's hosts share one architecture, "
 					   "so define one pool per architecture",
 					   p->name, p->m[0].host, arch0,
-					   p->m[i].host,
-					   cf_report_arch(p->m[i].report));
+					   p->m[i].host, cf_report_arch(r));
 		if (err == CF_ENOMEM)
 			return cf_diag_set(d, err, "out of memory");
 		if (err != CF_OK)
@@ -173,7 +364,7 @@ enum cf_err cf_fleet_baseline(struct cf_fleet *f, const char *name,
 	if (out->pool->n == 0)
 		return cf_diag_set(d, CF_EEMPTY, "pool %s has no member that has "
 				   "reported", name);
-	err = engine_pool(out->pool, &ep, d);
+	err = engine_pool(f, out->pool, &ep, d);
 	if (err == CF_OK && (cf_baseline(ep, &out->profile) != CF_OK ||
 			     cf_profile_to_json(out->profile, &out->json) != CF_OK))
 		err = cf_diag_set(d, CF_ENOMEM, "baseline: out of memory");
@@ -283,6 +474,8 @@ enum cf_err cf_fleet_check(struct cf_fleet *f, const struct cf_profile *pr,
 		struct cf_db_sighting s;
 		struct cf_report *r;
 
+		if (i % CANCEL_EVERY == 0 && (err = check_cancel(f, d)) != CF_OK)
+			break;
 		err = load_latest(db, hosts[i], &s, &r, d);
 		if (err != CF_OK)
 			break;
@@ -311,7 +504,8 @@ enum cf_err cf_fleet_matrix(struct cf_fleet *f, const char *name,
 	const struct cf_report **rs = NULL;
 	struct cf_fleet_pool *p;
 	enum cf_err err;
-	size_t n, fi = 0, ti = 0;
+	size_t k, fi = 0, ti = 0, max = f->max_matrix_configs ?
+		f->max_matrix_configs : CF_FLEET_MATRIX_CONFIGS_MAX;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->profile, sizeof(out->profile), "%s",
@@ -320,7 +514,11 @@ enum cf_err cf_fleet_matrix(struct cf_fleet *f, const char *name,
 	if (err != CF_OK)
 		return err;
 	p = out->pool;
-	n = p->n;
+	k = p->ncfg;
+	if (k > max)
+		return cf_diag_set(d, CF_ETOOBIG, "pool %s has %zu distinct "
+				   "configurations: over the limit of %zu "
+				   "configurations per matrix", name, k, max);
 	err = cf_fleet_profile_load(f, out->profile, 0, &base, d);
 	if (err == CF_ENOTFOUND) {
 		err = CF_OK;
@@ -330,32 +528,36 @@ enum cf_err cf_fleet_matrix(struct cf_fleet *f, const char *name,
 		return err;
 	}
 	v = cf_verdict_create();
-	rs = calloc(n + 1, sizeof(*rs));
-	out->cell = calloc(n * n + 1, sizeof(*out->cell));
+	rs = calloc(k + 1, sizeof(*rs));
+	out->cell = calloc(k * k + 1, sizeof(*out->cell));
 	if (base)
-		out->base = calloc(n + 1, sizeof(*out->base));
+		out->base = calloc(k + 1, sizeof(*out->base));
 	if (!v || !rs || !out->cell || (base && !out->base)) {
 		err = cf_diag_set(d, CF_ENOMEM, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++)
-		rs[i] = p->m[i].report;
-	err = cf_matrix_pairs(rs, n, out->cell, &fi, &ti);
+	for (size_t i = 0; i < k; i++)
+		rs[i] = p->cfg[i].report;
+	err = cf_matrix_pairs(rs, k, out->cell, &fi, &ti, cancel_cb, f);
 	if (err == CF_ENOMEM) {
 		err = cf_diag_set(d, err, "out of memory");
+		goto done;
+	} else if (err == CF_ECANCELED) {
+		err = cancelled(d);
 		goto done;
 	} else if (err != CF_OK) {
 		err = cf_diag_set(d, CF_ECONFLICT, "pool %s: %s and %s have "
 				  "different architectures", name,
-				  p->m[fi].host, p->m[ti].host);
+				  p->m[p->cfg[fi].first].host,
+				  p->m[p->cfg[ti].first].host);
 		goto done;
 	}
-	for (size_t j = 0; base && j < n; j++)
-		if (cf_matrix_check_cell(base, p->m[j].report, v,
+	for (size_t j = 0; base && j < k; j++)
+		if (cf_matrix_check_cell(base, p->cfg[j].report, v,
 					 &out->base[j])) {
 			err = cf_diag_set(d, CF_ECONFLICT, "profile %s and host %s "
 					  "have different architectures",
-					  out->profile, p->m[j].host);
+					  out->profile, p->m[p->cfg[j].first].host);
 			goto done;
 		}
 done:
@@ -391,11 +593,11 @@ static int keep_latest(void *ctx, const struct cf_db_profile *p)
 
 enum cf_err cf_fleet_what_if(struct cf_fleet *f, const char *name,
 			     const char *profile,
-			     const struct cf_report *const *add, size_t nadd,
+			     const struct cf_whatif_host *add, size_t nadd,
 			     const char *const *remove, size_t nremove,
 			     struct cf_fleet_whatif *out, struct cf_diag *d)
 {
-	const struct cf_report **cur = NULL;
+	struct cf_whatif_host *cur = NULL;
 	struct latest_body l = { NULL, 0 };
 	struct cf_diag pd = { "" };
 	enum cf_err err;
@@ -427,7 +629,8 @@ enum cf_err cf_fleet_what_if(struct cf_fleet *f, const char *name,
 	if (err == CF_OK && !cur)
 		err = cf_diag_set(d, CF_ENOMEM, "out of memory");
 	for (size_t i = 0; err == CF_OK && i < out->pool->n; i++)
-		cur[i] = out->pool->m[i].report;
+		cur[i] = (struct cf_whatif_host){ out->pool->m[i].host,
+			out->pool->cfg[out->pool->m[i].config].report };
 	if (err == CF_OK)
 		err = cf_whatif_run(name, cur, out->pool->n, add, nadd, remove,
 				    nremove, out->published, &out->w, d);

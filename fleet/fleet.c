@@ -58,7 +58,7 @@ static void direct_now(void *ctx, char *buf, size_t len)
 void cf_fleet_direct(struct cf_fleet *f, struct cf_fleet_direct *dir)
 {
 	*f = (struct cf_fleet){ direct_get, direct_put, direct_write,
-				direct_now, dir };
+				direct_now, dir, NULL, NULL, 0, 0 };
 }
 
 /* ---- hosts ---- */

@@ -34,6 +34,14 @@ struct cf_fleet {
 	/* The time to record: RFC 3339 UTC with milliseconds. */
 	void (*now)(void *ctx, char *buf, size_t len);
 	void *ctx;
+	/* Has the caller gone (the server: its client disconnected)?  Long
+	 * work (resolving a pool, a baseline, a matrix) asks now and then
+	 * and stops with CF_ECANCELED.  NULL: never. */
+	bool (*cancelled)(void *cctx);
+	void *cctx;
+	/* Bounds on one request's work; 0: CF_FLEET_POOL_HOSTS_MAX and
+	 * CF_FLEET_MATRIX_CONFIGS_MAX below. */
+	size_t max_pool_hosts, max_matrix_configs;
 };
 
 /* F on one connection DB (tests, tools): reads use it, each write is its
@@ -111,20 +119,42 @@ enum cf_err cf_fleet_pool_put(struct cf_fleet *f, const char *name,
 enum cf_err cf_fleet_pool_delete(struct cf_fleet *f, const char *name,
 				 const char *actor, struct cf_diag *d);
 
+/* Bounds on one request's work (README "Request limits"): a pool of more
+ * members than this is not resolved, a matrix of more distinct
+ * configurations is not computed (CF_ETOOBIG naming the limit).  The
+ * memory a pool costs is about its members' ids plus one parsed report per
+ * configuration; the matrix, the square of its configurations. */
+#define CF_FLEET_POOL_HOSTS_MAX 50000
+#define CF_FLEET_MATRIX_CONFIGS_MAX 256
+
 /* A pool resolved: its members that have reported, by id, each with the
- * sighting of its latest report and that report, parsed. */
+ * sighting of its latest report and its configuration; and the distinct
+ * configurations among them (exactly as cf_matrix_group tells them
+ * apart), each with the parsed report of its first member.  Work that
+ * follows configurations costs their number, not the members'. */
 struct cf_fleet_member {
 	char host[CF_HOST_ID_MAX];
 	struct cf_db_sighting sighting;
-	struct cf_report *report;
+	size_t config;               /* index into cfg */
+};
+struct cf_fleet_config {
+	struct cf_report *report;    /* its first member's, parsed */
+	size_t first;                /* that member's index */
+	size_t n;                    /* its members */
 };
 struct cf_fleet_pool {
 	char name[CF_DB_NAME_MAX];
 	size_t n;
 	struct cf_fleet_member *m;
+	size_t ncfg;
+	struct cf_fleet_config *cfg;
 };
 /* CF_ENOTFOUND for no such pool; a stored report that does not parse is
- * CF_EDB.  An empty pool resolves (N = 0). */
+ * CF_EDB; over F's max_pool_hosts members CF_ETOOBIG; CF_ECANCELED
+ * when F's cancelled() says so.  An empty pool resolves (N = 0).  Each
+ * stored report is read once; only the first of each configuration is
+ * parsed in full (the others are told apart by their text less host ids,
+ * names and times, then exactly). */
 enum cf_err cf_fleet_pool_resolve(struct cf_fleet *f, const char *name,
 				  struct cf_fleet_pool **out,
 				  struct cf_diag *d);
@@ -172,18 +202,20 @@ typedef int (*cf_fleet_verdict_fn)(void *ctx, const char *host,
 				   const struct cf_verdict *v);
 /* Profile PR (with VCPUS > 0: for a VM of that many vCPUs) against the
  * latest report of each of HOSTS.  CF_ENOTFOUND for a host that has not
- * reported, CF_ECONFLICT for one of another architecture than PR; hosts
+ * reported, CF_ECONFLICT for one of another architecture than PR,
+ * CF_ECANCELED when F's cancelled() says so (asked every 256 hosts); hosts
  * before it were passed to FN. */
 enum cf_err cf_fleet_check(struct cf_fleet *f, const struct cf_profile *pr,
 			   const char *const *hosts, size_t n, uint64_t vcpus,
 			   cf_fleet_verdict_fn fn, void *ctx,
 			   struct cf_diag *d);
 
-/* Every ordered pair of the pool's members (a VM started on the source's
- * own profile, moved to the destination: cell[from * n + to], computed by
- * cf_matrix_pairs as `cpufleet matrix` does) and, when
- * profile PROFILE (NULL: the pool's name) is published, its latest version
- * on each member (base[to]). */
+/* Every ordered pair of the pool's distinct configurations (a VM started
+ * on the first's own profile, moved to the second: cell[from * ncfg + to],
+ * computed by cf_matrix_pairs as `cpufleet matrix` does) and, when profile
+ * PROFILE (NULL: the pool's name) is published, its latest version on each
+ * configuration (base[to]).  Over F's max_matrix_configs configurations:
+ * CF_ETOOBIG. */
 struct cf_fleet_matrix {
 	struct cf_fleet_pool *pool;
 	struct cf_matrix_cell *cell;
@@ -213,7 +245,7 @@ struct cf_fleet_whatif {
 };
 enum cf_err cf_fleet_what_if(struct cf_fleet *f, const char *name,
 			     const char *profile,
-			     const struct cf_report *const *add, size_t nadd,
+			     const struct cf_whatif_host *add, size_t nadd,
 			     const char *const *remove, size_t nremove,
 			     struct cf_fleet_whatif *out, struct cf_diag *d);
 void cf_fleet_what_if_clear(struct cf_fleet_whatif *w);

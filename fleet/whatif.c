@@ -7,17 +7,17 @@
 
 static int by_host(const void *a, const void *b)
 {
-	return strcmp(cf_report_host_id(*(const struct cf_report *const *)a),
-		      cf_report_host_id(*(const struct cf_report *const *)b));
+	return strcmp(((const struct cf_whatif_host *)a)->id,
+		      ((const struct cf_whatif_host *)b)->id);
 }
 
-static const struct cf_report *find(const struct cf_report *const *rs,
-				    size_t n, const char *host)
+static bool member(const struct cf_whatif_host *hs, size_t n,
+		   const char *host)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(cf_report_host_id(rs[i]), host))
-			return rs[i];
-	return NULL;
+		if (!strcmp(hs[i].id, host))
+			return true;
+	return false;
 }
 
 static bool listed(const char *const *names, size_t n, const char *host)
@@ -29,8 +29,8 @@ static bool listed(const char *const *names, size_t n, const char *host)
 }
 
 /* W->m: CUR without REMOVE and ADD's hosts, then ADD; by host id. */
-static enum cf_err members(const char *pool, const struct cf_report *const *cur,
-			   size_t ncur, const struct cf_report *const *add,
+static enum cf_err members(const char *pool, const struct cf_whatif_host *cur,
+			   size_t ncur, const struct cf_whatif_host *add,
 			   size_t nadd, const char *const *remove,
 			   size_t nremove, struct cf_whatif *w,
 			   struct cf_diag *d)
@@ -41,13 +41,13 @@ static enum cf_err members(const char *pool, const struct cf_report *const *cur,
 	if (!w->m || !w->added || !w->removed)
 		return cf_diag_set(d, CF_ENOMEM, "out of memory");
 	for (size_t i = 0; i < nremove; i++) {
-		if (!find(cur, ncur, remove[i]))
+		if (!member(cur, ncur, remove[i]))
 			return cf_diag_set(d, CF_ENOTFOUND, "remove %s: no such "
 					   "host in pool %s", remove[i], pool);
 		w->removed[w->nremoved++] = remove[i];
 	}
 	for (size_t i = 0; i < nadd; i++) {
-		const char *h = cf_report_host_id(add[i]);
+		const char *h = add[i].id;
 		if (listed(w->added, w->nadded, h))
 			return cf_diag_set(d, CF_EINVAL, "add: host %s given "
 					   "twice", h);
@@ -57,7 +57,7 @@ static enum cf_err members(const char *pool, const struct cf_report *const *cur,
 		w->added[w->nadded++] = h;
 	}
 	for (size_t i = 0; i < ncur; i++) {
-		const char *h = cf_report_host_id(cur[i]);
+		const char *h = cur[i].id;
 		if (!listed(w->removed, w->nremoved, h) &&
 		    !listed(w->added, w->nadded, h))
 			w->m[w->n++] = cur[i];
@@ -73,22 +73,21 @@ static enum cf_err members(const char *pool, const struct cf_report *const *cur,
 
 /* The baseline of RS (N > 0), one architecture. */
 static enum cf_err baseline_of(const char *pool,
-			       const struct cf_report *const *rs, size_t n,
+			       const struct cf_whatif_host *rs, size_t n,
 			       struct cf_profile **out, struct cf_diag *d)
 {
 	struct cf_diag pd = { "" };
 	struct cf_pool *p = NULL;
-	enum cf_err err = cf_pool_create(cf_report_arch(rs[0]), &p);
+	enum cf_err err = cf_pool_create(cf_report_arch(rs[0].report), &p);
 
 	for (size_t i = 0; err == CF_OK && i < n; i++) {
-		err = cf_pool_add(p, rs[i], &pd);
+		err = cf_pool_add_as(p, rs[i].report, rs[i].id, &pd);
 		if (err == CF_EARCH)
 			err = cf_diag_set(d, CF_ECONFLICT, "pool %s would mix "
 					  "architectures: %s is %s, %s is %s",
-					  pool, cf_report_host_id(rs[0]),
-					  cf_report_arch(rs[0]),
-					  cf_report_host_id(rs[i]),
-					  cf_report_arch(rs[i]));
+					  pool, rs[0].id,
+					  cf_report_arch(rs[0].report), rs[i].id,
+					  cf_report_arch(rs[i].report));
 		else if (err != CF_OK && err != CF_ENOMEM)
 			err = cf_diag_set(d, CF_ECONFLICT, "pool %s: %s", pool,
 					  pd.msg);
@@ -120,8 +119,8 @@ static enum cf_err copy_names(const struct cf_explain *e, bool in_a,
 }
 
 enum cf_err cf_whatif_run(const char *pool,
-			  const struct cf_report *const *cur, size_t ncur,
-			  const struct cf_report *const *add, size_t nadd,
+			  const struct cf_whatif_host *cur, size_t ncur,
+			  const struct cf_whatif_host *add, size_t nadd,
 			  const char *const *remove, size_t nremove,
 			  const struct cf_profile *against,
 			  struct cf_whatif *out, struct cf_diag *d)
@@ -161,7 +160,7 @@ enum cf_err cf_whatif_run(const char *pool,
 			err = CF_ENOMEM;
 			break;
 		}
-		err = cf_check(out->after, out->m[i], v);
+		err = cf_check(out->after, out->m[i].report, v);
 		if (err != CF_OK || cf_verdict_compatible(v))
 			continue;
 		struct cf_whatif_refusal *r = realloc(out->refused,
@@ -172,7 +171,7 @@ enum cf_err cf_whatif_run(const char *pool,
 		}
 		out->refused = r;
 		r[out->nrefused++] = (struct cf_whatif_refusal){
-			cf_report_host_id(out->m[i]), v };
+			out->m[i].id, v };
 		v = NULL;
 	}
 	if (err == CF_ENOMEM && d && !d->msg[0])

@@ -10,13 +10,20 @@
 #include <stddef.h>
 #include <cpufleet.h>
 
+/* A host: its id and the report of its configuration (whose own host id
+ * is not used, as cf_pool_add_as). */
+struct cf_whatif_host {
+	const char *id;
+	const struct cf_report *report;
+};
+
 struct cf_whatif_refusal {
-	const char *host;            /* a member's host id (its report's) */
+	const char *host;            /* a member's host id */
 	struct cf_verdict *v;        /* why it refuses the new baseline */
 };
 
 struct cf_whatif {
-	const struct cf_report **m;  /* the members after the change, by host
+	struct cf_whatif_host *m;    /* the members after the change, by host
 					id (borrowed from the caller) */
 	size_t n;
 	const char **added, **removed; /* host ids, as given */
@@ -37,8 +44,8 @@ struct cf_whatif {
  * two architectures CF_ECONFLICT naming a host of each.  Free OUT with
  * cf_whatif_clear, also after a failure. */
 enum cf_err cf_whatif_run(const char *pool,
-			  const struct cf_report *const *cur, size_t ncur,
-			  const struct cf_report *const *add, size_t nadd,
+			  const struct cf_whatif_host *cur, size_t ncur,
+			  const struct cf_whatif_host *add, size_t nadd,
 			  const char *const *remove, size_t nremove,
 			  const struct cf_profile *against,
 			  struct cf_whatif *out, struct cf_diag *d);

@@ -34,6 +34,7 @@ enum cf_err {
 	CF_EDB = 12,        /* the database failed or is corrupt */
 	CF_ENET = 13,       /* the server could not be reached */
 	CF_EDENIED = 14,    /* the server refused the credentials */
+	CF_ECANCELED = 15,  /* stopped: whoever asked has gone */
 	CF_ERR_LAST
 };
 
@@ -62,6 +63,13 @@ enum cf_err cf_report_parse(const char *text, size_t len, const char *origin,
 			    struct cf_report **out, struct cf_diag *diag);
 enum cf_err cf_report_load(const char *path, struct cf_report **out,
 			   struct cf_diag *diag);
+/* The text report document TEXT's configuration is read from (its
+ * architecture, that architecture's section and kvm.caps, printed
+ * compactly: no host id, name, kernel or time), malloc'd into OUT.  Two
+ * documents with the same text have the same configuration (the converse
+ * need not hold: cf_matrix_group decides that); cheaper than parsing.
+ * CF_ESYNTAX or CF_ESCHEMA for what is no report. */
+enum cf_err cf_report_config_text(const char *text, size_t len, char **out);
 void cf_report_destroy(struct cf_report *r);
 const char *cf_report_host_id(const struct cf_report *r);
 const char *cf_report_arch(const struct cf_report *r);
@@ -112,6 +120,12 @@ void cf_pool_destroy(struct cf_pool *p);
 /* Adds R's host; R may be destroyed afterwards.  Host ids must be unique. */
 enum cf_err cf_pool_add(struct cf_pool *p, const struct cf_report *r,
 			struct cf_diag *diag);
+/* Adds host HOST_ID with R's configuration (R's own host id is not used):
+ * a service that keeps one parsed report per configuration adds each of
+ * that configuration's hosts this way, with the same result as adding
+ * each host's own report. */
+enum cf_err cf_pool_add_as(struct cf_pool *p, const struct cf_report *r,
+			   const char *host_id, struct cf_diag *diag);
 size_t cf_pool_host_count(const struct cf_pool *p);
 /* Distinct CPU configurations among the hosts. */
 size_t cf_pool_config_count(const struct cf_pool *p);
@@ -268,12 +282,21 @@ struct cf_matrix_cell {
 enum cf_err cf_matrix_check_cell(const struct cf_profile *pr,
 				 const struct cf_report *r,
 				 struct cf_verdict *v, struct cf_matrix_cell *c);
+/* R[0..N) grouped by configuration, exactly: what the engine reads of a
+ * report (every register value, writable mask and register present, as
+ * cf_pool groups hosts: the fingerprint first, then everything compared),
+ * never host ids, names or times.  GROUP[i] (N entries) gets R[i]'s group,
+ * groups numbered by first appearance; FIRST (N entries) gets the index of
+ * each group's first report; *NGROUPS the number of groups. */
+enum cf_err cf_matrix_group(const struct cf_report *const *r, size_t n,
+			    size_t *group, size_t *first, size_t *ngroups);
 /* Every ordered pair of R[0..N): a VM started on R[i]'s own profile,
  * moved to R[j], into CELL[i * N + j].  On failure (two architectures)
- * FROM and TO name the pair. */
+ * FROM and TO name the pair.  STOP (may be NULL) is asked before each row:
+ * true stops with CF_ECANCELED. */
 enum cf_err cf_matrix_pairs(const struct cf_report *const *r, size_t n,
 			    struct cf_matrix_cell *cell, size_t *from,
-			    size_t *to);
+			    size_t *to, bool (*stop)(void *ctx), void *ctx);
 
 /* ---- decoding into feature names ---- */
 struct cf_decoded {

@@ -47,9 +47,15 @@ enum cf_err cf_verdict_entry_doc(const char *host, const struct cf_verdict *v,
 /* {KEY: HOST, "compatible", "reasons": count}, NULL when out of memory. */
 cJSON *cf_matrix_cell_doc(const char *key, const char *host,
 			  const struct cf_matrix_cell *c);
-/* Adds to O "hosts": [HOSTS], "rows": [{"from", "cells": [{"to",
- * "compatible", "reasons"}]}] and "compatible" (every pair). */
+/* The name of configuration G of a matrix in its document: "c1", "c2"... */
+void cf_matrix_config_name(size_t g, char *buf, size_t len);
+/* Adds to O "hosts": [HOSTS], "configs": [{"config", "hosts"}] (each host
+ * once, under its configuration: GROUP[i] of NGROUPS, as cf_matrix_group
+ * gives them), "rows": [{"from", "cells": [{"to", "compatible",
+ * "reasons"}]}] (one cell per ordered pair of configurations, CELL[from *
+ * NGROUPS + to]) and "compatible" (every pair). */
 enum cf_err cf_matrix_to_doc(const char *const *hosts, size_t n,
+			     const size_t *group, size_t ngroups,
 			     const struct cf_matrix_cell *cell, cJSON *o);
 /* A what-if on pool POOL (NULL: reports given, no pool): {"pool",
  * "hosts" (after the change), "added", "removed", "feasible",

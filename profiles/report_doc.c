@@ -128,6 +128,172 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	return CF_OK;
 }
 
+/* ---- the text a configuration is read from ----
+ * What parse_json reads a configuration from: $.host.arch, the
+ * architecture's section and $.kvm.caps.  Found as they stand in the
+ * text, without building a tree: equal texts are equal JSON, which parses
+ * to equal configurations.  A document the scanner does not follow (a key
+ * written with escapes, say) goes through cJSON instead: a text of
+ * another form, which at worst keeps two equal configurations apart. */
+
+static const char *skip_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Past the string at P (its opening quote), NULL if it does not end. */
+static const char *skip_string(const char *p, const char *e)
+{
+	for (p++; p < e; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* Past the value at P, NULL if it does not end. */
+static const char *skip_value(const char *p, const char *e)
+{
+	int depth = 0;
+
+	if (p >= e)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, e);
+	if (*p != '{' && *p != '[') {
+		while (p < e && *p != ',' && *p != '}' && *p != ']' &&
+		       *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		return p;
+	}
+	while (p < e) {
+		if (*p == '"') {
+			if (!(p = skip_string(p, e)))
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && --depth == 0)
+			return p + 1;
+		p++;
+	}
+	return NULL;
+}
+
+/* The first member KEY (written without escapes) of the object at P:
+ * its value in [*VB, *VE).  False if absent or not scanned. */
+static bool find_member(const char *p, const char *e, const char *key,
+			const char **vb, const char **ve)
+{
+	size_t klen = strlen(key);
+
+	p = skip_ws(p, e);
+	if (p >= e || *p++ != '{')
+		return false;
+	for (;;) {
+		const char *kb, *ke, *v;
+		p = skip_ws(p, e);
+		if (p >= e || *p != '"')
+			return false;
+		kb = p + 1;
+		if (!(ke = skip_string(p, e)))
+			return false;
+		p = skip_ws(ke, e);
+		if (p >= e || *p != ':')
+			return false;
+		v = skip_ws(p + 1, e);
+		if (!(p = skip_value(v, e)))
+			return false;
+		if ((size_t)(ke - 1 - kb) == klen && !memcmp(kb, key, klen)) {
+			*vb = v;
+			*ve = p;
+			return true;
+		}
+		p = skip_ws(p, e);
+		if (p >= e || *p++ != ',')
+			return false;
+	}
+}
+
+/* "r" then each part as LENGTH:BYTES; false if not scanned. */
+static bool scan_config_text(const char *text, size_t len, char **out)
+{
+	const char *e = text + len, *hb, *he, *ab, *ae, *sb, *se, *kb, *ke;
+	const char *cb = "", *ce = cb;
+	char arch[32];
+	size_t n;
+
+	if (!find_member(text, e, "host", &hb, &he) ||
+	    !find_member(hb, he, "arch", &ab, &ae) || *ab != '"' ||
+	    (size_t)(ae - ab - 2) >= sizeof(arch) ||
+	    memchr(ab + 1, '\\', (size_t)(ae - ab - 2)))
+		return false;
+	memcpy(arch, ab + 1, (size_t)(ae - ab - 2));
+	arch[ae - ab - 2] = '\0';
+	if (!find_member(text, e, arch, &sb, &se))
+		return false;
+	if (find_member(text, e, "kvm", &kb, &ke)) {
+		if (*kb != '{')
+			return false;
+		if (!find_member(kb, ke, "caps", &cb, &ce))
+			cb = ce = "";
+	}
+	n = (size_t)(ae - ab) + (size_t)(se - sb) + (size_t)(ce - cb) + 80;
+	if (!(*out = malloc(n)))
+		return true;
+	snprintf(*out, n, "r%zu:%.*s%zu:%.*s%zu:%.*s", (size_t)(ae - ab),
+		 (int)(ae - ab), ab, (size_t)(se - sb), (int)(se - sb), sb,
+		 (size_t)(ce - cb), (int)(ce - cb), cb);
+	return true;
+}
+
+enum cf_err cf_report_config_text(const char *text, size_t len, char **out)
+{
+	cJSON *root, *parts;
+	const cJSON *host, *arch, *kvm;
+	enum cf_err err = CF_ESCHEMA;
+
+	*out = NULL;
+	if (scan_config_text(text, len, out))
+		return *out ? CF_OK : CF_ENOMEM;
+	root = cJSON_ParseWithLength(text, len);
+	if (!root)
+		return CF_ESYNTAX;
+	host = cJSON_GetObjectItemCaseSensitive(root, "host");
+	arch = cJSON_GetObjectItemCaseSensitive(host, "arch");
+	kvm = cJSON_GetObjectItemCaseSensitive(root, "kvm");
+	if (!cJSON_IsString(arch) ||
+	    !cJSON_GetObjectItemCaseSensitive(root, arch->valuestring))
+		goto done;
+	err = CF_ENOMEM;
+	parts = cJSON_CreateArray();
+	if (!parts)
+		goto done;
+	/* "j" and the parts as a JSON array: never a scanned text. */
+	if (cJSON_AddItemToArray(parts, cJSON_CreateString(arch->valuestring)) &&
+	    cJSON_AddItemReferenceToArray(parts,
+		cJSON_GetObjectItemCaseSensitive(root, arch->valuestring)) &&
+	    (!cJSON_GetObjectItemCaseSensitive(kvm, "caps") ||
+	     cJSON_AddItemReferenceToArray(parts,
+		cJSON_GetObjectItemCaseSensitive(kvm, "caps")))) {
+		char *j = cJSON_PrintUnformatted(parts);
+		size_t n = j ? strlen(j) + 2 : 0;
+		if (j && (*out = malloc(n)))
+			snprintf(*out, n, "j%s", j);
+		free(j);
+	}
+	cJSON_Delete(parts);
+	err = *out ? CF_OK : CF_ENOMEM;
+done:
+	cJSON_Delete(root);
+	return err;
+}
+
 /* Adds the members of the JSON object TEXT to OBJ, skipping keys OBJ has. */
 static enum cf_err merge(cJSON *obj, const char *text)
 {

@@ -117,31 +117,56 @@ cJSON *cf_matrix_cell_doc(const char *key, const char *host,
 	return o;
 }
 
+void cf_matrix_config_name(size_t g, char *buf, size_t len)
+{
+	snprintf(buf, len, "c%zu", g + 1);
+}
+
 enum cf_err cf_matrix_to_doc(const char *const *hosts, size_t n,
+			     const size_t *group, size_t ngroups,
 			     const struct cf_matrix_cell *cell, cJSON *o)
 {
 	cJSON *hl = cJSON_AddArrayToObject(o, "hosts");
+	cJSON *cl = cJSON_AddArrayToObject(o, "configs");
 	cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+	cJSON **members = calloc(ngroups + 1, sizeof(*members));
+	enum cf_err err = CF_ENOMEM;
+	char from[32], to[32];
 	bool all = true;
 
-	if (!hl || !rows)
-		return CF_ENOMEM;
+	if (!hl || !cl || !rows || !members)
+		goto done;
+	for (size_t g = 0; g < ngroups; g++) {
+		cJSON *c = cJSON_CreateObject();
+		cf_matrix_config_name(g, from, sizeof(from));
+		if (!c || !cJSON_AddItemToArray(cl, c) ||
+		    !cJSON_AddStringToObject(c, "config", from) ||
+		    !(members[g] = cJSON_AddArrayToObject(c, "hosts")))
+			goto done;
+	}
 	for (size_t i = 0; i < n; i++)
-		if (!cJSON_AddItemToArray(hl, cJSON_CreateString(hosts[i])))
-			return CF_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
+		if (!cJSON_AddItemToArray(hl, cJSON_CreateString(hosts[i])) ||
+		    !cJSON_AddItemToArray(members[group[i]],
+					  cJSON_CreateString(hosts[i])))
+			goto done;
+	for (size_t i = 0; i < ngroups; i++) {
 		cJSON *row = cJSON_CreateObject(), *cells;
+		cf_matrix_config_name(i, from, sizeof(from));
 		if (!row || !cJSON_AddItemToArray(rows, row) ||
-		    !cJSON_AddStringToObject(row, "from", hosts[i]) ||
+		    !cJSON_AddStringToObject(row, "from", from) ||
 		    !(cells = cJSON_AddArrayToObject(row, "cells")))
-			return CF_ENOMEM;
-		for (size_t j = 0; j < n; j++) {
-			const struct cf_matrix_cell *c = &cell[i * n + j];
+			goto done;
+		for (size_t j = 0; j < ngroups; j++) {
+			const struct cf_matrix_cell *c = &cell[i * ngroups + j];
+			cf_matrix_config_name(j, to, sizeof(to));
 			if (!cJSON_AddItemToArray(cells,
-				cf_matrix_cell_doc("to", hosts[j], c)))
-				return CF_ENOMEM;
+				cf_matrix_cell_doc("to", to, c)))
+				goto done;
 			all = all && c->compatible;
 		}
 	}
-	return cJSON_AddBoolToObject(o, "compatible", all) ? CF_OK : CF_ENOMEM;
+	err = cJSON_AddBoolToObject(o, "compatible", all) ? CF_OK : CF_ENOMEM;
+done:
+	free(members);
+	return err;
 }

@@ -24,7 +24,7 @@ enum cf_err cf_whatif_to_doc(const struct cf_whatif *w, const char *pool,
 
 	*out = NULL;
 	for (size_t i = 0; ok && i < w->n; i++)
-		hosts[i] = cf_report_host_id(w->m[i]);
+		hosts[i] = w->m[i].id;
 	ok = ok && (pool ? cJSON_AddStringToObject(o, "pool", pool)
 			 : cJSON_AddNullToObject(o, "pool")) &&
 	     add_strings(o, "hosts", hosts, w->n) &&

@@ -52,6 +52,9 @@ struct cf_api_req {
 	const char *method;
 	char param[CF_API_PARAMS][CF_HOST_ID_MAX];  /* the route's {x} parts */
 	const char *(*query)(void *conn, const char *key); /* query argument */
+	/* Has the client gone (closed or reset its connection)?  Handlers
+	 * of long work hand it to the fleet as its cancelled(). */
+	bool (*gone)(void *conn);
 	void *conn;
 	const char *body;        /* NUL-terminated */
 	size_t len;

@@ -32,6 +32,7 @@ void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
 	cJSON *in = cf_api_body_object(rq, rp, false), *pj, *hosts, *it, *h;
 	cJSON *o = NULL, *res;
+	struct cf_fleet f = rq->env->fleet;
 	struct cf_profile *pr = NULL;
 	struct cf_diag d = { "" };
 	const char **ids = NULL;
@@ -104,8 +105,10 @@ void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		cf_api_error(rp, 500, "out of memory");
 		goto cleanup;
 	}
-	err = cf_fleet_check(&rq->env->fleet, pr, ids, (size_t)n, vcpus,
-			     add_result, res, &d);
+	f.cancelled = rq->gone;
+	f.cctx = rq->conn;
+	err = cf_fleet_check(&f, pr, ids, (size_t)n, vcpus, add_result, res,
+			     &d);
 	if (err == CF_OK && cJSON_GetArraySize(res) != n)
 		err = cf_diag_set(&d, CF_ENOMEM, "out of memory");
 	if (err != CF_OK) {

@@ -172,6 +172,7 @@ void cf_h_baseline(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
 	const char *pool = rq->param[0], *pname = pool;
 	cJSON *in = cf_api_body_object(rq, rp, true), *it;
+	struct cf_fleet f = rq->env->fleet;
 	struct cf_fleet_baseline b = { 0 };
 	struct cf_diag d = { "" };
 	bool publish = false;
@@ -198,8 +199,10 @@ void cf_h_baseline(const struct cf_api_req *rq, struct cf_api_reply *rp)
 			     "publish it", cf_db_role_name(rq->tok->role));
 		goto cleanup;
 	}
-	err = cf_fleet_baseline(&rq->env->fleet, pool, publish ? pname : NULL,
-				rq->actor, &b, &d);
+	f.cancelled = rq->gone;
+	f.cctx = rq->conn;
+	err = cf_fleet_baseline(&f, pool, publish ? pname : NULL, rq->actor,
+				&b, &d);
 	if (err != CF_OK) {
 		cf_api_fail(rp, err, &d);
 		goto cleanup;
@@ -210,36 +213,46 @@ cleanup:
 	cJSON_Delete(in);
 }
 
-/* Every ordered pair of the pool's members (a VM started with the source's
- * own profile, moved to the destination), and the pool's published
- * baseline on each member. */
+/* Every ordered pair of the pool's distinct configurations (a VM started
+ * with the source's own profile, moved to the destination), each
+ * configuration listing its members, and the pool's published baseline on
+ * each configuration. */
 void cf_h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
 	const char *pool = rq->param[0], *pname = rq->query(rq->conn, "profile");
 	struct cf_fleet_matrix m;
+	struct cf_fleet f = rq->env->fleet;
 	struct cf_diag d = { "" };
 	enum cf_err err;
 	const char **hosts = NULL;
+	size_t *group = NULL;
+	char to[32];
 	cJSON *o;
-	size_t n;
+	size_t n, k;
 
 	if (pname && !cf_text_name_ok(pname, CF_DB_NAME_MAX)) {
 		cf_api_error(rp, 400, "profile=%s: expected a profile name "
 			     "([A-Za-z0-9._-]{1,127})", pname);
 		return;
 	}
-	err = cf_fleet_matrix(&rq->env->fleet, pool, pname, &m, &d);
+	f.cancelled = rq->gone;
+	f.cctx = rq->conn;
+	err = cf_fleet_matrix(&f, pool, pname, &m, &d);
 	if (err != CF_OK) {
 		cf_api_fail(rp, err, &d);
 		goto cleanup;
 	}
 	n = m.pool->n;
+	k = m.pool->ncfg;
 	hosts = calloc(n + 1, sizeof(*hosts));
+	group = calloc(n + 1, sizeof(*group));
 	o = cJSON_CreateObject();
-	for (size_t i = 0; hosts && i < n; i++)
+	for (size_t i = 0; hosts && group && i < n; i++) {
 		hosts[i] = m.pool->m[i].host;
-	if (!hosts || !o || !cJSON_AddStringToObject(o, "pool", pool) ||
-	    cf_matrix_to_doc(hosts, n, m.cell, o) != CF_OK) {
+		group[i] = m.pool->m[i].config;
+	}
+	if (!hosts || !group || !o || !cJSON_AddStringToObject(o, "pool", pool) ||
+	    cf_matrix_to_doc(hosts, n, group, k, m.cell, o) != CF_OK) {
 		cJSON_Delete(o);
 		cf_api_error(rp, 500, "out of memory");
 		goto cleanup;
@@ -250,13 +263,16 @@ void cf_h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		cJSON *b = cJSON_AddObjectToObject(o, "baseline"), *brow;
 		cJSON_AddStringToObject(b, "profile", m.profile);
 		brow = cJSON_AddArrayToObject(b, "cells");
-		for (size_t j = 0; j < n; j++)
-			cJSON_AddItemToArray(brow, cf_matrix_cell_doc("host",
-				m.pool->m[j].host, &m.base[j]));
+		for (size_t j = 0; j < k; j++) {
+			cf_matrix_config_name(j, to, sizeof(to));
+			cJSON_AddItemToArray(brow, cf_matrix_cell_doc("to", to,
+								      &m.base[j]));
+		}
 	}
 	cf_api_reply_json(rp, 200, o);
 cleanup:
 	free(hosts);
+	free(group);
 	cf_fleet_matrix_clear(&m);
 }
 
@@ -269,6 +285,7 @@ void cf_h_what_if(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	      *rm = NULL, *o = NULL;
 	const char *profile = NULL, **remove = NULL;
 	struct cf_report **rs = NULL;
+	struct cf_whatif_host *hs = NULL;
 	struct cf_fleet_whatif w = { 0 };
 	struct cf_diag d = { "" };
 	size_t nadd = 0, nrm = 0;
@@ -293,8 +310,9 @@ void cf_h_what_if(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		}
 	}
 	rs = calloc((size_t)cJSON_GetArraySize(add) + 1, sizeof(*rs));
+	hs = calloc((size_t)cJSON_GetArraySize(add) + 1, sizeof(*hs));
 	remove = calloc((size_t)cJSON_GetArraySize(rm) + 1, sizeof(*remove));
-	if (!rs || !remove) {
+	if (!rs || !hs || !remove) {
 		cf_api_error(rp, 500, "out of memory");
 		goto cleanup;
 	}
@@ -309,6 +327,8 @@ void cf_h_what_if(const struct cf_api_req *rq, struct cf_api_reply *rp)
 				     d.msg[0] ? d.msg : cf_strerror(err));
 			goto cleanup;
 		}
+		hs[nadd] = (struct cf_whatif_host){ cf_report_host_id(rs[nadd]),
+						    rs[nadd] };
 		nadd++;
 	}
 	cJSON_ArrayForEach(it, rm) {
@@ -320,7 +340,7 @@ void cf_h_what_if(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		remove[nrm++] = it->valuestring;
 	}
 	err = cf_fleet_what_if(&rq->env->fleet, rq->param[0], profile,
-			       (const struct cf_report *const *)rs, nadd,
+			       hs, nadd,
 			       remove, nrm, &w, &d);
 	if (err != CF_OK) {
 		cf_api_fail(rp, err, &d);
@@ -338,6 +358,7 @@ cleanup:
 	for (size_t i = 0; rs && i < nadd; i++)
 		cf_report_destroy(rs[i]);
 	free(rs);
+	free(hs);
 	free(remove);
 	cJSON_Delete(in);
 }

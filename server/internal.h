@@ -88,6 +88,8 @@ struct cf_server {
 	bool reaper_on, reaper_stop;
 	pthread_t reaper;
 	unsigned long long closed[NCLOSE];
+	/* Requests whose handler stopped: the client had gone (atomic). */
+	unsigned long long cancelled;
 	/* Complete requests waiting for a worker. */
 	pthread_mutex_t qlock;
 	pthread_cond_t qwake;

@@ -130,6 +130,13 @@ char *cf_metrics_text(void *owner)
 		ok = ok && text_add(&t, "cpufleet_http_connections_closed_total"
 				    "{reason=\"%s\"} %llu\n", close_reasons[i],
 				    closed[i]);
+	ok = ok && text_add(&t, "# HELP cpufleet_http_requests_cancelled_total "
+			    "Requests whose work stopped part-way because the "
+			    "client had gone.\n"
+			    "# TYPE cpufleet_http_requests_cancelled_total "
+			    "counter\n"
+			    "cpufleet_http_requests_cancelled_total %llu\n",
+			    __atomic_load_n(&s->cancelled, __ATOMIC_RELAXED));
 	if (!ok) {
 		free(t.p);
 		return NULL;

@@ -1,6 +1,7 @@
 /* A request's way through the server: its state from the request line
  * on, the body read within the limit, handed to a worker that runs the
  * route's handler, the answer sent. */
+#include <poll.h>
 #include <strings.h>
 #include <time.h>
 #include <stdbool.h>
@@ -15,6 +16,21 @@
 static const char *query_arg(void *conn, const char *key)
 {
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* The client has shut or reset its side: nothing will read the answer
+ * (poll()'s POLLRDHUP, a FIN received; POLLHUP/POLLERR, a reset). */
+static bool client_gone(void *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct pollfd p;
+
+	if (!ci)
+		return false;
+	p = (struct pollfd){ ci->connect_fd, POLLRDHUP, 0 };
+	return poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *c,
@@ -179,6 +195,11 @@ static void run_request(struct cf_server *s, struct conn *st)
 	}
 	rp->status = 500;
 	st->route->fn(&st->rq, rp);
+	if (rp->status == cf_api_status(CF_ECANCELED)) {
+		__atomic_fetch_add(&s->cancelled, 1, __ATOMIC_RELAXED);
+		cf_server_logf(s, "%s %s: the client went away; work stopped",
+			       st->rq.method, st->route->pattern);
+	}
 out:
 	account(s, st, rp->status);
 	if (rp->status >= 500)
@@ -262,6 +283,7 @@ enum MHD_Result cf_request_on_request(void *cls, struct MHD_Connection *c,
 		st->rq.env = &s->env;
 		st->rq.method = method;
 		st->rq.query = query_arg;
+		st->rq.gone = client_gone;
 		st->rq.conn = c;
 		return MHD_YES;
 	case RQ_QUEUED:

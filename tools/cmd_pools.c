@@ -240,6 +240,7 @@ static int whatif_print(const cJSON *o, bool json)
 static int whatif_local(struct whatif_args *a, char **paths, int n, bool json)
 {
 	struct cli_reports cur = { 0 }, add = { 0 };
+	struct cf_whatif_host *hc = NULL, *ha = NULL;
 	struct cf_whatif w = { 0 };
 	struct cf_diag d = { "" };
 	cJSON *o = NULL;
@@ -250,9 +251,19 @@ static int whatif_local(struct whatif_args *a, char **paths, int n, bool json)
 		rc = cli_load_reports(a->add, a->nadd, &add);
 	if (rc != CLI_OK)
 		goto cleanup;
-	err = cf_whatif_run("of the hosts given",
-			    (const struct cf_report *const *)cur.r, cur.n,
-			    (const struct cf_report *const *)add.r, add.n,
+	hc = calloc(cur.n + 1, sizeof(*hc));
+	ha = calloc(add.n + 1, sizeof(*ha));
+	if (!hc || !ha) {
+		rc = CLI_INTERNAL;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < cur.n; i++)
+		hc[i] = (struct cf_whatif_host){ cf_report_host_id(cur.r[i]),
+						 cur.r[i] };
+	for (size_t i = 0; i < add.n; i++)
+		ha[i] = (struct cf_whatif_host){ cf_report_host_id(add.r[i]),
+						 add.r[i] };
+	err = cf_whatif_run("of the hosts given", hc, cur.n, ha, add.n,
 			    a->remove, a->nremove, NULL, &w, &d);
 	if (err != CF_OK) {
 		cli_error("pools", "%s", d.msg[0] ? d.msg : cf_strerror(err));
@@ -267,6 +278,8 @@ static int whatif_local(struct whatif_args *a, char **paths, int n, bool json)
 cleanup:
 	cJSON_Delete(o);
 	cf_whatif_clear(&w);
+	free(hc);
+	free(ha);
 	cli_free_reports(&add);
 	cli_free_reports(&cur);
 	return rc;

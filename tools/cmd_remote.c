@@ -328,19 +328,24 @@ static int pool_opt(void *ctx, int c, const char *arg)
 
 static int pool_matrix(const cJSON *m)
 {
-	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(m, "hosts"), *it;
+	const cJSON *cfgs = cJSON_GetObjectItemCaseSensitive(m, "configs"), *it;
 	const cJSON *base = cJSON_GetObjectItemCaseSensitive(m, "baseline");
-	int w = 6;
+	int w = 8;
 	bool all = true;
 
-	cJSON_ArrayForEach(it, hosts)
-		if ((int)strlen(it->valuestring) > w)
-			w = (int)strlen(it->valuestring);
-	if (cJSON_IsObject(base) && (int)strlen(str(base, "profile")) > w)
-		w = (int)strlen(str(base, "profile"));
-	printf("%-*s", w + 2, "from\\to");
-	cJSON_ArrayForEach(it, hosts)
-		printf(" %-*s", w, it->valuestring);
+	/* Each configuration with its hosts, then the pairs. */
+	cJSON_ArrayForEach(it, cfgs) {
+		const cJSON *h;
+		printf("%s:", str(it, "config"));
+		cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(it, "hosts"))
+			printf(" %s", h->valuestring);
+		printf("\n");
+	}
+	if (cJSON_IsObject(base) && (int)strlen(str(base, "profile")) + 2 > w)
+		w = (int)strlen(str(base, "profile")) + 2;
+	printf("\n%-*s", w + 2, "from\\to");
+	cJSON_ArrayForEach(it, cfgs)
+		printf(" %-*s", w, str(it, "config"));
 	printf("\n");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "rows")) {
 		const cJSON *c;

@@ -1717,12 +1717,16 @@ def t_pools(tmp):
     # The matrix.
     mx = want(request(u, "GET", "/v1/pools/n1/matrix", tok=rdr), 200,
               "matrix n1").json()
+    # n1-01 and n1-02 are one configuration (the same dump, only the
+    # kernel string differs: tests/data/README.md): one row, one cell, the
+    # hosts listed once under it.
     eq(mx.get("hosts"), ["n1-01", "n1-02"], "matrix hosts")
+    eq([(c.get("config"), c.get("hosts")) for c in mx.get("configs", [])],
+       [("c1", ["n1-01", "n1-02"])], "matrix configurations")
     eq([[c.get("compatible") for c in row.get("cells", [])]
-        for row in mx.get("rows", [])], [[True, True], [True, True]],
-       "matrix cells")
+        for row in mx.get("rows", [])], [[True]], "matrix cells")
     eq([c.get("compatible") for c in (mx.get("baseline") or {}).get(
-        "cells", [])], [True, True], "matrix baseline row")
+        "cells", [])], [True], "matrix baseline row")
     mx = want(request(u, "GET", "/v1/pools/mixed/matrix", tok=rdr), 200,
               "matrix mixed").json()
     eq(mx.get("baseline"), None, "matrix without a published profile")
@@ -2013,14 +2017,21 @@ def t_json_shape(tmp):
     rem = json.loads(out)
     # Transport fields of the API: the pool's name and its published
     # baseline on each member ("baseline", null here: none published).
-    eq(sorted(loc), ["compatible", "hosts", "rows"], "local matrix keys")
-    eq(sorted(rem), ["baseline", "compatible", "hosts", "pool", "rows"],
-       "API matrix keys")
+    eq(sorted(loc), ["compatible", "configs", "hosts", "rows"],
+       "local matrix keys")
+    eq(sorted(rem), ["baseline", "compatible", "configs", "hosts", "pool",
+                     "rows"], "API matrix keys")
     eq((rem["pool"], rem["baseline"]), ("j", None), "API matrix pool")
     eq({k: rem[k] for k in loc}, loc, "matrix: API vs local")
     eq(loc["hosts"], hosts, "matrix hosts")
+    # Each host once, under its configuration; a cell per pair of them:
+    # the example fleet's three pairs of hosts are three configurations,
+    # the three real-writable dumps three more.
+    eq(sorted(h for c in loc["configs"] for h in c["hosts"]), hosts,
+       "matrix hosts under their configurations")
+    eq(len(loc["configs"]), 6, "matrix configurations")
     cells = [c for r in loc["rows"] for c in r["cells"]]
-    eq(len(cells), len(hosts) ** 2, "matrix cells")
+    eq(len(cells), len(loc["configs"]) ** 2, "matrix cells")
     check(any(not c["compatible"] for c in cells), "matrix all compatible")
     s.stop()
 
@@ -2574,9 +2585,10 @@ def t_cli(tmp):
     eq(rc, 2, "publishing an infeasible baseline (409): exit")
     rc, out, _ = cli("pool", *Rd, "matrix", "n1")
     eq(rc, 0, "pool matrix n1: exit")
-    check("from\\to" in out and "[n1]" in out, "matrix output: " +
-          short(out))
-    eq(out.count("ok"), 6, "matrix n1 cells: 4 pairs + 2 baseline")
+    check("from\\to" in out and "[n1]" in out and
+          "c1: n1-01 n1-02" in out, "matrix output: " + short(out))
+    eq(out.count("ok"), 2, "matrix n1 cells: 1 configuration pair + 1 "
+       "baseline")
     rc, out, _ = cli("pool", *Rd, "matrix", "mixed")
     eq(rc, 0, "pool matrix mixed (nothing published): exit")
     check("NO(" in out and "no published profile" in out,
@@ -2789,6 +2801,72 @@ def t_what_if(tmp):
     after = db_snapshot(db)
     check(after == before, "what-if changed the database: %s" %
           snap_diff(before, after))
+    s.stop()
+
+
+def upload_configs(u, adm, n, prefix):
+    """N hosts PREFIX0000... of N distinct configurations: n1-01's report
+    with REVIDR_EL1 (IMPLEMENTATION DEFINED, Arm ARM D23.2) set to the
+    host's number, which no rule reads but makes the configuration its
+    own.  Returns the host ids."""
+    ids = []
+    for i in range(n):
+        d = report("n1-01", "%s%04d" % (prefix, i),
+                   new_id="%s%04d" % (prefix, i))
+        d["arm64"]["id_regs"]["REVIDR_EL1"] = "0x%016x" % i
+        want(upload(u, adm, d), 201, "upload %s%04d" % (prefix, i))
+        ids.append("%s%04d" % (prefix, i))
+    return ids
+
+
+@case("request limits: a matrix over 256 configurations is a 413 naming "
+      "the limit, 256 are computed; a client that goes away stops the "
+      "work (metric and log)")
+def t_limits(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    ids = upload_configs(u, adm, 257, "cfg")
+    want(request(u, "PUT", "/v1/pools/over", {"hosts": ids}, adm), 201,
+         "PUT pool of 257 configurations")
+    want(request(u, "GET", "/v1/pools/over/matrix", tok=rdr), 413,
+         "matrix of 257 configurations",
+         "over the limit of 256 configurations per matrix")
+    # Its baseline needs no pair: not refused.
+    want(request(u, "POST", "/v1/pools/over/baseline", {}, rdr), 200,
+         "baseline of 257 configurations")
+    want(request(u, "PUT", "/v1/pools/at", {"hosts": ids[:256]}, adm), 201,
+         "PUT pool of 256 configurations")
+    mx = want(request(u, "GET", "/v1/pools/at/matrix", tok=rdr), 200,
+              "matrix of 256 configurations").json()
+    eq((len(mx.get("configs", [])), len(mx.get("rows", []))), (256, 256),
+       "matrix of 256: configurations and rows")
+    m0 = metrics(u)
+    rq = "cpufleet_http_requests_total"
+    done0 = metric(m0, rq, route="matrix", code="2xx")
+    eq(metric(m0, "cpufleet_http_requests_cancelled_total"), 0,
+       "requests cancelled before")
+    # The same matrix, its client gone as soon as it has asked: the
+    # server sees the connection shut before or while it computes, and
+    # stops (nobody would read the answer).
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    c.sendall(("GET /v1/pools/at/matrix HTTP/1.1\r\nHost: x\r\n"
+               "Authorization: Bearer %s\r\n\r\n" % rdr).encode())
+    c.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        m = metrics(u)
+        if metric(m, "cpufleet_http_requests_cancelled_total") >= 1:
+            break
+        time.sleep(0.1)
+    eq(metric(m, "cpufleet_http_requests_cancelled_total"), 1,
+       "requests cancelled after the client left")
+    eq(metric(m, rq, route="matrix", code="2xx"), done0,
+       "matrices answered after the client left")
+    check("the client went away; work stopped" in s.log_tail(2000),
+          "log: " + s.log_tail())
     s.stop()
 
 

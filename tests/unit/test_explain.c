@@ -76,8 +76,10 @@ static void test_whatif_edges(void)
 	struct cf_report *a = test_load_report("arm64/real-writable/altra.json");
 	struct cf_report *a2 = test_load_report("arm64/real-writable/altra.json");
 	struct cf_report *x = test_load_report("x86/spr-05.json");
-	const struct cf_report *cur[] = { g, a }, *add[] = { a2, a2 };
-	const struct cf_report *addx[] = { x };
+	const struct cf_whatif_host cur[] = { { "graviton3", g },
+					      { "altra", a } };
+	const struct cf_whatif_host add[] = { { "altra", a2 }, { "altra", a2 } };
+	const struct cf_whatif_host addx[] = { { "spr-05", x } };
 	const char *rm[] = { "graviton3", "altra" }, *ghost[] = { "ghost-9" };
 	struct cf_whatif w;
 	struct cf_diag d = { "" };
@@ -89,7 +91,7 @@ static void test_whatif_edges(void)
 	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, add, 1, NULL, 0, NULL, &w,
 				      &d), CF_OK);
 	CU_ASSERT_EQUAL(w.n, 2);
-	CU_ASSERT_PTR_EQUAL(w.m[0], a2);     /* by host id: altra first */
+	CU_ASSERT_PTR_EQUAL(w.m[0].report, a2); /* by host id: altra first */
 	CU_ASSERT_EQUAL(w.ngained + w.nlost + w.nrefused, 0);
 	cf_whatif_clear(&w);
 	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, NULL, 0, rm + 1, 1, NULL,

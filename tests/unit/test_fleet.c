@@ -153,8 +153,11 @@ static void test_pool_resolve(void)
 	CU_ASSERT_EQUAL_FATAL(p->n, 2);
 	CU_ASSERT_STRING_EQUAL(p->m[0].host, "n1-01");
 	CU_ASSERT_STRING_EQUAL(p->m[1].host, "v1-01");
-	CU_ASSERT_STRING_EQUAL(cf_report_host_id(p->m[1].report), "v1-01");
-	CU_ASSERT_STRING_EQUAL(cf_report_arch(p->m[0].report), "arm64");
+	CU_ASSERT_EQUAL_FATAL(p->ncfg, 2);
+	CU_ASSERT_STRING_EQUAL(cf_report_host_id(p->cfg[p->m[1].config].report),
+			       "v1-01");
+	CU_ASSERT_STRING_EQUAL(cf_report_arch(p->cfg[p->m[0].config].report),
+			       "arm64");
 	CU_ASSERT_STRING_EQUAL(p->m[0].sighting.received_at, T1);
 	cf_fleet_pool_destroy(p);
 	p = NULL;
@@ -162,6 +165,32 @@ static void test_pool_resolve(void)
 			CF_ENOTFOUND);
 	CU_ASSERT_PTR_NULL(p);
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "nope"));
+}
+
+/* A member's report is its latest sighting's (db/db.h): a second upload
+ * of another content replaces the first, one of the same content is a
+ * sighting of it. */
+static void test_pool_latest(void)
+{
+	struct cf_fleet_pool *p = NULL;
+	struct cf_diag d = { "" };
+
+	CU_ASSERT_EQUAL(upload("n1-01", "old", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(upload("v1-01", "v", NULL, NULL), CF_OK);
+	io.now = T2;
+	CU_ASSERT_EQUAL(upload("n1-02", "x", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(pool("p", "[\"n1-01\",\"v1-01\"]"), CF_OK);
+	io.now = T3;
+	CU_ASSERT_EQUAL(upload("n1-01", "new", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_fleet_pool_resolve(&fl, "p", &p, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(p->n, 2);
+	CU_ASSERT_STRING_EQUAL(p->m[0].host, "n1-01");
+	CU_ASSERT_STRING_EQUAL(p->m[0].sighting.report_id, "new");
+	CU_ASSERT_STRING_EQUAL(p->m[0].sighting.received_at, T3);
+	CU_ASSERT_FALSE(p->m[0].sighting.changed);
+	CU_ASSERT_STRING_EQUAL(p->m[1].sighting.report_id, "v");
+	CU_ASSERT_TRUE(p->m[1].sighting.changed);
+	cf_fleet_pool_destroy(p);
 }
 
 /* A pool of two architectures is refused and not stored. */
@@ -298,9 +327,16 @@ static void test_check(void)
 	cf_report_destroy(x);
 }
 
+/* The cell of hosts I -> J of M: that of their configurations. */
+#define CELL(m, i, j) \
+	((m).cell[(m).pool->m[i].config * (m).pool->ncfg + (m).pool->m[j].config])
+
 /* Same dump, same verdicts: n1-01 <-> n1-02 accepted; across models the
  * ID registers differ in fields KVM 6.12 keeps (MIDR_EL1 is writable only
- * with KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, 6.15+): refused both ways. */
+ * with KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, 6.15+): refused both ways.
+ * n1-01 and n1-02 differ only in their kernel release and names
+ * (tests/data/README.md), so they are one configuration: its hosts are
+ * listed once under it, and a pair of them is one cell. */
 static void test_matrix(void)
 {
 	struct cf_fleet_matrix m;
@@ -311,15 +347,23 @@ static void test_matrix(void)
 	CU_ASSERT_EQUAL(pool("p", "[\"n1-01\",\"n1-02\",\"v1-01\"]"), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(cf_fleet_matrix(&fl, "p", NULL, &m, &d), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(m.pool->n, 3);
+	CU_ASSERT_EQUAL_FATAL(m.pool->ncfg, 2);
+	CU_ASSERT_EQUAL(m.pool->m[0].config, 0);
+	CU_ASSERT_EQUAL(m.pool->m[1].config, 0);
+	CU_ASSERT_EQUAL(m.pool->m[2].config, 1);
+	CU_ASSERT_EQUAL(m.pool->cfg[0].n, 2);
+	CU_ASSERT_EQUAL(m.pool->cfg[0].first, 0);
+	CU_ASSERT_EQUAL(m.pool->cfg[1].n, 1);
+	CU_ASSERT_EQUAL(m.pool->cfg[1].first, 2);
 	CU_ASSERT_PTR_NULL(m.base);
 	for (size_t i = 0; i < 3; i++)
-		CU_ASSERT_TRUE(m.cell[i * 3 + i].compatible);
-	CU_ASSERT_TRUE(m.cell[0 * 3 + 1].compatible);
-	CU_ASSERT_TRUE(m.cell[1 * 3 + 0].compatible);
-	CU_ASSERT_EQUAL(m.cell[0 * 3 + 1].reasons, 0);
-	CU_ASSERT_FALSE(m.cell[2 * 3 + 0].compatible);
-	CU_ASSERT_FALSE(m.cell[0 * 3 + 2].compatible);
-	CU_ASSERT_TRUE(m.cell[2 * 3 + 0].reasons > 0);
+		CU_ASSERT_TRUE(CELL(m, i, i).compatible);
+	CU_ASSERT_TRUE(CELL(m, 0, 1).compatible);
+	CU_ASSERT_TRUE(CELL(m, 1, 0).compatible);
+	CU_ASSERT_EQUAL(CELL(m, 0, 1).reasons, 0);
+	CU_ASSERT_FALSE(CELL(m, 2, 0).compatible);
+	CU_ASSERT_FALSE(CELL(m, 0, 2).compatible);
+	CU_ASSERT_TRUE(CELL(m, 2, 0).reasons > 0);
 	cf_fleet_matrix_clear(&m);
 	/* With a published profile of the Altra hosts: its row. */
 	CU_ASSERT_EQUAL(pool("n1", "[\"n1-01\",\"n1-02\"]"), CF_OK);
@@ -328,11 +372,253 @@ static void test_matrix(void)
 	CU_ASSERT_EQUAL_FATAL(cf_fleet_matrix(&fl, "n1", NULL, &m, &d), CF_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m.base);
 	CU_ASSERT_STRING_EQUAL(m.profile, "n1");
-	CU_ASSERT_TRUE(m.base[0].compatible && m.base[1].compatible);
+	CU_ASSERT_EQUAL_FATAL(m.pool->ncfg, 1);
+	CU_ASSERT_TRUE(m.base[m.pool->m[0].config].compatible &&
+		       m.base[m.pool->m[1].config].compatible);
 	cf_fleet_matrix_clear(&m);
 	CU_ASSERT_EQUAL(cf_fleet_matrix(&fl, "nope", NULL, &m, &d),
 			CF_ENOTFOUND);
 	cf_fleet_matrix_clear(&m);
+}
+
+/* Uploads FILE's report as host AS (NULL: its own), report_id RID. */
+static struct cf_report *upload_as(const char *file, const char *as,
+				   const char *rid)
+{
+	struct cf_report *r = test_load_report(file), *c = NULL;
+	struct cf_fleet_upload u;
+	struct cf_diag d = { "" };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	if (as) {
+		CU_ASSERT_EQUAL_FATAL(cf_report_clone_as(r, as, &c), CF_OK);
+		cf_report_destroy(r);
+		r = c;
+	}
+	CU_ASSERT_EQUAL(cf_report_set_id(r, rid), CF_OK);
+	CU_ASSERT_EQUAL(cf_fleet_upload(&fl, r, NULL, &u, &d), CF_OK);
+	return r;
+}
+
+/* The baseline over a pool's distinct configurations is the baseline over
+ * its hosts: the expectation is the plain per-host loop (every host's own
+ * report added to an engine pool, cf_baseline, the document) on the same
+ * tests/data reports, then with hosts duplicated (copies under new ids),
+ * which must add hosts to the document and no configuration. */
+static void test_baseline_configs(void)
+{
+	/* By host id, the order of the pool's members. */
+	static const struct { const char *file, *as; } h[] = {
+		{ "fleet/a72-01.json", NULL }, { "fleet/a72-01.json", "a72-09" },
+		{ "fleet/n1-01.json", NULL }, { "fleet/n1-02.json", NULL },
+		{ "fleet/n1-01.json", "n1-03" }, { "fleet/n1-02.json", "n1-04" },
+		{ "fleet/v1-01.json", NULL }, { "fleet/v1-02.json", NULL },
+		{ "fleet/v1-02.json", "v1-03" },
+	};
+	/* The files as they are, then with the copies. */
+	static const bool in[2][9] = {
+		{ 1, 0, 1, 1, 0, 0, 1, 1, 0 }, { 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+	};
+	struct cf_report *r[9];
+	struct cf_fleet_baseline b;
+	struct cf_diag d = { "" };
+	char rid[16], hosts[512];
+
+	for (size_t i = 0; i < 9; i++) {
+		snprintf(rid, sizeof(rid), "r%zu", i);
+		r[i] = upload_as(h[i].file, h[i].as, rid);
+	}
+	for (size_t k = 0; k < 2; k++) {
+		struct cf_pool *ep = NULL;
+		struct cf_profile *pr = NULL;
+		char *want = NULL;
+		size_t n = 0, len = 0;
+
+		CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &ep), CF_OK);
+		len += (size_t)snprintf(hosts + len, sizeof(hosts) - len, "[");
+		for (size_t i = 0; i < 9; i++) {
+			if (!in[k][i])
+				continue;
+			CU_ASSERT_EQUAL(cf_pool_add(ep, r[i], &d), CF_OK);
+			len += (size_t)snprintf(hosts + len, sizeof(hosts) - len,
+						"%s\"%s\"", n++ ? "," : "",
+						cf_report_host_id(r[i]));
+		}
+		snprintf(hosts + len, sizeof(hosts) - len, "]");
+		CU_ASSERT_EQUAL_FATAL(cf_baseline(ep, &pr), CF_OK);
+		CU_ASSERT_EQUAL_FATAL(cf_profile_to_json(pr, &want), CF_OK);
+		CU_ASSERT_EQUAL(pool("dup", hosts), CF_OK);
+		CU_ASSERT_EQUAL_FATAL(cf_fleet_baseline(&fl, "dup", NULL, "t", &b,
+							&d), CF_OK);
+		/* n1 (2 kernels, one configuration), v1, a72. */
+		CU_ASSERT_EQUAL(b.pool->ncfg, 3);
+		CU_ASSERT_EQUAL(b.pool->n, n);
+		CU_ASSERT_EQUAL(cf_pool_config_count(ep), 3);
+		CU_ASSERT_STRING_EQUAL(b.json, want);
+		cf_fleet_baseline_clear(&b);
+		free(want);
+		cf_profile_destroy(pr);
+		cf_pool_destroy(ep);
+	}
+	for (size_t i = 0; i < 9; i++)
+		cf_report_destroy(r[i]);
+}
+
+/* tests/data/x86/spr-05.json as host ID, with leaf 0x3 (all four
+ * registers 0 in the dump) left out when DROP. */
+static struct cf_report *spr(const char *id, bool drop)
+{
+	cJSON *doc = test_load_json("x86/spr-05.json"), *arr, *l, *next;
+	struct cf_report *r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	cJSON_SetValuestring(cJSON_GetObjectItem(cJSON_GetObjectItem(doc,
+			     "host"), "id"), id);
+	arr = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "x86"), "cpuid");
+	for (l = arr->child; drop && l; l = next) {
+		next = l->next;
+		if (!strcmp(cJSON_GetObjectItem(l, "leaf")->valuestring,
+			    "0x00000003"))
+			cJSON_Delete(cJSON_DetachItemViaPointer(arr, l));
+	}
+	r = test_report_of_json(doc);
+	cJSON_Delete(doc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	return r;
+}
+
+/* Configurations are told apart exactly, never by a hash alone: a leaf of
+ * zeros present in one report and absent from another leaves the
+ * fingerprint alike (x86 reads an absent leaf as 0: engine/identity.h),
+ * yet the two are two configurations (a leaf the host does not report is
+ * one KVM may not offer), as cf_pool groups them; hosts of equal ones
+ * share a group whatever their names. */
+static void test_group_exact(void)
+{
+	struct cf_report *r[4] = { spr("a", false), spr("b", true),
+				   spr("c", false), spr("d", true) };
+	struct cf_pool *ep = NULL;
+	struct cf_fleet_pool *p = NULL;
+	struct cf_fleet_upload u;
+	struct cf_diag d = { "" };
+	size_t group[4], first[4], k = 0;
+
+	CU_ASSERT_EQUAL(cf_report_fingerprint(r[0]), cf_report_fingerprint(r[1]));
+	CU_ASSERT_EQUAL(cf_pool_create("x86", &ep), CF_OK);
+	for (size_t i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(cf_pool_add(ep, r[i], &d), CF_OK);
+	CU_ASSERT_EQUAL(cf_pool_config_count(ep), 2);
+	cf_pool_destroy(ep);
+	CU_ASSERT_EQUAL_FATAL(cf_matrix_group((const struct cf_report *const *)r,
+					      4, group, first, &k), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(k, 2);
+	CU_ASSERT_EQUAL(group[0], 0);
+	CU_ASSERT_EQUAL(group[1], 1);
+	CU_ASSERT_EQUAL(group[2], 0);
+	CU_ASSERT_EQUAL(group[3], 1);
+	CU_ASSERT_EQUAL(first[0], 0);
+	CU_ASSERT_EQUAL(first[1], 1);
+	/* The same through the fleet, from stored documents. */
+	for (size_t i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(cf_fleet_upload(&fl, r[i], NULL, &u, &d), CF_OK);
+	CU_ASSERT_EQUAL(pool("x", "[\"a\",\"b\",\"c\",\"d\"]"), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_fleet_pool_resolve(&fl, "x", &p, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(p->ncfg, 2);
+	CU_ASSERT_EQUAL(p->m[0].config, p->m[2].config);
+	CU_ASSERT_EQUAL(p->m[1].config, p->m[3].config);
+	CU_ASSERT_NOT_EQUAL(p->m[0].config, p->m[1].config);
+	cf_fleet_pool_destroy(p);
+	for (size_t i = 0; i < 4; i++)
+		cf_report_destroy(r[i]);
+}
+
+/* A pool over the member limit, a matrix over the configuration limit:
+ * refused (CF_ETOOBIG) with the limit named, nothing computed. */
+static void test_limits(void)
+{
+	struct cf_fleet_matrix m;
+	struct cf_fleet_pool *p = NULL;
+	struct cf_diag d = { "" };
+
+	upload_all();
+	CU_ASSERT_EQUAL(pool("p", "[\"n1-01\",\"n1-02\",\"v1-01\"]"), CF_OK);
+	fl.max_pool_hosts = 2;
+	CU_ASSERT_EQUAL(cf_fleet_pool_resolve(&fl, "p", &p, &d), CF_ETOOBIG);
+	CU_ASSERT_PTR_NULL(p);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "limit of 2 hosts"));
+	fl.max_pool_hosts = 3;
+	CU_ASSERT_EQUAL(cf_fleet_pool_resolve(&fl, "p", &p, &d), CF_OK);
+	cf_fleet_pool_destroy(p);
+	/* Three hosts, two configurations. */
+	fl.max_matrix_configs = 1;
+	CU_ASSERT_EQUAL(cf_fleet_matrix(&fl, "p", NULL, &m, &d), CF_ETOOBIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "limit of 1 configurations"));
+	CU_ASSERT_PTR_NULL(m.cell);
+	cf_fleet_matrix_clear(&m);
+	fl.max_matrix_configs = 2;
+	CU_ASSERT_EQUAL(cf_fleet_matrix(&fl, "p", NULL, &m, &d), CF_OK);
+	cf_fleet_matrix_clear(&m);
+}
+
+/* cancelled() answers true from its STOP_AT-th call on. */
+static int calls, stop_at;
+
+static bool stop_now(void *ctx)
+{
+	(void)ctx;
+	return ++calls >= stop_at;
+}
+
+/* Long work asks cancelled() and stops with CF_ECANCELED: at the first
+ * member of a pool, between the rows of a matrix, before the first host
+ * of a check (and every 256 after).  n1-01's own profile is accepted on
+ * n1-01 and refused on v1-01 (test_check). */
+static void test_cancel(void)
+{
+	struct cf_fleet_matrix m;
+	struct cf_fleet_baseline b;
+	struct cf_report *r = test_load_report("fleet/n1-01.json");
+	struct cf_profile *pr = NULL;
+	struct cf_diag d = { "" };
+	const char *hosts[] = { "n1-01", "v1-01" };
+	char seen[256] = "";
+
+	upload_all();
+	CU_ASSERT_EQUAL(pool("p", "[\"n1-01\",\"v1-01\"]"), CF_OK);
+	fl.cancelled = stop_now;
+	calls = 0;
+	stop_at = 1;
+	CU_ASSERT_EQUAL(cf_fleet_baseline(&fl, "p", NULL, "t", &b, &d),
+			CF_ECANCELED);
+	CU_ASSERT_EQUAL(calls, 1);
+	CU_ASSERT_PTR_NULL(b.profile);
+	cf_fleet_baseline_clear(&b);
+	/* Two members: one question while resolving, then one a row. */
+	calls = 0;
+	stop_at = 3;
+	CU_ASSERT_EQUAL(cf_fleet_matrix(&fl, "p", NULL, &m, &d), CF_ECANCELED);
+	CU_ASSERT_EQUAL(calls, 3);
+	cf_fleet_matrix_clear(&m);
+	calls = 0;
+	stop_at = 100;
+	CU_ASSERT_EQUAL(cf_fleet_matrix(&fl, "p", NULL, &m, &d), CF_OK);
+	CU_ASSERT_EQUAL(calls, 3);
+	cf_fleet_matrix_clear(&m);
+	/* A check asks before its first host: no verdict given. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(cf_profile_from_report(r, &pr), CF_OK);
+	calls = 0;
+	stop_at = 1;
+	CU_ASSERT_EQUAL(cf_fleet_check(&fl, pr, hosts, 2, 0, collect, seen, &d),
+			CF_ECANCELED);
+	CU_ASSERT_STRING_EQUAL(seen, "");
+	stop_at = 100;
+	CU_ASSERT_EQUAL(cf_fleet_check(&fl, pr, hosts, 2, 0, collect, seen, &d),
+			CF_OK);
+	CU_ASSERT_STRING_EQUAL(seen, "n1-01=1 v1-01=0 ");
+	cf_profile_destroy(pr);
+	cf_report_destroy(r);
+	fl.cancelled = NULL;
 }
 
 /* A host's report at a time is the last one received at or before it;
@@ -373,11 +659,16 @@ static CU_TestInfo tests[] = {
 	TEST(test_upload_without_id),
 	TEST(test_upload_refused),
 	TEST(test_pool_resolve),
+	TEST(test_pool_latest),
 	TEST(test_pool_one_arch),
 	TEST(test_baseline_publish),
 	TEST(test_baseline_empty),
 	TEST(test_check),
 	TEST(test_matrix),
+	TEST(test_baseline_configs),
+	TEST(test_group_exact),
+	TEST(test_limits),
+	TEST(test_cancel),
 	TEST(test_history),
 	CU_TEST_INFO_NULL,
 };
