@@ -116,6 +116,18 @@ static enum cf_err diff_features(struct cf_explain *e, const struct cf_config *a
 	return CF_OK;
 }
 
+/* An empty explanation: both verdicts, no features; *E is freed by
+ * cf_explain_destroy, also on failure. */
+static enum cf_err explain_new(struct cf_explain **e)
+{
+	*e = calloc(1, sizeof(**e));
+	if (!*e)
+		return CF_ENOMEM;
+	(*e)->ab = cf_verdict_create();
+	(*e)->ba = cf_verdict_create();
+	return (*e)->ab && (*e)->ba ? CF_OK : CF_ENOMEM;
+}
+
 enum cf_err cf_explain_create(const struct cf_report *a,
 			      const struct cf_report *b, struct cf_explain **out)
 {
@@ -126,15 +138,9 @@ enum cf_err cf_explain_create(const struct cf_report *a,
 	*out = NULL;
 	if (a->cfg->arch != b->cfg->arch)
 		return CF_EARCH;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return CF_ENOMEM;
-	e->ab = cf_verdict_create();
-	e->ba = cf_verdict_create();
-	if (!e->ab || !e->ba) {
-		err = CF_ENOMEM;
+	err = explain_new(&e);
+	if (err != CF_OK)
 		goto cleanup;
-	}
 	err = cf_profile_from_report(a, &pa);
 	if (err == CF_OK)
 		err = cf_profile_from_report(b, &pb);
@@ -152,6 +158,26 @@ cleanup:
 	cf_profile_destroy(pa);
 	cf_profile_destroy(pb);
 	cf_explain_destroy(e);
+	return err;
+}
+
+enum cf_err cf_explain_profiles(const struct cf_profile *a,
+				const struct cf_profile *b,
+				struct cf_explain **out)
+{
+	struct cf_explain *e = NULL;
+	enum cf_err err;
+
+	*out = NULL;
+	if (a->arch != b->arch)
+		return CF_EARCH;
+	err = explain_new(&e);
+	if (err == CF_OK)
+		err = diff_features(e, a->cfg, b->cfg);
+	if (err == CF_OK)
+		*out = e;
+	else
+		cf_explain_destroy(e);
 	return err;
 }
 

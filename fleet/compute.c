@@ -574,3 +574,74 @@ void cf_fleet_matrix_clear(struct cf_fleet_matrix *m)
 	free(m->base);
 	memset(m, 0, sizeof(*m));
 }
+
+/* ---- what-if ---- */
+
+struct latest_body {
+	char *body;
+	int version;
+};
+
+static int keep_latest(void *ctx, const struct cf_db_profile *p)
+{
+	struct latest_body *l = ctx;
+
+	l->body = p->body ? strdup(p->body) : NULL;
+	l->version = p->version;
+	return 0;
+}
+
+enum cf_err cf_fleet_what_if(struct cf_fleet *f, const char *name,
+			     const char *profile,
+			     const struct cf_whatif_host *add, size_t nadd,
+			     const char *const *remove, size_t nremove,
+			     struct cf_fleet_whatif *out, struct cf_diag *d)
+{
+	struct cf_whatif_host *cur = NULL;
+	struct latest_body l = { NULL, 0 };
+	struct cf_diag pd = { "" };
+	enum cf_err err;
+
+	memset(out, 0, sizeof(*out));
+	err = cf_fleet_pool_resolve(f, name, &out->pool, d);
+	if (err != CF_OK)
+		return err;
+	profile = profile ? profile : name;
+	err = cf_fleet_profile_get(f, profile, 0, keep_latest, &l);
+	if (err == CF_OK && !l.body)
+		err = CF_ENOMEM;
+	if (err == CF_OK) {
+		err = cf_profile_parse(l.body, strlen(l.body), profile,
+				       &out->published, &pd);
+		if (err != CF_OK)
+			err = cf_diag_set(d, err == CF_ENOMEM ? err : CF_EDB,
+					  "%s", pd.msg);
+		snprintf(out->against, sizeof(out->against), "%s", profile);
+		out->version = l.version;
+	} else if (err == CF_ENOTFOUND) {
+		err = CF_OK;
+	} else {
+		err = cf_diag_set(d, err, "profile %s: %s", profile,
+				  cf_strerror(err));
+	}
+	free(l.body);
+	cur = calloc(out->pool->n + 1, sizeof(*cur));
+	if (err == CF_OK && !cur)
+		err = cf_diag_set(d, CF_ENOMEM, "out of memory");
+	for (size_t i = 0; err == CF_OK && i < out->pool->n; i++)
+		cur[i] = (struct cf_whatif_host){ out->pool->m[i].host,
+			out->pool->cfg[out->pool->m[i].config].report };
+	if (err == CF_OK)
+		err = cf_whatif_run(name, cur, out->pool->n, add, nadd, remove,
+				    nremove, out->published, &out->w, d);
+	free(cur);
+	return err;
+}
+
+void cf_fleet_what_if_clear(struct cf_fleet_whatif *w)
+{
+	cf_fleet_pool_destroy(w->pool);
+	cf_profile_destroy(w->published);
+	cf_whatif_clear(&w->w);
+	memset(w, 0, sizeof(*w));
+}

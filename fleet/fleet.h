@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <cpufleet.h>
 #include "db/db.h"
+#include "fleet/whatif.h"
 
 /* One write, run inside a transaction of its own (a savepoint with group
  * commit): a non-CF_OK result undoes what it wrote. */
@@ -225,6 +226,29 @@ enum cf_err cf_fleet_matrix(struct cf_fleet *f, const char *name,
 			    const char *profile, struct cf_fleet_matrix *out,
 			    struct cf_diag *d);
 void cf_fleet_matrix_clear(struct cf_fleet_matrix *m);
+
+/* ---- what-if ---- */
+
+/* Pool NAME with the reports ADD added (replacing a member's) and the
+ * members REMOVE removed, compared with the latest published version of
+ * profile PROFILE (NULL: the pool's name; none published: the baseline of
+ * the members now, AGAINST ""): cf_whatif_run on the members' latest
+ * reports.  Reads only: nothing is stored.  CF_ENOTFOUND naming the pool,
+ * or a host to remove that is no member.  Free with
+ * cf_fleet_what_if_clear, also after a failure. */
+struct cf_fleet_whatif {
+	struct cf_fleet_pool *pool;
+	struct cf_profile *published;
+	char against[CF_DB_NAME_MAX];   /* "": not published */
+	int version;
+	struct cf_whatif w;
+};
+enum cf_err cf_fleet_what_if(struct cf_fleet *f, const char *name,
+			     const char *profile,
+			     const struct cf_whatif_host *add, size_t nadd,
+			     const char *const *remove, size_t nremove,
+			     struct cf_fleet_whatif *out, struct cf_diag *d);
+void cf_fleet_what_if_clear(struct cf_fleet_whatif *w);
 
 /* ---- audit and figures ---- */
 enum cf_err cf_fleet_audit(struct cf_fleet *f, size_t limit,

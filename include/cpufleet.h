@@ -721,6 +721,12 @@ enum cf_err cf_profile_import_firecracker(const char *text, size_t len,
 enum cf_err cf_explain_create(const struct cf_report *a,
 			      const struct cf_report *b,
 			      struct cf_explain **out);
+/* The features only one of two profiles (of one architecture, else
+ * CF_EARCH) shows, as cf_explain_only_in_a/_b give them; no verdicts (both
+ * empty). */
+enum cf_err cf_explain_profiles(const struct cf_profile *a,
+				const struct cf_profile *b,
+				struct cf_explain **out);
 void cf_explain_destroy(struct cf_explain *e);
 /* Verdict for a guest started on FROM's own profile moving to the other. */
 const struct cf_verdict *cf_explain_a_to_b(const struct cf_explain *e);

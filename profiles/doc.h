@@ -57,6 +57,14 @@ void cf_matrix_config_name(size_t g, char *buf, size_t len);
 enum cf_err cf_matrix_to_doc(const char *const *hosts, size_t n,
 			     const size_t *group, size_t ngroups,
 			     const struct cf_matrix_cell *cell, cJSON *o);
+/* A what-if on pool POOL (NULL: reports given, no pool): {"pool",
+ * "hosts" (after the change), "added", "removed", "feasible",
+ * "conflicts", "profile" (the new baseline), "against": {"name",
+ * "version"} or null (the baseline of the members now), "gained", "lost",
+ * "refused": [verdict entries]}. */
+struct cf_whatif;
+enum cf_err cf_whatif_to_doc(const struct cf_whatif *w, const char *pool,
+			     const char *against, int version, cJSON **out);
 /* "0x" + 1..16 hex digits. */
 enum cf_err cf_doc_hex(const cJSON *item, const char *origin, const char *path,
 		       uint64_t *out, struct cf_diag *d);

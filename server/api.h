@@ -129,6 +129,7 @@ void cf_h_pool_put(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_pool_delete(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_baseline(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_matrix(const struct cf_api_req *rq, struct cf_api_reply *rp);
+void cf_h_what_if(const struct cf_api_req *rq, struct cf_api_reply *rp);
 /* h_profiles.c */
 void cf_h_profiles(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_profile(const struct cf_api_req *rq, struct cf_api_reply *rp);

@@ -1,4 +1,5 @@
 /* /v1/pools: named host sets, their baseline and their verdict matrix. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "server/api.h"
@@ -273,4 +274,91 @@ cleanup:
 	free(hosts);
 	free(group);
 	cf_fleet_matrix_clear(&m);
+}
+
+/* {"add": [report v1...], "remove": [host id...], "profile": name}: the
+ * pool's new baseline, its features against the published version, and
+ * who would refuse it (cf_whatif_to_doc).  Stores nothing. */
+void cf_h_what_if(const struct cf_api_req *rq, struct cf_api_reply *rp)
+{
+	cJSON *in = cf_api_body_object(rq, rp, true), *it, *add = NULL,
+	      *rm = NULL, *o = NULL;
+	const char *profile = NULL, **remove = NULL;
+	struct cf_report **rs = NULL;
+	struct cf_whatif_host *hs = NULL;
+	struct cf_fleet_whatif w = { 0 };
+	struct cf_diag d = { "" };
+	size_t nadd = 0, nrm = 0;
+	enum cf_err err;
+
+	if (!in)
+		return;
+	for (it = in->child; it; it = it->next) {
+		if (!strcmp(it->string, "add") && cJSON_IsArray(it)) {
+			add = it;
+		} else if (!strcmp(it->string, "remove") && cJSON_IsArray(it)) {
+			rm = it;
+		} else if (!strcmp(it->string, "profile") && cJSON_IsString(it) &&
+			   cf_text_name_ok(it->valuestring, CF_DB_NAME_MAX)) {
+			profile = it->valuestring;
+		} else {
+			cf_api_error(rp, 400, "request body: $.%s: expected "
+				     "\"add\": [report v1...], \"remove\": [host "
+				     "id...] or \"profile\": a profile name",
+				     it->string);
+			goto cleanup;
+		}
+	}
+	rs = calloc((size_t)cJSON_GetArraySize(add) + 1, sizeof(*rs));
+	hs = calloc((size_t)cJSON_GetArraySize(add) + 1, sizeof(*hs));
+	remove = calloc((size_t)cJSON_GetArraySize(rm) + 1, sizeof(*remove));
+	if (!rs || !hs || !remove) {
+		cf_api_error(rp, 500, "out of memory");
+		goto cleanup;
+	}
+	cJSON_ArrayForEach(it, add) {
+		char origin[64], *text = cJSON_PrintUnformatted(it);
+		snprintf(origin, sizeof(origin), "request body: $.add[%zu]", nadd);
+		err = text ? cf_report_parse(text, strlen(text), origin,
+					     &rs[nadd], &d) : CF_ENOMEM;
+		cJSON_free(text);
+		if (err != CF_OK) {
+			cf_api_error(rp, err == CF_ENOMEM ? 500 : 400, "%s",
+				     d.msg[0] ? d.msg : cf_strerror(err));
+			goto cleanup;
+		}
+		hs[nadd] = (struct cf_whatif_host){ cf_report_host_id(rs[nadd]),
+						    rs[nadd] };
+		nadd++;
+	}
+	cJSON_ArrayForEach(it, rm) {
+		if (!cJSON_IsString(it)) {
+			cf_api_error(rp, 400, "request body: $.remove[%zu]: "
+				     "expected a host id", nrm);
+			goto cleanup;
+		}
+		remove[nrm++] = it->valuestring;
+	}
+	err = cf_fleet_what_if(&rq->env->fleet, rq->param[0], profile,
+			       hs, nadd,
+			       remove, nrm, &w, &d);
+	if (err != CF_OK) {
+		cf_api_fail(rp, err, &d);
+		goto cleanup;
+	}
+	if (cf_whatif_to_doc(&w.w, rq->param[0],
+			     w.against[0] ? w.against : NULL, w.version,
+			     &o) != CF_OK) {
+		cf_api_error(rp, 500, "out of memory");
+		goto cleanup;
+	}
+	cf_api_reply_json(rp, 200, o);
+cleanup:
+	cf_fleet_what_if_clear(&w);
+	for (size_t i = 0; rs && i < nadd; i++)
+		cf_report_destroy(rs[i]);
+	free(rs);
+	free(hs);
+	free(remove);
+	cJSON_Delete(in);
 }

@@ -20,6 +20,8 @@ const struct cf_api_route cf_api_routes[] = {
 	{ "POST", "/v1/pools/{}/baseline", CF_API_READ, cf_h_baseline,
 	  "baseline" },
 	{ "GET", "/v1/pools/{}/matrix", CF_API_READ, cf_h_matrix, "matrix" },
+	{ "POST", "/v1/pools/{}/what-if", CF_API_READ, cf_h_what_if,
+	  "what_if" },
 	{ "GET", "/v1/profiles", CF_API_READ, cf_h_profiles, "profiles" },
 	{ "GET", "/v1/profiles/{}", CF_API_READ, cf_h_profile, "profile" },
 	{ "PUT", "/v1/profiles/{}", CF_API_ADMIN, cf_h_profile_put,

@@ -6,9 +6,16 @@
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
 #include "tools/cli_util.h"
+#include "fleet/whatif.h"
+#include "profiles/doc.h"
+#ifdef CF_NET
+#include "tools/remote.h"
+#endif
 
 static const char help[] =
 "usage: cpufleet pools [-d DIR] [--json] REPORT...\n"
+"       cpufleet pools --what-if add=REPORT,remove=HOST... [--json] REPORT...\n"
+"       cpufleet pools --server URL --what-if add=REPORT,remove=HOST... [--json] POOL\n"
 "\n"
 "Splits the hosts into pools that each have a feasible baseline.  Hosts of\n"
 "different architectures, and x86 hosts of different CPU vendors, never\n"
@@ -19,8 +26,20 @@ static const char help[] =
 "writes each pool's baseline to DIR/pool-N.json and a DIR/pools.json index\n"
 "{\"pools\": [{\"profile\": \"pool-1.json\", \"arch\": ..., \"hosts\": [...]}, ...]}.\n"
 "\n"
+"With --what-if (repeatable; comma-separated add=REPORT and remove=HOST):\n"
+"the baseline of the hosts given (or, with --server, of pool POOL's\n"
+"members) with REPORT's host added (replacing its report if it is one) and\n"
+"HOST removed; each feature it gains or loses against the baseline of the\n"
+"hosts given (with --server: the pool's published profile, else its\n"
+"baseline now); and the hosts after the change that would refuse it, with\n"
+"every reason.  Nothing is written or stored.  Exit 0 when the new\n"
+"baseline is feasible and no host refuses it, else 1.\n"
+"\n"
 "  -d, --dir DIR  write the pools' baselines into DIR (created if missing)\n"
 "  -j, --json     print the index as JSON instead of text\n"
+"  -w, --what-if SPEC  add=REPORT,remove=HOST,...: plan a change (above)\n"
+"      --server URL, --token T, --token-file F, --cacert PEM: with\n"
+"                 --what-if, ask the server about its pool POOL\n"
 "  -h, --help     this text\n"
 "\n"
 "exit: 0 one pool holds every host, 1 more than one pool, 2 usage or input\n"
@@ -114,14 +133,245 @@ static int by_host_id(const void *a, const void *b)
 		      cf_report_host_id(sort_rs->r[*(const size_t *)b]));
 }
 
+/* ---- what-if ---- */
+
+#define WHATIF_MAX 256
+struct whatif_args {
+	char *add[WHATIF_MAX];      /* report files */
+	const char *remove[WHATIF_MAX];
+	int nadd;
+	size_t nremove;
+};
+
+/* SPEC: add=REPORT and remove=HOST, comma-separated (cut in place). */
+static int whatif_parse(struct whatif_args *a, char *spec)
+{
+	for (char *item = strtok(spec, ","); item; item = strtok(NULL, ",")) {
+		if (!strncmp(item, "add=", 4) && item[4] &&
+		    a->nadd < WHATIF_MAX) {
+			a->add[a->nadd++] = item + 4;
+		} else if (!strncmp(item, "remove=", 7) && item[7] &&
+			   a->nremove < WHATIF_MAX) {
+			a->remove[a->nremove++] = item + 7;
+		} else {
+			cli_error("pools", "--what-if %s: expected add=REPORT or "
+				  "remove=HOST (at most %d of each)", item,
+				  WHATIF_MAX);
+			return CLI_USAGE;
+		}
+	}
+	return CLI_OK;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(it) ? it->valuestring : "";
+}
+
+/* "KEY: a b c" or "KEY: none" from the array O[KEY]. */
+static void print_list(const char *indent, const char *key, const cJSON *o)
+{
+	const cJSON *it, *arr = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	printf("%s%s:", indent, key);
+	cJSON_ArrayForEach(it, arr)
+		printf(" %s", cJSON_IsString(it) ? it->valuestring : "?");
+	printf("%s\n", cJSON_GetArraySize(arr) ? "" : " none");
+}
+
+/* The what-if document (cf_whatif_to_doc) in words; the exit code. */
+static int whatif_print(const cJSON *o, bool json)
+{
+	const cJSON *it, *r, *ag = cJSON_GetObjectItemCaseSensitive(o, "against");
+	const cJSON *refused = cJSON_GetObjectItemCaseSensitive(o, "refused");
+	bool feasible = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o,
+							"feasible"));
+	char *text;
+
+	if (json) {
+		text = cJSON_Print(o);
+		if (!text)
+			return CLI_INTERNAL;
+		printf("%s\n", text);
+		cJSON_free(text);
+	} else {
+		const cJSON *pool = cJSON_GetObjectItemCaseSensitive(o, "pool");
+		printf("what-if %s%s:", cJSON_IsString(pool) ? "pool " : "on the "
+		       "hosts given", cJSON_IsString(pool) ? pool->valuestring : "");
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "hosts"))
+			printf(" %s", it->valuestring);
+		printf("\n");
+		print_list("  ", "added", o);
+		print_list("  ", "removed", o);
+		printf("new baseline: %s",
+		       feasible ? "feasible\n" : "INFEASIBLE");
+		if (!feasible)
+			printf(" (%d conflicts)\n", cJSON_GetArraySize(
+				cJSON_GetObjectItemCaseSensitive(o, "conflicts")));
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o,
+								"conflicts"))
+			printf("  conflict: %s\n", it->valuestring);
+		if (cJSON_IsObject(ag))
+			printf("against %s version %d:\n", jstr(ag, "name"),
+			       cJSON_GetObjectItemCaseSensitive(ag, "version")
+				       ->valueint);
+		else
+			printf("against the baseline of the hosts now:\n");
+		print_list("  ", "gained", o);
+		print_list("  ", "lost", o);
+		if (!cJSON_GetArraySize(refused))
+			printf("refused by: none\n");
+		cJSON_ArrayForEach(it, refused) {
+			printf("REFUSED by %s:\n", jstr(it, "host"));
+			cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(
+						      it, "reasons"))
+				printf("  - %s\n", jstr(r, "text"));
+		}
+	}
+	if (fflush(stdout) != 0) {
+		cli_error("pools", "cannot write to stdout");
+		return CLI_INTERNAL;
+	}
+	return feasible && !cJSON_GetArraySize(refused) ? CLI_OK : CLI_NO;
+}
+
+/* On files: the hosts of PATHS (N) changed as A says. */
+static int whatif_local(struct whatif_args *a, char **paths, int n, bool json)
+{
+	struct cli_reports cur = { 0 }, add = { 0 };
+	struct cf_whatif_host *hc = NULL, *ha = NULL;
+	struct cf_whatif w = { 0 };
+	struct cf_diag d = { "" };
+	cJSON *o = NULL;
+	enum cf_err err;
+	int rc = cli_load_reports(paths, n, &cur);
+
+	if (rc == CLI_OK && a->nadd)
+		rc = cli_load_reports(a->add, a->nadd, &add);
+	if (rc != CLI_OK)
+		goto cleanup;
+	hc = calloc(cur.n + 1, sizeof(*hc));
+	ha = calloc(add.n + 1, sizeof(*ha));
+	if (!hc || !ha) {
+		rc = CLI_INTERNAL;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < cur.n; i++)
+		hc[i] = (struct cf_whatif_host){ cf_report_host_id(cur.r[i]),
+						 cur.r[i] };
+	for (size_t i = 0; i < add.n; i++)
+		ha[i] = (struct cf_whatif_host){ cf_report_host_id(add.r[i]),
+						 add.r[i] };
+	err = cf_whatif_run("of the hosts given", hc, cur.n, ha, add.n,
+			    a->remove, a->nremove, NULL, &w, &d);
+	if (err != CF_OK) {
+		cli_error("pools", "%s", d.msg[0] ? d.msg : cf_strerror(err));
+		rc = err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
+		goto cleanup;
+	}
+	if (cf_whatif_to_doc(&w, NULL, NULL, 0, &o) != CF_OK) {
+		rc = CLI_INTERNAL;
+		goto cleanup;
+	}
+	rc = whatif_print(o, json);
+cleanup:
+	cJSON_Delete(o);
+	cf_whatif_clear(&w);
+	free(hc);
+	free(ha);
+	cli_free_reports(&add);
+	cli_free_reports(&cur);
+	return rc;
+}
+
+/* With --server: POST /v1/pools/POOL/what-if with the reports of A's files
+ * (each read and checked here first, so an error names the file). */
+static int whatif_remote(struct whatif_args *a, const struct cli_source *src,
+			 const char *pool, bool json)
+{
+#ifdef CF_NET
+	struct remote_opts ro = { src->server, src->token, src->token_file,
+				  src->cacert, 0 };
+	struct cli_reports check = { 0 };
+	struct cf_client *cl = NULL;
+	cJSON *body = cJSON_CreateObject(), *add, *rm, *out = NULL;
+	char path[1024] = "/v1/pools/", *text = NULL;
+	int rc = cli_load_reports(a->add, a->nadd, &check);
+
+	cli_free_reports(&check);
+	if (rc != CLI_OK)
+		goto cleanup;
+	rc = CLI_INTERNAL;
+	add = body ? cJSON_AddArrayToObject(body, "add") : NULL;
+	rm = add ? cJSON_AddArrayToObject(body, "remove") : NULL;
+	if (!rm)
+		goto cleanup;
+	for (int i = 0; i < a->nadd; i++) {
+		struct cf_diag d = { "" };
+		cJSON *doc = NULL;
+		char *file = NULL;
+		size_t len;
+		if (cf_doc_read_file(a->add[i], &file, &len, &d) != CF_OK ||
+		    cf_doc_parse(file, len, a->add[i], &doc, &d) != CF_OK) {
+			free(file);
+			cli_error("pools", "%s", d.msg);
+			rc = CLI_USAGE;
+			goto cleanup;
+		}
+		free(file);
+		if (!cJSON_AddItemToArray(add, doc)) {
+			cJSON_Delete(doc);
+			goto cleanup;
+		}
+	}
+	for (size_t i = 0; i < a->nremove; i++)
+		if (!cJSON_AddItemToArray(rm, cJSON_CreateString(a->remove[i])))
+			goto cleanup;
+	if (!remote_path_add(path, sizeof(path), pool) ||
+	    strlen(path) + sizeof("/what-if") > sizeof(path)) {
+		cli_error("pools", "%s: pool name too long", pool);
+		rc = CLI_USAGE;
+		goto cleanup;
+	}
+	strncat(path, "/what-if", sizeof(path) - strlen(path) - 1);
+	text = cJSON_PrintUnformatted(body);
+	if (!text)
+		goto cleanup;
+	rc = remote_connect("pools", &ro, &cl);
+	if (rc == CLI_OK)
+		rc = remote_call("pools", cl, "POST", path, text, NULL, &out);
+	if (rc == CLI_OK)
+		rc = out ? whatif_print(out, json) : CLI_INTERNAL;
+cleanup:
+	free(text);
+	cJSON_Delete(out);
+	cJSON_Delete(body);
+	cf_client_destroy(cl);
+	return rc;
+#else
+	(void)a;
+	(void)src;
+	(void)pool;
+	(void)json;
+	cli_error("pools", "--server: this build has no network client (NET=0)");
+	return CLI_USAGE;
+#endif
+}
+
 int cmd_pools(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "what-if", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct whatif_args wa = { 0 };
+	struct cli_source src = { 0 };
+	bool what_if = false;
 	struct cli_reports rs = { 0 };
 	const char *dir = NULL;
 	size_t *pool_of = NULL, *order = NULL, npools = 0;
@@ -131,14 +381,40 @@ int cmd_pools(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:jw:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'j': json = true; break;
+		case 'w':
+			what_if = true;
+			if (whatif_parse(&wa, optarg) != CLI_OK)
+				return CLI_USAGE;
+			break;
 		case 'h': fputs(help, stdout); return CLI_OK;
-		default: fputs(help, stderr); return CLI_USAGE;
+		default:
+			if (cli_source_opt(&src, c, optarg))
+				break;
+			fputs(help, stderr);
+			return CLI_USAGE;
 		}
 	}
+	if (src.server && !what_if) {
+		cli_error("pools", "--server goes with --what-if (the server's "
+			  "pools: cpufleet pool --server URL)");
+		return CLI_USAGE;
+	}
+	if (what_if && dir) {
+		cli_error("pools", "--what-if writes nothing: no -d");
+		return CLI_USAGE;
+	}
+	if (src.server && optind + 1 != argc) {
+		cli_error("pools", "--server --what-if: expected one POOL");
+		return CLI_USAGE;
+	}
+	if (src.server)
+		return whatif_remote(&wa, &src, argv[optind], json);
+	if (what_if && optind < argc)
+		return whatif_local(&wa, argv + optind, argc - optind, json);
 	if (optind >= argc) {
 		cli_error("pools", "no reports given");
 		fputs(help, stderr);

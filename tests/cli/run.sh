@@ -735,6 +735,63 @@ want_rc 2
 err_has "$RAW/altra.json: host id altra appears twice (also in $RW/altra.json)"
 end_
 
+# pools --what-if on files: the new baseline against the baseline of the
+# reports given.  Facts from the reports and arch/arm64/idregs.txt (the Arm
+# ARM's values): cortex-a72's ID_AA64MMFR1_EL1 is 0, altra's and
+# graviton3's VH (11:8) is 1 = FEAT_VHE; graviton3's ID_AA64PFR0_EL1.SVE
+# (35:32) is 1 = FEAT_SVE, altra's 0.
+case_ "pools --what-if add: a poorer host, FEAT_VHE lost, nobody refuses"
+run pools --what-if "add=$RW/cortex-a72.json" "$RW/graviton3.json" "$RW/altra.json"
+want_rc 0
+has_word "^  lost:" FEAT_VHE || bad "FEAT_VHE not lost: $(first "$T/out")"
+out_has "refused by: none"
+end_
+
+case_ "pools --what-if remove --json: FEAT_SVE gained, nothing lost"
+run pools --json --what-if remove=altra "$RW/graviton3.json" "$RW/altra.json"
+want_rc 0
+json_ok "$T/out"
+[ "$(py "$T/out" "('FEAT_SVE' in d['gained'], d['lost'], d['hosts'], d['against'])")" = "(True, [], ['graviton3'], None)" ] ||
+	bad "what-if remove: $(py "$T/out" "(d['gained'], d['lost'], d['hosts'])")"
+end_
+
+# A Neoverse N1 added to two V1s: MIDR_EL1 differs (the reports'
+# midr_el1) and the reports list no KVM capability (no
+# KVM_CAP_ARM_WRITABLE_IMP_ID_REGS, Linux 6.15), so the new baseline is
+# infeasible and every host whose MIDR_EL1 differs from the new profile's
+# refuses it, naming MIDR_EL1.
+case_ "pools --what-if add: infeasible, the hosts whose MIDR differs refuse it, exit 1"
+run pools --what-if "add=$FLEET/n1-01.json" "$FLEET/v1-01.json" "$FLEET/v1-02.json"
+want_rc 1
+out_has "INFEASIBLE"
+out_has "REFUSED by v1-01"
+grep -A1 "REFUSED by v1-01" "$T/out" | grep -q MIDR_EL1 || bad "v1-01's refusal does not name MIDR_EL1"
+run pools --json --what-if "add=$FLEET/n1-01.json" "$FLEET/v1-01.json" "$FLEET/v1-02.json"
+python3 - "$T/out" "$FLEET" <<'PY' || bad "refusing hosts are not those whose MIDR_EL1 differs"
+import json, sys
+d = json.load(open(sys.argv[1]))
+pm = int(d["profile"]["arm64"]["id_regs"]["MIDR_EL1"], 16)
+want = sorted(h for h in ("n1-01", "v1-01", "v1-02")
+              if int(json.load(open("%s/%s.json" % (sys.argv[2], h)))
+                     ["arm64"]["midr_el1"], 16) != pm)
+got = sorted(x["host"] for x in d["refused"])
+assert d["feasible"] is False and got == want and want, (got, want)
+PY
+end_
+
+case_ "pools --what-if: bad input names the host or file, exit 2"
+run pools --what-if remove=ghost-9 "$RW/graviton3.json" "$RW/altra.json"
+want_rc 2
+err_has "ghost-9"
+printf '{"schema": "cpufleet.report/v1", "host": 1}' >"$T/bad.json"
+run pools --what-if "add=$T/bad.json" "$RW/graviton3.json"
+want_rc 2
+err_has "$T/bad.json"
+run pools --what-if bogus=1 "$RW/graviton3.json"
+want_rc 2
+err_has "bogus=1"
+end_
+
 X86=tests/data/x86
 
 case_ "show x86 report: flags and psABI level"

@@ -913,6 +913,7 @@ def t_paths(tmp):
             ("PUT", "/v1/hosts/%s/labels" % t, {"labels": {"rack": "x"}}),
             ("GET", "/v1/hosts/" + t, None),
             ("GET", "/v1/pools/%s/matrix" % t, None),
+            ("POST", "/v1/pools/%s/what-if" % t, {}),
         ]
     # Tricks inside the document: host ids an upload could store but no
     # path could name.

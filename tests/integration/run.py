@@ -1247,6 +1247,8 @@ def t_auth(tmp):
         ("DELETE", "/v1/pools/{}", "/v1/pools/gone", None, A),
         ("POST", "/v1/pools/{}/baseline", "/v1/pools/p1/baseline", {}, R),
         ("GET", "/v1/pools/{}/matrix", "/v1/pools/p1/matrix", None, R),
+        ("POST", "/v1/pools/{}/what-if", "/v1/pools/p1/what-if",
+         {"remove": []}, R),
         ("GET", "/v1/profiles", "/v1/profiles", None, R),
         ("GET", "/v1/profiles/{}", "/v1/profiles/p1", None, R),
         ("PUT", "/v1/profiles/{}", "/v1/profiles/custom", prof, A),
@@ -2682,6 +2684,131 @@ def t_cli(tmp):
     eq(rc, 0, "check --server on the odd hosts: exit (%s)" % short(err))
     want(upload(u, adm, report("n1-01", None, new_id="rack1/node7")), 400,
          "upload of a host id with a '/'", "'/'")
+    s.stop()
+
+
+def reg_field(d, reg, hi, lo):
+    """Field HI:LO of register REG in report document D (arm64)."""
+    v = int(d["arm64"]["id_regs"][reg], 16)
+    return (v >> lo) & ((1 << (hi - lo + 1)) - 1)
+
+
+@case("what-if: POST /v1/pools/NAME/what-if and `pools --server --what-if`: "
+      "the new baseline, features gained and lost against the published "
+      "version, the hosts that would refuse it; nothing stored")
+def t_what_if(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    files = upload_arm64(u, adm, "w-")
+    want(request(u, "PUT", "/v1/pools/rw", {"hosts": ["graviton3", "altra"]},
+                 adm), 201, "PUT pool rw")
+    want(request(u, "PUT", "/v1/pools/v1", {"hosts": ["v1-01", "v1-02"]},
+                 adm), 201, "PUT pool v1")
+    for p in ("rw", "v1"):
+        want(request(u, "POST", "/v1/pools/%s/baseline" % p,
+                     {"publish": True}, adm), 201, "publish " + p)
+    before = db_snapshot(db)
+    a72 = report(src=files["cortex-a72"])
+    altra = doc(files["altra"])
+    grav = doc(files["graviton3"])
+    # The facts, from the reports and arch/arm64/idregs.txt (the Arm ARM's
+    # values): ID_AA64MMFR1_EL1.VH (11:8) 1 = FEAT_VHE, ID_AA64ISAR0_EL1.
+    # Atomic (23:20) 2 = FEAT_LSE, ID_AA64PFR0_EL1.SVE (35:32) 1 = FEAT_SVE.
+    for d, name in ((altra, "altra"), (grav, "graviton3")):
+        eq((reg_field(d, "ID_AA64MMFR1_EL1", 11, 8),
+            reg_field(d, "ID_AA64ISAR0_EL1", 23, 20)), (1, 2),
+           "VH and Atomic of " + name)
+    eq((reg_field(a72, "ID_AA64MMFR1_EL1", 11, 8),
+        reg_field(a72, "ID_AA64ISAR0_EL1", 23, 20)), (0, 0),
+       "VH and Atomic of cortex-a72")
+    eq((reg_field(grav, "ID_AA64PFR0_EL1", 35, 32),
+        reg_field(altra, "ID_AA64PFR0_EL1", 35, 32)), (1, 0),
+       "SVE of graviton3 and altra")
+    # Add a poorer host: FEAT_VHE and FEAT_LSE are lost, nothing gained;
+    # every field of these reports is writable, so nobody refuses.
+    r = want(request(u, "POST", "/v1/pools/rw/what-if", {"add": [a72]}, rdr),
+             200, "what-if rw add cortex-a72 (reader)").json()
+    eq((r.get("pool"), r.get("hosts"), r.get("feasible"), r.get("against"),
+        r.get("gained"), r.get("refused")),
+       ("rw", ["altra", "cortex-a72", "graviton3"], True,
+        {"name": "rw", "version": 1}, [], []),
+       "what-if add: pool, hosts, feasible, against, gained, refused")
+    for f in ("FEAT_VHE", "FEAT_LSE"):
+        check(f in r.get("lost", []), "what-if add cortex-a72: %s not among "
+              "the features lost %s" % (f, r.get("lost")))
+    check(isinstance(r.get("profile"), dict) and
+          r["profile"].get("feasible") is True, "what-if: no new profile")
+    # Remove the poorer host: FEAT_SVE (graviton3 only) is gained.
+    r = want(request(u, "POST", "/v1/pools/rw/what-if", {"remove": ["altra"]},
+                     rdr), 200, "what-if rw remove altra").json()
+    eq((r.get("hosts"), r.get("lost"), r.get("refused")),
+       (["graviton3"], [], []), "what-if remove: hosts, lost, refused")
+    check("FEAT_SVE" in r.get("gained", []), "what-if remove altra: "
+          "FEAT_SVE not among the features gained %s" % r.get("gained"))
+    # A Neoverse N1 into the pool of the two V1s: MIDR_EL1 differs (the
+    # reports' midr_el1) and these reports list no KVM capability, so no
+    # KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (Linux 6.15): KVM 6.12 cannot set
+    # MIDR_EL1, the new baseline is infeasible, and every host whose
+    # MIDR_EL1 differs from the new profile's refuses it, naming MIDR_EL1
+    # (here the pool's own V1 hosts).
+    midr = {h: fleet(h)["arm64"]["midr_el1"] for h in
+            ("n1-01", "v1-01", "v1-02")}
+    check(midr["n1-01"] != midr["v1-01"] and "kvm" not in fleet("v1-01"),
+          "MIDR_EL1 of n1-01 and v1-01, v1-01's capabilities")
+    r = want(request(u, "POST", "/v1/pools/v1/what-if",
+                     {"add": [report("n1-01", "w2-n1-01")]}, rdr), 200,
+             "what-if v1 add n1-01").json()
+    eq(r.get("feasible"), False, "what-if v1 add n1-01: feasible")
+    check(r.get("conflicts"), "what-if v1 add n1-01: no conflicts")
+    pm = int(r["profile"]["arm64"]["id_regs"]["MIDR_EL1"], 16)
+    want_refused = sorted(h for h, m in midr.items() if int(m, 16) != pm)
+    refused = {x.get("host"): x for x in r.get("refused", [])}
+    eq(sorted(refused), want_refused, "hosts refusing the new baseline "
+       "(MIDR_EL1 %#x)" % pm)
+    check(set(refused) & {"v1-01", "v1-02"}, "no current host refuses")
+    for h, x in refused.items():
+        check(x.get("compatible") is False and
+              "MIDR_EL1" in json.dumps(x.get("reasons")),
+              "%s's refusal does not name MIDR_EL1: %s" % (
+                  h, short(json.dumps(x), 300)))
+    # Bad input names what is wrong.
+    want(request(u, "POST", "/v1/pools/nosuch/what-if", {"add": [a72]}, rdr),
+         404, "what-if of an unknown pool", "nosuch")
+    want(request(u, "POST", "/v1/pools/rw/what-if", {"remove": ["ghost-9"]},
+                 rdr), 404, "what-if remove of an unknown host", "ghost-9")
+    bad = report(src=files["cortex-a72"])
+    bad["arm64"]["id_regs"]["ID_AA64PFR0_EL1"] = "zz"
+    want(request(u, "POST", "/v1/pools/rw/what-if", {"add": [a72, bad]},
+                 rdr), 400, "what-if with a malformed report",
+         ("$.add[1]", "add[1]"))
+    want(request(u, "POST", "/v1/pools/rw/what-if", {"bogus": 1}, rdr), 400,
+         "what-if with an unknown member", "bogus")
+    # The CLI asks the server.
+    rc, out, err = cli("pools", "--server", u, "--token", rdr, "--what-if",
+                       "add=" + files["cortex-a72"], "rw")
+    eq(rc, 0, "pools --server --what-if add: exit (stderr %s)" % err)
+    check("FEAT_VHE" in out and "lost" in out,
+          "pools --what-if text does not name FEAT_VHE lost: %s" % short(out))
+    rc, out, err = cli("pools", "--server", u, "--token", rdr, "--what-if",
+                       "remove=altra", "--json", "rw")
+    eq(rc, 0, "pools --server --what-if remove --json: exit (%s)" % err)
+    check("FEAT_SVE" in json.loads(out).get("gained", []),
+          "pools --what-if --json: FEAT_SVE not gained")
+    rc, _, err = cli("pools", "--server", u, "--token", rdr, "--what-if",
+                     "remove=ghost-9", "rw")
+    eq(rc, 2, "pools --what-if remove=ghost-9: exit")
+    check("ghost-9" in err, "pools --what-if: error does not name ghost-9")
+    rc, out, err = cli("pools", "--server", u, "--token", rdr, "--what-if",
+                       "add=" + files["n1-01"], "v1")
+    eq(rc, 1, "pools --what-if v1 add n1-01 (infeasible): exit")
+    check("REFUSED by v1-01" in out, "pools --what-if v1: %s" % short(out))
+    # Nothing stored: members, published versions, every table as it was.
+    after = db_snapshot(db)
+    check(after == before, "what-if changed the database: %s" %
+          snap_diff(before, after))
     s.stop()
 
 
