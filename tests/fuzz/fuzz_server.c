@@ -95,6 +95,7 @@ static const struct doc_route {
 	{ "DELETE", "/v1/pools/{}", R_ADMIN },
 	{ "POST", "/v1/pools/{}/baseline", R_READER | R_ADMIN },
 	{ "GET", "/v1/pools/{}/matrix", R_READER | R_ADMIN },
+	{ "POST", "/v1/pools/{}/what-if", R_READER | R_ADMIN },
 	{ "GET", "/v1/profiles", R_READER | R_ADMIN },
 	{ "GET", "/v1/profiles/{}", R_READER | R_ADMIN },
 	{ "PUT", "/v1/profiles/{}", R_ADMIN },
