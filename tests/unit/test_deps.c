@@ -16,6 +16,7 @@
 #include <linux/kvm.h>
 #include "arch/x86/x86.h"
 #include "arch/x86/x86_catalog.h"
+#include "engine/deps.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 #include "tests/unit/suites.h"
@@ -410,6 +411,14 @@ static void no_avx(struct cf_config *c) { put(c, NULL, "avx", 0); }
 static void no_opmask(struct cf_config *c) { put(c, NULL, "xcr0_opmask", 0); }
 static void no_pkru(struct cf_config *c) { put(c, NULL, "xcr0_pkru", 0); }
 static void no_tilecfg(struct cf_config *c) { put(c, NULL, "xcr0_xtilecfg", 0); }
+/* Architectural LBRs (CPUID.(7,0):EDX[19]) keep their state in the
+ * IA32_XSS LBR component, bit 15 (SDM Vol. 1 13.1, Vol. 3 18.1; QEMU
+ * x86_ext_save_areas ARCH_LBR with arch-lbr). */
+static void arch_lbr_without_state(struct cf_config *c)
+{
+	put(c, NULL, "arch_lbr", 1);
+	put(c, NULL, "xss_lbr", 0);
+}
 
 /* VM-entry control "IA-32e mode guest" (bit 9, vmxfeatures.h/vmx.h
  * VM_ENTRY_IA32E_MODE) allowed in the nested VMX MSRs of a CPU model
@@ -439,6 +448,8 @@ static void test_deps_x86_check_refuses_hand_made(void)
 		{ "x86/spr-05.json", no_opmask, "avx512f", "opmask" },
 		{ "x86/bergamo-04.json", no_pkru, "pku", "XCR0 bit 9" },
 		{ "x86/gnr-03.json", no_tilecfg, "amx_tile", "XCR0 bits 17" },
+		{ "x86/spr-05.json", arch_lbr_without_state, "arch_lbr",
+		  "IA32_XSS bit 15" },
 		{ "x86/spr-05.json", vmx_ia32e_without_lm, "IA32_VMX_ENTRY_CTLS",
 		  "lm" },
 	};
@@ -771,7 +782,34 @@ static void test_deps_real_hosts_consistent(void)
 	}
 }
 
+/* The closure runs until nothing changes: idregs.txt lists the rule of
+ * the SVE feature fields (ID_AA64ZFR0_EL1, meaningful only with FEAT_SVE)
+ * before SVE's own (SVE needs FP and AdvSIMD: the Z registers extend the V
+ * registers, Arm ARM), so Graviton3 (tests/data/arm64/real-writable: SVE 1,
+ * ZFR0 0x100000100000) without FP and AdvSIMD (0xf: not implemented) loses
+ * SVE in the first pass and its ZFR0 features only in the second. */
+static void test_deps_closure_runs_to_a_fixed_point(void)
+{
+	struct cf_config *c = clone_of("arm64/real-writable/graviton3.json");
+	struct cf_dep_drop *dd = NULL;
+	uint64_t key = 0;
+	size_t n = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(field_of(c->arch->catalog, "ID_AA64ZFR0_EL1",
+					      "BF16", &key));
+	CU_ASSERT_EQUAL(get(c, "ID_AA64PFR0_EL1", "SVE"), 1);
+	CU_ASSERT_FALSE(reads_zero(c, key));
+	put(c, "ID_AA64PFR0_EL1", "FP", 0xf);
+	put(c, "ID_AA64PFR0_EL1", "AdvSIMD", 0xf);
+	CU_ASSERT_EQUAL(cf_deps_close(c, &dd, &n), CF_OK);
+	CU_ASSERT_EQUAL(get(c, "ID_AA64PFR0_EL1", "SVE"), 0);
+	CU_ASSERT_TRUE(reads_zero(c, key));
+	free(dd);
+	cf_config_unref(c);
+}
+
 CU_TestInfo deps_tests[] = {
+	TEST(test_deps_closure_runs_to_a_fixed_point),
 	TEST(test_deps_x86_xcr0_lacks_avx512_state),
 	TEST(test_deps_dropped_said_and_kept),
 	TEST(test_deps_x86_amx_without_tile_data),
