@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
+#include "engine/check.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 
@@ -43,6 +44,17 @@ static void die(const char *what, enum cf_err err)
 	exit(1);
 }
 
+/* Would a host of SEED's values refuse C by one of KVM's own rules? */
+static bool refused_by_rule(const struct cf_config *c, const struct cf_config *seed)
+{
+	const struct cf_refusals *rs = seed->arch->refusals;
+
+	for (size_t i = 0; rs && i < rs->n; i++)
+		if (cf_check_refused(&rs->r[i], c, seed, 0))
+			return true;
+	return false;
+}
+
 /* Variant I of a seed: a few lower-safe fields stepped down, so the 50
  * configurations are distinct and the pool stays feasible. */
 static struct cf_config *variant(const struct cf_config *seed, int i)
@@ -61,10 +73,17 @@ static struct cf_config *variant(const struct cf_config *seed, int i)
 			continue;
 		const struct cf_field *f = &reg->fields[rnd() % reg->nfields];
 		uint64_t m = cf_field_mask(f), v = cf_field_raw(f, c->val[ri]);
+		uint64_t old = c->val[ri];
+		/* only values the seed's own KVM takes (floors; and rules
+		 * across fields), so the pool stays feasible */
 		if (f->policy != CF_POL_LOWER || f->is_signed || v == 0 ||
-		    (c->wr[ri] & m) != m)
+		    (c->wr[ri] & m) != m || !cf_field_accepts(f, v, true, v - 1))
 			continue;
 		c->val[ri] = (c->val[ri] & ~m) | ((v - 1) << f->shift);
+		if (refused_by_rule(c, seed)) {
+			c->val[ri] = old;
+			continue;
+		}
 		changed++;
 	}
 	return c;
