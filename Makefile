@@ -44,7 +44,7 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/explain.c engine/decode.c engine/pools.c engine/deps.c \
            engine/mask.c \
            arch/driver.c arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
-           arch/arm64/levels.c \
+           arch/arm64/levels.c arch/arm64/regid.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c engine/matrix.c profiles/section.c \
            profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c \
@@ -67,7 +67,7 @@ LIB_SRC += arch/arm64/smccc.c
 LIB_SRC += util/text.c
 # KVM access for arm64 exists only in aarch64 builds.
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
-LIB_SRC += arch/arm64/a64vm.c
+LIB_SRC += arch/arm64/a64vm.c arch/arm64/a64guest.c
 endif
 # The service side (database, server, agent) needs SQLite, libmicrohttpd
 # and libcurl; NET=0 leaves it out (the lab's aarch64 cross build).
@@ -357,7 +357,7 @@ lab_each = rc=0; for k in $(LAB_KLIST); do o=$(LAB_OUT)/lab-$$k; \
 lab-setup:
 	LAB_KERNELS=$(LAB_KERNELS) sh tools/lab/setup.sh
 
-$(LAB_OUT)/labagent: tools/lab/labagent.c $(LIB_SRC) arch/arm64/a64vm.c \
+$(LAB_OUT)/labagent: tools/lab/labagent.c $(LIB_SRC) arch/arm64/a64vm.c arch/arm64/a64guest.c \
                      arch/arm64/a64vm.h arch/arm64/idregs.txt include/cpufleet.h
 	$(MAKE) BUILD=$(LAB_OUT)/aarch64 CC=$(LAB_CC) SAN=0 NET=0 \
 	  $(LAB_OUT)/aarch64/libcpufleet.a
