@@ -236,6 +236,11 @@ harness-test: $(BUILD)/cpufleet
 	sh tests/check/run.sh
 	sh tests/mutate/selftest.sh
 
+# Modules depend one way: no include cycle, no upward include from engine/,
+# no call cycle in arch/ (host objects, and the lab's aarch64 ones if built).
+layering-test: all
+	python3 tools/dev/layering.py --objects $(BUILD) --objects $(LAB_OUT)/aarch64
+
 # The mutation run (tools/mutate/run.py): mutants of the engine and of the
 # catalogues, each built and judged by the fast suites in a scratch copy of
 # the tree (build/mutate/), with a score and the survivors' reasons.  Not
@@ -491,6 +496,8 @@ endif
 ifeq ($(LAB),1)
 CHECK_SUITES += lab-errata="$(MAKE) --no-print-directory lab-errata"
 endif
+# Last: by then the lab has built the aarch64 objects whose calls it reads.
+CHECK_SUITES += layering="$(MAKE) --no-print-directory layering-test"
 check: deps
 	$(MAKE) all $(BUILD)/test_unit
 	$(MAKE) BUILD=build-asan SAN=1 all build-asan/test_unit
