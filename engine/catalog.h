@@ -62,6 +62,10 @@ struct cf_field {
 	uint64_t floor;
 	const struct cf_fas *as; /* value map, NULL for none */
 	uint8_t nas;
+	/* What a value means as a size in bits, for messages (idregs.txt
+	 * `bits=V:N`: PARange 5 is 48 bits), NULL for none. */
+	const struct cf_fas *bits;
+	uint8_t nbits;
 };
 
 /* A KVM capability's key in every catalogue (arch/caps/caps.awk makes

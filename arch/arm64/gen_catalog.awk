@@ -84,6 +84,27 @@ function parse_as(s, width, pol, sg,   n, i, pr, kv, from) {
 	return n
 }
 
+# bits=V:N[,...]: what value V of the field means as a size, N bits
+# (decimal both); the message text only.
+function parse_bits(s, width,   n, i, pr, kv, from) {
+	n = split(s, pr, ",")
+	if (n == 0 || n > 16)
+		fatal("'bits=' wants 1 to 16 V:N pairs")
+	split("", from)
+	for (i = 1; i <= n; i++) {
+		if (split(pr[i], kv, ":") != 2 || kv[1] !~ /^[0-9]+$/ ||
+		    kv[2] !~ /^[0-9]+$/ || length(kv[1]) > 15 || length(kv[2]) > 4)
+			fatal("bad 'bits=' pair '" pr[i] "' (want V:N, decimal)")
+		if (bits_needed(kv[1]) > width)
+			fatal("'bits=' value " kv[1] " does not fit the field")
+		if ((kv[1] + 0) in from)
+			fatal("'bits=' maps " kv[1] " twice")
+		from[kv[1] + 0] = 1
+		bitsmap = bitsmap sprintf("\t{ %sULL, %sULL },\n", kv[1], kv[2])
+	}
+	return n
+}
+
 function close_field() {
 	if (fld == "")
 		return
@@ -95,6 +116,9 @@ function close_field() {
 	if (fnas[nf] > 0)
 		printf "static const struct cf_fas %s_as[] = {\n%s};\n", fld, fas[nf]
 	fasn[nf] = (fnas[nf] > 0) ? fld "_as" : "NULL"
+	if (fnbits[nf] > 0)
+		printf "static const struct cf_fas %s_bits[] = {\n%s};\n", fld, fbits[nf]
+	fbitsn[nf] = (fnbits[nf] > 0) ? fld "_bits" : "NULL"
 	fld = ""
 }
 
@@ -106,12 +130,12 @@ function close_reg(   i) {
 		deps_field(rname, fname[i], rkeystr, i - 1, fwidth[i], fsigned[i], \
 		    fpol[i] == "CF_POL_AND" || fpol[i] == "CF_POL_PREFIX")
 	for (i = 1; i <= nf; i++)
-		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL, %s, %d },\n", \
+		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL, %s, %d, %s, %d },\n", \
 		    cstr(fname[i]), flsb[i], fwidth[i], fsigned[i], fpol[i], \
 		    fsafe[i], fvals[i], fnvals[i], ffloork[i], ffloor[i], \
-		    fasn[i], fnas[i]
+		    fasn[i], fnas[i], fbitsn[i], fnbits[i]
 	if (nf == 0)
-		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL, NULL, 0 },\n"
+		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL, NULL, 0, NULL, 0 },\n"
 	printf "};\n\n"
 	# Facts (keys 0x2000000 up) go after the capabilities.
 	if (rwr ~ /^3,/)
@@ -322,7 +346,15 @@ $1 == "field" {
 	floorkind = 0
 	asmap = ""
 	nas = 0
+	bitsmap = ""
+	nbits = 0
 	for (t = 6; t <= NF; t++) {
+		if ($t ~ /^bits=/) {
+			if (nbits)
+				fatal("'bits=' given twice for field " $3)
+			nbits = parse_bits(substr($t, 6), msb - lsb + 1)
+			continue
+		}
 		if ($t ~ /^as=/) {
 			if (nas)
 				fatal("'as=' given twice for field " $3)
@@ -349,6 +381,8 @@ $1 == "field" {
 	nf++
 	fas[nf] = asmap
 	fnas[nf] = nas
+	fbits[nf] = bitsmap
+	fnbits[nf] = nbits
 	ffloor[nf] = floor
 	ffloork[nf] = floorkind
 	fname[nf] = $3
