@@ -148,7 +148,7 @@ end_
 # named: 0x80000008 EBX bit 3 INVLPGB (X86_FEATURE_INVLPGB), 0x8000000A
 # EDX bit 17 GMET (X86_FEATURE_GMET), leaf 7 ECX bit 31 PKS and EDX bit 5
 # UINTR (SDM Vol. 2A leaf 07H), IA32_ARCH_CAPABILITIES bit 12 DOITM
-# (msr-index.h ARCH_CAP_DOITM).
+# (Intel's data operand independent timing guidance).
 case_ "reasons: AMD's copies of leaf 1 flags and the other public bits by name"
 "$BIN" baseline -q -o "$T/berg.json" "$X86/bergamo-04.json" 2>/dev/null
 run check --profile "$T/berg.json" "$X86/spr-05.json"
