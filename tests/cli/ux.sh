@@ -167,11 +167,14 @@ end_
 # ID_AA64MMFR0_EL1.PARange (Arm ARM D19.2): 0b0100 44 bits, 0b0101 48
 # bits; Neoverse N1 reports 48, Cortex-A72 44 (their reports' MMFR0).
 # ASIDBits 0b0010 is 16 bits, 0b0000 8.
-case_ "reasons: the physical address size in bits"
+case_ "reasons: the physical address size in bits, the 16KB granule by name"
 run explain "$FLEET/n1-01.json" "$FLEET/a72-01.json"
 want_rc 1
 out_has "ID_AA64MMFR0_EL1.PARange wants 48 bits, host offers 44 bits"
 grep -q 'PARange wants 5' "$T/out" && bad "PARange as its encoding"
+# TGran16 0b0001 is FEAT_TGran16K (Arm's feature names for A-profile);
+# the Cortex-A72 TRM gives TGran16 0 (no 16KB granule), N1's report 1.
+out_has "host a72-01 lacks FEAT_TGran16K: ID_AA64MMFR0_EL1.TGran16 wants 1, host offers 0"
 end_
 
 # ---- point 7: '-' is standard input ------------------------------------------
