@@ -66,6 +66,10 @@ struct cf_field {
 	 * `bits=V:N`: PARange 5 is 48 bits), NULL for none. */
 	const struct cf_fas *bits;
 	uint8_t nbits;
+	/* A set of sizes, for messages: bit i set is a size of
+	 * (i + 1) * bits_step bits (idregs.txt `bits=*N`: SVE vector
+	 * lengths), 0 for none. */
+	uint16_t bits_step;
 };
 
 /* A KVM capability's key in every catalogue (arch/caps/caps.awk makes

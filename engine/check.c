@@ -488,6 +488,24 @@ static bool fmt_unit(const struct cf_verdict *v, const struct cf_reason *r,
 				 (unsigned long long)(val / 1000));
 		return true;
 	}
+	/* A set of sizes (idregs.txt `bits=*N`): "128, 256 bits". */
+	if (f->bits_step && val) {
+		size_t at = 0;
+		buf[0] = '\0';
+		for (int b = 0; b < 64 && at < len; b++)
+			if (val >> b & 1) {
+				int w = snprintf(buf + at, len - at, "%s%llu",
+						 at ? ", " : "",
+						 (unsigned long long)(b + 1) *
+						 f->bits_step);
+				if (w < 0)
+					return false;
+				at += (size_t)w;
+			}
+		if (at < len)
+			snprintf(buf + at, len - at, " bits");
+		return true;
+	}
 	/* A size the catalogue maps value by value (idregs.txt `bits=`). */
 	for (int i = 0; i < f->nbits; i++)
 		if (f->bits[i].from == val) {
@@ -644,7 +662,7 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len)
 {
 	const struct cf_reason *r = cf_verdict_reason(v, i);
-	char w[40], o[40], who[CF_HOST_ID_MAX + 8], bits[200];
+	char w[200], o[200], who[CF_HOST_ID_MAX + 8], bits[200];
 
 	if (!r)
 		return CF_EINVAL;

@@ -130,12 +130,12 @@ function close_reg(   i) {
 		deps_field(rname, fname[i], rkeystr, i - 1, fwidth[i], fsigned[i], \
 		    fpol[i] == "CF_POL_AND" || fpol[i] == "CF_POL_PREFIX")
 	for (i = 1; i <= nf; i++)
-		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL, %s, %d, %s, %d },\n", \
+		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL, %s, %d, %s, %d, %d },\n", \
 		    cstr(fname[i]), flsb[i], fwidth[i], fsigned[i], fpol[i], \
 		    fsafe[i], fvals[i], fnvals[i], ffloork[i], ffloor[i], \
-		    fasn[i], fnas[i], fbitsn[i], fnbits[i]
+		    fasn[i], fnas[i], fbitsn[i], fnbits[i], fstep[i]
 	if (nf == 0)
-		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL, NULL, 0, NULL, 0 },\n"
+		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL, NULL, 0, NULL, 0, 0 },\n"
 	printf "};\n\n"
 	# Facts (keys 0x2000000 up) go after the capabilities.
 	if (rwr ~ /^3,/)
@@ -348,9 +348,18 @@ $1 == "field" {
 	nas = 0
 	bitsmap = ""
 	nbits = 0
+	step = 0
 	for (t = 6; t <= NF; t++) {
+		if ($t ~ /^bits=\*/) {
+			if (nbits || step)
+				fatal("'bits=' given twice for field " $3)
+			step = substr($t, 7)
+			if (step !~ /^[1-9][0-9]*$/ || length(step) > 4)
+				fatal("bad 'bits=*N' step '" step "' (1 to 9999)")
+			continue
+		}
 		if ($t ~ /^bits=/) {
-			if (nbits)
+			if (nbits || step)
 				fatal("'bits=' given twice for field " $3)
 			nbits = parse_bits(substr($t, 6), msb - lsb + 1)
 			continue
@@ -383,6 +392,7 @@ $1 == "field" {
 	fnas[nf] = nas
 	fbits[nf] = bitsmap
 	fnbits[nf] = nbits
+	fstep[nf] = step + 0
 	ffloor[nf] = floor
 	ffloork[nf] = floorkind
 	fname[nf] = $3

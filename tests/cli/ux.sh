@@ -177,6 +177,22 @@ grep -q 'PARange wants 5' "$T/out" && bad "PARange as its encoding"
 out_has "host a72-01 lacks FEAT_TGran16K: ID_AA64MMFR0_EL1.TGran16 wants 1, host offers 0"
 end_
 
+# KVM_REG_ARM64_SVE_VLS (Documentation/virt/kvm/api.rst): bit vq-1 set is
+# a vector length of vq * 128 bits.  A guest on 0xf (128 to 512 bits) needs
+# them all; a host of 0x3 offers 128 and 256.
+case_ "reasons: SVE vector lengths in bits"
+for h in sve4:0xf sve2:0x3; do
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["host"]["id"], vl = sys.argv[2].split(":")
+d["arm64"]["kvm_facts"] = {"SVE_VLS": vl}
+json.dump(d, open(sys.argv[3], "w"))' "$FLEET/v1-01.json" "$h" "$T/${h%%:*}.json"
+done
+run explain "$T/sve4.json" "$T/sve2.json"
+want_rc 1
+out_has "does not accept 128, 256, 384, 512 bits (offers 128, 256 bits"
+end_
+
 # ---- point 7: '-' is standard input ------------------------------------------
 
 case_ "'-' reads a report or profile from standard input"
