@@ -658,6 +658,19 @@ const char *cf_verdict_value_name(const struct cf_verdict *v, const char *reg,
 	       v->arch->value_name(reg, value) : NULL;
 }
 
+const char *cf_verdict_reason_topic(const struct cf_verdict *v,
+				    const struct cf_reason *r)
+{
+	int ri = r->field ? cf_catalog_find_name(v->arch->catalog, r->reg) : -1;
+	int fi = ri < 0 ? -1 : cf_catalog_find_field(&v->arch->catalog->regs[ri],
+						     r->field);
+
+	if (fi >= 0 &&
+	    v->arch->catalog->regs[ri].fields[fi].policy == CF_POL_RATE)
+		return "TSC frequency";
+	return NULL;
+}
+
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len)
 {

@@ -119,6 +119,8 @@ out_has "TSC frequency 2400 MHz, host slow 2100 MHz"
 out_has "TSC frequency 2100 MHz, host fast 2400 MHz"
 grep -q '0x249f00' "$T/out" && bad "the rate in hex kHz"
 grep -q '^  - TSC_KHZ' "$T/out" && bad "a reason starts with the register"
+sed -n 1p "$T/out" | grep -qx 'fast -> slow: incompatible, 1 blocker (TSC frequency)' ||
+	bad "summary: $(sed -n 1p "$T/out")"
 end_
 
 # The CPUID vendor strings (leaf 0, EBX EDX ECX): "AuthenticAMD" on
