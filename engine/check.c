@@ -458,6 +458,17 @@ static void fmt_val(const struct cf_reason *r, uint64_t v, char *buf, size_t len
 		snprintf(buf, len, "0x%llx", (unsigned long long)v);
 }
 
+/* The catalogue's field of reason R, or NULL (a whole register). */
+static const struct cf_field *reason_field(const struct cf_verdict *v,
+					   const struct cf_reason *r)
+{
+	int ri = r->field ? cf_catalog_find_name(v->arch->catalog, r->reg) : -1;
+	int fi = ri < 0 ? -1 : cf_catalog_find_field(&v->arch->catalog->regs[ri],
+						     r->field);
+
+	return fi < 0 ? NULL : &v->arch->catalog->regs[ri].fields[fi];
+}
+
 /* A field's value in users' words, where the catalogue says what it is:
  * a TSC rate (policy "rate", kHz) in MHz; a size named *_bits or *_width
  * in decimal bits; a 32-bit field that must be equal and holds four
@@ -466,17 +477,11 @@ static void fmt_val(const struct cf_reason *r, uint64_t v, char *buf, size_t len
 static bool fmt_unit(const struct cf_verdict *v, const struct cf_reason *r,
 		     uint64_t val, char *buf, size_t len)
 {
-	int ri = r->field ? cf_catalog_find_name(v->arch->catalog, r->reg) : -1;
-	const struct cf_field *f;
+	const struct cf_field *f = reason_field(v, r);
 	size_t n;
-	int fi;
 
-	if (ri < 0)
+	if (!f)
 		return false;
-	fi = cf_catalog_find_field(&v->arch->catalog->regs[ri], r->field);
-	if (fi < 0)
-		return false;
-	f = &v->arch->catalog->regs[ri].fields[fi];
 	n = strlen(f->name);
 	if (f->policy == CF_POL_RATE) {
 		if (val % 1000)
@@ -568,18 +573,13 @@ static bool vendor_words(const struct cf_verdict *v, char *want, char *offer)
 static bool words_text(const struct cf_verdict *v, const struct cf_reason *r,
 		       const char *w, const char *o, char *buf, size_t len)
 {
-	int ri = r->field ? cf_catalog_find_name(v->arch->catalog, r->reg) : -1;
+	const struct cf_field *f = reason_field(v, r);
 	const char *host = v->host[0] ? v->host : "this host";
 	char vw[13], vo[13];
-	int fi;
 
-	if (ri < 0)
+	if (!f)
 		return false;
-	fi = cf_catalog_find_field(&v->arch->catalog->regs[ri], r->field);
-	if (fi < 0)
-		return false;
-	if (v->arch->catalog->regs[ri].fields[fi].policy == CF_POL_RATE &&
-	    r->kind == CF_REASON_NOT_WRITABLE) {
+	if (f->policy == CF_POL_RATE && r->kind == CF_REASON_NOT_WRITABLE) {
 		/* KVM_SET_TSC_KHZ without TSC scaling: 250 ppm at most
 		 * (arch/x86/kvm/x86.c, tsc_tolerance_ppm). */
 		snprintf(buf, len, "TSC frequency %s, host %s %s: more than "
@@ -661,14 +661,9 @@ const char *cf_verdict_value_name(const struct cf_verdict *v, const char *reg,
 const char *cf_verdict_reason_topic(const struct cf_verdict *v,
 				    const struct cf_reason *r)
 {
-	int ri = r->field ? cf_catalog_find_name(v->arch->catalog, r->reg) : -1;
-	int fi = ri < 0 ? -1 : cf_catalog_find_field(&v->arch->catalog->regs[ri],
-						     r->field);
+	const struct cf_field *f = reason_field(v, r);
 
-	if (fi >= 0 &&
-	    v->arch->catalog->regs[ri].fields[fi].policy == CF_POL_RATE)
-		return "TSC frequency";
-	return NULL;
+	return f && f->policy == CF_POL_RATE ? "TSC frequency" : NULL;
 }
 
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
