@@ -52,7 +52,7 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            arch/x86/vmm.c profiles/export.c profiles/export_qemu.c \
            profiles/export_libvirt.c profiles/export_firecracker.c
 # What-if on a pool: on engine objects only, for the server and the CLI.
-LIB_SRC += fleet/whatif.c profiles/whatif_doc.c
+LIB_SRC += fleet/whatif.c fleet/members.c profiles/whatif_doc.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
