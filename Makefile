@@ -213,6 +213,7 @@ cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
 	sh tests/cli/exit.sh $(BUILD)/cpufleet
 	sh tests/cli/ux.sh $(BUILD)/cpufleet
+	sh tests/cli/layers.sh
 
 # Every profile of tests/data exported to QEMU, libvirt and Firecracker and
 # judged by the consumers: qemu-system-x86_64 and qemu-system-aarch64 over
