@@ -81,9 +81,11 @@ static enum cf_err baseline_of(const char *pool,
 	struct cf_pool *p = NULL;
 	enum cf_err err = cf_members_pool(pool, rs, n, true, b, &p, d);
 
-	if (err == CF_OK && cf_baseline(p, out) != CF_OK)
-		err = cf_diag_set(d, CF_ENOMEM, "out of memory");
+	if (err == CF_OK)
+		err = cf_baseline(p, out);
 	cf_pool_destroy(p);
+	if (err == CF_ENOMEM)
+		return cf_diag_set(d, err, "out of memory");
 	return err;
 }
 
