@@ -28,6 +28,7 @@ struct cf_apply_run {
 };
 
 struct cf_driver {
+	const char *arch;   /* the name its ops carry: "arm64" */
 	const struct cf_arch_ops *ops;
 	const struct cf_section_codec *codec;
 	/* uname(2)'s machine of the hosts it runs on ("aarch64"). */
@@ -54,6 +55,21 @@ struct cf_driver {
 	size_t (*kvm_lacks)(const struct cf_report *r, const char *cpuinfo,
 			    char *buf, size_t len);
 };
+
+/* What is registered, defined by each architecture (arch/<arch>/) and
+ * its document codec (profiles/); declared here, the registry's one
+ * header, so the registry needs nothing of the modules it lists. */
+extern const struct cf_arch_ops cf_arm64_ops;
+extern const struct cf_arch_ops cf_x86_ops;
+extern const struct cf_section_codec cf_section_regmap; /* arm64 */
+extern const struct cf_section_codec cf_section_x86;
+/* Their dry runs (the drivers' apply; arch/dryrun.c). */
+enum cf_err cf_arm64_dry_run(const struct cf_profile *pr,
+			     const struct cf_apply_opts *o,
+			     struct cf_apply_run *run, struct cf_diag *d);
+enum cf_err cf_x86_dry_run(const struct cf_profile *pr,
+			   const struct cf_apply_opts *o,
+			   struct cf_apply_run *run, struct cf_diag *d);
 
 /* The driver of architecture ARCH ("arm64", "x86"), or NULL. */
 const struct cf_driver *cf_driver_find(const char *arch);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "tools/cli_source.h"
 #include "tools/cli_util.h"
 #include "arch/driver.h"
 #include "arch/x86/apply.h"
