@@ -43,7 +43,7 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/pool.c engine/profile.c engine/baseline.c engine/check.c \
            engine/explain.c engine/decode.c engine/pools.c engine/deps.c \
            engine/mask.c \
-           arch/driver.c arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
+           arch/driver.c arch/dryrun.c arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
            arch/arm64/levels.c arch/arm64/regid.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c engine/matrix.c profiles/section.c \
@@ -52,7 +52,7 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            arch/x86/vmm.c profiles/export.c profiles/export_qemu.c \
            profiles/export_libvirt.c profiles/export_firecracker.c
 # What-if on a pool: on engine objects only, for the server and the CLI.
-LIB_SRC += fleet/whatif.c profiles/whatif_doc.c
+LIB_SRC += fleet/whatif.c fleet/members.c profiles/whatif_doc.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cli_source.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
@@ -213,6 +213,7 @@ cli-test: $(BUILD)/cpufleet
 	sh tests/cli/run.sh $(BUILD)/cpufleet
 	sh tests/cli/exit.sh $(BUILD)/cpufleet
 	sh tests/cli/ux.sh $(BUILD)/cpufleet
+	sh tests/cli/layers.sh
 
 # Every profile of tests/data exported to QEMU, libvirt and Firecracker and
 # judged by the consumers: qemu-system-x86_64 and qemu-system-aarch64 over

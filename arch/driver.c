@@ -11,8 +11,13 @@ static enum cf_err x86_collect(uint32_t features, const char *host_id,
 }
 
 static const struct cf_driver drivers[] = {
-	{ "arm64", &cf_arm64_ops, &cf_section_regmap, "aarch64", cf_arm64_collect },
-	{ "x86", &cf_x86_ops, &cf_section_x86, "x86_64", x86_collect },
+	{ .arch = "arm64", .ops = &cf_arm64_ops, .codec = &cf_section_regmap,
+	  .machine = "aarch64", .collect = cf_arm64_collect,
+	  .apply = cf_arm64_dry_run, .apply_features = true },
+	{ .arch = "x86", .ops = &cf_x86_ops, .codec = &cf_section_x86,
+	  .machine = "x86_64", .collect = x86_collect, .apply = cf_x86_dry_run,
+	  .apply_guest = true, .judge_first = true,
+	  .kvm_lacks = cf_x86_kvm_lacks },
 };
 
 const struct cf_driver *cf_driver_find(const char *arch)

@@ -63,6 +63,114 @@ const char *cf_profile_arch(const struct cf_profile *pr)
 	return pr->arch->name;
 }
 
+const struct cf_arch_ops *cf_profile_ops(const struct cf_profile *pr)
+{
+	return pr->arch;
+}
+
+const struct cf_config *cf_profile_config(const struct cf_profile *pr)
+{
+	return pr->cfg;
+}
+
+const struct cf_config *cf_profile_enabled(const struct cf_profile *pr)
+{
+	return pr->enabled;
+}
+
+const struct cf_conflict *cf_profile_conflict(const struct cf_profile *pr,
+					      size_t i)
+{
+	return i < pr->nconf ? &pr->conf[i] : NULL;
+}
+
+const struct cf_dropped *cf_profile_drop(const struct cf_profile *pr, size_t i)
+{
+	return i < pr->ndrop ? &pr->drop[i] : NULL;
+}
+
+const struct cf_impl *cf_profile_impl(const struct cf_profile *pr, size_t i)
+{
+	return i < pr->nimpl ? &pr->impl[i] : NULL;
+}
+
+size_t cf_profile_host_group(const struct cf_profile *pr, size_t i)
+{
+	return i < pr->hosts.n ? pr->hosts.group[i] : 0;
+}
+
+size_t cf_profile_configurations(const struct cf_profile *pr)
+{
+	return pr->ngroups;
+}
+
+const char *cf_profile_listed(const struct cf_profile *pr,
+			      enum cf_profile_list l, size_t *n)
+{
+	bool c = l == CF_PROFILE_CONFLICTS;
+
+	if (n)
+		*n = c ? pr->doc_conflicts : pr->doc_drops;
+	return c ? pr->doc_conflicts_json : pr->doc_drops_json;
+}
+
+struct cf_config *cf_profile_values(struct cf_profile *pr)
+{
+	return pr->cfg;
+}
+
+enum cf_err cf_profile_add_host(struct cf_profile *pr, const char *id)
+{
+	return cf_hostset_add(&pr->hosts, id, 0, NULL);
+}
+
+void cf_profile_set_configurations(struct cf_profile *pr, size_t n)
+{
+	pr->ngroups = n;
+}
+
+static void free_texts(char **t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++)
+		free(t[i]);
+	free(t);
+}
+
+enum cf_err cf_profile_set_listed(struct cf_profile *pr, enum cf_profile_list l,
+				  const char *json, const char *const *texts,
+				  size_t n)
+{
+	bool c = l == CF_PROFILE_CONFLICTS;
+	char *j = json ? strdup(json) : NULL;
+	char **t = n ? calloc(n, sizeof(*t)) : NULL;
+
+	if ((json && !j) || (n && !t)) {
+		free(j);
+		free(t);
+		return CF_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(t[i] = strdup(texts[i]))) {
+			free(j);
+			free_texts(t, n);
+			return CF_ENOMEM;
+		}
+	if (c) {
+		free(pr->doc_conflicts_json);
+		free_texts(pr->doc_conflict_text, pr->doc_conflicts);
+		pr->doc_conflicts_json = j;
+		pr->doc_conflict_text = t;
+		pr->doc_conflicts = n;
+	} else {
+		free(pr->doc_drops_json);
+		free_texts(pr->doc_drop_text, pr->doc_drops);
+		pr->doc_drops_json = j;
+		pr->doc_drop_text = t;
+		pr->doc_drops = n;
+	}
+	return CF_OK;
+}
+
 bool cf_profile_vendor(const struct cf_profile *pr, char *buf, size_t len)
 {
 	return pr->arch->vendor && pr->arch->vendor(pr->cfg, buf, len);

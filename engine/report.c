@@ -93,6 +93,58 @@ enum cf_err cf_report_set_collected_at(struct cf_report *r, const char *t)
 	return CF_OK;
 }
 
+const struct cf_config *cf_report_config(const struct cf_report *r)
+{
+	return r->cfg;
+}
+
+/* Where each field of enum cf_report_field lives: a text array of R, or
+ * one of its malloc'd JSON texts. */
+static char *text_of(struct cf_report *r, enum cf_report_field f)
+{
+	return f == CF_REPORT_HOSTNAME ? r->hostname :
+	       f == CF_REPORT_KERNEL ? r->kernel :
+	       f == CF_REPORT_MACHINE_ID ? r->machine_id :
+	       f == CF_REPORT_COLLECTED_AT ? r->collected_at : NULL;
+}
+
+static char **json_of(struct cf_report *r, enum cf_report_field f)
+{
+	return f == CF_REPORT_KVM_JSON ? &r->kvm_json :
+	       f == CF_REPORT_ARCH_JSON ? &r->arch_json : NULL;
+}
+
+const char *cf_report_field(const struct cf_report *r, enum cf_report_field f)
+{
+	const char *t = text_of((struct cf_report *)r, f);
+	char **j = json_of((struct cf_report *)r, f);
+
+	return t ? (t[0] ? t : NULL) : j ? *j : NULL;
+}
+
+enum cf_err cf_report_set_field(struct cf_report *r, enum cf_report_field f,
+				const char *value)
+{
+	char *t = text_of(r, f), **j = json_of(r, f), *copy = NULL;
+
+	if (!value)
+		value = "";
+	if (t) {
+		/* Every text field is CF_TEXT_MAX bytes (engine/report.h). */
+		if (strlen(value) >= CF_TEXT_MAX)
+			return CF_EINVAL;
+		memcpy(t, value, strlen(value) + 1);
+		return CF_OK;
+	}
+	if (!j)
+		return CF_EINVAL;
+	if (value[0] && !(copy = strdup(value)))
+		return CF_ENOMEM;
+	free(*j);
+	*j = copy;
+	return CF_OK;
+}
+
 uint64_t cf_report_fingerprint(const struct cf_report *r)
 {
 	return r->cfg->fp;

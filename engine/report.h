@@ -5,6 +5,7 @@
 
 #include <cpufleet.h>
 #include "engine/config.h"
+#include "engine/handles.h"
 
 struct cf_report {
 	char host_id[CF_HOST_ID_MAX];
@@ -20,10 +21,6 @@ struct cf_report {
 	char *kvm_json;
 	char *arch_json;
 };
-
-/* Takes over the caller's reference to CFG (sealed by this call). */
-enum cf_err cf_report_create(const char *host_id, struct cf_config *cfg,
-			     struct cf_report **out);
 
 /* A report collected here: cf_report_create (taking CFG) plus this
  * machine's identity: hostname, kernel release, /etc/machine-id and the

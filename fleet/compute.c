@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fleet/fleet.h"
+#include "fleet/members.h"
 #include "util/diag.h"
 
 /* The latest report of HOST, parsed once. */
@@ -312,39 +313,34 @@ static enum cf_err publish(struct cf_fleet *f, struct publish_job *j,
 	return err;
 }
 
-/* The engine's pool of P's members, each added with its configuration's
- * report: one architecture, else CF_ECONFLICT (a pool set with one
- * architecture, mixed since by labels). */
+/* F's bounds on one request: its member limit and its cancelled(). */
+static struct cf_whatif_bounds bounds(struct cf_fleet *f)
+{
+	return (struct cf_whatif_bounds){
+		f->max_pool_hosts ? f->max_pool_hosts : CF_FLEET_POOL_HOSTS_MAX,
+		cancel_cb, f };
+}
+
+/* The engine's pool of P's members (N > 0), each added with its
+ * configuration's report: one architecture, else CF_ECONFLICT (a pool set
+ * with one architecture, mixed since by labels). */
 static enum cf_err engine_pool(struct cf_fleet *f,
 			       const struct cf_fleet_pool *p,
 			       struct cf_pool **out, struct cf_diag *d)
 {
-	const char *arch0 = cf_report_arch(p->cfg[0].report);
-	struct cf_diag pd = { "" };
+	struct cf_whatif_host *m = calloc(p->n, sizeof(*m));
+	struct cf_whatif_bounds b = bounds(f);
 	enum cf_err err;
 
-	if (cf_pool_create(arch0, out) != CF_OK)
+	*out = NULL;
+	if (!m)
 		return cf_diag_set(d, CF_ENOMEM, "out of memory");
-	for (size_t i = 0; i < p->n; i++) {
-		const struct cf_report *r = p->cfg[p->m[i].config].report;
-		if (i % CANCEL_EVERY == 0 && (err = check_cancel(f, d)) != CF_OK)
-			return err;
-		err = cf_pool_add_as(*out, r, p->m[i].host, &pd);
-		if (err == CF_EARCH)
-			return cf_diag_set(d, CF_ECONFLICT, "pool %s mixes "
-					   "architectures: %s is %s, %s is %s "
-					   "(its labels now select both); a "
-					   "pool's hosts share one architecture, "
-					   "so define one pool per architecture",
-					   p->name, p->m[0].host, arch0,
-					   p->m[i].host, cf_report_arch(r));
-		if (err == CF_ENOMEM)
-			return cf_diag_set(d, err, "out of memory");
-		if (err != CF_OK)
-			return cf_diag_set(d, CF_ECONFLICT, "pool %s: %s", p->name,
-					   pd.msg);
-	}
-	return CF_OK;
+	for (size_t i = 0; i < p->n; i++)
+		m[i] = (struct cf_whatif_host){ p->m[i].host,
+						p->cfg[p->m[i].config].report };
+	err = cf_members_pool(p->name, m, p->n, false, &b, out, d);
+	free(m);
+	return err;
 }
 
 enum cf_err cf_fleet_baseline(struct cf_fleet *f, const char *name,
@@ -631,9 +627,12 @@ enum cf_err cf_fleet_what_if(struct cf_fleet *f, const char *name,
 	for (size_t i = 0; err == CF_OK && i < out->pool->n; i++)
 		cur[i] = (struct cf_whatif_host){ out->pool->m[i].host,
 			out->pool->cfg[out->pool->m[i].config].report };
-	if (err == CF_OK)
-		err = cf_whatif_run(name, cur, out->pool->n, add, nadd, remove,
-				    nremove, out->published, &out->w, d);
+	if (err == CF_OK) {
+		struct cf_whatif_bounds b = bounds(f);
+		err = cf_whatif_run_bounded(name, cur, out->pool->n, add, nadd,
+					    remove, nremove, out->published, &b,
+					    &out->w, d);
+	}
 	free(cur);
 	return err;
 }

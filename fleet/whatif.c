@@ -2,6 +2,7 @@
  * against a profile (cf_explain_profiles), and who would refuse it. */
 #include <stdlib.h>
 #include <string.h>
+#include "fleet/members.h"
 #include "fleet/whatif.h"
 #include "util/diag.h"
 
@@ -74,29 +75,86 @@ static enum cf_err members(const char *pool, const struct cf_whatif_host *cur,
 /* The baseline of RS (N > 0), one architecture. */
 static enum cf_err baseline_of(const char *pool,
 			       const struct cf_whatif_host *rs, size_t n,
+			       const struct cf_whatif_bounds *b,
 			       struct cf_profile **out, struct cf_diag *d)
 {
-	struct cf_diag pd = { "" };
 	struct cf_pool *p = NULL;
-	enum cf_err err = cf_pool_create(cf_report_arch(rs[0].report), &p);
+	enum cf_err err = cf_members_pool(pool, rs, n, true, b, &p, d);
 
-	for (size_t i = 0; err == CF_OK && i < n; i++) {
-		err = cf_pool_add_as(p, rs[i].report, rs[i].id, &pd);
-		if (err == CF_EARCH)
-			err = cf_diag_set(d, CF_ECONFLICT, "pool %s would mix "
-					  "architectures: %s is %s, %s is %s",
-					  pool, rs[0].id,
-					  cf_report_arch(rs[0].report), rs[i].id,
-					  cf_report_arch(rs[i].report));
-		else if (err != CF_OK && err != CF_ENOMEM)
-			err = cf_diag_set(d, CF_ECONFLICT, "pool %s: %s", pool,
-					  pd.msg);
-	}
 	if (err == CF_OK)
 		err = cf_baseline(p, out);
 	cf_pool_destroy(p);
 	if (err == CF_ENOMEM)
 		return cf_diag_set(d, err, "out of memory");
+	return err;
+}
+
+/* Appends HOST's refusal V (taken over) to W. */
+static enum cf_err add_refusal(struct cf_whatif *w, const char *host,
+			       struct cf_verdict *v)
+{
+	struct cf_whatif_refusal *r = realloc(w->refused,
+		(w->nrefused + 1) * sizeof(*r));
+
+	if (!r) {
+		cf_verdict_destroy(v);
+		return CF_ENOMEM;
+	}
+	w->refused = r;
+	r[w->nrefused++] = (struct cf_whatif_refusal){ host, v };
+	return CF_OK;
+}
+
+/* Who of W's members refuses W->after: each distinct configuration checked
+ * once, and a refused one again for each of its members under the
+ * member's own host id (the report a member is given may be another
+ * host's of the same configuration). */
+static enum cf_err refusals(struct cf_whatif *w,
+			    const struct cf_whatif_bounds *b, struct cf_diag *d)
+{
+	const struct cf_report **rs = calloc(w->n + 1, sizeof(*rs));
+	size_t *group = calloc(w->n + 1, sizeof(*group));
+	size_t *first = calloc(w->n + 1, sizeof(*first));
+	bool *refused = NULL;
+	struct cf_verdict *v = cf_verdict_create();
+	size_t k = 0;
+	enum cf_err err = CF_ENOMEM;
+
+	if (!rs || !group || !first || !v)
+		goto done;
+	for (size_t i = 0; i < w->n; i++)
+		rs[i] = w->m[i].report;
+	err = cf_matrix_group(rs, w->n, group, first, &k);
+	if (err == CF_OK && !(refused = calloc(k + 1, sizeof(*refused))))
+		err = CF_ENOMEM;
+	for (size_t g = 0; err == CF_OK && g < k; g++) {
+		if ((err = cf_members_cancelled(b, d)) != CF_OK)
+			goto done;
+		err = cf_check(w->after, rs[first[g]], v);
+		refused[g] = err == CF_OK && !cf_verdict_compatible(v);
+	}
+	for (size_t i = 0; err == CF_OK && i < w->n; i++) {
+		struct cf_report *as = NULL;
+		struct cf_verdict *mine;
+		if (!refused[group[i]])
+			continue;
+		if (!(mine = cf_verdict_create()) ||
+		    cf_report_clone_as(rs[i], w->m[i].id, &as) != CF_OK) {
+			cf_verdict_destroy(mine);
+			err = CF_ENOMEM;
+			break;
+		}
+		err = cf_check(w->after, as, mine);
+		cf_report_destroy(as);
+		err = err == CF_OK ? add_refusal(w, w->m[i].id, mine)
+				   : (cf_verdict_destroy(mine), err);
+	}
+done:
+	free(rs);
+	free(group);
+	free(first);
+	free(refused);
+	cf_verdict_destroy(v);
 	return err;
 }
 
@@ -125,22 +183,38 @@ enum cf_err cf_whatif_run(const char *pool,
 			  const struct cf_profile *against,
 			  struct cf_whatif *out, struct cf_diag *d)
 {
+	return cf_whatif_run_bounded(pool, cur, ncur, add, nadd, remove,
+				     nremove, against, NULL, out, d);
+}
+
+enum cf_err cf_whatif_run_bounded(const char *pool,
+				  const struct cf_whatif_host *cur, size_t ncur,
+				  const struct cf_whatif_host *add, size_t nadd,
+				  const char *const *remove, size_t nremove,
+				  const struct cf_profile *against,
+				  const struct cf_whatif_bounds *b,
+				  struct cf_whatif *out, struct cf_diag *d)
+{
 	struct cf_profile *now = NULL;
 	struct cf_explain *e = NULL;
-	struct cf_verdict *v = NULL;
 	enum cf_err err;
 
 	memset(out, 0, sizeof(*out));
 	err = members(pool, cur, ncur, add, nadd, remove, nremove, out, d);
+	if (err == CF_OK && b && b->max_hosts && out->n > b->max_hosts)
+		return cf_diag_set(d, CF_ETOOBIG, "pool %s would have %zu "
+				   "members: over the limit of %zu hosts per "
+				   "pool a request computes over", pool, out->n,
+				   b->max_hosts);
 	if (err == CF_OK)
-		err = baseline_of(pool, out->m, out->n, &out->after, d);
+		err = baseline_of(pool, out->m, out->n, b, &out->after, d);
 	if (err == CF_OK && cf_profile_to_json(out->after, &out->after_json))
 		err = cf_diag_set(d, CF_ENOMEM, "out of memory");
 	if (err == CF_OK && !against) {
 		if (!ncur)
 			return cf_diag_set(d, CF_EEMPTY, "pool %s has no member "
 					   "that has reported", pool);
-		err = baseline_of(pool, cur, ncur, &now, d);
+		err = baseline_of(pool, cur, ncur, b, &now, d);
 		against = now;
 	}
 	if (err == CF_OK) {
@@ -155,30 +229,12 @@ enum cf_err cf_whatif_run(const char *pool,
 	if (err == CF_OK && (copy_names(e, true, &out->lost, &out->nlost) ||
 			     copy_names(e, false, &out->gained, &out->ngained)))
 		err = CF_ENOMEM;
-	for (size_t i = 0; err == CF_OK && i < out->n; i++) {
-		if (!v && !(v = cf_verdict_create())) {
-			err = CF_ENOMEM;
-			break;
-		}
-		err = cf_check(out->after, out->m[i].report, v);
-		if (err != CF_OK || cf_verdict_compatible(v))
-			continue;
-		struct cf_whatif_refusal *r = realloc(out->refused,
-			(out->nrefused + 1) * sizeof(*r));
-		if (!r) {
-			err = CF_ENOMEM;
-			break;
-		}
-		out->refused = r;
-		r[out->nrefused++] = (struct cf_whatif_refusal){
-			out->m[i].id, v };
-		v = NULL;
-	}
+	if (err == CF_OK)
+		err = refusals(out, b, d);
 	if (err == CF_ENOMEM && d && !d->msg[0])
 		cf_diag_set(d, err, "out of memory");
 	else if (err != CF_OK && d && !d->msg[0])
 		cf_diag_set(d, err, "pool %s: %s", pool, cf_strerror(err));
-	cf_verdict_destroy(v);
 	cf_explain_destroy(e);
 	cf_profile_destroy(now);
 	return err;

@@ -7,6 +7,7 @@
 #ifndef CF_WHATIF_H
 #define CF_WHATIF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <cpufleet.h>
 
@@ -49,6 +50,27 @@ enum cf_err cf_whatif_run(const char *pool,
 			  const char *const *remove, size_t nremove,
 			  const struct cf_profile *against,
 			  struct cf_whatif *out, struct cf_diag *d);
+/* A request's bounds: more members after the change than MAX_HOSTS (0: no
+ * limit) is CF_ETOOBIG naming the limit, nothing computed; CANCELLED (NULL:
+ * never) is asked while the pools are built and before each
+ * configuration's check, and a true answer stops the work with
+ * CF_ECANCELED. */
+struct cf_whatif_bounds {
+	size_t max_hosts;
+	bool (*cancelled)(void *ctx);
+	void *ctx;
+};
+/* cf_whatif_run under bounds B (NULL: none).  Members are checked once per
+ * distinct configuration (cf_matrix_group); only a configuration the new
+ * baseline is refused on is checked again for each of its members, so
+ * each refusal names its own host. */
+enum cf_err cf_whatif_run_bounded(const char *pool,
+				  const struct cf_whatif_host *cur, size_t ncur,
+				  const struct cf_whatif_host *add, size_t nadd,
+				  const char *const *remove, size_t nremove,
+				  const struct cf_profile *against,
+				  const struct cf_whatif_bounds *b,
+				  struct cf_whatif *out, struct cf_diag *d);
 void cf_whatif_clear(struct cf_whatif *w);
 
 #endif

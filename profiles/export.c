@@ -206,16 +206,16 @@ enum cf_err cf_profile_export(const struct cf_profile *pr, const char *format,
 	if (!ops)
 		return cf_diag_set(d, CF_EINVAL, "format %s: expected qemu, "
 				   "libvirt or firecracker", format ? format : "(none)");
-	if (!strcmp(pr->arch->name, "x86"))
+	if (!strcmp(cf_profile_ops(pr)->name, "x86"))
 		fn = ops->x86;
-	else if (!strcmp(pr->arch->name, "arm64"))
+	else if (!strcmp(cf_profile_ops(pr)->name, "arm64"))
 		fn = ops->arm64;
 	else
 		fn = NULL;
 	if (!fn)
 		return cf_diag_set(d, CF_EARCH, "%s: a profile of %s: %s", ops->name,
-				   pr->arch->name, ops->no_arm64 && !strcmp(
-				   pr->arch->name, "arm64") ? ops->no_arm64 :
+				   cf_profile_ops(pr)->name, ops->no_arm64 && !strcmp(
+				   cf_profile_ops(pr)->name, "arm64") ? ops->no_arm64 :
 				   "the format has nothing for this architecture");
 	if (!cf_profile_feasible(pr)) {
 		char t[CF_TEXT_MAX] = "";
@@ -228,7 +228,7 @@ enum cf_err cf_profile_export(const struct cf_profile *pr, const char *format,
 	/* A guest CPU answers CPUID up to its maximum basic leaf; a profile
 	 * without one (a psABI level: a requirement, not a CPU) has nothing
 	 * a VMM could present. */
-	if (!strcmp(pr->arch->name, "x86") &&
+	if (!strcmp(cf_profile_ops(pr)->name, "x86") &&
 	    !cf_export_reg(pr, CF_X86_CPUID_KEY(0, 0, 0), NULL))
 		return cf_diag_set(d, CF_EINVAL, "CPUID_00000000_0_EAX.max_basic_leaf: "
 				   "the profile has no maximum basic leaf, so no "
@@ -241,7 +241,7 @@ enum cf_err cf_profile_export(const struct cf_profile *pr, const char *format,
 	if (!e)
 		return cf_diag_set(d, CF_ENOMEM, "out of memory");
 	snprintf(e->format, sizeof(e->format), "%s", ops->name);
-	snprintf(e->arch, sizeof(e->arch), "%s", pr->arch->name);
+	snprintf(e->arch, sizeof(e->arch), "%s", cf_profile_ops(pr)->name);
 	snprintf(e->name, sizeof(e->name), "%s", opts->name ? opts->name : "");
 	e->version = opts->version > 0 ? opts->version : 0;
 	err = cf_profile_to_json(pr, &json);
@@ -270,13 +270,13 @@ enum cf_err cf_profile_export(const struct cf_profile *pr, const char *format,
 uint64_t cf_export_reg(const struct cf_profile *pr, uint64_t key,
 		       const struct cf_reg **reg)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	int i = cf_catalog_find_key(cat, key);
 	uint64_t v = 0;
 
 	if (reg)
 		*reg = i >= 0 ? &cat->regs[i] : NULL;
-	return cf_config_get(pr->cfg, key, &v, NULL) ? v : 0;
+	return cf_config_get(cf_profile_config(pr), key, &v, NULL) ? v : 0;
 }
 
 #define CPUID(l, s, r) CF_X86_CPUID_KEY(l, s, r)
@@ -345,7 +345,7 @@ static bool unreachable(const struct cf_profile *pr, uint64_t key)
 	if (leaf == 7 && CF_X86_SUB(key) >
 	    cf_export_reg(pr, CPUID(7, 0, EAX), NULL))
 		return true;
-	return cf_arch_gate_closed(pr->arch, pr->cfg, key);
+	return cf_arch_gate_closed(cf_profile_ops(pr), cf_profile_config(pr), key);
 }
 
 /* Considered: a feature bit of the catalogue that no VMM derives. */
@@ -395,14 +395,14 @@ static bool bits_has(const struct bitset *s, uint64_t key, unsigned bit)
 static enum cf_err profile_bits(const struct cf_profile *pr, const char *vendor,
 				struct bitset *s)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 
 	for (size_t i = 0; i < cat->nregs; i++) {
 		const struct cf_reg *reg = &cat->regs[i];
 		uint64_t v;
 		if (!CF_X86_IS_CPUID(reg->key) && !CF_X86_IS_MSR(reg->key))
 			continue;
-		if (!cf_config_get(pr->cfg, reg->key, &v, NULL) || !v ||
+		if (!cf_config_get(cf_profile_config(pr), reg->key, &v, NULL) || !v ||
 		    unreachable(pr, reg->key))
 			continue;
 		for (unsigned b = 0; b < 64; b++) {
@@ -514,7 +514,7 @@ static enum cf_err choose_model(const struct cf_profile *pr,
 		if (m->vendor && plan->vendor[0] && (!plan->vendor_name ||
 						     strcmp(m->vendor, plan->vendor_name)))
 			continue;
-		if (model_bits(pr->arch->catalog, m, plan->vendor, &mb) != CF_OK) {
+		if (model_bits(cf_profile_ops(pr)->catalog, m, plan->vendor, &mb) != CF_OK) {
 			free(mb.b);
 			return CF_ENOMEM;
 		}
@@ -571,7 +571,7 @@ static void bitname(const struct cf_profile *pr, const struct cf_x86_bit *b,
 {
 	char reg[48];
 
-	cf_arch_regname(pr->arch, b->key, reg, sizeof(reg));
+	cf_arch_regname(cf_profile_ops(pr), b->key, reg, sizeof(reg));
 	snprintf(buf, len, "%s.%s", reg, b->field);
 }
 
@@ -606,7 +606,7 @@ enum cf_err cf_x86_plan_make(const struct cf_profile *pr,
 				  "libvirt's CPU map has no model for vendor %s",
 				  plan->vendor);
 	if (err == CF_OK)
-		err = model_bits(pr->arch->catalog, plan->model, plan->vendor, &mb);
+		err = model_bits(cf_profile_ops(pr)->catalog, plan->model, plan->vendor, &mb);
 	all = mb;
 	/* QEMU's own model definitions are not libvirt's map of them (QEMU
 	 * 7.2's EPYC-Milan has vme off, libvirt's on; its SandyBridge has
@@ -614,7 +614,7 @@ enum cf_err cf_x86_plan_make(const struct cf_profile *pr,
 	 * given on or off, so what its model holds does not matter. */
 	explicit_bits = vmm != &cf_x86_libvirt_vmm;
 	if (err == CF_OK && explicit_bits)
-		err = named_bits(pr->arch->catalog, vmm, plan->vendor, &mb, &all);
+		err = named_bits(cf_profile_ops(pr)->catalog, vmm, plan->vendor, &mb, &all);
 	for (size_t i = 0; err == CF_OK && i < want.n; i++) {
 		const struct cf_x86_bit *b = &want.b[i];
 		const char *n;
@@ -682,14 +682,14 @@ enum cf_err cf_export_note_numbers(const struct cf_profile *pr,
 				   bool (*handled)(uint64_t key, const char *field),
 				   const char *why)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	char reg[48];
 	enum cf_err err = CF_OK;
 
 	for (size_t i = 0; err == CF_OK && i < cat->nregs; i++) {
 		const struct cf_reg *r = &cat->regs[i];
 		uint64_t v;
-		if (!cf_config_get(pr->cfg, r->key, &v, NULL) || !v ||
+		if (!cf_config_get(cf_profile_config(pr), r->key, &v, NULL) || !v ||
 		    (r->pseudo != 0 && r->pseudo != 3) ||
 		    (CF_X86_IS_CPUID(r->key) && unreachable(pr, r->key)))
 			continue;
@@ -700,7 +700,7 @@ enum cf_err cf_export_note_numbers(const struct cf_profile *pr,
 			    fl->policy == CF_POL_ZERO || flag_field(r, fl->shift) == fl ||
 			    (handled && handled(r->key, fl->name)))
 				continue;
-			cf_arch_regname(pr->arch, r->key, reg, sizeof(reg));
+			cf_arch_regname(cf_profile_ops(pr), r->key, reg, sizeof(reg));
 			err = cf_export_add_note(e, "%s.%s = 0x%llx is not carried: %s",
 					     reg, fl->name, (unsigned long long)raw,
 					     why);
@@ -714,12 +714,12 @@ enum cf_err cf_export_note_numbers(const struct cf_profile *pr,
 static uint64_t field_of(const struct cf_profile *pr, const char *reg,
 			 const char *field)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	int r = cf_catalog_find_name(cat, reg), f;
 	uint64_t v = 0;
 
 	if (r < 0 || (f = cf_catalog_find_field(&cat->regs[r], field)) < 0 ||
-	    !cf_config_get(pr->cfg, cat->regs[r].key, &v, NULL))
+	    !cf_config_get(cf_profile_config(pr), cat->regs[r].key, &v, NULL))
 		return 0;
 	return cf_field_raw(&cat->regs[r].fields[f], v);
 }
@@ -748,13 +748,13 @@ bool cf_export_arm64_pauth(const struct cf_profile *pr)
 enum cf_err cf_export_note_facts(const struct cf_profile *pr,
 				 struct cf_export *e, const char *vmm)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	enum cf_err err = CF_OK;
 
 	for (size_t i = 0; err == CF_OK && i < cat->nregs; i++) {
 		uint64_t v;
 		if (cat->regs[i].pseudo != 3 ||
-		    !cf_config_get(pr->cfg, cat->regs[i].key, &v, NULL))
+		    !cf_config_get(cf_profile_config(pr), cat->regs[i].key, &v, NULL))
 			continue;
 		if (!strcmp(cat->regs[i].name, "SVE_VLS"))
 			continue;

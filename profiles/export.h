@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <cpufleet.h>
-#include "engine/profile.h"
+#include "engine/handles.h"
 #include "arch/x86/vmm.h"
 #include "util/sha256.h"
 

@@ -35,7 +35,6 @@
 #include "profiles/export.h"
 #include "profiles/doc.h"
 #include "arch/x86/x86.h"
-#include "engine/report.h"
 #include "util/diag.h"
 
 #define CPUID(l, s, r) CF_X86_CPUID_KEY(l, s, r)
@@ -64,14 +63,14 @@ static void bitmap(char *out, unsigned width, uint64_t filter, uint64_t value)
 
 static cJSON *kvm_caps(const struct cf_profile *pr)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	cJSON *a = cJSON_CreateArray();
 	char n[24];
 
-	for (size_t i = 0; a && pr->enabled && i < cat->nregs; i++) {
+	for (size_t i = 0; a && cf_profile_enabled(pr) && i < cat->nregs; i++) {
 		uint64_t v;
 		if (cat->regs[i].pseudo != 2 ||
-		    !cf_config_get(pr->enabled, cat->regs[i].key, &v, NULL) || !v)
+		    !cf_config_get(cf_profile_enabled(pr), cat->regs[i].key, &v, NULL) || !v)
 			continue;
 		snprintf(n, sizeof(n), "%ld", CF_CAP_NR(cat->regs[i].key));
 		cJSON_AddItemToArray(a, cJSON_CreateString(n));
@@ -155,7 +154,7 @@ static enum cf_err note_normalised(const struct cf_profile *pr,
 		    (normalised[i].vendor != ANY && normalised[i].vendor != vk) ||
 		    (value & normalised[i].mask) == normalised[i].value)
 			continue;
-		cf_arch_regname(pr->arch, key, reg, sizeof(reg));
+		cf_arch_regname(cf_profile_ops(pr), key, reg, sizeof(reg));
 		err = cf_export_add_note(e, "%s: Firecracker's CPUID normalisation %s "
 				     "after the template (mask 0x%08x): the guest "
 				     "gets 0x%08x there, the profile says 0x%08x",
@@ -176,7 +175,7 @@ static bool reachable(const struct cf_profile *pr, uint64_t key)
 		return false;
 	if (leaf == 7 && CF_X86_SUB(key) > cf_export_reg(pr, CPUID(7, 0, EAX), NULL))
 		return false;
-	return !cf_arch_gate_closed(pr->arch, pr->cfg, key);
+	return !cf_arch_gate_closed(cf_profile_ops(pr), cf_profile_config(pr), key);
 }
 
 struct walk {
@@ -262,8 +261,8 @@ static enum cf_err fc_x86(const struct cf_profile *pr,
 		cJSON_Delete(root);
 		return cf_diag_set(d, CF_ENOMEM, "out of memory");
 	}
-	cf_config_walk(pr->cfg, x86_reg, &w);
-	if (w.err == CF_OK && cf_config_get(pr->cfg, TSC_KHZ_KEY, &khz, NULL) && khz)
+	cf_config_walk(cf_profile_config(pr), x86_reg, &w);
+	if (w.err == CF_OK && cf_config_get(cf_profile_config(pr), TSC_KHZ_KEY, &khz, NULL) && khz)
 		w.err = cf_export_add_note(e, "the profile pins the TSC at %llu kHz: a "
 				       "template has no TSC rate (Firecracker boots "
 				       "at the host's, and rescales on restore)",
@@ -292,7 +291,7 @@ static enum cf_err fc_arm64(const struct cf_profile *pr,
 			    const struct cf_export_opts *o, struct cf_export *e,
 			    struct cf_diag *d)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	cJSON *root = cJSON_CreateObject(), *regs, *vf, *f;
 	char bm[70], hex[24], name[48];
 	uint32_t feat = 0;
@@ -305,7 +304,7 @@ static enum cf_err fc_arm64(const struct cf_profile *pr,
 		return cf_diag_set(d, CF_ENOMEM, "out of memory");
 	i = cf_catalog_find_name(cat, "SVE_VLS");
 	if (cf_export_arm64_sve(pr) && i >= 0 &&
-	    cf_config_get(pr->cfg, cat->regs[i].key, &vls, NULL) && vls) {
+	    cf_config_get(cf_profile_config(pr), cat->regs[i].key, &vls, NULL) && vls) {
 		cJSON_Delete(root);
 		return cf_diag_set(d, CF_EINVAL, "SVE_VLS: a Firecracker template "
 				   "cannot set SVE vector lengths (0x%llx here): "
@@ -338,7 +337,7 @@ static enum cf_err fc_arm64(const struct cf_profile *pr,
 		const struct cf_reg *reg = &cat->regs[r];
 		uint64_t v, id;
 		if ((reg->pseudo != 0 && reg->pseudo != 1) ||
-		    !cf_config_get(pr->cfg, reg->key, &v, NULL))
+		    !cf_config_get(cf_profile_config(pr), reg->key, &v, NULL))
 			continue;
 		if (reg->pseudo == 0 && !id_range(reg->key)) {
 			err = cf_diag_set(d, CF_EINVAL, "%s: not a feature ID "
@@ -367,9 +366,9 @@ static enum cf_err fc_arm64(const struct cf_profile *pr,
 	/* Registers the catalogue does not know (KVM lists every ID register
 	 * encoding, reserved ones reading 0): programmed as they are, as
 	 * cf_arm64_apply does, if they are feature ID registers. */
-	for (size_t x = 0; err == CF_OK && x < pr->cfg->nextra; x++) {
-		uint64_t key = pr->cfg->extra[x].key;
-		cf_arch_regname(pr->arch, key, name, sizeof(name));
+	for (size_t x = 0; err == CF_OK && x < cf_profile_config(pr)->nextra; x++) {
+		uint64_t key = cf_profile_config(pr)->extra[x].key;
+		cf_arch_regname(cf_profile_ops(pr), key, name, sizeof(name));
 		if (!id_range(key)) {
 			err = cf_diag_set(d, CF_EINVAL, "%s: not a feature ID "
 					  "register; only those are exported", name);
@@ -379,7 +378,7 @@ static enum cf_err fc_arm64(const struct cf_profile *pr,
 		snprintf(hex, sizeof(hex), "0x%llx",
 			 (unsigned long long)(SYSREG_ID_BASE | key));
 		cJSON_AddStringToObject(m, "addr", hex);
-		bitmap(bm, 64, ~0ULL, pr->cfg->extra[x].value);
+		bitmap(bm, 64, ~0ULL, cf_profile_config(pr)->extra[x].value);
 		cJSON_AddStringToObject(m, "bitmap", bm);
 		cJSON_AddItemToArray(regs, m);
 	}
@@ -537,7 +536,7 @@ static enum cf_err import_x86(const cJSON *root, const char *origin,
 				 (unsigned long long)leaf, (unsigned long long)sub);
 			if (err == CF_OK)
 				err = apply_reg(c, CF_X86_CPUID_KEY(leaf, sub, ri), filt,
-						val, origin, p, what, host->host_id, d);
+						val, origin, p, what, cf_report_host_id(host), d);
 			if (err != CF_OK)
 				return err;
 			j++;
@@ -560,7 +559,7 @@ static enum cf_err import_x86(const cJSON *root, const char *origin,
 		snprintf(what, sizeof(what), "MSR 0x%llx", (unsigned long long)addr);
 		if (err == CF_OK)
 			err = apply_reg(c, CF_X86_MSR_KEY(addr), filt, val, origin, p,
-					what, host->host_id, d);
+					what, cf_report_host_id(host), d);
 		if (err != CF_OK)
 			return err;
 		i++;
@@ -625,7 +624,7 @@ static enum cf_err import_arm64(const cJSON *root, const char *origin,
 		cf_arch_regname(c->arch, key, what, sizeof(what));
 		if (err == CF_OK)
 			err = apply_reg(c, key, filt, val, origin, p, what,
-					host->host_id, d);
+					cf_report_host_id(host), d);
 		if (err != CF_OK)
 			return err;
 		i++;
@@ -636,7 +635,7 @@ static enum cf_err import_arm64(const cJSON *root, const char *origin,
 static enum cf_err import_caps(const cJSON *root, const char *origin,
 			       struct cf_profile *pr, struct cf_diag *d)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	const cJSON *arr, *e;
 	size_t i = 0;
 	enum cf_err err = array_of(root, "kvm_capabilities", origin, &arr, d);
@@ -679,7 +678,7 @@ enum cf_err cf_profile_import_firecracker(const char *text, size_t len,
 	static const char *const arm_keys[] = { "kvm_capabilities",
 		"vcpu_features", "reg_modifiers", NULL };
 	const char *const *keys;
-	bool x86 = !strcmp(host->cfg->arch->name, "x86");
+	bool x86 = !strcmp(cf_report_config(host)->arch->name, "x86");
 	struct cf_config *c = NULL;
 	struct cf_report *r = NULL;
 	cJSON *root = NULL, *it;
@@ -708,12 +707,12 @@ enum cf_err cf_profile_import_firecracker(const char *text, size_t len,
 		}
 	}
 	if (err == CF_OK)
-		err = cf_config_clone(host->cfg, &c);
+		err = cf_config_clone(cf_report_config(host), &c);
 	if (err == CF_OK)
 		err = x86 ? import_x86(root, origin, host, c, d)
 			  : import_arm64(root, origin, host, c, d);
 	if (err == CF_OK) {
-		err = cf_report_create(host->host_id, c, &r);
+		err = cf_report_create(cf_report_host_id(host), c, &r);
 		c = NULL;
 	}
 	if (err == CF_OK)

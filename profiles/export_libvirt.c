@@ -56,7 +56,7 @@ static enum cf_err libvirt_x86(const struct cf_profile *pr,
 	err = cf_x86_plan_make(pr, &cf_x86_libvirt_vmm, o, e, &plan, d);
 	if (err != CF_OK)
 		return err;
-	cf_config_get(pr->cfg, TSC_KHZ_KEY, &khz, NULL);
+	cf_config_get(cf_profile_config(pr), TSC_KHZ_KEY, &khz, NULL);
 	err = cf_export_add_note(e, "model %s: the one libvirt's CPU map (libvirt "
 			     "9.0) decodes this profile into; features matched by "
 			     "CPUID bit", plan.model->name);

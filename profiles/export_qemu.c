@@ -71,7 +71,7 @@ static enum cf_err qemu_x86(const struct cf_profile *pr,
 	err = cf_x86_plan_make(pr, &cf_x86_qemu_vmm, o, e, &plan, d);
 	if (err != CF_OK)
 		return err;
-	cf_config_get(pr->cfg, TSC_KHZ_KEY, &khz, NULL);
+	cf_config_get(cf_profile_config(pr), TSC_KHZ_KEY, &khz, NULL);
 	err = cf_export_add_note(e, "model %s: the one libvirt's CPU map (libvirt "
 			     "9.0) decodes this profile into; feature names "
 			     "are QEMU 7.2's, matched by CPUID bit", plan.model->name);
@@ -116,7 +116,7 @@ static enum cf_err qemu_arm64(const struct cf_profile *pr,
 			      const struct cf_export_opts *o,
 			      struct cf_export *e, struct cf_diag *d)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	struct cf_buf b = { 0 };
 	uint64_t vls = 0;
 	bool sve = cf_export_arm64_sve(pr);
@@ -127,14 +127,14 @@ static enum cf_err qemu_arm64(const struct cf_profile *pr,
 
 	(void)o;
 	if (f >= 0)
-		have_vls = cf_config_get(pr->cfg, cat->regs[f].key, &vls, NULL);
+		have_vls = cf_config_get(cf_profile_config(pr), cat->regs[f].key, &vls, NULL);
 	for (size_t i = 0; i < cat->nregs; i++) {
 		uint64_t v;
 		if ((cat->regs[i].pseudo == 0 || cat->regs[i].pseudo == 1) &&
-		    cf_config_get(pr->cfg, cat->regs[i].key, &v, NULL))
+		    cf_config_get(cf_profile_config(pr), cat->regs[i].key, &v, NULL))
 			nregs++;
 	}
-	nregs += pr->cfg->nextra;
+	nregs += cf_profile_config(pr)->nextra;
 	err = cf_export_add_note(e, "QEMU cannot set arm64 ID registers: -cpu host "
 			     "gives the guest this host's, and the "
 			     "SYSREG_<REG>_<FIELD> properties that would set them "
@@ -147,16 +147,16 @@ static enum cf_err qemu_arm64(const struct cf_profile *pr,
 		const struct cf_reg *r = &cat->regs[i];
 		uint64_t v;
 		if ((r->pseudo != 0 && r->pseudo != 1) ||
-		    !cf_config_get(pr->cfg, r->key, &v, NULL))
+		    !cf_config_get(cf_profile_config(pr), r->key, &v, NULL))
 			continue;
 		err = cf_export_add_note(e, "not set by QEMU: %s = 0x%016llx", r->name,
 				     (unsigned long long)v);
 	}
-	for (size_t x = 0; err == CF_OK && x < pr->cfg->nextra; x++) {
+	for (size_t x = 0; err == CF_OK && x < cf_profile_config(pr)->nextra; x++) {
 		char name[48];
-		cf_arch_regname(pr->arch, pr->cfg->extra[x].key, name, sizeof(name));
+		cf_arch_regname(cf_profile_ops(pr), cf_profile_config(pr)->extra[x].key, name, sizeof(name));
 		err = cf_export_add_note(e, "not set by QEMU: %s = 0x%016llx", name,
-					 (unsigned long long)pr->cfg->extra[x].value);
+					 (unsigned long long)cf_profile_config(pr)->extra[x].value);
 	}
 	if (err == CF_OK && sve && !have_vls)
 		err = cf_export_add_note(e, "the profile has SVE but no vector "

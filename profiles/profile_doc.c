@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "engine/profile.h"
+#include "engine/handles.h"
 #include "profiles/doc.h"
 #include "profiles/regmap.h"
 #include "profiles/section.h"
@@ -23,30 +23,33 @@ static enum cf_err add_as_loaded(cJSON *root, const char *key, const char *json)
 
 static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
 {
+	const struct cf_arch_ops *a = cf_profile_ops(pr);
+	const char *listed = cf_profile_listed(pr, CF_PROFILE_CONFLICTS, NULL);
+	const struct cf_conflict *c;
 	cJSON *arr;
 	char name[96], hex[24];
 
 	/* A loaded profile keeps the conflicts it came with. */
-	if (pr->nconf == 0 && pr->doc_conflicts_json)
-		return add_as_loaded(root, "conflicts", pr->doc_conflicts_json);
+	if (!cf_profile_conflict(pr, 0) && listed)
+		return add_as_loaded(root, "conflicts", listed);
 	arr = cJSON_AddArrayToObject(root, "conflicts");
 	if (!arr)
 		return CF_ENOMEM;
-	for (size_t i = 0; i < pr->nconf; i++) {
-		const struct cf_conflict *c = &pr->conf[i];
+	for (size_t i = 0; (c = cf_profile_conflict(pr, i)); i++) {
 		cJSON *o = cJSON_CreateObject(), *vals;
-		int ri = cf_catalog_find_key(pr->arch->catalog, c->key);
+		const char *id;
+		int ri = cf_catalog_find_key(a->catalog, c->key);
 		if (!o || !cJSON_AddItemToArray(arr, o))
 			return CF_ENOMEM;
 		if (c->kind == CF_CONFLICT_VENDOR)
 			snprintf(name, sizeof(name), "vendor");
 		else
-			cf_arch_regname(pr->arch, c->key, name, sizeof(name));
+			cf_arch_regname(a, c->key, name, sizeof(name));
 		if (!cJSON_AddStringToObject(o, "register", name))
 			return CF_ENOMEM;
 		if (c->field >= 0 && ri >= 0) {
 			if (!cJSON_AddStringToObject(o, "field",
-				pr->arch->catalog->regs[ri].fields[c->field].name))
+				a->catalog->regs[ri].fields[c->field].name))
 				return CF_ENOMEM;
 		} else if (!cJSON_AddNullToObject(o, "field")) {
 			return CF_ENOMEM;
@@ -56,9 +59,8 @@ static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
 		vals = cJSON_AddObjectToObject(o, "values");
 		if (!vals)
 			return CF_ENOMEM;
-		for (size_t h = 0; h < pr->hosts.n; h++) {
-			uint32_t g = pr->hosts.group[h];
-			const char *id = cf_hostset_id(&pr->hosts, h);
+		for (size_t h = 0; (id = cf_profile_host(pr, h)); h++) {
+			size_t g = cf_profile_host_group(pr, h);
 			cJSON *it;
 			if (c->gpresent[g]) {
 				cf_doc_hexstr(c->gval[g], hex, sizeof(hex));
@@ -82,27 +84,27 @@ static enum cf_err add_conflicts(cJSON *root, const struct cf_profile *pr)
  * the list it came with. */
 static enum cf_err add_dropped(cJSON *root, const struct cf_profile *pr)
 {
+	const struct cf_arch_ops *a = cf_profile_ops(pr);
+	const char *listed = cf_profile_listed(pr, CF_PROFILE_DROPPED, NULL);
+	const struct cf_dropped *d;
 	cJSON *arr;
 	char name[96], hex[24];
 
-	if (pr->ndrop == 0)
-		return pr->doc_drops_json ? add_as_loaded(root, "dropped",
-							  pr->doc_drops_json)
-					  : CF_OK;
+	if (!cf_profile_drop(pr, 0))
+		return listed ? add_as_loaded(root, "dropped", listed) : CF_OK;
 	arr = cJSON_AddArrayToObject(root, "dropped");
 	if (!arr)
 		return CF_ENOMEM;
-	for (size_t i = 0; i < pr->ndrop; i++) {
-		const struct cf_dropped *d = &pr->drop[i];
-		int ri = cf_catalog_find_key(pr->arch->catalog, d->key);
+	for (size_t i = 0; (d = cf_profile_drop(pr, i)); i++) {
+		int ri = cf_catalog_find_key(a->catalog, d->key);
 		cJSON *o = cJSON_CreateObject();
 		if (!o || !cJSON_AddItemToArray(arr, o))
 			return CF_ENOMEM;
-		cf_arch_regname(pr->arch, d->key, name, sizeof(name));
+		cf_arch_regname(a, d->key, name, sizeof(name));
 		if (!cJSON_AddStringToObject(o, "feature", d->feature) ||
 		    !cJSON_AddStringToObject(o, "register", name) ||
 		    !(d->field >= 0 && ri >= 0 ?
-		      cJSON_AddStringToObject(o, "field", pr->arch->catalog->
+		      cJSON_AddStringToObject(o, "field", a->catalog->
 					      regs[ri].fields[d->field].name) :
 		      cJSON_AddNullToObject(o, "field")))
 			return CF_ENOMEM;
@@ -123,24 +125,25 @@ static enum cf_err add_dropped(cJSON *root, const struct cf_profile *pr)
  * KVM's target-implementation hypercalls). */
 static enum cf_err add_impls(cJSON *root, const struct cf_profile *pr)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	size_t ri[CF_IMPL_REGS], n = cf_impl_regs(cat, ri);
+	const struct cf_impl *im;
 	cJSON *arr;
 	char hex[24];
 
-	if (pr->nimpl == 0)
+	if (!cf_profile_impl(pr, 0))
 		return CF_OK;
 	arr = cJSON_AddArrayToObject(root, "implementations");
 	if (!arr)
 		return CF_ENOMEM;
-	for (size_t i = 0; i < pr->nimpl; i++) {
+	for (size_t i = 0; (im = cf_profile_impl(pr, i)); i++) {
 		cJSON *o = cJSON_CreateObject();
 		if (!o || !cJSON_AddItemToArray(arr, o))
 			return CF_ENOMEM;
 		for (size_t k = 0; k < n; k++) {
-			if (!pr->impl[i].present[k])
+			if (!im->present[k])
 				continue;
-			cf_doc_hexstr(pr->impl[i].val[k], hex, sizeof(hex));
+			cf_doc_hexstr(im->val[k], hex, sizeof(hex));
 			if (!cJSON_AddStringToObject(o, cat->regs[ri[k]].name, hex))
 				return CF_ENOMEM;
 		}
@@ -151,7 +154,7 @@ static enum cf_err add_impls(cJSON *root, const struct cf_profile *pr)
 static enum cf_err read_impls(const cJSON *root, struct cf_profile *pr,
 			      const char *origin, struct cf_diag *d)
 {
-	const struct cf_catalog *cat = pr->arch->catalog;
+	const struct cf_catalog *cat = cf_profile_ops(pr)->catalog;
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "implementations");
 	const cJSON *e, *it;
 	size_t ri[CF_IMPL_REGS], n = cf_impl_regs(cat, ri), i = 0;
@@ -195,41 +198,45 @@ static enum cf_err read_impls(const cJSON *root, struct cf_profile *pr,
 
 enum cf_err cf_profile_to_json(const struct cf_profile *pr, char **out)
 {
+	const struct cf_arch_ops *a = cf_profile_ops(pr);
+	const struct cf_config *cfg = cf_profile_config(pr);
+	const struct cf_config *enabled = cf_profile_enabled(pr);
 	cJSON *root = cJSON_CreateObject(), *hosts, *sec;
 	enum cf_err err = CF_ENOMEM;
+	const char *id;
 
 	*out = NULL;
 	if (!root)
 		return CF_ENOMEM;
 	if (!cJSON_AddStringToObject(root, "schema", PROFILE_SCHEMA) ||
-	    !cJSON_AddStringToObject(root, "arch", pr->arch->name) ||
+	    !cJSON_AddStringToObject(root, "arch", a->name) ||
 	    !cJSON_AddBoolToObject(root, "feasible", cf_profile_feasible(pr)))
 		goto cleanup;
 	hosts = cJSON_AddArrayToObject(root, "hosts");
 	if (!hosts)
 		goto cleanup;
-	for (size_t i = 0; i < pr->hosts.n; i++) {
-		cJSON *s = cJSON_CreateString(cf_hostset_id(&pr->hosts, i));
+	for (size_t i = 0; (id = cf_profile_host(pr, i)); i++) {
+		cJSON *s = cJSON_CreateString(id);
 		if (!s || !cJSON_AddItemToArray(hosts, s))
 			goto cleanup;
 	}
-	if (!cJSON_AddNumberToObject(root, "configurations", (double)pr->ngroups))
+	if (!cJSON_AddNumberToObject(root, "configurations", 			      (double)cf_profile_configurations(pr)))
 		goto cleanup;
 	{
 		cJSON *kvm = cJSON_AddObjectToObject(root, "kvm");
-		if (!kvm || cf_regmap_write(kvm, "caps", CF_REGMAP_CAPS, pr->cfg)
+		if (!kvm || cf_regmap_write(kvm, "caps", CF_REGMAP_CAPS, cfg)
 			    != CF_OK)
 			goto cleanup;
-		if (pr->enabled && cf_regmap_write(kvm, "enabled", CF_REGMAP_CAPS,
-						   pr->enabled) != CF_OK)
+		if (enabled && cf_regmap_write(kvm, "enabled", CF_REGMAP_CAPS,
+					       enabled) != CF_OK)
 			goto cleanup;
 		if (!kvm->child)
 			cJSON_DeleteItemFromObjectCaseSensitive(root, "kvm");
 	}
-	sec = cJSON_AddObjectToObject(root, pr->arch->name);
+	sec = cJSON_AddObjectToObject(root, a->name);
 	if (!sec)
 		goto cleanup;
-	err = cf_section_codec(pr->arch)->write(sec, pr->cfg, false);
+	err = cf_section_codec(a)->write(sec, cfg, false);
 	if (err == CF_OK)
 		err = add_impls(root, pr);
 	if (err != CF_OK)
@@ -269,14 +276,39 @@ static const char *str_or(const cJSON *o, const char *key, const char *dflt)
 	return cJSON_IsString(it) ? it->valuestring : dflt;
 }
 
-/* The human text of each listed conflict, as cf_profile_conflict_text()
- * gives it for a computed profile. */
-static enum cf_err conflict_texts(const cJSON *arr, struct cf_profile *pr)
+static void free_texts(char **text, size_t n)
 {
+	for (size_t i = 0; text && i < n; i++)
+		free(text[i]);
+	free(text);
+}
+
+/* Keeps ARR, a document's list L of N entries, in PR with TEXT[i] the text
+ * of entry i; frees TEXT. */
+static enum cf_err keep_listed(struct cf_profile *pr, enum cf_profile_list l,
+			       const cJSON *arr, char **text, size_t n)
+{
+	char *json = cJSON_PrintUnformatted(arr);
+	enum cf_err err = json ? cf_profile_set_listed(pr, l, json,
+				 (const char *const *)text, n) : CF_ENOMEM;
+
+	free(json);
+	free_texts(text, n);
+	return err;
+}
+
+/* $.conflicts (N > 0 entries) kept as written, with the human text of each
+ * as cf_profile_conflict_text() gives it for a computed profile. */
+static enum cf_err read_conflicts(const cJSON *arr, size_t n,
+				  struct cf_profile *pr)
+{
+	char **text = calloc(n, sizeof(*text));
 	const cJSON *c;
 	size_t i = 0;
 	char buf[512];
 
+	if (!text)
+		return CF_ENOMEM;
 	cJSON_ArrayForEach(c, arr) {
 		const char *reg = str_or(c, "register", "?");
 		const char *field = str_or(c, "field", NULL);
@@ -285,12 +317,12 @@ static enum cf_err conflict_texts(const cJSON *arr, struct cf_profile *pr)
 		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s: %s", reg,
 			 field ? "." : "", field ? field : "", feat[0] ? " (" : "",
 			 feat, feat[0] ? ")" : "", why);
-		pr->doc_conflict_text[i] = strdup(buf);
-		if (!pr->doc_conflict_text[i])
+		if (!(text[i++] = strdup(buf))) {
+			free_texts(text, n);
 			return CF_ENOMEM;
-		i++;
+		}
 	}
-	return CF_OK;
+	return keep_listed(pr, CF_PROFILE_CONFLICTS, arr, text, n);
 }
 
 /* $.dropped: kept as written (each entry's "reason" is its text). */
@@ -299,8 +331,8 @@ static enum cf_err read_dropped(const cJSON *root, struct cf_profile *pr,
 {
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "dropped");
 	const cJSON *e;
-	size_t i = 0;
-	char p[64], text[CF_DROP_REASON_MAX];
+	size_t i = 0, n;
+	char p[64], buf[CF_DROP_REASON_MAX], **text;
 	enum cf_err err;
 
 	if (!arr)
@@ -308,24 +340,23 @@ static enum cf_err read_dropped(const cJSON *root, struct cf_profile *pr,
 	if (!cJSON_IsArray(arr))
 		return cf_diag_set(d, CF_ESCHEMA, "%s: $.dropped: expected an "
 				   "array", origin);
-	pr->doc_drops = (size_t)cJSON_GetArraySize(arr);
-	if (pr->doc_drops == 0)
+	n = (size_t)cJSON_GetArraySize(arr);
+	if (n == 0)
 		return CF_OK;
-	pr->doc_drops_json = cJSON_PrintUnformatted(arr);
-	pr->doc_drop_text = calloc(pr->doc_drops, sizeof(char *));
-	if (!pr->doc_drops_json || !pr->doc_drop_text)
+	if (!(text = calloc(n, sizeof(*text))))
 		return CF_ENOMEM;
 	cJSON_ArrayForEach(e, arr) {
 		snprintf(p, sizeof(p), "$.dropped[%zu].reason", i);
 		err = cf_doc_string(cJSON_GetObjectItemCaseSensitive(e, "reason"),
-				    origin, p, text, sizeof(text), d);
-		if (err != CF_OK)
+				    origin, p, buf, sizeof(buf), d);
+		if (err == CF_OK && !(text[i++] = strdup(buf)))
+			err = CF_ENOMEM;
+		if (err != CF_OK) {
+			free_texts(text, n);
 			return err;
-		pr->doc_drop_text[i] = strdup(text);
-		if (!pr->doc_drop_text[i++])
-			return CF_ENOMEM;
+		}
 	}
-	return CF_OK;
+	return keep_listed(pr, CF_PROFILE_DROPPED, arr, text, n);
 }
 
 /* $.kvm.enabled: what the profile's VMs enable, each a capability of role
@@ -365,6 +396,7 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	const cJSON *it, *sec;
 	struct cf_profile *pr = NULL;
 	char archname[32], p[CF_DOC_PATH_MAX], id[CF_HOST_ID_MAX];
+	size_t nconf;
 	enum cf_err err;
 
 	if (!cJSON_IsObject(root))
@@ -389,7 +421,8 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	err = cf_profile_alloc(arch, &pr);
 	if (err != CF_OK)
 		return err;
-	err = cf_section_codec(arch)->read(sec, pr->cfg, false, origin, d);
+	err = cf_section_codec(arch)->read(sec, cf_profile_values(pr), false,
+					   origin, d);
 	if (err != CF_OK)
 		goto fail;
 	{
@@ -399,7 +432,8 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 			err = cf_doc_object(kvm, "caps", false, origin, "$.kvm",
 					    &caps, d);
 		if (err == CF_OK && caps)
-			err = cf_regmap_read(caps, CF_REGMAP_CAPS, pr->cfg, origin,
+			err = cf_regmap_read(caps, CF_REGMAP_CAPS,
+					     cf_profile_values(pr), origin,
 					     "$.kvm.caps", d);
 		if (err == CF_OK && kvm)
 			err = cf_doc_object(kvm, "enabled", false, origin, "$.kvm",
@@ -409,7 +443,7 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		if (err != CF_OK)
 			goto fail;
 	}
-	cf_config_seal(pr->cfg);
+	cf_config_seal(cf_profile_values(pr));
 	it = cJSON_GetObjectItemCaseSensitive(root, "hosts");
 	if (it && !cJSON_IsArray(it)) {
 		err = cf_diag_set(d, CF_ESCHEMA, "%s: $.hosts: expected an array",
@@ -422,11 +456,11 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		snprintf(p, sizeof(p), "$.hosts[%zu]", i++);
 		err = cf_doc_string(h, origin, p, id, sizeof(id), d);
 		if (err == CF_OK)
-			err = cf_hostset_add(&pr->hosts, id, 0, NULL);
+			err = cf_profile_add_host(pr, id);
 		if (err != CF_OK)
 			goto fail;
 	}
-	pr->ngroups = 1;
+	cf_profile_set_configurations(pr, 1);
 	err = read_impls(root, pr, origin, d);
 	if (err != CF_OK)
 		goto fail;
@@ -436,28 +470,18 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 				  "%s: $.conflicts: expected an array", origin);
 		goto fail;
 	}
-	pr->doc_conflicts = it ? (size_t)cJSON_GetArraySize(it) : 0;
-	if (pr->doc_conflicts) {
-		pr->doc_conflicts_json = cJSON_PrintUnformatted(it);
-		pr->doc_conflict_text = calloc(pr->doc_conflicts, sizeof(char *));
-		if (!pr->doc_conflicts_json || !pr->doc_conflict_text) {
-			err = CF_ENOMEM;
-			goto fail;
-		}
-		err = conflict_texts(it, pr);
-		if (err != CF_OK)
-			goto fail;
-	}
+	nconf = it ? (size_t)cJSON_GetArraySize(it) : 0;
+	if (nconf && (err = read_conflicts(it, nconf, pr)) != CF_OK)
+		goto fail;
 	err = read_dropped(root, pr, origin, d);
 	if (err != CF_OK)
 		goto fail;
 	it = cJSON_GetObjectItemCaseSensitive(root, "feasible");
 	if (it && (!cJSON_IsBool(it) ||
-		   cJSON_IsTrue(it) != (pr->doc_conflicts == 0))) {
+		   cJSON_IsTrue(it) != (nconf == 0))) {
 		err = cf_diag_set(d, CF_ESCHEMA, "%s: $.feasible: expected %s "
 				  "(the profile lists %zu conflicts)", origin,
-				  pr->doc_conflicts ? "false" : "true",
-				  pr->doc_conflicts);
+				  nconf ? "false" : "true", nconf);
 		goto fail;
 	}
 	*out = pr;

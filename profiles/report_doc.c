@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "engine/report.h"
+#include "engine/handles.h"
 #include "profiles/doc.h"
 #include "profiles/regmap.h"
 #include "profiles/section.h"
@@ -24,6 +24,18 @@ static enum cf_err opt_string(const cJSON *obj, const char *key,
 	return cf_doc_string(it, origin, p, out, max, d);
 }
 
+/* The report's texts: where its document has each. */
+static const struct {
+	enum cf_report_field f;
+	const char *key;
+	bool in_host;
+} texts[] = {
+	{ CF_REPORT_HOSTNAME, "hostname", true },
+	{ CF_REPORT_KERNEL, "kernel", true },
+	{ CF_REPORT_MACHINE_ID, "machine_id", true },
+	{ CF_REPORT_COLLECTED_AT, "collected_at", false },
+};
+
 static enum cf_err parse_json(const cJSON *root, const char *origin,
 			      struct cf_report **out, struct cf_diag *d)
 {
@@ -33,7 +45,7 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	const struct cf_arch_ops *arch;
 	struct cf_config *cfg = NULL;
 	struct cf_report *r = NULL;
-	char id[CF_HOST_ID_MAX], archname[32];
+	char id[CF_HOST_ID_MAX], archname[32], rid[CF_REPORT_ID_MAX] = "";
 	const char *why;
 
 	if (!cJSON_IsObject(root))
@@ -94,10 +106,13 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 	/* Keep what the engine does not model, to write it back. */
 	it = cJSON_GetObjectItemCaseSensitive(root, "kvm");
 	if (cJSON_IsObject(it)) {
-		r->kvm_json = cJSON_PrintUnformatted(it);
-		if (!r->kvm_json) {
+		char *t = cJSON_PrintUnformatted(it);
+		err = t ? cf_report_set_field(r, CF_REPORT_KVM_JSON, t)
+			: CF_ENOMEM;
+		free(t);
+		if (err != CF_OK) {
 			cf_report_destroy(r);
-			return CF_ENOMEM;
+			return err;
 		}
 	}
 	{
@@ -106,28 +121,27 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 			cf_report_destroy(r);
 			return CF_ENOMEM;
 		}
+		char *t = NULL;
 		for (const char *const *k = codec->keys; *k; k++)
 			cJSON_DeleteItemFromObjectCaseSensitive(rest, *k);
-		if (rest->child)
-			r->arch_json = cJSON_PrintUnformatted(rest);
+		err = rest->child && !(t = cJSON_PrintUnformatted(rest)) ?
+		      CF_ENOMEM : cf_report_set_field(r, CF_REPORT_ARCH_JSON, t);
+		free(t);
 		cJSON_Delete(rest);
 	}
-	err = opt_string(host, "hostname", origin, "$.host", r->hostname,
-			 sizeof(r->hostname), d);
+	for (size_t i = 0; err == CF_OK && i < sizeof(texts) / sizeof(texts[0]);
+	     i++) {
+		char buf[CF_TEXT_MAX] = "";
+		err = opt_string(texts[i].in_host ? host : root, texts[i].key,
+				 origin, texts[i].in_host ? "$.host" : "$", buf,
+				 sizeof(buf), d);
+		if (err == CF_OK)
+			err = cf_report_set_field(r, texts[i].f, buf);
+	}
 	if (err == CF_OK)
-		err = opt_string(host, "kernel", origin, "$.host", r->kernel,
-				 sizeof(r->kernel), d);
-	if (err == CF_OK)
-		err = opt_string(host, "machine_id", origin, "$.host",
-				 r->machine_id, sizeof(r->machine_id), d);
-	if (err == CF_OK)
-		err = opt_string(root, "collected_at", origin, "$",
-				 r->collected_at, sizeof(r->collected_at), d);
-	if (err == CF_OK)
-		err = opt_string(root, "report_id", origin, "$", r->report_id,
-				 sizeof(r->report_id), d);
-	if (err == CF_OK && r->report_id[0] &&
-	    cf_report_set_id(r, r->report_id) != CF_OK)
+		err = opt_string(root, "report_id", origin, "$", rid,
+				 sizeof(rid), d);
+	if (err == CF_OK && rid[0] && cf_report_set_id(r, rid) != CF_OK)
 		err = cf_diag_set(d, CF_ESCHEMA, "%s: $.report_id: expected 1 to "
 				  "64 of A-Z a-z 0-9 . _ : -", origin);
 	if (err != CF_OK) {
@@ -329,33 +343,37 @@ static enum cf_err merge(cJSON *obj, const char *text)
 
 enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 {
-	const struct cf_arch_ops *a = r->cfg->arch;
+	const struct cf_config *cfg = cf_report_config(r);
+	const struct cf_arch_ops *a = cfg->arch;
+	const char *kvm_json = cf_report_field(r, CF_REPORT_KVM_JSON);
 	cJSON *root = cJSON_CreateObject(), *host, *sec, *kvm;
 	enum cf_err err = CF_ENOMEM;
+	const char *text;
 
 	*out = NULL;
 	if (!root || !cJSON_AddStringToObject(root, "schema", REPORT_SCHEMA) ||
-	    (r->report_id[0] &&
-	     !cJSON_AddStringToObject(root, "report_id", r->report_id)))
+	    (cf_report_id(r)[0] &&
+	     !cJSON_AddStringToObject(root, "report_id", cf_report_id(r))))
 		goto cleanup;
 	host = cJSON_AddObjectToObject(root, "host");
-	if (!host || !cJSON_AddStringToObject(host, "id", r->host_id) ||
-	    (r->hostname[0] &&
-	     !cJSON_AddStringToObject(host, "hostname", r->hostname)) ||
-	    !cJSON_AddStringToObject(host, "arch", a->name) ||
-	    (r->kernel[0] && !cJSON_AddStringToObject(host, "kernel", r->kernel)) ||
-	    (r->machine_id[0] &&
-	     !cJSON_AddStringToObject(host, "machine_id", r->machine_id)))
+	if (!host || !cJSON_AddStringToObject(host, "id", cf_report_host_id(r)))
 		goto cleanup;
-	if (r->collected_at[0] &&
-	    !cJSON_AddStringToObject(root, "collected_at", r->collected_at))
-		goto cleanup;
+	/* In the document's order: id, hostname, arch, kernel, machine_id. */
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		cJSON *o = texts[i].in_host ? host : root;
+		if ((text = cf_report_field(r, texts[i].f)) &&
+		    !cJSON_AddStringToObject(o, texts[i].key, text))
+			goto cleanup;
+		if (texts[i].f == CF_REPORT_HOSTNAME &&
+		    !cJSON_AddStringToObject(host, "arch", a->name))
+			goto cleanup;
+	}
 	kvm = cJSON_AddObjectToObject(root, "kvm");
-	if (!kvm || cf_regmap_write(kvm, "caps", CF_REGMAP_CAPS, r->cfg) != CF_OK)
+	if (!kvm || cf_regmap_write(kvm, "caps", CF_REGMAP_CAPS, cfg) != CF_OK)
 		goto cleanup;
-	if (r->kvm_json) {
+	if (kvm_json) {
 		cJSON *caps = cJSON_GetObjectItemCaseSensitive(kvm, "caps");
-		cJSON *old = cJSON_Parse(r->kvm_json);
+		cJSON *old = cJSON_Parse(kvm_json);
 		cJSON *oc = cJSON_GetObjectItemCaseSensitive(old, "caps");
 		/* Capabilities the catalogue does not know, kept as written. */
 		if (caps && cJSON_IsObject(oc)) {
@@ -368,7 +386,7 @@ enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 			}
 		}
 		cJSON_Delete(old);
-		if (merge(kvm, r->kvm_json) != CF_OK)
+		if (merge(kvm, kvm_json) != CF_OK)
 			goto cleanup;
 	}
 	if (!kvm->child)
@@ -376,9 +394,9 @@ enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 	sec = cJSON_AddObjectToObject(root, a->name);
 	if (!sec)
 		goto cleanup;
-	err = cf_section_codec(a)->write(sec, r->cfg, true);
+	err = cf_section_codec(a)->write(sec, cfg, true);
 	if (err == CF_OK)
-		err = merge(sec, r->arch_json);
+		err = merge(sec, cf_report_field(r, CF_REPORT_ARCH_JSON));
 	if (err != CF_OK)
 		goto cleanup;
 	*out = cJSON_Print(root);

@@ -13,8 +13,7 @@
 #include <time.h>
 #include <sys/resource.h>
 #include "engine/check.h"
-#include "engine/profile.h"
-#include "engine/report.h"
+#include "engine/handles.h"
 
 #define NREPORTS 1000000
 #define NCONFIGS 50
@@ -118,7 +117,7 @@ int main(void)
 	for (int i = 0; i < NCONFIGS; i++) {
 		bool dup;
 		do {
-			cfgs[i] = variant(seeds[i % 3]->cfg, i);
+			cfgs[i] = variant(cf_report_config(seeds[i % 3]), i);
 			cf_config_seal(cfgs[i]);
 			dup = false;
 			for (int j = 0; j < i && !dup; j++)

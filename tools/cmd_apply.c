@@ -6,12 +6,9 @@
 #include <cjson/cJSON.h>
 #include "tools/cli_source.h"
 #include "tools/cli_util.h"
+#include "arch/driver.h"
 #include "arch/x86/apply.h"
 #include "arch/x86/x86.h"
-#include "arch/x86/x86vm.h"
-#if defined(__aarch64__)
-#include "arch/arm64/a64guest.h"
-#endif
 
 static const char help[] =
 "usage: cpufleet apply --check-only [--features LIST] [--guest] [--kvm-only]\n"
@@ -126,9 +123,9 @@ static void print_refusal(const struct cf_apply_refusal *ref)
 /* ---- x86 ---- */
 
 /* "pni,ssse3" for the bits BITS of register NAME, or "". */
-static void fields_of(const char *name, uint64_t bits, char *buf, size_t len)
+static void fields_of(const struct cf_arch_ops *a, const char *name,
+		      uint64_t bits, char *buf, size_t len)
 {
-	const struct cf_arch_ops *a = cf_arch_find("x86");
 	uint64_t key;
 
 	buf[0] = '\0';
@@ -136,7 +133,8 @@ static void fields_of(const char *name, uint64_t bits, char *buf, size_t len)
 		cf_x86_fields_in(a, key, bits, buf, len);
 }
 
-static void x86_text_apply(const char *path, const struct cf_x86_apply_result *r)
+static void x86_text_apply(const struct cf_arch_ops *a, const char *path,
+			   const struct cf_x86_apply_result *r)
 {
 	char fields[CF_TEXT_MAX];
 
@@ -167,7 +165,7 @@ static void x86_text_apply(const char *path, const struct cf_x86_apply_result *r
 	for (size_t i = 0; i < r->nrewritten && i < CF_X86_DIFFS_MAX; i++) {
 		const struct cf_x86_readback_diff *x = &r->rewritten[i];
 		uint64_t diff = (x->want ^ x->got) & x->mask;
-		fields_of(x->reg, diff, fields, sizeof(fields));
+		fields_of(a, x->reg, diff, fields, sizeof(fields));
 		printf("NOT HONOURED by this host: %s: KVM_SET_CPUID2 was given "
 		       "0x%08llx, KVM_GET_CPUID2 reads 0x%08llx (differs in "
 		       "0x%08llx%s%s)\n", x->reg, (unsigned long long)x->want,
@@ -239,7 +237,8 @@ static cJSON *x86_json_apply(const struct cf_x86_apply_result *r)
 	return o;
 }
 
-static void x86_text_guest(const struct cf_x86_guest_result *g)
+static void x86_text_guest(const struct cf_arch_ops *a,
+			   const struct cf_x86_guest_result *g)
 {
 	char fields[CF_TEXT_MAX];
 
@@ -261,7 +260,7 @@ static void x86_text_guest(const struct cf_x86_guest_result *g)
 			uint32_t diff = (l->want[r] ^ l->seen[r]) & l->compared[r];
 			if (st == CF_X86_GUEST_OK)
 				continue;
-			cf_x86_fields_in(cf_arch_find("x86"), CF_X86_CPUID_KEY(l->leaf,
+			cf_x86_fields_in(a, CF_X86_CPUID_KEY(l->leaf,
 					 l->subleaf, r), diff, fields, sizeof(fields));
 			printf("%s: CPUID 0x%08x.%x %s wants 0x%08x guest saw "
 			       "0x%08x (%sdiffers in 0x%08x%s%s)\n",
@@ -280,7 +279,8 @@ static void x86_text_guest(const struct cf_x86_guest_result *g)
 	printf("%s\n", g->nested ? "" : " (this host is not nested)");
 }
 
-static cJSON *x86_json_guest(const struct cf_x86_guest_result *g)
+static cJSON *x86_json_guest(const struct cf_arch_ops *a,
+			     const struct cf_x86_guest_result *g)
 {
 	cJSON *o = cJSON_CreateObject(), *leaves;
 	char h[24], fields[CF_TEXT_MAX];
@@ -327,7 +327,7 @@ static cJSON *x86_json_guest(const struct cf_x86_guest_result *g)
 			cJSON_AddStringToObject(y, "compared", h);
 			hex(h, sizeof(h), l->host[r], 8);
 			cJSON_AddStringToObject(y, "host", h);
-			cf_x86_fields_in(cf_arch_find("x86"), CF_X86_CPUID_KEY(l->leaf,
+			cf_x86_fields_in(a, CF_X86_CPUID_KEY(l->leaf,
 					 l->subleaf, r), diff, fields, sizeof(fields));
 			cJSON_AddStringToObject(y, "differs_in", fields);
 		}
@@ -351,7 +351,7 @@ static int emit_json(cJSON *root)
 
 /* The engine's verdict on PR for this host, from a report collected now:
  * CLI_OK when compatible, CLI_NO after printing the refusal. */
-static int x86_judge_here(const char *path, const struct cf_profile *pr,
+static int judge_here(const char *path, const struct cf_profile *pr,
 			  bool json)
 {
 	struct cf_report *r = NULL;
@@ -383,7 +383,7 @@ static int x86_judge_here(const char *path, const struct cf_profile *pr,
 	if (json) {
 		root = cJSON_CreateObject();
 		if (!root || !cJSON_AddStringToObject(root, "profile", path) ||
-		    !cJSON_AddStringToObject(root, "arch", "x86") ||
+		    !cJSON_AddStringToObject(root, "arch", cf_profile_arch(pr)) ||
 		    !cJSON_AddBoolToObject(root, "accepted", false) ||
 		    !cJSON_AddStringToObject(root, "refused_by", "engine") ||
 		    !cJSON_AddStringToObject(root, "profile_vendor", pv) ||
@@ -419,117 +419,71 @@ cleanup:
 	return rc;
 }
 
-static int x86_apply(const char *path, const struct cf_profile *pr,
-		     bool guest, bool kvm_only, bool json)
+/* PR dry-run through its architecture's driver DRV, after the engine's
+ * verdict on this host where the driver asks for one (and not KVM_ONLY). */
+static int dry_run(const struct cf_driver *drv, const char *path,
+		   const struct cf_profile *pr, const struct cf_apply_opts *o,
+		   bool kvm_only, bool json)
 {
-	struct cf_x86_guest_result *g = NULL;
-	struct cf_x86_apply_result res, *r = &res;
-	struct cf_x86vm *vm = NULL;
+	const struct cf_arch_ops *a = drv->ops;
+	struct cf_apply_run run = { .x86 = NULL };
+	struct cf_x86_guest_result *g;
 	struct cf_diag d = { "" };
-	cJSON *root = NULL;
 	enum cf_err err;
-	int rc = kvm_only ? CLI_OK : x86_judge_here(path, pr, json);
+	int rc = drv->judge_first && !kvm_only ? judge_here(path, pr, json)
+					       : CLI_OK;
 
 	if (rc != CLI_OK)
 		return rc;
-	rc = CLI_INTERNAL;
-	if (guest) {
-		g = malloc(sizeof(*g));
-		if (!g) {
-			cli_error("apply", "out of memory");
-			return CLI_INTERNAL;
-		}
-		err = cf_x86_guest_check(pr, g, &d);
-		r = &g->apply;
-	} else {
-		struct cf_x86_vm_opts opts;
-		/* As the guest check does: the pool's split irqchip. */
-		cf_x86_scratch_opts(pr, &opts);
-		err = cf_x86vm_create_applied(pr, &opts, 1, &res, &vm, &d);
-	}
+	/* No usable scratch VM (no /dev/kvm, another architecture...):
+	 * exit 2, as --help says. */
+	err = drv->apply(pr, o, &run, &d);
 	if (err != CF_OK) {
 		cli_error("apply", "%s", d.msg[0] ? d.msg : cf_strerror(err));
-		rc = err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
-		goto cleanup;
+		return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
 	}
-	rc = r->refusal.refused ? CLI_NO : CLI_OK;
+	g = run.x86;
+	rc = run.refusal.refused ? CLI_NO : CLI_OK;
 	if (g && g->ran && g->nmismatch > 0)
 		rc = CLI_NO;
 	if (json) {
-		root = cJSON_CreateObject();
+		cJSON *root = cJSON_CreateObject();
 		if (root) {
 			cJSON_AddStringToObject(root, "profile", path);
-			cJSON_AddStringToObject(root, "arch", "x86");
-			cJSON_AddItemToObject(root, "apply", x86_json_apply(r));
+			cJSON_AddStringToObject(root, "arch", a->name);
+			if (g) {
+				cJSON_AddItemToObject(root, "apply",
+						      x86_json_apply(&g->apply));
+			} else {
+				cJSON_AddBoolToObject(root, "accepted",
+						      !run.refusal.refused);
+				if (run.refusal.refused)
+					cJSON_AddItemToObject(root, "refusal",
+						refusal_json(&run.refusal));
+				else
+					cJSON_AddNullToObject(root, "refusal");
+			}
 			if (g && g->ran)
 				cJSON_AddItemToObject(root, "guest",
-						      x86_json_guest(g));
-			else if (g)
+						      x86_json_guest(a, g));
+			else if (g && o->guest)
 				cJSON_AddNullToObject(root, "guest");
 		}
 		if (emit_json(root) != 0)
 			rc = CLI_INTERNAL;
-		goto cleanup;
-	}
-	x86_text_apply(path, r);
-	if (g && g->ran)
-		x86_text_guest(g);
-	else if (g)
-		printf("guest: not run, KVM refused the profile\n");
-cleanup:
-	cf_x86vm_destroy(vm);
-	free(g);
-	return rc;
-}
-
-/* ---- arm64 ---- */
-
-static int arm64_apply(const char *path, const struct cf_profile *pr,
-		       uint32_t features, bool json)
-{
-#if defined(__aarch64__)
-	struct cf_a64vm *vm = NULL;
-	struct cf_apply_refusal ref;
-	struct cf_diag d = { "" };
-	int rc = CLI_USAGE;
-
-	/* No usable scratch VM (no /dev/kvm...): exit 2, as --help says. */
-	if (cf_a64guest_create_applied(features, pr, &ref, &vm, &d) != CF_OK) {
-		cli_error("apply", "%s", d.msg);
-	} else if (json) {
-		cJSON *root = cJSON_CreateObject();
-		rc = ref.refused ? CLI_NO : CLI_OK;
-		if (root) {
-			cJSON_AddStringToObject(root, "profile", path);
-			cJSON_AddStringToObject(root, "arch", "arm64");
-			cJSON_AddBoolToObject(root, "accepted", !ref.refused);
-			if (ref.refused)
-				cJSON_AddItemToObject(root, "refusal",
-						      refusal_json(&ref));
-			else
-				cJSON_AddNullToObject(root, "refusal");
-		}
-		if (emit_json(root) != 0)
-			rc = CLI_INTERNAL;
-	} else if (ref.refused) {
-		print_refusal(&ref);
-		rc = CLI_NO;
+	} else if (g) {
+		x86_text_apply(a, path, &g->apply);
+		if (g->ran)
+			x86_text_guest(a, g);
+		else if (o->guest)
+			printf("guest: not run, KVM refused the profile\n");
+	} else if (run.refusal.refused) {
+		print_refusal(&run.refusal);
 	} else {
 		printf("accepted: KVM took every register of %s\n", path);
-		rc = CLI_OK;
 	}
-	cf_a64vm_destroy(vm);
+	free(g);
 	return rc;
-#else
-	(void)path;
-	(void)pr;
-	(void)features;
-	(void)json;
-	(void)refusal_json;
-	cli_error("apply", "applying an arm64 profile needs an arm64 host with "
-		  "KVM (this is not one)");
-	return CLI_USAGE;
-#endif
 }
 
 int cmd_apply(int argc, char **argv)
@@ -549,6 +503,7 @@ int cmd_apply(int argc, char **argv)
 	struct cf_profile *pr = NULL;
 	bool check_only = false, have_features = false, guest = false;
 	bool json = false, kvm_only = false;
+	const struct cf_driver *drv;
 	const char *arch;
 	int c, rc = CLI_USAGE;
 
@@ -589,22 +544,20 @@ int cmd_apply(int argc, char **argv)
 		return rc;
 	rc = CLI_USAGE;
 	arch = cf_profile_arch(pr);
-	if (strcmp(arch, "x86") == 0) {
-		if (have_features)
-			cli_error("apply", "--features is for arm64 profiles; %s "
-				  "is an x86 profile", argv[optind]);
-		else
-			rc = x86_apply(argv[optind], pr, guest, kvm_only, json);
-	} else if (strcmp(arch, "arm64") == 0) {
-		if (guest)
-			cli_error("apply", "--guest is for x86 profiles (on arm64 "
-				  "the lab runs the guest check: make lab)");
-		else
-			rc = arm64_apply(argv[optind], pr, features, json);
-	} else {
+	drv = cf_driver_find(arch);
+	if (!drv || !drv->apply)
 		cli_error("apply", "%s: no apply path for architecture %s",
 			  argv[optind], arch);
-	}
+	else if (have_features && !drv->apply_features)
+		cli_error("apply", "--features is for arm64 profiles; %s "
+			  "is an %s profile", argv[optind], arch);
+	else if (guest && !drv->apply_guest)
+		cli_error("apply", "--guest is for x86 profiles (on %s the lab "
+			  "runs the guest check: make lab)", arch);
+	else
+		rc = dry_run(drv, argv[optind], pr,
+			     &(struct cf_apply_opts){ features, guest },
+			     kvm_only, json);
 	cf_profile_destroy(pr);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tools/cli_util.h"
+#include "arch/driver.h"
 
 static const char help[] =
 "usage: cpufleet collect [--features LIST] [--host-id ID] [-o FILE]\n"
@@ -30,12 +31,13 @@ static const char help[] =
 /* Warns when KVM offers fewer of the CPU's ISA flags than the CPU has. */
 static void warn_thin(const struct cf_report *r)
 {
+	const struct cf_driver *drv = cf_driver_find(cf_report_arch(r));
 	static char cpuinfo[65536];
 	char lacks[512];
 	size_t n, got;
 	FILE *f;
 
-	if (strcmp(cf_report_arch(r), "x86") != 0)
+	if (!drv || !drv->kvm_lacks)
 		return;
 	f = fopen("/proc/cpuinfo", "r");
 	if (!f)
@@ -44,7 +46,7 @@ static void warn_thin(const struct cf_report *r)
 	got = fread(cpuinfo, 1, sizeof(cpuinfo) - 1, f);
 	fclose(f);
 	cpuinfo[got] = '\0';
-	n = cf_x86_kvm_lacks(r, cpuinfo, lacks, sizeof(lacks));
+	n = drv->kvm_lacks(r, cpuinfo, lacks, sizeof(lacks));
 	if (n)
 		fprintf(stderr, "cpufleet collect: warning: KVM here offers less "
 			"than this CPU: %zu ISA feature%s in /proc/cpuinfo but not "

@@ -621,6 +621,51 @@ static void test_cancel(void)
 	fl.cancelled = NULL;
 }
 
+/* A what-if is bounded as the pool it changes: members added beyond
+ * max_pool_hosts are refused (CF_ETOOBIG) with the limit named, and it
+ * stops with CF_ECANCELED when cancelled() says so, asked once while
+ * resolving the two members and again at the first member of the changed
+ * pool. */
+static void test_what_if_bounds(void)
+{
+	struct cf_report *a72 = test_load_report("fleet/a72-01.json");
+	const struct cf_whatif_host add[] = { { "a72-01", a72 } };
+	const char *rm[] = { "v1-01" };
+	struct cf_fleet_whatif w;
+	struct cf_diag d = { "" };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a72);
+	upload_all();
+	CU_ASSERT_EQUAL(pool("p", "[\"n1-01\",\"v1-01\"]"), CF_OK);
+	fl.max_pool_hosts = 2;
+	CU_ASSERT_EQUAL(cf_fleet_what_if(&fl, "p", NULL, add, 1, NULL, 0, &w,
+					 &d), CF_ETOOBIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "limit of 2 hosts"));
+	CU_ASSERT_PTR_NULL(w.w.after);
+	cf_fleet_what_if_clear(&w);
+	CU_ASSERT_EQUAL(cf_fleet_what_if(&fl, "p", NULL, add, 1, rm, 1, &w,
+					 &d), CF_OK);
+	CU_ASSERT_EQUAL(w.w.n, 2);
+	cf_fleet_what_if_clear(&w);
+	fl.max_pool_hosts = 0;
+	fl.cancelled = stop_now;
+	calls = 0;
+	stop_at = 2;
+	CU_ASSERT_EQUAL(cf_fleet_what_if(&fl, "p", NULL, add, 1, NULL, 0, &w,
+					 &d), CF_ECANCELED);
+	CU_ASSERT_EQUAL(calls, 2);
+	CU_ASSERT_PTR_NULL(w.w.after);
+	cf_fleet_what_if_clear(&w);
+	calls = 0;
+	stop_at = 100;
+	CU_ASSERT_EQUAL(cf_fleet_what_if(&fl, "p", NULL, add, 1, NULL, 0, &w,
+					 &d), CF_OK);
+	CU_ASSERT_EQUAL(w.w.n, 3);
+	cf_fleet_what_if_clear(&w);
+	fl.cancelled = NULL;
+	cf_report_destroy(a72);
+}
+
 /* A host's report at a time is the last one received at or before it;
  * the history lists sightings newest first (db/db.h). */
 static void test_history(void)
@@ -669,6 +714,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_group_exact),
 	TEST(test_limits),
 	TEST(test_cancel),
+	TEST(test_what_if_bounds),
 	TEST(test_history),
 	CU_TEST_INFO_NULL,
 };

@@ -284,7 +284,39 @@ static void test_report_config_text(void)
 	free(y);
 }
 
+/* engine/handles.h: a report's texts and unmodelled members through
+ * cf_report_field/cf_report_set_field, as the codec writes them.  The
+ * limit is the field's size, CF_TEXT_MAX bytes with the NUL
+ * (include/cpufleet.h). */
+static void test_report_fields(void)
+{
+	struct cf_report *r = test_load_report("arm64/real-writable/altra.json");
+	char big[CF_TEXT_MAX + 1], *json = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	memset(big, 'a', sizeof(big) - 1);
+	big[CF_TEXT_MAX] = '\0';
+	CU_ASSERT_EQUAL(cf_report_set_field(r, CF_REPORT_HOSTNAME, "h1.dc"),
+			CF_OK);
+	CU_ASSERT_EQUAL(cf_report_set_field(r, CF_REPORT_HOSTNAME, big),
+			CF_EINVAL);   /* CF_TEXT_MAX bytes: one too many */
+	CU_ASSERT_STRING_EQUAL(cf_report_field(r, CF_REPORT_HOSTNAME), "h1.dc");
+	CU_ASSERT_EQUAL(cf_report_set_field(r, CF_REPORT_KERNEL, big + 1),
+			CF_OK);       /* CF_TEXT_MAX - 1 bytes fit */
+	CU_ASSERT_EQUAL(cf_report_set_field(r, CF_REPORT_MACHINE_ID, ""), CF_OK);
+	CU_ASSERT_PTR_NULL(cf_report_field(r, CF_REPORT_MACHINE_ID));
+	CU_ASSERT_EQUAL(cf_report_set_field(r, CF_REPORT_KVM_JSON,
+					    "{\"probe\": 7}"), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_report_to_json(r, &json), CF_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"hostname\":\t\"h1.dc\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"probe\":\t7"));
+	CU_ASSERT_PTR_NULL(strstr(json, "machine_id"));
+	free(json);
+	cf_report_destroy(r);
+}
+
 static CU_TestInfo tests[] = {
+	TEST(test_report_fields),
 	TEST(test_report_doc_roundtrip),
 	TEST(test_report_doc_minimal),
 	TEST(test_report_doc_unknown_register_kept),
