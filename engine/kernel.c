@@ -101,9 +101,12 @@ static uint32_t cap_since(const struct cf_catalog *cat, const char *name)
 	       cf_kernel_parse(cat->regs[ri].since, &v) ? v.mm : 0;
 }
 
+/* C planned at K; STRICT: an entry whose release the table gives only
+ * approximately adds nothing (the host keeps its own bits there). */
 static enum cf_err plan_config(const struct cf_config *c,
 			       const struct cf_kw_table *t,
-			       const struct cf_kver *k, struct cf_config **out)
+			       const struct cf_kver *k, bool strict,
+			       struct cf_config **out)
 {
 	const struct cf_catalog *cat = c->arch->catalog;
 	struct cf_config *n = NULL;
@@ -115,8 +118,10 @@ static enum cf_err plan_config(const struct cf_config *c,
 		uint32_t since;
 		if (ri < 0 || !n->present[ri])
 			continue;
-		if (host_writable(e, c, k))
+		if (host_writable(e, c, k) && !(strict && (e->flags & CF_KW_APPROX)))
 			n->wr[ri] |= kw_mask(e);
+		else if (strict && (e->flags & CF_KW_APPROX))
+			continue;
 		else
 			n->wr[ri] &= ~kw_mask(e);
 		if (!e->cap || (ci = cf_catalog_find_name(cat, e->cap)) < 0)
@@ -137,9 +142,9 @@ static enum cf_err plan_config(const struct cf_config *c,
 	return CF_OK;
 }
 
-enum cf_err cf_kernel_plan_report(const struct cf_report *r,
-				  const struct cf_kver *k,
-				  struct cf_report **out)
+static enum cf_err plan_report(const struct cf_report *r,
+			       const struct cf_kver *k, bool strict,
+			       struct cf_report **out)
 {
 	const struct cf_kw_table *t = table_of(r->cfg->arch);
 	struct cf_config *n = NULL;
@@ -147,7 +152,7 @@ enum cf_err cf_kernel_plan_report(const struct cf_report *r,
 
 	if (err != CF_OK || !t)
 		return err;
-	err = plan_config(r->cfg, t, k, &n);
+	err = plan_config(r->cfg, t, k, strict, &n);
 	if (err != CF_OK) {
 		cf_report_destroy(*out);
 		*out = NULL;
@@ -157,6 +162,13 @@ enum cf_err cf_kernel_plan_report(const struct cf_report *r,
 	cf_config_unref((*out)->cfg);
 	(*out)->cfg = n;
 	return CF_OK;
+}
+
+enum cf_err cf_kernel_plan_report(const struct cf_report *r,
+				  const struct cf_kver *k,
+				  struct cf_report **out)
+{
+	return plan_report(r, k, false, out);
 }
 
 /* ---- advice ---- */
@@ -210,7 +222,7 @@ static void since_text(const struct cf_kw_table *t, const struct cf_kw_entry *e,
  * at K: feasible?  Its conflicts' names into REST when not. */
 static enum cf_err recompute(const struct cf_report *const *rs, size_t n,
 			     const bool *lift, const struct cf_kver *k,
-			     bool *feasible, char *rest, size_t len)
+			     bool strict, bool *feasible, char *rest, size_t len)
 {
 	struct cf_pool *p = NULL;
 	struct cf_profile *pr = NULL;
@@ -223,7 +235,7 @@ static enum cf_err recompute(const struct cf_report *const *rs, size_t n,
 			err = cf_pool_add(p, rs[i], &d);
 			continue;
 		}
-		err = cf_kernel_plan_report(rs[i], k, &pl);
+		err = plan_report(rs[i], k, strict, &pl);
 		if (err == CF_OK)
 			err = cf_pool_add(p, pl, &d);
 		cf_report_destroy(pl);
@@ -281,26 +293,73 @@ static void host_list(const struct cf_report *const *rs, size_t n,
 		}
 }
 
-/* The sentence on what planning LIFT at K gives. */
-static enum cf_err verdict(const struct cf_report *const *rs, size_t n,
-			   const bool *lift, const struct cf_kver *k,
-			   bool approx, char *buf, size_t len)
+/* Planning LIFT at K: SURE (feasible without the table's approximate
+ * releases) or APPROX (only with them); REST: what still conflicts. */
+static enum cf_err try_at(const struct cf_report *const *rs, size_t n,
+			  const bool *lift, const struct cf_kver *k, bool *sure,
+			  bool *approx, char *rest, size_t len)
 {
-	char hosts[512], rest[ADVICE_MAX / 2], r[16];
-	bool feasible = false;
-	enum cf_err err = recompute(rs, n, lift, k, &feasible, rest, sizeof(rest));
+	enum cf_err err = recompute(rs, n, lift, k, true, sure, rest, len);
+
+	*approx = false;
+	if (err == CF_OK && !*sure)
+		err = recompute(rs, n, lift, k, false, approx, rest, len);
+	return err;
+}
+
+/* The sentence on what planning LIFT at K gives: "becomes feasible" only
+ * when it does without the table's approximate releases, else qualified
+ * when it does with them; when it does not, the first later release of
+ * the table at which it does, if any. */
+static enum cf_err verdict(const struct cf_kw_table *t,
+			   const struct cf_report *const *rs, size_t n,
+			   const bool *lift, const struct cf_kver *k,
+			   char *buf, size_t len)
+{
+	static const char approx_text[] = " if the releases kvm-writable.txt "
+					  "marks approximate hold";
+	char hosts[512], rest[ADVICE_MAX / 2], other[ADVICE_MAX / 2], r[16];
+	bool sure = false, approx = false;
+	struct cf_kver later = { 0, 0 };
+	enum cf_err err = try_at(rs, n, lift, k, &sure, &approx, rest,
+				 sizeof(rest));
 
 	if (err != CF_OK)
 		return err;
 	host_list(rs, n, lift, hosts, sizeof(hosts));
 	rel_text(k->mm, r, sizeof(r));
-	if (feasible)
+	if (sure || approx) {
 		snprintf(buf, len, "with hosts %s on %s this pool becomes "
-			 "feasible%s", hosts, r, approx ? " (if the approximate "
-			 "release holds)" : "");
-	else
+			 "feasible%s", hosts, r, sure ? "" : approx_text);
+		return CF_OK;
+	}
+	/* The table's later releases, in order. */
+	for (;;) {
+		uint32_t next = 0;
+		for (size_t i = 0; i < t->n; i++)
+			if (t->e[i].since > (later.mm ? later.mm : k->mm) &&
+			    (!next || t->e[i].since < next))
+				next = t->e[i].since;
+		if (!next)
+			break;
+		later.mm = next;
+		err = try_at(rs, n, lift, &later, &sure, &approx, other,
+			     sizeof(other));
+		if (err != CF_OK)
+			return err;
+		if (sure || approx)
+			break;
+	}
+	if (sure || approx) {
+		char lr[16];
+		rel_text(later.mm, lr, sizeof(lr));
+		snprintf(buf, len, "with hosts %s on %s the pool stays "
+			 "infeasible: %s; on %s it becomes feasible%s", hosts, r,
+			 rest, lr, sure ? "" : approx_text);
+	} else {
 		snprintf(buf, len, "with hosts %s on %s the pool stays "
 			 "infeasible: %s", hosts, r, rest);
+	}
 	return CF_OK;
 }
 
@@ -380,7 +439,7 @@ enum cf_err cf_kernel_advise(const struct cf_report *const *rs, size_t n,
 {
 	const struct cf_kw_table *t = table_of(pr->arch);
 	struct item *it = NULL;
-	bool *flags = NULL, *all = NULL, approx_all = false;
+	bool *flags = NULL, *all = NULL;
 	struct cf_kver top = { 0, 0 };
 	size_t nit = 0, ngroups = 0;
 	enum cf_err err = CF_OK;
@@ -423,8 +482,7 @@ enum cf_err cf_kernel_advise(const struct cf_report *const *rs, size_t n,
 				     it[i].blocked) < 0)
 				line[0] = '\0';
 		} else {
-			err = verdict(rs, n, it[i].lift, &k,
-				      it[i].e->flags & CF_KW_APPROX, v, sizeof(v));
+			err = verdict(t, rs, n, it[i].lift, &k, v, sizeof(v));
 			if (err != CF_OK)
 				break;
 			/* A long text is cut short, never refused. */
@@ -435,14 +493,13 @@ enum cf_err cf_kernel_advise(const struct cf_report *const *rs, size_t n,
 				all[h] = all[h] || it[i].lift[h];
 			if (it[i].e->since > top.mm)
 				top.mm = it[i].e->since;
-			approx_all = approx_all || (it[i].e->flags & CF_KW_APPROX);
 			ngroups++;
 		}
 		err = add_line(out, line);
 	}
 	if (err == CF_OK && ngroups > 1) {
 		char v[ADVICE_MAX], line[ADVICE_MAX];
-		err = verdict(rs, n, all, &top, approx_all, v, sizeof(v));
+		err = verdict(t, rs, n, all, &top, v, sizeof(v));
 		if (err == CF_OK) {
 			if (snprintf(line, sizeof(line), "all of them: %s", v) < 0)
 				line[0] = '\0';

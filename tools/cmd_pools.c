@@ -409,6 +409,10 @@ int cmd_pools(int argc, char **argv)
 			  "pools: cpufleet pool --server URL)");
 		return CLI_USAGE;
 	}
+	if (what_if && kernel) {
+		cli_error("pools", "--kernel goes without --what-if");
+		return CLI_USAGE;
+	}
 	if (what_if && dir) {
 		cli_error("pools", "--what-if writes nothing: no -d");
 		return CLI_USAGE;
