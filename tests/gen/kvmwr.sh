@@ -25,11 +25,7 @@ CFLAGS_T="-std=c11 -Wall -Wextra -Werror -I. -Iinclude"
 
 # refuse NAME EXPECT: the table on stdin must be refused with EXPECT.
 refuse() {
-	cat >"$T/in.txt"
-	line=$(grep -n '# <- error' "$T/in.txt" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$GEN" "$IDREGS" "$CAPS" "$T/in.txt" >"$T/out" 2>"$T/err"
-	rc=$?
-	refused "$1" "$T/in.txt" "$line" "$2" quiet
+	refuse_input "$1" "$2" "$IDREGS" "$CAPS"
 }
 
 refuse "unknown register" "register ID_NOPE_EL1 is not in idregs.txt" <<'X'
