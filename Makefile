@@ -37,6 +37,7 @@ GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
 GEN_VMM  = $(BUILD)/gen/x86_qemu.c $(BUILD)/gen/x86_libvirt.c
 GEN_LVL  = $(BUILD)/gen/arm64_levels.c
+GEN_KW   = $(BUILD)/gen/arm64_kvmwr.c
 LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/catalog.c engine/arch.c engine/config.c engine/identity.c \
            engine/report.c \
@@ -53,6 +54,8 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            profiles/export_libvirt.c profiles/export_firecracker.c
 # What-if on a pool: on engine objects only, for the server and the CLI.
 LIB_SRC += fleet/whatif.c fleet/members.c profiles/whatif_doc.c
+# Kernel planning and advice over arch/arm64/kvm-writable.txt.
+LIB_SRC += engine/kernel.c
 CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cli_source.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
@@ -94,7 +97,8 @@ NET_LIBS = -lsqlite3 -lmicrohttpd -lcurl -lpthread
 endif
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o \
            $(BUILD)/obj/gen/x86_catalog.o $(BUILD)/obj/gen/x86_qemu.o \
-           $(BUILD)/obj/gen/x86_libvirt.o $(BUILD)/obj/gen/arm64_levels.o
+           $(BUILD)/obj/gen/x86_libvirt.o $(BUILD)/obj/gen/arm64_levels.o \
+           $(BUILD)/obj/gen/arm64_kvmwr.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o))
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
@@ -145,12 +149,19 @@ $(GEN_LVL): arch/arm64/idregs.txt arch/arm64/levels.txt arch/arm64/gen_levels.aw
 	$(AWK) -f arch/arm64/gen_levels.awk arch/arm64/idregs.txt \
 	  arch/arm64/levels.txt > $@.tmp && mv $@.tmp $@
 
+# From which Linux release KVM lets userspace write each field.
+$(GEN_KW): arch/arm64/idregs.txt $(CAPS_TXT) arch/arm64/kvm-writable.txt \
+           arch/arm64/gen_kvmwr.awk
+	@mkdir -p $(dir $@)
+	$(AWK) -f arch/arm64/gen_kvmwr.awk arch/arm64/idregs.txt $(CAPS_TXT) \
+	  arch/arm64/kvm-writable.txt > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86) $(GEN_VMM) $(GEN_LVL)
+$(BUILD)/obj/%.o: %.c | $(GEN_C) $(GEN_X86) $(GEN_VMM) $(GEN_LVL) $(GEN_KW)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -199,6 +210,7 @@ gen-test:
 	sh tests/gen/run.sh
 	sh tests/gen/x86.sh
 	sh tests/gen/levels.sh
+	sh tests/gen/kvmwr.sh
 	python3 tests/gen/kernel_arm64.py
 	python3 tests/gen/kernel_x86.py
 	python3 tests/gen/golden.py
@@ -279,7 +291,7 @@ FUZZ_CFLAGS  = -std=c11 -g -O1 -D_GNU_SOURCE -I. -Iinclude -Ibuild-fuzz/gen \
 FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
 FUZZ_GEN     = build-fuzz/gen/arm64_catalog.c build-fuzz/gen/x86_catalog.c \
                build-fuzz/gen/x86_qemu.c build-fuzz/gen/x86_libvirt.c \
-               build-fuzz/gen/arm64_levels.c
+               build-fuzz/gen/arm64_levels.c build-fuzz/gen/arm64_kvmwr.c
 FUZZ_OBJ     = $(patsubst %.c,build-fuzz/obj/%.o,$(LIB_SRC) \
                  tests/fuzz/fuzz_util.c $(FUZZ_GEN:build-fuzz/%=%))
 FUZZ_NET_OBJ = $(patsubst %.c,build-fuzz/obj/%.o,db/db.c server/server.c \
@@ -302,6 +314,11 @@ build-fuzz/gen/arm64_levels.c: arch/arm64/idregs.txt arch/arm64/levels.txt \
 	@mkdir -p build-fuzz/gen
 	$(AWK) -f arch/arm64/gen_levels.awk arch/arm64/idregs.txt \
 	  arch/arm64/levels.txt > $@
+build-fuzz/gen/arm64_kvmwr.c: arch/arm64/idregs.txt $(CAPS_TXT) \
+                              arch/arm64/kvm-writable.txt arch/arm64/gen_kvmwr.awk
+	@mkdir -p build-fuzz/gen
+	$(AWK) -f arch/arm64/gen_kvmwr.awk arch/arm64/idregs.txt $(CAPS_TXT) \
+	  arch/arm64/kvm-writable.txt > $@
 build-fuzz/gen/x86_%.c: arch/x86/%.txt arch/x86/gen_vmm.awk
 	@mkdir -p build-fuzz/gen
 	$(AWK) -v sym=cf_x86_$*_vmm -v what=$(if $(filter qemu,$*),QEMU,libvirt) \

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "arch/driver.h"
+#include "engine/kernel.h"
 #include "util/diag.h"
 #include "profiles/doc.h"
 #include "tools/cli_util.h"
@@ -182,6 +183,43 @@ void cli_free_reports(struct cli_reports *rs)
 	free(rs->r);
 	rs->r = NULL;
 	rs->n = 0;
+}
+
+int cli_kernel_plan(const char *cmd, const char *spec, struct cli_reports *rs)
+{
+	struct cf_kver k;
+
+	if (!cf_kernel_parse(spec, &k)) {
+		cli_error(cmd, "--kernel %s: expected a Linux release X.Y or "
+			  "X.Y.Z (6.18, 6.12.60)", spec);
+		return CLI_USAGE;
+	}
+	for (size_t i = 0; i < rs->n; i++) {
+		struct cf_report *pl = NULL;
+		if (cf_kernel_plan_report(rs->r[i], &k, &pl) != CF_OK) {
+			cli_error(cmd, "out of memory");
+			return CLI_INTERNAL;
+		}
+		cf_report_destroy(rs->r[i]);
+		rs->r[i] = pl;
+	}
+	return CLI_OK;
+}
+
+int cli_kernel_advice(FILE *f, const struct cli_reports *rs,
+		      const struct cf_profile *pr)
+{
+	struct cf_kernel_advice a;
+
+	if (cf_kernel_advise((const struct cf_report *const *)rs->r, rs->n, pr,
+			     &a) != CF_OK) {
+		cli_error("baseline", "out of memory");
+		return CLI_INTERNAL;
+	}
+	for (size_t i = 0; i < a.n; i++)
+		fprintf(f, "kernel advice: %s\n", a.line[i]);
+	cf_kernel_advice_free(&a);
+	return CLI_OK;
 }
 
 int cli_load_reports(char **paths, int n, struct cli_reports *out)

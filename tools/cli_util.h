@@ -36,6 +36,15 @@ int cli_check_host_id(const char *cmd, const char *opt, const char *id);
  * CLI_USAGE (nothing is kept). */
 int cli_load_reports(char **paths, int n, struct cli_reports *out);
 void cli_free_reports(struct cli_reports *rs);
+/* --kernel SPEC (X.Y or X.Y.Z): every report of RS replaced by its host
+ * planned as if it ran that Linux (arch/arm64/kvm-writable.txt's writable
+ * fields as of that release; values unchanged).  Prints the error;
+ * returns a CLI exit code. */
+int cli_kernel_plan(const char *cmd, const char *spec, struct cli_reports *rs);
+/* Kernel advice on PR, the baseline of RS: one "kernel advice: ..." line
+ * each on F.  Returns a CLI exit code. */
+int cli_kernel_advice(FILE *f, const struct cli_reports *rs,
+		      const struct cf_profile *pr);
 void cli_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A profile from PATH, or the named profile PATH is (x86-64-v1..v4) when

@@ -8,7 +8,7 @@
 static const char help[] =
 "usage: cpufleet baseline [-o FILE] [-q] [--enable CAP[=VALUE]]...\n"
 "                         [--disable FEATS]... [--require FEATS]...\n"
-"                         [--max-level LEVEL] REPORT...\n"
+"                         [--max-level LEVEL] [--kernel X.Y] REPORT...\n"
 "\n"
 "Computes the richest CPU profile that every host accepts, field by field\n"
 "under the Arm ID-scheme policies and each host's writable masks.  Prints the\n"
@@ -45,6 +45,21 @@ static const char help[] =
 "                     arch/arm64/levels.txt; x86 x86-64-v1 .. x86-64-v4)\n"
 "                     The masked profile is checked on every host as `check`\n"
 "                     does; one that refuses it is named (exit 1).\n"
+"  -k, --kernel X.Y   plan as if every host ran Linux X.Y (or X.Y.Z): each\n"
+"                     host's writable masks as arch/arm64/kvm-writable.txt\n"
+"                     gives them for that release (fields writable from\n"
+"                     it added, those no longer writable removed; a range\n"
+"                     A..B counts from B), values unchanged\n"
+"\n"
+"An infeasible pool's conflicts get kernel advice on stderr (without -q or\n"
+"--enable, --disable, --require, --max-level): for a field some host's KVM\n"
+"does not let userspace write but a later Linux does (kvm-writable.txt),\n"
+"\"kernel advice: REG.FIELD: writable from Linux X.Y (... line N): with\n"
+"hosts A, B on X.Y this pool becomes feasible\", said only when the\n"
+"baseline recomputed with those hosts at X.Y is feasible (else \"the pool\n"
+"stays infeasible: \" and what still conflicts); an approximate release is\n"
+"said so.\n"
+"\n"
 "  -h, --help         this text\n"
 "\n"
 "exit: 0 feasible, 1 infeasible, 2 usage or input error, 3 internal error\n";
@@ -211,6 +226,7 @@ int cmd_baseline(int argc, char **argv)
 		{ "disable", required_argument, NULL, 'd' },
 		{ "require", required_argument, NULL, 'r' },
 		{ "max-level", required_argument, NULL, 'm' },
+		{ "kernel", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -218,7 +234,7 @@ int cmd_baseline(int argc, char **argv)
 	char **disable = enable ? enable + argc : NULL;
 	char **require = enable ? enable + 2 * argc : NULL;
 	size_t nenable = 0, ndisable = 0, nrequire = 0;
-	const char *max_level = NULL;
+	const char *max_level = NULL, *kernel = NULL;
 	struct cli_reports rs = { 0 };
 	struct masks m = { &rs, NULL };
 	struct cf_pool *pool = NULL;
@@ -236,7 +252,7 @@ int cmd_baseline(int argc, char **argv)
 	}
 	optind = 1;
 	rc = CLI_USAGE;
-	while ((c = getopt_long(argc, argv, "o:qe:d:r:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qe:d:r:m:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'q': quiet = true; break;
@@ -244,6 +260,7 @@ int cmd_baseline(int argc, char **argv)
 		case 'd': disable[ndisable++] = optarg; break;
 		case 'r': require[nrequire++] = optarg; break;
 		case 'm': max_level = optarg; break;
+		case 'k': kernel = optarg; break;
 		case 'h': fputs(help, stdout); rc = CLI_OK; goto cleanup;
 		default: fputs(help, stderr); goto cleanup;
 		}
@@ -256,6 +273,8 @@ int cmd_baseline(int argc, char **argv)
 		goto cleanup;
 	}
 	rc = cli_load_reports(argv + optind, argc - optind, &rs);
+	if (rc == CLI_OK && kernel)
+		rc = cli_kernel_plan("baseline", kernel, &rs);
 	if (rc != CLI_OK)
 		goto cleanup;
 	rc = cli_make_pool("baseline", argv + optind, &rs, NULL, 0, &pool);
@@ -302,6 +321,9 @@ int cmd_baseline(int argc, char **argv)
 			cf_profile_conflict_text(pr, i, text, sizeof(text));
 			fprintf(stderr, "conflict: %s\n", text);
 		}
+		if (!nenable && !ndisable && !nrequire && !max_level &&
+		    cli_kernel_advice(stderr, &rs, pr) != CLI_OK)
+			goto cleanup;
 		if (cf_profile_feasible(pr)) {
 			struct cli_levels lv;
 			cli_levels_of(pr, &lv);

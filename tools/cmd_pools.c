@@ -14,7 +14,7 @@
 #endif
 
 static const char help[] =
-"usage: cpufleet pools [-d DIR] [--json] REPORT...\n"
+"usage: cpufleet pools [-d DIR] [--json] [--kernel X.Y] REPORT...\n"
 "       cpufleet pools --what-if add=REPORT,remove=HOST... [--json] REPORT...\n"
 "       cpufleet pools --server URL --what-if add=REPORT,remove=HOST... [--json] POOL\n"
 "\n"
@@ -38,6 +38,10 @@ static const char help[] =
 "\n"
 "  -d, --dir DIR  write the pools' baselines into DIR (created if missing)\n"
 "  -j, --json     print the index as JSON instead of text\n"
+"  -k, --kernel X.Y  plan as if every host ran Linux X.Y (or X.Y.Z): each\n"
+"                 host's writable masks as arch/arm64/kvm-writable.txt gives\n"
+"                 them for that release (a range A..B counts from B; until=\n"
+"                 removes), values unchanged; the baselines of -d too\n"
 "  -w, --what-if SPEC  add=REPORT,remove=HOST,...: plan a change (above)\n"
 "      --server URL, --token T, --token-file F, --cacert PEM: with\n"
 "                 --what-if, ask the server about its pool POOL\n"
@@ -366,6 +370,7 @@ int cmd_pools(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "what-if", required_argument, NULL, 'w' },
+		{ "kernel", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -374,7 +379,7 @@ int cmd_pools(int argc, char **argv)
 	struct cli_source src = { 0 };
 	bool what_if = false;
 	struct cli_reports rs = { 0 };
-	const char *dir = NULL;
+	const char *dir = NULL, *kernel = NULL;
 	size_t *pool_of = NULL, *order = NULL, npools = 0;
 	cJSON *root = NULL, *arr = NULL;
 	char path[4096], *text = NULL;
@@ -382,10 +387,11 @@ int cmd_pools(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:jw:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:jw:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'j': json = true; break;
+		case 'k': kernel = optarg; break;
 		case 'w':
 			what_if = true;
 			if (whatif_parse(&wa, optarg) != CLI_OK)
@@ -402,6 +408,10 @@ int cmd_pools(int argc, char **argv)
 	if (src.server && !what_if) {
 		cli_error("pools", "--server goes with --what-if (the server's "
 			  "pools: cpufleet pool --server URL)");
+		return CLI_USAGE;
+	}
+	if (what_if && kernel) {
+		cli_error("pools", "--kernel goes without --what-if");
 		return CLI_USAGE;
 	}
 	if (what_if && dir) {
@@ -422,8 +432,10 @@ int cmd_pools(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	rc = cli_load_reports(argv + optind, argc - optind, &rs);
+	if (rc == CLI_OK && kernel)
+		rc = cli_kernel_plan("pools", kernel, &rs);
 	if (rc != CLI_OK)
-		return rc;
+		goto cleanup;
 	rc = CLI_INTERNAL;
 	pool_of = calloc(rs.n, sizeof(*pool_of));
 	order = calloc(rs.n, sizeof(*order));

@@ -1355,5 +1355,114 @@ err_has "the masked profile is refused on n1: ID_AA64PFR0_EL1.RAS is not writabl
 [ ! -e "$T/lab-81.json" ] || bad "-o written"
 end_
 
+case_ "kernel advice on the lab's 6.12 split: a53 + a57 need CTR_EL0.L1Ip, writable from 6.17"
+# kvm-writable.txt line 404: "writable CTR_EL0 L1Ip 6.13..6.17" (first in
+# 6.13..6.17: the release known to have it is 6.17).  KVM's own answer: the
+# 7.3 lab reports' CTR_EL0 masks cover L1Ip [15:14] and there a53, a57 and
+# a72 share one pool (tests/data/lab/reports-7.3, README "lab-kernels").
+L=tests/data/lab/reports
+run baseline -o "$T/adv.json" $L/a53.json $L/a57.json
+want_rc 1
+err_has "conflict: CTR_EL0.L1Ip"
+err_has "kernel advice: CTR_EL0.L1Ip: writable from Linux 6.17 (first in 6.13..6.17; kvm-writable.txt line 404): with hosts a53, a57 on 6.17 this pool becomes feasible"
+run baseline -q -o "$T/adv.json" $L/a53.json $L/a57.json
+want_rc 1
+! grep -q "kernel advice" "$T/err" || bad "-q printed advice"
+end_
+
+case_ "kernel advice on the lab's a53 | a57, a72 split: 6.17 is not enough, 6.18 is"
+# kvm-writable.txt line 404: CTR_EL0.L1Ip "6.13..6.17"; line 96:
+# "writable ID_MMFR0_EL1 AuxReg 6.18 aa32-6.18 stable=6.12.60": the 6.12.95
+# hosts may write it (6.12.60 took it), a 6.17 kernel may not, and a57 and
+# a72 differ there.  KVM's own answer on 7.3.4: a53, a57 and a72 share one
+# pool (tests/data/lab/reports-7.3).
+L=tests/data/lab/reports
+run baseline -o "$T/adv.json" $L/a53.json $L/a57.json $L/a72.json
+want_rc 1
+err_has "kernel advice: CTR_EL0.L1Ip: writable from Linux 6.17 (first in 6.13..6.17; kvm-writable.txt line 404): with hosts a53, a57, a72 on 6.17 the pool stays infeasible: ID_MMFR0_EL1.AuxReg; on 6.18 it becomes feasible"
+run baseline -q --kernel 6.18 -o "$T/k.json" $L/a53.json $L/a57.json $L/a72.json
+want_rc 0
+run baseline -q --kernel 6.17 -o "$T/k.json" $L/a53.json $L/a57.json $L/a72.json
+want_rc 1
+end_
+
+case_ "kernel advice on the lab's a57/a72 + a76/n1 split: RAS from 6.18 (approximate), and the pool stays infeasible"
+# kvm-writable.txt line 238: "writable ID_AA64PFR0_EL1 RAS 6.18 ras-6.18
+# approx".  ID_AA64PFR0_EL1.AdvSIMD/FP and ID_AA64MMFR1_EL1.XNX/VH/VMIDBits
+# are in no line of the table (never writable), and the 7.3 lab's KVM still
+# keeps a57, a72 apart from a76, n1 on exactly those fields
+# (tests/data/lab/reports-7.3: pools a53 a57 a72 | a76 n1): never "feasible".
+run baseline -o "$T/adv.json" $L/a57.json $L/a72.json $L/a76.json $L/n1.json
+want_rc 1
+err_has "kernel advice: ID_AA64PFR0_EL1.RAS: writable from Linux 6.18 (approximate; kvm-writable.txt line 238): with hosts a57, a72, a76, n1 on 6.18 the pool stays infeasible: "
+err_has "ID_AA64PFR0_EL1.AdvSIMD"
+! grep -q "becomes feasible" "$T/err" || bad "claims feasibility: $(grep 'becomes feasible' "$T/err" | head -n 1)"
+! grep -q "kernel advice: ID_AA64PFR0_EL1.AdvSIMD" "$T/err" || bad "advice on a field the table never makes writable"
+end_
+
+case_ "kernel advice on the real dumps (fleet, 6.12.57): MIDR/REVIDR from 6.15 with the capability, AArch32 from 6.18 and 6.12.60"
+# kvm-writable.txt lines 60, 62, 63, 65: MIDR_EL1 Variant, PartNum, Revision
+# and REVIDR_EL1 REVIDR "6.15 imp-6.15 cap=KVM_CAP_ARM_WRITABLE_IMP_ID_REGS";
+# lines 67 and 70: ID_PFR0_EL1 RAS and CSV2 "6.18 aa32-6.18
+# stable=6.12.60:stable-6.12.60 host=aarch32" (both hosts have
+# ID_AA64PFR0_EL1.EL0 = 2, AArch32 at EL0, and run 6.12.57, before
+# 6.12.60).  ID_AA64PFR0_EL1.AdvSIMD is in no line: the pool stays
+# infeasible on any release.
+run baseline -o "$T/adv.json" $FLEET/n1-01.json $FLEET/a72-01.json
+want_rc 1
+err_has "kernel advice: MIDR_EL1.Variant, MIDR_EL1.PartNum, MIDR_EL1.Revision, REVIDR_EL1.REVIDR: writable from Linux 6.15 once the VMM enables KVM_CAP_ARM_WRITABLE_IMP_ID_REGS (kvm-writable.txt lines 60, 62, 63, 65): with hosts n1-01, a72-01 on 6.15 the pool stays infeasible"
+err_has "kernel advice: ID_PFR0_EL1.RAS, ID_PFR0_EL1.CSV2, "
+err_has ": writable from Linux 6.18 (and 6.12.60) (kvm-writable.txt lines 67, 70, "
+err_has "kernel advice: all of them: with hosts n1-01, a72-01 on 6.18 the pool stays infeasible: "
+err_has "ID_AA64PFR0_EL1.AdvSIMD"
+! grep -q "becomes feasible" "$T/err" || bad "claims feasibility"
+end_
+
+case_ "kernel advice: a pool that needs only a field of approximate release says so"
+# n1 with ID_AA64PFR0_EL1.RAS [31:28] at 2 (FEAT_RASv1p1) as host n1r: the
+# pool n1 + n1r differs in that field only, outside both 6.12.95 masks.
+# kvm-writable.txt line 238: "writable ID_AA64PFR0_EL1 RAS 6.18 ras-6.18
+# approx", so the claim must carry the approximation.
+L=tests/data/lab/reports
+json_edit $L/n1.json "$T/n1r.json" "d['host']['id'] = 'n1r'; r = d['arm64']['id_regs']; r['ID_AA64PFR0_EL1'] = '0x%016x' % (int(r['ID_AA64PFR0_EL1'], 16) & ~(0xf << 28) | (2 << 28))"
+run baseline -o "$T/adv.json" $L/n1.json "$T/n1r.json"
+want_rc 1
+err_has "conflict: ID_AA64PFR0_EL1.RAS"
+err_has "kernel advice: ID_AA64PFR0_EL1.RAS: writable from Linux 6.18 (approximate; kvm-writable.txt line 238): with hosts n1, n1r on 6.18 this pool becomes feasible if the releases kvm-writable.txt marks approximate hold"
+end_
+
+case_ "pools --kernel 7.3 on the 6.12 lab reports gives the pools the 7.3 lab's own reports give"
+# KVM's own answer: `pools` over tests/data/lab/reports-7.3 (7.3.4's masks)
+# is a53 a57 a72 | a64fx | a76 n1 | max; over the 6.12.95 reports, five
+# pools (a53 alone: CTR_EL0.L1Ip, kvm-writable.txt line 404, 6.13..6.17).
+run pools $L/*.json
+want_rc 1
+out_has "pool 1 (arm64): a53"
+out_lacks "a53 a57"
+run pools --kernel 7.3 $L/*.json
+want_rc 1
+out_has "pool 1 (arm64): a53 a57 a72"
+out_has "pool 2 (arm64): a64fx"
+out_has "pool 3 (arm64): a76 n1"
+out_has "pool 4 (arm64): max"
+run pools --kernel 6.17 $L/a53.json $L/a57.json
+want_rc 0
+run pools --kernel 6.12.95 $L/a53.json $L/a57.json
+want_rc 1
+run baseline -q --kernel 6.17 -o "$T/k.json" $L/a53.json $L/a57.json
+want_rc 0
+run pools --kernel 6 $L/a53.json
+want_rc 2
+err_has "--kernel 6: expected a Linux release X.Y or X.Y.Z"
+run pools --kernel 7.3 --what-if remove=a53 $L/a53.json $L/a57.json
+want_rc 2
+err_has "--kernel goes without --what-if"
+run pools --help
+out_has "--kernel X.Y"
+run baseline --help
+out_has "--kernel X.Y"
+out_has "kernel advice: REG.FIELD"
+end_
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -22,11 +22,7 @@ CFLAGS_T="-std=c11 -Wall -Wextra -Werror -I. -Iinclude"
 
 # refuse NAME EXPECT: the levels file on stdin must be refused with EXPECT.
 refuse() {
-	cat >"$T/in.txt"
-	line=$(grep -n '# <- error' "$T/in.txt" | cut -d: -f1 | head -n 1)
-	"$AWK" -f "$GEN" "$IDREGS" "$T/in.txt" >"$T/out" 2>"$T/err"
-	rc=$?
-	refused "$1" "$T/in.txt" "$line" "$2" quiet
+	refuse_input "$1" "$2" "$IDREGS"
 }
 
 refuse "unknown feature" "FEAT_NOPE is no FEAT_* name of idregs.txt" <<'X'

@@ -89,3 +89,16 @@ refused() {
 	fi
 	if [ -z "$why" ]; then ok "$1"; else notok "$1" "$why"; fi
 }
+
+# refuse_input NAME EXPECT INPUT...: the file on stdin, read by the
+# generator ($GEN, alone) after the INPUTs, must be refused with EXPECT
+# (see refused; the offending line is marked "# <- error").
+refuse_input() {
+	name=$1 expect=$2
+	shift 2
+	cat >"$T/in.txt"
+	line=$(grep -n '# <- error' "$T/in.txt" | cut -d: -f1 | head -n 1)
+	"$AWK" -f "$GEN" "$@" "$T/in.txt" >"$T/out" 2>"$T/err"
+	rc=$?
+	refused "$name" "$T/in.txt" "$line" "$expect" quiet
+}

@@ -215,6 +215,7 @@ int main(void)
 		&suite_fleet,
 		&suite_text,
 		&suite_levels, &suite_edges, &suite_driver,
+		&suite_kernel,
 	};
 	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
 	unsigned failed;
