@@ -223,15 +223,15 @@ enum cf_err cf_pools_partition(const struct cf_report *const *reports, size_t n,
  *    fixed order (configurations by smallest host id).  Exact for a part
  *    of up to CF_POOLS_EXACT_MAX distinct configurations, unless the
  *    search spends CF_POOLS_SEARCH_BASELINES baselines or
- *    CF_POOLS_SEARCH_NODES steps first; then (and beyond the limit) the
- *    best answer found so far, never worse than first fit, its first
- *    answer; cf_pools_exact says false.
+ *    CF_POOLS_SEARCH_NODES steps first: then the best answer found so
+ *    far, never worse than first fit (its first answer).  Beyond the
+ *    limit, first fit.  Either way cf_pools_exact says false.
  *  - CF_POOLS_FIRST_FIT: cf_pools_partition's pools.
  * Hosts of one configuration always share a pool; the same reports in any
  * order give the same pools, numbered as cf_pools_partition numbers them.
  * CF_EDUPLICATE if a host id appears twice, CF_EINVAL for another HOW. */
-#define CF_POOLS_EXACT_MAX 20
-#define CF_POOLS_SEARCH_BASELINES 20000
+#define CF_POOLS_EXACT_MAX 32
+#define CF_POOLS_SEARCH_BASELINES 5000
 #define CF_POOLS_SEARCH_NODES 2000000
 enum cf_pools_strategy {
 	CF_POOLS_FEWEST = 0,

@@ -391,6 +391,40 @@ static void test_pools_order_free(void)
 		cf_report_destroy(r[i]);
 }
 
+/* CF_POOLS_EXACT_MAX configurations are searched, one more is not: 33
+ * hosts whose ID_AA64ISAR0_EL1 differ in six one-bit fields (CRC32
+ * [19:16], RDM [31:28], SM3 [39:36], SM4 [43:40], DP [47:44], FHM [51:48];
+ * Arm ARM D19.2.61), every field writable: one pool either way (each
+ * host can be lowered to the common value), proven only for 32. */
+static void test_pools_exact_limit(void)
+{
+	static const int shift[6] = { 16, 28, 36, 40, 44, 48 };
+	enum { N = CF_POOLS_EXACT_MAX + 1 };
+	struct cf_report *r[N];
+
+	for (int i = 0; i < N; i++) {
+		char id[16], v[24];
+		uint64_t val = 0;
+		for (int b = 0; b < 6; b++)
+			if (i >> b & 1)
+				val |= 1ull << shift[b];
+		snprintf(id, sizeof(id), "h%02d", i);
+		snprintf(v, sizeof(v), "0x%llx", (unsigned long long)val);
+		r[i] = isar0_host(id, v, "0xfffffffffffffff0");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
+	}
+	for (int n = N - 1; n <= N; n++) {
+		struct cf_pools *p = NULL;
+		CU_ASSERT_EQUAL_FATAL(cf_pools_plan(R(r), (size_t)n,
+						    CF_POOLS_FEWEST, &p), CF_OK);
+		CU_ASSERT_EQUAL(cf_pools_count(p), 1);
+		CU_ASSERT_EQUAL(cf_pools_exact(p), n == N - 1);
+		cf_pools_destroy(p);
+	}
+	for (int i = 0; i < N; i++)
+		cf_report_destroy(r[i]);
+}
+
 static void test_pools_bad_input(void)
 {
 	struct cf_report *r[2] = {
@@ -418,6 +452,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_pools_min_constructed),
 	TEST(test_pools_min),
 	TEST(test_pools_order_free),
+	TEST(test_pools_exact_limit),
 	TEST(test_pools_bad_input),
 	CU_TEST_INFO_NULL,
 };
