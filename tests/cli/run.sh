@@ -735,7 +735,7 @@ want_rc 2
 err_has "$RAW/altra.json: host id altra appears twice (also in $RW/altra.json)"
 end_
 
-# Features given up (README "Pools"): the lab's a76 and n1 (KVM 6.12)
+# Features given up (README "Splitting a fleet into pools"): the lab's a76 and n1 (KVM 6.12)
 # differ in ID_AA64PFR1_EL1 only where both can write it: SSBS [7:4] is 1
 # on a76, 2 on n1 (Arm ARM: 0b0010 FEAT_SSBS2), in both writable masks
 # (0xff), so their common pool keeps SSBS 1 and gives up FEAT_SSBS2.
