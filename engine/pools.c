@@ -309,8 +309,8 @@ static enum cf_err place(struct search *s, size_t i, size_t k, size_t lost)
 	enum cf_err err;
 
 	/* Pools and features given up only grow from here. */
-	if (s->best_k && (k > s->best_k ||
-			  (k == s->best_k && lost >= s->best_lost)))
+	if (s->stopped || (s->best_k && (k > s->best_k ||
+			  (k == s->best_k && lost >= s->best_lost))))
 		return CF_OK;
 	if (i == s->m) {
 		s->best_k = k;
@@ -323,7 +323,7 @@ static enum cf_err place(struct search *s, size_t i, size_t k, size_t lost)
 		s->stopped = true;
 		return CF_OK;
 	}
-	for (size_t b = 0; b < k; b++) {
+	for (size_t b = 0; b < k && !s->stopped; b++) {
 		uint32_t old = s->blk[b];
 		size_t was = s->lost[b];
 		err = lookup(s, old | 1u << i, &e);
@@ -340,6 +340,8 @@ static enum cf_err place(struct search *s, size_t i, size_t k, size_t lost)
 		if (err != CF_OK)
 			return err;
 	}
+	if (s->stopped)
+		return CF_OK;
 	err = lookup(s, 1u << i, &e);
 	if (err != CF_OK)
 		return err;
