@@ -39,6 +39,28 @@ static bool same_part(const struct key *a, const struct key *b)
 	return !strcmp(a->arch, b->arch) && !strcmp(a->vendor, b->vendor);
 }
 
+/* K[0..N) for REPORTS, sorted by part then host id; CF_EDUPLICATE if a
+ * host id appears twice. */
+static enum cf_err keys_of(const struct cf_report *const *reports, size_t n,
+			   struct key *k)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct cf_arch_ops *a = reports[i]->cfg->arch;
+		k[i].r = reports[i];
+		k[i].idx = i;
+		k[i].arch = a->name;
+		if (!a->vendor || !a->vendor(reports[i]->cfg, k[i].vendor,
+					     sizeof(k[i].vendor)))
+			k[i].vendor[0] = '\0';
+	}
+	qsort(k, n, sizeof(*k), id_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!id_cmp(&k[i - 1], &k[i]))
+			return CF_EDUPLICATE;
+	qsort(k, n, sizeof(*k), key_cmp);
+	return CF_OK;
+}
+
 /* Is the pool of the placed hosts K[i] (i < N) with POOL_OF[i] == P, plus
  * CAND, feasible? */
 static enum cf_err feasible_with(const struct key *k, size_t n,
@@ -77,23 +99,9 @@ enum cf_err cf_pools_partition(const struct cf_report *const *reports, size_t n,
 		err = CF_ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct cf_arch_ops *a = reports[i]->cfg->arch;
-		k[i].r = reports[i];
-		k[i].idx = i;
-		k[i].arch = a->name;
-		if (!a->vendor || !a->vendor(reports[i]->cfg, k[i].vendor,
-					     sizeof(k[i].vendor)))
-			k[i].vendor[0] = '\0';
-	}
-	qsort(k, n, sizeof(*k), id_cmp);
-	for (size_t i = 1; i < n; i++) {
-		if (!id_cmp(&k[i - 1], &k[i])) {
-			err = CF_EDUPLICATE;
-			goto out;
-		}
-	}
-	qsort(k, n, sizeof(*k), key_cmp);
+	err = keys_of(reports, n, k);
+	if (err != CF_OK)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		bool placed = false;
 		/* A new part: its pools are new. */
@@ -503,23 +511,9 @@ enum cf_err cf_pools_plan(const struct cf_report *const *reports, size_t n,
 	}
 	p->n = n;
 	p->exact = true;
-	for (size_t i = 0; i < n; i++) {
-		const struct cf_arch_ops *a = reports[i]->cfg->arch;
-		k[i].r = reports[i];
-		k[i].idx = i;
-		k[i].arch = a->name;
-		if (!a->vendor || !a->vendor(reports[i]->cfg, k[i].vendor,
-					     sizeof(k[i].vendor)))
-			k[i].vendor[0] = '\0';
-	}
-	qsort(k, n, sizeof(*k), id_cmp);
-	for (size_t i = 1; i < n; i++) {
-		if (!id_cmp(&k[i - 1], &k[i])) {
-			err = CF_EDUPLICATE;
-			goto out;
-		}
-	}
-	qsort(k, n, sizeof(*k), key_cmp);
+	err = keys_of(reports, n, k);
+	if (err != CF_OK)
+		goto out;
 	for (size_t lo = 0, hi; err == CF_OK && lo < n; lo = hi) {
 		for (hi = lo + 1; hi < n && same_part(&k[lo], &k[hi]); hi++)
 			;

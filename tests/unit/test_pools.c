@@ -1,4 +1,5 @@
 /* cf_pools_plan: the fewest pools, then the fewest features given up. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,41 +67,38 @@ static void answer(const struct cf_pools *p, struct cf_report **o,
  * Fewest: any pool of three holds one of the infeasible pairs, so at
  * least 2 pools, and the only pairing of feasible pairs covering all four
  * is {a,c} {b,d}: 2 pools, giving up FEAT_SHA1 (pool {a,c}) and nothing. */
-static void test_pools_fewer_than_first_fit(void)
+static void four_hosts(struct cf_report *r[4])
 {
-	struct cf_report *r[4] = {
-		isar0_host("a", "0x110", "0xf00"),
-		isar0_host("b", "0x120", "0x0f0"),
-		isar0_host("c", "0x010", ""),
-		isar0_host("d", "0x120", "0xf00"),
-	};
-	struct cf_pools *ff = NULL, *fw = NULL;
-
+	r[0] = isar0_host("a", "0x110", "0xf00");
+	r[1] = isar0_host("b", "0x120", "0x0f0");
+	r[2] = isar0_host("c", "0x010", "");
+	r[3] = isar0_host("d", "0x120", "0xf00");
 	for (int i = 0; i < 4; i++)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
+}
+
+static void test_pools_fewer_than_first_fit(void)
+{
+	struct cf_report *r[4];
+	struct cf_pools *ff = NULL, *fw = NULL;
+	char got[256];
+
+	four_hosts(r);
 	CU_ASSERT_EQUAL_FATAL(cf_pools_plan(R(r), 4, CF_POOLS_FIRST_FIT, &ff),
 			      CF_OK);
+	answer(ff, r, r, 4, got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(got, "a:0 b:0 c:1 d:2 0:FEAT_PMULL,;1:;2:;");
 	CU_ASSERT_EQUAL(cf_pools_count(ff), 3);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(ff, 0), 0);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(ff, 1), 0);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(ff, 2), 1);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(ff, 3), 2);
-	CU_ASSERT_EQUAL(cf_pools_given_up_count(ff, 0), 1);
-	CU_ASSERT_STRING_EQUAL(cf_pools_given_up(ff, 0, 0), "FEAT_PMULL");
 	CU_ASSERT_EQUAL(cf_pools_given_up_total(ff), 1);
 
 	CU_ASSERT_EQUAL_FATAL(cf_pools_plan(R(r), 4, CF_POOLS_FEWEST, &fw),
 			      CF_OK);
 	CU_ASSERT_TRUE(cf_pools_exact(fw));
-	CU_ASSERT_EQUAL(cf_pools_count(fw), 2);
 	/* Pools numbered by first host id: {a,c} then {b,d}. */
-	CU_ASSERT_EQUAL(cf_pools_pool_of(fw, 0), 0);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(fw, 2), 0);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(fw, 1), 1);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(fw, 3), 1);
-	CU_ASSERT_EQUAL_FATAL(cf_pools_given_up_count(fw, 0), 1);
-	CU_ASSERT_STRING_EQUAL(cf_pools_given_up(fw, 0, 0), "FEAT_SHA1");
-	CU_ASSERT_EQUAL(cf_pools_given_up_count(fw, 1), 0);
+	answer(fw, r, r, 4, got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(got, "a:0 b:1 c:0 d:1 0:FEAT_SHA1,;1:;");
+	CU_ASSERT_EQUAL(cf_pools_count(fw), 2);
+	CU_ASSERT_EQUAL(cf_pools_given_up_total(fw), 1);
 	CU_ASSERT_PTR_NULL(cf_pools_given_up(fw, 1, 0));
 	cf_pools_destroy(ff);
 	cf_pools_destroy(fw);
@@ -124,6 +122,7 @@ static void test_pools_fewer_features_than_first_fit(void)
 		isar0_host("r", "0x020", ""),
 	};
 	struct cf_pools *ff = NULL, *fw = NULL;
+	char got[256];
 
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
@@ -131,14 +130,10 @@ static void test_pools_fewer_features_than_first_fit(void)
 			      CF_OK);
 	CU_ASSERT_EQUAL_FATAL(cf_pools_plan(R(r), 3, CF_POOLS_FEWEST, &fw),
 			      CF_OK);
-	CU_ASSERT_EQUAL(cf_pools_count(ff), 2);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(ff, 1), cf_pools_pool_of(ff, 0));
-	CU_ASSERT_EQUAL(cf_pools_given_up_total(ff), 1);
-	CU_ASSERT_STRING_EQUAL(cf_pools_given_up(ff, 0, 0), "FEAT_PMULL");
-	CU_ASSERT_EQUAL(cf_pools_count(fw), 2);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(fw, 0), 0);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(fw, 1), 1);
-	CU_ASSERT_EQUAL(cf_pools_pool_of(fw, 2), 1);
+	answer(ff, r, r, 3, got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(got, "p:0 q:0 r:1 0:FEAT_PMULL,;1:;");
+	answer(fw, r, r, 3, got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(got, "p:0 q:1 r:1 0:;1:;");
 	CU_ASSERT_EQUAL(cf_pools_given_up_total(fw), 0);
 	cf_pools_destroy(ff);
 	cf_pools_destroy(fw);
@@ -305,58 +300,73 @@ static void test_pools_min(void)
 /* The constructed hosts above, checked by the oracle too. */
 static void test_pools_min_constructed(void)
 {
-	struct cf_report *r[4] = {
-		isar0_host("a", "0x110", "0xf00"),
-		isar0_host("b", "0x120", "0x0f0"),
-		isar0_host("c", "0x010", ""),
-		isar0_host("d", "0x120", "0xf00"),
-	};
+	struct cf_report *r[4];
 
-	for (int i = 0; i < 4; i++)
-		CU_ASSERT_PTR_NOT_NULL_FATAL(r[i]);
+	four_hosts(r);
 	want_minimal(r, 4);
 	for (int i = 0; i < 4; i++)
 		cf_report_destroy(r[i]);
 }
 
-/* Every arm64 and x86 report of tests/data with distinct host ids, and
- * the lab's 7.3 hosts renamed: in three orders, one answer for each
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every report tests/data/REL/ *.json holds (in name order) appended to
+ * R[*N..MAX), each host id with SUFFIX appended. */
+static void load_dir(const char *rel, const char *suffix,
+		     struct cf_report **r, size_t *n, size_t max)
+{
+	char path[256], *names[64];
+	size_t k = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "tests/data/%s", rel);
+	d = opendir(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".json")) {
+			CU_ASSERT_FATAL(k < 64);
+			names[k] = strdup(e->d_name);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(names[k]);
+			k++;
+		}
+	}
+	closedir(d);
+	qsort(names, k, sizeof(names[0]), by_name);
+	for (size_t i = 0; i < k; i++) {
+		struct cf_report *x;
+		char id[CF_HOST_ID_MAX];
+		snprintf(path, sizeof(path), "%s/%s", rel, names[i]);
+		free(names[i]);
+		x = test_load_report(path);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+		CU_ASSERT_FATAL(*n < max);
+		snprintf(id, sizeof(id), "%s%s", cf_report_host_id(x), suffix);
+		CU_ASSERT_EQUAL_FATAL(cf_report_clone_as(x, id, &r[(*n)++]), CF_OK);
+		cf_report_destroy(x);
+	}
+}
+
+/* Every arm64 and x86 report of tests/data with distinct host ids (the
+ * lab's 7.3 hosts renamed): in three orders, one answer for each
  * strategy; first fit is cf_pools_partition's; hosts of one
  * configuration share a pool. */
 static void test_pools_order_free(void)
 {
-	static const char *const files[] = {
-		"fleet/a72-01.json", "fleet/a72-02.json", "fleet/n1-01.json",
-		"fleet/n1-02.json", "fleet/v1-01.json", "fleet/v1-02.json",
-		"lab/reports/a53.json", "lab/reports/a57.json",
-		"lab/reports/a64fx.json", "lab/reports/a72.json",
-		"lab/reports/a76.json", "lab/reports/max.json",
-		"lab/reports/n1.json", "arm64/real-writable/altra.json",
-		"arm64/real-writable/cortex-a72.json",
-		"arm64/real-writable/graviton3.json",
-		"x86/bergamo-04.json", "x86/gnr-03.json", "x86/hygon-01.json",
-		"x86/snb-ep.json", "x86/spr-05.json",
-		"lab/reports-7.3/a53.json", "lab/reports-7.3/a57.json",
-		"lab/reports-7.3/a72.json", "lab/reports-7.3/a76.json",
-		"lab/reports-7.3/n1.json",
-	};
-	enum { N = sizeof(files) / sizeof(files[0]) };
-	struct cf_report *r[N], *o[N];
-	size_t pool_of[N], np = 0;
+	enum { MAX = 64 };
+	struct cf_report *r[MAX], *o[MAX];
+	size_t pool_of[MAX], np = 0, N = 0;
 
-	for (size_t i = 0; i < N; i++) {
-		struct cf_report *x = test_load_report(files[i]);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(x);
-		if (strstr(files[i], "7.3")) {
-			char id[64];
-			snprintf(id, sizeof(id), "%s-7.3", cf_report_host_id(x));
-			CU_ASSERT_EQUAL_FATAL(cf_report_clone_as(x, id, &r[i]),
-					      CF_OK);
-			cf_report_destroy(x);
-		} else {
-			r[i] = x;
-		}
-	}
+	load_dir("fleet", "", r, &N, MAX);
+	load_dir("lab/reports", "", r, &N, MAX);
+	load_dir("lab/reports-7.3", "-7.3", r, &N, MAX);
+	load_dir("arm64/real-writable", "", r, &N, MAX);
+	load_dir("x86", "", r, &N, MAX);
+	CU_ASSERT_EQUAL_FATAL(N, 6 + 7 + 7 + 3 + 5);
 	for (int how = CF_POOLS_FEWEST; how <= CF_POOLS_FIRST_FIT; how++) {
 		static char want[8192], got[8192];
 		struct cf_pools *p = NULL;
@@ -377,9 +387,9 @@ static void test_pools_order_free(void)
 		}
 		cf_pools_destroy(p);
 		for (size_t perm = 0; perm < 2; perm++) {
-			/* Reversed; then i*7 mod 26 (7 and 26 coprime). */
+			/* Reversed; then i*5 mod 28 (5 and 28 coprime). */
 			for (size_t i = 0; i < N; i++)
-				o[i] = perm ? r[(i * 7) % N] : r[N - 1 - i];
+				o[i] = perm ? r[(i * 5) % N] : r[N - 1 - i];
 			CU_ASSERT_EQUAL_FATAL(cf_pools_plan(R(o), N, how, &p),
 					      CF_OK);
 			answer(p, o, r, N, got, sizeof(got));
@@ -425,25 +435,26 @@ static void test_pools_exact_limit(void)
 		cf_report_destroy(r[i]);
 }
 
+/* One host id twice (two configurations of "a"), an unknown strategy. */
 static void test_pools_bad_input(void)
 {
-	struct cf_report *r[2] = {
-		test_load_report("arm64/real/altra.json"),
-		test_load_report("arm64/real-writable/altra.json"),
-	};
+	struct cf_report *r[4];
 	struct cf_pools *p = (struct cf_pools *)r;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r[0]);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r[1]);
-	CU_ASSERT_EQUAL(cf_pools_plan(R(r), 2, CF_POOLS_FEWEST, &p),
-			CF_EDUPLICATE);
-	CU_ASSERT_PTR_NULL(p);
-	CU_ASSERT_EQUAL(cf_pools_plan(R(r), 1, (enum cf_pools_strategy)7, &p),
+	four_hosts(r);
+	cf_report_destroy(r[3]);
+	r[3] = isar0_host("a", "0x120", "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r[3]);
+	for (int how = CF_POOLS_FEWEST; how <= CF_POOLS_FIRST_FIT; how++) {
+		CU_ASSERT_EQUAL(cf_pools_plan(R(r), 4, how, &p), CF_EDUPLICATE);
+		CU_ASSERT_PTR_NULL(p);
+	}
+	CU_ASSERT_EQUAL(cf_pools_plan(R(r), 3, (enum cf_pools_strategy)7, &p),
 			CF_EINVAL);
 	CU_ASSERT_PTR_NULL(p);
 	cf_pools_destroy(NULL);
-	cf_report_destroy(r[0]);
-	cf_report_destroy(r[1]);
+	for (int i = 0; i < 4; i++)
+		cf_report_destroy(r[i]);
 }
 
 static CU_TestInfo tests[] = {
