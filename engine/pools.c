@@ -480,7 +480,9 @@ static enum cf_err plan_part(struct cf_pools *p, const struct key *k, size_t n,
 		for (size_t j = 0; j < m; j++)
 			in[j] = at[j] == b;
 		err = evaluate(c, m, in, &ok, &up[first + b]);
-		qsort(up[first + b].v, up[first + b].n, sizeof(char *), name_cmp);
+		if (up[first + b].n)
+			qsort(up[first + b].v, up[first + b].n, sizeof(char *),
+			      name_cmp);
 	}
 	for (size_t i = 0; err == CF_OK && i < n; i++)
 		p->pool_of[k[i].idx] = first + at[conf_of[i]];
