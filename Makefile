@@ -107,7 +107,7 @@ DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke fuzz-merge bench clean \
         integration-test adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
-        lab-kernels lab-export lab-errata lab-midr mutate
+        lab-kernels lab-export lab-errata lab-midr mutate pools-compare
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -524,6 +524,11 @@ check: deps
 	$(MAKE) all $(BUILD)/test_unit
 	$(MAKE) BUILD=build-asan SAN=1 all build-asan/test_unit
 	sh tools/check.sh $(CHECK_SUITES)
+
+# README "Pools": first fit against the fewest pools on the lab's and
+# tests/data's reports, as a Markdown table.
+pools-compare: $(BUILD)/cpufleet
+	python3 tools/pools_compare.py $(BUILD)/cpufleet
 
 bench: deps all $(BUILD)/bench $(BUILD)/bench_fleet $(BUILD)/bench_server
 	$(BUILD)/bench

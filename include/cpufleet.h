@@ -209,6 +209,49 @@ void cf_profile_destroy(struct cf_profile *pr);
 enum cf_err cf_pools_partition(const struct cf_report *const *reports, size_t n,
 			       size_t *pool_of, size_t *npools);
 
+/* Partitions that give up the fewest features.  A pool gives up a feature
+ * (a name `show` prints: FEAT_SVE2, avx512f, as cf_explain_profiles finds
+ * them) when the baseline of some member alone shows it and the pool's
+ * baseline does not (so what no baseline keeps, x86 invtsc, is no loss of
+ * sharing); a pool's count is
+ * the number of such distinct names, a partition's the sum over its pools
+ * (per feature and pool, never per host: hosts of one configuration count
+ * once).  Parts (architecture, vendor) as cf_pools_partition; within a
+ * part the strategy decides:
+ *  - CF_POOLS_FEWEST: the fewest feasible pools, and among partitions with
+ *    that many the fewest features given up, ties to the earliest in a
+ *    fixed order (configurations by smallest host id).  Exact for a part
+ *    of up to CF_POOLS_EXACT_MAX distinct configurations, unless the
+ *    search spends CF_POOLS_SEARCH_BASELINES baselines or
+ *    CF_POOLS_SEARCH_NODES steps first: then the best answer found so
+ *    far, never worse than first fit (its first answer).  Beyond the
+ *    limit, first fit.  Either way cf_pools_exact says false.
+ *  - CF_POOLS_FIRST_FIT: cf_pools_partition's pools.
+ * Hosts of one configuration always share a pool; the same reports in any
+ * order give the same pools, numbered as cf_pools_partition numbers them.
+ * CF_EDUPLICATE if a host id appears twice, CF_EINVAL for another HOW. */
+#define CF_POOLS_EXACT_MAX 32
+#define CF_POOLS_SEARCH_BASELINES 5000
+#define CF_POOLS_SEARCH_NODES 2000000
+enum cf_pools_strategy {
+	CF_POOLS_FEWEST = 0,
+	CF_POOLS_FIRST_FIT = 1,
+};
+struct cf_pools;
+enum cf_err cf_pools_plan(const struct cf_report *const *reports, size_t n,
+			  enum cf_pools_strategy how, struct cf_pools **out);
+void cf_pools_destroy(struct cf_pools *p);
+size_t cf_pools_count(const struct cf_pools *p);
+/* The pool (0-based) of REPORTS[I]. */
+size_t cf_pools_pool_of(const struct cf_pools *p, size_t i);
+/* Whether every part was searched to the end (always true for first fit). */
+bool cf_pools_exact(const struct cf_pools *p);
+/* Pool POOL's features given up, sorted by name (NULL past the end), and
+ * their number; the total over every pool. */
+size_t cf_pools_given_up_count(const struct cf_pools *p, size_t pool);
+const char *cf_pools_given_up(const struct cf_pools *p, size_t pool, size_t i);
+size_t cf_pools_given_up_total(const struct cf_pools *p);
+
 /* ---- checks ---- */
 enum cf_reason_kind {
 	CF_REASON_LACKS = 1,        /* host's limit is below what is wanted */

@@ -14,18 +14,29 @@
 #endif
 
 static const char help[] =
-"usage: cpufleet pools [-d DIR] [--json] [--kernel X.Y] REPORT...\n"
+"usage: cpufleet pools [-d DIR] [--json] [--strategy S] [--kernel X.Y] REPORT...\n"
 "       cpufleet pools --what-if add=REPORT,remove=HOST... [--json] REPORT...\n"
 "       cpufleet pools --server URL --what-if add=REPORT,remove=HOST... [--json] POOL\n"
 "\n"
 "Splits the hosts into pools that each have a feasible baseline.  Hosts of\n"
 "different architectures, and x86 hosts of different CPU vendors, never\n"
-"share a pool; within each such part the hosts are taken in host-id order\n"
-"and each joins the first pool that stays feasible with it, else starts a\n"
-"new one.  The same reports in any order give the same pools.  Prints one\n"
-"line per pool: its architecture (and vendor) and its hosts; with -d,\n"
-"writes each pool's baseline to DIR/pool-N.json and a DIR/pools.json index\n"
-"{\"pools\": [{\"profile\": \"pool-1.json\", \"arch\": ..., \"hosts\": [...]}, ...]}.\n"
+"share a pool, and hosts of one configuration always do.  A pool gives up\n"
+"a feature (FEAT_/flag name) when the baseline of some member alone shows\n"
+"it and the pool's baseline does not; its count is the number of such\n"
+"names.  Within each part, --strategy:\n"
+"  fewest     (default) the fewest pools, and among those the partition\n"
+"             giving up the fewest features in all; exact up to 32 distinct\n"
+"             configurations per part (beyond: first-fit; if the search runs\n"
+"             out of budget: the best found, never worse than first-fit;\n"
+"             either way the last line says \"not proven minimal\")\n"
+"  first-fit  hosts in host-id order, each joins the first pool that stays\n"
+"             feasible with it, else starts a new one\n"
+"The same reports in any order give the same pools.  Prints one line per\n"
+"pool: its architecture (and vendor) and its hosts, then the features it\n"
+"gives up, and a total; with -d, writes each pool's baseline to\n"
+"DIR/pool-N.json and a DIR/pools.json index {\"strategy\": ..., \"exact\":\n"
+"..., \"given_up_total\": N, \"pools\": [{\"profile\": \"pool-1.json\",\n"
+"\"arch\": ..., \"hosts\": [...], \"given_up\": [...]}, ...]}.\n"
 "\n"
 "With --what-if (repeatable; comma-separated add=REPORT and remove=HOST):\n"
 "the baseline of the hosts given (or, with --server, of pool POOL's\n"
@@ -38,6 +49,7 @@ static const char help[] =
 "\n"
 "  -d, --dir DIR  write the pools' baselines into DIR (created if missing)\n"
 "  -j, --json     print the index as JSON instead of text\n"
+"  -s, --strategy S  fewest (default) or first-fit (above)\n"
 "  -k, --kernel X.Y  plan as if every host ran Linux X.Y (or X.Y.Z): each\n"
 "                 host's writable masks as arch/arm64/kvm-writable.txt gives\n"
 "                 them for that release (a range A..B counts from B; until=\n"
@@ -55,9 +67,10 @@ static const char help[] =
  * sorted by host id). */
 static cJSON *pool_entry(size_t p, const char *profile,
 			 const struct cli_reports *rs, const size_t *pool_of,
-			 const size_t *order)
+			 const size_t *order, const struct cf_pools *plan)
 {
 	cJSON *entry = cJSON_CreateObject(), *hosts = cJSON_CreateArray();
+	cJSON *up = cJSON_CreateArray();
 	const struct cf_report *first = NULL;
 	char vendor[32];
 	bool ok = entry && hosts &&
@@ -77,7 +90,14 @@ static cJSON *pool_entry(size_t p, const char *profile,
 	     (!cf_report_vendor(first, vendor, sizeof(vendor)) ||
 	      cJSON_AddStringToObject(entry, "vendor", vendor)) &&
 	     cJSON_AddItemToObject(entry, "hosts", hosts);
+	if (ok)
+		hosts = NULL;
+	for (size_t i = 0; ok && up && i < cf_pools_given_up_count(plan, p); i++)
+		ok = cJSON_AddItemToArray(up, cJSON_CreateString(
+				cf_pools_given_up(plan, p, i)));
+	ok = ok && up && cJSON_AddItemToObject(entry, "given_up", up);
 	if (!ok) {
+		cJSON_Delete(up);
 		cJSON_Delete(hosts);
 		cJSON_Delete(entry);
 		return NULL;
@@ -371,6 +391,7 @@ int cmd_pools(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "what-if", required_argument, NULL, 'w' },
 		{ "kernel", required_argument, NULL, 'k' },
+		{ "strategy", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_SOURCE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -384,10 +405,12 @@ int cmd_pools(int argc, char **argv)
 	cJSON *root = NULL, *arr = NULL;
 	char path[4096], *text = NULL;
 	bool json = false;
+	enum cf_pools_strategy how = CF_POOLS_FEWEST;
+	struct cf_pools *plan = NULL;
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:jw:k:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:jw:s:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'j': json = true; break;
@@ -396,6 +419,17 @@ int cmd_pools(int argc, char **argv)
 			what_if = true;
 			if (whatif_parse(&wa, optarg) != CLI_OK)
 				return CLI_USAGE;
+			break;
+		case 's':
+			if (!strcmp(optarg, "fewest")) {
+				how = CF_POOLS_FEWEST;
+			} else if (!strcmp(optarg, "first-fit")) {
+				how = CF_POOLS_FIRST_FIT;
+			} else {
+				cli_error("pools", "--strategy %s: expected fewest "
+					  "or first-fit", optarg);
+				return CLI_USAGE;
+			}
 			break;
 		case 'h': fputs(help, stdout); return CLI_OK;
 		default:
@@ -457,22 +491,30 @@ int cmd_pools(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	if (cf_pools_partition((const struct cf_report *const *)rs.r, rs.n,
-			       pool_of, &npools) != CF_OK)
+	if (cf_pools_plan((const struct cf_report *const *)rs.r, rs.n, how,
+			  &plan) != CF_OK)
 		goto cleanup;
+	npools = cf_pools_count(plan);
+	for (size_t i = 0; i < rs.n; i++)
+		pool_of[i] = cf_pools_pool_of(plan, i);
 	if (dir && mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		cli_error("pools", "cannot create %s: %s", dir, strerror(errno));
 		goto cleanup;
 	}
 	root = cJSON_CreateObject();
-	arr = root ? cJSON_AddArrayToObject(root, "pools") : NULL;
+	arr = root && cJSON_AddStringToObject(root, "strategy",
+			how == CF_POOLS_FEWEST ? "fewest" : "first-fit") &&
+	      cJSON_AddBoolToObject(root, "exact", cf_pools_exact(plan)) &&
+	      cJSON_AddNumberToObject(root, "given_up_total",
+				      (double)cf_pools_given_up_total(plan))
+		? cJSON_AddArrayToObject(root, "pools") : NULL;
 	for (size_t p = 0; arr && p < npools; p++) {
 		char name[64];
 		cJSON *e;
 		snprintf(name, sizeof(name), "pool-%zu.json", p + 1);
 		if (dir && write_pool(dir, name, p, &rs, pool_of, order) != CLI_OK)
 			goto cleanup;
-		e = pool_entry(p, dir ? name : NULL, &rs, pool_of, order);
+		e = pool_entry(p, dir ? name : NULL, &rs, pool_of, order, plan);
 		if (!e || !cJSON_AddItemToArray(arr, e)) {
 			cJSON_Delete(e);
 			goto cleanup;
@@ -503,8 +545,20 @@ int cmd_pools(int argc, char **argv)
 			       v ? " " : "", v ? v->valuestring : "");
 			cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(e, "hosts"))
 				printf(" %s", h->valuestring);
+			printf("\n  gives up %zu feature%s%s",
+			       cf_pools_given_up_count(plan, p),
+			       cf_pools_given_up_count(plan, p) == 1 ? "" : "s",
+			       cf_pools_given_up_count(plan, p) ? ":" : "");
+			cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(e, "given_up"))
+				printf(" %s", h->valuestring);
 			printf("\n");
 		}
+		printf("%zu pool%s, %zu feature%s given up (%s%s)\n", npools,
+		       npools == 1 ? "" : "s", cf_pools_given_up_total(plan),
+		       cf_pools_given_up_total(plan) == 1 ? "" : "s",
+		       how == CF_POOLS_FEWEST ? "fewest" : "first-fit",
+		       how == CF_POOLS_FIRST_FIT || cf_pools_exact(plan) ? ""
+		       : ", not proven minimal");
 	}
 	if (fflush(stdout) != 0) {
 		cli_error("pools", "cannot write to stdout");
@@ -514,6 +568,7 @@ int cmd_pools(int argc, char **argv)
 cleanup:
 	free(text);
 	cJSON_Delete(root);
+	cf_pools_destroy(plan);
 	free(order);
 	free(pool_of);
 	cli_free_reports(&rs);

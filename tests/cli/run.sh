@@ -735,6 +735,36 @@ want_rc 2
 err_has "$RAW/altra.json: host id altra appears twice (also in $RW/altra.json)"
 end_
 
+# Features given up (README "Splitting a fleet into pools"): the lab's a76 and n1 (KVM 6.12)
+# differ in ID_AA64PFR1_EL1 only where both can write it: SSBS [7:4] is 1
+# on a76, 2 on n1 (Arm ARM: 0b0010 FEAT_SSBS2), in both writable masks
+# (0xff), so their common pool keeps SSBS 1 and gives up FEAT_SSBS2.
+case_ "pools: each pool's features given up, the total, and --strategy"
+run pools tests/data/lab/reports/*.json
+want_rc 1
+out_has "(arm64): a76 n1"
+grep -A1 "(arm64): a76 n1" "$T/out" | grep -qx "  gives up 1 feature: FEAT_SSBS2" ||
+	bad "a76+n1 does not give up FEAT_SSBS2 alone"
+tail -n 1 "$T/out" | grep -q "features\? given up (fewest)$" || bad "no total line"
+run pools --json tests/data/lab/reports/*.json
+want_rc 1
+json_ok "$T/out"
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["strategy"] == "fewest" and d["exact"] is True, d
+assert d["given_up_total"] == sum(len(p["given_up"]) for p in d["pools"]), d
+p = [p for p in d["pools"] if "n1" in p["hosts"]][0]
+assert p["hosts"] == ["a76", "n1"] and p["given_up"] == ["FEAT_SSBS2"], p' "$T/out" ||
+	bad "--json: given_up wrong"
+run pools --strategy first-fit tests/data/lab/reports/*.json
+want_rc 1
+out_has "(arm64): a76 n1"
+tail -n 1 "$T/out" | grep -q "given up (first-fit)$" || bad "no first-fit total"
+run pools --strategy best tests/data/lab/reports/*.json
+want_rc 2
+err_has "--strategy best: expected fewest or first-fit"
+end_
+
 # pools --what-if on files: the new baseline against the baseline of the
 # reports given.  Facts from the reports and arch/arm64/idregs.txt (the Arm
 # ARM's values): cortex-a72's ID_AA64MMFR1_EL1 is 0, altra's and

@@ -13,6 +13,7 @@ extern CU_SuiteInfo suite_catalog;
 extern CU_SuiteInfo suite_config;
 extern CU_SuiteInfo suite_report_doc;
 extern CU_SuiteInfo suite_pool;
+extern CU_SuiteInfo suite_pools;
 extern CU_SuiteInfo suite_baseline;
 extern CU_SuiteInfo suite_check;
 extern CU_SuiteInfo suite_explain;

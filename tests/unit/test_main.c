@@ -207,7 +207,8 @@ int main(void)
 {
 	CU_SuiteInfo *all[] = {
 		&suite_err, &suite_catalog, &suite_config, &suite_report_doc,
-		&suite_pool, &suite_baseline, &suite_check, &suite_explain,
+		&suite_pool, &suite_pools, &suite_baseline, &suite_check,
+		&suite_explain,
 		&suite_profile_doc, &suite_property, &suite_labdata,
 		&suite_spool, &suite_agent, &suite_db, &suite_x86,
 		&suite_identity, &suite_sha256, &suite_idpolicy,
