@@ -118,6 +118,12 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		err = opt_string(host, "kernel", origin, "$.host", r->kernel,
 				 sizeof(r->kernel), d);
 	if (err == CF_OK)
+		err = opt_string(host, "microcode", origin, "$.host",
+				 r->microcode, sizeof(r->microcode), d);
+	if (err == CF_OK)
+		err = opt_string(host, "firmware", origin, "$.host",
+				 r->firmware, sizeof(r->firmware), d);
+	if (err == CF_OK)
 		err = opt_string(host, "machine_id", origin, "$.host",
 				 r->machine_id, sizeof(r->machine_id), d);
 	if (err == CF_OK)
@@ -344,6 +350,10 @@ enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 	     !cJSON_AddStringToObject(host, "hostname", r->hostname)) ||
 	    !cJSON_AddStringToObject(host, "arch", a->name) ||
 	    (r->kernel[0] && !cJSON_AddStringToObject(host, "kernel", r->kernel)) ||
+	    (r->microcode[0] &&
+	     !cJSON_AddStringToObject(host, "microcode", r->microcode)) ||
+	    (r->firmware[0] &&
+	     !cJSON_AddStringToObject(host, "firmware", r->firmware)) ||
 	    (r->machine_id[0] &&
 	     !cJSON_AddStringToObject(host, "machine_id", r->machine_id)))
 		goto cleanup;
