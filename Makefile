@@ -77,7 +77,7 @@ NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
            tools/cmd_agent.c tools/cmd_remote.c tools/remote.c
 # db/db.c's table families and the rest of its SQLite implementation.
 DB_MORE  = db/args.c db/stmt.c db/schema.c db/hosts.c db/pools.c \
-           db/profiles.c db/tokens.c db/audit.c
+           db/profiles.c db/tokens.c db/audit.c db/events.c
 NET_SRC += $(DB_MORE)
 # The service: fleet/ (what it does, on typed structs), server/ (HTTP only:
 # plumbing, the route table, one handler file per resource).
