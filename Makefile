@@ -81,7 +81,7 @@ DB_MORE  = db/args.c db/stmt.c db/schema.c db/hosts.c db/pools.c \
 NET_SRC += $(DB_MORE)
 # The service: fleet/ (what it does, on typed structs), server/ (HTTP only:
 # plumbing, the route table, one handler file per resource).
-FLEET_SRC  = fleet/fleet.c fleet/upload.c fleet/compute.c
+FLEET_SRC  = fleet/fleet.c fleet/upload.c fleet/compute.c fleet/drift.c
 SERVER_SRC = server/server.c server/request.c server/admit.c server/conns.c \
              server/metrics.c server/writer.c server/api.c server/routes.c \
              server/h_admin.c server/h_reports.c server/h_hosts.c \

@@ -233,12 +233,12 @@ enum cf_err cf_db_audit_list(struct cf_db *db, size_t limit, cf_db_audit_fn fn,
 			     void *ctx);
 
 /* ---- drift events: a host's configuration changed between reports ---- */
-/* One field of the configuration that changed, with the name a user knows
- * it by (FEAT_* or the cpuinfo flag; "" if the value names none). */
+/* One field of the configuration that changed, with the names a user
+ * knows its old and new values by (FEAT_*, cpuinfo flags; "" for none). */
 struct cf_db_event_field {
 	const char *reg;
 	const char *field;
-	const char *feature;
+	const char *feature_old, *feature_new;
 	unsigned long long old_value, new_value;
 };
 /* A published profile version checked on the host's previous report and

@@ -56,9 +56,10 @@ enum cf_err cf_db_event_add(struct cf_db *db, const struct cf_db_event *ev,
 	for (size_t i = 0; err == CF_OK && i < ev->nfields; i++) {
 		const struct cf_db_event_field *f = &ev->fields[i];
 		err = cf_db_exec(db, ST_EVENT_FIELD_INSERT,
-				 "storing an event's field", d, "lltttll", id,
+				 "storing an event's field", d, "llttttll", id,
 				 (long long)i, nz(f->reg), nz(f->field),
-				 nz(f->feature), (long long)f->old_value,
+				 nz(f->feature_old), nz(f->feature_new),
+				 (long long)f->old_value,
 				 (long long)f->new_value);
 	}
 	for (size_t i = 0; err == CF_OK && i < ev->nverdicts; i++) {
@@ -122,9 +123,10 @@ static int field_row(void *ctx, sqlite3_stmt *s)
 	f = &p->f[p->nf++];
 	f->reg = dup_col(p, s, 0);
 	f->field = dup_col(p, s, 1);
-	f->feature = dup_col(p, s, 2);
-	f->old_value = (unsigned long long)sqlite3_column_int64(s, 3);
-	f->new_value = (unsigned long long)sqlite3_column_int64(s, 4);
+	f->feature_old = dup_col(p, s, 2);
+	f->feature_new = dup_col(p, s, 3);
+	f->old_value = (unsigned long long)sqlite3_column_int64(s, 4);
+	f->new_value = (unsigned long long)sqlite3_column_int64(s, 5);
 	return p->nomem;
 }
 
@@ -153,7 +155,8 @@ static void parts_clear(struct parts *p)
 	for (size_t i = 0; i < p->nf; i++) {
 		free((char *)p->f[i].reg);
 		free((char *)p->f[i].field);
-		free((char *)p->f[i].feature);
+		free((char *)p->f[i].feature_old);
+		free((char *)p->f[i].feature_new);
 	}
 	for (size_t i = 0; i < p->nv; i++) {
 		free((char *)p->v[i].profile);

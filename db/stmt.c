@@ -189,8 +189,9 @@ static const char *const st_sql[ST_COUNT] = {
 		" firmware_before, firmware_now)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_EVENT_FIELD_INSERT] =
-		"INSERT INTO event_fields (event, seq, reg, field, feature,"
-		" old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		"INSERT INTO event_fields (event, seq, reg, field, feature_old,"
+		" feature_new, old_value, new_value)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_EVENT_VERDICT_INSERT] =
 		"INSERT INTO event_verdicts (event, seq, profile, version, pool,"
 		" member, accepted_before, accepted_now, reasons)"
@@ -203,7 +204,8 @@ static const char *const st_sql[ST_COUNT] = {
 		" AND (?2 IS NULL OR host_id = ?2)"
 		" ORDER BY seq DESC LIMIT ?3",
 	[ST_EVENT_FIELDS] =
-		"SELECT reg, field, feature, old_value, new_value"
+		"SELECT reg, field, feature_old, feature_new, old_value,"
+		" new_value"
 		" FROM event_fields WHERE event = ?1 ORDER BY seq",
 	[ST_EVENT_VERDICTS] =
 		"SELECT profile, version, pool, member, accepted_before,"

@@ -1167,7 +1167,8 @@ static int ev_collect(void *ctx, const struct cf_db_event *ev)
 	snprintf(s->hosts + len, sizeof(s->hosts) - len, "%s%s@%s",
 		 len ? " " : "", ev->host, ev->at);
 	s->n++;
-	if (ev->nfields == 2 && !strcmp(ev->fields[1].feature, "rtm")) {
+	if (ev->nfields == 2 && !strcmp(ev->fields[1].feature_old, "rtm") &&
+	    !strcmp(ev->fields[1].feature_new, "")) {
 		s->rtm_old = ev->fields[1].old_value;
 		s->rtm_new = ev->fields[1].new_value;
 	}
@@ -1187,8 +1188,8 @@ static int ev_collect(void *ctx, const struct cf_db_event *ev)
 static void test_db_events(void)
 {
 	const struct cf_db_event_field fields[] = {
-		{ "CPUID_00000007_0_EBX", "hle", "hle", 1, 0 },
-		{ "CPUID_00000007_0_EBX", "rtm", "rtm", 1, 0 },
+		{ "CPUID_00000007_0_EBX", "hle", "hle", "", 1, 0 },
+		{ "CPUID_00000007_0_EBX", "rtm", "rtm", "", 1, 0 },
 	};
 	const struct cf_db_event_verdict verdicts[] = {
 		{ "web", 3, "web", true, true, false, "lacks rtm\nlacks hle" },
