@@ -282,6 +282,9 @@ enum cf_err cf_db_event_list(struct cf_db *db, const char *since,
 struct cf_db_stats {
 	unsigned long long hosts, reports, sightings, configs, pools,
 		profiles, profile_versions, tokens, events;
+	/* The newest audit row's number: it moves with every change of
+	 * pools, profiles, labels or tokens. */
+	unsigned long long audit_seq;
 };
 enum cf_err cf_db_stats(struct cf_db *db, struct cf_db_stats *out);
 

@@ -182,7 +182,8 @@ static const char *const st_sql[ST_COUNT] = {
 		" (SELECT count(DISTINCT name) FROM profile_versions),"
 		" (SELECT count(*) FROM profile_versions),"
 		" (SELECT count(*) FROM tokens),"
-		" (SELECT count(*) FROM events)",
+		" (SELECT count(*) FROM events),"
+		" (SELECT coalesce(max(seq), 0) FROM audit)",
 	[ST_EVENT_INSERT] =
 		"INSERT INTO events (at, host_id, arch, from_report, to_report,"
 		" kernel_before, kernel_now, microcode_before, microcode_now,"

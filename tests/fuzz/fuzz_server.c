@@ -102,6 +102,7 @@ static const struct doc_route {
 	{ "GET", "/v1/profiles/{}/versions", R_READER | R_ADMIN },
 	{ "GET", "/v1/profiles/{}/versions/{}", R_READER | R_ADMIN },
 	{ "POST", "/v1/check", R_READER | R_ADMIN },
+	{ "GET", "/v1/events", R_READER | R_ADMIN },
 	{ "GET", "/v1/audit", R_ADMIN },
 };
 
