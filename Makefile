@@ -74,7 +74,8 @@ endif
 NET ?= 1
 NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
            tools/cmd_server.c tools/cmd_token.c \
-           tools/cmd_agent.c tools/cmd_remote.c tools/remote.c
+           tools/cmd_agent.c tools/cmd_remote.c tools/remote.c \
+           tools/cmd_drift.c
 # db/db.c's table families and the rest of its SQLite implementation.
 DB_MORE  = db/args.c db/stmt.c db/schema.c db/hosts.c db/pools.c \
            db/profiles.c db/tokens.c db/audit.c db/events.c
