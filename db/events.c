@@ -97,29 +97,31 @@ static char *dup_col(struct parts *p, sqlite3_stmt *s, int col)
 	return c;
 }
 
-static bool grow(void **arr, size_t *cap, size_t n, size_t size)
+/* ARR with room for one more of N (CAP doubled when full), or NULL with
+ * ARR unchanged. */
+static void *grow(void *arr, size_t *cap, size_t n, size_t size)
 {
 	void *t;
 
 	if (n < *cap)
-		return true;
-	t = realloc(*arr, (*cap ? 2 * *cap : 16) * size);
-	if (!t)
-		return false;
-	*arr = t;
-	*cap = *cap ? 2 * *cap : 16;
-	return true;
+		return arr;
+	t = realloc(arr, (*cap ? 2 * *cap : 16) * size);
+	if (t)
+		*cap = *cap ? 2 * *cap : 16;
+	return t;
 }
 
 static int field_row(void *ctx, sqlite3_stmt *s)
 {
 	struct parts *p = ctx;
-	struct cf_db_event_field *f;
+	struct cf_db_event_field *f = grow(p->f, &p->capf, p->nf,
+					  sizeof(*p->f));
 
-	if (!grow((void **)&p->f, &p->capf, p->nf, sizeof(*p->f))) {
+	if (!f) {
 		p->nomem = true;
 		return 1;
 	}
+	p->f = f;
 	f = &p->f[p->nf++];
 	f->reg = dup_col(p, s, 0);
 	f->field = dup_col(p, s, 1);
@@ -133,12 +135,14 @@ static int field_row(void *ctx, sqlite3_stmt *s)
 static int verdict_row(void *ctx, sqlite3_stmt *s)
 {
 	struct parts *p = ctx;
-	struct cf_db_event_verdict *v;
+	struct cf_db_event_verdict *v = grow(p->v, &p->capv, p->nv,
+					    sizeof(*p->v));
 
-	if (!grow((void **)&p->v, &p->capv, p->nv, sizeof(*p->v))) {
+	if (!v) {
 		p->nomem = true;
 		return 1;
 	}
+	p->v = v;
 	v = &p->v[p->nv++];
 	v->profile = dup_col(p, s, 0);
 	v->version = sqlite3_column_int(s, 1);

@@ -431,11 +431,14 @@ static enum cf_err pool_refusing(struct cf_fleet *f, const char *pool,
 	struct cf_fleet_pool *p = NULL;
 	enum cf_err err = cf_fleet_pool_resolve(f, pool, &p, d);
 
-	if (err == CF_ENOTFOUND || err == CF_ETOOBIG) {
-		/* A pool deleted since has no members; one over the bound is
-		 * not resolved here either. */
-		if (err == CF_ETOOBIG && skipped)
+	if (err != CF_OK && err != CF_ENOMEM) {
+		/* A pool deleted since has no members; one over the bound, or
+		 * with a stored report this build cannot read, is left out
+		 * (and counted): the figure never fails /metrics. */
+		if (err != CF_ENOTFOUND && skipped)
 			(*skipped)++;
+		if (d)
+			d->msg[0] = '\0';
 		cf_fleet_pool_destroy(p);
 		return CF_OK;
 	}

@@ -265,7 +265,8 @@ enum cf_err cf_fleet_events(struct cf_fleet *f, const char *since,
 /* Hosts whose latest report refuses the latest version of a published
  * profile whose pool they are members of (README "Drift"): per such
  * profile one check per distinct configuration of its pool.  A pool over
- * F's max_pool_hosts is skipped and counted in *SKIPPED (may be NULL). */
+ * F's max_pool_hosts, or with a stored report that does not parse, is left
+ * out and counted in *SKIPPED (may be NULL). */
 enum cf_err cf_fleet_hosts_refusing(struct cf_fleet *f,
 				    unsigned long long *n, size_t *skipped,
 				    struct cf_diag *d);

@@ -1,8 +1,8 @@
 /* A drift event as JSON: when, which host, the cause where the reports
  * show it, each changed field with its names, and each published
  * profile's verdict before and now. */
-#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "profiles/event_doc.h"
 
@@ -87,16 +87,14 @@ static bool add_reasons(cJSON *o, const char *text)
 
 	while (a && *s) {
 		size_t n = strcspn(s, "\n");
-		cJSON *r = cJSON_CreateString("");
+		char *line = strndup(s, n);
+		cJSON *r = line ? cJSON_CreateString(line) : NULL;
 
-		if (!r || !cJSON_AddItemToArray(a, r))
+		free(line);
+		if (!r || !cJSON_AddItemToArray(a, r)) {
+			cJSON_Delete(r);
 			return false;
-		cJSON_free(r->valuestring);
-		r->valuestring = cJSON_malloc(n + 1);
-		if (!r->valuestring)
-			return false;
-		memcpy(r->valuestring, s, n);
-		r->valuestring[n] = '\0';
+		}
 		s += n + (s[n] == '\n');
 	}
 	return a != NULL;

@@ -48,6 +48,12 @@ static bool flag(const cJSON *o, const char *key)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
+static int num(const cJSON *o, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(it) ? it->valueint : 0;
+}
+
 /* A field's value as the event gives it ("0x1"): small values in decimal,
  * as `show` prints flags and levels. */
 static void value_text(const char *hex, char *buf, size_t len)
@@ -118,13 +124,11 @@ static void print_profiles(const cJSON *ev)
 		bool moved = !strcmp(st, "now_refused") ||
 			     !strcmp(st, "now_accepted");
 		const cJSON *r, *reasons;
-		int version;
 		bool first = true;
 
 		if (!member && !moved)
 			continue;
-		version = cJSON_GetObjectItemCaseSensitive(p, "version")->valueint;
-		printf("; profile %s@%d", str(p, "profile"), version);
+		printf("; profile %s@%d", str(p, "profile"), num(p, "version"));
 		if (*str(p, "pool"))
 			printf(" (pool %s%s)", str(p, "pool"),
 			       member ? "" : ", not a member");

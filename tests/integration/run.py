@@ -738,6 +738,9 @@ def t_migrate_identity(tmp):
         c.execute("UPDATE reports SET content = ?",
                   (hashlib.sha256(b"schema 1").hexdigest(),))
         c.execute("UPDATE configs SET fingerprint = '0123456789abcdef'")
+        # Schema 1 had none of the later migrations' tables.
+        for t in ("event_fields", "event_verdicts", "events"):
+            c.execute("DROP TABLE " + t)
         c.execute("PRAGMA user_version = 1")
     c.close()
     s = Server(db)
@@ -745,7 +748,8 @@ def t_migrate_identity(tmp):
     check(r.status == 200, "the retry after the migration: HTTP %d %s, "
           "want 200 known" % (r.status, short(r.body)))
     eq(r.json().get("status"), "known", "status of the retry")
-    eq(db_query(db, "PRAGMA user_version")[0][0], 2, "schema version")
+    # Migrations 2 (identities) and 3 (drift events) ran.
+    eq(db_query(db, "PRAGMA user_version")[0][0], 3, "schema version")
     content = db_query(db, "SELECT content FROM reports")[0][0]
     check(re.match(r"^cfid1:[0-9a-f]{64}$", content),
           "stored content %r is not a cfid1 identity" % content)
