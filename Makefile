@@ -44,7 +44,7 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            engine/explain.c engine/decode.c engine/pools.c engine/deps.c \
            engine/mask.c \
            arch/driver.c arch/arm64/arm64.c arch/arm64/collect.c arch/arm64/apply.c \
-           arch/arm64/levels.c \
+           arch/arm64/levels.c arch/arm64/regid.c \
            profiles/doc.c profiles/regmap.c profiles/report_doc.c \
            profiles/profile_doc.c profiles/verdict_doc.c engine/matrix.c profiles/section.c \
            profiles/x86_doc.c arch/x86/x86.c arch/x86/collect.c \
@@ -53,7 +53,7 @@ LIB_SRC  = util/err.c util/diag.c util/sha256.c \
            profiles/export_libvirt.c profiles/export_firecracker.c
 # What-if on a pool: on engine objects only, for the server and the CLI.
 LIB_SRC += fleet/whatif.c profiles/whatif_doc.c
-CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cmd_baseline.c \
+CLI_SRC  = tools/cpufleet.c tools/cli_util.c tools/cli_source.c tools/cmd_baseline.c \
            tools/cmd_check.c tools/cmd_explain.c tools/cmd_show.c \
            tools/cmd_matrix.c tools/cmd_pools.c tools/cmd_collect.c \
            tools/cmd_apply.c tools/cmd_export.c
@@ -67,7 +67,7 @@ LIB_SRC += arch/arm64/smccc.c
 LIB_SRC += util/text.c
 # KVM access for arm64 exists only in aarch64 builds.
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
-LIB_SRC += arch/arm64/a64vm.c
+LIB_SRC += arch/arm64/a64vm.c arch/arm64/a64guest.c
 endif
 # The service side (database, server, agent) needs SQLite, libmicrohttpd
 # and libcurl; NET=0 leaves it out (the lab's aarch64 cross build).
@@ -238,6 +238,11 @@ harness-test: $(BUILD)/cpufleet
 	sh tests/check/run.sh
 	sh tests/mutate/selftest.sh
 
+# Modules depend one way: no include cycle, no upward include from engine/,
+# no call cycle in arch/ (host objects, and the lab's aarch64 ones if built).
+layering-test: all
+	python3 tools/dev/layering.py --objects $(BUILD) --objects $(LAB_OUT)/aarch64
+
 # The mutation run (tools/mutate/run.py): mutants of the engine and of the
 # catalogues, each built and judged by the fast suites in a scratch copy of
 # the tree (build/mutate/), with a score and the survivors' reasons.  Not
@@ -359,7 +364,7 @@ lab_each = rc=0; for k in $(LAB_KLIST); do o=$(LAB_OUT)/lab-$$k; \
 lab-setup:
 	LAB_KERNELS=$(LAB_KERNELS) sh tools/lab/setup.sh
 
-$(LAB_OUT)/labagent: tools/lab/labagent.c $(LIB_SRC) arch/arm64/a64vm.c \
+$(LAB_OUT)/labagent: tools/lab/labagent.c $(LIB_SRC) arch/arm64/a64vm.c arch/arm64/a64guest.c \
                      arch/arm64/a64vm.h arch/arm64/idregs.txt include/cpufleet.h
 	$(MAKE) BUILD=$(LAB_OUT)/aarch64 CC=$(LAB_CC) SAN=0 NET=0 \
 	  $(LAB_OUT)/aarch64/libcpufleet.a
@@ -493,6 +498,8 @@ endif
 ifeq ($(LAB),1)
 CHECK_SUITES += lab-errata="$(MAKE) --no-print-directory lab-errata"
 endif
+# Last: by then the lab has built the aarch64 objects whose calls it reads.
+CHECK_SUITES += layering="$(MAKE) --no-print-directory layering-test"
 check: deps
 	$(MAKE) all $(BUILD)/test_unit
 	$(MAKE) BUILD=build-asan SAN=1 all build-asan/test_unit

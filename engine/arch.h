@@ -38,6 +38,15 @@ struct cf_arch_ops {
 	 * core of a MIDR_EL1 value); NULL hook for none. */
 	const char *(*value_name)(const char *reg, uint64_t value);
 	/* Encoding name of a register the catalogue lacks ("S3_0_C0_C4_7"). */
+	/* Named levels (Armv8.2, x86-64-v3: the architecture's table): FN
+	 * for every feature level LEVEL must not go beyond (perhaps more
+	 * than once), stopping at FN's first error in *ERR; false for no
+	 * level of that name.  LEVEL_RANGE names them for a message.  NULL
+	 * hook: no named levels. */
+	bool (*level_beyond)(const char *level,
+			     enum cf_err (*fn)(void *ctx, const char *feat),
+			     void *ctx, enum cf_err *err);
+	const char *level_range;
 	int (*regname_parse)(const char *name, uint64_t *key);
 	void (*regname_format)(uint64_t key, char *buf, size_t len);
 };
@@ -59,7 +68,5 @@ int cf_arch_regkey(const struct cf_arch_ops *a, const char *name, uint64_t *key)
 bool cf_arch_gate_closed(const struct cf_arch_ops *a,
 			 const struct cf_config *want, uint64_t key);
 
-extern const struct cf_arch_ops cf_arm64_ops;
-extern const struct cf_arch_ops cf_x86_ops;
 
 #endif

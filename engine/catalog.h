@@ -62,6 +62,14 @@ struct cf_field {
 	uint64_t floor;
 	const struct cf_fas *as; /* value map, NULL for none */
 	uint8_t nas;
+	/* What a value means as a size in bits, for messages (idregs.txt
+	 * `bits=V:N`: PARange 5 is 48 bits), NULL for none. */
+	const struct cf_fas *bits;
+	uint8_t nbits;
+	/* A set of sizes, for messages: bit i set is a size of
+	 * (i + 1) * bits_step bits (idregs.txt `bits=*N`: SVE vector
+	 * lengths), 0 for none. */
+	uint16_t bits_step;
 };
 
 /* A KVM capability's key in every catalogue (arch/caps/caps.awk makes

@@ -458,6 +458,17 @@ static void fmt_val(const struct cf_reason *r, uint64_t v, char *buf, size_t len
 		snprintf(buf, len, "0x%llx", (unsigned long long)v);
 }
 
+/* The catalogue's field of reason R, or NULL (a whole register). */
+static const struct cf_field *reason_field(const struct cf_verdict *v,
+					   const struct cf_reason *r)
+{
+	int ri = r->field ? cf_catalog_find_name(v->arch->catalog, r->reg) : -1;
+	int fi = ri < 0 ? -1 : cf_catalog_find_field(&v->arch->catalog->regs[ri],
+						     r->field);
+
+	return fi < 0 ? NULL : &v->arch->catalog->regs[ri].fields[fi];
+}
+
 /* A field's value in users' words, where the catalogue says what it is:
  * a TSC rate (policy "rate", kHz) in MHz; a size named *_bits or *_width
  * in decimal bits; a 32-bit field that must be equal and holds four
@@ -466,24 +477,47 @@ static void fmt_val(const struct cf_reason *r, uint64_t v, char *buf, size_t len
 static bool fmt_unit(const struct cf_verdict *v, const struct cf_reason *r,
 		     uint64_t val, char *buf, size_t len)
 {
-	int ri = r->field ? cf_catalog_find_name(v->arch->catalog, r->reg) : -1;
-	const struct cf_field *f;
+	const struct cf_field *f = reason_field(v, r);
 	size_t n;
-	int fi;
 
-	if (ri < 0)
+	if (!f)
 		return false;
-	fi = cf_catalog_find_field(&v->arch->catalog->regs[ri], r->field);
-	if (fi < 0)
-		return false;
-	f = &v->arch->catalog->regs[ri].fields[fi];
 	n = strlen(f->name);
 	if (f->policy == CF_POL_RATE) {
-		snprintf(buf, len, "%llu.%03llu MHz",
-			 (unsigned long long)(val / 1000),
-			 (unsigned long long)(val % 1000));
+		if (val % 1000)
+			snprintf(buf, len, "%llu.%03llu MHz",
+				 (unsigned long long)(val / 1000),
+				 (unsigned long long)(val % 1000));
+		else
+			snprintf(buf, len, "%llu MHz",
+				 (unsigned long long)(val / 1000));
 		return true;
 	}
+	/* A set of sizes (idregs.txt `bits=*N`): "128, 256 bits". */
+	if (f->bits_step && val) {
+		size_t at = 0;
+		buf[0] = '\0';
+		for (int b = 0; b < 64 && at < len; b++)
+			if (val >> b & 1) {
+				int w = snprintf(buf + at, len - at, "%s%llu",
+						 at ? ", " : "",
+						 (unsigned long long)(b + 1) *
+						 f->bits_step);
+				if (w < 0)
+					return false;
+				at += (size_t)w;
+			}
+		if (at < len)
+			snprintf(buf + at, len - at, " bits");
+		return true;
+	}
+	/* A size the catalogue maps value by value (idregs.txt `bits=`). */
+	for (int i = 0; i < f->nbits; i++)
+		if (f->bits[i].from == val) {
+			snprintf(buf, len, "%llu bits",
+				 (unsigned long long)f->bits[i].to);
+			return true;
+		}
 	if (f->width > 1 && ((n > 4 && !strcmp(f->name + n - 4, "bits")) ||
 			     (n > 5 && !strcmp(f->name + n - 5, "width")))) {
 		snprintf(buf, len, "%llu bits", (unsigned long long)val);
@@ -498,6 +532,66 @@ static bool fmt_unit(const struct cf_verdict *v, const struct cf_reason *r,
 		}
 		s[4] = '\0';
 		snprintf(buf, len, "\"%s\"", s);
+		return true;
+	}
+	return false;
+}
+
+/* The whole CPU vendor string of each side ("GenuineIntel"), from V's
+ * reasons on the equal fields named "vendor": x86 CPUID leaf 0 holds it in
+ * EBX, EDX, ECX, in that order (SDM Vol. 2A, CPUID leaf 0).  False when
+ * a register of the three did not differ (it has no reason here) or a
+ * byte is not printable. */
+static bool vendor_words(const struct cf_verdict *v, char *want, char *offer)
+{
+	static const char *const order[] = { "_EBX", "_EDX", "_ECX" };
+
+	for (int k = 0; k < 3; k++) {
+		const struct cf_reason *r = NULL;
+		for (size_t i = 0; i < v->n && !r; i++) {
+			size_t n = strlen(v->r[i].reg);
+			if (v->r[i].field && !strcmp(v->r[i].field, "vendor") &&
+			    n > 4 && !strcmp(v->r[i].reg + n - 4, order[k]))
+				r = &v->r[i];
+		}
+		if (!r)
+			return false;
+		for (int b = 0; b < 4; b++) {
+			want[4 * k + b] = (char)(r->want >> (8 * b));
+			offer[4 * k + b] = (char)(r->offer >> (8 * b));
+			if (want[4 * k + b] < 0x20 || want[4 * k + b] > 0x7e ||
+			    offer[4 * k + b] < 0x20 || offer[4 * k + b] > 0x7e)
+				return false;
+		}
+	}
+	want[12] = offer[12] = '\0';
+	return true;
+}
+
+/* A reason in the words users know first, where the catalogue says what
+ * the field is: the CPU vendor, the TSC frequency.  False for others. */
+static bool words_text(const struct cf_verdict *v, const struct cf_reason *r,
+		       const char *w, const char *o, char *buf, size_t len)
+{
+	const struct cf_field *f = reason_field(v, r);
+	const char *host = v->host[0] ? v->host : "this host";
+	char vw[13], vo[13];
+
+	if (!f)
+		return false;
+	if (f->policy == CF_POL_RATE && r->kind == CF_REASON_NOT_WRITABLE) {
+		/* KVM_SET_TSC_KHZ without TSC scaling: 250 ppm at most
+		 * (arch/x86/kvm/x86.c, tsc_tolerance_ppm). */
+		snprintf(buf, len, "TSC frequency %s, host %s %s: more than "
+			 "250 ppm apart and %s cannot scale the guest's TSC "
+			 "(%s.%s)", w, host, o, host, r->reg, r->field);
+		return true;
+	}
+	if (!strcmp(r->field, "vendor") && r->kind == CF_REASON_NOT_ACCEPTED &&
+	    vendor_words(v, vw, vo)) {
+		snprintf(buf, len, "CPU vendor %s, host %s has %s: %s.%s wants "
+			 "%s, host offers %s", vw, host, vo, r->reg, r->field,
+			 w, o);
 		return true;
 	}
 	return false;
@@ -564,11 +658,19 @@ const char *cf_verdict_value_name(const struct cf_verdict *v, const char *reg,
 	       v->arch->value_name(reg, value) : NULL;
 }
 
+const char *cf_verdict_reason_topic(const struct cf_verdict *v,
+				    const struct cf_reason *r)
+{
+	const struct cf_field *f = reason_field(v, r);
+
+	return f && f->policy == CF_POL_RATE ? "TSC frequency" : NULL;
+}
+
 enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 				   char *buf, size_t len)
 {
 	const struct cf_reason *r = cf_verdict_reason(v, i);
-	char w[40], o[40], who[CF_HOST_ID_MAX + 8], bits[200];
+	char w[200], o[200], who[CF_HOST_ID_MAX + 8], bits[200];
 
 	if (!r)
 		return CF_EINVAL;
@@ -582,7 +684,8 @@ enum cf_err cf_verdict_reason_text(const struct cf_verdict *v, size_t i,
 		snprintf(who, sizeof(who), "host %s", v->host);
 	else
 		snprintf(who, sizeof(who), "this host");
-	if (cap_text(v, r, who, w, o, buf, len))
+	if (cap_text(v, r, who, w, o, buf, len) ||
+	    words_text(v, r, w, o, buf, len))
 		return CF_OK;
 	switch (r->kind) {
 	case CF_REASON_LACKS:

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "arch/arm64/levels.h"
-#include "arch/x86/x86_catalog.h"
 #include "engine/catalog.h"
 #include "engine/deps.h"
 #include "engine/mask.h"
@@ -188,83 +186,6 @@ static enum cf_err take_away(struct cf_config *c, const char *feat,
 	return CF_OK;
 }
 
-/* The features a named level must not go beyond: every feature of a level
- * it does not include, not also one of a level it includes.  FN gets each
- * (perhaps more than once); false: no level of that name. */
-typedef enum cf_err (*feat_fn)(void *ctx, const char *feat);
-
-static void arm64_closure(size_t l, bool *in)
-{
-	in[l] = true;
-	for (size_t b = 0; b < cf_arm64_levels[l].nbases; b++)
-		arm64_closure(cf_arm64_levels[l].bases[b], in);
-}
-
-static bool arm64_included(const bool *in, const char *feat)
-{
-	for (size_t l = 0; l < cf_arm64_nlevels; l++)
-		for (size_t i = 0; in[l] && i < cf_arm64_levels[l].nfeats; i++)
-			if (!strcmp(cf_arm64_levels[l].feats[i], feat))
-				return true;
-	return false;
-}
-
-static bool arm64_beyond(const char *level, feat_fn fn, void *ctx,
-			 enum cf_err *err)
-{
-	bool in[64] = { false };
-	size_t top = cf_arm64_nlevels;
-
-	for (size_t l = 0; l < cf_arm64_nlevels && l < 64; l++)
-		if (!strcasecmp(cf_arm64_levels[l].name, level))
-			top = l;
-	if (top == cf_arm64_nlevels)
-		return false;
-	arm64_closure(top, in);
-	for (size_t l = 0; l < cf_arm64_nlevels && *err == CF_OK; l++)
-		for (size_t i = 0; !in[l] && i < cf_arm64_levels[l].nfeats &&
-		     *err == CF_OK; i++)
-			if (!arm64_included(in, cf_arm64_levels[l].feats[i]))
-				*err = fn(ctx, cf_arm64_levels[l].feats[i]);
-	return true;
-}
-
-/* psABI levels are cumulative, in table order. */
-static bool x86_beyond(const char *level, feat_fn fn, void *ctx,
-		       enum cf_err *err)
-{
-	size_t top = cf_x86_nlevels;
-
-	for (size_t l = 0; l < cf_x86_nlevels; l++)
-		if (!strcasecmp(cf_x86_levels[l].name, level))
-			top = l;
-	if (top == cf_x86_nlevels)
-		return false;
-	for (size_t l = top + 1; l < cf_x86_nlevels && *err == CF_OK; l++)
-		for (size_t i = 0; i < cf_x86_levels[l].nflags && *err == CF_OK;
-		     i++) {
-			bool below_too = false;
-			for (size_t k = 0; k <= top && !below_too; k++)
-				for (size_t j = 0; j < cf_x86_levels[k].nflags; j++)
-					below_too = below_too ||
-						!strcmp(cf_x86_levels[k].flags[j],
-							cf_x86_levels[l].flags[i]);
-			if (!below_too)
-				*err = fn(ctx, cf_x86_levels[l].flags[i]);
-		}
-	return true;
-}
-
-static const struct {
-	const char *arch;
-	bool (*beyond)(const char *level, feat_fn fn, void *ctx,
-		       enum cf_err *err);
-	const char *examples;
-} level_tables[] = {
-	{ "arm64", arm64_beyond, "Armv8.0 .. Armv9.3" },
-	{ "x86", x86_beyond, "x86-64-v1 .. x86-64-v4" },
-};
-
 struct masking {
 	struct cf_config *c;
 	struct cf_diag *d;
@@ -363,19 +284,14 @@ static enum cf_err level_fn(struct cf_config *c, const void *arg,
 	struct masking m = { c, d };
 	enum cf_err err = CF_OK;
 
-	for (size_t i = 0; i < sizeof(level_tables) / sizeof(level_tables[0]);
-	     i++) {
-		if (strcmp(level_tables[i].arch, c->arch->name))
-			continue;
-		if (!level_tables[i].beyond(level, take_away_fn, &m, &err))
-			return cf_diag_set(d, CF_ENOTFOUND, "%s: no %s level "
-					   "of that name (%s)", level,
-					   c->arch->name,
-					   level_tables[i].examples);
-		return err;
-	}
-	return cf_diag_set(d, CF_ENOTFOUND, "%s: %s has no named levels",
-			   level, c->arch->name);
+	if (!c->arch->level_beyond)
+		return cf_diag_set(d, CF_ENOTFOUND, "%s: %s has no named levels",
+				   level, c->arch->name);
+	if (!c->arch->level_beyond(level, take_away_fn, &m, &err))
+		return cf_diag_set(d, CF_ENOTFOUND, "%s: no %s level of that "
+				   "name (%s)", level, c->arch->name,
+				   c->arch->level_range);
+	return err;
 }
 
 enum cf_err cf_profile_max_level(struct cf_profile *pr, const char *level,

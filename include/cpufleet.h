@@ -285,6 +285,10 @@ void cf_verdict_summary(const struct cf_verdict *v, char *buf, size_t len);
  * (arm64 MIDR_EL1: the core, "Neoverse N1"), or NULL. */
 const char *cf_verdict_value_name(const struct cf_verdict *v, const char *reg,
 				  uint64_t value);
+/* What reason R of V is about in users' words where the catalogue's
+ * policy says it ("TSC frequency" for a TSC rate field), or NULL. */
+const char *cf_verdict_reason_topic(const struct cf_verdict *v,
+				    const struct cf_reason *r);
 
 /* ---- the pair matrix ---- */
 /* One cell of a pair matrix: is the profile accepted, and for how many

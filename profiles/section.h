@@ -32,7 +32,5 @@ enum cf_err cf_section_require(const struct cf_config *cfg, const char *origin,
 /* The codec of architecture ARCH (never NULL for a known one). */
 const struct cf_section_codec *cf_section_codec(const struct cf_arch_ops *arch);
 
-extern const struct cf_section_codec cf_section_regmap; /* arm64 */
-extern const struct cf_section_codec cf_section_x86;
 
 #endif

@@ -99,6 +99,7 @@ static void blocker_name(const struct cf_verdict *v, const struct cf_reason *r,
 {
 	const char *w = cf_verdict_value_name(v, r->reg, r->want);
 	const char *o = cf_verdict_value_name(v, r->reg, r->offer);
+	const char *topic = cf_verdict_reason_topic(v, r);
 
 	if (r->kind == CF_REASON_NEEDS_CAP && w && o)
 		snprintf(buf, len, "%s %s (host %s)", r->reg, w, o);
@@ -106,6 +107,8 @@ static void blocker_name(const struct cf_verdict *v, const struct cf_reason *r,
 		snprintf(buf, len, "architecture: host is %s", r->reg);
 	else if (r->field && !strcmp(r->field, "vendor"))
 		snprintf(buf, len, "CPU vendor");
+	else if (topic)
+		snprintf(buf, len, "%s", topic);
 	else if (r->kind == CF_REASON_DEPENDS)
 		snprintf(buf, len, "%s without %s", r->features, r->needs);
 	else if (r->features[0]) {

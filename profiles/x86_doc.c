@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arch/x86/x86.h"
+#include "arch/driver.h"
 #include "profiles/doc.h"
 #include "profiles/section.h"
 #include "util/diag.h"

@@ -41,32 +41,6 @@ void cli_error(const char *cmd, const char *fmt, ...)
 /* A profile from PATH, or the named profile PATH is (x86-64-v1..v4) when
  * no such file exists.  Prints the error; returns a CLI exit code. */
 int cli_load_profile(const char *cmd, const char *path, struct cf_profile **out);
-/* Where a command that takes a PROFILE may fetch it by name: --server URL,
- * --token T, --token-file F, --cacert PEM (as `cpufleet pool` takes them). */
-struct cli_source {
-	const char *server, *token, *token_file, *cacert;
-};
-#define CLI_SOURCE_OPT 0x1000
-#define CLI_SOURCE_OPTIONS \
-	{ "server", required_argument, NULL, CLI_SOURCE_OPT + 's' }, \
-	{ "token", required_argument, NULL, CLI_SOURCE_OPT + 't' }, \
-	{ "token-file", required_argument, NULL, CLI_SOURCE_OPT + 'T' }, \
-	{ "cacert", required_argument, NULL, CLI_SOURCE_OPT + 'C' }
-#define CLI_SOURCE_HELP \
-"      --server URL     PROFILE may be NAME or NAME@VERSION, a profile\n" \
-"                       published there (a file is still read as a file);\n" \
-"                       --token T, --token-file F, --cacert PEM as for\n" \
-"                       `cpufleet profile`\n"
-/* Takes option C (one of CLI_SOURCE_OPTIONS); false if it is not one. */
-bool cli_source_opt(struct cli_source *s, int c, const char *arg);
-/* The profile SPEC: as cli_load_profile reads it without S->server; with
- * it, a file if one exists, else the server's NAME[@VERSION] (a psABI
- * level the server has no profile of: the catalogue's).  NAME (NLEN
- * bytes) and *VERSION get what the server calls it ("" and 0 otherwise;
- * either may be NULL).  Prints the error; returns a CLI exit code. */
-int cli_load_profile_from(const char *cmd, const struct cli_source *s,
-			  const char *spec, struct cf_profile **out,
-			  char *name, size_t nlen, int *version);
 /* Reads a report or a profile: exactly one of *report / *profile is set. */
 int cli_load_any(const char *path, struct cf_report **report,
 		 struct cf_profile **profile);

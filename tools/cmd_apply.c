@@ -4,12 +4,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "tools/cli_source.h"
 #include "tools/cli_util.h"
 #include "arch/x86/apply.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/x86vm.h"
 #if defined(__aarch64__)
-#include "arch/arm64/a64vm.h"
+#include "arch/arm64/a64guest.h"
 #endif
 
 static const char help[] =
@@ -493,7 +494,7 @@ static int arm64_apply(const char *path, const struct cf_profile *pr,
 	int rc = CLI_USAGE;
 
 	/* No usable scratch VM (no /dev/kvm...): exit 2, as --help says. */
-	if (cf_a64vm_create_applied(features, pr, &ref, &vm, &d) != CF_OK) {
+	if (cf_a64guest_create_applied(features, pr, &ref, &vm, &d) != CF_OK) {
 		cli_error("apply", "%s", d.msg);
 	} else if (json) {
 		cJSON *root = cJSON_CreateObject();

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "profiles/doc.h"
+#include "tools/cli_source.h"
 #include "tools/cli_util.h"
 
 static const char help_export[] =

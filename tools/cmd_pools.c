@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
+#include "tools/cli_source.h"
 #include "tools/cli_util.h"
 #include "fleet/whatif.h"
 #include "profiles/doc.h"

@@ -660,7 +660,8 @@ static const char check_help[] =
 "first one summary line per host, then the reasons, as local check.\n"
 "--from HOST: where can a guest started on HOST (its own profile: all KVM\n"
 "offers there, or --profile's) go?  Each other host of pool P, or the HOSTs\n"
-"given, or every host the server knows, as `FROM -> TO: verdict`.  --to\n"
+"given, or every host the server knows: one `FROM -> TO: summary` line\n"
+"each, then the reasons (--brief: the summaries only).  --to\n"
 "HOST: the reverse, whose guests (each host's own profile) may come to HOST.\n"
 "\n"
 "  -p, --profile P      NAME, NAME@VERSION, or a profile file\n"
@@ -965,14 +966,24 @@ static int where(const struct remote_opts *ro, const struct check_args *a,
 			     : where_to(cl, a, others, &verdicts);
 	if (rc != CLI_OK)
 		goto cleanup;
+	/* As local check and explain: one summary line per pair first,
+	 * then each incompatible pair's reasons (none with --brief). */
 	cJSON_ArrayForEach(it, verdicts) {
 		bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 			it, "compatible"));
 		all = all && ok;
-		if (json)
+		if (!json)
+			printf("%s -> %s: %s\n", str(it, "from"), str(it, "host"),
+			       str(it, "summary")[0] ? str(it, "summary") :
+			       ok ? "compatible" : "incompatible");
+	}
+	cJSON_ArrayForEach(it, verdicts) {
+		if (json || a->brief ||
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it,
+								  "compatible")))
 			continue;
-		printf("%s -> %s: %s\n", str(it, "from"), str(it, "host"),
-		       ok ? "compatible" : "INCOMPATIBLE");
+		printf("%s -> %s: INCOMPATIBLE\n", str(it, "from"),
+		       str(it, "host"));
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it,
 								       "reasons"))
 			printf("  - %s\n", str(r, "text"));

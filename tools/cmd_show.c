@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "tools/cli_source.h"
 #include "tools/cli_util.h"
 
 static const char help[] =

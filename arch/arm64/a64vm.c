@@ -24,52 +24,6 @@ struct cf_a64vm {
 	const struct cf_profile *errata; /* answers KVM_EXIT_HYPERCALL */
 };
 
-int cf_a64_mask_index(uint64_t key)
-{
-	unsigned op0 = (key >> 14) & 3, op1 = (key >> 11) & 7;
-	unsigned crn = (key >> 7) & 15, crm = (key >> 3) & 15, op2 = key & 7;
-
-	if (op0 != 3 || crn != 0 || crm > 7 || (op1 != 0 && op1 != 1 && op1 != 3))
-		return -1;
-	return (int)((op1 == 3 ? 2 : op1) << 6 | crm << 3 | op2);
-}
-
-enum cf_a64_regclass cf_a64_classify(uint64_t id, uint64_t *key)
-{
-	int i;
-
-	if ((id & ~0xffffULL) == 0x6030000000130000ULL &&
-	    cf_a64_mask_index(id & 0xffff) >= 0) {
-		*key = id & 0xffff;
-		return CF_A64_ID;
-	}
-	if ((id >> 32) == 0x60300000) {
-		i = cf_catalog_find_key(&cf_arm64_catalog, id & 0xffffffff);
-		if (i >= 0 && cf_arm64_catalog.regs[i].pseudo == 1) {
-			*key = id & 0xffffffff;
-			return CF_A64_PSEUDO;
-		}
-	}
-	*key = 0;
-	return CF_A64_OTHER;
-}
-
-uint64_t cf_a64_one_reg_id(uint64_t key)
-{
-	/* Pseudo-registers' keys are the low half of their id, 64-bit. */
-	return key > 0xffff ? 0x6030000000000000ULL | key : cf_a64_sysreg_id(key);
-}
-
-uint64_t cf_a64_writable_of(uint64_t key, const uint64_t masks[192])
-{
-	int i = cf_catalog_find_key(&cf_arm64_catalog, key);
-	int mi = cf_a64_mask_index(key);
-
-	if (i >= 0 && cf_arm64_catalog.regs[i].pseudo)
-		return cf_arm64_catalog.regs[i].fixed_writable;
-	return masks && key <= 0xffff && mi >= 0 ? masks[mi] : 0;
-}
-
 void cf_a64vm_destroy(struct cf_a64vm *vm)
 {
 	if (!vm)
@@ -106,12 +60,12 @@ static enum cf_err set_attr(int fd, uint32_t group, uint64_t attr,
 enum cf_err cf_a64vm_create(uint32_t features, struct cf_a64vm **out,
 			    struct cf_diag *d)
 {
-	return cf_a64vm_create_for(features, NULL, NULL, NULL, out, d);
+	return cf_a64vm_create_with(features, NULL, out, d);
 }
 
-enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
-				const uint64_t *vls, struct cf_apply_refusal *ref,
-				struct cf_a64vm **out, struct cf_diag *d)
+enum cf_err cf_a64vm_create_with(uint32_t features,
+				 const struct cf_a64vm_steps *steps,
+				 struct cf_a64vm **out, struct cf_diag *d)
 {
 	struct cf_a64vm *vm = calloc(1, sizeof(*vm));
 	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
@@ -122,8 +76,6 @@ enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
 	int sz;
 
 	*out = NULL;
-	if (ref)
-		memset(ref, 0, sizeof(*ref));
 	if (!vm)
 		return CF_ENOMEM;
 	vm->kvm = vm->vm = vm->vcpu = vm->gic = -1;
@@ -171,8 +123,8 @@ enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
 		goto fail;
 	}
 	/* VM capabilities before any vCPU exists. */
-	if (pr) {
-		err = cf_arm64_apply_vm(vm->vm, pr, NULL, d);
+	if (steps && steps->vm) {
+		err = steps->vm(vm->vm, steps->ctx, d);
 		if (err != CF_OK)
 			goto fail;
 	}
@@ -208,22 +160,8 @@ enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
 	if (features & CF_A64_FEAT_SVE) {
 		int what = KVM_ARM_VCPU_SVE;
 		/* Vector lengths: only before finalize. */
-		if (vls) {
-			struct kvm_one_reg r = { .id = 0x606000000015ffffULL,
-						 .addr = (uint64_t)(uintptr_t)vls };
-			if (ioctl(vm->vcpu, KVM_SET_ONE_REG, &r) != 0) {
-				if (!ref) {
-					err = fail(d, "KVM_REG_ARM64_SVE_VLS");
-					goto fail;
-				}
-				ref->refused = true;
-				ref->err = errno;
-				snprintf(ref->reg, sizeof(ref->reg), "SVE_VLS");
-				snprintf(ref->text, sizeof(ref->text),
-					 "KVM_REG_ARM64_SVE_VLS: %s", strerror(errno));
-			}
-		} else if (pr && ref) {
-			err = cf_arm64_apply_vcpu(vm->vcpu, pr, ref, d);
+		if (steps && steps->vcpu) {
+			err = steps->vcpu(vm->vcpu, steps->ctx, d);
 			if (err != CF_OK)
 				goto fail;
 		}
@@ -236,25 +174,6 @@ enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
 	return CF_OK;
 fail:
 	cf_a64vm_destroy(vm);
-	return err;
-}
-
-enum cf_err cf_a64vm_create_applied(uint32_t features,
-				    const struct cf_profile *pr,
-				    struct cf_apply_refusal *ref,
-				    struct cf_a64vm **out, struct cf_diag *d)
-{
-	enum cf_err err = cf_a64vm_create_for(features, pr, NULL, ref, out, d);
-
-	if (err != CF_OK || ref->refused)
-		return err;
-	err = cf_arm64_apply((*out)->vm, &(*out)->vcpu, 1, pr, ref, d);
-	if (err == CF_OK && !ref->refused)
-		err = cf_a64vm_finish(*out, d);
-	if (err != CF_OK) {
-		cf_a64vm_destroy(*out);
-		*out = NULL;
-	}
 	return err;
 }
 

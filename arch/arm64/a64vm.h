@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cpufleet.h>
+#include "arch/arm64/regid.h"
 
 /* vCPU features (KVM_ARM_VCPU_INIT bits). */
 #define CF_A64_FEAT_PSCI   (1u << 2)
@@ -27,12 +28,18 @@ struct cf_a64vm;
  * (cf_a64vm_finish does that) so ID registers can still be written. */
 enum cf_err cf_a64vm_create(uint32_t features, struct cf_a64vm **out,
 			    struct cf_diag *d);
-/* The same, programming PR's VM capabilities before the vCPU exists and its
- * SVE lengths before finalize (or VLS, 8 words, when not NULL); a refusal
- * of those fills REF and still returns the VM. */
-enum cf_err cf_a64vm_create_for(uint32_t features, const struct cf_profile *pr,
-				const uint64_t *vls, struct cf_apply_refusal *ref,
-				struct cf_a64vm **out, struct cf_diag *d);
+/* What a caller adds to the creation, in KVM's order: VM with the VM fd
+ * before any vCPU exists (VM capabilities), VCPU with the vCPU fd between
+ * KVM_ARM_VCPU_INIT and the SVE finalize (vector lengths; called only
+ * with CF_A64_FEAT_SVE).  Either may be NULL; an error stops creation. */
+struct cf_a64vm_steps {
+	enum cf_err (*vm)(int vm_fd, void *ctx, struct cf_diag *d);
+	enum cf_err (*vcpu)(int vcpu_fd, void *ctx, struct cf_diag *d);
+	void *ctx;
+};
+enum cf_err cf_a64vm_create_with(uint32_t features,
+				 const struct cf_a64vm_steps *steps,
+				 struct cf_a64vm **out, struct cf_diag *d);
 void cf_a64vm_destroy(struct cf_a64vm *vm);
 int cf_a64vm_vm_fd(const struct cf_a64vm *vm);
 int cf_a64vm_vcpu_fd(const struct cf_a64vm *vm);
@@ -52,14 +59,6 @@ bool cf_a64vm_writable_masks(struct cf_a64vm *vm, uint64_t masks[192]);
 /* KVM_CHECK_EXTENSION on the VM (falls back to /dev/kvm). */
 int cf_a64vm_cap(struct cf_a64vm *vm, long cap);
 
-/* A VM with PR programmed in KVM's order (capabilities, SVE lengths, ID
- * and firmware registers) and, unless KVM refused (REF), the vGIC and PMU
- * initialised, ready to run. */
-enum cf_err cf_a64vm_create_applied(uint32_t features,
-				    const struct cf_profile *pr,
-				    struct cf_apply_refusal *ref,
-				    struct cf_a64vm **out, struct cf_diag *d);
-
 /* vGIC CTRL_INIT and PMU IRQ/INIT: after ID registers, before running. */
 enum cf_err cf_a64vm_finish(struct cf_a64vm *vm, struct cf_diag *d);
 /* Copies CODE to guest RAM and points the vCPU at it, x-registers X[0..7]. */
@@ -77,27 +76,5 @@ void cf_a64vm_serve_errata(struct cf_a64vm *vm, const struct cf_profile *pr);
 /* Completes a pending MMIO exit without entering the guest, so the saved
  * state is consistent (KVM_RUN with immediate_exit). */
 enum cf_err cf_a64vm_settle(struct cf_a64vm *vm, struct cf_diag *d);
-
-/* ONE_REG id of a system register from its catalogue key. */
-static inline uint64_t cf_a64_sysreg_id(uint64_t key)
-{
-	return 0x6030000000130000ULL | (key & 0xffff);
-}
-
-/* Index in KVM_ARM_GET_REG_WRITABLE_MASKS of a sysreg key, or -1 outside
- * the feature-ID range (op0 3, op1 0/1/3, CRn 0, CRm 0-7). */
-int cf_a64_mask_index(uint64_t key);
-
-/* What a KVM_GET_REG_LIST id is to the catalogue: a feature ID register,
- * a catalogue pseudo-register (firmware), or anything else; *KEY gets the
- * catalogue key of the first two. */
-enum cf_a64_regclass { CF_A64_OTHER, CF_A64_ID, CF_A64_PSEUDO };
-enum cf_a64_regclass cf_a64_classify(uint64_t id, uint64_t *key);
-/* The ONE_REG id of a catalogue key (system or pseudo-register). */
-uint64_t cf_a64_one_reg_id(uint64_t key);
-/* What KVM lets userspace change in KEY: the reported mask (MASKS, from
- * cf_a64vm_writable_masks, may be NULL) or the catalogue's for pseudo-
- * registers. */
-uint64_t cf_a64_writable_of(uint64_t key, const uint64_t masks[192]);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cpufleet.h>
+#include "arch/driver.h"
 #include "engine/arch.h"
 #include "arch/arm64/levels.h"
 
@@ -105,6 +106,8 @@ const struct cf_arch_ops cf_arm64_ops = {
 	.catalog = &cf_arm64_catalog,
 	.deps = &cf_arm64_deps,
 	.refusals = &cf_arm64_refusals,
+	.level_beyond = cf_arm64_level_beyond,
+	.level_range = "Armv8.0 .. Armv9.3",
 	.regname_parse = arm64_regname_parse,
 	.regname_format = arm64_regname_format,
 	.value_name = arm64_value_name,

@@ -59,28 +59,50 @@ function cstr(s) {
 	return "\"" s "\""
 }
 
-# `as=V:C[,V:C...]`: KVM takes a written V as C.  Sets asmap (C
-# initialisers) and returns the number of pairs.
-function parse_as(s, width, pol, sg,   n, i, pr, kv, from) {
-	if (pol != "CF_POL_LOWER" || sg)
-		fatal("'as=' needs an unsigned field of the lower policy")
+# OPT=V:X[,V:X...] (OPT as or bits, X the letter its grammar names the
+# second number by): decimal pairs, V fitting a field of WIDTH bits, X one
+# of at most XDIGITS digits (0: fitting the field too), no V twice and,
+# unless SELF_OK, none mapped to itself.  Returns the pairs as C
+# initialisers in pairs_c, their number as the result.
+function parse_pairs(s, opt, x, width, xdigits, self_ok,   n, i, pr, kv, from) {
 	n = split(s, pr, ",")
 	if (n == 0 || n > 16)
-		fatal("'as=' wants 1 to 16 V:C pairs")
+		fatal("'" opt "=' wants 1 to 16 V:" x " pairs")
 	split("", from)
+	pairs_c = ""
 	for (i = 1; i <= n; i++) {
 		if (split(pr[i], kv, ":") != 2 || kv[1] !~ /^[0-9]+$/ ||
-		    kv[2] !~ /^[0-9]+$/ || length(kv[1]) > 15 || length(kv[2]) > 15)
-			fatal("bad 'as=' pair '" pr[i] "' (want V:C, decimal)")
-		if (bits_needed(kv[1]) > width || bits_needed(kv[2]) > width)
-			fatal("'as=' pair " pr[i] " does not fit the field")
-		if (kv[1] + 0 == kv[2] + 0)
-			fatal("'as=' pair " pr[i] " maps a value to itself")
+		    kv[2] !~ /^[0-9]+$/ || length(kv[1]) > 15 ||
+		    length(kv[2]) > (xdigits ? xdigits : 15))
+			fatal("bad '" opt "=' pair '" pr[i] "' (want V:" x ", decimal)")
+		if (bits_needed(kv[1]) > width ||
+		    (!xdigits && bits_needed(kv[2]) > width))
+			fatal("'" opt "=' pair " pr[i] " does not fit the field")
+		if (!self_ok && kv[1] + 0 == kv[2] + 0)
+			fatal("'" opt "=' pair " pr[i] " maps a value to itself")
 		if ((kv[1] + 0) in from)
-			fatal("'as=' maps " kv[1] " twice")
+			fatal("'" opt "=' maps " kv[1] " twice")
 		from[kv[1] + 0] = 1
-		asmap = asmap sprintf("\t{ %sULL, %sULL },\n", kv[1], kv[2])
+		pairs_c = pairs_c sprintf("\t{ %sULL, %sULL },\n", kv[1], kv[2])
 	}
+	return n
+}
+
+# `as=V:C[,V:C...]`: KVM takes a written V as C.  Sets asmap (C
+# initialisers) and returns the number of pairs.
+function parse_as(s, width, pol, sg,   n) {
+	if (pol != "CF_POL_LOWER" || sg)
+		fatal("'as=' needs an unsigned field of the lower policy")
+	n = parse_pairs(s, "as", "C", width, 0, 0)
+	asmap = pairs_c
+	return n
+}
+
+# bits=V:N[,...]: what value V of the field means as a size, N bits
+# (decimal both); the message text only.  Sets bitsmap.
+function parse_bits(s, width,   n) {
+	n = parse_pairs(s, "bits", "N", width, 4, 1)
+	bitsmap = pairs_c
 	return n
 }
 
@@ -95,6 +117,9 @@ function close_field() {
 	if (fnas[nf] > 0)
 		printf "static const struct cf_fas %s_as[] = {\n%s};\n", fld, fas[nf]
 	fasn[nf] = (fnas[nf] > 0) ? fld "_as" : "NULL"
+	if (fnbits[nf] > 0)
+		printf "static const struct cf_fas %s_bits[] = {\n%s};\n", fld, fbits[nf]
+	fbitsn[nf] = (fnbits[nf] > 0) ? fld "_bits" : "NULL"
 	fld = ""
 }
 
@@ -106,12 +131,12 @@ function close_reg(   i) {
 		deps_field(rname, fname[i], rkeystr, i - 1, fwidth[i], fsigned[i], \
 		    fpol[i] == "CF_POL_AND" || fpol[i] == "CF_POL_PREFIX")
 	for (i = 1; i <= nf; i++)
-		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL, %s, %d },\n", \
+		printf "\t{ %s, %d, %d, %d, %s, %sULL, %s, %d, %d, %sULL, %s, %d, %s, %d, %d },\n", \
 		    cstr(fname[i]), flsb[i], fwidth[i], fsigned[i], fpol[i], \
 		    fsafe[i], fvals[i], fnvals[i], ffloork[i], ffloor[i], \
-		    fasn[i], fnas[i]
+		    fasn[i], fnas[i], fbitsn[i], fnbits[i], fstep[i]
 	if (nf == 0)
-		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL, NULL, 0 },\n"
+		printf "\t{ NULL, 0, 0, 0, CF_POL_LOWER, 0ULL, NULL, 0, 0, 0ULL, NULL, 0, NULL, 0, 0 },\n"
 	printf "};\n\n"
 	# Facts (keys 0x2000000 up) go after the capabilities.
 	if (rwr ~ /^3,/)
@@ -322,7 +347,24 @@ $1 == "field" {
 	floorkind = 0
 	asmap = ""
 	nas = 0
+	bitsmap = ""
+	nbits = 0
+	step = 0
 	for (t = 6; t <= NF; t++) {
+		if ($t ~ /^bits=\*/) {
+			if (nbits || step)
+				fatal("'bits=' given twice for field " $3)
+			step = substr($t, 7)
+			if (step !~ /^[1-9][0-9]*$/ || length(step) > 4)
+				fatal("bad 'bits=*N' step '" step "' (1 to 9999)")
+			continue
+		}
+		if ($t ~ /^bits=/) {
+			if (nbits || step)
+				fatal("'bits=' given twice for field " $3)
+			nbits = parse_bits(substr($t, 6), msb - lsb + 1)
+			continue
+		}
 		if ($t ~ /^as=/) {
 			if (nas)
 				fatal("'as=' given twice for field " $3)
@@ -349,6 +391,9 @@ $1 == "field" {
 	nf++
 	fas[nf] = asmap
 	fnas[nf] = nas
+	fbits[nf] = bitsmap
+	fnbits[nf] = nbits
+	fstep[nf] = step + 0
 	ffloor[nf] = floor
 	ffloork[nf] = floorkind
 	fname[nf] = $3

@@ -1,6 +1,7 @@
 /* The generic loops over the level and core tables (arch/arm64/levels.h). */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "arch/arm64/levels.h"
 #include "engine/catalog.h"
 #include "engine/config.h"
@@ -118,4 +119,43 @@ enum cf_err cf_arm64_profile_core(const struct cf_profile *pr, char *buf,
 			return CF_OK;
 		}
 	return CF_ENOTFOUND;
+}
+
+/* --max-level: the features of every level LEVEL does not include, not
+ * also one of a level it includes. */
+static void arm64_closure(size_t l, bool *in)
+{
+	in[l] = true;
+	for (size_t b = 0; b < cf_arm64_levels[l].nbases; b++)
+		arm64_closure(cf_arm64_levels[l].bases[b], in);
+}
+
+static bool arm64_included(const bool *in, const char *feat)
+{
+	for (size_t l = 0; l < cf_arm64_nlevels; l++)
+		for (size_t i = 0; in[l] && i < cf_arm64_levels[l].nfeats; i++)
+			if (!strcmp(cf_arm64_levels[l].feats[i], feat))
+				return true;
+	return false;
+}
+
+bool cf_arm64_level_beyond(const char *level,
+			   enum cf_err (*fn)(void *ctx, const char *feat),
+			   void *ctx, enum cf_err *err)
+{
+	bool in[64] = { false };
+	size_t top = cf_arm64_nlevels;
+
+	for (size_t l = 0; l < cf_arm64_nlevels && l < 64; l++)
+		if (!strcasecmp(cf_arm64_levels[l].name, level))
+			top = l;
+	if (top == cf_arm64_nlevels)
+		return false;
+	arm64_closure(top, in);
+	for (size_t l = 0; l < cf_arm64_nlevels && *err == CF_OK; l++)
+		for (size_t i = 0; !in[l] && i < cf_arm64_levels[l].nfeats &&
+		     *err == CF_OK; i++)
+			if (!arm64_included(in, cf_arm64_levels[l].feats[i]))
+				*err = fn(ctx, cf_arm64_levels[l].feats[i]);
+	return true;
 }

@@ -53,4 +53,10 @@ const char *cf_arm64_core_name(uint64_t midr);
  * implementer in hex where the table has no name for it. */
 void cf_arm64_midr_text(uint64_t midr, char *buf, size_t len);
 
+/* The features Armv8.x/9.x level LEVEL must not go beyond, to FN (the
+ * ops' level_beyond: engine/arch.h). */
+bool cf_arm64_level_beyond(const char *level,
+			   enum cf_err (*fn)(void *ctx, const char *feat),
+			   void *ctx, enum cf_err *err);
+
 #endif

@@ -59,10 +59,10 @@ function cap_c(nreg,   pol, s) {
 	if (cap_kind == "bool") {
 		s = sprintf("static const struct cf_fvalue r%d_v[] = {\n\t{ 1ULL, %s },\n};\n", \
 		    nreg, cstr($1))
-		return s sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, r%d_v, 1, 0, 0ULL, NULL, 0 },\n};\n\n", \
+		return s sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, r%d_v, 1, 0, 0ULL, NULL, 0, NULL, 0, 0 },\n};\n\n", \
 		    nreg, cap_kind, pol, nreg)
 	}
-	return sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, NULL, 0, 0, 0ULL, NULL, 0 },\n};\n\n", \
+	return sprintf("static const struct cf_field r%d_f[] = {\n\t{ \"%s\", 0, 64, 0, %s, 0ULL, NULL, 0, 0, 0ULL, NULL, 0, NULL, 0, 0 },\n};\n\n", \
 	    nreg, cap_kind, pol)
 }
 

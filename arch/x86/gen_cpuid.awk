@@ -181,7 +181,7 @@ function close_reg(   b, start, i, j, t, order, k) {
 			out = out sprintf("static const struct cf_fvalue %s[] = {\n%s};\n", \
 			    vname, fvals[k])
 		}
-		body = body sprintf("\t{ %s, %d, %d, 0, %s, 0ULL, %s, %d, 0, 0ULL, NULL, 0 },\n", \
+		body = body sprintf("\t{ %s, %d, %d, 0, %s, 0ULL, %s, %d, 0, 0ULL, NULL, 0, NULL, 0, 0 },\n", \
 		    cstr(fname[k]), flsb[k], fwid[k], fpol[k], vname, fnv[k])
 		nfields++
 	}

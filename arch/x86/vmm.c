@@ -1,8 +1,11 @@
-/* Lookups in the VMM name tables (arch/x86/vmm.h). */
+/* Lookups in the VMM name tables (arch/x86/vmm.h), and the richest named
+ * model a profile satisfies. */
+#include <stdio.h>
 #include <string.h>
 #include "arch/x86/vmm.h"
 #include "arch/x86/x86.h"
 #include "engine/config.h"
+#include "engine/profile.h"
 
 const char *cf_x86_vmm_name_of(const struct cf_x86_vmm *v, uint64_t key,
 			       unsigned bit)
@@ -49,4 +52,24 @@ const struct cf_x86_vmm_model *cf_x86_vmm_richest(const struct cf_x86_vmm *v,
 			best = m;
 	}
 	return best;
+}
+
+enum cf_err cf_x86_profile_model(const struct cf_profile *pr, char *name,
+				 size_t nlen, char *source, size_t slen)
+{
+	const struct cf_x86_vmm *lv = &cf_x86_libvirt_vmm;
+	const struct cf_x86_vmm_model *m;
+
+	if (nlen)
+		name[0] = '\0';
+	if (slen)
+		source[0] = '\0';
+	if (strcmp(pr->arch->name, "x86") != 0)
+		return CF_EARCH;
+	snprintf(source, slen, "%s %s cpu_map", lv->what, lv->version);
+	m = cf_x86_vmm_richest(lv, pr->cfg);
+	if (!m)
+		return CF_ENOTFOUND;
+	snprintf(name, nlen, "%s", m->name);
+	return CF_OK;
 }

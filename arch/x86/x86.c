@@ -3,11 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <cpufleet.h>
 #include "engine/arch.h"
+#include "arch/driver.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/x86_catalog.h"
-#include "arch/x86/vmm.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 
@@ -342,24 +343,31 @@ enum cf_err cf_x86_profile_level(const struct cf_profile *pr, char *level,
 	return CF_OK;
 }
 
-enum cf_err cf_x86_profile_model(const struct cf_profile *pr, char *name,
-				 size_t nlen, char *source, size_t slen)
+/* psABI levels are cumulative, in table order. */
+static bool x86_level_beyond(const char *level,
+			     enum cf_err (*fn)(void *ctx, const char *feat),
+			     void *ctx, enum cf_err *err)
 {
-	const struct cf_x86_vmm *lv = &cf_x86_libvirt_vmm;
-	const struct cf_x86_vmm_model *m;
+	size_t top = cf_x86_nlevels;
 
-	if (nlen)
-		name[0] = '\0';
-	if (slen)
-		source[0] = '\0';
-	if (strcmp(pr->arch->name, "x86") != 0)
-		return CF_EARCH;
-	snprintf(source, slen, "%s %s cpu_map", lv->what, lv->version);
-	m = cf_x86_vmm_richest(lv, pr->cfg);
-	if (!m)
-		return CF_ENOTFOUND;
-	snprintf(name, nlen, "%s", m->name);
-	return CF_OK;
+	for (size_t l = 0; l < cf_x86_nlevels; l++)
+		if (!strcasecmp(cf_x86_levels[l].name, level))
+			top = l;
+	if (top == cf_x86_nlevels)
+		return false;
+	for (size_t l = top + 1; l < cf_x86_nlevels && *err == CF_OK; l++)
+		for (size_t i = 0; i < cf_x86_levels[l].nflags && *err == CF_OK;
+		     i++) {
+			bool below_too = false;
+			for (size_t k = 0; k <= top && !below_too; k++)
+				for (size_t j = 0; j < cf_x86_levels[k].nflags; j++)
+					below_too = below_too ||
+						!strcmp(cf_x86_levels[k].flags[j],
+							cf_x86_levels[l].flags[i]);
+			if (!below_too)
+				*err = fn(ctx, cf_x86_levels[l].flags[i]);
+		}
+	return true;
 }
 
 const struct cf_arch_ops cf_x86_ops = {
@@ -373,6 +381,8 @@ const struct cf_arch_ops cf_x86_ops = {
 	.finish = x86_finish,
 	.gates = &cf_x86_gates,
 	.deps = &cf_x86_deps,
+	.level_beyond = x86_level_beyond,
+	.level_range = "x86-64-v1 .. x86-64-v4",
 	.regname_parse = x86_regname_parse,
 	.regname_format = x86_regname_format,
 };

@@ -13,6 +13,16 @@ FLEET=tests/data/fleet
 X86=tests/data/x86
 
 "$BIN" baseline -q -o "$T/rw.json" "$RW"/*.json 2>/dev/null
+
+# rewrite SRC OUT ID CODE: report SRC as host ID, changed by the Python
+# statements CODE on its document d, written to OUT.
+rewrite() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["host"]["id"] = sys.argv[3]
+exec(sys.argv[4])
+json.dump(d, open(sys.argv[2], "w"))' "$@"
+}
 "$BIN" baseline -q -o "$T/spr.json" "$X86/spr-05.json" 2>/dev/null
 
 # ---- point 2: summaries ------------------------------------------------------
@@ -104,18 +114,19 @@ end_
 # no TSC scaling: KVM_SET_TSC_KHZ refuses the other rate (arch/x86/kvm/x86.c,
 # kvm_set_tsc_khz, tsc_tolerance_ppm 250).  The rate reads in MHz.
 case_ "reasons: a TSC rate in MHz"
-for h in fast:2400000 slow:2100000; do
-	python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-d["host"]["id"], khz = sys.argv[2].split(":")
-d["x86"]["tsc_khz"] = int(khz)
-d["x86"]["tsc_scaling"] = False
-json.dump(d, open(sys.argv[3], "w"))' "$X86/spr-05.json" "$h" "$T/${h%%:*}.json"
-done
+rewrite "$X86/spr-05.json" "$T/fast.json" fast \
+	'd["x86"]["tsc_khz"] = 2400000; d["x86"]["tsc_scaling"] = False'
+rewrite "$X86/spr-05.json" "$T/slow.json" slow \
+	'd["x86"]["tsc_khz"] = 2100000; d["x86"]["tsc_scaling"] = False'
 run explain "$T/fast.json" "$T/slow.json"
 want_rc 1
-out_has "wants 2400.000 MHz, host offers 2100.000 MHz"
+# The rate leads, in the words users know, with no register name first.
+out_has "TSC frequency 2400 MHz, host slow 2100 MHz"
+out_has "TSC frequency 2100 MHz, host fast 2400 MHz"
 grep -q '0x249f00' "$T/out" && bad "the rate in hex kHz"
+grep -q '^  - TSC_KHZ' "$T/out" && bad "a reason starts with the register"
+sed -n 1p "$T/out" | grep -qx 'fast -> slow: incompatible, 1 blocker (TSC frequency)' ||
+	bad "summary: $(sed -n 1p "$T/out")"
 end_
 
 # The CPUID vendor strings (leaf 0, EBX EDX ECX): "AuthenticAMD" on
@@ -125,11 +136,64 @@ end_
 case_ "reasons: vendor strings as text, counter widths in decimal bits"
 run check --profile "$T/spr.json" "$X86/bergamo-04.json"
 want_rc 1
-out_has 'CPUID_00000000_0_EBX.vendor: host bergamo-04 does not accept "Genu" (offers "Auth"'
+# The whole vendor string leads each of the three reasons (SDM Vol. 2A
+# CPUID leaf 0: "GenuineIntel" in EBX, EDX, ECX; APM: "AuthenticAMD").
+out_has 'CPU vendor GenuineIntel, host bergamo-04 has AuthenticAMD'
+grep -q '^  - CPUID_00000000' "$T/out" && bad "a vendor reason starts with the register"
+[ "$(grep -c '^  - CPU vendor GenuineIntel, host bergamo-04 has AuthenticAMD' "$T/out")" -eq 3 ] ||
+	bad "not one vendor line per register of leaf 0"
 out_has "gp_width wants 48 bits, host offers 0 bits"
 grep -q 'bits outside described fields' "$T/out" && bad "unnamed bits not listed"
 grep -q 'CPUID_0000000D_8_EAX: bit 7, which the catalogue does not name, differs on bergamo-04' "$T/out" ||
 	bad "an unnamed bit is not given by number"
+end_
+
+# CPUID 0x80000001 EDX on AMD repeats leaf 1 EDX (AMD APM vol. 3, CPUID
+# Fn8000_0001_EDX: bit 0 FPU, 23 MMX, 24 FXSR); Intel reserves those bits
+# (SDM Vol. 2A CPUID 80000001H: EDX bits 10:0 reserved).  Linux keeps the
+# leaf-1 names for leaf 1 and its amd_ prefix for AMD's copies of a
+# feature (amd_ibpb, amd_ssbd); /proc/cpuinfo shows leaf 1's only.  Also
+# named: 0x80000008 EBX bit 3 INVLPGB (X86_FEATURE_INVLPGB), 0x8000000A
+# EDX bit 17 GMET (X86_FEATURE_GMET), leaf 7 ECX bit 31 PKS and EDX bit 5
+# UINTR (SDM Vol. 2A leaf 07H), IA32_ARCH_CAPABILITIES bit 12 DOITM
+# (Intel's data operand independent timing guidance).
+case_ "reasons: AMD's copies of leaf 1 flags and the other public bits by name"
+"$BIN" baseline -q -o "$T/berg.json" "$X86/bergamo-04.json" 2>/dev/null
+run check --profile "$T/berg.json" "$X86/spr-05.json"
+want_rc 1
+for f in amd_fpu amd_mmx amd_fxsr invlpgb gmet; do
+	out_has "host spr-05 lacks $f: "
+done
+grep -q 'CPUID_80000001_0_EDX\.bit' "$T/out" && bad "0x80000001 EDX by bit number: $(grep -m1 'CPUID_80000001_0_EDX\.bit' "$T/out")"
+run check --profile "$T/spr.json" "$X86/bergamo-04.json"
+want_rc 1
+for f in pks uintr doitm; do
+	out_has "host bergamo-04 lacks $f: "
+done
+end_
+
+# ID_AA64MMFR0_EL1.PARange (Arm ARM D19.2): 0b0100 44 bits, 0b0101 48
+# bits; Neoverse N1 reports 48, Cortex-A72 44 (their reports' MMFR0).
+# ASIDBits 0b0010 is 16 bits, 0b0000 8.
+case_ "reasons: the physical address size in bits, the 16KB granule by name"
+run explain "$FLEET/n1-01.json" "$FLEET/a72-01.json"
+want_rc 1
+out_has "ID_AA64MMFR0_EL1.PARange wants 48 bits, host offers 44 bits"
+grep -q 'PARange wants 5' "$T/out" && bad "PARange as its encoding"
+# TGran16 0b0001 is FEAT_TGran16K (Arm's feature names for A-profile);
+# the Cortex-A72 TRM gives TGran16 0 (no 16KB granule), N1's report 1.
+out_has "host a72-01 lacks FEAT_TGran16K: ID_AA64MMFR0_EL1.TGran16 wants 1, host offers 0"
+end_
+
+# KVM_REG_ARM64_SVE_VLS (Documentation/virt/kvm/api.rst): bit vq-1 set is
+# a vector length of vq * 128 bits.  A guest on 0xf (128 to 512 bits) needs
+# them all; a host of 0x3 offers 128 and 256.
+case_ "reasons: SVE vector lengths in bits"
+rewrite "$FLEET/v1-01.json" "$T/sve4.json" sve4 'd["arm64"]["kvm_facts"] = {"SVE_VLS": "0xf"}'
+rewrite "$FLEET/v1-01.json" "$T/sve2.json" sve2 'd["arm64"]["kvm_facts"] = {"SVE_VLS": "0x3"}'
+run explain "$T/sve4.json" "$T/sve2.json"
+want_rc 1
+out_has "does not accept 128, 256, 384, 512 bits (offers 128, 256 bits"
 end_
 
 # ---- point 7: '-' is standard input ------------------------------------------

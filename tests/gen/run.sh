@@ -133,10 +133,14 @@ int main(void)
 	val(f, 0, 0xf, "");
 	val(f, 1, 0, "FEAT_S0");
 	val(f, 2, 1, "FEAT_S1,FEAT_S1b");
-	fld(r, 4, "Higher", 28, 4, 0, CF_POL_HIGHER);
+	f = fld(r, 4, "Higher", 28, 4, 0, CF_POL_HIGHER);
+	WANT(f->nbits == 2 && f->bits_step == 0);
+	WANT(f->bits[0].from == 0 && f->bits[0].to == 8);
+	WANT(f->bits[1].from == 2 && f->bits[1].to == 16);
 	f = fld(r, 5, "Higher0", 24, 4, 0, CF_POL_HIGHER0);
 	WANT(f->nvalues == 1);
 	val(f, 0, 10, "FEAT_TEN");
+	WANT(f->nbits == 0 && f->bits == NULL && f->bits_step == 0);
 	f = fld(r, 6, "ImpDef", 20, 4, 0, CF_POL_LOWER_IMPDEF);
 	WANT(f->floor_kind == 2 && f->floor == 3);
 	WANT(f->nvalues == 1);
@@ -171,6 +175,7 @@ int main(void)
 		return 1;
 	f = fld(r, 0, "All", 0, 64, 0, CF_POL_LOWER);
 	WANT(f->nvalues == 2);
+	WANT(f->bits_step == 128 && f->nbits == 0);
 	val(f, 0, ~0ULL, "FEAT_ALL");
 	val(f, 1, ~0ULL - 1, "FEAT_ALMOST");
 

@@ -2274,13 +2274,18 @@ def t_from_to(tmp):
         eq((v.get("from"), v.get("host")), (a, b), "explain's first verdict")
         return v
 
-    def text(vs):
-        lines = []
+    def text(vs, brief=False):
+        """As local check and explain print: one summary line per pair
+        first (explain's own "summary"), then each incompatible pair's
+        reasons; --brief: the summaries only."""
+        lines = ["%s -> %s: %s" % (v["from"], v["host"], v["summary"])
+                 for v in vs]
         for v in vs:
-            lines.append("%s -> %s: %s" % (v["from"], v["host"],
-                         "compatible" if v["compatible"] else "INCOMPATIBLE"))
+            if brief or v["compatible"]:
+                continue
+            lines.append("%s -> %s: INCOMPATIBLE" % (v["from"], v["host"]))
             lines += ["  - " + r["text"] for r in v["reasons"]]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" if lines else ""
 
     for opt, host in (("--from", "v1-01"), ("--to", "n1-01"),
                       ("--from", "a72-01")):
@@ -2297,6 +2302,9 @@ def t_from_to(tmp):
         eq(d.get("compatible"), rc_want == 0, "check %s compatible" % opt)
         rc, out, err = cli("check", *R, opt, host, "--pool", "fl")
         eq((rc, out), (rc_want, text(want_v)), "check %s %s text" % (opt, host))
+        rc, out, err = cli("check", *R, opt, host, "--pool", "fl", "--brief")
+        eq((rc, out), (rc_want, text(want_v, True)),
+           "check %s %s --brief" % (opt, host))
     # Both kinds of verdict, so that the comparison means something.
     rc, out, _ = cli("check", *R, "--from", "v1-01", "--pool", "fl", "--json")
     vs = json.loads(out)["verdicts"]

@@ -1,3 +1,4 @@
+#include "arch/driver.h"
 #include "engine/config.h"
 #include "tests/unit/suites.h"
 

@@ -16,6 +16,7 @@ static void test_driver_one_registry(void)
 		const struct cf_driver *d = cf_driver_find(arches[i]);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(d);
 		CU_ASSERT_STRING_EQUAL(d->ops->name, arches[i]);
+		CU_ASSERT_STRING_EQUAL(d->arch, arches[i]);
 		/* the engine's and the documents' lookups land on it */
 		CU_ASSERT_PTR_EQUAL(cf_arch_find(arches[i]), d->ops);
 		CU_ASSERT_PTR_EQUAL(cf_section_codec(d->ops), d->codec);

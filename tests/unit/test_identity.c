@@ -281,7 +281,7 @@ static struct cf_report *reread(const struct cf_report *r,
 }
 
 static const struct cf_field bool_cap[] = {
-	{ "bool", 0, 64, 0, CF_POL_LOWER, 0, NULL, 0, 0, 0, NULL, 0 },
+	{ "bool", 0, 64, 0, CF_POL_LOWER, 0, NULL, 0, 0, 0, NULL, 0, NULL, 0, 0 },
 };
 
 /* R with capability KEY at VALUE, as an agent of that build lists it. */

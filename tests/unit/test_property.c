@@ -7,6 +7,7 @@
  *    arm64_check_features() (research/arm64-kvm.md §2.3). */
 #include <stdlib.h>
 #include <string.h>
+#include "arch/driver.h"
 #include "engine/profile.h"
 #include "engine/report.h"
 #include "tests/unit/suites.h"

@@ -114,14 +114,13 @@ def write_file(path, data):
     os.replace(tmp, path)
 
 
-def verdict_lines(label, agree, total, cons, passed, failed):
+def verdict_lines(label, agree, total, passed, failed):
     """The run's last two lines: the verdicts, and the count tools/check.sh
     sums. With a LABEL (the kernel, e.g. 6.12): `lab 6.12: ...` and
     `lab-6.12: N passed, N failed`."""
     head = "lab %s:" % label if label else "lab:"
     count = "lab-%s:" % label if label else "lab:"
-    return ["%s %d/%d verdicts agree%s" % (head, agree, total, "; %d more where the engine is knowingly "
-                                           "stricter than this KVM (listed above)" % cons if cons else ""),
+    return ["%s %d/%d verdicts agree" % (head, agree, total),
             "%s %d passed, %d failed" % (count, passed, failed)]
 
 
@@ -151,13 +150,9 @@ CATALOGUE = os.path.join(ROOT, "arch", "arm64", "idregs.txt")
 # the host's CNTFRQ_EL0, and every lab VM has a vGICv3.
 PROGRAMMED_FACTS = ("SVE_VLS", "PMU_COUNTERS")
 
-# Fields where the engine is knowingly stricter than the lab's KVM: a
-# one-field variant KVM takes and the engine refuses, naming only that
-# register, would be a conservative cell -- listed, and not a failure.  None
-# since idregs.txt's `refuse` lines say what set_clidr() and
-# set_id_aa64pfr0_el1() refuse, per host and kernel: every cell must agree.
-# A false safe (the engine accepts, KVM refuses) always fails.
-CONSERVATIVE = {}
+# Every cell must agree: a stricter engine is a disagreement like a more
+# lenient one (idregs.txt's `refuse` lines say what set_clidr() and
+# set_id_aa64pfr0_el1() refuse, per host and kernel).
 
 
 class Field:
@@ -824,15 +819,14 @@ class Lab:
         failed = self._summary(collected, bl_info, verify_docs, rows)
         failed = self._variant_summary(vrows) or failed
         agree = sum(1 for r in rows + vrows if r["agree"])
-        cons = sum(1 for r in vrows if r["conservative"])
         total = len(hosts) ** 2 * len(PROFILES) + len(vrows)
-        passed = agree + cons
+        passed = agree
         self._finish_timing(t_start)
         # the count line tools/check.sh reads; other failures count once
         nfail = total - passed + (1 if failed and passed == total else 0)
-        for line in verdict_lines(a.label, agree, total, cons, passed, nfail):
+        for line in verdict_lines(a.label, agree, total, passed, nfail):
             say(line)
-        self._write_summary(collected, bl_info, agree, total, cons, passed, nfail)
+        self._write_summary(collected, bl_info, agree, total, passed, nfail)
         return 0 if (passed == total and not failed) else 1
 
     @staticmethod
@@ -869,7 +863,7 @@ class Lab:
         say("timing: " + ", ".join("%s %.1f s" % (n, t) for n, t in self.timings)
             + ", total %.1f s" % self.total_seconds)
 
-    def _write_summary(self, collected, bl_info, agree, total, cons, passed, nfail):
+    def _write_summary(self, collected, bl_info, agree, total, passed, nfail):
         """OUT/summary.json: what tools/lab/compare.py reads of a run (one kernel)."""
         a = self.args
         releases = set()
@@ -882,7 +876,7 @@ class Lab:
                "releases": sorted(releases), "models": self.models, "hosts": self.hosts,
                "collected": list(collected), "midr": a.midr, "features": a.features, "jobs": a.jobs,
                "pools": (bl_info or {}).get("pools") or [],
-               "verdicts": {"agree": agree, "total": total, "conservative": cons,
+               "verdicts": {"agree": agree, "total": total,
                             "passed": passed, "failed": nfail},
                "boot_failures": [{"phase": b.phase, "host": b.host, "error": b.error}
                                  for b in self.boot_failures],
@@ -954,7 +948,6 @@ class Lab:
                         # a refusal agrees only when the engine names KVM's register
                         "agree": kvm_ok is not None and eng_ok is not None and kvm_ok == eng_ok
                         and named is not False,
-                        "conservative": None,
                         "kvm_refused_register": kreg if kvm_ok is False else None,
                         "engine_registers": eregs,
                         "refused_register_named": named,
@@ -1075,11 +1068,9 @@ class Lab:
                 kvm_ok, kerr = None, "KVM refused but named no register"
             named = kreg in eregs if kreg else None
             agree = kvm_ok is not None and eng_ok is not None and kvm_ok == eng_ok and named is not False
-            why = CONSERVATIVE.get((reg, field)) if kvm_ok is True and eng_ok is False and \
-                eregs == [reg] else None
             rows.append({"host": h, "variant": name, "rule": rule, "register": reg, "field": field,
                          "key": "0x%x" % key, "features": self.args.features,
-                         "conservative": why, "passed": agree or why is not None,
+                         "passed": agree,
                          "value": "0x%016x" % val, "kvm_ok": kvm_ok, "engine_ok": eng_ok,
                          "agree": agree, "kvm_refused_register": kreg,
                          "kvm_refused_field": (ref or {}).get("field") if kreg else None,
@@ -1098,8 +1089,7 @@ class Lab:
                 c += " %s (%s)%s" % (r["kvm_refused_register"], r["kvm_errno"],
                                      "*" if r["refused_register_named"] is False else "")
             lines.append("%-6s %-50s %s %s%s%s" % (r["host"], r["variant"], r["value"], c,
-                                                  "" if r["agree"] else
-                                                  "  conservative" if r["conservative"] else "  !!",
+                                                  "" if r["agree"] else "  !!",
                                                   "  (" + r["error"] + ")" if r["error"] else ""))
         write_file(os.path.join(out, "variants.txt"), ("\n".join(lines) + "\n").encode())
         say("-> %s, %s" % (rel(os.path.join(out, "variants.txt")), rel(os.path.join(out, "variants.json"))))
@@ -1111,26 +1101,17 @@ class Lab:
             return False
         by_rule = {}
         for r in vrows:
-            t = by_rule.setdefault(r["rule"], [0, 0, 0, 0, 0])
+            t = by_rule.setdefault(r["rule"], [0, 0, 0, 0])
             t[0] += 1
             t[1] += r["kvm_ok"] is True
             t[2] += r["kvm_ok"] is False
             t[3] += r["agree"]
-            t[4] += r["conservative"] is not None
         say("variants (one field of a host's own profile changed, applied on that host): %d, "
             "%d agree" % (len(vrows), sum(t[3] for t in by_rule.values())))
         for rule in sorted(by_rule):
             t = by_rule[rule]
-            say("  %-26s %4d judged: KVM accepted %d, refused %d; %d agree%s" % (
-                rule, t[0], t[1], t[2], t[3], ", %d conservative" % t[4] if t[4] else ""))
-        cons = {}
-        for r in vrows:
-            if r["conservative"]:
-                cons.setdefault((r["register"], r["field"], r["conservative"]), []).append(
-                    "%s %s" % (r["host"], r["value"]))
-        for (reg, field, why), where in sorted(cons.items()):
-            say("  conservative: %s.%s: KVM took it, the engine refuses (%s): %s" % (
-                reg, field, ", ".join(where), why))
+            say("  %-26s %4d judged: KVM accepted %d, refused %d; %d agree" % (
+                rule, t[0], t[1], t[2], t[3]))
         bad = [r for r in vrows if not r["passed"]]
         for r in bad[:40]:
             say("  disagree: %s %s = %s: kvm %s%s, engine %s%s%s" % (

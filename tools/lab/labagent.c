@@ -17,7 +17,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <cpufleet.h>
-#include "arch/arm64/a64vm.h"
+#include "arch/arm64/a64guest.h"
 #include "arch/arm64/apply.h"
 #include "arch/arm64/kvm_uapi.h"
 #include "arch/arm64/smccc.h"
@@ -235,7 +235,7 @@ static struct cf_a64vm *vm_with(uint32_t features, const struct cf_profile *pr,
 	struct cf_a64vm *vm = NULL;
 	struct cf_diag d;
 
-	if (cf_a64vm_create_applied(features, pr, ref, &vm, &d) != CF_OK)
+	if (cf_a64guest_create_applied(features, pr, ref, &vm, &d) != CF_OK)
 		step("VM with the profile failed: %.150s", d.msg);
 	return vm;
 }
@@ -403,7 +403,7 @@ static const char *apply_variant(struct cf_a64vm **shared, uint32_t features,
 	int vfd;
 
 	cf_config_set(pr->cfg, key, value);
-	if (own_vm ? cf_a64vm_create_for(features, pr, NULL, NULL, vm, &d) != CF_OK :
+	if (own_vm ? cf_a64guest_create(features, pr, NULL, NULL, vm, &d) != CF_OK :
 	    !*vm && cf_a64vm_create(features, vm, &d) != CF_OK) {
 		cf_config_set(pr->cfg, key, orig);
 		snprintf(fault, flen, "VM creation failed: %.150s", d.msg);
@@ -438,7 +438,7 @@ static void apply_fact(uint32_t features, struct cf_profile *pr,
 
 	cf_config_set(pr->cfg, key, value);
 	if (!strcmp(name, "SVE_VLS")) {
-		if (cf_a64vm_create_for(features, pr, NULL, ref, &vm, &d) != CF_OK)
+		if (cf_a64guest_create(features, pr, NULL, ref, &vm, &d) != CF_OK)
 			snprintf(fault, flen, "VM creation failed: %.150s", d.msg);
 	} else if (!strcmp(name, "PMU_COUNTERS")) {
 		if (cf_a64vm_create(features, &vm, &d) != CF_OK)
@@ -737,7 +737,7 @@ static int parse_state(unsigned char *s, size_t n, struct saved *st)
 	return 0;
 }
 
-/* The saved guest's ID registers as a profile, for cf_a64vm_create_for:
+/* The saved guest's ID registers as a profile, for cf_a64guest_create:
  * the VM capabilities they need on this host (KVM_CAP_ARM_WRITABLE_IMP_ID_REGS
  * where MIDR/REVIDR/AIDR are not this host's) are enabled before the vCPU
  * exists, as a VMM restoring the guest would. */
@@ -810,7 +810,7 @@ static void restore_one(const char *host, const char *file, char *out,
 		snprintf(fault, sizeof(fault), "out of memory");
 		goto report;
 	}
-	enum cf_err cerr = cf_a64vm_create_for(st.features, spr, vls, &rf, &vm, &d);
+	enum cf_err cerr = cf_a64guest_create(st.features, spr, vls, &rf, &vm, &d);
 	cf_profile_destroy(spr);
 	if (cerr != CF_OK) {
 		snprintf(fault, sizeof(fault), "VM creation failed: %.150s", d.msg);
