@@ -174,5 +174,5 @@ of it, then the API and the command line against it):
   $BIN pool --server \$U --token \$TOKEN matrix real || echo "(exit \$?: some pair is incompatible)"
   $BIN check --server \$U --token \$TOKEN --profile lab-v82@1 a76 n1
   $BIN drift --server \$U --token \$TOKEN spr-05 || echo "(exit \$?: a profile of its pool is now refused)"
-  kill \$!
+  kill \$!; wait \$!
 MSG
