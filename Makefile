@@ -77,18 +77,20 @@ endif
 NET ?= 1
 NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
            tools/cmd_server.c tools/cmd_token.c \
-           tools/cmd_agent.c tools/cmd_remote.c tools/remote.c
+           tools/cmd_agent.c tools/cmd_remote.c tools/remote.c \
+           tools/cmd_drift.c
 # db/db.c's table families and the rest of its SQLite implementation.
 DB_MORE  = db/args.c db/stmt.c db/schema.c db/hosts.c db/pools.c \
-           db/profiles.c db/tokens.c db/audit.c
+           db/profiles.c db/tokens.c db/audit.c db/events.c
 NET_SRC += $(DB_MORE)
 # The service: fleet/ (what it does, on typed structs), server/ (HTTP only:
 # plumbing, the route table, one handler file per resource).
-FLEET_SRC  = fleet/fleet.c fleet/upload.c fleet/compute.c
+FLEET_SRC  = fleet/fleet.c fleet/upload.c fleet/compute.c fleet/drift.c
 SERVER_SRC = server/server.c server/request.c server/admit.c server/conns.c \
              server/metrics.c server/writer.c server/api.c server/routes.c \
              server/h_admin.c server/h_reports.c server/h_hosts.c \
-             server/h_pools.c server/h_profiles.c server/h_check.c
+             server/h_pools.c server/h_profiles.c server/h_check.c \
+             server/h_events.c profiles/event_doc.c
 NET_SRC += $(FLEET_SRC) $(SERVER_SRC)
 ifeq ($(NET),1)
 CLI_SRC += $(NET_SRC)

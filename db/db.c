@@ -223,6 +223,8 @@ enum cf_err cf_db_stats(struct cf_db *db, struct cf_db_stats *out)
 	out->profiles = (unsigned long long)sqlite3_column_int64(s, 5);
 	out->profile_versions = (unsigned long long)sqlite3_column_int64(s, 6);
 	out->tokens = (unsigned long long)sqlite3_column_int64(s, 7);
+	out->events = (unsigned long long)sqlite3_column_int64(s, 8);
+	out->audit_seq = (unsigned long long)sqlite3_column_int64(s, 9);
 out:
 	cf_db_st_put(db, ST_STATS, s);
 	return err;

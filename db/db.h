@@ -232,10 +232,59 @@ typedef int (*cf_db_audit_fn)(void *ctx, const struct cf_db_audit *a);
 enum cf_err cf_db_audit_list(struct cf_db *db, size_t limit, cf_db_audit_fn fn,
 			     void *ctx);
 
+/* ---- drift events: a host's configuration changed between reports ---- */
+/* One field of the configuration that changed, with the names a user
+ * knows its old and new values by (FEAT_*, cpuinfo flags; "" for none). */
+struct cf_db_event_field {
+	const char *reg;
+	const char *field;
+	const char *feature_old, *feature_new;
+	unsigned long long old_value, new_value;
+};
+/* A published profile version checked on the host's previous report and
+ * on the new one; MEMBER: the host is a member of the profile's pool. */
+struct cf_db_event_verdict {
+	const char *profile;
+	int version;
+	const char *pool;          /* "" for a profile of no pool */
+	bool member;
+	bool accepted_before, accepted_now;
+	const char *reasons;       /* refused now: the check's reasons, one per
+				    * line; else "" */
+};
+struct cf_db_event {
+	long long seq;             /* set by cf_db_event_add */
+	const char *at;            /* when the new report was received */
+	const char *host, *arch;
+	const char *from_report, *to_report;  /* report ids (sightings) */
+	/* The cause where the reports show it: [0] before, [1] now. */
+	const char *kernel[2], *microcode[2], *firmware[2];
+	size_t nfields;
+	const struct cf_db_event_field *fields;
+	size_t nverdicts;
+	const struct cf_db_event_verdict *verdicts;
+};
+/* Stores EV (of a known host, in the caller's transaction or its own);
+ * *SEQ (may be NULL) gets its number.  At most CF_DB_EVENT_PARTS_MAX
+ * fields and as many verdicts. */
+#define CF_DB_EVENT_PARTS_MAX 100000
+enum cf_err cf_db_event_add(struct cf_db *db, const struct cf_db_event *ev,
+			    long long *seq, struct cf_diag *d);
+typedef int (*cf_db_event_fn)(void *ctx, const struct cf_db_event *ev);
+/* Events newest first: those received at or after SINCE (NULL: all), of
+ * HOST (NULL: every host), at most LIMIT (0: all).  Strings and arrays are
+ * valid during the callback; a non-zero return stops the walk. */
+enum cf_err cf_db_event_list(struct cf_db *db, const char *since,
+			     const char *host, size_t limit,
+			     cf_db_event_fn fn, void *ctx);
+
 /* ---- figures for /metrics ---- */
 struct cf_db_stats {
 	unsigned long long hosts, reports, sightings, configs, pools,
-		profiles, profile_versions, tokens;
+		profiles, profile_versions, tokens, events;
+	/* The newest audit row's number: it moves with every change of
+	 * pools, profiles, labels or tokens. */
+	unsigned long long audit_seq;
 };
 enum cf_err cf_db_stats(struct cf_db *db, struct cf_db_stats *out);
 

@@ -107,6 +107,44 @@ static const struct migration {
 	/* 2: the engine's canonical identities ("cfid1:" content identities
 	 * and fingerprints, issue 17): recomputed for every stored report. */
 	{ NULL, reidentify },
+	/* 3: drift events (issue 13): a host's configuration changed between
+	 * two of its reports; the fields, and each published profile's
+	 * verdict before and now. */
+	{ "CREATE TABLE events ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" at TEXT NOT NULL,"
+	" host_id TEXT NOT NULL REFERENCES hosts(id),"
+	" arch TEXT NOT NULL,"
+	" from_report TEXT NOT NULL,"
+	" to_report TEXT NOT NULL,"
+	" kernel_before TEXT NOT NULL DEFAULT '',"
+	" kernel_now TEXT NOT NULL DEFAULT '',"
+	" microcode_before TEXT NOT NULL DEFAULT '',"
+	" microcode_now TEXT NOT NULL DEFAULT '',"
+	" firmware_before TEXT NOT NULL DEFAULT '',"
+	" firmware_now TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX events_host ON events(host_id, seq);"
+	"CREATE TABLE event_fields ("
+	" event INTEGER NOT NULL REFERENCES events(seq),"
+	" seq INTEGER NOT NULL,"
+	" reg TEXT NOT NULL,"
+	" field TEXT NOT NULL,"
+	" feature_old TEXT NOT NULL DEFAULT '',"
+	" feature_new TEXT NOT NULL DEFAULT '',"
+	" old_value INTEGER NOT NULL,"
+	" new_value INTEGER NOT NULL,"
+	" PRIMARY KEY (event, seq));"
+	"CREATE TABLE event_verdicts ("
+	" event INTEGER NOT NULL REFERENCES events(seq),"
+	" seq INTEGER NOT NULL,"
+	" profile TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" pool TEXT NOT NULL DEFAULT '',"
+	" member INTEGER NOT NULL CHECK (member IN (0, 1)),"
+	" accepted_before INTEGER NOT NULL CHECK (accepted_before IN (0, 1)),"
+	" accepted_now INTEGER NOT NULL CHECK (accepted_now IN (0, 1)),"
+	" reasons TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY (event, seq));", NULL },
 };
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -181,7 +181,37 @@ static const char *const st_sql[ST_COUNT] = {
 		" (SELECT count(*) FROM pools),"
 		" (SELECT count(DISTINCT name) FROM profile_versions),"
 		" (SELECT count(*) FROM profile_versions),"
-		" (SELECT count(*) FROM tokens)",
+		" (SELECT count(*) FROM tokens),"
+		" (SELECT count(*) FROM events),"
+		" (SELECT coalesce(max(seq), 0) FROM audit)",
+	[ST_EVENT_INSERT] =
+		"INSERT INTO events (at, host_id, arch, from_report, to_report,"
+		" kernel_before, kernel_now, microcode_before, microcode_now,"
+		" firmware_before, firmware_now)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_EVENT_FIELD_INSERT] =
+		"INSERT INTO event_fields (event, seq, reg, field, feature_old,"
+		" feature_new, old_value, new_value)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_EVENT_VERDICT_INSERT] =
+		"INSERT INTO event_verdicts (event, seq, profile, version, pool,"
+		" member, accepted_before, accepted_now, reasons)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_EVENT_LIST] =
+		"SELECT seq, at, host_id, arch, from_report, to_report,"
+		" kernel_before, kernel_now, microcode_before, microcode_now,"
+		" firmware_before, firmware_now FROM events"
+		" WHERE (?1 IS NULL OR julianday(at) >= julianday(?1))"
+		" AND (?2 IS NULL OR host_id = ?2)"
+		" ORDER BY seq DESC LIMIT ?3",
+	[ST_EVENT_FIELDS] =
+		"SELECT reg, field, feature_old, feature_new, old_value,"
+		" new_value"
+		" FROM event_fields WHERE event = ?1 ORDER BY seq",
+	[ST_EVENT_VERDICTS] =
+		"SELECT profile, version, pool, member, accepted_before,"
+		" accepted_now, reasons FROM event_verdicts WHERE event = ?1"
+		" ORDER BY seq",
 };
 
 enum cf_err cf_db_map_rc(int rc)

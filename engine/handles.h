@@ -28,6 +28,8 @@ const struct cf_config *cf_report_config(const struct cf_report *r);
 enum cf_report_field {
 	CF_REPORT_HOSTNAME,
 	CF_REPORT_KERNEL,
+	CF_REPORT_MICROCODE,
+	CF_REPORT_FIRMWARE,
 	CF_REPORT_MACHINE_ID,
 	CF_REPORT_COLLECTED_AT,
 	CF_REPORT_KVM_JSON,

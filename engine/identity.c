@@ -223,6 +223,14 @@ enum cf_err cf_report_content_id(const struct cf_report *r, char *buf,
 	cf_sha256_init(&h);
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		put_str(&h, text[i]);
+	/* The microcode and firmware versions count when the report says
+	 * them (a microcode update is a new report), and a report without
+	 * them keeps the identity it had before they were added. */
+	if (r->microcode[0] || r->firmware[0]) {
+		put_str(&h, "\001host.microcode,firmware");
+		put_str(&h, r->microcode);
+		put_str(&h, r->firmware);
+	}
 	put_u64(&h, c->has_writable);
 	/* The registers (capabilities come by name, below). */
 	while (canon_next(&it, &e))

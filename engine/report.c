@@ -73,6 +73,21 @@ const char *cf_report_collected_at(const struct cf_report *r)
 	return r->collected_at;
 }
 
+const char *cf_report_kernel(const struct cf_report *r)
+{
+	return r->kernel;
+}
+
+const char *cf_report_microcode(const struct cf_report *r)
+{
+	return r->microcode;
+}
+
+const char *cf_report_firmware(const struct cf_report *r)
+{
+	return r->firmware;
+}
+
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
@@ -104,6 +119,8 @@ static char *text_of(struct cf_report *r, enum cf_report_field f)
 {
 	return f == CF_REPORT_HOSTNAME ? r->hostname :
 	       f == CF_REPORT_KERNEL ? r->kernel :
+	       f == CF_REPORT_MICROCODE ? r->microcode :
+	       f == CF_REPORT_FIRMWARE ? r->firmware :
 	       f == CF_REPORT_MACHINE_ID ? r->machine_id :
 	       f == CF_REPORT_COLLECTED_AT ? r->collected_at : NULL;
 }
@@ -158,11 +175,64 @@ enum cf_err cf_report_clone_as(const struct cf_report *r, const char *host_id,
 	if (err == CF_OK) {
 		memcpy((*out)->hostname, r->hostname, sizeof(r->hostname));
 		memcpy((*out)->kernel, r->kernel, sizeof(r->kernel));
+		memcpy((*out)->microcode, r->microcode, sizeof(r->microcode));
+		memcpy((*out)->firmware, r->firmware, sizeof(r->firmware));
 		memcpy((*out)->machine_id, r->machine_id, sizeof(r->machine_id));
 		memcpy((*out)->collected_at, r->collected_at,
 		       sizeof(r->collected_at));
 	}
 	return err;
+}
+
+/* The first line of file PATH into BUF, without its newline and
+ * surrounding blanks; "" if unreadable. */
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	buf[n] = '\0';
+	if (!cf_text_ok(buf, 0, len))
+		buf[0] = '\0';
+}
+
+/* The microcode revision the kernel reports for CPU 0 (x86: sysfs, else
+ * /proc/cpuinfo's "microcode\t: 0x2b000590" line); "" elsewhere. */
+static void local_microcode(char *buf, size_t len)
+{
+	char line[CF_TEXT_MAX];
+	FILE *f;
+
+	read_line("/sys/devices/system/cpu/cpu0/microcode/version", buf, len);
+	if (buf[0])
+		return;
+	f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		const char *v;
+		size_t n;
+
+		if (strncmp(line, "microcode", 9) != 0 ||
+		    !(v = strchr(line, ':')))
+			continue;
+		v += strspn(v + 1, " \t") + 1;
+		n = strcspn(v, "\r\n");
+		snprintf(buf, len, "%.*s", (int)n, v);
+		break;
+	}
+	fclose(f);
+	if (!cf_text_ok(buf, 0, len))
+		buf[0] = '\0';
 }
 
 enum cf_err cf_report_create_local(const char *host_id, struct cf_config *cfg,
@@ -183,6 +253,9 @@ enum cf_err cf_report_create_local(const char *host_id, struct cf_config *cfg,
 		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1) != 0)
 		r->hostname[0] = '\0';
+	local_microcode(r->microcode, sizeof(r->microcode));
+	read_line("/sys/class/dmi/id/bios_version", r->firmware,
+		  sizeof(r->firmware));
 	/* systemd's machine id: the host's stable identity, if it has one. */
 	r->machine_id[0] = '\0';
 	f = fopen("/etc/machine-id", "r");

@@ -12,6 +12,8 @@ struct cf_report {
 	char report_id[CF_REPORT_ID_MAX];  /* "" when the document has none */
 	char hostname[CF_TEXT_MAX];
 	char kernel[CF_TEXT_MAX];
+	char microcode[CF_TEXT_MAX];  /* x86 microcode revision, "" if unknown */
+	char firmware[CF_TEXT_MAX];   /* BIOS/firmware version, "" if unknown */
 	char machine_id[CF_TEXT_MAX];
 	char collected_at[CF_TEXT_MAX];
 	struct cf_config *cfg;
@@ -23,8 +25,10 @@ struct cf_report {
 };
 
 /* A report collected here: cf_report_create (taking CFG) plus this
- * machine's identity: hostname, kernel release, /etc/machine-id and the
- * time now. */
+ * machine's identity: hostname, kernel release, microcode revision
+ * (/sys/devices/system/cpu/cpu0/microcode/version, else /proc/cpuinfo's
+ * "microcode" line), firmware version (/sys/class/dmi/id/bios_version),
+ * /etc/machine-id and the time now. */
 enum cf_err cf_report_create_local(const char *host_id, struct cf_config *cfg,
 				   struct cf_report **out, struct cf_diag *d);
 

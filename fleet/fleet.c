@@ -320,3 +320,16 @@ enum cf_err cf_fleet_stats(struct cf_fleet *f, struct cf_db_stats *st,
 	f->read_put(f->ctx, db);
 	return err;
 }
+
+/* ---- drift events ---- */
+
+enum cf_err cf_fleet_events(struct cf_fleet *f, const char *since,
+			    const char *host, size_t limit,
+			    cf_db_event_fn fn, void *ctx)
+{
+	struct cf_db *db = f->read_get(f->ctx);
+	enum cf_err err = cf_db_event_list(db, since, host, limit, fn, ctx);
+
+	f->read_put(f->ctx, db);
+	return err;
+}

@@ -66,9 +66,13 @@ struct cf_fleet_upload {
 	char report_id[CF_REPORT_ID_MAX];
 	char received_at[CF_DB_TIME_MAX];
 	enum cf_fleet_upload_status status;
+	long long event;             /* the drift event recorded, 0: none */
 };
 /* Stores report R (its report_id set from its content and collection time
- * when it has none: the same document is the same upload).  A host id no
+ * when it has none: the same document is the same upload).  A new report
+ * of a known host whose configuration (fingerprint) differs from the
+ * host's previous report's also records a drift event in the same
+ * transaction (fleet/drift.h); an unchanged or first report records none.  A host id no
  * /v1/hosts/{id} path can name ('/' in it, "." or "..") is CF_EINVAL;
  * with ONLY_HOST (an agent's own host) a report of another host is
  * CF_EDENIED; a report_id stored already with another host or content is
@@ -249,6 +253,23 @@ enum cf_err cf_fleet_what_if(struct cf_fleet *f, const char *name,
 			     const char *const *remove, size_t nremove,
 			     struct cf_fleet_whatif *out, struct cf_diag *d);
 void cf_fleet_what_if_clear(struct cf_fleet_whatif *w);
+
+/* ---- drift events ---- */
+
+/* Events newest first: received at or after SINCE (NULL: all), of HOST
+ * (NULL: every host), at most LIMIT (0: all); FN as cf_db_event_list. */
+enum cf_err cf_fleet_events(struct cf_fleet *f, const char *since,
+			    const char *host, size_t limit,
+			    cf_db_event_fn fn, void *ctx);
+
+/* Hosts whose latest report refuses the latest version of a published
+ * profile whose pool they are members of (README "Drift"): per such
+ * profile one check per distinct configuration of its pool.  A pool over
+ * F's max_pool_hosts, or with a stored report that does not parse, is left
+ * out and counted in *SKIPPED (may be NULL). */
+enum cf_err cf_fleet_hosts_refusing(struct cf_fleet *f,
+				    unsigned long long *n, size_t *skipped,
+				    struct cf_diag *d);
 
 /* ---- audit and figures ---- */
 enum cf_err cf_fleet_audit(struct cf_fleet *f, size_t limit,

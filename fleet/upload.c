@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fleet/drift.h"
 #include "fleet/fleet.h"
 #include "util/diag.h"
 #include "util/sha256.h"
@@ -19,13 +20,39 @@ const char *cf_fleet_upload_status_name(enum cf_fleet_upload_status s)
 
 struct upload_job {
 	struct cf_db_upload u;
+	const struct cf_report *r;
 	enum cf_db_put_result res;
+	long long event;
 };
 
+/* Stores the report and, when it is a new report of a known host with
+ * another configuration than the host's previous one, the drift event,
+ * in the same transaction.  Only that case reads the previous body. */
 static enum cf_err run_upload(struct cf_db *db, void *arg, struct cf_diag *d)
 {
 	struct upload_job *j = arg;
-	return cf_db_report_put(db, &j->u, &j->res, d);
+	struct cf_db_sighting prev;
+	char *body = NULL;
+	enum cf_err err;
+	bool drift;
+
+	j->event = 0;
+	err = cf_db_host_report(db, j->u.host, NULL, NULL, &prev);
+	drift = err == CF_OK && strcmp(prev.fingerprint, j->u.fingerprint) != 0;
+	if (err != CF_OK && err != CF_ENOTFOUND)
+		return cf_diag_set(d, err, "host %s: reading its latest report: "
+				   "%s", j->u.host, cf_strerror(err));
+	if (drift && (err = cf_db_host_report(db, j->u.host, NULL, &body,
+					      &prev)) != CF_OK)
+		return cf_diag_set(d, err, "host %s: reading its latest report: "
+				   "%s", j->u.host, cf_strerror(err));
+	err = cf_db_report_put(db, &j->u, &j->res, d);
+	if (err == CF_OK && drift && j->res == CF_DB_PUT_NEW)
+		err = cf_fleet_drift_record(db, body, prev.report_id, j->r,
+					    j->u.report_id, j->u.received_at,
+					    &j->event, d);
+	free(body);
+	return err;
 }
 
 enum cf_err cf_fleet_upload(struct cf_fleet *f, struct cf_report *r,
@@ -89,6 +116,7 @@ enum cf_err cf_fleet_upload(struct cf_fleet *f, struct cf_report *r,
 		.content = content, .fingerprint = fp, .body = body,
 		.collected_at = col, .received_at = out->received_at,
 	};
+	j.r = r;
 	err = f->write(f->ctx, run_upload, &j, d);
 	free(body);
 	if (err != CF_OK) {
@@ -99,5 +127,6 @@ enum cf_err cf_fleet_upload(struct cf_fleet *f, struct cf_report *r,
 	out->status = j.res == CF_DB_PUT_NEW ? CF_FLEET_NEW
 		    : j.res == CF_DB_PUT_SEEN_AGAIN ? CF_FLEET_SEEN_AGAIN
 		    : CF_FLEET_KNOWN;
+	out->event = j.event;
 	return CF_OK;
 }

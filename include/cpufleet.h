@@ -83,6 +83,12 @@ const char *cf_report_id(const struct cf_report *r);
  * it says none). */
 const char *cf_report_hostname(const struct cf_report *r);
 const char *cf_report_collected_at(const struct cf_report *r);
+/* What names the cause of a change in what the host offers ("" if the
+ * report says nothing): the kernel release, the x86 microcode revision as
+ * the kernel prints it ("0x2b000590") and the firmware (BIOS) version. */
+const char *cf_report_kernel(const struct cf_report *r);
+const char *cf_report_microcode(const struct cf_report *r);
+const char *cf_report_firmware(const struct cf_report *r);
 /* Sets it: 1 to 64 of [A-Za-z0-9._:-], else CF_EINVAL. */
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id);
 /* Sets the collection time: an RFC 3339 UTC time (util/text.h's rule),

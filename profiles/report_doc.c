@@ -32,6 +32,8 @@ static const struct {
 } texts[] = {
 	{ CF_REPORT_HOSTNAME, "hostname", true },
 	{ CF_REPORT_KERNEL, "kernel", true },
+	{ CF_REPORT_MICROCODE, "microcode", true },
+	{ CF_REPORT_FIRMWARE, "firmware", true },
 	{ CF_REPORT_MACHINE_ID, "machine_id", true },
 	{ CF_REPORT_COLLECTED_AT, "collected_at", false },
 };
@@ -358,7 +360,8 @@ enum cf_err cf_report_to_json(const struct cf_report *r, char **out)
 	host = cJSON_AddObjectToObject(root, "host");
 	if (!host || !cJSON_AddStringToObject(host, "id", cf_report_host_id(r)))
 		goto cleanup;
-	/* In the document's order: id, hostname, arch, kernel, machine_id. */
+	/* In the document's order: id, hostname, arch, kernel, microcode,
+	 * firmware, machine_id. */
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		cJSON *o = texts[i].in_host ? host : root;
 		if ((text = cf_report_field(r, texts[i].f)) &&

@@ -8,6 +8,7 @@
 #ifndef CF_API_H
 #define CF_API_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
@@ -44,6 +45,12 @@ struct cf_api_env {
 	 * out of memory). */
 	char *(*metrics)(void *owner);
 	void *owner;
+	/* /metrics' cpufleet_hosts_refusing_published_profile, kept while
+	 * the figures it depends on (reports stored, the audit's newest row)
+	 * stay the same; refusing_lock is initialised by the server. */
+	pthread_mutex_t refusing_lock;
+	bool refusing_known;
+	unsigned long long refusing_key[2], refusing;
 };
 void cf_api_count_upload(struct cf_api_env *env, enum cf_api_upload what);
 
@@ -137,5 +144,7 @@ void cf_h_profile_put(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_profile_export(const struct cf_api_req *rq, struct cf_api_reply *rp);
 /* h_check.c */
 void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp);
+/* h_events.c */
+void cf_h_events(const struct cf_api_req *rq, struct cf_api_reply *rp);
 
 #endif

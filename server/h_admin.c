@@ -18,21 +18,48 @@ void cf_h_health(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	cf_api_reply_json(rp, err == CF_OK ? 200 : 503, o);
 }
 
+/* Hosts refusing a profile published for their pool: computed from the
+ * database (bounded as cf_fleet_hosts_refusing says) when the reports or
+ * the audit moved since the last time, else the value kept. */
+static enum cf_err refusing(struct cf_api_env *env,
+			    const struct cf_db_stats *st,
+			    unsigned long long *out)
+{
+	struct cf_diag d = { "" };
+	enum cf_err err = CF_OK;
+
+	pthread_mutex_lock(&env->refusing_lock);
+	if (!env->refusing_known || env->refusing_key[0] != st->reports ||
+	    env->refusing_key[1] != st->audit_seq) {
+		err = cf_fleet_hosts_refusing(&env->fleet, &env->refusing,
+					      NULL, &d);
+		env->refusing_known = err == CF_OK;
+		env->refusing_key[0] = st->reports;
+		env->refusing_key[1] = st->audit_seq;
+	}
+	*out = env->refusing;
+	pthread_mutex_unlock(&env->refusing_lock);
+	return err;
+}
+
 void cf_h_metrics(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
 	struct cf_db_stats st = { 0 };
 	int schema;
+	unsigned long long nref = 0;
 	enum cf_err err = cf_fleet_stats(&rq->env->fleet, &st, &schema);
 	char *own = rq->env->metrics(rq->env->owner);
 	size_t cap;
 	char *out;
 
+	if (err == CF_OK)
+		err = refusing(rq->env, &st, &nref);
 	if (err != CF_OK || !own) {
 		free(own);
 		cf_api_error(rp, 500, "metrics: %s", cf_strerror(err));
 		return;
 	}
-	cap = strlen(own) + 2048;
+	cap = strlen(own) + 4096;
 	out = malloc(cap);
 	if (!out) {
 		free(own);
@@ -53,9 +80,18 @@ void cf_h_metrics(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		 "# TYPE cpufleet_pools gauge\ncpufleet_pools %llu\n"
 		 "# HELP cpufleet_profile_versions Published profile versions.\n"
 		 "# TYPE cpufleet_profile_versions gauge\n"
-		 "cpufleet_profile_versions %llu\n",
+		 "cpufleet_profile_versions %llu\n"
+		 "# HELP cpufleet_drift_events_total Drift events recorded: a "
+		 "host's new report had another configuration.\n"
+		 "# TYPE cpufleet_drift_events_total counter\n"
+		 "cpufleet_drift_events_total %llu\n"
+		 "# HELP cpufleet_hosts_refusing_published_profile Hosts whose "
+		 "latest report refuses the latest version of a profile "
+		 "published for a pool they are members of.\n"
+		 "# TYPE cpufleet_hosts_refusing_published_profile gauge\n"
+		 "cpufleet_hosts_refusing_published_profile %llu\n",
 		 own, st.hosts, st.reports, st.sightings, st.configs, st.pools,
-		 st.profile_versions);
+		 st.profile_versions, st.events, nref);
 	free(own);
 	free(rp->body);
 	rp->body = out;

@@ -33,6 +33,7 @@ const struct cf_api_route cf_api_routes[] = {
 	{ "GET", "/v1/profiles/{}/versions/{}/export", CF_API_READ,
 	  cf_h_profile_export, "profile_export" },
 	{ "POST", "/v1/check", CF_API_READ, cf_h_check, "check" },
+	{ "GET", "/v1/events", CF_API_READ, cf_h_events, "events" },
 	{ "GET", "/v1/audit", CF_API_ADMIN, cf_h_audit, "audit" },
 };
 const size_t cf_api_nroutes = sizeof(cf_api_routes) / sizeof(cf_api_routes[0]);

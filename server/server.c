@@ -258,6 +258,7 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 		.fleet = { reader_get, reader_put, write_job, now_text, s },
 		.metrics = cf_metrics_text, .owner = s,
 	};
+	pthread_mutex_init(&s->env.refusing_lock, NULL);
 	s->rst = calloc(cf_api_nroutes + 1, sizeof(*s->rst));
 	if (!s->rst)
 		goto cleanup;
@@ -410,6 +411,7 @@ void cf_server_stop(struct cf_server *s)
 	pthread_cond_destroy(&s->cwake);
 	pthread_mutex_destroy(&s->evlock);
 	pthread_mutex_destroy(&s->qlock);
+	pthread_mutex_destroy(&s->env.refusing_lock);
 	pthread_cond_destroy(&s->qwake);
 	free(s);
 }

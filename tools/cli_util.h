@@ -101,6 +101,7 @@ int cmd_agent(int argc, char **argv);
 int cmd_hosts(int argc, char **argv);
 int cmd_pool(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_drift(int argc, char **argv);
 /* check --server: the same verdicts, from the server's reports. */
 int cli_remote_check(int argc, char **argv);
 int cmd_collect(int argc, char **argv);

@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "hosts", cmd_hosts, "the hosts a server knows, a host's history" },
 	{ "pool", cmd_pool, "pools on a server: define, baseline, matrix" },
 	{ "profile", cmd_profile, "published profiles on a server: list, get" },
+	{ "drift", cmd_drift, "what changed on hosts, and which profiles broke" },
 #endif
 };
 

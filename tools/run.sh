@@ -3,7 +3,8 @@
 # service on a loopback port with a fresh SQLite file, runs the agent once
 # for this machine (its real KVM), loads the example fleet's reports, labels
 # them, defines pools, publishes a pool's baseline and prints the verdict
-# matrix, then says where to look next.
+# matrix, shows a drift event (a host's update breaking its pool's published
+# profile), then says where to look next.
 #
 #   sh tools/run.sh BINARY [OUTDIR]
 set -u
@@ -137,6 +138,22 @@ if [ "$HERE" = 1 ]; then
 	echo "(exit $?)"
 fi
 
+step "8. drift: an x86 host, its pool's published baseline, then an update that removes TSX"
+# tests/data/drift: the real spr-05 dump before and after a microcode and
+# kernel update that clears HLE and RTM (tests/data/drift/make.py).
+"$BIN" agent --server "$URL" --token "$ADMIN" --once --quiet \
+	--spool "$OUT/import-spool" --from tests/data/drift/spr-05.json || exit 3
+"$BIN" pool --server "$URL" --token "$ADMIN" set spr --host spr-05 \
+	>/dev/null || exit 3
+"$BIN" pool --server "$URL" --token "$ADMIN" baseline spr --publish \
+	-o "$OUT/spr-profile.json"
+"$BIN" agent --server "$URL" --token "$ADMIN" --once --quiet \
+	--spool "$OUT/import-spool" --from tests/data/drift/spr-05-tsx-off.json ||
+	exit 3
+"$BIN" drift --server "$URL" --token "$ADMIN"
+echo "(exit $?: 1 = a host now refuses its pool's published profile)"
+curl -fsS "$URL/metrics" | grep -E '^cpufleet_(drift_events_total|hosts_refusing_published_profile) '
+
 step "where to look next"
 # Every line below the first is a command to paste as it stands (the
 # integration test runs them so): the server again on the address it just
@@ -156,5 +173,6 @@ of it, then the API and the command line against it):
   $BIN hosts --server \$U --token \$TOKEN n1-01
   $BIN pool --server \$U --token \$TOKEN matrix real || echo "(exit \$?: some pair is incompatible)"
   $BIN check --server \$U --token \$TOKEN --profile lab-v82@1 a76 n1
-  kill \$!
+  $BIN drift --server \$U --token \$TOKEN spr-05 || echo "(exit \$?: a profile of its pool is now refused)"
+  kill \$!; wait \$!
 MSG

@@ -237,6 +237,28 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	code 3 "server not listening" profile --server "$DEAD" list
 	end_
 
+	# README "Drift": 0 when no event listed made a profile published for
+	# the host's pool refused, 1 when one did.  tests/data/drift: the same
+	# host before and after an update that cleared HLE and RTM.
+	walk drift
+	code 0 "no events yet" drift --server "$URL"
+	code 0 "success, first report" agent --server "$URL" --once --from tests/data/drift/spr-05.json --spool "$T/spool"
+	code 0 "success, set" pool --server "$URL" set spr --host spr-05
+	code 0 "success, publish" pool --server "$URL" baseline spr --publish
+	code 0 "an unchanged report makes no event" agent --server "$URL" --once --from tests/data/drift/spr-05.json --spool "$T/spool"
+	code 0 "still no events" drift --server "$URL"
+	code 0 "success, drifted report" agent --server "$URL" --once --from tests/data/drift/spr-05-tsx-off.json --spool "$T/spool"
+	code 1 "the pool's profile is now refused" drift --server "$URL"
+	code 1 "the same, of that host" drift --server "$URL" spr-05
+	code 1 "the same, --json" drift --server "$URL" --json
+	code 0 "another host: no event" drift --server "$URL" n1-01
+	code 0 "none since" drift --server "$URL" --since 2999-01-01T00:00:00Z
+	code 2 "400: bad --since" drift --server "$URL" --since yesterday
+	code 2 "two hosts" drift --server "$URL" spr-05 n1-01
+	code 2 "unknown option" drift --frobnicate --server "$URL"
+	code 3 "server not listening" drift --server "$DEAD"
+	end_
+
 	case_ "check --server: the same codes as check"
 	code 0 success check --server "$URL" --profile "$T/n1.json" n1-01 n1-02
 	code 1 incompatible check --server "$URL" --profile "$T/n1.json" v1-01

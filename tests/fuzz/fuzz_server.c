@@ -102,6 +102,7 @@ static const struct doc_route {
 	{ "GET", "/v1/profiles/{}/versions", R_READER | R_ADMIN },
 	{ "GET", "/v1/profiles/{}/versions/{}", R_READER | R_ADMIN },
 	{ "POST", "/v1/check", R_READER | R_ADMIN },
+	{ "GET", "/v1/events", R_READER | R_ADMIN },
 	{ "GET", "/v1/audit", R_ADMIN },
 };
 
@@ -1037,7 +1038,9 @@ static void setup_call(const char *line, const char *body, size_t blen)
 /* The example fleet of tests/data (CF_FUZZ_DATA, else tests/data under
  * the working directory): arm64 and x86 hosts; pools arm (N1s: a feasible
  * baseline), mix (N1, V1, A72: conflicts), rack (by label) and x86, and
- * the published baselines of arm and x86.  Missing files are skipped. */
+ * the published baselines of arm and x86; then spr-05 after an update that
+ * removes TSX (tests/data/drift), one drift event.  Missing files are
+ * skipped. */
 static void populate(void)
 {
 	static const char *const reports[] = {
@@ -1078,6 +1081,14 @@ static void populate(void)
 	}
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		setup_call(calls[i][0], calls[i][1], strlen(calls[i][1]));
+	snprintf(path, sizeof(path), "%s/drift/spr-05-tsx-off.json", dir);
+	{
+		struct cf_diag d;
+		char *body = NULL;
+		if (cf_doc_read_file(path, &body, &n, &d) == CF_OK)
+			setup_call("admin POST /v1/reports", body, n);
+		free(body);
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

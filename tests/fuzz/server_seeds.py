@@ -97,6 +97,9 @@ def main():
     req("profile", "reader", "GET", "/v1/profiles/arm")
     req("versions", "reader", "GET", "/v1/profiles/x86/versions")
     req("version", "reader", "GET", "/v1/profiles/arm/versions/1")
+    req("events", "reader", "GET",
+        "/v1/events?since=2000-01-01T00:00:00Z&host=spr-05&limit=5")
+    req("events-all", "admin", "GET", "/v1/events")
     req("audit", "admin", "GET", "/v1/audit?limit=3")
     req("audit-reader", "reader", "GET", "/v1/audit")
     req("no-route", "admin", "GET", "/v2/hosts")

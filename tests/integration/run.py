@@ -738,6 +738,9 @@ def t_migrate_identity(tmp):
         c.execute("UPDATE reports SET content = ?",
                   (hashlib.sha256(b"schema 1").hexdigest(),))
         c.execute("UPDATE configs SET fingerprint = '0123456789abcdef'")
+        # Schema 1 had none of the later migrations' tables.
+        for t in ("event_fields", "event_verdicts", "events"):
+            c.execute("DROP TABLE " + t)
         c.execute("PRAGMA user_version = 1")
     c.close()
     s = Server(db)
@@ -745,7 +748,8 @@ def t_migrate_identity(tmp):
     check(r.status == 200, "the retry after the migration: HTTP %d %s, "
           "want 200 known" % (r.status, short(r.body)))
     eq(r.json().get("status"), "known", "status of the retry")
-    eq(db_query(db, "PRAGMA user_version")[0][0], 2, "schema version")
+    # Migrations 2 (identities) and 3 (drift events) ran.
+    eq(db_query(db, "PRAGMA user_version")[0][0], 3, "schema version")
     content = db_query(db, "SELECT content FROM reports")[0][0]
     check(re.match(r"^cfid1:[0-9a-f]{64}$", content),
           "stored content %r is not a cfid1 identity" % content)
@@ -1260,6 +1264,7 @@ def t_auth(tmp):
          "/v1/profiles/p1/versions/1/export?format=firecracker", None, R),
         ("POST", "/v1/check", "/v1/check",
          {"profile": "p1", "hosts": ["n1-01"]}, R),
+        ("GET", "/v1/events", "/v1/events", None, R),
         ("GET", "/v1/audit", "/v1/audit", None, A),
     ]
     access_of = {"public": P, "read": R, "admin": A, "upload": U}
@@ -2884,6 +2889,133 @@ def t_limits(tmp):
     check("the client went away; work stopped" in s.log_tail(2000),
           "log: " + s.log_tail())
     s.stop()
+
+
+def cpuid_flags(leaf, subleaf, reg):
+    """{bit: name} of the `flag` lines of arch/x86/cpuid.txt's block for
+    LEAF SUBLEAF REG (the catalogue's data: the SDM's bit names)."""
+    head = "cpuid 0x%08x 0x%x %s" % (leaf, subleaf, reg)
+    flags, inside = {}, False
+    with open(os.path.join(ROOT, "arch/x86/cpuid.txt")) as f:
+        for line in f:
+            words = line.split("#")[0].split()
+            if line.startswith("cpuid "):
+                inside = " ".join(words) == head
+            elif inside and len(words) >= 3 and words[0] == "flag":
+                flags[int(words[1])] = words[2]
+    return flags
+
+
+def leaf7_ebx(d):
+    for e in d["x86"]["cpuid"]:
+        if int(e["leaf"], 16) == 7 and int(e["subleaf"], 16) == 0:
+            return int(e["ebx"], 16)
+    raise Fail("no leaf 7.0 in the report")
+
+
+@case("drift: an update that clears HLE and RTM makes one event (cause, "
+      "fields, the pool's profile now refused) in /v1/events, /metrics and "
+      "cpufleet drift; unchanged reports make none; restart keeps the gauge")
+def t_drift(tmp):
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    u = s.url
+    src = "tests/data/drift/spr-05.json"
+    dst = "tests/data/drift/spr-05-tsx-off.json"
+    before, after = doc(src), doc(dst)
+    # The expectation, from the two documents and the catalogue's bit
+    # names: the bits set before and clear after (tests/data/drift/make.py
+    # clears 4 and 11, HLE and RTM).
+    names = cpuid_flags(7, 0, "ebx")
+    gone = leaf7_ebx(before) & ~leaf7_ebx(after)
+    lost = sorted(names[b] for b in range(32) if gone >> b & 1)
+    eq(lost, ["hle", "rtm"], "the bits the drifted report clears")
+
+    def events(q="", tok=rdr, status=200):
+        r = want(request(u, "GET", "/v1/events" + q, tok=tok), status,
+                 "GET /v1/events" + q)
+        return r.json()["events"] if status == 200 else None
+
+    m = metrics(u)
+    eq((metric(m, "cpufleet_drift_events_total"),
+        metric(m, "cpufleet_hosts_refusing_published_profile")), (0, 0),
+       "drift metrics on an empty database")
+    want(upload(u, adm, report(src=src, report_id="d-1")), 201, "first")
+    want(request(u, "PUT", "/v1/pools/spr", {"hosts": ["spr-05"]}, adm),
+         201, "pool spr")
+    want(request(u, "POST", "/v1/pools/spr/baseline", {"publish": True},
+                 adm), 201, "publish spr")
+    r = want(upload(u, adm, report(src=src, report_id="d-2")), 201,
+             "the same report again")
+    eq(r.json()["status"], "seen_again", "the same report again: status")
+    eq(events(), [], "events after a first and an unchanged report")
+    rc, out, _ = cli("drift", "--server", u, "--token", rdr)
+    eq(rc, 0, "cpufleet drift without events: exit (%s)" % short(out))
+
+    want(upload(u, adm, report(src=dst, report_id="d-3")), 201, "drifted")
+    evs = events()
+    eq(len(evs), 1, "events after the drifted report")
+    ev = evs[0]
+    # from_report: the host's previous upload (a sighting of d-1's
+    # content), to_report: this one.
+    eq((ev["host"], ev["arch"], ev["from_report"], ev["to_report"]),
+       ("spr-05", "x86", "d-2", "d-3"), "event host and reports")
+    eq(sorted((c["what"], c["old"], c["new"]) for c in ev["cause"]),
+       [("kernel", before["host"]["kernel"], after["host"]["kernel"]),
+        ("microcode", before["host"]["microcode"],
+         after["host"]["microcode"])], "event cause (firmware unchanged)")
+    eq(sorted((c["feature"], c["old"], c["new"], c["change"])
+              for c in ev["changes"]),
+       [(n, "0x1", "0x0", "lost") for n in lost], "event changes")
+    eq([(p["profile"], p["version"], p["pool"], p["member"],
+         p["accepted_before"], p["accepted_now"], p["status"])
+        for p in ev["profiles"]],
+       [("spr", 1, "spr", True, True, False, "now_refused")],
+       "event profiles")
+    for n in lost:
+        check(any(n in t for t in ev["profiles"][0]["reasons"]),
+              "the reasons name %s: %s" % (n, ev["profiles"][0]["reasons"]))
+    eq(events("?host=spr-05"), evs, "?host=spr-05")
+    eq(events("?host=n1-01"), [], "?host=n1-01")
+    eq(events("?since=2999-01-01T00:00:00Z"), [], "?since= the future")
+    eq(len(events("?since=2000-01-01T00:00:00Z&limit=1")), 1,
+       "?since= the past, limit=1")
+    events("?since=yesterday", status=400)
+    events("?limit=0", status=400)
+    events("", tok=None, status=401)
+
+    m = metrics(u)
+    eq((metric(m, "cpufleet_drift_events_total"),
+        metric(m, "cpufleet_hosts_refusing_published_profile")), (1, 1),
+       "drift metrics after the drift")
+    rc, out, err = cli("drift", "--server", u, "--token", rdr)
+    eq(rc, 1, "cpufleet drift after the drift: exit (%s)" % short(err))
+    for want_text in ("spr-05: ", "kernel %s -> %s" % (
+            before["host"]["kernel"], after["host"]["kernel"]),
+            "microcode %s -> %s" % (before["host"]["microcode"],
+                                    after["host"]["microcode"]),
+            "hle 1 -> 0 (lost)", "rtm 1 -> 0 (lost)",
+            "profile spr@1 (pool spr): now REFUSED"):
+        check(want_text in out, "cpufleet drift lacks %r: %s" % (
+            want_text, short(out, 600)))
+    rc, out, _ = cli("drift", "--server", u, "--token", rdr, "--json")
+    eq((rc, len(json.loads(out)["events"])), (1, 1), "cpufleet drift --json")
+
+    # Unchanged since: no event; a restart recomputes the gauge.
+    r = want(upload(u, adm, report(src=dst, report_id="d-4")), 201,
+             "the drifted report again")
+    eq(r.json()["status"], "seen_again", "the drifted report again")
+    eq(len(events()), 1, "events after an unchanged report")
+    s.stop()
+    s = Server(db)
+    m = metrics(s.url)
+    eq((metric(m, "cpufleet_drift_events_total"),
+        metric(m, "cpufleet_hosts_refusing_published_profile")), (1, 1),
+       "drift metrics after a restart")
+    s.stop()
+
 
 
 @case("/metrics: valid Prometheus text that counts uploads")

@@ -1062,7 +1062,11 @@ static void test_db_migration_reidentifies(void)
 				 &res), CF_OK);
 	cf_db_close(db);
 	db = NULL;
-	CU_ASSERT_EQUAL(raw_exec("PRAGMA user_version = 1"), SQLITE_OK);
+	/* Schema 1 had none of the later migrations' tables. */
+	CU_ASSERT_EQUAL(raw_exec("DROP TABLE event_fields;"
+				 " DROP TABLE event_verdicts;"
+				 " DROP TABLE events;"
+				 " PRAGMA user_version = 1"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(cf_db_open(path, false, &db, &d), CF_OK);
 	CU_ASSERT_EQUAL(cf_db_schema_version(db), cf_db_schema_latest());
 	CU_ASSERT_EQUAL(raw_int("SELECT count(DISTINCT content) FROM reports"
@@ -1144,6 +1148,106 @@ static void test_db_text_rules(void)
 	CU_ASSERT_EQUAL(stats().profiles, 0);
 }
 
+/* Drift events (db/db.h): stored with their fields and verdicts in the
+ * order given, listed newest first, filtered by time and host, limited;
+ * counted by cf_db_stats.  Values are what the test stores. */
+struct ev_seen {
+	char hosts[256];
+	size_t n;
+	unsigned long long rtm_old, rtm_new;
+	char reasons[128], kernel[64], pool[32];
+	bool member, before, now;
+};
+
+static int ev_collect(void *ctx, const struct cf_db_event *ev)
+{
+	struct ev_seen *s = ctx;
+	size_t len = strlen(s->hosts);
+
+	snprintf(s->hosts + len, sizeof(s->hosts) - len, "%s%s@%s",
+		 len ? " " : "", ev->host, ev->at);
+	s->n++;
+	if (ev->nfields == 2 && !strcmp(ev->fields[1].feature_old, "rtm") &&
+	    !strcmp(ev->fields[1].feature_new, "")) {
+		s->rtm_old = ev->fields[1].old_value;
+		s->rtm_new = ev->fields[1].new_value;
+	}
+	if (ev->nverdicts == 1) {
+		snprintf(s->reasons, sizeof(s->reasons), "%s",
+			 ev->verdicts[0].reasons);
+		snprintf(s->pool, sizeof(s->pool), "%s", ev->verdicts[0].pool);
+		s->member = ev->verdicts[0].member;
+		s->before = ev->verdicts[0].accepted_before;
+		s->now = ev->verdicts[0].accepted_now;
+	}
+	snprintf(s->kernel, sizeof(s->kernel), "%s -> %s", ev->kernel[0],
+		 ev->kernel[1]);
+	return 0;
+}
+
+static void test_db_events(void)
+{
+	const struct cf_db_event_field fields[] = {
+		{ "CPUID_00000007_0_EBX", "hle", "hle", "", 1, 0 },
+		{ "CPUID_00000007_0_EBX", "rtm", "rtm", "", 1, 0 },
+	};
+	const struct cf_db_event_verdict verdicts[] = {
+		{ "web", 3, "web", true, true, false, "lacks rtm\nlacks hle" },
+	};
+	struct cf_db_event ev = {
+		.at = T("10:00"), .host = "h1", .arch = "x86",
+		.from_report = "r1", .to_report = "r2",
+		.kernel = { "6.1.0", "6.12.0" },
+		.microcode = { "0x2b000181", "0x2b000590" },
+		.nfields = 2, .fields = fields,
+		.nverdicts = 1, .verdicts = verdicts,
+	};
+	struct cf_diag d = { "" };
+	struct ev_seen s = { 0 };
+	long long seq = 0, seq2 = 0;
+
+	CU_ASSERT_EQUAL(stats().events, 0);
+	CU_ASSERT_EQUAL(put("r1", "h1", "c1", "f1", T("09:00"), NULL), CF_OK);
+	CU_ASSERT_EQUAL(put("r3", "h2", "c3", "f1", T("09:00"), NULL), CF_OK);
+	CU_ASSERT_EQUAL(cf_db_event_add(db, &ev, &seq, &d), CF_OK);
+	CU_ASSERT(seq > 0);
+	ev = (struct cf_db_event){ .at = T("11:00"), .host = "h2" };
+	CU_ASSERT_EQUAL(cf_db_event_add(db, &ev, &seq2, &d), CF_OK);
+	CU_ASSERT(seq2 > seq);
+	/* An unknown host is refused (foreign key): nothing stored. */
+	ev.host = "ghost";
+	CU_ASSERT_NOT_EQUAL(cf_db_event_add(db, &ev, NULL, &d), CF_OK);
+	ev.host = "h2";
+	ev.at = "yesterday";
+	CU_ASSERT_EQUAL(cf_db_event_add(db, &ev, NULL, &d), CF_EINVAL);
+	CU_ASSERT_EQUAL(stats().events, 2);
+
+	CU_ASSERT_EQUAL(cf_db_event_list(db, NULL, NULL, 0, ev_collect, &s),
+			CF_OK);
+	CU_ASSERT_STRING_EQUAL(s.hosts, "h2@" T("11:00") " h1@" T("10:00"));
+	CU_ASSERT_EQUAL(s.rtm_old, 1);
+	CU_ASSERT_EQUAL(s.rtm_new, 0);
+	CU_ASSERT_STRING_EQUAL(s.reasons, "lacks rtm\nlacks hle");
+	CU_ASSERT_STRING_EQUAL(s.pool, "web");
+	CU_ASSERT_TRUE(s.member && s.before && !s.now);
+	/* The last one seen is h1's (newest first). */
+	CU_ASSERT_STRING_EQUAL(s.kernel, "6.1.0 -> 6.12.0");
+	memset(&s, 0, sizeof(s));
+	CU_ASSERT_EQUAL(cf_db_event_list(db, T("10:30"), NULL, 0, ev_collect,
+					 &s), CF_OK);
+	CU_ASSERT_STRING_EQUAL(s.hosts, "h2@" T("11:00"));
+	memset(&s, 0, sizeof(s));
+	CU_ASSERT_EQUAL(cf_db_event_list(db, NULL, "h1", 0, ev_collect, &s),
+			CF_OK);
+	CU_ASSERT_STRING_EQUAL(s.hosts, "h1@" T("10:00"));
+	memset(&s, 0, sizeof(s));
+	CU_ASSERT_EQUAL(cf_db_event_list(db, NULL, NULL, 1, ev_collect, &s),
+			CF_OK);
+	CU_ASSERT_EQUAL(s.n, 1);
+	CU_ASSERT_EQUAL(cf_db_event_list(db, "soon", NULL, 1, ev_collect, &s),
+			CF_EINVAL);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_db_open_creates_schema),
 	TEST(test_db_reopen_is_idempotent),
@@ -1169,6 +1273,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_db_integrity_check),
 	TEST(test_db_migration_reidentifies),
 	TEST(test_db_text_rules),
+	TEST(test_db_events),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_db = { "db", NULL, NULL, set_up, tear_down, tests };

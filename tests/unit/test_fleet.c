@@ -699,8 +699,165 @@ static void test_history(void)
 	cf_fleet_history_clear(&h);
 }
 
+/* Drift (issue 13).  tests/data/drift/ (made by make.py there from the
+ * real spr-05 dump): spr-05.json offers HLE and RTM (CPUID 7.0 EBX bits 4
+ * and 11 set), spr-05-tsx-off.json is the same host after a microcode and
+ * kernel update with exactly those two bits cleared, as an update that
+ * disables TSX does.  So the event names exactly hle and rtm, 1 -> 0, the
+ * kernel and microcode the two files give, and the pool's published
+ * baseline (which has TSX: both bits were set on its only member) is
+ * accepted before and refused now. */
+struct drift_seen {
+	size_t n, nfields, nverdicts;
+	char fields[256], cause[256], verdict[256], reasons[1024];
+};
+
+static int drift_collect(void *ctx, const struct cf_db_event *ev)
+{
+	struct drift_seen *s = ctx;
+	size_t len = 0;
+
+	s->n++;
+	s->nfields = ev->nfields;
+	s->nverdicts = ev->nverdicts;
+	s->fields[0] = '\0';
+	for (size_t i = 0; i < ev->nfields; i++)
+		len += (size_t)snprintf(s->fields + len, sizeof(s->fields) - len,
+					"%s%s.%s=%s:%llu->%llu", i ? " " : "",
+					ev->fields[i].reg, ev->fields[i].field,
+					ev->fields[i].feature_old,
+					ev->fields[i].old_value,
+					ev->fields[i].new_value);
+	snprintf(s->cause, sizeof(s->cause), "%s %s->%s %s->%s", ev->host,
+		 ev->kernel[0], ev->kernel[1], ev->microcode[0],
+		 ev->microcode[1]);
+	if (ev->nverdicts) {
+		const struct cf_db_event_verdict *v = &ev->verdicts[0];
+		snprintf(s->verdict, sizeof(s->verdict), "%s@%d pool=%s "
+			 "member=%d before=%d now=%d", v->profile, v->version,
+			 v->pool, v->member, v->accepted_before,
+			 v->accepted_now);
+		snprintf(s->reasons, sizeof(s->reasons), "%s", v->reasons);
+	}
+	return 0;
+}
+
+static enum cf_err upload_file(const char *rel, const char *rid,
+			       struct cf_fleet_upload *u)
+{
+	struct cf_report *r = test_load_report(rel);
+	struct cf_diag d = { "" };
+	enum cf_err err;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(cf_report_set_id(r, rid), CF_OK);
+	err = cf_fleet_upload(&fl, r, NULL, u, &d);
+	cf_report_destroy(r);
+	return err;
+}
+
+static void test_drift_event(void)
+{
+	struct cf_fleet_baseline b;
+	struct cf_fleet_upload u;
+	struct cf_diag d = { "" };
+	struct drift_seen s = { 0 };
+	unsigned long long refusing = 9;
+	size_t skipped = 9;
+
+	/* A first report of a new host: no event. */
+	CU_ASSERT_EQUAL(upload_file("drift/spr-05.json", "a", &u), CF_OK);
+	CU_ASSERT_EQUAL(u.status, CF_FLEET_NEW);
+	CU_ASSERT_EQUAL(u.event, 0);
+	CU_ASSERT_EQUAL(pool("spr", "[\"spr-05\"]"), CF_OK);
+	CU_ASSERT_EQUAL(cf_fleet_baseline(&fl, "spr", "spr", "t", &b, &d),
+			CF_OK);
+	CU_ASSERT_EQUAL(b.version, 1);
+	cf_fleet_baseline_clear(&b);
+	CU_ASSERT_EQUAL(cf_fleet_hosts_refusing(&fl, &refusing, &skipped, &d),
+			CF_OK);
+	CU_ASSERT_EQUAL(refusing, 0);
+	CU_ASSERT_EQUAL(skipped, 0);
+	/* The same report again: no event. */
+	CU_ASSERT_EQUAL(upload_file("drift/spr-05.json", "b", &u), CF_OK);
+	CU_ASSERT_EQUAL(u.status, CF_FLEET_SEEN_AGAIN);
+	CU_ASSERT_EQUAL(u.event, 0);
+	CU_ASSERT_EQUAL(stats().events, 0);
+
+	io.now = T2;
+	CU_ASSERT_EQUAL(upload_file("drift/spr-05-tsx-off.json", "c", &u),
+			CF_OK);
+	CU_ASSERT_EQUAL(u.status, CF_FLEET_NEW);
+	CU_ASSERT(u.event > 0);
+	CU_ASSERT_EQUAL(stats().events, 1);
+	CU_ASSERT_EQUAL(cf_fleet_events(&fl, NULL, NULL, 0, drift_collect, &s),
+			CF_OK);
+	CU_ASSERT_EQUAL(s.n, 1);
+	/* Exactly the two bits cleared, in the decoder's order. */
+	CU_ASSERT_EQUAL(s.nfields, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s.fields,
+				      "CPUID_00000007_0_EBX.hle=hle:1->0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s.fields,
+				      "CPUID_00000007_0_EBX.rtm=rtm:1->0"));
+	CU_ASSERT_STRING_EQUAL(s.cause, "spr-05 6.1.0-13-amd64->6.1.0-18-amd64 "
+			       "0x2b000181->0x2b000590");
+	CU_ASSERT_EQUAL(s.nverdicts, 1);
+	CU_ASSERT_STRING_EQUAL(s.verdict, "spr@1 pool=spr member=1 before=1 "
+			       "now=0");
+	CU_ASSERT_PTR_NOT_NULL(strstr(s.reasons, "hle"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s.reasons, "rtm"));
+	CU_ASSERT_EQUAL(cf_fleet_hosts_refusing(&fl, &refusing, NULL, &d),
+			CF_OK);
+	CU_ASSERT_EQUAL(refusing, 1);
+
+	/* Unchanged again, and a retry of the drifted upload: no event. */
+	io.now = T3;
+	CU_ASSERT_EQUAL(upload_file("drift/spr-05-tsx-off.json", "d", &u),
+			CF_OK);
+	CU_ASSERT_EQUAL(u.status, CF_FLEET_SEEN_AGAIN);
+	CU_ASSERT_EQUAL(upload_file("drift/spr-05-tsx-off.json", "c", &u),
+			CF_OK);
+	CU_ASSERT_EQUAL(u.status, CF_FLEET_KNOWN);
+	CU_ASSERT_EQUAL(u.event, 0);
+	CU_ASSERT_EQUAL(stats().events, 1);
+	/* Filters: by host, by time. */
+	memset(&s, 0, sizeof(s));
+	CU_ASSERT_EQUAL(cf_fleet_events(&fl, NULL, "other", 0, drift_collect,
+					&s), CF_OK);
+	CU_ASSERT_EQUAL(s.n, 0);
+	CU_ASSERT_EQUAL(cf_fleet_events(&fl, T3, NULL, 0, drift_collect, &s),
+			CF_OK);
+	CU_ASSERT_EQUAL(s.n, 0);
+}
+
+/* Only the microcode changed (a new report: its content differs), the
+ * configuration did not: no event. */
+static void test_drift_identity_only(void)
+{
+	cJSON *doc = test_load_json("drift/spr-05.json");
+	struct cf_report *r;
+	struct cf_fleet_upload u;
+	struct cf_diag d = { "" };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(upload_file("drift/spr-05.json", "a", &u), CF_OK);
+	cJSON_ReplaceItemInObjectCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(doc, "host"), "microcode",
+		cJSON_CreateString("0x2b000603"));
+	r = test_report_of_json(doc);
+	cJSON_Delete(doc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(cf_fleet_upload(&fl, r, NULL, &u, &d), CF_OK);
+	cf_report_destroy(r);
+	CU_ASSERT_EQUAL(u.status, CF_FLEET_NEW);
+	CU_ASSERT_EQUAL(u.event, 0);
+	CU_ASSERT_EQUAL(stats().events, 0);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_upload_outcomes),
+	TEST(test_drift_event),
+	TEST(test_drift_identity_only),
 	TEST(test_upload_without_id),
 	TEST(test_upload_refused),
 	TEST(test_pool_resolve),

@@ -221,6 +221,62 @@ static void test_report_doc_roundtrip(void)
 	cf_report_destroy(b);
 }
 
+/* $.host.microcode (the revision as the kernel prints it in
+ * /sys/devices/system/cpu/cpu0/microcode/version) and $.host.firmware
+ * (/sys/class/dmi/id/bios_version) are optional: kept and written back
+ * when given, absent when not; they say who the host is, not what it
+ * offers, so the configuration's fingerprint is the same with or without
+ * them, but the content identity differs (a microcode update is a new
+ * report). */
+static void test_report_doc_microcode_firmware(void)
+{
+	cJSON *doc = test_load_json("x86/spr-05.json"), *host;
+	struct cf_report *a = NULL, *b = NULL, *c = NULL;
+	char ia[CF_CONTENT_ID_MAX], ib[CF_CONTENT_ID_MAX];
+	struct cf_diag d = { "" };
+	char *j = NULL, *text;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	host = cJSON_GetObjectItemCaseSensitive(doc, "host");
+	b = test_report_of_json(doc);
+	cJSON_AddStringToObject(host, "microcode", "0x2b000590");
+	cJSON_AddStringToObject(host, "firmware", "2.1.5");
+	a = test_report_of_json(doc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_STRING_EQUAL(cf_report_microcode(a), "0x2b000590");
+	CU_ASSERT_STRING_EQUAL(cf_report_firmware(a), "2.1.5");
+	CU_ASSERT_STRING_EQUAL(cf_report_microcode(b), "");
+	CU_ASSERT_EQUAL_FATAL(cf_report_to_json(a, &j), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(j, strlen(j), "j", &c, &d), CF_OK);
+	CU_ASSERT_STRING_EQUAL(cf_report_microcode(c), "0x2b000590");
+	CU_ASSERT_STRING_EQUAL(cf_report_firmware(c), "2.1.5");
+	cf_report_destroy(c);
+	c = NULL;
+	free(j);
+	CU_ASSERT_EQUAL_FATAL(cf_report_to_json(b, &j), CF_OK);
+	CU_ASSERT_PTR_NULL(strstr(j, "microcode"));
+	CU_ASSERT_PTR_NULL(strstr(j, "firmware"));
+	free(j);
+	CU_ASSERT_EQUAL(cf_report_fingerprint(a), cf_report_fingerprint(b));
+	CU_ASSERT_EQUAL(cf_report_content_id(a, ia, sizeof(ia)), CF_OK);
+	CU_ASSERT_EQUAL(cf_report_content_id(b, ib, sizeof(ib)), CF_OK);
+	CU_ASSERT_STRING_NOT_EQUAL(ia, ib);
+	/* Not a string: refused, naming the path. */
+	cJSON_ReplaceItemInObjectCaseSensitive(host, "microcode",
+					       cJSON_CreateNumber(43));
+	text = cJSON_PrintUnformatted(doc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(cf_report_parse(text, strlen(text), "bad", &c, &d),
+			CF_ESCHEMA);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "$.host.microcode"));
+	free(text);
+	cJSON_Delete(doc);
+	cf_report_destroy(a);
+	cf_report_destroy(b);
+	cf_report_destroy(c);
+}
+
 /* The text of tests/data/REL's configuration (printed by cJSON, as the
  * server stores documents), with "host" renamed to HOSTKEY when not NULL. */
 static char *config_text_of(const char *rel, const char *hostkey)
@@ -326,6 +382,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_report_doc_too_big),
 	TEST(test_report_doc_golden),
 	TEST(test_report_config_text),
+	TEST(test_report_doc_microcode_firmware),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_report_doc = { "report_doc", NULL, NULL, NULL, NULL, tests };
