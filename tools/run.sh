@@ -4,7 +4,7 @@
 # for this machine (its real KVM), loads the example fleet's reports, labels
 # them, defines pools, publishes a pool's baseline and prints the verdict
 # matrix, shows a drift event (a host's update breaking its pool's published
-# profile), then says where to look next.
+# profile) and a what-if plan, then says where to look next.
 #
 #   sh tools/run.sh BINARY [OUTDIR]
 set -u
@@ -153,6 +153,11 @@ step "8. drift: an x86 host, its pool's published baseline, then an update that 
 "$BIN" drift --server "$URL" --token "$ADMIN"
 echo "(exit $?: 1 = a host now refuses its pool's published profile)"
 curl -fsS "$URL/metrics" | grep -E '^cpufleet_(drift_events_total|hosts_refusing_published_profile) '
+
+step "9. what-if on pool 'lab-v82': a72 joins (its lab report under Linux 7.3), n1 leaves; nothing stored"
+"$BIN" pools --server "$URL" --token "$ADMIN" \
+	--what-if add=tests/data/lab/reports-7.3/a72.json,remove=n1 lab-v82
+echo "(exit $?: 0 = the new baseline is feasible and no host refuses it)"
 
 step "where to look next"
 # Every line below the first is a command to paste as it stands (the
