@@ -226,10 +226,10 @@ enum cf_err cf_report_content_id(const struct cf_report *r, char *buf,
 	/* The microcode and firmware versions count when the report says
 	 * them (a microcode update is a new report), and a report without
 	 * them keeps the identity it had before they were added. */
-	if (r->microcode[0] || r->firmware[0]) {
+	if (r->microcode || r->firmware) {
 		put_str(&h, "\001host.microcode,firmware");
-		put_str(&h, r->microcode);
-		put_str(&h, r->firmware);
+		put_str(&h, cf_report_microcode(r));
+		put_str(&h, cf_report_firmware(r));
 	}
 	put_u64(&h, c->has_writable);
 	/* The registers (capabilities come by name, below). */

@@ -38,6 +38,8 @@ void cf_report_destroy(struct cf_report *r)
 	cf_config_unref(r->cfg);
 	free(r->kvm_json);
 	free(r->arch_json);
+	free(r->microcode);
+	free(r->firmware);
 	free(r);
 }
 
@@ -80,12 +82,12 @@ const char *cf_report_kernel(const struct cf_report *r)
 
 const char *cf_report_microcode(const struct cf_report *r)
 {
-	return r->microcode;
+	return r->microcode ? r->microcode : "";
 }
 
 const char *cf_report_firmware(const struct cf_report *r)
 {
-	return r->firmware;
+	return r->firmware ? r->firmware : "";
 }
 
 enum cf_err cf_report_set_id(struct cf_report *r, const char *id)
@@ -119,16 +121,18 @@ static char *text_of(struct cf_report *r, enum cf_report_field f)
 {
 	return f == CF_REPORT_HOSTNAME ? r->hostname :
 	       f == CF_REPORT_KERNEL ? r->kernel :
-	       f == CF_REPORT_MICROCODE ? r->microcode :
-	       f == CF_REPORT_FIRMWARE ? r->firmware :
 	       f == CF_REPORT_MACHINE_ID ? r->machine_id :
 	       f == CF_REPORT_COLLECTED_AT ? r->collected_at : NULL;
 }
 
+/* The malloc'd ones (NULL: none); texts among them are bounded as the
+ * arrays are. */
 static char **json_of(struct cf_report *r, enum cf_report_field f)
 {
 	return f == CF_REPORT_KVM_JSON ? &r->kvm_json :
-	       f == CF_REPORT_ARCH_JSON ? &r->arch_json : NULL;
+	       f == CF_REPORT_ARCH_JSON ? &r->arch_json :
+	       f == CF_REPORT_MICROCODE ? &r->microcode :
+	       f == CF_REPORT_FIRMWARE ? &r->firmware : NULL;
 }
 
 const char *cf_report_field(const struct cf_report *r, enum cf_report_field f)
@@ -153,7 +157,8 @@ enum cf_err cf_report_set_field(struct cf_report *r, enum cf_report_field f,
 		memcpy(t, value, strlen(value) + 1);
 		return CF_OK;
 	}
-	if (!j)
+	if (!j || ((f == CF_REPORT_MICROCODE || f == CF_REPORT_FIRMWARE) &&
+		   strlen(value) >= CF_TEXT_MAX))
 		return CF_EINVAL;
 	if (value[0] && !(copy = strdup(value)))
 		return CF_ENOMEM;
@@ -175,11 +180,18 @@ enum cf_err cf_report_clone_as(const struct cf_report *r, const char *host_id,
 	if (err == CF_OK) {
 		memcpy((*out)->hostname, r->hostname, sizeof(r->hostname));
 		memcpy((*out)->kernel, r->kernel, sizeof(r->kernel));
-		memcpy((*out)->microcode, r->microcode, sizeof(r->microcode));
-		memcpy((*out)->firmware, r->firmware, sizeof(r->firmware));
 		memcpy((*out)->machine_id, r->machine_id, sizeof(r->machine_id));
 		memcpy((*out)->collected_at, r->collected_at,
 		       sizeof(r->collected_at));
+		err = cf_report_set_field(*out, CF_REPORT_MICROCODE,
+					  r->microcode);
+		if (err == CF_OK)
+			err = cf_report_set_field(*out, CF_REPORT_FIRMWARE,
+						  r->firmware);
+		if (err != CF_OK) {
+			cf_report_destroy(*out);
+			*out = NULL;
+		}
 	}
 	return err;
 }
@@ -253,9 +265,17 @@ enum cf_err cf_report_create_local(const char *host_id, struct cf_config *cfg,
 		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1) != 0)
 		r->hostname[0] = '\0';
-	local_microcode(r->microcode, sizeof(r->microcode));
-	read_line("/sys/class/dmi/id/bios_version", r->firmware,
-		  sizeof(r->firmware));
+	{
+		char mc[CF_TEXT_MAX], fw[CF_TEXT_MAX];
+		local_microcode(mc, sizeof(mc));
+		read_line("/sys/class/dmi/id/bios_version", fw, sizeof(fw));
+		if (cf_report_set_field(r, CF_REPORT_MICROCODE, mc) != CF_OK ||
+		    cf_report_set_field(r, CF_REPORT_FIRMWARE, fw) != CF_OK) {
+			cf_report_destroy(r);
+			*out = NULL;
+			return cf_diag_set(d, CF_ENOMEM, "out of memory");
+		}
+	}
 	/* systemd's machine id: the host's stable identity, if it has one. */
 	r->machine_id[0] = '\0';
 	f = fopen("/etc/machine-id", "r");

@@ -12,8 +12,6 @@ struct cf_report {
 	char report_id[CF_REPORT_ID_MAX];  /* "" when the document has none */
 	char hostname[CF_TEXT_MAX];
 	char kernel[CF_TEXT_MAX];
-	char microcode[CF_TEXT_MAX];  /* x86 microcode revision, "" if unknown */
-	char firmware[CF_TEXT_MAX];   /* BIOS/firmware version, "" if unknown */
 	char machine_id[CF_TEXT_MAX];
 	char collected_at[CF_TEXT_MAX];
 	struct cf_config *cfg;
@@ -22,6 +20,10 @@ struct cf_report {
 	 * into "kvm" and into the architecture's section when written. */
 	char *kvm_json;
 	char *arch_json;
+	/* Most reports have neither (an arm64 host has no microcode), so
+	 * malloc'd, NULL if unknown; at most CF_TEXT_MAX - 1 bytes. */
+	char *microcode;  /* x86 microcode revision */
+	char *firmware;   /* BIOS/firmware version */
 };
 
 /* A report collected here: cf_report_create (taking CFG) plus this
