@@ -67,7 +67,7 @@ BENCH_SRC= tools/bench.c
 # build); serving them through KVM needs an aarch64 build.
 LIB_SRC += arch/arm64/smccc.c
 # Text validators (UTF-8, names, times) shared by every layer.
-LIB_SRC += util/text.c
+LIB_SRC += util/text.c util/strset.c
 # KVM access for arm64 exists only in aarch64 builds.
 ifneq ($(filter aarch64%,$(shell $(CC) -dumpmachine)),)
 LIB_SRC += arch/arm64/a64vm.c arch/arm64/a64guest.c

@@ -7,6 +7,7 @@
 #include "engine/pool.h"
 #include "engine/profile.h"
 #include "engine/report.h"
+#include "util/strset.h"
 
 /* The part a host belongs to: architecture, then CPU vendor ("" if the
  * architecture names none). */
@@ -157,41 +158,6 @@ out:
  * newcomer cannot make them agree), and a pool's features given up only
  * grow (its baseline can only fall). */
 
-struct names {
-	char **v;
-	size_t n, cap;
-};
-
-static void names_free(struct names *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	*s = (struct names){ 0 };
-}
-
-static enum cf_err names_add(struct names *s, const char *name)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], name))
-			return CF_OK;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		char **v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return CF_ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n] = strdup(name);
-	return s->v[s->n++] ? CF_OK : CF_ENOMEM;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* One distinct configuration of a part. */
 struct conf {
 	const struct cf_report *rep;  /* its host with the smallest id */
@@ -204,7 +170,7 @@ struct conf {
  * does not (cf_explain_profiles).  A member alone, not its own profile: a
  * feature no baseline keeps (x86 invtsc) is no loss of sharing. */
 static enum cf_err evaluate(const struct conf *c, size_t m, const bool *in,
-			    bool *feasible, struct names *names)
+			    bool *feasible, struct cf_strset *names)
 {
 	struct cf_pool *pool = NULL;
 	struct cf_profile *base = NULL;
@@ -230,7 +196,7 @@ static enum cf_err evaluate(const struct conf *c, size_t m, const bool *in,
 		err = cf_explain_profiles(c[i].own, base, &e);
 		for (size_t j = 0; err == CF_OK &&
 		     (f = cf_explain_only_in_a(e, j)) != NULL; j++)
-			err = names_add(names, f);
+			err = cf_strset_add_unique(names, f);
 		cf_explain_destroy(e);
 	}
 	cf_profile_destroy(base);
@@ -269,7 +235,7 @@ static size_t slot(uint32_t mask, size_t cap)
 static enum cf_err lookup(struct search *s, uint32_t mask,
 			  const struct memo **out)
 {
-	struct names nm = { 0 };
+	struct cf_strset nm = { 0 };
 	enum cf_err err;
 	size_t j;
 
@@ -300,7 +266,7 @@ static enum cf_err lookup(struct search *s, uint32_t mask,
 		s->in[i] = mask >> i & 1;
 	err = evaluate(s->c, s->m, s->in, &s->tab[j].feasible, &nm);
 	s->tab[j].lost = nm.n;
-	names_free(&nm);
+	cf_strset_clear(&nm);
 	if (err != CF_OK)
 		return err;
 	s->tab[j].mask = mask;
@@ -408,7 +374,7 @@ static enum cf_err first_fit(const struct conf *c, size_t m, size_t *at)
 struct cf_pools {
 	size_t n, npools;
 	size_t *pool_of;       /* [n] */
-	struct names *up;      /* [npools], sorted */
+	struct cf_strset *up;      /* [npools], sorted */
 	bool exact;
 };
 
@@ -417,7 +383,7 @@ void cf_pools_destroy(struct cf_pools *p)
 	if (!p)
 		return;
 	for (size_t i = 0; p->up && i < p->npools; i++)
-		names_free(&p->up[i]);
+		cf_strset_clear(&p->up[i]);
 	free(p->up);
 	free(p->pool_of);
 	free(p);
@@ -431,7 +397,7 @@ static enum cf_err plan_part(struct cf_pools *p, const struct key *k, size_t n,
 	size_t *conf_of = calloc(n, sizeof(*conf_of));
 	size_t *at = calloc(n, sizeof(*at));
 	bool *in = calloc(n, sizeof(*in));
-	struct names *up;
+	struct cf_strset *up;
 	size_t m = 0, np = 0;
 	enum cf_err err = c && conf_of && at && in ? CF_OK : CF_ENOMEM;
 
@@ -481,8 +447,7 @@ static enum cf_err plan_part(struct cf_pools *p, const struct key *k, size_t n,
 			in[j] = at[j] == b;
 		err = evaluate(c, m, in, &ok, &up[first + b]);
 		if (up[first + b].n)
-			qsort(up[first + b].v, up[first + b].n, sizeof(char *),
-			      name_cmp);
+			cf_strset_sort_unique(&up[first + b]);
 	}
 	for (size_t i = 0; err == CF_OK && i < n; i++)
 		p->pool_of[k[i].idx] = first + at[conf_of[i]];

@@ -12,6 +12,7 @@
 #include "fleet/drift.h"
 #include "fleet/fleet.h"
 #include "util/diag.h"
+#include "util/strset.h"
 
 /* ---- the fields that changed ---- */
 
@@ -399,33 +400,10 @@ out:
 
 /* ---- hosts refusing a profile published for their pool ---- */
 
-struct idset {
-	char **id;
-	size_t n, cap;
-};
-
-static bool idset_add(struct idset *s, const char *id)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		char **t = realloc(s->id, cap * sizeof(*t));
-		if (!t)
-			return false;
-		s->id = t;
-		s->cap = cap;
-	}
-	return (s->id[s->n] = strdup(id)) != NULL && ++s->n;
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The members of the pool PR was published for that refuse it, into S. */
 static enum cf_err pool_refusing(struct cf_fleet *f, const char *pool,
 				 const struct cf_profile *pr,
-				 struct cf_verdict *v, struct idset *s,
+				 struct cf_verdict *v, struct cf_strset *s,
 				 size_t *skipped, struct cf_diag *d)
 {
 	struct cf_fleet_pool *p = NULL;
@@ -450,8 +428,8 @@ static enum cf_err pool_refusing(struct cf_fleet *f, const char *pool,
 		if (err != CF_OK || cf_verdict_compatible(v))
 			continue;
 		for (size_t k = 0; err == CF_OK && k < p->n; k++)
-			if (p->m[k].config == c && !idset_add(s, p->m[k].host))
-				err = CF_ENOMEM;
+			if (p->m[k].config == c)
+				err = cf_strset_add(s, p->m[k].host);
 	}
 	cf_fleet_pool_destroy(p);
 	return err;
@@ -462,7 +440,7 @@ enum cf_err cf_fleet_hosts_refusing(struct cf_fleet *f,
 				    struct cf_diag *d)
 {
 	struct latest l = { 0 };
-	struct idset s = { 0 };
+	struct cf_strset s = { 0 };
 	struct cf_verdict *v = cf_verdict_create();
 	struct cf_db *db = f->read_get(f->ctx);
 	enum cf_err err = v ? cf_db_profile_list(db, NULL, add_latest, &l)
@@ -486,15 +464,11 @@ enum cf_err cf_fleet_hosts_refusing(struct cf_fleet *f,
 		err = pool_refusing(f, l.v[i].pool, pr, v, &s, skipped, d);
 		cf_profile_destroy(pr);
 	}
-	if (err == CF_OK && s.n) {
-		qsort(s.id, s.n, sizeof(*s.id), str_cmp);
-		*n = 1;
-		for (size_t i = 1; i < s.n; i++)
-			*n += strcmp(s.id[i - 1], s.id[i]) != 0;
+	if (err == CF_OK) {
+		cf_strset_sort_unique(&s);
+		*n = s.n;
 	}
-	for (size_t i = 0; i < s.n; i++)
-		free(s.id[i]);
-	free(s.id);
+	cf_strset_clear(&s);
 	free(l.v);
 	cf_verdict_destroy(v);
 	if (err != CF_OK && d && !d->msg[0])

@@ -36,6 +36,7 @@ extern CU_SuiteInfo suite_fleet;
 extern CU_SuiteInfo suite_text;
 extern CU_SuiteInfo suite_levels;
 extern CU_SuiteInfo suite_driver;
+extern CU_SuiteInfo suite_strset;
 extern CU_SuiteInfo suite_kernel;
 
 /* A fresh directory DIR ("/tmp/PREFIX_XXXXXX") with the database PATH

@@ -215,7 +215,7 @@ int main(void)
 		&suite_x86_safety, &suite_smccc, &suite_export, &suite_deps,
 		&suite_fleet,
 		&suite_text,
-		&suite_levels, &suite_edges, &suite_driver,
+		&suite_levels, &suite_edges, &suite_driver, &suite_strset,
 		&suite_kernel,
 	};
 	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
