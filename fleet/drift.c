@@ -2,7 +2,7 @@
  * one.  What changed (each guest-visible field, named as the engine's
  * decoder names its values), why where the reports say (kernel,
  * microcode, firmware), and what it does to the published profiles (each
- * profile's latest version checked once on the old report and once on the
+ * profile's every version checked once on the old report and once on the
  * new), recorded as one event in the upload's transaction.  Also the
  * figure /metrics shows: hosts refusing a profile published for their
  * pool. */
@@ -251,19 +251,27 @@ static char *reasons_text(const struct cf_verdict *v)
 	return out;
 }
 
-/* The latest version of every published profile of NOW's architecture,
- * checked once on OLD (may be NULL: another architecture) and once on
- * NOW, into DR's verdicts. */
+/* Every version of every published profile of NOW's architecture (a
+ * guest started on an older version still runs), newest first, checked
+ * once on OLD (may be NULL: another architecture) and once on NOW, into
+ * DR's verdicts. */
 static enum cf_err check_profiles(struct cf_db *db, const char *host,
 				  const struct cf_report *old,
 				  const struct cf_report *now,
 				  struct cf_fleet_drift *dr)
 {
-	struct latest l = { 0 };
+	struct latest names = { 0 }, l = { 0 };
 	struct cf_verdict *v = cf_verdict_create();
-	enum cf_err err = v ? cf_db_profile_list(db, NULL, add_latest, &l)
+	enum cf_err err = v ? cf_db_profile_list(db, NULL, add_latest, &names)
 			    : CF_ENOMEM;
 	size_t kept = 0;
+
+	if (err == CF_OK && names.nomem)
+		err = CF_ENOMEM;
+	for (size_t i = 0; err == CF_OK && i < names.n; i++)
+		err = cf_db_profile_list(db, names.v[i].profile, add_latest,
+					 &l);
+	free(names.v);
 
 	if (err == CF_OK && l.nomem)
 		err = CF_ENOMEM;

@@ -731,13 +731,19 @@ static int drift_collect(void *ctx, const struct cf_db_event *ev)
 	snprintf(s->cause, sizeof(s->cause), "%s %s->%s %s->%s", ev->host,
 		 ev->kernel[0], ev->kernel[1], ev->microcode[0],
 		 ev->microcode[1]);
-	if (ev->nverdicts) {
-		const struct cf_db_event_verdict *v = &ev->verdicts[0];
-		snprintf(s->verdict, sizeof(s->verdict), "%s@%d pool=%s "
-			 "member=%d before=%d now=%d", v->profile, v->version,
-			 v->pool, v->member, v->accepted_before,
-			 v->accepted_now);
-		snprintf(s->reasons, sizeof(s->reasons), "%s", v->reasons);
+	len = 0;
+	s->verdict[0] = '\0';
+	for (size_t i = 0; i < ev->nverdicts; i++) {
+		const struct cf_db_event_verdict *v = &ev->verdicts[i];
+		len += (size_t)snprintf(s->verdict + len,
+					sizeof(s->verdict) - len, "%s%s@%d "
+					"pool=%s member=%d before=%d now=%d",
+					i ? ";" : "", v->profile, v->version,
+					v->pool, v->member, v->accepted_before,
+					v->accepted_now);
+		if (!i)
+			snprintf(s->reasons, sizeof(s->reasons), "%s",
+				 v->reasons);
 	}
 	return 0;
 }
@@ -774,6 +780,13 @@ static void test_drift_event(void)
 			CF_OK);
 	CU_ASSERT_EQUAL(b.version, 1);
 	cf_fleet_baseline_clear(&b);
+	/* A second version: guests started on version 1 still run, so a
+	 * drift names what it does to each version (issue 13: "every
+	 * published profile version"). */
+	CU_ASSERT_EQUAL(cf_fleet_baseline(&fl, "spr", "spr", "t", &b, &d),
+			CF_OK);
+	CU_ASSERT_EQUAL(b.version, 2);
+	cf_fleet_baseline_clear(&b);
 	CU_ASSERT_EQUAL(cf_fleet_hosts_refusing(&fl, &refusing, &skipped, &d),
 			CF_OK);
 	CU_ASSERT_EQUAL(refusing, 0);
@@ -801,9 +814,9 @@ static void test_drift_event(void)
 				      "CPUID_00000007_0_EBX.rtm=rtm:1->0"));
 	CU_ASSERT_STRING_EQUAL(s.cause, "spr-05 6.1.0-13-amd64->6.1.0-18-amd64 "
 			       "0x2b000181->0x2b000590");
-	CU_ASSERT_EQUAL(s.nverdicts, 1);
-	CU_ASSERT_STRING_EQUAL(s.verdict, "spr@1 pool=spr member=1 before=1 "
-			       "now=0");
+	CU_ASSERT_EQUAL(s.nverdicts, 2);
+	CU_ASSERT_STRING_EQUAL(s.verdict, "spr@2 pool=spr member=1 before=1 "
+			       "now=0;spr@1 pool=spr member=1 before=1 now=0");
 	CU_ASSERT_PTR_NOT_NULL(strstr(s.reasons, "hle"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s.reasons, "rtm"));
 	CU_ASSERT_EQUAL(cf_fleet_hosts_refusing(&fl, &refusing, NULL, &d),
