@@ -438,7 +438,17 @@ def judge_libvirt(name, prof, text, sources, ctx):
     # offline cpu-baseline of the profile written as a host <cpu> over
     # tests/x86/libvirt.py's two minimal models (so that libvirt picks).
     chose = ""
-    if ctx["virsh"]:
+    disables = [f.get("name") for f in cpu.findall("feature")
+                if f.get("policy") == "disable"]
+    if ctx["virsh"] and disables:
+        # libvirt decodes a host <cpu> only into a model it need not take
+        # anything from (cpu_x86.c: x86DecodeUseCandidate refuses a
+        # candidate with a disabled feature when checkPolicy, i.e. for a
+        # host CPU), so it cannot judge a model the export disables
+        # features of; the guest's CPUID bits above are what matter.
+        chose = " (disables %s: libvirt's host decode cannot judge it)" % \
+            ", ".join(disables)
+    elif ctx["virsh"]:
         lvp = ctx["libvirt_py"]
         cpus = os.path.join(ctx["tmp"], "decode.xml")
         with open(cpus, "w") as f:
