@@ -284,7 +284,7 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 	uint64_t m = cf_field_mask(f), cand = 0;
 	size_t fixed_g = SIZE_MAX, bad_g = SIZE_MAX;
 	bool differ = false;
-	char note[CF_TEXT_MAX / 2];
+	char note[CF_TEXT_MAX / 2], v1[48], v2[48];
 	struct cf_conflict *c;
 	enum cf_err err;
 
@@ -328,12 +328,13 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 					   p->arch->catalog->regs[ri].key, fi, &c);
 			if (err != CF_OK)
 				return err;
+			cf_field_value_text(f, raws[from], v1, sizeof(v1));
+			cf_field_value_text(f, raws[no], v2, sizeof(v2));
 			snprintf(c->reason, sizeof(c->reason),
-				 "a guest on %s carries its 0x%llx whatever the "
+				 "a guest on %s carries its %s whatever the "
 				 "profile says (KVM checks a write here and keeps "
-				 "nothing), and %s (offering 0x%llx) refuses it",
-				 ghost(b, from), (unsigned long long)raws[from],
-				 ghost(b, no), (unsigned long long)raws[no]);
+				 "nothing), and %s (offering %s) refuses it",
+				 ghost(b, from), v1, ghost(b, no), v2);
 			fixed_g = top;
 			goto record;
 		}
@@ -354,11 +355,14 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		if (err != CF_OK)
 			return err;
 		wcap_note(b, ri, fixed_g, bad_g, note, sizeof(note));
-		snprintf(c->reason, sizeof(c->reason),
-			 "differs between hosts and is not writable on %s "
-			 "(0x%llx) nor on %s (0x%llx)%s", ghost(b, fixed_g),
-			 (unsigned long long)raws[fixed_g], ghost(b, bad_g),
-			 (unsigned long long)raws[bad_g], note);
+		cf_field_value_text(f, raws[fixed_g], v1, sizeof(v1));
+		cf_field_value_text(f, raws[bad_g], v2, sizeof(v2));
+		/* A long text is cut short, never refused. */
+		if (snprintf(c->reason, sizeof(c->reason),
+			     "differs between hosts and is not writable on %s "
+			     "(%s) nor on %s (%s)%s", ghost(b, fixed_g), v1,
+			     ghost(b, bad_g), v2, note) < 0)
+			c->reason[0] = '\0';
 		goto record;
 	}
 	if (p->arch->catalog->regs[ri].flags & CF_REG_IDENTITY) {
@@ -395,18 +399,19 @@ static enum cf_err do_field(struct bctx *b, size_t ri, int fi, uint64_t *out,
 		if (err != CF_OK)
 			return err;
 		wcap_note(b, ri, fixed_g, no, note, sizeof(note));
-		if (fixed_g != SIZE_MAX)
-			snprintf(c->reason, sizeof(c->reason),
-				 "not writable on %s, which offers 0x%llx, and %s "
-				 "(offering 0x%llx) cannot be set to that%s",
-				 ghost(b, fixed_g), (unsigned long long)cand,
-				 ghost(b, no), (unsigned long long)raws[no], note);
-		else
+		cf_field_value_text(f, cand, v1, sizeof(v1));
+		cf_field_value_text(f, raws[no], v2, sizeof(v2));
+		if (fixed_g != SIZE_MAX) {
+			if (snprintf(c->reason, sizeof(c->reason),
+				     "not writable on %s, which offers %s, and "
+				     "%s (offering %s) cannot be set to that%s",
+				     ghost(b, fixed_g), v1, ghost(b, no), v2,
+				     note) < 0)
+				c->reason[0] = '\0';
+		} else
 			snprintf(c->reason, sizeof(c->reason),
 				 "no value every host accepts: %s cannot be set "
-				 "to 0x%llx (offers 0x%llx)", ghost(b, no),
-				 (unsigned long long)cand,
-				 (unsigned long long)raws[no]);
+				 "to %s (offers %s)", ghost(b, no), v1, v2);
 		if (fixed_g == SIZE_MAX)
 			fixed_g = 0;
 		goto record;

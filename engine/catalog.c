@@ -231,3 +231,83 @@ size_t cf_field_features_at(const struct cf_field *f, uint64_t v, char *buf,
 	}
 	return count;
 }
+
+/* A field's value in users' words, where the catalogue says what it is:
+ * a TSC rate (policy "rate", kHz) in MHz; a size named *_bits or *_width
+ * in decimal bits; a 32-bit field that must be equal and holds four
+ * printable bytes (the CPUID vendor string) as that text.  False for any
+ * other field. */
+bool cf_field_unit_text(const struct cf_field *f, uint64_t val, char *buf,
+			size_t len)
+{
+	size_t n = strlen(f->name);
+
+	if (f->policy == CF_POL_RATE) {
+		if (val % 1000)
+			snprintf(buf, len, "%llu.%03llu MHz",
+				 (unsigned long long)(val / 1000),
+				 (unsigned long long)(val % 1000));
+		else
+			snprintf(buf, len, "%llu MHz",
+				 (unsigned long long)(val / 1000));
+		return true;
+	}
+	/* A set of sizes (idregs.txt `bits=*N`): "128, 256 bits". */
+	if (f->bits_step && val) {
+		size_t at = 0;
+		buf[0] = '\0';
+		for (int b = 0; b < 64 && at < len; b++)
+			if (val >> b & 1) {
+				int w = snprintf(buf + at, len - at, "%s%llu",
+						 at ? ", " : "",
+						 (unsigned long long)(b + 1) *
+						 f->bits_step);
+				if (w < 0)
+					return false;
+				at += (size_t)w;
+			}
+		if (at < len)
+			snprintf(buf + at, len - at, " bits");
+		return true;
+	}
+	/* A size the catalogue maps value by value (idregs.txt `bits=`). */
+	for (int i = 0; i < f->nbits; i++)
+		if (f->bits[i].from == val) {
+			snprintf(buf, len, "%llu bits",
+				 (unsigned long long)f->bits[i].to);
+			return true;
+		}
+	if (f->width > 1 && ((n > 4 && !strcmp(f->name + n - 4, "bits")) ||
+			     (n > 5 && !strcmp(f->name + n - 5, "width")))) {
+		snprintf(buf, len, "%llu bits", (unsigned long long)val);
+		return true;
+	}
+	if (f->policy == CF_POL_EQUAL && f->width == 32) {
+		char s[5];
+		for (int i = 0; i < 4; i++) {
+			s[i] = (char)(val >> (8 * i));
+			if (s[i] < 0x20 || s[i] > 0x7e)
+				return false;
+		}
+		s[4] = '\0';
+		snprintf(buf, len, "\"%s\"", s);
+		return true;
+	}
+	return false;
+}
+
+void cf_field_value_text(const struct cf_field *f, uint64_t val, char *buf,
+			 size_t len)
+{
+	if (cf_field_unit_text(f, val, buf, len))
+		return;
+	/* Signed fields sign-extended (-1 for a 0xf "not implemented"),
+	 * small values in decimal, large ones (part numbers) in hex. */
+	if (f->is_signed && f->width < 64 && (val >> (f->width - 1)) & 1)
+		snprintf(buf, len, "%lld",
+			 (long long)(val | ~((1ULL << f->width) - 1)));
+	else if (val < 10)
+		snprintf(buf, len, "%llu", (unsigned long long)val);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)val);
+}

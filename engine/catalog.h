@@ -237,6 +237,19 @@ uint64_t cf_reg_described(const struct cf_reg *reg);
 /* Union of the masks of its fields whose policy is POL. */
 uint64_t cf_reg_policy_bits(const struct cf_reg *reg, enum cf_policy pol);
 
+/* A raw value of field F in users' words where the catalogue says what
+ * it is: a TSC rate (policy "rate", kHz) in MHz; a size (`bits=` maps,
+ * `bits=*N` sets, fields named *_bits or *_width) in decimal bits; a
+ * 32-bit equal field of four printable bytes (the CPUID vendor) as text.
+ * False for any other value. */
+bool cf_field_unit_text(const struct cf_field *f, uint64_t val, char *buf,
+			size_t len);
+/* The same, else the number: signed fields sign-extended, small values
+ * in decimal, large ones (part numbers) in hex.  For a conflict or a
+ * reason. */
+void cf_field_value_text(const struct cf_field *f, uint64_t val, char *buf,
+			 size_t len);
+
 /* The field's raw (unsigned, unshifted) value in V. */
 static inline uint64_t cf_field_raw(const struct cf_field *f, uint64_t v)
 {

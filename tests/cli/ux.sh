@@ -185,6 +185,20 @@ grep -q 'PARange wants 5' "$T/out" && bad "PARange as its encoding"
 out_has "host a72-01 lacks FEAT_TGran16K: ID_AA64MMFR0_EL1.TGran16 wants 1, host offers 0"
 end_
 
+# A baseline's conflicts in the same words: ID_AA64MMFR1_EL1.VMIDBits
+# 0b0000 is 8 bits, 0b0010 16 (Arm ARM D19.2); the 6.12 lab's Cortex-A72
+# reports 0, its Cortex-A76 2, and neither KVM lets userspace write it
+# (their reports' masks).  FEAT_RAS: PFR0.RAS 0 on the A72, 1 on the A76;
+# SMCCC_ARCH_WORKAROUND_1's level 0 (NOT_AVAIL) on the A72, 2 on the A76.
+case_ "conflicts: values in decimal or bits, not hex encodings"
+run baseline -o "$T/c.json" tests/data/lab/reports/a72.json tests/data/lab/reports/a76.json
+want_rc 1
+err_has "ID_AA64MMFR1_EL1.VMIDBits (FEAT_VMID16): differs between hosts and is not writable on a72 (8 bits) nor on a76 (16 bits)"
+err_has "ID_AA64PFR0_EL1.RAS (FEAT_RAS): differs between hosts and is not writable on a72 (0) nor on a76 (1)"
+err_has "a guest on a76 carries its 2 whatever the profile says"
+grep -q '(0x[0-9a-f]*) nor on' "$T/err" && bad "a conflict value in hex"
+end_
+
 # KVM_REG_ARM64_SVE_VLS (Documentation/virt/kvm/api.rst): bit vq-1 set is
 # a vector length of vq * 128 bits.  A guest on 0xf (128 to 512 bits) needs
 # them all; a host of 0x3 offers 128 and 256.
