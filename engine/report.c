@@ -217,17 +217,16 @@ static void read_line(const char *path, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-/* The microcode revision the kernel reports for CPU 0 (x86: sysfs, else
- * /proc/cpuinfo's "microcode\t: 0x2b000590" line); "" elsewhere. */
-static void local_microcode(char *buf, size_t len)
+void cf_report_read_microcode(const char *sysfs, const char *cpuinfo,
+			      char *buf, size_t len)
 {
 	char line[CF_TEXT_MAX];
 	FILE *f;
 
-	read_line("/sys/devices/system/cpu/cpu0/microcode/version", buf, len);
+	read_line(sysfs, buf, len);
 	if (buf[0])
 		return;
-	f = fopen("/proc/cpuinfo", "r");
+	f = fopen(cpuinfo, "r");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -267,7 +266,9 @@ enum cf_err cf_report_create_local(const char *host_id, struct cf_config *cfg,
 		r->hostname[0] = '\0';
 	{
 		char mc[CF_TEXT_MAX], fw[CF_TEXT_MAX];
-		local_microcode(mc, sizeof(mc));
+		cf_report_read_microcode(
+			"/sys/devices/system/cpu/cpu0/microcode/version",
+			"/proc/cpuinfo", mc, sizeof(mc));
 		read_line("/sys/class/dmi/id/bios_version", fw, sizeof(fw));
 		if (cf_report_set_field(r, CF_REPORT_MICROCODE, mc) != CF_OK ||
 		    cf_report_set_field(r, CF_REPORT_FIRMWARE, fw) != CF_OK) {

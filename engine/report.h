@@ -34,4 +34,11 @@ struct cf_report {
 enum cf_err cf_report_create_local(const char *host_id, struct cf_config *cfg,
 				   struct cf_report **out, struct cf_diag *d);
 
+/* The microcode revision the kernel reports for CPU 0: file SYSFS
+ * (/sys/devices/system/cpu/cpu0/microcode/version), else the first
+ * "microcode\t: 0x2b000590" line of CPUINFO (/proc/cpuinfo); "" when
+ * neither says (arm64, a guest without it). */
+void cf_report_read_microcode(const char *sysfs, const char *cpuinfo,
+			      char *buf, size_t len);
+
 #endif

@@ -1,7 +1,9 @@
 /* Report documents: the v1 contract, and errors that name file, JSON path
  * and reason. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "engine/report.h"
 #include "tests/unit/suites.h"
 
@@ -371,6 +373,45 @@ static void test_report_fields(void)
 	cf_report_destroy(r);
 }
 
+/* What the agent reads as the microcode revision.  The kernel prints it
+ * as "microcode\t: 0x%x" in /proc/cpuinfo (arch/x86/kernel/cpu/proc.c)
+ * and "0x%x\n" in cpu0's microcode/version (arch/x86/kernel/cpu/
+ * microcode/core.c); 0x2b000590 is spr-05's revision after the update of
+ * tests/data/drift.  Sysfs first; /proc/cpuinfo when sysfs is absent; ""
+ * when neither says (an arm64 cpuinfo has no such line). */
+static void test_report_read_microcode(void)
+{
+	char dir[] = "/tmp/cf-mcXXXXXX", sysfs[64], cpuinfo[64], buf[64];
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(sysfs, sizeof(sysfs), "%s/version", dir);
+	snprintf(cpuinfo, sizeof(cpuinfo), "%s/cpuinfo", dir);
+	f = fopen(cpuinfo, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel\t\t: 143\n"
+	      "stepping\t: 8\nmicrocode\t: 0x2b000181\ncpu MHz\t\t: 2100.000\n"
+	      "\nprocessor\t: 1\nmicrocode\t: 0x2b000182\n", f);
+	fclose(f);
+	cf_report_read_microcode(sysfs, cpuinfo, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "0x2b000181");
+	f = fopen(sysfs, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("0x2b000590\n", f);
+	fclose(f);
+	cf_report_read_microcode(sysfs, cpuinfo, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "0x2b000590");
+	remove(sysfs);
+	f = fopen(cpuinfo, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("processor\t: 0\nBogoMIPS\t: 50.00\nCPU part\t: 0xd0c\n", f);
+	fclose(f);
+	cf_report_read_microcode(sysfs, cpuinfo, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "");
+	remove(cpuinfo);
+	rmdir(dir);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_report_fields),
 	TEST(test_report_doc_roundtrip),
@@ -383,6 +424,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_report_doc_golden),
 	TEST(test_report_config_text),
 	TEST(test_report_doc_microcode_firmware),
+	TEST(test_report_read_microcode),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_report_doc = { "report_doc", NULL, NULL, NULL, NULL, tests };
