@@ -629,7 +629,7 @@ enum cf_err cf_fleet_what_if(struct cf_fleet *f, const char *name,
 			out->pool->cfg[out->pool->m[i].config].report };
 	if (err == CF_OK) {
 		struct cf_whatif_bounds b = bounds(f);
-		err = cf_whatif_run_bounded(name, cur, out->pool->n, add, nadd,
+		err = cf_whatif_run(name, cur, out->pool->n, add, nadd,
 					    remove, nremove, out->published, &b,
 					    &out->w, d);
 	}

@@ -181,19 +181,8 @@ enum cf_err cf_whatif_run(const char *pool,
 			  const struct cf_whatif_host *add, size_t nadd,
 			  const char *const *remove, size_t nremove,
 			  const struct cf_profile *against,
+			  const struct cf_whatif_bounds *b,
 			  struct cf_whatif *out, struct cf_diag *d)
-{
-	return cf_whatif_run_bounded(pool, cur, ncur, add, nadd, remove,
-				     nremove, against, NULL, out, d);
-}
-
-enum cf_err cf_whatif_run_bounded(const char *pool,
-				  const struct cf_whatif_host *cur, size_t ncur,
-				  const struct cf_whatif_host *add, size_t nadd,
-				  const char *const *remove, size_t nremove,
-				  const struct cf_profile *against,
-				  const struct cf_whatif_bounds *b,
-				  struct cf_whatif *out, struct cf_diag *d)
 {
 	struct cf_profile *now = NULL;
 	struct cf_explain *e = NULL;

@@ -37,19 +37,6 @@ struct cf_whatif {
 	size_t nrefused;
 };
 
-/* The pool POOL (a name for messages) of members CUR, without the hosts
- * REMOVE (each must be a member: else CF_ENOTFOUND naming it and POOL)
- * and with the reports ADD (one of a member's host replaces that
- * member's; a host id twice in ADD is CF_EINVAL); its baseline compared
- * with AGAINST (NULL: the baseline of CUR).  No member left is CF_EEMPTY,
- * two architectures CF_ECONFLICT naming a host of each.  Free OUT with
- * cf_whatif_clear, also after a failure. */
-enum cf_err cf_whatif_run(const char *pool,
-			  const struct cf_whatif_host *cur, size_t ncur,
-			  const struct cf_whatif_host *add, size_t nadd,
-			  const char *const *remove, size_t nremove,
-			  const struct cf_profile *against,
-			  struct cf_whatif *out, struct cf_diag *d);
 /* A request's bounds: more members after the change than MAX_HOSTS (0: no
  * limit) is CF_ETOOBIG naming the limit, nothing computed; CANCELLED (NULL:
  * never) is asked while the pools are built and before each
@@ -60,17 +47,25 @@ struct cf_whatif_bounds {
 	bool (*cancelled)(void *ctx);
 	void *ctx;
 };
-/* cf_whatif_run under bounds B (NULL: none).  Members are checked once per
- * distinct configuration (cf_matrix_group); only a configuration the new
- * baseline is refused on is checked again for each of its members, so
- * each refusal names its own host. */
-enum cf_err cf_whatif_run_bounded(const char *pool,
-				  const struct cf_whatif_host *cur, size_t ncur,
-				  const struct cf_whatif_host *add, size_t nadd,
-				  const char *const *remove, size_t nremove,
-				  const struct cf_profile *against,
-				  const struct cf_whatif_bounds *b,
-				  struct cf_whatif *out, struct cf_diag *d);
+
+/* The pool POOL (a name for messages) of members CUR, without the hosts
+ * REMOVE (each must be a member: else CF_ENOTFOUND naming it and POOL)
+ * and with the reports ADD (one of a member's host replaces that
+ * member's; a host id twice in ADD is CF_EINVAL); its baseline compared
+ * with AGAINST (NULL: the baseline of CUR).  No member left is CF_EEMPTY,
+ * two architectures CF_ECONFLICT naming a host of each.  Free OUT with
+ * cf_whatif_clear, also after a failure.  Under bounds B (NULL:
+ * none).  Members are checked once per distinct configuration
+ * (cf_matrix_group); only a configuration the new baseline is refused on
+ * is checked again for each of its members, so each refusal names its
+ * own host. */
+enum cf_err cf_whatif_run(const char *pool,
+			  const struct cf_whatif_host *cur, size_t ncur,
+			  const struct cf_whatif_host *add, size_t nadd,
+			  const char *const *remove, size_t nremove,
+			  const struct cf_profile *against,
+			  const struct cf_whatif_bounds *b,
+			  struct cf_whatif *out, struct cf_diag *d);
 void cf_whatif_clear(struct cf_whatif *w);
 
 #endif

@@ -289,7 +289,7 @@ static int whatif_local(struct whatif_args *a, char **paths, int n, bool json)
 		ha[i] = (struct cf_whatif_host){ cf_report_host_id(add.r[i]),
 						 add.r[i] };
 	err = cf_whatif_run("of the hosts given", hc, cur.n, ha, add.n,
-			    a->remove, a->nremove, NULL, &w, &d);
+			    a->remove, a->nremove, NULL, NULL, &w, &d);
 	if (err != CF_OK) {
 		cli_error("pools", "%s", d.msg[0] ? d.msg : cf_strerror(err));
 		rc = err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;

@@ -88,14 +88,14 @@ static void test_whatif_edges(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a2);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
-	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, add, 1, NULL, 0, NULL, &w,
+	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, add, 1, NULL, 0, NULL, NULL, &w,
 				      &d), CF_OK);
 	CU_ASSERT_EQUAL(w.n, 2);
 	CU_ASSERT_PTR_EQUAL(w.m[0].report, a2); /* by host id: altra first */
 	CU_ASSERT_EQUAL(w.ngained + w.nlost + w.nrefused, 0);
 	cf_whatif_clear(&w);
 	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, NULL, 0, rm + 1, 1, NULL,
-				      &w, &d), CF_OK);
+				      NULL, &w, &d), CF_OK);
 	CU_ASSERT_EQUAL(w.n, 1);
 	CU_ASSERT_EQUAL(w.nlost, 0);
 	bool sve = false;
@@ -103,18 +103,18 @@ static void test_whatif_edges(void)
 		sve = sve || !strcmp(w.gained[i], "FEAT_SVE");
 	CU_ASSERT_TRUE(sve);
 	cf_whatif_clear(&w);
-	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, add, 2, NULL, 0, NULL, &w,
+	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, add, 2, NULL, 0, NULL, NULL, &w,
 				      &d), CF_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "altra"));
 	cf_whatif_clear(&w);
-	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, NULL, 0, rm, 2, NULL, &w,
+	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, NULL, 0, rm, 2, NULL, NULL, &w,
 				      &d), CF_EEMPTY);
 	cf_whatif_clear(&w);
-	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, NULL, 0, ghost, 1, NULL, &w,
+	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, NULL, 0, ghost, 1, NULL, NULL, &w,
 				      &d), CF_ENOTFOUND);
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "ghost-9"));
 	cf_whatif_clear(&w);
-	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, addx, 1, NULL, 0, NULL, &w,
+	CU_ASSERT_EQUAL(cf_whatif_run("p", cur, 2, addx, 1, NULL, 0, NULL, NULL, &w,
 				      &d), CF_ECONFLICT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "spr-05"));
 	cf_whatif_clear(&w);
