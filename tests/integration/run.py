@@ -206,6 +206,17 @@ class Resp:
         return "HTTP %d %s" % (self.status, short(self.body, 160))
 
 
+def started(tmp):
+    """The setup most cases share: a fresh database in TMP with an admin
+    and a reader token, and a server on it: (db, admin, reader, server,
+    url)."""
+    db = os.path.join(tmp, "db.sqlite")
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    s = Server(db)
+    return db, adm, rdr, s, s.url
+
+
 def request(url, method, path, body=None, tok=None, headers=None, ctx=None,
             timeout=HTTP_TIMEOUT, raw_auth=None):
     """One request on a new connection.  BODY: bytes, str, a JSON-able
@@ -1808,11 +1819,7 @@ def t_pools(tmp):
       "`cpufleet export` of the stored version, named with its version and "
       "fingerprint; bad input a 4xx; nothing written")
 def t_exports(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     x86 = doc("tests/data/x86/spr-05.json")
     x86["report_id"] = "ex-spr"
     for d in (report("n1-01", "ex-n1"), x86):
@@ -1888,11 +1895,7 @@ def t_exports(tmp):
       "hosts and writes nothing; a pool mixed later by labels says so at "
       "baseline")
 def t_pool_arch(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     want(upload(u, adm, report("n1-01", "a-n1")), 201, "upload n1-01 (arm64)")
     want(upload(u, adm, report(src="tests/data/x86/spr-05.json",
                                report_id="a-spr")), 201,
@@ -1972,11 +1975,7 @@ REASON_KEYS = {"kind", "register", "field", "features", "wants", "offers",
       "--server, the one document README \"JSON: verdicts and matrices\" "
       "describes")
 def t_json_shape(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     files = upload_arm64(u, adm, "j-")
     hosts = sorted(files)
     paths = [files[h] for h in hosts]
@@ -2048,11 +2047,7 @@ def t_json_shape(tmp):
 @case("check: POST /v1/check agrees with `cpufleet check`, by document, "
       "name and version; check --server")
 def t_check(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     files = upload_arm64(u, adm, "c-", lab=True)
     hosts = sorted(files)
     profiles = {
@@ -2154,11 +2149,7 @@ def t_check(tmp):
       "file, NAME and NAME@V; named profiles in check, show, export and "
       "apply --check-only; profile get")
 def t_check_same(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     R = ["--server", u, "--token", rdr]
     files = upload_arm64(u, adm, "s-")
     want(upload(u, adm, report(src="tests/data/x86/spr-05.json",
@@ -2255,11 +2246,7 @@ def t_check_same(tmp):
 @case("check --from HOST / --to HOST: where a guest started on HOST can go "
       "and whose guests may come, each pair as `explain` judges it")
 def t_from_to(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     R = ["--server", u, "--token", rdr]
     files = upload_arm64(u, adm, "ft-")
     rc, _, err = cli("pool", "--server", u, "--token", adm, "set", "fl",
@@ -2710,11 +2697,7 @@ def reg_field(d, reg, hi, lo):
       "the new baseline, features gained and lost against the published "
       "version, the hosts that would refuse it; nothing stored")
 def t_what_if(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     files = upload_arm64(u, adm, "w-")
     want(request(u, "PUT", "/v1/pools/rw", {"hosts": ["graviton3", "altra"]},
                  adm), 201, "PUT pool rw")
@@ -2844,11 +2827,7 @@ def upload_configs(u, adm, n, prefix):
       "the limit, 256 are computed; a client that goes away stops the "
       "work (metric and log)")
 def t_limits(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     ids = upload_configs(u, adm, 257, "cfg")
     want(request(u, "PUT", "/v1/pools/over", {"hosts": ids}, adm), 201,
          "PUT pool of 257 configurations")
@@ -2917,11 +2896,7 @@ def leaf7_ebx(d):
       "fields, the pool's profile now refused) in /v1/events, /metrics and "
       "cpufleet drift; unchanged reports make none; restart keeps the gauge")
 def t_drift(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     src = "tests/data/drift/spr-05.json"
     dst = "tests/data/drift/spr-05-tsx-off.json"
     before, after = doc(src), doc(dst)
@@ -3020,11 +2995,7 @@ def t_drift(tmp):
 
 @case("/metrics: valid Prometheus text that counts uploads")
 def t_metrics(tmp):
-    db = os.path.join(tmp, "db.sqlite")
-    adm, _ = token(db, "admin")
-    rdr, _ = token(db, "reader")
-    s = Server(db)
-    u = s.url
+    db, adm, rdr, s, u = started(tmp)
     m0 = metrics(u)
     for g in GAUGES:
         eq(metric(m0, g), 0.0, "%s on an empty database" % g)
