@@ -106,6 +106,49 @@ bool cf_db_is_url(const char *path)
 	       strncmp(path, "postgres://", 11) == 0;
 }
 
+/* The first SCHEME://USER:PASSWORD@ password and every password=VALUE of
+ * the query become "***". */
+void cf_db_path_show(const char *url, char *out, size_t cap)
+{
+	const char *p = strstr(url, "://"), *end, *at = NULL, *colon = NULL;
+	size_t n = 0;
+
+	if (!cap)
+		return;
+	out[0] = '\0';
+#define PUT(s, len) do { size_t l_ = (len); \
+		if (n + l_ >= cap) l_ = cap - 1 - n; \
+		memcpy(out + n, (s), l_); n += l_; out[n] = '\0'; } while (0)
+	if (!p) {
+		PUT(url, strlen(url));
+		return;
+	}
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	for (const char *q = p; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (at)
+		colon = memchr(p, ':', (size_t)(at - p));
+	if (colon) {
+		PUT(url, (size_t)(colon + 1 - url));
+		PUT("***", 3);
+		url = at;
+	}
+	/* The query's password=..., up to the next '&'. */
+	for (const char *q = url; *q;) {
+		const char *pw = strstr(q, "password=");
+		if (!pw) {
+			PUT(q, strlen(q));
+			break;
+		}
+		PUT(q, (size_t)(pw + 9 - q));
+		PUT("***", 3);
+		q = pw + 9 + strcspn(pw + 9, "&#");
+	}
+#undef PUT
+}
+
 enum cf_err cf_db_open(const char *path, bool readonly, struct cf_db **out,
 		       struct cf_diag *d)
 {

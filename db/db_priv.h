@@ -94,10 +94,6 @@ enum cf_err cf_db_sqlite_open(struct cf_db *db, const char *path,
 			      struct cf_diag *d);
 enum cf_err cf_db_pg_open(struct cf_db *db, const char *url,
 			  struct cf_diag *d);
-/* PATH a PostgreSQL URL (postgresql:// or postgres://)? */
-bool cf_db_is_url(const char *path);
-/* URL without its password ("postgresql://u:***@h/db"), into OUT. */
-void cf_db_url_redact(const char *url, char *out, size_t cap);
 
 /* ---- stmt.c: running statements, reading rows ---- */
 

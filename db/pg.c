@@ -23,49 +23,6 @@
 	" SET client_min_messages = warning"
 #define SESSION_RO SESSION_RW "; SET default_transaction_read_only = on"
 
-/* The first SCHEME://USER:PASSWORD@ password and every password=VALUE of
- * the query become "***". */
-void cf_db_url_redact(const char *url, char *out, size_t cap)
-{
-	const char *p = strstr(url, "://"), *end, *at = NULL, *colon = NULL;
-	size_t n = 0;
-
-	if (!cap)
-		return;
-	out[0] = '\0';
-#define PUT(s, len) do { size_t l_ = (len); \
-		if (n + l_ >= cap) l_ = cap - 1 - n; \
-		memcpy(out + n, (s), l_); n += l_; out[n] = '\0'; } while (0)
-	if (!p) {
-		PUT(url, strlen(url));
-		return;
-	}
-	p += 3;
-	end = p + strcspn(p, "/?#");
-	for (const char *q = p; q < end; q++)
-		if (*q == '@')
-			at = q;
-	if (at)
-		colon = memchr(p, ':', (size_t)(at - p));
-	if (colon) {
-		PUT(url, (size_t)(colon + 1 - url));
-		PUT("***", 3);
-		url = at;
-	}
-	/* The query's password=..., up to the next '&'. */
-	for (const char *q = url; *q;) {
-		const char *pw = strstr(q, "password=");
-		if (!pw) {
-			PUT(q, strlen(q));
-			break;
-		}
-		PUT(q, (size_t)(pw + 9 - q));
-		PUT("***", 3);
-		q = pw + 9 + strcspn(pw + 9, "&#");
-	}
-#undef PUT
-}
-
 static void no_notices(void *arg, const char *message)
 {
 	(void)arg;
@@ -307,7 +264,7 @@ enum cf_err cf_db_pg_open(struct cf_db *db, const char *url,
 		return cf_diag_set(d, CF_ENOMEM, "database: out of memory");
 	db->ops = &pg_ops;
 	db->be = q;
-	cf_db_url_redact(url, q->where, sizeof(q->where));
+	cf_db_path_show(url, q->where, sizeof(q->where));
 	q->c = PQconnectdb(url);
 	if (!q->c)
 		return cf_diag_set(d, CF_ENOMEM, "database: out of memory");
