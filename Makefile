@@ -209,8 +209,17 @@ $(BUILD)/bench_server: tools/bench_server.c
 run: deps all
 	sh tools/run.sh $(BUILD)/cpufleet $(BUILD)/run
 
+# The db cases run a second time on PostgreSQL (suites db_pg, db_pg_only):
+# a throw-away cluster in $(BUILD)/pg (tests/lib/pgcluster.py; stopped
+# after unless it was running before), its base URL in CF_TEST_PG.  Without
+# PostgreSQL's server binaries those suites print "skip: db_pg: ...".
 unit: $(BUILD)/test_unit
-	$(BUILD)/test_unit
+	@was=$$(test -f $(BUILD)/pg/port && echo 1); \
+	pg=$$(python3 tests/lib/pgcluster.py start $(BUILD)/pg) || \
+	  { echo "$$pg"; pg=; }; \
+	CF_TEST_PG="$$pg" $(BUILD)/test_unit; rc=$$?; \
+	if [ -n "$$pg" ] && [ -z "$$was" ]; then \
+	  python3 tests/lib/pgcluster.py stop $(BUILD)/pg; fi; exit $$rc
 
 gen-test:
 	sh tests/gen/run.sh
