@@ -262,7 +262,7 @@ struct writer {
 	enum cf_err err[ROUNDS];
 	int version[ROUNDS];
 	enum cf_db_put_result res[ROUNDS];
-	char msg[CF_DIAG_MAX];
+	char msg[CF_DIAG_MAX + 64];
 };
 
 static void *publisher(void *arg)
