@@ -183,6 +183,20 @@ void cf_db_close(struct cf_db *db)
 	free(db);
 }
 
+enum cf_err cf_db_version_ok(struct cf_db *db, const char *where, int v,
+			     struct cf_diag *d)
+{
+	if (v > CF_DB_SCHEMA_LATEST)
+		return cf_diag_set(d, CF_EDB, "%s: schema version %d is newer "
+				   "than this build's %d", where, v,
+				   CF_DB_SCHEMA_LATEST);
+	if (v < CF_DB_SCHEMA_LATEST && db->readonly)
+		return cf_diag_set(d, CF_EDB, "%s: schema version %d is older "
+				   "than this build's %d: run the server once "
+				   "to migrate", where, v, CF_DB_SCHEMA_LATEST);
+	return CF_OK;
+}
+
 int cf_db_schema_latest(void)
 {
 	return CF_DB_SCHEMA_LATEST;

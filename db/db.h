@@ -25,9 +25,9 @@ struct cf_db;
  * a postgresql:// or postgres:// URL is a PostgreSQL database (libpq's URL
  * syntax; the database must exist, its tables are made here), anything
  * else an SQLite file: WAL journal, synchronous=FULL, foreign keys on, a
- * busy timeout.  The schema migrations not yet applied run in order, each
- * in its own transaction.  A read-only open of a file whose schema is older than this
- * build's is CF_EDB ("run the server once to migrate").  Migration 2
+ * busy timeout.  The schema migrations not yet applied run in order,
+ * each in its own transaction.  A read-only open of a database whose
+ * schema is older than this build's is CF_EDB ("run the server once to migrate").  Migration 2
  * recomputes every stored report's content identity and configuration
  * fingerprint from its body (schema 1 hashed the catalogue's layout); a
  * body this build cannot read keeps its old ones. */

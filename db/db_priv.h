@@ -39,6 +39,17 @@ enum cf_db_st {
 	ST_COUNT
 };
 
+/* The content of the host's sighting before sighting S's (a column). */
+#define CF_SQL_PREV_CONTENT \
+	" (SELECT r2.content FROM sightings s2" \
+	"  JOIN reports r2 ON r2.id = s2.report_row" \
+	"  WHERE s2.host_id = s.host_id AND s2.seq < s.seq" \
+	"  ORDER BY s2.seq DESC LIMIT 1)"
+
+/* sql.c: statement ID's SQL, DIALECT's (a backend's table) if it has one,
+ * else the one both backends share. */
+const char *cf_db_sql(const char *const dialect[ST_COUNT], enum cf_db_st id);
+
 /* A backend's current row: H and I are the backend's (a statement, or a
  * result and a row number). */
 struct cf_db_row {
@@ -104,12 +115,16 @@ enum cf_err cf_db_query(struct cf_db *db, enum cf_db_st id, const char *what,
 			struct cf_diag *d, cf_db_row_fn row, void *ctx,
 			bool *found, const char *fmt, ...);
 /* Runs ID to its end. */
-enum cf_err cf_db_exec(struct cf_db *db, enum cf_db_st id, const char *what,
-		       struct cf_diag *d, const char *fmt, ...);
-/* The first row's column 0 as an integer into *OUT; *FOUND as above. */
-enum cf_err cf_db_int(struct cf_db *db, enum cf_db_st id, const char *what,
-		      struct cf_diag *d, long long *out, bool *found,
-		      const char *fmt, ...);
+#define cf_db_exec(db, id, what, d, ...) \
+	cf_db_query((db), (id), (what), (d), NULL, NULL, NULL, __VA_ARGS__)
+/* The first row's column 0 as an integer into *OUT (long long *); *FOUND
+ * as above. */
+#define cf_db_int(db, id, what, d, out, found, ...) \
+	cf_db_query((db), (id), (what), (d), cf_db_first_int, (out), (found), \
+		    __VA_ARGS__)
+/* A row reader: column 0 as an integer into *CTX (long long *), then
+ * stop. */
+int cf_db_first_int(void *ctx, const struct cf_db_row *r);
 /* Statement ID without arguments. */
 enum cf_err cf_db_st_run(struct cf_db *db, enum cf_db_st id,
 			 struct cf_diag *d);
@@ -135,7 +150,7 @@ struct cf_db_visit {
 	void *ctx;
 };
 
-/* A LIMIT argument: 0 (all) and what does not fit are -1, no limit. */
+/* A LIMIT argument: 0 (all) and what does not fit are INT64_MAX. */
 long long cf_db_limit_arg(size_t limit);
 /* Column COL's text into DST (CAP bytes), cut on a UTF-8 boundary. */
 void cf_db_col_copy(char *dst, size_t cap, const struct cf_db_row *r,
@@ -150,7 +165,12 @@ bool cf_db_col_null(const struct cf_db_row *r, int col);
 void cf_db_sighting_fill(struct cf_db_sighting *si, const struct cf_db_row *r,
 			 int prev_col);
 
-/* ---- db.c: a write of ours ---- */
+/* ---- db.c: a write of ours, the schema version ---- */
+
+/* A database (WHERE, as shown) of schema V: CF_EDB when it is newer than
+ * this build's, or older and DB is read-only (it cannot migrate). */
+enum cf_err cf_db_version_ok(struct cf_db *db, const char *where, int v,
+			     struct cf_diag *d);
 
 /* A transaction, or a savepoint inside the caller's; *OWN says which. */
 enum cf_err cf_db_wtx_begin(struct cf_db *db, bool *own, struct cf_diag *d);

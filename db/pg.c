@@ -1,7 +1,7 @@
 /* The PostgreSQL backend of db.h (libpq): the connection, chosen by a
  * postgresql:// or postgres:// URL, statements prepared once per
- * connection from sql_pg.c's table and run with text arguments, rows
- * and errors.  Migrations and the integrity check are pg_schema.c's.
+ * connection (sql.c's and sql_pg.c's SQL) and run with text arguments,
+ * rows and errors.  Migrations and the integrity check are pg_schema.c's.
  *
  * Session settings: synchronous_commit on (a commit returns once the WAL
  * is flushed, as SQLite's synchronous=FULL), a 10 s lock_timeout (as
@@ -166,6 +166,22 @@ static const struct cf_db_ops pg_ops = {
 	.close = pq_close,
 };
 
+/* Statement ID's SQL with its ?N parameters as PostgreSQL's $N (outside
+ * quoted text), malloc'd. */
+static char *pg_text(enum cf_db_st id)
+{
+	char *sql = strdup(cf_db_sql(cf_db_pg_sql, id));
+	bool quoted = false;
+
+	for (char *c = sql; c && *c; c++) {
+		if (*c == '\'')
+			quoted = !quoted;
+		else if (!quoted && *c == '?' && c[1] >= '0' && c[1] <= '9')
+			*c = '$';
+	}
+	return sql;
+}
+
 /* The session's settings, on a new or re-made connection. */
 static enum cf_err session(struct cf_db *db, struct cf_diag *d)
 {
@@ -207,7 +223,13 @@ static enum cf_err pq_run(struct cf_db *db, enum cf_db_st id,
 		revive(db);
 	snprintf(name, sizeof(name), "cf%d", (int)id);
 	if (!q->prepared[id]) {
-		res = PQprepare(q->c, name, cf_db_pg_sql[id], 0, NULL);
+		char *sql = pg_text(id);
+
+		if (!sql)
+			return cf_diag_set(d, CF_ENOMEM, "database: %s: out of "
+					   "memory", what);
+		res = PQprepare(q->c, name, sql, 0, NULL);
+		free(sql);
 		if (!ok_status(res)) {
 			err = cf_db_pg_fail(db, res, what, d);
 			PQclear(res);

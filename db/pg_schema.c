@@ -20,7 +20,13 @@
 
 static const char *const migrations[] = {
 	/* 1: the first schema.  Keys sort as bytes (COLLATE "C"), as in
-	 * SQLite. */
+	 * SQLite.  julianday() as SQLite's (days since noon UTC of
+	 * 4714-11-24 BC, proleptic Gregorian: the Unix epoch is day
+	 * 2440587.5), exact, so that db/sql.c's statements order times
+	 * alike on both. */
+	"CREATE FUNCTION julianday(t text) RETURNS numeric LANGUAGE sql"
+	" STABLE STRICT AS $$SELECT extract(epoch FROM t::timestamptz)"
+	" / 86400 + 2440587.5$$;"
 	"CREATE TABLE hosts ("
 	" id text COLLATE \"C\" PRIMARY KEY,"
 	" arch text NOT NULL,"
@@ -242,14 +248,9 @@ enum cf_err cf_db_pg_migrate(struct cf_db *db, struct cf_diag *d)
 	if (v == 0 && others)
 		return cf_diag_set(d, CF_EDB, "%s: not a cpufleet database",
 				   where);
-	if (v > SCHEMA_LATEST)
-		return cf_diag_set(d, CF_EDB, "%s: schema version %d is newer "
-				   "than this build's %d", where, v,
-				   SCHEMA_LATEST);
-	if (v < SCHEMA_LATEST && db->readonly)
-		return cf_diag_set(d, CF_EDB, "%s: schema version %d is older "
-				   "than this build's %d: run the server once "
-				   "to migrate", where, v, SCHEMA_LATEST);
+	err = cf_db_version_ok(db, where, v, d);
+	if (err != CF_OK)
+		return err;
 	while (err == CF_OK && v < SCHEMA_LATEST) {
 		err = cf_db_st_run(db, ST_BEGIN, d);
 		if (err != CF_OK)

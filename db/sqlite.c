@@ -1,7 +1,7 @@
 /* The SQLite backend of db.h: the connection (WAL, synchronous=FULL,
  * foreign keys, a busy timeout), the statement cache over
  * sql_sqlite.c's table, rows and errors, and the integrity check.  The
- * migrations are sqlite_schema.c's.
+ * migrations are sqlite_schema.c's; the SQL sql.c's and sql_sqlite.c's.
  *
  * Callbacks may call into the same handle: a cached statement still in use
  * is never reused, a fresh one is prepared instead. */
@@ -81,7 +81,7 @@ static int st_get(struct cf_sq *q, enum cf_db_st id, sqlite3_stmt **out)
 		*out = q->st[id];
 		return SQLITE_OK;
 	}
-	rc = sqlite3_prepare_v3(q->h, cf_db_sqlite_sql[id], -1,
+	rc = sqlite3_prepare_v3(q->h, cf_db_sql(cf_db_sqlite_sql, id), -1,
 				q->st[id] ? 0 : SQLITE_PREPARE_PERSISTENT, &s,
 				NULL);
 	if (rc != SQLITE_OK) {

@@ -183,14 +183,9 @@ enum cf_err cf_db_sqlite_migrate(struct cf_db *db, const char *path,
 	if ((v > 0 || app != 0) && app != CF_DB_APP_ID)
 		return cf_diag_set(d, CF_EDB, "%s: not a cpufleet database",
 				   path);
-	if (v > SCHEMA_LATEST)
-		return cf_diag_set(d, CF_EDB, "%s: schema version %d is newer "
-				   "than this build's %d", path, v,
-				   SCHEMA_LATEST);
-	if (v < SCHEMA_LATEST && db->readonly)
-		return cf_diag_set(d, CF_EDB, "%s: schema version %d is older "
-				   "than this build's %d: run the server once "
-				   "to migrate", path, v, SCHEMA_LATEST);
+	err = cf_db_version_ok(db, path, v, d);
+	if (err != CF_OK)
+		return err;
 	while (v < SCHEMA_LATEST) {
 		char *msg = NULL;
 		int rc;

@@ -68,35 +68,10 @@ enum cf_err cf_db_query(struct cf_db *db, enum cf_db_st id, const char *what,
 	return err;
 }
 
-enum cf_err cf_db_exec(struct cf_db *db, enum cf_db_st id, const char *what,
-		       struct cf_diag *d, const char *fmt, ...)
-{
-	enum cf_err err;
-	va_list ap;
-
-	va_start(ap, fmt);
-	err = vquery(db, id, what, d, NULL, NULL, NULL, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-static int first_int(void *ctx, const struct cf_db_row *r)
+int cf_db_first_int(void *ctx, const struct cf_db_row *r)
 {
 	*(long long *)ctx = cf_db_col_int64(r, 0);
 	return 1;
-}
-
-enum cf_err cf_db_int(struct cf_db *db, enum cf_db_st id, const char *what,
-		      struct cf_diag *d, long long *out, bool *found,
-		      const char *fmt, ...)
-{
-	enum cf_err err;
-	va_list ap;
-
-	va_start(ap, fmt);
-	err = vquery(db, id, what, d, first_int, out, found, fmt, ap);
-	va_end(ap);
-	return err;
 }
 
 enum cf_err cf_db_st_run(struct cf_db *db, enum cf_db_st id, struct cf_diag *d)
@@ -136,7 +111,7 @@ long long cf_db_changes(struct cf_db *db)
 
 long long cf_db_limit_arg(size_t limit)
 {
-	return limit == 0 || limit > INT64_MAX ? -1LL : (long long)limit;
+	return limit == 0 || limit > INT64_MAX ? INT64_MAX : (long long)limit;
 }
 
 const char *cf_db_col_text(const struct cf_db_row *r, int col)

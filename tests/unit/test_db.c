@@ -1297,32 +1297,36 @@ static void test_db_events(void)
 			CF_EINVAL);
 }
 
+/* The cases that hold on either backend. */
+#define SHARED_TESTS \
+	TEST(test_db_reopen_is_idempotent), \
+	TEST(test_db_report_put_results), \
+	TEST(test_db_report_put_validates), \
+	TEST(test_db_history_and_changed), \
+	TEST(test_db_host_report_at_a_time), \
+	TEST(test_db_config_dedup), \
+	TEST(test_db_host_list_and_get), \
+	TEST(test_db_callbacks_nest_and_stop), \
+	TEST(test_db_labels), \
+	TEST(test_db_pool_crud), \
+	TEST(test_db_pool_members), \
+	TEST(test_db_profiles), \
+	TEST(test_db_profiles_are_immutable), \
+	TEST(test_db_tokens), \
+	TEST(test_db_token_list_shows_revoked), \
+	TEST(test_db_roles), \
+	TEST(test_db_audit), \
+	TEST(test_db_savepoints_keep_other_uploads), \
+	TEST(test_db_integrity_check), \
+	TEST(test_db_text_rules), \
+	TEST(test_db_events)
+
 static CU_TestInfo tests[] = {
 	TEST(test_db_open_creates_schema),
-	TEST(test_db_reopen_is_idempotent),
 	TEST(test_db_read_only),
 	TEST(test_db_newer_or_foreign_schema),
-	TEST(test_db_report_put_results),
-	TEST(test_db_report_put_validates),
-	TEST(test_db_history_and_changed),
-	TEST(test_db_host_report_at_a_time),
-	TEST(test_db_config_dedup),
-	TEST(test_db_host_list_and_get),
-	TEST(test_db_callbacks_nest_and_stop),
-	TEST(test_db_labels),
-	TEST(test_db_pool_crud),
-	TEST(test_db_pool_members),
-	TEST(test_db_profiles),
-	TEST(test_db_profiles_are_immutable),
-	TEST(test_db_tokens),
-	TEST(test_db_token_list_shows_revoked),
-	TEST(test_db_roles),
-	TEST(test_db_audit),
-	TEST(test_db_savepoints_keep_other_uploads),
-	TEST(test_db_integrity_check),
+	SHARED_TESTS,
 	TEST(test_db_migration_reidentifies),
-	TEST(test_db_text_rules),
-	TEST(test_db_events),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_db = { "db", NULL, NULL, set_up, tear_down, tests };
@@ -1331,27 +1335,7 @@ CU_SuiteInfo suite_db = { "db", NULL, NULL, set_up, tear_down, tests };
  * PostgreSQL counterparts are test_db_pg.c's) and schema 1, which only
  * SQLite files had. */
 static CU_TestInfo pg_tests[] = {
-	TEST(test_db_reopen_is_idempotent),
-	TEST(test_db_report_put_results),
-	TEST(test_db_report_put_validates),
-	TEST(test_db_history_and_changed),
-	TEST(test_db_host_report_at_a_time),
-	TEST(test_db_config_dedup),
-	TEST(test_db_host_list_and_get),
-	TEST(test_db_callbacks_nest_and_stop),
-	TEST(test_db_labels),
-	TEST(test_db_pool_crud),
-	TEST(test_db_pool_members),
-	TEST(test_db_profiles),
-	TEST(test_db_profiles_are_immutable),
-	TEST(test_db_tokens),
-	TEST(test_db_token_list_shows_revoked),
-	TEST(test_db_roles),
-	TEST(test_db_audit),
-	TEST(test_db_savepoints_keep_other_uploads),
-	TEST(test_db_integrity_check),
-	TEST(test_db_text_rules),
-	TEST(test_db_events),
+	SHARED_TESTS,
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_db_pg = { "db_pg", NULL, NULL, set_up_pg, tear_down_pg,

@@ -265,6 +265,25 @@ struct writer {
 	char msg[CF_DIAG_MAX + 64];
 };
 
+/* FN in two threads, each on W[i] (cleared, who = i), started at once
+ * once both connected. */
+static void two_writers(void *(*fn)(void *), struct writer w[2])
+{
+	pthread_barrier_t go;
+	pthread_t t[2];
+
+	pthread_barrier_init(&go, NULL, 2);
+	for (int i = 0; i < 2; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].go = &go;
+		w[i].who = i;
+		pthread_create(&t[i], NULL, fn, &w[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+}
+
 static void *publisher(void *arg)
 {
 	struct writer *w = arg;
@@ -289,8 +308,6 @@ static void *publisher(void *arg)
  * publishing one name at once still number 1..2N, each version once. */
 static void test_db_pg_concurrent_publish(void)
 {
-	pthread_barrier_t go;
-	pthread_t t[2];
 	struct writer w[2];
 	bool seen[2 * ROUNDS + 1] = { false };
 	struct cf_diag d = { "" };
@@ -299,16 +316,7 @@ static void test_db_pg_concurrent_publish(void)
 	CU_ASSERT_FATAL(url[0] != '\0');
 	CU_ASSERT_EQUAL_FATAL(cf_db_open(url, false, &db, &d), CF_OK);
 	cf_db_close(db);
-	pthread_barrier_init(&go, NULL, 2);
-	for (int i = 0; i < 2; i++) {
-		memset(&w[i], 0, sizeof(w[i]));
-		w[i].go = &go;
-		w[i].who = i;
-		pthread_create(&t[i], NULL, publisher, &w[i]);
-	}
-	for (int i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&go);
+	two_writers(publisher, w);
 	for (int i = 0; i < 2; i++) {
 		if (w[i].msg[0])
 			fprintf(stderr, "\n  publisher %d: %s\n", i, w[i].msg);
@@ -373,8 +381,6 @@ static void *uploader(void *arg)
  * reports both upload, one stores each and the other finds it known. */
 static void test_db_pg_concurrent_upload(void)
 {
-	pthread_barrier_t go;
-	pthread_t t[2];
 	struct writer w[2];
 	struct cf_diag d = { "" };
 	struct cf_db *db = NULL;
@@ -382,16 +388,7 @@ static void test_db_pg_concurrent_upload(void)
 	CU_ASSERT_FATAL(url[0] != '\0');
 	CU_ASSERT_EQUAL_FATAL(cf_db_open(url, false, &db, &d), CF_OK);
 	cf_db_close(db);
-	pthread_barrier_init(&go, NULL, 2);
-	for (int i = 0; i < 2; i++) {
-		memset(&w[i], 0, sizeof(w[i]));
-		w[i].go = &go;
-		w[i].who = i;
-		pthread_create(&t[i], NULL, uploader, &w[i]);
-	}
-	for (int i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&go);
+	two_writers(uploader, w);
 	for (int i = 0; i < 2; i++)
 		if (w[i].msg[0])
 			fprintf(stderr, "\n  uploader %d: %s\n", i, w[i].msg);
