@@ -66,12 +66,19 @@ enum cf_err cf_db_pg_fail(struct cf_db *db, const PGresult *res,
 			      : NULL;
 	char buf[CF_DIAG_MAX];
 
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	/* A deadlock, a serialization failure or a lock held too long by
+	 * another writer (another server): nothing was stored, a retry may
+	 * succeed. */
+	bool busy = st && (!strcmp(st, "40P01") || !strcmp(st, "40001") ||
+			   !strcmp(st, "55P03"));
+
 	if (!msg)
 		msg = PQerrorMessage(cf_pq_conn(db));
-	return cf_diag_set(d, sqlstate_err(res ? PQresultErrorField(res,
-						PG_DIAG_SQLSTATE) : NULL),
-			   "database: %s: %s", what,
-			   trimmed(msg, buf, sizeof(buf)));
+	return cf_diag_set(d, sqlstate_err(st), "database: %s: %s%s", what,
+			   trimmed(msg, buf, sizeof(buf)),
+			   busy ? " (a concurrent writer: nothing stored, try "
+				  "again)" : "");
 }
 
 static bool ok_status(const PGresult *res)
