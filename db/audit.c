@@ -25,12 +25,12 @@ enum cf_err cf_db_audit_add(struct cf_db *db, const char *at,
 	return err;
 }
 
-static int audit_row(void *ctx, sqlite3_stmt *s)
+static int audit_row(void *ctx, const struct cf_db_row *s)
 {
 	const struct cf_db_visit *v = ctx;
 	struct cf_db_audit a;
 
-	a.seq = sqlite3_column_int64(s, 0);
+	a.seq = cf_db_col_int64(s, 0);
 	cf_db_col_copy(a.at, sizeof(a.at), s, 1);
 	cf_db_col_copy(a.actor, sizeof(a.actor), s, 2);
 	cf_db_col_copy(a.action, sizeof(a.action), s, 3);

@@ -22,21 +22,30 @@
 struct cf_db;
 
 /* Opens (creating it if absent, unless READONLY) the database at PATH:
- * WAL journal, synchronous=FULL, foreign keys on, a busy timeout, and the
- * schema migrations not yet applied run in order, each in its own
- * transaction.  A read-only open of a file whose schema is older than this
- * build's is CF_EDB ("run the server once to migrate").  Migration 2
+ * a postgresql:// or postgres:// URL is a PostgreSQL database (libpq's URL
+ * syntax; the database must exist, its tables are made here), anything
+ * else an SQLite file: WAL journal, synchronous=FULL, foreign keys on, a
+ * busy timeout.  The schema migrations not yet applied run in order,
+ * each in its own transaction.  A read-only open of a database whose
+ * schema is older than this build's is CF_EDB ("run the server once to migrate").  Migration 2
  * recomputes every stored report's content identity and configuration
  * fingerprint from its body (schema 1 hashed the catalogue's layout); a
  * body this build cannot read keeps its old ones. */
 enum cf_err cf_db_open(const char *path, bool readonly, struct cf_db **out,
 		       struct cf_diag *d);
 void cf_db_close(struct cf_db *db);
+/* PATH names a PostgreSQL database (a postgresql:// or postgres:// URL). */
+bool cf_db_is_url(const char *path);
+/* PATH as it may be shown in logs and errors: a URL's password (in its
+ * user information or a password= parameter) becomes "***". */
+void cf_db_path_show(const char *path, char *out, size_t cap);
 /* The schema version this build writes, and the one of the open file. */
 int cf_db_schema_latest(void);
 int cf_db_schema_version(struct cf_db *db);
-/* PRAGMA integrity_check (and foreign_key_check): CF_OK or CF_EDB with the
- * first problem in D. */
+/* SQLite: PRAGMA integrity_check and foreign_key_check.  PostgreSQL: the
+ * schema version, constraints validated, indexes valid and every foreign
+ * key's rows referring to existing rows (pg_schema.c).  CF_OK or CF_EDB
+ * with the first problem in D. */
 enum cf_err cf_db_integrity_check(struct cf_db *db, struct cf_diag *d);
 
 /* Group commit: the server's writer runs many uploads in one transaction,

@@ -45,14 +45,12 @@ enum cf_err cf_db_event_add(struct cf_db *db, const struct cf_db_event *ev,
 	err = cf_db_wtx_begin(db, &own, d);
 	if (err != CF_OK)
 		return err;
-	err = cf_db_exec(db, ST_EVENT_INSERT, "storing the event", d,
-			 "ttttttttttt", ev->at, ev->host, nz(ev->arch),
+	err = cf_db_int(db, ST_EVENT_INSERT, "storing the event", d, &id, NULL,
+			"ttttttttttt", ev->at, ev->host, nz(ev->arch),
 			 nz(ev->from_report), nz(ev->to_report),
 			 nz(ev->kernel[0]), nz(ev->kernel[1]),
 			 nz(ev->microcode[0]), nz(ev->microcode[1]),
-			 nz(ev->firmware[0]), nz(ev->firmware[1]));
-	if (err == CF_OK)
-		id = sqlite3_last_insert_rowid(db->h);
+			nz(ev->firmware[0]), nz(ev->firmware[1]));
 	for (size_t i = 0; err == CF_OK && i < ev->nfields; i++) {
 		const struct cf_db_event_field *f = &ev->fields[i];
 		err = cf_db_exec(db, ST_EVENT_FIELD_INSERT,
@@ -88,7 +86,7 @@ struct parts {
 	bool nomem;
 };
 
-static char *dup_col(struct parts *p, sqlite3_stmt *s, int col)
+static char *dup_col(struct parts *p, const struct cf_db_row *s, int col)
 {
 	char *c = strdup(cf_db_col_text(s, col));
 
@@ -111,7 +109,7 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t size)
 	return t;
 }
 
-static int field_row(void *ctx, sqlite3_stmt *s)
+static int field_row(void *ctx, const struct cf_db_row *s)
 {
 	struct parts *p = ctx;
 	struct cf_db_event_field *f = grow(p->f, &p->capf, p->nf,
@@ -127,12 +125,12 @@ static int field_row(void *ctx, sqlite3_stmt *s)
 	f->field = dup_col(p, s, 1);
 	f->feature_old = dup_col(p, s, 2);
 	f->feature_new = dup_col(p, s, 3);
-	f->old_value = (unsigned long long)sqlite3_column_int64(s, 4);
-	f->new_value = (unsigned long long)sqlite3_column_int64(s, 5);
+	f->old_value = (unsigned long long)cf_db_col_int64(s, 4);
+	f->new_value = (unsigned long long)cf_db_col_int64(s, 5);
 	return p->nomem;
 }
 
-static int verdict_row(void *ctx, sqlite3_stmt *s)
+static int verdict_row(void *ctx, const struct cf_db_row *s)
 {
 	struct parts *p = ctx;
 	struct cf_db_event_verdict *v = grow(p->v, &p->capv, p->nv,
@@ -145,11 +143,11 @@ static int verdict_row(void *ctx, sqlite3_stmt *s)
 	p->v = v;
 	v = &p->v[p->nv++];
 	v->profile = dup_col(p, s, 0);
-	v->version = sqlite3_column_int(s, 1);
+	v->version = (int)cf_db_col_int64(s, 1);
 	v->pool = dup_col(p, s, 2);
-	v->member = sqlite3_column_int(s, 3) != 0;
-	v->accepted_before = sqlite3_column_int(s, 4) != 0;
-	v->accepted_now = sqlite3_column_int(s, 5) != 0;
+	v->member = cf_db_col_int64(s, 3) != 0;
+	v->accepted_before = cf_db_col_int64(s, 4) != 0;
+	v->accepted_now = cf_db_col_int64(s, 5) != 0;
 	v->reasons = dup_col(p, s, 6);
 	return p->nomem;
 }
@@ -178,14 +176,14 @@ struct list_ctx {
 	enum cf_err err;
 };
 
-static int event_row(void *ctx, sqlite3_stmt *s)
+static int event_row(void *ctx, const struct cf_db_row *s)
 {
 	struct list_ctx *l = ctx;
 	struct parts p = { 0 };
 	struct cf_db_event ev = { 0 };
 	int stop = 0;
 
-	ev.seq = sqlite3_column_int64(s, 0);
+	ev.seq = cf_db_col_int64(s, 0);
 	ev.at = cf_db_col_text(s, 1);
 	ev.host = cf_db_col_text(s, 2);
 	ev.arch = cf_db_col_text(s, 3);

@@ -14,86 +14,98 @@ _Static_assert(CF_CONTENT_ID_MAX <= CF_DB_ID_MAX,
 
 /* ---- reports ---- */
 
-/* The id of FINGERPRINT's configuration, adding it if new. */
+/* The id of FINGERPRINT's configuration, adding it if new.  Another
+ * writer may add it meanwhile: the insert then does nothing and the second
+ * look finds theirs. */
 static enum cf_err config_id(struct cf_db *db, const struct cf_db_upload *u,
 			     const char *fingerprint, long long *id,
 			     struct cf_diag *d)
 {
-	sqlite3_stmt *s = NULL;
-	enum cf_err err;
 	bool row = false;
+	enum cf_err err = cf_db_int(db, ST_CONFIG_FIND,
+				    "finding the configuration", d, id, &row,
+				    "t", fingerprint);
 
-	err = cf_db_st_get(db, ST_CONFIG_FIND, &s, d);
-	if (err == CF_OK)
-		err = cf_db_step_once(db, s, cf_db_bind(s, "t", fingerprint),
-				      "finding the configuration", d, &row);
-	if (row)
-		*id = sqlite3_column_int64(s, 0);
-	cf_db_st_put(db, ST_CONFIG_FIND, s);
 	if (err != CF_OK || row)
 		return err;
-	err = cf_db_exec(db, ST_CONFIG_INSERT, "storing the configuration", d,
-			 "ttt", fingerprint, u->arch, u->received_at);
-	*id = sqlite3_last_insert_rowid(db->h);
+	err = cf_db_int(db, ST_CONFIG_INSERT, "storing the configuration", d,
+			id, &row, "ttt", fingerprint, u->arch, u->received_at);
+	if (err == CF_OK && !row)
+		err = cf_db_int(db, ST_CONFIG_FIND, "finding the configuration",
+				d, id, &row, "t", fingerprint);
+	if (err == CF_OK && !row)
+		err = cf_diag_set(d, CF_EDB, "database: configuration %s "
+				  "vanished", fingerprint);
 	return err;
 }
 
+/* Row readers of report_put: a text column compared with CTX's. */
+struct cmp2 {
+	const char *a, *b;       /* compared with columns 1 (A) and 0 (B) */
+	bool eq_a, eq_b;
+	long long id;            /* column 0 as an integer */
+};
+
+static int cmp_row(void *ctx, const struct cf_db_row *r)
+{
+	struct cmp2 *c = ctx;
+
+	c->id = cf_db_col_int64(r, 0);
+	c->eq_b = c->b && strcmp(cf_db_col_text(r, 0), c->b) == 0;
+	c->eq_a = strcmp(cf_db_col_text(r, 1), c->a) == 0;
+	return 1;
+}
+
+/* *OURS: a conflict found by the reads, not by a constraint. */
 static enum cf_err report_put(struct cf_db *db, const struct cf_db_upload *u,
 			      const char *content, const char *fingerprint,
-			      enum cf_db_put_result *res, struct cf_diag *d)
+			      enum cf_db_put_result *res, bool *ours,
+			      struct cf_diag *d)
 {
 	const char *collected = u->collected_at ? u->collected_at : "";
-	sqlite3_stmt *s = NULL;
+	struct cmp2 uid = { content, u->host, false, false, 0 };
+	struct cmp2 last = { content, NULL, false, false, 0 };
 	long long row = 0, cfg = 0;
 	enum cf_err err;
-	bool found = false, same_host = false, same = false;
+	bool found = false, same = false;
 
-	/* Statements are read out and reset before the writes. */
-	err = cf_db_st_get(db, ST_SIGHTING_BY_UID, &s, d);
-	if (err == CF_OK)
-		err = cf_db_step_once(db, s, cf_db_bind(s, "t", u->report_id),
-				      "finding the report id", d, &found);
-	if (found) {
-		same_host = strcmp(cf_db_col_text(s, 0), u->host) == 0;
-		same = strcmp(cf_db_col_text(s, 1), content) == 0;
-	}
-	cf_db_st_put(db, ST_SIGHTING_BY_UID, s);
+	err = cf_db_query(db, ST_SIGHTING_BY_UID, "finding the report id", d,
+			  cmp_row, &uid, &found, "t", u->report_id);
 	if (err != CF_OK)
 		return err;
-	if (found && same_host && same) {
+	if (found && uid.eq_b && uid.eq_a) {
 		*res = CF_DB_PUT_KNOWN;
 		return CF_OK;
 	}
+	*ours = found;
 	if (found)
 		return cf_diag_set(d, CF_ECONFLICT, "report_id %s: stored "
 				   "already with another %s", u->report_id,
-				   same_host ? "content" : "host");
+				   uid.eq_b ? "content" : "host");
 
-	same = false;
-	err = cf_db_st_get(db, ST_HOST_LATEST, &s, d);
-	if (err == CF_OK)
-		err = cf_db_step_once(db, s, cf_db_bind(s, "t", u->host),
-				      "finding the host's latest report", d,
-				      &found);
-	if (found) {
-		row = sqlite3_column_int64(s, 0);
-		same = strcmp(cf_db_col_text(s, 1), content) == 0;
-	}
-	cf_db_st_put(db, ST_HOST_LATEST, s);
-	if (err != CF_OK)
-		return err;
-
+	/* The host row first: its lock (PostgreSQL's row lock, SQLite's
+	 * write lock) orders concurrent uploads of one host, so the latest
+	 * report read next is the one the other writer committed. */
 	err = cf_db_exec(db, ST_HOST_UPSERT, "storing the host", d, "tttt",
 			 u->host, u->arch, u->hostname ? u->hostname : "",
 			 u->received_at);
-	if (err == CF_OK && !same) {
+	if (err == CF_OK)
+		err = cf_db_query(db, ST_HOST_LATEST, "finding the host's "
+				  "latest report", d, cmp_row, &last, &found,
+				  "t", u->host);
+	if (err != CF_OK)
+		return err;
+	if (found) {
+		row = last.id;
+		same = last.eq_a;
+	}
+	if (!same) {
 		err = config_id(db, u, fingerprint, &cfg, d);
 		if (err == CF_OK)
-			err = cf_db_exec(db, ST_REPORT_INSERT,
-					 "storing the report", d, "tltttt",
-					 u->host, cfg, content, u->body,
-					 collected, u->received_at);
-		row = sqlite3_last_insert_rowid(db->h);
+			err = cf_db_int(db, ST_REPORT_INSERT,
+					"storing the report", d, &row, NULL,
+					"tltttt", u->host, cfg, content,
+					u->body, collected, u->received_at);
 	}
 	if (err == CF_OK)
 		err = cf_db_exec(db, ST_SIGHTING_INSERT,
@@ -115,11 +127,21 @@ enum cf_err cf_db_report_put(struct cf_db *db, const struct cf_db_upload *u,
 	err = cf_db_arg_upload(u, content, fingerprint, d);
 	if (err != CF_OK)
 		return err;
-	err = cf_db_wtx_begin(db, &own, d);
-	if (err != CF_OK)
-		return err;
-	err = report_put(db, u, content, fingerprint, &r, d);
-	err = cf_db_wtx_end(db, own, err, d);
+	/* Another writer (a second server on PostgreSQL) may store the same
+	 * report id or host between our reads and writes: its unique
+	 * constraint refuses ours, undone whole; once more, the reads see
+	 * what it stored and answer as for a retry. */
+	for (int tries = 0; tries < 3; tries++) {
+		bool ours = false;
+
+		err = cf_db_wtx_begin(db, &own, d);
+		if (err != CF_OK)
+			return err;
+		err = report_put(db, u, content, fingerprint, &r, &ours, d);
+		err = cf_db_wtx_end(db, own, err, d);
+		if (err != CF_ECONFLICT || ours)
+			break;
+	}
 	if (err == CF_OK && res)
 		*res = r;
 	return err;
@@ -127,7 +149,7 @@ enum cf_err cf_db_report_put(struct cf_db *db, const struct cf_db_upload *u,
 
 /* ---- hosts ---- */
 
-static int host_row(void *ctx, sqlite3_stmt *s)
+static int host_row(void *ctx, const struct cf_db_row *s)
 {
 	const struct cf_db_visit *v = ctx;
 	struct cf_db_host h;
@@ -138,8 +160,8 @@ static int host_row(void *ctx, sqlite3_stmt *s)
 	cf_db_col_copy(h.first_seen, sizeof(h.first_seen), s, 3);
 	cf_db_col_copy(h.last_seen, sizeof(h.last_seen), s, 4);
 	h.labels_json = cf_db_col_text(s, 5);
-	h.reports = (unsigned long long)sqlite3_column_int64(s, 6);
-	h.uploads = (unsigned long long)sqlite3_column_int64(s, 7);
+	h.reports = (unsigned long long)cf_db_col_int64(s, 6);
+	h.uploads = (unsigned long long)cf_db_col_int64(s, 7);
 	return v->fn.host(v->ctx, &h);
 }
 
@@ -158,29 +180,6 @@ enum cf_err cf_db_host_get(struct cf_db *db, const char *id, cf_db_host_fn fn,
 	if (!id)
 		return CF_EINVAL;
 	return cf_db_walk(db, ST_HOST_GET, true, host_row, &v, "t", id);
-}
-
-static enum cf_err host_exists(struct cf_db *db, const char *id, bool *found,
-			       struct cf_diag *d)
-{
-	sqlite3_stmt *s = NULL;
-	enum cf_err err;
-	int rc;
-
-	*found = false;
-	err = cf_db_st_get(db, ST_HOST_EXISTS, &s, d);
-	if (err != CF_OK)
-		goto out;
-	rc = cf_db_bind(s, "t", id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*found = true;
-	else if (rc != SQLITE_DONE)
-		err = cf_db_fail(db, d, rc, "finding the host");
-out:
-	cf_db_st_put(db, ST_HOST_EXISTS, s);
-	return err;
 }
 
 enum cf_err cf_db_host_set_labels(struct cf_db *db, const char *id,
@@ -212,7 +211,7 @@ enum cf_err cf_db_host_set_labels(struct cf_db *db, const char *id,
 	tx = true;
 	err = cf_db_exec(db, ST_HOST_SET_LABELS, "storing the labels", d, "tt",
 			 id, canon);
-	if (err == CF_OK && sqlite3_changes(db->h) == 0)
+	if (err == CF_OK && cf_db_changes(db) == 0)
 		err = cf_diag_set(d, CF_ENOTFOUND, "host %s: no such host", id);
 	if (err == CF_OK)
 		err = cf_db_audit_add(db, now, actor, "host.labels", id,
@@ -225,64 +224,50 @@ out:
 	return err;
 }
 
-void cf_db_sighting_fill(struct cf_db_sighting *si, sqlite3_stmt *s,
-			 int prev_col)
+struct report_out {
+	char **body;
+	struct cf_db_sighting *si;
+	bool nomem;
+};
+
+static int report_row(void *ctx, const struct cf_db_row *s)
 {
-	memset(si, 0, sizeof(*si));
-	cf_db_col_copy(si->report_id, sizeof(si->report_id), s, 0);
-	cf_db_col_copy(si->received_at, sizeof(si->received_at), s, 1);
-	cf_db_col_copy(si->collected_at, sizeof(si->collected_at), s, 2);
-	cf_db_col_copy(si->content, sizeof(si->content), s, 3);
-	cf_db_col_copy(si->fingerprint, sizeof(si->fingerprint), s, 4);
-	si->changed = sqlite3_column_type(s, prev_col) == SQLITE_NULL ||
-		      strcmp(cf_db_col_text(s, prev_col),
-			     cf_db_col_text(s, 3)) != 0;
+	struct report_out *o = ctx;
+
+	if (o->body) {
+		size_t n = cf_db_col_bytes(s, 5);
+		*o->body = malloc(n + 1);
+		if (!*o->body) {
+			o->nomem = true;
+			return 1;
+		}
+		if (n)
+			memcpy(*o->body, cf_db_col_text(s, 5), n);
+		(*o->body)[n] = '\0';
+	}
+	if (o->si)
+		cf_db_sighting_fill(o->si, s, 6);
+	return 1;
 }
 
 enum cf_err cf_db_host_report(struct cf_db *db, const char *id, const char *at,
 			      char **body, struct cf_db_sighting *si)
 {
-	sqlite3_stmt *s = NULL;
+	struct report_out o = { body, si, false };
 	enum cf_err err;
-	int rc;
 
 	if (body)
 		*body = NULL;
 	if (!id || (at && !cf_text_time_ok(at, CF_DB_TIME_MAX)))
 		return CF_EINVAL;
-	err = cf_db_st_get(db, ST_HOST_REPORT, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	rc = cf_db_bind(s, "tt", id, at);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		err = CF_ENOTFOUND;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		err = cf_db_rc_err(rc);
-		goto out;
-	}
-	if (body) {
-		size_t n = (size_t)sqlite3_column_bytes(s, 5);
-		*body = malloc(n + 1);
-		if (!*body) {
-			err = CF_ENOMEM;
-			goto out;
-		}
-		if (n)
-			memcpy(*body, cf_db_col_text(s, 5), n);
-		(*body)[n] = '\0';
-	}
-	if (si)
-		cf_db_sighting_fill(si, s, 6);
-out:
-	cf_db_st_put(db, ST_HOST_REPORT, s);
+	err = cf_db_walk(db, ST_HOST_REPORT, true, report_row, &o, "tt", id,
+			 at);
+	if (err == CF_OK && o.nomem)
+		err = CF_ENOMEM;
 	return err;
 }
 
-static int sighting_row(void *ctx, sqlite3_stmt *s)
+static int sighting_row(void *ctx, const struct cf_db_row *s)
 {
 	const struct cf_db_visit *v = ctx;
 	struct cf_db_sighting si;
@@ -300,7 +285,8 @@ enum cf_err cf_db_host_history(struct cf_db *db, const char *id, size_t limit,
 
 	if (!id)
 		return CF_EINVAL;
-	err = host_exists(db, id, &found, NULL);
+	err = cf_db_query(db, ST_HOST_EXISTS, "finding the host", NULL, NULL,
+			  NULL, &found, "t", id);
 	if (err != CF_OK)
 		return err;
 	if (!found)

@@ -12,7 +12,6 @@ enum cf_err cf_db_pool_put(struct cf_db *db, const char *name,
 {
 	char *labels = NULL, *hosts = NULL;
 	cJSON *detail = NULL;
-	sqlite3_stmt *s = NULL;
 	enum cf_err err;
 	bool own = false, tx = false, existed = false;
 
@@ -31,11 +30,8 @@ enum cf_err cf_db_pool_put(struct cf_db *db, const char *name,
 	if (err != CF_OK)
 		goto out;
 	tx = true;
-	err = cf_db_st_get(db, ST_POOL_EXISTS, &s, d);
-	if (err == CF_OK)
-		err = cf_db_step_once(db, s, cf_db_bind(s, "t", name),
-				      "finding the pool", d, &existed);
-	cf_db_st_put(db, ST_POOL_EXISTS, s);
+	err = cf_db_query(db, ST_POOL_EXISTS, "finding the pool", d, NULL,
+			  NULL, &existed, "t", name);
 	if (err != CF_OK)
 		goto out;
 	detail = cJSON_CreateObject();
@@ -61,7 +57,7 @@ out:
 	return err;
 }
 
-static int pool_row(void *ctx, sqlite3_stmt *s)
+static int pool_row(void *ctx, const struct cf_db_row *s)
 {
 	const struct cf_db_visit *v = ctx;
 	struct cf_db_pool p;
@@ -109,7 +105,7 @@ enum cf_err cf_db_pool_delete(struct cf_db *db, const char *name,
 		goto out;
 	tx = true;
 	err = cf_db_exec(db, ST_POOL_DELETE, "deleting the pool", d, "t", name);
-	if (err == CF_OK && sqlite3_changes(db->h) == 0)
+	if (err == CF_OK && cf_db_changes(db) == 0)
 		err = cf_diag_set(d, CF_ENOTFOUND, "pool %s: no such pool",
 				  name);
 	if (err == CF_OK)
@@ -128,14 +124,14 @@ static int count_one(void *ctx, const struct cf_db_pool *p)
 	return 0;
 }
 
-static int name_row(void *ctx, sqlite3_stmt *s)
+static int name_row(void *ctx, const struct cf_db_row *s)
 {
 	const struct cf_db_visit *v = ctx;
 
 	return v->fn.name(v->ctx, cf_db_col_text(s, 0));
 }
 
-static int latest_row(void *ctx, sqlite3_stmt *s)
+static int latest_row(void *ctx, const struct cf_db_row *s)
 {
 	const struct cf_db_visit *v = ctx;
 	struct cf_db_sighting si;
@@ -143,7 +139,7 @@ static int latest_row(void *ctx, sqlite3_stmt *s)
 	cf_db_sighting_fill(&si, s, 6);
 	return v->fn.latest(v->ctx, cf_db_col_text(s, 7), &si,
 			    cf_db_col_text(s, 5),
-			    (size_t)sqlite3_column_bytes(s, 5));
+			    cf_db_col_bytes(s, 5));
 }
 
 /* Statement ST's rows for pool NAME, once the pool is known to exist. */

@@ -16,10 +16,10 @@ enum cf_err cf_db_profile_publish(struct cf_db *db, const char *name,
 				  const char *now, int *version,
 				  struct cf_diag *d)
 {
-	sqlite3_stmt *s = NULL;
 	cJSON *detail = NULL;
 	enum cf_err err;
 	bool own = false, tx = false, row = false;
+	long long next = 1;
 	int v = 1;
 
 	err = cf_db_arg_name("profile name", name, d);
@@ -54,15 +54,22 @@ enum cf_err cf_db_profile_publish(struct cf_db *db, const char *name,
 	if (err != CF_OK)
 		goto out;
 	tx = true;
-	err = cf_db_st_get(db, ST_PROFILE_NEXT, &s, d);
+	/* Writers publishing NAME at once take turns (the backend's lock,
+	 * held until the transaction ends), so each numbers the version
+	 * after the other's; (name, version) is unique besides. */
+	err = cf_db_exec(db, ST_PROFILE_LOCK, "locking the profile name", d,
+			 "t", name);
 	if (err == CF_OK)
-		err = cf_db_step_once(db, s, cf_db_bind(s, "t", name),
-				      "numbering the version", d, &row);
-	if (row)
-		v = sqlite3_column_int(s, 0);
-	cf_db_st_put(db, ST_PROFILE_NEXT, s);
+		err = cf_db_int(db, ST_PROFILE_NEXT, "numbering the version", d,
+				&next, &row, "t", name);
 	if (err != CF_OK)
 		goto out;
+	if (next < 1 || next > 0x7fffffff) {
+		err = cf_diag_set(d, CF_EDB, "profile %s: version %lld out of "
+				  "range", name, next);
+		goto out;
+	}
+	v = (int)next;
 	detail = cJSON_CreateObject();
 	if (!detail || !cJSON_AddNumberToObject(detail, "version", v) ||
 	    !cJSON_AddStringToObject(detail, "pool", pool) ||
@@ -89,11 +96,11 @@ out:
 	return err;
 }
 
-static void profile_fill(struct cf_db_profile *p, sqlite3_stmt *s)
+static void profile_fill(struct cf_db_profile *p, const struct cf_db_row *s)
 {
 	memset(p, 0, sizeof(*p));
 	cf_db_col_copy(p->name, sizeof(p->name), s, 0);
-	p->version = sqlite3_column_int(s, 1);
+	p->version = (int)cf_db_col_int64(s, 1);
 	cf_db_col_copy(p->pool, sizeof(p->pool), s, 2);
 	cf_db_col_copy(p->created_at, sizeof(p->created_at), s, 3);
 	cf_db_col_copy(p->created_by, sizeof(p->created_by), s, 4);
@@ -111,7 +118,7 @@ struct source_list {
 	bool nomem;
 };
 
-static int source_row(void *ctx, sqlite3_stmt *s)
+static int source_row(void *ctx, const struct cf_db_row *s)
 {
 	struct source_list *l = ctx;
 	struct source_copy *c;
@@ -132,61 +139,60 @@ static int source_row(void *ctx, sqlite3_stmt *s)
 	return 0;
 }
 
-enum cf_err cf_db_profile_get(struct cf_db *db, const char *name, int version,
-			      cf_db_profile_fn fn, void *ctx)
+struct get_ctx {
+	struct cf_db *db;
+	cf_db_profile_fn fn;
+	void *ctx;
+	enum cf_err err;
+};
+
+/* The version's row: its sources read, then the caller's callback. */
+static int get_row(void *ctx, const struct cf_db_row *s)
 {
+	struct get_ctx *g = ctx;
 	struct source_list l = { NULL, 0, 0, false };
 	struct cf_db_source *pub = NULL;
 	struct cf_db_profile p;
-	sqlite3_stmt *s = NULL;
-	enum cf_err err;
-	int rc;
 
-	if (!cf_text_name_ok(name, CF_DB_NAME_MAX) || version < 0)
-		return CF_EINVAL;
-	err = cf_db_st_get(db, ST_PROFILE_GET, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	rc = cf_db_bind(s, "ti", name, version);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		err = CF_ENOTFOUND;
-	else if (rc != SQLITE_ROW)
-		err = cf_db_rc_err(rc);
-	if (err != CF_OK)
-		goto out;
 	profile_fill(&p, s);
 	p.body = cf_db_col_text(s, 5);
-
-	err = cf_db_walk(db, ST_PROFILE_SOURCES, false, source_row, &l, "ti",
-			 name, p.version);
-	if (err == CF_OK && l.nomem)
-		err = CF_ENOMEM;
-	if (err != CF_OK)
-		goto out;
-	if (l.n) {
+	g->err = cf_db_walk(g->db, ST_PROFILE_SOURCES, false, source_row, &l,
+			    "ti", p.name, p.version);
+	if (g->err == CF_OK && l.nomem)
+		g->err = CF_ENOMEM;
+	if (g->err == CF_OK && l.n) {
 		pub = calloc(l.n, sizeof(*pub));
-		if (!pub) {
-			err = CF_ENOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < l.n; i++) {
+		if (!pub)
+			g->err = CF_ENOMEM;
+		for (size_t i = 0; pub && i < l.n; i++) {
 			pub[i].host = l.copy[i].host;
 			pub[i].report_id = l.copy[i].report_id;
 		}
 	}
-	p.nsources = l.n;
-	p.sources = pub;
-	fn(ctx, &p);
-out:
-	cf_db_st_put(db, ST_PROFILE_GET, s);
+	if (g->err == CF_OK) {
+		p.nsources = l.n;
+		p.sources = pub;
+		g->fn(g->ctx, &p);
+	}
 	free(pub);
 	free(l.copy);
-	return err;
+	return 1;
 }
 
-static int profile_row(void *ctx, sqlite3_stmt *s)
+enum cf_err cf_db_profile_get(struct cf_db *db, const char *name, int version,
+			      cf_db_profile_fn fn, void *ctx)
+{
+	struct get_ctx g = { db, fn, ctx, CF_OK };
+	enum cf_err err;
+
+	if (!cf_text_name_ok(name, CF_DB_NAME_MAX) || version < 0)
+		return CF_EINVAL;
+	err = cf_db_walk(db, ST_PROFILE_GET, true, get_row, &g, "ti", name,
+			 version);
+	return err != CF_OK ? err : g.err;
+}
+
+static int profile_row(void *ctx, const struct cf_db_row *s)
 {
 	const struct cf_db_visit *v = ctx;
 	struct cf_db_profile p;

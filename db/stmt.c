@@ -1,422 +1,143 @@
-/* The SQLite implementation's statements: every SQL text the families
- * run (one table indexed by enum cf_db_st, prepared once and cached per
- * connection), how SQLite's result codes become cf_err, and the helpers
- * that bind, step and walk them (db_priv.h).
- *
- * Callbacks may call into the same handle: a cached statement still in use
- * is never reused, a fresh one is prepared instead. */
+/* Running statements and reading rows, for every backend: the families
+ * name a statement by id and pass arguments in a format string; the
+ * backend (db->ops) runs its SQL for that id and hands rows back through
+ * struct cf_db_row, read with the column readers below. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include "db/db_priv.h"
 #include "util/diag.h"
 
-#define HOST_SELECT \
-	"SELECT h.id, h.arch, h.hostname, h.first_seen, h.last_seen," \
-	" h.labels, (SELECT count(*) FROM reports r WHERE r.host_id = h.id)," \
-	" (SELECT count(*) FROM sightings s WHERE s.host_id = h.id)" \
-	" FROM hosts h "
-#define PROFILE_SELECT \
-	"SELECT p.name, p.version, p.pool, p.created_at, p.created_by "
-
-/* A pool's members: its explicit hosts that are known, plus every host
- * carrying all its selector labels (none for an empty selector). */
-#define POOL_MEMBERS \
-	"SELECT h.id FROM pools p, json_each(p.hosts) m, hosts h" \
-	" WHERE p.name = ?1 AND h.id = m.value" \
-	" UNION" \
-	" SELECT h.id FROM pools p, hosts h" \
-	" WHERE p.name = ?1 AND p.labels <> '{}' AND NOT EXISTS (" \
-	"  SELECT 1 FROM json_each(p.labels) want WHERE NOT EXISTS (" \
-	"   SELECT 1 FROM json_each(h.labels) have" \
-	"   WHERE have.key = want.key AND have.value = want.value))"
-
-static const char *const st_sql[ST_COUNT] = {
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_SP] = "SAVEPOINT cf_sp",
-	[ST_SP_RELEASE] = "RELEASE cf_sp",
-	[ST_SP_ROLLBACK] = "ROLLBACK TO cf_sp",
-	[ST_OP] = "SAVEPOINT cf_op",
-	[ST_OP_RELEASE] = "RELEASE cf_op",
-	[ST_OP_ROLLBACK] = "ROLLBACK TO cf_op",
-	[ST_USER_VERSION] = "PRAGMA user_version",
-	[ST_AUDIT_INSERT] =
-		"INSERT INTO audit (at, actor, action, object, detail)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_AUDIT_LIST] =
-		"SELECT seq, at, actor, action, object, detail FROM audit"
-		" ORDER BY seq DESC LIMIT ?1",
-	[ST_TOKEN_INSERT] =
-		"INSERT INTO tokens (id, hash, role, host, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_TOKEN_LOOKUP] =
-		"SELECT id, role, host, created_at FROM tokens"
-		" WHERE hash = ?1 AND revoked_at IS NULL",
-	[ST_TOKEN_LIST] =
-		"SELECT id, role, host, created_at, coalesce(revoked_at, '')"
-		" FROM tokens ORDER BY rowid",
-	[ST_TOKEN_GET] =
-		"SELECT revoked_at IS NOT NULL FROM tokens WHERE id = ?1",
-	[ST_TOKEN_REVOKE] =
-		"UPDATE tokens SET revoked_at = ?2"
-		" WHERE id = ?1 AND revoked_at IS NULL",
-	[ST_SIGHTING_BY_UID] =
-		"SELECT s.host_id, r.content FROM sightings s"
-		" JOIN reports r ON r.id = s.report_row"
-		" WHERE s.report_uid = ?1",
-	[ST_HOST_LATEST] =
-		"SELECT s.report_row, r.content FROM sightings s"
-		" JOIN reports r ON r.id = s.report_row WHERE s.host_id = ?1"
-		" ORDER BY s.seq DESC LIMIT 1",
-	[ST_HOST_UPSERT] =
-		"INSERT INTO hosts (id, arch, hostname, first_seen, last_seen)"
-		" VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (id) DO UPDATE SET"
-		" arch = excluded.arch, hostname = excluded.hostname,"
-		" first_seen = CASE WHEN julianday(excluded.first_seen) <"
-		"  julianday(first_seen) THEN excluded.first_seen"
-		"  ELSE first_seen END,"
-		" last_seen = CASE WHEN julianday(excluded.last_seen) >="
-		"  julianday(last_seen) THEN excluded.last_seen"
-		"  ELSE last_seen END",
-	[ST_CONFIG_FIND] = "SELECT id FROM configs WHERE fingerprint = ?1",
-	[ST_CONFIG_INSERT] =
-		"INSERT INTO configs (fingerprint, arch, first_seen)"
-		" VALUES (?1, ?2, ?3)",
-	[ST_REPORT_INSERT] =
-		"INSERT INTO reports (host_id, config_id, content, body,"
-		" collected_at, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_SIGHTING_INSERT] =
-		"INSERT INTO sightings (report_uid, report_row, host_id,"
-		" received_at, collected_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_HOST_LIST] = HOST_SELECT "ORDER BY h.id",
-	[ST_HOST_GET] = HOST_SELECT "WHERE h.id = ?1",
-	[ST_HOST_EXISTS] = "SELECT 1 FROM hosts WHERE id = ?1",
-	[ST_HOST_SET_LABELS] = "UPDATE hosts SET labels = ?2 WHERE id = ?1",
-	[ST_HOST_REPORT] =
-		"SELECT s.report_uid, s.received_at, s.collected_at, r.content,"
-		" c.fingerprint, r.body,"
-		" (SELECT r2.content FROM sightings s2"
-		"  JOIN reports r2 ON r2.id = s2.report_row"
-		"  WHERE s2.host_id = s.host_id AND s2.seq < s.seq"
-		"  ORDER BY s2.seq DESC LIMIT 1)"
-		" FROM sightings s JOIN reports r ON r.id = s.report_row"
-		" JOIN configs c ON c.id = r.config_id"
-		" WHERE s.host_id = ?1 AND"
-		" (?2 IS NULL OR julianday(s.received_at) <= julianday(?2))"
-		" ORDER BY s.seq DESC LIMIT 1",
-	[ST_HOST_HISTORY] =
-		"SELECT report_uid, received_at, collected_at, content,"
-		" fingerprint, prev FROM ("
-		" SELECT s.seq, s.report_uid, s.received_at, s.collected_at,"
-		"  r.content, c.fingerprint,"
-		"  lag(r.content) OVER (ORDER BY s.seq) AS prev"
-		" FROM sightings s JOIN reports r ON r.id = s.report_row"
-		" JOIN configs c ON c.id = r.config_id WHERE s.host_id = ?1)"
-		" ORDER BY seq DESC LIMIT ?2",
-	[ST_POOL_EXISTS] = "SELECT 1 FROM pools WHERE name = ?1",
-	[ST_POOL_UPSERT] =
-		"INSERT INTO pools (name, labels, hosts, created_at,"
-		" updated_at) VALUES (?1, ?2, ?3, ?4, ?4)"
-		" ON CONFLICT (name) DO UPDATE SET"
-		" labels = excluded.labels, hosts = excluded.hosts,"
-		" updated_at = excluded.updated_at",
-	[ST_POOL_GET] =
-		"SELECT name, labels, hosts, updated_at FROM pools"
-		" WHERE name = ?1",
-	[ST_POOL_LIST] =
-		"SELECT name, labels, hosts, updated_at FROM pools"
-		" ORDER BY name",
-	[ST_POOL_DELETE] = "DELETE FROM pools WHERE name = ?1",
-	[ST_POOL_MEMBERS] =
-		POOL_MEMBERS " ORDER BY 1",
-	/* ST_POOL_MEMBERS's hosts, each with its latest sighting (the
-	 * highest seq: sightings_host) and ST_HOST_REPORT's columns.  The
-	 * members are sorted alone (CROSS JOIN keeps their order as the
-	 * outer loop): sorting the rows with their bodies would spill 3 KB a
-	 * host to a temporary file. */
-	[ST_POOL_LATEST] =
-		"WITH mem(id) AS MATERIALIZED (" POOL_MEMBERS " ORDER BY 1)"
-		" SELECT s.report_uid, s.received_at, s.collected_at, r.content,"
-		" c.fingerprint, r.body,"
-		" (SELECT r2.content FROM sightings s2"
-		"  JOIN reports r2 ON r2.id = s2.report_row"
-		"  WHERE s2.host_id = s.host_id AND s2.seq < s.seq"
-		"  ORDER BY s2.seq DESC LIMIT 1), mem.id"
-		" FROM mem CROSS JOIN sightings s ON s.seq = (SELECT max(seq)"
-		"  FROM sightings WHERE host_id = mem.id)"
-		" JOIN reports r ON r.id = s.report_row"
-		" JOIN configs c ON c.id = r.config_id",
-	[ST_PROFILE_NEXT] =
-		"SELECT coalesce(max(version), 0) + 1 FROM profile_versions"
-		" WHERE name = ?1",
-	[ST_PROFILE_INSERT] =
-		"INSERT INTO profile_versions (name, version, body, pool,"
-		" created_at, created_by, nsources)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_SOURCE_INSERT] =
-		"INSERT INTO profile_sources (name, version, seq, host,"
-		" report_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_PROFILE_GET] =
-		PROFILE_SELECT ", p.body FROM profile_versions p"
-		" WHERE p.name = ?1 AND p.version = CASE WHEN ?2 > 0 THEN ?2"
-		" ELSE (SELECT max(version) FROM profile_versions"
-		" WHERE name = ?1) END",
-	[ST_PROFILE_SOURCES] =
-		"SELECT host, report_id FROM profile_sources"
-		" WHERE name = ?1 AND version = ?2 ORDER BY seq",
-	[ST_PROFILE_VERSIONS] =
-		PROFILE_SELECT "FROM profile_versions p WHERE p.name = ?1"
-		" ORDER BY p.version DESC",
-	[ST_PROFILE_LATEST] =
-		PROFILE_SELECT "FROM profile_versions p WHERE p.version ="
-		" (SELECT max(version) FROM profile_versions q"
-		" WHERE q.name = p.name) ORDER BY p.name",
-	[ST_STATS] =
-		"SELECT (SELECT count(*) FROM hosts),"
-		" (SELECT count(*) FROM reports),"
-		" (SELECT count(*) FROM sightings),"
-		" (SELECT count(*) FROM configs),"
-		" (SELECT count(*) FROM pools),"
-		" (SELECT count(DISTINCT name) FROM profile_versions),"
-		" (SELECT count(*) FROM profile_versions),"
-		" (SELECT count(*) FROM tokens),"
-		" (SELECT count(*) FROM events),"
-		" (SELECT coalesce(max(seq), 0) FROM audit)",
-	[ST_EVENT_INSERT] =
-		"INSERT INTO events (at, host_id, arch, from_report, to_report,"
-		" kernel_before, kernel_now, microcode_before, microcode_now,"
-		" firmware_before, firmware_now)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[ST_EVENT_FIELD_INSERT] =
-		"INSERT INTO event_fields (event, seq, reg, field, feature_old,"
-		" feature_new, old_value, new_value)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[ST_EVENT_VERDICT_INSERT] =
-		"INSERT INTO event_verdicts (event, seq, profile, version, pool,"
-		" member, accepted_before, accepted_now, reasons)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[ST_EVENT_LIST] =
-		"SELECT seq, at, host_id, arch, from_report, to_report,"
-		" kernel_before, kernel_now, microcode_before, microcode_now,"
-		" firmware_before, firmware_now FROM events"
-		" WHERE (?1 IS NULL OR julianday(at) >= julianday(?1))"
-		" AND (?2 IS NULL OR host_id = ?2)"
-		" ORDER BY seq DESC LIMIT ?3",
-	[ST_EVENT_FIELDS] =
-		"SELECT reg, field, feature_old, feature_new, old_value,"
-		" new_value"
-		" FROM event_fields WHERE event = ?1 ORDER BY seq",
-	[ST_EVENT_VERDICTS] =
-		"SELECT profile, version, pool, member, accepted_before,"
-		" accepted_now, reasons FROM event_verdicts WHERE event = ?1"
-		" ORDER BY seq",
-};
-
-enum cf_err cf_db_map_rc(int rc)
+/* FMT's arguments into ARGS: 't' text, 'i' int, 'l' long long. */
+static int args_of(struct cf_db_arg *args, const char *fmt, va_list ap)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE:
-		return CF_OK;
-	case SQLITE_NOMEM:
-		return CF_ENOMEM;
-	case SQLITE_IOERR: case SQLITE_FULL: case SQLITE_CANTOPEN:
-	case SQLITE_PERM: case SQLITE_READONLY:
-		return CF_EIO;
-	case SQLITE_CONSTRAINT:
-		return CF_ECONFLICT;
-	case SQLITE_TOOBIG:
-		return CF_ETOOBIG;
-	default:
-		return CF_EDB;
-	}
-}
+	int n = 0;
 
-/* Call right after the failing call: sqlite3_errmsg is the last call's. */
-enum cf_err cf_db_fail(struct cf_db *db, struct cf_diag *d, int rc,
-		       const char *what)
-{
-	enum cf_err err = cf_db_map_rc(rc);
-
-	if (err == CF_OK)
-		err = CF_EDB;
-	return cf_diag_set(d, err, "database: %s: %s", what,
-			   sqlite3_errmsg(db->h));
-}
-
-/* For functions without a diagnostic: an error code for RC. */
-enum cf_err cf_db_rc_err(int rc)
-{
-	enum cf_err err = cf_db_map_rc(rc);
-
-	return err == CF_OK ? CF_EDB : err;
-}
-
-enum cf_err cf_db_st_get(struct cf_db *db, enum cf_db_st id, sqlite3_stmt **out,
-			 struct cf_diag *d)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	*out = NULL;
-	if (db->st[id] && !db->busy[id]) {
-		db->busy[id] = true;
-		*out = db->st[id];
-		return CF_OK;
-	}
-	/* Not cached yet, or in use by a caller further up (a callback that
-	 * called back in): a statement of its own. */
-	rc = sqlite3_prepare_v3(db->h, st_sql[id], -1,
-				db->st[id] ? 0 : SQLITE_PREPARE_PERSISTENT, &s,
-				NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(s);
-		return cf_db_fail(db, d, rc, "prepare");
-	}
-	if (!db->st[id]) {
-		db->st[id] = s;
-		db->busy[id] = true;
-	}
-	*out = s;
-	return CF_OK;
-}
-
-void cf_db_st_put(struct cf_db *db, enum cf_db_st id, sqlite3_stmt *s)
-{
-	if (!s)
-		return;
-	if (s != db->st[id]) {
-		sqlite3_finalize(s);
-		return;
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	db->busy[id] = false;
-}
-
-/* FMT: 't' const char * (NULL binds NULL), 'i' int, 'l' long long. */
-int cf_db_vbind(sqlite3_stmt *s, const char *fmt, va_list ap)
-{
-	int rc = SQLITE_OK;
-
-	for (int i = 0; fmt[i] && rc == SQLITE_OK; i++) {
-		switch (fmt[i]) {
-		case 't': {
-			const char *v = va_arg(ap, const char *);
-			rc = v ? sqlite3_bind_text(s, i + 1, v, -1,
-						   SQLITE_STATIC)
-			       : sqlite3_bind_null(s, i + 1);
+	for (; fmt[n]; n++) {
+		if (n == CF_DB_ARGS_MAX)
+			return -1;
+		args[n].t = NULL;
+		args[n].l = 0;
+		args[n].type = fmt[n] == 't' ? 't' : 'l';
+		switch (fmt[n]) {
+		case 't':
+			args[n].t = va_arg(ap, const char *);
 			break;
-		}
 		case 'i':
-			rc = sqlite3_bind_int(s, i + 1, va_arg(ap, int));
+			args[n].l = va_arg(ap, int);
 			break;
 		case 'l':
-			rc = sqlite3_bind_int64(s, i + 1,
-						va_arg(ap, long long));
+			args[n].l = va_arg(ap, long long);
 			break;
 		default:
-			rc = SQLITE_MISUSE;
+			return -1;
 		}
 	}
-	return rc;
+	return n;
 }
 
-int cf_db_bind(sqlite3_stmt *s, const char *fmt, ...)
+static enum cf_err vquery(struct cf_db *db, enum cf_db_st id,
+			  const char *what, struct cf_diag *d,
+			  cf_db_row_fn row, void *ctx, bool *found,
+			  const char *fmt, va_list ap)
 {
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = cf_db_vbind(s, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Runs statement ID with the arguments FMT describes, to its end. */
-enum cf_err cf_db_exec(struct cf_db *db, enum cf_db_st id, const char *what,
-		       struct cf_diag *d, const char *fmt, ...)
-{
-	sqlite3_stmt *s = NULL;
+	struct cf_db_arg args[CF_DB_ARGS_MAX];
+	int n = args_of(args, fmt, ap);
+	bool any = false;
 	enum cf_err err;
-	va_list ap;
-	int rc;
 
-	err = cf_db_st_get(db, id, &s, d);
-	if (err != CF_OK)
-		goto out;
-	va_start(ap, fmt);
-	rc = cf_db_vbind(s, fmt, ap);
-	va_end(ap);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		rc = SQLITE_OK;
-	if (rc != SQLITE_DONE)
-		err = cf_db_fail(db, d, rc, what);
-out:
-	cf_db_st_put(db, id, s);
+	if (n < 0)
+		return cf_diag_set(d, CF_EINVAL, "database: %s: bad arguments",
+				   what);
+	err = db->ops->run(db, id, args, n, row, ctx, &any, what, d);
+	if (found)
+		*found = any;
 	return err;
 }
 
-/* Steps S once unless binding failed (RC); *ROW says whether a row came. */
-enum cf_err cf_db_step_once(struct cf_db *db, sqlite3_stmt *s, int rc,
-			    const char *what, struct cf_diag *d, bool *row)
+enum cf_err cf_db_query(struct cf_db *db, enum cf_db_st id, const char *what,
+			struct cf_diag *d, cf_db_row_fn row, void *ctx,
+			bool *found, const char *fmt, ...)
 {
-	*row = false;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*row = true;
-	else if (rc != SQLITE_DONE)
-		return cf_db_fail(db, d, rc, what);
-	return CF_OK;
+	enum cf_err err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	err = vquery(db, id, what, d, row, ctx, found, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
-/* Runs statement ID with the arguments FMT describes and hands each row to
- * ROW until it returns non-zero.  With MUST_FIND, no row is CF_ENOTFOUND.
- * The statement stays in use during ROW, so callbacks may call back in. */
+int cf_db_first_int(void *ctx, const struct cf_db_row *r)
+{
+	*(long long *)ctx = cf_db_col_int64(r, 0);
+	return 1;
+}
+
+enum cf_err cf_db_st_run(struct cf_db *db, enum cf_db_st id, struct cf_diag *d)
+{
+	static const char *const names[] = {
+		[ST_BEGIN] = "BEGIN", [ST_COMMIT] = "COMMIT",
+		[ST_ROLLBACK] = "ROLLBACK", [ST_SP] = "SAVEPOINT",
+		[ST_SP_RELEASE] = "RELEASE", [ST_SP_ROLLBACK] = "ROLLBACK TO",
+		[ST_OP] = "SAVEPOINT", [ST_OP_RELEASE] = "RELEASE",
+		[ST_OP_ROLLBACK] = "ROLLBACK TO",
+	};
+	const char *what = (size_t)id < sizeof(names) / sizeof(names[0]) &&
+			   names[id] ? names[id] : "statement";
+
+	return cf_db_exec(db, id, what, d, "");
+}
+
 enum cf_err cf_db_walk(struct cf_db *db, enum cf_db_st id, bool must_find,
 		       cf_db_row_fn row, void *ctx, const char *fmt, ...)
 {
-	sqlite3_stmt *s = NULL;
 	enum cf_err err;
 	bool any = false;
 	va_list ap;
-	int rc;
 
-	err = cf_db_st_get(db, id, &s, NULL);
-	if (err != CF_OK)
-		goto out;
 	va_start(ap, fmt);
-	rc = cf_db_vbind(s, fmt, ap);
+	err = vquery(db, id, "query", NULL, row, ctx, &any, fmt, ap);
 	va_end(ap);
-	for (; rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW;
-	     rc = SQLITE_OK) {
-		any = true;
-		if (row(ctx, s) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		err = cf_db_rc_err(rc);
-	else if (must_find && !any)
+	if (err == CF_OK && must_find && !any)
 		err = CF_ENOTFOUND;
-out:
-	cf_db_st_put(db, id, s);
 	return err;
 }
 
-/* A LIMIT argument: 0 (all) and what does not fit are -1, no limit. */
-long long cf_db_limit_arg(size_t limit)
+long long cf_db_changes(struct cf_db *db)
 {
-	return limit == 0 || limit > INT64_MAX ? -1LL : (long long)limit;
+	return db->ops->changes(db);
 }
 
-void cf_db_col_copy(char *dst, size_t cap, sqlite3_stmt *s, int col)
+long long cf_db_limit_arg(size_t limit)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-	size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+	return limit == 0 || limit > INT64_MAX ? INT64_MAX : (long long)limit;
+}
+
+const char *cf_db_col_text(const struct cf_db_row *r, int col)
+{
+	return r->ops->col_text(r, col);
+}
+
+size_t cf_db_col_bytes(const struct cf_db_row *r, int col)
+{
+	return r->ops->col_bytes(r, col);
+}
+
+long long cf_db_col_int64(const struct cf_db_row *r, int col)
+{
+	return r->ops->col_int64(r, col);
+}
+
+bool cf_db_col_null(const struct cf_db_row *r, int col)
+{
+	return r->ops->col_null(r, col);
+}
+
+void cf_db_col_copy(char *dst, size_t cap, const struct cf_db_row *r, int col)
+{
+	const unsigned char *t = (const unsigned char *)cf_db_col_text(r, col);
+	size_t n = cf_db_col_bytes(r, col);
 
 	if (n >= cap) {
 		n = cap - 1;
@@ -429,14 +150,16 @@ void cf_db_col_copy(char *dst, size_t cap, sqlite3_stmt *s, int col)
 	dst[n] = '\0';
 }
 
-const char *cf_db_col_text(sqlite3_stmt *s, int col)
+void cf_db_sighting_fill(struct cf_db_sighting *si, const struct cf_db_row *r,
+			 int prev_col)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	return t ? (const char *)t : "";
-}
-
-enum cf_err cf_db_st_run(struct cf_db *db, enum cf_db_st id, struct cf_diag *d)
-{
-	return cf_db_exec(db, id, st_sql[id], d, "");
+	memset(si, 0, sizeof(*si));
+	cf_db_col_copy(si->report_id, sizeof(si->report_id), r, 0);
+	cf_db_col_copy(si->received_at, sizeof(si->received_at), r, 1);
+	cf_db_col_copy(si->collected_at, sizeof(si->collected_at), r, 2);
+	cf_db_col_copy(si->content, sizeof(si->content), r, 3);
+	cf_db_col_copy(si->fingerprint, sizeof(si->fingerprint), r, 4);
+	si->changed = cf_db_col_null(r, prev_col) ||
+		      strcmp(cf_db_col_text(r, prev_col),
+			     cf_db_col_text(r, 3)) != 0;
 }

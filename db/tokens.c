@@ -89,9 +89,10 @@ static bool lower_hex(const char *s, size_t n)
 	return strspn(s, "0123456789abcdef") >= n;
 }
 
-static void token_fill(struct cf_db_token *t, sqlite3_stmt *s, bool revoked)
+static void token_fill(struct cf_db_token *t, const struct cf_db_row *s,
+		       bool revoked)
 {
-	int role = sqlite3_column_int(s, 1);
+	int role = (int)cf_db_col_int64(s, 1);
 
 	memset(t, 0, sizeof(*t));
 	cf_db_col_copy(t->id, sizeof(t->id), s, 0);
@@ -126,6 +127,10 @@ static enum cf_err token_insert(struct cf_db *db, enum cf_db_role role,
 	token_hash(text, hash);
 	err = cf_db_exec(db, ST_TOKEN_INSERT, "storing the token", d, "ttitt",
 			 id, hash, (int)role, host ? host : "", now);
+	/* A clash of random ids inserts nothing (ON CONFLICT DO NOTHING),
+	 * which leaves the transaction usable on every backend. */
+	if (err == CF_OK && cf_db_changes(db) == 0)
+		err = cf_diag_set(d, CF_ECONFLICT, "token: id in use");
 out:
 	explicit_bzero(raw, sizeof(raw));
 	return err;
@@ -203,14 +208,31 @@ out:
 	return err;
 }
 
+struct lookup {
+	const char *id;       /* the id part of the token offered */
+	bool match;
+	struct cf_db_token t;
+};
+
+static int lookup_row(void *ctx, const struct cf_db_row *s)
+{
+	struct lookup *l = ctx;
+
+	l->match = cf_db_col_bytes(s, 0) == 2 * TOKEN_ID_BYTES &&
+		   memcmp(cf_db_col_text(s, 0), l->id, 2 * TOKEN_ID_BYTES) == 0;
+	if (l->match)
+		token_fill(&l->t, s, false);
+	return 1;
+}
+
 enum cf_err cf_db_token_lookup(struct cf_db *db, const char *token,
 			       struct cf_db_token *info)
 {
 	const size_t plen = sizeof(TOKEN_PREFIX) - 1;
 	char hash[CF_SHA256_HEX];
-	sqlite3_stmt *s = NULL;
+	struct lookup l;
 	enum cf_err err;
-	int rc;
+	bool found = false;
 
 	/* Only what could be ours costs a hash and a query. */
 	if (!token || strnlen(token, TOKEN_LEN + 1) != TOKEN_LEN ||
@@ -220,30 +242,19 @@ enum cf_err cf_db_token_lookup(struct cf_db *db, const char *token,
 	    !lower_hex(token + plen + 2 * TOKEN_ID_BYTES + 1,
 		       2 * TOKEN_SECRET_BYTES))
 		return CF_ENOTFOUND;
+	memset(&l, 0, sizeof(l));
+	l.id = token + plen;
 	token_hash(token, hash);
-	err = cf_db_st_get(db, ST_TOKEN_LOOKUP, &s, NULL);
-	if (err != CF_OK)
-		goto out;
-	rc = cf_db_bind(s, "t", hash);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
+	err = cf_db_query(db, ST_TOKEN_LOOKUP, "finding the token", NULL,
+			  lookup_row, &l, &found, "t", hash);
+	if (err == CF_OK && (!found || !l.match))
 		err = CF_ENOTFOUND;
-	} else if (rc != SQLITE_ROW) {
-		err = cf_db_rc_err(rc);
-	} else if (strlen(cf_db_col_text(s, 0)) != 2 * TOKEN_ID_BYTES ||
-		   memcmp(cf_db_col_text(s, 0), token + plen,
-			  2 * TOKEN_ID_BYTES)) {
-		err = CF_ENOTFOUND;
-	} else if (info) {
-		token_fill(info, s, false);
-	}
-out:
-	cf_db_st_put(db, ST_TOKEN_LOOKUP, s);
+	if (err == CF_OK && info)
+		*info = l.t;
 	return err;
 }
 
-static int token_row(void *ctx, sqlite3_stmt *s)
+static int token_row(void *ctx, const struct cf_db_row *s)
 {
 	const struct cf_db_visit *v = ctx;
 	struct cf_db_token t;
@@ -262,9 +273,9 @@ enum cf_err cf_db_token_list(struct cf_db *db, cf_db_token_fn fn, void *ctx)
 enum cf_err cf_db_token_revoke(struct cf_db *db, const char *id,
 			       const char *now, struct cf_diag *d)
 {
-	sqlite3_stmt *s = NULL;
 	enum cf_err err;
-	bool own = false, tx = false, found = false, revoked;
+	bool own = false, tx = false, found = false;
+	long long revoked = 0;
 
 	err = cf_db_arg_text("token id", id, 1, CF_DB_ID_MAX, d);
 	if (err == CF_OK)
@@ -275,12 +286,8 @@ enum cf_err cf_db_token_revoke(struct cf_db *db, const char *id,
 	if (err != CF_OK)
 		goto out;
 	tx = true;
-	err = cf_db_st_get(db, ST_TOKEN_GET, &s, d);
-	if (err == CF_OK)
-		err = cf_db_step_once(db, s, cf_db_bind(s, "t", id),
-				      "reading the token", d, &found);
-	revoked = found && sqlite3_column_int(s, 0);
-	cf_db_st_put(db, ST_TOKEN_GET, s);
+	err = cf_db_int(db, ST_TOKEN_GET, "reading the token", d, &revoked,
+			&found, "t", id);
 	if (err == CF_OK && !found)
 		err = cf_diag_set(d, CF_ENOTFOUND, "token %s: no such token",
 				  id);

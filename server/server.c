@@ -207,7 +207,8 @@ static void start_threads(struct cf_server *s, size_t n)
  * tell that a database is in use before it removes it.  flock(2) on the
  * file itself (SQLite's own locks are fcntl(2) ones, which flock does not
  * touch), held until the server stops; the file is made here if need be,
- * as SQLite would. */
+ * as SQLite would.  A PostgreSQL database (a URL) is not locked: several
+ * servers share one, the database orders their writes. */
 static enum cf_err lock_db(struct cf_server *s, const char *path,
 			   struct cf_diag *d)
 {
@@ -269,7 +270,7 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 	err = parse_listen(o->listen, &ai, d);
 	if (err != CF_OK)
 		goto cleanup;
-	err = lock_db(s, o->db_path, d);
+	err = cf_db_is_url(o->db_path) ? CF_OK : lock_db(s, o->db_path, d);
 	if (err != CF_OK)
 		goto cleanup;
 	err = cf_db_open(o->db_path, false, &wdb, d);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <sys/resource.h>
 #include "tools/cli_util.h"
+#include "db/db.h"
 #include "server/server.h"
 #include "server/api.h"
 
@@ -21,11 +22,13 @@ static const char help[] =
 "/v1 JSON API (reports, hosts, pools, baselines, profiles, check), /v1/health\n"
 "and /metrics.  The SQLite database at PATH is created or migrated at start\n"
 "and locked (flock) while the server runs: a second server on it is refused.\n"
+"A postgresql:// URL as PATH is a PostgreSQL database, migrated at start and\n"
+"not locked: several servers may serve one.\n"
 "Plain HTTP on an address other than loopback logs a warning at start.\n"
 "Port 0 picks a free port; the first line on stdout says which.\n"
 "\n"
 "  -l, --listen HOST:PORT  address to listen on ([::1]:PORT for IPv6)\n"
-"  -d, --db PATH           the database file\n"
+"  -d, --db PATH           the database: a file, or a postgresql:// URL\n"
 "  -c, --cert PEM          certificate for HTTPS (with --key)\n"
 "  -k, --key PEM           its private key\n"
 "  -b, --max-body BYTES    largest request body (default 1048576)\n"
@@ -122,6 +125,7 @@ int cmd_server(int argc, char **argv)
 	struct cf_server_opts o = { .log = log_line };
 	struct cf_server *s = NULL;
 	struct cf_diag d = { "" };
+	char shown[512];
 	unsigned long long v;
 	struct rlimit rl;
 	sigset_t set;
@@ -204,10 +208,11 @@ int cmd_server(int argc, char **argv)
 		cli_error("server", "%s", d.msg);
 		return CLI_USAGE;
 	}
+	cf_db_path_show(o.db_path, shown, sizeof(shown));
 	printf("cpufleet server: listening on %s://%.*s:%u (database %s)\n",
 	       o.cert_path ? "https" : "http",
 	       (int)(strrchr(o.listen, ':') - o.listen), o.listen,
-	       cf_server_port(s), o.db_path);
+	       cf_server_port(s), shown);
 	fflush(stdout);
 	/* Bearer tokens travel in every request. */
 	if (!o.cert_path && !listen_loopback(o.listen))

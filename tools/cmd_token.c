@@ -17,7 +17,7 @@ static const char help[] =
 "uploads reports for that host only; a reader reads and checks; an admin\n"
 "does everything, including uploads for any host.\n"
 "\n"
-"  -d, --db PATH    the server's database\n"
+"  -d, --db PATH    the server's database (a file or a postgresql:// URL)\n"
 "  -r, --role ROLE  admin, reader or agent\n"
 "  -H, --host ID    the agent's host id\n"
 "  -j, --json       list as JSON\n"

@@ -23,6 +23,9 @@ extern CU_SuiteInfo suite_labdata;
 extern CU_SuiteInfo suite_spool;
 extern CU_SuiteInfo suite_agent;
 extern CU_SuiteInfo suite_db;
+extern CU_SuiteInfo suite_db_url;
+extern CU_SuiteInfo suite_db_pg;
+extern CU_SuiteInfo suite_db_pg_only;
 extern CU_SuiteInfo suite_x86;
 extern CU_SuiteInfo suite_x86_safety;
 extern CU_SuiteInfo suite_deps;
@@ -38,6 +41,16 @@ extern CU_SuiteInfo suite_levels;
 extern CU_SuiteInfo suite_driver;
 extern CU_SuiteInfo suite_strset;
 extern CU_SuiteInfo suite_kernel;
+
+/* test_db_pg.c: the PostgreSQL cluster's base URL (CF_TEST_PG), NULL
+ * without one; SQL on a database (0 done, 1 refused by a constraint or a
+ * trigger, -1 another failure; *OUT the first value); a fresh database;
+ * dropping it; emptying the PostgreSQL suites when there is no cluster. */
+const char *test_pg_base(void);
+int test_pg_sql(const char *url, const char *sql, long long *out);
+bool test_pg_createdb(char *url, size_t cap);
+void test_pg_dropdb(const char *url);
+void test_db_pg_prepare(void);
 
 /* A fresh directory DIR ("/tmp/PREFIX_XXXXXX") with the database PATH
  * (DIR/fleet.db) opened in it; NULL (and a message) on failure, DIR ""

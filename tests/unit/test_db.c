@@ -8,20 +8,50 @@
 #include "profiles/doc.h"
 #include "tests/unit/suites.h"
 
-/* Each test gets a fresh directory and an open database in it. */
+/* Each test gets a fresh directory and an open database in it; in the
+ * suite db_pg the same cases run on a fresh PostgreSQL database instead
+ * (PATH its URL, DIR ""). */
 static char dir[64];
-static char path[128];
+static char path[256];
 static struct cf_db *db;
+static bool on_pg;
 
 static void set_up(void)
 {
-	db = test_db_open_tmp("cf_db_test", dir, path);
+	char p[128];
+
+	on_pg = false;
+	db = test_db_open_tmp("cf_db_test", dir, p);
+	snprintf(path, sizeof(path), "%s", p);
 }
 
 static void tear_down(void)
 {
 	test_db_close_tmp(db, dir);
 	db = NULL;
+}
+
+static void set_up_pg(void)
+{
+	struct cf_diag d = { "" };
+
+	on_pg = true;
+	dir[0] = '\0';
+	db = NULL;
+	if (!test_pg_createdb(path, sizeof(path))) {
+		path[0] = '\0';
+		return;
+	}
+	if (cf_db_open(path, false, &db, &d) != CF_OK)
+		fprintf(stderr, "\n  open: %s\n", d.msg);
+}
+
+static void tear_down_pg(void)
+{
+	cf_db_close(db);
+	db = NULL;
+	if (path[0])
+		test_pg_dropdb(path);
 }
 
 #define T(n) "2026-11-22T04:" n "Z"   /* T("15:11") */
@@ -128,11 +158,20 @@ static int copy_pool(void *ctx, const struct cf_db_pool *p)
 	return 0;
 }
 
-/* Runs SQL on the file through a connection of its own. */
+/* Runs SQL on the database through a connection of its own: SQLite's
+ * result code (on PostgreSQL, SQLITE_CONSTRAINT for what a constraint or
+ * trigger refused, SQLITE_ERROR for other failures). */
 static int raw_exec(const char *sql)
 {
 	sqlite3 *h = NULL;
-	int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL);
+	int rc;
+
+	if (on_pg) {
+		rc = test_pg_sql(path, sql, NULL);
+		return rc == 0 ? SQLITE_OK : rc == 1 ? SQLITE_CONSTRAINT
+						     : SQLITE_ERROR;
+	}
+	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
@@ -145,7 +184,11 @@ static long long raw_int(const char *sql)
 	sqlite3 *h = NULL;
 	sqlite3_stmt *s = NULL;
 	long long v = -1;
-	int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL);
+	int rc;
+
+	if (on_pg)
+		return test_pg_sql(path, sql, &v) == 0 ? v : -1;
+	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(h, sql, -1, &s, NULL);
@@ -827,14 +870,14 @@ static void test_db_tokens(void)
 
 	/* Only hashes are stored. */
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM tokens WHERE "
-		 "instr(id || hash || host, '%s') > 0 OR "
-		 "instr(id || hash || host, '%s') > 0", strrchr(admin, '_') + 1,
+		 "id || hash || host LIKE '%%%s%%' OR "
+		 "id || hash || host LIKE '%%%s%%'", strrchr(admin, '_') + 1,
 		 strrchr(agent, '_') + 1);
 	CU_ASSERT_EQUAL(raw_int(sql), 0);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM tokens WHERE "
 				"length(hash) = 64"), 2);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE "
-		 "instr(detail || object, '%s') > 0", strrchr(agent, '_') + 1);
+		 "detail || object LIKE '%%%s%%'", strrchr(agent, '_') + 1);
 	CU_ASSERT_EQUAL(raw_int(sql), 0);
 
 	CU_ASSERT_EQUAL(cf_db_token_list(db, on_token, &c), CF_OK);
@@ -1107,8 +1150,14 @@ static void test_db_integrity_check(void)
 					      "cli", T("00:03"), &v, &d),
 			CF_OK);
 	CU_ASSERT_EQUAL(cf_db_integrity_check(db, &d), CF_OK);
-	/* A raw connection does not enforce foreign keys; the check sees it. */
-	CU_ASSERT_EQUAL(raw_exec("INSERT INTO sightings (report_uid, "
+	/* A raw SQLite connection does not enforce foreign keys, nor does a
+	 * PostgreSQL session as a replica (session_replication_role, which
+	 * skips the constraint triggers); the check sees it. */
+	CU_ASSERT_EQUAL(raw_exec(on_pg ? "SET session_replication_role ="
+				 " replica; INSERT INTO sightings (report_uid,"
+				 " report_row, host_id, received_at) VALUES"
+				 " ('rx', 999, 'h1', '2026-11-22T05:00:00Z')"
+				 : "INSERT INTO sightings (report_uid, "
 				 "report_row, host_id, received_at) VALUES "
 				 "('rx', 999, 'h1', '2026-11-22T05:00:00Z')"),
 			SQLITE_OK);
@@ -1248,32 +1297,46 @@ static void test_db_events(void)
 			CF_EINVAL);
 }
 
+/* The cases that hold on either backend. */
+#define SHARED_TESTS \
+	TEST(test_db_reopen_is_idempotent), \
+	TEST(test_db_report_put_results), \
+	TEST(test_db_report_put_validates), \
+	TEST(test_db_history_and_changed), \
+	TEST(test_db_host_report_at_a_time), \
+	TEST(test_db_config_dedup), \
+	TEST(test_db_host_list_and_get), \
+	TEST(test_db_callbacks_nest_and_stop), \
+	TEST(test_db_labels), \
+	TEST(test_db_pool_crud), \
+	TEST(test_db_pool_members), \
+	TEST(test_db_profiles), \
+	TEST(test_db_profiles_are_immutable), \
+	TEST(test_db_tokens), \
+	TEST(test_db_token_list_shows_revoked), \
+	TEST(test_db_roles), \
+	TEST(test_db_audit), \
+	TEST(test_db_savepoints_keep_other_uploads), \
+	TEST(test_db_integrity_check), \
+	TEST(test_db_text_rules), \
+	TEST(test_db_events)
+
 static CU_TestInfo tests[] = {
 	TEST(test_db_open_creates_schema),
-	TEST(test_db_reopen_is_idempotent),
 	TEST(test_db_read_only),
 	TEST(test_db_newer_or_foreign_schema),
-	TEST(test_db_report_put_results),
-	TEST(test_db_report_put_validates),
-	TEST(test_db_history_and_changed),
-	TEST(test_db_host_report_at_a_time),
-	TEST(test_db_config_dedup),
-	TEST(test_db_host_list_and_get),
-	TEST(test_db_callbacks_nest_and_stop),
-	TEST(test_db_labels),
-	TEST(test_db_pool_crud),
-	TEST(test_db_pool_members),
-	TEST(test_db_profiles),
-	TEST(test_db_profiles_are_immutable),
-	TEST(test_db_tokens),
-	TEST(test_db_token_list_shows_revoked),
-	TEST(test_db_roles),
-	TEST(test_db_audit),
-	TEST(test_db_savepoints_keep_other_uploads),
-	TEST(test_db_integrity_check),
+	SHARED_TESTS,
 	TEST(test_db_migration_reidentifies),
-	TEST(test_db_text_rules),
-	TEST(test_db_events),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_db = { "db", NULL, NULL, set_up, tear_down, tests };
+
+/* The same cases on PostgreSQL, but those about SQLite files (their
+ * PostgreSQL counterparts are test_db_pg.c's) and schema 1, which only
+ * SQLite files had. */
+static CU_TestInfo pg_tests[] = {
+	SHARED_TESTS,
+	CU_TEST_INFO_NULL,
+};
+CU_SuiteInfo suite_db_pg = { "db_pg", NULL, NULL, set_up_pg, tear_down_pg,
+			     pg_tests };

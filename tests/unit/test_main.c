@@ -210,7 +210,8 @@ int main(void)
 		&suite_pool, &suite_pools, &suite_baseline, &suite_check,
 		&suite_explain,
 		&suite_profile_doc, &suite_property, &suite_labdata,
-		&suite_spool, &suite_agent, &suite_db, &suite_x86,
+		&suite_spool, &suite_agent, &suite_db, &suite_db_url,
+		&suite_db_pg, &suite_db_pg_only, &suite_x86,
 		&suite_identity, &suite_sha256, &suite_idpolicy,
 		&suite_x86_safety, &suite_smccc, &suite_export, &suite_deps,
 		&suite_fleet,
@@ -221,6 +222,7 @@ int main(void)
 	CU_SuiteInfo suites[sizeof(all) / sizeof(all[0]) + 1];
 	unsigned failed;
 
+	test_db_pg_prepare();
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		suites[i] = *all[i];
 	suites[sizeof(all) / sizeof(all[0])] = (CU_SuiteInfo)CU_SUITE_INFO_NULL;

@@ -1,10 +1,11 @@
 /* The SQLite schema: its migrations, append only (a file's user_version
  * is the number it has run), each in a transaction of its own, and
- * migration 2, which recomputes the stored reports' identities. */
+ * migration 2, which recomputes the stored reports' identities.
+ * pg_schema.c is PostgreSQL's list, numbered alike. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "db/db_priv.h"
+#include "db/sqlite_priv.h"
 #include "util/diag.h"
 
 #define FROZEN \
@@ -147,26 +148,28 @@ static const struct migration {
 	" PRIMARY KEY (event, seq));", NULL },
 };
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(SCHEMA_LATEST == CF_DB_SCHEMA_LATEST,
+	       "one schema version for both backends");
 
 static enum cf_err pragma_int(struct cf_db *db, const char *sql, int *out,
 			      struct cf_diag *d)
 {
 	sqlite3_stmt *s = NULL;
 	enum cf_err err = CF_OK;
-	int rc = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL);
+	int rc = sqlite3_prepare_v2(cf_sq_handle(db), sql, -1, &s, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int(s, 0);
 	else
-		err = cf_db_fail(db, d, rc, sql);
+		err = cf_db_sqlite_fail(db, d, rc, sql);
 	sqlite3_finalize(s);
 	return err;
 }
 
-enum cf_err cf_db_migrate(struct cf_db *db, const char *path,
-			   struct cf_diag *d)
+enum cf_err cf_db_sqlite_migrate(struct cf_db *db, const char *path,
+				 struct cf_diag *d)
 {
 	enum cf_err err;
 	int v = 0, app = 0, objects = 0;
@@ -180,14 +183,9 @@ enum cf_err cf_db_migrate(struct cf_db *db, const char *path,
 	if ((v > 0 || app != 0) && app != CF_DB_APP_ID)
 		return cf_diag_set(d, CF_EDB, "%s: not a cpufleet database",
 				   path);
-	if (v > SCHEMA_LATEST)
-		return cf_diag_set(d, CF_EDB, "%s: schema version %d is newer "
-				   "than this build's %d", path, v,
-				   SCHEMA_LATEST);
-	if (v < SCHEMA_LATEST && db->readonly)
-		return cf_diag_set(d, CF_EDB, "%s: schema version %d is older "
-				   "than this build's %d: run the server once "
-				   "to migrate", path, v, SCHEMA_LATEST);
+	err = cf_db_version_ok(db, path, v, d);
+	if (err != CF_OK)
+		return err;
 	while (v < SCHEMA_LATEST) {
 		char *msg = NULL;
 		int rc;
@@ -216,11 +214,11 @@ enum cf_err cf_db_migrate(struct cf_db *db, const char *path,
 				return cf_db_wtx_end(db, true, err, d);
 			rc = SQLITE_OK;
 		} else {
-			rc = sqlite3_exec(db->h, migrations[v].sql, NULL, NULL,
+			rc = sqlite3_exec(cf_sq_handle(db), migrations[v].sql, NULL, NULL,
 					  &msg);
 		}
 		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+			rc = sqlite3_exec(cf_sq_handle(db), sql, NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
 			err = cf_diag_set(d, CF_EDB, "%s: migration to schema "
 					  "version %d: %s", path, v + 1,
@@ -240,20 +238,12 @@ enum cf_err cf_db_migrate(struct cf_db *db, const char *path,
 	return CF_OK;
 }
 
-int cf_db_schema_latest(void)
+int cf_db_sqlite_schema_version(struct cf_db *db)
 {
-	return SCHEMA_LATEST;
-}
-
-int cf_db_schema_version(struct cf_db *db)
-{
-	sqlite3_stmt *s = NULL;
 	int v = -1;
 
-	if (cf_db_st_get(db, ST_USER_VERSION, &s, NULL) == CF_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
-	cf_db_st_put(db, ST_USER_VERSION, s);
+	if (pragma_int(db, "PRAGMA user_version", &v, NULL) != CF_OK)
+		return -1;
 	return v;
 }
 
@@ -269,16 +259,20 @@ static enum cf_err mig_sql(struct cf_db *db, struct cf_diag *d, const char *sql,
 	enum cf_err err;
 	bool got = false;
 	va_list ap;
-	int rc = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL);
+	int rc = sqlite3_prepare_v2(cf_sq_handle(db), sql, -1, &s, NULL);
 
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(s);
-		return cf_db_fail(db, d, rc, sql);
+		return cf_db_sqlite_fail(db, d, rc, sql);
 	}
 	va_start(ap, fmt);
-	rc = cf_db_vbind(s, fmt, ap);
+	rc = cf_db_sqlite_vbind(s, fmt, ap);
 	va_end(ap);
-	err = cf_db_step_once(db, s, rc, sql, d, &got);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	got = rc == SQLITE_ROW;
+	err = got || rc == SQLITE_DONE ? CF_OK
+				       : cf_db_sqlite_fail(db, d, rc, sql);
 	if (got && out)
 		*out = sqlite3_column_int64(s, 0);
 	if (row)
@@ -303,12 +297,13 @@ static enum cf_err reid_read(struct cf_db *db, struct reid **out, size_t *n,
 	sqlite3_stmt *s = NULL;
 	struct reid *v = NULL;
 	size_t cap = 0;
-	int rc = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL);
+	int rc = sqlite3_prepare_v2(cf_sq_handle(db), sql, -1, &s, NULL);
 
 	*out = NULL;
 	*n = 0;
 	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *body = cf_db_col_text(s, 2);
+		const unsigned char *text = sqlite3_column_text(s, 2);
+		const char *body = text ? (const char *)text : "";
 		struct cf_report *r = NULL;
 		struct reid *e;
 
@@ -342,7 +337,7 @@ static enum cf_err reid_read(struct cf_db *db, struct reid **out, size_t *n,
 		cf_report_destroy(r);
 	}
 	if (rc != SQLITE_DONE) {
-		enum cf_err err = cf_db_fail(db, d, rc, "reading the reports");
+		enum cf_err err = cf_db_sqlite_fail(db, d, rc, "reading the reports");
 		sqlite3_finalize(s);
 		free(v);
 		*n = 0;
@@ -396,7 +391,7 @@ static enum cf_err reidentify(struct cf_db *db, struct cf_diag *d)
 				      " first_seen FROM configs WHERE id = ?1",
 				      NULL, NULL, "ltt", v[i].config, v[i].fp,
 				      v[i].arch);
-			cfg = sqlite3_last_insert_rowid(db->h);
+			cfg = sqlite3_last_insert_rowid(cf_sq_handle(db));
 		}
 		if (err == CF_OK && cfg != v[i].config)
 			err = mig_sql(db, d, "UPDATE reports SET config_id = ?2"
