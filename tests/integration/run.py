@@ -3341,6 +3341,8 @@ def start_postgresql(pgdir):
     sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
     import pgcluster
     c = pgcluster.Cluster(pgdir)
+    # Stopped at the end only if this run started it (as make unit does).
+    c.ours = not os.path.exists(os.path.join(pgdir, "port"))
     try:
         c.start()
     except pgcluster.Unavailable as e:
@@ -3384,6 +3386,9 @@ def main(argv):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 2
+    finally:
+        if PG is not None and PG.ours:
+            PG.stop()
     print("%d passed, %d failed" % (passed, failed))
     print("tests/integration/run.py: %.1f s" % (time.monotonic() - t0),
           file=sys.stderr)
