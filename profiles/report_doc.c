@@ -118,14 +118,28 @@ static enum cf_err parse_json(const cJSON *root, const char *origin,
 		}
 	}
 	{
-		cJSON *rest = cJSON_Duplicate(sec, 1);
+		/* The section's other members, in order: copied one by one,
+		 * not the whole section (its CPUID list is most of a report). */
+		cJSON *rest = cJSON_CreateObject();
+		char *t = NULL;
+		for (it = sec->child; rest && it; it = it->next) {
+			const char *const *k = codec->keys;
+			cJSON *copy;
+			while (*k && strcmp(*k, it->string) != 0)
+				k++;
+			if (*k)
+				continue;
+			if (!(copy = cJSON_Duplicate(it, 1)) ||
+			    !cJSON_AddItemToObject(rest, it->string, copy)) {
+				cJSON_Delete(copy);
+				cJSON_Delete(rest);
+				rest = NULL;
+			}
+		}
 		if (!rest) {
 			cf_report_destroy(r);
 			return CF_ENOMEM;
 		}
-		char *t = NULL;
-		for (const char *const *k = codec->keys; *k; k++)
-			cJSON_DeleteItemFromObjectCaseSensitive(rest, *k);
 		err = rest->child && !(t = cJSON_PrintUnformatted(rest)) ?
 		      CF_ENOMEM : cf_report_set_field(r, CF_REPORT_ARCH_JSON, t);
 		free(t);
