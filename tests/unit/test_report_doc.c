@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "engine/report.h"
+#include "profiles/doc.h"
 #include "tests/unit/suites.h"
 
 #define HDR "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\",\"arch\":\"arm64\"},"
@@ -412,6 +413,130 @@ static void test_report_read_microcode(void)
 	rmdir(dir);
 }
 
+/* The x86 section's errors name the entry and member, as JSONPath
+ * writes them ($.x86.cpuid[N].MEMBER), and a member given twice deep in a
+ * document is named with its whole path, cut at CF_DOC_PATH_MAX - 1 bytes
+ * as the path buffer holds it. */
+#define X86HDR "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\"," \
+	"\"arch\":\"x86\"},\"x86\":{\"cpuid\":["
+#define X86E0 "{\"leaf\":\"0x0\",\"subleaf\":\"0x0\",\"eax\":\"0x1\"," \
+	"\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}"
+static void test_report_doc_x86_paths(void)
+{
+	char *doc, key[300];
+	size_t n;
+
+	expect_error(X86HDR X86E0 ",{\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+		     "\"eax\":\"0x0\",\"ebx\":\"0x0\",\"ecx\":\"zz\",\"edx\":\"0x0\"}"
+		     "]}}", CF_ESCHEMA, "in.json: $.x86.cpuid[1].ecx");
+	expect_error(X86HDR X86E0 ",{\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+		     "\"eax\":\"0x0\",\"ebx\":\"0x0\",\"ecx\":\"0x0\"}]}}",
+		     CF_ESCHEMA, "in.json: $.x86.cpuid[1].edx");
+	expect_error(X86HDR "{\"leaf\":\"0x0\",\"subleaf\":\"0x100000000\","
+		     "\"eax\":\"0x1\",\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}"
+		     "]}}", CF_ESCHEMA, "in.json: $.x86.cpuid[0].subleaf");
+	expect_error(X86HDR "{\"subleaf\":\"0x0\"}]}}", CF_ESCHEMA,
+		     "in.json: $.x86.cpuid[0].leaf");
+	expect_error(X86HDR X86E0 ",7]}}", CF_ESCHEMA,
+		     "in.json: $.x86.cpuid[1]: expected an object");
+	/* member given twice, at an index of two digits */
+	expect_error(HDR "\"arm64\":{\"id_regs\":{},\"more\":[0,1,2,3,4,5,6,7,"
+		     "8,9,{\"b\":1},{\"b\":1,\"a\":{\"c\":[{\"d\":1,\"d\":2}]}}]}}",
+		     CF_ESCHEMA, "in.json: $.arm64.more[11].a.c[0].d: given twice");
+	/* of 17 members (sorted, not pairwise), the name first in strcmp
+	 * order of those given twice */
+	expect_error(HDR "\"arm64\":{\"id_regs\":{},\"o\":{\"q\":1,\"b\":1,"
+		     "\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1,\"j\":1,"
+		     "\"k\":1,\"l\":1,\"m\":1,\"n\":1,\"q\":2,\"p\":1,\"p\":2}}}",
+		     CF_ESCHEMA, "in.json: $.arm64.o.p: given twice");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{},\"o\":{\"q\":1,\"p\":1,"
+		     "\"q\":2,\"p\":2}}}", CF_ESCHEMA,
+		     "in.json: $.arm64.o.p: given twice");
+	/* a 299-byte key: the path "$.arm64." + it is cut to 255 bytes */
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	n = strlen(HDR) + 2 * sizeof(key) + 64;
+	doc = malloc(n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	snprintf(doc, n, HDR "\"arm64\":{\"id_regs\":{},\"%s\":{\"b\":1,"
+		 "\"b\":2}}}", key);
+	memcpy(key, "$.arm64.", 8);
+	snprintf(key + 255, sizeof(key) - 255, ".b: given twice");
+	expect_error(doc, CF_ESCHEMA, key);
+	free(doc);
+}
+
+/* What the x86 codec does not read (members other than vendor, cpuid,
+ * msrs, tsc_khz, tsc_scaling) is kept and written back after them, in
+ * the document's order, with its contents. */
+static void test_report_doc_x86_rest_kept_in_order(void)
+{
+	cJSON *doc = test_load_json("x86/spr-05.json"), *x86;
+	struct cf_report *r = NULL;
+	struct cf_diag d = { "" };
+	char *text, *out = NULL;
+	const char *z, *a, *c;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	x86 = cJSON_GetObjectItemCaseSensitive(doc, "x86");
+	cJSON_AddItemToObject(x86, "zeta", cJSON_Parse("{\"n\":[1,{\"m\":2}]}"));
+	cJSON_AddStringToObject(x86, "alpha", "first?");
+	/* a member before the codec's keys: named, then moved first */
+	{
+		cJSON *early = cJSON_CreateNumber(7);
+		cJSON_AddItemToObject(x86, "early", early);
+		cJSON_DetachItemViaPointer(x86, early);
+		cJSON_InsertItemInArray(x86, 0, early);
+	}
+	text = cJSON_PrintUnformatted(doc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(text, strlen(text), "x.json", &r,
+					      &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_report_to_json(r, &out), CF_OK);
+	c = strstr(out, "\"cpuid\"");
+	z = strstr(out, "\"zeta\"");
+	a = strstr(out, "\"alpha\"");
+	CU_ASSERT_PTR_NOT_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"early\":\t7"));
+	CU_ASSERT_TRUE(c && z && a && c < strstr(out, "\"early\"") &&
+		       strstr(out, "\"early\"") < z && z < a);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"m\":\t2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"alpha\":\t\"first?\""));
+	free(out);
+	free(text);
+	cf_report_destroy(r);
+	cJSON_Delete(doc);
+}
+
+/* A file is read whole whatever size it claims: /proc files say 0 bytes
+ * (st_size) and hold more; a regular file is read exactly. */
+static void test_doc_read_file_sizes(void)
+{
+	struct cf_diag d = { "" };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	long n;
+
+	CU_ASSERT_EQUAL_FATAL(cf_doc_read_file("/proc/self/status", &buf, &len,
+					       &d), CF_OK);
+	CU_ASSERT_TRUE(len > 2);
+	CU_ASSERT_EQUAL(strlen(buf), len);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nVmRSS:"));
+	free(buf);
+	CU_ASSERT_EQUAL_FATAL(cf_doc_read_file("tests/data/x86/gnr-03.json",
+					       &buf, &len, &d), CF_OK);
+	f = fopen("tests/data/x86/gnr-03.json", "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	CU_ASSERT_EQUAL((long)len, n);
+	CU_ASSERT_EQUAL(buf[len], '\0');
+	CU_ASSERT_EQUAL(buf[len - 1], '\n');
+	free(buf);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_report_fields),
 	TEST(test_report_doc_roundtrip),
@@ -421,6 +546,9 @@ static CU_TestInfo tests[] = {
 	TEST(test_report_doc_errors_name_path),
 	TEST(test_report_doc_nul_escape),
 	TEST(test_report_doc_too_big),
+	TEST(test_report_doc_x86_paths),
+	TEST(test_report_doc_x86_rest_kept_in_order),
+	TEST(test_doc_read_file_sizes),
 	TEST(test_report_doc_golden),
 	TEST(test_report_config_text),
 	TEST(test_report_doc_microcode_firmware),
