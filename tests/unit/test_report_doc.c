@@ -537,6 +537,163 @@ static void test_doc_read_file_sizes(void)
 	free(buf);
 }
 
+/* A report parsed through a cache of sections is the report
+ * cf_report_parse gives (the reference: the parse without a cache): the
+ * same document written back, the same configuration; the first time a
+ * section is seen and every time after, with and without kvm.caps, over
+ * the real x86 and arm64 reports. */
+static void same_through_cache(struct cf_report_cache *c, const char *text,
+			       const char *origin)
+{
+	struct cf_report *a = NULL, *b = NULL;
+	struct cf_diag da = { "" }, db = { "" };
+	enum cf_err ea = cf_report_parse(text, strlen(text), origin, &a, &da);
+	enum cf_err eb = cf_report_parse_cached(c, text, strlen(text), origin,
+						&b, &db);
+	char *ja = NULL, *jb = NULL;
+
+	CU_ASSERT_EQUAL(ea, eb);
+	CU_ASSERT_STRING_EQUAL(da.msg, db.msg);
+	if (ea != eb || strcmp(da.msg, db.msg) != 0)
+		fprintf(stderr, "\n  %s: '%s' / '%s'\n", origin, da.msg, db.msg);
+	if (ea == CF_OK && eb == CF_OK) {
+		CU_ASSERT_TRUE(cf_config_equal(a->cfg, b->cfg));
+		CU_ASSERT_EQUAL(cf_report_to_json(a, &ja), CF_OK);
+		CU_ASSERT_EQUAL(cf_report_to_json(b, &jb), CF_OK);
+		CU_ASSERT_TRUE(ja && jb && !strcmp(ja, jb));
+	}
+	free(ja);
+	free(jb);
+	cf_report_destroy(a);
+	cf_report_destroy(b);
+}
+
+static void test_report_cache_same_reports(void)
+{
+	static const char *const files[] = {
+		"x86/spr-05.json", "x86/gnr-03.json", "x86/snb-ep.json",
+		"x86/bergamo-04.json", "x86/hygon-01.json",
+		"arm64/real/graviton3.json", "arm64/real/altra.json",
+	};
+	struct cf_report_cache *c = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(cf_report_cache_create(&c), CF_OK);
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			cJSON *doc = test_load_json(files[i]), *host, *kvm;
+			char id[32], *text;
+			CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+			host = cJSON_GetObjectItemCaseSensitive(doc, "host");
+			snprintf(id, sizeof(id), "h-%d-%zu", round, i);
+			cJSON_ReplaceItemInObjectCaseSensitive(host, "id",
+				cJSON_CreateString(id));
+			text = cJSON_Print(doc);
+			same_through_cache(c, text, files[i]);
+			free(text);
+			/* the same section with kvm.caps: read into a copy */
+			cJSON_DeleteItemFromObjectCaseSensitive(doc, "kvm");
+			kvm = cJSON_AddObjectToObject(doc, "kvm");
+			cJSON_AddNumberToObject(cJSON_AddObjectToObject(kvm, "caps"),
+						round ? "KVM_CAP_X2APIC_API" :
+						"KVM_CAP_ARM_MTE", 1);
+			text = cJSON_Print(doc);
+			same_through_cache(c, text, files[i]);
+			free(text);
+			cJSON_Delete(doc);
+		}
+	/* a section of the same length as one read before, one digit apart */
+	for (int v = 0; v < 2; v++) {
+		cJSON *doc = test_load_json("x86/spr-05.json"), *e;
+		char *text;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+		e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(doc, "x86"), "cpuid"), 7);
+		cJSON_ReplaceItemInObjectCaseSensitive(e, "ebx",
+			cJSON_CreateString(v ? "0x00000001" : "0x00000000"));
+		text = cJSON_Print(doc);
+		same_through_cache(c, text, "digit.json");
+		free(text);
+		cJSON_Delete(doc);
+	}
+	cf_report_cache_destroy(c);
+}
+
+/* A document whose section was read before is still refused as
+ * cf_report_parse refuses it, with the same message: its other parts are
+ * wrong, the section's key is given twice, text follows it, or it has
+ * a \u0000 outside the section. */
+static void test_report_cache_same_errors(void)
+{
+	static const char *const bad[] = {
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h 1\","
+		"\"arch\":\"x86\"},\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v2\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"x86\":%s,\"x86\":{}}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"x86\":%s} x",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\",\"arch\":\"x86\"},\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\",\"hostname\":\"a\\u0000\"},\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"kvm\":{\"caps\":{\"KVM_CAP_NOPE\":\"x\"}},"
+		"\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"kvm\":7,\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"x86\":%s",
+	};
+	cJSON *doc = test_load_json("x86/gnr-03.json");
+	struct cf_report_cache *c = NULL;
+	char *sec, *good;
+	size_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL_FATAL(cf_report_cache_create(&c), CF_OK);
+	sec = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "x86"));
+	n = strlen(sec) + 512;
+	good = malloc(n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(good);
+	snprintf(good, n, "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":"
+		 "\"h1\",\"arch\":\"x86\"},\"x86\":%s}", sec);
+	same_through_cache(c, good, "good.json");	/* the section is kept */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = malloc(n);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		snprintf(text, n, bad[i], sec);
+		same_through_cache(c, text, "bad.json");
+		free(text);
+	}
+	/* nested near cJSON's limit (CJSON_NESTING_LIMIT, 1000): the
+	 * section counts its depth from the document's */
+	for (size_t k = 995; k <= 1000; k++) {
+		size_t m = strlen(sec) + 2 * k + 600;
+		char *text = malloc(m), *deep = malloc(2 * k + 1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(deep);
+		memset(deep, '[', k);
+		memset(deep + k, ']', k);
+		deep[2 * k] = '\0';
+		snprintf(text, m, "{\"schema\":\"cpufleet.report/v1\",\"host\":"
+			 "{\"id\":\"h1\",\"arch\":\"x86\"},\"x86\":%.*s,"
+			 "\"deep\":%s}}", (int)(strlen(sec) - 1), sec, deep);
+		same_through_cache(c, text, "deep.json");
+		free(deep);
+		free(text);
+	}
+	/* a section that does not read: refused alike, every time */
+	snprintf(good, n, "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":"
+		 "\"h1\",\"arch\":\"x86\"},\"x86\":{\"cpuid\":7}}");
+	same_through_cache(c, good, "bad.json");
+	same_through_cache(c, good, "bad.json");
+	free(good);
+	free(sec);
+	cJSON_Delete(doc);
+	cf_report_cache_destroy(c);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_report_fields),
 	TEST(test_report_doc_roundtrip),
@@ -549,6 +706,8 @@ static CU_TestInfo tests[] = {
 	TEST(test_report_doc_x86_paths),
 	TEST(test_report_doc_x86_rest_kept_in_order),
 	TEST(test_doc_read_file_sizes),
+	TEST(test_report_cache_same_reports),
+	TEST(test_report_cache_same_errors),
 	TEST(test_report_doc_golden),
 	TEST(test_report_config_text),
 	TEST(test_report_doc_microcode_firmware),
