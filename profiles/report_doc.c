@@ -339,22 +339,34 @@ static bool find_member(const char *p, const char *e, const char *key,
 	return find_member_hint(p, e, key, NULL, 0, vb, ve);
 }
 
+/* $.host.arch of the document [TEXT, E), a string without escapes, into
+ * NAME (SIZE bytes) and its quoted value to [*AB, *AE); false if not
+ * scanned. */
+static bool scan_arch(const char *text, const char *e, char *name,
+		      size_t size, const char **ab, const char **ae)
+{
+	const char *hb, *he;
+
+	if (!find_member(text, e, "host", &hb, &he) ||
+	    !find_member(hb, he, "arch", ab, ae) || **ab != '"' ||
+	    (size_t)(*ae - *ab - 2) >= size ||
+	    memchr(*ab + 1, '\\', (size_t)(*ae - *ab - 2)))
+		return false;
+	memcpy(name, *ab + 1, (size_t)(*ae - *ab - 2));
+	name[*ae - *ab - 2] = '\0';
+	return true;
+}
+
 /* "r" then each part as LENGTH:BYTES; false if not scanned. */
 static bool scan_config_text(const char *text, size_t len, char **out)
 {
-	const char *e = text + len, *hb, *he, *ab, *ae, *sb, *se, *kb, *ke;
+	const char *e = text + len, *ab, *ae, *sb, *se, *kb, *ke;
 	const char *cb = "", *ce = cb;
 	char arch[32];
 	size_t n;
 
-	if (!find_member(text, e, "host", &hb, &he) ||
-	    !find_member(hb, he, "arch", &ab, &ae) || *ab != '"' ||
-	    (size_t)(ae - ab - 2) >= sizeof(arch) ||
-	    memchr(ab + 1, '\\', (size_t)(ae - ab - 2)))
-		return false;
-	memcpy(arch, ab + 1, (size_t)(ae - ab - 2));
-	arch[ae - ab - 2] = '\0';
-	if (!find_member(text, e, arch, &sb, &se))
+	if (!scan_arch(text, e, arch, sizeof(arch), &ab, &ae) ||
+	    !find_member(text, e, arch, &sb, &se))
 		return false;
 	if (find_member(text, e, "kvm", &kb, &ke)) {
 		if (*kb != '{')
@@ -672,7 +684,7 @@ static enum cf_err parse_cached(struct cf_report_cache *c, const char *text,
 				size_t len, const char *origin,
 				struct cf_report **out)
 {
-	const char *e = text + len, *hb, *he, *ab, *ae, *sb, *se;
+	const char *e = text + len, *ab, *ae, *sb, *se;
 	const struct cached_section *sec, *last;
 	const struct cf_arch_ops *arch;
 	struct cf_diag d = { "" };
@@ -681,14 +693,9 @@ static enum cf_err parse_cached(struct cf_report_cache *c, const char *text,
 	size_t n;
 	enum cf_err err;
 
-	if (len > CF_DOC_MAX_BYTES || !find_member(text, e, "host", &hb, &he) ||
-	    !find_member(hb, he, "arch", &ab, &ae) || *ab != '"' ||
-	    (size_t)(ae - ab - 2) >= sizeof(name) ||
-	    memchr(ab + 1, '\\', (size_t)(ae - ab - 2)))
-		return CF_EINVAL;
-	memcpy(name, ab + 1, (size_t)(ae - ab - 2));
-	name[ae - ab - 2] = '\0';
-	if (!(arch = cf_arch_find(name)))
+	if (len > CF_DOC_MAX_BYTES ||
+	    !scan_arch(text, e, name, sizeof(name), &ab, &ae) ||
+	    !(arch = cf_arch_find(name)))
 		return CF_EINVAL;
 	/* the section used last, if this one has its bytes: no scan, no hash */
 	last = c->n && c->e[c->last].arch == arch ? &c->e[c->last] : NULL;
