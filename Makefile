@@ -113,7 +113,8 @@ DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke fuzz-merge bench clean \
         integration-test integration-pg-test adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
-        lab-kernels lab-export lab-errata lab-midr mutate pools-compare
+        lab-kernels lab-export lab-errata lab-midr mutate pools-compare \
+        bench-libvirt
 
 all: $(BUILD)/cpufleet $(BUILD)/libcpufleet.a $(BUILD)/libcpufleet.so
 
@@ -557,6 +558,13 @@ bench: deps all $(BUILD)/bench $(BUILD)/bench_fleet $(BUILD)/bench_server
 	$(BUILD)/bench
 	$(BUILD)/bench_fleet
 	$(BUILD)/bench_server $(BUILD)/cpufleet
+	$(MAKE) --no-print-directory bench-libvirt
+
+# x86 parse + baseline of 10,000 report files beside libvirt's
+# `virsh cpu-baseline` on the same hosts, in one run ("skip: bench-libvirt"
+# without virsh).
+bench-libvirt: $(BUILD)/cpufleet
+	python3 tools/bench_libvirt.py $(BUILD)/cpufleet
 
 clean:
 	rm -rf build build-asan build-fuzz

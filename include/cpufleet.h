@@ -63,6 +63,19 @@ enum cf_err cf_report_parse(const char *text, size_t len, const char *origin,
 			    struct cf_report **out, struct cf_diag *diag);
 enum cf_err cf_report_load(const char *path, struct cf_report **out,
 			   struct cf_diag *diag);
+/* Parsing many reports: a cache of the architecture sections read so far.
+ * A report whose section has the bytes of one read before reuses that
+ * reading (a copy of its configuration); the report, and any error, are
+ * those cf_report_parse/cf_report_load give.  Not thread-safe: one cache
+ * per thread.  A NULL cache parses as usual. */
+struct cf_report_cache;
+enum cf_err cf_report_cache_create(struct cf_report_cache **out);
+void cf_report_cache_destroy(struct cf_report_cache *c);
+enum cf_err cf_report_parse_cached(struct cf_report_cache *c, const char *text,
+				   size_t len, const char *origin,
+				   struct cf_report **out, struct cf_diag *diag);
+enum cf_err cf_report_load_cached(struct cf_report_cache *c, const char *path,
+				  struct cf_report **out, struct cf_diag *diag);
 /* The text report document TEXT's configuration is read from (its
  * architecture, that architecture's section and kvm.caps, printed
  * compactly: no host id, name, kernel or time), malloc'd into OUT.  Two

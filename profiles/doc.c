@@ -15,7 +15,8 @@ enum cf_err cf_doc_read_file(const char *path, char **buf, size_t *len,
 	enum cf_err err = CF_OK;
 	FILE *f = NULL;
 	char *b = NULL;
-	size_t n;
+	size_t n, cap;
+	struct stat st;
 
 	*buf = NULL;
 	f = fopen(path, "rb");
@@ -24,12 +25,29 @@ enum cf_err cf_doc_read_file(const char *path, char **buf, size_t *len,
 				  strerror(errno));
 		goto cleanup;
 	}
-	b = malloc(CF_DOC_MAX_BYTES + 1);
+	/* A regular file's own size (and a byte more, which shows a file
+	 * that grew since), not the most a document may have: most are a
+	 * few kB.  Read without stdio's buffer. */
+	cap = CF_DOC_MAX_BYTES + 1;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size >= 0 && (uintmax_t)st.st_size < CF_DOC_MAX_BYTES)
+		cap = (size_t)st.st_size + 2;
+	setvbuf(f, NULL, _IONBF, 0);
+	b = malloc(cap);
 	if (!b) {
 		err = CF_ENOMEM;
 		goto cleanup;
 	}
-	n = fread(b, 1, CF_DOC_MAX_BYTES + 1, f);
+	n = fread(b, 1, cap, f);
+	if (n == cap && cap < CF_DOC_MAX_BYTES + 1 && !ferror(f)) {
+		char *more = realloc(b, CF_DOC_MAX_BYTES + 1);
+		if (!more) {
+			err = CF_ENOMEM;
+			goto cleanup;
+		}
+		b = more;
+		n += fread(b + n, 1, CF_DOC_MAX_BYTES + 1 - n, f);
+	}
 	if (ferror(f)) {
 		err = cf_diag_set(d, CF_EIO, "%s: read error: %s", path,
 				  strerror(errno));
@@ -57,42 +75,91 @@ static int name_cmp(const void *a, const void *b)
 		      (*(const cJSON *const *)b)->string);
 }
 
+/* P (LEN bytes) followed by the N bytes of S, cut at CF_DOC_PATH_MAX - 1
+ * bytes as snprintf cuts; the new length. */
+static size_t path_add(char *p, size_t len, const char *s, size_t n)
+{
+	if (n > CF_DOC_PATH_MAX - 1 - len)
+		n = CF_DOC_PATH_MAX - 1 - len;
+	memcpy(p + len, s, n);
+	p[len + n] = '\0';
+	return len + n;
+}
+
+/* The name given twice in object O of N members that sorts first (as
+ * strcmp orders them), or NULL; *ERR = CF_ENOMEM if out of memory. */
+static const char *twice(const cJSON *o, size_t n, enum cf_err *err)
+{
+	const cJSON *it, *jt, **names;
+	const char *first = NULL;
+	size_t i = 0;
+
+	if (n <= 16) {		/* small objects: no allocation */
+		for (it = o->child; it; it = it->next)
+			for (jt = it->next; jt; jt = jt->next)
+				if (!strcmp(it->string, jt->string) &&
+				    (!first || strcmp(it->string, first) < 0))
+					first = it->string;
+		return first;
+	}
+	if (!(names = malloc(n * sizeof(*names)))) {
+		*err = CF_ENOMEM;
+		return NULL;
+	}
+	cJSON_ArrayForEach(it, o)
+		names[i++] = it;
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 1; i < n && !first; i++)
+		if (!strcmp(names[i - 1]->string, names[i]->string))
+			first = names[i]->string;
+	free(names);
+	return first;
+}
+
 /* CF_ESCHEMA naming the first member found given twice in one object of
- * O (at PATH), at any depth: such a document says two things, and what it
- * means would depend on which one a reader takes. */
+ * O (at the path in P, LEN bytes; P has CF_DOC_PATH_MAX bytes), at any
+ * depth: such a document says two things, and what it means would depend
+ * on which one a reader takes. */
 static enum cf_err unique_members(const cJSON *o, const char *origin,
-				  const char *path, struct cf_diag *d)
+				  char *p, size_t len, struct cf_diag *d)
 {
 	const cJSON *it;
-	char p[CF_DOC_PATH_MAX];
 	enum cf_err err = CF_OK;
 	size_t n = 0, i = 0;
+	const char *dup;
 
 	cJSON_ArrayForEach(it, o)
 		n++;
-	if (cJSON_IsObject(o) && n > 1) {
-		const cJSON **names = malloc(n * sizeof(*names));
-		if (!names)
-			return CF_ENOMEM;
-		cJSON_ArrayForEach(it, o)
-			names[i++] = it;
-		qsort(names, n, sizeof(*names), name_cmp);
-		for (i = 1; i < n && err == CF_OK; i++)
-			if (!strcmp(names[i - 1]->string, names[i]->string))
-				err = cf_diag_set(d, CF_ESCHEMA, "%s: %s.%s: given "
-						  "twice", origin, path,
-						  names[i]->string);
-		free(names);
-	}
-	i = 0;
+	if (cJSON_IsObject(o) && n > 1 && (dup = twice(o, n, &err)) != NULL)
+		return cf_diag_set(d, CF_ESCHEMA, "%s: %s.%s: given twice",
+				   origin, p, dup);
+	if (err != CF_OK)
+		return err;
 	cJSON_ArrayForEach(it, o) {
+		size_t l;
+		char num[24];
+		if (!it->child) {	/* nothing below: no path to build */
+			i++;
+			continue;
+		}
+		if (cJSON_IsObject(o)) {
+			l = path_add(p, len, ".", 1);
+			l = path_add(p, l, it->string, strlen(it->string));
+		} else {
+			int k = (int)sizeof(num);
+			size_t v = i;
+			num[--k] = ']';
+			do
+				num[--k] = (char)('0' + v % 10);
+			while ((v /= 10) != 0);
+			num[--k] = '[';
+			l = path_add(p, len, num + k, sizeof(num) - (size_t)k);
+		}
+		i++;
+		err = unique_members(it, origin, p, l, d);
+		p[len] = '\0';
 		if (err != CF_OK)
 			break;
-		if (cJSON_IsObject(o))
-			snprintf(p, sizeof(p), "%s.%s", path, it->string);
-		else
-			snprintf(p, sizeof(p), "%s[%zu]", path, i++);
-		err = unique_members(it, origin, p, d);
 	}
 	return err;
 }
@@ -169,7 +236,10 @@ enum cf_err cf_doc_parse(const char *text, size_t len, const char *origin,
 				   "string: no name or text may hold one",
 				   origin, line, col);
 	}
-	err = unique_members(j, origin, "$", d);
+	{
+		char p[CF_DOC_PATH_MAX] = "$";
+		err = unique_members(j, origin, p, 1, d);
+	}
 	if (err != CF_OK) {
 		cJSON_Delete(j);
 		return err;

@@ -49,20 +49,22 @@ static enum cf_err read_cpuid(const cJSON *arr, struct cf_config *cfg,
 				   origin);
 	cJSON_ArrayForEach(e, arr) {
 		uint64_t leaf, sub, v;
+		int n;
 		if (i >= CPUID_ENTRIES_MAX)
 			return cf_diag_set(d, CF_ETOOBIG, "%s: $.x86.cpuid: more "
 					   "than %d entries", origin,
 					   CPUID_ENTRIES_MAX);
-		snprintf(p, sizeof(p), "$.x86.cpuid[%zu]", i);
+		/* the entry's path once, each member's name put after it */
+		n = snprintf(p, sizeof(p), "$.x86.cpuid[%zu]", i);
 		if (!cJSON_IsObject(e))
 			return cf_diag_set(d, CF_ESCHEMA, "%s: %s: expected an "
 					   "object", origin, p);
-		snprintf(p, sizeof(p), "$.x86.cpuid[%zu].leaf", i);
+		memcpy(p + n, ".leaf", sizeof(".leaf"));
 		err = hex_max(cJSON_GetObjectItemCaseSensitive(e, "leaf"), origin,
 			      p, 0xffffffffu, &leaf, d);
 		if (err != CF_OK)
 			return err;
-		snprintf(p, sizeof(p), "$.x86.cpuid[%zu].subleaf", i);
+		memcpy(p + n, ".subleaf", sizeof(".subleaf"));
 		err = hex_max(cJSON_GetObjectItemCaseSensitive(e, "subleaf"),
 			      origin, p, CF_X86_SUB_MAX, &sub, d);
 		if (err != CF_OK)
@@ -75,7 +77,8 @@ static enum cf_err read_cpuid(const cJSON *arr, struct cf_config *cfg,
 					   (unsigned long long)sub);
 		for (unsigned r = 0; r < 4; r++) {
 			uint64_t key = CF_X86_CPUID_KEY(leaf, sub, r);
-			snprintf(p, sizeof(p), "$.x86.cpuid[%zu].%s", i, regnames[r]);
+			memcpy(p + n, ".", 1);
+			memcpy(p + n + 1, regnames[r], sizeof("eax"));
 			err = hex_max(cJSON_GetObjectItemCaseSensitive(e, regnames[r]),
 				      origin, p, 0xffffffffu, &v, d);
 			if (err == CF_OK)

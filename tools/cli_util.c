@@ -226,20 +226,30 @@ int cli_load_reports(char **paths, int n, struct cli_reports *out)
 {
 	struct cf_diag d = { "" };
 
+	struct cf_report_cache *cache = NULL;
+
 	out->n = 0;
 	out->r = calloc(n > 0 ? (size_t)n : 1, sizeof(*out->r));
-	if (!out->r)
+	/* hosts of one model share their section's bytes: read it once */
+	if (!out->r || cf_report_cache_create(&cache) != CF_OK) {
+		free(out->r);
+		out->r = NULL;
 		return CLI_INTERNAL;
+	}
 	for (int i = 0; i < n; i++) {
-		enum cf_err err = cli_report_load(paths[i], &out->r[i], &d);
+		enum cf_err err = strcmp(paths[i], "-") ?
+			cf_report_load_cached(cache, paths[i], &out->r[i], &d) :
+			cli_report_load(paths[i], &out->r[i], &d);
 		if (err != CF_OK) {
 			fprintf(stderr, "cpufleet: %s\n",
 				d.msg[0] ? d.msg : cf_strerror(err));
+			cf_report_cache_destroy(cache);
 			cli_free_reports(out);
 			return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
 		}
 		out->n++;
 	}
+	cf_report_cache_destroy(cache);
 	return CLI_OK;
 }
 

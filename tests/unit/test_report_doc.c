@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "engine/report.h"
+#include "profiles/doc.h"
 #include "tests/unit/suites.h"
 
 #define HDR "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\",\"arch\":\"arm64\"},"
@@ -412,6 +413,287 @@ static void test_report_read_microcode(void)
 	rmdir(dir);
 }
 
+/* The x86 section's errors name the entry and member, as JSONPath
+ * writes them ($.x86.cpuid[N].MEMBER), and a member given twice deep in a
+ * document is named with its whole path, cut at CF_DOC_PATH_MAX - 1 bytes
+ * as the path buffer holds it. */
+#define X86HDR "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\"," \
+	"\"arch\":\"x86\"},\"x86\":{\"cpuid\":["
+#define X86E0 "{\"leaf\":\"0x0\",\"subleaf\":\"0x0\",\"eax\":\"0x1\"," \
+	"\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}"
+static void test_report_doc_x86_paths(void)
+{
+	char *doc, key[300];
+	size_t n;
+
+	expect_error(X86HDR X86E0 ",{\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+		     "\"eax\":\"0x0\",\"ebx\":\"0x0\",\"ecx\":\"zz\",\"edx\":\"0x0\"}"
+		     "]}}", CF_ESCHEMA, "in.json: $.x86.cpuid[1].ecx");
+	expect_error(X86HDR X86E0 ",{\"leaf\":\"0x1\",\"subleaf\":\"0x0\","
+		     "\"eax\":\"0x0\",\"ebx\":\"0x0\",\"ecx\":\"0x0\"}]}}",
+		     CF_ESCHEMA, "in.json: $.x86.cpuid[1].edx");
+	expect_error(X86HDR "{\"leaf\":\"0x0\",\"subleaf\":\"0x100000000\","
+		     "\"eax\":\"0x1\",\"ebx\":\"0x0\",\"ecx\":\"0x0\",\"edx\":\"0x0\"}"
+		     "]}}", CF_ESCHEMA, "in.json: $.x86.cpuid[0].subleaf");
+	expect_error(X86HDR "{\"subleaf\":\"0x0\"}]}}", CF_ESCHEMA,
+		     "in.json: $.x86.cpuid[0].leaf");
+	expect_error(X86HDR X86E0 ",7]}}", CF_ESCHEMA,
+		     "in.json: $.x86.cpuid[1]: expected an object");
+	/* member given twice, at an index of two digits */
+	expect_error(HDR "\"arm64\":{\"id_regs\":{},\"more\":[0,1,2,3,4,5,6,7,"
+		     "8,9,{\"b\":1},{\"b\":1,\"a\":{\"c\":[{\"d\":1,\"d\":2}]}}]}}",
+		     CF_ESCHEMA, "in.json: $.arm64.more[11].a.c[0].d: given twice");
+	/* of 17 members (sorted, not pairwise), the name first in strcmp
+	 * order of those given twice */
+	expect_error(HDR "\"arm64\":{\"id_regs\":{},\"o\":{\"q\":1,\"b\":1,"
+		     "\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1,\"j\":1,"
+		     "\"k\":1,\"l\":1,\"m\":1,\"n\":1,\"q\":2,\"p\":1,\"p\":2}}}",
+		     CF_ESCHEMA, "in.json: $.arm64.o.p: given twice");
+	expect_error(HDR "\"arm64\":{\"id_regs\":{},\"o\":{\"q\":1,\"p\":1,"
+		     "\"q\":2,\"p\":2}}}", CF_ESCHEMA,
+		     "in.json: $.arm64.o.p: given twice");
+	/* a 299-byte key: the path "$.arm64." + it is cut to 255 bytes */
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	n = strlen(HDR) + 2 * sizeof(key) + 64;
+	doc = malloc(n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	snprintf(doc, n, HDR "\"arm64\":{\"id_regs\":{},\"%s\":{\"b\":1,"
+		 "\"b\":2}}}", key);
+	memcpy(key, "$.arm64.", 8);
+	snprintf(key + 255, sizeof(key) - 255, ".b: given twice");
+	expect_error(doc, CF_ESCHEMA, key);
+	free(doc);
+}
+
+/* What the x86 codec does not read (members other than vendor, cpuid,
+ * msrs, tsc_khz, tsc_scaling) is kept and written back after them, in
+ * the document's order, with its contents. */
+static void test_report_doc_x86_rest_kept_in_order(void)
+{
+	cJSON *doc = test_load_json("x86/spr-05.json"), *x86;
+	struct cf_report *r = NULL;
+	struct cf_diag d = { "" };
+	char *text, *out = NULL;
+	const char *z, *a, *c;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	x86 = cJSON_GetObjectItemCaseSensitive(doc, "x86");
+	cJSON_AddItemToObject(x86, "zeta", cJSON_Parse("{\"n\":[1,{\"m\":2}]}"));
+	cJSON_AddStringToObject(x86, "alpha", "first?");
+	/* a member before the codec's keys: named, then moved first */
+	{
+		cJSON *early = cJSON_CreateNumber(7);
+		cJSON_AddItemToObject(x86, "early", early);
+		cJSON_DetachItemViaPointer(x86, early);
+		cJSON_InsertItemInArray(x86, 0, early);
+	}
+	text = cJSON_PrintUnformatted(doc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL_FATAL(cf_report_parse(text, strlen(text), "x.json", &r,
+					      &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_report_to_json(r, &out), CF_OK);
+	c = strstr(out, "\"cpuid\"");
+	z = strstr(out, "\"zeta\"");
+	a = strstr(out, "\"alpha\"");
+	CU_ASSERT_PTR_NOT_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"early\":\t7"));
+	CU_ASSERT_TRUE(c && z && a && c < strstr(out, "\"early\"") &&
+		       strstr(out, "\"early\"") < z && z < a);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"m\":\t2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"alpha\":\t\"first?\""));
+	free(out);
+	free(text);
+	cf_report_destroy(r);
+	cJSON_Delete(doc);
+}
+
+/* A file is read whole whatever size it claims: /proc files say 0 bytes
+ * (st_size) and hold more; a regular file is read exactly. */
+static void test_doc_read_file_sizes(void)
+{
+	struct cf_diag d = { "" };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	long n;
+
+	CU_ASSERT_EQUAL_FATAL(cf_doc_read_file("/proc/self/status", &buf, &len,
+					       &d), CF_OK);
+	CU_ASSERT_TRUE(len > 2);
+	CU_ASSERT_EQUAL(strlen(buf), len);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nVmRSS:"));
+	free(buf);
+	CU_ASSERT_EQUAL_FATAL(cf_doc_read_file("tests/data/x86/gnr-03.json",
+					       &buf, &len, &d), CF_OK);
+	f = fopen("tests/data/x86/gnr-03.json", "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	CU_ASSERT_EQUAL((long)len, n);
+	CU_ASSERT_EQUAL(buf[len], '\0');
+	CU_ASSERT_EQUAL(buf[len - 1], '\n');
+	free(buf);
+}
+
+/* A report parsed through a cache of sections is the report
+ * cf_report_parse gives (the reference: the parse without a cache): the
+ * same document written back, the same configuration; the first time a
+ * section is seen and every time after, with and without kvm.caps, over
+ * the real x86 and arm64 reports. */
+static void same_through_cache(struct cf_report_cache *c, const char *text,
+			       const char *origin)
+{
+	struct cf_report *a = NULL, *b = NULL;
+	struct cf_diag da = { "" }, db = { "" };
+	enum cf_err ea = cf_report_parse(text, strlen(text), origin, &a, &da);
+	enum cf_err eb = cf_report_parse_cached(c, text, strlen(text), origin,
+						&b, &db);
+	char *ja = NULL, *jb = NULL;
+
+	CU_ASSERT_EQUAL(ea, eb);
+	CU_ASSERT_STRING_EQUAL(da.msg, db.msg);
+	if (ea != eb || strcmp(da.msg, db.msg) != 0)
+		fprintf(stderr, "\n  %s: '%s' / '%s'\n", origin, da.msg, db.msg);
+	if (ea == CF_OK && eb == CF_OK) {
+		CU_ASSERT_TRUE(cf_config_equal(a->cfg, b->cfg));
+		CU_ASSERT_EQUAL(cf_report_to_json(a, &ja), CF_OK);
+		CU_ASSERT_EQUAL(cf_report_to_json(b, &jb), CF_OK);
+		CU_ASSERT_TRUE(ja && jb && !strcmp(ja, jb));
+	}
+	free(ja);
+	free(jb);
+	cf_report_destroy(a);
+	cf_report_destroy(b);
+}
+
+static void test_report_cache_same_reports(void)
+{
+	static const char *const files[] = {
+		"x86/spr-05.json", "x86/gnr-03.json", "x86/snb-ep.json",
+		"x86/bergamo-04.json", "x86/hygon-01.json",
+		"arm64/real/graviton3.json", "arm64/real/altra.json",
+	};
+	struct cf_report_cache *c = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(cf_report_cache_create(&c), CF_OK);
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			cJSON *doc = test_load_json(files[i]), *host, *kvm;
+			char id[32], *text;
+			CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+			host = cJSON_GetObjectItemCaseSensitive(doc, "host");
+			snprintf(id, sizeof(id), "h-%d-%zu", round, i);
+			cJSON_ReplaceItemInObjectCaseSensitive(host, "id",
+				cJSON_CreateString(id));
+			text = cJSON_Print(doc);
+			same_through_cache(c, text, files[i]);
+			free(text);
+			/* the same section with kvm.caps: read into a copy */
+			cJSON_DeleteItemFromObjectCaseSensitive(doc, "kvm");
+			kvm = cJSON_AddObjectToObject(doc, "kvm");
+			cJSON_AddNumberToObject(cJSON_AddObjectToObject(kvm, "caps"),
+						round ? "KVM_CAP_X2APIC_API" :
+						"KVM_CAP_ARM_MTE", 1);
+			text = cJSON_Print(doc);
+			same_through_cache(c, text, files[i]);
+			free(text);
+			cJSON_Delete(doc);
+		}
+	/* a section of the same length as one read before, one digit apart */
+	for (int v = 0; v < 2; v++) {
+		cJSON *doc = test_load_json("x86/spr-05.json"), *e;
+		char *text;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+		e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(doc, "x86"), "cpuid"), 7);
+		cJSON_ReplaceItemInObjectCaseSensitive(e, "ebx",
+			cJSON_CreateString(v ? "0x00000001" : "0x00000000"));
+		text = cJSON_Print(doc);
+		same_through_cache(c, text, "digit.json");
+		free(text);
+		cJSON_Delete(doc);
+	}
+	cf_report_cache_destroy(c);
+}
+
+/* A document whose section was read before is still refused as
+ * cf_report_parse refuses it, with the same message: its other parts are
+ * wrong, the section's key is given twice, text follows it, or it has
+ * a \u0000 outside the section. */
+static void test_report_cache_same_errors(void)
+{
+	static const char *const bad[] = {
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h 1\","
+		"\"arch\":\"x86\"},\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v2\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"x86\":%s,\"x86\":{}}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"x86\":%s} x",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\",\"arch\":\"x86\"},\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\",\"hostname\":\"a\\u0000\"},\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"kvm\":{\"caps\":{\"KVM_CAP_NOPE\":\"x\"}},"
+		"\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"kvm\":7,\"x86\":%s}",
+		"{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":\"h1\","
+		"\"arch\":\"x86\"},\"x86\":%s",
+	};
+	cJSON *doc = test_load_json("x86/gnr-03.json");
+	struct cf_report_cache *c = NULL;
+	char *sec, *good;
+	size_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL_FATAL(cf_report_cache_create(&c), CF_OK);
+	sec = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "x86"));
+	n = strlen(sec) + 512;
+	good = malloc(n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(good);
+	snprintf(good, n, "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":"
+		 "\"h1\",\"arch\":\"x86\"},\"x86\":%s}", sec);
+	same_through_cache(c, good, "good.json");	/* the section is kept */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = malloc(n);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		snprintf(text, n, bad[i], sec);
+		same_through_cache(c, text, "bad.json");
+		free(text);
+	}
+	/* nested near cJSON's limit (CJSON_NESTING_LIMIT, 1000): the
+	 * section counts its depth from the document's */
+	for (size_t k = 995; k <= 1000; k++) {
+		size_t m = strlen(sec) + 2 * k + 600;
+		char *text = malloc(m), *deep = malloc(2 * k + 1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(deep);
+		memset(deep, '[', k);
+		memset(deep + k, ']', k);
+		deep[2 * k] = '\0';
+		snprintf(text, m, "{\"schema\":\"cpufleet.report/v1\",\"host\":"
+			 "{\"id\":\"h1\",\"arch\":\"x86\"},\"x86\":%.*s,"
+			 "\"deep\":%s}}", (int)(strlen(sec) - 1), sec, deep);
+		same_through_cache(c, text, "deep.json");
+		free(deep);
+		free(text);
+	}
+	/* a section that does not read: refused alike, every time */
+	snprintf(good, n, "{\"schema\":\"cpufleet.report/v1\",\"host\":{\"id\":"
+		 "\"h1\",\"arch\":\"x86\"},\"x86\":{\"cpuid\":7}}");
+	same_through_cache(c, good, "bad.json");
+	same_through_cache(c, good, "bad.json");
+	free(good);
+	free(sec);
+	cJSON_Delete(doc);
+	cf_report_cache_destroy(c);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_report_fields),
 	TEST(test_report_doc_roundtrip),
@@ -421,6 +703,11 @@ static CU_TestInfo tests[] = {
 	TEST(test_report_doc_errors_name_path),
 	TEST(test_report_doc_nul_escape),
 	TEST(test_report_doc_too_big),
+	TEST(test_report_doc_x86_paths),
+	TEST(test_report_doc_x86_rest_kept_in_order),
+	TEST(test_doc_read_file_sizes),
+	TEST(test_report_cache_same_reports),
+	TEST(test_report_cache_same_errors),
 	TEST(test_report_doc_golden),
 	TEST(test_report_config_text),
 	TEST(test_report_doc_microcode_firmware),
