@@ -111,7 +111,7 @@ TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke fuzz-merge bench clean \
-        integration-test integration-pg-test adversarial-test x86-test exports-test \
+        integration-test integration-pg-test bench-server-pg adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
         lab-kernels lab-export lab-errata lab-midr mutate pools-compare \
         bench-libvirt
@@ -558,7 +558,19 @@ bench: deps all $(BUILD)/bench $(BUILD)/bench_fleet $(BUILD)/bench_server
 	$(BUILD)/bench
 	$(BUILD)/bench_fleet
 	$(BUILD)/bench_server $(BUILD)/cpufleet
+	$(MAKE) --no-print-directory bench-server-pg
 	$(MAKE) --no-print-directory bench-libvirt
+
+# bench_server again on PostgreSQL: a fresh database in the throw-away
+# cluster of $(BUILD)/pg (started, and then stopped, here if not running).
+bench-server-pg: $(BUILD)/cpufleet $(BUILD)/bench_server
+	@was=$$(test -f $(BUILD)/pg/port && echo 1); \
+	url=$$(python3 tests/lib/pgcluster.py createdb $(BUILD)/pg bench_server); \
+	rc=$$?; if [ $$rc = 77 ]; then echo "skip: bench-server-pg: $$url"; exit 0; fi; \
+	[ $$rc = 0 ] || exit $$rc; \
+	echo "== bench_server on PostgreSQL ($$url)"; \
+	$(BUILD)/bench_server $(BUILD)/cpufleet --db "$$url"; rc=$$?; \
+	[ -n "$$was" ] || python3 tests/lib/pgcluster.py stop $(BUILD)/pg; exit $$rc
 
 # x86 parse + baseline of 10,000 report files beside libvirt's
 # `virsh cpu-baseline` on the same hosts, in one run ("skip: bench-libvirt"
