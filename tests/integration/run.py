@@ -1277,6 +1277,8 @@ def t_auth(tmp):
          {"profile": "p1", "hosts": ["n1-01"]}, R),
         ("GET", "/v1/events", "/v1/events", None, R),
         ("GET", "/v1/audit", "/v1/audit", None, A),
+        ("GET", "/", "/", None, P),
+        ("GET", "/web/{}", "/web/app.js", None, P),
     ]
     access_of = {"public": P, "read": R, "admin": A, "upload": U}
     routes = {(m, p): access_of.get(a, a) for m, p, a in api_routes()}
