@@ -21,6 +21,9 @@ import concurrent.futures
 import html.parser
 import json
 import os
+import re
+import signal
+import subprocess
 import sys
 import time
 
@@ -495,6 +498,54 @@ def t_big(tmp):
     finally:
         pg.close()
     s.stop()
+
+
+@case("make run KEEP=1: the server stays up, and the URL and token file it "
+      "prints open the page on the example fleet")
+def t_make_run_keep(tmp):
+    out_dir = os.path.join(tmp, "run")
+    env = dict(os.environ, KEEP="1")
+    p = subprocess.run(["sh", "tools/run.sh", it.BIN, out_dir], cwd=ROOT,
+                       capture_output=True, timeout=300, env=env)
+    text = p.stdout.decode("utf-8", "replace")
+    eq(p.returncode, 0, "KEEP=1 tools/run.sh exit (stderr: %s)" % it.short(
+        p.stderr.decode("utf-8", "replace")))
+    m = re.search(r"keeps running at (http://127\.0\.0\.1:\d+) \(pid (\d+)",
+                  text)
+    check(m, "KEEP=1 does not say where the server runs: %s" % it.short(
+        text[-600:], 600))
+    u, pid = m.group(1), int(m.group(2))
+    try:
+        check("  %s/\n" % u in text, "the page's URL is not printed")
+        tf = re.search(r"reader token written to (\S+)", text)
+        check(tf and tf.group(1) == os.path.join(out_dir, "reader.token"),
+              "where the reader token is: %r" % (tf and tf.group(1)))
+        eq(os.stat(tf.group(1)).st_mode & 0o077, 0,
+           "the token file's group and other permissions")
+        with open(tf.group(1)) as f:
+            rdr = f.read().strip()
+        pg = Page(u)
+        try:
+            pg.login(rdr)
+            pg.wait("the example fleet's pools", lambda: sorted(
+                tr.get_attribute("data-pool") for tr in pg.d.find_elements(
+                    "css selector", "#pools tbody tr")) ==
+                ["example", "lab-v82", "real", "spr"])
+            pg.wait("the drift event", lambda: "spr-05" in pg.by_id(
+                "events").text)
+        finally:
+            pg.close()
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            raise Fail("the kept server did not stop on SIGTERM")
 
 
 def main(argv):
