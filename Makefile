@@ -116,7 +116,7 @@ TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 .PHONY: all deps run check unit gen-test cli-test web-test fuzz fuzz-smoke fuzz-merge bench clean \
-        integration-test adversarial-test x86-test exports-test \
+        integration-test integration-pg-test adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
         lab-kernels lab-export lab-errata lab-midr mutate pools-compare
 
@@ -300,6 +300,13 @@ mutate: all $(BUILD)/test_unit
 # agents and HTTP requests: crash, outage, auth matrix, bad input, TLS.
 integration-test: $(BUILD)/cpufleet
 	python3 tests/integration/run.py $(BUILD)/cpufleet
+
+# The same cases on PostgreSQL: a throw-away cluster in $(BUILD)/pg
+# (tests/lib/pgcluster.py), a fresh database per case, plus two servers on
+# one database.  Skipped by name where no PostgreSQL server is installed.
+integration-pg-test: $(BUILD)/cpufleet
+	python3 tests/integration/run.py $(BUILD)/cpufleet --backend postgresql \
+	  --pg-dir $(BUILD)/pg
 
 # Adversarial clients on loopback (slowloris, oversized requests, 10,000
 # idle connections, revoked tokens, path tricks): each refused, /v1/health

@@ -1,9 +1,9 @@
 /* make bench: the service's speed, measured from outside over HTTP/1.1.
  *
- *   build/bench_server build/cpufleet     (from the repository root)
+ *   build/bench_server build/cpufleet [--db URL]   (from the repository root)
  *
  *  1. starts `cpufleet server` on a fresh database in a temporary directory
- *     and creates an admin token;
+ *     (or on the empty PostgreSQL database URL) and creates an admin token;
  *  2. uploads: 64 client threads, each on its own keep-alive connection,
  *     upload distinct reports (those of tests/data/fleet over 1000 host
  *     ids, a unique report_id each, the hostname changed in 9 of 10 so
@@ -1151,9 +1151,10 @@ int main(int argc, char **argv)
 	bool up_ok, chk_ok;
 	int rc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: bench_server PATH-TO-CPUFLEET\n"
-			"(run from the repository root)\n");
+	if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--db") == 0)) {
+		fprintf(stderr, "usage: bench_server PATH-TO-CPUFLEET "
+			"[--db URL]\n(run from the repository root; URL an "
+			"empty PostgreSQL database)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -1165,7 +1166,13 @@ int main(int argc, char **argv)
 		g_dir[0] = '\0';
 		die("mkdtemp: %s", strerror(errno));
 	}
-	snprintf(db, sizeof(db), "%s/bench.db", g_dir);
+	if (argc == 4) {
+		if (strlen(argv[3]) >= sizeof(db))
+			die("--db: longer than %zu bytes", sizeof(db) - 1);
+		memcpy(db, argv[3], strlen(argv[3]) + 1);
+	} else {
+		snprintf(db, sizeof(db), "%s/bench.db", g_dir);
+	}
 
 	server_start(&s, argv[1], db);
 	printf("server: pid %ld, port %u, database %s\n", (long)s.pid, s.port,

@@ -2,7 +2,7 @@
 """Integration tests of cpufleet's central service: real servers on
 temporary databases, driven over HTTP(S), by the agent and by the CLI.
 
-    python3 tests/integration/run.py build/cpufleet [CASE...]
+    python3 tests/integration/run.py build/cpufleet [--backend B] [CASE...]
 
 Run from anywhere (it changes to the repository root).  Prints "ok - NAME"
 or "FAIL - NAME: why" per case, then "N passed, N failed"; exits 1 if any
@@ -13,6 +13,12 @@ directories (databases, server logs) for a look afterwards.
 Python 3 standard library only.  Every case starts its own server
 (`cpufleet server --listen 127.0.0.1:0 --db TMP/db.sqlite`) and stops it
 with SIGTERM, checking that it exits 0, unless the case kills it.
+
+--backend postgresql runs the same cases on PostgreSQL: a throw-away
+cluster in --pg-dir (tests/lib/pgcluster.py; build/pg by default) and a
+fresh database per case in place of each SQLite file.  Cases about SQLite
+files themselves say "skip - NAME: why".  Without server binaries the run
+prints "skip - integration-postgresql: why" and exits 0.
 """
 
 import copy
@@ -48,6 +54,10 @@ SPOOL_RE = re.compile(r"^[0-9]{12}\.json$")
 TOKEN_RE = re.compile(r"^cft_([0-9a-f]+)_[0-9a-f]+$")
 # Requests answered within this; a hung server fails the case, not the run.
 HTTP_TIMEOUT = 15
+# --backend postgresql: the cluster (tests/lib/pgcluster.Cluster) and psql.
+PG = None
+PSQL = None
+CASE_TMP = None     # the running case's directory (server logs of URLs)
 
 
 class Fail(Exception):
@@ -116,7 +126,8 @@ class Server:
 
     def __init__(self, db, extra=(), listen="127.0.0.1:0", binary=None):
         self.db = db
-        self.log = db + ".server.log"
+        self.log = (os.path.join(CASE_TMP or ".", db.rsplit("/", 1)[1])
+                    if is_url(db) else db) + ".server.log"
         args = [binary or BIN, "server", "--listen", listen, "--db", db] + \
             list(extra)
         with open(self.log, "ab") as logf:
@@ -210,7 +221,7 @@ def started(tmp):
     """The setup most cases share: a fresh database in TMP with an admin
     and a reader token, and a server on it: (db, admin, reader, server,
     url)."""
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, _ = token(db, "admin")
     rdr, _ = token(db, "reader")
     s = Server(db)
@@ -335,6 +346,46 @@ def upload(url, tok, d):
     return request(url, "POST", "/v1/reports", d, tok)
 
 
+def is_url(db):
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def new_db(tmp, name="db"):
+    """A fresh database for the case in TMP: a SQLite file there, or with
+    --backend postgresql a new database in the cluster (its URL)."""
+    if PG is None:
+        return os.path.join(tmp, name + ".sqlite")
+    return PG.createdb("it_%s_%s" % (os.path.basename(tmp),
+                                     re.sub(r"[^a-z0-9]", "_", name.lower())))
+
+
+def sql_for(db, sql):
+    """SQL is one text for both backends, or {"sqlite": ..., "pg": ...}."""
+    if isinstance(sql, dict):
+        return sql["pg" if is_url(db) else "sqlite"]
+    return sql
+
+
+class DbError(Exception):
+    """A statement the database refused; the text is its error."""
+
+
+def pg_rows(url, sql):
+    """Rows of SQL on URL through psql, as tuples; digit-only fields are
+    ints (as sqlite3 gives them for integer columns)."""
+    p = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-F", "\x1f", "-R",
+                        "\x1e", "-v", "ON_ERROR_STOP=1", "-d", url, "-c",
+                        sql], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise DbError(p.stderr.strip())
+    out = p.stdout[:-1] if p.stdout.endswith("\n") else p.stdout
+    rows = []
+    for rec in out.split("\x1e") if out else []:
+        rows.append(tuple(int(v) if re.fullmatch(r"-?[0-9]+", v) else v
+                          for v in rec.split("\x1f")))
+    return rows
+
+
 def db_connect(path):
     c = sqlite3.connect(path, timeout=30)
     c.execute("PRAGMA busy_timeout = 30000")
@@ -347,10 +398,18 @@ def db_tables(c):
 
 
 def db_snapshot(path):
-    """Every table: its row count and a hash of every row, in rowid order."""
+    """Every table: its row count and a hash of every row, in rowid order
+    (PostgreSQL: in the order of the rows' text)."""
+    snap = {}
+    if is_url(path):
+        for (t,) in pg_rows(path, "SELECT tablename FROM pg_tables WHERE "
+                            "schemaname = 'public' ORDER BY 1"):
+            rows = pg_rows(path, 'SELECT x::text FROM "%s" x ORDER BY 1' % t)
+            h = hashlib.sha256(repr(rows).encode())
+            snap[t] = (len(rows), h.hexdigest()[:16])
+        return snap
     c = db_connect(path)
     try:
-        snap = {}
         for t in db_tables(c):
             h = hashlib.sha256()
             n = 0
@@ -370,10 +429,20 @@ def snap_diff(a, b):
         for t in sorted(set(a) | set(b)) if a.get(t) != b.get(t))
 
 
-def db_query(path, sql, args=()):
+def db_query(path, sql):
+    """The rows of SQL (see sql_for); DbError if the database refuses it."""
+    sql = sql_for(path, sql)
+    if is_url(path):
+        return pg_rows(path, sql)
     c = db_connect(path)
     try:
-        return c.execute(sql, args).fetchall()
+        try:
+            rows = c.execute(sql).fetchall()
+            c.commit()
+            return rows
+        except sqlite3.DatabaseError as e:
+            c.rollback()
+            raise DbError(str(e))
     finally:
         c.close()
 
@@ -385,6 +454,15 @@ def sightings_by_uid(path):
 
 
 def integrity(path):
+    """SQLite: integrity_check and foreign_key_check.  PostgreSQL checks
+    its constraints on every write; what can be asked afterwards is that
+    none of them was left unvalidated."""
+    if is_url(path):
+        eq(pg_rows(path, "SELECT conname FROM pg_constraint c JOIN "
+                   "pg_namespace n ON n.oid = c.connamespace WHERE "
+                   "n.nspname = 'public' AND NOT c.convalidated"), [],
+           "constraints not validated")
+        return
     c = db_connect(path)
     try:
         ic = [r[0] for r in c.execute("PRAGMA integrity_check")]
@@ -519,8 +597,12 @@ def case_list():
     that appends to it."""
     cases = []
 
-    def case(name):
+    def case(name, sqlite_only=None, pg_only=None):
+        """SQLITE_ONLY: why the case is about SQLite files alone (skipped,
+        by name, with --backend postgresql); PG_ONLY the reverse."""
         def reg(fn):
+            fn.sqlite_only = sqlite_only
+            fn.pg_only = pg_only
             cases.append((name, fn))
             return fn
         return reg
@@ -533,7 +615,7 @@ CASES, case = case_list()
 @case("upload contract: 201 new, 200 known, seen_again, 409 conflict, "
       "host history and ?at=")
 def t_upload(tmp):
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, _ = token(db, "admin")
     s = Server(db)
     u = s.url
@@ -679,7 +761,7 @@ def build_with_extra_cap(tmp):
       "capability answers 200 known on the same database (issue 17)")
 def t_catalogue_edit(tmp):
     newbin, cap = build_with_extra_cap(tmp)
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, _ = token(db, "admin")
     sent = {
         "spr-05": json.dumps(report(src="tests/data/x86/spr-05.json",
@@ -734,9 +816,10 @@ def t_catalogue_edit(tmp):
 
 
 @case("schema 2 migration: a database whose identities schema 1 computed "
-      "answers a retry with 200 known")
+      "answers a retry with 200 known",
+      sqlite_only="schema 1 existed only as SQLite files")
 def t_migrate_identity(tmp):
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, _ = token(db, "admin")
     sent = report(src="tests/data/x86/spr-05.json", report_id="mig-a")
     s = Server(db)
@@ -771,7 +854,7 @@ def t_migrate_identity(tmp):
 @case("crash: kill -9 under 16 concurrent uploaders, three times, then "
       "SIGTERM under load; every acknowledged report survives")
 def t_crash(tmp):
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, _ = token(db, "admin")
     nthreads = 16
     acked = {}          # report_id -> host
@@ -859,6 +942,122 @@ def t_crash(tmp):
     s.stop()
 
 
+@case("two servers, one PostgreSQL database: uploads to either seen by "
+      "both, a baseline published on one read on the other, concurrent "
+      "publishing numbered once each, kill -9 of one under load loses no "
+      "acknowledged report",
+      pg_only="two servers share a database on PostgreSQL only (SQLite "
+      "is one server per file)")
+def t_two_servers(tmp):
+    db = new_db(tmp)
+    adm, _ = token(db, "admin")
+    rdr, _ = token(db, "reader")
+    a, b = Server(db), Server(db)
+    # Uploads to either are seen by both.
+    for i, h in enumerate(FLEET[:4]):
+        want(upload((a, b)[i % 2].url, adm, report(h, "two-" + h)), 201,
+             "upload of %s" % h)
+    for srv in (a, b):
+        got = sorted(x["id"] for x in want(request(
+            srv.url, "GET", "/v1/hosts", tok=rdr), 200, "hosts").json()
+            .get("hosts", []))
+        eq(got, sorted(FLEET[:4]), "hosts listed by the server on port %d"
+           % srv.port)
+    # A retry on the other server of what one acknowledged is known.
+    r = want(upload(b.url, adm, report(FLEET[0], "two-" + FLEET[0])), 200,
+             "the same report_id on the other server")
+    eq(r.json().get("status"), "known", "status of the retry")
+    # A pool made and its baseline published on A is read on B.
+    want(request(a.url, "PUT", "/v1/pools/n1", {"hosts": ["n1-01", "n1-02"]},
+                 adm), 201, "pool on A")
+    want(request(a.url, "POST", "/v1/pools/n1/baseline", {"publish": True},
+                 adm), 201, "publish on A")
+    pa = want(request(a.url, "GET", "/v1/profiles/n1", tok=rdr), 200,
+              "profile on A").json()
+    pb = want(request(b.url, "GET", "/v1/profiles/n1", tok=rdr), 200,
+              "profile on B").json()
+    eq(pb.get("version"), 1, "version read on B")
+    eq(pb.get("profile"), pa.get("profile"), "profile read on B")
+    want(request(b.url, "GET", "/v1/pools/n1", tok=rdr), 200, "pool on B")
+    # Both publish the same name at once: each version once, none lost.
+    results, lock = [], threading.Lock()
+
+    def publish(srv):
+        for _ in range(5):
+            r = request(srv.url, "POST", "/v1/pools/n1/baseline",
+                        {"publish": True}, adm)
+            with lock:
+                results.append((r.status, r.json().get("version")))
+    ths = [threading.Thread(target=publish, args=(srv,), daemon=True)
+           for srv in (a, b, a, b)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(60)
+    bad = [x for x in results if x[0] != 201]
+    check(not bad, "concurrent publishing refused: %s" % bad[:3])
+    eq(sorted(v for _, v in results), list(range(2, 22)),
+       "versions given to 20 concurrent publications")
+    vs = want(request(a.url, "GET", "/v1/profiles/n1/versions", tok=rdr),
+              200, "versions").json()
+    eq([x.get("version") for x in vs.get("versions", [])],
+       list(range(21, 0, -1)), "versions listed, newest first")
+    # Kill -9 of A while both take uploads: every acknowledged report is
+    # stored, and B keeps serving.
+    acked, errs, lock = {}, [], threading.Lock()
+    stop = threading.Event()
+
+    def worker(t, srv):
+        host, i = "two-%02d" % t, 0
+        while not stop.is_set():
+            rid = "k-%02d-%05d" % (t, i)
+            try:
+                r = upload(srv.url, adm, report("n1-01", rid, new_id=host,
+                                                kernel="6.12.%d" % i))
+            except Exception:  # noqa: BLE001 (A was killed: not acked)
+                if srv is b:
+                    errs.append(rid)
+                return
+            if r.status in (200, 201):
+                with lock:
+                    acked[rid] = host
+            elif srv is b or not stop.is_set():
+                errs.append("%s: %r" % (rid, r))
+                return
+            i += 1
+    ths = [threading.Thread(target=worker, args=(t, (a, b)[t % 2]),
+                            daemon=True) for t in range(16)]
+    for th in ths:
+        th.start()
+    time.sleep(1.0)
+    a.kill9()
+    time.sleep(0.5)
+    stop.set()
+    for th in ths:
+        th.join(20)
+        check(not th.is_alive(), "an uploader hung after the kill -9")
+    check(not errs, "uploads to B failed: %s" % errs[:3])
+    check(len(acked) >= 16, "only %d uploads acknowledged" % len(acked))
+    uids = sightings_by_uid(db)
+    lost = sorted(set(acked) - set(uids))
+    check(not lost, "%d acknowledged uploads lost, e.g. %s" % (
+        len(lost), lost[:5]))
+    eq([k for k, n in uids.items() if n != 1], [], "report ids seen twice")
+    integrity(db)
+    want(request(b.url, "GET", "/v1/health"), 200, "B after A's kill -9")
+    for t in range(16):
+        host = "two-%02d" % t
+        rids = {k for k, h in acked.items() if h == host}
+        if not rids:
+            continue
+        r = want(request(b.url, "GET", "/v1/hosts/%s?history=0" % host,
+                         tok=rdr), 200, "GET host " + host)
+        hist = {x["report_id"] for x in r.json().get("history", [])}
+        check(rids <= hist, "%s history on B lacks %s" % (
+            host, sorted(rids - hist)[:5]))
+    b.stop()
+
+
 def agent_args(url, tok, spool, src, *extra):
     return ["agent", "--server", url, "--token", tok, "--spool", spool,
             "--from", src] + list(extra)
@@ -867,7 +1066,7 @@ def agent_args(url, tok, spool, src, *extra):
 @case("outage: the agent spools while the server is down and delivers "
       "every report exactly once")
 def t_outage(tmp):
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     spool = os.path.join(tmp, "spool")
     src = FLEET_DIR + "/n1-01.json"
     agent_tok, _ = token(db, "agent", "n1-01")
@@ -1030,7 +1229,7 @@ def t_outage(tmp):
 
 def agent_setup(tmp):
     """A database with an agent token of n1-01, and a spool path."""
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     agent_tok, _ = token(db, "agent", "n1-01")
     return db, os.path.join(tmp, "spool"), agent_tok
 
@@ -1095,9 +1294,11 @@ def t_agent_rejects(tmp):
         check(text in why.get("error", ""), "%s.why error %r lacks %r" % (
             name, why.get("error"), text))
     # Delivered, in the order collected, around the refused ones.
-    kernels = [k for (k,) in db_query(
-        db, "SELECT json_extract(r.body, '$.host.kernel') FROM sightings s "
-        "JOIN reports r ON r.id = s.report_row ORDER BY s.seq")]
+    kernels = [k for (k,) in db_query(db, {
+        "sqlite": "SELECT json_extract(r.body, '$.host.kernel') FROM "
+        "sightings s JOIN reports r ON r.id = s.report_row ORDER BY s.seq",
+        "pg": "SELECT r.body::jsonb #>> '{host,kernel}' FROM sightings s "
+        "JOIN reports r ON r.id = s.report_row ORDER BY s.seq"})]
     eq(kernels, ["6.1-good1", "6.1-good2", "6.1-good3"], "delivered kernels")
     # The refused report goes again once moved back (the README says so),
     # and is refused again the same way.
@@ -1209,7 +1410,7 @@ def t_agent_backoff(tmp):
 
 @case("auth matrix: none, bad, revoked, agent, reader, admin on every route")
 def t_auth(tmp):
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, adm_id = token(db, "admin")
     rdr, _ = token(db, "reader")
     agt, _ = token(db, "agent", "n1-01")
@@ -1354,7 +1555,7 @@ def t_auth(tmp):
 @case("bad input: each refused with a 4xx naming the problem, database "
       "unchanged")
 def t_bad_input(tmp):
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, _ = token(db, "admin")
     s = Server(db, ["--max-body", "65536"])
     u = s.url
@@ -1571,7 +1772,7 @@ def t_bad_input(tmp):
     integrity(db)
     # Under the default 1 MiB limit: deep nesting is refused by the
     # parser, not by the size check (and must not crash the server).
-    db2 = os.path.join(tmp, "db2.sqlite")
+    db2 = new_db(tmp, "db2")
     adm2, _ = token(db2, "admin")
     s = Server(db2)
     before = db_snapshot(db2)
@@ -1600,7 +1801,7 @@ def local_baseline(tmp, name, files):
 
 @case("pools, baselines, published profiles (immutable) and the audit log")
 def t_pools(tmp):
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, adm_id = token(db, "admin")
     rdr, _ = token(db, "reader")
     s = Server(db)
@@ -1691,27 +1892,21 @@ def t_pools(tmp):
     names = [x.get("name") for x in request(
         u, "GET", "/v1/profiles", tok=rdr).json().get("profiles", [])]
     eq(sorted(names), ["n1", "n1-prod"], "profiles listed")
-    # Immutable, even to someone holding the file.
-    c = db_connect(db)
-    try:
-        for sql in ("UPDATE profile_versions SET body = '{}' "
-                    "WHERE name = 'n1' AND version = 1",
-                    "DELETE FROM profile_versions WHERE name = 'n1'",
-                    "UPDATE profile_sources SET report_id = 'x'",
-                    "DELETE FROM profile_sources",
-                    "INSERT INTO profile_sources (name, version, seq, host, "
-                    "report_id) VALUES ('n1', 1, 2, 'v1-01', 'x')"):
-            try:
-                c.execute(sql)
-                c.commit()
-            except sqlite3.DatabaseError as e:
-                c.rollback()
-                check("immutable" in str(e), "%s failed, but not for "
-                      "immutability: %s" % (sql, e))
-            else:
-                raise Fail("the file allowed: " + sql)
-    finally:
-        c.close()
+    # Immutable, even to someone holding the database.
+    for sql in ("UPDATE profile_versions SET body = '{}' "
+                "WHERE name = 'n1' AND version = 1",
+                "DELETE FROM profile_versions WHERE name = 'n1'",
+                "UPDATE profile_sources SET report_id = 'x'",
+                "DELETE FROM profile_sources",
+                "INSERT INTO profile_sources (name, version, seq, host, "
+                "report_id) VALUES ('n1', 1, 2, 'v1-01', 'x')"):
+        try:
+            db_query(db, sql)
+        except DbError as e:
+            check("immutable" in str(e), "%s failed, but not for "
+                  "immutability: %s" % (sql, e))
+        else:
+            raise Fail("the database allowed: " + sql)
     p1b = request(u, "GET", "/v1/profiles/n1/versions/1", tok=rdr).json()
     eq(p1b, p1, "version 1 after the attempts")
     # Infeasible: 409 and nothing published.
@@ -2369,7 +2564,8 @@ def openssl_cert(tmp):
 
 
 @case("make run: its closing lines work as printed; a second server on a "
-      "database in use, and a run that would remove it, are refused")
+      "database in use, and a run that would remove it, are refused",
+      sqlite_only="make run and its one-server lock use a SQLite file")
 def t_make_run(tmp):
     out_dir = os.path.join(tmp, "run")
     db = os.path.join(out_dir, "cpufleet.db")
@@ -2421,7 +2617,7 @@ def t_make_run(tmp):
 @case("TLS: agent with --cacert and Python ssl upload over HTTPS; plain "
       "HTTP and untrusted clients refused")
 def t_tls(tmp):
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, _ = token(db, "admin")
     agt, _ = token(db, "agent", "v1-01")
     cert, key = openssl_cert(tmp)
@@ -2476,7 +2672,7 @@ def t_tls(tmp):
     for listen, tls, warned in (("0.0.0.0:0", False, True),
                                 ("127.0.0.1:0", False, False),
                                 ("0.0.0.0:0", True, False)):
-        p = Server(os.path.join(tmp, "w%s%d.db" % (listen[0], tls)),
+        p = Server(new_db(tmp, "w%s%d" % (listen[0], tls)),
                    ["--cert", cert, "--key", key] if tls else [],
                    listen=listen)
         time.sleep(0.2)
@@ -2489,7 +2685,7 @@ def t_tls(tmp):
 @case("CLI: hosts, pool set/show/list/baseline/matrix/delete, exit codes, "
       "--help")
 def t_cli(tmp):
-    db = os.path.join(tmp, "db.sqlite")
+    db = new_db(tmp)
     adm, _ = token(db, "admin")
     rdr, _ = token(db, "reader")
     for sub in (["hosts"], ["pool"], ["agent"], ["token"], ["server"],
@@ -2647,7 +2843,7 @@ def t_cli(tmp):
     # A second server cannot take the port of a running one.
     try:
         rc, _, err = cli("server", "--listen", "127.0.0.1:%d" % s.port,
-                         "--db", os.path.join(tmp, "other.sqlite"),
+                         "--db", new_db(tmp, "other"),
                          timeout=5)
     except subprocess.TimeoutExpired:
         raise Fail("a second server started on the port of a running one")
@@ -2656,10 +2852,17 @@ def t_cli(tmp):
     garbage = os.path.join(tmp, "garbage.sqlite")
     with open(garbage, "w") as f:
         f.write("not a database\n" * 300)
-    for args, what in (
-            (["--db", garbage], "a file that is not a database"),
-            (["--db", os.path.join(tmp, "nodir", "db.sqlite")],
-             "a database in a missing directory"),
+    if PG is None:
+        unusable = ((["--db", garbage], "a file that is not a database"),
+                    (["--db", os.path.join(tmp, "nodir", "db.sqlite")],
+                     "a database in a missing directory"))
+    else:
+        base = PG.base_url()
+        unusable = ((["--db", base + "/no_such_database"],
+                     "a database that does not exist"),
+                    (["--db", "postgresql://cpufleet@127.0.0.1:%d/x" %
+                      free_port()], "no server at the URL"))
+    for args, what in unusable + (
             (["--db", db, "--cert", garbage, "--key", garbage],
              "a bad certificate"),
             (["--db", db, "--cert", garbage], "--cert without --key"),
@@ -3111,8 +3314,14 @@ def run_cases(cases, only, prefix, headings=False):
                 continue
             tmp = os.path.join(top, "case%02d" % i)
             os.mkdir(tmp)
+            global CASE_TMP
+            CASE_TMP = tmp
             if headings:
                 print("== %s" % name, flush=True)
+            why = fn.sqlite_only if PG is not None else fn.pg_only
+            if why:
+                print("skip - %s: %s" % (name, why), flush=True)
+                continue
             try:
                 fn(tmp)
             except Fail as e:
@@ -3147,22 +3356,52 @@ def run_cases(cases, only, prefix, headings=False):
     return passed, failed
 
 
+def start_postgresql(pgdir):
+    """The cluster for --backend postgresql, or None and why not."""
+    global PG, PSQL
+    sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+    import pgcluster
+    c = pgcluster.Cluster(pgdir)
+    try:
+        c.start()
+    except pgcluster.Unavailable as e:
+        return str(e)
+    PG, PSQL = c, os.path.join(c.bindir, "psql")
+    return None
+
+
 def main(argv):
     global BIN
+    usage = "usage: python3 tests/integration/run.py BINARY " \
+        "[--backend sqlite|postgresql] [--pg-dir DIR] [CASE...]"
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
-        print("usage: python3 tests/integration/run.py BINARY [CASE...]",
-              file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
     BIN = os.path.abspath(argv[1])
+    rest, backend, pgdir = list(argv[2:]), "sqlite", "build/pg"
+    while rest and rest[0] in ("--backend", "--pg-dir") and len(rest) > 1:
+        if rest[0] == "--backend":
+            backend = rest[1]
+        else:
+            pgdir = rest[1]
+        rest = rest[2:]
+    if backend not in ("sqlite", "postgresql"):
+        print(usage, file=sys.stderr)
+        return 2
     os.chdir(ROOT)
     why = preflight()
     if why:
         print("tests/integration/run.py: cannot run: " + why,
               file=sys.stderr)
         return 2
+    if backend == "postgresql":
+        why = start_postgresql(pgdir)
+        if why:
+            print("skip - integration-postgresql: " + why)
+            return 0
     t0 = time.monotonic()
     try:
-        passed, failed = run_cases(CASES, argv[2:], "cpufleet-it")
+        passed, failed = run_cases(CASES, rest, "cpufleet-it")
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 2
