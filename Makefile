@@ -32,6 +32,8 @@ DEB_PKGS = gcc make mawk pkg-config python3 libcjson-dev libcunit1-dev \
            clang libclang-rt-14-dev libsqlite3-dev libmicrohttpd-dev \
            libcurl4-gnutls-dev nettle-dev curl sqlite3 openssl libvirt-clients \
            qemu-system-x86 qemu-system-arm libxml2-utils libpq-dev postgresql
+# The web page's tests: headless Chromium driven by Selenium (web-test).
+DEB_PKGS += chromium chromium-driver python3-selenium
 
 GEN_C    = $(BUILD)/gen/arm64_catalog.c
 GEN_X86  = $(BUILD)/gen/x86_catalog.c
@@ -93,8 +95,11 @@ SERVER_SRC = server/server.c server/request.c server/admit.c server/conns.c \
              server/metrics.c server/writer.c server/api.c server/routes.c \
              server/h_admin.c server/h_reports.c server/h_hosts.c \
              server/h_pools.c server/h_profiles.c server/h_check.c \
-             server/h_events.c profiles/event_doc.c
+             server/h_events.c profiles/event_doc.c server/h_web.c
 NET_SRC += $(FLEET_SRC) $(SERVER_SRC)
+# The web page (web/), compiled into the server by web/gen_assets.awk.
+WEB_FILES = $(sort $(wildcard web/*.html web/*.css web/*.js))
+GEN_WEB  = $(BUILD)/gen/web_assets.c
 ifeq ($(NET),1)
 CLI_SRC += $(NET_SRC)
 CPPFLAGS += -DCF_NET=1
@@ -106,11 +111,15 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/arm64_catalog.o \
            $(BUILD)/obj/gen/x86_libvirt.o $(BUILD)/obj/gen/arm64_levels.o \
            $(BUILD)/obj/gen/arm64_kvmwr.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o))
+NET_OBJ  = $(filter-out $(BUILD)/obj/tools/%,$(NET_SRC:%.c=$(BUILD)/obj/%.o)) \
+           $(BUILD)/obj/gen/web_assets.o
+ifeq ($(NET),1)
+CLI_OBJ += $(BUILD)/obj/gen/web_assets.o
+endif
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS     = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
-.PHONY: all deps run check unit gen-test cli-test fuzz fuzz-smoke fuzz-merge bench clean \
+.PHONY: all deps run check unit gen-test cli-test web-test fuzz fuzz-smoke fuzz-merge bench clean \
         integration-test integration-pg-test bench-server-pg adversarial-test x86-test exports-test \
         lab lab-setup lab-agent kvm-test harness-test lab-build lab-boot-test lab-sve lab-all lab-pool \
         lab-kernels lab-export lab-errata lab-midr mutate pools-compare \
@@ -163,6 +172,10 @@ $(GEN_KW): arch/arm64/idregs.txt $(CAPS_TXT) arch/arm64/kvm-writable.txt \
 	$(AWK) -f arch/arm64/gen_kvmwr.awk arch/arm64/idregs.txt $(CAPS_TXT) \
 	  arch/arm64/kvm-writable.txt > $@.tmp && mv $@.tmp $@
 
+$(GEN_WEB): $(WEB_FILES) web/gen_assets.awk
+	@mkdir -p $(dir $@)
+	$(AWK) -f web/gen_assets.awk $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
@@ -207,8 +220,10 @@ $(BUILD)/bench_server: tools/bench_server.c
 # three real dumps with every field assumed writable (tests/data/README.md).
 # The main job on the embedded default: server, agent, the example fleet,
 # pools, a published baseline and its verdict matrix (tools/run.sh).
+# KEEP=1 leaves the server running and says how to open its web page.
+KEEP ?= 0
 run: deps all
-	sh tools/run.sh $(BUILD)/cpufleet $(BUILD)/run
+	KEEP=$(KEEP) sh tools/run.sh $(BUILD)/cpufleet $(BUILD)/run
 
 # The db cases run a second time on PostgreSQL (suites db_pg, db_pg_only):
 # a throw-away cluster in $(BUILD)/pg (tests/lib/pgcluster.py; stopped
@@ -242,6 +257,16 @@ cli-test: $(BUILD)/cpufleet
 	sh tests/cli/exit.sh $(BUILD)/cpufleet
 	sh tests/cli/ux.sh $(BUILD)/cpufleet
 	sh tests/cli/layers.sh
+
+# The web page in headless Chromium (Debian's chromium, chromium-driver and
+# python3-selenium, so Debian's python3): log in, a pool's matrix, a refused
+# cell's reasons, a wrong token, a matrix of 1,000 hosts timed; screenshots
+# in $(BUILD)/web/.  Skips by name where no browser is installed.
+web-test: $(BUILD)/cpufleet
+	@if [ -x /usr/bin/python3 ]; then \
+	  /usr/bin/python3 tests/web/run.py $(BUILD)/cpufleet $(BUILD)/web; \
+	else echo "skip: web: no /usr/bin/python3 (make deps)"; \
+	  echo "skip - web: no /usr/bin/python3"; fi
 
 # Every profile of tests/data exported to QEMU, libvirt and Firecracker and
 # judged by the consumers: qemu-system-x86_64 and qemu-system-aarch64 over
@@ -322,7 +347,10 @@ FUZZ_NET_OBJ = $(patsubst %.c,build-fuzz/obj/%.o,db/db.c server/server.c \
                  server/writer.c server/api.c)
 FUZZ_NET_OBJ += $(patsubst %.c,build-fuzz/obj/%.o,$(DB_MORE) \
                  $(filter-out server/server.c server/writer.c server/api.c,$(SERVER_SRC)) \
-                 $(FLEET_SRC))
+                 $(FLEET_SRC)) build-fuzz/obj/gen/web_assets.o
+build-fuzz/gen/web_assets.c: $(WEB_FILES) web/gen_assets.awk
+	@mkdir -p build-fuzz/gen
+	$(AWK) -f web/gen_assets.awk $(WEB_FILES) > $@
 build-fuzz/gen/arm64_catalog.c: arch/arm64/idregs.txt $(CAPS_TXT) \
                                 arch/caps/caps.awk arch/deps.awk arch/arm64/gen_catalog.awk
 	@mkdir -p build-fuzz/gen
@@ -522,6 +550,7 @@ CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
   harness="$(MAKE) --no-print-directory harness-test" \
   integration="$(MAKE) --no-print-directory integration-test" \
   adversarial="$(MAKE) --no-print-directory adversarial-test" \
+  web="$(MAKE) --no-print-directory web-test" \
   x86-peers="$(MAKE) --no-print-directory x86-test" \
   exports="$(MAKE) --no-print-directory exports-test" \
   install="$(MAKE) --no-print-directory install-test" \

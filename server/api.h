@@ -73,6 +73,9 @@ struct cf_api_reply {
 	unsigned status;
 	char *body;              /* malloc'd */
 	const char *ctype;       /* NULL: application/json */
+	/* Content-Security-Policy; NULL: default-src 'none' (nothing a
+	 * browser should load or run). */
+	const char *csp;
 };
 
 typedef void (*cf_api_handler)(const struct cf_api_req *rq,
@@ -146,5 +149,7 @@ void cf_h_profile_export(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp);
 /* h_events.c */
 void cf_h_events(const struct cf_api_req *rq, struct cf_api_reply *rp);
+/* h_web.c */
+void cf_h_web(const struct cf_api_req *rq, struct cf_api_reply *rp);
 
 #endif

@@ -1,7 +1,8 @@
-/* POST /v1/check: a profile (published, by name, or inline) against the
- * latest report of each host named. */
+/* POST /v1/check: a profile (published, by name, or inline, or a host's
+ * own: "from") against the latest report of each host named. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "server/api.h"
 #include "profiles/doc.h"
 #include "util/diag.h"
@@ -28,9 +29,29 @@ static int add_result(void *ctx, const char *host, const struct cf_verdict *v)
 	return 0;
 }
 
+/* "from": HOST's own profile (all KVM offers there, as `check --from`
+ * builds it), from HOST's latest report. */
+static enum cf_err own_profile(struct cf_fleet *f, const char *host,
+			       struct cf_profile **pr, struct cf_diag *d)
+{
+	struct cf_fleet_history h;
+	struct cf_report *r = NULL;
+	enum cf_err err;
+
+	err = cf_fleet_history(f, host, NULL, 1, &h, d);
+	if (err == CF_OK)
+		err = cf_report_parse(h.report, strlen(h.report), host, &r, d);
+	if (err == CF_OK)
+		err = cf_profile_from_report(r, pr);
+	cf_report_destroy(r);
+	cf_fleet_history_clear(&h);
+	return err;
+}
+
 void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 {
 	cJSON *in = cf_api_body_object(rq, rp, false), *pj, *hosts, *it, *h;
+	cJSON *from;
 	cJSON *o = NULL, *res;
 	struct cf_fleet f = rq->env->fleet;
 	struct cf_profile *pr = NULL;
@@ -53,6 +74,7 @@ void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 	}
 	vcpus = it ? (uint64_t)it->valuedouble : 0;
 	pj = cJSON_GetObjectItemCaseSensitive(in, "profile");
+	from = cJSON_GetObjectItemCaseSensitive(in, "from");
 	hosts = cJSON_GetObjectItemCaseSensitive(in, "hosts");
 	it = cJSON_GetObjectItemCaseSensitive(in, "version");
 	n = cJSON_GetArraySize(hosts);
@@ -84,7 +106,14 @@ void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		goto cleanup;
 	}
 	version = it ? (int)it->valuedouble : 0;
-	if (cJSON_IsString(pj)) {
+	if (from && (pj || it || !cJSON_IsString(from))) {
+		cf_api_error(rp, 400, "request body: $.from: expected a host id, "
+			     "without \"profile\" or \"version\"");
+		goto cleanup;
+	}
+	if (from) {
+		err = own_profile(&rq->env->fleet, from->valuestring, &pr, &d);
+	} else if (cJSON_IsString(pj)) {
 		err = cf_fleet_profile_load(&rq->env->fleet, pj->valuestring,
 					    version, &pr, &d);
 	} else if (cJSON_IsObject(pj)) {

@@ -67,6 +67,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *c,
 	MHD_add_response_header(resp, "Content-Type",
 				rp->ctype ? rp->ctype : "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				rp->csp ? rp->csp
+					: "default-src 'none'; frame-ancestors 'none'");
 	ret = MHD_queue_response(c, rp->status, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -1,5 +1,5 @@
-/* The /v1 routes: method, path pattern, who may call, handler, metrics
- * label.  `cpufleet server --routes` lists this table, and the integration
+/* The routes (the /v1 API, /metrics, the web page): method, path
+ * pattern, who may call, handler, metrics label.  `cpufleet server --routes` lists this table, and the integration
  * test builds its authorisation matrix from that listing. */
 #include <stddef.h>
 #include "server/api.h"
@@ -35,5 +35,8 @@ const struct cf_api_route cf_api_routes[] = {
 	{ "POST", "/v1/check", CF_API_READ, cf_h_check, "check" },
 	{ "GET", "/v1/events", CF_API_READ, cf_h_events, "events" },
 	{ "GET", "/v1/audit", CF_API_ADMIN, cf_h_audit, "audit" },
+	/* The read-only web page: its files need no token. */
+	{ "GET", "/", CF_API_PUBLIC, cf_h_web, "web" },
+	{ "GET", "/web/{}", CF_API_PUBLIC, cf_h_web, "web_file" },
 };
 const size_t cf_api_nroutes = sizeof(cf_api_routes) / sizeof(cf_api_routes[0]);

@@ -4,10 +4,14 @@
 # for this machine (its real KVM), loads the example fleet's reports, labels
 # them, defines pools, publishes a pool's baseline and prints the verdict
 # matrix, shows a drift event (a host's update breaking its pool's published
-# profile) and a what-if plan, then says where to look next.
+# profile) and a what-if plan, then says where to look next.  With KEEP=1
+# (`make run KEEP=1`) the server keeps running instead, and the run says
+# where its web page is and where the reader token to paste into it was
+# written.
 #
-#   sh tools/run.sh BINARY [OUTDIR]
+#   [KEEP=1] sh tools/run.sh BINARY [OUTDIR]
 set -u
+KEEP=${KEEP:-0}
 BIN=$1
 OUT=${2:-build/run}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
@@ -158,6 +162,23 @@ step "9. what-if on pool 'lab-v82': a72 joins (its lab report under Linux 7.3), 
 "$BIN" pools --server "$URL" --token "$ADMIN" \
 	--what-if add=tests/data/lab/reports-7.3/a72.json,remove=n1 lab-v82
 echo "(exit $?: 0 = the new baseline is feasible and no host refuses it)"
+
+if [ "$KEEP" = 1 ]; then
+	step "the server keeps running (KEEP=1)"
+	READER=$("$BIN" token create --db "$DB" --role reader) || exit 3
+	(umask 077 && printf '%s\n' "$READER" >"$OUT/reader.token") || exit 3
+	trap - EXIT INT TERM
+	cat <<MSG
+The server keeps running at $URL (pid $SPID, database $DB,
+log $LOG).  Open its page in a browser:
+  $URL/
+and log in with the reader token written to $OUT/reader.token
+(paste it into the page; it stays in the tab's session storage).  The admin
+token is $ADMIN.  Stop the server with:
+  kill $SPID
+MSG
+	exit 0
+fi
 
 step "where to look next"
 # Every line below the first is a command to paste as it stands (the

@@ -31,8 +31,9 @@
  *    unrecognised method) and, to RAW input, 505 (an HTTP version the
  *    server refuses, §15.6.6);
  *  - a 2xx only for a request the README's table allows its token: no
- *    token, a revoked or unknown one only GET /v1/health and /metrics; a
- *    reader only the reads, /v1/check and a baseline it does not publish;
+ *    token, a revoked or unknown one only GET /v1/health, /metrics and
+ *    the web page (/, /web/NAME); a reader only the reads, /v1/check
+ *    and a baseline it does not publish;
  *    an agent only uploads of its own host's reports; nobody a path the
  *    table lacks;
  *  - a well-formed request gets a reply within 10 s;
@@ -104,6 +105,8 @@ static const struct doc_route {
 	{ "POST", "/v1/check", R_READER | R_ADMIN },
 	{ "GET", "/v1/events", R_READER | R_ADMIN },
 	{ "GET", "/v1/audit", R_ADMIN },
+	{ "GET", "/", R_ANY },
+	{ "GET", "/web/{}", R_ANY },
 };
 
 /* RFC 9110 §9 and RFC 5789 (PATCH): the methods HTTP defines. */
@@ -575,9 +578,14 @@ static bool json_ctype(const char *ct)
 	return !strncasecmp(ct, "application/json", 16);
 }
 
-/* A public reply: /v1/health's object or /metrics's Prometheus text. */
+/* A public reply: /v1/health's object, /metrics's Prometheus text or a
+ * file of the web page (HTML, CSS, JavaScript). */
 static bool public_reply(const struct resp *r, cJSON *j)
 {
+	if (!strncasecmp(r->ctype, "text/html", 9) ||
+	    !strncasecmp(r->ctype, "text/css", 8) ||
+	    !strncasecmp(r->ctype, "text/javascript", 15))
+		return r->blen > 0;
 	if (j)
 		return cJSON_GetObjectItemCaseSensitive(j, "schema_version") &&
 		       cJSON_GetObjectItemCaseSensitive(j, "database");
@@ -616,7 +624,8 @@ static void judge(const struct req *q, const struct resp *r)
 		if (q->raw) {
 			/* Raw input never holds a valid token. */
 			fz_require(q->head || public_reply(r, j), "without a token, a 2xx "
-				   "only from /v1/health and /metrics", d);
+				   "only from /v1/health, /metrics and the web "
+				   "page", d);
 		} else {
 			unsigned roles = roles_of_target(q->method, q->target);
 			fz_require(roles != 0, "a 2xx only on a path of the "

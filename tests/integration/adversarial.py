@@ -914,6 +914,8 @@ def t_paths(tmp):
             ("GET", "/v1/hosts/" + t, None),
             ("GET", "/v1/pools/%s/matrix" % t, None),
             ("POST", "/v1/pools/%s/what-if" % t, {}),
+            # The web page's files are a compiled table, never a path.
+            ("GET", "/web/" + t, None),
         ]
     # Tricks inside the document: host ids an upload could store but no
     # path could name.

@@ -1479,6 +1479,8 @@ def t_auth(tmp):
          {"profile": "p1", "hosts": ["n1-01"]}, R),
         ("GET", "/v1/events", "/v1/events", None, R),
         ("GET", "/v1/audit", "/v1/audit", None, A),
+        ("GET", "/", "/", None, P),
+        ("GET", "/web/{}", "/web/app.js", None, P),
     ]
     access_of = {"public": P, "read": R, "admin": A, "upload": U}
     routes = {(m, p): access_of.get(a, a) for m, p, a in api_routes()}
@@ -2241,7 +2243,7 @@ def t_json_shape(tmp):
 
 
 @case("check: POST /v1/check agrees with `cpufleet check`, by document, "
-      "name and version; check --server")
+      "name and version, and with `explain` from a host; check --server")
 def t_check(tmp):
     db, adm, rdr, s, u = started(tmp)
     files = upload_arm64(u, adm, "c-", lab=True)
@@ -2295,6 +2297,26 @@ def t_check(tmp):
     want(request(u, "POST", "/v1/check", {"profile": "prod",
                                           "hosts": ["v1-01", "ghost"]},
                  rdr), 404, "check on an unknown host", "ghost")
+    # "from": a host's own profile (the web page's matrix cells), as
+    # local `cpufleet explain A B` judges A's on B.
+    for src, dst in (("v1-01", "n1-01"), ("altra", "graviton3"),
+                     ("a72-01", "a72-02")):
+        r = want(request(u, "POST", "/v1/check", {"from": src,
+                                                  "hosts": [dst]}, rdr),
+                 200, "check from %s on %s" % (src, dst)).json()
+        _, out, _ = cli("explain", "--json", files[src], files[dst])
+        v = [x for x in json.loads(out)["verdicts"] if x["from"] == src][0]
+        eq((r["results"][0]["compatible"],
+            [x["text"] for x in r["results"][0]["reasons"]]),
+           (v["compatible"], [x["text"] for x in v["reasons"]]),
+           "check from %s on %s vs local explain" % (src, dst))
+    want(request(u, "POST", "/v1/check", {"from": "ghost", "hosts": sel},
+                 rdr), 404, "check from an unknown host", "ghost")
+    want(request(u, "POST", "/v1/check", {"from": "v1-01", "profile": "prod",
+                                          "hosts": sel}, rdr), 400,
+         "check from a host and with a profile", "$.from")
+    want(request(u, "POST", "/v1/check", {"from": 5, "hosts": sel}, rdr),
+         400, "check from a number", "$.from")
     # check --server: same output and exit as the local command.
     base = ["check", "--server", u, "--token", rdr]
     for prof, sel, rc_want in (("prod@1", ["v1-01", "v1-02"], 0),
