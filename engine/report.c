@@ -167,6 +167,11 @@ enum cf_err cf_report_set_field(struct cf_report *r, enum cf_report_field f,
 	return CF_OK;
 }
 
+enum cf_err cf_report_share(struct cf_report *r, struct cf_config_table *t)
+{
+	return cf_config_table_share(t, &r->cfg);
+}
+
 uint64_t cf_report_fingerprint(const struct cf_report *r)
 {
 	return r->cfg->fp;
