@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "arch/driver.h"
+#include "engine/handles.h"
 #include "engine/kernel.h"
 #include "util/diag.h"
 #include "profiles/doc.h"
@@ -222,24 +223,35 @@ int cli_kernel_advice(FILE *f, const struct cli_reports *rs,
 	return CLI_OK;
 }
 
+/* Equal configurations of the reports loaded are held once (a table for
+ * the loading only: the reports keep theirs). */
 int cli_load_reports(char **paths, int n, struct cli_reports *out)
 {
 	struct cf_diag d = { "" };
+	struct cf_config_table *t = NULL;
 
 	out->n = 0;
 	out->r = calloc(n > 0 ? (size_t)n : 1, sizeof(*out->r));
-	if (!out->r)
+	if (!out->r || cf_config_table_create(&t) != CF_OK) {
+		free(out->r);
+		out->r = NULL;
 		return CLI_INTERNAL;
+	}
 	for (int i = 0; i < n; i++) {
 		enum cf_err err = cli_report_load(paths[i], &out->r[i], &d);
+		if (err == CF_OK) {
+			out->n++;
+			err = cf_report_share(out->r[i], t);
+		}
 		if (err != CF_OK) {
+			cf_config_table_destroy(t);
 			fprintf(stderr, "cpufleet: %s\n",
 				d.msg[0] ? d.msg : cf_strerror(err));
 			cli_free_reports(out);
 			return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
 		}
-		out->n++;
 	}
+	cf_config_table_destroy(t);
 	return CLI_OK;
 }
 
