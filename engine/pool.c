@@ -106,14 +106,16 @@ static enum cf_err rehash(uint32_t **tab, size_t *cap, size_t n,
 	return CF_OK;
 }
 
-/* The host id table with room for one more, kept at most half full. */
-static enum cf_err idtab_grow(struct cf_pool *p)
+/* The host id table with room for MORE more, kept at most half full. */
+static enum cf_err idtab_grow(struct cf_pool *p, size_t more)
 {
-	size_t cap = p->idtab_cap ? p->idtab_cap * 2 : 64;
+	size_t cap = p->idtab_cap ? p->idtab_cap : 64;
 	uint64_t *t;
 
-	if ((p->hosts.n + 1) * 2 <= p->idtab_cap)
+	if ((p->hosts.n + more) * 2 <= p->idtab_cap)
 		return CF_OK;
+	while ((p->hosts.n + more) * 2 > cap)
+		cap *= 2;
 	t = calloc(cap, sizeof(*t));
 	if (!t)
 		return CF_ENOMEM;
@@ -233,7 +235,7 @@ enum cf_err cf_pool_add_as(struct cf_pool *p, const struct cf_report *r,
 		return cf_diag_set(d, CF_EARCH,
 				   "host %s is %s, the pool is %s", host_id,
 				   r->cfg->arch->name, p->arch->name);
-	err = idtab_grow(p);
+	err = idtab_grow(p, 1);
 	if (err != CF_OK)
 		return err;
 	h = (uint32_t)strhash(host_id);
@@ -258,4 +260,24 @@ enum cf_err cf_pool_add_as(struct cf_pool *p, const struct cf_report *r,
 	p->hosts.group[idx] = g;
 	p->idtab[j] = (uint64_t)h << 32 | ((uint64_t)idx + 1);
 	return CF_OK;
+}
+
+enum cf_err cf_pool_add_many(struct cf_pool *p,
+			     const struct cf_report *const *rs, size_t n,
+			     struct cf_diag *d)
+{
+	enum { AHEAD = 8 };
+	enum cf_err err = idtab_grow(p, n);
+
+	for (size_t i = 0; err == CF_OK && i < n; i++) {
+		/* The table is random access: ask for a later host's slot
+		 * (and, before, for its report) while this one is added. */
+		if (i + 2 * AHEAD < n)
+			__builtin_prefetch(rs[i + 2 * AHEAD]);
+		if (i + AHEAD < n)
+			__builtin_prefetch(&p->idtab[strhash(rs[i + AHEAD]->host_id) &
+						     (p->idtab_cap - 1)]);
+		err = cf_pool_add_as(p, rs[i], rs[i]->host_id, d);
+	}
+	return err;
 }

@@ -399,6 +399,55 @@ static void test_pool_shared_same_profile(void)
 	cf_verdict_destroy(v);
 }
 
+/* cf_pool_add_many is cf_pool_add in order (cpufleet.h): the same hosts,
+ * groups and baseline document; a duplicate id stops it, the hosts before
+ * it added. */
+static void test_pool_add_many_as_one_by_one(void)
+{
+	enum { N = 3000 };
+	struct cf_report *seed[2] = { test_load_report("fleet/n1-01.json"),
+				      test_load_report("fleet/v1-01.json") };
+	struct cf_report *rs[N];
+	struct cf_pool *p[2] = { NULL, NULL };
+	struct cf_profile *pr[2] = { NULL, NULL };
+	char *doc[2] = { NULL, NULL }, id[32];
+	struct cf_diag d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed[0]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed[1]);
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "h-%d", i);
+		CU_ASSERT_EQUAL_FATAL(cf_report_clone_as(seed[i % 3 == 0], id,
+							 &rs[i]), CF_OK);
+	}
+	for (int k = 0; k < 2; k++) {
+		CU_ASSERT_EQUAL_FATAL(cf_pool_create("arm64", &p[k]), CF_OK);
+		if (k)
+			CU_ASSERT_EQUAL(cf_pool_add_many(p[k],
+				(const struct cf_report *const *)rs, N, &d), CF_OK);
+		for (int i = 0; !k && i < N; i++)
+			CU_ASSERT_EQUAL(cf_pool_add(p[k], rs[i], &d), CF_OK);
+		CU_ASSERT_EQUAL(cf_pool_host_count(p[k]), N);
+		CU_ASSERT_EQUAL(cf_pool_config_count(p[k]), 2);
+		CU_ASSERT_EQUAL_FATAL(cf_baseline(p[k], &pr[k]), CF_OK);
+		CU_ASSERT_EQUAL_FATAL(cf_profile_to_json(pr[k], &doc[k]), CF_OK);
+	}
+	CU_ASSERT_STRING_EQUAL(doc[0], doc[1]);
+	/* Again on the second pool: the first host is there already. */
+	CU_ASSERT_EQUAL(cf_pool_add_many(p[1], (const struct cf_report *const *)
+					 (rs + N - 1), 1, &d), CF_EDUPLICATE);
+	CU_ASSERT_EQUAL(cf_pool_host_count(p[1]), N);
+	for (int k = 0; k < 2; k++) {
+		free(doc[k]);
+		cf_profile_destroy(pr[k]);
+		cf_pool_destroy(p[k]);
+	}
+	for (int i = 0; i < N; i++)
+		cf_report_destroy(rs[i]);
+	cf_report_destroy(seed[0]);
+	cf_report_destroy(seed[1]);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_pool_partition),
 	TEST(test_pool_partition_mixed_fleet_any_order),
@@ -409,6 +458,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_pool_empty_baseline),
 	TEST(test_config_table_shares_equal_only),
 	TEST(test_pool_shared_same_profile),
+	TEST(test_pool_add_many_as_one_by_one),
 	CU_TEST_INFO_NULL,
 };
 CU_SuiteInfo suite_pool = { "pool", NULL, NULL, NULL, NULL, tests };
