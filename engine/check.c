@@ -343,11 +343,11 @@ enum cf_err cf_check(const struct cf_profile *pr, const struct cf_report *r,
 	enum cf_err err;
 
 	v->n = 0;
-	memcpy(v->host, r->host_id, sizeof(v->host));
+	memcpy(v->host, r->host_id, strlen(r->host_id) + 1);
 	v->arch = pr->arch;
 	err = check_config(pr->cfg, r->cfg, v);
 	if (err == CF_OK)
-		err = check_refusals(pr->cfg, r->cfg, kernel_release(r->kernel), v);
+		err = check_refusals(pr->cfg, r->cfg, kernel_release(cf_report_kernel(r)), v);
 	if (err == CF_OK && pr->enabled)
 		err = check_enabled(pr->enabled, r->cfg, v);
 	return err;
@@ -381,7 +381,7 @@ enum cf_err cf_check_vcpus(const struct cf_profile *pr, const struct cf_report *
 			return err;
 	} else {
 		v->n = 0;
-		memcpy(v->host, r->host_id, sizeof(v->host));
+		memcpy(v->host, r->host_id, strlen(r->host_id) + 1);
 		v->arch = a;
 	}
 	/* api.rst 4.7: without KVM_CAP_MAX_VCPUS, max_vcpus is what

@@ -336,3 +336,71 @@ void cf_config_unset(struct cf_config *c, uint64_t key)
 		return;
 	}
 }
+
+struct cf_config_table {
+	struct cf_config **slot; /* open addressing by fingerprint, NULL = empty */
+	size_t cap, n;
+};
+
+enum cf_err cf_config_table_create(struct cf_config_table **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? CF_OK : CF_ENOMEM;
+}
+
+void cf_config_table_destroy(struct cf_config_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		cf_config_unref(t->slot[i]);
+	free(t->slot);
+	free(t);
+}
+
+size_t cf_config_table_count(const struct cf_config_table *t)
+{
+	return t->n;
+}
+
+/* The slot of a configuration equal to C in SLOT[CAP], else the empty
+ * one where C would go. */
+static size_t table_slot(struct cf_config *const *slot, size_t cap,
+			 const struct cf_config *c)
+{
+	size_t j = c->fp & (cap - 1);
+
+	while (slot[j] && !cf_config_equal(slot[j], c))
+		j = (j + 1) & (cap - 1);
+	return j;
+}
+
+enum cf_err cf_config_table_share(struct cf_config_table *t,
+				  struct cf_config **c)
+{
+	size_t j;
+
+	if (2 * (t->n + 1) > t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		struct cf_config **slot = calloc(cap, sizeof(*slot));
+		if (!slot)
+			return CF_ENOMEM;
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->slot[i])
+				slot[table_slot(slot, cap, t->slot[i])] = t->slot[i];
+		free(t->slot);
+		t->slot = slot;
+		t->cap = cap;
+	}
+	j = table_slot(t->slot, t->cap, *c);
+	if (t->slot[j]) {
+		if (t->slot[j] != *c) {
+			cf_config_unref(*c);
+			*c = cf_config_ref(t->slot[j]);
+		}
+		return CF_OK;
+	}
+	t->slot[j] = cf_config_ref(*c);
+	t->n++;
+	return CF_OK;
+}

@@ -94,4 +94,23 @@ bool cf_config_equal(const struct cf_config *a, const struct cf_config *b);
  * and 0x1F): a collected report then reads the same on every CPU. */
 void cf_config_clear_per_vcpu(struct cf_config *c);
 
+/* ---- shared configurations ----
+ * A table of sealed configurations, one of each: whoever builds many
+ * reports (a loader of many files, the bench) hands one table to all of
+ * them, and a configuration equal (cf_config_equal) to one already there
+ * is replaced by that one, so N reports of K distinct configurations hold
+ * K.  Nothing global: the table is its caller's, used by one thread at a
+ * time (reference counts are not atomic), and may be destroyed while the
+ * configurations it handed out live on (each keeps its references). */
+struct cf_config_table;
+
+enum cf_err cf_config_table_create(struct cf_config_table **out);
+void cf_config_table_destroy(struct cf_config_table *t);
+/* *C (sealed) replaced by T's configuration equal to it, the caller's
+ * reference moving there; else *C added to T.  CF_ENOMEM: both unchanged. */
+enum cf_err cf_config_table_share(struct cf_config_table *t,
+				  struct cf_config **c);
+/* How many distinct configurations T holds. */
+size_t cf_config_table_count(const struct cf_config_table *t);
+
 #endif

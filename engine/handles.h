@@ -19,6 +19,11 @@ enum cf_err cf_report_create(const char *host_id, struct cf_config *cfg,
 			     struct cf_report **out);
 /* R's CPU configuration (shared, immutable). */
 const struct cf_config *cf_report_config(const struct cf_report *r);
+/* R's configuration replaced by T's equal one, or added to T
+ * (cf_config_table_share): what a loader of many reports calls after each
+ * parse, so that equal configurations are held once.  Every answer about R
+ * stays the same.  CF_ENOMEM: R keeps its own. */
+enum cf_err cf_report_share(struct cf_report *r, struct cf_config_table *t);
 
 /* What a report says besides its host id, report_id and configuration,
  * as its document has it.  The texts are at most CF_TEXT_MAX - 1 bytes;

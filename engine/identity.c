@@ -203,8 +203,12 @@ enum cf_err cf_report_content_id(const struct cf_report *r, char *buf,
 				 size_t len)
 {
 	const struct cf_config *c = r->cfg;
+	const char *mid = cf_report_field(r, CF_REPORT_MACHINE_ID);
+	const char *kvm_json = cf_report_field(r, CF_REPORT_KVM_JSON);
+	const char *arch_json = cf_report_field(r, CF_REPORT_ARCH_JSON);
 	const char *text[] = { CF_IDENTITY_VERSION, c->arch->name, r->host_id,
-			       r->hostname, r->kernel, r->machine_id };
+			       cf_report_hostname(r), cf_report_kernel(r),
+			       mid ? mid : "" };
 	struct canon it = { c, 0, 0 };
 	struct cf_sha256 h;
 	struct entry e;
@@ -216,8 +220,8 @@ enum cf_err cf_report_content_id(const struct cf_report *r, char *buf,
 	if (!buf || len < CF_CONTENT_ID_MAX)
 		return CF_EINVAL;
 	buf[0] = '\0';
-	if ((r->kvm_json && !(kvm = cJSON_Parse(r->kvm_json))) ||
-	    (r->arch_json && !(rest = cJSON_Parse(r->arch_json))))
+	if ((kvm_json && !(kvm = cJSON_Parse(kvm_json))) ||
+	    (arch_json && !(rest = cJSON_Parse(arch_json))))
 		goto cleanup;
 	caps = cJSON_DetachItemFromObjectCaseSensitive(kvm, "caps");
 	cf_sha256_init(&h);
@@ -226,7 +230,8 @@ enum cf_err cf_report_content_id(const struct cf_report *r, char *buf,
 	/* The microcode and firmware versions count when the report says
 	 * them (a microcode update is a new report), and a report without
 	 * them keeps the identity it had before they were added. */
-	if (r->microcode || r->firmware) {
+	if (cf_report_field(r, CF_REPORT_MICROCODE) ||
+	    cf_report_field(r, CF_REPORT_FIRMWARE)) {
 		put_str(&h, "\001host.microcode,firmware");
 		put_str(&h, cf_report_microcode(r));
 		put_str(&h, cf_report_firmware(r));

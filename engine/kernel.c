@@ -421,12 +421,12 @@ static bool item_of(const struct cf_kw_table *t, const struct cf_profile *pr,
 			snprintf(it->blocked + used, sizeof(it->blocked) - used,
 				 "; not on %s: it has no AArch32 at EL0",
 				 rs[h]->host_id);
-		else if (cf_kernel_of_release(rs[h]->kernel, &hk) &&
+		else if (cf_kernel_of_release(cf_report_kernel(rs[h]), &hk) &&
 			 host_writable(it->e, hc, &hk))
 			snprintf(it->blocked + used, sizeof(it->blocked) - used,
 				 "; but %s runs %s and its KVM does not let "
 				 "userspace write it", rs[h]->host_id,
-				 rs[h]->kernel);
+				 cf_report_kernel(rs[h]));
 		it->lift[h] = true;
 		any = true;
 	}

@@ -106,9 +106,32 @@ static enum cf_err rehash(uint32_t **tab, size_t *cap, size_t n,
 	return CF_OK;
 }
 
-static uint64_t id_hash(const struct cf_pool *p, uint32_t i)
+/* The host id table with room for MORE more, kept at most half full. */
+static enum cf_err idtab_grow(struct cf_pool *p, size_t more)
 {
-	return strhash(cf_hostset_id(&p->hosts, i));
+	size_t cap = p->idtab_cap ? p->idtab_cap : 64;
+	uint64_t *t;
+
+	if ((p->hosts.n + more) * 2 <= p->idtab_cap)
+		return CF_OK;
+	while ((p->hosts.n + more) * 2 > cap)
+		cap *= 2;
+	t = calloc(cap, sizeof(*t));
+	if (!t)
+		return CF_ENOMEM;
+	for (size_t i = 0; i < p->idtab_cap; i++) {
+		uint64_t e = p->idtab[i];
+		size_t j;
+		if (!e)
+			continue;
+		for (j = (e >> 32) & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
+			;
+		t[j] = e;
+	}
+	free(p->idtab);
+	p->idtab = t;
+	p->idtab_cap = cap;
+	return CF_OK;
 }
 
 static uint64_t fp_hash(const struct cf_pool *p, uint32_t g)
@@ -206,20 +229,21 @@ enum cf_err cf_pool_add_as(struct cf_pool *p, const struct cf_report *r,
 {
 	enum cf_err err;
 	size_t j, idx;
-	uint64_t h;
-	uint32_t g;
+	uint32_t h, g;
 
 	if (r->cfg->arch != p->arch)
 		return cf_diag_set(d, CF_EARCH,
 				   "host %s is %s, the pool is %s", host_id,
 				   r->cfg->arch->name, p->arch->name);
-	err = rehash(&p->idtab, &p->idtab_cap, p->hosts.n, id_hash, p);
+	err = idtab_grow(p, 1);
 	if (err != CF_OK)
 		return err;
-	h = strhash(host_id);
+	h = (uint32_t)strhash(host_id);
 	for (j = h & (p->idtab_cap - 1); p->idtab[j];
 	     j = (j + 1) & (p->idtab_cap - 1))
-		if (strcmp(cf_hostset_id(&p->hosts, p->idtab[j] - 1),
+		if ((uint32_t)(p->idtab[j] >> 32) == h &&
+		    strcmp(cf_hostset_id(&p->hosts,
+					 (uint32_t)p->idtab[j] - 1),
 			   host_id) == 0)
 			return cf_diag_set(d, CF_EDUPLICATE,
 					   "host id %s appears twice in the pool",
@@ -234,6 +258,26 @@ enum cf_err cf_pool_add_as(struct cf_pool *p, const struct cf_report *r,
 		return err;
 	}
 	p->hosts.group[idx] = g;
-	p->idtab[j] = (uint32_t)idx + 1;
+	p->idtab[j] = (uint64_t)h << 32 | ((uint64_t)idx + 1);
 	return CF_OK;
+}
+
+enum cf_err cf_pool_add_many(struct cf_pool *p,
+			     const struct cf_report *const *rs, size_t n,
+			     struct cf_diag *d)
+{
+	enum { AHEAD = 8 };
+	enum cf_err err = idtab_grow(p, n);
+
+	for (size_t i = 0; err == CF_OK && i < n; i++) {
+		/* The table is random access: ask for a later host's slot
+		 * (and, before, for its report) while this one is added. */
+		if (i + 2 * AHEAD < n)
+			__builtin_prefetch(rs[i + 2 * AHEAD]);
+		if (i + AHEAD < n)
+			__builtin_prefetch(&p->idtab[strhash(rs[i + AHEAD]->host_id) &
+						     (p->idtab_cap - 1)]);
+		err = cf_pool_add_as(p, rs[i], rs[i]->host_id, d);
+	}
+	return err;
 }

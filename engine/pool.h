@@ -24,7 +24,10 @@ struct cf_hostset {
 struct cf_pool {
 	const struct cf_arch_ops *arch;
 	struct cf_hostset hosts;
-	uint32_t *idtab;      /* open addressing over host ids: index+1, 0 = empty */
+	/* Open addressing over host ids: index+1 in the low 32 bits (0 =
+	 * empty), the id's hash in the high 32, so that neither a probe nor
+	 * growing the table reads the ids themselves. */
+	uint64_t *idtab;
 	size_t idtab_cap;
 	struct cf_group *groups;
 	size_t ngroups, gcap;

@@ -8,22 +8,16 @@
 #include "engine/handles.h"
 
 struct cf_report {
-	char host_id[CF_HOST_ID_MAX];
-	char report_id[CF_REPORT_ID_MAX];  /* "" when the document has none */
-	char hostname[CF_TEXT_MAX];
-	char kernel[CF_TEXT_MAX];
-	char machine_id[CF_TEXT_MAX];
-	char collected_at[CF_TEXT_MAX];
 	struct cf_config *cfg;
-	/* JSON text of what the engine does not model yet but a report carries
-	 * (KVM capabilities, counter frequency, SVE lengths...): objects merged
-	 * into "kvm" and into the architecture's section when written. */
-	char *kvm_json;
-	char *arch_json;
-	/* Most reports have neither (an arm64 host has no microcode), so
-	 * malloc'd, NULL if unknown; at most CF_TEXT_MAX - 1 bytes. */
-	char *microcode;  /* x86 microcode revision */
-	char *firmware;   /* BIOS/firmware version */
+	/* Every text of the report but its host id, back to back, each ended
+	 * by its NUL: its report_id, then the fields of enum cf_report_field
+	 * in that order (the JSON texts last); NULL when all are empty, and
+	 * rebuilt whole by each set.  A report costs what it says, in one
+	 * allocation: a million reports are not a million times seven fixed
+	 * arrays (1.2 KB each) and seven allocations.  Read them through the
+	 * accessors (cf_report_kernel, cf_report_field...). */
+	char *texts;
+	char host_id[];   /* set once, by cf_report_create */
 };
 
 /* A report collected here: cf_report_create (taking CFG) plus this

@@ -145,6 +145,12 @@ enum cf_err cf_pool_add(struct cf_pool *p, const struct cf_report *r,
  * each host's own report. */
 enum cf_err cf_pool_add_as(struct cf_pool *p, const struct cf_report *r,
 			   const char *host_id, struct cf_diag *diag);
+/* cf_pool_add of RS[0..N-1] in order, the same result, for many at once:
+ * the host table grown once, each host's slot fetched ahead.  On an error
+ * the hosts before the one named stay added. */
+enum cf_err cf_pool_add_many(struct cf_pool *p,
+			     const struct cf_report *const *rs, size_t n,
+			     struct cf_diag *diag);
 size_t cf_pool_host_count(const struct cf_pool *p);
 /* Distinct CPU configurations among the hosts. */
 size_t cf_pool_config_count(const struct cf_pool *p);

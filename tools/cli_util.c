@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "arch/driver.h"
+#include "engine/handles.h"
 #include "engine/kernel.h"
 #include "util/diag.h"
 #include "profiles/doc.h"
@@ -222,16 +223,21 @@ int cli_kernel_advice(FILE *f, const struct cli_reports *rs,
 	return CLI_OK;
 }
 
+/* Equal configurations of the reports loaded are held once (a table for
+ * the loading only: the reports keep theirs). */
 int cli_load_reports(char **paths, int n, struct cli_reports *out)
 {
 	struct cf_diag d = { "" };
-
+	struct cf_config_table *t = NULL;
 	struct cf_report_cache *cache = NULL;
 
 	out->n = 0;
 	out->r = calloc(n > 0 ? (size_t)n : 1, sizeof(*out->r));
-	/* hosts of one model share their section's bytes: read it once */
-	if (!out->r || cf_report_cache_create(&cache) != CF_OK) {
+	/* Hosts of one model share their section's bytes: read it once (the
+	 * cache); equal configurations are then held once (the table). */
+	if (!out->r || cf_config_table_create(&t) != CF_OK ||
+	    cf_report_cache_create(&cache) != CF_OK) {
+		cf_config_table_destroy(t);
 		free(out->r);
 		out->r = NULL;
 		return CLI_INTERNAL;
@@ -240,16 +246,21 @@ int cli_load_reports(char **paths, int n, struct cli_reports *out)
 		enum cf_err err = strcmp(paths[i], "-") ?
 			cf_report_load_cached(cache, paths[i], &out->r[i], &d) :
 			cli_report_load(paths[i], &out->r[i], &d);
+		if (err == CF_OK) {
+			out->n++;
+			err = cf_report_share(out->r[i], t);
+		}
 		if (err != CF_OK) {
+			cf_config_table_destroy(t);
+			cf_report_cache_destroy(cache);
 			fprintf(stderr, "cpufleet: %s\n",
 				d.msg[0] ? d.msg : cf_strerror(err));
-			cf_report_cache_destroy(cache);
 			cli_free_reports(out);
 			return err == CF_ENOMEM ? CLI_INTERNAL : CLI_USAGE;
 		}
-		out->n++;
 	}
 	cf_report_cache_destroy(cache);
+	cf_config_table_destroy(t);
 	return CLI_OK;
 }
 

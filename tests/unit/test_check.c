@@ -493,7 +493,8 @@ static void test_check_kvm_rule_by_kernel(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	pr = own_with(r, "ID_AA64PFR0_EL1", "EL0", 0);
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-		snprintf(r->kernel, sizeof(r->kernel), "%s", k[i].kernel);
+		CU_ASSERT_EQUAL(cf_report_set_field(r, CF_REPORT_KERNEL,
+						k[i].kernel), CF_OK);
 		CU_ASSERT_EQUAL(cf_check(pr, r, v), CF_OK);
 		CU_ASSERT_EQUAL(cf_verdict_compatible(v), k[i].ok);
 		if (!k[i].ok)

@@ -271,12 +271,17 @@ static struct cf_report *reread(const struct cf_report *r,
 	CU_ASSERT_EQUAL(cf_config_walk(r->cfg, copy_reg, c), 0);
 	c->has_writable = r->cfg->has_writable;
 	CU_ASSERT_EQUAL_FATAL(cf_report_create(r->host_id, c, &out), CF_OK);
-	memcpy(out->hostname, r->hostname, sizeof(r->hostname));
-	memcpy(out->kernel, r->kernel, sizeof(r->kernel));
-	memcpy(out->machine_id, r->machine_id, sizeof(r->machine_id));
+	CU_ASSERT_EQUAL(cf_report_set_field(out, CF_REPORT_HOSTNAME,
+					    cf_report_hostname(r)), CF_OK);
+	CU_ASSERT_EQUAL(cf_report_set_field(out, CF_REPORT_KERNEL,
+					    cf_report_kernel(r)), CF_OK);
+	CU_ASSERT_EQUAL(cf_report_set_field(out, CF_REPORT_MACHINE_ID,
+			cf_report_field(r, CF_REPORT_MACHINE_ID)), CF_OK);
 	/* What the engine does not model is kept as written. */
-	out->kvm_json = r->kvm_json ? strdup(r->kvm_json) : NULL;
-	out->arch_json = r->arch_json ? strdup(r->arch_json) : NULL;
+	CU_ASSERT_EQUAL(cf_report_set_field(out, CF_REPORT_KVM_JSON,
+			cf_report_field(r, CF_REPORT_KVM_JSON)), CF_OK);
+	CU_ASSERT_EQUAL(cf_report_set_field(out, CF_REPORT_ARCH_JSON,
+			cf_report_field(r, CF_REPORT_ARCH_JSON)), CF_OK);
 	return out;
 }
 
@@ -294,7 +299,8 @@ static struct cf_report *with_cap(const struct cf_report *r, uint64_t key,
 	CU_ASSERT_EQUAL_FATAL(cf_config_clone(r->cfg, &c), CF_OK);
 	CU_ASSERT_EQUAL(cf_config_set_fixed(c, key, value), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(cf_report_create(r->host_id, c, &out), CF_OK);
-	memcpy(out->hostname, r->hostname, sizeof(r->hostname));
+	CU_ASSERT_EQUAL(cf_report_set_field(out, CF_REPORT_HOSTNAME,
+					    cf_report_hostname(r)), CF_OK);
 	return out;
 }
 

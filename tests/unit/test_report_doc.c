@@ -160,7 +160,7 @@ static void test_report_doc_nul_escape(void)
 				   ":\"a\\\\u0000\"},\"arm64\":{\"id_regs\":{}}}",
 				   &r, &d), CF_OK);
 	if (r)
-		CU_ASSERT_STRING_EQUAL(r->hostname, "a\\u0000");
+		CU_ASSERT_STRING_EQUAL(cf_report_hostname(r), "a\\u0000");
 	cf_report_destroy(r);
 }
 
@@ -371,6 +371,44 @@ static void test_report_fields(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"probe\":\t7"));
 	CU_ASSERT_PTR_NULL(strstr(json, "machine_id"));
 	free(json);
+	cf_report_destroy(r);
+}
+
+/* Each text of a report set on its own, in any order, one set from
+ * another of the same report: every other keeps its value (engine/
+ * handles.h: a set changes field F only). */
+static void test_report_fields_independent(void)
+{
+	static const char *const val[] = {
+		"h.dc", "6.12.57", "0x2b000590", "1.2.3", "abc",
+		"2026-12-06T00:00:00Z", "{\"k\":1}", "{\"a\":2}",
+	};
+	enum { N = sizeof(val) / sizeof(val[0]) };
+	struct cf_report *r = test_load_report("arm64/real-writable/altra.json");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(N, CF_REPORT_ARCH_JSON + 1);
+	for (int f = N - 1; f >= 0; f--)
+		CU_ASSERT_EQUAL(cf_report_set_field(r, f, val[f]), CF_OK);
+	CU_ASSERT_EQUAL(cf_report_set_id(r, "rid-1"), CF_OK);
+	/* The kernel from the hostname: both read the same afterwards. */
+	CU_ASSERT_EQUAL(cf_report_set_field(r, CF_REPORT_KERNEL,
+			cf_report_field(r, CF_REPORT_HOSTNAME)), CF_OK);
+	CU_ASSERT_EQUAL(cf_report_set_field(r, CF_REPORT_FIRMWARE, NULL), CF_OK);
+	for (int f = 0; f < N; f++) {
+		const char *want = f == CF_REPORT_KERNEL ? val[CF_REPORT_HOSTNAME] :
+				   f == CF_REPORT_FIRMWARE ? NULL : val[f];
+		const char *got = cf_report_field(r, f);
+		if (want) {
+			CU_ASSERT_STRING_EQUAL(got ? got : "(none)", want);
+		} else {
+			CU_ASSERT_PTR_NULL(got);
+		}
+	}
+	CU_ASSERT_STRING_EQUAL(cf_report_id(r), "rid-1");
+	CU_ASSERT_STRING_EQUAL(cf_report_host_id(r), "altra");
+	CU_ASSERT_STRING_EQUAL(cf_report_firmware(r), "");
+	CU_ASSERT_STRING_EQUAL(cf_report_kernel(r), "h.dc");
 	cf_report_destroy(r);
 }
 
@@ -696,6 +734,7 @@ static void test_report_cache_same_errors(void)
 
 static CU_TestInfo tests[] = {
 	TEST(test_report_fields),
+	TEST(test_report_fields_independent),
 	TEST(test_report_doc_roundtrip),
 	TEST(test_report_doc_minimal),
 	TEST(test_report_doc_unknown_register_kept),
