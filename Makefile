@@ -549,6 +549,7 @@ CHECK_SUITES = unit="$(MAKE) --no-print-directory unit" \
   kvm-x86="sh tests/kvm/x86.sh $(BUILD)/cpufleet" \
   harness="$(MAKE) --no-print-directory harness-test" \
   integration="$(MAKE) --no-print-directory integration-test" \
+  integration-postgresql="$(MAKE) --no-print-directory integration-pg-test" \
   adversarial="$(MAKE) --no-print-directory adversarial-test" \
   web="$(MAKE) --no-print-directory web-test" \
   x86-peers="$(MAKE) --no-print-directory x86-test" \
