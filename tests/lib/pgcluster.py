@@ -5,7 +5,10 @@
     pgcluster.py createdb DIR NAME  prints postgresql://cpufleet@127.0.0.1:PORT/NAME
     pgcluster.py stop DIR
 
-DIR (e.g. build/pg) holds the data directory, the log and the socket.  The
+DIR (e.g. build/pg) holds the data directory, the log and the socket (as
+root, when the postgres user cannot reach DIR, e.g. in a clone under a
+private mktemp directory, they go to /tmp/cpufleet-pg-<hash of DIR>, which
+DIR/home names; DIR keeps the port file).  The
 cluster trusts local connections of its one role, cpufleet, a superuser (it
 creates a database per test case).  Durability is PostgreSQL's default
 (fsync, synchronous_commit): the tests that kill servers rely on it.
@@ -15,6 +18,7 @@ initdb refuses to run as root, so as root the cluster belongs to the
 Also a module: Cluster(DIR).start(), .createdb(name), .stop().
 """
 import glob
+import hashlib
 import os
 import pwd
 import re
@@ -55,7 +59,12 @@ def _free_port():
 class Cluster:
     def __init__(self, top):
         self.top = os.path.abspath(top)
-        self.data = os.path.join(self.top, "data")
+        # Where the data directory, log and socket live: TOP, unless the
+        # postgres user cannot reach it (a clone under a private mktemp
+        # directory); then a directory of its own under /tmp, named after
+        # TOP, which TOP's "home" file names.
+        self.home = self.top
+        self.data = os.path.join(self.home, "data")
         self.bindir = None
         self.port = None
         self.user = None   # the OS user the server runs as (root: postgres)
@@ -76,6 +85,15 @@ class Cluster:
             self.user = "postgres"
             os.makedirs(self.top, exist_ok=True)
             os.chown(self.top, pw.pw_uid, pw.pw_gid)
+            if self._as_owner(["test", "-w", self.top]).returncode != 0:
+                self.home = "/tmp/cpufleet-pg-" + hashlib.sha256(
+                    self.top.encode()).hexdigest()[:12]
+                os.makedirs(self.home, exist_ok=True)
+                os.chown(self.home, pw.pw_uid, pw.pw_gid)
+                os.chmod(self.home, 0o755)
+                self.data = os.path.join(self.home, "data")
+                with open(os.path.join(self.top, "home"), "w") as f:
+                    f.write(self.home + "\n")
         else:
             os.makedirs(self.top, exist_ok=True)
         os.chmod(self.top, 0o700 if not self.user else 0o755)
@@ -108,14 +126,14 @@ class Cluster:
         # Servers under test open a writer and several readers each; the
         # two-server and 64-client cases need more than the default 100.
         opts = "-p %d -k %s -c listen_addresses=127.0.0.1 " \
-               "-c max_connections=400" % (self.port, self.top)
+               "-c max_connections=400" % (self.port, self.home)
         r = self._as_owner([os.path.join(self.bindir, "pg_ctl"), "start",
                             "-w", "-t", "60", "-D", self.data, "-l",
-                            os.path.join(self.top, "log"), "-o", opts])
+                            os.path.join(self.home, "log"), "-o", opts])
         if r.returncode != 0:
             log = ""
             try:
-                with open(os.path.join(self.top, "log")) as f:
+                with open(os.path.join(self.home, "log")) as f:
                     log = f.read()[-500:]
             except OSError:
                 pass
