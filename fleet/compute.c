@@ -685,8 +685,8 @@ static enum cf_err read_latest(struct cf_db *db, struct resolve *t,
 
 	if (err == CF_OK && ids.err == CF_ETOOBIG)
 		err = cf_diag_set(d, CF_ETOOBIG, "the fleet has more than %zu "
-				  "hosts: over the limit of %zu hosts a "
-				  "request computes over", t->max, t->max);
+				  "hosts: over the limit of %zu hosts per "
+				  "pool a request computes over", t->max, t->max);
 	else if (err == CF_OK && ids.err != CF_OK)
 		err = cf_diag_set(d, ids.err, "out of memory");
 	else if (err != CF_OK)
