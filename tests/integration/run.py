@@ -1456,6 +1456,7 @@ def t_auth(tmp):
         ("POST", "/v1/reports", "/v1/reports", rep_n1, U),
         ("GET", "/v1/hosts", "/v1/hosts", None, R),
         ("GET", "/v1/hosts/{}", "/v1/hosts/n1-01", None, R),
+        ("GET", "/v1/features/{}", "/v1/features/FEAT_LSE", None, R),
         ("PUT", "/v1/hosts/{}/labels", "/v1/hosts/n1-01/labels",
          {"labels": {"rack": "r1"}}, A),
         ("GET", "/v1/pools", "/v1/pools", None, R),
