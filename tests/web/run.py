@@ -172,6 +172,18 @@ def small_fleet(tmp):
     return db, adm, rdr, s, u
 
 
+def fleet_page(tmp):
+    """small_fleet's server: (server, url, reader token, the API's hosts,
+    a page logged in with the reader token once it lists every host)."""
+    db, adm, rdr, s, u = small_fleet(tmp)
+    hosts = api(u, rdr, "GET", "/v1/hosts")["hosts"]
+    pg = Page(u)
+    pg.login(rdr)
+    pg.wait("the hosts table", lambda: len(pg.d.find_elements(
+        "css selector", "#hosts tbody tr")) == len(hosts))
+    return s, u, rdr, hosts, pg
+
+
 def api(u, tok, method, path, body=None):
     return it.want(it.request(u, method, path, body, tok), 200,
                    "%s %s" % (method, path)).json()
@@ -292,15 +304,10 @@ def t_login(tmp):
       "with their published versions; the drift event list; search over "
       "hosts and features")
 def t_fleet(tmp):
-    db, adm, rdr, s, u = small_fleet(tmp)
-    hosts = api(u, rdr, "GET", "/v1/hosts")["hosts"]
-    events = api(u, rdr, "GET", "/v1/events")["events"]
-    eq(len(events), 1, "drift events of the fleet")
-    pg = Page(u)
+    s, u, rdr, hosts, pg = fleet_page(tmp)
     try:
-        pg.login(rdr)
-        pg.wait("the hosts table", lambda: len(pg.d.find_elements(
-            "css selector", "#hosts tbody tr")) == len(hosts))
+        events = api(u, rdr, "GET", "/v1/events")["events"]
+        eq(len(events), 1, "drift events of the fleet")
         rows = {}
         for tr in pg.d.find_elements("css selector", "#hosts tbody tr"):
             cells = [td.text for td in tr.find_elements("css selector", "td")]
@@ -356,8 +363,6 @@ def t_fleet(tmp):
       "and lack it and only those hosts, each marked; clearing restores "
       "every host")
 def t_feature_search(tmp):
-    db, adm, rdr, s, u = small_fleet(tmp)
-    hosts = api(u, rdr, "GET", "/v1/hosts")["hosts"]
     # The expectation from the dumps: FEAT_LSE is ID_AA64ISAR0_EL1.Atomic
     # (bits 23:20) >= 0b0010 (Arm ARM; arch/arm64/idregs.txt); the x86
     # host's catalogue has no FEAT_LSE, so it is not listed.
@@ -365,7 +370,7 @@ def t_feature_search(tmp):
                            "ID_AA64ISAR0_EL1", 23, 20) >= 2 for h in REAL}
     eq(sorted(lse.items()), [("altra", True), ("cortex-a72", False),
                              ("graviton3", True)], "FEAT_LSE in the dumps")
-    pg = Page(u)
+    s, u, rdr, hosts, pg = fleet_page(tmp)
 
     def shown():
         return {tr.get_attribute("data-host"):
@@ -373,9 +378,6 @@ def t_feature_search(tmp):
                 for tr in pg.d.find_elements("css selector", "#hosts tbody tr")
                 if tr.is_displayed()}
     try:
-        pg.login(rdr)
-        pg.wait("the hosts table", lambda: len(pg.d.find_elements(
-            "css selector", "#hosts tbody tr")) == len(hosts))
         check(not pg.visible("feature-line"), "a feature line before any "
               "search")
         pg.by_id("search").send_keys("FEAT_LSE")
