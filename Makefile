@@ -585,11 +585,13 @@ pools-compare: $(BUILD)/cpufleet
 	python3 tools/pools_compare.py $(BUILD)/cpufleet
 
 bench: deps all $(BUILD)/bench $(BUILD)/bench_fleet $(BUILD)/bench_server
-	$(BUILD)/bench
-	$(BUILD)/bench_fleet
-	$(BUILD)/bench_server $(BUILD)/cpufleet
-	$(MAKE) --no-print-directory bench-server-pg
-	$(MAKE) --no-print-directory bench-libvirt
+	@# Every part runs; a missed target in one fails the whole at the end.
+	@rc=0; for step in "$(BUILD)/bench" "$(BUILD)/bench_fleet" \
+	  "$(BUILD)/bench_server $(BUILD)/cpufleet" \
+	  "$(MAKE) --no-print-directory bench-server-pg" \
+	  "$(MAKE) --no-print-directory bench-libvirt"; do \
+	  echo "== $$step"; $$step || { echo "bench: $$step: exit $$?"; rc=1; }; \
+	done; exit $$rc
 
 # bench_server again on PostgreSQL: a fresh database in the throw-away
 # cluster of $(BUILD)/pg (started, and then stopped, here if not running).

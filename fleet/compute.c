@@ -423,6 +423,24 @@ static int keep_body(void *ctx, const struct cf_db_profile *p)
 	return 0;
 }
 
+enum cf_err cf_fleet_host_profile(struct cf_fleet *f, const char *host,
+				  struct cf_profile **out, struct cf_diag *d)
+{
+	struct cf_fleet_history h;
+	struct cf_report *r = NULL;
+	enum cf_err err;
+
+	*out = NULL;
+	err = cf_fleet_history(f, host, NULL, 1, &h, d);
+	if (err == CF_OK)
+		err = cf_report_parse(h.report, strlen(h.report), host, &r, d);
+	if (err == CF_OK)
+		err = cf_profile_from_report(r, out);
+	cf_report_destroy(r);
+	cf_fleet_history_clear(&h);
+	return err;
+}
+
 enum cf_err cf_fleet_profile_load(struct cf_fleet *f, const char *name,
 				  int version, struct cf_profile **out,
 				  struct cf_diag *d)

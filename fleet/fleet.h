@@ -193,6 +193,10 @@ enum cf_err cf_fleet_profile_put(struct cf_fleet *f, const char *name,
 enum cf_err cf_fleet_profile_load(struct cf_fleet *f, const char *name,
 				  int version, struct cf_profile **out,
 				  struct cf_diag *d);
+/* HOST's own profile (all KVM offers there, as `check --from` builds it)
+ * from its latest report; CF_ENOTFOUND naming an unknown host. */
+enum cf_err cf_fleet_host_profile(struct cf_fleet *f, const char *host,
+				  struct cf_profile **out, struct cf_diag *d);
 enum cf_err cf_fleet_profiles(struct cf_fleet *f, const char *name,
 			      cf_db_profile_fn fn, void *ctx);
 enum cf_err cf_fleet_profile_get(struct cf_fleet *f, const char *name,

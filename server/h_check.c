@@ -2,7 +2,6 @@
  * own: "from") against the latest report of each host named. */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include "server/api.h"
 #include "profiles/doc.h"
 #include "util/diag.h"
@@ -27,25 +26,6 @@ static int add_result(void *ctx, const char *host, const struct cf_verdict *v)
 		return 1;
 	}
 	return 0;
-}
-
-/* "from": HOST's own profile (all KVM offers there, as `check --from`
- * builds it), from HOST's latest report. */
-static enum cf_err own_profile(struct cf_fleet *f, const char *host,
-			       struct cf_profile **pr, struct cf_diag *d)
-{
-	struct cf_fleet_history h;
-	struct cf_report *r = NULL;
-	enum cf_err err;
-
-	err = cf_fleet_history(f, host, NULL, 1, &h, d);
-	if (err == CF_OK)
-		err = cf_report_parse(h.report, strlen(h.report), host, &r, d);
-	if (err == CF_OK)
-		err = cf_profile_from_report(r, pr);
-	cf_report_destroy(r);
-	cf_fleet_history_clear(&h);
-	return err;
 }
 
 void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
@@ -112,7 +92,8 @@ void cf_h_check(const struct cf_api_req *rq, struct cf_api_reply *rp)
 		goto cleanup;
 	}
 	if (from) {
-		err = own_profile(&rq->env->fleet, from->valuestring, &pr, &d);
+		err = cf_fleet_host_profile(&rq->env->fleet, from->valuestring,
+					    &pr, &d);
 	} else if (cJSON_IsString(pj)) {
 		err = cf_fleet_profile_load(&rq->env->fleet, pj->valuestring,
 					    version, &pr, &d);
