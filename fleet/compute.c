@@ -662,3 +662,145 @@ void cf_fleet_what_if_clear(struct cf_fleet_whatif *w)
 	cf_whatif_clear(&w->w);
 	memset(w, 0, sizeof(*w));
 }
+
+/* ---- features ---- */
+
+/* Every host's id, at most MAX of them. */
+struct host_ids {
+	char (*id)[CF_HOST_ID_MAX];
+	size_t n, room, max;
+	enum cf_err err;
+};
+
+static int host_id(void *ctx, const struct cf_db_host *h)
+{
+	struct host_ids *ids = ctx;
+	void *tmp;
+
+	if (ids->n == ids->max) {
+		ids->err = CF_ETOOBIG;
+		return 1;
+	}
+	if (ids->n == ids->room) {
+		size_t r = ids->room ? 2 * ids->room : 64;
+		if (!GROW(ids->id, r)) {
+			ids->err = CF_ENOMEM;
+			return 1;
+		}
+		ids->room = r;
+	}
+	snprintf(ids->id[ids->n++], CF_HOST_ID_MAX, "%s", h->id);
+	return 0;
+}
+
+/* The hosts' latest reports into T (T->p the scratch list of members),
+ * one parsed report per distinct text. */
+static enum cf_err read_latest(struct cf_db *db, struct resolve *t,
+			       struct cf_diag *d)
+{
+	struct host_ids ids = { .max = t->max };
+	enum cf_err err = cf_db_host_list(db, host_id, &ids);
+
+	if (err == CF_OK && ids.err == CF_ETOOBIG)
+		err = cf_diag_set(d, CF_ETOOBIG, "the fleet has more than %zu "
+				  "hosts: over the limit of %zu hosts per "
+				  "pool a request computes over", t->max, t->max);
+	else if (err == CF_OK && ids.err != CF_OK)
+		err = cf_diag_set(d, ids.err, "out of memory");
+	else if (err != CF_OK)
+		err = cf_diag_set(d, err, "hosts: %s", cf_strerror(err));
+	for (size_t i = 0; err == CF_OK && i < ids.n; i++) {
+		struct cf_db_sighting s;
+		char *body = NULL;
+
+		err = cf_db_host_report(db, ids.id[i], NULL, &body, &s);
+		if (err == CF_ENOTFOUND) {  /* gone since the listing */
+			err = CF_OK;
+			continue;
+		}
+		if (err != CF_OK)
+			err = cf_diag_set(d, err, "stored report of %s: %s",
+					  ids.id[i], cf_strerror(err));
+		else if (latest_member(t, ids.id[i], &s, body, strlen(body)))
+			err = t->err;
+		free(body);
+	}
+	free(ids.id);
+	return err;
+}
+
+enum cf_err cf_fleet_feature(struct cf_fleet *f, const char *feature,
+			     struct cf_fleet_feature *out, struct cf_diag *d)
+{
+	struct cf_fleet_pool p = { .name = "" };
+	struct resolve t = { .f = f, .p = &p, .d = d,
+			     .max = f->max_pool_hosts ? f->max_pool_hosts :
+				    CF_FLEET_POOL_HOSTS_MAX };
+	signed char *shows = NULL;   /* per text: -1 not named, 0, 1 */
+	struct cf_db *db;
+	enum cf_err err;
+
+	memset(out, 0, sizeof(*out));
+	db = f->read_get(f->ctx);
+	err = read_latest(db, &t, d);
+	f->read_put(f->ctx, db);
+	if (err != CF_OK)
+		goto done;
+	shows = calloc(t.n + 1, sizeof(*shows));
+	out->h = calloc(p.n + 1, sizeof(*out->h));
+	if (!shows || !out->h) {
+		err = cf_diag_set(d, CF_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t x = 0; x < t.n; x++) {
+		struct cf_diag sd = { "" };
+		bool b = false;
+
+		err = cf_report_shows(t.report[x], feature, &b, &sd);
+		if (err == CF_ENOTFOUND) {
+			shows[x] = -1;
+			continue;
+		}
+		if (err != CF_OK) {
+			cf_diag_set(d, err, "feature %s: %s", feature,
+				    sd.msg[0] ? sd.msg : cf_strerror(err));
+			goto done;
+		}
+		shows[x] = b;
+	}
+	err = CF_OK;
+	for (size_t i = 0; i < p.n; i++) {
+		size_t x = t.text_of[i], a;
+		struct cf_fleet_feature_host *h = &out->h[out->n];
+		const char *arch = cf_report_arch(t.report[x]);
+
+		if (shows[x] < 0)
+			continue;
+		for (a = 0; a < out->narch && strcmp(out->arch[a], arch); a++)
+			;
+		if (a == out->narch) {
+			if (a == sizeof(out->arch) / sizeof(out->arch[0]))
+				continue;
+			out->arch[out->narch++] = arch;
+		}
+		snprintf(h->host, sizeof(h->host), "%s", p.m[i].host);
+		h->arch = out->arch[a];
+		h->shows = shows[x] > 0;
+		out->n++;
+	}
+	if (out->n == 0)
+		err = cf_diag_set(d, CF_ENOTFOUND, "no such feature: %s (no "
+				  "catalogue of the hosts' architectures names "
+				  "it)", feature);
+done:
+	free(shows);
+	free(p.m);
+	resolve_free(&t);
+	return err;
+}
+
+void cf_fleet_feature_clear(struct cf_fleet_feature *ft)
+{
+	free(ft->h);
+	memset(ft, 0, sizeof(*ft));
+}

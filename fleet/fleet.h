@@ -258,6 +258,30 @@ enum cf_err cf_fleet_what_if(struct cf_fleet *f, const char *name,
 			     struct cf_fleet_whatif *out, struct cf_diag *d);
 void cf_fleet_what_if_clear(struct cf_fleet_whatif *w);
 
+/* ---- features ---- */
+
+/* Which hosts offer feature FEATURE (a name `show` prints, case ignored,
+ * as cf_report_shows takes it): every host whose architecture's catalogue
+ * names it, judged on its latest report by cf_report_shows, by host id.
+ * Each distinct configuration is parsed once.  CF_ENOTFOUND naming the
+ * feature when no host's architecture names it; over F's max_pool_hosts
+ * hosts CF_ETOOBIG; CF_ECANCELED when F's cancelled() says so.  ARCH: the
+ * architectures that name it, in the order their first host came.  Free
+ * with cf_fleet_feature_clear, also after a failure. */
+struct cf_fleet_feature_host {
+	char host[CF_HOST_ID_MAX];
+	const char *arch;            /* one of ARCH below */
+	bool shows;
+};
+struct cf_fleet_feature {
+	size_t n, narch;
+	struct cf_fleet_feature_host *h;
+	const char *arch[8];         /* static strings (cf_report_arch's) */
+};
+enum cf_err cf_fleet_feature(struct cf_fleet *f, const char *feature,
+			     struct cf_fleet_feature *out, struct cf_diag *d);
+void cf_fleet_feature_clear(struct cf_fleet_feature *ft);
+
 /* ---- drift events ---- */
 
 /* Events newest first: received at or after SINCE (NULL: all), of HOST

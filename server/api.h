@@ -132,6 +132,7 @@ void cf_h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_hosts(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_host(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_host_labels(const struct cf_api_req *rq, struct cf_api_reply *rp);
+void cf_h_feature(const struct cf_api_req *rq, struct cf_api_reply *rp);
 /* h_pools.c */
 void cf_h_pools(const struct cf_api_req *rq, struct cf_api_reply *rp);
 void cf_h_pool(const struct cf_api_req *rq, struct cf_api_reply *rp);

@@ -127,3 +127,40 @@ cleanup:
 	free(text);
 	cJSON_Delete(o);
 }
+
+/* GET /v1/features/{name}: which hosts offer a feature, which lack it. */
+void cf_h_feature(const struct cf_api_req *rq, struct cf_api_reply *rp)
+{
+	const char *name = rq->param[0];
+	struct cf_fleet_feature ft;
+	struct cf_diag d = { "" };
+	enum cf_err err;
+	cJSON *o, *arch, *hosts;
+
+	if (!cf_text_name_ok(name, CF_DB_NAME_MAX)) {
+		cf_api_error(rp, 400, "feature name: expected 1 to %d of "
+			     "A-Z a-z 0-9 . _ -", CF_DB_NAME_MAX - 1);
+		return;
+	}
+	err = cf_fleet_feature(&rq->env->fleet, name, &ft, &d);
+	if (err != CF_OK) {
+		cf_api_fail(rp, err, &d);
+		goto cleanup;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "feature", name);
+	arch = cJSON_AddArrayToObject(o, "arch");
+	for (size_t a = 0; arch && a < ft.narch; a++)
+		cJSON_AddItemToArray(arch, cJSON_CreateString(ft.arch[a]));
+	hosts = cJSON_AddArrayToObject(o, "hosts");
+	for (size_t i = 0; hosts && i < ft.n; i++) {
+		cJSON *h = cJSON_CreateObject();
+		cJSON_AddStringToObject(h, "id", ft.h[i].host);
+		cJSON_AddStringToObject(h, "arch", ft.h[i].arch);
+		cJSON_AddBoolToObject(h, "shows", ft.h[i].shows);
+		cJSON_AddItemToArray(hosts, h);
+	}
+	cf_api_reply_json(rp, 200, o);
+cleanup:
+	cf_fleet_feature_clear(&ft);
+}

@@ -12,6 +12,7 @@ const struct cf_api_route cf_api_routes[] = {
 	{ "GET", "/v1/hosts/{}", CF_API_READ, cf_h_host, "host" },
 	{ "PUT", "/v1/hosts/{}/labels", CF_API_ADMIN, cf_h_host_labels,
 	  "host_labels" },
+	{ "GET", "/v1/features/{}", CF_API_READ, cf_h_feature, "feature" },
 	{ "GET", "/v1/pools", CF_API_READ, cf_h_pools, "pools" },
 	{ "GET", "/v1/pools/{}", CF_API_READ, cf_h_pool, "pool" },
 	{ "PUT", "/v1/pools/{}", CF_API_ADMIN, cf_h_pool_put, "pool_put" },

@@ -10,7 +10,8 @@
 	var KEY = "cpufleet.token";
 	var times = {};
 	var state = { hosts: [], pools: [], profiles: [], versions: {},
-		      events: [], drift: {}, matrix: null, pool: null };
+		      events: [], drift: {}, matrix: null, pool: null,
+		      feature: null };
 	window.cpufleet = { times: times, state: state };
 
 	function $(id) { return document.getElementById(id); }
@@ -187,7 +188,8 @@
 				    el("td", null, h.id), el("td", null, h.arch),
 				    el("td", null, h.last_seen),
 				    el("td", null, labelText(h.labels)),
-				    el("td", { "class": d.cls }, d.text));
+				    el("td", { "class": d.cls }, d.text),
+				    el("td", { "class": "feature-col" }));
 			tr.dataset.search = [h.id, h.hostname, h.arch,
 					     labelText(h.labels), d.text, d.features]
 				.join(" ").toLowerCase();
@@ -379,20 +381,87 @@
 
 	/* ---- search ---- */
 
+	/* The search text as a feature name: GET /v1/features/NAME (asked
+	 * FEATURE_DELAY ms after the last key) tells which hosts offer it and
+	 * which lack it; a 404 means it is no feature.  state.feature holds
+	 * the answer for the text it was asked for. */
+	var FEATURE_DELAY = 250, featureTimer = null;
+
+	function askFeature() {
+		var q = $("search").value.trim();
+		if (featureTimer)
+			clearTimeout(featureTimer);
+		featureTimer = null;
+		if (!/^[A-Za-z0-9._-]+$/.test(q) || q === "." || q === "..") {
+			state.feature = null;
+			return;
+		}
+		if (state.feature && state.feature.q === q)
+			return;
+		featureTimer = setTimeout(function () {
+			featureTimer = null;
+			api("GET", "/v1/features/" + seg(q)).then(function (r) {
+				var by = {};
+				(r.hosts || []).forEach(function (h) { by[h.id] = h.shows; });
+				return { q: q, name: r.feature, hosts: by };
+			}, function () { return { q: q, name: null }; })
+				.then(function (f) {
+					if ($("search").value.trim() !== q)
+						return;
+					state.feature = f.name ? f : null;
+					applySearch();
+				});
+		}, FEATURE_DELAY);
+	}
+
+	function onSearch() {
+		askFeature();
+		applySearch();
+	}
+
+	/* The hosts a feature search names, each marked offers or lacks;
+	 * the others hidden.  Returns how many are shown. */
+	function featureRows(f) {
+		var offered = 0, lacked = 0;
+		Array.prototype.forEach.call($("hosts").tBodies[0].rows, function (tr) {
+			var has = f.hosts[tr.dataset.host], td = tr.lastChild;
+			var known = has !== undefined;
+			tr.classList.toggle("hidden", !known);
+			td.textContent = known ? (has ? "offers " : "lacks ") + f.name : "";
+			td.className = "feature-col" + (known ? (has ? " feat-offers"
+							      : " feat-lacks") : "");
+			if (known && has)
+				offered++;
+			else if (known)
+				lacked++;
+		});
+		$("feature-line").textContent = f.name + ": offered by " + offered +
+			(offered === 1 ? " host" : " hosts") + ", lacked by " + lacked;
+		return offered + lacked;
+	}
+
 	function applySearch() {
 		var q = $("search").value.trim().toLowerCase(), shown = 0;
+		var f = state.feature && state.feature.q.toLowerCase() === q ?
+			state.feature : null;
 		function filter(list) {
 			Array.prototype.forEach.call(list, function (e) {
 				var hit = !q || (e.dataset.search || "").indexOf(q) >= 0;
 				e.classList.toggle("hidden", !hit);
 			});
 		}
-		Array.prototype.forEach.call($("hosts").tBodies[0].rows, function (tr) {
-			var hit = !q || tr.dataset.search.indexOf(q) >= 0;
-			tr.classList.toggle("hidden", !hit);
-			if (hit)
-				shown++;
-		});
+		$("hosts").classList.toggle("by-feature", !!f);
+		$("feature-line").hidden = !f;
+		if (f) {
+			shown = featureRows(f);
+		} else {
+			Array.prototype.forEach.call($("hosts").tBodies[0].rows, function (tr) {
+				var hit = !q || tr.dataset.search.indexOf(q) >= 0;
+				tr.classList.toggle("hidden", !hit);
+				if (hit)
+					shown++;
+			});
+		}
 		$("hosts-count").textContent = q ? "(" + shown + " of " +
 			state.hosts.length + " match)" : "(" + state.hosts.length + ")";
 		filter($("pools").tBodies[0].rows);
@@ -405,7 +474,7 @@
 	document.addEventListener("DOMContentLoaded", function () {
 		$("login-form").addEventListener("submit", login);
 		$("logout").addEventListener("click", logout);
-		$("search").addEventListener("input", applySearch);
+		$("search").addEventListener("input", onSearch);
 		$("pools").addEventListener("click", function (ev) {
 			var tr = ev.target.closest("tr[data-pool]");
 			if (tr)

@@ -90,6 +90,7 @@ static const struct doc_route {
 	{ "GET", "/v1/hosts", R_READER | R_ADMIN },
 	{ "GET", "/v1/hosts/{}", R_READER | R_ADMIN },
 	{ "PUT", "/v1/hosts/{}/labels", R_ADMIN },
+	{ "GET", "/v1/features/{}", R_READER | R_ADMIN },
 	{ "GET", "/v1/pools", R_READER | R_ADMIN },
 	{ "GET", "/v1/pools/{}", R_READER | R_ADMIN },
 	{ "PUT", "/v1/pools/{}", R_ADMIN },

@@ -666,6 +666,52 @@ static void test_what_if_bounds(void)
 	cf_report_destroy(a72);
 }
 
+/* Which hosts offer a feature: every host whose architecture names it,
+ * by id, on its latest report.  FEAT_LSE is ID_AA64ISAR0_EL1.Atomic
+ * (bits 23:20) >= 0b0010 (Arm ARM); the dumps hold 0x0 there for a72-01
+ * (Cortex-A72, Armv8.0) and 0x2 for n1-* and v1-*.  rtm (an x86 CPUID
+ * bit) names nothing on arm64: CF_ENOTFOUND naming it.  Bounded by
+ * max_pool_hosts and cancelled() as a pool is. */
+static void test_feature(void)
+{
+	static const char *const want[] = { "a72-01", "n1-01", "n1-02",
+					    "v1-01", "v1-02" };
+	struct cf_fleet_feature ft;
+	struct cf_diag d = { "" };
+
+	upload_all();
+	CU_ASSERT_EQUAL(upload("a72-01", NULL, NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_fleet_feature(&fl, "FEAT_LSE", &ft, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(ft.n, 5);
+	CU_ASSERT_EQUAL_FATAL(ft.narch, 1);
+	CU_ASSERT_STRING_EQUAL(ft.arch[0], "arm64");
+	for (size_t i = 0; i < 5; i++) {
+		CU_ASSERT_STRING_EQUAL(ft.h[i].host, want[i]);
+		CU_ASSERT_STRING_EQUAL(ft.h[i].arch, "arm64");
+		CU_ASSERT_EQUAL(ft.h[i].shows, i > 0);
+	}
+	cf_fleet_feature_clear(&ft);
+	CU_ASSERT_EQUAL(cf_fleet_feature(&fl, "rtm", &ft, &d), CF_ENOTFOUND);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "rtm"));
+	CU_ASSERT_EQUAL(ft.n, 0);
+	cf_fleet_feature_clear(&ft);
+	fl.max_pool_hosts = 4;
+	CU_ASSERT_EQUAL(cf_fleet_feature(&fl, "FEAT_LSE", &ft, &d), CF_ETOOBIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "limit of 4 hosts"));
+	cf_fleet_feature_clear(&ft);
+	fl.max_pool_hosts = 5;
+	CU_ASSERT_EQUAL(cf_fleet_feature(&fl, "FEAT_LSE", &ft, &d), CF_OK);
+	cf_fleet_feature_clear(&ft);
+	fl.max_pool_hosts = 0;
+	fl.cancelled = stop_now;
+	calls = 0;
+	stop_at = 1;
+	CU_ASSERT_EQUAL(cf_fleet_feature(&fl, "FEAT_LSE", &ft, &d),
+			CF_ECANCELED);
+	cf_fleet_feature_clear(&ft);
+	fl.cancelled = NULL;
+}
+
 /* A host's report at a time is the last one received at or before it;
  * the history lists sightings newest first (db/db.h). */
 static void test_history(void)
@@ -886,6 +932,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_cancel),
 	TEST(test_what_if_bounds),
 	TEST(test_history),
+	TEST(test_feature),
 	CU_TEST_INFO_NULL,
 };
 
