@@ -229,13 +229,9 @@ run: deps all
 # a throw-away cluster in $(BUILD)/pg (tests/lib/pgcluster.py; stopped
 # after unless it was running before), its base URL in CF_TEST_PG.  Without
 # PostgreSQL's server binaries those suites print "skip: db_pg: ...".
+# One line: tools/mutate/run.py runs what `make -n unit` prints line by line.
 unit: $(BUILD)/test_unit
-	@was=$$(test -f $(BUILD)/pg/port && echo 1); \
-	pg=$$(python3 tests/lib/pgcluster.py start $(BUILD)/pg) || \
-	  { echo "$$pg"; pg=; }; \
-	CF_TEST_PG="$$pg" $(BUILD)/test_unit; rc=$$?; \
-	if [ -n "$$pg" ] && [ -z "$$was" ]; then \
-	  python3 tests/lib/pgcluster.py stop $(BUILD)/pg; fi; exit $$rc
+	python3 tests/lib/pgcluster.py run $(BUILD)/pg CF_TEST_PG $(BUILD)/test_unit
 
 gen-test:
 	sh tests/gen/run.sh

@@ -4,6 +4,10 @@
     pgcluster.py start DIR          prints the base URL postgresql://cpufleet@127.0.0.1:PORT
     pgcluster.py createdb DIR NAME  prints postgresql://cpufleet@127.0.0.1:PORT/NAME
     pgcluster.py stop DIR
+    pgcluster.py run DIR VAR CMD...  CMD with VAR set to the base URL (to ""
+                                     after "skip: postgresql: why" without a
+                                     server); stops the cluster after if it
+                                     started it; exits with CMD's status
 
 DIR (e.g. build/pg) holds the data directory, the log and the socket (as
 root, when the postgres user cannot reach DIR, e.g. in a clone under a
@@ -174,11 +178,31 @@ class Cluster:
             pass
 
 
+def run(top, var, cmd):
+    """CMD with VAR the cluster's base URL; one line in a Makefile recipe,
+    as tools/mutate/run.py runs `make -n` output line by line."""
+    c = Cluster(top)
+    ours = not os.path.exists(os.path.join(c.top, "port"))
+    env = dict(os.environ)
+    try:
+        env[var] = c.start()
+    except Unavailable as e:
+        print("skip: postgresql: %s" % e, flush=True)
+        env[var], ours = "", False
+    try:
+        return subprocess.run(cmd, env=env).returncode
+    finally:
+        if ours:
+            c.stop()
+
+
 def main(argv):
+    if len(argv) >= 5 and argv[1] == "run":
+        return run(argv[2], argv[3], argv[4:])
     if len(argv) < 3 or argv[1] not in ("start", "createdb", "stop") or \
             (argv[1] == "createdb") != (len(argv) == 4) or len(argv) > 4:
         sys.stderr.write("usage: pgcluster.py start|stop DIR | "
-                         "createdb DIR NAME\n")
+                         "createdb DIR NAME | run DIR VAR CMD...\n")
         return 2
     c = Cluster(argv[2])
     try:

@@ -785,13 +785,15 @@ def make_tree(work, name, log):
     build = os.path.join(ROOT, 'build')
     if os.path.isdir(build):
         workabs = os.path.abspath(work)
-        # Not the work directory, nor another run's (build/mutate*).
+        # Not the work directory, nor another run's (build/mutate*), nor
+        # the PostgreSQL test cluster (build/pg: a live server's files,
+        # made afresh in the tree when its unit run needs one).
         shutil.copytree(build, os.path.join(tree, 'build'), symlinks=True,
                         ignore=lambda d, names: [
                             n for n in names
                             if os.path.abspath(os.path.join(d, n)) == workabs
                             or (os.path.abspath(d) == os.path.abspath(build)
-                                and n.startswith('mutate'))])
+                                and (n.startswith('mutate') or n == 'pg'))])
     log('scratch tree %s (build/ copied)' % os.path.relpath(tree, ROOT))
     return tree
 
