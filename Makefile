@@ -83,7 +83,7 @@ NET_SRC  = db/db.c agent/spool.c agent/client.c agent/agent.c \
            tools/cmd_drift.c
 # db/db.c's table families (backend-neutral), the SQLite backend and the
 # PostgreSQL one (libpq).
-DB_MORE  = db/args.c db/stmt.c db/sql.c db/hosts.c db/pools.c \
+DB_MORE  = db/args.c db/stmt.c db/sql.c db/hosts.c db/reports.c db/pools.c \
            db/profiles.c db/tokens.c db/audit.c db/events.c \
            db/sqlite.c db/sql_sqlite.c db/sqlite_schema.c \
            db/pg.c db/sql_pg.c db/pg_schema.c

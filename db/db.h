@@ -1,5 +1,5 @@
 /* The storage API of the central service.  SQLite is the embedded default;
- * PostgreSQL will come behind the same functions, so nothing here names a
+ * PostgreSQL is behind the same functions, so nothing here names a
  * SQLite type.  One struct cf_db is one connection: not thread-safe, a
  * server opens one writer and several readers.
  *
@@ -115,9 +115,35 @@ enum cf_db_put_result {
  * configuration (deduplicated by fingerprint), the report (deduplicated by
  * content against the host's latest) and a sighting (report_id,
  * received_at).  The same report_id with another host or content is
- * CF_ECONFLICT and changes nothing. */
+ * CF_ECONFLICT and changes nothing.  cf_db_report_put_many of one. */
 enum cf_err cf_db_report_put(struct cf_db *db, const struct cf_db_upload *u,
 			     enum cf_db_put_result *res, struct cf_diag *d);
+
+/* One upload of cf_db_report_put_many, and what storing it gave: ERR
+ * (CF_OK, or why this one was refused, with DIAG), RES, and the host's
+ * latest report before it, read under the host row's lock: its report_id
+ * and configuration fingerprint ("" when the host had none; not read for
+ * CF_DB_PUT_KNOWN). */
+struct cf_db_put {
+	const struct cf_db_upload *u;
+	enum cf_err err;
+	struct cf_diag diag;
+	enum cf_db_put_result res;
+	char prev_report[CF_DB_ID_MAX];
+	char prev_fingerprint[CF_DB_ID_MAX];
+};
+/* Stores PUTS[0..N) as cf_db_report_put would one after another, with
+ * one statement per table for all of them, in the caller's transaction (a
+ * savepoint) or one of its own.  Their hosts, and their report_ids, must
+ * be distinct (else CF_EINVAL and nothing is stored).  CF_OK: each put's
+ * ERR is its outcome, and a refused one stored nothing.  Another error
+ * (a statement failed) stored nothing at all. */
+enum cf_err cf_db_report_put_many(struct cf_db *db, struct cf_db_put *puts,
+				  size_t n, struct cf_diag *d);
+/* The stored document of the report sighted as REPORT_ID into *BODY
+ * (free()); CF_ENOTFOUND when no sighting has that id. */
+enum cf_err cf_db_report_body(struct cf_db *db, const char *report_id,
+			      char **body);
 
 struct cf_db_host {
 	char id[CF_HOST_ID_MAX];

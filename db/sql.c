@@ -42,36 +42,9 @@ static const char *const shared[ST_COUNT] = {
 	[ST_TOKEN_REVOKE] =
 		"UPDATE tokens SET revoked_at = ?2"
 		" WHERE id = ?1 AND revoked_at IS NULL",
-	[ST_SIGHTING_BY_UID] =
-		"SELECT s.host_id, r.content FROM sightings s"
-		" JOIN reports r ON r.id = s.report_row"
-		" WHERE s.report_uid = ?1",
-	[ST_HOST_LATEST] =
-		"SELECT s.report_row, r.content FROM sightings s"
-		" JOIN reports r ON r.id = s.report_row WHERE s.host_id = ?1"
-		" ORDER BY s.seq DESC LIMIT 1",
-	[ST_HOST_UPSERT] =
-		"INSERT INTO hosts (id, arch, hostname, first_seen, last_seen)"
-		" VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (id) DO UPDATE SET"
-		" arch = excluded.arch, hostname = excluded.hostname,"
-		" first_seen = CASE WHEN julianday(excluded.first_seen) <"
-		"  julianday(hosts.first_seen) THEN excluded.first_seen"
-		"  ELSE hosts.first_seen END,"
-		" last_seen = CASE WHEN julianday(excluded.last_seen) >="
-		"  julianday(hosts.last_seen) THEN excluded.last_seen"
-		"  ELSE hosts.last_seen END",
-	[ST_CONFIG_FIND] = "SELECT id FROM configs WHERE fingerprint = ?1",
-	[ST_CONFIG_INSERT] =
-		"INSERT INTO configs (fingerprint, arch, first_seen)"
-		" VALUES (?1, ?2, ?3) ON CONFLICT (fingerprint) DO NOTHING"
-		" RETURNING id",
-	[ST_REPORT_INSERT] =
-		"INSERT INTO reports (host_id, config_id, content, body,"
-		" collected_at, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-		" RETURNING id",
-	[ST_SIGHTING_INSERT] =
-		"INSERT INTO sightings (report_uid, report_row, host_id,"
-		" received_at, collected_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_REPORT_BODY] =
+		"SELECT r.body FROM sightings s JOIN reports r"
+		" ON r.id = s.report_row WHERE s.report_uid = ?1",
 	[ST_HOST_LIST] = HOST_SELECT "ORDER BY h.id",
 	[ST_HOST_GET] = HOST_SELECT "WHERE h.id = ?1",
 	[ST_HOST_EXISTS] = "SELECT 1 FROM hosts WHERE id = ?1",

@@ -5,6 +5,7 @@
  * per profile name, so that two servers publishing one name number their
  * versions in turn. */
 #include "db/pg_priv.h"
+#include "db/sql_many.h"
 
 /* A pool's members: its explicit hosts that are known, plus every host
  * whose labels contain all of its selector's (none for an empty one). */
@@ -36,4 +37,5 @@ const char *const cf_db_pg_sql[ST_COUNT] = {
 	[ST_PROFILE_LOCK] =
 		"SELECT pg_advisory_xact_lock(hashtextextended("
 		"'cpufleet.profile:' || $1::text, 0))",
+	CF_SQL_MANY("cf_rows(?1)"),
 };

@@ -3,6 +3,7 @@
  * number a profile version meanwhile), tokens in insertion order (rowid),
  * pool membership by labels with json_each. */
 #include "db/sqlite_priv.h"
+#include "db/sql_many.h"
 
 /* A pool's members: its explicit hosts that are known, plus every host
  * carrying all its selector labels (none for an empty selector). */
@@ -40,4 +41,5 @@ const char *const cf_db_sqlite_sql[ST_COUNT] = {
 	/* BEGIN IMMEDIATE took the file's one write lock already: no other
 	 * writer can number a version meanwhile. */
 	[ST_PROFILE_LOCK] = "SELECT ?1 IS NOT NULL",
+	CF_SQL_MANY("(SELECT value AS v FROM json_each(?1))"),
 };

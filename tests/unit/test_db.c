@@ -140,6 +140,12 @@ static int on_sighting(void *ctx, const struct cf_db_sighting *s)
 	return 0;
 }
 
+static int on_bare_sighting(void *ctx, const struct cf_db_sighting *s)
+{
+	names_add(ctx, s->report_id);
+	return 0;
+}
+
 static int copy_host(void *ctx, const struct cf_db_host *h)
 {
 	struct cf_db_host *out = ctx;
@@ -1297,11 +1303,207 @@ static void test_db_events(void)
 			CF_EINVAL);
 }
 
+/* ---- uploads stored together ---- */
+
+#define MANY_N      400
+#define MANY_HOSTS  6
+
+/* What a sequence of uploads must give, from a model of the rules in
+ * db.h, not from the code: a report_id seen before is known (same host
+ * and content) or refused; else the content of the host's latest report
+ * again is seen again, other content is new; the previous report is the
+ * host's latest sighting before. */
+struct model {
+	struct { char uid[16], host[8], content[8]; } seen[MANY_N];
+	size_t nseen;
+	struct { char content[8], fp[8], uid[16]; } latest[MANY_HOSTS];
+	size_t reports, sightings;
+	char history[MANY_HOSTS][MANY_N * 6];
+};
+
+struct want {
+	enum cf_err err;
+	enum cf_db_put_result res;
+	char prev_report[16], prev_fp[8];
+};
+
+static void model_put(struct model *m, int h, const char *uid,
+		      const char *host, const char *content, const char *fp,
+		      struct want *w)
+{
+	memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < m->nseen; i++) {
+		if (strcmp(m->seen[i].uid, uid))
+			continue;
+		if (!strcmp(m->seen[i].host, host) &&
+		    !strcmp(m->seen[i].content, content))
+			w->res = CF_DB_PUT_KNOWN;
+		else
+			w->err = CF_ECONFLICT;
+		return;
+	}
+	snprintf(w->prev_report, sizeof(w->prev_report), "%s",
+		 m->latest[h].uid);
+	snprintf(w->prev_fp, sizeof(w->prev_fp), "%s", m->latest[h].fp);
+	w->res = m->latest[h].uid[0] && !strcmp(m->latest[h].content, content)
+		 ? CF_DB_PUT_SEEN_AGAIN : CF_DB_PUT_NEW;
+	m->reports += w->res == CF_DB_PUT_NEW;
+	m->sightings++;
+	snprintf(m->seen[m->nseen].uid, 16, "%s", uid);
+	snprintf(m->seen[m->nseen].host, 8, "%s", host);
+	snprintf(m->seen[m->nseen++].content, 8, "%s", content);
+	snprintf(m->latest[h].content, 8, "%s", content);
+	snprintf(m->latest[h].fp, 8, "%s", fp);
+	snprintf(m->latest[h].uid, 16, "%s", uid);
+	/* cf_db_host_history's order: newest first. */
+	char tmp[sizeof(m->history[h])];
+	snprintf(tmp, sizeof(tmp), "%s%s%s", uid, m->history[h][0] ? " " : "",
+		 m->history[h]);
+	memcpy(m->history[h], tmp, sizeof(tmp));
+}
+
+/* 400 pseudo-random uploads over 6 hosts, stored in chunks of 1 to 12
+ * (a chunk ends early where a host or report_id would repeat in it, as
+ * the caller must ensure), give what the model says, upload by upload:
+ * result, refusal, previous report and fingerprint, and in the end the
+ * same counts and each host's history. */
+static void test_db_put_many_as_the_model(void)
+{
+	static struct model m;
+	static struct cf_db_upload u[MANY_N];
+	static struct cf_db_put p[MANY_N];
+	static struct want w[MANY_N];
+	static char uid[MANY_N][16], host[MANY_N][8], content[MANY_N][8],
+		fp[MANY_N][8], body[MANY_N][48], at[MANY_N][32];
+	unsigned long long seed = 20261206;
+	struct cf_diag d = { "" };
+	size_t start = 0, nuid = 0, chunks = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	memset(&m, 0, sizeof(m));
+	for (size_t i = 0; i < MANY_N; i++) {
+		int h, c;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		h = (int)((seed >> 33) % MANY_HOSTS);
+		c = (int)((seed >> 40) % 4);  /* few contents: seen again */
+		snprintf(host[i], 8, "h%d", h);
+		snprintf(content[i], 8, "%x%x", h + 10, c + 10);
+		snprintf(fp[i], 8, "f%d", c % 3);
+		/* One in six reuses an earlier report_id: known or refused. */
+		if (nuid && (seed >> 20) % 6 == 0)
+			snprintf(uid[i], 16, "%s", uid[(seed >> 45) % i]);
+		else
+			snprintf(uid[i], 16, "r%zu", nuid++);
+		snprintf(body[i], 48, "{\"content\":\"%s\"}", content[i]);
+		snprintf(at[i], 32, "2026-11-22T%02zu:%02zu:%02zuZ", i / 3600,
+			 i / 60 % 60, i % 60);
+		u[i] = (struct cf_db_upload){
+			.report_id = uid[i], .host = host[i], .arch = "arm64",
+			.hostname = "", .content = content[i],
+			.fingerprint = fp[i], .body = body[i],
+			.collected_at = at[i], .received_at = at[i],
+		};
+		p[i] = (struct cf_db_put){ .u = &u[i] };
+		model_put(&m, h, uid[i], host[i], content[i], fp[i], &w[i]);
+	}
+	while (start < MANY_N) {
+		size_t end = start + 1;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		for (size_t max = 1 + (seed >> 33) % 12;
+		     end < MANY_N && end - start < max; end++) {
+			bool clash = false;
+
+			for (size_t k = start; k < end; k++)
+				clash |= !strcmp(host[k], host[end]) ||
+					 !strcmp(uid[k], uid[end]);
+			if (clash)
+				break;
+		}
+		CU_ASSERT_EQUAL_FATAL(cf_db_report_put_many(db, p + start,
+							    end - start, &d),
+				      CF_OK);
+		chunks++;
+		start = end;
+	}
+	CU_ASSERT(chunks < MANY_N / 2);
+	for (size_t i = 0; i < MANY_N; i++) {
+		CU_ASSERT_EQUAL(p[i].err, w[i].err);
+		if (w[i].err != CF_OK) {
+			CU_ASSERT_PTR_NOT_NULL(strstr(p[i].diag.msg, uid[i]));
+			continue;
+		}
+		CU_ASSERT_EQUAL(p[i].res, w[i].res);
+		if (w[i].res == CF_DB_PUT_KNOWN)
+			continue;
+		CU_ASSERT_STRING_EQUAL(p[i].prev_report, w[i].prev_report);
+		CU_ASSERT_STRING_EQUAL(p[i].prev_fingerprint, w[i].prev_fp);
+	}
+	CU_ASSERT_EQUAL(stats().reports, m.reports);
+	CU_ASSERT_EQUAL(stats().sightings, m.sightings);
+	CU_ASSERT_EQUAL(stats().hosts, MANY_HOSTS);
+	for (int h = 0; h < MANY_HOSTS; h++) {
+		static struct names c;
+		char id[8];
+
+		memset(&c, 0, sizeof(c));
+		snprintf(id, sizeof(id), "h%d", h);
+		CU_ASSERT_EQUAL(cf_db_host_history(db, id, 0, on_bare_sighting,
+						   &c), CF_OK);
+		CU_ASSERT_STRING_EQUAL(c.text, m.history[h]);
+	}
+	CU_ASSERT_EQUAL(cf_db_integrity_check(db, &d), CF_OK);
+}
+
+/* What cf_db_report_put_many refuses as a whole, or one by one. */
+static void test_db_put_many_rules(void)
+{
+	struct cf_db_upload u[3] = {
+		{ .report_id = "r1", .host = "h1", .arch = "arm64",
+		  .content = "aa", .fingerprint = "f1", .body = "{}",
+		  .received_at = T("00:00") },
+		{ .report_id = "r2", .host = "h2", .arch = "arm64",
+		  .content = "bb", .fingerprint = "f1", .body = "{}",
+		  .received_at = T("00:00") },
+		{ .report_id = "r3", .host = "h3", .arch = "arm64",
+		  .content = "cc", .fingerprint = "f2", .body = "{}",
+		  .received_at = "yesterday" },
+	};
+	struct cf_db_put p[3] = { { .u = &u[0] }, { .u = &u[1] },
+				  { .u = &u[2] } };
+	struct cf_diag d = { "" };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	/* One host twice, or one report_id twice: nothing stored. */
+	u[1].host = "h1";
+	CU_ASSERT_EQUAL(cf_db_report_put_many(db, p, 2, &d), CF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "host h1 twice"));
+	u[1].host = "h2";
+	u[1].report_id = "r1";
+	CU_ASSERT_EQUAL(cf_db_report_put_many(db, p, 2, &d), CF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "report_id r1 twice"));
+	CU_ASSERT_EQUAL(stats().hosts, 0);
+	u[1].report_id = "r2";
+	/* An invalid one is refused alone; the others are stored. */
+	CU_ASSERT_EQUAL(cf_db_report_put_many(db, p, 3, &d), CF_OK);
+	CU_ASSERT_EQUAL(p[0].err, CF_OK);
+	CU_ASSERT_EQUAL(p[0].res, CF_DB_PUT_NEW);
+	CU_ASSERT_EQUAL(p[1].err, CF_OK);
+	CU_ASSERT_EQUAL(p[2].err, CF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p[2].diag.msg, "received_at"));
+	CU_ASSERT_EQUAL(stats().hosts, 2);
+	CU_ASSERT_EQUAL(stats().configs, 1);
+	CU_ASSERT_EQUAL(cf_db_report_put_many(db, p, 0, &d), CF_OK);
+}
+
 /* The cases that hold on either backend. */
 #define SHARED_TESTS \
 	TEST(test_db_reopen_is_idempotent), \
 	TEST(test_db_report_put_results), \
 	TEST(test_db_report_put_validates), \
+	TEST(test_db_put_many_as_the_model), \
+	TEST(test_db_put_many_rules), \
 	TEST(test_db_history_and_changed), \
 	TEST(test_db_host_report_at_a_time), \
 	TEST(test_db_config_dedup), \
