@@ -307,7 +307,7 @@ static enum cf_err publish(struct cf_fleet *f, struct publish_job *j,
 	enum cf_err err;
 
 	f->now(f->ctx, j->now, sizeof(j->now));
-	err = f->write(f->ctx, run_publish, j, d);
+	err = f->write(f->ctx, run_publish, NULL, j, d);
 	if (err != CF_OK && d && !d->msg[0])
 		cf_diag_set(d, err, "%s", cf_strerror(err));
 	return err;

@@ -22,12 +22,14 @@ static void direct_put(void *ctx, struct cf_db *db)
 	(void)db;
 }
 
-static enum cf_err direct_write(void *ctx, cf_fleet_write_fn fn, void *arg,
+static enum cf_err direct_write(void *ctx, cf_fleet_write_fn fn,
+				cf_fleet_write_many_fn many, void *arg,
 				struct cf_diag *d)
 {
 	struct cf_db *db = ((struct cf_fleet_direct *)ctx)->db;
 	enum cf_err err = cf_db_begin(db, d);
 
+	(void)many;
 	if (err != CF_OK)
 		return err;
 	err = fn(db, arg, d);
@@ -156,7 +158,7 @@ enum cf_err cf_fleet_set_labels(struct cf_fleet *f, const char *id,
 	struct labels_job j = { id, labels_json, actor, "" };
 
 	f->now(f->ctx, j.now, sizeof(j.now));
-	return f->write(f->ctx, run_labels, &j, d);
+	return f->write(f->ctx, run_labels, NULL, &j, d);
 }
 
 /* ---- pools ---- */
@@ -264,7 +266,7 @@ enum cf_err cf_fleet_pool_put(struct cf_fleet *f, const char *name,
 	enum cf_err err;
 
 	f->now(f->ctx, j.now, sizeof(j.now));
-	err = f->write(f->ctx, run_pool, &j, d);
+	err = f->write(f->ctx, run_pool, NULL, &j, d);
 	*created = j.created;
 	return err;
 }
@@ -275,7 +277,7 @@ enum cf_err cf_fleet_pool_delete(struct cf_fleet *f, const char *name,
 	struct pool_job j = { .name = name, .actor = actor, .del = true };
 
 	f->now(f->ctx, j.now, sizeof(j.now));
-	return f->write(f->ctx, run_pool, &j, d);
+	return f->write(f->ctx, run_pool, NULL, &j, d);
 }
 
 /* ---- profiles, audit, figures ---- */

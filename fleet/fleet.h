@@ -23,13 +23,26 @@
  * commit): a non-CF_OK result undoes what it wrote. */
 typedef enum cf_err (*cf_fleet_write_fn)(struct cf_db *db, void *arg,
 					 struct cf_diag *d);
+/* Writes of one kind run together, to the effect of their
+ * cf_fleet_write_fn one after the other: sets RES[I] (DIAGS[I]) of each of
+ * ARGS[0..N), and a job refused wrote nothing; another return than CF_OK
+ * means nothing at all may be kept (the caller undoes it and runs each
+ * alone). */
+typedef enum cf_err (*cf_fleet_write_many_fn)(struct cf_db *db,
+					      void *const *args, size_t n,
+					      enum cf_err *res,
+					      struct cf_diag *diags,
+					      struct cf_diag *d);
 
 struct cf_fleet {
 	/* A read connection, and giving it back. */
 	struct cf_db *(*read_get)(void *ctx);
 	void (*read_put)(void *ctx, struct cf_db *db);
-	/* Runs FN(ARG) in a transaction; CF_OK once it is durable. */
-	enum cf_err (*write)(void *ctx, cf_fleet_write_fn fn, void *arg,
+	/* Runs FN(ARG) in a transaction; CF_OK once it is durable.  MANY
+	 * (may be NULL; a writer may ignore it) may run ARG together with
+	 * other jobs of the same MANY. */
+	enum cf_err (*write)(void *ctx, cf_fleet_write_fn fn,
+			     cf_fleet_write_many_fn many, void *arg,
 			     struct cf_diag *d);
 	/* The time to record: RFC 3339 UTC with milliseconds. */
 	void (*now)(void *ctx, char *buf, size_t len);

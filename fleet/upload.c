@@ -25,33 +25,75 @@ struct upload_job {
 	long long event;
 };
 
-/* Stores the report and, when it is a new report of a known host with
- * another configuration than the host's previous one, the drift event,
- * in the same transaction.  Only that case reads the previous body. */
-static enum cf_err run_upload(struct cf_db *db, void *arg, struct cf_diag *d)
+/* A new report of a known host whose configuration (fingerprint) differs
+ * from the one of the host's previous report: the drift event. */
+static enum cf_err record_drift(struct cf_db *db, struct upload_job *j,
+				const struct cf_db_put *p, struct cf_diag *d)
 {
-	struct upload_job *j = arg;
-	struct cf_db_sighting prev;
 	char *body = NULL;
 	enum cf_err err;
-	bool drift;
 
-	j->event = 0;
-	err = cf_db_host_report(db, j->u.host, NULL, NULL, &prev);
-	drift = err == CF_OK && strcmp(prev.fingerprint, j->u.fingerprint) != 0;
-	if (err != CF_OK && err != CF_ENOTFOUND)
-		return cf_diag_set(d, err, "host %s: reading its latest report: "
-				   "%s", j->u.host, cf_strerror(err));
-	if (drift && (err = cf_db_host_report(db, j->u.host, NULL, &body,
-					      &prev)) != CF_OK)
-		return cf_diag_set(d, err, "host %s: reading its latest report: "
-				   "%s", j->u.host, cf_strerror(err));
-	err = cf_db_report_put(db, &j->u, &j->res, d);
-	if (err == CF_OK && drift && j->res == CF_DB_PUT_NEW)
-		err = cf_fleet_drift_record(db, body, prev.report_id, j->r,
-					    j->u.report_id, j->u.received_at,
-					    &j->event, d);
+	if (p->res != CF_DB_PUT_NEW || !p->prev_report[0] ||
+	    !strcmp(p->prev_fingerprint, j->u.fingerprint))
+		return CF_OK;
+	err = cf_db_report_body(db, p->prev_report, &body);
+	if (err != CF_OK)
+		return cf_diag_set(d, err, "host %s: reading its report %s: %s",
+				   j->u.host, p->prev_report, cf_strerror(err));
+	err = cf_fleet_drift_record(db, body, p->prev_report, j->r,
+				    j->u.report_id, j->u.received_at,
+				    &j->event, d);
 	free(body);
+	return err;
+}
+
+/* Stores the jobs' reports together and their drift events, in the same
+ * transaction.  The previous report each is compared with is the one the
+ * store read under its host row's lock: a second server storing a report
+ * of the same host meanwhile is ordered before or after, never beside. */
+static enum cf_err run_uploads(struct cf_db *db, void *const *args, size_t n,
+			       enum cf_err *res, struct cf_diag *diags,
+			       struct cf_diag *d)
+{
+	struct cf_db_put *puts = calloc(n ? n : 1, sizeof(*puts));
+	enum cf_err err = CF_OK;
+
+	if (!puts)
+		return cf_diag_set(d, CF_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct upload_job *j = args[i];
+
+		j->event = 0;
+		puts[i].u = &j->u;
+	}
+	err = cf_db_report_put_many(db, puts, n, d);
+	for (size_t i = 0; err == CF_OK && i < n; i++) {
+		struct upload_job *j = args[i];
+
+		res[i] = puts[i].err;
+		if (res[i] != CF_OK) {
+			diags[i] = puts[i].diag;
+			continue;
+		}
+		j->res = puts[i].res;
+		err = record_drift(db, j, &puts[i], d);
+	}
+	free(puts);
+	return err;
+}
+
+/* One upload alone: the batch of one. */
+static enum cf_err run_upload(struct cf_db *db, void *arg, struct cf_diag *d)
+{
+	enum cf_err res = CF_OK, err;
+	struct cf_diag diag = { "" };
+
+	err = run_uploads(db, &arg, 1, &res, &diag, d);
+	if (err == CF_OK && res != CF_OK) {
+		err = res;
+		if (d)
+			*d = diag;
+	}
 	return err;
 }
 
@@ -117,7 +159,7 @@ enum cf_err cf_fleet_upload(struct cf_fleet *f, struct cf_report *r,
 		.collected_at = col, .received_at = out->received_at,
 	};
 	j.r = r;
-	err = f->write(f->ctx, run_upload, &j, d);
+	err = f->write(f->ctx, run_upload, run_uploads, &j, d);
 	free(body);
 	if (err != CF_OK) {
 		if (d && !d->msg[0])

@@ -7,9 +7,12 @@
 
 struct job {
 	cf_writer_fn fn;
+	cf_writer_many_fn many;
 	void *arg;
 	enum cf_err result;
 	struct cf_diag diag;
+	bool ran;   /* together with others: result set */
+	bool alone; /* running it together failed: alone it is */
 	bool done;
 	pthread_cond_t cond;  /* its own, so a batch wakes only its jobs */
 	struct job *next;
@@ -25,6 +28,58 @@ struct cf_writer {
 	struct cf_writer_stats st;
 };
 
+/* The jobs of BATCH from FIRST on sharing FIRST's many: run together when
+ * they are two or more, else (or when that fails) left to run alone. */
+static void run_together(struct cf_writer *w, struct job *first)
+{
+	struct cf_diag d = { "" };
+	size_t n = 0, i = 0;
+	void **args;
+	enum cf_err *res, err;
+	struct cf_diag *diags;
+
+	for (struct job *j = first; j; j = j->next)
+		n += j->many == first->many && !j->ran && !j->alone;
+	if (n < 2)
+		return;
+	args = malloc(n * sizeof(*args));
+	res = malloc(n * sizeof(*res));
+	diags = calloc(n, sizeof(*diags));
+	if (args && res && diags) {
+		for (struct job *j = first; j; j = j->next)
+			if (j->many == first->many && !j->ran && !j->alone)
+				args[i++] = j->arg;
+		err = cf_db_savepoint(w->db, &d);
+		if (err == CF_OK)
+			err = first->many(w->db, args, n, res, diags, &d);
+		if (err == CF_OK)
+			err = cf_db_release(w->db, &d);
+		if (err != CF_OK) {
+			cf_db_rollback_to(w->db);
+			cf_db_release(w->db, NULL);
+			w->st.apart++;
+			for (struct job *j = first; j; j = j->next)
+				j->alone |= j->many == first->many;
+		} else {
+			i = 0;
+			for (struct job *j = first; j; j = j->next) {
+				if (j->many != first->many || j->ran ||
+				    j->alone)
+					continue;
+				j->ran = true;
+				j->result = res[i];
+				if (res[i] != CF_OK)
+					j->diag = diags[i];
+				i++;
+			}
+			w->st.together += n;
+		}
+	}
+	free(args);
+	free(res);
+	free(diags);
+}
+
 /* Runs one batch; returns with every job's result set. */
 static void run_batch(struct cf_writer *w, struct job *batch)
 {
@@ -32,11 +87,20 @@ static void run_batch(struct cf_writer *w, struct job *batch)
 	enum cf_err err = cf_db_begin(w->db, &d);
 	size_t n = 0, failed = 0;
 
+	/* Any order of the batch's jobs is one they could have come in:
+	 * all were waiting at once. */
+	for (struct job *j = batch; err == CF_OK && j; j = j->next)
+		if (j->many && !j->ran && !j->alone)
+			run_together(w, j);
 	for (struct job *j = batch; j; j = j->next) {
 		n++;
 		if (err != CF_OK) {
 			j->result = err;
 			j->diag = d;
+			continue;
+		}
+		if (j->ran) {
+			failed += j->result != CF_OK;
 			continue;
 		}
 		j->result = cf_db_savepoint(w->db, &j->diag);
@@ -142,10 +206,11 @@ void cf_writer_stop(struct cf_writer *w)
 	free(w);
 }
 
-enum cf_err cf_writer_run(struct cf_writer *w, cf_writer_fn fn, void *arg,
+enum cf_err cf_writer_run(struct cf_writer *w, cf_writer_fn fn,
+			  cf_writer_many_fn many, void *arg,
 			  struct cf_diag *d)
 {
-	struct job j = { .fn = fn, .arg = arg };
+	struct job j = { .fn = fn, .many = many, .arg = arg };
 
 	pthread_cond_init(&j.cond, NULL);
 	pthread_mutex_lock(&w->lock);

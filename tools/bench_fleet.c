@@ -57,9 +57,11 @@ static void die(const char *what, enum cf_err err, const struct cf_diag *d)
 }
 
 /* Every upload inside the one transaction populate() opened. */
-static enum cf_err bulk_write(void *ctx, cf_fleet_write_fn fn, void *arg,
+static enum cf_err bulk_write(void *ctx, cf_fleet_write_fn fn,
+			      cf_fleet_write_many_fn many, void *arg,
 			      struct cf_diag *d)
 {
+	(void)many;
 	return fn(ctx, arg, d);
 }
 
