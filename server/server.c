@@ -29,6 +29,8 @@
 #define FD_RESERVE 64
 /* Event threads: each accepts and reads its share of the connections. */
 #define EVENT_THREADS 2
+/* Threads answering requests, per read connection (--readers). */
+#define WORKERS_PER_READER 4
 
 void cf_server_logf(struct cf_server *s, const char *fmt, ...)
 {
@@ -93,10 +95,12 @@ static void reader_put(void *ctx, struct cf_db *db)
 	pthread_mutex_unlock(&s->rlock);
 }
 
-static enum cf_err write_job(void *ctx, cf_fleet_write_fn fn, void *arg,
+static enum cf_err write_job(void *ctx, cf_fleet_write_fn fn,
+			     cf_fleet_write_many_fn many, void *arg,
 			     struct cf_diag *d)
 {
-	return cf_writer_run(((struct cf_server *)ctx)->writer, fn, arg, d);
+	return cf_writer_run(((struct cf_server *)ctx)->writer, fn, many, arg,
+			     d);
 }
 
 static void now_text(void *ctx, char *buf, size_t len)
@@ -299,7 +303,7 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 	s->conn_limit = conn_limit(o, s->nreaders);
 	s->evict_at = s->conn_limit - s->conn_limit / 8;
 	/* EVENT_THREADS event threads (epoll) for every connection; the
-	 * workers, one per reader, answer the requests they suspend. */
+	 * workers answer the requests they suspend. */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 		MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
@@ -317,8 +321,11 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 			goto cleanup;
 		flags |= MHD_USE_TLS;
 	}
-	start_threads(s, s->nreaders);
-	if (s->nworkers != s->nreaders || !s->reaper_on) {
+	/* More workers than readers: an upload waits for the writer's group
+	 * commit without a reader, and the more wait at once, the fewer
+	 * commits (and round trips to PostgreSQL) they take. */
+	start_threads(s, s->nreaders * WORKERS_PER_READER);
+	if (s->nworkers != s->nreaders * WORKERS_PER_READER || !s->reaper_on) {
 		err = cf_diag_set(d, CF_ENOMEM, "server: cannot start threads");
 		goto cleanup;
 	}

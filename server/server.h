@@ -29,7 +29,8 @@ struct cf_server_opts {
 	const char *cert_path;   /* PEM certificate and key: both for HTTPS */
 	const char *key_path;
 	size_t max_body;         /* bytes, 0: CF_SERVER_BODY_MAX_DEFAULT */
-	unsigned readers;        /* read connections and workers, 0: 8 */
+	unsigned readers;        /* read connections (and four workers
+				  * each), 0: 8 */
 	unsigned max_conns;      /* 0: CF_SERVER_CONNS_DEFAULT; either way at
 				  * most what RLIMIT_NOFILE leaves */
 	unsigned header_timeout_s; /* from a connection being ready for a
