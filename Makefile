@@ -276,14 +276,15 @@ kvm-test: $(BUILD)/cpufleet
 
 # The harnesses' own rules, no KVM or QEMU needed: the lab's pass rules and
 # variant generator (a lab fault is an error, a misnamed refusal fails), and
-# the KVM scripts' skips (counted, by name) against a fake cpufleet; the
+# the KVM scripts' skips (counted, by name) against a fake cpufleet;
+# tools/check.sh's sums, with the integration suite's by-name skips; the
 # mutation runner against mutants whose fate is known.
 harness-test: $(BUILD)/cpufleet
 	python3 tests/lab/strict.py $(BUILD)/cpufleet
 	python3 tests/lab/kernels.py
 	python3 tests/lab/errata_rules.py
 	sh tests/kvm/selftest.sh $(BUILD)/cpufleet
-	sh tests/check/run.sh
+	sh tests/check/run.sh $(BUILD)/cpufleet
 	sh tests/mutate/selftest.sh
 
 # Modules depend one way: no include cycle, no upward include from engine/,

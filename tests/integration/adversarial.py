@@ -37,8 +37,8 @@ loop blocked on the database, threads or connections run out) fails many
 probes in a row.
 
 Prints the figures, "ok - NAME" or "FAIL - NAME: why" per case, then
-"N passed, N failed".  Python 3 standard library only; it reuses
-tests/integration/run.py's server and database helpers.
+"adversarial: N passed, N failed, N skipped".  Python 3 standard library
+only; it reuses tests/integration/run.py's server and database helpers.
 """
 
 import json
@@ -992,8 +992,10 @@ def main(argv):
         return 2
     raise_nofile()
     t0 = time.monotonic()
-    passed, failed = it.run_cases(CASES, argv[2:], "cpufleet-adv", True)
-    print("adversarial: %d passed, %d failed" % (passed, failed))
+    passed, failed, skipped = it.run_cases(CASES, argv[2:], "cpufleet-adv",
+                                           True)
+    print("adversarial: %d passed, %d failed, %d skipped" % (
+        passed, failed, skipped))
     print("tests/integration/adversarial.py: %.1f s" % (
         time.monotonic() - t0), file=sys.stderr)
     return 1 if failed else 0

@@ -4,9 +4,10 @@ temporary databases, driven over HTTP(S), by the agent and by the CLI.
 
     python3 tests/integration/run.py build/cpufleet [--backend B] [CASE...]
 
-Run from anywhere (it changes to the repository root).  Prints "ok - NAME"
-or "FAIL - NAME: why" per case, then "N passed, N failed"; exits 1 if any
-case failed, 2 if the suite cannot run.  CASE arguments run only the cases
+Run from anywhere (it changes to the repository root).  Prints "ok - NAME",
+"FAIL - NAME: why" or "skip - NAME: why" per case, then "N passed, N failed,
+N skipped" (the line tools/check.sh sums); exits 1 if any case failed, 2 if
+the suite cannot run.  CASE arguments run only the cases
 whose name contains one of them.  CPUFLEET_IT_KEEP=1 keeps the temporary
 directories (databases, server logs) for a look afterwards.
 
@@ -3361,11 +3362,12 @@ def preflight():
 def run_cases(cases, only, prefix, headings=False):
     """Runs CASES (name, fn) whose name contains one of ONLY (all without),
     each in a fresh directory under a temporary PREFIX-* directory, killing
-    what a case left running; prints "ok - NAME" or "FAIL - NAME: why"
-    (with HEADINGS, "== NAME" first).  Returns (passed, failed)."""
+    what a case left running; prints "ok - NAME", "FAIL - NAME: why" or,
+    for a case this backend does not run, "skip - NAME: why" (with HEADINGS,
+    "== NAME" first).  Returns (passed, failed, skipped)."""
     keep = os.environ.get("CPUFLEET_IT_KEEP") == "1"
     top = tempfile.mkdtemp(prefix=prefix + "-")
-    passed = failed = 0
+    passed = failed = skipped = 0
     try:
         for i, (name, fn) in enumerate(cases, 1):
             if only and not any(o in name for o in only):
@@ -3378,6 +3380,7 @@ def run_cases(cases, only, prefix, headings=False):
                 print("== %s" % name, flush=True)
             why = fn.sqlite_only if PG is not None else fn.pg_only
             if why:
+                skipped += 1
                 print("skip - %s: %s" % (name, why), flush=True)
                 continue
             try:
@@ -3411,7 +3414,7 @@ def run_cases(cases, only, prefix, headings=False):
             print("kept %s" % top, file=sys.stderr)
         else:
             shutil.rmtree(top, ignore_errors=True)
-    return passed, failed
+    return passed, failed, skipped
 
 
 def start_postgresql(pgdir):
@@ -3461,14 +3464,14 @@ def main(argv):
             return 0
     t0 = time.monotonic()
     try:
-        passed, failed = run_cases(CASES, rest, "cpufleet-it")
+        passed, failed, skipped = run_cases(CASES, rest, "cpufleet-it")
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 2
     finally:
         if PG is not None and PG.ours:
             PG.stop()
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     print("tests/integration/run.py: %.1f s" % (time.monotonic() - t0),
           file=sys.stderr)
     return 1 if failed else 0

@@ -8,8 +8,8 @@ them (its helpers are reused).
     /usr/bin/python3 tests/web/run.py build/cpufleet [OUTDIR]
 
 Prints "ok - NAME" or "FAIL - NAME: why" per case, then "web: N passed, N
-failed"; screenshots go to OUTDIR (build/web).  Where no browser can run it
-prints "skip: web: WHY" and exits 0.  CASE filtering as in run.py:
+failed, N skipped"; screenshots go to OUTDIR (build/web).  Where no browser
+can run it prints "skip: web: WHY" and exits 0.  CASE filtering as in run.py:
 arguments after OUTDIR run only the cases whose name contains one of them.
 
 What is expected comes from outside the page: the API's own answers, and
@@ -644,8 +644,8 @@ def main(argv):
         return skip("headless chromium does not start: %s" %
                     it.one_line(it.short(str(e), 200)))
     t0 = time.monotonic()
-    passed, failed = it.run_cases(CASES, argv[3:], "cpufleet-web")
-    print("web: %d passed, %d failed" % (passed, failed))
+    passed, failed, skipped = it.run_cases(CASES, argv[3:], "cpufleet-web")
+    print("web: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
     print("tests/web/run.py: %.1f s; screenshots in %s" % (
         time.monotonic() - t0, OUT), file=sys.stderr)
     return 1 if failed else 0
