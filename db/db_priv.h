@@ -14,7 +14,7 @@
 #include "db/db.h"
 
 /* The schema version both backends' migration lists reach. */
-#define CF_DB_SCHEMA_LATEST 4
+#define CF_DB_SCHEMA_LATEST 3
 
 /* The statements, by family; each backend's table has their SQL. */
 enum cf_db_st {

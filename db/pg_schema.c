@@ -153,14 +153,6 @@ static const char *const migrations[] = {
 	" accepted_now integer NOT NULL CHECK (accepted_now IN (0, 1)),"
 	" reasons text NOT NULL DEFAULT '',"
 	" PRIMARY KEY (event, seq));",
-	/* 4: cf_rows(), the rows of a JSON array argument for the statements
-	 * that store many uploads at once (sql_many.h).  PL/pgSQL is never
-	 * inlined, so its estimate of 8 rows holds: json_array_elements()
-	 * alone is guessed at 100, and the planner then hashes every
-	 * sighting instead of looking a few up by key. */
-	"CREATE FUNCTION cf_rows(t text) RETURNS TABLE (v json)"
-	" LANGUAGE plpgsql IMMUTABLE STRICT ROWS 8 AS"
-	" $$BEGIN RETURN QUERY SELECT json_array_elements(t::json); END$$;"
 };
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(SCHEMA_LATEST == CF_DB_SCHEMA_LATEST,

@@ -125,7 +125,7 @@ static int uid_row(void *ctx, const struct cf_db_row *r)
 	struct item *it = find(ctx, true, cf_db_col_text(r, 0));
 	bool same_host, same_content;
 
-	if (!it || !it->live)
+	if (!it || !it->live || cf_db_col_null(r, 1))
 		return 0;
 	it->live = false;
 	same_host = strcmp(cf_db_col_text(r, 1), it->p->u->host) == 0;
@@ -145,7 +145,7 @@ static int latest_row(void *ctx, const struct cf_db_row *r)
 {
 	struct item *it = find(ctx, false, cf_db_col_text(r, 0));
 
-	if (!it || !it->live)
+	if (!it || !it->live || cf_db_col_null(r, 1))
 		return 0;
 	cf_db_col_copy(it->p->prev_report, sizeof(it->p->prev_report), r, 1);
 	it->row = cf_db_col_int64(r, 2);

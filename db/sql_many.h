@@ -2,7 +2,7 @@
  * backends over ROWS: the rows of argument ?1, a JSON array whose every
  * element is an array of texts, as a table with one column v (the row);
  * (v ->> N) is its Nth text.  Each backend's SQL table puts its own ROWS
- * in (sql_sqlite.c: json_each, sql_pg.c: the schema's cf_rows), so one
+ * in (sql_sqlite.c: json_each, sql_pg.c: json_array_elements), so one
  * statement stores the rows of many uploads: a round trip to PostgreSQL
  * per table, not per upload. */
 #ifndef CF_DB_SQL_MANY_H
@@ -19,17 +19,25 @@
 	"  julianday(hosts.last_seen) THEN excluded.last_seen" \
 	"  ELSE hosts.last_seen END"
 
+/* Each row's lookups are scalar subqueries by key (a unique index, or
+ * the newest entry of sightings_host), never a join of the rows with a
+ * table: planned while a table is small, such a join becomes a hash of the
+ * whole table, kept as the generic plan of a prepared statement. */
+/* Column COL of row x's host's latest sighting s, JOIN (reports r, ...). */
+#define CF_SQL_LATEST(COL, JOIN) \
+	" (SELECT " COL " FROM sightings s" JOIN \
+	"  WHERE s.host_id = (x.v ->> 0) ORDER BY s.seq DESC LIMIT 1)"
+#define CF_SQL_LATEST_REPORT " JOIN reports r ON r.id = s.report_row"
+
 #define CF_SQL_MANY(ROWS) \
-	/* [report_id] -> report_id, its host, its content (none for one \
-	 * not stored).  Each row looks its sighting up by key, whatever \
-	 * the planner guesses of the array's size: a join could scan \
-	 * every sighting. */ \
+	/* [report_id] -> report_id, its host, its content (NULLs for one \
+	 * not stored). */ \
 	[ST_UID_MANY] = \
-		"SELECT y.u, s.host_id, r.content FROM" \
-		" (SELECT (x.v ->> 0) AS u, (SELECT s2.seq FROM sightings s2" \
-		"  WHERE s2.report_uid = (x.v ->> 0)) AS m FROM " ROWS " x) y" \
-		" JOIN sightings s ON s.seq = y.m" \
-		" JOIN reports r ON r.id = s.report_row", \
+		"SELECT (x.v ->> 0), (SELECT s.host_id FROM sightings s" \
+		"  WHERE s.report_uid = (x.v ->> 0))," \
+		" (SELECT r.content FROM sightings s" \
+		"  JOIN reports r ON r.id = s.report_row" \
+		"  WHERE s.report_uid = (x.v ->> 0)) FROM " ROWS " x", \
 	/* [host, arch, hostname, received_at] */ \
 	[ST_HOST_UPSERT_MANY] = \
 		"INSERT INTO hosts (id, arch, hostname, first_seen, last_seen)" \
@@ -37,16 +45,15 @@
 		" (x.v ->> 3) FROM " ROWS " x WHERE true" \
 		CF_SQL_HOST_UPSERT_SET, \
 	/* [host] -> host, its latest sighting's report_id, that report's \
-	 * row, content and configuration fingerprint (hosts without a \
-	 * sighting give no row).  The newest seq first, per host \
-	 * (sightings_host), then that one sighting by its key. */ \
+	 * row, content and configuration fingerprint (NULLs for a host \
+	 * without one). */ \
 	[ST_HOST_LATEST_MANY] = \
-		"SELECT y.h, s.report_uid, r.id, r.content, c.fingerprint FROM" \
-		" (SELECT (x.v ->> 0) AS h, (SELECT max(s2.seq) FROM sightings" \
-		"  s2 WHERE s2.host_id = (x.v ->> 0)) AS m FROM " ROWS " x) y" \
-		" JOIN sightings s ON s.seq = y.m" \
-		" JOIN reports r ON r.id = s.report_row" \
-		" JOIN configs c ON c.id = r.config_id", \
+		"SELECT (x.v ->> 0), " CF_SQL_LATEST("s.report_uid", "") "," \
+		CF_SQL_LATEST("s.report_row", "") "," \
+		CF_SQL_LATEST("r.content", CF_SQL_LATEST_REPORT) "," \
+		CF_SQL_LATEST("c.fingerprint", CF_SQL_LATEST_REPORT \
+			      " JOIN configs c ON c.id = r.config_id") \
+		" FROM " ROWS " x", \
 	/* [fingerprint] -> fingerprint, id (NULL: none) */ \
 	[ST_CONFIG_FIND_MANY] = \
 		"SELECT (x.v ->> 0), (SELECT c.id FROM configs c" \

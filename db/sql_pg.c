@@ -37,5 +37,6 @@ const char *const cf_db_pg_sql[ST_COUNT] = {
 	[ST_PROFILE_LOCK] =
 		"SELECT pg_advisory_xact_lock(hashtextextended("
 		"'cpufleet.profile:' || $1::text, 0))",
-	CF_SQL_MANY("cf_rows(?1)"),
+	CF_SQL_MANY("(SELECT value AS v FROM"
+		    " jsonb_array_elements(CAST(?1 AS jsonb)))"),
 };

@@ -146,8 +146,6 @@ static const struct migration {
 	" accepted_now INTEGER NOT NULL CHECK (accepted_now IN (0, 1)),"
 	" reasons TEXT NOT NULL DEFAULT '',"
 	" PRIMARY KEY (event, seq));", NULL },
-	/* 4: PostgreSQL's cf_rows() (pg_schema.c); nothing here. */
-	{ "", NULL },
 };
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(SCHEMA_LATEST == CF_DB_SCHEMA_LATEST,

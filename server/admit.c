@@ -170,9 +170,18 @@ bool cf_admit_request(struct cf_server *s, struct MHD_Connection *c,
 	st->token = tok;
 	/* The event threads' own connection: they must never wait for one of
 	 * the readers the workers hold. */
-	pthread_mutex_lock(&s->evlock);
-	err = cf_db_token_lookup(s->evdb, tok, &st->tok);
-	pthread_mutex_unlock(&s->evlock);
+	/* One each, so that they never wait for each other either: the
+	 * first free, or the last. */
+	size_t i;
+
+	for (i = 0; i < EVENT_THREADS - 1; i++)
+		if (pthread_mutex_trylock(&s->evlock[i]) == 0)
+			break;
+	if (i == EVENT_THREADS - 1)
+		pthread_mutex_lock(&s->evlock[i]);
+	err = cf_db_token_lookup(s->evdb[i], tok, &st->tok);
+	pthread_mutex_unlock(&s->evlock[i]);
+	clock_gettime(CLOCK_MONOTONIC, &st->tok_at);
 	if (err == CF_ENOTFOUND) {
 		cf_api_error(rp, 401, "unknown or revoked token");
 		return false;

@@ -53,6 +53,9 @@ struct route_stats {
 	unsigned long long usec;
 };
 
+/* Event threads: each accepts and reads its share of the connections. */
+#define EVENT_THREADS 2
+
 struct cf_server {
 	struct MHD_Daemon *mhd;
 	struct cf_writer *writer;
@@ -71,10 +74,10 @@ struct cf_server {
 	/* What the handlers get: the fleet on the readers and the writer,
 	 * upload counters, the metrics above. */
 	struct cf_api_env env;
-	/* The event threads' own read connection (token lookups), so that
+	/* The event threads' own read connections (token lookups), so that
 	 * they never wait for a reader the workers hold. */
-	pthread_mutex_t evlock;
-	struct cf_db *evdb;
+	pthread_mutex_t evlock[EVENT_THREADS];
+	struct cf_db *evdb[EVENT_THREADS];
 	/* Open connections and their deadlines (reaper thread). */
 	pthread_mutex_t clock;
 	pthread_cond_t cwake;
@@ -107,6 +110,7 @@ struct conn {
 	struct cf_api_req rq;
 	struct cf_db_token tok;
 	const char *token;     /* the Authorization header's, in MHD's memory */
+	struct timespec tok_at; /* when TOK was looked up (monotonic) */
 	struct MHD_Connection *c;
 	struct cf_api_reply rp; /* a worker's answer, sent after the resume */
 	char *body;

@@ -27,8 +27,6 @@
  * readers and their WAL files), the listening socket, epoll, the
  * inter-thread pipe, logs. */
 #define FD_RESERVE 64
-/* Event threads: each accepts and reads its share of the connections. */
-#define EVENT_THREADS 2
 /* Threads answering requests, per read connection (--readers). */
 #define WORKERS_PER_READER 4
 
@@ -246,7 +244,8 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 	pthread_cond_init(&s->rfree, NULL);
 	pthread_mutex_init(&s->clock, NULL);
 	pthread_cond_init(&s->cwake, NULL);
-	pthread_mutex_init(&s->evlock, NULL);
+	for (size_t i = 0; i < EVENT_THREADS; i++)
+		pthread_mutex_init(&s->evlock[i], NULL);
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_cond_init(&s->qwake, NULL);
 	/* Without it, only the header deadline ends a half-closed one. */
@@ -297,9 +296,11 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 			goto cleanup;
 		s->free_readers[s->nfree++] = s->readers[i];
 	}
-	err = cf_db_open(o->db_path, true, &s->evdb, d);
-	if (err != CF_OK)
-		goto cleanup;
+	for (size_t i = 0; i < EVENT_THREADS; i++) {
+		err = cf_db_open(o->db_path, true, &s->evdb[i], d);
+		if (err != CF_OK)
+			goto cleanup;
+	}
 	s->conn_limit = conn_limit(o, s->nreaders);
 	s->evict_at = s->conn_limit - s->conn_limit / 8;
 	/* EVENT_THREADS event threads (epoll) for every connection; the
@@ -401,7 +402,8 @@ void cf_server_stop(struct cf_server *s)
 	cf_writer_stop(s->writer);
 	for (size_t i = 0; s->readers && i < s->nreaders; i++)
 		cf_db_close(s->readers[i]);
-	cf_db_close(s->evdb);
+	for (size_t i = 0; i < EVENT_THREADS; i++)
+		cf_db_close(s->evdb[i]);
 	cf_conns_free(s);
 	if (s->hupfd >= 0)
 		close(s->hupfd);
@@ -417,7 +419,8 @@ void cf_server_stop(struct cf_server *s)
 	pthread_cond_destroy(&s->rfree);
 	pthread_mutex_destroy(&s->clock);
 	pthread_cond_destroy(&s->cwake);
-	pthread_mutex_destroy(&s->evlock);
+	for (size_t i = 0; i < EVENT_THREADS; i++)
+		pthread_mutex_destroy(&s->evlock[i]);
 	pthread_mutex_destroy(&s->qlock);
 	pthread_mutex_destroy(&s->env.refusing_lock);
 	pthread_cond_destroy(&s->qwake);
