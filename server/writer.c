@@ -235,5 +235,8 @@ void cf_writer_stats(struct cf_writer *w, struct cf_writer_stats *out)
 {
 	pthread_mutex_lock(&w->lock);
 	*out = w->st;
+	out->waiting = 0;
+	for (const struct job *j = w->head; j; j = j->next)
+		out->waiting++;
 	pthread_mutex_unlock(&w->lock);
 }

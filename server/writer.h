@@ -48,6 +48,7 @@ struct cf_writer_stats {
 	unsigned long long jobs, failed, batches, commits_failed;
 	unsigned long long together;   /* jobs run by a cf_writer_many_fn */
 	unsigned long long apart;      /* its calls undone, the jobs rerun */
+	unsigned long long waiting;    /* jobs queued now, not yet taken */
 };
 void cf_writer_stats(struct cf_writer *w, struct cf_writer_stats *out);
 

@@ -36,6 +36,7 @@ extern CU_SuiteInfo suite_edges;
 extern CU_SuiteInfo suite_smccc;
 extern CU_SuiteInfo suite_export;
 extern CU_SuiteInfo suite_fleet;
+extern CU_SuiteInfo suite_writer;
 extern CU_SuiteInfo suite_text;
 extern CU_SuiteInfo suite_levels;
 extern CU_SuiteInfo suite_driver;
