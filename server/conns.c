@@ -20,7 +20,7 @@
 /* Half-closed connections looked at per reaper round. */
 #define HUP_BATCH 256
 
-static uint64_t now_ms(void)
+uint64_t cf_conns_now_ms(void)
 {
 	struct timespec ts;
 
@@ -151,19 +151,25 @@ void cf_conns_free(struct cf_server *s)
 		}
 }
 
+struct track *cf_conns_track(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
 /* The connection of C enters PHASE now. */
 void cf_conns_phase(struct cf_server *s, struct MHD_Connection *c,
 		    enum phase phase)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct track *t = ci ? ci->socket_context : NULL;
+	struct track *t = cf_conns_track(c);
 
 	if (!t)
 		return;
 	pthread_mutex_lock(&s->clock);
 	t->phase = phase;
-	t->since = now_ms();
+	t->since = cf_conns_now_ms();
 	t->hup = 0;
 	track_unlink(s, t);
 	track_append(s, t);
@@ -207,7 +213,7 @@ void cf_conns_on_connection(void *cls, struct MHD_Connection *c,
 	}
 	t->fd = ci->connect_fd;
 	t->phase = PH_IDLE;
-	t->since = now_ms();
+	t->since = cf_conns_now_ms();
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	pthread_mutex_lock(&s->clock);
 	t->peer = ci ? peer_find(s, ci->client_addr, true) : NULL;
@@ -304,7 +310,7 @@ void *cf_conns_reaper(void *arg)
 
 	pthread_mutex_lock(&s->clock);
 	while (!s->reaper_stop) {
-		uint64_t now = now_ms();
+		uint64_t now = cf_conns_now_ms();
 		unsigned n = 0;
 
 		if (s->hupfd >= 0)

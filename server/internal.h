@@ -38,6 +38,12 @@ struct peer {
 
 /* One open connection, in s->head..tail ordered by SINCE (moved to the
  * tail on every change of phase).  Guarded by s->clock. */
+/* How long a token's lookup stands: for the requests that follow on its
+ * connection, and for the request itself until a worker runs it (a slow
+ * body is looked up again).  A revocation takes effect within that time
+ * on connections kept alive, at once on new ones. */
+#define TOKEN_FRESH_MS 100
+
 struct track {
 	int fd;
 	enum phase phase;
@@ -46,6 +52,11 @@ struct track {
 	uint64_t since;        /* ms, monotonic: when PHASE began */
 	struct peer *peer;
 	struct track *prev, *next;
+	/* The last token accepted on this connection, when it was looked
+	 * up, and what it is (only its event thread reads or writes these). */
+	char tok[CF_DB_TOKEN_MAX];
+	uint64_t tok_at;       /* cf_conns_now_ms() */
+	struct cf_db_token tok_info;
 };
 
 struct route_stats {
@@ -110,7 +121,7 @@ struct conn {
 	struct cf_api_req rq;
 	struct cf_db_token tok;
 	const char *token;     /* the Authorization header's, in MHD's memory */
-	struct timespec tok_at; /* when TOK was looked up (monotonic) */
+	uint64_t tok_at;       /* when TOK was looked up, cf_conns_now_ms() */
 	struct MHD_Connection *c;
 	struct cf_api_reply rp; /* a worker's answer, sent after the resume */
 	char *body;
@@ -152,6 +163,10 @@ void cf_request_on_completed(void *cls, struct MHD_Connection *c,
 void *cf_request_worker(void *arg);
 
 /* conns.c */
+/* Milliseconds on the monotonic clock. */
+uint64_t cf_conns_now_ms(void);
+/* The tracking of connection C, NULL if none. */
+struct track *cf_conns_track(struct MHD_Connection *c);
 void cf_conns_phase(struct cf_server *s, struct MHD_Connection *c,
 		    enum phase phase);
 void cf_conns_on_connection(void *cls, struct MHD_Connection *c,

@@ -104,8 +104,18 @@ char *cf_metrics_text(void *owner)
 		"cpufleet_db_write_failures_total %llu\n"
 		"# HELP cpufleet_db_commit_failures_total Commits that failed.\n"
 		"# TYPE cpufleet_db_commit_failures_total counter\n"
-		"cpufleet_db_commit_failures_total %llu\n",
-		ws.batches, ws.jobs, ws.failed, ws.commits_failed);
+		"cpufleet_db_commit_failures_total %llu\n"
+		"# HELP cpufleet_db_write_jobs_together_total Writes run "
+		"together with others of their kind (uploads: a statement per "
+		"table for all).\n"
+		"# TYPE cpufleet_db_write_jobs_together_total counter\n"
+		"cpufleet_db_write_jobs_together_total %llu\n"
+		"# HELP cpufleet_db_write_together_failures_total Runs together "
+		"undone, their writes then run one by one.\n"
+		"# TYPE cpufleet_db_write_together_failures_total counter\n"
+		"cpufleet_db_write_together_failures_total %llu\n",
+		ws.batches, ws.jobs, ws.failed, ws.commits_failed, ws.together,
+		ws.apart);
 	pthread_mutex_lock(&s->clock);
 	size_t open = s->nconns;
 	unsigned long long closed[NCLOSE];

@@ -1410,13 +1410,32 @@ def t_agent_backoff(tmp):
     s.stop()
 
 
-@case("a token revoked while an upload's body arrives writes nothing")
+@case("a revoked token: refused on a connection kept alive, and while an "
+      "upload's body arrives (nothing written)")
 def t_revoked_during_body(tmp):
     db = new_db(tmp)
     adm, _ = token(db, "admin")
     agt, agt_id = token(db, "agent", "n1-01")
+    rdr, rdr_id = token(db, "reader")
     s = Server(db)
     u = urllib.parse.urlsplit(s.url)
+    # A lookup stands 100 ms for the requests that follow on its
+    # connection: the revocation (a CLI run, longer than that) holds for
+    # the next one.
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    for i in range(2):
+        c.request("GET", "/v1/hosts",
+                  headers={"Authorization": "Bearer " + rdr})
+        r = c.getresponse()
+        eq(r.status, 200, "request %d on one connection" % i)
+        r.read()
+    cli("token", "revoke", "--db", db, rdr_id, check_rc=0)
+    time.sleep(0.1)
+    c.request("GET", "/v1/hosts", headers={"Authorization": "Bearer " + rdr})
+    r = c.getresponse()
+    eq(r.status, 401, "the same connection after the revocation")
+    r.read()
+    c.close()
     body = json.dumps(report("n1-01", "slow-1")).encode()
     head = ("POST /v1/reports HTTP/1.1\r\nHost: %s:%d\r\n"
             "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
