@@ -1327,6 +1327,15 @@ struct want {
 	char prev_report[16], prev_fp[8];
 };
 
+/* SRC into DST (CAP bytes), cut to fit. */
+static void set_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void model_put(struct model *m, int h, const char *uid,
 		      const char *host, const char *content, const char *fp,
 		      struct want *w)
@@ -1342,24 +1351,28 @@ static void model_put(struct model *m, int h, const char *uid,
 			w->err = CF_ECONFLICT;
 		return;
 	}
-	snprintf(w->prev_report, sizeof(w->prev_report), "%s",
-		 m->latest[h].uid);
-	snprintf(w->prev_fp, sizeof(w->prev_fp), "%s", m->latest[h].fp);
+	set_text(w->prev_report, sizeof(w->prev_report), m->latest[h].uid);
+	set_text(w->prev_fp, sizeof(w->prev_fp), m->latest[h].fp);
 	w->res = m->latest[h].uid[0] && !strcmp(m->latest[h].content, content)
 		 ? CF_DB_PUT_SEEN_AGAIN : CF_DB_PUT_NEW;
 	m->reports += w->res == CF_DB_PUT_NEW;
 	m->sightings++;
-	snprintf(m->seen[m->nseen].uid, 16, "%s", uid);
-	snprintf(m->seen[m->nseen].host, 8, "%s", host);
-	snprintf(m->seen[m->nseen++].content, 8, "%s", content);
-	snprintf(m->latest[h].content, 8, "%s", content);
-	snprintf(m->latest[h].fp, 8, "%s", fp);
-	snprintf(m->latest[h].uid, 16, "%s", uid);
+	set_text(m->seen[m->nseen].uid, 16, uid);
+	set_text(m->seen[m->nseen].host, 8, host);
+	set_text(m->seen[m->nseen++].content, 8, content);
+	set_text(m->latest[h].content, 8, content);
+	set_text(m->latest[h].fp, 8, fp);
+	set_text(m->latest[h].uid, 16, uid);
 	/* cf_db_host_history's order: newest first. */
-	char tmp[sizeof(m->history[h])];
-	snprintf(tmp, sizeof(tmp), "%s%s%s", uid, m->history[h][0] ? " " : "",
-		 m->history[h]);
-	memcpy(m->history[h], tmp, sizeof(tmp));
+	char *hist = m->history[h];
+	size_t a = strlen(uid), b = strlen(hist), sep = b ? 1 : 0;
+
+	if (a + sep + b < sizeof(m->history[h])) {
+		memmove(hist + a + sep, hist, b + 1);
+		memcpy(hist, uid, a);
+		if (sep)
+			hist[a] = ' ';
+	}
 }
 
 /* 400 pseudo-random uploads over 6 hosts, stored in chunks of 1 to 12
@@ -1445,10 +1458,10 @@ static void test_db_put_many_as_the_model(void)
 	CU_ASSERT_EQUAL(stats().hosts, MANY_HOSTS);
 	for (int h = 0; h < MANY_HOSTS; h++) {
 		static struct names c;
-		char id[8];
+		char id[16];
 
 		memset(&c, 0, sizeof(c));
-		snprintf(id, sizeof(id), "h%d", h);
+		snprintf(id, sizeof(id), "h%u", (unsigned)h % MANY_HOSTS);
 		CU_ASSERT_EQUAL(cf_db_host_history(db, id, 0, on_bare_sighting,
 						   &c), CF_OK);
 		CU_ASSERT_STRING_EQUAL(c.text, m.history[h]);

@@ -43,7 +43,7 @@ static void tear_down(void)
 
 struct job {
 	struct cf_db_upload u;
-	char rid[16], host[16], content[8];
+	char rid[16], host[16], content[16];
 	enum cf_db_put_result res;
 };
 
