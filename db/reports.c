@@ -95,24 +95,24 @@ static bool row_add(cJSON *rows, const char *fmt, ...)
 	return false;
 }
 
-/* Runs ID over ROWS (consumed; nothing is run for an empty array), each
- * result row to FN. */
-static enum cf_err run_rows(struct cf_db *db, enum cf_db_st id, cJSON *rows,
-			    bool built, const char *what, cf_db_row_fn fn,
-			    void *ctx, struct cf_diag *d)
+/* After ERR (CF_OK: go on), runs ID over ROWS (consumed; BUILT: complete;
+ * nothing is run for an empty array), each result row to FN. */
+static enum cf_err run_rows(struct cf_db *db, enum cf_err err,
+			    enum cf_db_st id, cJSON *rows, bool built,
+			    const char *what, cf_db_row_fn fn, void *ctx,
+			    struct cf_diag *d)
 {
-	enum cf_err err = CF_OK;
 	char *txt = NULL;
 
-	if (!rows || !built)
+	if (err == CF_OK && (!rows || !built))
 		err = cf_diag_set(d, CF_ENOMEM, "database: %s: out of memory",
 				  what);
-	else if (cJSON_GetArraySize(rows) > 0 &&
-		 !(txt = cJSON_PrintUnformatted(rows)))
-		err = cf_diag_set(d, CF_ENOMEM, "database: %s: out of memory",
-				  what);
-	else if (txt)
-		err = cf_db_query(db, id, what, d, fn, ctx, NULL, "t", txt);
+	if (err == CF_OK && cJSON_GetArraySize(rows) > 0) {
+		txt = cJSON_PrintUnformatted(rows);
+		err = txt ? cf_db_query(db, id, what, d, fn, ctx, NULL, "t", txt)
+			  : cf_diag_set(d, CF_ENOMEM, "database: %s: out of "
+					"memory", what);
+	}
 	cJSON_free(txt);
 	cJSON_Delete(rows);
 	return err;
@@ -224,7 +224,7 @@ static enum cf_err configs(struct cf_db *db, struct batch *b,
 		bool built;
 		cJSON *rows = config_rows(b, step[s].full, &built);
 
-		err = run_rows(db, step[s].id, rows, built,
+		err = run_rows(db, err, step[s].id, rows, built,
 			       "storing the configurations", config_row, b, d);
 	}
 	for (size_t i = 0; err == CF_OK && i < b->n; i++)
@@ -243,8 +243,8 @@ static enum cf_err store(struct cf_db *db, struct batch *b, struct cf_diag *d)
 
 	for (size_t i = 0; ok && i < b->n; i++)
 		ok = row_add(rows, "t", b->by_uid[i]->p->u->report_id);
-	err = run_rows(db, ST_UID_MANY, rows, ok, "finding the report ids",
-		       uid_row, b, d);
+	err = run_rows(db, CF_OK, ST_UID_MANY, rows, ok,
+		       "finding the report ids", uid_row, b, d);
 
 	/* The host rows first: their locks (PostgreSQL's row locks,
 	 * SQLite's write lock) order concurrent uploads of one host, so the
@@ -258,23 +258,16 @@ static enum cf_err store(struct cf_db *db, struct batch *b, struct cf_diag *d)
 			ok = row_add(rows, "tttt", u->host, u->arch,
 				     u->hostname, u->received_at);
 	}
-	if (err == CF_OK)
-		err = run_rows(db, ST_HOST_UPSERT_MANY, rows, ok,
-			       "storing the hosts", NULL, NULL, d);
-	else
-		cJSON_Delete(rows);
+	err = run_rows(db, err, ST_HOST_UPSERT_MANY, rows, ok,
+		       "storing the hosts", NULL, NULL, d);
 
 	rows = cJSON_CreateArray();
 	ok = rows != NULL;
 	for (size_t i = 0; ok && i < b->n; i++)
 		if (b->by_host[i]->live)
 			ok = row_add(rows, "t", b->by_host[i]->p->u->host);
-	if (err == CF_OK)
-		err = run_rows(db, ST_HOST_LATEST_MANY, rows, ok,
-			       "finding the hosts' latest reports", latest_row,
-			       b, d);
-	else
-		cJSON_Delete(rows);
+	err = run_rows(db, err, ST_HOST_LATEST_MANY, rows, ok,
+		       "finding the hosts' latest reports", latest_row, b, d);
 
 	if (err == CF_OK)
 		err = configs(db, b, d);
@@ -292,11 +285,8 @@ static enum cf_err store(struct cf_db *db, struct batch *b, struct cf_diag *d)
 				     u->received_at);
 		}
 	}
-	if (err == CF_OK)
-		err = run_rows(db, ST_REPORT_INSERT_MANY, rows, ok,
-			       "storing the reports", report_row, b, d);
-	else
-		cJSON_Delete(rows);
+	err = run_rows(db, err, ST_REPORT_INSERT_MANY, rows, ok,
+		       "storing the reports", report_row, b, d);
 	for (size_t i = 0; err == CF_OK && i < b->n; i++)
 		if (b->by_host[i]->live && b->by_host[i]->row == 0)
 			err = cf_diag_set(d, CF_EDB, "database: the report of "
@@ -313,11 +303,8 @@ static enum cf_err store(struct cf_db *db, struct batch *b, struct cf_diag *d)
 			ok = row_add(rows, "tlttt", u->report_id, it->row,
 				     u->host, u->received_at, u->collected_at);
 	}
-	if (err == CF_OK)
-		err = run_rows(db, ST_SIGHTING_INSERT_MANY, rows, ok,
-			       "storing the sightings", NULL, NULL, d);
-	else
-		cJSON_Delete(rows);
+	err = run_rows(db, err, ST_SIGHTING_INSERT_MANY, rows, ok,
+		       "storing the sightings", NULL, NULL, d);
 
 	for (size_t i = 0; err == CF_OK && i < b->n; i++)
 		if (b->by_host[i]->live)

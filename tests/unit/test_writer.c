@@ -173,18 +173,26 @@ static void run_k(struct cf_writer *w, struct runner *r)
 		pthread_join(t[i], NULL);
 }
 
-static void test_writer_runs_together(void)
+/* A writer on the suite's database, the K uploads run through it. */
+static struct cf_writer *run_writer(bool fails, struct runner *r)
 {
 	struct cf_diag d = { "" };
-	struct cf_writer *w;
-	struct cf_writer_stats st;
-	struct runner r[K];
-	struct cf_db_stats s;
+	struct cf_writer *w = NULL;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
 	CU_ASSERT_EQUAL_FATAL(cf_writer_start(db, &w, &d), CF_OK);
-	many_fails = false;
+	many_fails = fails;
 	run_k(w, r);
+	return w;
+}
+
+static void test_writer_runs_together(void)
+{
+	struct cf_writer_stats st;
+	struct runner r[K];
+	struct cf_writer *w = run_writer(false, r);
+	struct cf_db_stats s;
+
 	CU_ASSERT_EQUAL(manys, 1);
 	CU_ASSERT_EQUAL(many_n, K);
 	CU_ASSERT_EQUAL(ones, 0);
@@ -206,16 +214,11 @@ static void test_writer_runs_together(void)
 
 static void test_writer_reruns_alone(void)
 {
-	struct cf_diag d = { "" };
-	struct cf_writer *w;
 	struct cf_writer_stats st;
 	struct runner r[K];
+	struct cf_writer *w = run_writer(true, r);
 	struct cf_db_stats s;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
-	CU_ASSERT_EQUAL_FATAL(cf_writer_start(db, &w, &d), CF_OK);
-	many_fails = true;
-	run_k(w, r);
 	CU_ASSERT_EQUAL(manys, 1);
 	/* Alone, job 2 is stored too: only the call together refused it.
 	 * Each is new: nothing of the call together was kept. */
