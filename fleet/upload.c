@@ -47,38 +47,69 @@ static enum cf_err record_drift(struct cf_db *db, struct upload_job *j,
 	return err;
 }
 
+/* Does job I share its host or report_id with an earlier one not done? */
+static bool waits(void *const *args, const bool *done, size_t i)
+{
+	const struct upload_job *a = args[i];
+
+	for (size_t k = 0; k < i; k++) {
+		const struct upload_job *b = args[k];
+
+		if (!done[k] && (!strcmp(a->u.host, b->u.host) ||
+				 !strcmp(a->u.report_id, b->u.report_id)))
+			return true;
+	}
+	return false;
+}
+
 /* Stores the jobs' reports together and their drift events, in the same
- * transaction.  The previous report each is compared with is the one the
- * store read under its host row's lock: a second server storing a report
- * of the same host meanwhile is ordered before or after, never beside. */
+ * transaction: distinct hosts and report_ids at a time, so uploads of one
+ * host (or retries of one report) go in turn, in their order.  The
+ * previous report each is compared with is the one the store read under
+ * its host row's lock: a second server storing a report of the same host
+ * meanwhile is ordered before or after, never beside. */
 static enum cf_err run_uploads(struct cf_db *db, void *const *args, size_t n,
 			       enum cf_err *res, struct cf_diag *diags,
 			       struct cf_diag *d)
 {
 	struct cf_db_put *puts = calloc(n ? n : 1, sizeof(*puts));
+	size_t *at = calloc(n ? n : 1, sizeof(*at)), left = n;
+	bool *done = calloc(n ? n : 1, sizeof(*done));
 	enum cf_err err = CF_OK;
 
-	if (!puts)
-		return cf_diag_set(d, CF_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		struct upload_job *j = args[i];
+	if (!puts || !at || !done)
+		err = cf_diag_set(d, CF_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		((struct upload_job *)args[i])->event = 0;
+	while (err == CF_OK && left) {
+		size_t g = 0;
 
-		j->event = 0;
-		puts[i].u = &j->u;
-	}
-	err = cf_db_report_put_many(db, puts, n, d);
-	for (size_t i = 0; err == CF_OK && i < n; i++) {
-		struct upload_job *j = args[i];
-
-		res[i] = puts[i].err;
-		if (res[i] != CF_OK) {
-			diags[i] = puts[i].diag;
-			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (done[i] || waits(args, done, i))
+				continue;
+			at[g] = i;
+			puts[g++] = (struct cf_db_put){
+				.u = &((struct upload_job *)args[i])->u };
 		}
-		j->res = puts[i].res;
-		err = record_drift(db, j, &puts[i], d);
+		err = cf_db_report_put_many(db, puts, g, d);
+		for (size_t k = 0; err == CF_OK && k < g; k++) {
+			size_t i = at[k];
+			struct upload_job *j = args[i];
+
+			done[i] = true;
+			left--;
+			res[i] = puts[k].err;
+			if (res[i] != CF_OK) {
+				diags[i] = puts[k].diag;
+				continue;
+			}
+			j->res = puts[k].res;
+			err = record_drift(db, j, &puts[k], d);
+		}
 	}
 	free(puts);
+	free(at);
+	free(done);
 	return err;
 }
 

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 #include "fleet/fleet.h"
+#include "server/writer.h"
 #include "tests/unit/suites.h"
 
-static char dir[64];
+static char dir[64], path[128];
 static struct cf_db *db;
 static struct cf_fleet_direct io;
 static struct cf_fleet fl;
@@ -20,8 +23,6 @@ static struct cf_fleet fl;
 
 static void set_up(void)
 {
-	char path[128];
-
 	db = test_db_open_tmp("cf_fleet_test", dir, path);
 	io = (struct cf_fleet_direct){ db, T1 };
 	cf_fleet_direct(&fl, &io);
@@ -913,9 +914,130 @@ static void test_drift_identity_only(void)
 	CU_ASSERT_EQUAL(stats().events, 0);
 }
 
+/* ---- uploads through the server's writer, run together ---- */
+
+static struct cf_writer *wr;
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_open, blocking;
+
+static enum cf_err writer_write(void *ctx, cf_fleet_write_fn fn,
+				cf_fleet_write_many_fn many, void *arg,
+				struct cf_diag *d)
+{
+	(void)ctx;
+	return cf_writer_run(wr, fn, many, arg, d);
+}
+
+static enum cf_err blocker(struct cf_db *d, void *arg, struct cf_diag *diag)
+{
+	(void)d;
+	(void)arg;
+	(void)diag;
+	pthread_mutex_lock(&gate_lock);
+	blocking = true;
+	while (!gate_open)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	return CF_OK;
+}
+
+static void *run_blocker(void *arg)
+{
+	struct cf_diag d = { "" };
+
+	(void)arg;
+	cf_writer_run(wr, blocker, NULL, NULL, &d);
+	return NULL;
+}
+
+struct queued {
+	const char *file, *rid;
+	struct cf_fleet *f;
+	struct cf_fleet_upload u;
+	enum cf_err err;
+};
+
+static void *run_upload_file(void *arg)
+{
+	struct queued *q = arg;
+	struct cf_report *r = test_load_report(q->file);
+	struct cf_diag d = { "" };
+
+	q->err = CF_EINVAL;
+	if (r && cf_report_set_id(r, q->rid) == CF_OK)
+		q->err = cf_fleet_upload(q->f, r, NULL, &q->u, &d);
+	cf_report_destroy(r);
+	return NULL;
+}
+
+/* Four uploads queued at once behind a blocker give what they would one
+ * after the other (fleet/fleet.h, db/db.h): two reports of one host in
+ * turn, the second a drift event; a retry of the first known; another
+ * host new.  All four run together: none is undone and rerun alone. */
+static void test_upload_together(void)
+{
+	struct queued q[] = {
+		{ .file = "drift/spr-05.json", .rid = "a" },
+		{ .file = "drift/spr-05-tsx-off.json", .rid = "c" },
+		{ .file = "drift/spr-05.json", .rid = "a" },
+		{ .file = "fleet/n1-01.json", .rid = "n" },
+	};
+	struct cf_fleet wf = fl;
+	struct cf_writer_stats st;
+	struct cf_diag d = { "" };
+	struct cf_db *w = NULL;
+	pthread_t tb, t[4];
+
+	CU_ASSERT_EQUAL_FATAL(cf_db_open(path, false, &w, &d), CF_OK);
+	CU_ASSERT_EQUAL_FATAL(cf_writer_start(w, &wr, &d), CF_OK);
+	wf.write = writer_write;
+	gate_open = blocking = false;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&tb, NULL, run_blocker, NULL), 0);
+	for (bool b = false; !b; usleep(1000)) {
+		pthread_mutex_lock(&gate_lock);
+		b = blocking;
+		pthread_mutex_unlock(&gate_lock);
+	}
+	/* One at a time, so that the queue has them in this order. */
+	for (size_t i = 0; i < 4; i++) {
+		q[i].f = &wf;
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL,
+						     run_upload_file, &q[i]), 0);
+		do {
+			usleep(1000);
+			cf_writer_stats(wr, &st);
+		} while (st.waiting < i + 1);
+	}
+	pthread_mutex_lock(&gate_lock);
+	gate_open = true;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	pthread_join(tb, NULL);
+	for (size_t i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	cf_writer_stats(wr, &st);
+	cf_writer_stop(wr);
+
+	for (size_t i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(q[i].err, CF_OK);
+	CU_ASSERT_EQUAL(q[0].u.status, CF_FLEET_NEW);
+	CU_ASSERT_EQUAL(q[0].u.event, 0);
+	CU_ASSERT_EQUAL(q[1].u.status, CF_FLEET_NEW);
+	CU_ASSERT(q[1].u.event > 0);
+	CU_ASSERT_EQUAL(q[2].u.status, CF_FLEET_KNOWN);
+	CU_ASSERT_EQUAL(q[3].u.status, CF_FLEET_NEW);
+	CU_ASSERT_EQUAL(st.together, 4);
+	CU_ASSERT_EQUAL(st.apart, 0);
+	CU_ASSERT_EQUAL(stats().events, 1);
+	CU_ASSERT_EQUAL(stats().reports, 3);
+	CU_ASSERT_EQUAL(stats().sightings, 3);
+}
+
 static CU_TestInfo tests[] = {
 	TEST(test_upload_outcomes),
 	TEST(test_drift_event),
+	TEST(test_upload_together),
 	TEST(test_drift_identity_only),
 	TEST(test_upload_without_id),
 	TEST(test_upload_refused),
