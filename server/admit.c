@@ -116,24 +116,17 @@ void cf_admit_count_refused(struct cf_server *s, const struct conn *st)
 }
 
 /* Route, method and credentials, from the headers alone. */
-/* TOK's token into ST, as looked up on the connection's previous request
- * within TOKEN_FRESH_MS, else on one of the event threads' own
- * connections (they must never wait for one of the readers the workers
- * hold, nor for each other: the first free, or the last). */
-static enum cf_err token_lookup(struct cf_server *s, struct MHD_Connection *c,
-				const char *tok, struct conn *st)
+/* TOK's token into ST, looked up on one of the event threads' own
+ * connections: they must never wait for one of the readers the workers
+ * hold, nor for each other (the first free, or the last).  Every request
+ * is looked up: a token revoked between two requests on one connection
+ * kept alive refuses the second (tests/integration/adversarial.py). */
+static enum cf_err token_lookup(struct cf_server *s, const char *tok,
+				struct conn *st)
 {
-	struct track *t = cf_conns_track(c);
-	uint64_t now = cf_conns_now_ms();
 	enum cf_err err;
 	size_t i;
 
-	if (t && t->tok[0] && now - t->tok_at < TOKEN_FRESH_MS &&
-	    strcmp(t->tok, tok) == 0) {
-		st->tok = t->tok_info;
-		st->tok_at = t->tok_at;
-		return CF_OK;
-	}
 	for (i = 0; i < EVENT_THREADS - 1; i++)
 		if (pthread_mutex_trylock(&s->evlock[i]) == 0)
 			break;
@@ -141,15 +134,7 @@ static enum cf_err token_lookup(struct cf_server *s, struct MHD_Connection *c,
 		pthread_mutex_lock(&s->evlock[i]);
 	err = cf_db_token_lookup(s->evdb[i], tok, &st->tok);
 	pthread_mutex_unlock(&s->evlock[i]);
-	st->tok_at = now;
-	if (t) {
-		t->tok[0] = '\0';
-		if (err == CF_OK && strlen(tok) < sizeof(t->tok)) {
-			memcpy(t->tok, tok, strlen(tok) + 1);
-			t->tok_at = now;
-			t->tok_info = st->tok;
-		}
-	}
+	st->tok_at = cf_conns_now_ms();
 	return err;
 }
 
@@ -205,7 +190,7 @@ bool cf_admit_request(struct cf_server *s, struct MHD_Connection *c,
 	while (*tok == ' ')
 		tok++;
 	st->token = tok;
-	err = token_lookup(s, c, tok, st);
+	err = token_lookup(s, tok, st);
 	if (err == CF_ENOTFOUND) {
 		cf_api_error(rp, 401, "unknown or revoked token");
 		return false;

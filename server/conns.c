@@ -151,7 +151,8 @@ void cf_conns_free(struct cf_server *s)
 		}
 }
 
-struct track *cf_conns_track(struct MHD_Connection *c)
+/* The tracking of connection C, NULL if none. */
+static struct track *conn_track(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -163,7 +164,7 @@ struct track *cf_conns_track(struct MHD_Connection *c)
 void cf_conns_phase(struct cf_server *s, struct MHD_Connection *c,
 		    enum phase phase)
 {
-	struct track *t = cf_conns_track(c);
+	struct track *t = conn_track(c);
 
 	if (!t)
 		return;

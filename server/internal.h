@@ -38,10 +38,8 @@ struct peer {
 
 /* One open connection, in s->head..tail ordered by SINCE (moved to the
  * tail on every change of phase).  Guarded by s->clock. */
-/* How long a token's lookup stands: for the requests that follow on its
- * connection, and for the request itself until a worker runs it (a slow
- * body is looked up again).  A revocation takes effect within that time
- * on connections kept alive, at once on new ones. */
+/* How long a request's token lookup (at its headers) stands until a
+ * worker runs it; a slower body is looked up again (request.c). */
 #define TOKEN_FRESH_MS 100
 
 struct track {
@@ -52,11 +50,6 @@ struct track {
 	uint64_t since;        /* ms, monotonic: when PHASE began */
 	struct peer *peer;
 	struct track *prev, *next;
-	/* The last token accepted on this connection, when it was looked
-	 * up, and what it is (only its event thread reads or writes these). */
-	char tok[CF_DB_TOKEN_MAX];
-	uint64_t tok_at;       /* cf_conns_now_ms() */
-	struct cf_db_token tok_info;
 };
 
 struct route_stats {
@@ -165,8 +158,6 @@ void *cf_request_worker(void *arg);
 /* conns.c */
 /* Milliseconds on the monotonic clock. */
 uint64_t cf_conns_now_ms(void);
-/* The tracking of connection C, NULL if none. */
-struct track *cf_conns_track(struct MHD_Connection *c);
 void cf_conns_phase(struct cf_server *s, struct MHD_Connection *c,
 		    enum phase phase);
 void cf_conns_on_connection(void *cls, struct MHD_Connection *c,
