@@ -37,6 +37,14 @@ extern CU_SuiteInfo suite_smccc;
 extern CU_SuiteInfo suite_export;
 extern CU_SuiteInfo suite_fleet;
 extern CU_SuiteInfo suite_writer;
+
+/* test_writer.c: W runs a job that holds it until test_writer_release(),
+ * so that the jobs queued meanwhile run as one batch, in their order;
+ * test_writer_wait_queued returns once N jobs wait. */
+struct cf_writer;
+void test_writer_hold(struct cf_writer *w);
+void test_writer_wait_queued(struct cf_writer *w, size_t n);
+void test_writer_release(void);
 extern CU_SuiteInfo suite_text;
 extern CU_SuiteInfo suite_levels;
 extern CU_SuiteInfo suite_driver;

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <unistd.h>
 #include "fleet/fleet.h"
 #include "server/writer.h"
 #include "tests/unit/suites.h"
@@ -917,9 +916,6 @@ static void test_drift_identity_only(void)
 /* ---- uploads through the server's writer, run together ---- */
 
 static struct cf_writer *wr;
-static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
-static bool gate_open, blocking;
 
 static enum cf_err writer_write(void *ctx, cf_fleet_write_fn fn,
 				cf_fleet_write_many_fn many, void *arg,
@@ -927,28 +923,6 @@ static enum cf_err writer_write(void *ctx, cf_fleet_write_fn fn,
 {
 	(void)ctx;
 	return cf_writer_run(wr, fn, many, arg, d);
-}
-
-static enum cf_err blocker(struct cf_db *d, void *arg, struct cf_diag *diag)
-{
-	(void)d;
-	(void)arg;
-	(void)diag;
-	pthread_mutex_lock(&gate_lock);
-	blocking = true;
-	while (!gate_open)
-		pthread_cond_wait(&gate_cond, &gate_lock);
-	pthread_mutex_unlock(&gate_lock);
-	return CF_OK;
-}
-
-static void *run_blocker(void *arg)
-{
-	struct cf_diag d = { "" };
-
-	(void)arg;
-	cf_writer_run(wr, blocker, NULL, NULL, &d);
-	return NULL;
 }
 
 struct queued {
@@ -987,33 +961,20 @@ static void test_upload_together(void)
 	struct cf_writer_stats st;
 	struct cf_diag d = { "" };
 	struct cf_db *w = NULL;
-	pthread_t tb, t[4];
+	pthread_t t[4];
 
 	CU_ASSERT_EQUAL_FATAL(cf_db_open(path, false, &w, &d), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(cf_writer_start(w, &wr, &d), CF_OK);
 	wf.write = writer_write;
-	gate_open = blocking = false;
-	CU_ASSERT_EQUAL_FATAL(pthread_create(&tb, NULL, run_blocker, NULL), 0);
-	for (bool b = false; !b; usleep(1000)) {
-		pthread_mutex_lock(&gate_lock);
-		b = blocking;
-		pthread_mutex_unlock(&gate_lock);
-	}
+	test_writer_hold(wr);
 	/* One at a time, so that the queue has them in this order. */
 	for (size_t i = 0; i < 4; i++) {
 		q[i].f = &wf;
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL,
 						     run_upload_file, &q[i]), 0);
-		do {
-			usleep(1000);
-			cf_writer_stats(wr, &st);
-		} while (st.waiting < i + 1);
+		test_writer_wait_queued(wr, i + 1);
 	}
-	pthread_mutex_lock(&gate_lock);
-	gate_open = true;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_lock);
-	pthread_join(tb, NULL);
+	test_writer_release();
 	for (size_t i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	cf_writer_stats(wr, &st);

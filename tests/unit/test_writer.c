@@ -52,10 +52,12 @@ static int ones, manys;
 static size_t many_n;
 static bool many_fails;
 
-/* The gate a first job waits at, so that the others queue behind it. */
+/* ---- a gate a first job waits at, so that the others queue behind it
+ * (test_fleet.c's uploads too) ---- */
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static bool gate_open, blocking;
+static pthread_t gate_thread;
 
 static enum cf_err blocker(struct cf_db *d, void *arg, struct cf_diag *diag)
 {
@@ -68,6 +70,45 @@ static enum cf_err blocker(struct cf_db *d, void *arg, struct cf_diag *diag)
 		pthread_cond_wait(&gate_cond, &gate_lock);
 	pthread_mutex_unlock(&gate_lock);
 	return CF_OK;
+}
+
+static void *run_blocker(void *arg)
+{
+	struct cf_diag d = { "" };
+
+	cf_writer_run(arg, blocker, NULL, NULL, &d);
+	return NULL;
+}
+
+void test_writer_hold(struct cf_writer *w)
+{
+	gate_open = blocking = false;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&gate_thread, NULL, run_blocker,
+					     w), 0);
+	for (bool b = false; !b; usleep(1000)) {
+		pthread_mutex_lock(&gate_lock);
+		b = blocking;  /* the writer runs the blocker */
+		pthread_mutex_unlock(&gate_lock);
+	}
+}
+
+void test_writer_wait_queued(struct cf_writer *w, size_t n)
+{
+	struct cf_writer_stats st;
+
+	do {
+		usleep(1000);
+		cf_writer_stats(w, &st);
+	} while (st.waiting < n);
+}
+
+void test_writer_release(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_open = true;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+	pthread_join(gate_thread, NULL);
 }
 
 static enum cf_err one(struct cf_db *d, void *arg, struct cf_diag *diag)
@@ -121,29 +162,14 @@ static void *run_job(void *arg)
 	return NULL;
 }
 
-static void *run_blocker(void *arg)
-{
-	struct cf_diag d = { "" };
-
-	cf_writer_run(arg, blocker, NULL, NULL, &d);
-	return NULL;
-}
-
 /* K uploads queued behind a blocker; returns once all are answered. */
 static void run_k(struct cf_writer *w, struct runner *r)
 {
-	struct cf_writer_stats st;
-	pthread_t tb, t[K];
+	pthread_t t[K];
 
-	gate_open = blocking = false;
 	ones = manys = 0;
 	many_n = 0;
-	CU_ASSERT_EQUAL_FATAL(pthread_create(&tb, NULL, run_blocker, w), 0);
-	for (bool b = false; !b; usleep(1000)) {
-		pthread_mutex_lock(&gate_lock);
-		b = blocking;  /* the writer runs the blocker */
-		pthread_mutex_unlock(&gate_lock);
-	}
+	test_writer_hold(w);
 	for (int i = 0; i < K; i++) {
 		struct job *j = &jobs[i];
 
@@ -160,15 +186,8 @@ static void run_k(struct cf_writer *w, struct runner *r)
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, run_job,
 						     &r[i]), 0);
 	}
-	do {
-		usleep(1000);
-		cf_writer_stats(w, &st);
-	} while (st.waiting < K);
-	pthread_mutex_lock(&gate_lock);
-	gate_open = true;
-	pthread_cond_broadcast(&gate_cond);
-	pthread_mutex_unlock(&gate_lock);
-	pthread_join(tb, NULL);
+	test_writer_wait_queued(w, K);
+	test_writer_release();
 	for (int i = 0; i < K; i++)
 		pthread_join(t[i], NULL);
 }
