@@ -93,6 +93,7 @@ NET_SRC += $(DB_MORE)
 FLEET_SRC  = fleet/fleet.c fleet/upload.c fleet/compute.c fleet/drift.c
 SERVER_SRC = server/server.c server/request.c server/admit.c server/conns.c \
              server/metrics.c server/writer.c server/api.c server/routes.c \
+             server/tokcache.c \
              server/h_admin.c server/h_reports.c server/h_hosts.c \
              server/h_pools.c server/h_profiles.c server/h_check.c \
              server/h_events.c profiles/event_doc.c server/h_web.c

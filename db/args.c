@@ -284,6 +284,8 @@ enum cf_err cf_db_arg_upload(const struct cf_db_upload *u,
 				     CF_DB_TIME_MAX, d);
 	if (err == CF_OK)
 		err = cf_db_arg_time("received_at", u->received_at, d);
+	if (err == CF_OK && u->token)
+		err = cf_db_arg_text("token", u->token, 1, CF_DB_ID_MAX, d);
 	if (err == CF_OK && !u->body)
 		err = cf_diag_set(d, CF_EINVAL, "body: missing");
 	if (err == CF_OK &&

@@ -104,6 +104,11 @@ struct cf_db_upload {
 	const char *body;         /* the report v1 document */
 	const char *collected_at; /* may be "" */
 	const char *received_at;
+	const char *token;        /* the public id of the token it came with,
+				   * or NULL (a caller trusted as it is: the
+				   * CLI, tools).  A token revoked, or gone,
+				   * refuses it (CF_EREVOKED), judged in the
+				   * transaction that would store it */
 };
 enum cf_db_put_result {
 	CF_DB_PUT_NEW = 1,        /* a report not seen before: stored */

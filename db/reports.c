@@ -118,14 +118,24 @@ static enum cf_err run_rows(struct cf_db *db, enum cf_err err,
 	return err;
 }
 
-/* ST_UID_MANY's rows: a report_id stored already is known (same host and
- * content) or refused. */
+/* ST_UID_MANY's rows: one whose token is revoked is refused; a report_id
+ * stored already is known (same host and content) or refused. */
 static int uid_row(void *ctx, const struct cf_db_row *r)
 {
 	struct item *it = find(ctx, true, cf_db_col_text(r, 0));
 	bool same_host, same_content;
 
-	if (!it || !it->live || cf_db_col_null(r, 1))
+	if (!it || !it->live)
+		return 0;
+	if (cf_db_col_int64(r, 3) != 1) {
+		it->live = false;
+		it->p->err = cf_diag_set(&it->p->diag, CF_EREVOKED,
+					 "report_id %s: token %s was revoked "
+					 "before the report was stored",
+					 it->p->u->report_id, it->p->u->token);
+		return 0;
+	}
+	if (cf_db_col_null(r, 1))
 		return 0;
 	it->live = false;
 	same_host = strcmp(cf_db_col_text(r, 1), it->p->u->host) == 0;
@@ -242,7 +252,8 @@ static enum cf_err store(struct cf_db *db, struct batch *b, struct cf_diag *d)
 	enum cf_err err;
 
 	for (size_t i = 0; ok && i < b->n; i++)
-		ok = row_add(rows, "t", b->by_uid[i]->p->u->report_id);
+		ok = row_add(rows, "tt", b->by_uid[i]->p->u->report_id,
+			     b->by_uid[i]->p->u->token);
 	err = run_rows(db, CF_OK, ST_UID_MANY, rows, ok,
 		       "finding the report ids", uid_row, b, d);
 

@@ -30,14 +30,18 @@
 #define CF_SQL_LATEST_REPORT " JOIN reports r ON r.id = s.report_row"
 
 #define CF_SQL_MANY(ROWS) \
-	/* [report_id] -> report_id, its host, its content (NULLs for one \
-	 * not stored). */ \
+	/* [report_id, token id or ""] -> report_id, its host, its content \
+	 * (NULLs for one not stored), 1 if the token is live (or none was \
+	 * given), else 0. */ \
 	[ST_UID_MANY] = \
 		"SELECT (x.v ->> 0), (SELECT s.host_id FROM sightings s" \
 		"  WHERE s.report_uid = (x.v ->> 0))," \
 		" (SELECT r.content FROM sightings s" \
 		"  JOIN reports r ON r.id = s.report_row" \
-		"  WHERE s.report_uid = (x.v ->> 0)) FROM " ROWS " x", \
+		"  WHERE s.report_uid = (x.v ->> 0))," \
+		" CASE WHEN (x.v ->> 1) = '' OR EXISTS (SELECT 1 FROM tokens t" \
+		"  WHERE t.id = (x.v ->> 1) AND t.revoked_at IS NULL)" \
+		"  THEN 1 ELSE 0 END FROM " ROWS " x", \
 	/* [host, arch, hostname, received_at] */ \
 	[ST_HOST_UPSERT_MANY] = \
 		"INSERT INTO hosts (id, arch, hostname, first_seen, last_seen)" \

@@ -86,13 +86,16 @@ struct cf_fleet_upload {
  * of a known host whose configuration (fingerprint) differs from the
  * host's previous report's also records a drift event in the same
  * transaction (fleet/drift.h); an unchanged or first report records none.  A host id no
- * /v1/hosts/{id} path can name ('/' in it, "." or "..") is CF_EINVAL;
- * with ONLY_HOST (an agent's own host) a report of another host is
- * CF_EDENIED; a report_id stored already with another host or content is
- * CF_ECONFLICT.  Nothing is stored on failure. */
+ * /v1/hosts/{id} path can name ('/' in it, "." or "..") is CF_EINVAL.
+ * TOK is the token it came with (NULL: a trusted caller, the CLI): an
+ * agent's may upload its own host's reports only (else CF_EDENIED), and
+ * one revoked by the time the report would be stored refuses it
+ * (CF_EREVOKED), however recently its holder was looked up.  A report_id
+ * stored already with another host or content is CF_ECONFLICT.  Nothing
+ * is stored on failure. */
 enum cf_err cf_fleet_upload(struct cf_fleet *f, struct cf_report *r,
-			    const char *only_host, struct cf_fleet_upload *out,
-			    struct cf_diag *d);
+			    const struct cf_db_token *tok,
+			    struct cf_fleet_upload *out, struct cf_diag *d);
 
 /* ---- hosts and their history ---- */
 enum cf_err cf_fleet_hosts(struct cf_fleet *f, cf_db_host_fn fn, void *ctx);

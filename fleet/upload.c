@@ -129,10 +129,12 @@ static enum cf_err run_upload(struct cf_db *db, void *arg, struct cf_diag *d)
 }
 
 enum cf_err cf_fleet_upload(struct cf_fleet *f, struct cf_report *r,
-			    const char *only_host, struct cf_fleet_upload *out,
-			    struct cf_diag *d)
+			    const struct cf_db_token *tok,
+			    struct cf_fleet_upload *out, struct cf_diag *d)
 {
 	const char *host = cf_report_host_id(r);
+	const char *only_host = tok && tok->role == CF_DB_ROLE_AGENT ?
+		tok->host : NULL;
 	char content[CF_CONTENT_ID_MAX], fp[24], col[CF_TEXT_MAX];
 	struct upload_job j = { 0 };
 	char *body = NULL;
@@ -188,6 +190,7 @@ enum cf_err cf_fleet_upload(struct cf_fleet *f, struct cf_report *r,
 		.arch = cf_report_arch(r), .hostname = cf_report_hostname(r),
 		.content = content, .fingerprint = fp, .body = body,
 		.collected_at = col, .received_at = out->received_at,
+		.token = tok ? tok->id : NULL,
 	};
 	j.r = r;
 	err = f->write(f->ctx, run_upload, run_uploads, &j, d);

@@ -35,6 +35,7 @@ enum cf_err {
 	CF_ENET = 13,       /* the server could not be reached */
 	CF_EDENIED = 14,    /* the server refused the credentials */
 	CF_ECANCELED = 15,  /* stopped: whoever asked has gone */
+	CF_EREVOKED = 16,   /* the credentials are revoked or gone */
 	CF_ERR_LAST
 };
 

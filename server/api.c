@@ -30,6 +30,7 @@ static const unsigned short statuses[CF_ERR_LAST] = {
 	[CF_ENET] = 500,
 	[CF_EDENIED] = 403,
 	[CF_ECANCELED] = 499,    /* the client went away: nobody reads it */
+	[CF_EREVOKED] = 401,
 };
 
 unsigned cf_api_status(enum cf_err err)

@@ -18,9 +18,7 @@ void cf_h_upload(const struct cf_api_req *rq, struct cf_api_reply *rp)
 
 	err = cf_report_parse(rq->body, rq->len, "request body", &r, &d);
 	if (err == CF_OK)
-		err = cf_fleet_upload(&rq->env->fleet, r,
-				      rq->tok->role == CF_DB_ROLE_AGENT ?
-				      rq->tok->host : NULL, &u, &d);
+		err = cf_fleet_upload(&rq->env->fleet, r, rq->tok, &u, &d);
 	if (err != CF_OK) {
 		/* The sender's fault (nothing stored), or the server's. */
 		cf_api_fail(rp, err, &d);

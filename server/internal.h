@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 #include "server/server.h"
 #include "server/api.h"
+#include "server/tokcache.h"
 #include "server/writer.h"
 
 #define NCLASS 6   /* status classes 1xx..5xx, index 0 unused */
@@ -41,6 +42,11 @@ struct peer {
 /* How long a request's token lookup (at its headers) stands until a
  * worker runs it; a slower body is looked up again (request.c). */
 #define TOKEN_FRESH_MS 100
+/* The upload route's token cache (tokcache.h): how long an entry stands
+ * (so long a revoked token's uploads may be read and parsed before the
+ * write refuses them), and its size. */
+#define TOKEN_CACHE_MS 2000
+#define TOKEN_CACHE_SLOTS 256
 
 struct track {
 	int fd;
@@ -82,6 +88,7 @@ struct cf_server {
 	 * they never wait for a reader the workers hold. */
 	pthread_mutex_t evlock[EVENT_THREADS];
 	struct cf_db *evdb[EVENT_THREADS];
+	struct cf_tokcache *tokcache;
 	/* Open connections and their deadlines (reaper thread). */
 	pthread_mutex_t clock;
 	pthread_cond_t cwake;

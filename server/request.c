@@ -172,7 +172,9 @@ static bool framing_ok(struct cf_server *s, struct MHD_Connection *c,
  * body was arriving writes nothing.  Within that time the lookup stands,
  * as for any request under way when a token is revoked: a second round
  * trip to PostgreSQL per request cost a fifth of the upload rate (make
- * bench-server-pg). */
+ * bench-server-pg).  Uploads need neither: their token is judged in the
+ * transaction that would store the report (fleet.h), and one refused
+ * there leaves the token cache. */
 static void run_request(struct cf_server *s, struct conn *st)
 {
 	struct cf_api_reply *rp = &st->rp;
@@ -181,6 +183,7 @@ static void run_request(struct cf_server *s, struct conn *st)
 	enum cf_err err;
 
 	if (st->route->access != CF_API_PUBLIC &&
+	    st->route->access != CF_API_UPLOAD &&
 	    cf_conns_now_ms() - st->tok_at >= TOKEN_FRESH_MS) {
 		db = s->env.fleet.read_get(s);
 		err = cf_db_token_lookup(db, st->token, &now);
@@ -204,6 +207,8 @@ static void run_request(struct cf_server *s, struct conn *st)
 	}
 	rp->status = 500;
 	st->route->fn(&st->rq, rp);
+	if (st->route->access == CF_API_UPLOAD && rp->status == 401)
+		cf_tokcache_drop(s->tokcache, st->token);
 	if (rp->status == cf_api_status(CF_ECANCELED)) {
 		__atomic_fetch_add(&s->cancelled, 1, __ATOMIC_RELAXED);
 		cf_server_logf(s, "%s %s: the client went away; work stopped",

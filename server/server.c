@@ -301,6 +301,12 @@ enum cf_err cf_server_start(const struct cf_server_opts *o,
 		if (err != CF_OK)
 			goto cleanup;
 	}
+	err = cf_tokcache_create(TOKEN_CACHE_SLOTS, TOKEN_CACHE_MS,
+				 &s->tokcache);
+	if (err != CF_OK) {
+		cf_diag_set(d, err, "server: out of memory");
+		goto cleanup;
+	}
 	s->conn_limit = conn_limit(o, s->nreaders);
 	s->evict_at = s->conn_limit - s->conn_limit / 8;
 	/* EVENT_THREADS event threads (epoll) for every connection; the
@@ -404,6 +410,7 @@ void cf_server_stop(struct cf_server *s)
 		cf_db_close(s->readers[i]);
 	for (size_t i = 0; i < EVENT_THREADS; i++)
 		cf_db_close(s->evdb[i]);
+	cf_tokcache_destroy(s->tokcache);
 	cf_conns_free(s);
 	if (s->hupfd >= 0)
 		close(s->hupfd);

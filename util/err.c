@@ -19,6 +19,7 @@ const char *cf_strerror(enum cf_err err)
 	case CF_ENET: return "server unreachable";
 	case CF_EDENIED: return "permission denied";
 	case CF_ECANCELED: return "cancelled";
+	case CF_EREVOKED: return "credentials revoked";
 	case CF_ERR_LAST: break;
 	}
 	return "unknown error";

@@ -33,9 +33,11 @@ static void tear_down(void)
 	db = NULL;
 }
 
-/* Uploads tests/data/fleet/HOST.json with report_id RID (NULL: none). */
-static enum cf_err upload(const char *host, const char *rid,
-			  const char *only, struct cf_fleet_upload *out)
+/* Uploads tests/data/fleet/HOST.json with report_id RID (NULL: none),
+ * with token TOK (NULL: none). */
+static enum cf_err upload_tok(const char *host, const char *rid,
+			     const struct cf_db_token *tok,
+			     struct cf_fleet_upload *out)
 {
 	char rel[64];
 	struct cf_fleet_upload tmp;
@@ -48,9 +50,27 @@ static enum cf_err upload(const char *host, const char *rid,
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	if (rid)
 		CU_ASSERT_EQUAL(cf_report_set_id(r, rid), CF_OK);
-	err = cf_fleet_upload(&fl, r, only, out ? out : &tmp, &d);
+	err = cf_fleet_upload(&fl, r, tok, out ? out : &tmp, &d);
 	cf_report_destroy(r);
 	return err;
+}
+
+static enum cf_err upload(const char *host, const char *rid,
+			  struct cf_fleet_upload *out)
+{
+	return upload_tok(host, rid, NULL, out);
+}
+
+/* A new token of ROLE (HOST: an agent's) in the test's database. */
+static struct cf_db_token new_token(enum cf_db_role role, const char *host)
+{
+	char secret[CF_DB_TOKEN_MAX];
+	struct cf_db_token t;
+	struct cf_diag d = { "" };
+
+	CU_ASSERT_EQUAL(cf_db_token_create(db, role, host, T1, secret, &t, &d),
+			CF_OK);
+	return t;
 }
 
 static void upload_all(void)
@@ -58,7 +78,7 @@ static void upload_all(void)
 	static const char *const h[] = { "n1-01", "n1-02", "v1-01", "v1-02" };
 
 	for (size_t i = 0; i < 4; i++)
-		CU_ASSERT_EQUAL(upload(h[i], NULL, NULL, NULL), CF_OK);
+		CU_ASSERT_EQUAL(upload(h[i], NULL, NULL), CF_OK);
 }
 
 static enum cf_err pool(const char *name, const char *hosts)
@@ -84,18 +104,18 @@ static void test_upload_outcomes(void)
 {
 	struct cf_fleet_upload u;
 
-	CU_ASSERT_EQUAL(upload("n1-01", "r1", NULL, &u), CF_OK);
+	CU_ASSERT_EQUAL(upload("n1-01", "r1", &u), CF_OK);
 	CU_ASSERT_EQUAL(u.status, CF_FLEET_NEW);
 	CU_ASSERT_STRING_EQUAL(u.report_id, "r1");
 	CU_ASSERT_STRING_EQUAL(u.received_at, T1);
-	CU_ASSERT_EQUAL(upload("n1-01", "r1", NULL, &u), CF_OK);
+	CU_ASSERT_EQUAL(upload("n1-01", "r1", &u), CF_OK);
 	CU_ASSERT_EQUAL(u.status, CF_FLEET_KNOWN);
-	CU_ASSERT_EQUAL(upload("n1-01", "r2", NULL, &u), CF_OK);
+	CU_ASSERT_EQUAL(upload("n1-01", "r2", &u), CF_OK);
 	CU_ASSERT_EQUAL(u.status, CF_FLEET_SEEN_AGAIN);
 	CU_ASSERT_STRING_EQUAL(cf_fleet_upload_status_name(u.status),
 			       "seen_again");
 	/* The same report_id with another host's content: refused. */
-	CU_ASSERT_EQUAL(upload("n1-02", "r1", NULL, &u), CF_ECONFLICT);
+	CU_ASSERT_EQUAL(upload("n1-02", "r1", &u), CF_ECONFLICT);
 	struct cf_db_stats st = stats();
 	CU_ASSERT_EQUAL(st.hosts, 1);
 	CU_ASSERT_EQUAL(st.reports, 1);
@@ -107,13 +127,43 @@ static void test_upload_without_id(void)
 {
 	struct cf_fleet_upload a, b;
 
-	CU_ASSERT_EQUAL(upload("v1-01", NULL, NULL, &a), CF_OK);
+	CU_ASSERT_EQUAL(upload("v1-01", NULL, &a), CF_OK);
 	CU_ASSERT_EQUAL(a.status, CF_FLEET_NEW);
 	CU_ASSERT_EQUAL(strncmp(a.report_id, "sha256-", 7), 0);
 	CU_ASSERT_EQUAL(strlen(a.report_id), 7 + 40);
-	CU_ASSERT_EQUAL(upload("v1-01", NULL, NULL, &b), CF_OK);
+	CU_ASSERT_EQUAL(upload("v1-01", NULL, &b), CF_OK);
 	CU_ASSERT_EQUAL(b.status, CF_FLEET_KNOWN);
 	CU_ASSERT_STRING_EQUAL(a.report_id, b.report_id);
+}
+
+/* fleet.h: a token revoked by the time the report would be stored refuses
+ * it, whoever looked the token up before (the server's header check), and
+ * stores nothing; a retry of a stored report too.  A token id no token
+ * has is refused alike; other tokens are not affected. */
+static void test_upload_revoked_token(void)
+{
+	struct cf_db_token agent = new_token(CF_DB_ROLE_AGENT, "n1-01");
+	struct cf_db_token admin = new_token(CF_DB_ROLE_ADMIN, NULL);
+	struct cf_db_token gone = admin;
+	struct cf_diag d = { "" };
+	struct cf_fleet_upload u;
+
+	CU_ASSERT_EQUAL(upload_tok("n1-01", "a", &agent, &u), CF_OK);
+	CU_ASSERT_EQUAL(u.status, CF_FLEET_NEW);
+	CU_ASSERT_EQUAL(cf_db_token_revoke(db, agent.id, T1, &d), CF_OK);
+	/* The caller still holds the token as it was looked up. */
+	CU_ASSERT_STRING_EQUAL(agent.revoked_at, "");
+	CU_ASSERT_EQUAL(upload_tok("n1-01", "b", &agent, &u), CF_EREVOKED);
+	CU_ASSERT_EQUAL(upload_tok("n1-01", "a", &agent, &u), CF_EREVOKED);
+	snprintf(gone.id, sizeof(gone.id), "%s", "0000000000");
+	CU_ASSERT_EQUAL(upload_tok("n1-02", "c", &gone, &u), CF_EREVOKED);
+	struct cf_db_stats st = stats();
+	CU_ASSERT_EQUAL(st.hosts, 1);
+	CU_ASSERT_EQUAL(st.reports, 1);
+	CU_ASSERT_EQUAL(st.sightings, 1);
+	CU_ASSERT_EQUAL(upload_tok("n1-02", "c", &admin, &u), CF_OK);
+	CU_ASSERT_EQUAL(upload("n1-01", "b", &u), CF_OK);
+	CU_ASSERT_EQUAL(stats().sightings, 3);
 }
 
 /* An agent uploads for its own host only; refusals store nothing. */
@@ -124,9 +174,12 @@ static void test_upload_refused(void)
 	struct cf_fleet_upload u;
 	struct cf_diag d = { "" };
 
-	CU_ASSERT_EQUAL(upload("n1-01", "x", "n1-02", &u), CF_EDENIED);
+	struct cf_db_token n1_02 = new_token(CF_DB_ROLE_AGENT, "n1-02");
+	struct cf_db_token n1_01 = new_token(CF_DB_ROLE_AGENT, "n1-01");
+
+	CU_ASSERT_EQUAL(upload_tok("n1-01", "x", &n1_02, &u), CF_EDENIED);
 	CU_ASSERT_EQUAL(stats().hosts, 0);
-	CU_ASSERT_EQUAL(upload("n1-01", "x", "n1-01", &u), CF_OK);
+	CU_ASSERT_EQUAL(upload_tok("n1-01", "x", &n1_01, &u), CF_OK);
 	/* A host id no /v1/hosts/{id} path can name (RFC 3986 5.2.4). */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(cf_report_clone_as(r, "a/b", &bad), CF_OK);
@@ -175,13 +228,13 @@ static void test_pool_latest(void)
 	struct cf_fleet_pool *p = NULL;
 	struct cf_diag d = { "" };
 
-	CU_ASSERT_EQUAL(upload("n1-01", "old", NULL, NULL), CF_OK);
-	CU_ASSERT_EQUAL(upload("v1-01", "v", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(upload("n1-01", "old", NULL), CF_OK);
+	CU_ASSERT_EQUAL(upload("v1-01", "v", NULL), CF_OK);
 	io.now = T2;
-	CU_ASSERT_EQUAL(upload("n1-02", "x", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(upload("n1-02", "x", NULL), CF_OK);
 	CU_ASSERT_EQUAL(pool("p", "[\"n1-01\",\"v1-01\"]"), CF_OK);
 	io.now = T3;
-	CU_ASSERT_EQUAL(upload("n1-01", "new", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(upload("n1-01", "new", NULL), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(cf_fleet_pool_resolve(&fl, "p", &p, &d), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(p->n, 2);
 	CU_ASSERT_STRING_EQUAL(p->m[0].host, "n1-01");
@@ -680,7 +733,7 @@ static void test_feature(void)
 	struct cf_diag d = { "" };
 
 	upload_all();
-	CU_ASSERT_EQUAL(upload("a72-01", NULL, NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(upload("a72-01", NULL, NULL), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(cf_fleet_feature(&fl, "FEAT_LSE", &ft, &d), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(ft.n, 5);
 	CU_ASSERT_EQUAL_FATAL(ft.narch, 1);
@@ -719,9 +772,9 @@ static void test_history(void)
 	struct cf_fleet_history h;
 	struct cf_diag d = { "" };
 
-	CU_ASSERT_EQUAL(upload("n1-01", "a", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(upload("n1-01", "a", NULL), CF_OK);
 	io.now = T3;
-	CU_ASSERT_EQUAL(upload("n1-01", "b", NULL, NULL), CF_OK);
+	CU_ASSERT_EQUAL(upload("n1-01", "b", NULL), CF_OK);
 	CU_ASSERT_EQUAL_FATAL(cf_fleet_history(&fl, "n1-01", T2, 0, &h, &d),
 			      CF_OK);
 	CU_ASSERT_STRING_EQUAL(h.at.report_id, "a");
@@ -1002,6 +1055,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_drift_identity_only),
 	TEST(test_upload_without_id),
 	TEST(test_upload_refused),
+	TEST(test_upload_revoked_token),
 	TEST(test_pool_resolve),
 	TEST(test_pool_latest),
 	TEST(test_pool_one_arch),
