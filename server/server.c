@@ -28,7 +28,7 @@
  * inter-thread pipe, logs. */
 #define FD_RESERVE 64
 /* Threads answering requests, per read connection (--readers). */
-#define WORKERS_PER_READER 4
+#define WORKERS_PER_READER 8
 
 void cf_server_logf(struct cf_server *s, const char *fmt, ...)
 {
