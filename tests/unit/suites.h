@@ -37,6 +37,7 @@ extern CU_SuiteInfo suite_smccc;
 extern CU_SuiteInfo suite_export;
 extern CU_SuiteInfo suite_fleet;
 extern CU_SuiteInfo suite_writer;
+extern CU_SuiteInfo suite_tokcache;
 
 /* test_writer.c: W runs a job that holds it until test_writer_release(),
  * so that the jobs queued meanwhile run as one batch, in their order;

@@ -214,7 +214,7 @@ int main(void)
 		&suite_db_pg, &suite_db_pg_only, &suite_x86,
 		&suite_identity, &suite_sha256, &suite_idpolicy,
 		&suite_x86_safety, &suite_smccc, &suite_export, &suite_deps,
-		&suite_fleet, &suite_writer,
+		&suite_fleet, &suite_writer, &suite_tokcache,
 		&suite_text,
 		&suite_levels, &suite_edges, &suite_driver, &suite_strset,
 		&suite_kernel,
