@@ -131,7 +131,9 @@ static enum cf_err token_lookup(struct cf_server *s, const char *tok,
 	size_t i;
 
 	st->tok_at = cf_conns_now_ms();
-	if (upload && cf_tokcache_get(s->tokcache, tok, st->tok_at, &st->tok))
+	st->tok_cached = upload && cf_tokcache_get(s->tokcache, tok,
+						   st->tok_at, &st->tok);
+	if (st->tok_cached)
 		return CF_OK;
 	for (i = 0; i < EVENT_THREADS - 1; i++)
 		if (pthread_mutex_trylock(&s->evlock[i]) == 0)

@@ -122,6 +122,7 @@ struct conn {
 	struct cf_db_token tok;
 	const char *token;     /* the Authorization header's, in MHD's memory */
 	uint64_t tok_at;       /* when TOK was looked up, cf_conns_now_ms() */
+	bool tok_cached;       /* TOK came from the token cache */
 	struct MHD_Connection *c;
 	struct cf_api_reply rp; /* a worker's answer, sent after the resume */
 	char *body;

@@ -174,28 +174,40 @@ static bool framing_ok(struct cf_server *s, struct MHD_Connection *c,
  * trip to PostgreSQL per request cost a fifth of the upload rate (make
  * bench-server-pg).  Uploads need neither: their token is judged in the
  * transaction that would store the report (fleet.h), and one refused
- * there leaves the token cache. */
+ * there leaves the token cache; one from the cache refused for another
+ * reason is looked up then, so that a revoked token learns nothing of its
+ * request but 401. */
+/* Looks ST's token up again: false (RP answered 401 or 500, the token
+ * out of the cache) when it no longer stands. */
+static bool token_stands(struct cf_server *s, struct conn *st,
+			 struct cf_api_reply *rp, const char *when)
+{
+	struct cf_db_token now;
+	struct cf_db *db = s->env.fleet.read_get(s);
+	enum cf_err err = cf_db_token_lookup(db, st->token, &now);
+
+	s->env.fleet.read_put(s, db);
+	if (err == CF_OK)
+		return true;
+	cf_tokcache_drop(s->tokcache, st->token);
+	if (err == CF_ENOTFOUND)
+		cf_api_error(rp, 401, "unknown or revoked token (revoked %s)",
+			     when);
+	else
+		cf_api_error(rp, 500, "token lookup failed");
+	return false;
+}
+
 static void run_request(struct cf_server *s, struct conn *st)
 {
 	struct cf_api_reply *rp = &st->rp;
-	struct cf_db_token now;
-	struct cf_db *db;
-	enum cf_err err;
 
 	if (st->route->access != CF_API_PUBLIC &&
 	    st->route->access != CF_API_UPLOAD &&
-	    cf_conns_now_ms() - st->tok_at >= TOKEN_FRESH_MS) {
-		db = s->env.fleet.read_get(s);
-		err = cf_db_token_lookup(db, st->token, &now);
-		s->env.fleet.read_put(s, db);
-		if (err != CF_OK) {
-			cf_api_error(rp, err == CF_ENOTFOUND ? 401 : 500, "%s",
-				     err == CF_ENOTFOUND ? "unknown or revoked "
-				     "token (revoked while the request was "
-				     "received)" : "token lookup failed");
-			cf_admit_count_refused(s, st);
-			goto out;
-		}
+	    cf_conns_now_ms() - st->tok_at >= TOKEN_FRESH_MS &&
+	    !token_stands(s, st, rp, "while the request was received")) {
+		cf_admit_count_refused(s, st);
+		goto out;
 	}
 	st->rq.body = st->body ? st->body : "";
 	st->rq.len = st->len;
@@ -207,14 +219,16 @@ static void run_request(struct cf_server *s, struct conn *st)
 	}
 	rp->status = 500;
 	st->route->fn(&st->rq, rp);
-	if (st->route->access == CF_API_UPLOAD && rp->status == 401)
-		cf_tokcache_drop(s->tokcache, st->token);
 	if (rp->status == cf_api_status(CF_ECANCELED)) {
 		__atomic_fetch_add(&s->cancelled, 1, __ATOMIC_RELAXED);
 		cf_server_logf(s, "%s %s: the client went away; work stopped",
 			       st->rq.method, st->route->pattern);
 	}
 out:
+	if (st->route->access == CF_API_UPLOAD && rp->status == 401)
+		cf_tokcache_drop(s->tokcache, st->token);
+	else if (st->tok_cached && rp->status >= 400 && rp->status < 499)
+		token_stands(s, st, rp, "before the request was answered");
 	account(s, st, rp->status);
 	if (rp->status >= 500)
 		cf_server_logf(s, "%s %s: %u %s", st->rq.method, st->route->pattern,

@@ -1479,6 +1479,20 @@ def t_revoked_during_body(tmp):
                 "n1-02").json()
     eq(len(hist.get("history", [])), 1, "n1-02's reports after the "
        "revocation: the first only")
+    # Revoked while cached, with a body the server refuses for itself:
+    # still 401 (the token is looked up before the answer), and a valid
+    # token's bad body stays 400.
+    agt3, agt3_id = token(db, "agent", "v1-01")
+    t0 = time.monotonic()
+    want(request(s.url, "POST", "/v1/reports", report("v1-01", "d-1"),
+                 tok=agt3), 201, "upload that puts its token in the cache")
+    want(request(s.url, "POST", "/v1/reports", {"v": 1}, tok=agt3), 400,
+         "a bad body with a valid cached token")
+    cli("token", "revoke", "--db", db, agt3_id, check_rc=0)
+    got = request(s.url, "POST", "/v1/reports", {"v": 1}, tok=agt3)
+    cached = time.monotonic() - t0 < 1.5
+    want(got, 401, "a bad body with a revoked token the cache still holds",
+         "revoked before the request was answered" if cached else "revoked")
     s.stop()
 
 
