@@ -166,17 +166,6 @@ static bool framing_ok(struct cf_server *s, struct MHD_Connection *c,
 	return true;
 }
 
-/* Everything a complete request needs that may wait on the database: run
- * by a worker (or inline while the server stops).  A token looked up more
- * than TOKEN_FRESH_MS ago is looked up again: one revoked while a slow
- * body was arriving writes nothing.  Within that time the lookup stands,
- * as for any request under way when a token is revoked: a second round
- * trip to PostgreSQL per request cost a fifth of the upload rate (make
- * bench-server-pg).  Uploads need neither: their token is judged in the
- * transaction that would store the report (fleet.h), and one refused
- * there leaves the token cache; one from the cache refused for another
- * reason is looked up then, so that a revoked token learns nothing of its
- * request but 401. */
 /* Looks ST's token up again: false (RP answered 401 or 500, the token
  * out of the cache) when it no longer stands. */
 static bool token_stands(struct cf_server *s, struct conn *st,
@@ -198,6 +187,17 @@ static bool token_stands(struct cf_server *s, struct conn *st,
 	return false;
 }
 
+/* Everything a complete request needs that may wait on the database: run
+ * by a worker (or inline while the server stops).  A token looked up more
+ * than TOKEN_FRESH_MS ago is looked up again: one revoked while a slow
+ * body was arriving writes nothing.  Within that time the lookup stands,
+ * as for any request under way when a token is revoked: a second round
+ * trip to PostgreSQL per request cost a fifth of the upload rate (make
+ * bench-server-pg).  Uploads need neither: their token is judged in the
+ * transaction that would store the report (fleet.h), and one refused
+ * there leaves the token cache; one from the cache refused for another
+ * reason is looked up then, so that a revoked token learns nothing of its
+ * request but 401. */
 static void run_request(struct cf_server *s, struct conn *st)
 {
 	struct cf_api_reply *rp = &st->rp;
